@@ -1,0 +1,1194 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * Confined document text extraction.
+ *
+ * Every document is read in a child process made for it alone:
+ *
+ *   parent                              child
+ *   ------                              -----
+ *   fstat: refuse > max_doc_bytes       fds: 0,1,2 -> /dev/null, 3 = document,
+ *   pipe + fork                              4 = result pipe, all others closed
+ *   poll(pipe, wall-clock deadline)     rlimits: CPU, AS, FSIZE 0, CORE 0
+ *   bound every length it sends         read the document into memory
+ *   SIGKILL on deadline, always reap    initialise libraries that need files
+ *   turn the outcome into plain words   seccomp: open() -> EACCES, most
+ *                                         syscalls kill the process
+ *                                       parse; write one frame; _exit
+ *
+ * The frame is a fixed header (struct frame) followed by the UTF-8 text. The
+ * parent trusts nothing in it: the magic, the status, every count and the
+ * text length are checked and the text is re-sanitised.
+ *
+ * PDFs are read in up to two children: the first (poppler, no tesseract) takes
+ * the text layer; only when the pages carry no real text does a second one
+ * load tesseract and OCR the rendered pages, so text PDFs stay cheap.
+ *
+ * OCR languages: "eng" by default (DOCEXT_DEFAULT_OCR_LANGS). Measured on the
+ * 2-CPU development machine with the lab-sheet test image, "eng" recognises a
+ * page several times faster than "eng+chi_sim+ara+rus" (see the test output
+ * of test-docext-bench), so callers that know the patient's language pass it
+ * in struct docext_opts.
+ *
+ * Rotation: osd.traineddata is not installed on Debian by default, so when a
+ * page's confidence is low (< OCR_ROTATE_BELOW) the page is also tried at 90,
+ * 180 and 270 degrees and the best reading is kept, within the CPU budget.
+ *
+ * Test hook: when the environment variable INGEST_TEST_EXTRACTOR_FAULT is
+ * "crash", "hang" or "stall" and the document's first 4 KiB contain the marker
+ * "INGEST-FAULT-INJECT", the child (after the sandbox is in place) raises
+ * SIGSEGV, spins in a CPU loop, or sleeps for ever, so tests can prove the
+ * confinement (RLIMIT_CPU for the loop, the parent's wall clock for the sleep). The
+ * marker must be in the document itself, so the variable alone changes
+ * nothing for real input.
+ *
+ * INGEST_DOCEXT_DEBUG=1 keeps the child's stderr (library warnings, sanitizer
+ * reports) instead of sending it to /dev/null; never set it in production,
+ * since library messages may quote document content.
+ */
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+
+/* Our header first: glib's MIN/MAX then replace internal.h's identical ones. */
+#include "docext.h"
+
+#include <cairo.h>
+#include <leptonica/allheaders.h>
+#include <poppler.h>
+#include <seccomp.h>
+#include <tesseract/capi.h>
+
+#if defined(__SANITIZE_ADDRESS__)
+#define DOCEXT_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define DOCEXT_ASAN 1
+#endif
+#endif
+#ifndef DOCEXT_ASAN
+#define DOCEXT_ASAN 0
+#endif
+
+/* Fixed child descriptors. */
+#define CHILD_DOC_FD 3
+#define CHILD_OUT_FD 4
+
+#define FRAME_MAGIC 0x49444f43u /* "IDOC" */
+#define FAULT_MARKER "INGEST-FAULT-INJECT"
+#define FAULT_SCAN_BYTES 4096
+
+/* Pages with at least this many non-space characters carry a text layer. */
+#define TEXT_LAYER_MIN_CHARS 20
+/* Rendering for OCR: resolution, and a ceiling on pixels per page so that a
+ * page declared 200 inches wide cannot ask for gigabytes. */
+#define OCR_RENDER_DPI 200.0
+#define OCR_MAX_PAGE_PIXELS (40.0 * 1000 * 1000)
+/* Below this mean confidence, other orientations are tried. */
+#define OCR_ROTATE_BELOW 60
+/* Share of the CPU limit the child gives to OCR; the rest is for its start
+ * and for writing the result before RLIMIT_CPU strikes. */
+#define OCR_BUDGET_SHARE 0.8
+
+enum child_mode {
+	MODE_PDF_TEXT,
+	MODE_PDF_OCR,
+	MODE_TEXT,
+	MODE_IMAGE,
+};
+
+enum child_status {
+	ST_OK = 0,
+	ST_ENCRYPTED,
+	ST_DAMAGED,
+	ST_TOO_BIG,
+	ST_READ_ERROR,
+	ST_IMAGE_UNREADABLE,
+	ST_OCR_UNAVAILABLE,
+	_ST_MAX,
+};
+
+struct frame {
+	uint32_t magic;
+	int32_t status;          /* enum child_status */
+	int32_t pages;           /* -1 unknown */
+	int32_t pages_read;
+	int32_t confidence;      /* 0..100, -1 no OCR */
+	uint8_t text_layer;
+	uint8_t ocr;
+	uint8_t truncated;
+	uint8_t pad;
+	uint64_t text_len;
+};
+
+struct child_args {
+	enum child_mode mode;
+	int doc_fd;
+	int out_fd;
+	uint64_t doc_size;       /* bytes to read, <= max_doc_bytes */
+	struct ing_limits limits;
+	const char *ocr_langs;
+	bool keep_stderr;
+	pid_t parent;
+};
+
+/* ------------------------------------------------------------------------ */
+/* Child side. Nothing here returns: every path ends in _exit().            */
+
+/* Appends text bounded by max, cutting at a UTF-8 boundary when full. */
+struct textbuf {
+	char *s;
+	size_t len, max;
+	bool truncated;
+};
+
+static void textbuf_add(struct textbuf *t, const char *p, size_t n)
+{
+	size_t room = t->max - t->len;
+
+	if (n > room) {
+		n = room;
+		/* Do not split a multi-byte sequence. */
+		while (n > 0 && ((unsigned char)p[n] & 0xc0) == 0x80)
+			n--;
+		t->truncated = true;
+	}
+	memcpy(t->s + t->len, p, n);
+	t->len += n;
+}
+
+static void textbuf_addc(struct textbuf *t, char c)
+{
+	textbuf_add(t, &c, 1);
+}
+
+/* Writes the whole buffer; the parent may be gone, then we just stop. */
+static void write_all(int fd, const void *p, size_t n)
+{
+	const char *c = p;
+
+	while (n > 0) {
+		ssize_t w = write(fd, c, n);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			_exit(3);
+		}
+		c += w;
+		n -= (size_t)w;
+	}
+}
+
+static _Noreturn void child_finish(const struct child_args *a, int status, int pages, int pages_read,
+                                   bool text_layer, bool ocr, int confidence, const struct textbuf *t)
+{
+	struct frame f = {
+		.magic = FRAME_MAGIC,
+		.status = status,
+		.pages = pages,
+		.pages_read = pages_read,
+		.confidence = confidence,
+		.text_layer = text_layer,
+		.ocr = ocr,
+		.truncated = t ? t->truncated : 0,
+		.text_len = t ? t->len : 0,
+	};
+
+	write_all(a->out_fd, &f, sizeof(f));
+	if (t && t->len > 0)
+		write_all(a->out_fd, t->s, t->len);
+	_exit(0);
+}
+
+static _Noreturn void child_fail(const struct child_args *a, int status)
+{
+	child_finish(a, status, -1, 0, false, false, -1, NULL);
+}
+
+static size_t count_nonspace(const char *s)
+{
+	size_t n = 0;
+
+	for (; *s; s++)
+		if (!strchr(" \t\r\n\f\v", *s))
+			n++;
+	return n;
+}
+
+static int seccomp_add(scmp_filter_ctx f, uint32_t action, const char *name)
+{
+	int nr = seccomp_syscall_resolve_name(name);
+
+	if (nr == __NR_SCMP_ERROR)
+		return 0; /* not on this architecture */
+	return seccomp_rule_add(f, action, nr, 0);
+}
+
+/* After this, the child can compute, use memory it maps, and talk over the
+ * descriptors it already holds. Opening files fails softly with EACCES so
+ * libraries that look for optional data degrade instead of dying. */
+static int child_load_seccomp(void)
+{
+	static const char *const allow[] = {
+		"read", "pread64", "readv", "write", "writev", "lseek", "close",
+		"fstat", "newfstatat", "statx", "fcntl",
+		"mmap", "munmap", "mprotect", "brk", "madvise", "mremap",
+		"futex", "set_robust_list", "get_robust_list", "rseq",
+		"sched_yield", "sched_getaffinity", "getcpu",
+		"clock_gettime", "clock_getres", "gettimeofday", "time",
+		"nanosleep", "clock_nanosleep",
+		"getrandom", "rt_sigreturn", "rt_sigprocmask", "rt_sigaction", "sigaltstack",
+		"getpid", "gettid", "getuid", "geteuid", "getgid", "getegid",
+		"getrlimit", "prlimit64", "getrusage", "sysinfo", "uname",
+		"exit", "exit_group", "restart_syscall",
+	};
+	static const char *const deny_eacces[] = {
+		"open", "openat", "openat2", "creat", "access", "faccessat", "faccessat2",
+		"stat", "lstat", "readlink", "readlinkat", "mkdir", "mkdirat", "unlink",
+		"unlinkat", "socket", "memfd_create", "shmget",
+	};
+	static const char *const deny_enosys[] = {
+		"clone3", /* glibc falls back to clone(2), whose flags we can check */
+		"ioctl", "prctl", "getcwd", "sched_setaffinity", "mbind", "get_mempolicy",
+		"set_mempolicy", "membarrier", "pkey_alloc", "getdents64",
+	};
+	pid_t self = getpid();
+	scmp_filter_ctx f;
+	int r = 0;
+
+	f = seccomp_init(SCMP_ACT_KILL_PROCESS);
+	if (!f)
+		return -ENOMEM;
+	for (size_t i = 0; i < ARRAY_SIZE(allow) && r >= 0; i++)
+		r = seccomp_add(f, SCMP_ACT_ALLOW, allow[i]);
+	for (size_t i = 0; i < ARRAY_SIZE(deny_eacces) && r >= 0; i++)
+		r = seccomp_add(f, SCMP_ACT_ERRNO(EACCES), deny_eacces[i]);
+	for (size_t i = 0; i < ARRAY_SIZE(deny_enosys) && r >= 0; i++)
+		r = seccomp_add(f, SCMP_ACT_ERRNO(ENOSYS), deny_enosys[i]);
+	/* Threads (tesseract uses OpenMP), never new processes. */
+	if (r >= 0)
+		r = seccomp_rule_add(f, SCMP_ACT_ALLOW, SCMP_SYS(clone), 1,
+		                     SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_THREAD, CLONE_THREAD));
+	/* Signals to itself only (raise(), abort()). */
+	if (r >= 0)
+		r = seccomp_rule_add(f, SCMP_ACT_ALLOW, SCMP_SYS(tgkill), 1,
+		                     SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)self));
+	if (r >= 0)
+		r = seccomp_rule_add(f, SCMP_ACT_ALLOW, SCMP_SYS(kill), 1,
+		                     SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)self));
+	if (r >= 0)
+		r = seccomp_load(f); /* sets no_new_privs itself */
+	seccomp_release(f);
+	return r;
+}
+
+static void child_setup_fds(struct child_args *a)
+{
+	int n0 = open("/dev/null", O_RDWR | O_CLOEXEC);
+	/* Lift every descriptor we keep above 10 first, so the dup2()s below
+	 * cannot overwrite one another whatever numbers they started with. */
+	int null = n0 >= 0 ? fcntl(n0, F_DUPFD_CLOEXEC, 10) : -1;
+	int d = fcntl(a->doc_fd, F_DUPFD_CLOEXEC, 10);
+	int o = fcntl(a->out_fd, F_DUPFD_CLOEXEC, 10);
+
+	if (null < 0 || d < 0 || o < 0)
+		_exit(4);
+	if (dup2(d, CHILD_DOC_FD) < 0 || dup2(o, CHILD_OUT_FD) < 0)
+		_exit(4);
+	if (dup2(null, 0) < 0 || dup2(null, 1) < 0)
+		_exit(4);
+	if (!a->keep_stderr && dup2(null, 2) < 0)
+		_exit(4);
+	if (syscall(SYS_close_range, CHILD_OUT_FD + 1, ~0U, 0) < 0) {
+		for (int fd = CHILD_OUT_FD + 1; fd < 65536; fd++)
+			close(fd);
+	}
+	a->doc_fd = CHILD_DOC_FD;
+	a->out_fd = CHILD_OUT_FD;
+}
+
+static void child_setup_limits(const struct child_args *a)
+{
+	struct rlimit rl;
+	rlim_t cpu = a->limits.extract_cpu_seconds ? a->limits.extract_cpu_seconds : 1;
+
+	/* SIGXCPU at the limit, SIGKILL a second later. */
+	rl = (struct rlimit){ cpu, cpu + 1 };
+	if (setrlimit(RLIMIT_CPU, &rl) < 0)
+		_exit(5);
+	rl = (struct rlimit){ 0, 0 };
+	if (setrlimit(RLIMIT_FSIZE, &rl) < 0 || setrlimit(RLIMIT_CORE, &rl) < 0)
+		_exit(5);
+	/* ASan reserves terabytes of address space; the limit would kill it at
+	 * start. Sanitizer builds rely on the CPU limit and the parent's clock. */
+	if (!DOCEXT_ASAN && a->limits.extract_mem_bytes > 0) {
+		rl = (struct rlimit){ a->limits.extract_mem_bytes, a->limits.extract_mem_bytes };
+		if (setrlimit(RLIMIT_AS, &rl) < 0)
+			_exit(5);
+	}
+}
+
+static uint8_t *child_read_doc(const struct child_args *a, size_t *len)
+{
+	uint8_t *buf;
+	size_t n = 0, want = (size_t)a->doc_size;
+
+	buf = malloc(want + 1);
+	if (!buf)
+		child_fail(a, ST_TOO_BIG);
+	while (n < want) {
+		ssize_t r = pread(a->doc_fd, buf + n, want - n, (off_t)n);
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			child_fail(a, ST_READ_ERROR);
+		}
+		if (r == 0)
+			break; /* shrank since fstat: read what is there */
+		n += (size_t)r;
+	}
+	buf[n] = 0;
+	*len = n;
+	return buf;
+}
+
+static void child_fault_hook(const uint8_t *doc, size_t len)
+{
+	const char *fault = getenv("INGEST_TEST_EXTRACTOR_FAULT");
+
+	if (!fault || !memmem(doc, MIN(len, FAULT_SCAN_BYTES), FAULT_MARKER, strlen(FAULT_MARKER)))
+		return;
+	if (strcmp(fault, "crash") == 0) {
+		struct sigaction sa = { .sa_handler = SIG_DFL };
+		sigaction(SIGSEGV, &sa, NULL);
+		raise(SIGSEGV);
+	} else if (strcmp(fault, "hang") == 0) {
+		volatile unsigned long spin = 0;
+		for (;;)
+			spin++;
+	} else if (strcmp(fault, "stall") == 0) {
+		/* Uses no CPU: only the parent's wall clock can end it. */
+		for (;;)
+			nanosleep(&(struct timespec){ .tv_sec = 1000 }, NULL);
+	}
+}
+
+/* ---- plain text ---- */
+
+static const uint16_t cp1252_hi[32] = {
+	0x20ac, 0xfffd, 0x201a, 0x0192, 0x201e, 0x2026, 0x2020, 0x2021,
+	0x02c6, 0x2030, 0x0160, 0x2039, 0x0152, 0xfffd, 0x017d, 0xfffd,
+	0xfffd, 0x2018, 0x2019, 0x201c, 0x201d, 0x2022, 0x2013, 0x2014,
+	0x02dc, 0x2122, 0x0161, 0x203a, 0x0153, 0xfffd, 0x017e, 0xfffd,
+};
+
+static void put_cp(struct textbuf *t, uint32_t c)
+{
+	char b[4];
+	size_t n;
+
+	if (c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
+		c = 0xfffd;
+	if (c < 0x80) {
+		b[0] = (char)c;
+		n = 1;
+	} else if (c < 0x800) {
+		b[0] = (char)(0xc0 | (c >> 6));
+		b[1] = (char)(0x80 | (c & 0x3f));
+		n = 2;
+	} else if (c < 0x10000) {
+		b[0] = (char)(0xe0 | (c >> 12));
+		b[1] = (char)(0x80 | ((c >> 6) & 0x3f));
+		b[2] = (char)(0x80 | (c & 0x3f));
+		n = 3;
+	} else {
+		b[0] = (char)(0xf0 | (c >> 18));
+		b[1] = (char)(0x80 | ((c >> 12) & 0x3f));
+		b[2] = (char)(0x80 | ((c >> 6) & 0x3f));
+		b[3] = (char)(0x80 | (c & 0x3f));
+		n = 4;
+	}
+	/* A code point that does not fit whole is dropped, never split. */
+	if (t->max - t->len < n) {
+		t->truncated = true;
+		return;
+	}
+	textbuf_add(t, b, n);
+}
+
+/* Length of a valid UTF-8 sequence at s (no overlongs, no surrogates), or 0. */
+static size_t utf8_valid_seq(const uint8_t *s, size_t n)
+{
+	uint32_t c;
+	size_t l;
+
+	if (s[0] < 0x80)
+		return 1;
+	if (s[0] >= 0xc2 && s[0] <= 0xdf)
+		l = 2, c = s[0] & 0x1f;
+	else if (s[0] >= 0xe0 && s[0] <= 0xef)
+		l = 3, c = s[0] & 0x0f;
+	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
+		l = 4, c = s[0] & 0x07;
+	else
+		return 0;
+	if (n < l)
+		return 0;
+	for (size_t i = 1; i < l; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		c = (c << 6) | (s[i] & 0x3f);
+	}
+	if ((l == 3 && c < 0x800) || (l == 4 && (c < 0x10000 || c > 0x10ffff)) ||
+	    (c >= 0xd800 && c <= 0xdfff))
+		return 0;
+	return l;
+}
+
+static bool is_utf8(const uint8_t *s, size_t n)
+{
+	for (size_t i = 0; i < n;) {
+		size_t l = utf8_valid_seq(s + i, n - i);
+		if (l == 0)
+			return false;
+		i += l;
+	}
+	return true;
+}
+
+static void decode_utf16(struct textbuf *t, const uint8_t *s, size_t n, bool be)
+{
+	for (size_t i = 0; i + 1 < n && !t->truncated; i += 2) {
+		uint32_t u = be ? (uint32_t)(s[i] << 8 | s[i + 1]) : (uint32_t)(s[i + 1] << 8 | s[i]);
+		if (u >= 0xd800 && u <= 0xdbff && i + 3 < n) {
+			uint32_t l = be ? (uint32_t)(s[i + 2] << 8 | s[i + 3]) : (uint32_t)(s[i + 3] << 8 | s[i + 2]);
+			if (l >= 0xdc00 && l <= 0xdfff) {
+				u = 0x10000 + ((u - 0xd800) << 10) + (l - 0xdc00);
+				i += 2;
+			}
+		}
+		put_cp(t, u); /* lone surrogates become U+FFFD */
+	}
+}
+
+/* UTF-16 without a BOM: most text has a zero byte in every other position. */
+static int guess_utf16(const uint8_t *s, size_t n)
+{
+	size_t even = 0, odd = 0, pairs = MIN(n, 4096) / 2;
+
+	if (pairs < 4)
+		return -1;
+	for (size_t i = 0; i < pairs * 2; i += 2) {
+		even += s[i] == 0;
+		odd += s[i + 1] == 0;
+	}
+	if (odd * 10 >= pairs * 7 && even * 10 < pairs)
+		return 0; /* little-endian */
+	if (even * 10 >= pairs * 7 && odd * 10 < pairs)
+		return 1;
+	return -1;
+}
+
+static _Noreturn void child_text(const struct child_args *a, const uint8_t *s, size_t n, struct textbuf *t)
+{
+	int be;
+
+	if (n >= 3 && s[0] == 0xef && s[1] == 0xbb && s[2] == 0xbf) {
+		s += 3, n -= 3;
+	} else if (n >= 2 && s[0] == 0xff && s[1] == 0xfe) {
+		decode_utf16(t, s + 2, n - 2, false);
+		goto done;
+	} else if (n >= 2 && s[0] == 0xfe && s[1] == 0xff) {
+		decode_utf16(t, s + 2, n - 2, true);
+		goto done;
+	} else if ((be = guess_utf16(s, n)) >= 0) {
+		decode_utf16(t, s, n, be);
+		goto done;
+	}
+	if (is_utf8(s, n)) {
+		textbuf_add(t, (const char *)s, n);
+	} else {
+		for (size_t i = 0; i < n && !t->truncated; i++)
+			put_cp(t, s[i] >= 0x80 && s[i] < 0xa0 ? cp1252_hi[s[i] - 0x80] : s[i]);
+	}
+done:
+	child_finish(a, ST_OK, 1, 1, true, false, -1, t);
+}
+
+/* ---- OCR ---- */
+
+struct ocr {
+	TessBaseAPI *api;
+	ETEXT_DESC *monitor;
+	double budget_s;         /* process CPU seconds available for OCR */
+	long conf_sum, conf_n;
+};
+
+static double cpu_seconds(void)
+{
+	struct timespec ts;
+
+	if (clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts) < 0)
+		return 0;
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static bool ocr_cancel(void *data, int words)
+{
+	const struct ocr *o = data;
+
+	(void)words;
+	return cpu_seconds() > o->budget_s;
+}
+
+static bool ocr_out_of_time(const struct ocr *o)
+{
+	return cpu_seconds() > o->budget_s;
+}
+
+static bool langs_ok(const char *l)
+{
+	if (!l || !*l || strlen(l) > 128)
+		return false;
+	for (; *l; l++)
+		if (!((*l >= 'a' && *l <= 'z') || *l == '_' || *l == '+'))
+			return false;
+	return true;
+}
+
+/* Before the sandbox: tesseract reads its traineddata files here. */
+static void ocr_init(const struct child_args *a, struct ocr *o)
+{
+	o->api = TessBaseAPICreate();
+	if (!o->api || TessBaseAPIInit3(o->api, NULL, a->ocr_langs) != 0)
+		child_fail(a, ST_OCR_UNAVAILABLE);
+	/* Tesseract would otherwise try to write debug files. */
+	TessBaseAPISetVariable(o->api, "debug_file", "/dev/null");
+	o->monitor = TessMonitorCreate();
+	TessMonitorSetCancelFunc(o->monitor, ocr_cancel);
+	TessMonitorSetCancelThis(o->monitor, o);
+	o->budget_s = (a->limits.extract_cpu_seconds ? a->limits.extract_cpu_seconds : 1) * OCR_BUDGET_SHARE;
+}
+
+/* Recognises pix (any depth); returns the UTF-8 text (malloc'd) and its mean
+ * confidence, or NULL when nothing could be recognised. */
+static char *ocr_once(struct ocr *o, PIX *pix, int ppi, int *conf)
+{
+	char *t, *r;
+
+	TessBaseAPISetImage2(o->api, pix);
+	if (ppi > 0)
+		TessBaseAPISetSourceResolution(o->api, ppi);
+	if (TessBaseAPIRecognize(o->api, o->monitor) != 0) {
+		TessBaseAPIClear(o->api);
+		return NULL;
+	}
+	t = TessBaseAPIGetUTF8Text(o->api);
+	*conf = TessBaseAPIMeanTextConf(o->api);
+	TessBaseAPIClear(o->api);
+	if (!t)
+		return NULL;
+	r = strdup(t);
+	TessDeleteText(t);
+	return r;
+}
+
+/* OCRs one page; tries the other orientations when the first reading is poor. */
+static void ocr_page(struct ocr *o, PIX *pix, int ppi, struct textbuf *t)
+{
+	int best_conf = -1;
+	char *best = ocr_once(o, pix, ppi, &best_conf);
+
+	for (int quads = 1; quads < 4 && best_conf < OCR_ROTATE_BELOW && !ocr_out_of_time(o); quads++) {
+		PIX *rot = pixRotateOrth(pix, quads);
+		int c = -1;
+		char *s;
+
+		if (!rot)
+			break;
+		s = ocr_once(o, rot, ppi, &c);
+		pixDestroy(&rot);
+		if (s && c > best_conf) {
+			free(best);
+			best = s;
+			best_conf = c;
+		} else {
+			free(s);
+		}
+	}
+	if (best) {
+		textbuf_add(t, best, strlen(best));
+		free(best);
+	}
+	if (best_conf >= 0) {
+		o->conf_sum += best_conf;
+		o->conf_n++;
+	}
+}
+
+static int ocr_confidence(const struct ocr *o)
+{
+	return o->conf_n > 0 ? (int)(o->conf_sum / o->conf_n) : 0;
+}
+
+static _Noreturn void child_image(const struct child_args *a, struct ocr *o, const uint8_t *s, size_t n,
+                                  struct textbuf *t)
+{
+	PIX *pix = pixReadMem(s, n);
+
+	if (!pix)
+		child_fail(a, ST_IMAGE_UNREADABLE);
+	ocr_page(o, pix, pixGetXRes(pix) > 0 ? 0 : 300, t);
+	pixDestroy(&pix);
+	child_finish(a, ST_OK, 1, 1, false, true, ocr_confidence(o), t);
+}
+
+/* ---- PDF ---- */
+
+static PopplerDocument *pdf_open(const struct child_args *a, const uint8_t *s, size_t n)
+{
+	GError *err = NULL;
+	GBytes *bytes = g_bytes_new_static(s, n);
+	PopplerDocument *doc = poppler_document_new_from_bytes(bytes, NULL, &err);
+
+	g_bytes_unref(bytes); /* the document holds its own reference */
+	if (!doc) {
+		bool enc = err && err->domain == POPPLER_ERROR && err->code == POPPLER_ERROR_ENCRYPTED;
+		child_fail(a, enc ? ST_ENCRYPTED : ST_DAMAGED);
+	}
+	return doc;
+}
+
+/* Poppler reads its configuration (encodings, CMaps) when the first document
+ * is opened; do that before the sandbox closes the file system. */
+static void pdf_preinit(void)
+{
+	static const char tiny[] = "%PDF-1.1\n%%EOF\n";
+	GBytes *b = g_bytes_new_static(tiny, sizeof(tiny) - 1);
+	GError *err = NULL;
+	PopplerDocument *d = poppler_document_new_from_bytes(b, NULL, &err);
+
+	if (d)
+		g_object_unref(d);
+	g_clear_error(&err);
+	g_bytes_unref(b);
+}
+
+/* Renders a page to an 8-bit grey Pix at up to OCR_RENDER_DPI. */
+static PIX *pdf_render(PopplerPage *page, int *ppi)
+{
+	double w_pt = 0, h_pt = 0, scale;
+	cairo_surface_t *surf;
+	cairo_t *cr;
+	int w, h, stride;
+	unsigned char *data;
+	PIX *pix;
+
+	poppler_page_get_size(page, &w_pt, &h_pt);
+	if (!(w_pt >= 1 && h_pt >= 1 && w_pt < 1e6 && h_pt < 1e6))
+		return NULL;
+	scale = OCR_RENDER_DPI / 72.0;
+	while (w_pt * h_pt * scale * scale > OCR_MAX_PAGE_PIXELS)
+		scale *= 0.9;
+	w = (int)(w_pt * scale + 0.999);
+	h = (int)(h_pt * scale + 0.999);
+	if (w < 1 || h < 1)
+		return NULL;
+
+	surf = cairo_image_surface_create(CAIRO_FORMAT_RGB24, w, h);
+	if (cairo_surface_status(surf) != CAIRO_STATUS_SUCCESS) {
+		cairo_surface_destroy(surf);
+		return NULL;
+	}
+	cr = cairo_create(surf);
+	cairo_set_source_rgb(cr, 1, 1, 1);
+	cairo_paint(cr);
+	cairo_scale(cr, scale, scale);
+	poppler_page_render(page, cr);
+	cairo_destroy(cr);
+	cairo_surface_flush(surf);
+
+	data = cairo_image_surface_get_data(surf);
+	stride = cairo_image_surface_get_stride(surf);
+	pix = pixCreate(w, h, 8);
+	if (pix && data) {
+		l_uint32 *line = pixGetData(pix);
+		int wpl = pixGetWpl(pix);
+		for (int y = 0; y < h; y++, line += wpl) {
+			const uint32_t *px = (const uint32_t *)(const void *)(data + (size_t)y * (size_t)stride);
+			for (int x = 0; x < w; x++) {
+				uint32_t v = px[x];
+				unsigned g = (((v >> 16) & 0xff) * 77 + ((v >> 8) & 0xff) * 150 + (v & 0xff) * 29) >> 8;
+				SET_DATA_BYTE(line, x, g);
+			}
+		}
+	}
+	cairo_surface_destroy(surf);
+	*ppi = (int)(scale * 72.0 + 0.5);
+	return pix;
+}
+
+static _Noreturn void child_pdf(const struct child_args *a, struct ocr *o, const uint8_t *s, size_t n,
+                                struct textbuf *t)
+{
+	PopplerDocument *doc = pdf_open(a, s, n);
+	int pages = poppler_document_get_n_pages(doc);
+	int want = (int)MIN((uint32_t)MAX(pages, 0), a->limits.max_pages);
+	size_t nonspace = 0;
+	int with_text = 0, read = 0;
+	bool layer;
+
+	for (int i = 0; i < want && !t->truncated; i++) {
+		PopplerPage *page = poppler_document_get_page(doc, i);
+		char *pt;
+		size_t ns = 0;
+
+		if (i > 0)
+			textbuf_addc(t, '\f');
+		if (!page)
+			continue;
+		pt = poppler_page_get_text(page);
+		if (pt)
+			ns = count_nonspace(pt);
+		if (ns > 0)
+			with_text++;
+		nonspace += ns;
+		if (o && ns < TEXT_LAYER_MIN_CHARS) {
+			/* A page without its own text: read it by eye (OCR). */
+			int ppi = 0;
+			PIX *pix = ocr_out_of_time(o) ? NULL : pdf_render(page, &ppi);
+			if (pix) {
+				ocr_page(o, pix, ppi, t);
+				pixDestroy(&pix);
+			}
+		} else if (pt) {
+			textbuf_add(t, pt, strlen(pt));
+		}
+		g_free(pt);
+		g_object_unref(page);
+		read++;
+		if (o && ocr_out_of_time(o))
+			break;
+	}
+	/* Real text on most pages; a lone cover sheet does not make a text PDF. */
+	layer = nonspace >= TEXT_LAYER_MIN_CHARS && with_text * 2 >= read;
+	if (o)
+		child_finish(a, ST_OK, pages, read, layer, true, ocr_confidence(o), t);
+	child_finish(a, ST_OK, pages, read, layer, false, -1, t);
+}
+
+static _Noreturn void child_main(struct child_args *a)
+{
+	struct ocr ocr = { 0 };
+	struct textbuf t = { 0 };
+	sigset_t all;
+	uint8_t *doc;
+	size_t len;
+
+	/* Signals as a fresh process has them; die with the parent. */
+	sigemptyset(&all);
+	sigprocmask(SIG_SETMASK, &all, NULL);
+	signal(SIGPIPE, SIG_DFL);
+	signal(SIGXCPU, SIG_DFL);
+	/* Note: the death signal follows the forking *thread*; a caller that
+	 * forks from a short-lived thread should run extraction elsewhere. */
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != a->parent)
+		_exit(4);
+
+	child_setup_fds(a);
+	child_setup_limits(a);
+	doc = child_read_doc(a, &len);
+
+	t.max = (size_t)MIN(a->limits.max_text_bytes, (uint64_t)SIZE_MAX / 2);
+	t.s = malloc(t.max + 1);
+	if (!t.s)
+		child_fail(a, ST_TOO_BIG);
+
+	if (a->mode == MODE_PDF_OCR || a->mode == MODE_IMAGE)
+		ocr_init(a, &ocr);
+	if (a->mode == MODE_PDF_TEXT || a->mode == MODE_PDF_OCR) {
+		pdf_preinit();
+	}
+
+	if (child_load_seccomp() < 0)
+		_exit(6);
+	child_fault_hook(doc, len);
+
+	switch (a->mode) {
+	case MODE_TEXT:
+		child_text(a, doc, len, &t);
+	case MODE_IMAGE:
+		child_image(a, &ocr, doc, len, &t);
+	case MODE_PDF_TEXT:
+		child_pdf(a, NULL, doc, len, &t);
+	case MODE_PDF_OCR:
+		child_pdf(a, &ocr, doc, len, &t);
+	}
+	_exit(7);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Parent side.                                                             */
+
+struct child_result {
+	bool have_frame;
+	struct frame f;
+	char *text;              /* f.text_len bytes, NUL-terminated */
+	bool timed_out;
+	bool reaped;
+	int wstatus;
+	double seconds;
+};
+
+static double mono_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Waits for pid; SIGKILL once the deadline passes. Never leaves a zombie: if
+ * a caller's SIGCHLD handler or SIG_IGN reaps the child first, waitpid says
+ * ECHILD and we report what the pipe told us. */
+static void reap_child(pid_t pid, double deadline, struct child_result *res)
+{
+	bool killed = false;
+
+	for (;;) {
+		int st;
+		pid_t r = waitpid(pid, &st, killed ? 0 : WNOHANG);
+
+		if (r == pid) {
+			res->reaped = true;
+			res->wstatus = st;
+			return;
+		}
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return; /* ECHILD: reaped by someone else */
+		if (mono_now() >= deadline) {
+			kill(pid, SIGKILL);
+			killed = true;
+			res->timed_out = true;
+			continue;
+		}
+		nanosleep(&(struct timespec){ .tv_nsec = 2 * 1000 * 1000 }, NULL);
+	}
+}
+
+/* Reads the frame with a wall-clock deadline; bounds every length. */
+static void read_frame(int rfd, double deadline, uint64_t max_text, struct child_result *res)
+{
+	uint8_t hdr[sizeof(struct frame)];
+	size_t got = 0, want = sizeof(hdr), tgot = 0;
+	bool in_text = false;
+
+	for (;;) {
+		double left = deadline - mono_now();
+		struct pollfd p = { .fd = rfd, .events = POLLIN };
+		ssize_t n;
+		int r;
+
+		if (left <= 0) {
+			res->timed_out = true;
+			return;
+		}
+		r = poll(&p, 1, (int)MIN(left * 1000 + 1, (double)INT_MAX));
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return;
+		if (r == 0)
+			continue; /* the loop re-checks the deadline */
+
+		if (!in_text)
+			n = read(rfd, hdr + got, want - got);
+		else
+			n = read(rfd, res->text + tgot, (size_t)res->f.text_len - tgot);
+		if (n < 0 && (errno == EINTR || errno == EAGAIN))
+			continue;
+		if (n <= 0)
+			return; /* EOF or error: whatever we have is all */
+
+		if (!in_text) {
+			got += (size_t)n;
+			if (got < want)
+				continue;
+			memcpy(&res->f, hdr, sizeof(res->f));
+			if (res->f.magic != FRAME_MAGIC || res->f.text_len > max_text)
+				return;
+			res->text = xmalloc((size_t)res->f.text_len + 1);
+			res->text[0] = 0;
+			in_text = true;
+		} else {
+			tgot += (size_t)n;
+		}
+		if (in_text && tgot == res->f.text_len) {
+			res->text[tgot] = 0;
+			res->have_frame = true;
+			return;
+		}
+	}
+}
+
+static int run_child(struct ing_ctx *ctx, int fd, uint64_t size, enum child_mode mode,
+                     const char *langs, struct child_result *res)
+{
+	struct child_args a = {
+		.mode = mode,
+		.doc_fd = fd,
+		.doc_size = size,
+		.limits = ctx->limits,
+		.ocr_langs = langs,
+		.parent = getpid(),
+	};
+	const char *dbg = getenv("INGEST_DOCEXT_DEBUG");
+	double start, deadline;
+	int p[2];
+	pid_t pid;
+
+	a.keep_stderr = dbg && *dbg && strcmp(dbg, "0") != 0;
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return -errno;
+	a.out_fd = p[1];
+
+	start = mono_now();
+	deadline = start + 2.0 * MAX(ctx->limits.extract_cpu_seconds, 1u) + 2.0;
+	pid = fork();
+	if (pid < 0) {
+		int e = -errno;
+		close(p[0]);
+		close(p[1]);
+		return e;
+	}
+	if (pid == 0) {
+		close(p[0]);
+		child_main(&a);
+	}
+	close(p[1]);
+
+	read_frame(p[0], deadline, ctx->limits.max_text_bytes, res);
+	close(p[0]);
+	if (res->timed_out)
+		kill(pid, SIGKILL);
+	/* After the frame the child only exits; give it a moment, then kill. */
+	reap_child(pid, res->timed_out ? 0 : MIN(deadline, mono_now() + 2.0), res);
+	res->seconds = mono_now() - start;
+	if (res->timed_out) {
+		res->have_frame = false;
+	} else if (res->reaped && !(WIFEXITED(res->wstatus) && WEXITSTATUS(res->wstatus) == 0)) {
+		/* A frame followed by a crash is not a result. */
+		res->have_frame = false;
+	}
+	if (!res->have_frame) {
+		free(res->text);
+		res->text = NULL;
+	}
+	log_debug(ctx, "docext: mode %d child %d finished in %.3f s", (int)mode, (int)pid, res->seconds);
+	return 0;
+}
+
+static const char *reader_name(enum child_mode m)
+{
+	switch (m) {
+	case MODE_PDF_TEXT:
+		return "PDF reader";
+	case MODE_PDF_OCR:
+		return "PDF reader (scanned pages)";
+	case MODE_TEXT:
+		return "text reader";
+	case MODE_IMAGE:
+		return "image reader (OCR)";
+	}
+	return "reader";
+}
+
+/* The outcome in words a coordinator can act on; NULL when it is a result. */
+static char *explain(const struct ing_ctx *ctx, enum child_mode mode, const struct child_result *res)
+{
+	const char *who = reader_name(mode);
+	unsigned cpu = MAX(ctx->limits.extract_cpu_seconds, 1u);
+
+	if (res->timed_out)
+		return xasprintf("reading this document took longer than %.0f s and was stopped; check it by eye",
+		                 2.0 * cpu + 2.0);
+	if (res->reaped && WIFSIGNALED(res->wstatus)) {
+		int sig = WTERMSIG(res->wstatus);
+		if (sig == SIGXCPU || sig == SIGKILL)
+			return xasprintf("reading this document needed more than %u s of processing and was stopped; check it by eye",
+			                 cpu);
+		if (sig == SIGSYS)
+			return xasprintf("the %s tried something it is not allowed to do on this file and was stopped; check it by eye",
+			                 who);
+		if (sig == SIGABRT)
+			return xasprintf("the %s gave up on this file (it is damaged or needs more than %llu MB of memory); check it by eye",
+			                 who, (unsigned long long)(ctx->limits.extract_mem_bytes >> 20));
+		return xasprintf("the %s crashed on this file (signal %d); check it by eye", who, sig);
+	}
+	if (!res->have_frame) {
+		if (res->reaped && WIFEXITED(res->wstatus))
+			return xasprintf("the %s crashed on this file (exit status %d); check it by eye",
+			                 who, WEXITSTATUS(res->wstatus));
+		return xasprintf("the %s stopped without an answer on this file; check it by eye", who);
+	}
+	switch (res->f.status) {
+	case ST_OK:
+		return NULL;
+	case ST_ENCRYPTED:
+		return xstrdup("the PDF is password-protected; ask for an unprotected copy");
+	case ST_DAMAGED:
+		return xstrdup("the document is damaged and could not be read; check it by eye or ask for a new copy");
+	case ST_TOO_BIG:
+		return xasprintf("the document is too large to read within the %llu MB memory limit; check it by eye",
+		                 (unsigned long long)(ctx->limits.extract_mem_bytes >> 20));
+	case ST_READ_ERROR:
+		return xstrdup("the document could not be read from disk");
+	case ST_IMAGE_UNREADABLE:
+		return xasprintf("the image could not be decoded (damaged, an unsupported format, or larger than the %llu MB memory limit); check it by eye",
+		                 (unsigned long long)(ctx->limits.extract_mem_bytes >> 20));
+	case ST_OCR_UNAVAILABLE:
+		return xstrdup("text recognition (OCR) is not available for the requested languages on this server");
+	default:
+		return xstrdup("the reader gave an answer that makes no sense; check the document by eye");
+	}
+}
+
+/* Child text is untrusted: keep valid UTF-8, tab, newline and form feed;
+ * replace everything else. */
+static char *clean_text(const char *s, size_t n, size_t *out_len)
+{
+	struct textbuf t = { .s = xmalloc(n * 3 + 1), .max = n * 3 };
+	const uint8_t *u = (const uint8_t *)s;
+
+	for (size_t i = 0; i < n;) {
+		size_t l = utf8_valid_seq(u + i, n - i);
+		if (l == 0) {
+			textbuf_add(&t, "\xef\xbf\xbd", 3);
+			i++;
+		} else if (l == 1 && (u[i] < 0x20 || u[i] == 0x7f) && !strchr("\t\n\f", u[i])) {
+			if (u[i] != '\r')
+				textbuf_addc(&t, ' ');
+			i++;
+		} else {
+			textbuf_add(&t, s + i, l);
+			i += l;
+		}
+	}
+	t.s[t.len] = 0;
+	*out_len = t.len;
+	return t.s;
+}
+
+static void fill_out(const struct child_result *res, struct doc_info *out)
+{
+	const struct frame *f = &res->f;
+
+	out->pages = f->pages >= 0 ? f->pages : -1;
+	out->text_layer = f->text_layer != 0;
+	out->ocr = f->ocr != 0;
+	out->ocr_confidence = f->ocr && f->confidence >= 0 ? MIN(f->confidence, 100) : 0;
+	out->text = NULL;
+	out->text_len = 0;
+	if (res->text && f->text_len > 0)
+		out->text = clean_text(res->text, (size_t)f->text_len, &out->text_len);
+}
+
+int docext_run_opts(struct ing_ctx *ctx, int fd, enum docext_type type,
+                     const struct docext_opts *opts, struct doc_info *out)
+{
+	const struct ing_limits *lim = &ctx->limits;
+	struct child_result res = { 0 };
+	const char *langs = DOCEXT_DEFAULT_OCR_LANGS;
+	enum child_mode mode;
+	struct stat st;
+	uint64_t size;
+	int r;
+
+	if (fd < 0 || !out)
+		return -EINVAL;
+	if (opts && opts->ocr_langs) {
+		if (langs_ok(opts->ocr_langs))
+			langs = opts->ocr_langs;
+		else
+			log_warn(ctx, "docext: OCR language list rejected, using %s", langs);
+	}
+	switch (type) {
+	case DOCEXT_PDF:
+		mode = MODE_PDF_TEXT;
+		break;
+	case DOCEXT_TEXT:
+		mode = MODE_TEXT;
+		break;
+	case DOCEXT_IMAGE:
+		mode = MODE_IMAGE;
+		break;
+	default:
+		return -EINVAL;
+	}
+
+	if (fstat(fd, &st) < 0)
+		return -errno;
+	if (S_ISREG(st.st_mode) && (uint64_t)st.st_size > lim->max_doc_bytes) {
+		out->pages = -1;
+		out->extract_error = xasprintf("the document is %llu MB, more than the %llu MB read for text; check it by eye",
+		                               (unsigned long long)((uint64_t)st.st_size >> 20),
+		                               (unsigned long long)(lim->max_doc_bytes >> 20));
+		return 0;
+	}
+	if (!S_ISREG(st.st_mode))
+		return -EINVAL;
+	size = (uint64_t)st.st_size;
+
+	r = run_child(ctx, fd, size, mode, langs, &res);
+	if (r < 0)
+		return r;
+	if (res.have_frame && res.f.status == ST_OK && mode == MODE_PDF_TEXT && !res.f.text_layer &&
+	    res.f.pages > 0 && !(opts && opts->no_pdf_ocr)) {
+		/* No text layer: a scanned document. Read it again, with OCR. */
+		struct child_result ocr = { 0 };
+
+		r = run_child(ctx, fd, size, MODE_PDF_OCR, langs, &ocr);
+		if (r < 0) {
+			free(res.text);
+			return r;
+		}
+		if (ocr.have_frame && ocr.f.status == ST_OK) {
+			free(res.text);
+			res = ocr;
+		} else {
+			/* Keep the text-layer reading, but say why OCR failed. */
+			char *why = explain(ctx, MODE_PDF_OCR, &ocr);
+			log_info(ctx, "docext: OCR of a scanned PDF failed: %s", why ? why : "?");
+			fill_out(&res, out);
+			out->extract_error = why;
+			free(ocr.text);
+			free(res.text);
+			return 0;
+		}
+	}
+
+	out->pages = -1;
+	out->extract_error = explain(ctx, mode, &res);
+	if (!out->extract_error)
+		fill_out(&res, out);
+	else if (res.have_frame && res.f.pages >= 0)
+		out->pages = res.f.pages;
+	if (res.have_frame && res.f.truncated)
+		log_info(ctx, "docext: text cut at %llu bytes", (unsigned long long)lim->max_text_bytes);
+	free(res.text);
+	return 0;
+}
+
+int docext_run(struct ing_ctx *ctx, int fd, enum docext_type type, struct doc_info *out)
+{
+	return docext_run_opts(ctx, fd, type, NULL, out);
+}

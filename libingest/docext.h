@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * Document text extraction, confined. Untrusted documents (PDF, text, later
+ * OCR of images) are parsed in a child process with CPU-time and address-space
+ * limits and a seccomp filter, so a crash, a hang or a memory blow-up costs
+ * that one document and never the caller.
+ */
+#ifndef INGEST_DOCEXT_H
+#define INGEST_DOCEXT_H
+
+#include "model.h"
+
+enum docext_type {
+	DOCEXT_PDF,
+	DOCEXT_TEXT,     /* plain text in any common encoding */
+	DOCEXT_IMAGE,    /* OCR (tesseract) */
+};
+
+/* Tesseract languages used when the caller names none: English alone. Each
+ * extra language multiplies recognition time (measured: see docext.c). */
+#define DOCEXT_DEFAULT_OCR_LANGS "eng"
+
+struct docext_opts {
+	/* Tesseract language list, "eng+rus"; NULL: DOCEXT_DEFAULT_OCR_LANGS.
+	 * Only [a-z_+] is accepted, anything else falls back to the default. */
+	const char *ocr_langs;
+	/* Do not OCR PDFs without a text layer (only report text_layer=false). */
+	bool no_pdf_ocr;
+};
+
+/*
+ * Extract text from the open regular file fd (positioned anywhere; read with
+ * pread; -EINVAL for anything but a regular file).
+ * Fills out->text_layer, pages, text, text_len, ocr, ocr_confidence (out
+ * starts zeroed; language/script/needs_translation are left to the caller).
+ * When the document cannot be read (crash, timeout, memory limit, encrypted,
+ * malformed), returns 0 with out->extract_error set to plain words saying
+ * why. Returns a negative errno only when the extractor itself could not be
+ * started (fork/pipe failure).
+ *
+ * Safe with any SIGCHLD disposition of the caller: the child is waited for by
+ * pid and never left behind; if the caller's handler reaps it first, the
+ * outcome is judged from what the child sent. Forks: call it from a thread
+ * that lives at least as long as the call (the child dies with that thread).
+ */
+ING_HIDDEN int docext_run(struct ing_ctx *ctx, int fd, enum docext_type type, struct doc_info *out);
+/* The same with options; opts may be NULL. */
+ING_HIDDEN int docext_run_opts(struct ing_ctx *ctx, int fd, enum docext_type type,
+                               const struct docext_opts *opts, struct doc_info *out);
+
+#endif

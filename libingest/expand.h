@@ -1,0 +1,30 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * Expansion: archives and disc images opened in one streaming pass, entries
+ * fed to scan_entry() as they come out, nested archives recursively; hostile
+ * entries refused with a reason, every size bounded by struct ing_limits.
+ */
+#ifndef INGEST_EXPAND_H
+#define INGEST_EXPAND_H
+
+#include "scan.h"
+
+struct sha256_ctx;
+
+/*
+ * Expand the archive whose first n bytes are in head and whose remaining
+ * bytes come from src (fd >= 0 when it is also an open, seekable file).
+ * Every byte pulled from src is added to sha and counted in *consumed (bytes
+ * after head), so the archive itself is hashed in the same pass. Entries are
+ * scanned with scan_entry() under the path prefix "<archive path>!/" (or no
+ * prefix when the archive is the drop itself: archive->path == "").
+ * Problems (encrypted, truncated, unsafe entries, limits) are recorded on the
+ * archive's file record or on records of the entries concerned.
+ * Returns 0 when the archive was opened (even partly), -ENOTSUP when the
+ * content is not an archive we open (the caller then treats it as a file).
+ */
+ING_HIDDEN int expand_archive(struct walk *w, struct ing_file *archive, const uint8_t *head, size_t n,
+                              struct byte_src *src, int fd, struct sha256_ctx *sha, uint64_t *consumed,
+                              const struct ident_where *where);
+
+#endif

@@ -1,0 +1,118 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * Link files and downloads (SPEC §3 link files, §9 downloads).
+ *
+ * Two halves:
+ *  - linkfile_*: pure parsers for *.url, *.webloc (XML and simple binary
+ *    plists) and links.txt. No I/O, no context: fuzzable as they are.
+ *  - fetch_url(): one URL to one file descriptor with libcurl, https only
+ *    unless allowed, size/time/redirect bounded, retried with backoff on
+ *    transient failures, resumed with Range after a dropped connection, the
+ *    body hashed (SHA-256) while it is written.
+ *
+ * Typical use for a link file found in a drop:
+ *
+ *	if (linkfile_kind(name) != LINKFILE_NONE) {
+ *		r = linkfile_parse(buf, len, name, &urls, &n, &err);
+ *		// r < 0: record err as a `download` problem on the link file
+ *		for (i = 0; i < n; i++) {
+ *			fd = openat(staging, "dl-N", O_RDWR|O_CREAT|O_EXCL|O_CLOEXEC, 0640);
+ *			r = fetch_url(ctx, &opts, urls[i], fd, &res);
+ *			// r < 0: record res.error as a `download` problem
+ *			// r == 0: rename to res.file_name, res.sha256 is the hash
+ *			fetch_result_clear(&res);
+ *		}
+ *		linkfile_urls_free(urls, n);
+ *	}
+ */
+#ifndef INGEST_FETCH_H
+#define INGEST_FETCH_H
+
+#include "internal.h"
+
+/*
+ * Bounds on link files. Hard-coded for now; they should move into struct
+ * ing_limits (max_linkfile_bytes, max_links, max_url_bytes) — see the report.
+ */
+#define FETCH_LINKFILE_MAX_BYTES (256 * 1024) /* a link file is read whole; bigger is refused */
+#define FETCH_MAX_URLS 256                    /* URLs taken from one link file */
+#define FETCH_MAX_URL_BYTES 4096              /* one URL, after normalisation */
+/* A file name taken from Content-Disposition or the URL (bytes, UTF-8). */
+#define FETCH_MAX_NAME_BYTES 200
+
+enum linkfile_kind {
+	LINKFILE_NONE = 0,
+	LINKFILE_URL,           /* *.url: Windows Internet Shortcut */
+	LINKFILE_WEBLOC,        /* *.webloc: macOS, XML or binary plist */
+	LINKFILE_LINKS_TXT,     /* links.txt: one URL a line */
+};
+
+/* Which link file NAME (a path or base name) is, by its name alone. */
+ING_HIDDEN enum linkfile_kind linkfile_kind(const char *name);
+
+/*
+ * Parses a link file's bytes. NAME decides the format (linkfile_kind()).
+ * On success *urls is a malloc'd array of *n (>= 1) malloc'd, NUL-terminated
+ * URLs: "scheme://..." with no spaces or control characters, bytes >= 0x80
+ * after the host percent-encoded. Schemes are not judged here; fetch_url()
+ * refuses what is not allowed, with a message naming the scheme.
+ * On failure returns a negative errno (-EINVAL not a link file by name,
+ * -E2BIG too big or too many URLs, -EBADMSG malformed, -ENOENT no URL in it,
+ * -EOPNOTSUPP a binary plist too complex to read) and, when ERROR is not
+ * NULL, *error is a malloc'd plain-words reason.
+ */
+ING_HIDDEN int linkfile_parse(const void *buf, size_t len, const char *name,
+                              char ***urls, size_t *n, char **error);
+ING_HIDDEN void linkfile_urls_free(char **urls, size_t n);
+
+struct fetch_opts {
+	bool allow_http;                /* also fetch http:// (default: https only) */
+	uint64_t max_bytes;             /* body size; also capped by limits.max_file_bytes */
+	unsigned timeout_s;             /* whole fetch, all attempts and waits included */
+	unsigned connect_timeout_s;     /* one connection attempt */
+	unsigned stall_s;               /* fail when below stall_bytes_per_s for this long */
+	unsigned long stall_bytes_per_s;
+	unsigned max_redirects;
+	unsigned max_retries;           /* attempts after the first, on transient failures */
+	unsigned retry_base_ms;         /* first backoff; doubles each retry */
+	unsigned retry_max_ms;          /* backoff ceiling (also caps Retry-After) */
+	const char *ca_file;            /* PEM CA bundle replacing the system's; NULL: system */
+	const char *proxy;              /* NULL: no proxy, environment ignored */
+	const char *user_agent;         /* NULL: "ingestd/VERSION" */
+};
+
+ING_HIDDEN void fetch_opts_default(struct fetch_opts *o);
+
+struct fetch_result {
+	long http_status;               /* last HTTP status seen, 0 if none */
+	unsigned attempts;              /* 1 + retries made */
+	/* Set on success only: */
+	uint64_t bytes;
+	uint8_t sha256[32];
+	char *file_name;                /* sanitised: one path component, never empty */
+	char *effective_url;            /* after redirects */
+	char *content_type;             /* NULL if the server sent none */
+	/* Set on failure only: plain words for the coordinator (a `download` problem). */
+	char *error;
+};
+
+/*
+ * Downloads URL into OUT_FD (written from its current offset; it should be a
+ * regular file opened O_RDWR so a restarted transfer can truncate it; after a
+ * failure it may hold a partial body the caller discards).
+ * Returns 0 or a negative errno: -EPROTONOSUPPORT scheme refused, -EINVAL
+ * not a valid URL, -E2BIG over the size limit, -ETIMEDOUT stalled or out of
+ * time, -EREMOTEIO the server answered an HTTP error, -ELOOP too many
+ * redirects, -ECONNREFUSED/-ECONNRESET/-EHOSTUNREACH network, -EPERM TLS
+ * verification failed, -EIO anything else; or the errno of a failed write.
+ * RES is always reset first; res->error is set on every failure.
+ */
+ING_HIDDEN int fetch_url(struct ing_ctx *ctx, const struct fetch_opts *o, const char *url,
+                         int out_fd, struct fetch_result *res);
+ING_HIDDEN void fetch_result_clear(struct fetch_result *res);
+
+/* Exposed for tests: the safe file name for a Content-Disposition value and
+ * an effective URL (either may be NULL). Never NULL, never empty. */
+ING_HIDDEN char *fetch_file_name(const char *content_disposition, const char *url);
+
+#endif

@@ -1,0 +1,364 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * The inventory: studies and series from the DICOM headers (with missing
+ * instance numbers and slice-position gaps), duplicates by SOP Instance UID,
+ * opaque patient keys, and the lists of documents, excluded files and problems.
+ */
+#include <ctype.h>
+#include <math.h>
+#include <stdio.h>
+
+#include "scan.h"
+
+#define MAX_MISSING_LISTED 1000   /* missing instance numbers listed per series */
+#define MAX_GAPS_LISTED 200       /* slice gaps listed per series */
+
+static bool usable_dicom(const struct ing_file *f)
+{
+	return f->dcm && kind_is_dicom(f->kind) && f->kind != KIND_DICOM_DICOMDIR &&
+	       (f->problem == PROB_NONE || f->problem == PROB_DUPLICATE) && !f->duplicate_of_other;
+}
+
+static int cmp_sop(const void *a, const void *b)
+{
+	const struct ing_file *x = *(struct ing_file *const *)a, *y = *(struct ing_file *const *)b;
+	int c = strcmp(x->dcm->sop_instance_uid, y->dcm->sop_instance_uid);
+	return c ? c : strcmp(x->path, y->path);
+}
+
+/* Same SOP Instance UID twice: identical bytes count once; other bytes conflict. */
+static void find_duplicates(struct ing_scan *scan)
+{
+	struct ptrvec v = { 0 };
+	for (size_t i = 0; i < scan->files.n; i++) {
+		struct ing_file *f = scan->files.v[i];
+		if (usable_dicom(f) && f->dcm->sop_instance_uid[0] && f->hashed)
+			ptrvec_push(&v, f);
+	}
+	if (v.n > 1)
+		qsort(v.v, v.n, sizeof(void *), cmp_sop);
+	for (size_t i = 1; i < v.n; i++) {
+		struct ing_file *prev = v.v[i - 1], *f = v.v[i];
+		size_t j = i - 1;
+		if (strcmp(prev->dcm->sop_instance_uid, f->dcm->sop_instance_uid) != 0)
+			continue;
+		/* compare with the first of the run that is still counted */
+		while (j > 0 && strcmp(((struct ing_file *)v.v[j - 1])->dcm->sop_instance_uid, f->dcm->sop_instance_uid) == 0)
+			j--;
+		struct ing_file *first = v.v[j];
+		bool same = false;
+		for (size_t k = j; k < i; k++) {
+			struct ing_file *o = v.v[k];
+			if (!o->duplicate_of_other && memcmp(o->sha256, f->sha256, 32) == 0)
+				same = true;
+		}
+		if (same)
+			f->duplicate_of_other = true;
+		else
+			file_set_problem(f, PROB_DUPLICATE,
+			                 "conflicting duplicate: same SOP Instance UID as \"%s\" but different bytes; "
+			                 "both are kept; ask the hospital which copy is right", first->path);
+	}
+	ptrvec_free(&v, NULL);
+}
+
+static int cmp_series_order(const void *a, const void *b)
+{
+	const struct ing_file *x = *(struct ing_file *const *)a, *y = *(struct ing_file *const *)b;
+	int c = strcmp(x->dcm->study_uid, y->dcm->study_uid);
+	if (c)
+		return c;
+	if ((c = strcmp(x->dcm->series_uid, y->dcm->series_uid)))
+		return c;
+	if (x->dcm->instance_number != y->dcm->instance_number)
+		return x->dcm->instance_number < y->dcm->instance_number ? -1 : 1;
+	return strcmp(x->path, y->path);
+}
+
+static int cmp_i32(const void *a, const void *b)
+{
+	int32_t x = *(const int32_t *)a, y = *(const int32_t *)b;
+	return (x > y) - (x < y);
+}
+
+static void series_missing(struct inv_series *s)
+{
+	size_t n = 0;
+	int32_t *nums = xmalloc((s->files.n + 1) * sizeof(int32_t));
+	for (size_t i = 0; i < s->files.n; i++) {
+		struct ing_file *f = s->files.v[i];
+		if (f->dcm->has_instance_number)
+			nums[n++] = f->dcm->instance_number;
+	}
+	if (n > 1)
+		qsort(nums, n, sizeof(int32_t), cmp_i32);
+	for (size_t i = 1; i < n; i++) {
+		for (int64_t v = (int64_t)nums[i - 1] + 1; v < nums[i]; v++) {
+			if (s->n_missing >= MAX_MISSING_LISTED) {
+				s->missing_truncated = true;
+				break;
+			}
+			s->missing = xrealloc(s->missing, (s->n_missing + 1) * sizeof(int32_t));
+			s->missing[s->n_missing++] = (int32_t)v;
+		}
+	}
+	free(nums);
+}
+
+struct slice_pos {
+	double d;
+	int32_t inst;
+};
+
+static int cmp_pos(const void *a, const void *b)
+{
+	double x = ((const struct slice_pos *)a)->d, y = ((const struct slice_pos *)b)->d;
+	return (x > y) - (x < y);
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return (x > y) - (x < y);
+}
+
+/* CT/MR: where slices are regularly spaced, a step of k spacings means k-1 slices missing. */
+static void series_slice_gaps(struct inv_series *s)
+{
+	if (!s->modality || (strcmp(s->modality, "CT") != 0 && strcmp(s->modality, "MR") != 0) || s->files.n < 3)
+		return;
+	const struct dcm_info *d0 = ((struct ing_file *)s->files.v[0])->dcm;
+	if (!d0->has_orientation)
+		return;
+	const double *o = d0->image_orientation;
+	double nrm[3] = { o[1] * o[5] - o[2] * o[4], o[2] * o[3] - o[0] * o[5], o[0] * o[4] - o[1] * o[3] };
+	size_t n = s->files.n;
+	struct slice_pos *p = xmalloc(n * sizeof(*p));
+	double *diffs = xmalloc(n * sizeof(double));
+
+	for (size_t i = 0; i < n; i++) {
+		const struct dcm_info *d = ((struct ing_file *)s->files.v[i])->dcm;
+		if (!d->has_position || !d->has_orientation || d->number_of_frames > 1)
+			goto out;
+		for (int k = 0; k < 6; k++)
+			if (fabs(d->image_orientation[k] - o[k]) > 1e-3)
+				goto out;   /* mixed orientations: not one stack */
+		p[i].d = d->image_position[0] * nrm[0] + d->image_position[1] * nrm[1] + d->image_position[2] * nrm[2];
+		p[i].inst = d->has_instance_number ? d->instance_number : -1;
+	}
+	qsort(p, n, sizeof(*p), cmp_pos);
+	for (size_t i = 1; i < n; i++)
+		diffs[i - 1] = p[i].d - p[i - 1].d;
+	qsort(diffs, n - 1, sizeof(double), cmp_double);
+	double med = diffs[(n - 1) / 2];
+	if (!(med > 0.01))
+		goto out;
+	/* Regular spacing: most steps are within 10% of the median. */
+	size_t regular = 0;
+	for (size_t i = 0; i + 1 < n; i++)
+		if (fabs(diffs[i] - med) <= 0.1 * med)
+			regular++;
+	if (regular * 10 < (n - 1) * 7)
+		goto out;
+	for (size_t i = 1; i < n && s->n_gaps < MAX_GAPS_LISTED; i++) {
+		double step = p[i].d - p[i - 1].d, ratio = step / med;
+		long k = lround(ratio);
+		if (ratio > 1.5 && fabs(ratio - (double)k) < 0.2 && k <= 100000) {
+			s->gaps = xrealloc(s->gaps, (s->n_gaps + 1) * sizeof(*s->gaps));
+			s->gaps[s->n_gaps++] = (struct slice_gap){
+				.after_instance = p[i - 1].inst, .before_instance = p[i].inst,
+				.missing = (int)(k - 1), .spacing_mm = med, .gap_mm = step,
+			};
+		}
+	}
+out:
+	free(p);
+	free(diffs);
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+static void study_finish(struct inv_study *st)
+{
+	struct ptrvec mods = { 0 };
+	const char *d = st->date;
+	if (d && strlen(d) >= 8 && isdigit((unsigned char)d[0]) && isdigit((unsigned char)d[7]))
+		snprintf(st->date_iso, sizeof(st->date_iso), "%.4s-%.2s-%.2s", d, d + 4, d + 6);
+	for (size_t i = 0; i < st->series.n; i++) {
+		const char *m = ((struct inv_series *)st->series.v[i])->modality;
+		bool seen = false;
+		if (!m || !m[0])
+			continue;
+		for (size_t j = 0; j < mods.n; j++)
+			seen |= strcmp(mods.v[j], m) == 0;
+		if (!seen)
+			ptrvec_push(&mods, (void *)m);
+	}
+	if (mods.n > 1)
+		qsort(mods.v, mods.n, sizeof(void *), cmp_str);
+	st->modalities[0] = 0;
+	for (size_t j = 0; j < mods.n; j++) {
+		size_t l = strlen(st->modalities);
+		snprintf(st->modalities + l, sizeof(st->modalities) - l, "%s%s", j ? "," : "", (const char *)mods.v[j]);
+	}
+	ptrvec_free(&mods, NULL);
+}
+
+static void build_studies(struct ing_scan *scan)
+{
+	struct inventory *inv = &scan->inv;
+	struct ptrvec v = { 0 };
+	struct inv_study *st = NULL;
+	struct inv_series *se = NULL;
+
+	/* A conflicting duplicate stays in the package but is one instance, not two. */
+	for (size_t i = 0; i < scan->files.n; i++) {
+		struct ing_file *f = scan->files.v[i];
+		if (usable_dicom(f) && f->problem == PROB_NONE)
+			ptrvec_push(&v, f);
+	}
+	if (v.n > 1)
+		qsort(v.v, v.n, sizeof(void *), cmp_series_order);
+	for (size_t i = 0; i < v.n; i++) {
+		struct ing_file *f = v.v[i];
+		const struct dcm_info *d = f->dcm;
+		if (!st || strcmp(st->study_uid, d->study_uid) != 0) {
+			st = xcalloc(1, sizeof(*st));
+			st->study_uid = d->study_uid;
+			st->date = d->study_date;
+			st->description = d->study_description;
+			st->body_part = d->body_part;
+			ptrvec_push(&inv->studies, st);
+			se = NULL;
+		}
+		if (!st->body_part[0] && d->body_part[0])
+			st->body_part = d->body_part;
+		if (!st->description[0] && d->study_description[0])
+			st->description = d->study_description;
+		if (!se || strcmp(se->series_uid, d->series_uid) != 0) {
+			se = xcalloc(1, sizeof(*se));
+			se->series_uid = d->series_uid;
+			se->modality = d->modality;
+			se->description = d->series_description;
+			se->transfer_syntax = d->transfer_syntax;
+			ptrvec_push(&st->series, se);
+		}
+		se->lossy |= d->lossy;
+		ptrvec_push(&se->files, f);
+		inv->dicom_instances++;
+	}
+	for (size_t i = 0; i < inv->studies.n; i++) {
+		st = inv->studies.v[i];
+		for (size_t j = 0; j < st->series.n; j++) {
+			series_missing(st->series.v[j]);
+			series_slice_gaps(st->series.v[j]);
+		}
+		study_finish(st);
+	}
+	ptrvec_free(&v, NULL);
+}
+
+/* "Doe^Jane^^" and "DOE JANE" are one person: upper-case, components joined by one space. */
+static void normalize_name(const char *in, struct strbuf *b)
+{
+	bool space = false;
+	for (const char *p = in; *p; p++) {
+		unsigned char c = (unsigned char)*p;
+		if (c == '^' || c == ' ' || c == ',' || c == '=') {
+			space = b->len > 0;
+			continue;
+		}
+		if (space)
+			strbuf_append(b, " ", 1);
+		space = false;
+		char u = (char)toupper(c);
+		strbuf_append(b, &u, 1);
+	}
+}
+
+static void build_patients(struct ing_scan *scan)
+{
+	struct inventory *inv = &scan->inv;
+	for (size_t i = 0; i < scan->files.n; i++) {
+		struct ing_file *f = scan->files.v[i];
+		if (!f->dcm || !kind_is_dicom(f->kind) || f->kind == KIND_DICOM_DICOMDIR)
+			continue;
+		struct strbuf m;
+		strbuf_init(&m, 1024);
+		normalize_name(f->dcm->patient_name, &m);
+		if (m.len)
+			strbuf_printf(&m, "|%s", f->dcm->patient_birth_date);
+		else if (f->dcm->patient_id[0])
+			strbuf_printf(&m, "id:%s", f->dcm->patient_id);
+		if (!m.len) {
+			strbuf_free(&m);
+			continue;   /* no identity at all: nothing to compare */
+		}
+		uint8_t h[32];
+		char hex[65];
+		struct sha256_ctx *c = sha256_new();
+		sha256_update(c, scan->ctx->salt, scan->ctx->salt_len);
+		sha256_update(c, "\0ingestd-patient\0", 17);
+		sha256_update(c, m.s, m.len);
+		sha256_final(c, h);
+		sha256_free(c);
+		strbuf_free(&m);
+		hex_encode(h, 8, hex);
+
+		struct inv_patient *p = NULL;
+		for (size_t j = 0; j < inv->patients.n && !p; j++)
+			if (strcmp(((struct inv_patient *)inv->patients.v[j])->key, hex) == 0)
+				p = inv->patients.v[j];
+		if (!p) {
+			p = xcalloc(1, sizeof(*p));
+			memcpy(p->key, hex, 17);
+			ptrvec_push(&inv->patients, p);
+		}
+		p->sources++;
+	}
+}
+
+void inventory_build(struct ing_scan *scan)
+{
+	struct inventory *inv = &scan->inv;
+	find_duplicates(scan);
+	build_studies(scan);
+	build_patients(scan);
+	for (size_t i = 0; i < scan->files.n; i++) {
+		struct ing_file *f = scan->files.v[i];
+		if (f->problem != PROB_NONE)
+			ptrvec_push(&inv->problems, f);
+		if (kind_is_excluded(f->kind))
+			ptrvec_push(&inv->excluded, f);
+		else if (kind_is_document(f->kind) || (f->kind == KIND_UNKNOWN && f->problem == PROB_NONE))
+			ptrvec_push(&inv->documents, f);
+	}
+}
+
+static void series_free(void *p)
+{
+	struct inv_series *s = p;
+	ptrvec_free(&s->files, NULL);
+	free(s->missing);
+	free(s->gaps);
+	free(s);
+}
+
+static void study_free(void *p)
+{
+	struct inv_study *st = p;
+	ptrvec_free(&st->series, series_free);
+	free(st);
+}
+
+void inventory_free(struct inventory *inv)
+{
+	ptrvec_free(&inv->patients, free);
+	ptrvec_free(&inv->studies, study_free);
+	ptrvec_free(&inv->documents, NULL);
+	ptrvec_free(&inv->excluded, NULL);
+	ptrvec_free(&inv->problems, NULL);
+}

@@ -1,0 +1,90 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* The case inventory model: what each stage adds to each file record. */
+#ifndef INGEST_MODEL_H
+#define INGEST_MODEL_H
+
+#include "internal.h"
+#include "dcm.h"
+
+/* SPEC §4 file kinds; each file gets exactly one, with evidence. */
+enum ing_kind {
+	KIND_UNKNOWN = 0,
+	KIND_DICOM_IMAGE,
+	KIND_DICOM_DICOMDIR,
+	KIND_DICOM_SR,
+	KIND_DICOM_ENC_PDF,
+	KIND_DICOM_SC,
+	KIND_PATHOLOGY,
+	KIND_MOLECULAR,
+	KIND_RADIOLOGY,
+	KIND_LAB,
+	KIND_DISCHARGE,
+	KIND_OPERATIVE,
+	KIND_TREATMENT,
+	KIND_LETTER,
+	KIND_SCANNED,
+	KIND_PHOTO,
+	KIND_VIEWER,
+	KIND_OS_JUNK,
+	KIND_ARCHIVE,
+	KIND_LINK,
+	KIND_CASE_YAML,
+	_KIND_MAX,
+};
+ING_HIDDEN const char *kind_name(enum ing_kind k);
+ING_HIDDEN bool kind_is_dicom(enum ing_kind k);
+ING_HIDDEN bool kind_is_document(enum ing_kind k);
+/* Left out of the package and listed in inventory.excluded. */
+ING_HIDDEN bool kind_is_excluded(enum ing_kind k);
+
+/* SPEC §5 problem codes. */
+enum ing_problem {
+	PROB_NONE = 0,
+	PROB_TRUNCATED,
+	PROB_CORRUPT,
+	PROB_ENCRYPTED,
+	PROB_UNSUPPORTED,
+	PROB_UNSAFE,
+	PROB_LIMIT,
+	PROB_DOWNLOAD,
+	PROB_DUPLICATE,     /* conflicting duplicate: same SOP Instance UID, other bytes */
+	PROB_UNREADABLE,    /* I/O error reading the input */
+	_PROB_MAX,
+};
+ING_HIDDEN const char *problem_name(enum ing_problem p);
+
+/* Text pulled out of a document by the confined extractor (docext.h). */
+struct doc_info {
+	bool text_layer;        /* the document carries machine-readable text */
+	int pages;              /* -1 when unknown */
+	char *text;             /* UTF-8, bounded by limits.max_text_bytes; may be NULL */
+	size_t text_len;
+	bool ocr;
+	double ocr_confidence;  /* 0..100 */
+	char *language;         /* ISO 639-1, NULL if unknown */
+	char *script;           /* ISO 15924 name, NULL if unknown */
+	bool needs_translation;
+	char *extract_error;    /* why the text could not be read, NULL if it could */
+};
+
+struct ing_file {
+	char *path;             /* as the patient gave it, relative to the drop (UTF-8 for display) */
+	uint64_t size;
+	uint8_t sha256[32];
+	bool hashed;
+	char *mime;             /* libmagic MIME type */
+	char *magic;            /* libmagic description */
+	enum ing_kind kind;
+	char *evidence;         /* what decided the kind */
+	struct dcm_info *dcm;   /* DICOM header, NULL unless DICOM */
+	struct doc_info *doc;   /* document text, NULL unless a document */
+	enum ing_problem problem;
+	char *problem_msg;      /* plain words: what is wrong and what to do */
+	bool duplicate_of_other;/* identical bytes already counted (same SOP instance) */
+};
+
+ING_HIDDEN void file_set_problem(struct ing_file *f, enum ing_problem p, const char *fmt, ...) ING_PRINTF(3, 4);
+ING_HIDDEN void file_free(struct ing_file *f);
+ING_HIDDEN void doc_info_free(struct doc_info *d);
+
+#endif

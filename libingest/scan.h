@@ -1,0 +1,80 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* The scan: files found in a drop, and the inventory built from them. */
+#ifndef INGEST_SCAN_H
+#define INGEST_SCAN_H
+
+#include <sys/types.h>
+
+#include "model.h"
+
+struct inv_series {
+	const char *series_uid, *modality, *description, *transfer_syntax;
+	bool lossy;
+	struct ptrvec files;          /* struct ing_file*, one per unique SOP instance */
+	int32_t *missing;             /* missing instance numbers (bounded) */
+	size_t n_missing;
+	bool missing_truncated;       /* more missing numbers than we list */
+	struct slice_gap {
+		int32_t after_instance, before_instance;
+		int missing;
+		double spacing_mm, gap_mm;
+	} *gaps;
+	size_t n_gaps;
+};
+
+struct inv_study {
+	const char *study_uid, *date, *description, *body_part;
+	char date_iso[11];
+	char modalities[128];         /* "CT,PT" */
+	struct ptrvec series;         /* struct inv_series* */
+};
+
+struct inv_patient {
+	char key[17];                 /* opaque: salted hash, hex */
+	unsigned sources;
+};
+
+struct inventory {
+	struct ptrvec patients;       /* struct inv_patient* */
+	struct ptrvec studies;        /* struct inv_study* */
+	struct ptrvec documents;      /* struct ing_file* */
+	struct ptrvec excluded;       /* struct ing_file* */
+	struct ptrvec problems;       /* struct ing_file* */
+	unsigned dicom_instances;
+};
+
+struct ing_scan {
+	struct ing_ctx *ctx;
+	char *case_id;
+	char *root;
+	char generated_at[40];
+	struct ptrvec files;          /* struct ing_file*, in walk order */
+	uint64_t total_bytes;
+	struct inventory inv;
+};
+
+/* Bytes of one input, pulled forward once. read returns bytes, 0 at the end, or -errno. */
+struct byte_src {
+	ssize_t (*read)(void *ud, void *buf, size_t n);
+	void *ud;
+};
+
+struct ident_where;
+
+/* State of one scan's walk over its inputs (folders, and archives later). */
+struct walk {
+	struct ing_scan *scan;
+	uint64_t entries;
+	bool entries_reported;
+	uint8_t *chunk;
+};
+
+/* Scan one input file: identify, read headers/text, hash every byte once.
+ * fd >= 0 when the bytes are also reachable as an open file (folder drops). */
+ING_HIDDEN void scan_entry(struct walk *w, const char *relpath, uint64_t size, struct byte_src *src, int fd,
+                           const struct ident_where *where);
+
+ING_HIDDEN void inventory_build(struct ing_scan *scan);
+ING_HIDDEN void inventory_free(struct inventory *inv);
+
+#endif

@@ -1,0 +1,230 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#include <stdio.h>
+#include <openssl/evp.h>
+
+#include "internal.h"
+
+void *xmalloc(size_t n)
+{
+	void *p = malloc(n ? n : 1);
+	if (!p)
+		abort();
+	return p;
+}
+
+void *xcalloc(size_t n, size_t m)
+{
+	void *p = calloc(n ? n : 1, m ? m : 1);
+	if (!p)
+		abort();
+	return p;
+}
+
+void *xrealloc(void *p, size_t n)
+{
+	p = realloc(p, n ? n : 1);
+	if (!p)
+		abort();
+	return p;
+}
+
+char *xstrdup(const char *s)
+{
+	return s ? xstrndup(s, strlen(s)) : NULL;
+}
+
+char *xstrndup(const char *s, size_t n)
+{
+	char *p = xmalloc(n + 1);
+	memcpy(p, s, n);
+	p[n] = 0;
+	return p;
+}
+
+char *xasprintf(const char *fmt, ...)
+{
+	va_list ap;
+	char *s;
+	va_start(ap, fmt);
+	if (vasprintf(&s, fmt, ap) < 0)
+		abort();
+	va_end(ap);
+	return s;
+}
+
+void strbuf_init(struct strbuf *b, size_t max)
+{
+	b->s = NULL;
+	b->len = b->cap = 0;
+	b->max = max ? max : SIZE_MAX / 2;
+}
+
+int strbuf_append(struct strbuf *b, const void *p, size_t n)
+{
+	if (n > b->max - b->len)
+		return -E2BIG;
+	if (b->len + n + 1 > b->cap) {
+		size_t cap = b->cap ? b->cap : 256;
+		while (cap < b->len + n + 1)
+			cap *= 2;
+		b->s = xrealloc(b->s, cap);
+		b->cap = cap;
+	}
+	if (n)
+		memcpy(b->s + b->len, p, n);
+	b->len += n;
+	b->s[b->len] = 0;
+	return 0;
+}
+
+int strbuf_puts(struct strbuf *b, const char *s)
+{
+	return strbuf_append(b, s, strlen(s));
+}
+
+int strbuf_printf(struct strbuf *b, const char *fmt, ...)
+{
+	va_list ap;
+	char *s;
+	int r;
+	va_start(ap, fmt);
+	r = vasprintf(&s, fmt, ap);
+	va_end(ap);
+	if (r < 0)
+		abort();
+	r = strbuf_append(b, s, (size_t)r);
+	free(s);
+	return r;
+}
+
+char *strbuf_steal(struct strbuf *b)
+{
+	char *s = b->s ? b->s : xstrdup("");
+	b->s = NULL;
+	b->len = b->cap = 0;
+	return s;
+}
+
+void strbuf_free(struct strbuf *b)
+{
+	free(b->s);
+	b->s = NULL;
+	b->len = b->cap = 0;
+}
+
+void ptrvec_push(struct ptrvec *pv, void *p)
+{
+	if (pv->n == pv->cap) {
+		pv->cap = pv->cap ? pv->cap * 2 : 16;
+		pv->v = xrealloc(pv->v, pv->cap * sizeof(void *));
+	}
+	pv->v[pv->n++] = p;
+}
+
+void ptrvec_free(struct ptrvec *pv, void (*fn)(void *))
+{
+	if (fn)
+		for (size_t i = 0; i < pv->n; i++)
+			fn(pv->v[i]);
+	free(pv->v);
+	pv->v = NULL;
+	pv->n = pv->cap = 0;
+}
+
+bool str_has_suffix_ci(const char *s, const char *suffix)
+{
+	size_t a = strlen(s), b = strlen(suffix);
+	return a >= b && strcasecmp(s + a - b, suffix) == 0;
+}
+
+const char *path_basename(const char *p)
+{
+	const char *s = strrchr(p, '/');
+	return s ? s + 1 : p;
+}
+
+/* Length of the valid UTF-8 sequence at s (n bytes left), 0 if invalid. */
+static size_t utf8_seq(const unsigned char *s, size_t n)
+{
+	unsigned c = s[0];
+	size_t len;
+	uint32_t cp;
+	if (c < 0x80)
+		return 1;
+	if ((c & 0xe0) == 0xc0) { len = 2; cp = c & 0x1f; }
+	else if ((c & 0xf0) == 0xe0) { len = 3; cp = c & 0x0f; }
+	else if ((c & 0xf8) == 0xf0) { len = 4; cp = c & 0x07; }
+	else
+		return 0;
+	if (len > n)
+		return 0;
+	for (size_t i = 1; i < len; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (s[i] & 0x3f);
+	}
+	if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
+	    cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return len;
+}
+
+char *utf8_sanitize(const char *in, size_t n)
+{
+	const unsigned char *s = (const unsigned char *)in;
+	char *out = xmalloc(n * 3 + 1), *o = out;
+	size_t i = 0;
+	while (i < n) {
+		size_t l = utf8_seq(s + i, n - i);
+		if (l == 0) {
+			memcpy(o, "\xef\xbf\xbd", 3);
+			o += 3;
+			i++;
+		} else if (l == 1 && (s[i] < 0x20 || s[i] == 0x7f) && s[i] != '\t' && s[i] != '\n') {
+			*o++ = '?';
+			i++;
+		} else {
+			memcpy(o, s + i, l);
+			o += l;
+			i += l;
+		}
+	}
+	*o = 0;
+	return out;
+}
+
+void hex_encode(const uint8_t *in, size_t n, char *out)
+{
+	static const char hx[] = "0123456789abcdef";
+	for (size_t i = 0; i < n; i++) {
+		out[2 * i] = hx[in[i] >> 4];
+		out[2 * i + 1] = hx[in[i] & 15];
+	}
+	out[2 * n] = 0;
+}
+
+struct sha256_ctx *sha256_new(void)
+{
+	EVP_MD_CTX *c = EVP_MD_CTX_new();
+	if (!c || EVP_DigestInit_ex(c, EVP_sha256(), NULL) != 1)
+		abort();
+	return (struct sha256_ctx *)c;
+}
+
+void sha256_update(struct sha256_ctx *c, const void *p, size_t n)
+{
+	if (EVP_DigestUpdate((EVP_MD_CTX *)c, p, n) != 1)
+		abort();
+}
+
+void sha256_final(struct sha256_ctx *c, uint8_t out[32])
+{
+	unsigned int len = 32;
+	if (EVP_DigestFinal_ex((EVP_MD_CTX *)c, out, &len) != 1)
+		abort();
+}
+
+void sha256_free(struct sha256_ctx *c)
+{
+	EVP_MD_CTX_free((EVP_MD_CTX *)c);
+}

@@ -1,0 +1,173 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Test inputs for the confined document extractor, made at test time.
+
+    gen.py KIND PATH
+
+KIND: text-pdf, image-pdf, lab-jpeg, lab-jpeg-rot90, utf8, utf16le, utf16be,
+utf16-nobom, cp1252, garbage, encrypted-pdf, fault-pdf, big, png-bomb, long-text.
+PDFs come from fixtures/pdfgen.py; the lab sheet is drawn with Pillow and a
+DejaVu font, tilted and speckled so OCR has real work to do.
+"""
+
+import hashlib
+import io
+import os
+import random
+import sys
+
+ROOT = os.environ.get("INGEST_SOURCE_ROOT",
+                      os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
+sys.path.insert(0, os.path.join(ROOT, "fixtures"))
+import pdfgen  # noqa: E402
+
+FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
+FONT_BOLD = "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf"
+
+LAB_LINES = [
+    ("LABORATORY REPORT", True),
+    ("Patient ID: 000-TEST-0001", False),
+    ("Collected: 2024-03-14", False),
+    ("", False),
+    ("Test              Result      Units", True),
+    ("CEA               4.2         ng/mL", False),
+    ("CA 19-9           31          U/mL", False),
+    ("Haemoglobin       12.1        g/dL", False),
+    ("Platelets         245         10^9/L", False),
+    ("Creatinine        0.9         mg/dL", False),
+]
+
+TEXT = "Pathology report\nHämoglobin 12,1 g/dL – ER positive (90 %)\n€ 5 ≥ 3\n病理报告\n"
+
+
+def lab_sheet_jpeg(rotate90=False, dpi=200):
+    from PIL import Image, ImageDraw, ImageFont
+    w, h = int(8.27 * dpi), int(11.69 * dpi / 2)   # top half of an A4 page
+    img = Image.new("L", (w, h), 255)
+    d = ImageDraw.Draw(img)
+    size = int(dpi * 0.16)                           # ~11.5 pt
+    reg = ImageFont.truetype(FONT, size)
+    bold = ImageFont.truetype(FONT_BOLD, size)
+    y = int(dpi * 0.8)
+    for text, is_bold in LAB_LINES:
+        d.text((int(dpi * 0.8), y), text, fill=0, font=bold if is_bold else reg)
+        y += int(size * 1.6)
+    img = img.rotate(1.5, resample=Image.BICUBIC, expand=False, fillcolor=255)
+    rnd = random.Random(42)
+    px = img.load()
+    for _ in range(w * h // 200):                    # salt and pepper
+        x, yy = rnd.randrange(w), rnd.randrange(h)
+        px[x, yy] = rnd.choice((0, 90, 180, 255))
+    if rotate90:
+        img = img.transpose(Image.ROTATE_90)
+    out = io.BytesIO()
+    img.save(out, "JPEG", quality=80, dpi=(dpi, dpi))
+    return out.getvalue(), img.size
+
+
+def write(path, data):
+    with open(path, "wb") as f:
+        f.write(data)
+
+
+def _rc4(key, data):
+    s = list(range(256))
+    j = 0
+    for i in range(256):
+        j = (j + s[i] + key[i % len(key)]) & 255
+        s[i], s[j] = s[j], s[i]
+    out = bytearray()
+    i = j = 0
+    for c in data:
+        i = (i + 1) & 255
+        j = (j + s[i]) & 255
+        s[i], s[j] = s[j], s[i]
+        out.append(c ^ s[(s[i] + s[j]) & 255])
+    return bytes(out)
+
+
+def encrypted_pdf():
+    """Standard security handler R2 (RC4-40) with user password "secret": an
+    empty password does not open it, so a reader must report it protected."""
+    pad = bytes.fromhex("28BF4E5E4E758A4164004E56FFFA01082E2E00B6D0683E802F0CA9FE6453697A")
+    user = (b"secret" + pad)[:32]
+    owner = (b"owner" + pad)[:32]
+    o = _rc4(hashlib.md5(owner).digest()[:5], user)
+    doc_id = hashlib.md5(b"ingest-docext-test").digest()
+    p = (-4).to_bytes(4, "little", signed=True)
+    key = hashlib.md5(user + o + p + doc_id).digest()[:5]
+    u = _rc4(key, pad)
+    objs = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] >>",
+        b"<< /Filter /Standard /V 1 /R 2 /O <" + o.hex().encode() + b"> /U <"
+        + u.hex().encode() + b"> /P -4 >>",
+    ]
+    body = pdfgen.pdf_bytes(objs)
+    hexid = doc_id.hex().encode()
+    return body.replace(b"/Root 1 0 R >>",
+                        b"/Root 1 0 R /Encrypt 4 0 R /ID [<" + hexid + b"> <" + hexid + b">] >>")
+
+
+def main():
+    kind, path = sys.argv[1], sys.argv[2]
+    if kind == "text-pdf":
+        pdfgen.make_text_pdf(path, [
+            ["SURGICAL PATHOLOGY REPORT", "Invasive ductal carcinoma, grade 2", "ER: positive (90%)"],
+            ["Page two: HER2 negative (1+)", "Ki-67 20%"],
+            ["Page three: margins clear"],
+        ])
+    elif kind == "image-pdf":
+        jpeg, (w, h) = lab_sheet_jpeg()
+        pdfgen.make_image_pdf(path, jpeg, w, h)
+    elif kind == "lab-jpeg":
+        write(path, lab_sheet_jpeg()[0])
+    elif kind == "lab-jpeg-rot90":
+        write(path, lab_sheet_jpeg(rotate90=True)[0])
+    elif kind == "utf8":
+        write(path, TEXT.encode("utf-8"))
+    elif kind == "utf16le":
+        write(path, b"\xff\xfe" + TEXT.encode("utf-16-le"))
+    elif kind == "utf16be":
+        write(path, b"\xfe\xff" + TEXT.encode("utf-16-be"))
+    elif kind == "utf16-nobom":
+        write(path, ("Hämoglobin 12,1 g/dL " * 10).encode("utf-16-le"))
+    elif kind == "cp1252":
+        write(path, "Hämoglobin 12,1 g/dL – € 5\n".encode("cp1252"))
+    elif kind == "garbage":
+        rnd = random.Random(7)
+        write(path, b"%PDF-1.7\n" + bytes(rnd.randrange(256) for _ in range(20000)))
+    elif kind == "encrypted-pdf":
+        write(path, encrypted_pdf())
+    elif kind == "fault-pdf":
+        # The marker sits in a comment, so the PDF is valid without the hook.
+        pdfgen.make_text_pdf(path, [["Harmless page of a discharge summary"]])
+        data = open(path, "rb").read()
+        write(path, data.replace(b"%PDF-1.4\n", b"%PDF-1.4\n%INGEST-FAULT-INJECT\n", 1))
+    elif kind == "big":
+        # A "PDF" far beyond the limit the test sets; sparse, costs no disk.
+        with open(path, "wb") as f:
+            f.write(b"%PDF-1.4\n")
+            f.truncate(64 << 20)
+    elif kind == "png-bomb":
+        # 20000 x 20000 grey PNG: 400 MB of pixels in a few hundred KB.
+        import struct
+        import zlib
+        w = h = 20000
+        def chunk(t, d):
+            return (struct.pack(">I", len(d)) + t + d
+                    + struct.pack(">I", zlib.crc32(t + d) & 0xffffffff))
+        comp = zlib.compressobj(9)
+        row = b"\0" + b"\xff" * w
+        idat = b"".join(comp.compress(row) for _ in range(h)) + comp.flush()
+        write(path, b"\x89PNG\r\n\x1a\n"
+              + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 0, 0, 0, 0))
+              + chunk(b"IDAT", idat) + chunk(b"IEND", b""))
+    elif kind == "long-text":
+        write(path, ("Ünïcödé line with €uro and 病理 " * 2000).encode("utf-8"))
+    else:
+        sys.exit("unknown kind " + kind)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,239 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * The rules loader and its evaluation helpers, against the shipped rules/
+ * (argv[1]) and small files written here. Each check names what it expects.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+
+#include "rules.h"
+#include "model.h"
+
+static int failures;
+
+#define CHECK(cond, ...) do { \
+	if (!(cond)) { \
+		failures++; \
+		fprintf(stderr, "FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond); \
+		fprintf(stderr, __VA_ARGS__); \
+		fputc('\n', stderr); \
+	} \
+} while (0)
+
+static void write_file(const char *dir, const char *name, const char *text)
+{
+	char path[4096];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	f = fopen(path, "w");
+	if (!f) {
+		perror(path);
+		exit(99);
+	}
+	fputs(text, f);
+	fclose(f);
+}
+
+static void check_shipped(const char *dir)
+{
+	struct strbuf errors;
+	struct ruleset *rs = NULL;
+	int r;
+
+	strbuf_init(&errors, RULES_MAX_ERRORS_BYTES);
+	r = rules_load_dir(NULL, dir, &rs, &errors);
+	CHECK(r == 0, "loading %s: %d\n%s", dir, r, errors.s ? errors.s : "");
+	strbuf_free(&errors);
+	if (r < 0)
+		return;
+
+	CHECK(ruleset_n_cancer_types(rs) >= 25, "%zu cancer types", ruleset_n_cancer_types(rs));
+	CHECK(ruleset_find_type(rs, "generic") != NULL, "generic type missing");
+	CHECK(ruleset_find_type(rs, "baseline") == NULL, "a fragment must not be a cancer type");
+	CHECK(ruleset_find_biomarker(rs, "her2") != NULL, "biomarker lookup ignores case");
+	CHECK(ruleset_find_lab(rs, "CEA") != NULL, "CEA lab missing");
+
+	for (size_t i = 0; i < ruleset_n_cancer_types(rs); i++) {
+		const struct rule_type *t = ruleset_cancer_type(rs, i);
+		size_t baseline = 0, own = 0, msg_ok = 0;
+		for (size_t j = 0; j < t->n_rules; j++) {
+			baseline += strcmp(t->rules[j]->owner, "baseline") == 0;
+			own += strcmp(t->rules[j]->owner, t->id) == 0;
+			msg_ok += strlen(t->rules[j]->message) >= 20;
+		}
+		CHECK(baseline >= 8, "%s has %zu baseline rules", t->id, baseline);
+		CHECK(own >= 3, "%s has only %zu rules of its own", t->id, own);
+		CHECK(msg_ok == t->n_rules, "%s: a message is too short to act on", t->id);
+		CHECK(t->max_age_imaging > 0, "%s has no imaging max age", t->id);
+		if (i > 0)
+			CHECK(strcmp(ruleset_cancer_type(rs, i - 1)->id, t->id) < 0, "types not sorted");
+	}
+
+	const struct rule *her2 = ruleset_find_rule(rs, "breast.her2");
+	CHECK(her2 != NULL, "breast.her2 missing");
+	if (her2) {
+		CHECK(her2->severity == RULE_SEV_REQUIRED, "breast.her2 severity %d", her2->severity);
+		CHECK(her2->req == RULE_REQ_BIOMARKER, "breast.her2 req %d", her2->req);
+		CHECK(her2->n_terms >= 1 && strcmp(her2->terms[0]->name, "HER2") == 0, "breast.her2 term");
+		CHECK(her2->kinds & (1u << KIND_PATHOLOGY), "breast.her2 in pathology reports");
+		CHECK(her2->line > 1 && her2->col >= 1, "breast.her2 position %d:%d", her2->line, her2->col);
+	}
+	const struct rule_type *crc = ruleset_find_type(rs, "colorectal");
+	CHECK(crc && rule_type_matches_icd10(crc, "C18.7"), "colorectal C18.7");
+	CHECK(crc && rule_type_matches_icd10(crc, "C20"), "colorectal C20");
+	CHECK(crc && !rule_type_matches_icd10(crc, "C21.1"), "anal C21 is not colorectal");
+	const struct rule_type *hcc = ruleset_find_type(rs, "hcc");
+	CHECK(hcc && rule_type_matches_icd10(hcc, "C22.0"), "hcc C22.0");
+	CHECK(hcc && rule_type_matches_icd10(hcc, "c220"), "hcc c220");
+	CHECK(hcc && !rule_type_matches_icd10(hcc, "C22.1"), "C22.1 is biliary, not hcc");
+	const struct rule_type *bil = ruleset_find_type(rs, "biliary");
+	CHECK(bil && rule_type_matches_icd10(bil, "C22.1"), "biliary C22.1");
+	/* haematological types do not take the solid-tumour set */
+	const struct rule_type *lym = ruleset_find_type(rs, "lymphoma");
+	for (size_t j = 0; lym && j < lym->n_rules; j++)
+		CHECK(strcmp(lym->rules[j]->owner, "solid") != 0, "lymphoma includes %s", lym->rules[j]->id);
+	ruleset_free(rs);
+}
+
+static void check_severity(void)
+{
+	struct rule r = { .severity = RULE_SEV_REQUIRED };
+	struct rule_type t = { .blocking = true, .max_age_imaging = 60, .max_age_lab = 30 };
+	bool cond = true;
+
+	CHECK(rule_effective_severity(&t, &r, RULE_SETTING_UNKNOWN, &cond) == RULE_SEV_REQUIRED, "plain required");
+	CHECK(!cond, "no condition");
+
+	r.settings = 1u << RULE_SETTING_METASTATIC | 1u << RULE_SETTING_RECURRENT;
+	CHECK(rule_effective_severity(&t, &r, RULE_SETTING_METASTATIC, NULL) == RULE_SEV_REQUIRED, "req[M] in M");
+	CHECK(rule_effective_severity(&t, &r, RULE_SETTING_EARLY, NULL) == RULE_SEV_NONE, "req[M] in E");
+	CHECK(rule_effective_severity(&t, &r, RULE_SETTING_UNKNOWN, NULL) == RULE_SEV_RECOMMENDED,
+	      "req[M] with the setting unknown counts as recommended");
+
+	r.settings = 0;
+	r.severity = RULE_SEV_RECOMMENDED;
+	r.by_setting[RULE_SETTING_METASTATIC] = RULE_SEV_REQUIRED;
+	CHECK(rule_effective_severity(&t, &r, RULE_SETTING_METASTATIC, NULL) == RULE_SEV_REQUIRED, "by_setting M");
+	CHECK(rule_effective_severity(&t, &r, RULE_SETTING_EARLY, NULL) == RULE_SEV_RECOMMENDED, "by_setting E");
+	CHECK(rule_effective_severity(&t, &r, RULE_SETTING_UNKNOWN, NULL) == RULE_SEV_RECOMMENDED, "by_setting unknown");
+
+	struct rule c = { .severity = RULE_SEV_REQUIRED, .condition = (char *)"if operated" };
+	CHECK(rule_effective_severity(&t, &c, RULE_SETTING_EARLY, &cond) == RULE_SEV_RECOMMENDED, "condition");
+	CHECK(cond, "condition flagged");
+	struct rule u = { .severity = RULE_SEV_REQUIRED, .uncertain = true };
+	CHECK(rule_effective_severity(&t, &u, RULE_SETTING_EARLY, NULL) == RULE_SEV_RECOMMENDED, "uncertain");
+	struct rule w = { .severity = RULE_SEV_WARNING, .settings = 1u << RULE_SETTING_EARLY };
+	CHECK(rule_effective_severity(&t, &w, RULE_SETTING_UNKNOWN, NULL) == RULE_SEV_WARNING, "warning kept");
+	struct rule p = { .severity = RULE_SEV_REQUIRED };
+	t.blocking = false;
+	CHECK(rule_effective_severity(&t, &p, RULE_SETTING_EARLY, NULL) == RULE_SEV_RECOMMENDED, "non-blocking type");
+	t.blocking = true;
+
+	struct rule img = { .req = RULE_REQ_IMAGING };
+	t.max_age_by_setting[RULE_SETTING_METASTATIC] = 42;
+	CHECK(rule_max_age_days(&t, &img, RULE_SETTING_METASTATIC) == 42, "imaging age in M");
+	CHECK(rule_max_age_days(&t, &img, RULE_SETTING_EARLY) == 60, "imaging age default");
+	CHECK(rule_max_age_days(&t, &img, RULE_SETTING_UNKNOWN) == 60, "imaging age unknown setting");
+	img.max_age_days = 14;
+	CHECK(rule_max_age_days(&t, &img, RULE_SETTING_METASTATIC) == 14, "rule's own age wins");
+	struct rule lab = { .req = RULE_REQ_LAB };
+	CHECK(rule_max_age_days(&t, &lab, RULE_SETTING_EARLY) == 30, "lab age default");
+}
+
+static void check_matching(void)
+{
+	const char *t1 = "HER2/neu: negative (IHC 1+). Estrogen receptor (ER) positive 90%.";
+	CHECK(rule_text_matches(t1, strlen(t1), "HER2"), "HER2 in HER2/neu");
+	CHECK(rule_text_matches(t1, strlen(t1), "ER"), "ER in (ER)");
+	CHECK(rule_text_matches(t1, strlen(t1), "estrogen receptor"), "phrase");
+	CHECK(!rule_text_matches(t1, strlen(t1), "PR"), "no PR");
+	const char *t2 = "PER2 and ESR1 wild-type";
+	CHECK(!rule_text_matches(t2, strlen(t2), "ER"), "ER not inside PER2/ESR1");
+	const char *t3 = "EML4-ALK fusion detected; Ki67 30%";
+	CHECK(rule_text_matches(t3, strlen(t3), "EML4::ALK"), "EML4-ALK = EML4::ALK");
+	CHECK(rule_text_matches(t3, strlen(t3), "Ki-67"), "Ki67 = Ki-67");
+	CHECK(!rule_text_matches(t3, strlen(t3), "ALK2"), "ALK2 is not ALK");
+
+	CHECK(rule_region_need_mask("CHESTABDPELVIS") != 0, "CAP known");
+	CHECK((rule_region_study_mask("CHEST_ABD_PELVIS") & rule_region_need_mask("CHEST")) ==
+	      rule_region_need_mask("CHEST"), "a CAP study covers chest");
+	CHECK((rule_region_study_mask("ABDOMEN") & rule_region_need_mask("LIVER")) == rule_region_need_mask("LIVER"),
+	      "an abdomen study covers the liver");
+	CHECK((rule_region_study_mask("CHEST") & rule_region_need_mask("CHESTABDPELVIS")) !=
+	      rule_region_need_mask("CHESTABDPELVIS"), "a chest study does not cover CAP");
+	CHECK(rule_region_need_mask("ELBOW") == 0, "unknown region");
+	CHECK(rule_modality_bit("pt") == RULE_MOD_PT && rule_modality_bit("XX") == 0, "modalities");
+	CHECK(rule_severity_from_string("required") == RULE_SEV_REQUIRED, "severity name");
+	CHECK(rule_severity_from_string("mandatory") == -EINVAL, "unknown severity");
+	CHECK(rule_setting_from_string("locally-advanced") == RULE_SETTING_LOCALLY_ADVANCED, "setting name");
+}
+
+/* All errors are collected, not only the first; no ruleset on error. */
+static void check_collects_errors(const char *shipped)
+{
+	char tmpl[] = "/tmp/test-rules-XXXXXX";
+	char *dir = mkdtemp(tmpl);
+	struct strbuf errors;
+	struct ruleset *rs = NULL;
+	size_t lines = 0;
+	int r;
+
+	CHECK(dir != NULL, "mkdtemp");
+	if (!dir)
+		return;
+	write_file(dir, "_baseline.yaml",
+	           "id: baseline\nfragment: true\nrules:\n"
+	           "  - id: baseline.x\n    severity: required\n    document: {kind: pathology-report}\n"
+	           "    message: \"No pathology report found; ask for it.\"\n");
+	write_file(dir, "generic.yaml",
+	           "id: generic\nname: Generic\ninclude: [baseline]\nmax_age_days: {imaging: 60}\nrules:\n"
+	           "  - id: generic.a\n    severity: sometimes\n    document: {kind: lab-report}\n    message: \"m m m m\"\n"
+	           "  - id: generic.b\n    severity: required\n    document: {kind: lab-report}\n"
+	           "  - id: generic.c\n    severity: required\n    colour: blue\n    document: {kind: lab-report}\n"
+	           "    message: \"m m m m\"\n");
+	strbuf_init(&errors, RULES_MAX_ERRORS_BYTES);
+	r = rules_load_dir(NULL, dir, &rs, &errors);
+	CHECK(r == -EINVAL, "bad rules give -EINVAL, got %d", r);
+	CHECK(rs == NULL, "no ruleset on error");
+	for (const char *p = errors.s; p && *p; p++)
+		lines += *p == '\n';
+	CHECK(lines == 3, "3 errors expected, got %zu:\n%s", lines, errors.s ? errors.s : "");
+	CHECK(errors.s && strstr(errors.s, "generic.yaml:7:15: unknown severity \"sometimes\""), "%s", errors.s);
+	CHECK(errors.s && strstr(errors.s, "generic.yaml:9:5: rule \"generic.b\" has no message"), "%s", errors.s);
+	CHECK(errors.s && strstr(errors.s, "generic.yaml:14:5: unknown key \"colour\" in a rule"), "%s", errors.s);
+	strbuf_free(&errors);
+
+	/* a folder that does not exist is an I/O error, not a validation error */
+	strbuf_init(&errors, 4096);
+	r = rules_load_dir(NULL, "/nonexistent/rules", &rs, &errors);
+	CHECK(r == -ENOENT, "missing folder: %d", r);
+	strbuf_free(&errors);
+
+	char path[4096];
+	snprintf(path, sizeof(path), "%s/_baseline.yaml", dir);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/generic.yaml", dir);
+	unlink(path);
+	rmdir(dir);
+	(void)shipped;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc != 2) {
+		fprintf(stderr, "usage: %s RULES_DIR\n", argv[0]);
+		return 2;
+	}
+	check_shipped(argv[1]);
+	check_severity();
+	check_matching();
+	check_collects_errors(argv[1]);
+	if (failures) {
+		fprintf(stderr, "%d checks failed\n", failures);
+		return 1;
+	}
+	printf("all checks passed\n");
+	return 0;
+}

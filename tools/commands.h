@@ -1,0 +1,18 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* Subcommands of the `ingest` tool. Each returns the process exit status. */
+#ifndef INGEST_COMMANDS_H
+#define INGEST_COMMANDS_H
+
+/* Exit statuses (documented in docs/cli.md). */
+enum {
+	EXIT_OK = 0,
+	EXIT_FINDINGS = 1,   /* the command ran; the result is negative (verify mismatch, invalid rules) */
+	EXIT_USAGE = 2,      /* wrong arguments */
+	EXIT_INPUT = 3,      /* the input could not be read at all */
+	EXIT_INTERNAL = 4,   /* an internal failure (out of memory, I/O on our own files) */
+};
+
+int cmd_scan(int argc, char **argv);
+int cmd_rules(int argc, char **argv);
+
+#endif

@@ -1,0 +1,43 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* ingest: the command-line tool (one-shot scans, rules, and later package/verify/status). */
+#include <stdio.h>
+#include <string.h>
+
+#include "config.h"
+#include "commands.h"
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+	        "Usage: ingest COMMAND [ARGS]\n"
+	        "\n"
+	        "Commands:\n"
+	        "  scan PATH [--json]          inventory of a drop folder or file; nothing is written\n"
+	        "  rules list|validate [DIR]   list or check the cancer-type rules\n"
+	        "\n"
+	        "Run 'ingest COMMAND --help' for a command's options.\n"
+	        "Exit status: 0 ok, 1 negative result, 2 usage error, 3 input unreadable, 4 internal error.\n");
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	const char *cmd = argv[1];
+	if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
+		usage(stdout);
+		return EXIT_OK;
+	}
+	if (strcmp(cmd, "--version") == 0) {
+		printf("ingest %s\n", INGEST_VERSION);
+		return EXIT_OK;
+	}
+	if (strcmp(cmd, "scan") == 0)
+		return cmd_scan(argc - 1, argv + 1);
+	if (strcmp(cmd, "rules") == 0)
+		return cmd_rules(argc - 1, argv + 1);
+	fprintf(stderr, "ingest: unknown command \"%s\". Run 'ingest --help' for the list.\n", cmd);
+	return EXIT_USAGE;
+}

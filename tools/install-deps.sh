@@ -1,0 +1,26 @@
+#!/bin/sh
+# Installs every Debian 12 package ingestd needs to build, test and run the demo.
+# Idempotent; safe to run as root on a fresh machine.
+set -eu
+export DEBIAN_FRONTEND=noninteractive
+PKGS="
+  meson ninja-build pkg-config gcc g++ git
+  libdcmtk-dev dcmtk libsndfile1-dev libtiff-dev libwrap0-dev
+  libarchive-dev libarchive-tools libmagic-dev zlib1g-dev
+  libcurl4-openssl-dev libsqlite3-dev sqlite3 libsystemd-dev libssl-dev openssl
+  libfyaml-dev libjson-c-dev libpoppler-glib-dev poppler-utils
+  libtesseract-dev libleptonica-dev tesseract-ocr-eng tesseract-ocr-chi-sim
+  tesseract-ocr-ara tesseract-ocr-rus tesseract-ocr-fra tesseract-ocr-spa
+  tesseract-ocr-tur tesseract-ocr-hin
+  libudfread-dev libseccomp-dev
+  python3 python3-pydicom python3-jsonschema python3-aiosmtpd python3-pil
+  xorriso zstd p7zip-full zip unzip fonts-dejavu-core
+"
+missing=""
+for p in $PKGS; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
+done
+if [ -n "$missing" ]; then
+  apt-get update -q
+  apt-get install -y -q --no-install-recommends $missing
+fi
