@@ -69,6 +69,8 @@ ING_EXPORT const char *ing_strerror(int err);
 struct ing_scan_opts {
 	const char *case_id;        /* NULL: derived from the path's base name */
 	const char *cancer_type;    /* NULL: from case.yaml, else inferred, else generic */
+	const char *staging_dir;    /* package mode: the bytes of every kept file are written here
+	                             * as they are read (hashed on the way); NULL: nothing written */
 };
 
 struct ing_scan;

@@ -166,7 +166,9 @@ static void series_slice_gaps(struct inv_series *s)
 		if (ratio > 1.5 && fabs(ratio - (double)k) < 0.2 && k <= 100000) {
 			s->gaps = xrealloc(s->gaps, (s->n_gaps + 1) * sizeof(*s->gaps));
 			s->gaps[s->n_gaps++] = (struct slice_gap){
-				.after_instance = p[i - 1].inst, .before_instance = p[i].inst,
+				/* named in instance order, whichever way the stack runs */
+				.after_instance = MIN(p[i - 1].inst, p[i].inst),
+				.before_instance = MAX(p[i - 1].inst, p[i].inst),
 				.missing = (int)(k - 1), .spacing_mm = med, .gap_mm = step,
 			};
 		}

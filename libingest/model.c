@@ -95,11 +95,13 @@ void file_free(struct ing_file *f)
 	if (!f)
 		return;
 	free(f->path);
+	free(f->raw_path);
 	free(f->mime);
 	free(f->magic);
 	free(f->evidence);
 	free(f->dcm);
 	doc_info_free(f->doc);
 	free(f->problem_msg);
+	free(f->staged);
 	free(f);
 }

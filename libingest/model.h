@@ -69,6 +69,7 @@ struct doc_info {
 
 struct ing_file {
 	char *path;             /* as the patient gave it, relative to the drop (UTF-8 for display) */
+	char *raw_path;         /* the entry name's original bytes inside its archive when they are not UTF-8, else NULL */
 	uint64_t size;
 	uint8_t sha256[32];
 	bool hashed;
@@ -81,6 +82,7 @@ struct ing_file {
 	enum ing_problem problem;
 	char *problem_msg;      /* plain words: what is wrong and what to do */
 	bool duplicate_of_other;/* identical bytes already counted (same SOP instance) */
+	char *staged;           /* package mode: name of the copy in the staging folder */
 };
 
 ING_HIDDEN void file_set_problem(struct ing_file *f, enum ing_problem p, const char *fmt, ...) ING_PRINTF(3, 4);

@@ -14,6 +14,7 @@
 
 #include "classify.h"
 #include "docext.h"
+#include "expand.h"
 #include "identify.h"
 #include "scan.h"
 
@@ -135,7 +136,8 @@ static int identify_nondicom(struct walk *w, struct ing_file *f, const uint8_t *
 	case CONTENT_TEXT:
 		return DOCEXT_TEXT;
 	case CONTENT_IMAGE:
-		set_kind(f, KIND_PHOTO, xasprintf("image (%s)", f->magic));
+		/* the MIME type only: libmagic's text can carry EXIF camera data and dates */
+		set_kind(f, KIND_PHOTO, xasprintf("image (%s)", f->mime));
 		break;
 	case CONTENT_ARCHIVE:
 		set_kind(f, KIND_ARCHIVE, xasprintf("archive or disc image (%s)", f->magic));
@@ -168,6 +170,38 @@ static int spool_open(struct walk *w, struct ing_file *f, const uint8_t *head, s
 		return -EIO;
 	}
 	return fd;
+}
+
+/* Files the package will hold get their bytes written to staging as they
+ * stream past (package mode); viewer software, junk, archives and link files
+ * do not (an archive's entries are staged instead). */
+static bool stage_wanted(const struct ing_file *f)
+{
+	return !kind_is_excluded(f->kind) && f->kind != KIND_ARCHIVE && f->kind != KIND_LINK &&
+	       f->kind != KIND_CASE_YAML && f->problem == PROB_NONE;
+}
+
+static int stage_open(struct walk *w, struct ing_file *f, const uint8_t *head, size_t n)
+{
+	struct ing_scan *scan = w->scan;
+	char name[32];
+	snprintf(name, sizeof(name), "f%07u", ++scan->staged_seq);
+	int fd = openat(scan->staging_fd, name, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0640);
+	if (fd < 0)
+		return -errno;
+	if (n && write(fd, head, n) != (ssize_t)n) {
+		int e = errno ? -errno : -EIO;
+		close(fd);
+		return e;
+	}
+	f->staged = xstrdup(name);
+	return fd;
+}
+
+static void stage_failed(struct walk *w, int err)
+{
+	if (!w->error)
+		w->error = err;
 }
 
 void scan_entry(struct walk *w, const char *relpath, uint64_t size, struct byte_src *src, int fd,
@@ -245,10 +279,22 @@ void scan_entry(struct walk *w, const char *relpath, uint64_t size, struct byte_
 			break;
 		}
 	}
-	int doc_type = -1, spool = -1;
+	int doc_type = -1, spool = -1, stage = -1;
+	uint64_t consumed = 0;
 	if (!is_dicom && f->kind == KIND_UNKNOWN)
 		doc_type = identify_nondicom(w, f, buf, n, where);
-	if (doc_type >= 0 && fd < 0) {
+	/* Archives and disc images: entries stream out into scan_entry() while the
+	 * archive's own bytes pass through sha; the loop below hashes what is left. */
+	if (f->kind == KIND_ARCHIVE)
+		(void)expand_archive(w, f, buf, n, src, fd, sha, &consumed, where);
+	if (scan->staging_fd >= 0 && stage_wanted(f)) {
+		stage = stage_open(w, f, buf, n);
+		if (stage < 0)
+			stage_failed(w, stage);
+	}
+	if (doc_type >= 0 && fd < 0 && stage >= 0) {
+		spool = dup(stage);        /* the staged copy serves the extractor */
+	} else if (doc_type >= 0 && fd < 0) {
 		spool = spool_open(w, f, buf, n);
 		if (spool < 0) {
 			set_kind(f, KIND_SCANNED, xstrdup("document not read automatically: check it by eye"));
@@ -259,7 +305,7 @@ void scan_entry(struct walk *w, const char *relpath, uint64_t size, struct byte_
 	}
 
 	/* Stream the rest through the hash: every byte read once. */
-	uint64_t done = n;
+	uint64_t done = n + consumed;
 	while (done < f->size) {
 		r = src_read_full(src, w->chunk, CHUNK_BYTES);
 		if (r < 0) {
@@ -270,7 +316,12 @@ void scan_entry(struct walk *w, const char *relpath, uint64_t size, struct byte_
 		if (r == 0)
 			break;
 		sha256_update(sha, w->chunk, (size_t)r);
-		if (spool >= 0 && write(spool, w->chunk, (size_t)r) != r) {
+		if (stage >= 0 && write(stage, w->chunk, (size_t)r) != r) {
+			stage_failed(w, errno ? -errno : -EIO);
+			close(stage);
+			stage = -1;
+		}
+		if (spool >= 0 && stage < 0 && f->staged == NULL && write(spool, w->chunk, (size_t)r) != r) {
 			close(spool);
 			spool = -1;
 			doc_type = -1;
@@ -291,6 +342,8 @@ void scan_entry(struct walk *w, const char *relpath, uint64_t size, struct byte_
 		read_document(w, f, spool >= 0 ? spool : fd, (enum docext_type)doc_type);
 	if (spool >= 0)
 		close(spool);
+	if (stage >= 0 && close(stage) < 0)
+		stage_failed(w, -errno);
 }
 
 static int cmp_names(const void *a, const void *b)
@@ -431,6 +484,16 @@ int ing_scan_path(struct ing_ctx *ctx, const char *path, const struct ing_scan_o
 
 	scan = xcalloc(1, sizeof(*scan));
 	scan->ctx = ctx;
+	scan->staging_fd = -1;
+	if (opts && opts->staging_dir) {
+		scan->staging_fd = open(opts->staging_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (scan->staging_fd < 0) {
+			int e = -errno;
+			free(scan);
+			close(fd);
+			return e;
+		}
+	}
 	scan->root = xstrdup(path);
 	scan->case_id = opts && opts->case_id ? xstrdup(opts->case_id) : case_id_from_path(path);
 	w.scan = scan;
@@ -446,6 +509,17 @@ int ing_scan_path(struct ing_ctx *ctx, const char *path, const struct ing_scan_o
 	}
 	close(fd);
 	free(w.chunk);
+	if (scan->staging_fd >= 0) {
+		if (w.error == 0 && fsync(scan->staging_fd) < 0)
+			w.error = -errno;
+		close(scan->staging_fd);
+		scan->staging_fd = -1;
+	}
+	if (w.error) {
+		log_err(ctx, "case %s: writing the staging copy failed: %s", scan->case_id, ing_strerror(w.error));
+		ing_scan_free(scan);
+		return w.error;
+	}
 
 	time_t now = time(NULL);
 	struct tm tm;

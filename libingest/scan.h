@@ -51,6 +51,8 @@ struct ing_scan {
 	struct ptrvec files;          /* struct ing_file*, in walk order */
 	uint64_t total_bytes;
 	struct inventory inv;
+	int staging_fd;               /* package mode: kept files' bytes are written here; -1 otherwise */
+	unsigned staged_seq;
 };
 
 /* Bytes of one input, pulled forward once. read returns bytes, 0 at the end, or -errno. */
@@ -67,6 +69,9 @@ struct walk {
 	uint64_t entries;
 	bool entries_reported;
 	uint8_t *chunk;
+	int error;                    /* a failure of our own (staging), which fails the scan */
+	uint32_t depth;               /* archives open around the current entry (expand.c) */
+	uint64_t expanded_bytes;      /* bytes streamed out of archives so far, all levels (max_total_bytes) */
 };
 
 /* Scan one input file: identify, read headers/text, hash every byte once.
