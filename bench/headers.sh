@@ -111,32 +111,41 @@ FILES=("$WORK"/files/*.dcm)
 echo "files: ${#FILES[@]}, each $(stat -c %s "${FILES[0]}") bytes"
 # Sanity: all of them read cleanly and dcmdump agrees on one.
 "$PROBE" --summary "${FILES[@]}"
-dcmdump -q -M "${FILES[7]}" | grep -q 'InstanceNumber' || { echo "dcmdump cannot read the files" >&2; exit 1; }
+dcmdump -q -M "${FILES[7]}" >"$WORK/one.txt"
+grep -q 'InstanceNumber' "$WORK/one.txt" || { echo "dcmdump cannot read the files" >&2; exit 1; }
 
 now() { date +%s.%N; }
 # Warm the page cache once for both.
 "$PROBE" --summary "${FILES[@]}" >/dev/null
 dcmdump -q -M "${FILES[@]}" >/dev/null
 
-# A: the probe reading each whole file; P: only a 16 KiB prefix (how the
-# scanner calls it); B: dcmdump.
-declare -a A P B
+sub() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.6f", a - b }'; }
+
+# A: the probe reading each whole file; P: only a 16 KiB prefix; B: dcmdump;
+# S: `ingest scan` of the folder (reads and hashes every byte, identifies,
+# reads headers, builds the inventory) when INGEST points to a release build.
+declare -a A P B S
 for r in $(seq 1 "$ROUNDS"); do
 	t0=$(now); "$PROBE" --summary "${FILES[@]}" >/dev/null; t1=$(now)
 	dcmdump -q -M "${FILES[@]}" >/dev/null; t2=$(now)
 	"$PROBE" --summary --prefix 16384 "${FILES[@]}" >/dev/null; t3=$(now)
-	A+=("$(echo "$t1 - $t0" | bc -l)")
-	B+=("$(echo "$t2 - $t1" | bc -l)")
-	P+=("$(echo "$t3 - $t2" | bc -l)")
-	printf 'round %d: probe %.3fs  dcmdump %.3fs  probe-16k %.3fs\n' "$r" "${A[-1]}" "${B[-1]}" "${P[-1]}"
+	if [ -n "${INGEST:-}" ]; then "$INGEST" scan --json "$WORK/files" >/dev/null; fi; t4=$(now)
+	A+=("$(sub "$t1" "$t0")")
+	B+=("$(sub "$t2" "$t1")")
+	P+=("$(sub "$t3" "$t2")")
+	S+=("$(sub "$t4" "$t3")")
+	printf 'round %d: probe %.3fs  dcmdump %.3fs  probe-16k %.3fs  ingest-scan %.3fs\n' "$r" "${A[-1]}" "${B[-1]}" "${P[-1]}" "${S[-1]}"
 done
-/usr/bin/python3 - "${#FILES[@]}" "${A[*]}" "${B[*]}" "${P[*]}" <<'EOF'
+/usr/bin/python3 - "${#FILES[@]}" "${A[*]}" "${B[*]}" "${P[*]}" "${S[*]}" "${INGEST:-}" <<'EOF'
 import statistics, sys
 n = int(sys.argv[1])
-a, b, p = ([float(x) for x in s.split()] for s in sys.argv[2:5])
-ma, mb, mp = statistics.median(a), statistics.median(b), statistics.median(p)
+a, b, p, s = ([float(x) for x in v.split()] for v in sys.argv[2:6])
+ma, mb, mp, ms = statistics.median(a), statistics.median(b), statistics.median(p), statistics.median(s)
 print('dcm_read_header, whole file read:  %6.0f files/s (median %.3fs)' % (n / ma, ma))
 print('dcm_read_header, 16 KiB prefix:    %6.0f files/s (median %.3fs)' % (n / mp, mp))
 print('dcmdump -q -M (loadFile, prints):  %6.0f files/s (median %.3fs)' % (n / mb, mb))
 print('ratio whole-file probe / dcmdump: %.2fx;  prefix probe / dcmdump: %.2fx' % (mb / ma, mb / mp))
+if sys.argv[6]:
+    print('ingest scan (read+hash all bytes): %6.0f files/s (median %.3fs); time vs dcmdump: %.2fx'
+          % (n / ms, ms, ms / mb))
 EOF

@@ -646,6 +646,20 @@ static int get_strv(struct loader *l, const struct kv *kv, char ***out, size_t *
 	return 0;
 }
 
+/* The I-th item of a list value (or the value itself when it is a scalar), to
+ * place an error on the item that caused it. */
+static struct fy_node *list_item(const struct kv *kv, size_t i)
+{
+	void *it = NULL;
+	struct fy_node *item = NULL;
+
+	if (!kv->value || !fy_node_is_sequence(kv->value))
+		return kv->value;
+	for (size_t j = 0; j <= i; j++)
+		item = fy_node_sequence_iterate(kv->value, &it);
+	return item;
+}
+
 static int get_bool(struct loader *l, const struct kv *kv, bool *out)
 {
 	_cleanup_free_ char *s = NULL;
@@ -866,7 +880,7 @@ static int settings_from(struct loader *l, const struct kv *kv, unsigned *mask)
 	for (size_t i = 0; i < n; i++) {
 		int s = rule_setting_from_string(v[i]);
 		if (s < 0) {
-			err_at(l, node_pos(kv->value, kv->kpos),
+			err(l, list_item(kv, i), kv->kpos,
 			       "unknown setting \"%s\" (expected early, locally-advanced, metastatic or recurrent)", v[i]);
 			r = -EINVAL;
 		} else {
@@ -1043,7 +1057,7 @@ static int study_kv(struct loader *l, const struct kv *kv, void *userdata)
 		for (size_t i = 0; i < n; i++) {
 			uint32_t bit = mod ? rule_modality_bit(v[i]) : rule_region_need_mask(v[i]);
 			if (!bit) {
-				err(l, kv->value, kv->kpos, mod ?
+				err(l, list_item(kv, i), kv->kpos, mod ?
 				    "unknown modality \"%s\" (expected CT, MR, PT, MG, US, NM, CR, DX, SM, PX or XA)" :
 				    "unknown body region \"%s\" (see CHECKLISTS §0.4)", v[i]);
 				r = -EINVAL;
@@ -1288,9 +1302,14 @@ static void set_default_kinds(struct rule *r)
 		r->kinds = 1u << KIND_PATHOLOGY | 1u << KIND_MOLECULAR;
 }
 
-static bool rule_id_taken(struct loader *l, const char *id, struct pos *where, const char **file)
+static bool rule_id_taken(struct loader *l, const struct rule_type *t, const char *id, struct pos *where,
+                          const char **file)
 {
 	struct rule *r = find_rule(l->rs, id);
+
+	for (size_t i = 0; !r && i < t->n_own; i++)
+		if (strcmp(t->own[i]->id, id) == 0)
+			r = t->own[i];
 	if (!r)
 		return false;
 	*where = (struct pos){ r->line, r->col };
@@ -1355,7 +1374,7 @@ static int parse_rules(struct loader *l, struct rule_type *t, const struct kv *k
 		if (r->id) {
 			struct pos first;
 			const char *ffile;
-			if (rule_id_taken(l, r->id, &first, &ffile)) {
+			if (rule_id_taken(l, t, r->id, &first, &ffile)) {
 				err_at(l, rc.pos, "duplicate rule id \"%s\" (first defined at %s:%d:%d)",
 				       r->id, ffile, first.line, first.col);
 				k = -EINVAL;
@@ -1475,15 +1494,18 @@ static int type_kv(struct loader *l, const struct kv *kv, void *userdata)
 		return get_str(l, kv, &t->notes);
 	if (strcmp(kv->key, "include") == 0) {
 		tc->include = *kv;
+		tc->include.key = "include";   /* kv->key lives on walk_map's stack */
 		return 0;
 	}
 	if (strcmp(kv->key, "exclude") == 0) {
 		tc->exclude = *kv;
+		tc->exclude.key = "exclude";   /* kv->key lives on walk_map's stack */
 		return 0;
 	}
 	if (strcmp(kv->key, "rules") == 0) {
 		tc->has_rules = true;
 		tc->rules = *kv;
+		tc->rules.key = "rules";   /* kv->key lives on walk_map's stack */
 		return 0;
 	}
 	return unknown_key(l, kv, "a rules file",

@@ -201,8 +201,8 @@ static void check_collects_errors(const char *shipped)
 		lines += *p == '\n';
 	CHECK(lines == 3, "3 errors expected, got %zu:\n%s", lines, errors.s ? errors.s : "");
 	CHECK(errors.s && strstr(errors.s, "generic.yaml:7:15: unknown severity \"sometimes\""), "%s", errors.s);
-	CHECK(errors.s && strstr(errors.s, "generic.yaml:9:5: rule \"generic.b\" has no message"), "%s", errors.s);
-	CHECK(errors.s && strstr(errors.s, "generic.yaml:14:5: unknown key \"colour\" in a rule"), "%s", errors.s);
+	CHECK(errors.s && strstr(errors.s, "generic.yaml:10:5: rule \"generic.b\" has no message"), "%s", errors.s);
+	CHECK(errors.s && strstr(errors.s, "generic.yaml:15:5: unknown key \"colour\" in a rule"), "%s", errors.s);
 	strbuf_free(&errors);
 
 	/* a folder that does not exist is an I/O error, not a validation error */
