@@ -19,9 +19,11 @@ void ing_limits_default(struct ing_limits *l)
 		.max_dicom_header_bytes = UINT64_C(64) << 20, /* non-image objects (SR, PDF) are all header */
 		.max_doc_bytes = UINT64_C(256) << 20,
 		.max_text_bytes = UINT64_C(4) << 20,
+		.max_case_text_bytes = UINT64_C(32) << 20,
 		.extract_cpu_seconds = 30,
 		.extract_mem_bytes = UINT64_C(1) << 30,
 		.max_pages = 50,
+		.max_ocr_documents = 200,
 	};
 }
 
@@ -35,6 +37,7 @@ int ing_ctx_new(struct ing_ctx **out)
 		return -EIO;
 	}
 	ctx->salt_len = sizeof(ctx->salt);
+	snprintf(ctx->working_langs, sizeof(ctx->working_langs), "en");
 	dcm_quiet();
 	*out = ctx;
 	return 0;
@@ -74,6 +77,29 @@ int ing_ctx_set_salt(struct ing_ctx *ctx, const void *salt, size_t len)
 	memcpy(ctx->salt, salt, len);
 	ctx->salt_len = len;
 	return 0;
+}
+
+int ing_ctx_set_working_languages(struct ing_ctx *ctx, const char *langs)
+{
+	if (!langs || strlen(langs) >= sizeof(ctx->working_langs))
+		return -EINVAL;
+	for (const char *p = langs; *p; p++)
+		if (!((*p >= 'a' && *p <= 'z') || *p == ',' || *p == '-'))
+			return -EINVAL;
+	snprintf(ctx->working_langs, sizeof(ctx->working_langs), "%s", langs);
+	return 0;
+}
+
+bool ing_ctx_is_working_language(const struct ing_ctx *ctx, const char *lang)
+{
+	size_t n = strlen(lang);
+	for (const char *p = ctx->working_langs; *p;) {
+		size_t m = strcspn(p, ",");
+		if (m == n && strncmp(p, lang, n) == 0)
+			return true;
+		p += m + (p[m] == ',');
+	}
+	return false;
 }
 
 void ing_log(struct ing_ctx *ctx, int level, const char *fmt, ...)

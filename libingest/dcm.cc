@@ -1081,3 +1081,70 @@ extern "C" int dcm_dicomdir_list(const void *buf, size_t len,
 		return -EBADMSG;
 	}
 }
+
+/* ---- writing a DICOMDIR (package stage) ---- */
+
+#include <dcmtk/dcmdata/dcddirif.h>
+
+namespace {
+
+int dicomdir_write(const char *dir, const char *const *files, size_t n, const char *fileset_id,
+                   void (*refused)(void *ud, size_t idx, const char *why), void *ud, size_t *added)
+{
+	dcmtk_init();
+	if (!dir || (!files && n) || !fileset_id)
+		return -EINVAL;
+	std::string path = std::string(dir) + "/DICOMDIR";
+	DicomDirInterface ddir;
+	/* Describe what is there; never reject a valid file for how it is encoded. */
+	ddir.disableBackupMode();
+	ddir.disableEncodingCheck();
+	ddir.disableResolutionCheck();
+	ddir.disableTransferSyntaxCheck();
+	ddir.disableFileFormatCheck();
+	ddir.disableConsistencyCheck();
+	ddir.enableInventMode();
+	ddir.enableInventPatientIDMode(OFFalse);
+	ddir.enableIconImageMode(OFFalse);
+	ddir.enableAbortMode(OFFalse);
+	OFCondition c = ddir.createNewDicomDir(DicomDirInterface::AP_GeneralPurpose, OFFilename(path.c_str()),
+	                                       OFString(fileset_id));
+	if (c.bad())
+		return -EIO;
+	size_t ok = 0;
+	for (size_t i = 0; i < n; i++) {
+		c = ddir.addDicomFile(OFFilename(files[i]), OFFilename(dir));
+		if (c.good())
+			ok++;
+		else if (refused)
+			refused(ud, i, c.text());
+	}
+	if (ok == 0) {
+		*added = 0;
+		return 0;     /* nothing to describe: no DICOMDIR */
+	}
+	c = ddir.writeDicomDir();
+	if (c.bad())
+		return -EIO;
+	*added = ok;
+	return 0;
+}
+
+} // namespace
+
+extern "C" int dcm_dicomdir_write(const char *dir, const char *const *files, size_t n, const char *fileset_id,
+                                  void (*refused)(void *ud, size_t idx, const char *why), void *ud,
+                                  size_t *added)
+{
+	try {
+		size_t a = 0;
+		int r = dicomdir_write(dir, files, n, fileset_id, refused, ud, &a);
+		if (r == 0 && added)
+			*added = a;
+		return r;
+	} catch (const std::bad_alloc &) {
+		return -ENOMEM;
+	} catch (...) {
+		return -EIO;
+	}
+}

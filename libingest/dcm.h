@@ -94,6 +94,20 @@ int dcm_dicomdir_list(const void *buf, size_t len,
                       void (*cb)(void *ud, const char *ref_file_id, const char *sop_instance_uid),
                       void *ud);
 
+/*
+ * Write DIR/DICOMDIR (general-purpose profile, STD-GEN) describing the files
+ * whose PS3.10 file ids, relative to DIR ("DICOM/P0000001/..."), are given.
+ * DCMTK reads each file's header (the files are never modified); its
+ * encoding, resolution, transfer-syntax, file-format and consistency checks
+ * are off, so valid files are not rejected. A file it still refuses is
+ * reported through refused (index into files, DCMTK's reason) and left out.
+ * *added: files described; 0 means nothing was accepted and no DICOMDIR was
+ * written. Returns 0, or -EINVAL, -ENOMEM, -EIO.
+ */
+int dcm_dicomdir_write(const char *dir, const char *const *files, size_t n, const char *fileset_id,
+                       void (*refused)(void *ud, size_t idx, const char *why), void *ud,
+                       size_t *added);
+
 #ifdef __cplusplus
 }
 #endif

@@ -67,8 +67,8 @@ ING_HIDDEN void linkfile_urls_free(char **urls, size_t n);
 
 struct fetch_opts {
 	bool allow_http;                /* also fetch http:// (default: https only) */
-	uint64_t max_bytes;             /* body size; also capped by limits.max_file_bytes */
-	unsigned timeout_s;             /* whole fetch, all attempts and waits included */
+	uint64_t max_bytes;             /* body size (> 0); also capped by limits.max_file_bytes */
+	unsigned timeout_s;             /* (> 0) whole fetch, all attempts and waits included */
 	unsigned connect_timeout_s;     /* one connection attempt */
 	unsigned stall_s;               /* fail when below stall_bytes_per_s for this long */
 	unsigned long stall_bytes_per_s;
@@ -78,7 +78,7 @@ struct fetch_opts {
 	unsigned retry_max_ms;          /* backoff ceiling (also caps Retry-After) */
 	const char *ca_file;            /* PEM CA bundle replacing the system's; NULL: system */
 	const char *proxy;              /* NULL: no proxy, environment ignored */
-	const char *user_agent;         /* NULL: "ingestd/VERSION" */
+	const char *user_agent;         /* NULL: "ingestd" */
 };
 
 ING_HIDDEN void fetch_opts_default(struct fetch_opts *o);
@@ -104,7 +104,8 @@ struct fetch_result {
  * not a valid URL, -E2BIG over the size limit, -ETIMEDOUT stalled or out of
  * time, -EREMOTEIO the server answered an HTTP error, -ELOOP too many
  * redirects, -ECONNREFUSED/-ECONNRESET/-EHOSTUNREACH network, -EPERM TLS
- * verification failed, -EIO anything else; or the errno of a failed write.
+ * verification failed, -EIO anything else (e.g. a 206 for another range);
+ * or the errno of a failed write.
  * RES is always reset first; res->error is set on every failure.
  */
 ING_HIDDEN int fetch_url(struct ing_ctx *ctx, const struct fetch_opts *o, const char *url,

@@ -45,9 +45,11 @@ struct ing_limits {
 	uint64_t max_dicom_header_bytes;/* DICOM bytes parsed before pixel data */
 	uint64_t max_doc_bytes;         /* a document handed to a text extractor */
 	uint64_t max_text_bytes;        /* extracted text kept per document */
+	uint64_t max_case_text_bytes;   /* document text kept for the whole drop until the rules ran */
 	uint32_t extract_cpu_seconds;   /* per document, in the confined child */
 	uint64_t extract_mem_bytes;     /* address space of the confined child */
 	uint32_t max_pages;             /* pages read per document */
+	uint32_t max_ocr_documents;     /* scans and photos OCR'd per drop (OCR costs ~1 s a page) */
 };
 
 ING_EXPORT void ing_limits_default(struct ing_limits *l);
@@ -61,6 +63,9 @@ ING_EXPORT const struct ing_limits *ing_ctx_get_limits(const struct ing_ctx *ctx
 ING_EXPORT void ing_ctx_set_limits(struct ing_ctx *ctx, const struct ing_limits *l);
 /* Secret mixed into the opaque patient keys. Without it, a random one per context. */
 ING_EXPORT int ing_ctx_set_salt(struct ing_ctx *ctx, const void *salt, size_t len);
+/* Languages the receiving centre reads ("en,fr"): documents in others are
+ * flagged for translation. Default "en". */
+ING_EXPORT int ing_ctx_set_working_languages(struct ing_ctx *ctx, const char *langs);
 
 ING_EXPORT const char *ing_strerror(int err);
 
@@ -71,6 +76,12 @@ struct ing_scan_opts {
 	const char *cancer_type;    /* NULL: from case.yaml, else inferred, else generic */
 	const char *staging_dir;    /* package mode: the bytes of every kept file are written here
 	                             * as they are read (hashed on the way); NULL: nothing written */
+	const char *rules_dir;      /* rules folder; NULL: the installed one if it exists, else the source tree's */
+	const char *setting;        /* early | locally-advanced | metastatic | recurrent; NULL: from case.yaml */
+	const char *today;          /* YYYY-MM-DD that ages are measured to; NULL: the report time (for tests) */
+	bool fetch_links;           /* download the links of *.url, *.webloc, links.txt (package, daemon) */
+	bool allow_http;            /* downloads may use http:// too (default: https only) */
+	const char *ca_file;        /* PEM CA bundle for downloads; NULL: the system's */
 };
 
 struct ing_scan;
@@ -91,6 +102,82 @@ struct ing_scan_counts {
 	unsigned files, dicom_instances, studies, series, documents, excluded, problems, patients;
 };
 ING_EXPORT void ing_scan_get_counts(const struct ing_scan *scan, struct ing_scan_counts *out);
+/* The verdict of the rules: "complete" (no required gap), "incomplete" or
+ * "blocked" (nothing usable); *required_gaps (may be NULL) gets the number of
+ * required gaps. */
+ING_EXPORT const char *ing_scan_status(const struct ing_scan *scan, unsigned *required_gaps);
+
+/* ---- packaging: one BagIt 1.0 bag per case (SPEC §6) ---- */
+
+enum ing_package_state {
+	ING_PACKAGE_PENDING = 0,    /* published under OUT/pending/CASE: required gaps remain */
+	ING_PACKAGE_READY,          /* published under OUT/ready/CASE */
+};
+
+struct ing_package;
+
+/* Start building case_id's package in the outbox out_dir: takes the case's
+ * lock (OUT/.building/CASE.lock), removes leftovers of earlier builds of the
+ * case, and makes OUT/.building/CASE.XXXXXX/staging for the scan. */
+ING_EXPORT int ing_package_begin(struct ing_ctx *ctx, const char *out_dir, const char *case_id,
+                                 struct ing_package **out);
+/* The folder to give the scan as ing_scan_opts.staging_dir. */
+ING_EXPORT const char *ing_package_staging_dir(const struct ing_package *pkg);
+
+struct ing_package_opts {
+	enum ing_package_state state;   /* decided by the caller (rules), not by the builder */
+	const char *status;             /* "complete" | "incomplete" | "blocked": bag-info Status */
+	const char *cancer_type;        /* bag-info Cancer-Type; NULL: "generic" */
+};
+
+/* Build the bag beside its final place from a scan made with the staging
+ * folder above: payload moved (renamed) out of staging, DICOMDIR, reports,
+ * provenance, manifests; everything fsync'ed. Nothing is published yet. */
+ING_EXPORT int ing_package_build(struct ing_package *pkg, const struct ing_scan *scan,
+                                 const struct ing_package_opts *opts);
+/* Publish the built bag atomically: rename into OUT/pending|ready/CASE, or
+ * exchange with the case's package already there; a package of the case in
+ * the other folder is removed after the new one is in place. */
+ING_EXPORT int ing_package_publish(struct ing_package *pkg);
+
+struct ing_package_info {
+	const char *path;               /* where it is (or will be) published */
+	uint64_t files, bytes;          /* payload */
+	char manifest_sha256[65];
+	unsigned dicom_files, dicomdir_refused, documents, left_out;
+};
+ING_EXPORT void ing_package_get_info(const struct ing_package *pkg, struct ing_package_info *out);
+/* Remove what is left of the build (staging, an unpublished bag, a replaced
+ * package) and release the case's lock. */
+ING_EXPORT struct ing_package *ing_package_free(struct ing_package *pkg);
+
+/* The report as a self-contained HTML page (no external resources). */
+ING_EXPORT int ing_scan_write_html(const struct ing_scan *scan, const char *status, FILE *f);
+
+/* ---- verifying a bag (ingest verify) ---- */
+
+enum ing_verify_finding {
+	ING_VERIFY_MISSING,     /* listed in a manifest, not in the bag */
+	ING_VERIFY_ALTERED,     /* digest differs */
+	ING_VERIFY_EXTRA,       /* under data/ but in no manifest */
+	ING_VERIFY_OXUM,        /* Payload-Oxum disagrees */
+	ING_VERIFY_INVALID,     /* unsafe or unreadable content (symbolic link, too deep) */
+};
+typedef void (*ing_verify_fn)(void *userdata, enum ing_verify_finding what, const char *path, const char *detail);
+
+struct ing_verify_result {
+	uint64_t files, bytes;          /* checked (payload and tag files) */
+	unsigned missing, altered, extra, invalid;
+	bool oxum_mismatch;
+	bool tag_manifest;              /* a tagmanifest-sha256.txt was there and checked */
+};
+
+/* Check a bag against its manifests. Returns 0 when the check ran (the
+ * result says whether it passed), -ENOTDIR when BAG is not a bag, -EBADMSG
+ * when a manifest is malformed or names a path outside the bag (refused),
+ * other negative errno when the bag cannot be read. */
+ING_EXPORT int ing_bag_verify(struct ing_ctx *ctx, const char *bag, ing_verify_fn fn, void *userdata,
+                              struct ing_verify_result *out);
 
 #ifdef __cplusplus
 }

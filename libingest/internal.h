@@ -38,7 +38,10 @@ struct ing_ctx {
 	uint8_t salt[32];
 	size_t salt_len;
 	struct magic_set *magic;     /* libmagic cookie, opened lazily */
+	char working_langs[128];     /* ISO 639-1 codes, comma-separated: no translation needed */
 };
+
+ING_HIDDEN bool ing_ctx_is_working_language(const struct ing_ctx *ctx, const char *lang);
 
 /* One logging path: everything in the library goes through here. */
 ING_HIDDEN void ing_log(struct ing_ctx *ctx, int level, const char *fmt, ...) ING_PRINTF(3, 4);

@@ -7,6 +7,7 @@
 #include <ctype.h>
 #include <math.h>
 #include <stdio.h>
+#include <strings.h>
 
 #include "scan.h"
 
@@ -323,11 +324,142 @@ static void build_patients(struct ing_scan *scan)
 	}
 }
 
+/* Comparable form of a path for references written on real discs: upper
+ * case, '\\' as '/', no ISO 9660 version suffix (";1") or trailing dot. */
+static char *ref_norm(const char *p)
+{
+	char *s = xstrdup(p), *o = s;
+	for (const char *i = p; *i; i++) {
+		if (*i == ';') {     /* ";1" ends a component */
+			while (i[1] && i[1] != '/' && i[1] != '\\')
+				i++;
+			continue;
+		}
+		*o++ = *i == '\\' ? '/' : (char)toupper((unsigned char)*i);
+	}
+	*o = 0;
+	/* "IM000001." -> "IM000001" (per component) */
+	char *r = s, *w = s;
+	for (; *r; r++) {
+		if (*r == '.' && (r[1] == '/' || r[1] == 0))
+			continue;
+		*w++ = *r;
+	}
+	*w = 0;
+	return s;
+}
+
+struct pathent {
+	const char *key;
+	struct ing_file *f;
+};
+
+static int cmp_pathent(const void *a, const void *b)
+{
+	return strcmp(((const struct pathent *)a)->key, ((const struct pathent *)b)->key);
+}
+
+static struct ing_file *path_lookup(struct pathent *v, size_t n, const char *key)
+{
+	struct pathent k = { key, NULL }, *hit = n ? bsearch(&k, v, n, sizeof(*v), cmp_pathent) : NULL;
+	return hit ? hit->f : NULL;
+}
+
+static bool under_dir(const char *path, const char *dir)
+{
+	size_t n = strlen(dir);
+	return n == 0 || (strncmp(path, dir, n) == 0 && path[n] == '/');
+}
+
+static void check_dicomdirs(struct ing_scan *scan)
+{
+	struct inventory *inv = &scan->inv;
+	size_t nf = scan->files.n;
+	struct pathent *exact = NULL, *folded = NULL;
+	bool viewer = false;
+
+	for (size_t i = 0; i < nf; i++) {
+		const struct ing_file *f = scan->files.v[i];
+		viewer |= f->kind == KIND_VIEWER;
+	}
+	for (size_t d = 0; d < nf; d++) {
+		struct ing_file *ddf = scan->files.v[d];
+		if (ddf->kind != KIND_DICOM_DICOMDIR || ddf->problem != PROB_NONE)
+			continue;
+		if (!exact) {
+			exact = xmalloc(nf * sizeof(*exact));
+			folded = xmalloc(nf * sizeof(*folded));
+			for (size_t i = 0; i < nf; i++) {
+				struct ing_file *f = scan->files.v[i];
+				exact[i] = (struct pathent){ f->path, f };
+				folded[i] = (struct pathent){ ref_norm(f->path), f };
+			}
+			qsort(exact, nf, sizeof(*exact), cmp_pathent);
+			qsort(folded, nf, sizeof(*folded), cmp_pathent);
+		}
+		struct inv_dicomdir *dd = xcalloc(1, sizeof(*dd));
+		const char *slash = strrchr(ddf->path, '/');
+		_cleanup_free_ char *dir = slash ? xstrndup(ddf->path, (size_t)(slash - ddf->path)) : xstrdup("");
+		/* the root of the drop, or of an archive or disc image inside it */
+		dd->at_root = !slash || (slash > ddf->path && slash[-1] == '!');
+		dd->file = ddf;
+		dd->viewer = viewer;
+		ptrvec_push(&inv->dicomdirs, dd);
+
+		bool *referenced = xcalloc(nf ? nf : 1, sizeof(bool));
+		for (size_t r = 0; r < ddf->n_dd_refs; r++) {
+			const struct dicomdir_ref *ref = &ddf->dd_refs[r];
+			_cleanup_free_ char *full = dir[0] ? xasprintf("%s/%s", dir, ref->file_id) : xstrdup(ref->file_id);
+			struct ing_file *hit = path_lookup(exact, nf, full);
+			dd->refs++;
+			if (!hit) {
+				_cleanup_free_ char *norm = ref_norm(full);
+				hit = path_lookup(folded, nf, norm);
+				if (hit) {
+					if (!dd->case_resolved)
+						dd->case_example = xasprintf("%s -> %s", ref->file_id, hit->path);
+					dd->case_resolved++;
+				}
+			}
+			if (!hit) {
+				ptrvec_push(&dd->missing, xstrdup(ref->file_id));
+				continue;
+			}
+			for (size_t i = 0; i < nf; i++)
+				if (scan->files.v[i] == hit)
+					referenced[i] = true;
+			if (hit->dcm && ref->sop_uid && ref->sop_uid[0] && hit->dcm->sop_instance_uid[0] &&
+			    strcmp(hit->dcm->sop_instance_uid, ref->sop_uid) != 0)
+				dd->uid_mismatch++;
+		}
+		for (size_t i = 0; i < nf; i++) {
+			struct ing_file *f = scan->files.v[i];
+			const char *base = path_basename(f->path);
+			if (f == ddf || !under_dir(f->path, dir))
+				continue;
+			if (kind_is_dicom(f->kind) && f->kind != KIND_DICOM_DICOMDIR && !referenced[i])
+				ptrvec_push(&dd->unreferenced, f);
+			bool beside = (size_t)(base - f->path) == (dir[0] ? strlen(dir) + 1 : 0);
+			if (beside && strncasecmp(base, "README", 6) == 0)
+				dd->readme = true;
+			if (strncasecmp(f->path + (dir[0] ? strlen(dir) + 1 : 0), "IHE_PDI/", 8) == 0)
+				dd->ihe_pdi_folder = true;
+		}
+		free(referenced);
+	}
+	if (folded)
+		for (size_t i = 0; i < nf; i++)
+			free((char *)folded[i].key);
+	free(exact);
+	free(folded);
+}
+
 void inventory_build(struct ing_scan *scan)
 {
 	struct inventory *inv = &scan->inv;
 	find_duplicates(scan);
 	build_studies(scan);
+	check_dicomdirs(scan);
 	build_patients(scan);
 	for (size_t i = 0; i < scan->files.n; i++) {
 		struct ing_file *f = scan->files.v[i];
@@ -356,8 +488,18 @@ static void study_free(void *p)
 	free(st);
 }
 
+static void dicomdir_free(void *p)
+{
+	struct inv_dicomdir *dd = p;
+	ptrvec_free(&dd->missing, free);
+	ptrvec_free(&dd->unreferenced, NULL);
+	free(dd->case_example);
+	free(dd);
+}
+
 void inventory_free(struct inventory *inv)
 {
+	ptrvec_free(&inv->dicomdirs, dicomdir_free);
 	ptrvec_free(&inv->patients, free);
 	ptrvec_free(&inv->studies, study_free);
 	ptrvec_free(&inv->documents, NULL);

@@ -87,6 +87,21 @@ void doc_info_free(struct doc_info *d)
 	free(d->language);
 	free(d->script);
 	free(d->extract_error);
+	for (size_t i = 0; i < d->n_markers; i++) {
+		free(d->markers[i].name);
+		free(d->markers[i].result);
+		free(d->markers[i].snippet);
+	}
+	free(d->markers);
+	for (size_t i = 0; i < d->n_labs; i++) {
+		free(d->labs[i].name);
+		free(d->labs[i].value_text);
+		free(d->labs[i].unit);
+		free(d->labs[i].date);
+		free(d->labs[i].snippet);
+	}
+	free(d->labs);
+	free(d->doc_date);
 	free(d);
 }
 
@@ -103,5 +118,10 @@ void file_free(struct ing_file *f)
 	doc_info_free(f->doc);
 	free(f->problem_msg);
 	free(f->staged);
+	for (size_t i = 0; i < f->n_dd_refs; i++) {
+		free(f->dd_refs[i].file_id);
+		free(f->dd_refs[i].sop_uid);
+	}
+	free(f->dd_refs);
 	free(f);
 }

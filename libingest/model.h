@@ -53,6 +53,30 @@ enum ing_problem {
 };
 ING_HIDDEN const char *problem_name(enum ing_problem p);
 
+/* A biomarker as a document states it (filled from findings.c). */
+enum marker_state {
+	MARKER_FOUND,           /* name and a result stand together */
+	MARKER_PENDING,         /* "pending", "requested", "sent out": not found */
+	MARKER_INSUFFICIENT,    /* "insufficient tissue", "QNS", "failed": not found, worth saying */
+};
+
+struct doc_marker {
+	char *name;             /* canonical name, e.g. "HER2" (as in rules/_biomarkers.yaml) */
+	enum marker_state state;
+	char *result;           /* short normalised result, e.g. "negative (IHC 1+)" */
+	char *snippet;          /* the words in the document that show it */
+};
+
+struct doc_lab {
+	char *name;             /* canonical name, e.g. "CEA" (as in rules/_labs.yaml) */
+	bool has_value;
+	double value;
+	char *value_text;       /* as written, e.g. "4,2" */
+	char *unit;             /* e.g. "ng/mL", NULL if none */
+	char *date;             /* YYYY-MM-DD when unambiguous, else NULL */
+	char *snippet;
+};
+
 /* Text pulled out of a document by the confined extractor (docext.h). */
 struct doc_info {
 	bool text_layer;        /* the document carries machine-readable text */
@@ -65,6 +89,18 @@ struct doc_info {
 	char *script;           /* ISO 15924 name, NULL if unknown */
 	bool needs_translation;
 	char *extract_error;    /* why the text could not be read, NULL if it could */
+	struct doc_marker *markers;
+	size_t n_markers;
+	struct doc_lab *labs;
+	size_t n_labs;
+	char *doc_date;         /* the document's own date (YYYY-MM-DD) when it states one */
+};
+
+/* One record of a DICOMDIR: the file it points to ('/'-separated, relative to
+ * the DICOMDIR's folder) and the SOP Instance UID it claims is there. */
+struct dicomdir_ref {
+	char *file_id;
+	char *sop_uid;
 };
 
 struct ing_file {
@@ -83,6 +119,9 @@ struct ing_file {
 	char *problem_msg;      /* plain words: what is wrong and what to do */
 	bool duplicate_of_other;/* identical bytes already counted (same SOP instance) */
 	char *staged;           /* package mode: name of the copy in the staging folder */
+	struct dicomdir_ref *dd_refs;   /* KIND_DICOM_DICOMDIR: what it references */
+	size_t n_dd_refs;
+	bool dd_refs_truncated;         /* more records than max_entries: the rest not listed */
 };
 
 ING_HIDDEN void file_set_problem(struct ing_file *f, enum ing_problem p, const char *fmt, ...) ING_PRINTF(3, 4);

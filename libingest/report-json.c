@@ -2,7 +2,8 @@
 /* The gap report as JSON, with exactly the key names of SPEC §5. */
 #include <json-c/json.h>
 
-#include "config.h"
+#include "build-config.h"
+#include "evaluate.h"
 #include "scan.h"
 
 static json_object *jstr_or_null(const char *s)
@@ -75,8 +76,102 @@ static json_object *document_json(const struct ing_file *f)
 	}
 	if (d && d->extract_error)
 		json_object_object_add(o, "unread_reason", json_object_new_string(d->extract_error));
-	json_object_object_add(o, "biomarkers", json_object_new_array());
+	/* SPEC §5: found markers only, each with the words that show it; what
+	 * is pending or could not be tested is said separately, never as found. */
+	json_object *bm = json_object_new_array(), *un = json_object_new_array(), *labs = json_object_new_array();
+	for (size_t i = 0; d && i < d->n_markers; i++) {
+		const struct doc_marker *m = &d->markers[i];
+		json_object *x = json_object_new_object();
+		json_object_object_add(x, "name", json_object_new_string(m->name));
+		if (m->state == MARKER_FOUND) {
+			json_object_object_add(x, "result", jstr_or_null(m->result));
+			json_object_object_add(x, "snippet", jstr_or_null(m->snippet));
+			json_object_array_add(bm, x);
+		} else {
+			json_object_object_add(x, "state", json_object_new_string(m->state == MARKER_PENDING ? "pending"
+			                                                                                     : "insufficient"));
+			json_object_object_add(x, "snippet", jstr_or_null(m->snippet));
+			json_object_array_add(un, x);
+		}
+	}
+	json_object_object_add(o, "biomarkers", bm);
+	json_object_object_add(o, "biomarkers_unresulted", un);
+	for (size_t i = 0; d && i < d->n_labs; i++) {
+		const struct doc_lab *l = &d->labs[i];
+		json_object *x = json_object_new_object();
+		json_object_object_add(x, "name", json_object_new_string(l->name));
+		json_object_object_add(x, "value", l->has_value ? json_object_new_double(l->value) : NULL);
+		json_object_object_add(x, "value_text", jstr_or_null(l->value_text));
+		json_object_object_add(x, "unit", jstr_or_null(l->unit));
+		json_object_object_add(x, "date", jstr_or_null(l->date));
+		json_object_object_add(x, "snippet", jstr_or_null(l->snippet));
+		json_object_array_add(labs, x);
+	}
+	json_object_object_add(o, "labs", labs);
 	return o;
+}
+
+/* The DICOMDIR cross-check: what it lists against what is on the disc. */
+static json_object *dicomdir_json(const struct inv_dicomdir *dd)
+{
+	json_object *o = json_object_new_object(), *miss = json_object_new_array(), *unref = json_object_new_array();
+	json_object *pdi = json_object_new_object();
+	json_object_object_add(o, "path", json_object_new_string(dd->file->path));
+	json_object_object_add(o, "references", json_object_new_int64((int64_t)dd->refs));
+	for (size_t i = 0; i < dd->missing.n && i < 1000; i++)
+		json_object_array_add(miss, json_object_new_string(dd->missing.v[i]));
+	json_object_object_add(o, "missing_files", miss);
+	for (size_t i = 0; i < dd->unreferenced.n && i < 1000; i++)
+		json_object_array_add(unref, json_object_new_string(((struct ing_file *)dd->unreferenced.v[i])->path));
+	json_object_object_add(o, "unreferenced_files", unref);
+	json_object_object_add(o, "case_or_separator_mismatches", json_object_new_int64((int64_t)dd->case_resolved));
+	if (dd->case_example)
+		json_object_object_add(o, "case_mismatch_example", json_object_new_string(dd->case_example));
+	json_object_object_add(o, "sop_uid_mismatches", json_object_new_int64((int64_t)dd->uid_mismatch));
+	json_object_object_add(pdi, "dicomdir_at_root", json_object_new_boolean(dd->at_root));
+	json_object_object_add(pdi, "readme", json_object_new_boolean(dd->readme));
+	json_object_object_add(pdi, "viewer", json_object_new_boolean(dd->viewer));
+	json_object_object_add(pdi, "ihe_pdi_folder", json_object_new_boolean(dd->ihe_pdi_folder));
+	json_object_object_add(o, "ihe_pdi", pdi);
+	return o;
+}
+
+static json_object *gaps_json(const struct ptrvec *gaps)
+{
+	json_object *a = json_object_new_array();
+	for (size_t i = 0; i < gaps->n; i++) {
+		const struct ing_gap *g = gaps->v[i];
+		json_object *o = json_object_new_object();
+		json_object_object_add(o, "rule_id", json_object_new_string(g->rule_id));
+		json_object_object_add(o, "severity", json_object_new_string(rule_severity_name(g->severity)));
+		json_object_object_add(o, "message", json_object_new_string(g->message));
+		json_object_object_add(o, "evidence", jstr_or_null(g->evidence));
+		if (g->condition)
+			json_object_object_add(o, "condition", json_object_new_string(g->condition));
+		json_object_array_add(a, o);
+	}
+	return a;
+}
+
+/* cancer_type, setting, question, status and the case.yaml extras (SPEC §5). */
+static void verdict_json(json_object *root, const struct ing_scan *scan)
+{
+	const struct case_yaml *cy = scan->case_yaml;
+	json_object *ct = json_object_new_object(), *notify = json_object_new_array();
+	json_object_object_add(ct, "id", json_object_new_string(scan->cancer_type ? scan->cancer_type : "generic"));
+	json_object_object_add(ct, "source", json_object_new_string(scan->cancer_type_source ? scan->cancer_type_source
+	                                                                                       : "generic"));
+	json_object_object_add(ct, "evidence", jstr_or_null(scan->cancer_type_evidence));
+	json_object_object_add(root, "cancer_type", ct);
+	json_object_object_add(root, "setting", scan->setting ? json_object_new_string(rule_setting_name(scan->setting))
+	                                                      : NULL);
+	json_object_object_add(root, "question", cy ? jstr_or_null(cy->question) : NULL);
+	json_object_object_add(root, "status", json_object_new_string(ing_scan_status(scan, NULL)));
+	json_object_object_add(root, "required_gaps", json_object_new_int((int)scan->required_gaps));
+	for (size_t i = 0; cy && i < cy->n_notify; i++)
+		json_object_array_add(notify, json_object_new_string(cy->notify[i]));
+	json_object_object_add(root, "notify", notify);
+	json_object_object_add(root, "patient_language", cy ? jstr_or_null(cy->patient_language) : NULL);
 }
 
 static json_object *file_json(const struct ing_file *f)
@@ -107,6 +202,7 @@ int ing_scan_to_json(const struct ing_scan *scan, char **out)
 	json_object_object_add(sw, "name", json_object_new_string("ingestd"));
 	json_object_object_add(sw, "version", json_object_new_string(INGEST_VERSION));
 	json_object_object_add(root, "software", sw);
+	verdict_json(root, scan);
 
 	a = json_object_new_array();
 	for (size_t i = 0; i < inv->patients.n; i++) {
@@ -136,10 +232,16 @@ int ing_scan_to_json(const struct ing_scan *scan, char **out)
 	}
 	json_object_object_add(invo, "excluded", a);
 	a = json_object_new_array();
+	for (size_t i = 0; i < inv->dicomdirs.n; i++)
+		json_object_array_add(a, dicomdir_json(inv->dicomdirs.v[i]));
+	json_object_object_add(invo, "dicomdirs", a);
+	a = json_object_new_array();
 	for (size_t i = 0; i < scan->files.n; i++)
 		json_object_array_add(a, file_json(scan->files.v[i]));
 	json_object_object_add(invo, "files", a);
 	json_object_object_add(root, "inventory", invo);
+	json_object_object_add(root, "gaps", gaps_json(&scan->gaps));
+	json_object_object_add(root, "notes", gaps_json(&scan->notes));
 
 	a = json_object_new_array();
 	for (size_t i = 0; i < inv->problems.n; i++) {

@@ -2,7 +2,58 @@
 /* A readable summary of the inventory for people at a terminal. */
 #include <stdio.h>
 
+#include "evaluate.h"
 #include "scan.h"
+
+static void gaps_text(const struct ing_scan *scan, FILE *out, enum rule_severity sev, bool conditional,
+                      const char *title)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < scan->gaps.n; i++) {
+		const struct ing_gap *g = scan->gaps.v[i];
+		if (g->severity != sev || (g->condition != NULL) != conditional)
+			continue;
+		if (!n++)
+			fprintf(out, "\n%s:\n", title);
+		fprintf(out, "  - %s\n      [%s]%s%s\n", g->message, g->rule_id, g->evidence ? " " : "",
+		        g->evidence ? g->evidence : "");
+	}
+}
+
+/* The verdict first: status, then what to do, most important first. */
+static void verdict_text(const struct ing_scan *scan, FILE *out)
+{
+	const char *status = ing_scan_status(scan, NULL);
+	const struct case_yaml *cy = scan->case_yaml;
+
+	if (strcmp(status, "blocked") == 0)
+		fprintf(out, "\nSTATUS: BLOCKED — nothing usable was found (no readable DICOM images and no readable "
+		        "document). Check what was sent.\n");
+	else if (strcmp(status, "incomplete") == 0)
+		fprintf(out, "\nSTATUS: INCOMPLETE — %u required item%s missing; the case stays pending until %s.\n",
+		        scan->required_gaps, scan->required_gaps == 1 ? " is" : "s are",
+		        scan->required_gaps == 1 ? "it arrives" : "they arrive");
+	else
+		fprintf(out, "\nSTATUS: COMPLETE — nothing required is missing.\n");
+	fprintf(out, "Cancer type: %s (%s%s%s)\n", scan->cancer_type ? scan->cancer_type : "generic",
+	        scan->cancer_type_source ? scan->cancer_type_source : "generic",
+	        scan->cancer_type_evidence ? ": " : "", scan->cancer_type_evidence ? scan->cancer_type_evidence : "");
+	fprintf(out, "Setting: %s\n", scan->setting ? rule_setting_name(scan->setting)
+	        : "not given (items that depend on it are only recommended)");
+	if (cy && cy->question)
+		fprintf(out, "Question: %s\n", cy->question);
+	gaps_text(scan, out, RULE_SEV_REQUIRED, false, "Required — ask for these before the case can go");
+	gaps_text(scan, out, RULE_SEV_RECOMMENDED, false, "Recommended — ask for these if possible");
+	gaps_text(scan, out, RULE_SEV_RECOMMENDED, true, "Check whether these apply to this patient");
+	gaps_text(scan, out, RULE_SEV_WARNING, false, "Warnings — quality problems");
+	gaps_text(scan, out, RULE_SEV_WARNING, true, "Warnings that apply only in some cases");
+	for (size_t i = 0; i < scan->notes.n; i++) {
+		const struct ing_gap *g = scan->notes.v[i];
+		if (!i)
+			fprintf(out, "\nNotes:\n");
+		fprintf(out, "  - %s [%s]\n", g->message, g->rule_id);
+	}
+}
 
 int ing_scan_write_text(const struct ing_scan *scan, FILE *out)
 {
@@ -11,6 +62,7 @@ int ing_scan_write_text(const struct ing_scan *scan, FILE *out)
 
 	fprintf(out, "Case %s — %zu files, %llu bytes (scanned %s)\n", scan->case_id, scan->files.n,
 	        (unsigned long long)scan->total_bytes, scan->generated_at);
+	verdict_text(scan, out);
 	for (size_t i = 0; i < scan->files.n; i++)
 		counts[((struct ing_file *)scan->files.v[i])->kind]++;
 	fprintf(out, "\nFiles by kind:\n");
@@ -44,6 +96,23 @@ int ing_scan_write_text(const struct ing_scan *scan, FILE *out)
 		}
 	}
 
+	for (size_t i = 0; i < inv->dicomdirs.n; i++) {
+		const struct inv_dicomdir *dd = inv->dicomdirs.v[i];
+		fprintf(out, "\nDICOMDIR %s: %zu references", dd->file->path, dd->refs);
+		if (dd->missing.n)
+			fprintf(out, ", %zu referenced files missing (e.g. %s)", dd->missing.n, (const char *)dd->missing.v[0]);
+		if (dd->unreferenced.n)
+			fprintf(out, ", %zu DICOM files not listed in it (e.g. %s)", dd->unreferenced.n,
+			        ((const struct ing_file *)dd->unreferenced.v[0])->path);
+		if (dd->case_resolved)
+			fprintf(out, ", %zu references matched only ignoring case or separators (%s), resolved",
+			        dd->case_resolved, dd->case_example);
+		if (dd->uid_mismatch)
+			fprintf(out, ", %zu files hold another SOP Instance UID than listed", dd->uid_mismatch);
+		fprintf(out, "\n    disc layout (IHE PDI, for information): DICOMDIR %s root; README %s; viewer %s\n",
+		        dd->at_root ? "at the" : "not at the", dd->readme ? "present" : "absent",
+		        dd->viewer ? "present" : "absent");
+	}
 	fprintf(out, "\nDocuments: %zu\n", inv->documents.n);
 	for (size_t i = 0; i < inv->documents.n; i++) {
 		const struct ing_file *f = inv->documents.v[i];

@@ -14,7 +14,10 @@
 
 #include "classify.h"
 #include "docext.h"
+#include "evaluate.h"
 #include "expand.h"
+#include "fetch.h"
+#include "findings.h"
 #include "identify.h"
 #include "scan.h"
 
@@ -86,37 +89,273 @@ static enum ing_problem problem_from_extract_error(const char *msg)
 }
 
 /* Text documents: run the confined extractor and let the text decide the kind. */
+#define OCR_MIN_CONFIDENCE 40.0    /* below this, OCR text is not trusted to decide a kind */
+
+static size_t count_letters(const char *s, size_t n)
+{
+	size_t c = 0;
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)s[i] > ' ')
+			c++;
+	return c;
+}
+
+struct pending_link {
+	char *url;
+	char *from;        /* the link file's path in the drop */
+};
+
+/* Link files are read now; their URLs are fetched once the walk is done. */
+static void collect_links(struct walk *w, struct ing_file *f, const uint8_t *buf, size_t n)
+{
+	char **urls = NULL, *err = NULL;
+	size_t nu = 0;
+	if (n < f->size) {
+		file_set_problem(f, PROB_LIMIT, "the link file is larger than %zu bytes; it was not read", n);
+		return;
+	}
+	int r = linkfile_parse(buf, n, path_basename(f->path), &urls, &nu, &err);
+	if (r < 0) {
+		file_set_problem(f, r == -EOPNOTSUPP ? PROB_UNSUPPORTED : PROB_CORRUPT, "%s",
+		                 err ? err : "the link file could not be read");
+		free(err);
+		return;
+	}
+	free(err);
+	for (size_t i = 0; i < nu; i++) {
+		struct pending_link *l = xcalloc(1, sizeof(*l));
+		l->url = urls[i];
+		l->from = xstrdup(f->path);
+		ptrvec_push(&w->links, l);
+	}
+	free(urls);
+	if (!w->scan->fetch_links && nu) {
+		free(f->evidence);
+		f->evidence = xasprintf("download link file \"%s\" (%zu link%s; a scan does not fetch them, "
+		                        "ingest package and the daemon do)", path_basename(f->path), nu, nu == 1 ? "" : "s");
+	}
+}
+
+static void pending_link_free(void *p)
+{
+	struct pending_link *l = p;
+	free(l->url);
+	free(l->from);
+	free(l);
+}
+
+/* The URL without user:password@, query or fragment: what a report may show. */
+static char *url_for_display(const char *url)
+{
+	const char *scheme_end = strstr(url, "://");
+	const char *host = scheme_end ? scheme_end + 3 : url;
+	const char *at = strchr(host, '@'), *slash = strchr(host, '/');
+	if (at && (!slash || at < slash))
+		host = at + 1;
+	size_t n = strcspn(host, "?#");
+	return xasprintf("%.*s%.*s", scheme_end ? (int)(scheme_end + 3 - url) : 0, url, (int)n, host);
+}
+
+static void link_problem(struct ing_scan *scan, const struct pending_link *l, const char *shown, const char *why)
+{
+	_cleanup_free_ char *rel = xasprintf("%s!/%s", l->from, shown);
+	struct ing_file *f = file_new(scan, rel, 0);
+	f->kind = KIND_LINK;
+	f->evidence = xasprintf("download link from %s", l->from);
+	file_set_problem(f, PROB_DOWNLOAD, "%s could not be downloaded: %s", shown, why);
+}
+
+/* Fetch every link found, each into an unnamed file of its own (in staging
+ * in package mode, else in TMPDIR), then scan it like any other input. */
+static void fetch_links(struct walk *w, const struct ing_scan_opts *opts)
+{
+	struct ing_scan *scan = w->scan;
+	struct fetch_opts fo;
+	struct ident_where where = { 0 };
+
+	fetch_opts_default(&fo);
+	fo.allow_http = opts && opts->allow_http;
+	fo.ca_file = opts ? opts->ca_file : NULL;
+	for (size_t i = 0; i < w->links.n; i++) {
+		struct pending_link *l = w->links.v[i];
+		_cleanup_free_ char *shown = url_for_display(l->url);
+		struct fetch_result res = { 0 };
+		int fd;
+		if (scan->staging_fd >= 0) {
+			fd = openat(scan->staging_fd, ".", O_TMPFILE | O_RDWR | O_CLOEXEC, 0640);
+		} else {
+			const char *tmp = getenv("TMPDIR");
+			fd = open(tmp && tmp[0] ? tmp : "/tmp", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+		}
+		if (fd < 0) {
+			link_problem(scan, l, shown, strerror(errno));
+			continue;
+		}
+		log_info(scan->ctx, "case %s: downloading link %zu of %zu", scan->case_id, i + 1, w->links.n);
+		int r = fetch_url(scan->ctx, &fo, l->url, fd, &res);
+		if (r < 0) {
+			link_problem(scan, l, shown, res.error ? res.error : ing_strerror(r));
+		} else if (lseek(fd, 0, SEEK_SET) == 0) {
+			_cleanup_free_ char *rel = xasprintf("%s!/%s", l->from, res.file_name);
+			struct byte_src src = { fd_src_read, &fd };
+			scan_entry(w, rel, res.bytes, &src, fd, &where);
+		}
+		fetch_result_clear(&res);
+		close(fd);
+	}
+}
+
+struct dd_collect {
+	struct ing_file *f;
+	uint64_t max;
+};
+
+static void dd_ref_cb(void *ud, const char *file_id, const char *sop_uid)
+{
+	struct dd_collect *c = ud;
+	struct ing_file *f = c->f;
+	if (f->n_dd_refs >= c->max) {
+		f->dd_refs_truncated = true;
+		return;
+	}
+	f->dd_refs = xrealloc(f->dd_refs, (f->n_dd_refs + 1) * sizeof(*f->dd_refs));
+	f->dd_refs[f->n_dd_refs++] = (struct dicomdir_ref){
+		.file_id = utf8_sanitize(file_id, strlen(file_id)),
+		.sop_uid = sop_uid ? xstrdup(sop_uid) : NULL,
+	};
+}
+
+/* A DICOMDIR holds no pixel data, so the header reader has all of it in buf:
+ * list its references here, for the cross-check in the inventory. */
+static void dicomdir_collect(struct walk *w, struct ing_file *f, const uint8_t *buf, size_t n)
+{
+	struct dd_collect c = { f, w->scan->ctx->limits.max_entries };
+	int r = dcm_dicomdir_list(buf, n, dd_ref_cb, &c);
+	if (r < 0)
+		file_set_problem(f, PROB_CORRUPT, "the DICOMDIR could not be read (%s); the images themselves are read one by one",
+		                 ing_strerror(r));
+}
+
+
+static char *xstrdup_or_null(const char *s)
+{
+	return s ? xstrdup(s) : NULL;
+}
+
+/* What the text says: language and script, biomarkers with their results,
+ * labs with values. Findings come with the words that show them. */
+static void read_findings(struct ing_ctx *ctx, struct doc_info *d)
+{
+	struct doc_language lg = { 0 };
+	struct biomarker_list bl = { 0 };
+	struct lab_list ll = { 0 };
+
+	if (findings_language(d->text, d->text_len, &lg) == 0) {
+		d->language = xstrdup_or_null(lg.lang);
+		d->script = xstrdup_or_null(lg.script);
+		d->needs_translation = lg.lang && lg.confidence >= 0.5 && !ing_ctx_is_working_language(ctx, lg.lang);
+	}
+	if (findings_biomarkers(d->text, d->text_len, &bl) == 0 && bl.n) {
+		d->markers = xcalloc(bl.n, sizeof(*d->markers));
+		for (size_t i = 0; i < bl.n; i++)
+			d->markers[d->n_markers++] = (struct doc_marker){
+				.name = xstrdup(bl.v[i].name),
+				.state = bl.v[i].state == FINDING_FOUND ? MARKER_FOUND
+				       : bl.v[i].state == FINDING_PENDING ? MARKER_PENDING : MARKER_INSUFFICIENT,
+				.result = xstrdup_or_null(bl.v[i].result),
+				.snippet = xstrdup_or_null(bl.v[i].snippet),
+			};
+	}
+	biomarker_list_free(&bl);
+	if (findings_labs(d->text, d->text_len, &ll) == 0 && ll.n) {
+		d->labs = xcalloc(ll.n, sizeof(*d->labs));
+		for (size_t i = 0; i < ll.n; i++) {
+			const struct lab_value *v = &ll.v[i];
+			d->labs[d->n_labs++] = (struct doc_lab){
+				.name = xstrdup(v->name),
+				.has_value = v->value != NULL,
+				.value = v->num,
+				.value_text = xstrdup_or_null(v->value),
+				.unit = xstrdup_or_null(v->unit),
+				.date = xstrdup_or_null(v->date),
+				.snippet = xstrdup_or_null(v->snippet),
+			};
+			if (v->date && v->date_from_document && !d->doc_date)
+				d->doc_date = xstrdup(v->date);
+		}
+	}
+	lab_list_free(&ll);
+}
+
+/* Documents, scanned pages and photos: run the confined extractor (text
+ * layer, else OCR) and let the text decide the kind, with the words as
+ * evidence. What cannot be read is said to be unread, never missing. */
 static void read_document(struct walk *w, struct ing_file *f, int fd, enum docext_type type)
 {
 	struct ing_ctx *ctx = w->scan->ctx;
+	const struct ing_limits *lim = &ctx->limits;
 	struct doc_info *d = xcalloc(1, sizeof(*d));
+	struct docext_opts o = { .ocr_langs = NULL };
+	const char *what = type == DOCEXT_PDF ? "PDF" : type == DOCEXT_IMAGE ? "image" : "document";
 	char *ev = NULL;
 	int r;
 
 	d->pages = -1;
 	f->doc = d;
-	r = docext_run(ctx, fd, type, d);
+	if (type != DOCEXT_TEXT && w->ocr_runs >= lim->max_ocr_documents)
+		o.no_pdf_ocr = true;
+	if (type == DOCEXT_IMAGE && o.no_pdf_ocr) {
+		d->extract_error = xasprintf("not read by OCR: the drop holds more than %u images and scans to read",
+		                             lim->max_ocr_documents);
+		return;     /* stays a photo */
+	}
+	if (type != DOCEXT_TEXT)
+		w->ocr_runs++;
+	r = docext_run_opts(ctx, fd, type, &o, d);
 	if (r < 0) {
 		d->extract_error = xasprintf("the text extractor could not be started (%s)", ing_strerror(r));
 		log_err(ctx, "case %s: cannot start the text extractor: %s", w->scan->case_id, ing_strerror(r));
 	}
 	if (d->extract_error) {
-		set_kind(f, KIND_SCANNED, xasprintf("%s; could not be read automatically (%s): check it by eye",
-		                                    type == DOCEXT_PDF ? "PDF" : "document", d->extract_error));
+		if (type == DOCEXT_IMAGE)
+			return;     /* a photo OCR could not read is still a photo */
+		set_kind(f, KIND_SCANNED, xasprintf("%s; could not be read automatically (%s): check it by eye", what,
+		                                    d->extract_error));
 		file_set_problem(f, problem_from_extract_error(d->extract_error), "%s", d->extract_error);
 		return;
 	}
-	if (!d->text_layer || !d->text || d->text_len == 0) {
-		set_kind(f, KIND_SCANNED, xstrdup(type == DOCEXT_PDF
-		         ? "PDF with no text layer: could not be read automatically; check it by eye"
-		         : "no text could be read: check it by eye"));
-		return;
+	size_t letters = d->text ? count_letters(d->text, d->text_len) : 0;
+	bool trusted = letters >= 20 && (!d->ocr || d->ocr_confidence >= OCR_MIN_CONFIDENCE);
+	enum ing_kind k = trusted ? classify_text(d->text, d->text_len, f->path, &ev) : KIND_UNKNOWN;
+
+	if (k == KIND_UNKNOWN && (d->ocr || type == DOCEXT_IMAGE || (type == DOCEXT_PDF && !d->text_layer))) {
+		/* a scan or photo whose text shows no known kind: check it by eye */
+		enum ing_kind fallback = type == DOCEXT_IMAGE ? KIND_PHOTO : KIND_SCANNED;
+		char *why = !d->ocr ? xstrdup("no text layer and no OCR text")
+		          : letters < 20 ? xstrdup("OCR found no readable text")
+		          : !trusted ? xasprintf("OCR text too uncertain (confidence %.0f%%)", d->ocr_confidence)
+		          : xasprintf("OCR text (confidence %.0f%%) shows no known document kind", d->ocr_confidence);
+		set_kind(f, fallback, xasprintf("%s (%s); %s: could not be read automatically; check it by eye", what,
+		                                f->mime ? f->mime : "?", why));
+		free(why);
+		free(ev);
+	} else if (k != KIND_UNKNOWN && d->ocr) {
+		set_kind(f, k, xasprintf("OCR of a %s (confidence %.0f%%): %s", type == DOCEXT_IMAGE ? "photo" : "scan",
+		                         d->ocr_confidence, ev));
+		free(ev);
+	} else {
+		set_kind(f, k, ev ? ev : xstrdup("text read, but no heading or vocabulary of a known document kind matched"));
 	}
-	enum ing_kind k = classify_text(d->text, d->text_len, f->path, &ev);
-	set_kind(f, k, ev);
-	/* The text has served; keep memory bounded by the largest document, not the drop. */
-	free(d->text);
-	d->text = NULL;
+	if (d->text && d->text_len)
+		read_findings(ctx, d);
+	/* The text stays for the rules (cancer type detection) within a budget per
+	 * drop; past it, memory stays bounded by the largest document. */
+	if (d->text && w->text_kept + d->text_len <= lim->max_case_text_bytes) {
+		w->text_kept += d->text_len;
+	} else {
+		free(d->text);
+		d->text = NULL;
+	}
 }
 
 /* Kind from content for what is not DICOM. Returns the extractor to run once
@@ -138,7 +377,7 @@ static int identify_nondicom(struct walk *w, struct ing_file *f, const uint8_t *
 	case CONTENT_IMAGE:
 		/* the MIME type only: libmagic's text can carry EXIF camera data and dates */
 		set_kind(f, KIND_PHOTO, xasprintf("image (%s)", f->mime));
-		break;
+		return DOCEXT_IMAGE;     /* OCR may show a lab sheet or a report */
 	case CONTENT_ARCHIVE:
 		set_kind(f, KIND_ARCHIVE, xasprintf("archive or disc image (%s)", f->magic));
 		break;
@@ -261,6 +500,8 @@ void scan_entry(struct walk *w, const char *relpath, uint64_t size, struct byte_
 			f->dcm = d;
 			is_dicom = true;
 			identify_dicom(f);
+			if (f->kind == KIND_DICOM_DICOMDIR && (ds == DCM_OK || ds == DCM_WARN))
+				dicomdir_collect(w, f, buf, n);
 			if (ds == DCM_TRUNCATED)
 				file_set_problem(f, PROB_TRUNCATED,
 				                 "the DICOM file is cut short (%s); ask the hospital for a new copy", d->message);
@@ -340,6 +581,8 @@ void scan_entry(struct walk *w, const char *relpath, uint64_t size, struct byte_
 	sha256_free(sha);
 	if (doc_type >= 0 && f->problem == PROB_NONE)
 		read_document(w, f, spool >= 0 ? spool : fd, (enum docext_type)doc_type);
+	if (f->kind == KIND_LINK && f->problem == PROB_NONE)
+		collect_links(w, f, buf, n);
 	if (spool >= 0)
 		close(spool);
 	if (stage >= 0 && close(stage) < 0)
@@ -485,6 +728,7 @@ int ing_scan_path(struct ing_ctx *ctx, const char *path, const struct ing_scan_o
 	scan = xcalloc(1, sizeof(*scan));
 	scan->ctx = ctx;
 	scan->staging_fd = -1;
+	scan->fetch_links = opts && opts->fetch_links;
 	if (opts && opts->staging_dir) {
 		scan->staging_fd = open(opts->staging_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		if (scan->staging_fd < 0) {
@@ -500,13 +744,18 @@ int ing_scan_path(struct ing_ctx *ctx, const char *path, const struct ing_scan_o
 	w.chunk = xmalloc(CHUNK_BYTES);
 
 	log_info(ctx, "case %s: scanning", scan->case_id);
-	if (S_ISDIR(st.st_mode))
+	if (S_ISDIR(st.st_mode)) {
 		walk_dir(&w, fd, "", 0, &where);
-	else
+		evaluate_read_case_yaml(scan, fd);
+	} else
 	{
 		struct byte_src src = { fd_src_read, &fd };
+		w.drop_is_file = true;
 		scan_entry(&w, path_basename(path), (uint64_t)st.st_size, &src, fd, &where);
 	}
+	if (w.links.n && scan->fetch_links)
+		fetch_links(&w, opts);
+	ptrvec_free(&w.links, pending_link_free);
 	close(fd);
 	free(w.chunk);
 	if (scan->staging_fd >= 0) {
@@ -527,6 +776,7 @@ int ing_scan_path(struct ing_ctx *ctx, const char *path, const struct ing_scan_o
 	strftime(scan->generated_at, sizeof(scan->generated_at), "%Y-%m-%dT%H:%M:%SZ", &tm);
 
 	inventory_build(scan);
+	evaluate_run(scan, opts);
 	log_info(ctx, "case %s: %zu files scanned", scan->case_id, scan->files.n);
 	*out = scan;
 	return 0;
@@ -536,6 +786,7 @@ struct ing_scan *ing_scan_free(struct ing_scan *scan)
 {
 	if (!scan)
 		return NULL;
+	evaluation_free(scan);
 	inventory_free(&scan->inv);
 	ptrvec_free(&scan->files, (void (*)(void *))file_free);
 	free(scan->case_id);

@@ -34,12 +34,28 @@ struct inv_patient {
 	unsigned sources;
 };
 
+/* The cross-check of one DICOMDIR against the files beside it. */
+struct inv_dicomdir {
+	struct ing_file *file;
+	size_t refs;                  /* records that reference a file */
+	struct ptrvec missing;        /* char*: referenced, not on the disc (as referenced) */
+	struct ptrvec unreferenced;   /* struct ing_file*: DICOM files beside it it does not list */
+	size_t case_resolved;         /* references that matched only ignoring case/separators/";1" */
+	char *case_example;           /* one such pair, "REF -> actual path" */
+	size_t uid_mismatch;          /* referenced file holds another SOP Instance UID */
+	bool at_root;                 /* at the root of the disc or drop (IHE PDI) */
+	bool readme;                  /* a README beside it (IHE PDI) */
+	bool viewer;                  /* viewer software on the disc (IHE PDI) */
+	bool ihe_pdi_folder;          /* an IHE_PDI folder beside it */
+};
+
 struct inventory {
 	struct ptrvec patients;       /* struct inv_patient* */
 	struct ptrvec studies;        /* struct inv_study* */
 	struct ptrvec documents;      /* struct ing_file* */
 	struct ptrvec excluded;       /* struct ing_file* */
 	struct ptrvec problems;       /* struct ing_file* */
+	struct ptrvec dicomdirs;      /* struct inv_dicomdir* */
 	unsigned dicom_instances;
 };
 
@@ -52,7 +68,20 @@ struct ing_scan {
 	uint64_t total_bytes;
 	struct inventory inv;
 	int staging_fd;               /* package mode: kept files' bytes are written here; -1 otherwise */
+	bool fetch_links;             /* link files are downloaded (package mode, daemon) */
 	unsigned staged_seq;
+
+	/* The rules' verdict (evaluate.c): filled after inventory_build(). */
+	struct case_yaml *case_yaml;       /* the drop root's case.yaml, NULL if none */
+	char *case_yaml_errors;            /* "case.yaml:LINE:COL: what" lines, NULL if none */
+	char *cancer_type;                 /* rules id checked against; NULL before evaluation */
+	const char *cancer_type_source;    /* "option" | "case.yaml" | "inferred" | "generic" */
+	char *cancer_type_evidence;
+	int setting;                       /* enum rule_setting; 0: unknown */
+	struct ptrvec gaps;                /* struct ing_gap* (evaluate.h) */
+	struct ptrvec notes;               /* struct ing_gap*: info rules not met, urgent words; never gaps */
+	const char *status;                /* "complete" | "incomplete" | "blocked"; NULL: not evaluated */
+	unsigned required_gaps;
 };
 
 /* Bytes of one input, pulled forward once. read returns bytes, 0 at the end, or -errno. */
@@ -70,7 +99,11 @@ struct walk {
 	bool entries_reported;
 	uint8_t *chunk;
 	int error;                    /* a failure of our own (staging), which fails the scan */
+	uint64_t text_kept;           /* document text kept so far (max_case_text_bytes) */
+	unsigned ocr_runs;            /* scans and photos OCR'd so far (max_ocr_documents) */
+	struct ptrvec links;          /* struct pending_link*: URLs found in link files, fetched after the walk */
 	uint32_t depth;               /* archives open around the current entry (expand.c) */
+	bool drop_is_file;            /* the drop is one file (an archive or disc image), not a folder */
 	uint64_t expanded_bytes;      /* bytes streamed out of archives so far, all levels (max_total_bytes) */
 };
 

@@ -4,7 +4,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "config.h"
+#include "build-config.h"
 #include "commands.h"
 #include "rules.h"
 

@@ -11,7 +11,7 @@
 static void scan_usage(FILE *f)
 {
 	fprintf(f,
-	        "Usage: ingest scan PATH [--json] [--case-id ID] [--cancer-type T] [-v]\n"
+	        "Usage: ingest scan PATH [--json] [--case-id ID] [--cancer-type T] [--setting S] [--rules DIR] [-v]\n"
 	        "\n"
 	        "Inventory of one drop (a folder or a single file): every file identified,\n"
 	        "DICOM headers read, documents read. Nothing is written anywhere.\n"
@@ -19,7 +19,15 @@ static void scan_usage(FILE *f)
 	        "  --json            print the report as JSON (docs/gap-report.schema.json)\n"
 	        "  --case-id ID      case id to report (default: the base name of PATH)\n"
 	        "  --cancer-type T   rules id to check against (default: case.yaml, else inferred)\n"
-	        "  -v, --verbose     log progress to stderr\n");
+	        "  --setting S       early, locally-advanced, metastatic or recurrent (default: case.yaml)\n"
+	        "  --rules DIR       rules folder (default: the installed rules if present, else the\n"
+	        "                    source tree's rules/)\n"
+	        "  -v, --verbose     log progress to stderr\n"
+	        "\n"
+	        "Exit status: 0 when the report was printed, whatever gaps it shows (read\n"
+	        "\"status\" in the report: complete, incomplete or blocked); 2 usage error;\n"
+	        "3 the path could not be read; other values: internal error.\n"
+	        "INGEST_TEST_NOW=YYYY-MM-DD measures ages to that day instead of today (tests).\n");
 }
 
 static void log_stderr(void *ud, int level, const char *msg)
@@ -35,6 +43,8 @@ int cmd_scan(int argc, char **argv)
 		{ "json", no_argument, NULL, 'j' },
 		{ "case-id", required_argument, NULL, 'c' },
 		{ "cancer-type", required_argument, NULL, 't' },
+		{ "setting", required_argument, NULL, 's' },
+		{ "rules", required_argument, NULL, 'r' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
@@ -48,6 +58,8 @@ int cmd_scan(int argc, char **argv)
 		case 'j': json = true; break;
 		case 'c': so.case_id = optarg; break;
 		case 't': so.cancer_type = optarg; break;
+		case 's': so.setting = optarg; break;
+		case 'r': so.rules_dir = optarg; break;
 		case 'v': verbose++; break;
 		case 'h': scan_usage(stdout); return EXIT_OK;
 		default: scan_usage(stderr); return EXIT_USAGE;
@@ -59,6 +71,13 @@ int cmd_scan(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	const char *path = argv[optind];
+	so.today = getenv("INGEST_TEST_NOW");
+	if (so.setting && strcmp(so.setting, "early") != 0 && strcmp(so.setting, "locally-advanced") != 0 &&
+	    strcmp(so.setting, "metastatic") != 0 && strcmp(so.setting, "recurrent") != 0) {
+		fprintf(stderr, "ingest scan: unknown setting \"%s\": use early, locally-advanced, metastatic or recurrent.\n",
+		        so.setting);
+		return EXIT_USAGE;
+	}
 
 	struct ing_ctx *ctx = NULL;
 	struct ing_scan *scan = NULL;

@@ -14,5 +14,7 @@ enum {
 
 int cmd_scan(int argc, char **argv);
 int cmd_rules(int argc, char **argv);
+int cmd_package(int argc, char **argv);
+int cmd_verify(int argc, char **argv);
 
 #endif

@@ -3,7 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "config.h"
+#include "build-config.h"
 #include "commands.h"
 
 static void usage(FILE *f)
@@ -14,6 +14,8 @@ static void usage(FILE *f)
 	        "Commands:\n"
 	        "  scan PATH [--json]          inventory of a drop folder or file; nothing is written\n"
 	        "  rules list|validate [DIR]   list or check the cancer-type rules\n"
+	        "  package PATH --out DIR      build and publish the case's BagIt package\n"
+	        "  verify PACKAGE              check a package against its manifests\n"
 	        "\n"
 	        "Run 'ingest COMMAND --help' for a command's options.\n"
 	        "Exit status: 0 ok, 1 negative result, 2 usage error, 3 input unreadable, 4 internal error.\n");
@@ -38,6 +40,10 @@ int main(int argc, char **argv)
 		return cmd_scan(argc - 1, argv + 1);
 	if (strcmp(cmd, "rules") == 0)
 		return cmd_rules(argc - 1, argv + 1);
+	if (strcmp(cmd, "package") == 0)
+		return cmd_package(argc - 1, argv + 1);
+	if (strcmp(cmd, "verify") == 0)
+		return cmd_verify(argc - 1, argv + 1);
 	fprintf(stderr, "ingest: unknown command \"%s\". Run 'ingest --help' for the list.\n", cmd);
 	return EXIT_USAGE;
 }

@@ -21,13 +21,17 @@ import os
 import re
 import subprocess
 import sys
+import zipfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import scanlib  # noqa: E402
 
 DOC_KINDS = {"pathology-report", "molecular-report", "radiology-report", "lab-report",
              "discharge-summary", "operative-note", "treatment-summary", "clinical-letter",
-             "scanned-document", "photo"}
+             "scanned-document", "photo",
+             # a readable file of no known kind is still part of the record: listed
+             # with the documents (and packaged under documents/unknown), never dropped
+             "unknown"}
 EXCLUDED_KINDS = {"viewer-software", "os-junk"}
 
 errors = []
@@ -71,9 +75,7 @@ def check_files(name, drop, exp, inv):
               "%s: %s: kind %r, expected %r (evidence: %r)"
               % (name, p, got.get("kind"), want[p]["kind"], got.get("kind_evidence")))
         check(bool(got.get("kind_evidence")), "%s: %s: no kind_evidence" % (name, p))
-        full = os.path.join(drop, *p.split("/"))
-        with open(full, "rb") as fh:
-            data = fh.read()
+        data = read_input(drop, p)
         check(got.get("bytes") == len(data),
               "%s: %s: bytes %r, expected %d" % (name, p, got.get("bytes"), len(data)))
         # viewer software and OS junk are listed but deliberately never read
@@ -131,6 +133,16 @@ def check_studies(name, exp, inv):
                   % (where, a.get("lossy"), b["lossy"]))
 
 
+def read_input(drop, p):
+    """The bytes of an input: a file of the drop, or "x.zip!/member" inside a zip of it."""
+    if "!/" in p:
+        outer, member = p.split("!/", 1)
+        with zipfile.ZipFile(os.path.join(drop, *outer.split("/"))) as z:
+            return z.read(member)
+    with open(os.path.join(drop, *p.split("/")), "rb") as fh:
+        return fh.read()
+
+
 def check_documents(name, drop, exp, inv):
     docs = inv.get("documents")
     if not check(isinstance(docs, list), "%s: inventory.documents missing or not a list" % name):
@@ -153,7 +165,8 @@ def check_documents(name, drop, exp, inv):
             check(g.get("language") == w["language"], "%s: document %s: language %r, expected %r"
                   % (name, p, g.get("language"), w["language"]))
         # never invented: every biomarker comes with a snippet that is in the text
-        text = norm_ws(doc_text(os.path.join(drop, *p.split("/"))))
+        text = norm_ws(doc_text(os.path.join(drop, *p.split("/")))) if "!/" not in p else \
+            norm_ws(read_input(drop, p).decode("utf-8", "replace"))
         for bm in g.get("biomarkers") or []:
             snip = norm_ws(bm.get("snippet") or "")
             check(snip and snip in text, "%s: document %s: biomarker %r with snippet %r not in its text"

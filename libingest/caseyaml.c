@@ -1,0 +1,377 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * case.yaml reader (SPEC §3). Bounded (CASE_YAML_MAX_BYTES), never aborts the
+ * scan: each problem becomes one "case.yaml:LINE:COL: what" line, and every
+ * valid key is still used.
+ */
+#include <ctype.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <sys/stat.h>
+#include <libfyaml.h>
+
+#include "caseyaml.h"
+
+struct cy_parser {
+	struct strbuf *errors;
+	int n_errors;
+};
+
+struct cy_pos {
+	int line, col;
+};
+
+static struct cy_pos cy_node_pos(struct fy_node *n, struct cy_pos fallback)
+{
+	for (int depth = 0; n && depth < 16; depth++) {
+		void *it = NULL;
+		if (fy_node_is_scalar(n)) {
+			struct fy_token *tok = fy_node_get_scalar_token(n);
+			const struct fy_mark *m = tok ? fy_token_start_mark(tok) : NULL;
+			return m ? (struct cy_pos){ m->line + 1, m->column + 1 } : fallback;
+		}
+		if (fy_node_is_mapping(n)) {
+			struct fy_node_pair *p = fy_node_mapping_iterate(n, &it);
+			n = p ? fy_node_pair_key(p) : NULL;
+		} else if (fy_node_is_sequence(n)) {
+			n = fy_node_sequence_iterate(n, &it);
+		} else {
+			break;
+		}
+	}
+	return fallback;
+}
+
+static void cy_err(struct cy_parser *p, struct cy_pos pos, const char *fmt, ...) ING_PRINTF(3, 4);
+static void cy_err(struct cy_parser *p, struct cy_pos pos, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	p->n_errors++;
+	if (!p->errors)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	(void)strbuf_printf(p->errors, "case.yaml:%d:%d: %s\n", pos.line, pos.col, msg);
+}
+
+/* A plain scalar value (not a list, not a mapping, not an alias), or NULL with an error. */
+static const char *cy_scalar(struct cy_parser *p, const char *key, struct fy_node *v, struct cy_pos kpos,
+                             size_t max, size_t *len_out)
+{
+	const char *s;
+	size_t len;
+
+	if (!v || (fy_node_is_scalar(v) && !fy_node_get_scalar(v, &len))) {
+		cy_err(p, kpos, "\"%s\" has no value", key);
+		return NULL;
+	}
+	if (!fy_node_is_scalar(v) || fy_node_is_alias(v)) {
+		cy_err(p, cy_node_pos(v, kpos), "\"%s\" must be a single value (text), not %s", key,
+		       fy_node_is_sequence(v) ? "a list" : fy_node_is_mapping(v) ? "a mapping" : "an alias");
+		return NULL;
+	}
+	s = fy_node_get_scalar(v, &len);
+	if (!s || len == 0) {
+		cy_err(p, cy_node_pos(v, kpos), "\"%s\" is empty", key);
+		return NULL;
+	}
+	if (len > max) {
+		cy_err(p, cy_node_pos(v, kpos), "\"%s\" is longer than %zu bytes", key, max);
+		return NULL;
+	}
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if ((c < 0x20 && c != '\n' && c != '\t') || c == 0x7f) {
+			cy_err(p, cy_node_pos(v, kpos), "\"%s\" contains a control character", key);
+			return NULL;
+		}
+	}
+	*len_out = len;
+	return s;
+}
+
+static bool cy_id_ok(const char *s, size_t len)
+{
+	if (len == 0 || len > RULES_MAX_ID)
+		return false;
+	for (size_t i = 0; i < len; i++)
+		if (!(islower((unsigned char)s[i]) || isdigit((unsigned char)s[i]) || s[i] == '-'))
+			return false;
+	return true;
+}
+
+/* ISO 639-1/-2 code, optionally with a region or script subtag: ar, pt-BR, zh-Hant. */
+static bool cy_language_ok(const char *s, size_t len)
+{
+	size_t i = 0, sub;
+	while (i < len && isalpha((unsigned char)s[i]))
+		i++;
+	if (i < 2 || i > 3)
+		return false;
+	while (i < len) {
+		if (s[i] != '-' && s[i] != '_')
+			return false;
+		i++;
+		sub = 0;
+		while (i < len && isalnum((unsigned char)s[i]))
+			i++, sub++;
+		if (sub < 2 || sub > 8)
+			return false;
+	}
+	return true;
+}
+
+bool case_yaml_address_ok(const char *s)
+{
+	const char *at = strrchr(s, '@');
+	size_t len = strlen(s);
+
+	if (!at || at == s || len > CASE_YAML_MAX_ADDRESS || at - s > 64)
+		return false;
+	for (const char *c = s; c < at; c++) {
+		unsigned char u = (unsigned char)*c;
+		if (u <= 0x20 || u == 0x7f || strchr("\"(),:;<>@[\\]", u))
+			return false;
+	}
+	if (s[0] == '.' || at[-1] == '.' || strstr(s, ".."))
+		return false;
+	/* domain: labels of letters, digits, '-', at least one dot, no empty label */
+	const char *d = at + 1;
+	size_t label = 0, dots = 0;
+	if (!*d)
+		return false;
+	for (const char *c = d; *c; c++) {
+		unsigned char u = (unsigned char)*c;
+		if (u == '.') {
+			if (label == 0)
+				return false;
+			label = 0;
+			dots++;
+			continue;
+		}
+		if (!(isalnum(u) || u == '-' || u >= 0x80))
+			return false;
+		if (++label > 63)
+			return false;
+	}
+	return label > 0 && dots > 0 && d[0] != '-';
+}
+
+static void cy_notify_one(struct cy_parser *p, struct case_yaml *cy, struct fy_node *v, struct cy_pos kpos)
+{
+	size_t len;
+	const char *s = cy_scalar(p, "notify", v, kpos, CASE_YAML_MAX_ADDRESS + 1, &len);
+	if (!s)
+		return;
+	_cleanup_free_ char *a = xstrndup(s, len);
+	if (!case_yaml_address_ok(a)) {
+		cy_err(p, cy_node_pos(v, kpos), "\"%s\" in notify is not an e-mail address (expected name@example.org)", a);
+		return;
+	}
+	if (cy->n_notify >= CASE_YAML_MAX_NOTIFY) {
+		cy_err(p, cy_node_pos(v, kpos), "notify lists more than %d addresses; the rest are ignored",
+		       CASE_YAML_MAX_NOTIFY);
+		return;
+	}
+	cy->notify = xrealloc(cy->notify, (cy->n_notify + 1) * sizeof(char *));
+	cy->notify[cy->n_notify++] = steal_ptr(a);
+}
+
+static void cy_key(struct cy_parser *p, struct case_yaml *cy, const char *key, struct fy_node *v, struct cy_pos kpos)
+{
+	const char *s;
+	size_t len;
+
+	if (strcmp(key, "cancer_type") == 0) {
+		if (!(s = cy_scalar(p, key, v, kpos, RULES_MAX_ID + 1, &len)))
+			return;
+		struct cy_pos vpos = cy_node_pos(v, kpos);
+		if (!cy_id_ok(s, len)) {
+			cy_err(p, vpos, "cancer_type \"%.*s\" is not a rules id (lower-case letters, digits and '-', "
+			       "e.g. breast, nsclc, colorectal)", (int)MIN(len, (size_t)64), s);
+			return;
+		}
+		cy->cancer_type = xstrndup(s, len);
+		cy->cancer_type_line = vpos.line;
+		cy->cancer_type_col = vpos.col;
+	} else if (strcmp(key, "setting") == 0) {
+		if (!(s = cy_scalar(p, key, v, kpos, 64, &len)))
+			return;
+		_cleanup_free_ char *w = xstrndup(s, len);
+		int st = rule_setting_from_string(w);
+		if (st < 0) {
+			cy_err(p, cy_node_pos(v, kpos), "unknown setting \"%s\" (expected early, locally-advanced, "
+			       "metastatic or recurrent)", w);
+			return;
+		}
+		cy->setting = (enum rule_setting)st;
+	} else if (strcmp(key, "question") == 0) {
+		if (!(s = cy_scalar(p, key, v, kpos, CASE_YAML_MAX_QUESTION, &len)))
+			return;
+		free(cy->question);
+		cy->question = utf8_sanitize(s, len);
+	} else if (strcmp(key, "notify") == 0) {
+		if (v && fy_node_is_sequence(v)) {
+			void *it = NULL;
+			struct fy_node *item;
+			while ((item = fy_node_sequence_iterate(v, &it)))
+				cy_notify_one(p, cy, item, cy_node_pos(item, kpos));
+		} else {
+			cy_notify_one(p, cy, v, kpos);
+		}
+	} else if (strcmp(key, "patient_language") == 0) {
+		if (!(s = cy_scalar(p, key, v, kpos, 16, &len)))
+			return;
+		if (!cy_language_ok(s, len)) {
+			cy_err(p, cy_node_pos(v, kpos), "patient_language \"%.*s\" is not a language code (e.g. ar, zh, pt-BR)",
+			       (int)len, s);
+			return;
+		}
+		cy->patient_language = xstrndup(s, len);
+	} else {
+		cy_err(p, kpos, "unknown key \"%s\" (expected cancer_type, setting, question, notify or patient_language)",
+		       key);
+	}
+}
+
+static void cy_discard(struct fy_diag *diag, void *user, const char *buf, size_t len)
+{
+	(void)diag, (void)user, (void)buf, (void)len;
+}
+
+int case_yaml_parse(const char *buf, size_t len, struct case_yaml **out, struct strbuf *errors)
+{
+	struct cy_parser p = { .errors = errors };
+	struct case_yaml *cy;
+	struct fy_diag_cfg dcfg;
+	struct fy_diag *diag;
+	struct fy_parse_cfg pcfg;
+	struct fy_document *doc;
+
+	if (len > CASE_YAML_MAX_BYTES)
+		return -E2BIG;
+	cy = xcalloc(1, sizeof(*cy));
+	if (len == 0 || memchr(buf, 0, len)) {
+		if (len)
+			cy_err(&p, (struct cy_pos){ 1, 1 }, "not a text file (contains NUL bytes); it was ignored");
+		*out = cy;
+		return p.n_errors;
+	}
+
+	fy_diag_cfg_default(&dcfg);
+	dcfg.fp = NULL;
+	dcfg.output_fn = cy_discard;
+	dcfg.colorize = false;
+	diag = fy_diag_create(&dcfg);
+	if (!diag) {
+		free(cy);
+		return -ENOMEM;
+	}
+	fy_diag_set_collect_errors(diag, true);
+	pcfg = (struct fy_parse_cfg){ .flags = FYPCF_QUIET | FYPCF_DEFAULT_VERSION_1_2, .diag = diag };
+	doc = fy_document_build_from_string(&pcfg, buf, len);
+	if (!doc) {
+		void *it = NULL;
+		struct fy_diag_error *e;
+		bool any = false;
+		while (!any && (e = fy_diag_errors_iterate(diag, &it))) {
+			if (e->type < FYET_ERROR)
+				continue;
+			cy_err(&p, (struct cy_pos){ e->line > 0 ? e->line : 1, e->column > 0 ? e->column : 1 },
+			       "invalid YAML: %s; the file was ignored", e->msg ? e->msg : "parse error");
+			any = true;
+		}
+		if (!any)
+			cy_err(&p, (struct cy_pos){ 1, 1 }, "invalid YAML; the file was ignored");
+	} else {
+		struct fy_node *root = fy_document_root(doc);
+		if (root && !fy_node_is_mapping(root)) {
+			cy_err(&p, cy_node_pos(root, (struct cy_pos){ 1, 1 }),
+			       "expected keys such as \"cancer_type: breast\", found %s",
+			       fy_node_is_sequence(root) ? "a list" : "a single value");
+		} else if (root) {
+			void *it = NULL;
+			struct fy_node_pair *pair;
+			while ((pair = fy_node_mapping_iterate(root, &it))) {
+				struct fy_node *k = fy_node_pair_key(pair);
+				struct cy_pos kpos = cy_node_pos(k, (struct cy_pos){ 1, 1 });
+				size_t klen;
+				const char *ks = k && fy_node_is_scalar(k) ? fy_node_get_scalar(k, &klen) : NULL;
+				if (!ks || klen == 0 || klen > 64) {
+					cy_err(&p, kpos, "a key must be a short word");
+					continue;
+				}
+				_cleanup_free_ char *key = utf8_sanitize(ks, klen);
+				cy_key(&p, cy, key, fy_node_pair_value(pair), kpos);
+			}
+		}
+		fy_document_destroy(doc);
+	}
+	fy_diag_destroy(diag);
+	*out = cy;
+	return p.n_errors;
+}
+
+/* case.yaml could not be used at all: say why, and go on with an empty one. */
+static int cy_ignored(struct case_yaml **out, struct strbuf *errors, const char *why)
+{
+	if (errors)
+		(void)strbuf_printf(errors, "case.yaml:1:1: %s; it was ignored\n", why);
+	*out = xcalloc(1, sizeof(**out));
+	return 1;
+}
+
+int case_yaml_read_at(int dirfd, const char *name, struct case_yaml **out, struct strbuf *errors)
+{
+	_cleanup_close_ int fd = -1;
+	_cleanup_free_ char *buf = NULL;
+	struct stat st;
+	size_t len = 0;
+	char why[128];
+
+	fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW | O_NONBLOCK);
+	if (fd < 0) {
+		if (errno == ENOENT)
+			return -ENOENT;
+		snprintf(why, sizeof(why), "cannot be read (%s)", strerror(errno));
+		return cy_ignored(out, errors, why);
+	}
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
+		return cy_ignored(out, errors, "not a regular file");
+	snprintf(why, sizeof(why), "larger than %u bytes", CASE_YAML_MAX_BYTES);
+	if (st.st_size > (off_t)CASE_YAML_MAX_BYTES)
+		return cy_ignored(out, errors, why);
+	buf = xmalloc(CASE_YAML_MAX_BYTES + 1);
+	for (;;) {
+		ssize_t n = read(fd, buf + len, CASE_YAML_MAX_BYTES + 1 - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			snprintf(why, sizeof(why), "cannot be read (%s)", strerror(errno));
+			return cy_ignored(out, errors, why);
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+		if (len > CASE_YAML_MAX_BYTES)
+			return cy_ignored(out, errors, why);
+	}
+	return case_yaml_parse(buf, len, out, errors);
+}
+
+struct case_yaml *case_yaml_free(struct case_yaml *cy)
+{
+	if (!cy)
+		return NULL;
+	free(cy->cancer_type);
+	free(cy->question);
+	for (size_t i = 0; i < cy->n_notify; i++)
+		free(cy->notify[i]);
+	free(cy->notify);
+	free(cy->patient_language);
+	free(cy);
+	return NULL;
+}

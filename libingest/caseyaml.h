@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * case.yaml (SPEC §3): the coordinator's optional description of a case.
+ * Every key is optional; a bad key or value is reported as
+ * "case.yaml:LINE:COL: what is wrong" and the rest is still used — a broken
+ * case.yaml never stops a scan.
+ */
+#ifndef INGEST_CASEYAML_H
+#define INGEST_CASEYAML_H
+
+#include "internal.h"
+#include "rules.h"
+
+/* case.yaml is a handful of lines; anything larger is refused unread. */
+#define CASE_YAML_MAX_BYTES    (64u << 10)
+#define CASE_YAML_MAX_NOTIFY   32          /* addresses in notify: */
+#define CASE_YAML_MAX_QUESTION 4096        /* bytes in question: */
+#define CASE_YAML_MAX_ADDRESS  254         /* RFC 5321 path limit */
+
+struct case_yaml {
+	char *cancer_type;          /* a rules id as written (checked against the rules later), or NULL */
+	int cancer_type_line, cancer_type_col;
+	enum rule_setting setting;  /* RULE_SETTING_UNKNOWN when absent or invalid */
+	char *question;             /* verbatim, or NULL */
+	char **notify;              /* e-mail addresses that passed the shape check */
+	size_t n_notify;
+	char *patient_language;     /* ISO 639 code ("ar", "pt-BR"), or NULL */
+};
+
+/* Parses BUF/LEN. Always yields *out (possibly with nothing set) unless LEN is
+ * over CASE_YAML_MAX_BYTES (-E2BIG); every problem found is appended to
+ * ERRORS (may be NULL) as "case.yaml:LINE:COL: what\n". Returns the number of
+ * problems found (>= 0) or a negative errno. */
+ING_HIDDEN int case_yaml_parse(const char *buf, size_t len, struct case_yaml **out, struct strbuf *errors);
+
+/* Reads NAME below the folder DIRFD (no symbolic links, a regular file,
+ * at most CASE_YAML_MAX_BYTES) and parses it. -ENOENT if there is none;
+ * a file that cannot be read or is too large is reported in ERRORS and
+ * returns the parse result of nothing (an empty case_yaml). */
+ING_HIDDEN int case_yaml_read_at(int dirfd, const char *name, struct case_yaml **out, struct strbuf *errors);
+
+ING_HIDDEN struct case_yaml *case_yaml_free(struct case_yaml *cy);
+
+/* Does S look like an e-mail address (local@domain.tld, no spaces, quotes,
+ * angle brackets or control characters)? */
+ING_HIDDEN bool case_yaml_address_ok(const char *s);
+
+#endif

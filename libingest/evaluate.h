@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * The checker (SPEC §4 "evaluate", §5 gaps): which cancer type's rules apply
+ * (option, case.yaml, inferred from the records, else generic), which of its
+ * rules the inventory fails, the generic checks every case gets, and the
+ * status. Results are stored in struct ing_scan (scan.h).
+ */
+#ifndef INGEST_EVALUATE_H
+#define INGEST_EVALUATE_H
+
+#include "caseyaml.h"
+#include "rules.h"
+#include "scan.h"
+
+struct ing_gap {
+	char *rule_id;               /* "breast.her2", "generic.multiple-patients" */
+	enum rule_severity severity; /* REQUIRED, RECOMMENDED or WARNING (INFO only in notes) */
+	char *message;               /* the rule's message, made specific */
+	char *evidence;              /* what in the inventory supports the verdict; may be NULL */
+	char *condition;             /* the rule's free-text condition (the gap applies only then), or NULL */
+};
+
+struct eval_opts {
+	const char *cancer_type;     /* forced rules id (ingest scan --cancer-type), or NULL */
+	const char *setting;         /* overrides case.yaml's setting, or NULL */
+	const char *today;           /* YYYY-MM-DD ages are measured to; NULL: the report's generated_at */
+};
+
+/* Reads the drop root's case.yaml below ROOTFD into scan->case_yaml (and its
+ * problems into scan->case_yaml_errors). Absent: nothing happens. */
+ING_HIDDEN void evaluate_read_case_yaml(struct ing_scan *scan, int rootfd);
+
+/* Evaluates the inventory of SCAN (inventory_build() done) against RS (NULL:
+ * no rules could be loaded; only the generic checks run). Fills the scan's
+ * cancer type, setting, gaps, notes and status; a problem with case.yaml is
+ * added to the inventory's problems. Never fails. */
+ING_HIDDEN void evaluate_scan(struct ing_scan *scan, const struct ruleset *rs, const struct eval_opts *o);
+
+/* ing_scan_path()'s step: loads OPTS->rules_dir (default: evaluate_default_rules_dir())
+ * and evaluates. A rules folder that does not load is logged, and only the
+ * generic checks run. */
+ING_HIDDEN void evaluate_run(struct ing_scan *scan, const struct ing_scan_opts *opts);
+
+/* The installed rules folder (INGEST_RULES_DIR) if it exists, else the source tree's. */
+ING_HIDDEN const char *evaluate_default_rules_dir(void);
+
+/* Frees what evaluation added to SCAN. */
+ING_HIDDEN void evaluation_free(struct ing_scan *scan);
+
+#endif

@@ -1,0 +1,981 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * Expansion: archives and disc images, opened in one streaming pass.
+ *
+ * libarchive pulls the archive's bytes through xin_read(): the head the scan
+ * already read first, then the rest from the scan's byte_src, each byte hashed
+ * once as it passes. Entries come out through ent_read() straight into
+ * scan_entry(), so an entry that is itself an archive is expanded from the
+ * middle of the outer stream, and nothing is ever extracted to disk.
+ *
+ * Formats that need random access (7z; zip when the streaming reader cannot
+ * read it; UDF disc images through libudfread) use the file descriptor when
+ * the archive is a file of the drop, else the stream is spooled to a memfd
+ * first, bounded by max_file_bytes.
+ *
+ * Hostile entries are recorded, never followed: names with ".." or absolute
+ * paths, links, devices and FIFOs become `unsafe` problems on records of
+ * their own; expanded bytes (per drop), bytes per entry, the expansion ratio
+ * (per archive, checked while streaming), entries, nesting depth and path
+ * length are bounded by struct ing_limits.
+ */
+#include <archive.h>
+#include <archive_entry.h>
+#include <fcntl.h>
+#include <iconv.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <udfread/blockinput.h>
+#include <udfread/udfread.h>
+
+#include "expand.h"
+#include "identify.h"
+
+#define XIN_CHUNK (256u << 10)        /* bytes handed to libarchive per read callback */
+#define UDF_SECTOR 2048u
+
+/* Why expansion of one archive stopped early. */
+enum stop_reason {
+	STOP_NONE = 0,
+	STOP_RATIO,
+	STOP_TOTAL,
+	STOP_ENTRY,
+	STOP_ENTRIES,
+	STOP_SRC,          /* the outer stream failed */
+};
+
+/* One archive being expanded. */
+struct xarc {
+	struct walk *w;
+	struct ing_file *arc;
+	const char *prefix;            /* "<archive path>!/" or "" */
+	const struct ident_where *where;
+	const struct ing_limits *lim;
+
+	/* input, streaming mode */
+	const uint8_t *head;
+	size_t n, head_pos;
+	struct byte_src *src;
+	struct sha256_ctx *sha;
+	uint64_t *consumed;
+	uint8_t *buf;
+	bool src_eof;
+	int src_err;
+	int tee;                       /* copy of the bytes pulled before the first entry, for a seekable retry */
+	bool tee_failed;
+
+	/* input, seekable mode */
+	int sfd;
+	uint64_t spos, ssize;
+
+	struct archive *a;
+	uint64_t expanded;             /* entry bytes streamed out of this archive */
+	uint64_t entries_out;          /* entries handed to scan_entry */
+	enum stop_reason stop;
+	bool is_zip;
+	unsigned n_encrypted, n_unsafe;
+	struct ptrvec links;           /* names of link entries: nothing is read "through" them */
+};
+
+static uint64_t xarc_pulled(const struct xarc *x)
+{
+	return x->sfd >= 0 ? MAX(x->spos, (uint64_t)x->n) : x->n + *x->consumed;
+}
+
+/* The expansion ratio and the drop's total, checked each time bytes come out. */
+static bool xarc_over_limits(struct xarc *x, uint64_t out_bytes)
+{
+	const struct ing_limits *lim = x->lim;
+	uint64_t pulled = MAX(xarc_pulled(x), (uint64_t)1);
+
+	if (x->w->expanded_bytes > lim->max_total_bytes) {
+		x->stop = STOP_TOTAL;
+		return true;
+	}
+	if (lim->max_ratio > 0 && out_bytes / pulled >= lim->max_ratio && out_bytes > (uint64_t)lim->max_ratio * pulled) {
+		x->stop = STOP_RATIO;
+		return true;
+	}
+	return false;
+}
+
+/* ---- input callbacks ---- */
+
+static la_ssize_t xin_read(struct archive *a, void *ud, const void **out)
+{
+	struct xarc *x = ud;
+
+	if (x->stop != STOP_NONE)
+		return ARCHIVE_FATAL;
+	/* Decompression filters (tar.gz, single .xz ...) expand before any entry
+	 * is read: check the filter's output against what it was fed. */
+	if (x->a) {
+		la_int64_t fb = archive_filter_count(a) > 1 ? archive_filter_bytes(a, 0) : -1;
+		if (fb > 0 && xarc_over_limits(x, MAX((uint64_t)fb, x->expanded))) {
+			archive_set_error(a, E2BIG, "expansion limit reached");
+			return ARCHIVE_FATAL;
+		}
+	}
+	if (x->head_pos < x->n) {
+		*out = x->head + x->head_pos;
+		size_t k = x->n - x->head_pos;
+		x->head_pos = x->n;
+		if (x->tee >= 0 && write(x->tee, *out, k) != (ssize_t)k)
+			x->tee_failed = true;
+		return (la_ssize_t)k;
+	}
+	if (x->src_eof)
+		return 0;
+	ssize_t r = x->src->read(x->src->ud, x->buf, XIN_CHUNK);
+	if (r < 0) {
+		x->src_err = (int)r;
+		x->stop = STOP_SRC;
+		archive_set_error(a, (int)-r, "reading the archive failed");
+		return ARCHIVE_FATAL;
+	}
+	if (r == 0) {
+		x->src_eof = true;
+		return 0;
+	}
+	sha256_update(x->sha, x->buf, (size_t)r);
+	*x->consumed += (uint64_t)r;
+	if (x->tee >= 0) {
+		if (x->entries_out > 0 || (uint64_t)lseek(x->tee, 0, SEEK_CUR) + (uint64_t)r > x->lim->max_file_bytes) {
+			close(x->tee);
+			x->tee = -1;
+		} else if (write(x->tee, x->buf, (size_t)r) != r) {
+			x->tee_failed = true;
+		}
+	}
+	*out = x->buf;
+	return r;
+}
+
+static la_ssize_t sin_read(struct archive *a, void *ud, const void **out)
+{
+	struct xarc *x = ud;
+
+	if (x->stop != STOP_NONE)
+		return ARCHIVE_FATAL;
+	if (x->spos >= x->ssize)
+		return 0;
+	size_t want = (size_t)MIN((uint64_t)XIN_CHUNK, x->ssize - x->spos);
+	ssize_t r;
+	do
+		r = pread(x->sfd, x->buf, want, (off_t)x->spos);
+	while (r < 0 && errno == EINTR);
+	if (r < 0) {
+		archive_set_error(a, errno, "reading the archive failed");
+		return ARCHIVE_FATAL;
+	}
+	x->spos += (uint64_t)r;
+	*out = x->buf;
+	return r;
+}
+
+static la_int64_t sin_seek(struct archive *a, void *ud, la_int64_t off, int whence)
+{
+	struct xarc *x = ud;
+	int64_t base = whence == SEEK_SET ? 0 : whence == SEEK_CUR ? (int64_t)x->spos : (int64_t)x->ssize;
+	int64_t p = base + off;
+
+	if (p < 0 || (uint64_t)p > x->ssize)
+		return ARCHIVE_FATAL;
+	x->spos = (uint64_t)p;
+	return p;
+}
+
+static la_int64_t sin_skip(struct archive *a, void *ud, la_int64_t req)
+{
+	struct xarc *x = ud;
+	uint64_t k = MIN((uint64_t)MAX(req, 0), x->ssize - x->spos);
+	x->spos += k;
+	return (la_int64_t)k;
+}
+
+/* ---- entry bytes into scan_entry() ---- */
+
+struct ent {
+	struct xarc *x;
+	uint64_t got, max;
+	bool over, failed;     /* over the per-entry limit; libarchive failed in the data */
+};
+
+static ssize_t ent_read(void *ud, void *buf, size_t n)
+{
+	struct ent *e = ud;
+	struct xarc *x = e->x;
+
+	if (x->stop != STOP_NONE)
+		return -E2BIG;
+	la_ssize_t r = archive_read_data(x->a, buf, n);
+	if (r < 0) {
+		if (x->stop != STOP_NONE)
+			return -E2BIG;
+		e->failed = true;
+		return -EIO;
+	}
+	e->got += (uint64_t)r;
+	x->expanded += (uint64_t)r;
+	x->w->expanded_bytes += (uint64_t)r;
+	if (e->got > e->max) {
+		e->over = true;
+		x->stop = STOP_ENTRY;
+		return -E2BIG;
+	}
+	if (xarc_over_limits(x, x->expanded))
+		return -E2BIG;
+	return r;
+}
+
+static ssize_t fd_read(void *ud, void *buf, size_t n)
+{
+	ssize_t r;
+	do
+		r = read(*(int *)ud, buf, n);
+	while (r < 0 && errno == EINTR);
+	return r < 0 ? -errno : r;
+}
+
+/* ---- records ---- */
+
+static struct ing_file *record_new(struct walk *w, const char *relpath, uint64_t size)
+{
+	struct ing_file *f = xcalloc(1, sizeof(*f));
+	f->path = utf8_sanitize(relpath, strlen(relpath));
+	f->size = size;
+	ptrvec_push(&w->scan->files, f);
+	return f;
+}
+
+static void record_refused(struct xarc *x, const char *name, uint64_t size, enum ing_problem p, const char *why)
+{
+	_cleanup_free_ char *rel = xasprintf("%s%s", x->prefix, name);
+	struct ing_file *f = record_new(x->w, rel, size);
+	f->kind = KIND_UNKNOWN;
+	f->evidence = xstrdup("archive entry not read");
+	file_set_problem(f, p, "%s", why);
+}
+
+/* Replace whatever problem a record got (e.g. "unreadable" from a stopped stream). */
+static void record_force_problem(struct ing_file *f, enum ing_problem p, char *msg)
+{
+	free(f->problem_msg);
+	f->problem = PROB_NONE;
+	f->problem_msg = NULL;
+	file_set_problem(f, p, "%s", msg);
+	free(msg);
+}
+
+static bool entries_exhausted(struct xarc *x, const char *name)
+{
+	struct walk *w = x->w;
+	if (++w->entries <= x->lim->max_entries)
+		return false;
+	if (!w->entries_reported) {
+		_cleanup_free_ char *rel = xasprintf("%s%s", x->prefix, name);
+		struct ing_file *f = record_new(w, rel, 0);
+		f->evidence = xstrdup("not read: the drop holds too many files");
+		file_set_problem(f, PROB_LIMIT, "the drop holds more than %llu files (archives included); the rest were "
+		                 "not read. Split the drop.", (unsigned long long)x->lim->max_entries);
+		w->entries_reported = true;
+	}
+	x->stop = STOP_ENTRIES;
+	return true;
+}
+
+/* ---- names ---- */
+
+static bool utf8_valid(const char *s)
+{
+	_cleanup_free_ char *t = utf8_sanitize(s, strlen(s));
+	return strcmp(s, t) == 0;
+}
+
+/* Names from zips without the UTF-8 flag are CP437 (DOS); convert for display. */
+static char *from_cp437(const char *raw)
+{
+	iconv_t cd = iconv_open("UTF-8", "CP437");
+	if (cd == (iconv_t)-1)
+		return NULL;
+	size_t inl = strlen(raw), outl = inl * 4 + 1;
+	char *out = xmalloc(outl), *in = (char *)raw, *o = out;
+	if (iconv(cd, &in, &inl, &o, &outl) == (size_t)-1) {
+		iconv_close(cd);
+		free(out);
+		return NULL;
+	}
+	*o = 0;
+	iconv_close(cd);
+	return out;
+}
+
+/* Display name (UTF-8) of an entry, and its original bytes when they differ. */
+static char *entry_name(struct xarc *x, struct archive_entry *e, char **raw)
+{
+	const char *u = archive_entry_pathname_utf8(e);
+	const char *m = archive_entry_pathname(e);
+	char *s;
+
+	*raw = NULL;
+	if (u && utf8_valid(u))
+		return xstrdup(u);
+	if (!m)
+		return xstrdup(u ? u : "");
+	if (utf8_valid(m))
+		return xstrdup(m);
+	*raw = xstrdup(m);
+	if (x->is_zip && (s = from_cp437(m)))
+		return s;
+	return utf8_sanitize(m, strlen(m));
+}
+
+/* Normalise an entry name: '\' is a separator too (Windows-made zips), "." and
+ * empty components go. Returns NULL (and why) when the name would leave the
+ * archive: absolute, a drive letter, or a ".." component. */
+static char *entry_clean(const char *name, const char **why)
+{
+	size_t len = strlen(name);
+	char *out = xmalloc(len + 1), *o = out;
+	const char *p = name;
+
+	if (name[0] == '/' || name[0] == '\\' ||
+	    (((name[0] | 0x20) >= 'a' && (name[0] | 0x20) <= 'z') && name[1] == ':')) {
+		*why = "an absolute path";
+		free(out);
+		return NULL;
+	}
+	while (*p) {
+		size_t k = strcspn(p, "/\\");
+		if (k == 2 && p[0] == '.' && p[1] == '.') {
+			*why = "a \"..\" component that climbs out of the archive";
+			free(out);
+			return NULL;
+		}
+		if (k > 0 && !(k == 1 && p[0] == '.')) {
+			if (o != out)
+				*o++ = '/';
+			memcpy(o, p, k);
+			o += k;
+		}
+		p += k;
+		if (*p)
+			p++;
+	}
+	*o = 0;
+	return out;
+}
+
+/* ---- the libarchive loop ---- */
+
+static bool msg_has(const char *m, const char *s)
+{
+	return m && strcasestr(m, s);
+}
+
+/* What a libarchive error message says went wrong. */
+static enum ing_problem classify_error(struct archive *a)
+{
+	const char *m = archive_error_string(a);
+	if (archive_read_has_encrypted_entries(a) > 0 || msg_has(m, "encrypt") || msg_has(m, "passphrase") ||
+	    msg_has(m, "password"))
+		return PROB_ENCRYPTED;
+	if (msg_has(m, "truncat") || msg_has(m, "premature") || msg_has(m, "unexpected end") ||
+	    msg_has(m, "end of file") || msg_has(m, "eof"))
+		return PROB_TRUNCATED;
+	return PROB_CORRUPT;
+}
+
+
+static const char *arc_base(const struct ing_file *arc)
+{
+	return arc->path[0] ? path_basename(arc->path) : "archive";
+}
+
+/* Single compressed file (libarchive "raw"): the entry is named after the archive minus its suffix. */
+static char *raw_entry_name(const struct ing_file *arc)
+{
+	static const char *const sfx[] = { ".gz", ".xz", ".zst", ".bz2", ".lz", ".lzma", ".z", ".lz4", ".tgz" };
+	const char *b = arc_base(arc);
+	for (size_t i = 0; i < ARRAY_SIZE(sfx); i++)
+		if (str_has_suffix_ci(b, sfx[i]) && strlen(b) > strlen(sfx[i])) {
+			if (strcmp(sfx[i], ".tgz") == 0)
+				return xasprintf("%.*s.tar", (int)(strlen(b) - 4), b);
+			return xstrndup(b, strlen(b) - strlen(sfx[i]));
+		}
+	return xasprintf("%s.out", b);
+}
+
+/* An entry whose size is not known up front (streamed zips with a data
+ * descriptor, single compressed files) is spooled to a memfd, bounded by
+ * max_file_bytes, and scanned from there with its size known. */
+static void scan_unsized(struct xarc *x, const char *rel, struct ent *en)
+{
+	struct walk *w = x->w;
+	uint8_t *b = w->chunk;
+	int fd = memfd_create("ingest-entry", MFD_CLOEXEC);
+	ssize_t r;
+
+	if (fd < 0) {
+		struct ing_file *f = record_new(w, rel, 0);
+		file_set_problem(f, PROB_UNREADABLE, "the archive entry could not be buffered (%s)", strerror(errno));
+		return;
+	}
+	/* w->chunk is free here: scan_entry() below has not started. */
+	while ((r = ent_read(en, b, 1u << 20)) > 0)
+		if (write(fd, b, (size_t)r) != r) {
+			r = -EIO;
+			break;
+		}
+	uint64_t size = en->got;
+	if (r < 0) {
+		struct ing_file *f = record_new(w, rel, size);
+		if (r == -E2BIG)
+			file_set_problem(f, PROB_LIMIT, "not read: expanding it went over a limit (see the archive)");
+		else
+			file_set_problem(f, PROB_UNREADABLE, "the archive entry could not be read after %llu bytes",
+			                 (unsigned long long)size);
+		close(fd);
+		return;
+	}
+	lseek(fd, 0, SEEK_SET);
+	struct byte_src s = { fd_read, &fd };
+	scan_entry(w, rel, size, &s, fd, x->where);
+	close(fd);
+}
+
+static void scan_one(struct xarc *x, struct archive_entry *e)
+{
+	struct walk *w = x->w;
+	const struct ing_limits *lim = x->lim;
+	_cleanup_free_ char *raw = NULL, *name = NULL, *clean = NULL, *rel = NULL;
+	const char *why = NULL;
+	mode_t type = archive_entry_filetype(e);
+	uint64_t size = archive_entry_size_is_set(e) && archive_entry_size(e) >= 0 ? (uint64_t)archive_entry_size(e) : 0;
+
+	/* The format is known for sure once a header has been read. */
+	x->is_zip = (archive_format(x->a) & ARCHIVE_FORMAT_BASE_MASK) == ARCHIVE_FORMAT_ZIP;
+	if (archive_format(x->a) == ARCHIVE_FORMAT_RAW)
+		name = raw_entry_name(x->arc);
+	else
+		name = entry_name(x, e, &raw);
+	if (type == AE_IFDIR)
+		return;
+	if (entries_exhausted(x, name))
+		return;
+
+	clean = entry_clean(name, &why);
+	if (!clean) {
+		x->n_unsafe++;
+		_cleanup_free_ char *m = xasprintf("archive entry \"%s\" has %s: refused, never extracted", name, why);
+		record_refused(x, name, size, PROB_UNSAFE, m);
+		return;
+	}
+	if (!clean[0])
+		return;
+	for (size_t i = 0; i < x->links.n; i++) {
+		size_t k = strlen(x->links.v[i]);
+		if (strncmp(clean, x->links.v[i], k) == 0 && clean[k] == '/') {
+			_cleanup_free_ char *m = xasprintf("archive entry \"%s\" lies under the link \"%s\": refused, links "
+			                                   "are never followed", clean, (char *)x->links.v[i]);
+			x->n_unsafe++;
+			record_refused(x, clean, size, PROB_UNSAFE, m);
+			return;
+		}
+	}
+	if (archive_entry_hardlink(e) || type == AE_IFLNK) {
+		ptrvec_push(&x->links, xstrdup(clean));
+		const char *t = archive_entry_hardlink(e) ? archive_entry_hardlink_utf8(e) : archive_entry_symlink_utf8(e);
+		if (!t)
+			t = archive_entry_hardlink(e) ? archive_entry_hardlink(e) : archive_entry_symlink(e);
+		_cleanup_free_ char *ts = t ? utf8_sanitize(t, strlen(t)) : xstrdup("?");
+		_cleanup_free_ char *m = xasprintf("archive entry \"%s\" is a %s link to \"%s\": links are never created "
+		                                   "or followed", clean, archive_entry_hardlink(e) ? "hard" : "symbolic", ts);
+		x->n_unsafe++;
+		record_refused(x, clean, 0, PROB_UNSAFE, m);
+		return;
+	}
+	if (type != AE_IFREG && type != 0) {
+		_cleanup_free_ char *m = xasprintf("archive entry \"%s\" is a device, socket or FIFO: not read", clean);
+		x->n_unsafe++;
+		record_refused(x, clean, 0, PROB_UNSAFE, m);
+		return;
+	}
+	rel = xasprintf("%s%s", x->prefix, clean);
+	if (strlen(rel) > lim->max_path_bytes) {
+		_cleanup_free_ char *m = xasprintf("the path is longer than %u bytes; not read", lim->max_path_bytes);
+		record_refused(x, clean, size, PROB_LIMIT, m);
+		return;
+	}
+	if (archive_entry_is_encrypted(e)) {
+		_cleanup_free_ char *m = xasprintf("archive entry \"%s\" is encrypted; ask for a copy without a password",
+		                                   clean);
+		x->n_encrypted++;
+		record_refused(x, clean, size, PROB_ENCRYPTED, m);
+		return;
+	}
+	if (w->expanded_bytes + size > lim->max_total_bytes) {
+		x->stop = STOP_TOTAL;
+		return;
+	}
+
+	struct ent en = { .x = x, .max = lim->max_file_bytes };
+	size_t idx = w->scan->files.n;
+	x->entries_out++;
+	if (!archive_entry_size_is_set(e)) {
+		scan_unsized(x, rel, &en);
+	} else {
+		struct byte_src s = { ent_read, &en };
+		scan_entry(w, rel, size, &s, -1, x->where);
+	}
+	if (idx >= w->scan->files.n)
+		return;
+	struct ing_file *f = w->scan->files.v[idx];
+	if (raw && !f->raw_path)
+		f->raw_path = steal_ptr(raw);
+	if (en.failed) {
+		const char *m = archive_error_string(x->a);
+		enum ing_problem p = classify_error(x->a);
+		if (p == PROB_ENCRYPTED)
+			x->n_encrypted++;
+		_cleanup_free_ char *ms = utf8_sanitize(m ? m : "damaged", strlen(m ? m : "damaged"));
+		record_force_problem(f, p, xasprintf("the archive entry could not be read to its end (%s)%s", ms,
+		                     p == PROB_ENCRYPTED ? "; ask for a copy without a password" : "; ask for a new copy"));
+	} else if (x->stop == STOP_RATIO || x->stop == STOP_TOTAL || x->stop == STOP_ENTRY)
+		record_force_problem(f, PROB_LIMIT, xasprintf("reading stopped: expanding it went over a limit (%s)",
+		                     x->stop == STOP_RATIO ? "expansion ratio" :
+		                     x->stop == STOP_TOTAL ? "total bytes of the drop" : "bytes per file"));
+}
+
+/* A libarchive failure: record it on the archive with plain words. */
+static void record_failure(struct xarc *x, const char *when)
+{
+	const char *m = archive_error_string(x->a);
+	_cleanup_free_ char *ms = m ? utf8_sanitize(m, strlen(m)) : xstrdup("unknown error");
+	struct ing_file *arc = x->arc;
+	enum ing_problem p = classify_error(x->a);
+
+	if (x->stop == STOP_SRC) {
+		file_set_problem(arc, PROB_UNREADABLE, "reading the archive failed (%s)", ing_strerror(x->src_err));
+	} else if (p == PROB_ENCRYPTED) {
+		file_set_problem(arc, PROB_ENCRYPTED, "\"%s\" is encrypted (%s); ask for a copy without a password",
+		                 arc_base(arc), ms);
+	} else if (p == PROB_TRUNCATED) {
+		file_set_problem(arc, PROB_TRUNCATED, "\"%s\" is cut short %s (%s); %llu entries before the damage were "
+		                 "read. Ask for a new copy.", arc_base(arc), when, ms, (unsigned long long)x->entries_out);
+	} else {
+		file_set_problem(arc, PROB_CORRUPT, "\"%s\" is damaged %s (%s); %llu entries before the damage were read. "
+		                 "Ask for a new copy.", arc_base(arc), when, ms, (unsigned long long)x->entries_out);
+	}
+}
+
+static void record_stop(struct xarc *x)
+{
+	const struct ing_limits *lim = x->lim;
+	struct ing_file *arc = x->arc;
+
+	switch (x->stop) {
+	case STOP_RATIO:
+		file_set_problem(arc, PROB_LIMIT, "\"%s\" expands more than %u times its size (a decompression bomb?); "
+		                 "expansion stopped after %llu bytes", arc_base(arc), lim->max_ratio,
+		                 (unsigned long long)x->expanded);
+		break;
+	case STOP_TOTAL:
+		file_set_problem(arc, PROB_LIMIT, "the drop expands to more than %llu bytes; expansion of \"%s\" stopped. "
+		                 "Split the drop.", (unsigned long long)lim->max_total_bytes, arc_base(arc));
+		break;
+	case STOP_ENTRY:
+		file_set_problem(arc, PROB_LIMIT, "an entry of \"%s\" is larger than the per-file limit of %llu bytes; "
+		                 "expansion stopped", arc_base(arc), (unsigned long long)lim->max_file_bytes);
+		break;
+	case STOP_ENTRIES:
+		file_set_problem(arc, PROB_LIMIT, "\"%s\" holds more entries than the drop may (%llu); the rest were not read",
+		                 arc_base(arc), (unsigned long long)lim->max_entries);
+		break;
+	case STOP_SRC:
+		file_set_problem(arc, PROB_UNREADABLE, "reading the archive failed (%s)", ing_strerror(x->src_err));
+		break;
+	case STOP_NONE:
+		break;
+	}
+}
+
+static struct archive *archive_new_stream(void)
+{
+	struct archive *a = archive_read_new();
+	archive_read_support_filter_all(a);
+	archive_read_support_format_tar(a);
+	archive_read_support_format_cpio(a);
+	archive_read_support_format_iso9660(a);
+	archive_read_support_format_zip_streamable(a);
+	archive_read_support_format_rar(a);
+	archive_read_support_format_rar5(a);
+	archive_read_support_format_raw(a);
+	/* A password could be offered here later: archive_read_add_passphrase(). */
+	return a;
+}
+
+static struct archive *archive_new_seekable(void)
+{
+	struct archive *a = archive_read_new();
+	archive_read_support_filter_all(a);
+	archive_read_support_format_7zip(a);
+	archive_read_support_format_zip_seekable(a);
+	archive_read_support_format_rar(a);
+	archive_read_support_format_rar5(a);
+	archive_read_support_format_iso9660(a);
+	archive_read_support_format_tar(a);
+	return a;
+}
+
+/* Entries out of an opened archive until the end, damage or a limit. */
+static void run_entries(struct xarc *x)
+{
+	struct archive_entry *e;
+	int r;
+
+	for (;;) {
+		if (x->stop != STOP_NONE)
+			break;
+		r = archive_read_next_header(x->a, &e);
+		if (r == ARCHIVE_EOF)
+			break;
+		if (r == ARCHIVE_RETRY)
+			continue;
+		if (r == ARCHIVE_FATAL) {
+			if (x->stop == STOP_NONE)
+				record_failure(x, x->entries_out ? "part-way" : "at its start");
+			break;
+		}
+		scan_one(x, e);
+	}
+	record_stop(x);
+	if (x->n_encrypted)
+		file_set_problem(x->arc, PROB_ENCRYPTED, "\"%s\" holds %u encrypted entries that could not be read; ask "
+		                 "for a copy without a password", arc_base(x->arc), x->n_encrypted);
+	if (x->n_unsafe)
+		file_set_problem(x->arc, PROB_UNSAFE, "\"%s\" holds %u unsafe entries (links, paths leaving the archive, "
+		                 "devices); they were refused", arc_base(x->arc), x->n_unsafe);
+}
+
+/* ---- random access: fd, or the stream spooled to a memfd ---- */
+
+/* The remaining stream into a memfd (head first), hashed as it passes. */
+static int spool_stream(struct xarc *x, uint64_t *size)
+{
+	int fd = memfd_create("ingest-archive", MFD_CLOEXEC);
+	uint64_t total = x->n;
+	if (fd < 0)
+		return -errno;
+	if (write(fd, x->head, x->n) != (ssize_t)x->n)
+		goto fail;
+	for (;;) {
+		ssize_t r = x->src->read(x->src->ud, x->buf, XIN_CHUNK);
+		if (r < 0) {
+			x->src_err = (int)r;
+			x->stop = STOP_SRC;
+			close(fd);
+			return (int)r;
+		}
+		if (r == 0)
+			break;
+		sha256_update(x->sha, x->buf, (size_t)r);
+		*x->consumed += (uint64_t)r;
+		total += (uint64_t)r;
+		if (total > x->lim->max_file_bytes) {
+			close(fd);
+			return -E2BIG;
+		}
+		if (write(fd, x->buf, (size_t)r) != r)
+			goto fail;
+	}
+	*size = total;
+	return fd;
+fail:
+	close(fd);
+	return -EIO;
+}
+
+static void run_seekable(struct xarc *x, int fd, uint64_t size)
+{
+	x->sfd = fd;
+	x->spos = 0;
+	x->ssize = size;
+	x->a = archive_new_seekable();
+	archive_read_set_read_callback(x->a, sin_read);
+	archive_read_set_seek_callback(x->a, sin_seek);
+	archive_read_set_skip_callback(x->a, sin_skip);
+	archive_read_set_callback_data(x->a, x);
+	if (archive_read_open1(x->a) != ARCHIVE_OK)
+		record_failure(x, "at its start");
+	else
+		run_entries(x);
+	archive_read_free(x->a);
+	x->a = NULL;
+}
+
+/* ---- UDF disc images (no ISO 9660 bridge) through libudfread ---- */
+
+struct udf_in {
+	struct udfread_block_input bi;
+	int fd;
+	uint64_t size;
+};
+
+static int udf_in_read(struct udfread_block_input *bi, uint32_t lba, void *buf, uint32_t nblocks, int flags)
+{
+	struct udf_in *u = (struct udf_in *)bi;
+	uint64_t off = (uint64_t)lba * UDF_SECTOR, want = (uint64_t)nblocks * UDF_SECTOR;
+	if (off >= u->size)
+		return 0;
+	want = MIN(want, u->size - off);
+	ssize_t r = pread(u->fd, buf, (size_t)want, (off_t)off);
+	return r < 0 ? -1 : (int)((uint64_t)r / UDF_SECTOR);
+}
+
+static uint32_t udf_in_size(struct udfread_block_input *bi)
+{
+	struct udf_in *u = (struct udf_in *)bi;
+	return (uint32_t)MIN(u->size / UDF_SECTOR, (uint64_t)UINT32_MAX);
+}
+
+struct udf_ent {
+	struct xarc *x;
+	UDFFILE *f;
+	uint64_t got, max;
+};
+
+static ssize_t udf_ent_read(void *ud, void *buf, size_t n)
+{
+	struct udf_ent *e = ud;
+	ssize_t r = udfread_file_read(e->f, buf, n);
+	if (r < 0)
+		return -EIO;
+	e->got += (uint64_t)r;
+	e->x->w->expanded_bytes += (uint64_t)r;
+	if (e->got > e->max || e->x->w->expanded_bytes > e->x->lim->max_total_bytes) {
+		e->x->stop = e->got > e->max ? STOP_ENTRY : STOP_TOTAL;
+		return -E2BIG;
+	}
+	return r;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void udf_walk(struct xarc *x, udfread *udf, const char *dir)
+{
+	struct ptrvec dirs = { 0 }, files = { 0 };
+	struct udfread_dirent de;
+	UDFDIR *d = udfread_opendir(udf, dir[0] ? dir : "/");
+
+	if (!d) {
+		file_set_problem(x->arc, PROB_CORRUPT, "a folder of the UDF disc image could not be read");
+		return;
+	}
+	while (udfread_readdir(d, &de)) {
+		if (!de.d_name || !strcmp(de.d_name, ".") || !strcmp(de.d_name, "..") || strchr(de.d_name, '/'))
+			continue;
+		char *p = dir[0] ? xasprintf("%s/%s", dir, de.d_name) : xstrdup(de.d_name);
+		ptrvec_push(de.d_type == UDF_DT_DIR ? &dirs : &files, p);
+	}
+	udfread_closedir(d);
+	if (files.n)
+		qsort(files.v, files.n, sizeof(void *), cmp_str);
+	if (dirs.n)
+		qsort(dirs.v, dirs.n, sizeof(void *), cmp_str);
+
+	for (size_t i = 0; i < files.n && x->stop == STOP_NONE; i++) {
+		const char *p = files.v[i];
+		_cleanup_free_ char *rel = xasprintf("%s%s", x->prefix, p);
+		if (entries_exhausted(x, p))
+			break;
+		if (strlen(rel) > x->lim->max_path_bytes) {
+			_cleanup_free_ char *m = xasprintf("the path is longer than %u bytes; not read", x->lim->max_path_bytes);
+			record_refused(x, p, 0, PROB_LIMIT, m);
+			continue;
+		}
+		_cleanup_free_ char *abs = xasprintf("/%s", p);
+		UDFFILE *uf = udfread_file_open(udf, abs);
+		if (!uf) {
+			record_refused(x, p, 0, PROB_CORRUPT, "the file could not be opened inside the UDF disc image");
+			continue;
+		}
+		int64_t sz = udfread_file_size(uf);
+		struct udf_ent ue = { .x = x, .f = uf, .max = x->lim->max_file_bytes };
+		struct byte_src s = { udf_ent_read, &ue };
+		x->entries_out++;
+		scan_entry(x->w, rel, sz > 0 ? (uint64_t)sz : 0, &s, -1, x->where);
+		udfread_file_close(uf);
+	}
+	for (size_t i = 0; i < dirs.n && x->stop == STOP_NONE; i++) {
+		/* Each level adds to the path, so max_path_bytes also bounds the depth (and loops). */
+		if (strlen(x->prefix) + strlen(dirs.v[i]) > x->lim->max_path_bytes) {
+			_cleanup_free_ char *m = xasprintf("the path is longer than %u bytes; not read", x->lim->max_path_bytes);
+			record_refused(x, dirs.v[i], 0, PROB_LIMIT, m);
+			continue;
+		}
+		udf_walk(x, udf, dirs.v[i]);
+	}
+	ptrvec_free(&dirs, free);
+	ptrvec_free(&files, free);
+}
+
+static void run_udf(struct xarc *x, int fd, uint64_t size)
+{
+	struct udf_in in = { .bi = { .read = udf_in_read, .size = udf_in_size }, .fd = fd, .size = size };
+	udfread *udf = udfread_init();
+
+	if (!udf || udfread_open_input(udf, &in.bi) < 0) {
+		file_set_problem(x->arc, PROB_CORRUPT, "\"%s\" looks like a UDF disc image but could not be opened; it may "
+		                 "be damaged or cut short. Ask for a new copy.", arc_base(x->arc));
+		if (udf)
+			udfread_close(udf);
+		return;
+	}
+	udf_walk(x, udf, "");
+	record_stop(x);
+	udfread_close(udf);
+}
+
+/* UDF volume recognition sequence (ECMA-167 2/9.1) from sector 16, with no ISO 9660 descriptor. */
+static bool is_udf_only(const uint8_t *head, size_t n)
+{
+	bool bea = false, nsr = false;
+	for (size_t s = 16; s < 32 && (s + 1) * UDF_SECTOR <= n; s++) {
+		const uint8_t *p = head + s * UDF_SECTOR + 1;
+		if (!memcmp(p, "CD001", 5))
+			return false;
+		if (!memcmp(p, "BEA01", 5))
+			bea = true;
+		else if (!memcmp(p, "NSR02", 5) || !memcmp(p, "NSR03", 5))
+			nsr = true;
+		else if (!memcmp(p, "TEA01", 5))
+			break;
+	}
+	return bea && nsr;
+}
+
+static bool is_7z(const uint8_t *head, size_t n)
+{
+	return n >= 6 && !memcmp(head, "7z\xbc\xaf\x27\x1c", 6);
+}
+
+/* Random access for a format that needs it: the drop's fd, else a spool. */
+static void with_random_access(struct xarc *x, int fd, bool udf)
+{
+	uint64_t size = x->arc->size;
+	int spool = -1;
+
+	if (fd < 0) {
+		spool = spool_stream(x, &size);
+		if (spool < 0) {
+			if (spool == -E2BIG)
+				file_set_problem(x->arc, PROB_LIMIT, "\"%s\" is larger than the per-file limit; not opened",
+				                 arc_base(x->arc));
+			else
+				file_set_problem(x->arc, PROB_UNREADABLE, "\"%s\" could not be buffered for reading (%s)",
+				                 arc_base(x->arc), ing_strerror(spool));
+			return;
+		}
+		fd = spool;
+	}
+	if (udf)
+		run_udf(x, fd, size);
+	else
+		run_seekable(x, fd, size);
+	if (spool >= 0)
+		close(spool);
+}
+
+int expand_archive(struct walk *w, struct ing_file *archive, const uint8_t *head, size_t n,
+                   struct byte_src *src, int fd, struct sha256_ctx *sha, uint64_t *consumed,
+                   const struct ident_where *where)
+{
+	const struct ing_limits *lim = &w->scan->ctx->limits;
+	/* A drop that is one archive or disc image (inbox/CASE.zip): its entries
+	 * are the drop's files, named from the archive's root. */
+	bool drop_root = !archive->path[0] || (w->drop_is_file && w->depth == 0);
+	_cleanup_free_ char *prefix = drop_root ? xstrdup("") : xasprintf("%s!/", archive->path);
+	_cleanup_free_ uint8_t *buf = NULL;
+	struct xarc x = {
+		.w = w, .arc = archive, .prefix = prefix, .where = where, .lim = lim,
+		.head = head, .n = n, .src = src, .sha = sha, .consumed = consumed,
+		.tee = -1, .sfd = -1,
+	};
+	int r = 0;
+
+	if (w->depth >= lim->max_depth) {
+		file_set_problem(archive, PROB_LIMIT, "archives nested more than %u deep; \"%s\" was not opened",
+		                 lim->max_depth, arc_base(archive));
+		return 0;
+	}
+	buf = xmalloc(XIN_CHUNK);
+	x.buf = buf;
+	w->depth++;
+
+	if (is_7z(head, n) || is_udf_only(head, n)) {
+		with_random_access(&x, fd, !is_7z(head, n));
+		goto out;
+	}
+
+	/* A zip that the streaming reader refuses at its start is retried with
+	 * random access: keep a copy of what was pulled until the first entry. */
+	if (n >= 4 && !memcmp(head, "PK", 2) && fd < 0)
+		x.tee = memfd_create("ingest-zip-start", MFD_CLOEXEC);
+
+	x.a = archive_new_stream();
+	archive_read_set_read_callback(x.a, xin_read);
+	archive_read_set_callback_data(x.a, &x);
+	if (archive_read_open1(x.a) != ARCHIVE_OK) {
+		archive_read_free(x.a);
+		x.a = NULL;
+		r = -ENOTSUP;
+		goto out;
+	}
+	/* "raw" takes anything: only a compressed single file counts as an archive. */
+	if (archive_format(x.a) == ARCHIVE_FORMAT_RAW && archive_filter_count(x.a) <= 1) {
+		archive_read_free(x.a);
+		x.a = NULL;
+		r = -ENOTSUP;
+		goto out;
+	}
+	run_entries(&x);
+	bool retry = (x.is_zip || (archive_format(x.a) & ARCHIVE_FORMAT_BASE_MASK) == ARCHIVE_FORMAT_ZIP) &&
+	             x.entries_out == 0 && (archive->problem == PROB_CORRUPT) && x.stop == STOP_NONE;
+	archive_read_free(x.a);
+	x.a = NULL;
+
+	if (retry && (fd >= 0 || (x.tee >= 0 && !x.tee_failed))) {
+		int sfd = fd;
+		uint64_t size = archive->size;
+		if (fd < 0) {
+			/* The spool: what was pulled so far (the tee), then the rest of the stream. */
+			ssize_t k;
+			while (!x.src_eof && (k = src->read(src->ud, buf, XIN_CHUNK)) > 0) {
+				sha256_update(sha, buf, (size_t)k);
+				*consumed += (uint64_t)k;
+				if (write(x.tee, buf, (size_t)k) != k || n + *consumed > lim->max_file_bytes) {
+					x.tee_failed = true;
+					break;
+				}
+			}
+			sfd = x.tee;
+			size = n + *consumed;
+		}
+		if (fd >= 0 || !x.tee_failed) {
+			free(archive->problem_msg);
+			archive->problem_msg = NULL;
+			archive->problem = PROB_NONE;
+			run_seekable(&x, sfd, size);
+		}
+	}
+out:
+	ptrvec_free(&x.links, free);
+	if (x.tee >= 0)
+		close(x.tee);
+	w->depth--;
+	return r;
+}

@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* The package stage: one BagIt bag per case, built beside the outbox and
+ * published atomically (docs/package.md). */
+#ifndef INGEST_PACKAGE_H
+#define INGEST_PACKAGE_H
+
+#include "scan.h"
+
+/* One file of the payload. */
+struct payload_item {
+	const struct ing_file *f;    /* the input it came from; NULL for the DICOMDIR we write */
+	char *path;                  /* "data/..." */
+	uint8_t sha256[32];
+	uint64_t size;
+	bool dicom;
+};
+
+/* An input not in the payload that is neither excluded nor a problem (archive, link, ...). */
+struct left_out {
+	const struct ing_file *f;
+	char *reason;
+};
+
+struct ing_package {
+	struct ing_ctx *ctx;
+	char *out_dir;
+	char *case_id;
+	int outfd, buildingfd, lockfd, workfd;
+	char *work_name;             /* "CASE.XXXXXX" under OUT/.building */
+	char *work_path;
+	char *staging;
+	char *final_path;
+	enum ing_package_state state;
+	bool built, published;
+	struct ptrvec items;         /* struct payload_item*, sorted by path once built */
+	struct ptrvec left_out;      /* struct left_out* */
+	struct ptrvec refused;       /* struct left_out*: DICOM files DCMTK would not describe in the DICOMDIR */
+	uint64_t bytes;
+	char manifest_sha256[65];
+	unsigned dicom_files, documents;
+};
+
+/* Test hook: INGEST_TEST_CRASH_AT=<step> SIGKILLs the process at that step:
+ * build, payload, bag, publish, exchanged, published (docs/package.md). */
+ING_HIDDEN void package_crash_point(const char *step);
+
+#endif

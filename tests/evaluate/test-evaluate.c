@@ -1,0 +1,792 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * The checker against synthetic inventories, with the shipped rules/
+ * (argv[1]). Each fixture states the EXACT gaps (rule id + severity) and the
+ * status it must produce. The expected lists were worked out by reading
+ * the rules/ YAML files, docs/rules.md ("Evaluation") and CHECKLISTS.md, not copied
+ * from a run: the comments next to each entry say why it is there.
+ *
+ * Ages are measured to TODAY (2025-06-01).
+ */
+#include <stdio.h>
+
+#include "evaluate.h"
+
+static int failures;
+#define CHECK(cond) do { if (!(cond)) { fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); failures++; } } while (0)
+#define CHECK_STR(a, b) do { const char *_a = (a), *_b = (b); if (!_a || !_b || strcmp(_a, _b) != 0) { \
+	fprintf(stderr, "%s:%d: \"%s\" != \"%s\"\n", __FILE__, __LINE__, _a ? _a : "(null)", _b ? _b : "(null)"); failures++; } } while (0)
+#define CHECK_HAS(hay, needle) do { const char *_h = (hay), *_n = (needle); if (!_h || !strstr(_h, _n)) { \
+	fprintf(stderr, "%s:%d: \"%s\" does not contain \"%s\"\n", __FILE__, __LINE__, _h ? _h : "(null)", _n); failures++; } } while (0)
+
+#define TODAY "2025-06-01"
+
+static struct ing_ctx *ctx;
+static struct ruleset *rs;
+
+/* ---- building inventories ---- */
+
+static struct ing_scan *scan_new(const char *case_id)
+{
+	struct ing_scan *s = xcalloc(1, sizeof(*s));
+	s->ctx = ctx;
+	s->case_id = xstrdup(case_id);
+	s->staging_fd = -1;
+	snprintf(s->generated_at, sizeof(s->generated_at), "%sT12:00:00Z", TODAY);
+	return s;
+}
+
+static void scan_done(struct ing_scan *s)
+{
+	evaluation_free(s);
+	inventory_free(&s->inv);
+	ptrvec_free(&s->files, (void (*)(void *))file_free);
+	free(s->case_id);
+	free(s);
+}
+
+static void set_case_yaml(struct ing_scan *s, const char *yaml)
+{
+	struct strbuf err;
+	strbuf_init(&err, 4096);
+	CHECK(case_yaml_parse(yaml, strlen(yaml), &s->case_yaml, &err) == 0);
+	if (err.len)
+		fprintf(stderr, "unexpected case.yaml errors: %s", err.s);
+	strbuf_free(&err);
+}
+
+static struct ing_file *doc(struct ing_scan *s, const char *path, enum ing_kind kind, const char *text,
+                            const char *date)
+{
+	struct ing_file *f = xcalloc(1, sizeof(*f));
+	f->path = xstrdup(path);
+	f->kind = kind;
+	f->evidence = xstrdup("test");
+	f->doc = xcalloc(1, sizeof(*f->doc));
+	f->doc->pages = 1;
+	if (text) {
+		f->doc->text_layer = true;
+		f->doc->text = xstrdup(text);
+		f->doc->text_len = strlen(text);
+	}
+	if (date)
+		f->doc->doc_date = xstrdup(date);
+	ptrvec_push(&s->files, f);
+	return f;
+}
+
+static void marker(struct ing_file *f, const char *name, enum marker_state st, const char *result, const char *snippet)
+{
+	struct doc_info *d = f->doc;
+	d->markers = xrealloc(d->markers, (d->n_markers + 1) * sizeof(*d->markers));
+	d->markers[d->n_markers++] = (struct doc_marker){ xstrdup(name), st, result ? xstrdup(result) : NULL,
+	                                                 snippet ? xstrdup(snippet) : NULL };
+}
+
+static void found(struct ing_file *f, const char *name)
+{
+	char snip[128];
+	snprintf(snip, sizeof(snip), "%s: positive", name);
+	marker(f, name, MARKER_FOUND, "positive", snip);
+}
+
+static void lab(struct ing_file *f, const char *name, const char *date)
+{
+	struct doc_info *d = f->doc;
+	d->labs = xrealloc(d->labs, (d->n_labs + 1) * sizeof(*d->labs));
+	d->labs[d->n_labs++] = (struct doc_lab){ .name = xstrdup(name), .has_value = true, .value = 1.0,
+	                                        .value_text = xstrdup("1.0"), .date = date ? xstrdup(date) : NULL,
+	                                        .snippet = xasprintf("%s 1.0", name) };
+}
+
+struct study_spec {
+	const char *study_uid, *date, *modality, *body_part, *description, *series_description;
+	const char *contrast, *tracer, *patient;
+	int instances;
+	int skip_instance;            /* an instance number left out (missing), 0 none */
+	enum ing_kind kind;           /* 0: dicom-image */
+};
+
+static int study_seq;
+
+static void study(struct ing_scan *s, const struct study_spec *sp)
+{
+	study_seq++;
+	for (int i = 1; i <= sp->instances; i++) {
+		if (i == sp->skip_instance)
+			continue;
+		struct ing_file *f = xcalloc(1, sizeof(*f));
+		struct dcm_info *d = xcalloc(1, sizeof(*d));
+		f->path = xasprintf("DICOM/%s/%s/IM%03d", sp->study_uid, sp->modality, i);
+		f->kind = sp->kind ? sp->kind : KIND_DICOM_IMAGE;
+		f->evidence = xstrdup("test");
+		f->dcm = d;
+		f->hashed = true;
+		memset(f->sha256, 0, 32);
+		snprintf((char *)f->sha256, 32, "%d.%d", study_seq, i);
+		snprintf(d->study_uid, sizeof(d->study_uid), "%s", sp->study_uid);
+		snprintf(d->series_uid, sizeof(d->series_uid), "%s.%s", sp->study_uid, sp->modality);
+		snprintf(d->sop_instance_uid, sizeof(d->sop_instance_uid), "%s.%s.%d", sp->study_uid, sp->modality, i);
+		snprintf(d->modality, sizeof(d->modality), "%s", sp->modality);
+		snprintf(d->study_date, sizeof(d->study_date), "%.4s%.2s%.2s", sp->date, sp->date + 5, sp->date + 8);
+		snprintf(d->body_part, sizeof(d->body_part), "%s", sp->body_part ? sp->body_part : "");
+		snprintf(d->study_description, sizeof(d->study_description), "%s", sp->description ? sp->description : "");
+		snprintf(d->series_description, sizeof(d->series_description), "%s",
+		         sp->series_description ? sp->series_description : "");
+		snprintf(d->contrast_agent, sizeof(d->contrast_agent), "%s", sp->contrast ? sp->contrast : "");
+		snprintf(d->radiopharmaceutical, sizeof(d->radiopharmaceutical), "%s", sp->tracer ? sp->tracer : "");
+		snprintf(d->patient_name, sizeof(d->patient_name), "%s", sp->patient ? sp->patient : "DOE^JANE");
+		snprintf(d->patient_birth_date, sizeof(d->patient_birth_date), "19690412");
+		d->has_instance_number = true;
+		d->instance_number = i;
+		d->number_of_frames = 1;
+		ptrvec_push(&s->files, f);
+	}
+}
+
+/* ---- checking ---- */
+
+struct want {
+	const char *id;
+	enum rule_severity sev;
+};
+#define REQ RULE_SEV_REQUIRED
+#define REC RULE_SEV_RECOMMENDED
+#define WARN RULE_SEV_WARNING
+
+static struct ing_gap *find_gap(struct ing_scan *s, const char *id)
+{
+	for (size_t i = 0; i < s->gaps.n; i++)
+		if (strcmp(((struct ing_gap *)s->gaps.v[i])->rule_id, id) == 0)
+			return s->gaps.v[i];
+	return NULL;
+}
+
+/* The gaps must be exactly WANT (as a multiset of id + severity). */
+static void expect_gaps(const char *label, struct ing_scan *s, const struct want *want, size_t n_want)
+{
+	bool *used = xcalloc(s->gaps.n + 1, sizeof(bool));
+	int bad = 0;
+	for (size_t w = 0; w < n_want; w++) {
+		bool hit = false;
+		for (size_t i = 0; i < s->gaps.n && !hit; i++) {
+			const struct ing_gap *g = s->gaps.v[i];
+			if (!used[i] && strcmp(g->rule_id, want[w].id) == 0 && g->severity == want[w].sev)
+				used[i] = hit = true;
+		}
+		if (!hit) {
+			fprintf(stderr, "%s: expected gap %s (%s) is missing\n", label, want[w].id,
+			        rule_severity_name(want[w].sev));
+			bad++;
+		}
+	}
+	for (size_t i = 0; i < s->gaps.n; i++) {
+		const struct ing_gap *g = s->gaps.v[i];
+		if (!used[i]) {
+			fprintf(stderr, "%s: unexpected gap %s (%s): %s\n    evidence: %s\n", label, g->rule_id,
+			        rule_severity_name(g->severity), g->message, g->evidence ? g->evidence : "");
+			bad++;
+		}
+	}
+	free(used);
+	if (bad) {
+		fprintf(stderr, "%s: %d gap mismatch(es)\n", label, bad);
+		failures++;
+	}
+}
+
+static void run(struct ing_scan *s, const char *cancer_type, const char *setting)
+{
+	struct eval_opts o = { .cancer_type = cancer_type, .setting = setting, .today = TODAY };
+	inventory_build(s);
+	evaluate_scan(s, rs, &o);
+}
+
+/* ---- fixtures ---- */
+
+/* Documents that satisfy the baseline (CHECKLISTS §0.1). */
+static void baseline_docs(struct ing_scan *s, bool with_question_letter)
+{
+	struct ing_file *l = doc(s, "reports/labs_2025-05-25.pdf", KIND_LAB, "LABORATORY REPORT full blood count", "2025-05-25");
+	static const char *const base[] = { "CBC", "creatinine", "bilirubin", "ALT/AST", "albumin" };
+	for (size_t i = 0; i < ARRAY_SIZE(base); i++)
+		lab(l, base[i], "2025-05-25");
+	doc(s, "letters/treatment_summary.pdf", KIND_TREATMENT,
+	    "TREATMENT SUMMARY. Current medications: letrozole 2.5 mg. ECOG 1. LVEF 62% on echocardiogram.", "2025-05-20");
+	doc(s, "letters/operative_note.pdf", KIND_OPERATIVE, "OPERATIVE NOTE. Procedure: biopsy.", "2025-01-10");
+	doc(s, "letters/discharge.pdf", KIND_DISCHARGE, "DISCHARGE SUMMARY. Discharged home.", "2025-05-02");
+	if (with_question_letter)
+		doc(s, "letters/referral.pdf", KIND_LETTER, "Dear colleague, is the current plan complete?", "2025-05-28");
+}
+
+/* Breast, metastatic: everything required is there. */
+static struct ing_scan *breast_case(bool her2, enum marker_state her2_state, bool germline)
+{
+	struct ing_scan *s = scan_new("BREAST");
+	set_case_yaml(s, "cancer_type: breast\nsetting: metastatic\nquestion: \"Is the current first-line plan complete?\"\n");
+	struct ing_file *p = doc(s, "reports/Pathology_Report.pdf", KIND_PATHOLOGY,
+	                         "Invasive ductal carcinoma of the breast, metastasis to the liver. Nottingham grade 2.",
+	                         "2025-04-01");
+	found(p, "ER");
+	found(p, "PR");
+	if (her2 && her2_state == MARKER_FOUND)
+		marker(p, "HER2", MARKER_FOUND, "negative (IHC 1+)", "HER2: negative (IHC 1+)");
+	else if (her2)
+		marker(p, "HER2", her2_state, her2_state == MARKER_PENDING ? "pending" : "insufficient tissue",
+		       her2_state == MARKER_PENDING ? "HER2: pending" : "HER2: insufficient tissue");
+	found(p, "Ki-67");
+	struct ing_file *m = doc(s, "reports/molecular.pdf", KIND_MOLECULAR, "NGS panel report", "2025-04-20");
+	if (germline)
+		found(m, "germline BRCA1/2");
+	found(m, "PIK3CA");
+	found(m, "MSI");
+	found(m, "TMB");
+	found(m, "NTRK");
+	found(m, "BRAF V600E");
+	found(m, "RET fusion");
+	baseline_docs(s, false);
+	struct ing_file *l = s->files.v[s->files.n - 4];   /* the lab report of baseline_docs() */
+	CHECK(l->kind == KIND_LAB);
+	static const char *const markers[] = { "CA 15-3", "CEA", "ALP" };
+	for (size_t i = 0; i < ARRAY_SIZE(markers); i++) {
+		lab(l, markers[i], "2025-05-25");
+		lab(l, markers[i], "2025-04-25");
+	}
+	doc(s, "reports/PET_report.pdf", KIND_RADIOLOGY, "PET-CT REPORT", "2025-05-21");
+	study(s, &(struct study_spec){ "1.2.1", "2025-05-20", "PT", "WHOLEBODY", "PET-CT WHOLE BODY FDG", "PET WB",
+	                               NULL, "Fluorodeoxyglucose", NULL, 5, 0, 0 });
+	study(s, &(struct study_spec){ "1.2.1", "2025-05-20", "CT", "WHOLEBODY", "PET-CT WHOLE BODY FDG", "CT AC",
+	                               NULL, NULL, NULL, 5, 0, 0 });
+	return s;
+}
+
+/* Rules that stay open in every breast fixture below (metastatic): all conditional
+ * or recommended, none required. */
+#define BREAST_OPEN \
+	{ "breast.her2-ish", REC },          /* required, but "if HER2 IHC is 2+": conditional -> recommended */ \
+	{ "breast.esr1", REC },              /* req[M,R] + condition -> recommended; no ESR1 marker */ \
+	{ "breast.her2-low", REC },          /* req[M,R] + condition; no "HER2 low status" marker */ \
+	{ "breast.pdl1-cps", REC },          /* req[M,R] + "if triple-negative" */ \
+	{ "breast.menopausal-status", REC }, /* rec + condition; no such lab */ \
+	{ "breast.mr-breast", REC },         /* rec + condition; no MR BREAST */ \
+	{ "breast.mr-brain", REC },          /* req + "if neurological symptoms" */ \
+	{ "breast.mr-brain-metastatic", REC }, /* rec[M] + condition */ \
+	{ "breast.slides", REC },            /* rec + condition; no block/slides words */ \
+	{ "solid.germline", REC }            /* rec + condition; germline BRCA is not a "germline panel" */
+
+static void test_breast(void)
+{
+	/* complete: ER, PR, HER2 found; gBRCA found; PET-CT 12 days old (limit 42 for M) */
+	struct ing_scan *s = breast_case(true, MARKER_FOUND, true);
+	run(s, NULL, NULL);
+	static const struct want complete[] = { BREAST_OPEN };
+	expect_gaps("breast complete", s, complete, ARRAY_SIZE(complete));
+	CHECK_STR(s->status, "complete");
+	CHECK_STR(s->cancer_type, "breast");
+	CHECK_STR(s->cancer_type_source, "case.yaml");
+	CHECK(s->setting == RULE_SETTING_METASTATIC);
+	CHECK(s->required_gaps == 0);
+	scan_done(s);
+
+	/* missing HER2 */
+	s = breast_case(false, MARKER_FOUND, true);
+	run(s, NULL, NULL);
+	static const struct want no_her2[] = { BREAST_OPEN, { "breast.her2", REQ } };
+	expect_gaps("breast without HER2", s, no_her2, ARRAY_SIZE(no_her2));
+	CHECK_STR(s->status, "incomplete");
+	CHECK(s->required_gaps == 1);
+	struct ing_gap *g = find_gap(s, "breast.her2");
+	CHECK(g && strstr(g->message, "No HER2 result found"));
+	scan_done(s);
+
+	/* HER2 pending: still a required gap, and the message says so with the file */
+	s = breast_case(true, MARKER_PENDING, true);
+	run(s, NULL, NULL);
+	expect_gaps("breast HER2 pending", s, no_her2, ARRAY_SIZE(no_her2));
+	CHECK_STR(s->status, "incomplete");
+	g = find_gap(s, "breast.her2");
+	CHECK(g != NULL);
+	if (g) {
+		CHECK_HAS(g->message, "HER2 is marked 'pending' in reports/Pathology_Report.pdf; ask for the result");
+		CHECK_HAS(g->evidence, "HER2: pending");
+	}
+	scan_done(s);
+
+	/* HER2 "insufficient tissue": its own state, pointing to a re-biopsy */
+	s = breast_case(true, MARKER_INSUFFICIENT, true);
+	run(s, NULL, NULL);
+	expect_gaps("breast HER2 insufficient", s, no_her2, ARRAY_SIZE(no_her2));
+	g = find_gap(s, "breast.her2");
+	CHECK(g && strstr(g->message, "could not be tested") && strstr(g->message, "new biopsy"));
+	scan_done(s);
+}
+
+static void test_breast_setting_unknown(void)
+{
+	/* No setting in case.yaml, no germline BRCA: setting-dependent required rules
+	 * become recommended (CHECKLISTS "How to read this"). */
+	struct ing_scan *s = breast_case(true, MARKER_FOUND, false);
+	s->case_yaml->setting = RULE_SETTING_UNKNOWN;
+	run(s, NULL, NULL);
+	static const struct want unknown[] = {
+		BREAST_OPEN,
+		{ "breast.germline-brca", REC },        /* req[M,R] -> rec with the setting unknown */
+		{ "breast.germline-brca-early", REC },  /* req[E,LA] + condition -> rec */
+		{ "breast.genomic-score", REC },        /* rec[E] + condition: applies while the setting is unknown */
+		{ "breast.mammography-us", REC },       /* req[E,LA] -> rec; no MG + US of the breasts */
+	};
+	expect_gaps("breast, setting unknown", s, unknown, ARRAY_SIZE(unknown));
+	CHECK_STR(s->status, "complete");
+	CHECK(s->setting == RULE_SETTING_UNKNOWN);
+	scan_done(s);
+
+	/* The same records with the setting given: germline BRCA is required again. */
+	s = breast_case(true, MARKER_FOUND, false);
+	s->case_yaml->setting = RULE_SETTING_UNKNOWN;
+	run(s, NULL, "metastatic");
+	static const struct want meta[] = { BREAST_OPEN, { "breast.germline-brca", REQ } };
+	expect_gaps("breast, setting metastatic by option", s, meta, ARRAY_SIZE(meta));
+	CHECK_STR(s->status, "incomplete");
+	scan_done(s);
+}
+
+static void test_nsclc(void)
+{
+	struct ing_scan *s = scan_new("LUNG");
+	set_case_yaml(s, "cancer_type: nsclc\nsetting: metastatic\nquestion: \"Which first-line treatment is best?\"\n");
+	struct ing_file *p = doc(s, "reports/pathology.pdf", KIND_PATHOLOGY,
+	                         "Right upper lobe biopsy: adenocarcinoma, TTF-1 positive.", "2025-05-01");
+	(void)p;
+	struct ing_file *m = doc(s, "reports/molecular.pdf", KIND_MOLECULAR, "NGS panel", "2025-05-10");
+	found(m, "EGFR");
+	found(m, "KRAS");
+	marker(m, "PD-L1 TPS", MARKER_FOUND, "60%", "PD-L1 TPS 60% (22C3)");
+	baseline_docs(s, false);
+	lab(s->files.v[s->files.n - 4], "calcium", "2025-05-25");
+	doc(s, "reports/CT_report.pdf", KIND_RADIOLOGY, "CT THORAX ABDOMEN REPORT", "2025-05-22");
+	study(s, &(struct study_spec){ "2.1", "2025-05-22", "CT", "CHEST", "CT THORAX ABDOMEN WITH CONTRAST", "Thorax 1.25",
+	                               "IOMERON 400", NULL, NULL, 6, 0, 0 });
+	run(s, NULL, NULL);
+	static const struct want want[] = {
+		{ "nsclc.driver-panel", REC },      /* req[M,R] "if non-squamous": conditional; ALK, ROS1, ... missing */
+		{ "nsclc.drivers-squamous", REC },  /* rec[M,R] + condition; ALK, ROS1 missing */
+		{ "nsclc.extra-markers", REC },     /* rec, uncertain; none of NRG1/MET amp/HER2/TMB */
+		{ "nsclc.lung-function", REC },     /* req + condition */
+		{ "nsclc.pet", REC },               /* req + condition; no PT */
+		{ "nsclc.brain", REC },             /* req + condition; no MR brain */
+		{ "nsclc.tissue", REC },            /* req + condition; no block words */
+		{ "nsclc.review", REC },            /* rec + condition */
+		{ "solid.msi", REC },               /* rec[M,R] */
+		{ "solid.her2", REC },              /* rec[M,R] (nsclc does not exclude it) */
+		{ "solid.germline", REC },          /* rec + condition */
+		/* present: nsclc.pdl1-tps (PD-L1 TPS found), nsclc.ct-chest (contrast CT chest+abdomen, 10 days),
+		 * nsclc.tki-progression (EGFR), nsclc.calcium, the baseline */
+	};
+	expect_gaps("nsclc metastatic", s, want, ARRAY_SIZE(want));
+	CHECK_STR(s->status, "complete");
+	struct ing_gap *g = find_gap(s, "nsclc.driver-panel");
+	CHECK(g != NULL);
+	if (g) {
+		CHECK_HAS(g->message, "Not found: ALK, ROS1");
+		CHECK_HAS(g->message, "found: EGFR, KRAS");
+		CHECK_STR(g->condition, "if non-squamous");
+	}
+	CHECK(find_gap(s, "nsclc.pdl1-tps") == NULL);
+	/* optional (info) rules are notes, never gaps */
+	bool note = false;
+	for (size_t i = 0; i < s->notes.n; i++)
+		note |= strcmp(((struct ing_gap *)s->notes.v[i])->rule_id, "nsclc.markers") == 0;
+	CHECK(note);
+	scan_done(s);
+}
+
+static void test_colorectal(void)
+{
+	struct ing_scan *s = scan_new("CRC");
+	set_case_yaml(s, "cancer_type: colorectal\nsetting: metastatic\nquestion: \"Is liver surgery an option now?\"\n");
+	struct ing_file *p = doc(s, "reports/pathology.pdf", KIND_PATHOLOGY,
+	                         "Adenocarcinoma of the sigmoid colon, pT3 pN1 (2/14 lymph nodes).", "2025-03-01");
+	found(p, "MMR");
+	marker(p, "BRAF V600E", MARKER_FOUND, "not detected", "BRAF V600E: not detected");
+	baseline_docs(s, false);
+	struct ing_file *l = s->files.v[s->files.n - 4];
+	lab(l, "CEA", "2025-05-25");
+	lab(l, "CEA", "2025-02-01");
+	doc(s, "reports/CT_report.pdf", KIND_RADIOLOGY, "CT TAP REPORT", "2025-05-12");
+	/* body part "CAP" is not a DICOM name: the words decide (CHECKLISTS §0.4) */
+	study(s, &(struct study_spec){ "3.1", "2025-05-12", "CT", "CAP", "CT", "Portal venous 5 mm", "Omnipaque", NULL,
+	                               NULL, 6, 0, 0 });
+	run(s, NULL, NULL);
+	static const struct want want[] = {
+		{ "colorectal.ras", REQ },              /* req[M,R]: no KRAS, no NRAS */
+		{ "colorectal.colonoscopy", REQ },      /* req: no colonoscopy report */
+		{ "colorectal.her2", REC },             /* req[M,R] + condition */
+		{ "colorectal.advanced-markers", REC }, /* rec[M,R]: NTRK, RET, KRAS G12C, TMB missing */
+		{ "colorectal.pole", REC },             /* rec[M,R], uncertain */
+		{ "colorectal.lynch", REC },            /* rec + condition */
+		{ "colorectal.mr-pelvis", REC },        /* req + "for rectal cancer" */
+		{ "colorectal.mr-liver", REC },         /* rec + condition */
+		{ "colorectal.tissue", REC },           /* req + condition */
+		{ "solid.germline", REC },              /* the only solid rule colorectal keeps */
+		/* present: mmr (MMR found), braf, mlh1-methylation (BRAF counts), sidedness ("sigmoid"),
+		 * cea (two dated values), ct (contrast CT, region from "CAP"), pathology (pT) */
+	};
+	expect_gaps("colorectal metastatic", s, want, ARRAY_SIZE(want));
+	CHECK_STR(s->status, "incomplete");
+	CHECK(s->required_gaps == 2);
+	scan_done(s);
+}
+
+static void test_prostate(void)
+{
+	struct ing_scan *s = scan_new("PROSTATE");
+	set_case_yaml(s, "cancer_type: prostate\nsetting: recurrent\nquestion: \"Is PSMA-guided radiotherapy possible?\"\n");
+	struct ing_file *l = doc(s, "reports/labs.pdf", KIND_LAB, "LABORATORY REPORT", "2025-05-25");
+	static const char *const labs[] = { "CBC", "creatinine", "bilirubin", "ALT/AST", "albumin", "ALP", "LDH",
+	                                    "haemoglobin" };
+	for (size_t i = 0; i < ARRAY_SIZE(labs); i++)
+		lab(l, labs[i], "2025-05-25");
+	lab(l, "PSA", "2025-05-25");
+	lab(l, "PSA", "2025-03-25");
+	doc(s, "letters/treatment_summary.pdf", KIND_TREATMENT,
+	    "TREATMENT SUMMARY. Radical prostatectomy 2021. Current medications: none. ECOG 0.", "2025-05-20");
+	doc(s, "reports/PSMA_PET_report.pdf", KIND_RADIOLOGY, "PSMA PET-CT REPORT", "2025-05-03");
+	/* the biopsy report arrived as a scan without a text layer: unread, not missing */
+	doc(s, "scans/scan0001.pdf", KIND_SCANNED, NULL, NULL);
+	study(s, &(struct study_spec){ "4.1", "2025-05-02", "PT", "WHOLEBODY", "PSMA PET-CT", "PET WB", NULL, "PSMA-11",
+	                               NULL, 4, 0, 0 });
+	run(s, NULL, NULL);
+	static const struct want want[] = {
+		{ "baseline.pathology-report", REQ },   /* no pathology report (the scan was not read) */
+		{ "prostate.gleason", REQ },            /* req: pathology report with Gleason/ISUP */
+		{ "baseline.operative-note", REC },     /* req + "if operated": conditional */
+		{ "baseline.discharge-summary", REC },
+		{ "solid.ntrk", REC }, { "solid.braf-v600e", REC }, { "solid.ret", REC }, { "solid.her2", REC }, /* rec[M,R] */
+		{ "prostate.germline", REC },           /* req + condition */
+		{ "prostate.msi-tmb", REC },
+		{ "prostate.testosterone", REC },       /* req + "if on ADT" */
+		{ "prostate.slides", REC },
+		{ "prostate.hrr-tissue", REC },         /* req + condition */
+		/* not applicable: prostate.hrr (metastatic only), mpmri/classifier (early only);
+		 * present: psa (two values), labs, staging + psma-before-lutetium (PSMA PET, 30 days) */
+	};
+	expect_gaps("prostate recurrent", s, want, ARRAY_SIZE(want));
+	CHECK_STR(s->status, "incomplete");
+	struct ing_gap *g = find_gap(s, "baseline.pathology-report");
+	CHECK(g && strstr(g->message, "Not found in the readable documents; 1 document could not be read automatically "
+	                              "(scans/scan0001.pdf)"));
+	scan_done(s);
+}
+
+static void test_lymphoma(void)
+{
+	/* no case.yaml: the type is inferred from the pathology report; no question */
+	struct ing_scan *s = scan_new("LYMPH");
+	struct ing_file *p = doc(s, "reports/pathology.pdf", KIND_PATHOLOGY,
+	                         "Excisional lymph node biopsy: diffuse large B-cell lymphoma (DLBCL), non-GCB. "
+	                         "Paraffin block A1 available.", "2025-05-05");
+	static const char *const ms[] = { "CD20", "DLBCL IHC panel", "MYC IHC", "Ki-67", "MYC FISH" };
+	for (size_t i = 0; i < ARRAY_SIZE(ms); i++)
+		found(p, ms[i]);
+	baseline_docs(s, false);
+	struct ing_file *l = s->files.v[s->files.n - 4];
+	static const char *const labs[] = { "differential", "LDH", "uric acid", "hepatitis B", "hepatitis C", "HIV" };
+	for (size_t i = 0; i < ARRAY_SIZE(labs); i++)
+		lab(l, labs[i], "2025-05-25");
+	doc(s, "reports/PET_report.pdf", KIND_RADIOLOGY, "PET-CT: Deauville 4.", "2025-05-16");
+	study(s, &(struct study_spec){ "5.1", "2025-05-15", "PT", "WHOLEBODY", "PET-CT", "PET WB", NULL,
+	                               "Fluorodeoxyglucose", NULL, 4, 0, 0 });
+	run(s, NULL, NULL);
+	static const struct want want[] = {
+		{ "baseline.clinical-question", REQ },  /* no case.yaml question, no letter asking one */
+		{ "lymphoma.hodgkin", REC }, { "lymphoma.hodgkin-eber", REC }, { "lymphoma.t-cell", REC },
+		{ "lymphoma.mantle", REC }, { "lymphoma.mantle-tp53", REC }, { "lymphoma.cll", REC },
+		{ "lymphoma.clonality", REC }, { "lymphoma.b2m", REC }, { "lymphoma.esr", REC }, { "lymphoma.marrow", REC },
+		{ "lymphoma.csf", REC },
+		{ "lymphoma.ct", REC },                 /* the PET-CT has no contrast CT of neck + CAP */
+		{ "lymphoma.brain", REC },
+		/* present: biopsy-type ("excisional"), b-cell, dlbcl, labs, viral-screen (lab default
+		 * 30 days), pet (FDG, 17 days), deauville, slides ("paraffin block"), lvef (the
+		 * treatment summary states the LVEF; the rule looks in any document), the
+		 * operative note and the rest of the baseline */
+	};
+	expect_gaps("lymphoma", s, want, ARRAY_SIZE(want));
+	CHECK_STR(s->status, "incomplete");
+	CHECK_STR(s->cancer_type, "lymphoma");
+	CHECK_STR(s->cancer_type_source, "inferred");
+	CHECK_HAS(s->cancer_type_evidence, "reports/pathology.pdf");
+	CHECK_HAS(s->cancer_type_evidence, "\"DLBCL\"");
+	scan_done(s);
+}
+
+static void test_generic(void)
+{
+	/* No cancer type in case.yaml and nothing in the records names one: generic.
+	 * Also every generic check of SPEC §5 at once. */
+	struct ing_scan *s = scan_new("GEN");
+	set_case_yaml(s, "setting: metastatic\nquestion: \"What is the best next treatment?\"\n");
+	struct ing_file *p = doc(s, "reports/Befund.pdf", KIND_PATHOLOGY, "Histologischer Befund: maligner Tumor.",
+	                         "2025-04-01");
+	p->doc->language = xstrdup("de");
+	p->doc->needs_translation = true;
+	struct ing_file *l = doc(s, "reports/labs.pdf", KIND_LAB, "LABORATORY REPORT", "2025-05-25");
+	static const char *const labs[] = { "CBC", "creatinine", "bilirubin", "ALT/AST", "albumin", "LDH" };
+	for (size_t i = 0; i < ARRAY_SIZE(labs); i++)
+		lab(l, labs[i], "2025-05-25");
+	/* this patient's CT chest, instance 3 missing */
+	study(s, &(struct study_spec){ "6.1", "2025-05-10", "CT", "CHEST", "CT THORAX", "Thorax 5mm", "Iomeron", NULL,
+	                               NULL, 5, 3, 0 });
+	/* another patient's CT */
+	study(s, &(struct study_spec){ "6.2", "2023-11-20", "CT", "HEAD", "CT HEAD", "Head 5mm", NULL, NULL,
+	                               "ROE^MARY", 3, 0, 0 });
+	/* a damaged file, and a conflicting duplicate of 6.1 instance 1 */
+	struct ing_file *bad = doc(s, "DICOM/broken.dcm", KIND_DICOM_IMAGE, NULL, NULL);
+	doc_info_free(bad->doc);
+	bad->doc = NULL;
+	file_set_problem(bad, PROB_TRUNCATED, "the DICOM file is cut short");
+	study(s, &(struct study_spec){ "6.1", "2025-05-10", "CT", "CHEST", "CT THORAX", "Thorax 5mm", "Iomeron", NULL,
+	                               NULL, 1, 0, 0 });
+	struct ing_file *dup = s->files.v[s->files.n - 1];
+	free(dup->path);
+	dup->path = xstrdup("copy/IM001");
+	dup->sha256[31] = 0x5a;   /* other bytes, same SOP Instance UID */
+	run(s, NULL, NULL);
+	static const struct want want[] = {
+		{ "baseline.treatment-summary", REQ }, { "baseline.medication-list", REQ },
+		{ "generic.multiple-patients", REQ },        /* DOE^JANE and ROE^MARY */
+		{ "baseline.radiology-report", REC }, { "baseline.operative-note", REC },
+		{ "baseline.discharge-summary", REC }, { "baseline.performance-status", REC },
+		{ "solid.msi", REC }, { "solid.tmb", REC }, { "solid.ntrk", REC }, { "solid.braf-v600e", REC },
+		{ "solid.ret", REC }, { "solid.her2", REC }, { "solid.germline", REC },
+		{ "generic.mr-primary", REC }, { "generic.slides", REC }, { "generic.net-ki67", REC },
+		{ "generic.net-sstr-pet", REC }, { "generic.net-markers", REC }, { "generic.germ-cell-markers", REC },
+		{ "generic.germ-cell-ct", REC },             /* CT chest only, not chest+abdomen+pelvis */
+		{ "generic.mesothelioma-markers", REC }, { "generic.anal-p16", REC }, { "generic.anal-mr-pelvis", REC },
+		{ "generic.images-without-report", REC }, { "generic.images-without-report", REC }, /* both CT studies */
+		{ "generic.translation", REC },              /* the German pathology report */
+		{ "generic.missing-instances", WARN },       /* instance 3 of the CT chest */
+		{ "generic.corrupt-files", WARN },           /* DICOM/broken.dcm */
+		{ "generic.conflicting-duplicates", WARN },  /* copy/IM001 */
+		/* present: generic.ldh, generic.staging-imaging and generic.mesothelioma-ct (CT chest, 22 days),
+		 * baseline labs and lab report, pathology report, question */
+	};
+	expect_gaps("generic", s, want, ARRAY_SIZE(want));
+	CHECK_STR(s->status, "incomplete");
+	CHECK_STR(s->cancer_type, "generic");
+	CHECK_STR(s->cancer_type_source, "generic");
+	struct ing_gap *g = find_gap(s, "generic.corrupt-files");
+	CHECK(g && strstr(g->message, "DICOM/broken.dcm"));
+	g = find_gap(s, "generic.missing-instances");
+	CHECK(g && strstr(g->message, "image number 3 is missing"));
+	g = find_gap(s, "generic.multiple-patients");
+	CHECK(g && !strstr(g->evidence ? g->evidence : "", "ROE") && !strstr(g->message, "ROE")); /* no names */
+	scan_done(s);
+}
+
+static void test_blocked_and_degraded(void)
+{
+	struct ing_scan *s = scan_new("BLOCKED");
+	doc(s, "scans/page1.pdf", KIND_SCANNED, NULL, NULL);
+	struct ing_file *ph = doc(s, "photos/IMG_0001.jpg", KIND_PHOTO, NULL, NULL);
+	(void)ph;
+	run(s, "breast", NULL);
+	CHECK_STR(s->status, "blocked");
+	CHECK_STR(s->cancer_type_source, "option");
+	CHECK(find_gap(s, "generic.degraded-imaging") != NULL);
+	struct ing_gap *g = find_gap(s, "breast.er");
+	CHECK(g && strstr(g->message, "2 documents could not be read automatically (scans/page1.pdf, photos/IMG_0001.jpg)"));
+	scan_done(s);
+}
+
+static void test_acute_leukaemia(void)
+{
+	/* blocking: false — never held, even with two patients; urgent words flagged */
+	struct ing_scan *s = scan_new("AML");
+	set_case_yaml(s, "cancer_type: acute-leukaemia\n");
+	doc(s, "reports/marrow.pdf", KIND_PATHOLOGY, "Bone marrow: 80% blasts; PML::RARA detected.", "2025-05-30");
+	study(s, &(struct study_spec){ "7.1", "2025-05-30", "CT", "CHEST", "CT CHEST", "Chest", NULL, NULL, NULL, 3, 0, 0 });
+	study(s, &(struct study_spec){ "7.2", "2025-05-30", "CT", "CHEST", "CT CHEST", "Chest", NULL, NULL, "ROE^MARY", 3, 0, 0 });
+	run(s, NULL, NULL);
+	CHECK_STR(s->status, "complete");
+	CHECK(s->required_gaps == 0);
+	struct ing_gap *g = find_gap(s, "generic.multiple-patients");
+	CHECK(g && g->severity == RULE_SEV_RECOMMENDED);
+	bool urgent = false;
+	for (size_t i = 0; i < s->notes.n; i++)
+		urgent |= strcmp(((struct ing_gap *)s->notes.v[i])->rule_id, "generic.urgent") == 0;
+	CHECK(urgent);
+	scan_done(s);
+}
+
+static void test_unknown_type_in_case_yaml(void)
+{
+	struct ing_scan *s = scan_new("UNK");
+	struct ing_file *cy = xcalloc(1, sizeof(*cy));
+	cy->path = xstrdup("case.yaml");
+	cy->kind = KIND_CASE_YAML;
+	ptrvec_push(&s->files, cy);
+	set_case_yaml(s, "cancer_type: lung\nsetting: metastatic\n");
+	doc(s, "reports/p.pdf", KIND_PATHOLOGY, "Invasive ductal carcinoma of the breast.", "2025-05-01");
+	run(s, NULL, NULL);
+	CHECK_STR(s->cancer_type, "generic");
+	CHECK_STR(s->cancer_type_source, "generic");
+	CHECK(cy->problem == PROB_CORRUPT);
+	CHECK_HAS(cy->problem_msg, "case.yaml:1:14: unknown cancer_type \"lung\"");
+	bool listed = false;
+	for (size_t i = 0; i < s->inv.problems.n; i++)
+		listed |= s->inv.problems.v[i] == cy;
+	CHECK(listed);
+	CHECK(find_gap(s, "generic.case-yaml") != NULL);
+	scan_done(s);
+}
+
+static void test_inference(void)
+{
+	/* breast words in the pathology report; "all" in plain text is not ALL (leukaemia) */
+	struct ing_scan *s = scan_new("INF");
+	doc(s, "reports/p.pdf", KIND_PATHOLOGY, "Left breast core biopsy: invasive ductal carcinoma, NST. All margins clear.",
+	    "2025-05-01");
+	doc(s, "reports/l.pdf", KIND_LETTER, "All treatment so far is listed below.", "2025-05-01");
+	run(s, NULL, NULL);
+	CHECK_STR(s->cancer_type, "breast");
+	CHECK_STR(s->cancer_type_source, "inferred");
+	CHECK_HAS(s->cancer_type_evidence, "reports/p.pdf");
+	scan_done(s);
+
+	/* "non-small cell" is NSCLC, not SCLC; with the C34 code */
+	s = scan_new("INF2");
+	doc(s, "reports/p.pdf", KIND_PATHOLOGY, "Diagnosis (C34.1): non-small cell lung carcinoma, adenocarcinoma.",
+	    "2025-05-01");
+	run(s, NULL, NULL);
+	CHECK_STR(s->cancer_type, "nsclc");
+	scan_done(s);
+
+	/* two types with equal evidence: ambiguous -> generic */
+	s = scan_new("INF3");
+	doc(s, "reports/p.pdf", KIND_PATHOLOGY, "Breast biopsy. Prostate biopsy.", "2025-05-01");
+	run(s, NULL, NULL);
+	CHECK_STR(s->cancer_type, "generic");
+	CHECK_STR(s->cancer_type_source, "generic");
+	CHECK_HAS(s->cancer_type_evidence, "more than one type");
+	scan_done(s);
+}
+
+/* ---- case.yaml ---- */
+
+static void test_case_yaml(void)
+{
+	struct case_yaml *cy = NULL;
+	struct strbuf err;
+	const char *ok = "cancer_type: breast\nsetting: metastatic\nquestion: \"Is the plan complete?\"\n"
+	                 "notify: [alice@example.org, bob.smith@clinic.example.com]\npatient_language: ar\n";
+
+	strbuf_init(&err, 4096);
+	CHECK(case_yaml_parse(ok, strlen(ok), &cy, &err) == 0);
+	CHECK(err.len == 0);
+	CHECK_STR(cy->cancer_type, "breast");
+	CHECK(cy->setting == RULE_SETTING_METASTATIC);
+	CHECK_STR(cy->question, "Is the plan complete?");
+	CHECK(cy->n_notify == 2);
+	if (cy->n_notify == 2)
+		CHECK_STR(cy->notify[1], "bob.smith@clinic.example.com");
+	CHECK_STR(cy->patient_language, "ar");
+	case_yaml_free(cy);
+	strbuf_free(&err);
+
+	/* a bad setting: a problem with line and column, the rest still used */
+	const char *bad = "cancer_type: breast\nsetting: late\nnotify: alice@example.org\n";
+	strbuf_init(&err, 4096);
+	CHECK(case_yaml_parse(bad, strlen(bad), &cy, &err) == 1);
+	CHECK_HAS(err.s, "case.yaml:2:10: unknown setting \"late\"");
+	CHECK_STR(cy->cancer_type, "breast");
+	CHECK(cy->setting == RULE_SETTING_UNKNOWN);
+	CHECK(cy->n_notify == 1);
+	case_yaml_free(cy);
+	strbuf_free(&err);
+
+	/* unknown key, wrong type, bad address, bad language: one line each */
+	const char *worse = "cancer_typ: breast\nsetting: [early]\nnotify: [ok@example.org, \"not an address\", x@y]\n"
+	                    "patient_language: arabic language\nquestion: \"Why?\"\n";
+	strbuf_init(&err, 4096);
+	CHECK(case_yaml_parse(worse, strlen(worse), &cy, &err) == 5);
+	CHECK_HAS(err.s, "case.yaml:1:1: unknown key \"cancer_typ\"");
+	CHECK_HAS(err.s, "case.yaml:2:11: \"setting\" must be a single value (text), not a list");
+	/* a quoted value is located at its first character inside the quotes (libfyaml's token mark) */
+	CHECK_HAS(err.s, "case.yaml:3:27: \"not an address\" in notify is not an e-mail address");
+	CHECK_HAS(err.s, "case.yaml:3:44: \"x@y\" in notify is not an e-mail address");
+	CHECK_HAS(err.s, "case.yaml:4:19: patient_language \"arabic language\" is not a language code");
+	CHECK(cy->n_notify == 1);
+	CHECK_STR(cy->question, "Why?");
+	case_yaml_free(cy);
+	strbuf_free(&err);
+
+	/* invalid YAML: one problem, nothing used, no abort */
+	const char *broken = "cancer_type: breast\nsetting: [early\n";
+	strbuf_init(&err, 4096);
+	CHECK(case_yaml_parse(broken, strlen(broken), &cy, &err) == 1);
+	CHECK_HAS(err.s, "case.yaml:");
+	CHECK_HAS(err.s, "invalid YAML");
+	CHECK(cy->cancer_type == NULL);
+	case_yaml_free(cy);
+	strbuf_free(&err);
+
+	/* empty file: nothing set, no problem */
+	CHECK(case_yaml_parse("", 0, &cy, NULL) == 0);
+	CHECK(cy->cancer_type == NULL && cy->setting == RULE_SETTING_UNKNOWN);
+	case_yaml_free(cy);
+
+	/* too large: refused unread */
+	char *big = xmalloc(CASE_YAML_MAX_BYTES + 2);
+	memset(big, '#', CASE_YAML_MAX_BYTES + 1);
+	big[CASE_YAML_MAX_BYTES + 1] = 0;
+	cy = NULL;
+	CHECK(case_yaml_parse(big, CASE_YAML_MAX_BYTES + 1, &cy, NULL) == -E2BIG);
+	CHECK(cy == NULL);
+	free(big);
+
+	CHECK(case_yaml_address_ok("a.b+tag@example.co.uk"));
+	CHECK(!case_yaml_address_ok("a@b"));
+	CHECK(!case_yaml_address_ok("<a@example.org>"));
+	CHECK(!case_yaml_address_ok("a@example..org"));
+	CHECK(!case_yaml_address_ok("a b@example.org"));
+}
+
+int main(int argc, char **argv)
+{
+	struct strbuf errors;
+
+	if (argc != 2) {
+		fprintf(stderr, "usage: %s RULES_DIR\n", argv[0]);
+		return 2;
+	}
+	if (ing_ctx_new(&ctx) < 0)
+		return 1;
+	strbuf_init(&errors, RULES_MAX_ERRORS_BYTES);
+	if (rules_load_dir(ctx, argv[1], &rs, &errors) < 0) {
+		fprintf(stderr, "cannot load %s:\n%s", argv[1], errors.s ? errors.s : "");
+		return 1;
+	}
+	strbuf_free(&errors);
+
+	test_case_yaml();
+	test_breast();
+	test_breast_setting_unknown();
+	test_nsclc();
+	test_colorectal();
+	test_prostate();
+	test_lymphoma();
+	test_generic();
+	test_blocked_and_degraded();
+	test_acute_leukaemia();
+	test_unknown_type_in_case_yaml();
+	test_inference();
+
+	ruleset_free(rs);
+	ing_ctx_free(ctx);
+	if (failures) {
+		fprintf(stderr, "%d check(s) failed\n", failures);
+		return 1;
+	}
+	printf("all checks passed\n");
+	return 0;
+}

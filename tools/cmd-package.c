@@ -1,0 +1,175 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* ingest package: scan one drop and publish its BagIt package (SPEC §6). */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ingest.h"
+#include "commands.h"
+
+static void package_usage(FILE *f)
+{
+	fprintf(f,
+	        "Usage: ingest package PATH --out DIR [--case-id ID] [--cancer-type T]\n"
+	        "                       [--state pending|ready] [--status S] [-v]\n"
+	        "\n"
+	        "Scan one drop (a folder or a single file) and publish its BagIt 1.0 package\n"
+	        "as DIR/pending/CASE or DIR/ready/CASE, built in DIR/.building/ and published\n"
+	        "by one atomic rename (an existing package of the case is replaced whole).\n"
+	        "\n"
+	        "  --out DIR          the outbox (created if missing)\n"
+	        "  --case-id ID       case id, [A-Za-z0-9._-]{1,64} (default: PATH's base name)\n"
+	        "  --cancer-type T    rules id recorded in bag-info.txt (default: generic)\n"
+	        "  --state S          pending (default) or ready: where the package is published\n"
+	        "  --status S         complete, incomplete (default) or blocked\n"
+	        "  -v, --verbose      log progress to stderr\n"
+	        "\n"
+	        "Exit status: 0 published, 2 usage error, 3 the drop could not be read,\n"
+	        "4 the package could not be written (nothing was published).\n");
+}
+
+static void log_stderr(void *ud, int level, const char *msg)
+{
+	(void)ud;
+	fprintf(stderr, "ingest: %s%s\n", level <= ING_LOG_ERR ? "error: " : level == ING_LOG_WARNING ? "warning: " : "",
+	        msg);
+}
+
+/* PATH's base name without its extension (CASE.iso -> CASE), as the scan names it. */
+static char *case_from_path(const char *path)
+{
+	char *p = strdup(path);
+	if (!p)
+		return NULL;
+	size_t n = strlen(p);
+	while (n > 1 && p[n - 1] == '/')
+		p[--n] = 0;
+	char *b = strrchr(p, '/');
+	b = b ? b + 1 : p;
+	char *dot = strchr(b, '.');
+	if (dot && dot != b)
+		*dot = 0;
+	memmove(p, b, strlen(b) + 1);
+	return p;
+}
+
+int cmd_package(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "out", required_argument, NULL, 'o' },
+		{ "case-id", required_argument, NULL, 'c' },
+		{ "cancer-type", required_argument, NULL, 't' },
+		{ "state", required_argument, NULL, 's' },
+		{ "status", required_argument, NULL, 'S' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	struct ing_package_opts po = { .state = ING_PACKAGE_PENDING, .status = "incomplete" };
+	const char *out = NULL, *case_id = NULL;
+	int verbose = 0, c;
+
+	while ((c = getopt_long(argc, argv, "hvo:", opts, NULL)) != -1) {
+		switch (c) {
+		case 'o': out = optarg; break;
+		case 'c': case_id = optarg; break;
+		case 't': po.cancer_type = optarg; break;
+		case 's':
+			if (strcmp(optarg, "pending") == 0)
+				po.state = ING_PACKAGE_PENDING;
+			else if (strcmp(optarg, "ready") == 0)
+				po.state = ING_PACKAGE_READY;
+			else {
+				fprintf(stderr, "ingest package: --state is pending or ready, not \"%s\".\n", optarg);
+				return EXIT_USAGE;
+			}
+			break;
+		case 'S':
+			if (strcmp(optarg, "complete") != 0 && strcmp(optarg, "incomplete") != 0 && strcmp(optarg, "blocked") != 0) {
+				fprintf(stderr, "ingest package: --status is complete, incomplete or blocked.\n");
+				return EXIT_USAGE;
+			}
+			po.status = optarg;
+			break;
+		case 'v': verbose++; break;
+		case 'h': package_usage(stdout); return EXIT_OK;
+		default: package_usage(stderr); return EXIT_USAGE;
+		}
+	}
+	if (optind + 1 != argc || !out) {
+		fprintf(stderr, "ingest package: give one PATH (a drop folder, archive or disc image) and --out DIR.\n");
+		package_usage(stderr);
+		return EXIT_USAGE;
+	}
+	const char *path = argv[optind];
+	char *derived = case_id ? NULL : case_from_path(path);
+	const char *cid = case_id ? case_id : derived;
+
+	struct ing_ctx *ctx = NULL;
+	struct ing_scan *scan = NULL;
+	struct ing_package *pkg = NULL;
+	int rc = EXIT_INTERNAL;
+	int r = ing_ctx_new(&ctx);
+	if (r < 0 || !cid) {
+		fprintf(stderr, "ingest package: cannot start: %s\n", ing_strerror(r < 0 ? r : -ENOMEM));
+		free(derived);
+		ing_ctx_free(ctx);
+		return EXIT_INTERNAL;
+	}
+	ing_ctx_set_log(ctx, log_stderr, NULL, verbose ? ING_LOG_DEBUG : ING_LOG_WARNING);
+
+	r = ing_package_begin(ctx, out, cid, &pkg);
+	if (r == -EINVAL) {
+		fprintf(stderr, "ingest package: \"%s\" is not a valid case id: use letters, digits, '.', '_' and '-' "
+		        "(at most 64); give one with --case-id.\n", cid);
+		rc = EXIT_USAGE;
+		goto done;
+	}
+	if (r < 0) {
+		fprintf(stderr, "ingest package: cannot prepare the outbox \"%s\": %s. Check the path and its permissions.\n",
+		        out, ing_strerror(r));
+		goto done;
+	}
+	struct ing_scan_opts so = { .case_id = cid, .cancer_type = po.cancer_type,
+	                            .staging_dir = ing_package_staging_dir(pkg) };
+	r = ing_scan_path(ctx, path, &so, &scan);
+	if (r < 0) {
+		bool ours = r == -ENOSPC || r == -EDQUOT || r == -EROFS;
+		fprintf(stderr, "ingest package: %s \"%s\": %s.\n", ours ? "cannot stage the files of" : "cannot read",
+		        ours ? out : path, ing_strerror(r));
+		rc = ours ? EXIT_INTERNAL : EXIT_INPUT;
+		goto done;
+	}
+	r = ing_package_build(pkg, scan, &po);
+	if (r == -EINVAL && po.cancer_type) {
+		fprintf(stderr, "ingest package: \"%s\" is not a valid cancer type id.\n", po.cancer_type);
+		rc = EXIT_USAGE;
+		goto done;
+	}
+	if (r < 0) {
+		fprintf(stderr, "ingest package: building the package failed: %s. Nothing was published.\n", ing_strerror(r));
+		goto done;
+	}
+	r = ing_package_publish(pkg);
+	if (r < 0) {
+		fprintf(stderr, "ingest package: publishing failed: %s. The previous package (if any) is unchanged.\n",
+		        ing_strerror(r));
+		goto done;
+	}
+	struct ing_package_info info;
+	ing_package_get_info(pkg, &info);
+	printf("%s\n  %llu files (%u DICOM, %u documents), %llu bytes\n  manifest-sha256.txt %s\n", info.path,
+	       (unsigned long long)info.files, info.dicom_files, info.documents, (unsigned long long)info.bytes,
+	       info.manifest_sha256);
+	if (info.dicomdir_refused)
+		printf("  %u DICOM file(s) not described in DICOMDIR (see gap-report.txt)\n", info.dicomdir_refused);
+	rc = fflush(stdout) == 0 ? EXIT_OK : EXIT_INTERNAL;
+done:
+	ing_package_free(pkg);
+	ing_scan_free(scan);
+	ing_ctx_free(ctx);
+	free(derived);
+	return rc;
+}
