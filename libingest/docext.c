@@ -496,7 +496,11 @@ static int guess_utf16(const uint8_t *s, size_t n)
 	return -1;
 }
 
-static _Noreturn void child_text(const struct child_args *a, const uint8_t *s, size_t n, struct textbuf *t)
+/* Plain text in any common encoding to UTF-8: BOMs, UTF-16 without BOM,
+ * UTF-8, else Windows-1252. A small bounded decoder, no parser: it runs in
+ * the caller's process (a fork per text file would dominate drops of many
+ * small files), and in the child for the rare caller that asks for one. */
+static void decode_text(const uint8_t *s, size_t n, struct textbuf *t)
 {
 	int be;
 
@@ -504,13 +508,13 @@ static _Noreturn void child_text(const struct child_args *a, const uint8_t *s, s
 		s += 3, n -= 3;
 	} else if (n >= 2 && s[0] == 0xff && s[1] == 0xfe) {
 		decode_utf16(t, s + 2, n - 2, false);
-		goto done;
+		return;
 	} else if (n >= 2 && s[0] == 0xfe && s[1] == 0xff) {
 		decode_utf16(t, s + 2, n - 2, true);
-		goto done;
+		return;
 	} else if ((be = guess_utf16(s, n)) >= 0) {
 		decode_utf16(t, s, n, be);
-		goto done;
+		return;
 	}
 	if (is_utf8(s, n)) {
 		textbuf_add(t, (const char *)s, n);
@@ -518,7 +522,11 @@ static _Noreturn void child_text(const struct child_args *a, const uint8_t *s, s
 		for (size_t i = 0; i < n && !t->truncated; i++)
 			put_cp(t, s[i] >= 0x80 && s[i] < 0xa0 ? cp1252_hi[s[i] - 0x80] : s[i]);
 	}
-done:
+}
+
+static _Noreturn void child_text(const struct child_args *a, const uint8_t *s, size_t n, struct textbuf *t)
+{
+	decode_text(s, n, t);
 	child_finish(a, ST_OK, 1, 1, true, false, -1, t);
 }
 
@@ -1102,6 +1110,40 @@ static void fill_out(const struct child_result *res, struct doc_info *out)
 		out->text = clean_text(res->text, (size_t)f->text_len, &out->text_len);
 }
 
+static int text_in_process(struct ing_ctx *ctx, int fd, uint64_t size, struct doc_info *out)
+{
+	const struct ing_limits *lim = &ctx->limits;
+	uint8_t *buf = xmalloc((size_t)size + 1);
+	size_t got = 0;
+
+	while (got < size) {
+		ssize_t r = pread(fd, buf + got, (size_t)size - got, (off_t)got);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			int e = -errno;
+			free(buf);
+			return e;
+		}
+		if (r == 0)
+			break;
+		got += (size_t)r;
+	}
+	/* decoding can grow the text up to 3 bytes per input byte */
+	size_t max = (size_t)MIN(lim->max_text_bytes, (uint64_t)got * 3 + 4);
+	struct textbuf t = { .s = xmalloc(max + 1), .max = max };
+	decode_text(buf, got, &t);
+	free(buf);
+	out->pages = 1;
+	out->text_layer = true;
+	out->ocr = false;
+	out->text = clean_text(t.s, t.len, &out->text_len);
+	free(t.s);
+	if (t.truncated)
+		log_info(ctx, "docext: text cut at %llu bytes", (unsigned long long)lim->max_text_bytes);
+	return 0;
+}
+
 int docext_run_opts(struct ing_ctx *ctx, int fd, enum docext_type type,
                      const struct docext_opts *opts, struct doc_info *out)
 {
@@ -1148,6 +1190,8 @@ int docext_run_opts(struct ing_ctx *ctx, int fd, enum docext_type type,
 		return -EINVAL;
 	size = (uint64_t)st.st_size;
 
+	if (mode == MODE_TEXT)
+		return text_in_process(ctx, fd, size, out);
 	r = run_child(ctx, fd, size, mode, langs, &res);
 	if (r < 0)
 		return r;

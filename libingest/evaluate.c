@@ -1610,22 +1610,16 @@ static void choose_type(struct ev *e, const struct eval_opts *o)
 
 /* ---- entry points ---- */
 
-void evaluate_read_case_yaml(struct ing_scan *scan, int rootfd)
+void evaluate_case_yaml(struct ing_scan *scan, const void *buf, size_t len)
 {
 	struct strbuf err;
 	struct case_yaml *cy = NULL;
 	int r;
 
 	strbuf_init(&err, TEXT_MAX);
-	r = case_yaml_read_at(rootfd, "case.yaml", &cy, &err);
-	if (r == -ENOENT) {
-		strbuf_free(&err);
-		return;
-	}
-	if (r < 0) {
-		log_warn(scan->ctx, "case %s: case.yaml could not be read: %s", scan->case_id, ing_strerror(r));
+	r = case_yaml_parse(buf, len, &cy, &err);
+	if (r < 0 && !err.len)
 		(void)strbuf_printf(&err, "case.yaml:1:1: could not be read (%s); it was ignored\n", ing_strerror(r));
-	}
 	case_yaml_free(scan->case_yaml);
 	scan->case_yaml = cy;
 	free(scan->case_yaml_errors);
@@ -1743,6 +1737,11 @@ void evaluation_free(struct ing_scan *scan)
 	case_yaml_free(scan->case_yaml);
 	scan->cancer_type = scan->cancer_type_evidence = scan->case_yaml_errors = NULL;
 	scan->case_yaml = NULL;
+}
+
+const char *ing_scan_cancer_type(const struct ing_scan *scan)
+{
+	return scan->cancer_type ? scan->cancer_type : "generic";
 }
 
 const char *ing_scan_status(const struct ing_scan *scan, unsigned *required_gaps)

@@ -26,9 +26,10 @@ struct eval_opts {
 	const char *today;           /* YYYY-MM-DD ages are measured to; NULL: the report's generated_at */
 };
 
-/* Reads the drop root's case.yaml below ROOTFD into scan->case_yaml (and its
- * problems into scan->case_yaml_errors). Absent: nothing happens. */
-ING_HIDDEN void evaluate_read_case_yaml(struct ing_scan *scan, int rootfd);
+/* Parses the drop's case.yaml from its bytes (the scan hands them over as
+ * they pass: folder drops and archive drops alike) into scan->case_yaml, and
+ * its problems into scan->case_yaml_errors. */
+ING_HIDDEN void evaluate_case_yaml(struct ing_scan *scan, const void *buf, size_t len);
 
 /* Evaluates the inventory of SCAN (inventory_build() done) against RS (NULL:
  * no rules could be loaded; only the generic checks run). Fills the scan's

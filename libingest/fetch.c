@@ -815,7 +815,7 @@ void fetch_opts_default(struct fetch_opts *o)
 		.stall_s = 60,
 		.stall_bytes_per_s = 1,
 		.max_redirects = 10,
-		.max_retries = 4,
+		.max_retries = 2,           /* 1 s then 2 s: a portal that is briefly down; the daemon retries the drop later */
 		.retry_base_ms = 1000,
 		.retry_max_ms = 60000,
 	};

@@ -106,6 +106,8 @@ ING_EXPORT void ing_scan_get_counts(const struct ing_scan *scan, struct ing_scan
  * "blocked" (nothing usable); *required_gaps (may be NULL) gets the number of
  * required gaps. */
 ING_EXPORT const char *ing_scan_status(const struct ing_scan *scan, unsigned *required_gaps);
+/* The rules id the scan was checked against ("generic" when none applied). */
+ING_EXPORT const char *ing_scan_cancer_type(const struct ing_scan *scan);
 
 /* ---- packaging: one BagIt 1.0 bag per case (SPEC §6) ---- */
 

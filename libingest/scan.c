@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "caseyaml.h"
 #include "classify.h"
 #include "docext.h"
 #include "evaluate.h"
@@ -583,6 +584,14 @@ void scan_entry(struct walk *w, const char *relpath, uint64_t size, struct byte_
 		read_document(w, f, spool >= 0 ? spool : fd, (enum docext_type)doc_type);
 	if (f->kind == KIND_LINK && f->problem == PROB_NONE)
 		collect_links(w, f, buf, n);
+	/* case.yaml at the drop's root (or its archive's): read from the bytes in hand */
+	if (f->kind == KIND_CASE_YAML && f->problem == PROB_NONE) {
+		if (n == f->size && f->size <= CASE_YAML_MAX_BYTES)
+			evaluate_case_yaml(scan, buf, n);
+		else
+			file_set_problem(f, PROB_LIMIT, "case.yaml is larger than %u bytes; it was ignored",
+			                 (unsigned)CASE_YAML_MAX_BYTES);
+	}
 	if (spool >= 0)
 		close(spool);
 	if (stage >= 0 && close(stage) < 0)
@@ -746,7 +755,6 @@ int ing_scan_path(struct ing_ctx *ctx, const char *path, const struct ing_scan_o
 	log_info(ctx, "case %s: scanning", scan->case_id);
 	if (S_ISDIR(st.st_mode)) {
 		walk_dir(&w, fd, "", 0, &where);
-		evaluate_read_case_yaml(scan, fd);
 	} else
 	{
 		struct byte_src src = { fd_src_read, &fd };

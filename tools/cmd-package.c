@@ -12,8 +12,9 @@
 static void package_usage(FILE *f)
 {
 	fprintf(f,
-	        "Usage: ingest package PATH --out DIR [--case-id ID] [--cancer-type T]\n"
-	        "                       [--state pending|ready] [--status S] [-v]\n"
+	        "Usage: ingest package PATH --out DIR [--case-id ID] [--cancer-type T] [--setting S]\n"
+	        "                       [--rules DIR] [--state pending|ready] [--status S]\n"
+	        "                       [--no-fetch] [--allow-http] [--ca-file PEM] [-v]\n"
 	        "\n"
 	        "Scan one drop (a folder or a single file) and publish its BagIt 1.0 package\n"
 	        "as DIR/pending/CASE or DIR/ready/CASE, built in DIR/.building/ and published\n"
@@ -21,9 +22,15 @@ static void package_usage(FILE *f)
 	        "\n"
 	        "  --out DIR          the outbox (created if missing)\n"
 	        "  --case-id ID       case id, [A-Za-z0-9._-]{1,64} (default: PATH's base name)\n"
-	        "  --cancer-type T    rules id recorded in bag-info.txt (default: generic)\n"
-	        "  --state S          pending (default) or ready: where the package is published\n"
-	        "  --status S         complete, incomplete (default) or blocked\n"
+	        "  --cancer-type T    rules id to check against (default: case.yaml, else inferred, else generic)\n"
+	        "  --setting S        early | locally-advanced | metastatic | recurrent (default: case.yaml)\n"
+	        "  --rules DIR        rules folder (default: the installed one)\n"
+	        "  --state S          override where it is published: pending or ready\n"
+	        "                     (default: ready when no required gap remains, else pending)\n"
+	        "  --status S         override the status: complete, incomplete or blocked (default: the rules')\n"
+	        "  --no-fetch         do not download the drop's links (*.url, *.webloc, links.txt)\n"
+	        "  --allow-http       downloads may use http:// too (default: https only)\n"
+	        "  --ca-file PEM      CA bundle for downloads (default: the system's)\n"
 	        "  -v, --verbose      log progress to stderr\n"
 	        "\n"
 	        "Exit status: 0 published, 2 usage error, 3 the drop could not be read,\n"
@@ -63,12 +70,19 @@ int cmd_package(int argc, char **argv)
 		{ "cancer-type", required_argument, NULL, 't' },
 		{ "state", required_argument, NULL, 's' },
 		{ "status", required_argument, NULL, 'S' },
+		{ "setting", required_argument, NULL, 'T' },
+		{ "rules", required_argument, NULL, 'R' },
+		{ "no-fetch", no_argument, NULL, 'F' },
+		{ "allow-http", no_argument, NULL, 'H' },
+		{ "ca-file", required_argument, NULL, 'C' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
-	struct ing_package_opts po = { .state = ING_PACKAGE_PENDING, .status = "incomplete" };
+	struct ing_package_opts po = { .state = ING_PACKAGE_PENDING, .status = NULL };
+	struct ing_scan_opts so = { .fetch_links = true };
 	const char *out = NULL, *case_id = NULL;
+	bool state_given = false;
 	int verbose = 0, c;
 
 	while ((c = getopt_long(argc, argv, "hvo:", opts, NULL)) != -1) {
@@ -77,6 +91,7 @@ int cmd_package(int argc, char **argv)
 		case 'c': case_id = optarg; break;
 		case 't': po.cancer_type = optarg; break;
 		case 's':
+			state_given = true;
 			if (strcmp(optarg, "pending") == 0)
 				po.state = ING_PACKAGE_PENDING;
 			else if (strcmp(optarg, "ready") == 0)
@@ -93,6 +108,11 @@ int cmd_package(int argc, char **argv)
 			}
 			po.status = optarg;
 			break;
+		case 'T': so.setting = optarg; break;
+		case 'R': so.rules_dir = optarg; break;
+		case 'F': so.fetch_links = false; break;
+		case 'H': so.allow_http = true; break;
+		case 'C': so.ca_file = optarg; break;
 		case 'v': verbose++; break;
 		case 'h': package_usage(stdout); return EXIT_OK;
 		default: package_usage(stderr); return EXIT_USAGE;
@@ -132,8 +152,10 @@ int cmd_package(int argc, char **argv)
 		        out, ing_strerror(r));
 		goto done;
 	}
-	struct ing_scan_opts so = { .case_id = cid, .cancer_type = po.cancer_type,
-	                            .staging_dir = ing_package_staging_dir(pkg) };
+	so.case_id = cid;
+	so.cancer_type = po.cancer_type;
+	so.staging_dir = ing_package_staging_dir(pkg);
+	so.today = getenv("INGEST_TEST_NOW");     /* tests pin the date ages are measured to */
 	r = ing_scan_path(ctx, path, &so, &scan);
 	if (r < 0) {
 		bool ours = r == -ENOSPC || r == -EDQUOT || r == -EROFS;
@@ -142,6 +164,15 @@ int cmd_package(int argc, char **argv)
 		rc = ours ? EXIT_INTERNAL : EXIT_INPUT;
 		goto done;
 	}
+	/* Where it goes follows the rules: ready only when no required gap remains. */
+	unsigned required = 0;
+	const char *status = ing_scan_status(scan, &required);
+	if (!po.status)
+		po.status = status;
+	if (!state_given)
+		po.state = strcmp(po.status, "complete") == 0 ? ING_PACKAGE_READY : ING_PACKAGE_PENDING;
+	if (!po.cancer_type)
+		po.cancer_type = ing_scan_cancer_type(scan);
 	r = ing_package_build(pkg, scan, &po);
 	if (r == -EINVAL && po.cancer_type) {
 		fprintf(stderr, "ingest package: \"%s\" is not a valid cancer type id.\n", po.cancer_type);
@@ -160,7 +191,9 @@ int cmd_package(int argc, char **argv)
 	}
 	struct ing_package_info info;
 	ing_package_get_info(pkg, &info);
-	printf("%s\n  %llu files (%u DICOM, %u documents), %llu bytes\n  manifest-sha256.txt %s\n", info.path,
+	printf("%s\n  status %s (%s), %u required gap%s\n", info.path, po.status, po.cancer_type, required,
+	       required == 1 ? "" : "s");
+	printf("  %llu files (%u DICOM, %u documents), %llu bytes\n  manifest-sha256.txt %s\n",
 	       (unsigned long long)info.files, info.dicom_files, info.documents, (unsigned long long)info.bytes,
 	       info.manifest_sha256);
 	if (info.dicomdir_refused)

@@ -42,8 +42,13 @@ try:
     wrong = independent_check(bag)
     check(not wrong, 'fresh bag: %s' % wrong)
     info = open(os.path.join(bag, 'bag-info.txt')).read()
+    # CASE-DEMO-1's case.yaml says breast; the rules leave required gaps (two
+    # patients' images, among others), so the case is incomplete and pending.
+    report = json.load(open(os.path.join(bag, 'gap-report.json'), encoding='utf-8'))
+    check(report['cancer_type']['id'] == 'breast' and report['status'] == 'incomplete',
+          'report: %r %r' % (report['cancer_type'], report['status']))
     for k in ('External-Identifier: CASE-DEMO-1', 'Bagging-Date: ', 'Bag-Software-Agent: ingestd',
-              'Cancer-Type: generic', 'Status: incomplete'):
+              'Cancer-Type: breast', 'Status: incomplete'):
         check(k in info, 'bag-info.txt lacks %r' % k)
     tagman = parse_manifest(os.path.join(bag, 'tagmanifest-sha256.txt'))
     tags = sorted(f for f in os.listdir(bag) if os.path.isfile(os.path.join(bag, f)) and f != 'tagmanifest-sha256.txt')
