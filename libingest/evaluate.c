@@ -534,9 +534,25 @@ static int state_rank(int s)
 	return s == MARKER_FOUND ? 3 : s == MARKER_INSUFFICIENT ? 2 : s == MARKER_PENDING ? 1 : 0;
 }
 
-static bool marker_is(const struct rule_term *t, const char *name)
+static bool term_is(const struct rule_term *t, const char *name)
 {
 	return name && (strcasecmp(t->name, name) == 0 || rule_term_matches(t, name, strlen(name)));
+}
+
+static bool marker_is(const struct rule_term *t, const struct doc_marker *m)
+{
+	const char *name = m->name;
+	if (!name)
+		return false;
+	if (term_is(t, name))
+		return true;
+	/* A qualified term ("PD-L1 TPS", "HER2 ISH") is that marker with the
+	 * qualifier (or a synonym of the term) in its result or its words. */
+	size_t n = strlen(name);
+	if (strncasecmp(t->name, name, n) != 0 || t->name[n] != ' ')
+		return false;
+	return (m->result && rule_term_matches(t, m->result, strlen(m->result))) ||
+	       (m->snippet && rule_term_matches(t, m->snippet, strlen(m->snippet)));
 }
 
 static struct term_state term_lookup(struct ev *e, const struct rule *r, const struct rule_term *t)
@@ -550,7 +566,7 @@ static struct term_state term_lookup(struct ev *e, const struct rule *r, const s
 			continue;
 		for (size_t j = 0; j < f->doc->n_markers; j++) {
 			const struct doc_marker *m = &f->doc->markers[j];
-			if (!marker_is(t, m->name))
+			if (!marker_is(t, m))
 				continue;
 			/* found only with the words that show it */
 			if (m->state == MARKER_FOUND && (!m->snippet || !m->snippet[0]))
@@ -675,7 +691,7 @@ static struct lab_seen lab_lookup(struct ev *e, const struct rule *r, const stru
 			continue;
 		for (size_t j = 0; j < f->doc->n_labs; j++) {
 			const struct doc_lab *l = &f->doc->labs[j];
-			if (!marker_is(t, l->name))
+			if (!term_is(t, l->name))
 				continue;
 			long d = lab_day(f, l);
 			ls.values++;
@@ -1620,10 +1636,40 @@ void evaluate_case_yaml(struct ing_scan *scan, const void *buf, size_t len)
 	r = case_yaml_parse(buf, len, &cy, &err);
 	if (r < 0 && !err.len)
 		(void)strbuf_printf(&err, "case.yaml:1:1: could not be read (%s); it was ignored\n", ing_strerror(r));
-	case_yaml_free(scan->case_yaml);
-	scan->case_yaml = cy;
-	free(scan->case_yaml_errors);
-	scan->case_yaml_errors = err.len ? strbuf_steal(&err) : NULL;
+	if (scan->case_yaml && cy) {
+		/* a later drop's case.yaml overrides what it sets, and only that */
+		struct case_yaml *old = scan->case_yaml;
+		if (cy->cancer_type) {
+			free(old->cancer_type);
+			old->cancer_type = steal_ptr(cy->cancer_type);
+			old->cancer_type_line = cy->cancer_type_line;
+			old->cancer_type_col = cy->cancer_type_col;
+		}
+		if (cy->setting != RULE_SETTING_UNKNOWN)
+			old->setting = cy->setting;
+		if (cy->question) {
+			free(old->question);
+			old->question = steal_ptr(cy->question);
+		}
+		if (cy->patient_language) {
+			free(old->patient_language);
+			old->patient_language = steal_ptr(cy->patient_language);
+		}
+		for (size_t i = 0; i < cy->n_notify; i++) {
+			old->notify = xrealloc(old->notify, (old->n_notify + 1) * sizeof(char *));
+			old->notify[old->n_notify++] = steal_ptr(cy->notify[i]);
+		}
+		cy->n_notify = 0;
+		case_yaml_free(cy);
+	} else if (cy) {
+		case_yaml_free(scan->case_yaml);
+		scan->case_yaml = cy;
+	}
+	if (err.len) {
+		char *prev = scan->case_yaml_errors;
+		scan->case_yaml_errors = prev ? xasprintf("%s%s", prev, err.s) : strbuf_steal(&err);
+		free(prev);
+	}
 	strbuf_free(&err);
 }
 

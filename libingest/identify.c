@@ -105,11 +105,12 @@ bool identify_by_path(struct ing_file *f, const struct ident_where *w)
 		set_kind(f, KIND_LINK, xasprintf("download link file \"%s\"", base));
 		return true;
 	}
-	if (strcmp(f->path, "case.yaml") == 0) {
+	const char *slash = strchr(f->path, '/');
+	if (strcmp(f->path, "case.yaml") == 0 ||
+	    (w->case_store && slash && strcmp(slash + 1, "case.yaml") == 0)) {
 		set_kind(f, KIND_CASE_YAML, xstrdup("case description (case.yaml at the drop root)"));
 		return true;
 	}
-	(void)w;
 	return false;
 }
 

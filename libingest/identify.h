@@ -9,6 +9,7 @@
 struct ident_where {
 	bool in_viewer_dir;        /* a folder above holds viewer program files */
 	const char *viewer_dir;    /* that folder, for the evidence */
+	bool case_store;           /* top-level folders are drops: DROP/case.yaml counts too */
 };
 
 /* Decided by path alone (OS junk, viewer software, links, case.yaml): sets

@@ -82,6 +82,12 @@ struct ing_scan_opts {
 	bool fetch_links;           /* download the links of *.url, *.webloc, links.txt (package, daemon) */
 	bool allow_http;            /* downloads may use http:// too (default: https only) */
 	const char *ca_file;        /* PEM CA bundle for downloads; NULL: the system's */
+	bool case_store;            /* PATH holds one folder per drop of the case, in arrival
+	                             * order by name (the daemon's case store): each drop's
+	                             * case.yaml counts, later drops overriding earlier ones */
+	/* Called after each input file: files and bytes read so far. */
+	void (*progress)(void *userdata, uint64_t files_done, uint64_t bytes_done);
+	void *progress_userdata;
 };
 
 struct ing_scan;
@@ -106,6 +112,17 @@ ING_EXPORT void ing_scan_get_counts(const struct ing_scan *scan, struct ing_scan
  * "blocked" (nothing usable); *required_gaps (may be NULL) gets the number of
  * required gaps. */
 ING_EXPORT const char *ing_scan_status(const struct ing_scan *scan, unsigned *required_gaps);
+/* The case's history for the report (SPEC §5 "drops" and "changes"): the
+ * drops merged so far, and what changed since the previous report, as a JSON
+ * array of {"what", "detail"} objects. Without it, the report lists the one
+ * drop scanned. Returns -EINVAL on a malformed changes array. */
+struct ing_drop_record {
+	const char *name;
+	const char *received_at;    /* RFC 3339 */
+};
+ING_EXPORT int ing_scan_set_history(struct ing_scan *scan, const struct ing_drop_record *drops, size_t n,
+                                    const char *changes_json);
+
 /* The rules id the scan was checked against ("generic" when none applied). */
 ING_EXPORT const char *ing_scan_cancer_type(const struct ing_scan *scan);
 

@@ -202,6 +202,25 @@ int ing_scan_to_json(const struct ing_scan *scan, char **out)
 	json_object_object_add(sw, "name", json_object_new_string("ingestd"));
 	json_object_object_add(sw, "version", json_object_new_string(INGEST_VERSION));
 	json_object_object_add(root, "software", sw);
+	a = json_object_new_array();
+	if (scan->n_drops) {
+		for (size_t i = 0; i < scan->n_drops; i++) {
+			json_object *d = json_object_new_object();
+			json_object_object_add(d, "name", json_object_new_string(scan->drops[i].name));
+			json_object_object_add(d, "received_at", jstr_or_null(scan->drops[i].received_at));
+			json_object_array_add(a, d);
+		}
+	} else {
+		/* a one-shot scan: the one drop scanned, received now */
+		json_object *d = json_object_new_object();
+		const char *base = scan->root ? path_basename(scan->root) : "";
+		json_object_object_add(d, "name", json_object_new_string(base[0] ? base : scan->case_id));
+		json_object_object_add(d, "received_at", json_object_new_string(scan->generated_at));
+		json_object_array_add(a, d);
+	}
+	json_object_object_add(root, "drops", a);
+	json_object *ch = scan->changes_json ? json_tokener_parse(scan->changes_json) : NULL;
+	json_object_object_add(root, "changes", ch ? ch : json_object_new_array());
 	verdict_json(root, scan);
 
 	a = json_object_new_array();

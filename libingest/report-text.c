@@ -2,6 +2,8 @@
 /* A readable summary of the inventory for people at a terminal. */
 #include <stdio.h>
 
+#include <json-c/json.h>
+
 #include "evaluate.h"
 #include "scan.h"
 
@@ -21,6 +23,23 @@ static void gaps_text(const struct ing_scan *scan, FILE *out, enum rule_severity
 }
 
 /* The verdict first: status, then what to do, most important first. */
+/* What changed since the previous report of the case (the daemon sets it). */
+static void changes_text(const struct ing_scan *scan, FILE *out)
+{
+	json_object *ch = scan->changes_json ? json_tokener_parse(scan->changes_json) : NULL;
+	size_t n = ch && json_object_is_type(ch, json_type_array) ? json_object_array_length(ch) : 0;
+	if (n)
+		fprintf(out, "\nWhat changed since the last report:\n");
+	for (size_t i = 0; i < n; i++) {
+		json_object *c = json_object_array_get_idx(ch, i), *w = NULL, *d = NULL;
+		json_object_object_get_ex(c, "what", &w);
+		json_object_object_get_ex(c, "detail", &d);
+		fprintf(out, "  - %s%s%s\n", w ? json_object_get_string(w) : "", d ? ": " : "",
+		        d ? json_object_get_string(d) : "");
+	}
+	json_object_put(ch);
+}
+
 static void verdict_text(const struct ing_scan *scan, FILE *out)
 {
 	const char *status = ing_scan_status(scan, NULL);
@@ -42,6 +61,7 @@ static void verdict_text(const struct ing_scan *scan, FILE *out)
 	        : "not given (items that depend on it are only recommended)");
 	if (cy && cy->question)
 		fprintf(out, "Question: %s\n", cy->question);
+	changes_text(scan, out);
 	gaps_text(scan, out, RULE_SEV_REQUIRED, false, "Required — ask for these before the case can go");
 	gaps_text(scan, out, RULE_SEV_RECOMMENDED, false, "Recommended — ask for these if possible");
 	gaps_text(scan, out, RULE_SEV_RECOMMENDED, true, "Check whether these apply to this patient");

@@ -13,6 +13,8 @@
 #include <time.h>
 
 #include "caseyaml.h"
+#include <json-c/json.h>
+
 #include "classify.h"
 #include "docext.h"
 #include "evaluate.h"
@@ -580,6 +582,9 @@ void scan_entry(struct walk *w, const char *relpath, uint64_t size, struct byte_
 		                 (unsigned long long)done, (unsigned long long)f->size);
 	}
 	sha256_free(sha);
+	scan->bytes_done += done;
+	if (scan->progress)
+		scan->progress(scan->progress_ud, scan->files.n, scan->bytes_done);
 	if (doc_type >= 0 && f->problem == PROB_NONE)
 		read_document(w, f, spool >= 0 ? spool : fd, (enum docext_type)doc_type);
 	if (f->kind == KIND_LINK && f->problem == PROB_NONE)
@@ -738,6 +743,11 @@ int ing_scan_path(struct ing_ctx *ctx, const char *path, const struct ing_scan_o
 	scan->ctx = ctx;
 	scan->staging_fd = -1;
 	scan->fetch_links = opts && opts->fetch_links;
+	where.case_store = opts && opts->case_store;
+	if (opts && opts->progress) {
+		scan->progress = opts->progress;
+		scan->progress_ud = opts->progress_userdata;
+	}
 	if (opts && opts->staging_dir) {
 		scan->staging_fd = open(opts->staging_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		if (scan->staging_fd < 0) {
@@ -790,10 +800,36 @@ int ing_scan_path(struct ing_ctx *ctx, const char *path, const struct ing_scan_o
 	return 0;
 }
 
+int ing_scan_set_history(struct ing_scan *scan, const struct ing_drop_record *drops, size_t n,
+                         const char *changes_json)
+{
+	if (changes_json) {
+		struct json_object *j = json_tokener_parse(changes_json);
+		bool ok = j && json_object_is_type(j, json_type_array);
+		json_object_put(j);
+		if (!ok)
+			return -EINVAL;
+	}
+	for (size_t i = 0; i < scan->n_drops; i++) {
+		free((char *)scan->drops[i].name);
+		free((char *)scan->drops[i].received_at);
+	}
+	free(scan->drops);
+	scan->drops = n ? xcalloc(n, sizeof(*scan->drops)) : NULL;
+	for (size_t i = 0; i < n; i++)
+		scan->drops[i] = (struct ing_drop_record){ xstrdup(drops[i].name ? drops[i].name : "?"),
+		                                           xstrdup(drops[i].received_at ? drops[i].received_at : "") };
+	scan->n_drops = n;
+	free(scan->changes_json);
+	scan->changes_json = changes_json ? xstrdup(changes_json) : NULL;
+	return 0;
+}
+
 struct ing_scan *ing_scan_free(struct ing_scan *scan)
 {
 	if (!scan)
 		return NULL;
+	ing_scan_set_history(scan, NULL, 0, NULL);
 	evaluation_free(scan);
 	inventory_free(&scan->inv);
 	ptrvec_free(&scan->files, (void (*)(void *))file_free);

@@ -69,6 +69,12 @@ struct ing_scan {
 	struct inventory inv;
 	int staging_fd;               /* package mode: kept files' bytes are written here; -1 otherwise */
 	bool fetch_links;             /* link files are downloaded (package mode, daemon) */
+	struct ing_drop_record *drops;/* history (ing_scan_set_history), strings owned */
+	size_t n_drops;
+	char *changes_json;           /* JSON array of {what, detail}, or NULL */
+	void (*progress)(void *, uint64_t, uint64_t);
+	void *progress_ud;
+	uint64_t bytes_done;
 	unsigned staged_seq;
 
 	/* The rules' verdict (evaluate.c): filled after inventory_build(). */

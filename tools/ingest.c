@@ -16,6 +16,7 @@ static void usage(FILE *f)
 	        "  rules list|validate [DIR]   list or check the cancer-type rules\n"
 	        "  package PATH --out DIR      build and publish the case's BagIt package\n"
 	        "  verify PACKAGE              check a package against its manifests\n"
+	        "  status [CASE]               cases and drops as ingestd's journal has them\n"
 	        "\n"
 	        "Run 'ingest COMMAND --help' for a command's options.\n"
 	        "Exit status: 0 ok, 1 negative result, 2 usage error, 3 input unreadable, 4 internal error.\n");
@@ -44,6 +45,8 @@ int main(int argc, char **argv)
 		return cmd_package(argc - 1, argv + 1);
 	if (strcmp(cmd, "verify") == 0)
 		return cmd_verify(argc - 1, argv + 1);
+	if (strcmp(cmd, "status") == 0)
+		return cmd_status(argc - 1, argv + 1);
 	fprintf(stderr, "ingest: unknown command \"%s\". Run 'ingest --help' for the list.\n", cmd);
 	return EXIT_USAGE;
 }

@@ -360,7 +360,8 @@ static void test_nsclc(void)
 	struct ing_file *m = doc(s, "reports/molecular.pdf", KIND_MOLECULAR, "NGS panel", "2025-05-10");
 	found(m, "EGFR");
 	found(m, "KRAS");
-	marker(m, "PD-L1 TPS", MARKER_FOUND, "60%", "PD-L1 TPS 60% (22C3)");
+	/* as findings.c reports it: the marker is "PD-L1", the score type sits in the result */
+	marker(m, "PD-L1", MARKER_FOUND, "TPS 60%", "PD-L1 (22C3): TPS 60%");
 	baseline_docs(s, false);
 	lab(s->files.v[s->files.n - 4], "calcium", "2025-05-25");
 	doc(s, "reports/CT_report.pdf", KIND_RADIOLOGY, "CT THORAX ABDOMEN REPORT", "2025-05-22");

@@ -1,0 +1,244 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* Logging and filesystem helpers of ingestd. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "ingestd.h"
+
+static int log_max = 6;
+
+void log_set_max(int level)
+{
+	log_max = level;
+}
+
+void log_msg(int level, const char *fmt, ...)
+{
+	char buf[2048];
+	va_list ap;
+	if (level > log_max)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	/* One write per line, so lines of workers do not interleave. */
+	char line[2100];
+	int n = snprintf(line, sizeof(line), "<%d>%s\n", level, buf);
+	if (n > 0)
+		(void)!write(STDERR_FILENO, line, (size_t)MIN(n, (int)sizeof(line) - 1));
+}
+
+int mkdir_p(const char *path, mode_t mode)
+{
+	char *p = strdup(path);
+	if (!p)
+		return -ENOMEM;
+	for (char *s = p + 1; *s; s++) {
+		if (*s != '/')
+			continue;
+		*s = 0;
+		if (mkdir(p, mode) < 0 && errno != EEXIST) {
+			int r = -errno;
+			free(p);
+			return r;
+		}
+		*s = '/';
+	}
+	int r = mkdir(p, mode) < 0 && errno != EEXIST ? -errno : 0;
+	free(p);
+	return r;
+}
+
+static int rm_rf_at(int dfd, const char *name, unsigned depth)
+{
+	struct stat st;
+	if (depth > 256)
+		return -ELOOP;
+	if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return errno == ENOENT ? 0 : -errno;
+	if (!S_ISDIR(st.st_mode))
+		return unlinkat(dfd, name, 0) < 0 && errno != ENOENT ? -errno : 0;
+	int fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	DIR *d = fdopendir(fd);
+	if (!d) {
+		close(fd);
+		return -errno;
+	}
+	struct dirent *de;
+	int r = 0;
+	while ((de = readdir(d))) {
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		int k = rm_rf_at(dirfd(d), de->d_name, depth + 1);
+		if (k < 0 && r == 0)
+			r = k;
+	}
+	closedir(d);
+	if (unlinkat(dfd, name, AT_REMOVEDIR) < 0 && errno != ENOENT && r == 0)
+		r = -errno;
+	return r;
+}
+
+int rm_rf(const char *path)
+{
+	return rm_rf_at(AT_FDCWD, path, 0);
+}
+
+bool path_exists(const char *path)
+{
+	struct stat st;
+	return lstat(path, &st) == 0;
+}
+
+int fsync_dir_of(const char *path)
+{
+	char *p = strdup(path);
+	if (!p)
+		return -ENOMEM;
+	char *slash = strrchr(p, '/');
+	if (slash && slash != p)
+		*slash = 0;
+	else if (slash)
+		p[1] = 0;
+	int fd = open(slash ? p : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	free(p);
+	if (fd < 0)
+		return -errno;
+	int r = fsync(fd) < 0 ? -errno : 0;
+	close(fd);
+	return r;
+}
+
+int write_file_atomic(const char *path, const char *text)
+{
+	char *tmp;
+	if (asprintf(&tmp, "%s.tmp~", path) < 0)
+		return -ENOMEM;
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0640);
+	int r = 0;
+	if (fd < 0) {
+		r = -errno;
+		free(tmp);
+		return r;
+	}
+	size_t n = strlen(text);
+	const char *p = text;
+	while (n && r == 0) {
+		ssize_t k = write(fd, p, n);
+		if (k < 0 && errno != EINTR)
+			r = -errno;
+		else if (k > 0) {
+			p += k;
+			n -= (size_t)k;
+		}
+	}
+	if (r == 0 && fsync(fd) < 0)
+		r = -errno;
+	close(fd);
+	if (r == 0 && rename(tmp, path) < 0)
+		r = -errno;
+	if (r < 0)
+		unlink(tmp);
+	else
+		fsync_dir_of(path);
+	free(tmp);
+	return r;
+}
+
+int read_text_file(const char *path, size_t max, char **out)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	struct stat st;
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || (uint64_t)st.st_size > max) {
+		close(fd);
+		return -EFBIG;
+	}
+	char *buf = malloc((size_t)st.st_size + 1);
+	if (!buf) {
+		close(fd);
+		return -ENOMEM;
+	}
+	size_t got = 0;
+	while (got < (size_t)st.st_size) {
+		ssize_t k = read(fd, buf + got, (size_t)st.st_size - got);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0)
+			break;
+		got += (size_t)k;
+	}
+	close(fd);
+	buf[got] = 0;
+	*out = buf;
+	return 0;
+}
+
+char *unique_path(const char *dir, const char *name)
+{
+	char *p = NULL;
+	for (unsigned i = 0; i < 100000; i++) {
+		free(p);
+		if ((i ? asprintf(&p, "%s/%s.%u", dir, name, i) : asprintf(&p, "%s/%s", dir, name)) < 0)
+			return NULL;
+		char *reason;
+		if (asprintf(&reason, "%s.reason.txt", p) < 0) {
+			free(p);
+			return NULL;
+		}
+		bool taken = path_exists(p) || path_exists(reason);
+		free(reason);
+		if (!taken)
+			return p;
+	}
+	free(p);
+	return NULL;
+}
+
+int quarantine_path(const struct ingestd_config *cfg, const char *path, const char *name, const char *reason)
+{
+	int r = mkdir_p(cfg->quarantine, 0750);
+	if (r < 0)
+		return r;
+	/* Names that cannot be a case may still be odd: keep them printable in the quarantine. */
+	char safe[256];
+	size_t n = 0;
+	for (const char *s = name; *s && n < sizeof(safe) - 1; s++)
+		safe[n++] = (*s == '/' || (unsigned char)*s < 0x20) ? '_' : *s;
+	safe[n] = 0;
+	if (!n || strcmp(safe, ".") == 0 || strcmp(safe, "..") == 0)
+		strcpy(safe, "unnamed");
+	char *dst = unique_path(cfg->quarantine, safe);
+	if (!dst)
+		return -ENOMEM;
+	char *rpath, *text;
+	if (asprintf(&rpath, "%s.reason.txt", dst) < 0) {
+		free(dst);
+		return -ENOMEM;
+	}
+	if (asprintf(&text, "%s\n\nWhat arrived: \"%s\"\nMoved here by ingestd; nothing of it was processed.\n", reason,
+	             safe) < 0)
+		text = NULL;
+	/* The reason first: an item in quarantine always has its reason file. */
+	r = text ? write_file_atomic(rpath, text) : -ENOMEM;
+	if (r == 0 && rename(path, dst) < 0) {
+		r = -errno;
+		unlink(rpath);
+	}
+	if (r == 0)
+		fsync_dir_of(dst);
+	free(text);
+	free(rpath);
+	free(dst);
+	return r;
+}

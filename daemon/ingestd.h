@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* ingestd internals shared by its source files. */
+#ifndef INGESTD_H
+#define INGESTD_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "journal.h"
+
+/* Drop attempts that fail (error or crash of the worker) before the drop is quarantined. */
+#define INGESTD_MAX_ATTEMPTS 3
+
+/* Logging: "<N>message" on stderr (journald reads the priority prefix). */
+void log_msg(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void log_set_max(int level);
+
+/* Filesystem helpers (util.c). */
+int mkdir_p(const char *path, mode_t mode);
+int rm_rf(const char *path);
+bool path_exists(const char *path);
+int fsync_dir_of(const char *path);
+/* Writes TEXT to PATH atomically (tmp + fsync + rename), mode 0640. */
+int write_file_atomic(const char *path, const char *text);
+int read_text_file(const char *path, size_t max, char **out);
+/* A name free in DIR based on NAME (NAME, NAME.1, NAME.2, ...); malloc'd full path. */
+char *unique_path(const char *dir, const char *name);
+/* Moves PATH (in the inbox) to quarantine/ with NAME.reason.txt saying REASON. */
+int quarantine_path(const struct ingestd_config *cfg, const char *path, const char *name, const char *reason);
+
+/* Drop names (claim.c). */
+bool case_id_ok(const char *s);
+/* For a top-level inbox entry NAME: 0 and *case_id (malloc'd) when it is a
+ * valid drop, or -EINVAL and *reason (malloc'd, what is wrong and what to do). */
+int drop_name_parse(const char *name, bool is_dir, char **case_id, char **reason);
+
+/* The pipeline of one drop, run in a worker process (pipeline.c).
+ * Returns 0 when the drop reached a final step, < 0 to be retried later. */
+int pipeline_run(const struct ingestd_config *cfg, int64_t drop_id);
+/* Parent-side recovery at start: resolves drops left at step claiming. */
+int pipeline_recover_claims(const struct ingestd_config *cfg, struct journal *j);
+/* Maintenance (worker process): send queued mail, prune the archive. */
+int maintenance_run(const struct ingestd_config *cfg, bool prune);
+
+/* Changes between two gap-report JSON texts, as a JSON array text (changes.c). */
+char *changes_compute(const char *old_json, const char *new_json, const char *new_drop);
+
+#endif

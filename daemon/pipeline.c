@@ -1,0 +1,723 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * The pipeline of one drop (SPEC §4), run in a worker process:
+ *
+ *   claimed   the drop is work/DIR (DIR = NNNNNN-name, unique per drop)
+ *   scanned   the case store is in work/cases/CASE/ (the case's earlier drops,
+ *             moved back from archive/CASE/ in one rename) with DIR merged in,
+ *             and ONE ing_scan_path() ran over it
+ *   packaged  the bag is built in outbox/.building/; its report and the
+ *             SHA-256 of its tagmanifest (naming this very build) are journalled
+ *   published the bag is in outbox/ready|pending/CASE
+ *   notified  the mail is queued (mail/dNNNNNN-CASE.eml, atomic) and tried
+ *   archived  work/cases/CASE/ went back to archive/CASE/ in one rename
+ *
+ * Every step is redone from the last committed one after a crash. Publishing
+ * is detected by the tagmanifest hash, so a bag is never published twice.
+ */
+#include <dirent.h>
+#include <fcntl.h>
+#include <json-c/json.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ingest.h"
+#include "ingestd.h"
+#include "caseyaml.h"
+#include "mail.h"
+#include "rules.h"
+
+#define REPORT_MAX_BYTES (64u << 20)
+
+struct pl {
+	const struct ingestd_config *cfg;
+	struct journal *j;
+	struct journal_drop d;
+	char *case_dir, *arch_dir, *claimed, *merged;
+	uint64_t files_total, bytes_total;
+	time_t progress_at;
+};
+
+static void lib_log(void *ud, int level, const char *msg)
+{
+	const struct pl *p = ud;
+	log_msg(level, "case %s: drop %lld: %s", p->d.case_id, (long long)p->d.id, msg);
+}
+
+static int sha256_file(const char *path, char out[65])
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return -errno;
+	struct sha256_ctx *c = sha256_new();
+	char buf[65536];
+	ssize_t k;
+	while ((k = read(fd, buf, sizeof(buf))) > 0)
+		sha256_update(c, buf, (size_t)k);
+	int r = k < 0 ? -errno : 0;
+	close(fd);
+	uint8_t dig[32];
+	sha256_final(c, dig);
+	sha256_free(c);
+	if (r == 0)
+		hex_encode(dig, 32, out);
+	return r;
+}
+
+/* Moves every entry of FROM into TO (names already in TO are kept there), then removes FROM. */
+static int merge_dir(const char *from, const char *to)
+{
+	DIR *d = opendir(from);
+	if (!d)
+		return errno == ENOENT ? 0 : -errno;
+	int tfd = open(to, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (tfd < 0) {
+		int r = -errno;
+		closedir(d);
+		return r;
+	}
+	struct dirent *de;
+	int r = 0;
+	while ((de = readdir(d))) {
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		if (renameat2(dirfd(d), de->d_name, tfd, de->d_name, RENAME_NOREPLACE) < 0 && r == 0)
+			r = -errno;
+	}
+	closedir(d);
+	fsync(tfd);
+	close(tfd);
+	if (r == 0 && rmdir(from) < 0)
+		r = -errno;
+	return r;
+}
+
+/* The case's inputs, together in work/cases/CASE/, with this drop in it. */
+static int case_store_open(struct pl *p)
+{
+	_cleanup_free_ char *cases = xasprintf("%s/cases", p->cfg->work);
+	int r = mkdir_p(cases, 0750);
+	if (r < 0)
+		return r;
+	if (!path_exists(p->case_dir)) {
+		if (rename(p->arch_dir, p->case_dir) < 0) {
+			if (errno != ENOENT)
+				return -errno;
+			if (mkdir(p->case_dir, 0750) < 0)
+				return -errno;
+		}
+	} else if (path_exists(p->arch_dir)) {
+		/* Both: left by an interrupted move; bring it all together. */
+		if ((r = merge_dir(p->arch_dir, p->case_dir)) < 0)
+			return r;
+	}
+	if (path_exists(p->claimed)) {
+		if (rename(p->claimed, p->merged) < 0)
+			return -errno;
+	}
+	fsync_dir_of(p->merged);
+	if (!path_exists(p->merged)) {
+		log_msg(3, "case %s: drop %lld: its input is neither in work/ nor in the case store", p->d.case_id,
+		        (long long)p->d.id);
+		return -ENOENT;
+	}
+	return 0;
+}
+
+static int case_store_close(struct pl *p)
+{
+	int r = mkdir_p(p->cfg->archive, 0750);
+	if (r < 0)
+		return r;
+	if (!path_exists(p->case_dir))
+		return 0;
+	if (rename(p->case_dir, p->arch_dir) < 0) {
+		if (errno != EEXIST && errno != ENOTEMPTY)
+			return -errno;
+		if ((r = merge_dir(p->case_dir, p->arch_dir)) < 0)
+			return r;
+	}
+	fsync_dir_of(p->arch_dir);
+	return 0;
+}
+
+struct count {
+	uint64_t files, bytes, cap;
+};
+
+static void count_tree(int dfd, struct count *c, unsigned depth)
+{
+	DIR *d = fdopendir(dfd);
+	if (!d) {
+		close(dfd);
+		return;
+	}
+	struct dirent *de;
+	while ((de = readdir(d)) && c->files < c->cap) {
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		struct stat st;
+		if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+			continue;
+		if (S_ISDIR(st.st_mode) && depth < 64) {
+			int fd = openat(dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			if (fd >= 0)
+				count_tree(fd, c, depth + 1);
+		} else if (S_ISREG(st.st_mode)) {
+			c->files++;
+			c->bytes += (uint64_t)st.st_size;
+		}
+	}
+	closedir(d);
+}
+
+static const char *json_str(json_object *o, const char *k1, const char *k2)
+{
+	json_object *v = NULL;
+	if (!o || !json_object_object_get_ex(o, k1, &v))
+		return NULL;
+	if (k2 && (!json_object_is_type(v, json_type_object) || !json_object_object_get_ex(v, k2, &v)))
+		return NULL;
+	return json_object_is_type(v, json_type_string) ? json_object_get_string(v) : NULL;
+}
+
+static void remove_build_leftovers(const struct pl *p)
+{
+	_cleanup_free_ char *bdir = xasprintf("%s/.building", p->cfg->outbox);
+	DIR *d = opendir(bdir);
+	if (!d)
+		return;
+	size_t cl = strlen(p->d.case_id);
+	struct dirent *de;
+	while ((de = readdir(d))) {
+		if (strncmp(de->d_name, p->d.case_id, cl) == 0 && de->d_name[cl] == '.' && strlen(de->d_name) == cl + 7 &&
+		    strcmp(de->d_name + cl, ".lock") != 0) {
+			_cleanup_free_ char *x = xasprintf("%s/%s", bdir, de->d_name);
+			rm_rf(x);
+		}
+	}
+	closedir(d);
+}
+
+/* The drops of the case so far, for the report's "drops" (arrival order). */
+struct drop_list {
+	struct ing_drop_record *v;
+	size_t n;
+};
+
+static int drop_list_add(void *ud, const struct journal_drop *d)
+{
+	struct drop_list *l = ud;
+	char when[32];
+	struct tm tm;
+	time_t t = (time_t)d->received_at;
+	gmtime_r(&t, &tm);
+	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	l->v = xrealloc(l->v, (l->n + 1) * sizeof(*l->v));
+	l->v[l->n++] = (struct ing_drop_record){ xstrdup(d->name), xstrdup(when) };
+	return 0;
+}
+
+static void drop_list_free(struct drop_list *l)
+{
+	for (size_t i = 0; i < l->n; i++) {
+		free((char *)l->v[i].name);
+		free((char *)l->v[i].received_at);
+	}
+	free(l->v);
+}
+
+/* Progress of the scan into the journal, at most about once a second. */
+static void scan_progress(void *ud, uint64_t files, uint64_t bytes)
+{
+	struct pl *p = ud;
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (now.tv_sec == p->progress_at)
+		return;
+	p->progress_at = now.tv_sec;
+	journal_drop_progress(p->j, p->d.id, files, p->files_total, bytes, p->bytes_total);
+}
+
+
+static int build_and_publish(struct pl *p)
+{
+	const struct ingestd_config *cfg = p->cfg;
+	struct ing_ctx *ctx = NULL;
+	struct ing_scan *scan = NULL;
+	struct ing_package *pkg = NULL;
+	struct journal_report prev = { 0 };
+	char *json = NULL, *changes = NULL, *bagdir = NULL;
+	json_object *root = NULL;
+	int r;
+
+	struct count c = { .cap = cfg->limits.max_entries ? cfg->limits.max_entries : 1000000 };
+	int cfd = open(p->case_dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (cfd >= 0)
+		count_tree(cfd, &c, 0);
+	journal_drop_progress(p->j, p->d.id, 0, c.files, 0, c.bytes);
+	p->files_total = c.files;
+	p->bytes_total = c.bytes;
+
+	if ((r = ing_ctx_new(&ctx)) < 0)
+		goto done;
+	ing_ctx_set_log(ctx, lib_log, p, ING_LOG_INFO);
+	ing_ctx_set_limits(ctx, &cfg->limits);
+	if (cfg->n_languages) {
+		struct strbuf langs;
+		strbuf_init(&langs, 128);
+		for (size_t i = 0; i < cfg->n_languages; i++)
+			(void)strbuf_printf(&langs, "%s%s", i ? "," : "", cfg->languages[i]);
+		if (ing_ctx_set_working_languages(ctx, langs.s) < 0)
+			log_msg(4, "case %s: working languages \"%s\" not usable; using English", p->d.case_id, langs.s);
+		strbuf_free(&langs);
+	}
+	_cleanup_free_ char *salt_path = xasprintf("%s/salt", cfg->base_dir);
+	_cleanup_free_ char *salt = NULL;
+	if (read_text_file(salt_path, 4096, &salt) == 0 && strlen(salt) >= 32)
+		ing_ctx_set_salt(ctx, salt, strlen(salt));
+
+	if ((r = ing_package_begin(ctx, cfg->outbox, p->d.case_id, &pkg)) < 0) {
+		log_msg(3, "case %s: cannot prepare the outbox: %s", p->d.case_id, ing_strerror(r));
+		goto done;
+	}
+	/* The case store holds one folder per drop: each drop's case.yaml counts,
+	 * later drops overriding what they set. */
+	struct ing_scan_opts so = {
+		.case_id = p->d.case_id,
+		.staging_dir = ing_package_staging_dir(pkg),
+		.rules_dir = cfg->rules_dir,
+		.fetch_links = true,
+		.allow_http = cfg->http_downloads,
+		.case_store = true,
+		.progress = scan_progress,
+		.progress_userdata = p,
+	};
+	r = ing_scan_path(ctx, p->case_dir, &so, &scan);
+	if (r < 0) {
+		log_msg(3, "case %s: scanning the case failed: %s", p->d.case_id, ing_strerror(r));
+		goto done;
+	}
+	if ((r = journal_drop_step(p->j, p->d.id, STEP_SCANNED, NULL)) < 0)
+		goto done;
+
+	unsigned req = 0;
+	const char *status = ing_scan_status(scan, &req);
+	if (!status)
+		status = "incomplete";
+	if ((r = ing_scan_to_json(scan, &json)) < 0)
+		goto done;
+	root = json_tokener_parse(json);
+	const char *cancer = json_str(root, "cancer_type", "id");
+
+	/* What changed since the case's last published report. Computed before the
+	 * build so that it can go into the bag's report once libingest takes it
+	 * (see docs/daemon.md, "changes"); today it goes to the journal and the mail. */
+	int pr = journal_report_last_published(p->j, p->d.case_id, p->d.id, &prev);
+	changes = changes_compute(pr == 0 ? prev.json : NULL, json, p->d.dir);
+	/* The report in the bag carries the case's history and what changed. */
+	struct drop_list drops = { 0 };
+	journal_foreach_drop(p->j, p->d.case_id, false, drop_list_add, &drops);
+	r = ing_scan_set_history(scan, drops.v, drops.n, changes);
+	drop_list_free(&drops);
+	if (r < 0) {
+		log_msg(3, "case %s: the list of changes is malformed; it is left out of the report", p->d.case_id);
+		ing_scan_set_history(scan, NULL, 0, NULL);
+	}
+	struct ing_package_opts po = {
+		.state = strcmp(status, "complete") == 0 ? ING_PACKAGE_READY : ING_PACKAGE_PENDING,
+		.status = status,
+		.cancer_type = cancer,
+	};
+	if ((r = ing_package_build(pkg, scan, &po)) < 0) {
+		log_msg(3, "case %s: building the package failed: %s", p->d.case_id, ing_strerror(r));
+		goto done;
+	}
+	struct ing_package_info info;
+	ing_package_get_info(pkg, &info);
+
+	/* The built bag lies beside the staging folder, named after the case. */
+	bagdir = xasprintf("%s/../%s", ing_package_staging_dir(pkg), p->d.case_id);
+	_cleanup_free_ char *tagm = xasprintf("%s/tagmanifest-sha256.txt", bagdir);
+	_cleanup_free_ char *grj = xasprintf("%s/gap-report.json", bagdir);
+	_cleanup_free_ char *bag_json = NULL;
+	char bag_sha[65];
+	if ((r = sha256_file(tagm, bag_sha)) < 0) {
+		log_msg(3, "case %s: the built package has no tag manifest: %s", p->d.case_id, ing_strerror(r));
+		goto done;
+	}
+	if (read_text_file(grj, REPORT_MAX_BYTES, &bag_json) < 0)
+		bag_json = xstrdup(json);
+
+	char state[16];
+	snprintf(state, sizeof(state), "%s", po.state == ING_PACKAGE_READY ? "ready" : "pending");
+	struct journal_report rep = {
+		.status = (char *)status,
+		.required_gaps = (int)req,
+		.package_path = (char *)info.path,
+		.state = state,
+		.manifest_sha256 = info.manifest_sha256,
+		.bag_sha256 = bag_sha,
+		.json = bag_json,
+		.changes = changes,
+	};
+	if ((r = journal_report_packaged(p->j, p->d.id, &rep)) < 0)
+		goto done;
+
+	if ((r = ing_package_publish(pkg)) < 0) {
+		log_msg(3, "case %s: publishing failed: %s", p->d.case_id, ing_strerror(r));
+		goto done;
+	}
+	if ((r = journal_published(p->j, p->d.id)) < 0)
+		goto done;
+	log_msg(5, "case %s: drop %lld: published in %s/ (%s, %u required gaps)", p->d.case_id, (long long)p->d.id,
+	        state, status, req);
+done:
+	json_object_put(root);
+	free(json);
+	free(changes);
+	free(bagdir);
+	journal_report_clear(&prev);
+	ing_package_free(pkg);
+	ing_scan_free(scan);
+	ing_ctx_free(ctx);
+	return r;
+}
+
+/* After a crash at step packaged: did the publish happen? Yes if the bag in the
+ * outbox is the one journalled (its tagmanifest hash names the build). */
+static int maybe_published(struct pl *p)
+{
+	struct journal_report rep = { 0 };
+	int r = journal_report_of_drop(p->j, p->d.id, &rep);
+	if (r < 0)
+		return 0;
+	char sha[65];
+	_cleanup_free_ char *t = xasprintf("%s/%s/%s/tagmanifest-sha256.txt", p->cfg->outbox, rep.state, p->d.case_id);
+	bool done = rep.bag_sha256 && sha256_file(t, sha) == 0 && strcmp(sha, rep.bag_sha256) == 0;
+	if (done) {
+		/* The move between pending/ and ready/ may not have removed the other one. */
+		const char *other = strcmp(rep.state, "ready") == 0 ? "pending" : "ready";
+		_cleanup_free_ char *o = xasprintf("%s/%s/%s", p->cfg->outbox, other, p->d.case_id);
+		rm_rf(o);
+		r = journal_published(p->j, p->d.id);
+		log_msg(5, "case %s: drop %lld: found published before the restart", p->d.case_id, (long long)p->d.id);
+	}
+	journal_report_clear(&rep);
+	return r < 0 ? r : done;
+}
+
+static char *html_escape(const char *s)
+{
+	struct strbuf b;
+	strbuf_init(&b, 1u << 20);
+	for (; *s; s++) {
+		switch (*s) {
+		case '<': strbuf_puts(&b, "&lt;"); break;
+		case '>': strbuf_puts(&b, "&gt;"); break;
+		case '&': strbuf_puts(&b, "&amp;"); break;
+		case '"': strbuf_puts(&b, "&quot;"); break;
+		default: strbuf_append(&b, s, 1); break;
+		}
+	}
+	return strbuf_steal(&b);
+}
+
+static void add_rcpt(char ***v, size_t *n, const char *a)
+{
+	if (*n >= MAIL_MAX_RCPT || !case_yaml_address_ok(a))
+		return;
+	for (size_t i = 0; i < *n; i++)
+		if (strcasecmp((*v)[i], a) == 0)
+			return;
+	*v = xrealloc(*v, (*n + 1) * sizeof(char *));
+	(*v)[(*n)++] = xstrdup(a);
+}
+
+/* case.yaml notify: of every drop folder in the case store (the newest last). */
+static void case_notify(const char *store, char ***v, size_t *n)
+{
+	struct dirent **ents = NULL;
+	int k = scandir(store, &ents, NULL, alphasort);
+	for (int i = 0; i < k; i++) {
+		if (ents[i]->d_name[0] != '.') {
+			_cleanup_free_ char *dp = xasprintf("%s/%s", store, ents[i]->d_name);
+			int dfd = open(dp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			struct case_yaml *cy = NULL;
+			if (dfd >= 0 && case_yaml_read_at(dfd, "case.yaml", &cy, NULL) >= 0 && cy)
+				for (size_t a = 0; a < cy->n_notify; a++)
+					add_rcpt(v, n, cy->notify[a]);
+			case_yaml_free(cy);
+			if (dfd >= 0)
+				close(dfd);
+		}
+		free(ents[i]);
+	}
+	free(ents);
+}
+
+static int notify(struct pl *p)
+{
+	const struct ingestd_config *cfg = p->cfg;
+	struct journal_report rep = { 0 };
+	char **to = NULL;
+	size_t n_to = 0;
+	int r = journal_report_of_drop(p->j, p->d.id, &rep);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < cfg->n_mail_to; i++)
+		add_rcpt(&to, &n_to, cfg->mail_to[i]);
+	case_notify(path_exists(p->case_dir) ? p->case_dir : p->arch_dir, &to, &n_to);
+
+	json_object *root = rep.json ? json_tokener_parse(rep.json) : NULL;
+	const char *cancer = json_str(root, "cancer_type", "id");
+	_cleanup_free_ char *subject = xasprintf("[ingestd] %s %s: %s \u2014 %d required gap%s", p->d.case_id,
+	                                         cancer ? cancer : "generic", rep.status ? rep.status : "incomplete",
+	                                         rep.required_gaps, rep.required_gaps == 1 ? "" : "s");
+	_cleanup_free_ char *txtp = xasprintf("%s/gap-report.txt", rep.package_path);
+	_cleanup_free_ char *htmlp = xasprintf("%s/gap-report.html", rep.package_path);
+	_cleanup_free_ char *txt = NULL, *html = NULL;
+	if (read_text_file(txtp, REPORT_MAX_BYTES, &txt) < 0)
+		txt = xstrdup("(the gap report could not be read from the package)\n");
+	read_text_file(htmlp, REPORT_MAX_BYTES, &html);
+
+	struct strbuf tb, hb;
+	strbuf_init(&tb, REPORT_MAX_BYTES * 2);
+	strbuf_init(&hb, REPORT_MAX_BYTES * 2);
+	strbuf_printf(&tb, "Case %s: %s, %d required gap%s.\nPackage: %s\n\nWhat changed:\n", p->d.case_id,
+	              rep.status ? rep.status : "incomplete", rep.required_gaps, rep.required_gaps == 1 ? "" : "s",
+	              rep.package_path);
+	strbuf_puts(&hb, "<div><h2>What changed</h2><ul>");
+	json_object *ch = rep.changes ? json_tokener_parse(rep.changes) : NULL;
+	size_t nch = ch && json_object_is_type(ch, json_type_array) ? json_object_array_length(ch) : 0;
+	for (size_t i = 0; i < nch; i++) {
+		json_object *c = json_object_array_get_idx(ch, i);
+		const char *what = json_str(c, "what", NULL), *detail = json_str(c, "detail", NULL);
+		strbuf_printf(&tb, "  - %s%s%s\n", what ? what : "", detail ? ": " : "", detail ? detail : "");
+		_cleanup_free_ char *ew = html_escape(what ? what : ""), *ed = html_escape(detail ? detail : "");
+		strbuf_printf(&hb, "<li><b>%s</b>%s%s</li>", ew, detail ? ": " : "", ed);
+	}
+	if (!nch)
+		strbuf_puts(&tb, "  (nothing)\n");
+	strbuf_puts(&tb, "\n");
+	strbuf_puts(&tb, txt);
+	strbuf_puts(&hb, "</ul></div>\n");
+	json_object_put(ch);
+	char *html_full = NULL;
+	if (html) {
+		/* The changes go first in the page's body. */
+		char *body = strstr(html, "<body");
+		char *gt = body ? strchr(body, '>') : NULL;
+		struct strbuf f;
+		strbuf_init(&f, REPORT_MAX_BYTES * 3);
+		if (gt) {
+			strbuf_append(&f, html, (size_t)(gt + 1 - html));
+			strbuf_puts(&f, hb.s);
+			strbuf_puts(&f, gt + 1);
+		} else {
+			strbuf_puts(&f, hb.s);
+			strbuf_puts(&f, html);
+		}
+		html_full = strbuf_steal(&f);
+	}
+
+	_cleanup_free_ char *from_default = NULL;
+	if (!cfg->mail_from) {
+		char host[64] = "localhost";
+		gethostname(host, sizeof(host) - 1);
+		host[sizeof(host) - 1] = 0;
+		from_default = xasprintf("ingestd@%s", host);
+	}
+	if (n_to == 0) {
+		log_msg(4, "case %s: no mail recipient configured (mail.to) or named in case.yaml; no mail queued",
+		        p->d.case_id);
+		r = journal_drop_step(p->j, p->d.id, STEP_NOTIFIED, "no recipient");
+		goto done;
+	}
+	struct mail_msg m = {
+		.from = cfg->mail_from ? cfg->mail_from : from_default,
+		.to = (const char *const *)to,
+		.n_to = n_to,
+		.subject = subject,
+		.text = tb.s,
+		.html = html_full,
+		.case_id = p->d.case_id,
+	};
+	_cleanup_free_ char *msg = NULL, *qpath = NULL;
+	size_t len;
+	_cleanup_free_ char *qname = xasprintf("d%06lld-%s", (long long)p->d.id, p->d.case_id);
+	if ((r = mail_compose(&m, &msg, &len)) < 0 || (r = mail_queue(cfg->mail_outbox, qname, msg, len, &qpath)) < 0) {
+		log_msg(3, "case %s: cannot queue the report mail: %s", p->d.case_id, ing_strerror(r));
+		goto done;
+	}
+	if ((r = journal_drop_step(p->j, p->d.id, STEP_NOTIFIED, qname)) < 0)
+		goto done;
+	if (cfg->smtp_url) {
+		_cleanup_free_ char *err = NULL;
+		if (mail_send_file(cfg, qpath, &err) == 0) {
+			unlink(qpath);
+			log_msg(6, "case %s: report mail sent to %zu recipient(s)", p->d.case_id, n_to);
+		} else {
+			log_msg(4, "case %s: mail not sent yet (kept in the mail outbox, retried later): %s", p->d.case_id,
+			        err ? err : "?");
+		}
+	} else {
+		log_msg(6, "case %s: report mail written to the mail outbox (no SMTP configured)", p->d.case_id);
+	}
+done:
+	json_object_put(root);
+	free(html_full);
+	strbuf_free(&tb);
+	strbuf_free(&hb);
+	for (size_t i = 0; i < n_to; i++)
+		free(to[i]);
+	free(to);
+	journal_report_clear(&rep);
+	return r;
+}
+
+/* Gives up on a drop that failed too often: its input goes to quarantine. */
+static int give_up(struct pl *p)
+{
+	const char *where = path_exists(p->merged) ? p->merged : path_exists(p->claimed) ? p->claimed : NULL;
+	_cleanup_free_ char *reason = xasprintf(
+		"ingestd could not process this drop of case %s after %u attempts. Last error: %s\n"
+		"Check the drop (a damaged disc image or archive?), then drop it again, or ask the operator "
+		"(journalctl -u ingestd).", p->d.case_id, p->d.attempts, p->d.last_error ? p->d.last_error : "unknown");
+	int r = 0;
+	if (where)
+		r = quarantine_path(p->cfg, where, p->d.dir, reason);
+	if (r < 0)
+		return r;
+	log_msg(3, "case %s: drop %lld quarantined after %u failed attempts", p->d.case_id, (long long)p->d.id,
+	        p->d.attempts);
+	if ((r = case_store_close(p)) < 0)
+		return r;
+	return journal_drop_step(p->j, p->d.id, STEP_QUARANTINED, p->d.last_error);
+}
+
+int pipeline_run(const struct ingestd_config *cfg, int64_t drop_id)
+{
+	struct pl p = { .cfg = cfg };
+	int r = journal_open(cfg->state_db, false, &p.j);
+	if (r < 0) {
+		log_msg(3, "cannot open the journal %s: %s", cfg->state_db, ing_strerror(r));
+		return r;
+	}
+	if ((r = journal_drop_get(p.j, drop_id, &p.d)) < 0)
+		goto done;
+	if (p.d.step >= STEP_ARCHIVED || p.d.step == STEP_CLAIMING)
+		goto done;
+	p.case_dir = xasprintf("%s/cases/%s", cfg->work, p.d.case_id);
+	p.arch_dir = xasprintf("%s/%s", cfg->archive, p.d.case_id);
+	p.claimed = xasprintf("%s/%s", cfg->work, p.d.dir);
+	p.merged = xasprintf("%s/%s", p.case_dir, p.d.dir);
+
+	if (p.d.attempts >= INGESTD_MAX_ATTEMPTS && p.d.step < STEP_PUBLISHED) {
+		r = give_up(&p);
+		goto done;
+	}
+	log_msg(6, "case %s: drop %lld (%s): resuming after step %s", p.d.case_id, (long long)p.d.id, p.d.dir,
+	        journal_step_name(p.d.step));
+	if (p.d.step < STEP_PUBLISHED) {
+		if ((r = case_store_open(&p)) < 0) {
+			journal_drop_error(p.j, p.d.id, "the case store could not be prepared");
+			goto done;
+		}
+		r = p.d.step == STEP_PACKAGED ? maybe_published(&p) : 0;
+		if (r == 0)
+			r = build_and_publish(&p);
+		if (r < 0) {
+			_cleanup_free_ char *e = xasprintf("building the package failed: %s", ing_strerror(r));
+			journal_drop_error(p.j, p.d.id, e);
+			goto done;
+		}
+		r = 0;
+		p.d.step = STEP_PUBLISHED;
+	}
+	if (p.d.step < STEP_NOTIFIED) {
+		if ((r = notify(&p)) < 0) {
+			journal_drop_error(p.j, p.d.id, "the report mail could not be queued");
+			goto done;
+		}
+	}
+	remove_build_leftovers(&p);
+	if ((r = case_store_close(&p)) < 0) {
+		journal_drop_error(p.j, p.d.id, "the case could not be moved to the archive");
+		goto done;
+	}
+	r = journal_drop_step(p.j, p.d.id, STEP_ARCHIVED, NULL);
+	if (r == 0)
+		log_msg(6, "case %s: drop %lld archived", p.d.case_id, (long long)p.d.id);
+done:
+	free(p.case_dir);
+	free(p.arch_dir);
+	free(p.claimed);
+	free(p.merged);
+	journal_drop_clear(&p.d);
+	journal_close(p.j);
+	return r;
+}
+
+static int recover_one(void *ud, const struct journal_drop *d)
+{
+	const struct ingestd_config *cfg = ((void **)ud)[0];
+	struct journal *j = ((void **)ud)[1];
+	if (d->step != STEP_CLAIMING)
+		return 0;
+	_cleanup_free_ char *w = xasprintf("%s/%s", cfg->work, d->dir);
+	if (path_exists(w)) {
+		journal_drop_step(j, d->id, STEP_CLAIMED, "recovered");
+		log_msg(6, "case %s: drop %lld: claim completed after a restart", d->case_id, (long long)d->id);
+	} else {
+		/* The rename never happened: the drop is still in the inbox and will be seen again. */
+		journal_drop_delete(j, d->id);
+	}
+	return 0;
+}
+
+int pipeline_recover_claims(const struct ingestd_config *cfg, struct journal *j)
+{
+	void *ud[2] = { (void *)cfg, j };
+	return journal_foreach_drop(j, NULL, true, recover_one, ud);
+}
+
+struct prune {
+	const struct ingestd_config *cfg;
+	int64_t cutoff;
+};
+
+static int prune_case(void *ud, const struct journal_case *c)
+{
+	const struct prune *pr = ud;
+	if (c->open_drops || c->updated_at >= pr->cutoff)
+		return 0;
+	_cleanup_free_ char *a = xasprintf("%s/%s", pr->cfg->archive, c->id);
+	if (path_exists(a)) {
+		int r = rm_rf(a);
+		log_msg(r < 0 ? 4 : 6, "case %s: archive pruned after %u days%s", c->id, pr->cfg->retention_days,
+		        r < 0 ? " (partly: could not remove everything)" : "");
+	}
+	return 0;
+}
+
+int maintenance_run(const struct ingestd_config *cfg, bool prune)
+{
+	unsigned sent = 0;
+	int left = cfg->smtp_url ? mail_flush(cfg, cfg->mail_outbox, &sent) : 0;
+	if (sent)
+		log_msg(6, "mail outbox: %u queued message(s) sent", sent);
+	if (prune && cfg->retention_days) {
+		struct journal *j;
+		if (journal_open(cfg->state_db, false, &j) == 0) {
+			struct prune pr = { cfg, (int64_t)time(NULL) - (int64_t)cfg->retention_days * 86400 };
+			journal_foreach_case(j, NULL, prune_case, &pr);
+			journal_close(j);
+		}
+	}
+	return left > 0 ? 1 : left < 0 ? 2 : 0;
+}

@@ -1,0 +1,598 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* ingestd's configuration file: YAML read with libfyaml, file:line:col errors. */
+#include <libfyaml.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+
+#include "config.h"
+#include "caseyaml.h"
+
+struct cfg_parser {
+	const char *file;
+	struct strbuf *errors;
+	unsigned n_errors;
+};
+
+static void cfg_err(struct cfg_parser *p, struct fy_node *n, const char *fmt, ...) ING_PRINTF(3, 4);
+static void cfg_err(struct cfg_parser *p, struct fy_node *n, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+	int line = 1, col = 1;
+
+	/* A collection has no mark of its own here: use its first scalar's. */
+	for (int depth = 0; n && depth < 16; depth++) {
+		void *it = NULL;
+		if (fy_node_is_scalar(n)) {
+			struct fy_token *tok = fy_node_get_scalar_token(n);
+			const struct fy_mark *m = tok ? fy_token_start_mark(tok) : NULL;
+			if (m) {
+				line = m->line + 1;
+				col = m->column + 1;
+			}
+			break;
+		}
+		if (fy_node_is_mapping(n)) {
+			struct fy_node_pair *pr = fy_node_mapping_iterate(n, &it);
+			n = pr ? fy_node_pair_key(pr) : NULL;
+		} else if (fy_node_is_sequence(n)) {
+			n = fy_node_sequence_iterate(n, &it);
+		} else {
+			break;
+		}
+	}
+	p->n_errors++;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (p->errors)
+		(void)strbuf_printf(p->errors, "%s:%d:%d: %s\n", p->file, line, col, msg);
+}
+
+void config_defaults(struct ingestd_config *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->settle_seconds = 10;
+	c->rescan_seconds = 60;
+	c->workers = 0;
+	c->retention_days = 30;
+	c->starttls = true;
+	c->mail_retry_seconds = 60;
+	ing_limits_default(&c->limits);
+}
+
+static void strv_free(char **v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+struct ingestd_config *config_free(struct ingestd_config *c)
+{
+	if (!c)
+		return NULL;
+	free(c->file);
+	free(c->base_dir);
+	free(c->inbox);
+	free(c->work);
+	free(c->outbox);
+	free(c->quarantine);
+	free(c->archive);
+	free(c->state_db);
+	free(c->mail_outbox);
+	free(c->rules_dir);
+	strv_free(c->languages, c->n_languages);
+	free(c->smtp_url);
+	free(c->smtp_user);
+	free(c->smtp_password_file);
+	free(c->mail_from);
+	strv_free(c->mail_to, c->n_mail_to);
+	free(c);
+	return NULL;
+}
+
+static const char *cfg_scalar(struct cfg_parser *p, const char *key, struct fy_node *v)
+{
+	size_t len = 0;
+	const char *s;
+	if (!v || !fy_node_is_scalar(v) || fy_node_is_alias(v)) {
+		cfg_err(p, v, "\"%s\" takes a single value", key);
+		return NULL;
+	}
+	s = fy_node_get_scalar(v, &len);
+	if (!s || len == 0 || len > 4096 || memchr(s, 0, len)) {
+		cfg_err(p, v, "\"%s\" needs a value (1 to 4096 characters)", key);
+		return NULL;
+	}
+	return s;
+}
+
+static char *cfg_string(struct cfg_parser *p, const char *key, struct fy_node *v)
+{
+	size_t len = 0;
+	if (!cfg_scalar(p, key, v))
+		return NULL;
+	const char *s = fy_node_get_scalar(v, &len);
+	return xstrndup(s, len);
+}
+
+static void cfg_set_string(struct cfg_parser *p, const char *key, struct fy_node *v, char **dst)
+{
+	char *s = cfg_string(p, key, v);
+	if (s) {
+		free(*dst);
+		*dst = s;
+	}
+}
+
+static void cfg_set_path(struct cfg_parser *p, const char *key, struct fy_node *v, char **dst)
+{
+	char *s = cfg_string(p, key, v);
+	if (!s)
+		return;
+	if (s[0] != '/') {
+		cfg_err(p, v, "\"%s\" must be an absolute path (starting with /), not \"%s\"", key, s);
+		free(s);
+		return;
+	}
+	free(*dst);
+	*dst = s;
+}
+
+static bool cfg_u64(struct cfg_parser *p, const char *key, struct fy_node *v, uint64_t min, uint64_t max, uint64_t *out)
+{
+	size_t len = 0;
+	if (!cfg_scalar(p, key, v))
+		return false;
+	const char *s = fy_node_get_scalar(v, &len);
+	char buf[32];
+	if (len >= sizeof(buf))
+		goto bad;
+	memcpy(buf, s, len);
+	buf[len] = 0;
+	/* Sizes may carry a binary suffix: 512K, 64M, 4G, 1T. */
+	char *end;
+	errno = 0;
+	unsigned long long n = strtoull(buf, &end, 10);
+	if (errno || end == buf || buf[0] == '-')
+		goto bad;
+	uint64_t mul = 1;
+	switch (*end) {
+	case 'K': mul = 1ull << 10; end++; break;
+	case 'M': mul = 1ull << 20; end++; break;
+	case 'G': mul = 1ull << 30; end++; break;
+	case 'T': mul = 1ull << 40; end++; break;
+	default: break;
+	}
+	if (*end || (n && mul > UINT64_MAX / n))
+		goto bad;
+	n *= mul;
+	if (n < min || n > max) {
+		cfg_err(p, v, "\"%s\" must be between %llu and %llu, not %s", key, (unsigned long long)min,
+		        (unsigned long long)max, buf);
+		return false;
+	}
+	*out = n;
+	return true;
+bad:
+	cfg_err(p, v, "\"%s\" must be a whole number (optionally with K, M, G or T), not \"%.*s\"", key,
+	        (int)MIN(len, 64), s);
+	return false;
+}
+
+static void cfg_set_uint(struct cfg_parser *p, const char *key, struct fy_node *v, unsigned min, unsigned max,
+                         unsigned *dst)
+{
+	uint64_t n;
+	if (cfg_u64(p, key, v, min, max, &n))
+		*dst = (unsigned)n;
+}
+
+static void cfg_set_bool(struct cfg_parser *p, const char *key, struct fy_node *v, bool *dst)
+{
+	const char *s = cfg_scalar(p, key, v);
+	size_t len = 0;
+	if (!s)
+		return;
+	s = fy_node_get_scalar(v, &len);
+	static const char *const yes[] = { "true", "yes", "on" }, *const no[] = { "false", "no", "off" };
+	for (size_t i = 0; i < 3; i++) {
+		if (len == strlen(yes[i]) && strncasecmp(s, yes[i], len) == 0) {
+			*dst = true;
+			return;
+		}
+		if (len == strlen(no[i]) && strncasecmp(s, no[i], len) == 0) {
+			*dst = false;
+			return;
+		}
+	}
+	cfg_err(p, v, "\"%s\" is true or false, not \"%.*s\"", key, (int)MIN(len, 64), s);
+}
+
+/* A list of strings (a single string is a list of one); CHECK validates each. */
+static void cfg_set_list(struct cfg_parser *p, const char *key, struct fy_node *v, bool (*check)(const char *),
+                         const char *what, char ***dst, size_t *n_dst)
+{
+	char **list = NULL;
+	size_t n = 0;
+	unsigned before = p->n_errors;
+	struct fy_node *item;
+	void *it = NULL;
+
+	if (v && fy_node_is_sequence(v)) {
+		list = xcalloc(CONFIG_MAX_LIST, sizeof(char *));
+		while ((item = fy_node_sequence_iterate(v, &it))) {
+			if (n == CONFIG_MAX_LIST) {
+				cfg_err(p, item, "\"%s\" takes at most %d entries", key, CONFIG_MAX_LIST);
+				break;
+			}
+			char *s = cfg_string(p, key, item);
+			if (s && check && !check(s)) {
+				cfg_err(p, item, "\"%s\": \"%s\" is not %s", key, s, what);
+				free(s);
+				s = NULL;
+			}
+			if (s)
+				list[n++] = s;
+		}
+	} else {
+		char *s = cfg_string(p, key, v);
+		if (s && check && !check(s)) {
+			cfg_err(p, v, "\"%s\": \"%s\" is not %s", key, s, what);
+			free(s);
+			s = NULL;
+		}
+		if (s) {
+			list = xcalloc(1, sizeof(char *));
+			list[n++] = s;
+		}
+	}
+	if (p->n_errors != before) {
+		strv_free(list, n);
+		return;
+	}
+	strv_free(*dst, *n_dst);
+	*dst = list;
+	*n_dst = n;
+}
+
+static bool lang_ok(const char *s)
+{
+	size_t n = strlen(s);
+	if (n < 2 || n > 12)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') || s[i] == '-'))
+			return false;
+	return true;
+}
+
+static bool address_ok(const char *s)
+{
+	return case_yaml_address_ok(s);
+}
+
+#define LIMIT_U64(name, lo, hi) { #name, offsetof(struct ing_limits, name), 8, lo, hi }
+#define LIMIT_U32(name, lo, hi) { #name, offsetof(struct ing_limits, name), 4, lo, hi }
+static const struct limit_key {
+	const char *name;
+	size_t off, size;
+	uint64_t min, max;
+} limit_keys[] = {
+	LIMIT_U64(max_file_bytes, 1, UINT64_MAX),
+	LIMIT_U64(max_total_bytes, 1, UINT64_MAX),
+	LIMIT_U64(max_entries, 1, UINT64_MAX),
+	LIMIT_U32(max_depth, 1, 64),
+	LIMIT_U32(max_ratio, 1, 1000000),
+	LIMIT_U32(max_path_bytes, 64, 65536),
+	LIMIT_U64(max_dicom_header_bytes, 1024, UINT64_MAX),
+	LIMIT_U64(max_doc_bytes, 1, UINT64_MAX),
+	LIMIT_U64(max_text_bytes, 1, UINT64_MAX),
+	LIMIT_U64(max_case_text_bytes, 1, UINT64_MAX),
+	LIMIT_U32(extract_cpu_seconds, 1, 86400),
+	LIMIT_U64(extract_mem_bytes, 16u << 20, UINT64_MAX),
+	LIMIT_U32(max_pages, 1, 1000000),
+	LIMIT_U32(max_ocr_documents, 0, 1000000),
+};
+
+static void cfg_limits(struct cfg_parser *p, struct fy_node *map, struct ing_limits *l)
+{
+	struct fy_node_pair *pair;
+	void *it = NULL;
+	if (!fy_node_is_mapping(map)) {
+		cfg_err(p, map, "\"limits\" is a mapping of limit names to numbers");
+		return;
+	}
+	while ((pair = fy_node_mapping_iterate(map, &it))) {
+		struct fy_node *k = fy_node_pair_key(pair), *v = fy_node_pair_value(pair);
+		const char *ks = k && fy_node_is_scalar(k) ? fy_node_get_scalar0(k) : NULL;
+		const struct limit_key *lk = NULL;
+		for (size_t i = 0; ks && i < ARRAY_SIZE(limit_keys); i++)
+			if (strcmp(ks, limit_keys[i].name) == 0)
+				lk = &limit_keys[i];
+		if (!lk) {
+			cfg_err(p, k, "unknown limit \"%s\" (see docs/config.md for the list)", ks ? ks : "?");
+			continue;
+		}
+		uint64_t n, max = lk->size == 4 ? MIN(lk->max, UINT32_MAX) : lk->max;
+		if (!cfg_u64(p, lk->name, v, lk->min, max, &n))
+			continue;
+		if (lk->size == 4) {
+			uint32_t x = (uint32_t)n;
+			memcpy((char *)l + lk->off, &x, 4);
+		} else {
+			memcpy((char *)l + lk->off, &n, 8);
+		}
+	}
+}
+
+static void cfg_paths(struct cfg_parser *p, struct fy_node *map, struct ingestd_config *c)
+{
+	static const struct {
+		const char *name;
+		size_t off;
+	} keys[] = {
+		{ "inbox", offsetof(struct ingestd_config, inbox) },
+		{ "work", offsetof(struct ingestd_config, work) },
+		{ "outbox", offsetof(struct ingestd_config, outbox) },
+		{ "quarantine", offsetof(struct ingestd_config, quarantine) },
+		{ "archive", offsetof(struct ingestd_config, archive) },
+		{ "state_db", offsetof(struct ingestd_config, state_db) },
+		{ "mail_outbox", offsetof(struct ingestd_config, mail_outbox) },
+		{ "rules", offsetof(struct ingestd_config, rules_dir) },
+	};
+	struct fy_node_pair *pair;
+	void *it = NULL;
+	if (!fy_node_is_mapping(map)) {
+		cfg_err(p, map, "\"paths\" is a mapping such as \"inbox: /srv/ingest/inbox\"");
+		return;
+	}
+	while ((pair = fy_node_mapping_iterate(map, &it))) {
+		struct fy_node *k = fy_node_pair_key(pair), *v = fy_node_pair_value(pair);
+		const char *ks = k && fy_node_is_scalar(k) ? fy_node_get_scalar0(k) : NULL;
+		size_t i;
+		for (i = 0; ks && i < ARRAY_SIZE(keys); i++)
+			if (strcmp(ks, keys[i].name) == 0)
+				break;
+		if (!ks || i == ARRAY_SIZE(keys)) {
+			cfg_err(p, k, "unknown path \"%s\": expected inbox, work, outbox, quarantine, archive, state_db, "
+			        "mail_outbox or rules", ks ? ks : "?");
+			continue;
+		}
+		cfg_set_path(p, ks, v, (char **)((char *)c + keys[i].off));
+	}
+}
+
+static void cfg_mail(struct cfg_parser *p, struct fy_node *map, struct ingestd_config *c)
+{
+	struct fy_node_pair *pair;
+	void *it = NULL;
+	if (!fy_node_is_mapping(map)) {
+		cfg_err(p, map, "\"mail\" is a mapping (smtp_url, starttls, user, password_file, from, to)");
+		return;
+	}
+	while ((pair = fy_node_mapping_iterate(map, &it))) {
+		struct fy_node *k = fy_node_pair_key(pair), *v = fy_node_pair_value(pair);
+		const char *ks = k && fy_node_is_scalar(k) ? fy_node_get_scalar0(k) : "";
+		if (strcmp(ks, "smtp_url") == 0) {
+			char *s = cfg_string(p, ks, v);
+			if (s && strncmp(s, "smtp://", 7) != 0 && strncmp(s, "smtps://", 8) != 0) {
+				cfg_err(p, v, "\"smtp_url\" is smtp://HOST:PORT or smtps://HOST:PORT, not \"%s\"", s);
+				free(s);
+				s = NULL;
+			}
+			if (s) {
+				free(c->smtp_url);
+				c->smtp_url = s;
+			}
+		} else if (strcmp(ks, "starttls") == 0) {
+			cfg_set_bool(p, ks, v, &c->starttls);
+		} else if (strcmp(ks, "user") == 0) {
+			cfg_set_string(p, ks, v, &c->smtp_user);
+		} else if (strcmp(ks, "password_file") == 0) {
+			cfg_set_path(p, ks, v, &c->smtp_password_file);
+		} else if (strcmp(ks, "from") == 0) {
+			char *s = cfg_string(p, ks, v);
+			if (s && !address_ok(s)) {
+				cfg_err(p, v, "\"from\": \"%s\" is not an e-mail address", s);
+				free(s);
+				s = NULL;
+			}
+			if (s) {
+				free(c->mail_from);
+				c->mail_from = s;
+			}
+		} else if (strcmp(ks, "to") == 0) {
+			cfg_set_list(p, ks, v, address_ok, "an e-mail address", &c->mail_to, &c->n_mail_to);
+		} else if (strcmp(ks, "retry_seconds") == 0) {
+			cfg_set_uint(p, ks, v, 1, 86400, &c->mail_retry_seconds);
+		} else {
+			cfg_err(p, k, "unknown mail key \"%s\": expected smtp_url, starttls, user, password_file, from, to "
+			        "or retry_seconds", ks);
+		}
+	}
+}
+
+static void cfg_discard(struct fy_diag *diag, void *user, const char *buf, size_t len)
+{
+	(void)diag, (void)user, (void)buf, (void)len;
+}
+
+static char *join(const char *dir, const char *name)
+{
+	return xasprintf("%s/%s", dir, name);
+}
+
+int config_load(const char *path, struct ingestd_config **out, struct strbuf *errors)
+{
+	struct cfg_parser p = { .file = path, .errors = errors };
+	struct ingestd_config *c = xcalloc(1, sizeof(*c));
+	struct fy_diag *diag = NULL;
+	struct fy_document *doc = NULL;
+	char *buf = NULL;
+	int r = 0;
+
+	config_defaults(c);
+	c->file = xstrdup(path);
+	if (!c->languages) {
+		c->languages = xcalloc(1, sizeof(char *));
+		c->languages[0] = xstrdup("en");
+		c->n_languages = 1;
+	}
+
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	struct stat st;
+	if (fd < 0 || fstat(fd, &st) < 0) {
+		r = -errno;
+		if (errors)
+			(void)strbuf_printf(errors, "%s:1:1: cannot read the configuration: %s\n", path, strerror(-r));
+		goto done;
+	}
+	if (!S_ISREG(st.st_mode) || st.st_size > (off_t)CONFIG_MAX_BYTES) {
+		r = -EINVAL;
+		cfg_err(&p, NULL, "not a regular file of at most %u bytes", CONFIG_MAX_BYTES);
+		goto done;
+	}
+	buf = xmalloc((size_t)st.st_size + 1);
+	ssize_t got = 0;
+	while (got < st.st_size) {
+		ssize_t k = read(fd, buf + got, (size_t)(st.st_size - got));
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0)
+			break;
+		got += k;
+	}
+	buf[got] = 0;
+
+	struct fy_diag_cfg dcfg;
+	fy_diag_cfg_default(&dcfg);
+	dcfg.fp = NULL;
+	dcfg.output_fn = cfg_discard;
+	dcfg.colorize = false;
+	diag = fy_diag_create(&dcfg);
+	if (!diag) {
+		r = -ENOMEM;
+		goto done;
+	}
+	fy_diag_set_collect_errors(diag, true);
+	struct fy_parse_cfg pcfg = { .flags = FYPCF_QUIET | FYPCF_DEFAULT_VERSION_1_2, .diag = diag };
+	doc = got ? fy_document_build_from_string(&pcfg, buf, (size_t)got) : NULL;
+	if (got && !doc) {
+		void *it = NULL;
+		struct fy_diag_error *e;
+		bool any = false;
+		while (!any && (e = fy_diag_errors_iterate(diag, &it))) {
+			if (e->type < FYET_ERROR)
+				continue;
+			p.n_errors++;
+			if (errors)
+				(void)strbuf_printf(errors, "%s:%d:%d: invalid YAML: %s\n", path, e->line > 0 ? e->line : 1,
+				                    e->column > 0 ? e->column : 1, e->msg ? e->msg : "parse error");
+			any = true;
+		}
+		if (!any)
+			cfg_err(&p, NULL, "invalid YAML");
+		goto done;
+	}
+	struct fy_node *root = doc ? fy_document_root(doc) : NULL;
+	if (root && !fy_node_is_mapping(root)) {
+		cfg_err(&p, root, "expected keys such as \"settle_seconds: 10\"");
+		goto done;
+	}
+	struct fy_node_pair *pair;
+	void *it = NULL;
+	while (root && (pair = fy_node_mapping_iterate(root, &it))) {
+		struct fy_node *k = fy_node_pair_key(pair), *v = fy_node_pair_value(pair);
+		const char *ks = k && fy_node_is_scalar(k) ? fy_node_get_scalar0(k) : "";
+		if (!v) {
+			cfg_err(&p, k, "\"%s\" has no value", ks);
+			continue;
+		}
+		if (strcmp(ks, "base_dir") == 0)
+			cfg_set_path(&p, ks, v, &c->base_dir);
+		else if (strcmp(ks, "paths") == 0)
+			cfg_paths(&p, v, c);
+		else if (strcmp(ks, "settle_seconds") == 0)
+			cfg_set_uint(&p, ks, v, 1, 86400, &c->settle_seconds);
+		else if (strcmp(ks, "rescan_seconds") == 0)
+			cfg_set_uint(&p, ks, v, 1, 86400, &c->rescan_seconds);
+		else if (strcmp(ks, "workers") == 0)
+			cfg_set_uint(&p, ks, v, 0, 256, &c->workers);
+		else if (strcmp(ks, "retention_days") == 0)
+			cfg_set_uint(&p, ks, v, 0, 36500, &c->retention_days);
+		else if (strcmp(ks, "http_downloads") == 0)
+			cfg_set_bool(&p, ks, v, &c->http_downloads);
+		else if (strcmp(ks, "languages") == 0)
+			cfg_set_list(&p, ks, v, lang_ok, "a language code such as \"en\" or \"pt-BR\"", &c->languages,
+			             &c->n_languages);
+		else if (strcmp(ks, "limits") == 0)
+			cfg_limits(&p, v, &c->limits);
+		else if (strcmp(ks, "mail") == 0)
+			cfg_mail(&p, v, c);
+		else
+			cfg_err(&p, k, "unknown key \"%s\": expected base_dir, paths, settle_seconds, rescan_seconds, "
+			        "workers, retention_days, http_downloads, languages, limits or mail", ks);
+	}
+	if (c->smtp_url && !c->mail_from)
+		cfg_err(&p, root, "\"mail.smtp_url\" is set but \"mail.from\" is not: give the sender address");
+	if (c->smtp_user && !c->smtp_password_file)
+		cfg_err(&p, root, "\"mail.user\" is set but \"mail.password_file\" is not");
+done:
+	if (p.n_errors && r == 0)
+		r = -EINVAL;
+	if (r == 0) {
+		if (!c->base_dir)
+			c->base_dir = xstrdup(INGESTD_DEFAULT_BASE);
+		static const struct {
+			size_t off;
+			const char *name;
+		} defs[] = {
+			{ offsetof(struct ingestd_config, inbox), "inbox" },
+			{ offsetof(struct ingestd_config, work), "work" },
+			{ offsetof(struct ingestd_config, outbox), "outbox" },
+			{ offsetof(struct ingestd_config, quarantine), "quarantine" },
+			{ offsetof(struct ingestd_config, archive), "archive" },
+			{ offsetof(struct ingestd_config, state_db), "state.db" },
+			{ offsetof(struct ingestd_config, mail_outbox), "mail" },
+		};
+		for (size_t i = 0; i < ARRAY_SIZE(defs); i++) {
+			char **dst = (char **)((char *)c + defs[i].off);
+			if (!*dst)
+				*dst = join(c->base_dir, defs[i].name);
+		}
+		if (c->workers == 0) {
+			long n = sysconf(_SC_NPROCESSORS_ONLN);
+			c->workers = n > 0 ? (unsigned)MIN(n, 256) : 1;
+		}
+		*out = c;
+		c = NULL;
+	}
+	if (fd >= 0)
+		close(fd);
+	fy_document_destroy(doc);
+	if (diag)
+		fy_diag_destroy(diag);
+	free(buf);
+	config_free(c);
+	return r;
+}
+
+char *config_read_password(const struct ingestd_config *c)
+{
+	if (!c->smtp_password_file)
+		return NULL;
+	FILE *f = fopen(c->smtp_password_file, "re");
+	if (!f)
+		return NULL;
+	char line[1024];
+	char *s = fgets(line, sizeof(line), f) ? xstrdup(line) : NULL;
+	fclose(f);
+	if (s)
+		s[strcspn(s, "\r\n")] = 0;
+	return s;
+}

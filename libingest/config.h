@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * ingestd's configuration file (docs/config.md): one YAML file, every key
+ * optional, every key with a default. Problems are reported as
+ * "FILE:LINE:COL: what is wrong" and make the whole file invalid (the
+ * daemon keeps its previous configuration on a reload that fails).
+ */
+#ifndef INGEST_CONFIG_H
+#define INGEST_CONFIG_H
+
+#include "internal.h"
+
+#define INGESTD_DEFAULT_CONFIG "/etc/ingestd/ingestd.yaml"
+#define INGESTD_DEFAULT_BASE   "/var/lib/ingestd"
+#define CONFIG_MAX_BYTES       (256u << 10)
+#define CONFIG_MAX_LIST        64        /* recipients, languages */
+
+struct ingestd_config {
+	char *file;                     /* where it was read from, or NULL for built-in defaults */
+	char *base_dir;
+	char *inbox, *work, *outbox, *quarantine, *archive, *state_db, *mail_outbox;
+	char *rules_dir;                /* NULL: the installed rules */
+	unsigned settle_seconds;        /* 10 */
+	unsigned rescan_seconds;        /* 60: periodic full look at the inbox */
+	unsigned workers;               /* 0 in the file: one per core, resolved at load */
+	unsigned retention_days;        /* 30; 0: keep forever */
+	bool http_downloads;            /* false: https only */
+	char **languages;               /* working languages (ISO 639), default {"en"} */
+	size_t n_languages;
+	struct ing_limits limits;
+	/* mail */
+	char *smtp_url;                 /* smtp://host:port | smtps://host:port; NULL: .eml only */
+	bool starttls;                  /* require STARTTLS on smtp:// (default true) */
+	char *smtp_user;
+	char *smtp_password_file;
+	char *mail_from;
+	char **mail_to;
+	size_t n_mail_to;
+	unsigned mail_retry_seconds;    /* 60: first retry of queued mail; doubles up to an hour */
+};
+
+/* Fills C with the defaults. */
+ING_HIDDEN void config_defaults(struct ingestd_config *c);
+/* Reads PATH into *OUT (defaults for what it leaves out). Returns 0, or a
+ * negative errno with every problem appended to ERRORS as
+ * "PATH:LINE:COL: message\n" (-EINVAL: the file has errors). */
+ING_HIDDEN int config_load(const char *path, struct ingestd_config **out, struct strbuf *errors);
+ING_HIDDEN struct ingestd_config *config_free(struct ingestd_config *c);
+/* Reads the SMTP password (first line of the password file); NULL if none. */
+ING_HIDDEN char *config_read_password(const struct ingestd_config *c);
+
+#endif

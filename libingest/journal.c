@@ -1,0 +1,525 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* The journal: SQLite (WAL), one connection per process. */
+#include <sqlite3.h>
+#include <stdio.h>
+#include <time.h>
+
+#include "journal.h"
+
+struct journal {
+	sqlite3 *db;
+	bool readonly;
+};
+
+static const char *const step_names[STEP__MAX] = {
+	[STEP_CLAIMING] = "claiming", [STEP_CLAIMED] = "claimed",     [STEP_SCANNED] = "scanned",
+	[STEP_PACKAGED] = "packaged", [STEP_PUBLISHED] = "published", [STEP_NOTIFIED] = "notified",
+	[STEP_ARCHIVED] = "archived", [STEP_QUARANTINED] = "quarantined",
+};
+
+const char *journal_step_name(enum journal_step s)
+{
+	return s < STEP__MAX ? step_names[s] : "?";
+}
+
+static const char schema[] =
+	"CREATE TABLE IF NOT EXISTS cases ("
+	"  id TEXT PRIMARY KEY, created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL,"
+	"  report_id INTEGER);"
+	"CREATE TABLE IF NOT EXISTS drops ("
+	"  id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT NOT NULL, dir TEXT,"
+	"  case_id TEXT NOT NULL REFERENCES cases(id), received_at INTEGER NOT NULL,"
+	"  updated_at INTEGER NOT NULL, step INTEGER NOT NULL,"
+	"  files_done INTEGER NOT NULL DEFAULT 0, files_total INTEGER NOT NULL DEFAULT 0,"
+	"  bytes_done INTEGER NOT NULL DEFAULT 0, bytes_total INTEGER NOT NULL DEFAULT 0,"
+	"  last_error TEXT, attempts INTEGER NOT NULL DEFAULT 0);"
+	"CREATE INDEX IF NOT EXISTS drops_case ON drops(case_id, id);"
+	"CREATE TABLE IF NOT EXISTS steps ("
+	"  drop_id INTEGER NOT NULL REFERENCES drops(id), step INTEGER NOT NULL,"
+	"  at INTEGER NOT NULL, detail TEXT);"
+	"CREATE INDEX IF NOT EXISTS steps_drop ON steps(drop_id);"
+	"CREATE TABLE IF NOT EXISTS reports ("
+	"  id INTEGER PRIMARY KEY AUTOINCREMENT, case_id TEXT NOT NULL, drop_id INTEGER NOT NULL UNIQUE,"
+	"  at INTEGER NOT NULL, status TEXT, required_gaps INTEGER, package_path TEXT, state TEXT,"
+	"  manifest_sha256 TEXT, bag_sha256 TEXT, json TEXT, changes TEXT, published INTEGER NOT NULL DEFAULT 0);"
+	"PRAGMA user_version = 1;";
+
+static int sql_err(int rc)
+{
+	switch (rc) {
+	case SQLITE_OK: case SQLITE_DONE: case SQLITE_ROW: return 0;
+	case SQLITE_NOMEM: return -ENOMEM;
+	case SQLITE_BUSY: case SQLITE_LOCKED: return -EBUSY;
+	case SQLITE_READONLY: return -EROFS;
+	case SQLITE_CANTOPEN: return -ENOENT;
+	case SQLITE_FULL: return -ENOSPC;
+	case SQLITE_CONSTRAINT: return -EEXIST;
+	case SQLITE_NOTFOUND: return -ENOENT;
+	default: return -EIO;
+	}
+}
+
+static int64_t now_s(void)
+{
+	return (int64_t)time(NULL);
+}
+
+static int exec(struct journal *j, const char *sql)
+{
+	return sql_err(sqlite3_exec(j->db, sql, NULL, NULL, NULL));
+}
+
+int journal_open(const char *path, bool readonly, struct journal **out)
+{
+	struct journal *j = xcalloc(1, sizeof(*j));
+	int flags = readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+	int rc = sqlite3_open_v2(path, &j->db, flags | SQLITE_OPEN_NOMUTEX, NULL);
+	int r;
+	j->readonly = readonly;
+	if (rc != SQLITE_OK) {
+		r = sql_err(rc);
+		journal_close(j);
+		return r;
+	}
+	sqlite3_busy_timeout(j->db, 10000);
+	if (!readonly) {
+		if ((r = exec(j, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;")) < 0 ||
+		    (r = exec(j, schema)) < 0) {
+			journal_close(j);
+			return r;
+		}
+	} else {
+		/* Make sure it is a journal: a missing table is an error now, not later. */
+		sqlite3_stmt *st = NULL;
+		rc = sqlite3_prepare_v2(j->db, "SELECT count(*) FROM drops", -1, &st, NULL);
+		sqlite3_finalize(st);
+		if (rc != SQLITE_OK) {
+			journal_close(j);
+			return -ENOENT;
+		}
+	}
+	*out = j;
+	return 0;
+}
+
+struct journal *journal_close(struct journal *j)
+{
+	if (!j)
+		return NULL;
+	sqlite3_close(j->db);
+	free(j);
+	return NULL;
+}
+
+static sqlite3_stmt *prep(struct journal *j, const char *sql)
+{
+	sqlite3_stmt *st = NULL;
+	if (sqlite3_prepare_v2(j->db, sql, -1, &st, NULL) != SQLITE_OK)
+		return NULL;
+	return st;
+}
+
+static int step_done(sqlite3_stmt *st)
+{
+	int rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	return sql_err(rc);
+}
+
+static char *col_str(sqlite3_stmt *st, int i)
+{
+	const unsigned char *s = sqlite3_column_text(st, i);
+	return s ? xstrdup((const char *)s) : NULL;
+}
+
+void journal_drop_clear(struct journal_drop *d)
+{
+	free(d->name);
+	free(d->dir);
+	free(d->case_id);
+	free(d->last_error);
+	memset(d, 0, sizeof(*d));
+}
+
+#define DROP_COLS "id, name, dir, case_id, received_at, updated_at, step, files_done, files_total, " \
+	"bytes_done, bytes_total, last_error, attempts"
+
+static void drop_from_row(sqlite3_stmt *st, struct journal_drop *d)
+{
+	d->id = sqlite3_column_int64(st, 0);
+	d->name = col_str(st, 1);
+	d->dir = col_str(st, 2);
+	d->case_id = col_str(st, 3);
+	d->received_at = sqlite3_column_int64(st, 4);
+	d->updated_at = sqlite3_column_int64(st, 5);
+	int s = sqlite3_column_int(st, 6);
+	d->step = s >= 0 && s < STEP__MAX ? (enum journal_step)s : STEP_CLAIMING;
+	d->files_done = (uint64_t)sqlite3_column_int64(st, 7);
+	d->files_total = (uint64_t)sqlite3_column_int64(st, 8);
+	d->bytes_done = (uint64_t)sqlite3_column_int64(st, 9);
+	d->bytes_total = (uint64_t)sqlite3_column_int64(st, 10);
+	d->last_error = col_str(st, 11);
+	d->attempts = (unsigned)sqlite3_column_int(st, 12);
+}
+
+int journal_drop_new(struct journal *j, const char *name, const char *case_id, struct journal_drop *out)
+{
+	int64_t now = now_s();
+	int r = exec(j, "BEGIN IMMEDIATE");
+	if (r < 0)
+		return r;
+	sqlite3_stmt *st = prep(j, "INSERT INTO cases(id, created_at, updated_at) VALUES(?1, ?2, ?2) "
+	                           "ON CONFLICT(id) DO UPDATE SET updated_at = ?2");
+	if (!st)
+		goto fail;
+	sqlite3_bind_text(st, 1, case_id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, now);
+	if ((r = step_done(st)) < 0)
+		goto fail_r;
+	st = prep(j, "INSERT INTO drops(name, case_id, received_at, updated_at, step) VALUES(?1, ?2, ?3, ?3, 0)");
+	if (!st)
+		goto fail;
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, case_id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, now);
+	if ((r = step_done(st)) < 0)
+		goto fail_r;
+	int64_t id = sqlite3_last_insert_rowid(j->db);
+	_cleanup_free_ char *dir = xasprintf("%06lld-%s", (long long)id, name);
+	st = prep(j, "UPDATE drops SET dir = ?1 WHERE id = ?2");
+	if (!st)
+		goto fail;
+	sqlite3_bind_text(st, 1, dir, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, id);
+	if ((r = step_done(st)) < 0)
+		goto fail_r;
+	st = prep(j, "INSERT INTO steps(drop_id, step, at) VALUES(?1, 0, ?2)");
+	if (!st)
+		goto fail;
+	sqlite3_bind_int64(st, 1, id);
+	sqlite3_bind_int64(st, 2, now);
+	if ((r = step_done(st)) < 0)
+		goto fail_r;
+	if ((r = exec(j, "COMMIT")) < 0)
+		goto fail_r;
+	return journal_drop_get(j, id, out);
+fail:
+	r = -EIO;
+fail_r:
+	exec(j, "ROLLBACK");
+	return r;
+}
+
+int journal_drop_get(struct journal *j, int64_t id, struct journal_drop *out)
+{
+	sqlite3_stmt *st = prep(j, "SELECT " DROP_COLS " FROM drops WHERE id = ?1");
+	if (!st)
+		return -EIO;
+	sqlite3_bind_int64(st, 1, id);
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		drop_from_row(st, out);
+	sqlite3_finalize(st);
+	return rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? -ENOENT : sql_err(rc);
+}
+
+int journal_drop_delete(struct journal *j, int64_t id)
+{
+	int r = exec(j, "BEGIN IMMEDIATE");
+	if (r < 0)
+		return r;
+	sqlite3_stmt *st = prep(j, "DELETE FROM steps WHERE drop_id = ?1");
+	if (st) {
+		sqlite3_bind_int64(st, 1, id);
+		r = step_done(st);
+	} else {
+		r = -EIO;
+	}
+	if (r == 0 && (st = prep(j, "DELETE FROM drops WHERE id = ?1"))) {
+		sqlite3_bind_int64(st, 1, id);
+		r = step_done(st);
+	}
+	if (r < 0) {
+		exec(j, "ROLLBACK");
+		return r;
+	}
+	return exec(j, "COMMIT");
+}
+
+/* The statements of a step commit, inside the caller's transaction. */
+static int drop_step_locked(struct journal *j, int64_t id, enum journal_step step, const char *detail)
+{
+	int64_t now = now_s();
+	int r;
+	sqlite3_stmt *st = prep(j, "UPDATE drops SET step = ?1, updated_at = ?2, last_error = NULL, "
+	                           "files_done = CASE WHEN ?1 >= 2 THEN files_total ELSE files_done END, "
+	                           "bytes_done = CASE WHEN ?1 >= 2 THEN bytes_total ELSE bytes_done END "
+	                           "WHERE id = ?3");
+	if (!st)
+		goto fail;
+	sqlite3_bind_int(st, 1, (int)step);
+	sqlite3_bind_int64(st, 2, now);
+	sqlite3_bind_int64(st, 3, id);
+	if ((r = step_done(st)) < 0)
+		goto fail_r;
+	if (sqlite3_changes(j->db) != 1) {
+		r = -ENOENT;
+		goto fail_r;
+	}
+	st = prep(j, "INSERT INTO steps(drop_id, step, at, detail) VALUES(?1, ?2, ?3, ?4)");
+	if (!st)
+		goto fail;
+	sqlite3_bind_int64(st, 1, id);
+	sqlite3_bind_int(st, 2, (int)step);
+	sqlite3_bind_int64(st, 3, now);
+	if (detail)
+		sqlite3_bind_text(st, 4, detail, -1, SQLITE_STATIC);
+	if ((r = step_done(st)) < 0)
+		goto fail_r;
+	st = prep(j, "UPDATE cases SET updated_at = ?1 WHERE id = (SELECT case_id FROM drops WHERE id = ?2)");
+	if (!st)
+		goto fail;
+	sqlite3_bind_int64(st, 1, now);
+	sqlite3_bind_int64(st, 2, id);
+	return step_done(st);
+fail:
+	r = -EIO;
+fail_r:
+	return r;
+}
+
+int journal_drop_step(struct journal *j, int64_t id, enum journal_step step, const char *detail)
+{
+	int r = exec(j, "BEGIN IMMEDIATE");
+	if (r < 0)
+		return r;
+	r = drop_step_locked(j, id, step, detail);
+	if (r < 0) {
+		exec(j, "ROLLBACK");
+		return r;
+	}
+	return exec(j, "COMMIT");
+}
+
+int journal_drop_progress(struct journal *j, int64_t id, uint64_t files_done, uint64_t files_total,
+                          uint64_t bytes_done, uint64_t bytes_total)
+{
+	sqlite3_stmt *st = prep(j, "UPDATE drops SET files_done = ?1, files_total = ?2, bytes_done = ?3, "
+	                           "bytes_total = ?4, updated_at = ?5 WHERE id = ?6");
+	if (!st)
+		return -EIO;
+	sqlite3_bind_int64(st, 1, (int64_t)files_done);
+	sqlite3_bind_int64(st, 2, (int64_t)files_total);
+	sqlite3_bind_int64(st, 3, (int64_t)bytes_done);
+	sqlite3_bind_int64(st, 4, (int64_t)bytes_total);
+	sqlite3_bind_int64(st, 5, now_s());
+	sqlite3_bind_int64(st, 6, id);
+	return step_done(st);
+}
+
+int journal_drop_error(struct journal *j, int64_t id, const char *msg)
+{
+	sqlite3_stmt *st = prep(j, "UPDATE drops SET last_error = ?1, attempts = attempts + 1, updated_at = ?2 "
+	                           "WHERE id = ?3");
+	if (!st)
+		return -EIO;
+	sqlite3_bind_text(st, 1, msg, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, now_s());
+	sqlite3_bind_int64(st, 3, id);
+	return step_done(st);
+}
+
+int journal_drop_step_count(struct journal *j, int64_t id, enum journal_step step)
+{
+	sqlite3_stmt *st = prep(j, "SELECT count(*) FROM steps WHERE drop_id = ?1 AND step = ?2");
+	if (!st)
+		return -EIO;
+	sqlite3_bind_int64(st, 1, id);
+	sqlite3_bind_int(st, 2, (int)step);
+	int rc = sqlite3_step(st), n = rc == SQLITE_ROW ? sqlite3_column_int(st, 0) : -EIO;
+	sqlite3_finalize(st);
+	return n;
+}
+
+int journal_foreach_drop(struct journal *j, const char *case_id, bool unfinished, journal_drop_fn fn, void *userdata)
+{
+	char sql[256];
+	snprintf(sql, sizeof(sql), "SELECT " DROP_COLS " FROM drops WHERE (?1 IS NULL OR case_id = ?1) %s ORDER BY id",
+	         unfinished ? "AND step < 6" : "");
+	sqlite3_stmt *st = prep(j, sql);
+	if (!st)
+		return -EIO;
+	if (case_id)
+		sqlite3_bind_text(st, 1, case_id, -1, SQLITE_STATIC);
+	int rc, r = 0;
+	while (r == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct journal_drop d;
+		drop_from_row(st, &d);
+		r = fn(userdata, &d);
+		journal_drop_clear(&d);
+	}
+	if (r == 0 && rc != SQLITE_DONE && rc != SQLITE_ROW)
+		r = sql_err(rc);
+	sqlite3_finalize(st);
+	return r;
+}
+
+void journal_report_clear(struct journal_report *r)
+{
+	free(r->status);
+	free(r->package_path);
+	free(r->state);
+	free(r->manifest_sha256);
+	free(r->json);
+	free(r->changes);
+	free(r->bag_sha256);
+	memset(r, 0, sizeof(*r));
+}
+
+int journal_report_packaged(struct journal *j, int64_t drop_id, const struct journal_report *rep)
+{
+	int64_t now = now_s();
+	int r = exec(j, "BEGIN IMMEDIATE");
+	if (r < 0)
+		return r;
+	sqlite3_stmt *st = prep(j, "INSERT OR REPLACE INTO reports(case_id, drop_id, at, status, required_gaps, "
+	                           "package_path, state, manifest_sha256, json, changes, bag_sha256) "
+	                           "SELECT case_id, id, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10 FROM drops WHERE id = ?1");
+	if (!st) {
+		exec(j, "ROLLBACK");
+		return -EIO;
+	}
+	sqlite3_bind_int64(st, 1, drop_id);
+	sqlite3_bind_int64(st, 2, now);
+	sqlite3_bind_text(st, 3, rep->status, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 4, rep->required_gaps);
+	sqlite3_bind_text(st, 5, rep->package_path, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 6, rep->state, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 7, rep->manifest_sha256, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 8, rep->json, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 9, rep->changes, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 10, rep->bag_sha256, -1, SQLITE_STATIC);
+	if ((r = step_done(st)) < 0 || (r = drop_step_locked(j, drop_id, STEP_PACKAGED, rep->bag_sha256)) < 0) {
+		exec(j, "ROLLBACK");
+		return r;
+	}
+	return exec(j, "COMMIT");
+}
+
+#define REPORT_COLS "drop_id, status, required_gaps, package_path, state, manifest_sha256, json, changes, at, " \
+	"bag_sha256, published"
+
+static void report_from_row(sqlite3_stmt *st, struct journal_report *r)
+{
+	r->drop_id = sqlite3_column_int64(st, 0);
+	r->status = col_str(st, 1);
+	r->required_gaps = sqlite3_column_int(st, 2);
+	r->package_path = col_str(st, 3);
+	r->state = col_str(st, 4);
+	r->manifest_sha256 = col_str(st, 5);
+	r->json = col_str(st, 6);
+	r->changes = col_str(st, 7);
+	r->at = sqlite3_column_int64(st, 8);
+	r->bag_sha256 = col_str(st, 9);
+	r->published = sqlite3_column_int(st, 10) != 0;
+}
+
+static int report_query(struct journal *j, sqlite3_stmt *st, struct journal_report *out)
+{
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		report_from_row(st, out);
+	sqlite3_finalize(st);
+	return rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? -ENOENT : sql_err(rc);
+}
+
+int journal_report_of_drop(struct journal *j, int64_t drop_id, struct journal_report *out)
+{
+	sqlite3_stmt *st = prep(j, "SELECT " REPORT_COLS " FROM reports WHERE drop_id = ?1");
+	if (!st)
+		return -EIO;
+	sqlite3_bind_int64(st, 1, drop_id);
+	return report_query(j, st, out);
+}
+
+int journal_report_last_published(struct journal *j, const char *case_id, int64_t except_drop,
+                                  struct journal_report *out)
+{
+	sqlite3_stmt *st = prep(j, "SELECT " REPORT_COLS " FROM reports WHERE case_id = ?1 AND drop_id != ?2 "
+	                           "AND published = 1 ORDER BY id DESC LIMIT 1");
+	if (!st)
+		return -EIO;
+	sqlite3_bind_text(st, 1, case_id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, except_drop);
+	return report_query(j, st, out);
+}
+
+int journal_published(struct journal *j, int64_t drop_id)
+{
+	int r = exec(j, "BEGIN IMMEDIATE");
+	if (r < 0)
+		return r;
+	sqlite3_stmt *st = prep(j, "UPDATE reports SET published = 1 WHERE drop_id = ?1");
+	if (st) {
+		sqlite3_bind_int64(st, 1, drop_id);
+		r = step_done(st);
+	} else {
+		r = -EIO;
+	}
+	if (r == 0 && (st = prep(j, "UPDATE cases SET report_id = (SELECT id FROM reports WHERE drop_id = ?1) "
+	                            "WHERE id = (SELECT case_id FROM drops WHERE id = ?1)"))) {
+		sqlite3_bind_int64(st, 1, drop_id);
+		r = step_done(st);
+	}
+	if (r == 0)
+		r = drop_step_locked(j, drop_id, STEP_PUBLISHED, NULL);
+	if (r < 0) {
+		exec(j, "ROLLBACK");
+		return r;
+	}
+	return exec(j, "COMMIT");
+}
+
+void journal_case_clear(struct journal_case *c)
+{
+	free(c->id);
+	free(c->status);
+	free(c->state);
+	free(c->package_path);
+	memset(c, 0, sizeof(*c));
+}
+
+int journal_foreach_case(struct journal *j, const char *case_id, journal_case_fn fn, void *userdata)
+{
+	sqlite3_stmt *st = prep(j,
+		"SELECT c.id, c.created_at, c.updated_at, "
+		"  (SELECT count(*) FROM drops d WHERE d.case_id = c.id), "
+		"  (SELECT count(*) FROM drops d WHERE d.case_id = c.id AND d.step < 6), "
+		"  r.status, r.state, r.package_path, r.required_gaps "
+		"FROM cases c LEFT JOIN reports r ON r.id = c.report_id "
+		"WHERE ?1 IS NULL OR c.id = ?1 ORDER BY c.id");
+	if (!st)
+		return -EIO;
+	if (case_id)
+		sqlite3_bind_text(st, 1, case_id, -1, SQLITE_STATIC);
+	int rc, r = 0;
+	while (r == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct journal_case c = {
+			.id = col_str(st, 0),
+			.created_at = sqlite3_column_int64(st, 1),
+			.updated_at = sqlite3_column_int64(st, 2),
+			.drops = (unsigned)sqlite3_column_int(st, 3),
+			.open_drops = (unsigned)sqlite3_column_int(st, 4),
+			.status = col_str(st, 5),
+			.state = col_str(st, 6),
+			.package_path = col_str(st, 7),
+			.required_gaps = sqlite3_column_type(st, 8) == SQLITE_NULL ? -1 : sqlite3_column_int(st, 8),
+		};
+		r = fn(userdata, &c);
+		journal_case_clear(&c);
+	}
+	if (r == 0 && rc != SQLITE_DONE && rc != SQLITE_ROW)
+		r = sql_err(rc);
+	sqlite3_finalize(st);
+	return r;
+}

@@ -1,0 +1,97 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * The journal (SPEC §2, §4): state.db, SQLite in WAL mode. One row per drop
+ * with the step it has committed; one row per step commit; one row per case
+ * with its last published report. Written by ingestd (the main process and
+ * its per-drop worker processes, each with its own connection), read by
+ * `ingest status` while the daemon runs.
+ */
+#ifndef INGEST_JOURNAL_H
+#define INGEST_JOURNAL_H
+
+#include <stdint.h>
+
+#include "internal.h"
+
+enum journal_step {
+	STEP_CLAIMING = 0,  /* row written, rename into work/ not yet confirmed */
+	STEP_CLAIMED,       /* the drop is in work/ */
+	STEP_SCANNED,       /* the case was scanned (inputs merged into the case store) */
+	STEP_PACKAGED,      /* the bag is built and its report recorded */
+	STEP_PUBLISHED,     /* the bag is in outbox/ready|pending/CASE */
+	STEP_NOTIFIED,      /* the mail is sent or durably queued */
+	STEP_ARCHIVED,      /* the input is in archive/: done */
+	STEP_QUARANTINED,   /* the input went to quarantine/ with a reason: done */
+	STEP__MAX,
+};
+
+const char *journal_step_name(enum journal_step s);
+
+struct journal;
+
+/* Opens (creating the schema unless READONLY) the journal at PATH. */
+int journal_open(const char *path, bool readonly, struct journal **out);
+struct journal *journal_close(struct journal *j);
+
+struct journal_drop {
+	int64_t id;
+	char *name;             /* as it arrived in the inbox */
+	char *dir;              /* its name in work/ and in the case store: NNNNNN-name */
+	char *case_id;
+	int64_t received_at, updated_at;
+	enum journal_step step;
+	uint64_t files_done, files_total, bytes_done, bytes_total;
+	char *last_error;
+	unsigned attempts;
+};
+void journal_drop_clear(struct journal_drop *d);
+
+/* A new drop of CASE, named NAME in the inbox, at step claiming. */
+int journal_drop_new(struct journal *j, const char *name, const char *case_id, struct journal_drop *out);
+int journal_drop_get(struct journal *j, int64_t id, struct journal_drop *out);
+int journal_drop_delete(struct journal *j, int64_t id);
+/* Commits STEP (and a steps row with DETAIL, may be NULL). */
+int journal_drop_step(struct journal *j, int64_t id, enum journal_step step, const char *detail);
+int journal_drop_progress(struct journal *j, int64_t id, uint64_t files_done, uint64_t files_total,
+                          uint64_t bytes_done, uint64_t bytes_total);
+int journal_drop_error(struct journal *j, int64_t id, const char *msg);
+/* Counts the commits of STEP for drop ID (tests: published exactly once). */
+int journal_drop_step_count(struct journal *j, int64_t id, enum journal_step step);
+
+typedef int (*journal_drop_fn)(void *userdata, const struct journal_drop *d);
+/* Drops of CASE (NULL: all), oldest first; UNFINISHED: only those not done. */
+int journal_foreach_drop(struct journal *j, const char *case_id, bool unfinished, journal_drop_fn fn, void *userdata);
+
+struct journal_report {
+	int64_t drop_id;
+	char *status;
+	int required_gaps;
+	char *package_path, *state, *manifest_sha256;
+	char *json, *changes;       /* gap-report JSON; changes as a JSON array */
+	char *bag_sha256;           /* SHA-256 of the built bag's tagmanifest-sha256.txt: names this build */
+	bool published;
+	int64_t at;
+};
+void journal_report_clear(struct journal_report *r);
+/* Records the report built for drop DROP_ID (at step packaged, same transaction). */
+int journal_report_packaged(struct journal *j, int64_t drop_id, const struct journal_report *r);
+/* The report recorded for DROP_ID. -ENOENT if none. */
+int journal_report_of_drop(struct journal *j, int64_t drop_id, struct journal_report *out);
+/* The last report of CASE that was published, by a drop other than EXCEPT_DROP. -ENOENT if none. */
+int journal_report_last_published(struct journal *j, const char *case_id, int64_t except_drop,
+                                  struct journal_report *out);
+/* Marks drop DROP_ID published and makes its report the case's current one. */
+int journal_published(struct journal *j, int64_t drop_id);
+
+struct journal_case {
+	char *id;
+	int64_t created_at, updated_at;
+	unsigned drops, open_drops;
+	char *status, *state, *package_path;  /* of the last published report, or NULL */
+	int required_gaps;
+};
+void journal_case_clear(struct journal_case *c);
+typedef int (*journal_case_fn)(void *userdata, const struct journal_case *c);
+int journal_foreach_case(struct journal *j, const char *case_id, journal_case_fn fn, void *userdata);
+
+#endif

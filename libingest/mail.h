@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * Report mail (SPEC §8): a multipart/alternative message (text + HTML),
+ * queued as an .eml file in the mail outbox (write tmp + fsync + rename), then
+ * sent over SMTP with libcurl (smtps:// or STARTTLS, AUTH) and removed once
+ * the server took it. With no SMTP configured, or while SMTP fails, the .eml
+ * stays queued and is retried: nothing is lost.
+ */
+#ifndef INGEST_MAIL_H
+#define INGEST_MAIL_H
+
+#include "internal.h"
+#include "config.h"
+
+#define MAIL_MAX_RCPT       64
+#define MAIL_MAX_EML_BYTES  (32u << 20)   /* a queued message read back for sending */
+
+struct mail_msg {
+	const char *from;
+	const char *const *to;          /* envelope and To: header */
+	size_t n_to;
+	const char *subject;            /* UTF-8; encoded as RFC 2047 when not ASCII */
+	const char *text;               /* text/plain body, UTF-8 */
+	const char *html;               /* text/html body, UTF-8; NULL: text only */
+	const char *case_id;            /* for the file name and X-Ingestd-Case */
+};
+
+/* The whole message, CRLF line ends, bodies in base64. *out is malloc'd. */
+int mail_compose(const struct mail_msg *m, char **out, size_t *len);
+/* Writes MSG atomically into DIR as NAME.eml (0640), replacing one of that
+ * name (so a message queued again after a crash is not sent twice). *path is malloc'd. */
+int mail_queue(const char *dir, const char *name, const char *msg, size_t len, char **path);
+/* Sends one queued .eml over SMTP; 0 when the server accepted it.
+ * ERR (may be NULL) receives a malloc'd reason on failure. */
+int mail_send_file(const struct ingestd_config *cfg, const char *path, char **err);
+/* Tries every queued .eml in DIR, oldest first; removes each one sent.
+ * Returns the number still queued, or a negative errno. */
+int mail_flush(const struct ingestd_config *cfg, const char *dir, unsigned *sent);
+
+#endif
