@@ -2260,16 +2260,19 @@ static int script_of(uint32_t cp)
 }
 
 /* Frequent short words per Latin-script language. */
-static const struct { const char *lang; const char *words[24]; } stopwords[] = {
+static const struct { const char *lang; const char *words[32]; } stopwords[] = {
+	/* No one-letter words anywhere: "a", "e", "o", "y" are list markers, units
+	 * and vitamins in medical text and sent English reports to Portuguese. */
 	{ "en", { "the", "and", "of", "with", "is", "in", "to", "for", "was", "no", "on", "are", "this", "patient",
-	          "not", "from", "at", "be", "by", "which", "or", "seen", NULL } },
+	          "not", "from", "at", "be", "by", "which", "or", "seen", "detected", "report", "negative",
+	          "positive", "found", NULL } },
 	{ "fr", { "le", "la", "les", "de", "des", "du", "et", "est", "une", "un", "dans", "avec", "pour", "sur",
 	          "pas", "au", "aux", "par", "sont", "qui", "patiente", "absence", NULL } },
-	{ "es", { "el", "la", "los", "las", "de", "del", "y", "en", "con", "que", "por", "una", "un", "para",
-	          "se", "es", "sin", "al", "paciente", "lo", "muestra", NULL } },
-	{ "pt", { "o", "a", "os", "as", "de", "do", "da", "dos", "das", "e", "em", "com", "que", "não", "uma", "um",
-	          "para", "no", "na", "paciente", "ao", "são", NULL } },
-	{ "it", { "il", "lo", "la", "gli", "le", "di", "del", "della", "e", "è", "in", "con", "che", "per", "una",
+	{ "es", { "el", "la", "los", "las", "de", "del", "en", "con", "que", "por", "una", "un", "para",
+	          "se", "es", "sin", "al", "paciente", "lo", "muestra", "negativo", NULL } },
+	{ "pt", { "os", "as", "de", "do", "da", "dos", "das", "em", "com", "que", "não", "uma", "um",
+	          "para", "no", "na", "paciente", "ao", "são", "negativo", NULL } },
+	{ "it", { "il", "lo", "la", "gli", "le", "di", "del", "della", "è", "in", "con", "che", "per", "una",
 	          "un", "non", "dei", "delle", "paziente", "sono", NULL } },
 	{ "de", { "der", "die", "das", "und", "ist", "mit", "von", "den", "dem", "des", "ein", "eine", "im", "nicht",
 	          "zu", "auf", "für", "bei", "keine", "sich", "wird", NULL } },

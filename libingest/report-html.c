@@ -6,6 +6,9 @@
  */
 #include <stdio.h>
 
+#include <json-c/json.h>
+
+#include "evaluate.h"
 #include "scan.h"
 
 static void esc(FILE *f, const char *s)
@@ -33,10 +36,65 @@ static void td(FILE *f, const char *s)
 	fputs("</td>", f);
 }
 
+/* One section of gaps: a list of what to ask for, the rule id and evidence small. */
+static void gaps_html(const struct ing_scan *scan, FILE *f, enum rule_severity sev, bool conditional,
+                      const char *cls, const char *title)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < scan->gaps.n; i++) {
+		const struct ing_gap *g = scan->gaps.v[i];
+		if (g->severity != sev || (g->condition != NULL) != conditional)
+			continue;
+		if (!n++) {
+			fprintf(f, "<section class=\"%s\"><h2>", cls);
+			esc(f, title);
+			fputs("</h2><ol>\n", f);
+		}
+		fputs("<li>", f);
+		esc(f, g->message);
+		fputs(" <span class=\"rule\">[", f);
+		esc(f, g->rule_id);
+		fputs("]</span>", f);
+		if (g->evidence) {
+			fputs("<details><summary>evidence</summary>", f);
+			esc(f, g->evidence);
+			fputs("</details>", f);
+		}
+		fputs("</li>\n", f);
+	}
+	if (n)
+		fputs("</ol></section>\n", f);
+}
+
+static void changes_html(const struct ing_scan *scan, FILE *f)
+{
+	json_object *ch = scan->changes_json ? json_tokener_parse(scan->changes_json) : NULL;
+	size_t n = ch && json_object_is_type(ch, json_type_array) ? json_object_array_length(ch) : 0;
+	if (n)
+		fputs("<section><h2>What changed since the last report</h2><ul>\n", f);
+	for (size_t i = 0; i < n; i++) {
+		json_object *c = json_object_array_get_idx(ch, i), *w = NULL, *d = NULL;
+		json_object_object_get_ex(c, "what", &w);
+		json_object_object_get_ex(c, "detail", &d);
+		fputs("<li>", f);
+		esc(f, w ? json_object_get_string(w) : "");
+		if (d) {
+			fputs(": ", f);
+			esc(f, json_object_get_string(d));
+		}
+		fputs("</li>\n", f);
+	}
+	if (n)
+		fputs("</ul></section>\n", f);
+	json_object_put(ch);
+}
+
 int ing_scan_write_html(const struct ing_scan *scan, const char *status, FILE *f)
 {
 	const struct inventory *inv = &scan->inv;
-	const char *st = status ? status : "incomplete";
+	unsigned required = 0;
+	const char *st = status ? status : ing_scan_status(scan, &required);
+	(void)ing_scan_status(scan, &required);
 	const char *colour = strcmp(st, "complete") == 0 ? "#1b5e20" : strcmp(st, "blocked") == 0 ? "#b71c1c" : "#e65100";
 
 	fputs("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
@@ -46,12 +104,35 @@ int ing_scan_write_html(const struct ing_scan *scan, const char *status, FILE *f
 	fputs("</title>\n<style>body{font-family:sans-serif;margin:2em;max-width:70em}"
 	      "table{border-collapse:collapse;margin:.5em 0 1.5em}td,th{border:1px solid #bbb;padding:.25em .5em;"
 	      "text-align:left;vertical-align:top}th{background:#eee}.status{color:#fff;padding:.5em 1em;"
-	      "display:inline-block;font-size:1.3em}</style></head><body>\n", f);
+	      "display:inline-block;font-size:1.3em;margin:0}.meta{color:#555;font-size:.9em}"
+	      ".rule{color:#777;font-size:.8em}details{color:#555;font-size:.85em}"
+	      "section.required{border:3px solid #e65100;padding:0 1em;margin:1em 0}"
+	      "section.required h2{color:#e65100}li{margin:.3em 0}"
+	      "@media print{details{display:none}section.required{border-width:2px}}</style></head><body>\n", f);
 	fputs("<h1>Gap report — case ", f);
 	esc(f, scan->case_id);
 	fprintf(f, "</h1>\n<p class=\"status\" style=\"background:%s\">Status: ", colour);
 	esc(f, st);
-	fputs("</p>\n<p>Generated ", f);
+	if (required)
+		fprintf(f, " — %u required item%s missing", required, required == 1 ? "" : "s");
+	fputs("</p>\n<p><strong>Cancer type:</strong> ", f);
+	esc(f, scan->cancer_type ? scan->cancer_type : "generic");
+	fputs(" <span class=\"meta\">(", f);
+	esc(f, scan->cancer_type_source ? scan->cancer_type_source : "generic");
+	fputs(")</span> &nbsp; <strong>Setting:</strong> ", f);
+	esc(f, scan->setting ? rule_setting_name(scan->setting) : "not given");
+	if (scan->case_yaml && scan->case_yaml->question) {
+		fputs("<br><strong>Question:</strong> ", f);
+		esc(f, scan->case_yaml->question);
+	}
+	fputs("</p>\n", f);
+	gaps_html(scan, f, RULE_SEV_REQUIRED, false, "required", "Required — ask for these before the case can go");
+	changes_html(scan, f);
+	gaps_html(scan, f, RULE_SEV_RECOMMENDED, false, "recommended", "Recommended — ask for these if possible");
+	gaps_html(scan, f, RULE_SEV_WARNING, false, "warning", "Warnings — quality problems");
+	gaps_html(scan, f, RULE_SEV_RECOMMENDED, true, "conditional", "Check whether these apply to this patient");
+	gaps_html(scan, f, RULE_SEV_WARNING, true, "conditional", "Warnings that apply only in some cases");
+	fputs("<p class=\"meta\">Generated ", f);
 	esc(f, scan->generated_at);
 	fprintf(f, "; %zu files, %llu bytes; %zu patient(s) seen in the images%s.</p>\n", scan->files.n,
 	        (unsigned long long)scan->total_bytes, inv->patients.n,
@@ -103,7 +184,7 @@ int ing_scan_write_html(const struct ing_scan *scan, const char *status, FILE *f
 
 	fprintf(f, "<h2>Documents: %zu</h2>\n", inv->documents.n);
 	if (inv->documents.n)
-		fputs("<table><tr><th>File</th><th>Kind</th><th>Why</th><th>Language</th><th>Text layer</th><th>Pages</th></tr>\n", f);
+		fputs("<table><tr><th>File</th><th>Kind</th><th>Why</th><th>Biomarkers found</th><th>Language</th><th>Text layer</th><th>Pages</th></tr>\n", f);
 	for (size_t i = 0; i < inv->documents.n; i++) {
 		const struct ing_file *d = inv->documents.v[i];
 		char pages[16] = "";
@@ -111,6 +192,19 @@ int ing_scan_write_html(const struct ing_scan *scan, const char *status, FILE *f
 		td(f, d->path);
 		td(f, kind_name(d->kind));
 		td(f, d->evidence);
+		fputs("<td>", f);
+		size_t nb = 0;
+		for (size_t k = 0; d->doc && k < d->doc->n_markers; k++) {
+			const struct doc_marker *m = &d->doc->markers[k];
+			fputs(nb++ ? "<br>" : "", f);
+			esc(f, m->name);
+			fputs(": ", f);
+			esc(f, m->state == MARKER_FOUND ? m->result : m->state == MARKER_PENDING ? "pending (not found)"
+			                                                                     : "insufficient (not found)");
+		}
+		if (!nb)
+			fputs("—", f);
+		fputs("</td>", f);
 		td(f, d->doc ? d->doc->language : NULL);
 		td(f, d->doc && d->doc->text_layer ? "yes" : "no");
 		if (d->doc && d->doc->pages >= 0)

@@ -86,7 +86,8 @@ static enum ing_problem problem_from_extract_error(const char *msg)
 {
 	if (strstr(msg, "password") || strstr(msg, "encrypted"))
 		return PROB_ENCRYPTED;
-	if (strstr(msg, "limit") || strstr(msg, "too large") || strstr(msg, "took longer"))
+	if (strstr(msg, "limit") || strstr(msg, "too large") || strstr(msg, "took longer") ||
+	    strstr(msg, "was stopped") || strstr(msg, " MB, more than"))
 		return PROB_LIMIT;
 	return PROB_CORRUPT;
 }

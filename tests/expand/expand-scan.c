@@ -40,6 +40,8 @@ static int set_limit(struct ing_limits *l, const char *arg)
 	L(max_depth)
 	L(max_ratio)
 	L(max_path_bytes)
+	L(extract_cpu_seconds)
+	L(max_ocr_documents)
 #undef L
 	return -EINVAL;
 }
