@@ -238,6 +238,22 @@ static const char *const exec_mimes[] = {
 	"application/x-msdownload",
 };
 
+/* A UDF volume recognition sequence (ECMA-167: "BEA01" then "NSR02" or
+ * "NSR03" in the 2048-byte sectors from 16). libmagic does not know UDF-only
+ * discs (DVDs burned without an ISO 9660 bridge): it calls them "data". */
+static bool udf_vrs(const uint8_t *h, size_t len)
+{
+	bool bea = false;
+	for (size_t k = 16; k < 32 && (k + 1) * 2048 <= len; k++) {
+		const uint8_t *id = h + k * 2048 + 1;
+		if (memcmp(id, "BEA01", 5) == 0)
+			bea = true;
+		else if (bea && (memcmp(id, "NSR02", 5) == 0 || memcmp(id, "NSR03", 5) == 0))
+			return true;
+	}
+	return false;
+}
+
 enum content_class identify_content(struct ing_ctx *ctx, struct ing_file *f, const uint8_t *head, size_t len)
 {
 	struct magic_set *m = magic_cookie(ctx);
@@ -258,6 +274,13 @@ enum content_class identify_content(struct ing_ctx *ctx, struct ing_file *f, con
 	}
 	mime = f->mime;
 
+	if (strcmp(mime, "application/octet-stream") == 0 && udf_vrs(head, len)) {
+		free(f->mime);
+		free(f->magic);
+		f->mime = xstrdup("application/x-udf-image");
+		f->magic = xstrdup("UDF disc image (no ISO 9660 bridge)");
+		return CONTENT_ARCHIVE;
+	}
 	if (strcmp(mime, "application/pdf") == 0)
 		return CONTENT_PDF;
 	if (strncmp(mime, "image/", 6) == 0)

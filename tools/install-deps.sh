@@ -14,7 +14,7 @@ PKGS="
   tesseract-ocr-tur tesseract-ocr-hin
   libudfread-dev libseccomp-dev
   python3 python3-pydicom python3-jsonschema python3-aiosmtpd python3-pil
-  xorriso zstd p7zip-full zip unzip fonts-dejavu-core
+  xorriso genisoimage zstd p7zip-full zip unzip fonts-dejavu-core
 "
 missing=""
 for p in $PKGS; do
