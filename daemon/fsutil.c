@@ -56,41 +56,9 @@ int mkdir_p(const char *path, mode_t mode)
 	return r;
 }
 
-static int rm_rf_at(int dfd, const char *name, unsigned depth)
-{
-	struct stat st;
-	if (depth > 256)
-		return -ELOOP;
-	if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
-		return errno == ENOENT ? 0 : -errno;
-	if (!S_ISDIR(st.st_mode))
-		return unlinkat(dfd, name, 0) < 0 && errno != ENOENT ? -errno : 0;
-	int fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	DIR *d = fdopendir(fd);
-	if (!d) {
-		close(fd);
-		return -errno;
-	}
-	struct dirent *de;
-	int r = 0;
-	while ((de = readdir(d))) {
-		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-			continue;
-		int k = rm_rf_at(dirfd(d), de->d_name, depth + 1);
-		if (k < 0 && r == 0)
-			r = k;
-	}
-	closedir(d);
-	if (unlinkat(dfd, name, AT_REMOVEDIR) < 0 && errno != ENOENT && r == 0)
-		r = -errno;
-	return r;
-}
-
 int rm_rf(const char *path)
 {
-	return rm_rf_at(AT_FDCWD, path, 0);
+	return rm_rf_at(AT_FDCWD, path);
 }
 
 bool path_exists(const char *path)

@@ -79,6 +79,10 @@ struct ptrvec {
 ING_HIDDEN void ptrvec_push(struct ptrvec *pv, void *p);
 ING_HIDDEN void ptrvec_free(struct ptrvec *pv, void (*fn)(void *));
 
+/* Remove NAME under DFD and everything below it; never follows a symbolic
+ * link; depth bounded. 0 when it is gone (or never was), else -errno. */
+ING_HIDDEN int rm_rf_at(int dfd, const char *name);
+
 /* Text helpers. */
 ING_HIDDEN bool str_has_suffix_ci(const char *s, const char *suffix);
 ING_HIDDEN const char *path_basename(const char *p);

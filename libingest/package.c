@@ -55,38 +55,6 @@ static bool token_valid(const char *s)
 	return case_id_valid(s);
 }
 
-/* Remove name under dfd and everything below it; never follows a symbolic link. */
-static int rm_rf_at(int dfd, const char *name, unsigned depth)
-{
-	if (unlinkat(dfd, name, 0) == 0 || errno == ENOENT)
-		return 0;
-	if (errno != EISDIR && errno != EPERM)
-		return -errno;
-	if (depth > RM_MAX_DEPTH)
-		return -ELOOP;
-	int fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	DIR *d = fdopendir(fd);
-	if (!d) {
-		close(fd);
-		return -errno;
-	}
-	struct dirent *de;
-	int r = 0;
-	while ((de = readdir(d))) {
-		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-			continue;
-		int k = rm_rf_at(dirfd(d), de->d_name, depth + 1);
-		if (k < 0 && r == 0)
-			r = k;
-	}
-	closedir(d);
-	if (unlinkat(dfd, name, AT_REMOVEDIR) < 0 && errno != ENOENT && r == 0)
-		r = -errno;
-	return r;
-}
-
 static int mkdir_at(int dfd, const char *name)
 {
 	if (mkdirat(dfd, name, 0750) < 0 && errno != EEXIST)
@@ -236,7 +204,7 @@ int ing_package_begin(struct ing_ctx *ctx, const char *out_dir, const char *case
 	closedir(d);
 	for (size_t i = 0; i < stale.n; i++) {
 		log_info(ctx, "case %s: removing an unfinished build (%s)", case_id, (const char *)stale.v[i]);
-		r = rm_rf_at(pkg->buildingfd, stale.v[i], 0);
+		r = rm_rf_at(pkg->buildingfd, stale.v[i]);
 		if (r < 0)
 			log_warn(ctx, "case %s: could not remove %s: %s", case_id, (const char *)stale.v[i], ing_strerror(r));
 	}
@@ -996,7 +964,7 @@ int ing_package_publish(struct ing_package *pkg)
 		return -errno;
 	}
 	package_crash_point("published");
-	if ((r = rm_rf_at(pkg->workfd, "replaced", 0)) < 0 || (r = rm_rf_at(pkg->workfd, "moved", 0)) < 0)
+	if ((r = rm_rf_at(pkg->workfd, "replaced")) < 0 || (r = rm_rf_at(pkg->workfd, "moved")) < 0)
 		log_warn(pkg->ctx, "case %s: could not remove the replaced package: %s", pkg->case_id, ing_strerror(r));
 	log_info(pkg->ctx, "case %s: published in %s/", pkg->case_id, target);
 	return 0;
@@ -1028,7 +996,7 @@ struct ing_package *ing_package_free(struct ing_package *pkg)
 	if (!pkg)
 		return NULL;
 	if (pkg->work_name && pkg->buildingfd >= 0) {
-		int r = rm_rf_at(pkg->buildingfd, pkg->work_name, 0);
+		int r = rm_rf_at(pkg->buildingfd, pkg->work_name);
 		if (r < 0)
 			log_warn(pkg->ctx, "case %s: could not remove the build folder: %s", pkg->case_id, ing_strerror(r));
 		(void)fsync(pkg->buildingfd);
