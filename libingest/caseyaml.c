@@ -11,6 +11,7 @@
 #include <libfyaml.h>
 
 #include "caseyaml.h"
+#include "yamlpos.h"
 
 struct cy_parser {
 	struct strbuf *errors;
@@ -23,23 +24,8 @@ struct cy_pos {
 
 static struct cy_pos cy_node_pos(struct fy_node *n, struct cy_pos fallback)
 {
-	for (int depth = 0; n && depth < 16; depth++) {
-		void *it = NULL;
-		if (fy_node_is_scalar(n)) {
-			struct fy_token *tok = fy_node_get_scalar_token(n);
-			const struct fy_mark *m = tok ? fy_token_start_mark(tok) : NULL;
-			return m ? (struct cy_pos){ m->line + 1, m->column + 1 } : fallback;
-		}
-		if (fy_node_is_mapping(n)) {
-			struct fy_node_pair *p = fy_node_mapping_iterate(n, &it);
-			n = p ? fy_node_pair_key(p) : NULL;
-		} else if (fy_node_is_sequence(n)) {
-			n = fy_node_sequence_iterate(n, &it);
-		} else {
-			break;
-		}
-	}
-	return fallback;
+	struct cy_pos p = fallback;
+	return yaml_node_pos(n, &p.line, &p.col) ? p : fallback;
 }
 
 static void cy_err(struct cy_parser *p, struct cy_pos pos, const char *fmt, ...) ING_PRINTF(3, 4);

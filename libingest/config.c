@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 
 #include "config.h"
+#include "yamlpos.h"
 #include "caseyaml.h"
 
 struct cfg_parser {
@@ -23,27 +24,7 @@ static void cfg_err(struct cfg_parser *p, struct fy_node *n, const char *fmt, ..
 	va_list ap;
 	int line = 1, col = 1;
 
-	/* A collection has no mark of its own here: use its first scalar's. */
-	for (int depth = 0; n && depth < 16; depth++) {
-		void *it = NULL;
-		if (fy_node_is_scalar(n)) {
-			struct fy_token *tok = fy_node_get_scalar_token(n);
-			const struct fy_mark *m = tok ? fy_token_start_mark(tok) : NULL;
-			if (m) {
-				line = m->line + 1;
-				col = m->column + 1;
-			}
-			break;
-		}
-		if (fy_node_is_mapping(n)) {
-			struct fy_node_pair *pr = fy_node_mapping_iterate(n, &it);
-			n = pr ? fy_node_pair_key(pr) : NULL;
-		} else if (fy_node_is_sequence(n)) {
-			n = fy_node_sequence_iterate(n, &it);
-		} else {
-			break;
-		}
-	}
+	(void)yaml_node_pos(n, &line, &col);
 	p->n_errors++;
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);

@@ -18,6 +18,7 @@
 #include <libfyaml.h>
 
 #include "rules.h"
+#include "yamlpos.h"
 #include "model.h"
 
 _Static_assert(_KIND_MAX <= 32, "document kinds must fit a uint32_t mask");
@@ -501,27 +502,8 @@ struct pos {
  * first scalar; empty ones (and NULL) by FALLBACK. */
 static struct pos node_pos(struct fy_node *n, struct pos fallback)
 {
-	void *it = NULL;
-
-	for (int depth = 0; n && depth < 64; depth++) {
-		if (fy_node_is_scalar(n)) {
-			struct fy_token *tok = fy_node_get_scalar_token(n);
-			const struct fy_mark *m = tok ? fy_token_start_mark(tok) : NULL;
-			if (m)
-				return (struct pos){ m->line + 1, m->column + 1 };
-			return fallback;
-		}
-		it = NULL;
-		if (fy_node_is_mapping(n)) {
-			struct fy_node_pair *p = fy_node_mapping_iterate(n, &it);
-			n = p ? fy_node_pair_key(p) : NULL;
-		} else if (fy_node_is_sequence(n)) {
-			n = fy_node_sequence_iterate(n, &it);
-		} else {
-			break;
-		}
-	}
-	return fallback;
+	struct pos p = fallback;
+	return yaml_node_pos(n, &p.line, &p.col) ? p : fallback;
 }
 
 static void verr(struct loader *l, struct pos p, const char *fmt, va_list ap)
