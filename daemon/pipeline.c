@@ -253,6 +253,9 @@ static int build_and_publish(struct pl *p)
 	struct journal_report prev = { 0 };
 	char *json = NULL, *changes = NULL, *bagdir = NULL;
 	json_object *root = NULL;
+	/* Declared before the first "goto done": a jump past a cleanup variable's
+	 * initialisation would free garbage (found by test-fault-enospc). */
+	_cleanup_free_ char *salt_path = NULL, *salt = NULL, *tagm = NULL, *grj = NULL, *bag_json = NULL;
 	int r;
 
 	struct count c = { .cap = cfg->limits.max_entries ? cfg->limits.max_entries : 1000000 };
@@ -276,8 +279,7 @@ static int build_and_publish(struct pl *p)
 			log_msg(4, "case %s: working languages \"%s\" not usable; using English", p->d.case_id, langs.s);
 		strbuf_free(&langs);
 	}
-	_cleanup_free_ char *salt_path = xasprintf("%s/salt", cfg->base_dir);
-	_cleanup_free_ char *salt = NULL;
+	salt_path = xasprintf("%s/salt", cfg->base_dir);
 	if (read_text_file(salt_path, 4096, &salt) == 0 && strlen(salt) >= 32)
 		ing_ctx_set_salt(ctx, salt, strlen(salt));
 
@@ -342,9 +344,8 @@ static int build_and_publish(struct pl *p)
 
 	/* The built bag lies beside the staging folder, named after the case. */
 	bagdir = xasprintf("%s/../%s", ing_package_staging_dir(pkg), p->d.case_id);
-	_cleanup_free_ char *tagm = xasprintf("%s/tagmanifest-sha256.txt", bagdir);
-	_cleanup_free_ char *grj = xasprintf("%s/gap-report.json", bagdir);
-	_cleanup_free_ char *bag_json = NULL;
+	tagm = xasprintf("%s/tagmanifest-sha256.txt", bagdir);
+	grj = xasprintf("%s/gap-report.json", bagdir);
 	char bag_sha[65];
 	if ((r = sha256_file(tagm, bag_sha)) < 0) {
 		log_msg(3, "case %s: the built package has no tag manifest: %s", p->d.case_id, ing_strerror(r));
@@ -525,7 +526,10 @@ static int notify(struct pl *p)
 		html_full = strbuf_steal(&f);
 	}
 
-	_cleanup_free_ char *from_default = NULL;
+	/* All before the first "goto done" (see build_and_publish). */
+	_cleanup_free_ char *from_default = NULL, *msg = NULL, *qpath = NULL;
+	_cleanup_free_ char *qname = xasprintf("d%06lld-%s", (long long)p->d.id, p->d.case_id);
+	size_t len;
 	if (!cfg->mail_from) {
 		char host[64] = "localhost";
 		gethostname(host, sizeof(host) - 1);
@@ -547,9 +551,6 @@ static int notify(struct pl *p)
 		.html = html_full,
 		.case_id = p->d.case_id,
 	};
-	_cleanup_free_ char *msg = NULL, *qpath = NULL;
-	size_t len;
-	_cleanup_free_ char *qname = xasprintf("d%06lld-%s", (long long)p->d.id, p->d.case_id);
 	if ((r = mail_compose(&m, &msg, &len)) < 0 || (r = mail_queue(cfg->mail_outbox, qname, msg, len, &qpath)) < 0) {
 		log_msg(3, "case %s: cannot queue the report mail: %s", p->d.case_id, ing_strerror(r));
 		goto done;
@@ -559,7 +560,6 @@ static int notify(struct pl *p)
 	if (cfg->smtp_url) {
 		_cleanup_free_ char *err = NULL;
 		if (mail_send_file(cfg, qpath, &err) == 0) {
-			unlink(qpath);
 			log_msg(6, "case %s: report mail sent to %zu recipient(s)", p->d.case_id, n_to);
 		} else {
 			log_msg(4, "case %s: mail not sent yet (kept in the mail outbox, retried later): %s", p->d.case_id,
@@ -578,6 +578,37 @@ done:
 	free(to);
 	journal_report_clear(&rep);
 	return r;
+}
+
+/* Errors the pipeline returns come from the environment (a full or read-only
+ * outbox, permissions, the journal), not from the input: a bad input file is a
+ * problem in the report, and a parser that crashes kills the worker (recorded
+ * by the daemon). So such a drop is kept where it is and retried with the
+ * scheduler's backoff however often it fails; only failures that may be the
+ * input's fault count towards giving up. last_error starts with RETRY_MARK for
+ * the former (docs/faults.md). */
+#define RETRY_MARK "kept, retried later: "
+
+static void drop_error_env(struct pl *p, const char *what, int err)
+{
+	const char *hint = "";
+	switch (-err) {
+	case ENOSPC: case EDQUOT: hint = " (free space on the outbox/work filesystem)"; break;
+	case EROFS: hint = " (the filesystem is read-only: make it writable)"; break;
+	case EACCES: case EPERM: hint = " (check the owner and mode of the ingestd folders)"; break;
+	case EBUSY: hint = " (the journal is locked by another process)"; break;
+	}
+	_cleanup_free_ char *msg = xasprintf(RETRY_MARK "%s: %s%s", what, ing_strerror(err), hint);
+	log_msg(3, "case %s: drop %lld: %s", p->d.case_id, (long long)p->d.id, msg);
+	int r = journal_drop_error(p->j, p->d.id, msg);
+	if (r < 0)
+		log_msg(3, "case %s: drop %lld: the error could not be journalled either: %s", p->d.case_id,
+		        (long long)p->d.id, ing_strerror(r));
+}
+
+static bool error_is_env(const char *last_error)
+{
+	return last_error && strncmp(last_error, RETRY_MARK, strlen(RETRY_MARK)) == 0;
 }
 
 /* Gives up on a drop that failed too often: its input goes to quarantine. */
@@ -617,7 +648,7 @@ int pipeline_run(const struct ingestd_config *cfg, int64_t drop_id)
 	p.claimed = xasprintf("%s/%s", cfg->work, p.d.dir);
 	p.merged = xasprintf("%s/%s", p.case_dir, p.d.dir);
 
-	if (p.d.attempts >= INGESTD_MAX_ATTEMPTS && p.d.step < STEP_PUBLISHED) {
+	if (p.d.attempts >= INGESTD_MAX_ATTEMPTS && p.d.step < STEP_PUBLISHED && !error_is_env(p.d.last_error)) {
 		r = give_up(&p);
 		goto done;
 	}
@@ -625,15 +656,14 @@ int pipeline_run(const struct ingestd_config *cfg, int64_t drop_id)
 	        journal_step_name(p.d.step));
 	if (p.d.step < STEP_PUBLISHED) {
 		if ((r = case_store_open(&p)) < 0) {
-			journal_drop_error(p.j, p.d.id, "the case store could not be prepared");
+			drop_error_env(&p, "the case store could not be prepared", r);
 			goto done;
 		}
 		r = p.d.step == STEP_PACKAGED ? maybe_published(&p) : 0;
 		if (r == 0)
 			r = build_and_publish(&p);
 		if (r < 0) {
-			_cleanup_free_ char *e = xasprintf("building the package failed: %s", ing_strerror(r));
-			journal_drop_error(p.j, p.d.id, e);
+			drop_error_env(&p, "building the package failed", r);
 			goto done;
 		}
 		r = 0;
@@ -641,13 +671,13 @@ int pipeline_run(const struct ingestd_config *cfg, int64_t drop_id)
 	}
 	if (p.d.step < STEP_NOTIFIED) {
 		if ((r = notify(&p)) < 0) {
-			journal_drop_error(p.j, p.d.id, "the report mail could not be queued");
+			drop_error_env(&p, "the report mail could not be queued", r);
 			goto done;
 		}
 	}
 	remove_build_leftovers(&p);
 	if ((r = case_store_close(&p)) < 0) {
-		journal_drop_error(p.j, p.d.id, "the case could not be moved to the archive");
+		drop_error_env(&p, "the case could not be moved to the archive", r);
 		goto done;
 	}
 	r = journal_drop_step(p.j, p.d.id, STEP_ARCHIVED, NULL);
@@ -711,6 +741,9 @@ int maintenance_run(const struct ingestd_config *cfg, bool prune)
 	int left = cfg->smtp_url ? mail_flush(cfg, cfg->mail_outbox, &sent) : 0;
 	if (sent)
 		log_msg(6, "mail outbox: %u queued message(s) sent", sent);
+	if (left > 0)   /* the fault is reported at each retry, not only when the mail was queued */
+		log_msg(4, "mail outbox: %d message(s) still queued (the SMTP server %s fails); retried later", left,
+		        cfg->smtp_url);
 	if (prune && cfg->retention_days) {
 		struct journal *j;
 		if (journal_open(cfg->state_db, false, &j) == 0) {

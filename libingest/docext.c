@@ -170,7 +170,7 @@ static void textbuf_addc(struct textbuf *t, char c)
 }
 
 /* Writes the whole buffer; the parent may be gone, then we just stop. */
-static void write_all(int fd, const void *p, size_t n)
+static void child_write_all(int fd, const void *p, size_t n)
 {
 	const char *c = p;
 
@@ -201,9 +201,9 @@ static _Noreturn void child_finish(const struct child_args *a, int status, int p
 		.text_len = t ? t->len : 0,
 	};
 
-	write_all(a->out_fd, &f, sizeof(f));
+	child_write_all(a->out_fd, &f, sizeof(f));
 	if (t && t->len > 0)
-		write_all(a->out_fd, t->s, t->len);
+		child_write_all(a->out_fd, t->s, t->len);
 	_exit(0);
 }
 

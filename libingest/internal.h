@@ -83,6 +83,10 @@ ING_HIDDEN void ptrvec_free(struct ptrvec *pv, void (*fn)(void *));
  * link; depth bounded. 0 when it is gone (or never was), else -errno. */
 ING_HIDDEN int rm_rf_at(int dfd, const char *name);
 
+/* Write all N bytes (retrying short writes); 0 or -errno (-ENOSPC for a
+ * write that made no progress). */
+ING_HIDDEN int write_all(int fd, const void *p, size_t n);
+
 /* Text helpers. */
 ING_HIDDEN bool str_has_suffix_ci(const char *s, const char *suffix);
 ING_HIDDEN const char *path_basename(const char *p);

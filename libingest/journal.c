@@ -329,6 +329,27 @@ int journal_drop_error(struct journal *j, int64_t id, const char *msg)
 	return step_done(st);
 }
 
+int journal_seed_drop_ids(struct journal *j, int64_t min_next)
+{
+	if (min_next <= 1)
+		return 0;
+	int r = exec(j, "BEGIN IMMEDIATE");
+	if (r < 0)
+		return r;
+	/* sqlite_sequence exists once the AUTOINCREMENT table "drops" exists (the schema). */
+	sqlite3_stmt *st = prep(j, "UPDATE sqlite_sequence SET seq = MAX(seq, ?1) WHERE name = 'drops'");
+	r = st ? (sqlite3_bind_int64(st, 1, min_next - 1), step_done(st)) : -EIO;
+	if (r == 0 && sqlite3_changes(j->db) == 0) {
+		st = prep(j, "INSERT INTO sqlite_sequence(name, seq) VALUES('drops', ?1)");
+		r = st ? (sqlite3_bind_int64(st, 1, min_next - 1), step_done(st)) : -EIO;
+	}
+	if (r < 0) {
+		exec(j, "ROLLBACK");
+		return r;
+	}
+	return exec(j, "COMMIT");
+}
+
 int journal_drop_step_count(struct journal *j, int64_t id, enum journal_step step)
 {
 	sqlite3_stmt *st = prep(j, "SELECT count(*) FROM steps WHERE drop_id = ?1 AND step = ?2");

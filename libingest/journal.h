@@ -48,6 +48,10 @@ void journal_drop_clear(struct journal_drop *d);
 
 /* A new drop of CASE, named NAME in the inbox, at step claiming. */
 int journal_drop_new(struct journal *j, const char *name, const char *case_id, struct journal_drop *out);
+/* Makes the next drop id at least MIN_NEXT: after the journal was lost, a fresh
+ * one must not hand out the NNNNNN of a drop folder still in work/, archive/ or
+ * quarantine/ (docs/faults.md). */
+int journal_seed_drop_ids(struct journal *j, int64_t min_next);
 int journal_drop_get(struct journal *j, int64_t id, struct journal_drop *out);
 int journal_drop_delete(struct journal *j, int64_t id);
 /* Commits STEP (and a steps row with DETAIL, may be NULL). */

@@ -4,6 +4,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -129,20 +130,6 @@ int mail_compose(const struct mail_msg *m, char **out, size_t *len)
 	return 0;
 }
 
-static int write_all(int fd, const char *p, size_t n)
-{
-	while (n) {
-		ssize_t k = write(fd, p, n);
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k < 0)
-			return -errno;
-		p += k;
-		n -= (size_t)k;
-	}
-	return 0;
-}
-
 int mail_queue(const char *dir, const char *name, const char *msg, size_t len, char **path)
 {
 	if (!name[0] || strchr(name, '/') || name[0] == '.')
@@ -194,27 +181,21 @@ static size_t read_cb(char *buf, size_t size, size_t nmemb, void *ud)
 	return n;
 }
 
-static int read_file(const char *path, char **out, size_t *len)
+static int read_fd(int fd, char **out, size_t *len)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	struct stat st;
-	if (fd < 0)
-		return -errno;
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > (off_t)MAIL_MAX_EML_BYTES) {
-		close(fd);
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > (off_t)MAIL_MAX_EML_BYTES)
 		return -EINVAL;
-	}
 	char *buf = xmalloc((size_t)st.st_size + 1);
 	size_t got = 0;
 	while (got < (size_t)st.st_size) {
-		ssize_t k = read(fd, buf + got, (size_t)st.st_size - got);
+		ssize_t k = pread(fd, buf + got, (size_t)st.st_size - got, (off_t)got);
 		if (k < 0 && errno == EINTR)
 			continue;
 		if (k <= 0)
 			break;
 		got += (size_t)k;
 	}
-	close(fd);
 	buf[got] = 0;
 	*out = buf;
 	*len = got;
@@ -241,7 +222,35 @@ static char *header_value(const char *msg, const char *name)
 	return NULL;
 }
 
+static int send_message(const struct ingestd_config *cfg, int fd, char **err);
+
+/* The queued file is locked while it is sent and removed under the lock, so
+ * two workers (the drop's and the maintenance one) never send it twice. */
 int mail_send_file(const struct ingestd_config *cfg, const char *path, char **err)
+{
+	struct stat st;
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return errno == ENOENT ? 0 : -errno;      /* sent (and removed) by another worker */
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		int e = errno == EWOULDBLOCK ? -EAGAIN : -errno;
+		close(fd);
+		if (err && e == -EAGAIN)
+			*err = xstrdup("another worker is sending this message right now");
+		return e;
+	}
+	if (fstat(fd, &st) == 0 && st.st_nlink == 0) {  /* it was sent while we waited for the file */
+		close(fd);
+		return 0;
+	}
+	int r = send_message(cfg, fd, err);
+	if (r == 0 && unlink(path) < 0 && errno != ENOENT)
+		r = -errno;
+	close(fd);
+	return r;
+}
+
+static int send_message(const struct ingestd_config *cfg, int fd, char **err)
 {
 	_cleanup_free_ char *msg = NULL, *from = NULL, *to = NULL, *password = NULL;
 	size_t len;
@@ -254,7 +263,7 @@ int mail_send_file(const struct ingestd_config *cfg, const char *path, char **er
 			*err = xstrdup("no SMTP server configured");
 		return -ENOTCONN;
 	}
-	if ((r = read_file(path, &msg, &len)) < 0) {
+	if ((r = read_fd(fd, &msg, &len)) < 0) {
 		if (err)
 			*err = xasprintf("cannot read the queued message: %s", strerror(-r));
 		return r;
@@ -340,7 +349,6 @@ int mail_flush(const struct ingestd_config *cfg, const char *dir, unsigned *sent
 	for (size_t i = 0; i < names.n; i++) {
 		_cleanup_free_ char *p = xasprintf("%s/%s", dir, (const char *)names.v[i]);
 		if (cfg->smtp_url && mail_send_file(cfg, p, NULL) == 0) {
-			unlink(p);
 			ok++;
 		} else {
 			left++;

@@ -30,8 +30,10 @@ int mail_compose(const struct mail_msg *m, char **out, size_t *len);
 /* Writes MSG atomically into DIR as NAME.eml (0640), replacing one of that
  * name (so a message queued again after a crash is not sent twice). *path is malloc'd. */
 int mail_queue(const char *dir, const char *name, const char *msg, size_t len, char **path);
-/* Sends one queued .eml over SMTP; 0 when the server accepted it.
- * ERR (may be NULL) receives a malloc'd reason on failure. */
+/* Sends one queued .eml over SMTP and removes it, holding a lock on it
+ * throughout: 0 when the server accepted it (or another worker already sent
+ * it), -EAGAIN while another worker is sending it, else -errno. ERR (may be
+ * NULL) receives a malloc'd reason on failure. */
 int mail_send_file(const struct ingestd_config *cfg, const char *path, char **err);
 /* Tries every queued .eml in DIR, oldest first; removes each one sent.
  * Returns the number still queued, or a negative errno. */

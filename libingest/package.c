@@ -76,22 +76,6 @@ static int mkdir_parents(int dfd, const char *path)
 	return 0;
 }
 
-static int write_all(int fd, const void *buf, size_t n)
-{
-	const char *p = buf;
-	while (n) {
-		ssize_t w = write(fd, p, n);
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 /* Across filesystems only: clone, else copy in the kernel. */
 static int copy_file_at(int sfd, const char *sname, int dfd, const char *dname)
 {
@@ -143,6 +127,9 @@ static int move_file(int sfd, const char *sname, int dfd, const char *dname)
 int ing_package_begin(struct ing_ctx *ctx, const char *out_dir, const char *case_id, struct ing_package **out)
 {
 	struct ing_package *pkg;
+	/* Before the first "goto fail": jumping past a cleanup variable's
+	 * initialisation frees garbage (a read-only outbox did; test-fault-readonly). */
+	_cleanup_free_ char *lockname = NULL, *prefix = NULL;
 	int r;
 
 	if (!ctx || !out_dir || !case_id || !out)
@@ -178,7 +165,7 @@ int ing_package_begin(struct ing_ctx *ctx, const char *out_dir, const char *case
 	}
 
 	/* One build per case at a time. */
-	_cleanup_free_ char *lockname = xasprintf("%s.lock", case_id);
+	lockname = xasprintf("%s.lock", case_id);
 	pkg->lockfd = openat(pkg->buildingfd, lockname, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0640);
 	if (pkg->lockfd < 0 || flock(pkg->lockfd, LOCK_EX) < 0) {
 		r = -errno;
@@ -186,7 +173,7 @@ int ing_package_begin(struct ing_ctx *ctx, const char *out_dir, const char *case
 	}
 
 	/* Leftovers of builds of this case that did not finish (crash, kill). */
-	_cleanup_free_ char *prefix = xasprintf("%s.", case_id);
+	prefix = xasprintf("%s.", case_id);
 	int fd2 = dup(pkg->buildingfd);
 	DIR *d = fd2 >= 0 ? fdopendir(fd2) : NULL;
 	if (!d) {

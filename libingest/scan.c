@@ -408,9 +408,10 @@ static int spool_open(struct walk *w, struct ing_file *f, const uint8_t *head, s
 	int fd = memfd_create("ingest-doc", MFD_CLOEXEC);
 	if (fd < 0)
 		return -errno;
-	if (write(fd, head, n) != (ssize_t)n) {
+	int e = write_all(fd, head, n);
+	if (e < 0) {
 		close(fd);
-		return -EIO;
+		return e;
 	}
 	return fd;
 }
@@ -432,8 +433,8 @@ static int stage_open(struct walk *w, struct ing_file *f, const uint8_t *head, s
 	int fd = openat(scan->staging_fd, name, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0640);
 	if (fd < 0)
 		return -errno;
-	if (n && write(fd, head, n) != (ssize_t)n) {
-		int e = errno ? -errno : -EIO;
+	int e = write_all(fd, head, n);
+	if (e < 0) {
 		close(fd);
 		return e;
 	}
@@ -561,12 +562,13 @@ void scan_entry(struct walk *w, const char *relpath, uint64_t size, struct byte_
 		if (r == 0)
 			break;
 		sha256_update(sha, w->chunk, (size_t)r);
-		if (stage >= 0 && write(stage, w->chunk, (size_t)r) != r) {
-			stage_failed(w, errno ? -errno : -EIO);
+		int we;
+		if (stage >= 0 && (we = write_all(stage, w->chunk, (size_t)r)) < 0) {
+			stage_failed(w, we);
 			close(stage);
 			stage = -1;
 		}
-		if (spool >= 0 && stage < 0 && f->staged == NULL && write(spool, w->chunk, (size_t)r) != r) {
+		if (spool >= 0 && stage < 0 && f->staged == NULL && write_all(spool, w->chunk, (size_t)r) < 0) {
 			close(spool);
 			spool = -1;
 			doc_type = -1;

@@ -270,3 +270,20 @@ int rm_rf_at(int dfd, const char *name)
 {
 	return rm_rf_depth(dfd, name, 0);
 }
+
+int write_all(int fd, const void *p, size_t n)
+{
+	const char *c = p;
+	while (n > 0) {
+		ssize_t w = write(fd, c, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0)
+			return -errno;
+		if (w == 0)
+			return -ENOSPC;      /* a short write without errno: the filesystem is full */
+		c += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
