@@ -228,6 +228,7 @@ static void cy_discard(struct fy_diag *diag, void *user, const char *buf, size_t
 	(void)diag, (void)user, (void)buf, (void)len;
 }
 
+
 int case_yaml_parse(const char *buf, size_t len, struct case_yaml **out, struct strbuf *errors)
 {
 	struct cy_parser p = { .errors = errors };
@@ -243,6 +244,13 @@ int case_yaml_parse(const char *buf, size_t len, struct case_yaml **out, struct 
 	if (len == 0 || memchr(buf, 0, len)) {
 		if (len)
 			cy_err(&p, (struct cy_pos){ 1, 1 }, "not a text file (contains NUL bytes); it was ignored");
+		*out = cy;
+		return p.n_errors;
+	}
+	/* libfyaml would hang on some non-UTF-8 input (yamlpos.h) */
+	struct cy_pos at = { 1, 1 };
+	if (!yaml_text_is_utf8(buf, len, &at.line, &at.col)) {
+		cy_err(&p, at, "not UTF-8 text (save it as UTF-8); the file was ignored");
 		*out = cy;
 		return p.n_errors;
 	}

@@ -449,6 +449,14 @@ int config_load(const char *path, struct ingestd_config **out, struct strbuf *er
 		got += k;
 	}
 	buf[got] = 0;
+	int bl, bc;
+	if (got && !yaml_text_is_utf8(buf, (size_t)got, &bl, &bc)) {
+		p.n_errors++;
+		if (errors)
+			(void)strbuf_printf(errors, "%s:%d:%d: not UTF-8 text (save the file as UTF-8)\n", path, bl, bc);
+		r = -EINVAL;
+		goto done;
+	}
 
 	struct fy_diag_cfg dcfg;
 	fy_diag_cfg_default(&dcfg);

@@ -373,11 +373,15 @@ static bool msg_has(const char *m, const char *s)
 	return m && strcasestr(m, s);
 }
 
-/* What a libarchive error message says went wrong. */
-static enum ing_problem classify_error(struct archive *a)
+/* What a libarchive error message says went wrong. OPENED: archive_read_open1()
+ * succeeded. Fuzzing (tests/fuzz/fuzz-expand/crash-seekable-open-failed):
+ * after a failed open libarchive leaves a->format pointing past its format
+ * table (choose_format() walks it), so archive_read_has_encrypted_entries()
+ * then jumps through garbage; ask it only of an opened archive. */
+static enum ing_problem classify_error(struct archive *a, bool opened)
 {
 	const char *m = archive_error_string(a);
-	if (archive_read_has_encrypted_entries(a) > 0 || msg_has(m, "encrypt") || msg_has(m, "passphrase") ||
+	if ((opened && archive_read_has_encrypted_entries(a) > 0) || msg_has(m, "encrypt") || msg_has(m, "passphrase") ||
 	    msg_has(m, "password"))
 		return PROB_ENCRYPTED;
 	if (msg_has(m, "truncat") || msg_has(m, "premature") || msg_has(m, "unexpected end") ||
@@ -535,7 +539,7 @@ static void scan_one(struct xarc *x, struct archive_entry *e)
 		f->raw_path = steal_ptr(raw);
 	if (en.failed) {
 		const char *m = archive_error_string(x->a);
-		enum ing_problem p = classify_error(x->a);
+		enum ing_problem p = classify_error(x->a, true);
 		if (p == PROB_ENCRYPTED)
 			x->n_encrypted++;
 		_cleanup_free_ char *ms = utf8_sanitize(m ? m : "damaged", strlen(m ? m : "damaged"));
@@ -547,13 +551,14 @@ static void scan_one(struct xarc *x, struct archive_entry *e)
 		                     x->stop == STOP_TOTAL ? "total bytes of the drop" : "bytes per file"));
 }
 
-/* A libarchive failure: record it on the archive with plain words. */
-static void record_failure(struct xarc *x, const char *when)
+/* A libarchive failure: record it on the archive with plain words. OPENED:
+ * the failure came after archive_read_open1() succeeded. */
+static void record_failure(struct xarc *x, const char *when, bool opened)
 {
 	const char *m = archive_error_string(x->a);
 	_cleanup_free_ char *ms = m ? utf8_sanitize(m, strlen(m)) : xstrdup("unknown error");
 	struct ing_file *arc = x->arc;
-	enum ing_problem p = classify_error(x->a);
+	enum ing_problem p = classify_error(x->a, opened);
 
 	if (x->stop == STOP_SRC) {
 		file_set_problem(arc, PROB_UNREADABLE, "reading the archive failed (%s)", ing_strerror(x->src_err));
@@ -644,7 +649,7 @@ static void run_entries(struct xarc *x)
 			continue;
 		if (r == ARCHIVE_FATAL) {
 			if (x->stop == STOP_NONE)
-				record_failure(x, x->entries_out ? "part-way" : "at its start");
+				record_failure(x, x->entries_out ? "part-way" : "at its start", true);
 			break;
 		}
 		scan_one(x, e);
@@ -707,7 +712,7 @@ static void run_seekable(struct xarc *x, int fd, uint64_t size)
 	archive_read_set_skip_callback(x->a, sin_skip);
 	archive_read_set_callback_data(x->a, x);
 	if (archive_read_open1(x->a) != ARCHIVE_OK)
-		record_failure(x, "at its start");
+		record_failure(x, "at its start", false);
 	else
 		run_entries(x);
 	archive_read_free(x->a);

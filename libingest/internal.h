@@ -90,6 +90,8 @@ ING_HIDDEN int write_all(int fd, const void *p, size_t n);
 /* Text helpers. */
 ING_HIDDEN bool str_has_suffix_ci(const char *s, const char *suffix);
 ING_HIDDEN const char *path_basename(const char *p);
+/* Bytes from the start of S that are valid UTF-8 (N when all are). */
+ING_HIDDEN size_t utf8_valid_prefix(const char *s, size_t n);
 /* Copy with invalid UTF-8 replaced by U+FFFD and control characters by '?'. */
 ING_HIDDEN char *utf8_sanitize(const char *s, size_t n);
 ING_HIDDEN void hex_encode(const uint8_t *in, size_t n, char *out /* 2n+1 */);

@@ -164,6 +164,7 @@ static void drop_from_row(sqlite3_stmt *st, struct journal_drop *d)
 
 int journal_drop_new(struct journal *j, const char *name, const char *case_id, struct journal_drop *out)
 {
+	_cleanup_free_ char *dir = NULL;     /* before any goto: the cleanup runs at every exit */
 	int64_t now = now_s();
 	int r = exec(j, "BEGIN IMMEDIATE");
 	if (r < 0)
@@ -185,7 +186,7 @@ int journal_drop_new(struct journal *j, const char *name, const char *case_id, s
 	if ((r = step_done(st)) < 0)
 		goto fail_r;
 	int64_t id = sqlite3_last_insert_rowid(j->db);
-	_cleanup_free_ char *dir = xasprintf("%06lld-%s", (long long)id, name);
+	dir = xasprintf("%06lld-%s", (long long)id, name);
 	st = prep(j, "UPDATE drops SET dir = ?1 WHERE id = ?2");
 	if (!st)
 		goto fail;

@@ -1672,6 +1672,11 @@ static int parse_file(struct loader *l, struct pending *p)
 		err_at(l, (struct pos){ 1, 1 }, "not a text file (contains NUL bytes)");
 		return -EINVAL;
 	}
+	struct pos bad;
+	if (!yaml_text_is_utf8(p->buf, len, &bad.line, &bad.col)) {
+		err_at(l, bad, "not UTF-8 text (save the file as UTF-8)");
+		return -EINVAL;
+	}
 
 	fy_diag_cfg_default(&dcfg);
 	dcfg.fp = NULL;

@@ -172,6 +172,18 @@ static size_t utf8_seq(const unsigned char *s, size_t n)
 	return len;
 }
 
+size_t utf8_valid_prefix(const char *s, size_t n)
+{
+	size_t i = 0;
+	while (i < n) {
+		size_t l = utf8_seq((const unsigned char *)s + i, n - i);
+		if (l == 0)
+			break;
+		i += l;
+	}
+	return i;
+}
+
 char *utf8_sanitize(const char *in, size_t n)
 {
 	const unsigned char *s = (const unsigned char *)in;

@@ -27,3 +27,21 @@ bool yaml_node_pos(struct fy_node *n, int *line, int *col)
 	}
 	return false;
 }
+
+bool yaml_text_is_utf8(const char *buf, size_t len, int *line, int *col)
+{
+	size_t bad = utf8_valid_prefix(buf, len);
+	if (bad == len)
+		return true;
+	*line = 1;
+	*col = 1;
+	for (size_t i = 0; i < bad; i++) {
+		if (buf[i] == '\n') {
+			(*line)++;
+			*col = 1;
+		} else if (((unsigned char)buf[i] & 0xc0) != 0x80) {
+			(*col)++;
+		}
+	}
+	return false;
+}

@@ -13,4 +13,10 @@
  * nothing written, when there is none (an empty collection, NULL). */
 ING_HIDDEN bool yaml_node_pos(struct fy_node *n, int *line, int *col);
 
+/* libfyaml 0.8 loops forever on a "%" directive line holding a cut-short
+ * UTF-8 sequence (found by fuzzing case.yaml): every YAML text is checked to
+ * be UTF-8 before libfyaml sees it. True when it is; else false with the
+ * 1-based line and column of the first bad byte. */
+ING_HIDDEN bool yaml_text_is_utf8(const char *buf, size_t len, int *line, int *col);
+
 #endif
