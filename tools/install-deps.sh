@@ -4,7 +4,7 @@
 set -eu
 export DEBIAN_FRONTEND=noninteractive
 PKGS="
-  meson ninja-build pkg-config gcc g++ clang git strace
+  meson ninja-build pkg-config gcc g++ clang git strace time
   libdcmtk-dev dcmtk libsndfile1-dev libtiff-dev libwrap0-dev
   libarchive-dev libarchive-tools libmagic-dev zlib1g-dev
   libcurl4-openssl-dev libsqlite3-dev sqlite3 libsystemd-dev libssl-dev openssl
