@@ -1021,10 +1021,15 @@ static const char *reader_name(enum child_mode m)
 }
 
 /* The outcome in words a coordinator can act on; NULL when it is a result. */
-static char *explain(const struct ing_ctx *ctx, enum child_mode mode, const struct child_result *res)
+/* Why the document could not be read, in words, and the problem code the
+ * report gives it (*code); NULL when it was read. */
+static char *explain(const struct ing_ctx *ctx, enum child_mode mode, const struct child_result *res,
+                     enum ing_problem *code)
 {
 	const char *who = reader_name(mode);
 	unsigned cpu = MAX(ctx->limits.extract_cpu_seconds, 1u);
+
+	*code = PROB_LIMIT;     /* stopped by a time, memory or safety limit */
 
 	if (res->timed_out)
 		return xasprintf("reading this document took longer than %.0f s and was stopped; check it by eye",
@@ -1037,11 +1042,13 @@ static char *explain(const struct ing_ctx *ctx, enum child_mode mode, const stru
 		if (sig == SIGSYS)
 			return xasprintf("the %s tried something it is not allowed to do on this file and was stopped; check it by eye",
 			                 who);
+		*code = PROB_CORRUPT;
 		if (sig == SIGABRT)
 			return xasprintf("the %s gave up on this file (it is damaged or needs more than %llu MB of memory); check it by eye",
 			                 who, (unsigned long long)(ctx->limits.extract_mem_bytes >> 20));
 		return xasprintf("the %s crashed on this file (signal %d); check it by eye", who, sig);
 	}
+	*code = PROB_CORRUPT;
 	if (!res->have_frame) {
 		if (res->reaped && WIFEXITED(res->wstatus))
 			return xasprintf("the %s crashed on this file (exit status %d); check it by eye",
@@ -1052,15 +1059,18 @@ static char *explain(const struct ing_ctx *ctx, enum child_mode mode, const stru
 	case ST_OK:
 		return NULL;
 	case ST_ENCRYPTED:
+		*code = PROB_ENCRYPTED;
 		return xstrdup("the PDF is password-protected; ask for an unprotected copy");
 	case ST_DAMAGED:
 		return xstrdup("the document is damaged and could not be read; check it by eye or ask for a new copy");
 	case ST_TOO_BIG:
+		*code = PROB_LIMIT;
 		return xasprintf("the document is too large to read within the %llu MB memory limit; check it by eye",
 		                 (unsigned long long)(ctx->limits.extract_mem_bytes >> 20));
 	case ST_READ_ERROR:
 		return xstrdup("the document could not be read from disk");
 	case ST_IMAGE_UNREADABLE:
+		*code = PROB_LIMIT;     /* undecodable, or over the memory limit: we cannot tell which */
 		return xasprintf("the image could not be decoded (damaged, an unsupported format, or larger than the %llu MB memory limit); check it by eye",
 		                 (unsigned long long)(ctx->limits.extract_mem_bytes >> 20));
 	case ST_OCR_UNAVAILABLE:
@@ -1181,6 +1191,7 @@ int docext_run_opts(struct ing_ctx *ctx, int fd, enum docext_type type,
 		return -errno;
 	if (S_ISREG(st.st_mode) && (uint64_t)st.st_size > lim->max_doc_bytes) {
 		out->pages = -1;
+		out->extract_problem = PROB_LIMIT;
 		out->extract_error = xasprintf("the document is %llu MB, more than the %llu MB read for text; check it by eye",
 		                               (unsigned long long)((uint64_t)st.st_size >> 20),
 		                               (unsigned long long)(lim->max_doc_bytes >> 20));
@@ -1210,7 +1221,7 @@ int docext_run_opts(struct ing_ctx *ctx, int fd, enum docext_type type,
 			res = ocr;
 		} else {
 			/* Keep the text-layer reading, but say why OCR failed. */
-			char *why = explain(ctx, MODE_PDF_OCR, &ocr);
+			char *why = explain(ctx, MODE_PDF_OCR, &ocr, &out->extract_problem);
 			log_info(ctx, "docext: OCR of a scanned PDF failed: %s", why ? why : "?");
 			fill_out(&res, out);
 			out->extract_error = why;
@@ -1221,7 +1232,7 @@ int docext_run_opts(struct ing_ctx *ctx, int fd, enum docext_type type,
 	}
 
 	out->pages = -1;
-	out->extract_error = explain(ctx, mode, &res);
+	out->extract_error = explain(ctx, mode, &res, &out->extract_problem);
 	if (!out->extract_error)
 		fill_out(&res, out);
 	else if (res.have_frame && res.f.pages >= 0)

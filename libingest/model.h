@@ -89,6 +89,7 @@ struct doc_info {
 	char *script;           /* ISO 15924 name, NULL if unknown */
 	bool needs_translation;
 	char *extract_error;    /* why the text could not be read, NULL if it could */
+	enum ing_problem extract_problem; /* the problem code for extract_error (set with it) */
 	struct doc_marker *markers;
 	size_t n_markers;
 	struct doc_lab *labs;

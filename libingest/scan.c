@@ -82,16 +82,6 @@ static void set_kind(struct ing_file *f, enum ing_kind k, char *evidence)
 	f->evidence = evidence;
 }
 
-static enum ing_problem problem_from_extract_error(const char *msg)
-{
-	if (strstr(msg, "password") || strstr(msg, "encrypted"))
-		return PROB_ENCRYPTED;
-	if (strstr(msg, "limit") || strstr(msg, "too large") || strstr(msg, "took longer") ||
-	    strstr(msg, "was stopped") || strstr(msg, " MB, more than"))
-		return PROB_LIMIT;
-	return PROB_CORRUPT;
-}
-
 /* Text documents: run the confined extractor and let the text decide the kind. */
 #define OCR_MIN_CONFIDENCE 40.0    /* below this, OCR text is not trusted to decide a kind */
 
@@ -318,6 +308,7 @@ static void read_document(struct walk *w, struct ing_file *f, int fd, enum docex
 	r = docext_run_opts(ctx, fd, type, &o, d);
 	if (r < 0) {
 		d->extract_error = xasprintf("the text extractor could not be started (%s)", ing_strerror(r));
+		d->extract_problem = PROB_CORRUPT;
 		log_err(ctx, "case %s: cannot start the text extractor: %s", w->scan->case_id, ing_strerror(r));
 	}
 	if (d->extract_error) {
@@ -325,7 +316,8 @@ static void read_document(struct walk *w, struct ing_file *f, int fd, enum docex
 			return;     /* a photo OCR could not read is still a photo */
 		set_kind(f, KIND_SCANNED, xasprintf("%s; could not be read automatically (%s): check it by eye", what,
 		                                    d->extract_error));
-		file_set_problem(f, problem_from_extract_error(d->extract_error), "%s", d->extract_error);
+		file_set_problem(f, d->extract_problem != PROB_NONE ? d->extract_problem : PROB_CORRUPT, "%s",
+		                 d->extract_error);
 		return;
 	}
 	size_t letters = d->text ? count_letters(d->text, d->text_len) : 0;
