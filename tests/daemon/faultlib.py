@@ -47,6 +47,17 @@ class Mount:
             self.mounted = False
 
 
+def outbox_on_tmpfs(tree, size):
+    """Puts the tree's outbox on a tmpfs of SIZE (e.g. "4m") the test mounts
+    itself; returns the Mount (unmount it in a finally block)."""
+    ob = os.path.join(tree.root, "outbox-fs")
+    m = Mount(ob, size)
+    with open(tree.config, "a") as f:
+        f.write("paths:\n  outbox: %s\n" % ob)
+    tree.outbox = ob
+    return m
+
+
 def wait_for(pred, timeout, what, tree=None):
     deadline = time.time() + timeout
     while time.time() < deadline:

@@ -25,11 +25,8 @@ def main():
     t = dlib.Tree(settle=1, workers=2)
     m = None
     try:
-        ob = os.path.join(t.root, "outbox-fs")
-        m = fl.Mount(ob, "4m")
-        with open(t.config, "a") as f:
-            f.write("paths:\n  outbox: %s\n" % ob)
-        t.outbox = ob
+        m = fl.outbox_on_tmpfs(t, "4m")
+        ob = t.outbox
         filler = os.path.join(ob, "filler")
         with open(filler, "wb") as f:
             f.write(b"\0" * (4 * 1024 * 1024 - 160 * 1024))

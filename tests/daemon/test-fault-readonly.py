@@ -25,11 +25,7 @@ def main():
     t = dlib.Tree(settle=1, workers=2)
     m = None
     try:
-        ob = os.path.join(t.root, "outbox-fs")
-        m = fl.Mount(ob, "64m")
-        with open(t.config, "a") as f:
-            f.write("paths:\n  outbox: %s\n" % ob)
-        t.outbox = ob
+        m = fl.outbox_on_tmpfs(t, "64m")
         fx = os.path.join(t.fixtures, "drops", "CASE-DEMO-2")
         t.start()
         dlib.place(t, fx, "CASE-RO1")
