@@ -23,91 +23,10 @@ if [ -z "${PROBE:-}" ]; then
 fi
 
 # One realistic CT slice: 512x512x16 bit, about 60 header elements.
-/usr/bin/python3 - "$WORK" "$N" <<'EOF'
-import os, subprocess, sys
-work, n = sys.argv[1], int(sys.argv[2])
-with open(os.path.join(work, 'pixels.raw'), 'wb') as f:
-    f.write(bytes((i * 7) & 0xff for i in range(512 * 512 * 2)))
-uid = '1.2.826.0.1.3680043.9.7433.77.1.000000'
-dump = r'''
-(0008,0005) CS [ISO_IR 100]
-(0008,0008) CS [ORIGINAL\PRIMARY\AXIAL]
-(0008,0016) UI =CTImageStorage
-(0008,0018) UI [%s]
-(0008,0020) DA [20240105]
-(0008,0021) DA [20240105]
-(0008,0022) DA [20240105]
-(0008,0023) DA [20240105]
-(0008,0030) TM [101500]
-(0008,0031) TM [101700]
-(0008,0050) SH [A20240105001]
-(0008,0060) CS [CT]
-(0008,0070) LO [ACME Medical]
-(0008,0080) LO [General Hospital]
-(0008,0090) PN [Referring^Doctor]
-(0008,1010) SH [CT01]
-(0008,1030) LO [CT CHEST ABDOMEN PELVIS W CONTRAST]
-(0008,103e) LO [AXIAL 1.25 STANDARD]
-(0008,1090) LO [ScannerModel 128]
-(0010,0010) PN [Doe^Jane]
-(0010,0020) LO [PID0001234]
-(0010,0030) DA [19600229]
-(0010,0040) CS [F]
-(0010,1010) AS [064Y]
-(0018,0010) LO [Iohexol 350]
-(0018,0015) CS [CHEST]
-(0018,0050) DS [1.25]
-(0018,0060) DS [120]
-(0018,0088) DS [1.25]
-(0018,1020) LO [sw 1.0]
-(0018,1100) DS [400]
-(0018,1151) IS [250]
-(0018,1152) IS [300]
-(0018,1210) SH [STANDARD]
-(0018,5100) CS [FFS]
-(0020,000d) UI [1.2.826.0.1.3680043.9.7433.77.2]
-(0020,000e) UI [1.2.826.0.1.3680043.9.7433.77.3]
-(0020,0010) SH [1]
-(0020,0011) IS [2]
-(0020,0012) IS [1]
-(0020,0013) IS [000000]
-(0020,0032) DS [-200.000\-200.000\-100.000]
-(0020,0037) DS [1\0\0\0\1\0]
-(0020,0052) UI [1.2.826.0.1.3680043.9.7433.77.4]
-(0020,1041) DS [-100.000]
-(0028,0002) US 1
-(0028,0004) CS [MONOCHROME2]
-(0028,0010) US 512
-(0028,0011) US 512
-(0028,0030) DS [0.78125\0.78125]
-(0028,0100) US 16
-(0028,0101) US 12
-(0028,0102) US 11
-(0028,0103) US 1
-(0028,1050) DS [40]
-(0028,1051) DS [400]
-(0028,1052) DS [-1024]
-(0028,1053) DS [1]
-(7fe0,0010) OW =%s
-''' % (uid, os.path.join(work, 'pixels.raw'))
-with open(os.path.join(work, 'ct.dump'), 'w', encoding='latin-1') as f:
-    f.write(dump)
-tmpl = os.path.join(work, 'ct.dcm')
-subprocess.run(['dump2dcm', '-q', '+te', os.path.join(work, 'ct.dump'), tmpl], check=True)
-data = open(tmpl, 'rb').read()
-os.makedirs(os.path.join(work, 'files'))
-old_uid, old_in = uid.encode(), b'000000'
-assert data.count(old_uid) == 2  # meta + dataset
-in_at = data.index(b'\x20\x00\x13\x00IS\x06\x00' + old_in) + 8
-for i in range(n):
-    new_uid = uid[:-6].encode() + b'%06d' % i
-    d = bytearray(data.replace(old_uid, new_uid))
-    d[in_at:in_at + 6] = b'%06d' % i
-    with open(os.path.join(work, 'files', 'I%06d.dcm' % i), 'wb') as f:
-        f.write(d)
-EOF
+# N realistic CT slices (512x512x16 bit), cloned with distinct UIDs (bench/lib/gen.py).
+/usr/bin/python3 "$SRC/bench/lib/gen.py" ct "$WORK/files" --count "$N" >/dev/null
 
-FILES=("$WORK"/files/*.dcm)
+mapfile -t FILES < <(find "$WORK/files" -type f -name "*.dcm" | sort)
 echo "files: ${#FILES[@]}, each $(stat -c %s "${FILES[0]}") bytes"
 # Sanity: all of them read cleanly and dcmdump agrees on one.
 "$PROBE" --summary "${FILES[@]}"

@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-3.0-or-later
 # Packaging speed on a DVD-sized drop: N realistic CT slices (512x512x16 bit,
-# one slice cloned with equal-length UID patching, as bench/headers.sh does)
+# one slice cloned with equal-length UID patching: bench/lib/gen.py ct)
 # in an ISO image. Alternating runs, each into a fresh output folder, on tmpfs
 # (/dev/shm) and on disk:
 #   P: ingest package CASE.iso --out OUT
@@ -29,73 +29,7 @@ trap 'rm -rf "$GEN" /dev/shm/bench-package-run.* "$DISK"/bench-package-run.*' EX
 if [ -n "${ISO:-}" ] && [ -f "$ISO" ]; then
 	cp "$ISO" "$GEN/CASE.iso"
 else
-/usr/bin/python3 - "$GEN" "$N" <<'PYEOF'
-import os, subprocess, sys
-work, n = sys.argv[1], int(sys.argv[2])
-with open(os.path.join(work, 'pixels.raw'), 'wb') as f:
-    f.write(bytes((i * 7) & 0xff for i in range(512 * 512 * 2)))
-uid = '1.2.826.0.1.3680043.9.7433.77.1.000000'
-dump = r'''
-(0008,0005) CS [ISO_IR 100]
-(0008,0008) CS [ORIGINAL\PRIMARY\AXIAL]
-(0008,0016) UI =CTImageStorage
-(0008,0018) UI [%s]
-(0008,0020) DA [20240105]
-(0008,0030) TM [101500]
-(0008,0050) SH [A20240105001]
-(0008,0060) CS [CT]
-(0008,0070) LO [ACME Medical]
-(0008,0080) LO [General Hospital]
-(0008,0090) PN [Referring^Doctor]
-(0008,1030) LO [CT CHEST ABDOMEN PELVIS W CONTRAST]
-(0008,103e) LO [AXIAL 1.25 STANDARD]
-(0010,0010) PN [Doe^Jane]
-(0010,0020) LO [PID0001234]
-(0010,0030) DA [19600229]
-(0010,0040) CS [F]
-(0018,0015) CS [CHEST]
-(0018,0050) DS [1.25]
-(0018,0088) DS [1.25]
-(0020,000d) UI [1.2.826.0.1.3680043.9.7433.77.2]
-(0020,000e) UI [1.2.826.0.1.3680043.9.7433.77.3]
-(0020,0010) SH [1]
-(0020,0011) IS [2]
-(0020,0013) IS [000000]
-(0020,0032) DS [-200.000\-200.000\-100.000]
-(0020,0037) DS [1\0\0\0\1\0]
-(0020,0052) UI [1.2.826.0.1.3680043.9.7433.77.4]
-(0028,0002) US 1
-(0028,0004) CS [MONOCHROME2]
-(0028,0010) US 512
-(0028,0011) US 512
-(0028,0030) DS [0.78125\0.78125]
-(0028,0100) US 16
-(0028,0101) US 12
-(0028,0102) US 11
-(0028,0103) US 1
-(0028,1050) DS [40]
-(0028,1051) DS [400]
-(0028,1052) DS [-1024]
-(0028,1053) DS [1]
-(7fe0,0010) OW =%s
-''' % (uid, os.path.join(work, 'pixels.raw'))
-with open(os.path.join(work, 'ct.dump'), 'w', encoding='latin-1') as f:
-    f.write(dump)
-tmpl = os.path.join(work, 'ct.dcm')
-subprocess.run(['dump2dcm', '-q', '+te', os.path.join(work, 'ct.dump'), tmpl], check=True)
-data = open(tmpl, 'rb').read()
-old_uid = uid.encode()
-assert data.count(old_uid) == 2  # meta + dataset
-in_at = data.index(b'\x20\x00\x13\x00IS\x06\x00' + b'000000') + 8
-root = os.path.join(work, 'tree', 'DICOM')
-for i in range(n):
-    d = os.path.join(root, 'S%07d' % (i // 500))
-    os.makedirs(d, exist_ok=True)
-    b = bytearray(data.replace(old_uid, uid[:-6].encode() + b'%06d' % i))
-    b[in_at:in_at + 6] = b'%06d' % i
-    with open(os.path.join(d, 'I%07d' % i), 'wb') as f:
-        f.write(b)
-PYEOF
+/usr/bin/python3 "$SRC/bench/lib/gen.py" ct "$GEN/tree" --count "$N" >/dev/null
 xorriso -as mkisofs -quiet -R -J -o "$GEN/CASE.iso" "$GEN/tree" 2>/dev/null
 rm -rf "$GEN/tree"
 [ -n "${ISO:-}" ] && cp "$GEN/CASE.iso" "$ISO"

@@ -235,10 +235,25 @@ def gen_small(tree, scale):
     return w
 
 
+def gen_ct(tree, count):
+    """COUNT realistic CT slices (512x512, 16 bit) and nothing else, 500 to a
+    folder: for the header and package benchmarks."""
+    w = Writer(tree)
+    t = Template(512, "CT", "CTImageStorage", "CT CHEST ABDOMEN PELVIS W CONTRAST")
+    for i in range(count):
+        s, k = divmod(i, 500)
+        w.put("DICOM/S%03d/I%06d.dcm" % (s, k), t.clone(s, k))
+    return w
+
+
 def main():
+    """gen.py dvd|small TREE [--scale S]   or   gen.py ct TREE --count N"""
     kind, tree = sys.argv[1], sys.argv[2]
-    scale = float(sys.argv[4]) if len(sys.argv) > 4 and sys.argv[3] == "--scale" else 1.0
-    w = {"dvd": gen_dvd, "small": gen_small}[kind](tree, scale)
+    opt = dict(zip(sys.argv[3::2], sys.argv[4::2]))
+    if kind == "ct":
+        w = gen_ct(tree, int(opt.get("--count", "2000")))
+    else:
+        w = {"dvd": gen_dvd, "small": gen_small}[kind](tree, float(opt.get("--scale", "1")))
     print(w.files, w.bytes)
 
 
