@@ -118,17 +118,6 @@ static void report(struct verify *v, enum ing_verify_finding what, const char *p
 		v->fn(v->ud, what, path, detail);
 }
 
-static int hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Open a bag-relative path one component at a time, following no symbolic link. */
 static int open_beneath(int bagfd, const char *path, int flags)
 {
@@ -199,8 +188,8 @@ static int parse_manifest(struct verify *v, const char *name, bool tag, bool *pr
 			int hi, lo;
 			if (i % 2 == 0)
 				continue;
-			hi = hexval((unsigned char)line[i - 1]);
-			lo = hexval((unsigned char)line[i]);
+			hi = hex_digit((unsigned char)line[i - 1]);
+			lo = hex_digit((unsigned char)line[i]);
 			if (hi < 0 || lo < 0)
 				break;
 			e->want[i / 2] = (uint8_t)(hi << 4 | lo);

@@ -392,29 +392,8 @@ static const uint16_t cp1252_hi[32] = {
 static void put_cp(struct textbuf *t, uint32_t c)
 {
 	char b[4];
-	size_t n;
+	size_t n = utf8_encode(c, b);
 
-	if (c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
-		c = 0xfffd;
-	if (c < 0x80) {
-		b[0] = (char)c;
-		n = 1;
-	} else if (c < 0x800) {
-		b[0] = (char)(0xc0 | (c >> 6));
-		b[1] = (char)(0x80 | (c & 0x3f));
-		n = 2;
-	} else if (c < 0x10000) {
-		b[0] = (char)(0xe0 | (c >> 12));
-		b[1] = (char)(0x80 | ((c >> 6) & 0x3f));
-		b[2] = (char)(0x80 | (c & 0x3f));
-		n = 3;
-	} else {
-		b[0] = (char)(0xf0 | (c >> 18));
-		b[1] = (char)(0x80 | ((c >> 12) & 0x3f));
-		b[2] = (char)(0x80 | ((c >> 6) & 0x3f));
-		b[3] = (char)(0x80 | (c & 0x3f));
-		n = 4;
-	}
 	/* A code point that does not fit whole is dropped, never split. */
 	if (t->max - t->len < n) {
 		t->truncated = true;
@@ -427,29 +406,7 @@ static void put_cp(struct textbuf *t, uint32_t c)
 static size_t utf8_valid_seq(const uint8_t *s, size_t n)
 {
 	uint32_t c;
-	size_t l;
-
-	if (s[0] < 0x80)
-		return 1;
-	if (s[0] >= 0xc2 && s[0] <= 0xdf)
-		l = 2, c = s[0] & 0x1f;
-	else if (s[0] >= 0xe0 && s[0] <= 0xef)
-		l = 3, c = s[0] & 0x0f;
-	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
-		l = 4, c = s[0] & 0x07;
-	else
-		return 0;
-	if (n < l)
-		return 0;
-	for (size_t i = 1; i < l; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		c = (c << 6) | (s[i] & 0x3f);
-	}
-	if ((l == 3 && c < 0x800) || (l == 4 && (c < 0x10000 || c > 0x10ffff)) ||
-	    (c >= 0xd800 && c <= 0xdfff))
-		return 0;
-	return l;
+	return utf8_decode(s, n, &c);
 }
 
 static bool is_utf8(const uint8_t *s, size_t n)

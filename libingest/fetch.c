@@ -68,27 +68,7 @@ static void set_error(char **error, const char *fmt, ...)
 static void put_utf8(struct strbuf *b, uint32_t cp)
 {
 	char u[4];
-	size_t n;
-	if (cp < 0x80) {
-		u[0] = (char)cp;
-		n = 1;
-	} else if (cp < 0x800) {
-		u[0] = (char)(0xc0 | (cp >> 6));
-		u[1] = (char)(0x80 | (cp & 0x3f));
-		n = 2;
-	} else if (cp < 0x10000) {
-		u[0] = (char)(0xe0 | (cp >> 12));
-		u[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
-		u[2] = (char)(0x80 | (cp & 0x3f));
-		n = 3;
-	} else {
-		u[0] = (char)(0xf0 | (cp >> 18));
-		u[1] = (char)(0x80 | ((cp >> 12) & 0x3f));
-		u[2] = (char)(0x80 | ((cp >> 6) & 0x3f));
-		u[3] = (char)(0x80 | (cp & 0x3f));
-		n = 4;
-	}
-	(void)strbuf_append(b, u, n); /* a full buffer just stops growing */
+	(void)strbuf_append(b, u, utf8_encode(cp, u)); /* a full buffer just stops growing */
 }
 
 /* UTF-16 (UNITS code units at P) to UTF-8; lone surrogates become U+FFFD. */
@@ -117,17 +97,6 @@ static char *utf16_to_utf8(const uint8_t *p, size_t units, bool big_endian, size
 	return strbuf_steal(&b);
 }
 
-static int hexval(unsigned char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Percent-decodes N bytes; the result may hold any byte, NUL included. */
 static char *pct_decode(const char *s, size_t n, size_t *out_len)
 {
@@ -136,7 +105,7 @@ static char *pct_decode(const char *s, size_t n, size_t *out_len)
 	for (size_t i = 0; i < n; i++) {
 		int a, b;
 		if (s[i] == '%' && i + 2 < n &&
-		    (a = hexval((unsigned char)s[i + 1])) >= 0 && (b = hexval((unsigned char)s[i + 2])) >= 0) {
+		    (a = hex_digit((unsigned char)s[i + 1])) >= 0 && (b = hex_digit((unsigned char)s[i + 2])) >= 0) {
 			o[j++] = (char)(a << 4 | b);
 			i += 2;
 		} else
@@ -398,7 +367,7 @@ static char *xml_unescape(const char *s, size_t n)
 			uint32_t cp = 0;
 			size_t digits = 0;
 			while (j < n && digits < 8) {
-				int d = hex ? hexval((unsigned char)s[j]) : (s[j] >= '0' && s[j] <= '9' ? s[j] - '0' : -1);
+				int d = hex ? hex_digit((unsigned char)s[j]) : (s[j] >= '0' && s[j] <= '9' ? s[j] - '0' : -1);
 				if (d < 0)
 					break;
 				cp = cp * (hex ? 16 : 10) + (uint32_t)d;

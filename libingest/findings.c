@@ -38,29 +38,12 @@ struct ntext {
 /* Decode one UTF-8 character; invalid bytes come back as U+FFFD, length 1. */
 static uint32_t utf8_dec(const unsigned char *s, size_t n, size_t *l)
 {
-	unsigned c = s[0];
-	size_t len;
 	uint32_t cp;
+	*l = utf8_decode(s, n, &cp);
+	if (*l)
+		return cp;
 	*l = 1;
-	if (c < 0x80)
-		return c;
-	if ((c & 0xe0) == 0xc0) { len = 2; cp = c & 0x1f; }
-	else if ((c & 0xf0) == 0xe0) { len = 3; cp = c & 0x0f; }
-	else if ((c & 0xf8) == 0xf0) { len = 4; cp = c & 0x07; }
-	else
-		return 0xfffd;
-	if (len > n)
-		return 0xfffd;
-	for (size_t i = 1; i < len; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0xfffd;
-		cp = (cp << 6) | (s[i] & 0x3f);
-	}
-	if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
-	    cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-		return 0xfffd;
-	*l = len;
-	return cp;
+	return 0xfffd;
 }
 
 static int ntext_build(struct ntext *t, const char *text, size_t len)
