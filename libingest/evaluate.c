@@ -8,18 +8,23 @@
  * unread, never missing; every gap names what was looked for and what was
  * found instead.
  *
- * Not done: "the latest imaging should be dated after the last treatment
- * change" (CHECKLISTS: Max age) needs treatment dates the extractor does not
- * give yet; DICOMDIR references are not in the inventory yet.
+ * "The latest imaging should be dated after the last treatment change"
+ * (CHECKLISTS: Max age) is checked for imaging rules with
+ * after_last_treatment, from the dated treatment events of the documents
+ * (findings_treatments()); a rule's condition is settled from the biomarker
+ * results where its `when.markers` tests say so, and stays a question
+ * otherwise.
  */
 #include <ctype.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <strings.h>
 #include <sys/stat.h>
 
 #include "build-config.h"
 #include "evaluate.h"
+#include "findings.h"
 
 #define LIST_MAX 8                  /* names listed in one message before "and N more" */
 #define GAPS_PER_CHECK_MAX 20       /* per-series / per-study generic gaps before one summary */
@@ -31,6 +36,7 @@ struct ev {
 	const struct rule_type *type;
 	enum rule_setting setting;
 	long today;                     /* days since 1970-01-01; -1: unknown (no age checks) */
+	char today_iso[11];             /* the same as YYYY-MM-DD, "" when unknown */
 	struct ptrvec unread;           /* struct ing_file*: documents that could not be read automatically */
 };
 
@@ -801,6 +807,169 @@ static void eval_lab(struct ev *e, const struct rule *r, enum rule_severity sev,
 	free(ls);
 }
 
+/* ---- the latest imaging after the last treatment change ---- */
+
+/* Documents whose treatment dates count: not radiology or lab reports (their
+ * dates are those of the study or the sample, whatever treatment they name). */
+static bool treatment_source(const struct ing_file *f)
+{
+	return f->doc && f->kind != KIND_RADIOLOGY && f->kind != KIND_LAB;
+}
+
+/* The last treatment change: the event with the latest earliest-possible day. */
+static const struct doc_treatment *last_treatment(struct ev *e, const struct ing_file **file, size_t *n_events)
+{
+	const struct ptrvec *docs = &e->scan->inv.documents;
+	const struct doc_treatment *best = NULL;
+	long best_day = -1;
+	*n_events = 0;
+	for (size_t i = 0; i < docs->n; i++) {
+		const struct ing_file *f = docs->v[i];
+		if (!treatment_source(f))
+			continue;
+		for (size_t j = 0; j < f->doc->n_treatments; j++) {
+			const struct doc_treatment *t = &f->doc->treatments[j];
+			long d = parse_day(t->date);
+			if (d < 0)
+				continue;
+			(*n_events)++;
+			if (d > best_day) {
+				best_day = d;
+				best = t;
+				*file = f;
+			}
+		}
+	}
+	return best;
+}
+
+/* "CT/PT study", "study" */
+static void study_kind_text(struct strbuf *b, const struct inv_study *st)
+{
+	for (const char *p = st->modalities; *p; p++)
+		(void)strbuf_append(b, *p == ',' ? "/" : p, 1);
+	(void)strbuf_puts(b, st->modalities[0] ? " study" : "study");
+}
+
+static void treatment_text(struct strbuf *b, const struct doc_treatment *t)
+{
+	if (t->precision && strcmp(t->precision, "month") == 0)
+		(void)strbuf_printf(b, "%s %.7s", t->what, t->date);
+	else if (t->precision && strcmp(t->precision, "day-or-month") == 0)
+		(void)strbuf_printf(b, "%s %s or %s", t->what, t->date, t->latest);
+	else
+		(void)strbuf_printf(b, "%s %s", t->what, t->date);
+}
+
+/* The imaging of rule R is there and current; with after_last_treatment, is
+ * its latest fitting study dated after the last dated treatment change? No
+ * dated treatment: nothing to say. Undated studies or a treatment date that
+ * is only known to the month: a note, not a gap. */
+static void check_after_treatment(struct ev *e, const struct rule *r, enum rule_severity sev, bool cond, int max_age)
+{
+	const struct ptrvec *studies = &e->scan->inv.studies;
+	const struct ing_file *tf = NULL;
+	size_t n_events;
+	struct strbuf msg, evid;
+
+	/* early disease after curative surgery: the resection pathology matters more (CHECKLISTS Max age) */
+	if (!r->after_last_treatment || e->setting == RULE_SETTING_EARLY)
+		return;
+	const struct doc_treatment *last = last_treatment(e, &tf, &n_events);
+	if (!last)
+		return;
+	long lo = parse_day(last->date), hi = parse_day(last->latest);
+	if (hi < lo)
+		hi = lo;
+
+	/* The best option: the one whose oldest needed study is the newest. */
+	long best = -2;
+	const struct inv_study *limit = NULL;
+	for (size_t o = 0; o < r->n_options; o++) {
+		const struct rule_imaging_option *opt = &r->options[o];
+		long opt_day = LONG_MAX;
+		const struct inv_study *opt_limit = NULL;
+		bool ok = true;
+		for (size_t s = 0; s < opt->n_studies && ok; s++) {
+			long latest = -2;
+			const struct inv_study *latest_st = NULL;
+			for (size_t i = 0; i < studies->n; i++) {
+				if (study_fits(e, studies->v[i], &opt->studies[s], max_age) != SV_OK)
+					continue;
+				long d = study_day(studies->v[i]);
+				if (d > latest || !latest_st) {
+					latest = d;
+					latest_st = studies->v[i];
+				}
+			}
+			ok = latest_st != NULL;
+			if (ok && latest < opt_day) {
+				opt_day = latest;
+				opt_limit = latest_st;
+			}
+		}
+		if (ok && opt_limit && opt_day > best) {
+			best = opt_day;
+			limit = opt_limit;
+		}
+	}
+	if (!limit)
+		return;
+
+	strbuf_init(&evid, TEXT_MAX);
+	_cleanup_free_ char *sn = short_snippet(last->snippet);
+	(void)strbuf_printf(&evid, "last treatment change: \"%s\" in %s (%zu dated treatment event%s in the documents); "
+	                    "latest fitting study: ", sn, tf->path, n_events, n_events == 1 ? "" : "s");
+	study_text(&evid, limit, e->today);
+	strbuf_init(&msg, TEXT_MAX);
+	if (best < 0) {
+		(void)strbuf_puts(&msg, "The ");
+		study_kind_text(&msg, limit);
+		(void)strbuf_printf(&msg, " \"%s\" has no date, so it cannot be told whether it was done after "
+		                    "the last treatment change (", limit->description[0] ? limit->description : "no description");
+		treatment_text(&msg, last);
+		(void)strbuf_printf(&msg, ", in %s). Check the study date by eye.", tf->path);
+		add_gap(e, r->id, RULE_SEV_INFO, NULL, &msg, &evid);
+		return;
+	}
+	if (best >= hi) {
+		strbuf_free(&msg);
+		strbuf_free(&evid);
+		return;
+	}
+	if (best >= lo) {
+		/* the change is known only to the month (or the day/month order is unclear) */
+		(void)strbuf_puts(&msg, "The latest ");
+		study_kind_text(&msg, limit);
+		(void)strbuf_printf(&msg, " \"%s\" (%s) may be older than the last treatment change (",
+		                    limit->description[0] ? limit->description : "no description", limit->date_iso);
+		treatment_text(&msg, last);
+		(void)strbuf_printf(&msg, ", in %s): the treatment date is not exact. Check the dates by eye.", tf->path);
+		add_gap(e, r->id, RULE_SEV_INFO, NULL, &msg, &evid);
+		return;
+	}
+	if (cond && r->condition)
+		(void)strbuf_printf(&msg, "Only %s: ", r->condition);
+	(void)strbuf_puts(&msg, "The latest ");
+	study_kind_text(&msg, limit);
+	(void)strbuf_printf(&msg, " \"%s\" (%s) is older than the last treatment change (",
+	                    limit->description[0] ? limit->description : "no description", limit->date_iso);
+	treatment_text(&msg, last);
+	(void)strbuf_printf(&msg, ", in %s). Ask for imaging done after that change: ", tf->path);
+	for (size_t o = 0; o < r->n_options; o++) {
+		const struct rule_imaging_option *opt = &r->options[o];
+		if (o)
+			(void)strbuf_puts(&msg, "; or ");
+		for (size_t k = 0; k < opt->n_studies; k++) {
+			if (k)
+				(void)strbuf_puts(&msg, " and ");
+			study_wanted(&msg, &opt->studies[k], 0);
+		}
+	}
+	(void)strbuf_puts(&msg, ".");
+	add_gap(e, r->id, sev, condition_of(r, cond), &msg, &evid);
+}
+
 static void eval_imaging(struct ev *e, const struct rule *r, enum rule_severity sev, bool cond)
 {
 	const struct ptrvec *studies = &e->scan->inv.studies;
@@ -816,8 +985,10 @@ static void eval_imaging(struct ev *e, const struct rule *r, enum rule_severity 
 				any = study_fits(e, studies->v[i], &opt->studies[s], max_age) == SV_OK;
 			all = any;
 		}
-		if (all)
+		if (all) {
+			check_after_treatment(e, r, sev, cond, max_age);
 			return;
+		}
 	}
 
 	start_message(&msg, r, cond);
@@ -920,15 +1091,111 @@ static void eval_question(struct ev *e, const struct rule *r, enum rule_severity
 	add_gap(e, r->id, sev, condition_of(r, cond), &msg, &evid);
 }
 
+/* ---- conditions the biomarker results settle (when.markers) ---- */
+
+/* One marker test against the found results of the pathology and molecular
+ * reports. Per marker: a result matching `holds` holds, one matching `fails`
+ * fails, both (discordant reports) say nothing. Any of the test's markers
+ * holding makes the test hold; all of them failing makes it fail. WHY gets
+ * the results that decided it. */
+static enum rule_cond_state marker_test_state(struct ev *e, const struct rule_marker_test *mt, struct strbuf *why)
+{
+	const struct ptrvec *docs = &e->scan->inv.documents;
+	const uint32_t kinds = 1u << KIND_PATHOLOGY | 1u << KIND_MOLECULAR;
+	size_t n_fail = 0;
+	bool holds = false;
+	struct strbuf words;
+
+	strbuf_init(&words, TEXT_MAX);
+	for (size_t k = 0; k < mt->n_terms; k++) {
+		bool h = false, f = false;
+		size_t n = 0;
+		struct strbuf mine;
+		strbuf_init(&mine, TEXT_MAX);
+		for (size_t i = 0; i < docs->n; i++) {
+			const struct ing_file *file = docs->v[i];
+			if (!file->doc || !kind_allowed(kinds, file->kind))
+				continue;
+			for (size_t j = 0; j < file->doc->n_markers; j++) {
+				const struct doc_marker *m = &file->doc->markers[j];
+				if (m->state != MARKER_FOUND || !m->snippet || !m->snippet[0] || !marker_is(mt->terms[k], m))
+					continue;
+				enum rule_cond_state v = rule_marker_result(mt, m->result);
+				if (v == RULE_COND_UNKNOWN)
+					continue;
+				h |= v == RULE_COND_HOLDS;
+				f |= v == RULE_COND_FAILS;
+				list_add(&mine, &n, "%s \"%s\" in %s", mt->terms[k]->name, m->result, file->path);
+			}
+		}
+		list_end(&mine, n);
+		if (h != f) {
+			(void)strbuf_printf(&words, "%s%s", words.len ? "; " : "", sb(&mine));
+			if (h)
+				holds = true;
+			else
+				n_fail++;
+		}
+		strbuf_free(&mine);
+	}
+	enum rule_cond_state st = holds ? RULE_COND_HOLDS : n_fail == mt->n_terms ? RULE_COND_FAILS : RULE_COND_UNKNOWN;
+	if (st != RULE_COND_UNKNOWN)
+		(void)strbuf_printf(why, "%s%s", why->len ? "; " : "", sb(&words));
+	strbuf_free(&words);
+	return st;
+}
+
+/* All tests hold: the condition holds; one fails: it fails; else unknown. */
+static enum rule_cond_state condition_state(struct ev *e, const struct rule *r, struct strbuf *why)
+{
+	bool all = true;
+	if (!r->condition || !r->n_cond_markers)
+		return RULE_COND_UNKNOWN;
+	for (size_t i = 0; i < r->n_cond_markers; i++) {
+		struct strbuf one;
+		strbuf_init(&one, TEXT_MAX);
+		enum rule_cond_state st = marker_test_state(e, &r->cond_markers[i], &one);
+		if (st == RULE_COND_FAILS) {
+			strbuf_free(why);
+			strbuf_init(why, TEXT_MAX);
+			(void)strbuf_puts(why, sb(&one));
+			strbuf_free(&one);
+			return RULE_COND_FAILS;
+		}
+		if (st == RULE_COND_HOLDS)
+			(void)strbuf_printf(why, "%s%s", why->len ? "; " : "", sb(&one));
+		all &= st == RULE_COND_HOLDS;
+		strbuf_free(&one);
+	}
+	return all ? RULE_COND_HOLDS : RULE_COND_UNKNOWN;
+}
+
 static void eval_rules(struct ev *e)
 {
 	const struct rule_type *t = e->type;
 	for (size_t i = 0; i < t->n_rules; i++) {
 		const struct rule *r = t->rules[i];
 		bool cond = false;
-		enum rule_severity sev = rule_effective_severity(t, r, e->setting, &cond);
-		if (sev == RULE_SEV_NONE)
+		struct strbuf why;
+		strbuf_init(&why, TEXT_MAX);
+		enum rule_cond_state cs = condition_state(e, r, &why);
+		enum rule_severity sev = rule_effective_severity_settled(t, r, e->setting, cs, &cond);
+		if (sev == RULE_SEV_NONE) {
+			enum rule_severity open = rule_effective_severity(t, r, e->setting, NULL);
+			if (cs == RULE_COND_FAILS && open != RULE_SEV_NONE && open != RULE_SEV_INFO) {
+				/* it would have been asked about: say why it is not */
+				struct strbuf msg, evid;
+				strbuf_init(&msg, TEXT_MAX);
+				strbuf_init(&evid, TEXT_MAX);
+				(void)strbuf_printf(&msg, "Not needed: the rule applies only %s, and the results say otherwise (%s).",
+				                    r->condition, sb(&why));
+				(void)strbuf_printf(&evid, "condition \"%s\" settled by: %s", r->condition, sb(&why));
+				add_gap(e, r->id, RULE_SEV_INFO, NULL, &msg, &evid);
+			}
+			strbuf_free(&why);
 			continue;
+		}
+		size_t before = e->scan->gaps.n;
 		switch (r->req) {
 		case RULE_REQ_DOCUMENT: eval_document(e, r, sev, cond); break;
 		case RULE_REQ_BIOMARKER: eval_biomarker(e, r, sev, cond); break;
@@ -936,6 +1203,44 @@ static void eval_rules(struct ev *e)
 		case RULE_REQ_LAB: eval_lab(e, r, sev, cond); break;
 		case RULE_REQ_QUESTION: eval_question(e, r, sev, cond); break;
 		}
+		/* a gap whose condition the results settled says which results did */
+		if (cs == RULE_COND_HOLDS)
+			for (size_t g = before; g < e->scan->gaps.n; g++) {
+				struct ing_gap *gap = e->scan->gaps.v[g];
+				char *ev = xasprintf("%s%scondition \"%s\" holds: %s", gap->evidence ? gap->evidence : "",
+				                     gap->evidence ? "; " : "", r->condition, sb(&why));
+				free(gap->evidence);
+				gap->evidence = ev;
+			}
+		strbuf_free(&why);
+	}
+}
+
+/* Dated treatment events for the documents the scan did not read them for
+ * (the scan keeps the text until the rules ran). Dates after TODAY are not events. */
+static void read_treatments(struct ev *e)
+{
+	for (size_t i = 0; i < e->scan->files.n; i++) {
+		struct ing_file *f = e->scan->files.v[i];
+		struct doc_info *d = f->doc;
+		struct treatment_list tl = { 0 };
+		if (!d || d->treatments_read || !d->text || !d->text_len || d->extract_error)
+			continue;
+		d->treatments_read = true;
+		if (findings_treatments(d->text, d->text_len, e->today_iso[0] ? e->today_iso : NULL, &tl) < 0 || !tl.n) {
+			treatment_list_free(&tl);
+			continue;
+		}
+		d->treatments = xcalloc(tl.n, sizeof(*d->treatments));
+		for (size_t k = 0; k < tl.n; k++)
+			d->treatments[d->n_treatments++] = (struct doc_treatment){
+				.date = xstrdup(tl.v[k].date),
+				.latest = xstrdup(tl.v[k].latest),
+				.precision = xstrdup(treatment_precision_name(tl.v[k].precision)),
+				.what = xstrdup(tl.v[k].what),
+				.snippet = xstrdup(tl.v[k].snippet),
+			};
+		treatment_list_free(&tl);
 	}
 }
 
@@ -1699,10 +2004,11 @@ void evaluate_scan(struct ing_scan *scan, const struct ruleset *rs, const struct
 	scan->cancer_type_source = NULL;
 	scan->required_gaps = 0;
 
-	if (o && o->today)
-		e.today = parse_day(o->today);
-	if (e.today < 0)
-		e.today = parse_day(scan->generated_at);
+	if (o && o->today && (e.today = parse_day(o->today)) >= 0)
+		snprintf(e.today_iso, sizeof(e.today_iso), "%.10s", o->today);
+	if (e.today < 0 && (e.today = parse_day(scan->generated_at)) >= 0)
+		snprintf(e.today_iso, sizeof(e.today_iso), "%.10s", scan->generated_at);
+	read_treatments(&e);
 
 	scan->setting = scan->case_yaml ? (int)scan->case_yaml->setting : RULE_SETTING_UNKNOWN;
 	if (o && o->setting) {

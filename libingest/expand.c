@@ -29,10 +29,12 @@
 #include <udfread/udfread.h>
 
 #include "expand.h"
+#include "hashpool.h"
 #include "identify.h"
 
 #define XIN_CHUNK (256u << 10)        /* bytes handed to libarchive per read callback */
 #define UDF_SECTOR 2048u
+#define MAP_MIN_BYTES (1u << 20)      /* smaller archives stream: mapping costs more than it saves */
 
 /* Why expansion of one archive stopped early. */
 enum stop_reason {
@@ -56,7 +58,6 @@ struct xarc {
 	const uint8_t *head;
 	size_t n, head_pos;
 	struct byte_src *src;
-	struct sha256_ctx *sha;
 	uint64_t *consumed;
 	uint8_t *buf;
 	bool src_eof;
@@ -67,6 +68,16 @@ struct xarc {
 	/* input, seekable mode */
 	int sfd;
 	uint64_t spos, ssize;
+
+	/* input, mapped mode: the whole archive readable in memory (a drop file
+	 * mapped read-only, or an entry of a mapped archive). libarchive gets it
+	 * as one block, so entries stored as they are (ISO 9660, tar, stored zip
+	 * members) come back as pointers into it: no copy, hashed on the pool. */
+	const uint8_t *map;
+	size_t map_len;
+	bool map_fed;
+	bool map_owned;                /* we mapped it (page-aligned): pages may be given back */
+	size_t released;               /* bytes at the start of the map handed back (MADV_DONTNEED) */
 
 	struct archive *a;
 	uint64_t expanded;             /* entry bytes streamed out of this archive */
@@ -79,6 +90,8 @@ struct xarc {
 
 static uint64_t xarc_pulled(const struct xarc *x)
 {
+	if (x->map)
+		return x->map_len;
 	return x->sfd >= 0 ? MAX(x->spos, (uint64_t)x->n) : x->n + *x->consumed;
 }
 
@@ -116,6 +129,13 @@ static la_ssize_t xin_read(struct archive *a, void *ud, const void **out)
 			return ARCHIVE_FATAL;
 		}
 	}
+	if (x->map) {
+		if (x->map_fed)
+			return 0;
+		x->map_fed = true;
+		*out = x->map;
+		return (la_ssize_t)x->map_len;
+	}
 	if (x->head_pos < x->n) {
 		*out = x->head + x->head_pos;
 		size_t k = x->n - x->head_pos;
@@ -137,7 +157,6 @@ static la_ssize_t xin_read(struct archive *a, void *ud, const void **out)
 		x->src_eof = true;
 		return 0;
 	}
-	sha256_update(x->sha, x->buf, (size_t)r);
 	*x->consumed += (uint64_t)r;
 	if (x->tee >= 0) {
 		if (x->entries_out > 0 || (uint64_t)lseek(x->tee, 0, SEEK_CUR) + (uint64_t)r > x->lim->max_file_bytes) {
@@ -159,6 +178,12 @@ static la_ssize_t sin_read(struct archive *a, void *ud, const void **out)
 		return ARCHIVE_FATAL;
 	if (x->spos >= x->ssize)
 		return 0;
+	if (x->map) {
+		*out = x->map + x->spos;
+		la_ssize_t k = (la_ssize_t)(x->ssize - x->spos);
+		x->spos = x->ssize;
+		return k;
+	}
 	size_t want = (size_t)MIN((uint64_t)XIN_CHUNK, x->ssize - x->spos);
 	ssize_t r;
 	do
@@ -199,7 +224,54 @@ struct ent {
 	struct xarc *x;
 	uint64_t got, max;
 	bool over, failed;     /* over the per-entry limit; libarchive failed in the data */
+	bool eof;
+	bool prepaid;          /* the held block was counted against the limits already (ent_in_map) */
+	const uint8_t *blk;    /* the block archive_read_data_block() gave, and how much of it is used */
+	size_t blk_len, blk_pos;
+	uint64_t blk_off;      /* where the block sits in the entry (beyond got: a hole, read as zeros) */
 };
+
+/* Bytes leave the archive: the per-entry, ratio and total limits. */
+static ssize_t ent_account(struct ent *e, size_t k)
+{
+	struct xarc *x = e->x;
+	e->got += k;
+	x->expanded += k;
+	x->w->expanded_bytes += k;
+	if (e->got > e->max) {
+		e->over = true;
+		x->stop = STOP_ENTRY;
+		return -E2BIG;
+	}
+	if (xarc_over_limits(x, x->expanded))
+		return -E2BIG;
+	return (ssize_t)k;
+}
+
+/* The next block of the entry; 1 with one, 0 at its end, -errno. */
+static int ent_next_block(struct ent *e)
+{
+	struct xarc *x = e->x;
+	const void *b;
+	size_t len;
+	la_int64_t off;
+	int r = archive_read_data_block(x->a, &b, &len, &off);
+	if (r == ARCHIVE_EOF) {
+		e->eof = true;
+		return 0;
+	}
+	if (r < ARCHIVE_WARN || off < 0) {
+		if (x->stop != STOP_NONE)
+			return -E2BIG;
+		e->failed = true;
+		return -EIO;
+	}
+	e->blk = b;
+	e->blk_len = len;
+	e->blk_pos = 0;
+	e->blk_off = (uint64_t)off;
+	return 1;
+}
 
 static ssize_t ent_read(void *ud, void *buf, size_t n)
 {
@@ -208,24 +280,64 @@ static ssize_t ent_read(void *ud, void *buf, size_t n)
 
 	if (x->stop != STOP_NONE)
 		return -E2BIG;
-	la_ssize_t r = archive_read_data(x->a, buf, n);
-	if (r < 0) {
-		if (x->stop != STOP_NONE)
-			return -E2BIG;
-		e->failed = true;
-		return -EIO;
+	while (!e->eof && e->blk_pos >= e->blk_len) {
+		int r = ent_next_block(e);
+		if (r < 0)
+			return r;
 	}
-	e->got += (uint64_t)r;
-	x->expanded += (uint64_t)r;
-	x->w->expanded_bytes += (uint64_t)r;
-	if (e->got > e->max) {
-		e->over = true;
-		x->stop = STOP_ENTRY;
-		return -E2BIG;
+	if (e->eof || n == 0)
+		return 0;
+	if (e->blk_off > e->got) {          /* a hole of a sparse entry */
+		size_t k = (size_t)MIN((uint64_t)n, e->blk_off - e->got);
+		memset(buf, 0, k);
+		return ent_account(e, k);
 	}
-	if (xarc_over_limits(x, x->expanded))
-		return -E2BIG;
-	return r;
+	size_t k = MIN(n, e->blk_len - e->blk_pos);
+	memcpy(buf, e->blk + e->blk_pos, k);
+	e->blk_pos += k;
+	e->blk_off += k;
+	if (e->prepaid) {
+		if (e->blk_pos >= e->blk_len)
+			e->prepaid = false;
+		return (ssize_t)k;
+	}
+	return ent_account(e, k);
+}
+
+/* An entry whose bytes come back in one block inside the mapped archive:
+ * scan_entry() reads them where they are. */
+static const uint8_t *ent_in_map(struct ent *e, uint64_t size)
+{
+	struct xarc *x = e->x;
+	if (!x->map || size == 0 || ent_next_block(e) <= 0)
+		return NULL;
+	if (e->blk_off != 0 || e->blk_len != size || e->blk < x->map || e->blk + e->blk_len > x->map + x->map_len)
+		return NULL;     /* ent_read() serves the block it holds */
+	/* Counted now; the block stays readable through ent_read() for whoever
+	 * wants a stream of it (a nested 7z or UDF image is spooled from it). */
+	if (ent_account(e, e->blk_len) < 0)
+		return NULL;
+	e->prepaid = true;
+	e->blk_off = 0;
+	return e->blk;
+}
+
+/* Give back the pages of the map below what is still to be hashed: the
+ * mapping would otherwise keep every byte of a DVD resident in this process. */
+static void map_release(struct xarc *x, const uint8_t *upto)
+{
+	const uint8_t *low = x->w->hp ? hashpool_low_water(x->w->hp) : NULL;
+	if (low && low < upto)
+		upto = low;
+	if (!x->map || upto <= x->map)
+		return;
+	size_t page = (size_t)sysconf(_SC_PAGESIZE);
+	size_t end = ((size_t)(upto - x->map)) & ~(page - 1);
+	size_t start = x->released;
+	if (!x->map_owned || end <= start)
+		return;
+	(void)madvise((void *)(x->map + start), end - start, MADV_DONTNEED);
+	x->released = end;
 }
 
 static ssize_t fd_read(void *ud, void *buf, size_t n)
@@ -529,8 +641,10 @@ static void scan_one(struct xarc *x, struct archive_entry *e)
 	if (!archive_entry_size_is_set(e)) {
 		scan_unsized(x, rel, &en);
 	} else {
-		struct byte_src s = { ent_read, &en };
+		struct byte_src s = { ent_read, &en, size <= lim->max_file_bytes ? ent_in_map(&en, size) : NULL };
 		scan_entry(w, rel, size, &s, -1, x->where);
+		if (s.map)
+			map_release(x, s.map + size);
 	}
 	if (idx >= w->scan->files.n)
 		return;
@@ -665,7 +779,7 @@ static void run_entries(struct xarc *x)
 
 /* ---- random access: fd, or the stream spooled to a memfd ---- */
 
-/* The remaining stream into a memfd (head first), hashed as it passes. */
+/* The remaining stream into a memfd (head first). */
 static int spool_stream(struct xarc *x, uint64_t *size)
 {
 	int fd = memfd_create("ingest-archive", MFD_CLOEXEC);
@@ -684,7 +798,6 @@ static int spool_stream(struct xarc *x, uint64_t *size)
 		}
 		if (r == 0)
 			break;
-		sha256_update(x->sha, x->buf, (size_t)r);
 		*x->consumed += (uint64_t)r;
 		total += (uint64_t)r;
 		if (total > x->lim->max_file_bytes) {
@@ -874,6 +987,10 @@ static void with_random_access(struct xarc *x, int fd, bool udf)
 	uint64_t size = x->arc->size;
 	int spool = -1;
 
+	if (x->map && !udf) {
+		run_seekable(x, -1, x->map_len);
+		return;
+	}
 	if (fd < 0) {
 		spool = spool_stream(x, &size);
 		if (spool < 0) {
@@ -896,7 +1013,7 @@ static void with_random_access(struct xarc *x, int fd, bool udf)
 }
 
 int expand_archive(struct walk *w, struct ing_file *archive, const uint8_t *head, size_t n,
-                   struct byte_src *src, int fd, struct sha256_ctx *sha, uint64_t *consumed,
+                   struct byte_src *src, int fd, uint64_t *consumed,
                    const struct ident_where *where)
 {
 	const struct ing_limits *lim = &w->scan->ctx->limits;
@@ -905,9 +1022,10 @@ int expand_archive(struct walk *w, struct ing_file *archive, const uint8_t *head
 	bool drop_root = !archive->path[0] || (w->drop_is_file && w->depth == 0);
 	_cleanup_free_ char *prefix = drop_root ? xstrdup("") : xasprintf("%s!/", archive->path);
 	_cleanup_free_ uint8_t *buf = NULL;
+	bool own_hp = false;
 	struct xarc x = {
 		.w = w, .arc = archive, .prefix = prefix, .where = where, .lim = lim,
-		.head = head, .n = n, .src = src, .sha = sha, .consumed = consumed,
+		.head = head, .n = n, .src = src, .consumed = consumed,
 		.tee = -1, .sfd = -1,
 	};
 	int r = 0;
@@ -921,6 +1039,29 @@ int expand_archive(struct walk *w, struct ing_file *archive, const uint8_t *head
 	x.buf = buf;
 	w->depth++;
 
+	/* Mapped mode: the archive is in memory already (an entry of a mapped
+	 * archive), or a file of the drop we can map. What the scan did not read
+	 * of it is not read through the stream any more. */
+	if (src->map) {
+		x.map = src->map;
+		x.map_len = (size_t)archive->size;
+	} else if (fd >= 0 && archive->size >= MAP_MIN_BYTES && archive->size <= SIZE_MAX) {
+		void *m = mmap(NULL, (size_t)archive->size, PROT_READ, MAP_PRIVATE, fd, 0);
+		if (m != MAP_FAILED) {
+			(void)madvise(m, (size_t)archive->size, MADV_SEQUENTIAL);
+			x.map = m;
+			x.map_len = (size_t)archive->size;
+			x.map_owned = true;
+		}
+	}
+	if (x.map) {
+		*consumed = archive->size - n;
+		if (!w->hp) {
+			w->hp = hashpool_new((size_t)lim->hash_pending_bytes);
+			own_hp = true;
+		}
+	}
+
 	if (is_7z(head, n) || is_udf_only(head, n)) {
 		with_random_access(&x, fd, !is_7z(head, n));
 		goto out;
@@ -928,7 +1069,7 @@ int expand_archive(struct walk *w, struct ing_file *archive, const uint8_t *head
 
 	/* A zip that the streaming reader refuses at its start is retried with
 	 * random access: keep a copy of what was pulled until the first entry. */
-	if (n >= 4 && !memcmp(head, "PK", 2) && fd < 0)
+	if (n >= 4 && !memcmp(head, "PK", 2) && fd < 0 && !x.map)
 		x.tee = memfd_create("ingest-zip-start", MFD_CLOEXEC);
 
 	x.a = archive_new_stream();
@@ -953,14 +1094,19 @@ int expand_archive(struct walk *w, struct ing_file *archive, const uint8_t *head
 	archive_read_free(x.a);
 	x.a = NULL;
 
-	if (retry && (fd >= 0 || (x.tee >= 0 && !x.tee_failed))) {
+	if (retry && x.map) {
+		free(archive->problem_msg);
+		archive->problem_msg = NULL;
+		archive->problem = PROB_NONE;
+		x.map_fed = false;
+		run_seekable(&x, -1, x.map_len);
+	} else if (retry && (fd >= 0 || (x.tee >= 0 && !x.tee_failed))) {
 		int sfd = fd;
 		uint64_t size = archive->size;
 		if (fd < 0) {
 			/* The spool: what was pulled so far (the tee), then the rest of the stream. */
 			ssize_t k;
 			while (!x.src_eof && (k = src->read(src->ud, buf, XIN_CHUNK)) > 0) {
-				sha256_update(sha, buf, (size_t)k);
 				*consumed += (uint64_t)k;
 				if (write(x.tee, buf, (size_t)k) != k || n + *consumed > lim->max_file_bytes) {
 					x.tee_failed = true;
@@ -978,6 +1124,13 @@ int expand_archive(struct walk *w, struct ing_file *archive, const uint8_t *head
 		}
 	}
 out:
+	/* Every entry's bytes hashed before the map goes. */
+	if (own_hp) {
+		hashpool_free(w->hp);
+		w->hp = NULL;
+	}
+	if (x.map_owned)
+		munmap((void *)x.map, x.map_len);
 	ptrvec_free(&x.links, free);
 	if (x.tee >= 0)
 		close(x.tee);

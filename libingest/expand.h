@@ -9,13 +9,13 @@
 
 #include "scan.h"
 
-struct sha256_ctx;
-
 /*
  * Expand the archive whose first n bytes are in head and whose remaining
- * bytes come from src (fd >= 0 when it is also an open, seekable file).
- * Every byte pulled from src is added to sha and counted in *consumed (bytes
- * after head), so the archive itself is hashed in the same pass. Entries are
+ * bytes come from src (fd >= 0 when it is also an open, seekable file; or
+ * src->map when all of it is in memory). Bytes pulled from src are counted
+ * in *consumed (bytes after head); a mapped archive counts as read whole.
+ * The archive itself is not hashed: its entries are (one SHA-256 pass over
+ * the bytes that matter, the ones packaged). Entries are
  * scanned with scan_entry() under the path prefix "<archive path>!/" (or no
  * prefix when the archive is the drop itself: archive->path == "").
  * Problems (encrypted, truncated, unsafe entries, limits) are recorded on the
@@ -24,7 +24,7 @@ struct sha256_ctx;
  * content is not an archive we open (the caller then treats it as a file).
  */
 ING_HIDDEN int expand_archive(struct walk *w, struct ing_file *archive, const uint8_t *head, size_t n,
-                              struct byte_src *src, int fd, struct sha256_ctx *sha, uint64_t *consumed,
+                              struct byte_src *src, int fd, uint64_t *consumed,
                               const struct ident_where *where);
 
 #endif

@@ -2191,6 +2191,410 @@ int findings_labs(const char *text, size_t len, struct lab_list *out)
 }
 
 /* ------------------------------------------------------------------ */
+/* Treatment events */
+
+/* Words that name a treatment. Matched word-bounded, ignoring case. */
+static const char *const treat_words[] = {
+	/* surgery */
+	"surgery", "operation", "operated", "resection", "resected", "excision", "wide local excision",
+	"mastectomy", "lumpectomy", "quadrantectomy", "axillary clearance", "sentinel node biopsy", "lobectomy",
+	"pneumonectomy", "segmentectomy", "wedge resection", "colectomy", "hemicolectomy", "anterior resection",
+	"proctectomy", "gastrectomy", "oesophagectomy", "esophagectomy", "whipple", "pancreaticoduodenectomy",
+	"pancreatectomy", "hepatectomy", "metastasectomy", "hysterectomy", "oophorectomy", "salpingo-oophorectomy",
+	"debulking", "cytoreduction", "prostatectomy", "nephrectomy", "cystectomy", "thyroidectomy", "laryngectomy",
+	"neck dissection", "craniotomy", "amputation", "TURBT",
+	/* systemic therapy */
+	"chemotherapy", "chemo", "chemoradiotherapy", "chemoradiation", "immunotherapy", "endocrine therapy",
+	"hormone therapy", "hormonal therapy", "targeted therapy", "maintenance", "ADT",
+	"FOLFOX", "FOLFIRI", "FOLFIRINOX", "FOLFOXIRI", "CAPOX", "XELOX", "FLOT", "ECF", "EOX", "R-CHOP", "CHOP",
+	"ABVD", "BEP", "capecitabine", "fluorouracil", "5-FU", "oxaliplatin", "irinotecan", "carboplatin",
+	"cisplatin", "paclitaxel", "nab-paclitaxel", "docetaxel", "gemcitabine", "pemetrexed", "etoposide",
+	"doxorubicin", "epirubicin", "cyclophosphamide", "vinorelbine", "eribulin", "temozolomide",
+	"letrozole", "anastrozole", "exemestane", "tamoxifen", "fulvestrant", "goserelin", "leuprorelin",
+	"degarelix", "palbociclib", "ribociclib", "abemaciclib", "everolimus", "alpelisib", "capivasertib",
+	"elacestrant", "olaparib", "niraparib", "talazoparib", "rucaparib",
+	"trastuzumab", "pertuzumab", "T-DM1", "trastuzumab emtansine", "trastuzumab deruxtecan", "T-DXd",
+	"tucatinib", "lapatinib", "sacituzumab", "bevacizumab", "ramucirumab", "cetuximab", "panitumumab",
+	"pembrolizumab", "nivolumab", "atezolizumab", "durvalumab", "ipilimumab", "cemiplimab", "tislelizumab",
+	"dostarlimab", "osimertinib", "erlotinib", "gefitinib", "afatinib", "alectinib", "brigatinib",
+	"lorlatinib", "crizotinib", "sotorasib", "adagrasib", "dabrafenib", "trametinib", "encorafenib",
+	"binimetinib", "vemurafenib", "enzalutamide", "abiraterone", "apalutamide", "darolutamide",
+	"sunitinib", "pazopanib", "cabozantinib", "lenvatinib", "sorafenib", "regorafenib", "axitinib",
+	"imatinib", "rituximab", "obinutuzumab", "bortezomib", "lenalidomide", "daratumumab", "ibrutinib",
+	"venetoclax", "azacitidine", "lutetium", "177Lu", "radioiodine",
+	/* radiotherapy */
+	"radiotherapy", "radiation", "irradiation", "SBRT", "SABR", "stereotactic", "brachytherapy", "IMRT",
+	"VMAT", "gamma knife", "whole brain",
+	/* changes */
+	"switched to", "changed to",
+};
+
+/* Words that say what happened; they add to "what" but are no treatment alone. */
+static const char *const treat_verbs[] = {
+	"started", "commenced", "initiated", "began", "restarted", "resumed", "switched to", "changed to",
+	"stopped", "discontinued", "ceased", "completed", "progression",
+};
+
+/* A plan, not an event: the sentence gives no treatment date that happened. */
+static const char *const treat_plans[] = {
+	"planned", "plan to", "will start", "will begin", "will be", "to start", "to begin", "scheduled",
+	"proposed", "is due", "awaiting",
+};
+
+static const char *const treat_birth[] = { "birth", "DOB", "D.O.B", "born" };
+
+const char *treatment_precision_name(enum treatment_precision p)
+{
+	switch (p) {
+	case TREATMENT_DAY: return "day";
+	case TREATMENT_MONTH: return "month";
+	case TREATMENT_DAY_AMBIGUOUS: return "day-or-month";
+	}
+	return "day";
+}
+
+static void treatment_free_one(struct treatment_event *e)
+{
+	free(e->what);
+	free(e->date_raw);
+	free(e->snippet);
+}
+
+void treatment_list_free(struct treatment_list *l)
+{
+	if (!l)
+		return;
+	for (size_t i = 0; i < l->n; i++)
+		treatment_free_one(&l->v[i]);
+	free(l->v);
+	l->v = NULL;
+	l->n = 0;
+}
+
+/* Which treat_words start with a given (lower-case) byte: one bit set per first
+ * character seen, to skip the list quickly at most positions. */
+static bool treat_first_char(unsigned char c)
+{
+	c = lower(c);
+	for (size_t k = 0; k < ARRAY_SIZE(treat_words); k++)
+		if (lower((unsigned char)treat_words[k][0]) == c)
+			return true;
+	return c == 'g';
+}
+
+/* A treatment word at i (word-bounded): its end, or 0. "Gy" counts after a number. */
+static size_t treat_word_at(const char *s, size_t to, size_t i, const bool first[256])
+{
+	if (first && !first[(unsigned char)s[i]])
+		return 0;
+	for (size_t k = 0; k < ARRAY_SIZE(treat_words); k++) {
+		size_t e = match_word(s, to, i, treat_words[k]);
+		if (e)
+			return e;
+	}
+	if (match_at(s, to, i, "Gy", false) && (i + 2 >= to || !is_alnum((unsigned char)s[i + 2]))) {
+		size_t j = i;
+		while (j > 0 && s[j - 1] == ' ')
+			j--;
+		if (j > 0 && is_digit((unsigned char)s[j - 1]))
+			return i + 2;
+	}
+	return 0;
+}
+
+static size_t treat_verb_at(const char *s, size_t to, size_t i)
+{
+	for (size_t k = 0; k < ARRAY_SIZE(treat_verbs); k++) {
+		size_t e = match_word(s, to, i, treat_verbs[k]);
+		if (e)
+			return e;
+	}
+	return 0;
+}
+
+static bool words_in(const char *s, size_t a, size_t b, const char *const *w, size_t nw)
+{
+	for (size_t i = a; i < b; i++)
+		for (size_t k = 0; k < nw; k++)
+			if (match_word(s, b, i, w[k]))
+				return true;
+	return false;
+}
+
+static int days_in_month(int y, int m)
+{
+	static const int dim[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+	bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+	return m == 2 && leap ? 29 : dim[m - 1];
+}
+
+/* s[a, e) is month M's English name or its abbreviation ("Mar", "Sept"), not
+ * another word that starts like one ("Decided", "Marginal"). */
+static bool month_word(const char *s, size_t a, size_t e, int m)
+{
+	static const char *const full[] = { "january", "february", "march", "april", "may", "june", "july",
+	                                    "august", "september", "october", "november", "december" };
+	size_t n = e - a;
+	if (n == 3 || (m == 9 && n == 4 && lower((unsigned char)s[a + 3]) == 't'))
+		return true;
+	return n == strlen(full[m - 1]) && match_at(s, e, a, full[m - 1], true) == e;
+}
+
+/* A date for a treatment at i: a day (parse_date), both readings of an
+ * ambiguous D/M/YYYY, or a month ("March 2026", "Mar. 2026", "03/2026",
+ * "2026-03"). Sets lo/hi (YYYY-MM-DD) and the precision; returns the end or 0. */
+static size_t treat_date_at(const char *s, size_t to, size_t i, char lo[11], char hi[11],
+                            enum treatment_precision *prec)
+{
+	char iso[11];
+	size_t e = parse_date(s, to, i, iso);
+	int a, b, c;
+	size_t j, k, l;
+
+	if (e && iso[0]) {
+		memcpy(lo, iso, 11);
+		memcpy(hi, iso, 11);
+		*prec = TREATMENT_DAY;
+		return e;
+	}
+	if (e) {
+		/* D/M/YYYY or M/D/YYYY, both numbers ≤ 12: both readings */
+		if (!(j = read_int(s, to, i, 2, &a)) || !(k = read_int(s, to, j + 1, 2, &b)) ||
+		    !(l = read_int(s, to, k + 1, 4, &c)) || !valid_ymd(c, b, a) || !valid_ymd(c, a, b))
+			return 0;
+		char x[11], y[11];
+		iso_set(x, c, b, a);
+		iso_set(y, c, a, b);
+		bool xl = strcmp(x, y) < 0;
+		memcpy(lo, xl ? x : y, 11);
+		memcpy(hi, xl ? y : x, 11);
+		*prec = TREATMENT_DAY_AMBIGUOUS;
+		return e;
+	}
+	if (i > 0 && (is_alnum((unsigned char)s[i - 1]) || s[i - 1] == '/' || s[i - 1] == '.' || s[i - 1] == '-'))
+		return 0;
+	int m = 0, y = 0;
+	size_t end = 0, me;
+	if (is_alpha((unsigned char)s[i]) && (m = month_name(s, to, i, &me)) && month_word(s, i, me, m)) {
+		k = me < to && s[me] == '.' ? me + 1 : me;
+		k = skip_ws(s, k, to);
+		if ((l = read_int(s, to, k, 4, &y)) && l - k == 4)
+			end = l;
+	} else if ((j = read_int(s, to, i, 4, &a)) && j - i == 4 && j < to && s[j] == '-' &&
+	           (k = read_int(s, to, j + 1, 2, &b)) && k - (j + 1) == 2) {
+		y = a, m = b, end = k;       /* 2026-03 */
+	} else if ((j = read_int(s, to, i, 2, &a)) && j < to && (s[j] == '/' || s[j] == '.') &&
+	           (k = read_int(s, to, j + 1, 4, &b)) && k - (j + 1) == 4) {
+		m = a, y = b, end = k;       /* 03/2026 */
+	}
+	if (!end || !valid_ymd(y, m, 1))
+		return 0;
+	/* not the start of something longer ("2026-03-1x", "03/2026/…") */
+	if (end < to && (is_alnum((unsigned char)s[end]) ||
+	                 ((s[end] == '-' || s[end] == '/' || s[end] == '.') && end + 1 < to &&
+	                  is_digit((unsigned char)s[end + 1]))))
+		return 0;
+	iso_set(lo, y, m, 1);
+	iso_set(hi, y, m, days_in_month(y, m));
+	*prec = TREATMENT_MONTH;
+	return end;
+}
+
+/* Does the line ending at i (a '\n') stop on a word that wants more ("on",
+ * "from", "since"…)? Then the next line goes on with the sentence. */
+static bool line_goes_on(const char *s, size_t a, size_t i)
+{
+	static const char *const joiners[] = { "on", "from", "since", "in", "at", "of", "and", "to", "with", "was",
+	                                       "were", "by", "until", "after", "before", "started", "commenced" };
+	size_t e = i;
+	while (e > a && s[e - 1] == ' ')
+		e--;
+	size_t w = e;
+	while (w > a && is_alpha((unsigned char)s[w - 1]))
+		w--;
+	if (w == e || e - w > 9)
+		return false;
+	for (size_t k = 0; k < ARRAY_SIZE(joiners); k++)
+		if (strlen(joiners[k]) == e - w && match_at(s, e, w, joiners[k], false))
+			return true;
+	return false;
+}
+
+/* The end of the sentence or line that starts at a (exclusive). A line break
+ * ends it unless the next line goes on in lower case (a wrapped sentence). */
+static size_t treat_segment_end(const struct ntext *t, size_t a)
+{
+	const char *s = t->s;
+	size_t i = a;
+	while (i < t->n) {
+		char c = s[i];
+		if (c == ';')
+			return i;
+		if ((c == '.' || c == '!' || c == '?') && (i + 1 >= t->n || s[i + 1] == ' ' || s[i + 1] == '\n')) {
+			/* "Sept. 2025", "Mar. 2026": an abbreviation before a number goes on */
+			size_t j = skip_ws(s, i + 1, t->n);
+			if (!(c == '.' && i > a && is_alpha((unsigned char)s[i - 1]) && j < t->n && s[j] != '\n' &&
+			      is_digit((unsigned char)s[j])))
+				return i;
+		}
+		if (c == '\n') {
+			size_t j = skip_ws(s, i + 1, t->n);
+			if (j >= t->n || !((s[j] >= 'a' && s[j] <= 'z') || line_goes_on(s, a, i)))
+				return i;
+		}
+		if (i - a > 600)
+			return i;
+		i++;
+	}
+	return i;
+}
+
+/* Appends WORD (normalised text [a, b)) to WHAT unless already there; at most 4.
+ * A verb follows the treatment it is about with a space ("letrozole started"). */
+static void what_add(const struct ntext *t, char *what, size_t whatsz, unsigned *n, bool *prev_verb, bool verb,
+                     size_t a, size_t b)
+{
+	char w[64];
+	size_t len = MIN(b - a, sizeof(w) - 1);
+	memcpy(w, t->s + a, len);
+	w[len] = 0;
+	if (*n >= 4)
+		return;
+	for (const char *p = what; (p = strcasestr(p, w)); p++) {
+		size_t pos = (size_t)(p - what);
+		if ((pos == 0 || what[pos - 1] == ' ' || what[pos - 1] == ',') &&
+		    (p[len] == 0 || p[len] == ' ' || p[len] == ','))
+			return;
+	}
+	size_t cur = strlen(what);
+	if (cur + len + 3 >= whatsz)
+		return;
+	snprintf(what + cur, whatsz - cur, "%s%s", !cur ? "" : verb && !*prev_verb ? " " : ", ", w);
+	*prev_verb = verb;
+	(*n)++;
+}
+
+int findings_treatments(const char *text, size_t len, const char *today, struct treatment_list *out)
+{
+	if (!out || (!text && len))
+		return -EINVAL;
+	struct treatment_list l = { .v = xcalloc(FINDINGS_MAX_TREATMENTS, sizeof(struct treatment_event)), .n = 0 };
+	if (!text || !len) {
+		*out = l;
+		return 0;
+	}
+	char now[11] = "";
+	if (today && strlen(today) >= 10) {
+		memcpy(now, today, 10);
+		now[10] = 0;
+	}
+	bool first[256];
+	for (int c = 0; c < 256; c++)
+		first[c] = is_alnum((unsigned char)c) && treat_first_char((unsigned char)c);
+	struct ntext t;
+	ntext_build(&t, text, len);
+	const char *s = t.s;
+
+	for (size_t a = 0; a < t.n && l.n < FINDINGS_MAX_TREATMENTS;) {
+		size_t b = treat_segment_end(&t, a);
+		/* the treatment words of this sentence (word starts only) */
+		size_t ws = SIZE_MAX, we = 0;
+		bool any = false;
+		for (size_t i = a; i < b; i++) {
+			if (i > a && is_alnum((unsigned char)s[i - 1]))
+				continue;
+			size_t e = treat_word_at(s, b, i, first);
+			if (e) {
+				any = true;
+				ws = MIN(ws, i);
+				we = MAX(we, e);
+				i = e - 1;
+			}
+		}
+		if (any && !words_in(s, a, b, treat_plans, ARRAY_SIZE(treat_plans))) {
+			char what[128] = "";
+			unsigned nw = 0;
+			bool prev_verb = false;
+			for (size_t i = a; i < b; i++) {
+				if (i > a && is_alnum((unsigned char)s[i - 1]))
+					continue;
+				size_t e = treat_word_at(s, b, i, first);
+				if (!e)
+					e = treat_verb_at(s, b, i);
+				if (e) {
+					bool verb = !treat_word_at(s, b, i, first);
+					/* "switched to X": X too */
+					if (s[e - 1] == 'o' && (match_word(s, b, i, "switched to") || match_word(s, b, i, "changed to"))) {
+						size_t x = skip_ws(s, e, b), xe = x;
+						while (xe < b && (is_alnum((unsigned char)s[xe]) || s[xe] == '-'))
+							xe++;
+						if (xe > x)
+							e = xe;
+						verb = false;
+					}
+					what_add(&t, what, sizeof(what), &nw, &prev_verb, verb, i, e);
+					i = e - 1;
+				}
+			}
+			for (size_t i = a; i < b && l.n < FINDINGS_MAX_TREATMENTS; i++) {
+				if (!is_alnum((unsigned char)s[i]) || (i > a && is_alnum((unsigned char)s[i - 1])))
+					continue;
+				char lo[11], hi[11];
+				enum treatment_precision prec;
+				size_t de = treat_date_at(s, b, i, lo, hi, &prec);
+				if (!de)
+					continue;
+				size_t ds = i;
+				i = de - 1;
+				/* a birth date right before: not a treatment date */
+				size_t back = ds > a + 24 ? ds - 24 : a;
+				if (words_in(s, back, ds, treat_birth, ARRAY_SIZE(treat_birth)))
+					continue;
+				/* dates after today are plans (or the other reading of 03/12) */
+				if (now[0]) {
+					if (strcmp(lo, now) > 0)
+						continue;
+					if (strcmp(hi, now) > 0) {
+						if (prec == TREATMENT_DAY_AMBIGUOUS) {
+							memcpy(hi, lo, 11);
+							prec = TREATMENT_DAY;
+						} else {
+							memcpy(hi, now, 11);
+						}
+					}
+				}
+				bool dup = false;
+				for (size_t k = 0; k < l.n && !dup; k++)
+					dup = strcmp(l.v[k].date, lo) == 0 && strcmp(l.v[k].latest, hi) == 0 &&
+					      strcmp(l.v[k].what, what) == 0;
+				if (dup)
+					continue;
+				struct treatment_event *ev = &l.v[l.n++];
+				memcpy(ev->date, lo, 11);
+				memcpy(ev->latest, hi, 11);
+				ev->precision = prec;
+				ev->what = xstrdup(what);
+				ev->date_raw = snippet(&t, ds, de);
+				/* the sentence, or the part around the words and the date */
+				size_t sa = MIN(ds, ws), sb = MAX(de, we);
+				sa = sa > a + 40 ? sa - 40 : a;
+				while (sa > a && s[sa - 1] != ' ')
+					sa--;
+				sb = MIN(b, sb + 40);
+				while (sa < sb && (s[sa] == ' ' || s[sa] == '\n' || s[sa] == ':' || s[sa] == '-'))
+					sa++;
+				ev->snippet = snippet(&t, sa, sb);
+				ev->offset = t.off[sa];
+			}
+		}
+		a = b + 1;
+	}
+	ntext_free(&t);
+	*out = l;
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
 /* Language and script */
 
 enum script {

@@ -14,6 +14,7 @@
 /* Output ceilings per document (structural, not tunable limits). */
 #define FINDINGS_MAX_BIOMARKERS 64
 #define FINDINGS_MAX_LABS 128
+#define FINDINGS_MAX_TREATMENTS 64
 #define FINDINGS_SNIPPET_MAX 160        /* bytes, cut at a UTF-8 boundary */
 /* Texts longer than this are looked at only up to this many bytes. */
 #define FINDINGS_MAX_TEXT (64u << 20)
@@ -57,6 +58,30 @@ struct lab_list {
 	size_t n;
 };
 
+/* A dated treatment event: a line or sentence that names a treatment (an
+ * operation, a drug or regimen, radiotherapy, "switched to") and a date. */
+enum treatment_precision {
+	TREATMENT_DAY = 0,          /* one day */
+	TREATMENT_MONTH,            /* "March 2026", "03/2026": some day of the month */
+	TREATMENT_DAY_AMBIGUOUS,    /* "12/03/2026" read either way, both in the past */
+};
+ING_HIDDEN const char *treatment_precision_name(enum treatment_precision p);
+
+struct treatment_event {
+	char date[11];              /* YYYY-MM-DD: the earliest day the event can be */
+	char latest[11];            /* YYYY-MM-DD: the latest day it can be (= date for TREATMENT_DAY) */
+	enum treatment_precision precision;
+	char *what;                 /* the treatment words as written: "Letrozole started" */
+	char *date_raw;             /* the date as written */
+	char *snippet;              /* the line or sentence, ≤ FINDINGS_SNIPPET_MAX */
+	size_t offset;
+};
+
+struct treatment_list {
+	struct treatment_event *v;
+	size_t n;
+};
+
 struct doc_language {
 	const char *lang;       /* ISO 639-1 ("en", "zh"…), NULL when unknown (too short, no clue) */
 	const char *script;     /* "Latn", "Han", "Jpan", "Hang", "Arab", "Cyrl", "Deva"…, NULL if no letters */
@@ -73,6 +98,13 @@ ING_HIDDEN const struct biomarker *biomarker_find(const struct biomarker_list *l
 
 ING_HIDDEN int findings_labs(const char *text, size_t len, struct lab_list *out);
 ING_HIDDEN void lab_list_free(struct lab_list *l);
+
+/* Dated treatment events, in text order, at most FINDINGS_MAX_TREATMENTS. An
+ * event needs a treatment word and a date in the same line or sentence; dates
+ * after TODAY (YYYY-MM-DD; NULL: no such check) or before 1900 are ignored,
+ * and so are plans ("planned", "will start") and birth dates. */
+ING_HIDDEN int findings_treatments(const char *text, size_t len, const char *today, struct treatment_list *out);
+ING_HIDDEN void treatment_list_free(struct treatment_list *l);
 
 ING_HIDDEN int findings_language(const char *text, size_t len, struct doc_language *out);
 

@@ -50,6 +50,8 @@ struct ing_limits {
 	uint64_t extract_mem_bytes;     /* address space of the confined child */
 	uint32_t max_pages;             /* pages read per document */
 	uint32_t max_ocr_documents;     /* scans and photos OCR'd per drop (OCR costs ~1 s a page) */
+	uint64_t hash_pending_bytes;    /* bytes of a mapped disc image handed to the hashing thread and not yet
+	                                 * hashed (they stay resident until then); over it, the scan hashes too */
 };
 
 ING_EXPORT void ing_limits_default(struct ing_limits *l);

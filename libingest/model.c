@@ -101,6 +101,14 @@ void doc_info_free(struct doc_info *d)
 		free(d->labs[i].snippet);
 	}
 	free(d->labs);
+	for (size_t i = 0; i < d->n_treatments; i++) {
+		free(d->treatments[i].date);
+		free(d->treatments[i].latest);
+		free(d->treatments[i].precision);
+		free(d->treatments[i].what);
+		free(d->treatments[i].snippet);
+	}
+	free(d->treatments);
 	free(d->doc_date);
 	free(d);
 }

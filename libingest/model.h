@@ -77,6 +77,15 @@ struct doc_lab {
 	char *snippet;
 };
 
+/* A dated treatment event the document states (findings_treatments()). */
+struct doc_treatment {
+	char *date;             /* YYYY-MM-DD: the earliest day it can be */
+	char *latest;           /* YYYY-MM-DD: the latest day it can be (= date when the day is known) */
+	char *precision;        /* "day", "month" ("March 2026") or "day-or-month" (12/03/2026, both past) */
+	char *what;             /* the treatment words: "Letrozole started" */
+	char *snippet;
+};
+
 /* Text pulled out of a document by the confined extractor (docext.h). */
 struct doc_info {
 	bool text_layer;        /* the document carries machine-readable text */
@@ -95,6 +104,9 @@ struct doc_info {
 	struct doc_lab *labs;
 	size_t n_labs;
 	char *doc_date;         /* the document's own date (YYYY-MM-DD) when it states one */
+	struct doc_treatment *treatments;
+	size_t n_treatments;
+	bool treatments_read;   /* findings_treatments() ran on the text (the checker runs it if the scan did not) */
 };
 
 /* One record of a DICOMDIR: the file it points to ('/'-separated, relative to

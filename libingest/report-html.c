@@ -184,7 +184,7 @@ int ing_scan_write_html(const struct ing_scan *scan, const char *status, FILE *f
 
 	fprintf(f, "<h2>Documents: %zu</h2>\n", inv->documents.n);
 	if (inv->documents.n)
-		fputs("<table><tr><th>File</th><th>Kind</th><th>Why</th><th>Biomarkers found</th><th>Language</th><th>Text layer</th><th>Pages</th></tr>\n", f);
+		fputs("<table><tr><th>File</th><th>Kind</th><th>Why</th><th>Biomarkers found</th><th>Treatment dates</th><th>Language</th><th>Text layer</th><th>Pages</th></tr>\n", f);
 	for (size_t i = 0; i < inv->documents.n; i++) {
 		const struct ing_file *d = inv->documents.v[i];
 		char pages[16] = "";
@@ -203,6 +203,18 @@ int ing_scan_write_html(const struct ing_scan *scan, const char *status, FILE *f
 			                                                                     : "insufficient (not found)");
 		}
 		if (!nb)
+			fputs("—", f);
+		fputs("</td><td>", f);
+		for (size_t k = 0; d->doc && k < d->doc->n_treatments; k++) {
+			const struct doc_treatment *t = &d->doc->treatments[k];
+			fputs(k ? "<br>" : "", f);
+			esc(f, t->date);
+			fputs(" ", f);
+			esc(f, t->what);
+			if (t->precision && strcmp(t->precision, "day") != 0)
+				fputs(strcmp(t->precision, "month") == 0 ? " (month only)" : " (day/month order unclear)", f);
+		}
+		if (!d->doc || !d->doc->n_treatments)
 			fputs("—", f);
 		fputs("</td>", f);
 		td(f, d->doc ? d->doc->language : NULL);

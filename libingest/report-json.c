@@ -108,6 +108,20 @@ static json_object *document_json(const struct ing_file *f)
 		json_object_array_add(labs, x);
 	}
 	json_object_object_add(o, "labs", labs);
+	if (d && d->treatments_read) {
+		json_object *tr = json_object_new_array();
+		for (size_t i = 0; i < d->n_treatments; i++) {
+			const struct doc_treatment *t = &d->treatments[i];
+			json_object *x = json_object_new_object();
+			json_object_object_add(x, "date", jstr_or_null(t->date));
+			json_object_object_add(x, "latest", jstr_or_null(t->latest));
+			json_object_object_add(x, "precision", jstr_or_null(t->precision));
+			json_object_object_add(x, "what", jstr_or_null(t->what));
+			json_object_object_add(x, "snippet", jstr_or_null(t->snippet));
+			json_object_array_add(tr, x);
+		}
+		json_object_object_add(o, "treatments", tr);
+	}
 	return o;
 }
 

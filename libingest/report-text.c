@@ -137,6 +137,12 @@ int ing_scan_write_text(const struct ing_scan *scan, FILE *out)
 	for (size_t i = 0; i < inv->documents.n; i++) {
 		const struct ing_file *f = inv->documents.v[i];
 		fprintf(out, "  %-20s %s\n      %s\n", kind_name(f->kind), f->path, f->evidence ? f->evidence : "");
+		for (size_t k = 0; f->doc && k < f->doc->n_treatments; k++) {
+			const struct doc_treatment *t = &f->doc->treatments[k];
+			fprintf(out, "      treatment: %s %s%s\n", t->date, t->what,
+			        t->precision && strcmp(t->precision, "month") == 0 ? " (month only)" :
+			        t->precision && strcmp(t->precision, "day-or-month") == 0 ? " (day/month order unclear)" : "");
+		}
 	}
 	fprintf(out, "\nLeft out (viewer software, system files): %zu\n", inv->excluded.n);
 	for (size_t i = 0; i < inv->excluded.n; i++) {

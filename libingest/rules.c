@@ -303,24 +303,57 @@ static bool rule_depends_on_setting(const struct rule *r)
 	return false;
 }
 
-enum rule_severity rule_effective_severity(const struct rule_type *t, const struct rule *r,
-                                           enum rule_setting setting, bool *conditional)
+enum rule_severity rule_effective_severity_settled(const struct rule_type *t, const struct rule *r,
+                                                   enum rule_setting setting, enum rule_cond_state cs,
+                                                   bool *conditional)
 {
 	enum rule_severity sev = r->severity;
 	bool known = setting > RULE_SETTING_UNKNOWN && setting < _RULE_SETTING_MAX;
+	bool open = r->condition != NULL && cs == RULE_COND_UNKNOWN;
 
 	if (conditional)
-		*conditional = r->condition != NULL;
+		*conditional = open;
 	if (known && r->settings && !(r->settings & (1u << setting)))
+		return RULE_SEV_NONE;
+	if (r->condition && cs == RULE_COND_FAILS)
 		return RULE_SEV_NONE;
 	if (known && r->by_setting[setting] != RULE_SEV_NONE)
 		sev = r->by_setting[setting];
 	if (sev == RULE_SEV_REQUIRED) {
-		if ((!known && rule_depends_on_setting(r)) || r->condition || r->uncertain ||
+		if ((!known && rule_depends_on_setting(r)) || open || r->uncertain ||
 		    (t && !t->blocking))
 			sev = RULE_SEV_RECOMMENDED;
 	}
 	return sev;
+}
+
+enum rule_severity rule_effective_severity(const struct rule_type *t, const struct rule *r,
+                                           enum rule_setting setting, bool *conditional)
+{
+	return rule_effective_severity_settled(t, r, setting, RULE_COND_UNKNOWN, conditional);
+}
+
+/* Length of the longest word of V found in TEXT (rule_text_matches()), 0 if none. */
+static size_t longest_match(char *const *v, size_t n, const char *text)
+{
+	size_t best = 0, len = strlen(text);
+	for (size_t i = 0; i < n; i++)
+		if (rule_text_matches(text, len, v[i]) && strlen(v[i]) > best)
+			best = strlen(v[i]);
+	return best;
+}
+
+enum rule_cond_state rule_marker_result(const struct rule_marker_test *mt, const char *result)
+{
+	if (!mt || !result || !*result)
+		return RULE_COND_UNKNOWN;
+	size_t h = longest_match(mt->holds, mt->n_holds, result);
+	size_t f = longest_match(mt->fails, mt->n_fails, result);
+	if (h > f)
+		return RULE_COND_HOLDS;
+	if (f > h)
+		return RULE_COND_FAILS;
+	return RULE_COND_UNKNOWN;
 }
 
 int rule_max_age_days(const struct rule_type *t, const struct rule *r, enum rule_setting setting)
@@ -370,6 +403,12 @@ static void rule_free(struct rule *r)
 		return;
 	free(r->id);
 	free(r->condition);
+	for (size_t i = 0; i < r->n_cond_markers; i++) {
+		free(r->cond_markers[i].terms);
+		strv_free(r->cond_markers[i].holds, r->cond_markers[i].n_holds);
+		strv_free(r->cond_markers[i].fails, r->cond_markers[i].n_fails);
+	}
+	free(r->cond_markers);
 	free(r->message);
 	free(r->note);
 	strv_free(r->keywords, r->n_keywords);
@@ -873,6 +912,97 @@ static int settings_from(struct loader *l, const struct kv *kv, unsigned *mask)
 	return r;
 }
 
+struct marker_ctx {
+	struct rule_marker_test *mt;
+	bool has_terms;
+};
+
+static int marker_terms(struct loader *l, struct marker_ctx *mc, const struct kv *kv)
+{
+	char **v = NULL;
+	size_t n = 0;
+	int r = 0;
+
+	if (mc->has_terms) {
+		err_at(l, kv->kpos, "a marker test takes one of name, any_of");
+		return -EINVAL;
+	}
+	mc->has_terms = true;
+	if (get_strv(l, kv, &v, &n) < 0)
+		return -EINVAL;
+	mc->mt->terms = xcalloc(n, sizeof(*mc->mt->terms));
+	for (size_t i = 0; i < n; i++) {
+		const struct rule_term *t = ruleset_find_biomarker(l->rs, v[i]);
+		if (!t) {
+			err(l, list_item(kv, i), kv->kpos, "unknown biomarker \"%s\" (not in _biomarkers.yaml)", v[i]);
+			r = -EINVAL;
+			continue;
+		}
+		mc->mt->terms[mc->mt->n_terms++] = t;
+	}
+	strv_free(v, n);
+	return r;
+}
+
+static int marker_kv(struct loader *l, const struct kv *kv, void *userdata)
+{
+	struct marker_ctx *mc = userdata;
+
+	if (strcmp(kv->key, "name") == 0 || strcmp(kv->key, "any_of") == 0)
+		return marker_terms(l, mc, kv);
+	if (strcmp(kv->key, "holds") == 0) {
+		if (mc->mt->holds) {
+			err_at(l, kv->kpos, "\"holds\" is given twice");
+			return -EINVAL;
+		}
+		return get_strv(l, kv, &mc->mt->holds, &mc->mt->n_holds);
+	}
+	if (strcmp(kv->key, "fails") == 0) {
+		if (mc->mt->fails) {
+			err_at(l, kv->kpos, "\"fails\" is given twice");
+			return -EINVAL;
+		}
+		return get_strv(l, kv, &mc->mt->fails, &mc->mt->n_fails);
+	}
+	return unknown_key(l, kv, "a marker test", "name, any_of, holds, fails");
+}
+
+static void marker_test_free(struct rule_marker_test *mt)
+{
+	free(mt->terms);
+	strv_free(mt->holds, mt->n_holds);
+	strv_free(mt->fails, mt->n_fails);
+}
+
+/* One marker test of `when.markers` (or `when.marker`), appended to the rule. */
+static int parse_marker_test(struct loader *l, struct rule_ctx *rc, const struct kv *kv)
+{
+	struct rule_marker_test mt = { 0 };
+	struct marker_ctx mc = { .mt = &mt };
+	int r = walk_map(l, kv, "a marker test", marker_kv, &mc);
+
+	if (r == 0 && !mc.has_terms) {
+		err_at(l, kv->kpos, "a marker test needs \"name\" or \"any_of\" (biomarkers from _biomarkers.yaml)");
+		r = -EINVAL;
+	}
+	if (r == 0 && (!mt.n_holds || !mt.n_fails)) {
+		err_at(l, kv->kpos, "a marker test needs both \"holds\" and \"fails\" (the result words that make the "
+		       "condition true and false; other results leave it open)");
+		r = -EINVAL;
+	}
+	if (r == 0 && rc->r->n_cond_markers >= RULES_MAX_LIST) {
+		err_at(l, kv->kpos, "more than %u marker tests", RULES_MAX_LIST);
+		r = -EINVAL;
+	}
+	if (r < 0) {
+		marker_test_free(&mt);
+		return r;
+	}
+	rc->r->cond_markers = xrealloc(rc->r->cond_markers, (rc->r->n_cond_markers + 1) * sizeof(mt));
+	rc->r->cond_markers[rc->r->n_cond_markers++] = mt;
+	return 0;
+}
+
 static int when_kv(struct loader *l, const struct kv *kv, void *userdata)
 {
 	struct rule_ctx *rc = userdata;
@@ -881,7 +1011,24 @@ static int when_kv(struct loader *l, const struct kv *kv, void *userdata)
 		return settings_from(l, kv, &rc->r->settings);
 	if (strcmp(kv->key, "condition") == 0)
 		return get_str(l, kv, &rc->r->condition);
-	return unknown_key(l, kv, "\"when\"", "setting, condition");
+	if (strcmp(kv->key, "marker") == 0)
+		return parse_marker_test(l, rc, kv);
+	if (strcmp(kv->key, "markers") == 0) {
+		void *it = NULL;
+		struct fy_node *item;
+		int ret = 0;
+		if (!kv->value || !fy_node_is_sequence(kv->value) || fy_node_sequence_item_count(kv->value) < 1) {
+			err(l, kv->value, kv->kpos, "\"markers\" must be a list of marker tests");
+			return -EINVAL;
+		}
+		while ((item = fy_node_sequence_iterate(kv->value, &it))) {
+			struct kv ikv = item_kv(kv, item);
+			if (parse_marker_test(l, rc, &ikv) < 0)
+				ret = -EINVAL;
+		}
+		return ret;
+	}
+	return unknown_key(l, kv, "\"when\"", "setting, condition, marker, markers");
 }
 
 static int by_setting_kv(struct loader *l, const struct kv *kv, void *userdata)
@@ -1147,6 +1294,8 @@ static int imaging_kv(struct loader *l, const struct kv *kv, void *userdata)
 
 	if (strcmp(kv->key, "max_age_days") == 0)
 		return get_int(l, kv, 1, RULES_MAX_AGE_DAYS, &r->max_age_days);
+	if (strcmp(kv->key, "after_last_treatment") == 0)
+		return get_bool(l, kv, &r->after_last_treatment);
 	if (strcmp(kv->key, "any_of") == 0) {
 		void *it = NULL;
 		struct fy_node *item;
@@ -1176,7 +1325,8 @@ static int imaging_kv(struct loader *l, const struct kv *kv, void *userdata)
 		return study_kv(l, kv, &ic->direct);
 	}
 	return unknown_key(l, kv, "\"imaging\"",
-	                   "modalities, regions, contrast, multiphase, keywords, tracers, max_age_days, any_of");
+	                   "modalities, regions, contrast, multiphase, keywords, tracers, max_age_days, "
+	                   "after_last_treatment, any_of");
 }
 
 static int parse_imaging(struct loader *l, struct rule_ctx *rc, const struct kv *kv)
@@ -1238,8 +1388,15 @@ static int rule_kv(struct loader *l, const struct kv *kv, void *userdata)
 	}
 	if (strcmp(kv->key, "severity_by_setting") == 0)
 		return walk_map(l, kv, "\"severity_by_setting\"", by_setting_kv, rc);
-	if (strcmp(kv->key, "when") == 0)
-		return walk_map(l, kv, "\"when\"", when_kv, rc);
+	if (strcmp(kv->key, "when") == 0) {
+		int k = walk_map(l, kv, "\"when\"", when_kv, rc);
+		if (k == 0 && r->n_cond_markers && !r->condition) {
+			err_at(l, kv->kpos, "\"when\" with marker tests needs a \"condition\" (the clause the report shows "
+			       "while the results do not settle it)");
+			return -EINVAL;
+		}
+		return k;
+	}
 	if (strcmp(kv->key, "uncertain") == 0)
 		return get_bool(l, kv, &r->uncertain);
 	if (strcmp(kv->key, "message") == 0)

@@ -88,6 +88,25 @@ struct rule_imaging_option {
 	size_t n_studies;
 };
 
+/* A marker test in `when: {markers: [...]}`: the condition holds when a
+ * result of the marker (or of any of the markers) matches `holds`, fails when
+ * the results match `fails`; other results say nothing. */
+struct rule_marker_test {
+	const struct rule_term **terms;     /* name, or any_of: any of them */
+	size_t n_terms;
+	char **holds;                       /* result words that make the condition true */
+	size_t n_holds;
+	char **fails;                       /* result words that make it false */
+	size_t n_fails;
+};
+
+/* What the findings say about a rule's condition. */
+enum rule_cond_state {
+	RULE_COND_UNKNOWN = 0,      /* not settled: the rule is conditional (as a free-text condition) */
+	RULE_COND_HOLDS,            /* the condition is true: the rule applies at its own severity */
+	RULE_COND_FAILS,            /* the condition is false: the rule does not apply */
+};
+
 struct rule {
 	char *id;                   /* "breast.her2", unique across all files */
 	const char *file;           /* where it is defined (owned by the ruleset) */
@@ -97,7 +116,9 @@ struct rule {
 	enum rule_severity severity;
 	enum rule_severity by_setting[_RULE_SETTING_MAX]; /* RULE_SEV_NONE: not set */
 	unsigned settings;          /* bit (1u << setting) per setting it applies to; 0 = all */
-	char *condition;            /* free text the checker cannot evaluate, or NULL */
+	char *condition;            /* the condition as the report shows it, or NULL */
+	struct rule_marker_test *cond_markers; /* when.markers: all must hold (may settle the condition) */
+	size_t n_cond_markers;
 	bool uncertain;             /* CHECKLISTS "(?)": never enforced as required */
 	char *message;              /* what the coordinator reads */
 	char *note;                 /* for rule authors, never shown in reports; may be NULL */
@@ -114,6 +135,7 @@ struct rule {
 	bool same_date;             /* LAB: all terms measured on the same date */
 	struct rule_imaging_option *options; /* IMAGING: any of these options */
 	size_t n_options;
+	bool after_last_treatment;  /* IMAGING: the latest study must follow the last dated treatment change */
 	unsigned min_words;         /* QUESTION */
 };
 
@@ -207,6 +229,17 @@ ING_HIDDEN bool rule_type_matches_icd10(const struct rule_type *t, const char *c
  */
 ING_HIDDEN enum rule_severity rule_effective_severity(const struct rule_type *t, const struct rule *r,
                                                       enum rule_setting setting, bool *conditional);
+/* The same with what the findings say about the rule's condition: HOLDS
+ * drops the condition's downgrade (not conditional), FAILS makes the rule not
+ * apply (RULE_SEV_NONE), UNKNOWN is rule_effective_severity(). */
+ING_HIDDEN enum rule_severity rule_effective_severity_settled(const struct rule_type *t, const struct rule *r,
+                                                              enum rule_setting setting, enum rule_cond_state cs,
+                                                              bool *conditional);
+/* One result against a marker test: RULE_COND_HOLDS or _FAILS when it
+ * matches the holds or fails words (the longest matching word decides, so
+ * "not detected" beats "detected"; a tie says nothing), else RULE_COND_UNKNOWN. */
+ING_HIDDEN enum rule_cond_state rule_marker_result(const struct rule_marker_test *mt, const char *result);
+
 /* Maximum age in days for an imaging or lab rule: the rule's own, else the
  * type's for the setting, else the type's default; 0 = no limit. */
 ING_HIDDEN int rule_max_age_days(const struct rule_type *t, const struct rule *r, enum rule_setting setting);

@@ -19,6 +19,7 @@
 #include "docext.h"
 #include "evaluate.h"
 #include "expand.h"
+#include "hashpool.h"
 #include "fetch.h"
 #include "findings.h"
 #include "identify.h"
@@ -447,6 +448,8 @@ void scan_entry(struct walk *w, const char *relpath, uint64_t size, struct byte_
 	const struct ing_limits *lim = &scan->ctx->limits;
 	struct ing_file *f = file_new(scan, relpath, size);
 	_cleanup_free_ uint8_t *buf = NULL;
+	const uint8_t *head;     /* the bytes in hand: buf, or all of them where they lie (src->map) */
+	const uint8_t *map = src->map;
 	size_t cap, n;
 	ssize_t r;
 
@@ -462,32 +465,45 @@ void scan_entry(struct walk *w, const char *relpath, uint64_t size, struct byte_
 	}
 
 	cap = (size_t)MIN(f->size, (uint64_t)HEAD_BYTES);
-	buf = xmalloc(cap + 1);
-	r = src_read_full(src, buf, cap);
-	if (r < 0) {
-		file_set_problem(f, PROB_UNREADABLE, "the file could not be read (%s)", ing_strerror((int)r));
-		return;
+	if (map) {
+		head = map;
+		n = cap;
+	} else {
+		buf = xmalloc(cap + 1);
+		r = src_read_full(src, buf, cap);
+		if (r < 0) {
+			file_set_problem(f, PROB_UNREADABLE, "the file could not be read (%s)", ing_strerror((int)r));
+			return;
+		}
+		n = (size_t)r;
+		head = buf;
 	}
-	n = (size_t)r;
 
-	struct sha256_ctx *sha = sha256_new();
-	sha256_update(sha, buf, n);
+	/* Streamed bytes are hashed as they pass; bytes in memory go to the hashpool whole. */
+	struct sha256_ctx *sha = map ? NULL : sha256_new();
+	if (sha)
+		sha256_update(sha, head, n);
 
 	bool is_dicom = false;
-	if (f->kind == KIND_UNKNOWN && identify_dicom_candidate(buf, n)) {
+	if (f->kind == KIND_UNKNOWN && identify_dicom_candidate(head, n)) {
 		struct dcm_info *d = xcalloc(1, sizeof(*d));
-		enum dcm_status ds = dcm_read_header(buf, n, f->size, d);
+		enum dcm_status ds = dcm_read_header(head, n, f->size, d);
 		/* The header goes on past what we read: offer more, up to the limit. */
 		while (ds == DCM_NEED_MORE && n < f->size && n < lim->max_dicom_header_bytes) {
 			size_t want = (size_t)MIN(MIN((uint64_t)cap * 4, f->size), lim->max_dicom_header_bytes);
-			buf = xrealloc(buf, want + 1);
 			cap = want;
-			r = src_read_full(src, buf + n, cap - n);
-			if (r <= 0)
-				break;
-			sha256_update(sha, buf + n, (size_t)r);
-			n += (size_t)r;
-			ds = dcm_read_header(buf, n, f->size, d);
+			if (map) {
+				n = want;
+			} else {
+				buf = xrealloc(buf, want + 1);
+				head = buf;
+				r = src_read_full(src, buf + n, cap - n);
+				if (r <= 0)
+					break;
+				sha256_update(sha, buf + n, (size_t)r);
+				n += (size_t)r;
+			}
+			ds = dcm_read_header(head, n, f->size, d);
 		}
 		switch (ds) {
 		case DCM_OK:
@@ -498,7 +514,7 @@ void scan_entry(struct walk *w, const char *relpath, uint64_t size, struct byte_
 			is_dicom = true;
 			identify_dicom(f);
 			if (f->kind == KIND_DICOM_DICOMDIR && (ds == DCM_OK || ds == DCM_WARN))
-				dicomdir_collect(w, f, buf, n);
+				dicomdir_collect(w, f, head, n);
 			if (ds == DCM_TRUNCATED)
 				file_set_problem(f, PROB_TRUNCATED,
 				                 "the DICOM file is cut short (%s); ask the hospital for a new copy", d->message);
@@ -520,20 +536,23 @@ void scan_entry(struct walk *w, const char *relpath, uint64_t size, struct byte_
 	int doc_type = -1, spool = -1, stage = -1;
 	uint64_t consumed = 0;
 	if (!is_dicom && f->kind == KIND_UNKNOWN)
-		doc_type = identify_nondicom(w, f, buf, n, where);
-	/* Archives and disc images: entries stream out into scan_entry() while the
-	 * archive's own bytes pass through sha; the loop below hashes what is left. */
+		doc_type = identify_nondicom(w, f, head, n, where);
+	/* In memory, everything is in hand: what follows writes it all at once. */
+	if (map)
+		n = (size_t)f->size;
+	/* Archives and disc images: entries stream out into scan_entry(); the
+	 * archive's own bytes are not hashed (its entries are). */
 	if (f->kind == KIND_ARCHIVE)
-		(void)expand_archive(w, f, buf, n, src, fd, sha, &consumed, where);
+		(void)expand_archive(w, f, head, n, src, fd, &consumed, where);
 	if (scan->staging_fd >= 0 && stage_wanted(f)) {
-		stage = stage_open(w, f, buf, n);
+		stage = stage_open(w, f, head, n);
 		if (stage < 0)
 			stage_failed(w, stage);
 	}
 	if (doc_type >= 0 && fd < 0 && stage >= 0) {
 		spool = dup(stage);        /* the staged copy serves the extractor */
 	} else if (doc_type >= 0 && fd < 0) {
-		spool = spool_open(w, f, buf, n);
+		spool = spool_open(w, f, head, n);
 		if (spool < 0) {
 			set_kind(f, KIND_SCANNED, xstrdup("document not read automatically: check it by eye"));
 			file_set_problem(f, spool == -E2BIG ? PROB_LIMIT : PROB_UNREADABLE,
@@ -553,7 +572,8 @@ void scan_entry(struct walk *w, const char *relpath, uint64_t size, struct byte_
 		}
 		if (r == 0)
 			break;
-		sha256_update(sha, w->chunk, (size_t)r);
+		if (sha)
+			sha256_update(sha, w->chunk, (size_t)r);
 		int we;
 		if (stage >= 0 && (we = write_all(stage, w->chunk, (size_t)r)) < 0) {
 			stage_failed(w, we);
@@ -570,24 +590,37 @@ void scan_entry(struct walk *w, const char *relpath, uint64_t size, struct byte_
 		done += (size_t)r;
 	}
 	if (done == f->size) {
-		sha256_final(sha, f->sha256);
-		f->hashed = true;
+		if (f->kind == KIND_ARCHIVE) {
+			/* not hashed: see above */
+		} else if (sha) {
+			sha256_final(sha, f->sha256);
+			f->hashed = true;
+		} else if (w->hp) {
+			hashpool_submit(w->hp, f, map, (size_t)f->size);
+		} else {
+			struct sha256_ctx *c = sha256_new();
+			sha256_update(c, map, (size_t)f->size);
+			sha256_final(c, f->sha256);
+			sha256_free(c);
+			f->hashed = true;
+		}
 	} else if (f->problem == PROB_NONE) {
 		file_set_problem(f, PROB_UNREADABLE, "the file changed size while it was read (%llu of %llu bytes)",
 		                 (unsigned long long)done, (unsigned long long)f->size);
 	}
-	sha256_free(sha);
+	if (sha)
+		sha256_free(sha);
 	scan->bytes_done += done;
 	if (scan->progress)
 		scan->progress(scan->progress_ud, scan->files.n, scan->bytes_done);
 	if (doc_type >= 0 && f->problem == PROB_NONE)
 		read_document(w, f, spool >= 0 ? spool : fd, (enum docext_type)doc_type);
 	if (f->kind == KIND_LINK && f->problem == PROB_NONE)
-		collect_links(w, f, buf, n);
+		collect_links(w, f, head, n);
 	/* case.yaml at the drop's root (or its archive's): read from the bytes in hand */
 	if (f->kind == KIND_CASE_YAML && f->problem == PROB_NONE) {
 		if (n == f->size && f->size <= CASE_YAML_MAX_BYTES)
-			evaluate_case_yaml(scan, buf, n);
+			evaluate_case_yaml(scan, head, n);
 		else
 			file_set_problem(f, PROB_LIMIT, "case.yaml is larger than %u bytes; it was ignored",
 			                 (unsigned)CASE_YAML_MAX_BYTES);

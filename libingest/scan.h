@@ -94,6 +94,9 @@ struct ing_scan {
 struct byte_src {
 	ssize_t (*read)(void *ud, void *buf, size_t n);
 	void *ud;
+	/* When set, the whole input is readable here (an entry of a mapped disc
+	 * image), until the walk's hashpool has hashed it: read is not needed. */
+	const uint8_t *map;
 };
 
 struct ident_where;
@@ -111,6 +114,7 @@ struct walk {
 	uint32_t depth;               /* archives open around the current entry (expand.c) */
 	bool drop_is_file;            /* the drop is one file (an archive or disc image), not a folder */
 	uint64_t expanded_bytes;      /* bytes streamed out of archives so far, all levels (max_total_bytes) */
+	struct hashpool *hp;          /* hashes entries of a mapped archive on a second thread; NULL otherwise */
 };
 
 /* Scan one input file: identify, read headers/text, hash every byte once.

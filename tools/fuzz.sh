@@ -5,6 +5,7 @@
 # them, their case.yaml and link files, the manifests of a bag that
 # `ingest package` builds from them, their documents' text).
 # JOBS targets run at a time (default 1; 2 on a two-core machine is right);
+# NOBUILD=1 runs the fuzzers as built (no ninja first).
 # FUZZ_FLAGS adds libFuzzer options (e.g. -detect_leaks=0 to look past a
 # known leak in a library).
 # Crashes are written to build-fuzz/artifacts/<target>/; once fixed, copy the
@@ -20,8 +21,8 @@ if [ ! -f build-fuzz/build.ninja ]; then
 		-Dbuildtype=debugoptimized
 fi
 targets=${*:-$(cd tests/fuzz && ls -d fuzz-*/ | tr -d /)}
-# only what is run (the fuzzers, and ingest for the bag seeds)
-ninja -C build-fuzz $(for t in $targets; do printf 'tests/fuzz/%s ' "$t"; done) tools/ingest >/dev/null
+# only what is run (the fuzzers, and ingest for the bag seeds); NOBUILD=1 runs what is built
+[ -n "${NOBUILD:-}" ] || ninja -C build-fuzz $(for t in $targets; do printf 'tests/fuzz/%s ' "$t"; done) tools/ingest >/dev/null
 seeds=$(mktemp -d /tmp/ingest-fuzz-seeds.XXXXXX)
 trap 'rm -rf "$seeds"' EXIT
 fx=$seeds/fx/drops

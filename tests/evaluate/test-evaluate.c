@@ -219,6 +219,10 @@ static void baseline_docs(struct ing_scan *s, bool with_question_letter)
 		doc(s, "letters/referral.pdf", KIND_LETTER, "Dear colleague, is the current plan complete?", "2025-05-28");
 }
 
+/* What breast_case() puts in: the HER2 result and the PET-CT date. */
+static const char *breast_her2_result = "negative (IHC 1+)";
+static const char *breast_pet_date = "2025-05-20";
+
 /* Breast, metastatic: everything required is there. */
 static struct ing_scan *breast_case(bool her2, enum marker_state her2_state, bool germline)
 {
@@ -229,8 +233,11 @@ static struct ing_scan *breast_case(bool her2, enum marker_state her2_state, boo
 	                         "2025-04-01");
 	found(p, "ER");
 	found(p, "PR");
-	if (her2 && her2_state == MARKER_FOUND)
-		marker(p, "HER2", MARKER_FOUND, "negative (IHC 1+)", "HER2: negative (IHC 1+)");
+	if (her2 && her2_state == MARKER_FOUND) {
+		char snip[128];
+		snprintf(snip, sizeof(snip), "HER2: %s", breast_her2_result);
+		marker(p, "HER2", MARKER_FOUND, breast_her2_result, snip);
+	}
 	else if (her2)
 		marker(p, "HER2", her2_state, her2_state == MARKER_PENDING ? "pending" : "insufficient tissue",
 		       her2_state == MARKER_PENDING ? "HER2: pending" : "HER2: insufficient tissue");
@@ -253,26 +260,31 @@ static struct ing_scan *breast_case(bool her2, enum marker_state her2_state, boo
 		lab(l, markers[i], "2025-04-25");
 	}
 	doc(s, "reports/PET_report.pdf", KIND_RADIOLOGY, "PET-CT REPORT", "2025-05-21");
-	study(s, &(struct study_spec){ "1.2.1", "2025-05-20", "PT", "WHOLEBODY", "PET-CT WHOLE BODY FDG", "PET WB",
+	study(s, &(struct study_spec){ "1.2.1", breast_pet_date, "PT", "WHOLEBODY", "PET-CT WHOLE BODY FDG", "PET WB",
 	                               NULL, "Fluorodeoxyglucose", NULL, 5, 0, 0 });
-	study(s, &(struct study_spec){ "1.2.1", "2025-05-20", "CT", "WHOLEBODY", "PET-CT WHOLE BODY FDG", "CT AC",
+	study(s, &(struct study_spec){ "1.2.1", breast_pet_date, "CT", "WHOLEBODY", "PET-CT WHOLE BODY FDG", "CT AC",
 	                               NULL, NULL, NULL, 5, 0, 0 });
 	return s;
 }
 
-/* Rules that stay open in every breast fixture below (metastatic): all conditional
- * or recommended, none required. */
+/* Rules that stay open in every breast fixture below (metastatic): all
+ * recommended, none required. ER and PR are positive, so the conditions
+ * "if triple-negative" (breast.pdl1-cps) is settled false: not listed. */
 #define BREAST_OPEN \
-	{ "breast.her2-ish", REC },          /* required, but "if HER2 IHC is 2+": conditional -> recommended */ \
-	{ "breast.esr1", REC },              /* req[M,R] + condition -> recommended; no ESR1 marker */ \
-	{ "breast.her2-low", REC },          /* req[M,R] + condition; no "HER2 low status" marker */ \
-	{ "breast.pdl1-cps", REC },          /* req[M,R] + "if triple-negative" */ \
-	{ "breast.menopausal-status", REC }, /* rec + condition; no such lab */ \
+	{ "breast.esr1", REC },              /* req[M,R] + free-text condition ("progressing on endocrine therapy") */ \
+	{ "breast.menopausal-status", REC }, /* rec; "if hormone-receptor positive" holds (ER positive); no such lab */ \
 	{ "breast.mr-breast", REC },         /* rec + condition; no MR BREAST */ \
 	{ "breast.mr-brain", REC },          /* req + "if neurological symptoms" */ \
 	{ "breast.mr-brain-metastatic", REC }, /* rec[M] + condition */ \
 	{ "breast.slides", REC },            /* rec + condition; no block/slides words */ \
 	{ "solid.germline", REC }            /* rec + condition; germline BRCA is not a "germline panel" */
+/* With HER2 "negative (IHC 1+)" the HER2 conditions are settled: breast.her2-ish
+ * ("if HER2 IHC is 2+") does not apply, breast.her2-low ("if HER2-negative")
+ * applies and is met (the IHC score states the HER2-low status). Without a
+ * HER2 result they stay questions: */
+#define BREAST_HER2_OPEN \
+	{ "breast.her2-ish", REC },          /* required, but "if HER2 IHC is 2+": conditional -> recommended */ \
+	{ "breast.her2-low", REC }           /* req[M,R] + condition; no "HER2 low status" marker */
 
 static void test_breast(void)
 {
@@ -291,7 +303,7 @@ static void test_breast(void)
 	/* missing HER2 */
 	s = breast_case(false, MARKER_FOUND, true);
 	run(s, NULL, NULL);
-	static const struct want no_her2[] = { BREAST_OPEN, { "breast.her2", REQ } };
+	static const struct want no_her2[] = { BREAST_OPEN, BREAST_HER2_OPEN, { "breast.her2", REQ } };
 	expect_gaps("breast without HER2", s, no_her2, ARRAY_SIZE(no_her2));
 	CHECK_STR(s->status, "incomplete");
 	CHECK(s->required_gaps == 1);
@@ -321,6 +333,165 @@ static void test_breast(void)
 	scan_done(s);
 }
 
+static bool has_note(struct ing_scan *s, const char *id, const char *words)
+{
+	for (size_t i = 0; i < s->notes.n; i++) {
+		const struct ing_gap *n = s->notes.v[i];
+		if (strcmp(n->rule_id, id) == 0 && (!words || strstr(n->message, words)))
+			return true;
+	}
+	return false;
+}
+
+/* when.markers: the HER2 result settles "if HER2 IHC is 2+ (equivocal)". */
+static void test_breast_conditions(void)
+{
+	/* HER2 IHC 2+: the condition holds; the ISH rule is required, not a question */
+	breast_her2_result = "equivocal (IHC 2+)";
+	struct ing_scan *s = breast_case(true, MARKER_FOUND, true);
+	run(s, NULL, NULL);
+	static const struct want two_plus[] = {
+		BREAST_OPEN,
+		{ "breast.her2-ish", REQ },          /* "if HER2 IHC is 2+" holds: required at its own severity */
+		/* breast.her2-low: "if HER2-negative" is not settled by an equivocal 2+, but the IHC
+		 * score states the HER2-low status, so it is met either way */
+	};
+	expect_gaps("breast HER2 2+", s, two_plus, ARRAY_SIZE(two_plus));
+	CHECK_STR(s->status, "incomplete");
+	struct ing_gap *g = find_gap(s, "breast.her2-ish");
+	CHECK(g != NULL);
+	if (g) {
+		CHECK(g->condition == NULL);
+		CHECK(strncmp(g->message, "Only ", 5) != 0);
+		CHECK_HAS(g->evidence, "condition \"if HER2 IHC is 2+ (equivocal)\" holds: HER2 \"equivocal (IHC 2+)\" in "
+		                       "reports/Pathology_Report.pdf");
+	}
+	/* ER positive settles "if hormone-receptor positive": listed, but not as a question */
+	g = find_gap(s, "breast.menopausal-status");
+	CHECK(g && g->condition == NULL);
+	/* ER positive: not triple-negative, so no PD-L1 CPS question, and a note says why */
+	CHECK(find_gap(s, "breast.pdl1-cps") == NULL);
+	CHECK(has_note(s, "breast.pdl1-cps", "ER \"positive\" in reports/Pathology_Report.pdf"));
+	scan_done(s);
+
+	/* HER2 IHC 3+: the condition is false; no ISH gap at all */
+	breast_her2_result = "positive (IHC 3+)";
+	s = breast_case(true, MARKER_FOUND, true);
+	run(s, NULL, NULL);
+	static const struct want three_plus[] = { BREAST_OPEN };
+	expect_gaps("breast HER2 3+", s, three_plus, ARRAY_SIZE(three_plus));
+	CHECK_STR(s->status, "complete");
+	CHECK(find_gap(s, "breast.her2-ish") == NULL);
+	CHECK(has_note(s, "breast.her2-ish", "Not needed: the rule applies only if HER2 IHC is 2+ (equivocal)"));
+	scan_done(s);
+
+	/* no HER2 result: as before, a question with its condition */
+	breast_her2_result = "negative (IHC 1+)";
+	s = breast_case(false, MARKER_FOUND, true);
+	run(s, NULL, NULL);
+	g = find_gap(s, "breast.her2-ish");
+	CHECK(g && g->severity == REC);
+	CHECK(g && g->condition && strcmp(g->condition, "if HER2 IHC is 2+ (equivocal)") == 0);
+	CHECK(g && strncmp(g->message, "Only if HER2 IHC is 2+", 22) == 0);
+	scan_done(s);
+
+	/* discordant reports (2+ in one, 3+ in another): not settled, still a question */
+	breast_her2_result = "equivocal (IHC 2+)";
+	s = breast_case(true, MARKER_FOUND, true);
+	struct ing_file *m = s->files.v[1];
+	CHECK(m->kind == KIND_MOLECULAR);
+	marker(m, "HER2", MARKER_FOUND, "positive (IHC 3+)", "HER2 3+");
+	run(s, NULL, NULL);
+	g = find_gap(s, "breast.her2-ish");
+	CHECK(g && g->severity == REC && g->condition != NULL);
+	scan_done(s);
+	breast_her2_result = "negative (IHC 1+)";
+}
+
+/* after_last_treatment (breast.staging): the latest staging study must follow
+ * the last dated treatment change. TODAY is 2025-06-01, so "12/05/2025" reads
+ * 12 May (5 December is still to come); the PET-CT stays within the 42-day
+ * limit of the metastatic setting, so only the treatment date can fail it. */
+static struct ing_scan *breast_treated(const char *pet_date, const char *treatment)
+{
+	breast_pet_date = pet_date;
+	struct ing_scan *s = breast_case(true, MARKER_FOUND, true);
+	breast_pet_date = "2025-05-20";
+	if (treatment)
+		doc(s, "letters/treatment_summary_2.pdf", KIND_TREATMENT, treatment, "2025-05-30");
+	return s;
+}
+
+static void test_after_treatment(void)
+{
+	static const struct want none[] = { BREAST_OPEN };
+	static const struct want stale[] = { BREAST_OPEN, { "breast.staging", REQ } };
+
+	/* PET-CT of 25 April, letrozole started 12 May: the staging predates the change */
+	struct ing_scan *s = breast_treated("2025-04-25", "TREATMENT SUMMARY\nProgression on tamoxifen.\n"
+	                                    "Letrozole started 12/05/2025 with ribociclib.\n");
+	run(s, NULL, NULL);
+	expect_gaps("breast imaging before the treatment change", s, stale, ARRAY_SIZE(stale));
+	CHECK_STR(s->status, "incomplete");
+	struct ing_gap *g = find_gap(s, "breast.staging");
+	CHECK(g != NULL);
+	if (g) {
+		CHECK_HAS(g->message, "The latest CT/PT study \"PET-CT WHOLE BODY FDG\" (2025-04-25) is older than the last "
+		                      "treatment change (Letrozole started, ribociclib 2025-05-12, in "
+		                      "letters/treatment_summary_2.pdf). Ask for imaging done after that change");
+		CHECK_HAS(g->evidence, "Letrozole started 12/05/2025 with ribociclib");
+		CHECK(g->condition == NULL);
+	}
+	/* the treatment is listed with its document */
+	struct ing_file *t = s->files.v[s->files.n - 1];
+	CHECK(t->doc->treatments_read && t->doc->n_treatments == 1);
+	if (t->doc->n_treatments == 1) {
+		CHECK_STR(t->doc->treatments[0].date, "2025-05-12");
+		CHECK_STR(t->doc->treatments[0].precision, "day");
+	}
+	scan_done(s);
+
+	/* PET-CT of 20 May, after the change: no gap */
+	s = breast_treated("2025-05-20", "Letrozole started 12/05/2025 with ribociclib.");
+	run(s, NULL, NULL);
+	expect_gaps("breast imaging after the treatment change", s, none, ARRAY_SIZE(none));
+	CHECK_STR(s->status, "complete");
+	scan_done(s);
+
+	/* no dated treatment (the baseline treatment summary names letrozole without a date): no gap */
+	s = breast_treated("2025-04-25", NULL);
+	run(s, NULL, NULL);
+	expect_gaps("breast without treatment dates", s, none, ARRAY_SIZE(none));
+	CHECK(!has_note(s, "breast.staging", NULL));
+	scan_done(s);
+
+	/* a date without a treatment word, a drug without a date: no event, no gap */
+	s = breast_treated("2025-04-25", "Seen in clinic on 12/05/2025. Letrozole 2.5 mg daily.");
+	run(s, NULL, NULL);
+	expect_gaps("breast, undated drug and clinic date", s, none, ARRAY_SIZE(none));
+	scan_done(s);
+
+	/* the change known only to the month: a note to check by eye, not a gap */
+	s = breast_treated("2025-05-20", "Switched to fulvestrant in May 2025.");
+	run(s, NULL, NULL);
+	expect_gaps("breast, treatment month only", s, none, ARRAY_SIZE(none));
+	CHECK(has_note(s, "breast.staging", "may be older than the last treatment change"));
+	scan_done(s);
+
+	/* a radiology report's dates are the study's, not treatment changes */
+	s = breast_treated("2025-04-25", NULL);
+	doc(s, "reports/CT_2.pdf", KIND_RADIOLOGY, "CT 2025-05-28: stable disease on letrozole.", "2025-05-28");
+	run(s, NULL, NULL);
+	CHECK(find_gap(s, "breast.staging") == NULL);
+	scan_done(s);
+
+	/* the early setting: after curative surgery imaging age matters less; not checked */
+	s = breast_treated("2025-04-25", "Letrozole started 12/05/2025 with ribociclib.");
+	run(s, NULL, "early");
+	CHECK(find_gap(s, "breast.staging") == NULL);
+	scan_done(s);
+}
+
 static void test_breast_setting_unknown(void)
 {
 	/* No setting in case.yaml, no germline BRCA: setting-dependent required rules
@@ -332,7 +503,8 @@ static void test_breast_setting_unknown(void)
 		BREAST_OPEN,
 		{ "breast.germline-brca", REC },        /* req[M,R] -> rec with the setting unknown */
 		{ "breast.germline-brca-early", REC },  /* req[E,LA] + condition -> rec */
-		{ "breast.genomic-score", REC },        /* rec[E] + condition: applies while the setting is unknown */
+		{ "breast.genomic-score", REC },        /* rec[E]; "if HR-positive/HER2-negative" holds; applies while
+		                                         * the setting is unknown */
 		{ "breast.mammography-us", REC },       /* req[E,LA] -> rec; no MG + US of the breasts */
 	};
 	expect_gaps("breast, setting unknown", s, unknown, ARRAY_SIZE(unknown));
@@ -771,6 +943,8 @@ int main(int argc, char **argv)
 
 	test_case_yaml();
 	test_breast();
+	test_breast_conditions();
+	test_after_treatment();
 	test_breast_setting_unknown();
 	test_nsclc();
 	test_colorectal();

@@ -247,6 +247,19 @@ static void check_invariants(const char *text, size_t len)
 	}
 	CHECK_INT(findings_language(copy, len, &dl), 0);
 	CHECK(dl.confidence >= 0 && dl.confidence <= 1);
+	struct treatment_list tl;
+	CHECK_INT(findings_treatments(copy, len, "2026-06-01", &tl), 0);
+	CHECK(tl.n <= FINDINGS_MAX_TREATMENTS);
+	for (size_t i = 0; i < tl.n; i++) {
+		CHECK(tl.v[i].what && tl.v[i].what[0] && tl.v[i].snippet && tl.v[i].date_raw);
+		CHECK(strlen(tl.v[i].snippet) <= FINDINGS_SNIPPET_MAX);
+		CHECK(valid_utf8(tl.v[i].snippet));
+		CHECK(strlen(tl.v[i].date) == 10 && strlen(tl.v[i].latest) == 10);
+		CHECK(strcmp(tl.v[i].date, tl.v[i].latest) <= 0);
+		CHECK(strcmp(tl.v[i].latest, "2026-06-01") <= 0);
+		CHECK(tl.v[i].offset <= len);
+	}
+	treatment_list_free(&tl);
 	biomarker_list_free(&bl);
 	lab_list_free(&ll);
 	free(copy);
@@ -308,6 +321,110 @@ static void report_list(const char *what, const struct biomarker_list *l)
 	for (size_t i = 0; i < l->n; i++)
 		fprintf(stderr, "    %s %s \"%s\" | %s\n", l->v[i].name, finding_state_name(l->v[i].state), l->v[i].result,
 		        l->v[i].snippet);
+}
+
+/* Dated treatment events: a treatment word and a date in one line or sentence. */
+struct tr_want { const char *date, *latest, *precision, *what; };
+static const struct tr_case {
+	const char *text;
+	const char *today;
+	struct tr_want ev[4];           /* exactly these, in order */
+} tr_cases[] = {
+	/* the day wins over the month: 12/03 is 12 March once 3 December is in the future */
+	{ "Letrozole started 12/03/2026", "2026-03-20", { { "2026-03-12", "2026-03-12", "day", "Letrozole started" } } },
+	/* both readings in the past: ambiguous, the range kept */
+	{ "Letrozole started 12/03/2026", "2027-01-01",
+	  { { "2026-03-12", "2026-12-03", "day-or-month", "Letrozole started" } } },
+	{ "Letrozole started 13/03/2026.", "2026-06-01", { { "2026-03-13", "2026-03-13", "day", "Letrozole started" } } },
+	{ "Paclitaxel weekly from 12.03.2026", "2026-06-01", { { "2026-03-12", "2026-03-12", "day", "Paclitaxel" } } },
+	{ "2026-01-15: right mastectomy and sentinel node biopsy", "2026-06-01",
+	  { { "2026-01-15", "2026-01-15", "day", "mastectomy, sentinel node biopsy" } } },
+	{ "She had SBRT 54 Gy in 3 fractions on 4 February 2026.", "2026-06-01",
+	  { { "2026-02-04", "2026-02-04", "day", "SBRT, Gy" } } },
+	{ "FOLFOX from March 2026", "2026-06-01", { { "2026-03-01", "2026-03-31", "month", "FOLFOX" } } },
+	/* the month not over yet: up to today */
+	{ "Osimertinib since 05/2026", "2026-05-20", { { "2026-05-01", "2026-05-20", "month", "Osimertinib" } } },
+	{ "Progression on CT; switched to docetaxel on 2026-02-01", "2026-06-01",
+	  { { "2026-02-01", "2026-02-01", "day", "switched to docetaxel" } } },
+	{ "Chemotherapy (carboplatin and paclitaxel) was started on\nMarch 3, 2026 and stopped 2026-05-02.", "2026-06-01",
+	  { { "2026-03-03", "2026-03-03", "day", "Chemotherapy, carboplatin, paclitaxel started" },
+	    { "2026-05-02", "2026-05-02", "day", "Chemotherapy, carboplatin, paclitaxel started" } } },
+	/* one event per sentence: the date of the other sentence is not this one's */
+	{ "Tamoxifen since 2024-02-01. Seen in clinic on 2026-03-01 by Dr Lee.", "2026-06-01",
+	  { { "2024-02-01", "2024-02-01", "day", "Tamoxifen" } } },
+	/* a drug without a date: nothing */
+	{ "Current medications: letrozole 2.5 mg once daily.", "2026-06-01", { { NULL } } },
+	/* a date without a treatment word: nothing */
+	{ "Seen in clinic on 12 March 2026, feeling well.", "2026-06-01", { { NULL } } },
+	/* in the future: a plan, not an event */
+	{ "Letrozole started 2026-07-01", "2026-06-01", { { NULL } } },
+	{ "Letrozole started 15/12/2026", "2026-06-01", { { NULL } } },
+	/* plans and birth dates */
+	{ "Surgery is planned for 2026-03-01.", "2026-06-01", { { NULL } } },
+	{ "Mastectomy, DOB 12/05/1961", "2026-06-01", { { NULL } } },
+	/* before 1900 is no date */
+	{ "Radiotherapy 1899-01-01", "2026-06-01", { { NULL } } },
+	/* a word that starts like a month is no month */
+	{ "Surgery decided 2025 by the board", "2026-06-01", { { NULL } } },
+	{ "Chemotherapy since Sept. 2025", "2026-06-01", { { "2025-09-01", "2025-09-30", "month", "Chemotherapy" } } },
+	/* a year alone says too little */
+	{ "Radical prostatectomy 2021.", "2026-06-01", { { NULL } } },
+	/* "Gy" only after a number; "chemo" not inside another word */
+	{ "Gyn review 2026-01-01. Chemokine level 2026-01-02.", "2026-06-01", { { NULL } } },
+	/* a wrapped sentence is one sentence; a new line in capitals is another */
+	{ "Letrozole 2.5 mg\n2026-03-12 CT chest", "2026-06-01", { { NULL } } },
+};
+
+static void test_treatments(void)
+{
+	for (size_t c = 0; c < ARRAY_SIZE(tr_cases); c++) {
+		const struct tr_case *tc = &tr_cases[c];
+		struct treatment_list tl;
+		size_t n = 0;
+		CHECK_INT(findings_treatments(tc->text, strlen(tc->text), tc->today, &tl), 0);
+		while (n < ARRAY_SIZE(tc->ev) && tc->ev[n].date)
+			n++;
+		if (tl.n != n) {
+			fprintf(stderr, "treatments case %zu \"%s\": %zu events, expected %zu\n", c, tc->text, tl.n, n);
+			for (size_t i = 0; i < tl.n; i++)
+				fprintf(stderr, "    %s..%s %s \"%s\" (%s)\n", tl.v[i].date, tl.v[i].latest,
+				        treatment_precision_name(tl.v[i].precision), tl.v[i].what, tl.v[i].snippet);
+			tap_failures++;
+		}
+		for (size_t i = 0; i < n && i < tl.n; i++) {
+			CHECK_STR(tl.v[i].date, tc->ev[i].date);
+			CHECK_STR(tl.v[i].latest, tc->ev[i].latest);
+			CHECK_STR(treatment_precision_name(tl.v[i].precision), tc->ev[i].precision);
+			CHECK_STR(tl.v[i].what, tc->ev[i].what);
+			CHECK(tl.v[i].snippet && strlen(tl.v[i].snippet) <= FINDINGS_SNIPPET_MAX);
+		}
+		treatment_list_free(&tl);
+	}
+	/* the snippet shows the words and the date */
+	struct treatment_list tl;
+	const char *t = "TREATMENT SUMMARY\nDiagnosis: ER-positive breast cancer.\nLetrozole started 12/03/2026 after progression.\n";
+	CHECK_INT(findings_treatments(t, strlen(t), "2026-04-01", &tl), 0);
+	CHECK_INT(tl.n, 1);
+	if (tl.n == 1) {
+		CHECK_STR(tl.v[0].snippet, "Letrozole started 12/03/2026 after progression");
+		CHECK_STR(tl.v[0].date_raw, "12/03/2026");
+		CHECK_STR(tl.v[0].what, "Letrozole started, progression");
+		CHECK_INT(tl.v[0].offset, strstr(t, "Letrozole") - t);
+	}
+	treatment_list_free(&tl);
+	/* bounded: a long list of dated lines gives at most FINDINGS_MAX_TREATMENTS */
+	struct strbuf b;
+	strbuf_init(&b, 1u << 20);
+	for (int i = 0; i < 300; i++)
+		strbuf_printf(&b, "Cycle %d of FOLFOX on %04d-%02d-%02d\n", i, 2000 + i / 12, 1 + i % 12, 1 + i % 28);
+	CHECK_INT(findings_treatments(b.s, b.len, "2026-06-01", &tl), 0);
+	CHECK_INT(tl.n, FINDINGS_MAX_TREATMENTS);
+	treatment_list_free(&tl);
+	strbuf_free(&b);
+	CHECK_INT(findings_treatments(NULL, 0, NULL, &tl), 0);
+	CHECK_INT(tl.n, 0);
+	treatment_list_free(&tl);
+	CHECK_INT(findings_treatments(NULL, 3, NULL, &tl), -EINVAL);
 }
 
 int main(int argc, char **argv)
@@ -470,6 +587,8 @@ int main(int argc, char **argv)
 	CHECK_INT(findings_language("", 0, &dl), 0);
 	CHECK(dl.lang == NULL && dl.script == NULL);
 	CHECK_INT(findings_language(NULL, 5, &dl), -EINVAL);
+
+	test_treatments();
 
 	struct biomarker_list bl;
 	CHECK_INT(findings_biomarkers(NULL, 0, &bl), 0);

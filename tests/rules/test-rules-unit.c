@@ -55,6 +55,36 @@ static void check_shipped(const char *dir)
 	CHECK(ruleset_find_biomarker(rs, "her2") != NULL, "biomarker lookup ignores case");
 	CHECK(ruleset_find_lab(rs, "CEA") != NULL, "CEA lab missing");
 
+	/* when.markers and after_last_treatment as loaded from breast.yaml */
+	const struct rule *ish = ruleset_find_rule(rs, "breast.her2-ish");
+	CHECK(ish && ish->n_cond_markers == 1 && ish->cond_markers[0].n_terms == 1 &&
+	      strcmp(ish->cond_markers[0].terms[0]->name, "HER2") == 0, "breast.her2-ish marker test");
+	if (ish && ish->n_cond_markers == 1) {
+		const struct rule_marker_test *mt = &ish->cond_markers[0];
+		CHECK(rule_marker_result(mt, "equivocal (IHC 2+)") == RULE_COND_HOLDS, "2+ holds");
+		CHECK(rule_marker_result(mt, "IHC 2+") == RULE_COND_HOLDS, "bare 2+ holds");
+		CHECK(rule_marker_result(mt, "positive (IHC 3+)") == RULE_COND_FAILS, "3+ fails");
+		CHECK(rule_marker_result(mt, "negative (IHC 1+)") == RULE_COND_FAILS, "1+ fails");
+		CHECK(rule_marker_result(mt, "negative") == RULE_COND_UNKNOWN, "negative does not say");
+		CHECK(rule_marker_result(mt, "HER2-low") == RULE_COND_UNKNOWN, "HER2-low does not say");
+		CHECK(rule_marker_result(mt, NULL) == RULE_COND_UNKNOWN, "no result");
+	}
+	const struct rule *tn = ruleset_find_rule(rs, "breast.pdl1-cps");
+	CHECK(tn && tn->n_cond_markers == 3, "triple-negative: three marker tests");
+	const struct rule *crc_her2 = ruleset_find_rule(rs, "colorectal.her2");
+	CHECK(crc_her2 && crc_her2->n_cond_markers == 3, "RAS and BRAF wild-type: three marker tests");
+	if (crc_her2 && crc_her2->n_cond_markers == 3) {
+		const struct rule_marker_test *mt = &crc_her2->cond_markers[0];
+		CHECK(rule_marker_result(mt, "wild-type") == RULE_COND_HOLDS, "wild-type holds");
+		CHECK(rule_marker_result(mt, "V600E not detected") == RULE_COND_HOLDS, "not detected beats detected");
+		CHECK(rule_marker_result(mt, "G12C mutated") == RULE_COND_FAILS, "mutated fails");
+		CHECK(rule_marker_result(mt, "exon 2 mutation detected") == RULE_COND_FAILS, "detected fails");
+	}
+	const struct rule *st = ruleset_find_rule(rs, "breast.staging");
+	CHECK(st && st->after_last_treatment, "breast.staging after_last_treatment");
+	const struct rule *mg = ruleset_find_rule(rs, "breast.mammography-us");
+	CHECK(mg && !mg->after_last_treatment, "breast.mammography-us is not after_last_treatment");
+
 	for (size_t i = 0; i < ruleset_n_cancer_types(rs); i++) {
 		const struct rule_type *t = ruleset_cancer_type(rs, i);
 		size_t baseline = 0, own = 0, msg_ok = 0;
@@ -122,6 +152,20 @@ static void check_severity(void)
 	struct rule c = { .severity = RULE_SEV_REQUIRED, .condition = (char *)"if operated" };
 	CHECK(rule_effective_severity(&t, &c, RULE_SETTING_EARLY, &cond) == RULE_SEV_RECOMMENDED, "condition");
 	CHECK(cond, "condition flagged");
+	/* a condition the results settle */
+	CHECK(rule_effective_severity_settled(&t, &c, RULE_SETTING_EARLY, RULE_COND_HOLDS, &cond) == RULE_SEV_REQUIRED,
+	      "condition holds: its own severity");
+	CHECK(!cond, "condition holds: not conditional");
+	CHECK(rule_effective_severity_settled(&t, &c, RULE_SETTING_EARLY, RULE_COND_FAILS, &cond) == RULE_SEV_NONE,
+	      "condition fails: does not apply");
+	CHECK(rule_effective_severity_settled(&t, &c, RULE_SETTING_EARLY, RULE_COND_UNKNOWN, &cond) ==
+	      RULE_SEV_RECOMMENDED && cond, "condition unknown: as before");
+	struct rule cs = { .severity = RULE_SEV_REQUIRED, .condition = (char *)"if HER2-negative",
+	                   .settings = 1u << RULE_SETTING_METASTATIC };
+	CHECK(rule_effective_severity_settled(&t, &cs, RULE_SETTING_UNKNOWN, RULE_COND_HOLDS, &cond) ==
+	      RULE_SEV_RECOMMENDED, "condition holds, setting unknown: still recommended");
+	CHECK(rule_effective_severity_settled(&t, &cs, RULE_SETTING_EARLY, RULE_COND_HOLDS, &cond) == RULE_SEV_NONE,
+	      "condition holds, other setting: does not apply");
 	struct rule u = { .severity = RULE_SEV_REQUIRED, .uncertain = true };
 	CHECK(rule_effective_severity(&t, &u, RULE_SETTING_EARLY, NULL) == RULE_SEV_RECOMMENDED, "uncertain");
 	struct rule w = { .severity = RULE_SEV_WARNING, .settings = 1u << RULE_SETTING_EARLY };
