@@ -54,6 +54,16 @@ struct dcm_info {
 	char contrast_agent[DCM_TEXT_MAX];   /* (0018,0010) */
 	char radiopharmaceutical[DCM_TEXT_MAX]; /* (0018,0031) in the info sequence */
 	char specific_charset[DCM_TEXT_MAX];
+	/* DICOMDIR keys (PS3.3 F.5), kept small: this struct is held per file. */
+	char study_time[17];                 /* TM as stored (at most 16 chars) */
+	char study_id[DCM_SHORT_MAX];        /* SH, UTF-8 */
+	char content_date[9];                /* ContentDate, else PresentationCreationDate */
+	char content_time[17];               /* ContentTime, else PresentationCreationTime */
+	char content_label[17];              /* CS (presentation states) */
+	char completion_flag[12];            /* CS (SR) */
+	char verification_flag[12];          /* CS (SR) */
+	bool has_series_number;
+	int32_t series_number;
 	bool has_instance_number;
 	int32_t instance_number;
 	bool has_position;
@@ -94,19 +104,36 @@ int dcm_dicomdir_list(const void *buf, size_t len,
                       void (*cb)(void *ud, const char *ref_file_id, const char *sop_instance_uid),
                       void *ud);
 
+/* One DICOM file to describe in a DICOMDIR: its PS3.10 file id relative to
+ * the DICOMDIR's folder, components separated by '/' (each at most 8 upper
+ * case characters, as the package names them: "DICOM/P0000001/S0000001/..."),
+ * and the header read during the scan. */
+struct dcm_dir_rec {
+	const char *file_id;
+	const struct dcm_info *info;
+};
+
 /*
- * Write DIR/DICOMDIR (general-purpose profile, STD-GEN) describing the files
- * whose PS3.10 file ids, relative to DIR ("DICOM/P0000001/..."), are given.
- * DCMTK reads each file's header (the files are never modified); its
- * encoding, resolution, transfer-syntax, file-format and consistency checks
- * are off, so valid files are not rejected. A file it still refuses is
- * reported through refused (index into files, DCMTK's reason) and left out.
- * *added: files described; 0 means nothing was accepted and no DICOMDIR was
- * written. Returns 0, or -EINVAL, -ENOMEM, -EIO.
+ * Write the DICOMDIR at path (a new file: the caller's folder is fresh) from
+ * headers already read: no referenced file is opened. General-purpose
+ * profile (STD-GEN): PATIENT / STUDY / SERIES / instance records, grouped by
+ * patient (name|id|birth date), Study and Series Instance UID with hash maps
+ * (input order is kept, adjacency is not assumed), offsets computed and
+ * checked here, time linear in n. A file that cannot be described (no SOP
+ * class with a record type, missing UIDs, an unusable file id) is reported
+ * through refused (index into recs, a plain reason) and left out. *added:
+ * files described; 0 means nothing was accepted and no file was written.
+ * written (may be NULL) is called with the file's bytes in order, piece by
+ * piece, as they are written (so the caller can hash them without reading
+ * the file back; only a return of 0 makes them the whole file). Returns 0,
+ * or -EINVAL, -ENOMEM, -EIO, or the -errno of open/write/close (then no
+ * file is left).
  */
-int dcm_dicomdir_write(const char *dir, const char *const *files, size_t n, const char *fileset_id,
-                       void (*refused)(void *ud, size_t idx, const char *why), void *ud,
-                       size_t *added);
+int dcm_dicomdir_write_records(const char *path, const struct dcm_dir_rec *recs, size_t n,
+                               const char *fileset_id,
+                               void (*refused)(void *ud, size_t idx, const char *why),
+                               void (*written)(void *ud, const void *bytes, size_t len), void *ud,
+                               size_t *added);
 
 #ifdef __cplusplus
 }

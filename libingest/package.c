@@ -455,13 +455,22 @@ static void list_left_out(struct ing_package *pkg, const struct ing_scan *scan, 
 struct refused_ctx {
 	struct ing_package *pkg;
 	const struct payload_item **dicom;
+	struct sha256_ctx *sha;         /* of data/DICOMDIR, as it is written */
+	uint64_t size;
 };
+
+static void dicomdir_written(void *ud, const void *bytes, size_t len)
+{
+	struct refused_ctx *rc = ud;
+	sha256_update(rc->sha, bytes, len);
+	rc->size += len;
+}
 
 static void dicomdir_refused(void *ud, size_t idx, const char *why)
 {
 	struct refused_ctx *rc = ud;
 	const struct payload_item *it = rc->dicom[idx];
-	left_out_add(&rc->pkg->refused, it->f, xasprintf("%s: not described in data/DICOMDIR (DCMTK: %s)", it->path, why));
+	left_out_add(&rc->pkg->refused, it->f, xasprintf("%s: not described in data/DICOMDIR: %s", it->path, why));
 	log_warn(rc->pkg->ctx, "case %s: %s left out of the DICOMDIR: %s", rc->pkg->case_id, it->path, why);
 }
 
@@ -475,49 +484,38 @@ static void fileset_id(const char *case_id, char out[17])
 	out[o] = 0;
 }
 
-static int write_dicomdir(struct ing_package *pkg, int datafd)
+/* data/DICOMDIR from the headers read during the scan (no payload file is
+ * read again); its digest is taken from the bytes as they are written. */
+static int write_dicomdir(struct ing_package *pkg)
 {
-	struct ptrvec ids = { 0 };
 	const struct payload_item **dicom = xcalloc(pkg->items.n + 1, sizeof(*dicom));
+	struct dcm_dir_rec *recs = xcalloc(pkg->items.n + 1, sizeof(*recs));
 	size_t n = 0, added = 0;
 	for (size_t i = 0; i < pkg->items.n; i++) {
 		const struct payload_item *it = pkg->items.v[i];
 		if (it->dicom) {
-			dicom[n++] = it;
-			ptrvec_push(&ids, it->path + strlen("data/"));
+			dicom[n] = it;
+			recs[n].file_id = it->path + strlen("data/");
+			recs[n].info = it->f->dcm;
+			n++;
 		}
 	}
 	int r = 0;
+	struct refused_ctx rc = { .pkg = pkg, .dicom = dicom, .sha = sha256_new() };
 	if (n) {
 		char fsid[17];
-		struct refused_ctx rc = { pkg, dicom };
-		_cleanup_free_ char *data = xasprintf("%s/%s/data", pkg->work_path, pkg->case_id);
+		_cleanup_free_ char *path = xasprintf("%s/%s/data/DICOMDIR", pkg->work_path, pkg->case_id);
 		fileset_id(pkg->case_id, fsid);
-		r = dcm_dicomdir_write(data, (const char *const *)ids.v, n, fsid, dicomdir_refused, &rc, &added);
+		r = dcm_dicomdir_write_records(path, recs, n, fsid, dicomdir_refused, dicomdir_written, &rc, &added);
 	}
-	ptrvec_free(&ids, NULL);
+	free(recs);
 	free(dicom);
-	if (r < 0 || added == 0)
-		return r;
-
-	/* Our own file, just written: hash it (the one payload file we read back). */
-	int fd = openat(datafd, "DICOMDIR", O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	struct payload_item *it = item_add(pkg, NULL, xstrdup("data/DICOMDIR"));
-	struct sha256_ctx *c = sha256_new();
-	uint8_t *buf = xmalloc(COPY_CHUNK);
-	ssize_t k;
-	while ((k = read(fd, buf, COPY_CHUNK)) > 0) {
-		sha256_update(c, buf, (size_t)k);
-		it->size += (uint64_t)k;
+	if (r == 0 && added > 0) {
+		struct payload_item *it = item_add(pkg, NULL, xstrdup("data/DICOMDIR"));
+		sha256_final(rc.sha, it->sha256);
+		it->size = rc.size;
 	}
-	if (k < 0)
-		r = -errno;
-	sha256_final(c, it->sha256);
-	sha256_free(c);
-	free(buf);
-	close(fd);
+	sha256_free(rc.sha);
 	return r;
 }
 
@@ -793,7 +791,7 @@ int ing_package_build(struct ing_package *pkg, const struct ing_scan *scan, cons
 	list_left_out(pkg, scan, placed);
 	package_crash_point("payload");
 
-	if ((r = write_dicomdir(pkg, datafd)) < 0) {
+	if ((r = write_dicomdir(pkg)) < 0) {
 		log_err(ctx, "case %s: writing the DICOMDIR failed: %s", pkg->case_id, ing_strerror(r));
 		goto out;
 	}
