@@ -24,7 +24,7 @@ void ing_limits_default(struct ing_limits *l)
 		.extract_mem_bytes = UINT64_C(1) << 30,
 		.max_pages = 50,
 		.max_ocr_documents = 200,
-		.hash_pending_bytes = UINT64_C(32) << 20,
+		.hash_pending_bytes = UINT64_C(16) << 20,
 	};
 }
 

@@ -595,6 +595,9 @@ void scan_entry(struct walk *w, const char *relpath, uint64_t size, struct byte_
 		} else if (sha) {
 			sha256_final(sha, f->sha256);
 			f->hashed = true;
+		} else if (src->sha256) {
+			memcpy(f->sha256, src->sha256, 32);
+			f->hashed = true;
 		} else if (w->hp) {
 			hashpool_submit(w->hp, f, map, (size_t)f->size);
 		} else {

@@ -97,6 +97,9 @@ struct byte_src {
 	/* When set, the whole input is readable here (an entry of a mapped disc
 	 * image), until the walk's hashpool has hashed it: read is not needed. */
 	const uint8_t *map;
+	/* With map: the SHA-256 of those bytes when it is known already (computed
+	 * while they were inflated on another thread), else NULL. */
+	const uint8_t *sha256;
 };
 
 struct ident_where;

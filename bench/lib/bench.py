@@ -83,16 +83,23 @@ class Drop:
         os.makedirs(self.disk_dir)
         os.makedirs(self.shm_dir)
         tree = os.path.join(self.shm_dir, "gen")
-        out = subprocess.run([PY, os.path.join(HERE, "gen.py"), self.kind, tree,
+        gen_kind = "dvd" if self.kind == "zip" else self.kind
+        out = subprocess.run([PY, os.path.join(HERE, "gen.py"), gen_kind, tree,
                               "--scale", repr(self.scale)],
                              check=True, capture_output=True, text=True).stdout.split()
         self.files, self.bytes = int(out[0]), int(out[1])
-        self.iso = {"disk": os.path.join(self.disk_dir, "%s.iso" % self.kind)}
-        subprocess.run(["xorriso", "-as", "mkisofs", "-quiet", "-R", "-J", "-V", "BENCH",
-                        "-o", self.iso["disk"], tree], check=True,
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        # "zip": the DVD's tree as a deflated zip (bsdtar's default), the rest an ISO
+        ext = "zip" if self.kind == "zip" else "iso"
+        self.iso = {"disk": os.path.join(self.disk_dir, "%s.%s" % (self.kind, ext))}
+        if self.kind == "zip":
+            subprocess.run(["bsdtar", "-c", "--format", "zip", "-f", self.iso["disk"], "-C", tree, "."],
+                           check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        else:
+            subprocess.run(["xorriso", "-as", "mkisofs", "-quiet", "-R", "-J", "-V", "BENCH",
+                            "-o", self.iso["disk"], tree], check=True,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         rm(tree)
-        self.iso["tmpfs"] = os.path.join(self.shm_dir, "%s.iso" % self.kind)
+        self.iso["tmpfs"] = os.path.join(self.shm_dir, "%s.%s" % (self.kind, ext))
         shutil.copyfile(self.iso["disk"], self.iso["tmpfs"])
         self.iso_bytes = os.path.getsize(self.iso["disk"])
         self.gen_seconds = time.monotonic() - t0
@@ -265,7 +272,7 @@ def main():
     kinds = args.drops.split(",")
     args.tools = args.tools.split(",")
     for k in kinds:
-        if k not in ("dvd", "small"):
+        if k not in ("dvd", "small", "zip"):
             ap.error("unknown drop %r" % k)
     for t in args.tools:
         if t not in TOOLS:
@@ -281,7 +288,7 @@ def main():
         raise SystemExit("no ingest binary at %s" % args.ingest)
 
     # Rough space needs at the largest size (dvd ~1.4 GB payload at x1).
-    big = max(scales) * 1.45e9 if "dvd" in kinds else max(scales) * 0.25e9
+    big = max(scales) * 1.45e9 if ("dvd" in kinds or "zip" in kinds) else max(scales) * 0.25e9
     need_shm = big * 4          # ISO, reference tree, one output (+ slack)
     need_disk = big * (2 + 4 * args.rounds if "disk" in args.places else 1) * 1.1
     free_shm = shutil.disk_usage(args.shm_dir).free

@@ -6,6 +6,7 @@ after the archive prefix, studies and series)."""
 
 import hashlib
 import os
+import random
 import shutil
 import subprocess
 import sys
@@ -64,48 +65,67 @@ def inventory(doc, top):
     return inv, (len(studies), len(series), sum(s["instances"] for s in series))
 
 
+def compare_packs(drop, packs, tag):
+    """Pack the drop in every format under packs/ and compare each scan with the folder's."""
+    os.mkdir(packs)
+    P = lambda n: os.path.join(packs, n)  # noqa: E731
+    run(["zip", "-q", "-r", "-X", P("d.zip"), "."], drop)
+    run(["tar", "--zstd", "-cf", P("d.tar.zst"), "."], drop)
+    run(["7z", "a", "-bd", P("d.7z"), "."], drop)
+    run(["xorriso", "-as", "mkisofs", "-quiet", "-J", "-R", "-o", P("d.iso"), drop], packs)
+    run(["zip", "-q", "-0", P("iso-in.zip"), "d.iso"], packs)
+    run(["bash", "-c", "zip -q -r - . > %s" % P("streamed.zip")], drop)   # data descriptors
+
+    ref_doc = scan(drop)
+    if not ref_doc:
+        return
+    ref, ref_counts = inventory(ref_doc, "")
+    check(len(ref) >= 4 and ref_counts[0] >= 1, "the drop itself scans to too little: %s %s" % (ref, ref_counts))
+    for name in ["d.zip", "d.tar.zst", "d.7z", "d.iso", "iso-in.zip", "streamed.zip"]:
+        doc = scan(P(name), as_folder=False)
+        if not doc:
+            continue
+        label = "%s (%s)" % (name, tag)
+        got, counts = inventory(doc, name)
+        top = [f for f in doc["inventory"]["files"] if f["path"] == name]
+        check(top and top[0]["kind"] == "archive", "%s: not identified as an archive" % label)
+        # one SHA-256 pass: the entries are hashed (compared below), the archive itself is not
+        check(top and top[0]["sha256"] is None, "%s: the archive's own bytes were hashed" % label)
+        missing = sorted(set(ref) - set(got))
+        extra = sorted(set(got) - set(ref))
+        # case.yaml counts at the drop's root only; a single-file drop's
+        # entries are still prefixed by the archive name (expand.h: the
+        # prefix goes when scan.c passes "" for a drop that is an archive),
+        # so its kind is not compared yet, only its bytes.
+        if "case.yaml" in got and "case.yaml" in ref and ARCHIVE_IS_DROP_PREFIXED:
+            got["case.yaml"] = (ref["case.yaml"][0], got["case.yaml"][1])
+        diff = sorted(p for p in set(ref) & set(got) if ref[p] != got[p])
+        check(not missing, "%s: missing %s" % (label, missing[:10]))
+        check(not extra, "%s: extra %s" % (label, extra[:10]))
+        check(not diff, "%s: differs %s" % (label, [(p, ref[p], got[p]) for p in diff[:10]]))
+        check(counts == ref_counts, "%s: studies/series/instances %s, folder %s" % (label, counts, ref_counts))
+        probs = [p for p in doc["problems"] if p["path"] == name]
+        check(not probs, "%s: problem on the archive: %s" % (label, probs))
+
+
 def main():
     with tempfile.TemporaryDirectory(prefix="ingest-expand-eq.") as tmp:
         drop = make_drop(tmp)
-        packs = os.path.join(tmp, "packs")
-        os.mkdir(packs)
-        P = lambda n: os.path.join(packs, n)  # noqa: E731
-        run(["zip", "-q", "-r", "-X", P("d.zip"), "."], drop)
-        run(["tar", "--zstd", "-cf", P("d.tar.zst"), "."], drop)
-        run(["7z", "a", "-bd", P("d.7z"), "."], drop)
-        run(["xorriso", "-as", "mkisofs", "-quiet", "-J", "-R", "-o", P("d.iso"), drop], tmp)
-        run(["zip", "-q", "-0", P("iso-in.zip"), "d.iso"], packs)
-        run(["bash", "-c", "zip -q -r - . > %s" % P("streamed.zip")], drop)   # data descriptors
-
-        ref_doc = scan(drop)
-        if not ref_doc:
-            finish()
-        ref, ref_counts = inventory(ref_doc, "")
-        check(len(ref) >= 4 and ref_counts[0] >= 1, "the drop itself scans to too little: %s %s" % (ref, ref_counts))
-        for name in ["d.zip", "d.tar.zst", "d.7z", "d.iso", "iso-in.zip", "streamed.zip"]:
-            doc = scan(P(name), as_folder=False)
-            if not doc:
-                continue
-            got, counts = inventory(doc, name)
-            top = [f for f in doc["inventory"]["files"] if f["path"] == name]
-            check(top and top[0]["kind"] == "archive", "%s: not identified as an archive" % name)
-            # one SHA-256 pass: the entries are hashed (compared below), the archive itself is not
-            check(top and top[0]["sha256"] is None, "%s: the archive's own bytes were hashed" % name)
-            missing = sorted(set(ref) - set(got))
-            extra = sorted(set(got) - set(ref))
-            # case.yaml counts at the drop's root only; a single-file drop's
-            # entries are still prefixed by the archive name (expand.h: the
-            # prefix goes when scan.c passes "" for a drop that is an archive),
-            # so its kind is not compared yet, only its bytes.
-            if "case.yaml" in got and "case.yaml" in ref and ARCHIVE_IS_DROP_PREFIXED:
-                got["case.yaml"] = (ref["case.yaml"][0], got["case.yaml"][1])
-            diff = sorted(p for p in set(ref) & set(got) if ref[p] != got[p])
-            check(not missing, "%s: missing %s" % (name, missing[:10]))
-            check(not extra, "%s: extra %s" % (name, extra[:10]))
-            check(not diff, "%s: differs %s" % (name, [(p, ref[p], got[p]) for p in diff[:10]]))
-            check(counts == ref_counts, "%s: studies/series/instances %s, folder %s" % (name, counts, ref_counts))
-            probs = [p for p in doc["problems"] if p["path"] == name]
-            check(not probs, "%s: problem on the archive: %s" % (name, probs))
+        # small archives: streamed through libarchive
+        compare_packs(drop, os.path.join(tmp, "packs"), "small")
+        # the same drop with 40 more CT slices (over 1 MiB packed): every
+        # archive is mapped; stored entries come back as pointers and are
+        # hashed on the hashpool; the deflated zips are inflated on two
+        # threads (expand.c struct zpar)
+        more = os.path.join(drop, "MORE")
+        os.mkdir(more)
+        src = [os.path.join(d, f) for d, _, fs in os.walk(drop) for f in fs if f.lower().endswith(".dcm")]
+        src += [os.path.join(PYDICOM_FILES, "CT_small.dcm")]
+        for i in range(40):
+            shutil.copy(src[i % len(src)], os.path.join(more, "extra%02d.dcm" % i))
+        with open(os.path.join(more, "filler.bin"), "wb") as f:
+            f.write(random.Random(1).randbytes(1300000))   # incompressible: every pack is over 1 MiB
+        compare_packs(drop, os.path.join(tmp, "packs-big"), "mapped")
     finish()
 
 
