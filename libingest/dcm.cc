@@ -21,7 +21,9 @@
 #include <cerrno>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -42,6 +44,173 @@
 #include <dcmtk/ofstd/ofstd.h>
 
 namespace {
+
+/* The header as it is parsed: fixed buffers (each string cut to its cap),
+ * packed into a struct dcm_info once at the end (pack()). Same field names as
+ * struct dcm_info so the parsing code reads the same. */
+struct fat_info {
+	enum dcm_status status;
+	char message[256];
+	bool part10;
+	bool big_endian;
+	char transfer_syntax[DCM_UID_MAX];
+	bool lossy;
+	char sop_class_uid[DCM_UID_MAX];
+	char sop_instance_uid[DCM_UID_MAX];
+	char study_uid[DCM_UID_MAX];
+	char series_uid[DCM_UID_MAX];
+	char patient_name[DCM_TEXT_MAX];
+	char patient_id[DCM_SHORT_MAX];
+	char patient_birth_date[DCM_SHORT_MAX];
+	char patient_sex[DCM_SHORT_MAX];
+	char modality[DCM_SHORT_MAX];
+	char study_date[DCM_SHORT_MAX];
+	char series_date[DCM_SHORT_MAX];
+	char study_description[DCM_TEXT_MAX];
+	char series_description[DCM_TEXT_MAX];
+	char body_part[DCM_TEXT_MAX];
+	char institution[DCM_TEXT_MAX];
+	char accession[DCM_SHORT_MAX];
+	char contrast_agent[DCM_TEXT_MAX];
+	char radiopharmaceutical[DCM_TEXT_MAX];
+	char specific_charset[DCM_TEXT_MAX];
+	char study_time[17];
+	char study_id[DCM_SHORT_MAX];
+	char content_date[9];
+	char content_time[17];
+	char content_label[17];
+	char completion_flag[12];
+	char verification_flag[12];
+	bool has_series_number;
+	int32_t series_number;
+	bool has_instance_number;
+	int32_t instance_number;
+	bool has_position;
+	double image_position[3];
+	bool has_orientation;
+	double image_orientation[6];
+	double slice_thickness;
+	int32_t number_of_frames;
+	bool has_pixel_data;
+	uint64_t pixel_data_offset;
+	uint64_t pixel_data_length;
+	uint64_t header_bytes;
+};
+
+/* Every string field, once: what pack() and dcm_info_release() walk. */
+#define DCM_STRING_FIELDS(X) \
+	X(message) X(transfer_syntax) X(sop_class_uid) X(sop_instance_uid) X(study_uid) X(series_uid) \
+	X(patient_name) X(patient_id) X(patient_birth_date) X(patient_sex) X(modality) X(study_date) \
+	X(series_date) X(study_description) X(series_description) X(body_part) X(institution) \
+	X(accession) X(contrast_agent) X(radiopharmaceutical) X(specific_charset) X(study_time) \
+	X(study_id) X(content_date) X(content_time) X(content_label) X(completion_flag) \
+	X(verification_flag)
+
+#define DCM_PLAIN_FIELDS(X) \
+	X(status) X(part10) X(big_endian) X(lossy) X(has_series_number) X(series_number) \
+	X(has_instance_number) X(instance_number) X(has_position) X(has_orientation) \
+	X(slice_thickness) X(number_of_frames) X(has_pixel_data) X(pixel_data_offset) \
+	X(pixel_data_length) X(header_bytes)
+
+const char empty_str[] = "";
+
+/* A zeroed header with every string "" and no pool. */
+void set_empty(struct dcm_info *out)
+{
+	memset(out, 0, sizeof *out);
+#define X(f) out->f = empty_str;
+	DCM_STRING_FIELDS(X)
+#undef X
+}
+
+/* Copy src (NULL reads as "") into dst, cut at a character boundary. */
+void put_cut(char *dst, size_t cap, const char *src)
+{
+	size_t n = src ? strlen(src) : 0;
+	if (n >= cap) {
+		n = cap - 1;
+		while (n > 0 && ((unsigned char)src[n] & 0xC0) == 0x80)
+			n--;
+	}
+	if (n)
+		memcpy(dst, src, n);
+	dst[n] = 0;
+}
+
+/* The message of a DCM_NOT_DICOM result: that result leaves no pool (the
+ * scan frees it with a plain free()). */
+thread_local char not_dicom_msg[256];
+
+/* Copy f into out: numbers as they are, the strings packed into one block
+ * sized to them (an empty string takes no room). *out holds no pool. */
+void pack(const fat_info &f, struct dcm_info *out)
+{
+	set_empty(out);
+#define X(n) out->n = f.n;
+	DCM_PLAIN_FIELDS(X)
+#undef X
+	memcpy(out->image_position, f.image_position, sizeof out->image_position);
+	memcpy(out->image_orientation, f.image_orientation, sizeof out->image_orientation);
+	if (f.status == DCM_NOT_DICOM) {
+		memcpy(not_dicom_msg, f.message, sizeof not_dicom_msg);
+		not_dicom_msg[sizeof not_dicom_msg - 1] = 0;
+		out->message = not_dicom_msg;
+		return;
+	}
+	/* Each distinct non-empty value once (dates and times often repeat). */
+	const char *src[] = {
+#define X(n) f.n,
+		DCM_STRING_FIELDS(X)
+#undef X
+	};
+	const char **dst[] = {
+#define X(n) &out->n,
+		DCM_STRING_FIELDS(X)
+#undef X
+	};
+	const size_t caps[] = {
+#define X(n) sizeof f.n,
+		DCM_STRING_FIELDS(X)
+#undef X
+	};
+	const size_t nf = sizeof src / sizeof src[0];
+	size_t len[sizeof src / sizeof src[0]], same[sizeof src / sizeof src[0]];
+	size_t need = 0;
+	for (size_t i = 0; i < nf; i++) {
+		len[i] = strnlen(src[i], caps[i] - 1);
+		same[i] = i;
+		for (size_t j = 0; j < i && len[i]; j++)
+			if (same[j] == j && len[j] == len[i] && memcmp(src[j], src[i], len[i]) == 0) {
+				same[i] = j;
+				break;
+			}
+		if (len[i] && same[i] == i)
+			need += len[i] + 1;
+	}
+	if (need == 0)
+		return;
+	char *pool = (char *)malloc(need);
+	if (!pool) {
+		/* Nothing kept but the status: the numbers stay, every string is "". */
+		out->status = DCM_CORRUPT;
+		out->message = "out of memory while keeping the header";
+		return;
+	}
+	char *p = pool;
+	for (size_t i = 0; i < nf; i++) {
+		if (!len[i])
+			continue;
+		if (same[i] != i) {
+			*dst[i] = *dst[same[i]];
+			continue;
+		}
+		memcpy(p, src[i], len[i]);
+		p[len[i]] = 0;
+		*dst[i] = p;
+		p += len[i] + 1;
+	}
+	out->pool = pool;
+}
 
 /* Nesting of sequences accepted before we call the object corrupt. */
 const int max_depth = 32;
@@ -396,7 +565,7 @@ void copy_utf8(char *dst, size_t cap, const std::string &src)
 		dst[o] = 0;
 }
 
-void set_msg(struct dcm_info *out, const std::string &m)
+void set_msg(fat_info *out, const std::string &m)
 {
 	copy_utf8(out->message, sizeof out->message, m);
 }
@@ -507,7 +676,7 @@ bool inflate_all(const uint8_t *p, size_t n, std::vector<uint8_t> *out, std::str
 	return true;
 }
 
-void analyse(const uint8_t *p, size_t len, uint64_t total, struct dcm_info *out, analysis *a)
+void analyse(const uint8_t *p, size_t len, uint64_t total, fat_info *out, analysis *a)
 {
 	bool part10 = false;
 	uint64_t ds_start = 0;
@@ -891,7 +1060,7 @@ bool get_int(DcmItem &it, const DcmTagKey &k, int32_t *v)
 	return true;
 }
 
-void fill_fields(DcmDataset &ds, const analysis &a, struct dcm_info *out,
+void fill_fields(DcmDataset &ds, const analysis &a, fat_info *out,
                  std::vector<std::string> *warnings)
 {
 	OFString cs;
@@ -969,7 +1138,7 @@ void fill_fields(DcmDataset &ds, const analysis &a, struct dcm_info *out,
 		out->lossy = true;
 }
 
-enum dcm_status read_header(const void *buf, size_t len, uint64_t total, struct dcm_info *out)
+enum dcm_status read_fat(const void *buf, size_t len, uint64_t total, fat_info *out)
 {
 	dcmtk_init();
 	memset(out, 0, sizeof *out);
@@ -1014,6 +1183,15 @@ enum dcm_status read_header(const void *buf, size_t len, uint64_t total, struct 
 	return out->status;
 }
 
+/* Parse into fat buffers (on the heap: about 3.4 KB), then pack. */
+enum dcm_status read_header(const void *buf, size_t len, uint64_t total, struct dcm_info *out)
+{
+	std::unique_ptr<fat_info> f(new fat_info());
+	read_fat(buf, len, total, f.get());
+	pack(*f, out);
+	return out->status;
+}
+
 int dicomdir_list(const void *buf, size_t len,
                   void (*cb)(void *ud, const char *ref_file_id, const char *sop_instance_uid),
                   void *ud)
@@ -1021,10 +1199,9 @@ int dicomdir_list(const void *buf, size_t len,
 	dcmtk_init();
 	if (!buf || !cb)
 		return -EINVAL;
-	struct dcm_info info;
-	memset(&info, 0, sizeof info);
+	std::unique_ptr<fat_info> info(new fat_info());
 	analysis a;
-	analyse((const uint8_t *)buf, len, len, &info, &a);
+	analyse((const uint8_t *)buf, len, len, info.get(), &a);
 	bool stale = a.status == DCM_TRUNCATED && a.ds && !a.deflated;
 	if (stale) {
 		/* Edited DICOMDIRs often carry a stale item length at the end; DCMTK
@@ -1081,15 +1258,63 @@ extern "C" enum dcm_status dcm_read_header(const void *buf, size_t len, uint64_t
 {
 	if (!out)
 		return DCM_CORRUPT;
+	dcm_info_release(out);
 	try {
 		return read_header(buf, len, total, out);
 	} catch (...) {
-		memset(out, 0, sizeof *out);
+		/* pack() is the last step and does not throw: no pool yet. */
+		set_empty(out);
 		out->number_of_frames = 1;
 		out->status = DCM_CORRUPT;
-		snprintf(out->message, sizeof out->message, "internal error while parsing");
+		out->message = "internal error while parsing";
 		return DCM_CORRUPT;
 	}
+}
+
+extern "C" void dcm_info_release(struct dcm_info *d)
+{
+	if (!d)
+		return;
+	free(d->pool);
+	set_empty(d);
+}
+
+extern "C" int dcm_info_own(struct dcm_info *d)
+{
+	if (!d)
+		return -EINVAL;
+	fat_info *f = (fat_info *)calloc(1, sizeof *f);
+	if (!f)
+		return -ENOMEM;
+	/* Through the fat buffers: the same caps as a parsed header. */
+#define X(n) put_cut(f->n, sizeof f->n, d->n);
+	DCM_STRING_FIELDS(X)
+#undef X
+	size_t need = 0;
+#define X(n) need += f->n[0] ? strlen(f->n) + 1 : 0;
+	DCM_STRING_FIELDS(X)
+#undef X
+	char *pool = need ? (char *)malloc(need) : nullptr;
+	if (need && !pool) {
+		free(f);
+		return -ENOMEM;
+	}
+	char *p = pool;
+#define X(n)                                     \
+	if (f->n[0]) {                           \
+		size_t l = strlen(f->n);         \
+		memcpy(p, f->n, l + 1);          \
+		d->n = p;                        \
+		p += l + 1;                      \
+	} else {                                 \
+		d->n = empty_str;                \
+	}
+	DCM_STRING_FIELDS(X)
+#undef X
+	free(f);
+	free(d->pool);
+	d->pool = pool;
+	return 0;
 }
 
 extern "C" int dcm_dicomdir_list(const void *buf, size_t len,

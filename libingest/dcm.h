@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * The DCMTK wrapper: the only C++ in ingestd (dcm.cc) sits behind this C
- * header. No C++ type or exception crosses it; strings are copied into fixed
- * buffers (UTF-8, truncated safely), so nothing here needs freeing.
+ * header. No C++ type or exception crosses it; strings are copied out as
+ * UTF-8 (truncated safely) into memory the caller releases (dcm_info_free).
  */
 #ifndef INGEST_DCM_H
 #define INGEST_DCM_H
@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -24,59 +25,93 @@ enum dcm_status {
 	DCM_NEED_MORE,       /* the prefix given ends before the header does */
 };
 
+/* The longest value kept of each string field, with its NUL: longer values
+ * are cut (as UTF-8, never inside a sequence). */
 #define DCM_UID_MAX 65
 #define DCM_SHORT_MAX 68
 #define DCM_TEXT_MAX 260
 
+/*
+ * One DICOM header. Held per file for the whole run, so it is small: every
+ * string is a const char * into one heap block (pool) sized to what the file
+ * holds, never NULL ("" when absent) once dcm_read_header() has filled it.
+ * Strings are UTF-8 and cut to the caps above (message 256, study_time and
+ * content_time 17, content_date 9, content_label 17, the flags 12, with NULs).
+ * Release with dcm_info_free() (heap struct) or dcm_info_release() (a struct
+ * of your own); a struct that was zeroed and never filled needs neither.
+ * Copying the struct copies the pointers, not the strings.
+ */
 struct dcm_info {
+	char *pool;                          /* owns every string below; NULL when none */
 	enum dcm_status status;
-	char message[256];                   /* why: warnings, truncation, corruption */
 	bool part10;                         /* "DICM" at 128 + file meta group */
 	bool big_endian;
-	char transfer_syntax[DCM_UID_MAX];
 	bool lossy;                          /* lossy transfer syntax or LossyImageCompression=01 */
-	char sop_class_uid[DCM_UID_MAX];
-	char sop_instance_uid[DCM_UID_MAX];
-	char study_uid[DCM_UID_MAX];
-	char series_uid[DCM_UID_MAX];
-	char patient_name[DCM_TEXT_MAX];     /* UTF-8, as in the file ("Family^Given") */
-	char patient_id[DCM_SHORT_MAX];
-	char patient_birth_date[DCM_SHORT_MAX];
-	char patient_sex[DCM_SHORT_MAX];
-	char modality[DCM_SHORT_MAX];
-	char study_date[DCM_SHORT_MAX];      /* YYYYMMDD as stored */
-	char series_date[DCM_SHORT_MAX];
-	char study_description[DCM_TEXT_MAX];
-	char series_description[DCM_TEXT_MAX];
-	char body_part[DCM_TEXT_MAX];
-	char institution[DCM_TEXT_MAX];
-	char accession[DCM_SHORT_MAX];
-	char contrast_agent[DCM_TEXT_MAX];   /* (0018,0010) */
-	char radiopharmaceutical[DCM_TEXT_MAX]; /* (0018,0031) in the info sequence */
-	char specific_charset[DCM_TEXT_MAX];
-	/* DICOMDIR keys (PS3.3 F.5), kept small: this struct is held per file. */
-	char study_time[17];                 /* TM as stored (at most 16 chars) */
-	char study_id[DCM_SHORT_MAX];        /* SH, UTF-8 */
-	char content_date[9];                /* ContentDate, else PresentationCreationDate */
-	char content_time[17];               /* ContentTime, else PresentationCreationTime */
-	char content_label[17];              /* CS (presentation states) */
-	char completion_flag[12];            /* CS (SR) */
-	char verification_flag[12];          /* CS (SR) */
 	bool has_series_number;
-	int32_t series_number;
 	bool has_instance_number;
-	int32_t instance_number;
 	bool has_position;
-	double image_position[3];            /* (0020,0032) */
 	bool has_orientation;
+	bool has_pixel_data;
+	const char *message;                 /* why: warnings, truncation, corruption */
+	const char *transfer_syntax;
+	const char *sop_class_uid;
+	const char *sop_instance_uid;
+	const char *study_uid;
+	const char *series_uid;
+	const char *patient_name;            /* UTF-8, as in the file ("Family^Given") */
+	const char *patient_id;
+	const char *patient_birth_date;
+	const char *patient_sex;
+	const char *modality;
+	const char *study_date;              /* YYYYMMDD as stored */
+	const char *series_date;
+	const char *study_description;
+	const char *series_description;
+	const char *body_part;
+	const char *institution;
+	const char *accession;
+	const char *contrast_agent;          /* (0018,0010) */
+	const char *radiopharmaceutical;     /* (0018,0031) in the info sequence */
+	const char *specific_charset;
+	/* DICOMDIR keys (PS3.3 F.5) */
+	const char *study_time;              /* TM as stored (at most 16 chars) */
+	const char *study_id;                /* SH, UTF-8 */
+	const char *content_date;            /* ContentDate, else PresentationCreationDate */
+	const char *content_time;            /* ContentTime, else PresentationCreationTime */
+	const char *content_label;           /* CS (presentation states) */
+	const char *completion_flag;         /* CS (SR) */
+	const char *verification_flag;       /* CS (SR) */
+	int32_t series_number;
+	int32_t instance_number;
+	int32_t number_of_frames;            /* 1 if absent */
+	double image_position[3];            /* (0020,0032) */
 	double image_orientation[6];         /* (0020,0037) */
 	double slice_thickness;              /* 0 if absent */
-	int32_t number_of_frames;            /* 1 if absent */
-	bool has_pixel_data;
 	uint64_t pixel_data_offset;          /* byte offset of the value, 0 if none */
 	uint64_t pixel_data_length;          /* declared; UINT64_MAX if undefined length */
 	uint64_t header_bytes;               /* bytes parsed before pixel data */
 };
+
+/* Free d's strings and set every string field to "" (d itself stays). NULL is
+ * a no-op. */
+void dcm_info_release(struct dcm_info *d);
+
+/* Free a heap-allocated dcm_info and its strings. NULL is a no-op. Inline:
+ * code that only frees file records (model.c) needs no DCMTK to link. */
+static inline void dcm_info_free(struct dcm_info *d)
+{
+	if (d) {
+		free(d->pool);
+		free(d);
+	}
+}
+
+/* Make d own its strings: copy every string field (NULL reads as "") into a
+ * fresh pool, cut to its cap, then free d's old pool. For headers made by
+ * hand (tests) and deep copies (struct dcm_info c = *d; dcm_info_own(&c);
+ * then c.pool must not be d->pool: set c.pool = NULL before the call).
+ * Returns 0, or -ENOMEM (d unchanged). */
+int dcm_info_own(struct dcm_info *d);
 
 /* Silence DCMTK's own logger (it writes to stderr by default). Idempotent. */
 void dcm_quiet(void);
@@ -89,6 +124,11 @@ void dcm_quiet(void);
  * returns DCM_NEED_MORE (the caller offers a larger prefix, up to its limit).
  * Handles Part 10 files and bare datasets (implicit/explicit VR, either endian).
  * Never throws, never aborts; fills *out in every case (status + message).
+ * *out must be zeroed or filled by an earlier call (its strings are freed
+ * first: the scan calls again on the same *out with a longer prefix). On
+ * DCM_NOT_DICOM no memory is left allocated (out->pool is NULL): a plain
+ * free() of a heap *out is then enough, and out->message points to a
+ * per-thread buffer valid until the next call on this thread.
  */
 enum dcm_status dcm_read_header(const void *buf, size_t len, uint64_t total, struct dcm_info *out);
 

@@ -122,7 +122,7 @@ void file_free(struct ing_file *f)
 	free(f->mime);
 	free(f->magic);
 	free(f->evidence);
-	free(f->dcm);
+	dcm_info_free(f->dcm);
 	doc_info_free(f->doc);
 	free(f->problem_msg);
 	free(f->staged);

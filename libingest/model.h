@@ -117,23 +117,25 @@ struct dicomdir_ref {
 };
 
 struct ing_file {
+	/* Held per file for the whole run: pointers first, the small fields
+	 * together at the end (no padding between them). */
 	char *path;             /* as the patient gave it, relative to the drop (UTF-8 for display) */
 	char *raw_path;         /* the entry name's original bytes inside its archive when they are not UTF-8, else NULL */
 	uint64_t size;
-	uint8_t sha256[32];
-	bool hashed;
 	char *mime;             /* libmagic MIME type */
 	char *magic;            /* libmagic description */
-	enum ing_kind kind;
 	char *evidence;         /* what decided the kind */
 	struct dcm_info *dcm;   /* DICOM header, NULL unless DICOM */
 	struct doc_info *doc;   /* document text, NULL unless a document */
-	enum ing_problem problem;
 	char *problem_msg;      /* plain words: what is wrong and what to do */
-	bool duplicate_of_other;/* identical bytes already counted (same SOP instance) */
 	char *staged;           /* package mode: name of the copy in the staging folder */
 	struct dicomdir_ref *dd_refs;   /* KIND_DICOM_DICOMDIR: what it references */
 	size_t n_dd_refs;
+	uint8_t sha256[32];
+	enum ing_kind kind;
+	enum ing_problem problem;
+	bool hashed;
+	bool duplicate_of_other;/* identical bytes already counted (same SOP instance) */
 	bool dd_refs_truncated;         /* more records than max_entries: the rest not listed */
 };
 

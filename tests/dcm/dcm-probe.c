@@ -174,7 +174,7 @@ int main(int argc, char **argv)
 			rc = 1;
 			continue;
 		}
-		struct dcm_info info;
+		struct dcm_info info = { 0 };
 		dcm_read_header(buf, len, total, &info);
 		counts[info.status]++;
 		if (!summary) {
@@ -187,6 +187,7 @@ int main(int argc, char **argv)
 			}
 			printf("}\n");
 		}
+		dcm_info_release(&info);
 		free(buf);
 	}
 	if (summary) {

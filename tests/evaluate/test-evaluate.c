@@ -124,19 +124,25 @@ static void study(struct ing_scan *s, const struct study_spec *sp)
 		f->hashed = true;
 		memset(f->sha256, 0, 32);
 		snprintf((char *)f->sha256, 32, "%d.%d", study_seq, i);
-		snprintf(d->study_uid, sizeof(d->study_uid), "%s", sp->study_uid);
-		snprintf(d->series_uid, sizeof(d->series_uid), "%s.%s", sp->study_uid, sp->modality);
-		snprintf(d->sop_instance_uid, sizeof(d->sop_instance_uid), "%s.%s.%d", sp->study_uid, sp->modality, i);
-		snprintf(d->modality, sizeof(d->modality), "%s", sp->modality);
-		snprintf(d->study_date, sizeof(d->study_date), "%.4s%.2s%.2s", sp->date, sp->date + 5, sp->date + 8);
-		snprintf(d->body_part, sizeof(d->body_part), "%s", sp->body_part ? sp->body_part : "");
-		snprintf(d->study_description, sizeof(d->study_description), "%s", sp->description ? sp->description : "");
-		snprintf(d->series_description, sizeof(d->series_description), "%s",
-		         sp->series_description ? sp->series_description : "");
-		snprintf(d->contrast_agent, sizeof(d->contrast_agent), "%s", sp->contrast ? sp->contrast : "");
-		snprintf(d->radiopharmaceutical, sizeof(d->radiopharmaceutical), "%s", sp->tracer ? sp->tracer : "");
-		snprintf(d->patient_name, sizeof(d->patient_name), "%s", sp->patient ? sp->patient : "DOE^JANE");
-		snprintf(d->patient_birth_date, sizeof(d->patient_birth_date), "19690412");
+		char *series = xasprintf("%s.%s", sp->study_uid, sp->modality);
+		char *sop = xasprintf("%s.%s.%d", sp->study_uid, sp->modality, i);
+		char *date = xasprintf("%.4s%.2s%.2s", sp->date, sp->date + 5, sp->date + 8);
+		d->study_uid = sp->study_uid;
+		d->series_uid = series;
+		d->sop_instance_uid = sop;
+		d->modality = sp->modality;
+		d->study_date = date;
+		d->body_part = sp->body_part;
+		d->study_description = sp->description;
+		d->series_description = sp->series_description;
+		d->contrast_agent = sp->contrast;
+		d->radiopharmaceutical = sp->tracer;
+		d->patient_name = sp->patient ? sp->patient : "DOE^JANE";
+		d->patient_birth_date = "19690412";
+		CHECK(dcm_info_own(d) == 0);   /* copies them all; the NULL ones read "" */
+		free(series);
+		free(sop);
+		free(date);
 		d->has_instance_number = true;
 		d->instance_number = i;
 		d->number_of_frames = 1;

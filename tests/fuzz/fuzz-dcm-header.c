@@ -10,7 +10,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct dcm_info info;
+	struct dcm_info info = { 0 };
 	dcm_quiet();
 	dcm_read_header(data, size, size, &info);
 	if (size > 8)
@@ -18,5 +18,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	/* a claimed size smaller than the bytes given must not read past it either */
 	if (size > 4)
 		dcm_read_header(data, size - 4, size - 4, &info);
+	dcm_info_release(&info);
 	return 0;
 }

@@ -52,11 +52,13 @@ static enum ing_kind by_sop(const char *uid)
 {
 	struct dcm_info d = { 0 };
 	struct ing_file f = { .path = (char *)"x", .dcm = &d };
-	snprintf(d.sop_class_uid, sizeof(d.sop_class_uid), "%s", uid);
+	d.sop_class_uid = uid;
+	CHECK(dcm_info_own(&d) == 0);
 	d.part10 = true;
 	identify_dicom(&f);
 	CHECK(f.evidence && strstr(f.evidence, uid));
 	free(f.evidence);
+	dcm_info_release(&d);
 	return f.kind;
 }
 
