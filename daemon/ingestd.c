@@ -19,6 +19,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/inotify.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/timerfd.h>
@@ -27,6 +28,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <curl/curl.h>
+#include <seccomp.h>
 
 #include "build-config.h"
 #include "ingest.h"
@@ -36,6 +38,17 @@
 #define MAX_DIRTY        100000
 #define STOP_GRACE_S     20        /* workers get this long after SIGTERM, then SIGKILL */
 #define EXIT_JOURNAL_LOST 3        /* state.db was deleted or replaced while running (docs/faults.md) */
+
+#if defined(__SANITIZE_ADDRESS__)
+#define INGESTD_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define INGESTD_ASAN 1
+#endif
+#endif
+#ifndef INGESTD_ASAN
+#define INGESTD_ASAN 0
+#endif
 
 struct entry {
 	char *name;
@@ -61,6 +74,10 @@ struct worker {
 	pid_t pid;
 	int64_t drop_id;     /* 0: maintenance */
 	char case_id[80];
+	struct ing_guard *guard;   /* what its scan parses now (drop workers; NULL if it could not be made) */
+	uint64_t seen_progress;    /* the guard's counter when last seen moving, and when */
+	int64_t seen_at_ms;
+	unsigned killed_after_s;   /* the watchdog killed it after this long without progress; 0: not */
 };
 
 struct daemon {
@@ -556,11 +573,153 @@ static unsigned busy_workers(struct daemon *d)
 	return n;
 }
 
+/* ---- isolation of the drop workers (docs/faults.md) ---- */
+
+static int seccomp_deny(scmp_filter_ctx f, const char *name)
+{
+	int nr = seccomp_syscall_resolve_name(name);
+	if (nr == __NR_SCMP_ERROR)
+		return 0;    /* not on this architecture */
+	return seccomp_rule_add(f, SCMP_ACT_ERRNO(EPERM), nr, 0);
+}
+
+/* A drop worker parses untrusted bytes (DICOM headers, archives): it gets an
+ * address space limit and a deny-list filter. Nothing in a worker runs another
+ * program (the document extractor forks without exec), debugs a process,
+ * mounts, changes namespaces, loads kernel code or keys: those fail with
+ * EPERM. The extractor's children add their own, stricter filter. */
+static void worker_confine(const struct ingestd_config *cfg, int64_t drop_id)
+{
+	static const char *const deny[] = {
+		"execve", "execveat", "ptrace", "process_vm_readv", "process_vm_writev",
+		"mount", "umount2", "pivot_root", "chroot", "move_mount", "open_tree", "fsopen", "fsmount",
+		"setns", "unshare", "kexec_load", "kexec_file_load",
+		"init_module", "finit_module", "delete_module", "bpf", "perf_event_open",
+		"keyctl", "add_key", "request_key", "reboot", "swapon", "swapoff",
+	};
+	/* A crash leaves no core file: its memory holds patient data. */
+	struct rlimit nocore = { 0, 0 };
+	if (setrlimit(RLIMIT_CORE, &nocore) < 0)
+		log_msg(4, "drop %lld: cannot turn off core files for the worker: %m", (long long)drop_id);
+	/* ASan reserves terabytes of address space: an AS limit would stop it at once. */
+	if (!INGESTD_ASAN && cfg->worker_mem_bytes) {
+		/* A mapped disc image counts too: up to max_file_bytes on top. */
+		uint64_t as = cfg->worker_mem_bytes;
+		uint64_t extra = cfg->limits.max_file_bytes;
+		as = as > UINT64_MAX - extra ? UINT64_MAX : as + extra;
+		/* The extractor's children set their own, lower limit: never under theirs. */
+		as = MAX(as, cfg->limits.extract_mem_bytes + (UINT64_C(64) << 20));
+		if (as < (uint64_t)RLIM_INFINITY) {
+			struct rlimit rl = { (rlim_t)as, (rlim_t)as };
+			if (setrlimit(RLIMIT_AS, &rl) < 0)
+				log_msg(4, "drop %lld: cannot limit the worker's memory: %m", (long long)drop_id);
+		}
+	}
+	scmp_filter_ctx f = seccomp_init(SCMP_ACT_ALLOW);
+	int r = f ? 0 : -ENOMEM;
+	for (size_t i = 0; i < ARRAY_SIZE(deny) && r >= 0; i++)
+		r = seccomp_deny(f, deny[i]);
+	if (r >= 0)
+		r = seccomp_load(f);   /* sets no_new_privs */
+	seccomp_release(f);
+	if (r < 0)
+		log_msg(4, "drop %lld: the worker's system call filter could not be loaded: %s", (long long)drop_id,
+		        strerror(-r));
+}
+
+/* How long a phase may show no progress: a DICOM header is one parse; an
+ * archive's entries include documents, each read by the extractor within its
+ * own deadline (up to two children, 2 * cpu + 2 s each: docext.c). */
+static unsigned phase_timeout_s(const struct ingestd_config *cfg, uint32_t phase)
+{
+	unsigned t = cfg->parse_timeout_seconds ? cfg->parse_timeout_seconds : 120;
+	if (phase == ING_GUARD_ARCHIVE)
+		t += 2 * (2 * MAX(cfg->limits.extract_cpu_seconds, 1u) + 2) + 5;
+	return t;
+}
+
+static void watchdog_check(struct daemon *d)
+{
+	int64_t now = now_ms();
+	for (size_t i = 0; i < d->n_workers; i++) {
+		struct worker *w = &d->workers[i];
+		uint64_t progress;
+		uint32_t phase;
+		if (!w->guard || w->killed_after_s)
+			continue;
+		ing_guard_read(w->guard, &progress, &phase);
+		if (progress != w->seen_progress) {
+			w->seen_progress = progress;
+			w->seen_at_ms = now;
+			continue;
+		}
+		if (phase == ING_GUARD_NONE)
+			continue;
+		unsigned t = phase_timeout_s(d->cfg, phase);
+		if (now - w->seen_at_ms < (int64_t)t * 1000)
+			continue;
+		log_msg(3, "case %s: drop %lld: the %s reader made no progress for %u s: worker stopped", w->case_id,
+		        (long long)w->drop_id, ing_guard_phase_name(phase), t);
+		w->killed_after_s = t;
+		kill(w->pid, SIGKILL);
+	}
+}
+
+/* The worker died of a signal while its scan showed a phase: that input is
+ * left out of the next attempt, which is not counted as a failure. Returns
+ * false when this does not apply (the caller records an ordinary failure). */
+static bool worker_died_parsing(struct daemon *d, struct worker *w, int sig)
+{
+	uint64_t progress;
+	uint32_t phase;
+	if (!w->guard)
+		return false;
+	ing_guard_read(w->guard, &progress, &phase);
+	if (phase == ING_GUARD_NONE || !w->guard->path[0])
+		return false;
+	char path[ING_GUARD_PATH_BYTES];
+	snprintf(path, sizeof(path), "%s", w->guard->path);
+	char reason[96];
+	if (w->killed_after_s)
+		snprintf(reason, sizeof(reason), "took more than %u s", w->killed_after_s);
+	else if (sig == SIGABRT)
+		snprintf(reason, sizeof(reason), "stopped (it ran out of memory or failed an internal check)");
+	else if (sig == SIGKILL)
+		snprintf(reason, sizeof(reason), "was stopped by the system (signal 9; out of memory?)");
+	else if (sig == SIGXCPU)
+		snprintf(reason, sizeof(reason), "used too much processor time");
+	else
+		snprintf(reason, sizeof(reason), "crashed (signal %d)", sig);
+	const char *what = phase == ING_GUARD_DICOM ? "DICOM" : "archive";
+	_cleanup_free_ char *err = xasprintf("the %s reader %s on one input; retried without it", what, reason);
+	int r = journal_skip_add(d->j, w->drop_id, path, ing_guard_phase_name(phase), reason, err, INGESTD_MAX_SKIPS);
+	if (r < 0) {
+		log_msg(3, "case %s: drop %lld: the %s reader %s%s", w->case_id, (long long)w->drop_id, what, reason,
+		        r == -EEXIST ? " on an input already left out" :
+		        r == -E2BIG ? "; too many inputs of this case were left out already" : "");
+		return false;
+	}
+	/* The path may name the patient: the log says the case only. */
+	log_msg(4, "case %s: drop %lld: %s; the input is left out (a problem in the report)", w->case_id,
+	        (long long)w->drop_id, err);
+	return true;
+}
+
 static pid_t spawn(struct daemon *d, int64_t drop_id, const char *case_id, bool prune)
 {
+	struct ing_guard *guard = NULL;
+	if (drop_id) {
+		int gr = ing_guard_new(&guard);
+		if (gr < 0) {
+			log_msg(4, "case %s: no parser watchdog for this drop (shared memory: %s)", case_id,
+			        ing_strerror(gr));
+			guard = NULL;
+		}
+	}
 	pid_t pid = fork();
 	if (pid < 0) {
 		log_msg(3, "fork: %m");
+		ing_guard_free(guard);
 		return -1;
 	}
 	if (pid == 0) {
@@ -573,8 +732,12 @@ static pid_t spawn(struct daemon *d, int64_t drop_id, const char *case_id, bool 
 		close(d->tfd);
 		if (d->inofd >= 0)
 			close(d->inofd);
+		for (size_t i = 0; i < d->n_workers; i++)
+			ing_guard_free(d->workers[i].guard);    /* only its own */
+		if (drop_id)
+			worker_confine(d->cfg, drop_id);
 		/* The parent's journal connection must not be used here: a new one. */
-		int r = drop_id ? pipeline_run(d->cfg, drop_id) : maintenance_run(d->cfg, prune);
+		int r = drop_id ? pipeline_run(d->cfg, drop_id, guard) : maintenance_run(d->cfg, prune);
 		_exit(r < 0 ? 1 : r);
 	}
 	d->workers = xrealloc(d->workers, (d->n_workers + 1) * sizeof(*d->workers));
@@ -583,6 +746,8 @@ static pid_t spawn(struct daemon *d, int64_t drop_id, const char *case_id, bool 
 	w->pid = pid;
 	w->drop_id = drop_id;
 	snprintf(w->case_id, sizeof(w->case_id), "%s", case_id ? case_id : "");
+	w->guard = guard;
+	w->seen_at_ms = now_ms();
 	return pid;
 }
 
@@ -651,6 +816,8 @@ static void reap(struct daemon *d)
 				int code = WIFEXITED(status) ? WEXITSTATUS(status) : 2;
 				d->mail_backoff_s = code == 0 ? d->cfg->mail_retry_seconds
 				                              : MIN(3600u, MAX(d->mail_backoff_s, d->cfg->mail_retry_seconds) * 2);
+			} else if (WIFSIGNALED(status) && !d->stopping && worker_died_parsing(d, w, WTERMSIG(status))) {
+				/* retried at once, without that input */
 			} else if (WIFSIGNALED(status) && !d->stopping) {
 				char msg[128];
 				snprintf(msg, sizeof(msg), "the worker died of signal %d (%s)", WTERMSIG(status),
@@ -660,6 +827,7 @@ static void reap(struct daemon *d)
 			} else if (WIFEXITED(status) && WEXITSTATUS(status) != 0 && !d->stopping) {
 				log_msg(4, "case %s: drop %lld: not finished, retried later", w->case_id, (long long)w->drop_id);
 			}
+			ing_guard_free(w->guard);
 			d->workers[i] = d->workers[--d->n_workers];
 			break;
 		}
@@ -1072,6 +1240,7 @@ int main(int argc, char **argv)
 			}
 			inbox_rescan(&d);
 		}
+		watchdog_check(&d);
 		settle_check(&d);
 		schedule(&d);
 		bool maint_running = false;

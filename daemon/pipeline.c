@@ -40,6 +40,7 @@ struct pl {
 	char *case_dir, *arch_dir, *claimed, *merged;
 	uint64_t files_total, bytes_total;
 	time_t progress_at;
+	struct ing_guard *guard;      /* shared with the daemon's watchdog (docs/faults.md); NULL: none */
 };
 
 static void lib_log(void *ud, int level, const char *msg)
@@ -256,6 +257,9 @@ static int build_and_publish(struct pl *p)
 	/* Declared before the first "goto done": a jump past a cleanup variable's
 	 * initialisation would free garbage (found by test-fault-enospc). */
 	_cleanup_free_ char *salt_path = NULL, *salt = NULL, *tagm = NULL, *grj = NULL, *bag_json = NULL;
+	_cleanup_free_ struct ing_scan_skip *skips = NULL;
+	struct journal_skip *jskips = NULL;
+	size_t n_skips = 0;
 	int r;
 
 	struct count c = { .cap = cfg->limits.max_entries ? cfg->limits.max_entries : 1000000 };
@@ -287,6 +291,19 @@ static int build_and_publish(struct pl *p)
 		log_msg(3, "case %s: cannot prepare the outbox: %s", p->d.case_id, ing_strerror(r));
 		goto done;
 	}
+	/* Inputs of the case a worker died on before are left out (docs/faults.md). */
+	if ((r = journal_skip_list(p->j, p->d.case_id, &jskips, &n_skips)) < 0) {
+		log_msg(3, "case %s: cannot read the inputs to leave out from the journal: %s", p->d.case_id,
+		        ing_strerror(r));
+		goto done;
+	}
+	if (n_skips) {
+		skips = xcalloc(n_skips, sizeof(*skips));
+		for (size_t i = 0; i < n_skips; i++)
+			skips[i] = (struct ing_scan_skip){ jskips[i].path, jskips[i].reason };
+		log_msg(5, "case %s: drop %lld: %zu input(s) that stopped a reader before are left out", p->d.case_id,
+		        (long long)p->d.id, n_skips);
+	}
 	/* The case store holds one folder per drop: each drop's case.yaml counts,
 	 * later drops overriding what they set. */
 	struct ing_scan_opts so = {
@@ -298,6 +315,9 @@ static int build_and_publish(struct pl *p)
 		.case_store = true,
 		.progress = scan_progress,
 		.progress_userdata = p,
+		.guard = p->guard,
+		.skips = skips,
+		.n_skips = n_skips,
 	};
 	r = ing_scan_path(ctx, p->case_dir, &so, &scan);
 	if (r < 0) {
@@ -386,6 +406,7 @@ done:
 	ing_package_free(pkg);
 	ing_scan_free(scan);
 	ing_ctx_free(ctx);
+	journal_skips_free(jskips, n_skips);
 	return r;
 }
 
@@ -631,9 +652,9 @@ static int give_up(struct pl *p)
 	return journal_drop_step(p->j, p->d.id, STEP_QUARANTINED, p->d.last_error);
 }
 
-int pipeline_run(const struct ingestd_config *cfg, int64_t drop_id)
+int pipeline_run(const struct ingestd_config *cfg, int64_t drop_id, struct ing_guard *guard)
 {
-	struct pl p = { .cfg = cfg };
+	struct pl p = { .cfg = cfg, .guard = guard };
 	int r = journal_open(cfg->state_db, false, &p.j);
 	if (r < 0) {
 		log_msg(3, "cannot open the journal %s: %s", cfg->state_db, ing_strerror(r));

@@ -42,6 +42,8 @@ void config_defaults(struct ingestd_config *c)
 	c->retention_days = 30;
 	c->starttls = true;
 	c->mail_retry_seconds = 60;
+	c->parse_timeout_seconds = 120;
+	c->worker_mem_bytes = UINT64_C(4) << 30;
 	ing_limits_default(&c->limits);
 }
 
@@ -519,13 +521,18 @@ int config_load(const char *path, struct ingestd_config **out, struct strbuf *er
 		else if (strcmp(ks, "languages") == 0)
 			cfg_set_list(&p, ks, v, lang_ok, "a language code such as \"en\" or \"pt-BR\"", &c->languages,
 			             &c->n_languages);
+		else if (strcmp(ks, "parse_timeout_seconds") == 0)
+			cfg_set_uint(&p, ks, v, 1, 86400, &c->parse_timeout_seconds);
+		else if (strcmp(ks, "worker_memory") == 0)
+			(void)cfg_u64(&p, ks, v, UINT64_C(256) << 20, UINT64_MAX, &c->worker_mem_bytes);
 		else if (strcmp(ks, "limits") == 0)
 			cfg_limits(&p, v, &c->limits);
 		else if (strcmp(ks, "mail") == 0)
 			cfg_mail(&p, v, c);
 		else
 			cfg_err(&p, k, "unknown key \"%s\": expected base_dir, paths, settle_seconds, rescan_seconds, "
-			        "workers, retention_days, http_downloads, languages, limits or mail", ks);
+			        "workers, retention_days, http_downloads, languages, parse_timeout_seconds, worker_memory, "
+			        "limits or mail", ks);
 	}
 	if (c->smtp_url && !c->mail_from)
 		cfg_err(&p, root, "\"mail.smtp_url\" is set but \"mail.from\" is not: give the sender address");

@@ -28,6 +28,9 @@ struct ingestd_config {
 	char **languages;               /* working languages (ISO 639), default {"en"} */
 	size_t n_languages;
 	struct ing_limits limits;
+	/* isolation of the drop workers (docs/faults.md) */
+	unsigned parse_timeout_seconds; /* 120: a DICOM header or archive with no progress this long is a hang */
+	uint64_t worker_mem_bytes;      /* 4 GiB: a worker's address space, beyond a mapped input (max_file_bytes) */
 	/* mail */
 	char *smtp_url;                 /* smtp://host:port | smtps://host:port; NULL: .eml only */
 	bool starttls;                  /* require STARTTLS on smtp:// (default true) */

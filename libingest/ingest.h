@@ -71,6 +71,48 @@ ING_EXPORT int ing_ctx_set_working_languages(struct ing_ctx *ctx, const char *la
 
 ING_EXPORT const char *ing_strerror(int err);
 
+/* ---- isolation: what the scan is parsing, for a watcher in another process ---- */
+
+/* What the scan is doing now (struct ing_guard.phase). */
+enum ing_guard_phase {
+	ING_GUARD_NONE = 0,         /* nothing that parses untrusted bytes in this process */
+	ING_GUARD_DICOM = 1,        /* reading the header of a DICOM file (DCMTK) */
+	ING_GUARD_ARCHIVE = 2,      /* expanding an archive or disc image (libarchive, libudfread) */
+};
+
+#define ING_GUARD_PATH_BYTES 4096
+
+/* Shared between a process that scans and the process that watches it (the
+ * daemon and its worker): made with ing_guard_new() before fork(). The scan
+ * writes it (ing_scan_opts.guard); the watcher reads progress and phase with
+ * ing_guard_read() while the scan runs, and the path once the scanning
+ * process is gone. While a phase is shown, progress moves at least at every
+ * input file and at every change of phase: a phase shown with no progress
+ * for long is a parser that hangs; a scanning process that dies while a
+ * phase is shown died in that parser, on that path. */
+struct ing_guard {
+	uint64_t progress;
+	uint32_t phase;                     /* enum ing_guard_phase */
+	uint32_t path_truncated;            /* the path was longer than the buffer: cut */
+	char path[ING_GUARD_PATH_BYTES];    /* the file or archive, as the report shows it (NUL-terminated) */
+};
+
+/* A zeroed guard in a shared anonymous mapping (inherited across fork()). */
+ING_EXPORT int ing_guard_new(struct ing_guard **out);
+ING_EXPORT void ing_guard_free(struct ing_guard *g);
+/* Progress and phase as of now (atomic reads). */
+ING_EXPORT void ing_guard_read(const struct ing_guard *g, uint64_t *progress, uint32_t *phase);
+/* "DICOM header", "archive", or "none". */
+ING_EXPORT const char *ing_guard_phase_name(uint32_t phase);
+
+/* An input an earlier attempt died on (ing_scan_opts.skips): a DICOM file
+ * whose header is not read again, or an archive that is not opened again. */
+struct ing_scan_skip {
+	const char *path;           /* as the report shows it (ing_guard.path) */
+	const char *reason;         /* what the reader did, completing "the DICOM reader ... on this file":
+	                             * "crashed (signal 11)", "took more than 120 s", "ran out of memory" */
+};
+
 /* ---- scanning: inventory of one drop ---- */
 
 struct ing_scan_opts {
@@ -90,6 +132,11 @@ struct ing_scan_opts {
 	/* Called after each input file: files and bytes read so far. */
 	void (*progress)(void *userdata, uint64_t files_done, uint64_t bytes_done);
 	void *progress_userdata;
+	/* Isolation (docs/faults.md): the shared record a watcher reads (NULL:
+	 * none), and the inputs earlier attempts died on, left out with a problem. */
+	struct ing_guard *guard;
+	const struct ing_scan_skip *skips;
+	size_t n_skips;
 };
 
 struct ing_scan;

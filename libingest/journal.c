@@ -42,7 +42,11 @@ static const char schema[] =
 	"  id INTEGER PRIMARY KEY AUTOINCREMENT, case_id TEXT NOT NULL, drop_id INTEGER NOT NULL UNIQUE,"
 	"  at INTEGER NOT NULL, status TEXT, required_gaps INTEGER, package_path TEXT, state TEXT,"
 	"  manifest_sha256 TEXT, bag_sha256 TEXT, json TEXT, changes TEXT, published INTEGER NOT NULL DEFAULT 0);"
-	"PRAGMA user_version = 1;";
+	/* version 2: inputs a worker died on, left out of the case's next scans (docs/faults.md) */
+	"CREATE TABLE IF NOT EXISTS parse_skips ("
+	"  case_id TEXT NOT NULL, path TEXT NOT NULL, drop_id INTEGER NOT NULL, phase TEXT NOT NULL,"
+	"  reason TEXT NOT NULL, at INTEGER NOT NULL, PRIMARY KEY (case_id, path));"
+	"PRAGMA user_version = 2;";
 
 static int sql_err(int rc)
 {
@@ -544,4 +548,93 @@ int journal_foreach_case(struct journal *j, const char *case_id, journal_case_fn
 		r = sql_err(rc);
 	sqlite3_finalize(st);
 	return r;
+}
+
+int journal_skip_add(struct journal *j, int64_t drop_id, const char *path, const char *phase, const char *reason,
+                     const char *last_error, unsigned max_per_case)
+{
+	int r = exec(j, "BEGIN IMMEDIATE");
+	if (r < 0)
+		return r;
+	sqlite3_stmt *st = prep(j, "SELECT count(*), sum(path = ?2) FROM parse_skips "
+	                           "WHERE case_id = (SELECT case_id FROM drops WHERE id = ?1)");
+	if (!st)
+		goto fail;
+	sqlite3_bind_int64(st, 1, drop_id);
+	sqlite3_bind_text(st, 2, path, -1, SQLITE_STATIC);
+	int rc = sqlite3_step(st);
+	int64_t n = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1, same = rc == SQLITE_ROW ? sqlite3_column_int64(st, 1) : 0;
+	sqlite3_finalize(st);
+	if (n < 0)
+		goto fail;
+	if (same) {
+		r = -EEXIST;     /* skipped already, and still died: not this input's doing */
+		goto fail_r;
+	}
+	if ((uint64_t)n >= max_per_case) {
+		r = -E2BIG;
+		goto fail_r;
+	}
+	st = prep(j, "INSERT INTO parse_skips(case_id, path, drop_id, phase, reason, at) "
+	             "SELECT case_id, ?2, id, ?3, ?4, ?5 FROM drops WHERE id = ?1");
+	if (!st)
+		goto fail;
+	sqlite3_bind_int64(st, 1, drop_id);
+	sqlite3_bind_text(st, 2, path, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, phase, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, reason, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 5, now_s());
+	if ((r = step_done(st)) < 0)
+		goto fail_r;
+	if (sqlite3_changes(j->db) != 1) {
+		r = -ENOENT;
+		goto fail_r;
+	}
+	/* Said in the drop's row, without counting an attempt: the next one skips it. */
+	st = prep(j, "UPDATE drops SET last_error = ?1 WHERE id = ?2");
+	if (!st)
+		goto fail;
+	sqlite3_bind_text(st, 1, last_error, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, drop_id);
+	if ((r = step_done(st)) < 0)
+		goto fail_r;
+	return exec(j, "COMMIT");
+fail:
+	r = -EIO;
+fail_r:
+	exec(j, "ROLLBACK");
+	return r;
+}
+
+void journal_skips_free(struct journal_skip *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(v[i].path);
+		free(v[i].phase);
+		free(v[i].reason);
+	}
+	free(v);
+}
+
+int journal_skip_list(struct journal *j, const char *case_id, struct journal_skip **out, size_t *n_out)
+{
+	sqlite3_stmt *st = prep(j, "SELECT path, phase, reason, drop_id FROM parse_skips WHERE case_id = ?1 ORDER BY at, path");
+	if (!st)
+		return -EIO;
+	sqlite3_bind_text(st, 1, case_id, -1, SQLITE_STATIC);
+	struct journal_skip *v = NULL;
+	size_t n = 0;
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		v = xrealloc(v, (n + 1) * sizeof(*v));
+		v[n++] = (struct journal_skip){ col_str(st, 0), col_str(st, 1), col_str(st, 2), sqlite3_column_int64(st, 3) };
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		journal_skips_free(v, n);
+		return sql_err(rc);
+	}
+	*out = v;
+	*n_out = n;
+	return 0;
 }

@@ -87,6 +87,21 @@ int journal_report_last_published(struct journal *j, const char *case_id, int64_
 /* Marks drop DROP_ID published and makes its report the case's current one. */
 int journal_published(struct journal *j, int64_t drop_id);
 
+/* Isolation (docs/faults.md): inputs of a case that a drop worker died on
+ * while parsing them (crash, hang, memory), left out of the case's later
+ * scans. PATH is as the scan reports it (the case store's drop folder first). */
+struct journal_skip {
+	char *path, *phase, *reason;
+	int64_t drop_id;
+};
+/* Records PATH for the case of drop DROP_ID and sets the drop's last_error to
+ * LAST_ERROR, without counting a failed attempt. -EEXIST: PATH was skipped
+ * already (the worker died elsewhere); -E2BIG: the case has MAX_PER_CASE. */
+int journal_skip_add(struct journal *j, int64_t drop_id, const char *path, const char *phase, const char *reason,
+                     const char *last_error, unsigned max_per_case);
+int journal_skip_list(struct journal *j, const char *case_id, struct journal_skip **out, size_t *n);
+void journal_skips_free(struct journal_skip *v, size_t n);
+
 struct journal_case {
 	char *id;
 	int64_t created_at, updated_at;

@@ -22,6 +22,7 @@
 #include "hashpool.h"
 #include "fetch.h"
 #include "findings.h"
+#include "guard.h"
 #include "identify.h"
 #include "scan.h"
 
@@ -485,9 +486,22 @@ void scan_entry(struct walk *w, const char *relpath, uint64_t size, struct byte_
 		sha256_update(sha, head, n);
 
 	bool is_dicom = false;
-	if (f->kind == KIND_UNKNOWN && identify_dicom_candidate(head, n)) {
+	const char *skip_reason = NULL;
+	if (f->kind == KIND_UNKNOWN && identify_dicom_candidate(head, n) &&
+	    w->n_skips && (skip_reason = guard_skip_reason(w, f->path))) {
+		/* The reader died on this file in an earlier attempt (the daemon's
+		 * worker): not read again, not packaged; its bytes are hashed as usual. */
+		is_dicom = true;
+		set_kind(f, KIND_UNKNOWN, xstrdup("DICOM file (by its first bytes); its header was not read"));
+		file_set_problem(f, PROB_CORRUPT, "the DICOM reader %s on this file in an earlier attempt; it was left "
+		                 "out: ask the hospital for a new copy", skip_reason);
+	} else if (f->kind == KIND_UNKNOWN && identify_dicom_candidate(head, n)) {
 		struct dcm_info *d = xcalloc(1, sizeof(*d));
+		/* Guarded (guard.c): a crash or a hang in the reader costs this file. */
+		guard_push(w, ING_GUARD_DICOM, f->path);
+		guard_fault_hook(w, ING_GUARD_DICOM, head, n);
 		enum dcm_status ds = dcm_read_header(head, n, f->size, d);
+		guard_pop(w);
 		/* The header goes on past what we read: offer more, up to the limit. */
 		while (ds == DCM_NEED_MORE && n < f->size && n < lim->max_dicom_header_bytes) {
 			size_t want = (size_t)MIN(MIN((uint64_t)cap * 4, f->size), lim->max_dicom_header_bytes);
@@ -503,7 +517,9 @@ void scan_entry(struct walk *w, const char *relpath, uint64_t size, struct byte_
 				sha256_update(sha, buf + n, (size_t)r);
 				n += (size_t)r;
 			}
+			guard_push(w, ING_GUARD_DICOM, f->path);
 			ds = dcm_read_header(head, n, f->size, d);
+			guard_pop(w);
 		}
 		switch (ds) {
 		case DCM_OK:
@@ -513,8 +529,11 @@ void scan_entry(struct walk *w, const char *relpath, uint64_t size, struct byte_
 			f->dcm = d;
 			is_dicom = true;
 			identify_dicom(f);
-			if (f->kind == KIND_DICOM_DICOMDIR && (ds == DCM_OK || ds == DCM_WARN))
+			if (f->kind == KIND_DICOM_DICOMDIR && (ds == DCM_OK || ds == DCM_WARN)) {
+				guard_push(w, ING_GUARD_DICOM, f->path);
 				dicomdir_collect(w, f, head, n);
+				guard_pop(w);
+			}
 			if (ds == DCM_TRUNCATED)
 				file_set_problem(f, PROB_TRUNCATED,
 				                 "the DICOM file is cut short (%s); ask the hospital for a new copy", d->message);
@@ -542,8 +561,15 @@ void scan_entry(struct walk *w, const char *relpath, uint64_t size, struct byte_
 		n = (size_t)f->size;
 	/* Archives and disc images: entries stream out into scan_entry(); the
 	 * archive's own bytes are not hashed (its entries are). */
-	if (f->kind == KIND_ARCHIVE)
+	if (f->kind == KIND_ARCHIVE && w->n_skips && (skip_reason = guard_skip_reason(w, f->path)))
+		file_set_problem(f, PROB_CORRUPT, "the archive reader %s on this archive in an earlier attempt; it was not "
+		                 "opened: ask for a new copy of it", skip_reason);
+	else if (f->kind == KIND_ARCHIVE) {
+		guard_push(w, ING_GUARD_ARCHIVE, f->path);    /* an entry's DICOM header shows its own, then this again */
+		guard_fault_hook(w, ING_GUARD_ARCHIVE, head, n);
 		(void)expand_archive(w, f, head, n, src, fd, &consumed, where);
+		guard_pop(w);
+	}
 	if (scan->staging_fd >= 0 && stage_wanted(f)) {
 		stage = stage_open(w, f, head, n);
 		if (stage < 0)
@@ -792,6 +818,7 @@ int ing_scan_path(struct ing_ctx *ctx, const char *path, const struct ing_scan_o
 	scan->case_id = opts && opts->case_id ? xstrdup(opts->case_id) : case_id_from_path(path);
 	w.scan = scan;
 	w.chunk = xmalloc(CHUNK_BYTES);
+	guard_init(&w, opts);
 
 	log_info(ctx, "case %s: scanning", scan->case_id);
 	if (S_ISDIR(st.st_mode)) {
@@ -805,6 +832,7 @@ int ing_scan_path(struct ing_ctx *ctx, const char *path, const struct ing_scan_o
 	if (w.links.n && scan->fetch_links)
 		fetch_links(&w, opts);
 	ptrvec_free(&w.links, pending_link_free);
+	guard_fini(&w);
 	close(fd);
 	free(w.chunk);
 	if (scan->staging_fd >= 0) {

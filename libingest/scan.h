@@ -118,6 +118,18 @@ struct walk {
 	bool drop_is_file;            /* the drop is one file (an archive or disc image), not a folder */
 	uint64_t expanded_bytes;      /* bytes streamed out of archives so far, all levels (max_total_bytes) */
 	struct hashpool *hp;          /* hashes entries of a mapped archive on a second thread; NULL otherwise */
+	/* Isolation (guard.c, docs/faults.md): what is being parsed, for the daemon's watchdog. */
+	struct ing_guard *guard;      /* NULL: nobody watches */
+	struct guard_frame {
+		uint32_t phase;           /* enum ing_guard_phase */
+		const char *path;         /* the input's record path: lives as long as the scan */
+	} *gstack;                    /* phases open around the current point, innermost last */
+	uint32_t gdepth, gcap;        /* gcap: limits.max_depth archives, a DICOM header, slack */
+	const struct ing_scan_skip *skips;   /* inputs earlier attempts died on (ing_scan_opts) */
+	size_t n_skips;
+	bool fault_hook;              /* INGEST_TEST_PARSER_FAULT is set (guard.c) */
+	void (*user_progress)(void *, uint64_t, uint64_t);   /* the caller's, behind guard_progress() */
+	void *user_progress_ud;
 };
 
 /* Scan one input file: identify, read headers/text, hash every byte once.
