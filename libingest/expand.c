@@ -24,6 +24,7 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <iconv.h>
+#include <locale.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <udfread/blockinput.h>
@@ -830,6 +831,15 @@ static void scan_one(struct xarc *x, struct archive_entry *e)
 	if (entries_exhausted(x, name))
 		return;
 
+	if (!name[0] && type != AE_IFDIR) {
+		/* libarchive could not give the name in any form: never dropped silently */
+		_cleanup_free_ char *m = xasprintf("entry %llu of \"%s\" has a name that could not be read; it was not "
+		                                   "extracted: ask for a new copy of the archive",
+		                                   (unsigned long long)x->hdr_index, arc_base(x->arc));
+		_cleanup_free_ char *label = xasprintf("(entry %llu, name unreadable)", (unsigned long long)x->hdr_index);
+		record_refused(x, label, size, PROB_CORRUPT, m);
+		return;
+	}
 	clean = entry_clean(name, &why);
 	if (!clean) {
 		x->n_unsafe++;
@@ -1303,6 +1313,18 @@ static bool zip_has_eocd(const uint8_t *p, size_t len)
 	return false;
 }
 
+/* libarchive converts entry names to the current locale's charset; in the C
+ * locale a name flagged UTF-8 (zip bit 11, pax) fails to convert and comes
+ * back as NULL. Expansion runs with a UTF-8 LC_CTYPE for this thread only
+ * (uselocale: the process's locale is not ours to change). */
+static locale_t utf8_locale;
+static pthread_once_t utf8_once = PTHREAD_ONCE_INIT;
+
+static void utf8_locale_init(void)
+{
+	utf8_locale = newlocale(LC_CTYPE_MASK, "C.UTF-8", (locale_t)0);
+}
+
 int expand_archive(struct walk *w, struct ing_file *archive, const uint8_t *head, size_t n,
                    struct byte_src *src, int fd, uint64_t *consumed,
                    const struct ident_where *where)
@@ -1329,6 +1351,8 @@ int expand_archive(struct walk *w, struct ing_file *archive, const uint8_t *head
 	buf = xmalloc(XIN_CHUNK);
 	x.buf = buf;
 	w->depth++;
+	pthread_once(&utf8_once, utf8_locale_init);
+	locale_t saved_locale = utf8_locale ? uselocale(utf8_locale) : (locale_t)0;
 
 	/* Mapped mode: the archive is in memory already (an entry of a mapped
 	 * archive), or a file of the drop we can map. What the scan did not read
@@ -1444,6 +1468,8 @@ out:
 	ptrvec_free(&x.links, free);
 	if (x.tee >= 0)
 		close(x.tee);
+	if (saved_locale)
+		uselocale(saved_locale);
 	w->depth--;
 	return r;
 }

@@ -545,6 +545,7 @@ static struct pos node_pos(struct fy_node *n, struct pos fallback)
 	return yaml_node_pos(n, &p.line, &p.col) ? p : fallback;
 }
 
+static void verr(struct loader *l, struct pos p, const char *fmt, va_list ap) ING_PRINTF(3, 0);
 static void verr(struct loader *l, struct pos p, const char *fmt, va_list ap)
 {
 	char msg[1024];

@@ -92,6 +92,21 @@ def main():
             fail("the deleted journal was not reported:\n%s" % t.tail())
         dlib.check_no_patient_data(log, "the daemon log")
         print("reported: exit 3: %s" % [x for x in log.splitlines() if "deleted or replaced" in x][0][:160])
+        # The daemon is gone, but its worker may still be finishing CASE-DEL1
+        # (moving it on): wait until no process of this test's ingestd is
+        # left, so what is in work/ below is what a restart finds.
+        def ours_running():
+            for pid in os.listdir("/proc"):
+                if not pid.isdigit():
+                    continue
+                try:
+                    with open("/proc/%s/cmdline" % pid, "rb") as f:
+                        if t.config.encode() in f.read():
+                            return True
+                except OSError:
+                    pass
+            return False
+        fl.wait_for(lambda: not ours_running(), 120, "the old worker to finish", t)
         # Restarted (as systemd would): a fresh journal; inputs in work/ are taken again.
         if os.path.exists(t.db):
             os.unlink(t.db)     # a worker may have created an empty one: start from nothing

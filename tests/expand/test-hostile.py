@@ -120,6 +120,9 @@ def main():
         # Names: CP437 converted for display, Shift-JIS sanitised (valid UTF-8, never raw bytes).
         d = scan(H("cp437.zip"))
         check("cp437.zip!/R\u00e9sum\u00e9.txt" in files(d), "cp437.zip: name not converted: %s" % list(files(d)))
+        d = scan(H("utf8.zip"))
+        check(files(d).get("utf8.zip!/\u75c5\u7406\u62a5\u544a.txt", {}).get("sha256"),
+              "utf8.zip: the UTF-8 name was lost: %s %s" % (list(files(d)), problems(d)))
         d = scan(H("sjis.tar"))
         names = [p for p in files(d) if p.startswith("sjis.tar!/")]
         check(len(names) == 1 and names[0].endswith(".txt") and files(d)[names[0]]["sha256"],

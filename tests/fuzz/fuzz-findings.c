@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* The findings readers (biomarkers, labs, language) on arbitrary bytes,
+/* The findings readers (biomarkers, labs, language, dated treatments) on arbitrary bytes,
  * made valid UTF-8 first as the text extractors hand it over. */
 #include <stdint.h>
 #include <stdlib.h>
@@ -37,6 +37,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	if (findings_language(text, len, &dl) == 0 && (dl.confidence < 0 || dl.confidence > 1))
 		__builtin_trap();
+	struct treatment_list tl = { 0 };
+	if (findings_treatments(text, len, "2026-11-23", &tl) == 0) {
+		if (tl.n > FINDINGS_MAX_TREATMENTS)
+			__builtin_trap();
+		for (size_t i = 0; i < tl.n; i++)
+			if (tl.v[i].offset > len || strlen(tl.v[i].snippet) > FINDINGS_SNIPPET_MAX)
+				__builtin_trap();
+		treatment_list_free(&tl);
+	}
 	free(text);
 	return 0;
 }
