@@ -202,24 +202,36 @@ static la_ssize_t sin_read(struct archive *a, void *ud, const void **out)
 	return r;
 }
 
+/* Seek and skip over SIZE bytes of random-access input at *POS (libarchive's
+ * callbacks for the drop's fd, a spool, or a map: sin_* and mem_* below). */
+static la_int64_t pos_seek(uint64_t *pos, uint64_t size, la_int64_t off, int whence)
+{
+	int64_t base = whence == SEEK_SET ? 0 : whence == SEEK_CUR ? (int64_t)*pos : (int64_t)size;
+	int64_t p = base + off;
+
+	if (p < 0 || (uint64_t)p > size)
+		return ARCHIVE_FATAL;
+	*pos = (uint64_t)p;
+	return p;
+}
+
+static la_int64_t pos_skip(uint64_t *pos, uint64_t size, la_int64_t req)
+{
+	uint64_t k = MIN((uint64_t)MAX(req, 0), size - *pos);
+	*pos += k;
+	return (la_int64_t)k;
+}
+
 static la_int64_t sin_seek(struct archive *a, void *ud, la_int64_t off, int whence)
 {
 	struct xarc *x = ud;
-	int64_t base = whence == SEEK_SET ? 0 : whence == SEEK_CUR ? (int64_t)x->spos : (int64_t)x->ssize;
-	int64_t p = base + off;
-
-	if (p < 0 || (uint64_t)p > x->ssize)
-		return ARCHIVE_FATAL;
-	x->spos = (uint64_t)p;
-	return p;
+	return pos_seek(&x->spos, x->ssize, off, whence);
 }
 
 static la_int64_t sin_skip(struct archive *a, void *ud, la_int64_t req)
 {
 	struct xarc *x = ud;
-	uint64_t k = MIN((uint64_t)MAX(req, 0), x->ssize - x->spos);
-	x->spos += k;
-	return (la_int64_t)k;
+	return pos_skip(&x->spos, x->ssize, req);
 }
 
 /* ---- entry bytes into scan_entry() ---- */
@@ -592,7 +604,7 @@ struct zslot {
 
 struct memsrc {
 	const uint8_t *p;
-	size_t len, pos;
+	uint64_t len, pos;
 };
 
 struct zpar {
@@ -613,7 +625,7 @@ static la_ssize_t mem_read(struct archive *a, void *ud, const void **out)
 	struct memsrc *m = ud;
 	(void)a;
 	*out = m->p + m->pos;
-	size_t k = m->len - m->pos;
+	uint64_t k = m->len - m->pos;
 	m->pos = m->len;
 	return (la_ssize_t)k;
 }
@@ -622,21 +634,14 @@ static la_int64_t mem_seek(struct archive *a, void *ud, la_int64_t off, int when
 {
 	struct memsrc *m = ud;
 	(void)a;
-	int64_t base = whence == SEEK_SET ? 0 : whence == SEEK_CUR ? (int64_t)m->pos : (int64_t)m->len;
-	int64_t p = base + off;
-	if (p < 0 || (uint64_t)p > m->len)
-		return ARCHIVE_FATAL;
-	m->pos = (size_t)p;
-	return p;
+	return pos_seek(&m->pos, m->len, off, whence);
 }
 
 static la_int64_t mem_skip(struct archive *a, void *ud, la_int64_t req)
 {
 	struct memsrc *m = ud;
 	(void)a;
-	size_t k = (size_t)MIN((uint64_t)MAX(req, 0), (uint64_t)(m->len - m->pos));
-	m->pos += k;
-	return (la_int64_t)k;
+	return pos_skip(&m->pos, m->len, req);
 }
 
 static void *zpar_main(void *arg)
