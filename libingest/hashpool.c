@@ -42,7 +42,7 @@ struct hashpool {
 static void job_run(const struct job *j)
 {
 	struct sha256_ctx *c = sha256_new();
-	sha256_update(c, j->p, j->n);
+	sha256_update_mapped(c, j->p, j->n);
 	sha256_final(c, j->f->sha256);
 	sha256_free(c);
 }

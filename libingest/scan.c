@@ -628,7 +628,7 @@ void scan_entry(struct walk *w, const char *relpath, uint64_t size, struct byte_
 			hashpool_submit(w->hp, f, map, (size_t)f->size);
 		} else {
 			struct sha256_ctx *c = sha256_new();
-			sha256_update(c, map, (size_t)f->size);
+			sha256_update_mapped(c, map, (size_t)f->size);
 			sha256_final(c, f->sha256);
 			sha256_free(c);
 			f->hashed = true;
