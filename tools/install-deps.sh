@@ -6,7 +6,7 @@ export DEBIAN_FRONTEND=noninteractive
 PKGS="
   meson ninja-build pkg-config gcc g++ clang git strace time
   libdcmtk-dev dcmtk libsndfile1-dev libtiff-dev libwrap0-dev
-  libarchive-dev libarchive-tools libmagic-dev zlib1g-dev
+  libarchive-dev libarchive-tools libdeflate-dev libmagic-dev zlib1g-dev
   libcurl4-openssl-dev libsqlite3-dev sqlite3 libsystemd-dev libssl-dev openssl
   libfyaml-dev libjson-c-dev libpoppler-glib-dev poppler-utils
   libtesseract-dev libleptonica-dev tesseract-ocr-eng tesseract-ocr-chi-sim
