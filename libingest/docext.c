@@ -822,10 +822,13 @@ static double mono_now(void)
 
 /* Waits for pid; SIGKILL once the deadline passes. Never leaves a zombie: if
  * a caller's SIGCHLD handler or SIG_IGN reaps the child first, waitpid says
- * ECHILD and we report what the pipe told us. */
+ * ECHILD and we report what the pipe told us. The wait is a poll on a pidfd
+ * (readable when the child exits), so an exiting child costs no sleep;
+ * without one (old kernel), waitpid is polled every 2 ms. */
 static void reap_child(pid_t pid, double deadline, struct child_result *res)
 {
 	bool killed = false;
+	int pfd = (int)syscall(SYS_pidfd_open, pid, 0);
 
 	for (;;) {
 		int st;
@@ -834,20 +837,26 @@ static void reap_child(pid_t pid, double deadline, struct child_result *res)
 		if (r == pid) {
 			res->reaped = true;
 			res->wstatus = st;
-			return;
+			break;
 		}
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r < 0)
-			return; /* ECHILD: reaped by someone else */
-		if (mono_now() >= deadline) {
+			break; /* ECHILD: reaped by someone else */
+		double left = deadline - mono_now();
+		if (left <= 0) {
 			kill(pid, SIGKILL);
 			killed = true;
 			res->timed_out = true;
 			continue;
 		}
-		nanosleep(&(struct timespec){ .tv_nsec = 2 * 1000 * 1000 }, NULL);
+		if (pfd >= 0)
+			(void)poll(&(struct pollfd){ .fd = pfd, .events = POLLIN }, 1, (int)(left * 1000) + 1);
+		else
+			nanosleep(&(struct timespec){ .tv_nsec = 2 * 1000 * 1000 }, NULL);
 	}
+	if (pfd >= 0)
+		close(pfd);
 }
 
 /* Reads the frame with a wall-clock deadline; bounds every length. */
