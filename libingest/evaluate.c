@@ -11,7 +11,7 @@
  * "The latest imaging should be dated after the last treatment change"
  * (CHECKLISTS: Max age) is checked for imaging rules with
  * after_last_treatment, from the dated treatment events of the documents
- * (findings_treatments()); a rule's condition is settled from the biomarker
+ * (findings_treatments(), read by the scan with the other findings); a rule's condition is settled from the biomarker
  * results where its `when.markers` tests say so, and stays a question
  * otherwise.
  */
@@ -36,7 +36,6 @@ struct ev {
 	const struct rule_type *type;
 	enum rule_setting setting;
 	long today;                     /* days since 1970-01-01; -1: unknown (no age checks) */
-	char today_iso[11];             /* the same as YYYY-MM-DD, "" when unknown */
 	struct ptrvec unread;           /* struct ing_file*: documents that could not be read automatically */
 };
 
@@ -1216,34 +1215,6 @@ static void eval_rules(struct ev *e)
 	}
 }
 
-/* Dated treatment events for the documents the scan did not read them for
- * (the scan keeps the text until the rules ran). Dates after TODAY are not events. */
-static void read_treatments(struct ev *e)
-{
-	for (size_t i = 0; i < e->scan->files.n; i++) {
-		struct ing_file *f = e->scan->files.v[i];
-		struct doc_info *d = f->doc;
-		struct treatment_list tl = { 0 };
-		if (!d || d->treatments_read || !d->text || !d->text_len || d->extract_error)
-			continue;
-		d->treatments_read = true;
-		if (findings_treatments(d->text, d->text_len, e->today_iso[0] ? e->today_iso : NULL, &tl) < 0 || !tl.n) {
-			treatment_list_free(&tl);
-			continue;
-		}
-		d->treatments = xcalloc(tl.n, sizeof(*d->treatments));
-		for (size_t k = 0; k < tl.n; k++)
-			d->treatments[d->n_treatments++] = (struct doc_treatment){
-				.date = xstrdup(tl.v[k].date),
-				.latest = xstrdup(tl.v[k].latest),
-				.precision = xstrdup(treatment_precision_name(tl.v[k].precision)),
-				.what = xstrdup(tl.v[k].what),
-				.snippet = xstrdup(tl.v[k].snippet),
-			};
-		treatment_list_free(&tl);
-	}
-}
-
 /* ---- generic checks (SPEC §5), rule ids generic.* ---- */
 
 static void simple_gap(struct ev *e, const char *id, enum rule_severity sev, const char *message, struct strbuf *evid)
@@ -2004,11 +1975,10 @@ void evaluate_scan(struct ing_scan *scan, const struct ruleset *rs, const struct
 	scan->cancer_type_source = NULL;
 	scan->required_gaps = 0;
 
-	if (o && o->today && (e.today = parse_day(o->today)) >= 0)
-		snprintf(e.today_iso, sizeof(e.today_iso), "%.10s", o->today);
-	if (e.today < 0 && (e.today = parse_day(scan->generated_at)) >= 0)
-		snprintf(e.today_iso, sizeof(e.today_iso), "%.10s", scan->generated_at);
-	read_treatments(&e);
+	if (o && o->today)
+		e.today = parse_day(o->today);
+	if (e.today < 0)
+		e.today = parse_day(scan->generated_at);
 
 	scan->setting = scan->case_yaml ? (int)scan->case_yaml->setting : RULE_SETTING_UNKNOWN;
 	if (o && o->setting) {

@@ -106,7 +106,7 @@ struct doc_info {
 	char *doc_date;         /* the document's own date (YYYY-MM-DD) when it states one */
 	struct doc_treatment *treatments;
 	size_t n_treatments;
-	bool treatments_read;   /* findings_treatments() ran on the text (the checker runs it if the scan did not) */
+	bool treatments_read;   /* findings_treatments() ran on the text (the scan's read_findings()) */
 };
 
 /* One record of a DICOMDIR: the file it points to ('/'-separated, relative to

@@ -238,10 +238,35 @@ static char *xstrdup_or_null(const char *s)
 	return s ? xstrdup(s) : NULL;
 }
 
-/* What the text says: language and script, biomarkers with their results,
- * labs with values. Findings come with the words that show them. */
-static void read_findings(struct ing_ctx *ctx, struct doc_info *d)
+/* Dated treatment events the text states (findings_treatments()); TODAY
+ * (YYYY-MM-DD, or NULL) settles day/month order, and later dates are plans. */
+void doc_read_treatments(struct doc_info *d, const char *today)
 {
+	struct treatment_list tl = { 0 };
+	d->treatments_read = true;
+	if (!d->text || !d->text_len || findings_treatments(d->text, d->text_len, today, &tl) < 0 || !tl.n) {
+		treatment_list_free(&tl);
+		return;
+	}
+	d->treatments = xcalloc(tl.n, sizeof(*d->treatments));
+	for (size_t k = 0; k < tl.n; k++)
+		d->treatments[d->n_treatments++] = (struct doc_treatment){
+			.date = xstrdup(tl.v[k].date),
+			.latest = xstrdup(tl.v[k].latest),
+			.precision = xstrdup(treatment_precision_name(tl.v[k].precision)),
+			.what = xstrdup(tl.v[k].what),
+			.snippet = xstrdup(tl.v[k].snippet),
+		};
+	treatment_list_free(&tl);
+}
+
+/* What the text says: language and script, biomarkers with their results,
+ * labs with values, dated treatments. Findings come with the words that
+ * show them; all are read here, while the text is at hand (past
+ * max_case_text_bytes it is not kept for later). */
+static void read_findings(struct walk *w, struct doc_info *d)
+{
+	struct ing_ctx *ctx = w->scan->ctx;
 	struct doc_language lg = { 0 };
 	struct biomarker_list bl = { 0 };
 	struct lab_list ll = { 0 };
@@ -281,6 +306,7 @@ static void read_findings(struct ing_ctx *ctx, struct doc_info *d)
 		}
 	}
 	lab_list_free(&ll);
+	doc_read_treatments(d, w->today);
 }
 
 /* Documents, scanned pages and photos: run the confined extractor (text
@@ -345,7 +371,7 @@ static void read_document(struct walk *w, struct ing_file *f, int fd, enum docex
 		set_kind(f, k, ev ? ev : xstrdup("text read, but no heading or vocabulary of a known document kind matched"));
 	}
 	if (d->text && d->text_len)
-		read_findings(ctx, d);
+		read_findings(w, d);
 	/* The text stays for the rules (cancer type detection) within a budget per
 	 * drop; past it, memory stays bounded by the largest document. */
 	if (d->text && w->text_kept + d->text_len <= lim->max_case_text_bytes) {
@@ -798,6 +824,15 @@ int ing_scan_path(struct ing_ctx *ctx, const char *path, const struct ing_scan_o
 
 	scan = xcalloc(1, sizeof(*scan));
 	scan->ctx = ctx;
+	/* the day treatments are dated against: the caller's, else today (UTC) */
+	if (opts && opts->today && strlen(opts->today) >= 10) {
+		snprintf(w.today, sizeof(w.today), "%.10s", opts->today);
+	} else {
+		time_t t0 = time(NULL);
+		struct tm tm0;
+		gmtime_r(&t0, &tm0);
+		strftime(w.today, sizeof(w.today), "%Y-%m-%d", &tm0);
+	}
 	scan->staging_fd = -1;
 	scan->fetch_links = opts && opts->fetch_links;
 	where.case_store = opts && opts->case_store;

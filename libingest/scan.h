@@ -130,6 +130,7 @@ struct walk {
 	bool fault_hook;              /* INGEST_TEST_PARSER_FAULT is set (guard.c) */
 	void (*user_progress)(void *, uint64_t, uint64_t);   /* the caller's, behind guard_progress() */
 	void *user_progress_ud;
+	char today[11];               /* YYYY-MM-DD documents' treatment dates are read against */
 };
 
 /* Scan one input file: identify, read headers/text, hash every byte once.
@@ -138,6 +139,9 @@ ING_HIDDEN void scan_entry(struct walk *w, const char *relpath, uint64_t size, s
                            const struct ident_where *where);
 
 ING_HIDDEN void inventory_build(struct ing_scan *scan);
+/* Dated treatment events of a document's text into d->treatments (scan.c). */
+struct doc_info;
+ING_HIDDEN void doc_read_treatments(struct doc_info *d, const char *today);
 ING_HIDDEN void inventory_free(struct inventory *inv);
 
 #endif

@@ -11,6 +11,7 @@
 #include <stdio.h>
 
 #include "evaluate.h"
+#include "scan.h"
 
 static int failures;
 #define CHECK(cond) do { if (!(cond)) { fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); failures++; } } while (0)
@@ -68,6 +69,7 @@ static struct ing_file *doc(struct ing_scan *s, const char *path, enum ing_kind 
 		f->doc->text_layer = true;
 		f->doc->text = xstrdup(text);
 		f->doc->text_len = strlen(text);
+		doc_read_treatments(f->doc, TODAY);     /* as the scan does with the other findings */
 	}
 	if (date)
 		f->doc->doc_date = xstrdup(date);

@@ -6,7 +6,8 @@
  *   expand-scan [-l NAME=VALUE]... PATH
  *
  * NAME is one of max_file_bytes, max_total_bytes, max_entries, max_depth,
- * max_ratio, max_path_bytes.
+ * max_ratio, max_path_bytes, extract_cpu_seconds, max_ocr_documents,
+ * max_case_text_bytes.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -42,6 +43,7 @@ static int set_limit(struct ing_limits *l, const char *arg)
 	L(max_path_bytes)
 	L(extract_cpu_seconds)
 	L(max_ocr_documents)
+	L(max_case_text_bytes)
 #undef L
 	return -EINVAL;
 }

@@ -92,6 +92,28 @@ def fault_scan(driver, drop, fault, tmp):
               "%s: problem %r" % (fault, probs[0]))
 
 
+def treatments_past_text_budget(driver, tmp):
+    """Treatment dates are read with the other findings while the text is at
+    hand: a document read after the drop's text budget (max_case_text_bytes)
+    is spent still has its dated treatments."""
+    drop = os.path.join(tmp, "TEXT-BUDGET")
+    os.makedirs(drop)
+    with open(os.path.join(drop, "a_clinical_letter.txt"), "w") as fh:
+        fh.write("CLINICAL LETTER\nDear colleague,\n" + "The patient was seen in clinic and is well. " * 60)
+    with open(os.path.join(drop, "b_treatment_summary.txt"), "w") as fh:
+        fh.write("TREATMENT SUMMARY\nBreast cancer, ER positive.\n"
+                 "Letrozole started 12/05/2025 with ribociclib.\n")
+    r = subprocess.run([driver, "-l", "max_case_text_bytes=1000", drop], stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE, timeout=300)
+    if not check(r.returncode == 0, "text budget: the scan failed: %s" % r.stderr.decode(errors="replace")[-2000:]):
+        return
+    import json
+    docs = {d["path"]: d for d in json.loads(r.stdout)["inventory"]["documents"]}
+    t = docs.get("b_treatment_summary.txt", {}).get("treatments") or []
+    check([x.get("date") for x in t] == ["2025-05-12"],
+          "text budget: the treatment after the budget was lost: %r" % t)
+
+
 def main():
     driver = sys.argv[1] if len(sys.argv) > 1 else None
     with tempfile.TemporaryDirectory() as tmp:
@@ -104,6 +126,7 @@ def main():
         if driver:
             for fault in ("crash", "hang"):
                 fault_scan(driver, os.path.join(out, "drops", "CASE-DEMO-1"), fault, tmp)
+            treatments_past_text_budget(driver, tmp)
     if errors:
         for e in errors:
             sys.stderr.write("FAIL: %s\n" % e)
