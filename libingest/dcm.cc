@@ -1587,6 +1587,12 @@ struct builder {
 		r[i].item->putAndInsertString(k, v);
 	}
 
+	/* The file's value, or the invented one when it has none (type 1 keys). */
+	void put_or(size_t i, const DcmTagKey &k, const char *v, const char *invented)
+	{
+		put(i, k, v[0] ? v : invented);
+	}
+
 	void put_int(size_t i, const DcmTagKey &k, long v)
 	{
 		char b[24];
@@ -1759,14 +1765,10 @@ int dicomdir_write_records(const char *path, const struct dcm_dir_rec *recs, siz
 		size_t pr = b.add(ERT_Patient, pats[p].first);
 		roots.push_back(pr);
 		b.put(pr, DCM_PatientName, pd->patient_name);
-		if (pd->patient_id[0]) {
-			b.put(pr, DCM_PatientID, pd->patient_id);
-		} else {
-			char id[24];
-			std::string pk = std::string(pd->patient_name) + '|' + pd->patient_id + '|' + pd->patient_birth_date;
-			snprintf(id, sizeof id, "ING%016llX", (unsigned long long)fnv1a(pk));
-			b.put(pr, DCM_PatientID, id);
-		}
+		char pid[24];
+		std::string pk = std::string(pd->patient_name) + '|' + pd->patient_id + '|' + pd->patient_birth_date;
+		snprintf(pid, sizeof pid, "ING%016llX", (unsigned long long)fnv1a(pk));
+		b.put_or(pr, DCM_PatientID, pd->patient_id, pid);
 		b.done(pr);
 		for (size_t s : pats[p].kids) {
 			const struct dcm_info *sd = recs[studies[s].first].info;
@@ -1782,20 +1784,16 @@ int dicomdir_write_records(const char *path, const struct dcm_dir_rec *recs, siz
 			b.put(sr, DCM_AccessionNumber, sd->accession);
 			b.put(sr, DCM_StudyDescription, sd->study_description);
 			b.put(sr, DCM_StudyInstanceUID, sd->study_uid);
-			if (sd->study_id[0]) {
-				b.put(sr, DCM_StudyID, sd->study_id);
-			} else {
-				char id[24];
-				snprintf(id, sizeof id, "STUDY%zu", s + 1);
-				b.put(sr, DCM_StudyID, id);
-			}
+			char sid[24];
+			snprintf(sid, sizeof sid, "STUDY%zu", s + 1);
+			b.put_or(sr, DCM_StudyID, sd->study_id, sid);
 			b.done(sr);
 			for (size_t q : studies[s].kids) {
 				const struct dcm_info *qd = recs[series[q].first].info;
 				size_t qr = b.add(ERT_Series, series[q].first);
 				b.r[sr].kids.push_back(qr);
 				series_no++;
-				b.put(qr, DCM_Modality, qd->modality[0] ? qd->modality : "OT");
+				b.put_or(qr, DCM_Modality, qd->modality, "OT");
 				b.put(qr, DCM_SeriesInstanceUID, qd->series_uid);
 				b.put_int(qr, DCM_SeriesNumber, qd->has_series_number ? (long)qd->series_number : series_no);
 				b.done(qr);
@@ -1812,14 +1810,13 @@ int dicomdir_write_records(const char *path, const struct dcm_dir_rec *recs, siz
 					it->putAndInsertString(DCM_ReferencedTransferSyntaxUIDInFile, d->transfer_syntax);
 					b.put_int(ir, DCM_InstanceNumber, d->has_instance_number ? (long)d->instance_number : pos);
 					const char *cdate = d->content_date[0] ? d->content_date : date;
-					const char *ctime = d->content_time[0] ? d->content_time : time;
+					const char *ctime = d->content_time[0] ? d->content_time : time;   /* the study's */
 					switch (type[i]) {
 					case ERT_SRDocument:
 						b.put(ir, DCM_ContentDate, cdate);
 						b.put(ir, DCM_ContentTime, ctime);
-						b.put(ir, DCM_CompletionFlag, d->completion_flag[0] ? d->completion_flag : "PARTIAL");
-						b.put(ir, DCM_VerificationFlag,
-						      d->verification_flag[0] ? d->verification_flag : "UNVERIFIED");
+						b.put_or(ir, DCM_CompletionFlag, d->completion_flag, "PARTIAL");
+						b.put_or(ir, DCM_VerificationFlag, d->verification_flag, "UNVERIFIED");
 						break;
 					case ERT_KeyObjectDoc:
 						b.put(ir, DCM_ContentDate, cdate);
@@ -1835,7 +1832,7 @@ int dicomdir_write_records(const char *path, const struct dcm_dir_rec *recs, siz
 					case ERT_Presentation:
 						b.put(ir, DCM_PresentationCreationDate, cdate);
 						b.put(ir, DCM_PresentationCreationTime, ctime);
-						b.put(ir, DCM_ContentLabel, d->content_label[0] ? d->content_label : "UNNAMED");
+						b.put_or(ir, DCM_ContentLabel, d->content_label, "UNNAMED");
 						b.put(ir, DCM_ContentDescription, "");
 						b.put(ir, DCM_ContentCreatorName, "");
 						break;
