@@ -28,10 +28,10 @@
 #include <time.h>
 #include <unistd.h>
 #include <curl/curl.h>
-#include <seccomp.h>
 
 #include "build-config.h"
 #include "ingest.h"
+#include "confine.h"
 #include "ingestd.h"
 
 #define MAX_WATCHES      65536
@@ -575,28 +575,11 @@ static unsigned busy_workers(struct daemon *d)
 
 /* ---- isolation of the drop workers (docs/faults.md) ---- */
 
-static int seccomp_deny(scmp_filter_ctx f, const char *name)
-{
-	int nr = seccomp_syscall_resolve_name(name);
-	if (nr == __NR_SCMP_ERROR)
-		return 0;    /* not on this architecture */
-	return seccomp_rule_add(f, SCMP_ACT_ERRNO(EPERM), nr, 0);
-}
-
 /* A drop worker parses untrusted bytes (DICOM headers, archives): it gets an
- * address space limit and a deny-list filter. Nothing in a worker runs another
- * program (the document extractor forks without exec), debugs a process,
- * mounts, changes namespaces, loads kernel code or keys: those fail with
- * EPERM. The extractor's children add their own, stricter filter. */
+ * address space limit, no core files and a deny-list system call filter
+ * (confine.c). */
 static void worker_confine(const struct ingestd_config *cfg, int64_t drop_id)
 {
-	static const char *const deny[] = {
-		"execve", "execveat", "ptrace", "process_vm_readv", "process_vm_writev",
-		"mount", "umount2", "pivot_root", "chroot", "move_mount", "open_tree", "fsopen", "fsmount",
-		"setns", "unshare", "kexec_load", "kexec_file_load",
-		"init_module", "finit_module", "delete_module", "bpf", "perf_event_open",
-		"keyctl", "add_key", "request_key", "reboot", "swapon", "swapoff",
-	};
 	/* A crash leaves no core file: its memory holds patient data. */
 	struct rlimit nocore = { 0, 0 };
 	if (setrlimit(RLIMIT_CORE, &nocore) < 0)
@@ -615,13 +598,7 @@ static void worker_confine(const struct ingestd_config *cfg, int64_t drop_id)
 				log_msg(4, "drop %lld: cannot limit the worker's memory: %m", (long long)drop_id);
 		}
 	}
-	scmp_filter_ctx f = seccomp_init(SCMP_ACT_ALLOW);
-	int r = f ? 0 : -ENOMEM;
-	for (size_t i = 0; i < ARRAY_SIZE(deny) && r >= 0; i++)
-		r = seccomp_deny(f, deny[i]);
-	if (r >= 0)
-		r = seccomp_load(f);   /* sets no_new_privs */
-	seccomp_release(f);
+	int r = worker_syscall_filter();
 	if (r < 0)
 		log_msg(4, "drop %lld: the worker's system call filter could not be loaded: %s", (long long)drop_id,
 		        strerror(-r));
