@@ -1500,133 +1500,129 @@ uint64_t fnv1a(const std::string &s)
 	return h;
 }
 
-/* One directory record in the making. */
-struct drec {
-	DcmItem *item = nullptr;
-	DcmUnsignedLong *next = nullptr, *lower = nullptr;
-	std::vector<size_t> kids;   /* indices into the record list */
-	size_t first = 0;           /* the first input (recs index) under it */
-	uint32_t offset = 0;
+/* One directory record: which group or input it stands for, and its place
+ * in the tree (indices into the pre-order list of records). Only these few
+ * bytes live for the whole DICOMDIR; each record's DCMTK item is made when
+ * it is measured and again when it is written, then freed, so memory does
+ * not grow with the number of files (the whole tree in DCMTK objects took
+ * about 2.5 KB a record). */
+struct dnode {
+	E_DirRecType type;
+	uint32_t idx;               /* patient, study or series group; the input (recs index) for the rest */
+	uint32_t next = UINT32_MAX; /* the next record under the same parent */
+	uint32_t lower = UINT32_MAX;/* the first record under it */
+	uint32_t len = 0;           /* its encoded length, item header included */
+	uint32_t off = 0;           /* where it starts in the file */
 };
 
-struct builder {
-	std::vector<drec> r;        /* index 0 .. : every record, in creation order */
-	bool text8 = false;         /* a non-ASCII key went into the current record */
-	size_t handed = 0;          /* records [0, handed) belong to the sequence */
-
-	builder() = default;
-	builder(const builder &) = delete;
-	builder &operator=(const builder &) = delete;
-	~builder()
-	{
-		for (size_t i = handed; i < r.size(); i++)
-			delete r[i].item;
+static const char *type_name(E_DirRecType t)
+{
+	switch (t) {
+	case ERT_Patient: return "PATIENT";
+	case ERT_Study: return "STUDY";
+	case ERT_Series: return "SERIES";
+	case ERT_Image: return "IMAGE";
+	case ERT_SRDocument: return "SR DOCUMENT";
+	case ERT_Presentation: return "PRESENTATION";
+	case ERT_Waveform: return "WAVEFORM";
+	case ERT_RTDose: return "RT DOSE";
+	case ERT_RTStructureSet: return "RT STRUCTURE SET";
+	case ERT_RTPlan: return "RT PLAN";
+	case ERT_RTTreatRecord: return "RT TREAT RECORD";
+	case ERT_KeyObjectDoc: return "KEY OBJECT DOC";
+	case ERT_Registration: return "REGISTRATION";
+	case ERT_Fiducial: return "FIDUCIAL";
+	case ERT_RawData: return "RAW DATA";
+	case ERT_Spectroscopy: return "SPECTROSCOPY";
+	case ERT_EncapDoc: return "ENCAP DOC";
+	case ERT_ValueMap: return "VALUE MAP";
+	case ERT_HangingProtocol: return "HANGING PROTOCOL";
+	case ERT_Stereometric: return "STEREOMETRIC";
+	case ERT_Palette: return "PALETTE";
+	case ERT_Surface: return "SURFACE";
+	case ERT_Measurement: return "MEASUREMENT";
+	case ERT_Implant: return "IMPLANT";
+	case ERT_ImplantGroup: return "IMPLANT GROUP";
+	case ERT_ImplantAssy: return "IMPLANT ASSY";
+	case ERT_SurfaceScan: return "SURFACE SCAN";
+	case ERT_Tract: return "TRACT";
+	case ERT_Assessment: return "ASSESSMENT";
+	case ERT_Radiotherapy: return "RADIOTHERAPY";
+	case ERT_Annotation: return "ANNOTATION";
+	default: return "PRIVATE";
 	}
+}
 
-	size_t add(E_DirRecType type, size_t first)
+/* One record's item, keys put in as DCMTK's own writer would. text8: a
+ * key is not ASCII (struct dcm_info strings are UTF-8), so the record says
+ * its character set. */
+struct item_maker {
+	DcmItem *it;
+	bool text8 = false;
+
+	item_maker(E_DirRecType type, uint32_t next, uint32_t lower) : it(new DcmItem(DcmTag(DCM_Item)))
 	{
-		r.emplace_back();
-		drec &x = r.back();
-		x.first = first;
-		x.item = new DcmItem(DcmTag(DCM_Item));
-		x.next = new DcmUnsignedLong(DcmTag(DCM_OffsetOfTheNextDirectoryRecord, EVR_UL));
-		x.next->putUint32(0);
-		x.item->insert(x.next);
+		DcmUnsignedLong *n = new DcmUnsignedLong(DcmTag(DCM_OffsetOfTheNextDirectoryRecord, EVR_UL));
+		n->putUint32(next);
+		it->insert(n);
 		DcmUnsignedShort *inuse = new DcmUnsignedShort(DcmTag(DCM_RecordInUseFlag, EVR_US));
 		inuse->putUint16(0xFFFF);
-		x.item->insert(inuse);
-		x.lower = new DcmUnsignedLong(DcmTag(DCM_OffsetOfReferencedLowerLevelDirectoryEntity, EVR_UL));
-		x.lower->putUint32(0);
-		x.item->insert(x.lower);
-		x.item->putAndInsertString(DCM_DirectoryRecordType, type_name(type));
-		return r.size() - 1;
+		it->insert(inuse);
+		DcmUnsignedLong *l = new DcmUnsignedLong(DcmTag(DCM_OffsetOfReferencedLowerLevelDirectoryEntity, EVR_UL));
+		l->putUint32(lower);
+		it->insert(l);
+		it->putAndInsertString(DCM_DirectoryRecordType, type_name(type));
 	}
-
-	static const char *type_name(E_DirRecType t)
+	item_maker(const item_maker &) = delete;
+	item_maker &operator=(const item_maker &) = delete;
+	~item_maker()
 	{
-		switch (t) {
-		case ERT_Patient: return "PATIENT";
-		case ERT_Study: return "STUDY";
-		case ERT_Series: return "SERIES";
-		case ERT_Image: return "IMAGE";
-		case ERT_SRDocument: return "SR DOCUMENT";
-		case ERT_Presentation: return "PRESENTATION";
-		case ERT_Waveform: return "WAVEFORM";
-		case ERT_RTDose: return "RT DOSE";
-		case ERT_RTStructureSet: return "RT STRUCTURE SET";
-		case ERT_RTPlan: return "RT PLAN";
-		case ERT_RTTreatRecord: return "RT TREAT RECORD";
-		case ERT_KeyObjectDoc: return "KEY OBJECT DOC";
-		case ERT_Registration: return "REGISTRATION";
-		case ERT_Fiducial: return "FIDUCIAL";
-		case ERT_RawData: return "RAW DATA";
-		case ERT_Spectroscopy: return "SPECTROSCOPY";
-		case ERT_EncapDoc: return "ENCAP DOC";
-		case ERT_ValueMap: return "VALUE MAP";
-		case ERT_HangingProtocol: return "HANGING PROTOCOL";
-		case ERT_Stereometric: return "STEREOMETRIC";
-		case ERT_Palette: return "PALETTE";
-		case ERT_Surface: return "SURFACE";
-		case ERT_Measurement: return "MEASUREMENT";
-		case ERT_Implant: return "IMPLANT";
-		case ERT_ImplantGroup: return "IMPLANT GROUP";
-		case ERT_ImplantAssy: return "IMPLANT ASSY";
-		case ERT_SurfaceScan: return "SURFACE SCAN";
-		case ERT_Tract: return "TRACT";
-		case ERT_Assessment: return "ASSESSMENT";
-		case ERT_Radiotherapy: return "RADIOTHERAPY";
-		case ERT_Annotation: return "ANNOTATION";
-		default: return "PRIVATE";
-		}
+		delete it;
 	}
 
-	void put(size_t i, const DcmTagKey &k, const char *v)
+	void put(const DcmTagKey &k, const char *v)
 	{
 		if (!ascii(v))
 			text8 = true;
-		r[i].item->putAndInsertString(k, v);
+		it->putAndInsertString(k, v);
 	}
 
 	/* The file's value, or the invented one when it has none (type 1 keys). */
-	void put_or(size_t i, const DcmTagKey &k, const char *v, const char *invented)
+	void put_or(const DcmTagKey &k, const char *v, const char *invented)
 	{
-		put(i, k, v[0] ? v : invented);
+		put(k, v[0] ? v : invented);
 	}
 
-	void put_int(size_t i, const DcmTagKey &k, long v)
+	void put_int(const DcmTagKey &k, long v)
 	{
 		char b[24];
 		snprintf(b, sizeof b, "%ld", v);
-		r[i].item->putAndInsertString(k, b);
+		it->putAndInsertString(k, b);
 	}
 
-	/* Close a record: Specific Character Set if a key is not ASCII (the
-	 * strings of struct dcm_info are UTF-8). */
-	void done(size_t i)
+	DcmItem *done()
 	{
 		if (text8)
-			r[i].item->putAndInsertString(DCM_SpecificCharacterSet, "ISO_IR 192");
-		text8 = false;
+			it->putAndInsertString(DCM_SpecificCharacterSet, "ISO_IR 192");
+		DcmItem *r = it;
+		it = nullptr;
+		return r;
 	}
 };
 
-/* Encode ff (explicit VR little endian, explicit lengths), handing the
- * bytes to sink piece by piece (at most 1 MiB held); sink returns false to
- * stop. */
-template <class Sink> OFCondition encode(DcmFileFormat &ff, Sink sink)
+/* Encode obj (explicit VR little endian, explicit lengths) with write(os),
+ * handing the bytes to sink piece by piece (at most 64 KiB held); sink
+ * returns false to stop. */
+template <class Write, class Sink> OFCondition encode(DcmObject &obj, Write write, Sink sink)
 {
-	std::vector<char> chunk(1u << 20);
+	std::vector<char> chunk(64u << 10);
 	DcmOutputBufferStream os(chunk.data(), (offile_off_t)chunk.size());
-	ff.transferInit();
+	obj.transferInit();
 	OFCondition c;
 	void *p;
 	offile_off_t l;
 	for (;;) {
-		/* EWM_fileformat: keep our Media Storage SOP Class / Instance UID
-		 * (the default re-creates the meta group from the dataset, which has
-		 * no SOP Class UID, and would call the file "private generic"). */
-		c = ff.write(os, EXS_LittleEndianExplicit, EET_ExplicitLength, nullptr, EGL_withoutGL, EPD_noChange,
-		             0, 0, 0, EWM_fileformat);
+		c = write(os);
 		if (c != EC_StreamNotifyClient)
 			break;
 		os.flushBuffer(p, l);
@@ -1641,8 +1637,27 @@ template <class Sink> OFCondition encode(DcmFileFormat &ff, Sink sink)
 		if (l > 0 && !sink((const uint8_t *)p, (size_t)l))
 			c = EC_IllegalCall;
 	}
-	ff.transferEnd();
+	obj.transferEnd();
 	return c;
+}
+
+/* The DICOMDIR's file: meta group and the dataset up to its record sequence. */
+template <class Sink> OFCondition encode_file(DcmFileFormat &ff, Sink sink)
+{
+	/* EWM_fileformat: keep our Media Storage SOP Class / Instance UID (the
+	 * default re-creates the meta group from the dataset, which has no SOP
+	 * Class UID, and would call the file "private generic"). */
+	return encode(ff, [&](DcmOutputStream &os) {
+		return ff.write(os, EXS_LittleEndianExplicit, EET_ExplicitLength, nullptr, EGL_withoutGL, EPD_noChange,
+		                0, 0, 0, EWM_fileformat);
+	}, sink);
+}
+
+template <class Sink> OFCondition encode_item(DcmItem &it, Sink sink)
+{
+	return encode(it, [&](DcmOutputStream &os) {
+		return it.write(os, EXS_LittleEndianExplicit, EET_ExplicitLength, nullptr);
+	}, sink);
 }
 
 bool write_full(int fd, const uint8_t *p, size_t n, int *err)
@@ -1736,7 +1751,40 @@ int dicomdir_write_records(const char *path, const struct dcm_dir_rec *recs, siz
 	study_map.clear();
 	series_map.clear();
 
-	/* 2. Records in pre-order (the order of the Directory Record Sequence).
+	/* 2. Records in pre-order (the order of the Directory Record Sequence):
+	 * the tree as indices only. */
+	std::vector<dnode> nodes;
+	nodes.reserve(pats.size() + studies.size() + series.size() + *added);
+	if (pats.size() + studies.size() + series.size() + *added >= UINT32_MAX)
+		return -E2BIG;
+	std::vector<uint32_t> roots;
+	auto push = [&](E_DirRecType t, size_t idx, uint32_t *prev, uint32_t parent) {
+		uint32_t me = (uint32_t)nodes.size();
+		nodes.push_back(dnode{ t, (uint32_t)idx });
+		if (*prev != UINT32_MAX)
+			nodes[*prev].next = me;
+		else if (parent != UINT32_MAX)
+			nodes[parent].lower = me;
+		*prev = me;
+		return me;
+	};
+	uint32_t prev_p = UINT32_MAX;
+	for (size_t p = 0; p < pats.size(); p++) {
+		uint32_t pn = push(ERT_Patient, p, &prev_p, UINT32_MAX), prev_s = UINT32_MAX;
+		roots.push_back(pn);
+		for (size_t st : pats[p].kids) {
+			uint32_t sn = push(ERT_Study, st, &prev_s, pn), prev_q = UINT32_MAX;
+			for (size_t q : studies[st].kids) {
+				uint32_t qn = push(ERT_Series, q, &prev_q, sn), prev_i = UINT32_MAX;
+				for (size_t i : series[q].kids)
+					push(type[i], i, &prev_i, qn);
+			}
+		}
+	}
+
+	/* One record's item. Called over the records in pre-order (twice: to
+	 * measure, then to write), so the running values (the study's date for
+	 * its instances, series and instance numbers) come out the same.
 	 * Type 1 keys missing in a file are invented as DCMTK's invent mode
 	 * (dcmmkdir +I) does:
 	 *   PatientID        "ING" + 16 hex digits of a hash of the patient key
@@ -1756,104 +1804,109 @@ int dicomdir_write_records(const char *path, const struct dcm_dir_rec *recs, siz
 	 *   ContentLabel "UNNAMED" (PRESENTATION)
 	 * The file's PatientName, StudyDescription and AccessionNumber (type 2)
 	 * are written as they are, empty if absent. */
-	builder b;
-	b.r.reserve(pats.size() + studies.size() + series.size() + *added);
-	std::vector<size_t> roots;
-	long series_no = 0;
-	for (size_t p = 0; p < pats.size(); p++) {
-		const struct dcm_info *pd = recs[pats[p].first].info;
-		size_t pr = b.add(ERT_Patient, pats[p].first);
-		roots.push_back(pr);
-		b.put(pr, DCM_PatientName, pd->patient_name);
-		char pid[24];
-		std::string pk = std::string(pd->patient_name) + '|' + pd->patient_id + '|' + pd->patient_birth_date;
-		snprintf(pid, sizeof pid, "ING%016llX", (unsigned long long)fnv1a(pk));
-		b.put_or(pr, DCM_PatientID, pd->patient_id, pid);
-		b.done(pr);
-		for (size_t s : pats[p].kids) {
-			const struct dcm_info *sd = recs[studies[s].first].info;
-			size_t sr = b.add(ERT_Study, studies[s].first);
-			b.r[pr].kids.push_back(sr);
-			const char *date = sd->study_date[0] ? sd->study_date
-			                   : sd->series_date[0] ? sd->series_date
-			                   : sd->content_date[0] ? sd->content_date : "19000101";
-			const char *time = sd->study_time[0] ? sd->study_time
-			                   : sd->content_time[0] ? sd->content_time : "000000";
-			b.put(sr, DCM_StudyDate, date);
-			b.put(sr, DCM_StudyTime, time);
-			b.put(sr, DCM_AccessionNumber, sd->accession);
-			b.put(sr, DCM_StudyDescription, sd->study_description);
-			b.put(sr, DCM_StudyInstanceUID, sd->study_uid);
-			char sid[24];
-			snprintf(sid, sizeof sid, "STUDY%zu", s + 1);
-			b.put_or(sr, DCM_StudyID, sd->study_id, sid);
-			b.done(sr);
-			for (size_t q : studies[s].kids) {
-				const struct dcm_info *qd = recs[series[q].first].info;
-				size_t qr = b.add(ERT_Series, series[q].first);
-				b.r[sr].kids.push_back(qr);
-				series_no++;
-				b.put_or(qr, DCM_Modality, qd->modality, "OT");
-				b.put(qr, DCM_SeriesInstanceUID, qd->series_uid);
-				b.put_int(qr, DCM_SeriesNumber, qd->has_series_number ? (long)qd->series_number : series_no);
-				b.done(qr);
-				long pos = 0;
-				for (size_t i : series[q].kids) {
-					const struct dcm_info *d = recs[i].info;
-					size_t ir = b.add(type[i], i);
-					b.r[qr].kids.push_back(ir);
-					pos++;
-					DcmItem *it = b.r[ir].item;
-					it->putAndInsertString(DCM_ReferencedFileID, fids[i].c_str());
-					it->putAndInsertString(DCM_ReferencedSOPClassUIDInFile, d->sop_class_uid);
-					it->putAndInsertString(DCM_ReferencedSOPInstanceUIDInFile, d->sop_instance_uid);
-					it->putAndInsertString(DCM_ReferencedTransferSyntaxUIDInFile, d->transfer_syntax);
-					b.put_int(ir, DCM_InstanceNumber, d->has_instance_number ? (long)d->instance_number : pos);
-					const char *cdate = d->content_date[0] ? d->content_date : date;
-					const char *ctime = d->content_time[0] ? d->content_time : time;   /* the study's */
-					switch (type[i]) {
-					case ERT_SRDocument:
-						b.put(ir, DCM_ContentDate, cdate);
-						b.put(ir, DCM_ContentTime, ctime);
-						b.put_or(ir, DCM_CompletionFlag, d->completion_flag, "PARTIAL");
-						b.put_or(ir, DCM_VerificationFlag, d->verification_flag, "UNVERIFIED");
-						break;
-					case ERT_KeyObjectDoc:
-						b.put(ir, DCM_ContentDate, cdate);
-						b.put(ir, DCM_ContentTime, ctime);
-						break;
-					case ERT_EncapDoc:
-						b.put(ir, DCM_ContentDate, d->content_date);
-						b.put(ir, DCM_ContentTime, d->content_time);
-						b.put(ir, DCM_DocumentTitle, "");
-						b.put(ir, DCM_MIMETypeOfEncapsulatedDocument, mime_of(d->sop_class_uid));
-						it->insertEmptyElement(DCM_ConceptNameCodeSequence);
-						break;
-					case ERT_Presentation:
-						b.put(ir, DCM_PresentationCreationDate, cdate);
-						b.put(ir, DCM_PresentationCreationTime, ctime);
-						b.put_or(ir, DCM_ContentLabel, d->content_label, "UNNAMED");
-						b.put(ir, DCM_ContentDescription, "");
-						b.put(ir, DCM_ContentCreatorName, "");
-						break;
-					default:
-						if (d->content_date[0])
-							b.put(ir, DCM_ContentDate, d->content_date);
-						if (d->content_time[0])
-							b.put(ir, DCM_ContentTime, d->content_time);
-						break;
-					}
-					b.done(ir);
-				}
-			}
+	struct cursor {
+		const char *date = "", *time = "";   /* the current study's */
+		long series_no = 0, pos = 0;
+	};
+	auto offset_of = [&](uint32_t k) { return k == UINT32_MAX ? 0u : nodes[k].off; };
+	auto make = [&](const dnode &nd, cursor &cur) -> DcmItem * {
+		item_maker m(nd.type, offset_of(nd.next), offset_of(nd.lower));
+		switch (nd.type) {
+		case ERT_Patient: {
+			const struct dcm_info *pd = recs[pats[nd.idx].first].info;
+			m.put(DCM_PatientName, pd->patient_name);
+			char pid[24];
+			std::string pk = std::string(pd->patient_name) + '|' + pd->patient_id + '|' + pd->patient_birth_date;
+			snprintf(pid, sizeof pid, "ING%016llX", (unsigned long long)fnv1a(pk));
+			m.put_or(DCM_PatientID, pd->patient_id, pid);
+			return m.done();
 		}
-	}
-	pats.clear();
-	studies.clear();
-	series.clear();
+		case ERT_Study: {
+			const struct dcm_info *sd = recs[studies[nd.idx].first].info;
+			cur.date = sd->study_date[0] ? sd->study_date
+			           : sd->series_date[0] ? sd->series_date
+			           : sd->content_date[0] ? sd->content_date : "19000101";
+			cur.time = sd->study_time[0] ? sd->study_time : sd->content_time[0] ? sd->content_time : "000000";
+			m.put(DCM_StudyDate, cur.date);
+			m.put(DCM_StudyTime, cur.time);
+			m.put(DCM_AccessionNumber, sd->accession);
+			m.put(DCM_StudyDescription, sd->study_description);
+			m.put(DCM_StudyInstanceUID, sd->study_uid);
+			char sid[24];
+			snprintf(sid, sizeof sid, "STUDY%u", nd.idx + 1);
+			m.put_or(DCM_StudyID, sd->study_id, sid);
+			return m.done();
+		}
+		case ERT_Series: {
+			const struct dcm_info *qd = recs[series[nd.idx].first].info;
+			cur.series_no++;
+			cur.pos = 0;
+			m.put_or(DCM_Modality, qd->modality, "OT");
+			m.put(DCM_SeriesInstanceUID, qd->series_uid);
+			m.put_int(DCM_SeriesNumber, qd->has_series_number ? (long)qd->series_number : cur.series_no);
+			return m.done();
+		}
+		default:
+			break;
+		}
+		const struct dcm_info *d = recs[nd.idx].info;
+		cur.pos++;
+		m.it->putAndInsertString(DCM_ReferencedFileID, fids[nd.idx].c_str());
+		m.it->putAndInsertString(DCM_ReferencedSOPClassUIDInFile, d->sop_class_uid);
+		m.it->putAndInsertString(DCM_ReferencedSOPInstanceUIDInFile, d->sop_instance_uid);
+		m.it->putAndInsertString(DCM_ReferencedTransferSyntaxUIDInFile, d->transfer_syntax);
+		m.put_int(DCM_InstanceNumber, d->has_instance_number ? (long)d->instance_number : cur.pos);
+		const char *cdate = d->content_date[0] ? d->content_date : cur.date;
+		const char *ctime = d->content_time[0] ? d->content_time : cur.time;
+		switch (nd.type) {
+		case ERT_SRDocument:
+			m.put(DCM_ContentDate, cdate);
+			m.put(DCM_ContentTime, ctime);
+			m.put_or(DCM_CompletionFlag, d->completion_flag, "PARTIAL");
+			m.put_or(DCM_VerificationFlag, d->verification_flag, "UNVERIFIED");
+			break;
+		case ERT_KeyObjectDoc:
+			m.put(DCM_ContentDate, cdate);
+			m.put(DCM_ContentTime, ctime);
+			break;
+		case ERT_EncapDoc:
+			m.put(DCM_ContentDate, d->content_date);
+			m.put(DCM_ContentTime, d->content_time);
+			m.put(DCM_DocumentTitle, "");
+			m.put(DCM_MIMETypeOfEncapsulatedDocument, mime_of(d->sop_class_uid));
+			m.it->insertEmptyElement(DCM_ConceptNameCodeSequence);
+			break;
+		case ERT_Presentation:
+			m.put(DCM_PresentationCreationDate, cdate);
+			m.put(DCM_PresentationCreationTime, ctime);
+			m.put_or(DCM_ContentLabel, d->content_label, "UNNAMED");
+			m.put(DCM_ContentDescription, "");
+			m.put(DCM_ContentCreatorName, "");
+			break;
+		default:
+			if (d->content_date[0])
+				m.put(DCM_ContentDate, d->content_date);
+			if (d->content_time[0])
+				m.put(DCM_ContentTime, d->content_time);
+			break;
+		}
+		return m.done();
+	};
 
-	/* 3. The file: meta group, File-set identification, root offsets, the
-	 * records. The sequence takes ownership of the items. */
+	/* 3. Measure each record (offsets are 4-byte UL: their values do not
+	 * change a length). */
+	cursor c1;
+	uint64_t sum = 0;
+	for (dnode &nd : nodes) {
+		std::unique_ptr<DcmItem> it(make(nd, c1));
+		nd.len = it->calcElementLength(EXS_LittleEndianExplicit, EET_ExplicitLength);
+		sum += nd.len;
+	}
+
+	/* 4. The head of the file: meta group, File-set identification, root
+	 * offsets, and the Directory Record Sequence's own header, its length
+	 * left 0 (the sequence is the last element: its header is the last 12
+	 * bytes, the length the last 4) and set to the records' sum below. */
 	DcmFileFormat ff;
 	DcmMetaInfo *meta = ff.getMetaInfo();
 	DcmDataset *ds = ff.getDataset();
@@ -1868,74 +1921,57 @@ int dicomdir_write_records(const char *path, const struct dcm_dir_rec *recs, siz
 	ds->insert(first);
 	ds->insert(last);
 	ds->putAndInsertUint16(DCM_FileSetConsistencyFlag, 0);
-	DcmSequenceOfItems *seq = new DcmSequenceOfItems(DCM_DirectoryRecordSequence);
-	ds->insert(seq);
-	for (size_t i = 0; i < b.r.size(); i++) {
-		/* Creation order is pre-order: a record's children follow it. */
-		if (seq->insert(b.r[i].item).bad())
-			return -ENOMEM;    /* the builder deletes the rest */
-		b.handed = i + 1;
-	}
-
-	/* 4. Offsets: encode once with zeros, counting bytes only (all offsets
-	 * are 4-byte UL, so the layout does not change), place the records from
-	 * the end (the sequence is the last element, explicit lengths), set the
-	 * offsets, then encode again straight into the file. */
-	uint64_t total = 0;
-	if (encode(ff, [&](const uint8_t *, size_t l) {
-		    total += l;
-		    return true;
-	    }).bad())
-		return -EIO;
-	uint64_t sum = 0;
-	std::vector<uint32_t> len(b.r.size());
-	for (size_t i = 0; i < b.r.size(); i++) {
-		len[i] = b.r[i].item->calcElementLength(EXS_LittleEndianExplicit, EET_ExplicitLength);
-		sum += len[i];
-	}
-	if (sum > total || total > 0xFFFFFFFFull)
-		return -EIO;  /* offsets are 32-bit: a DICOMDIR over 4 GiB cannot be written */
-	uint64_t off = total - sum;
-	for (size_t i = 0; i < b.r.size(); i++) {
-		b.r[i].offset = (uint32_t)off;
-		off += len[i];
-	}
-	auto chain = [&](const std::vector<size_t> &kids) {
-		for (size_t k = 0; k + 1 < kids.size(); k++)
-			b.r[kids[k]].next->putUint32(b.r[kids[k + 1]].offset);
+	ds->insert(new DcmSequenceOfItems(DCM_DirectoryRecordSequence));
+	std::vector<uint8_t> head;
+	auto to_head = [&](const uint8_t *p, size_t l) {
+		head.insert(head.end(), p, p + l);
+		return true;
 	};
-	chain(roots);
-	for (size_t i = 0; i < b.r.size(); i++) {
-		if (!b.r[i].kids.empty())
-			b.r[i].lower->putUint32(b.r[b.r[i].kids[0]].offset);
-		chain(b.r[i].kids);
+	if (encode_file(ff, to_head).bad())
+		return -EIO;
+	uint64_t head_len = head.size();
+	if (head_len + sum > 0xFFFFFFFFull)
+		return -EIO;  /* offsets are 32-bit: a DICOMDIR over 4 GiB cannot be written */
+	uint64_t off = head_len;
+	for (dnode &nd : nodes) {
+		nd.off = (uint32_t)off;
+		off += nd.len;
 	}
-	first->putUint32(b.r[roots.front()].offset);
-	last->putUint32(b.r[roots.back()].offset);
+	first->putUint32(nodes[roots.front()].off);
+	last->putUint32(nodes[roots.back()].off);
+	head.clear();
+	static const uint8_t sq_head[12] = { 0x04, 0x00, 0x20, 0x12, 'S', 'Q', 0, 0, 0, 0, 0, 0 };
+	if (encode_file(ff, to_head).bad() || head.size() != head_len || head_len < 12 ||
+	    memcmp(head.data() + head_len - 12, sq_head, 12) != 0)
+		return -EIO;
+	for (int k = 0; k < 4; k++)
+		head[head_len - 4 + k] = (uint8_t)(sum >> (8 * k));
 
+	/* 5. Write: the head, then each record made again with its offsets,
+	 * checked to have the length it was placed with. */
 	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
 	if (fd < 0)
 		return -errno;
-	/* While writing, check that the first record starts where the root
-	 * offset says: an item tag (FFFE,E000). */
-	static const uint8_t item_tag[4] = { 0xFE, 0xFF, 0x00, 0xE0 };
-	const uint64_t o0 = b.r[roots.front()].offset;
-	uint64_t pos = 0;
-	unsigned tag_ok = 0;
 	int err = 0;
-	OFCondition c = encode(ff, [&](const uint8_t *p, size_t l) {
-		for (uint64_t k = std::max(pos, o0); k < pos + l && k < o0 + 4; k++)
-			tag_ok += p[k - pos] == item_tag[k - o0];
+	uint64_t pos = 0;
+	auto out = [&](const uint8_t *p, size_t l) {
 		if (!write_full(fd, p, l, &err))
 			return false;
 		if (written)
 			written(ud, p, l);
 		pos += l;
 		return true;
-	});
+	};
+	bool ok = out(head.data(), head.size());
+	cursor c2;
+	for (size_t k = 0; ok && k < nodes.size(); k++) {
+		std::unique_ptr<DcmItem> it(make(nodes[k], c2));
+		uint64_t at = pos;
+		ok = encode_item(*it, out).good() && pos - at == nodes[k].len && at == nodes[k].off;
+	}
 	if (close(fd) < 0 && err == 0)
 		err = -errno;
-	if (err == 0 && (c.bad() || pos != total || tag_ok != 4))
+	if (err == 0 && (!ok || pos != head_len + sum))
 		err = -EIO;
 	if (err < 0) {
 		unlink(path);

@@ -603,19 +603,19 @@ static const char *state_name(enum ing_package_state s)
 	return s == ING_PACKAGE_READY ? "ready" : "pending";
 }
 
-static int report_json(const struct ing_package *pkg, const struct ing_scan *scan, const char *status, char **out)
+struct report_extra {
+	const struct ing_package *pkg;
+	const char *status;
+};
+
+/* The package's part of the gap report: its status if the scan has none,
+ * where it is, what it holds and what was left out. */
+static void report_package(json_object *root, void *ud)
 {
-	_cleanup_free_ char *s = NULL;
-	int r = ing_scan_to_json(scan, &s);
-	if (r < 0)
-		return r;
-	json_object *root = json_tokener_parse(s);
-	if (!root || !json_object_is_type(root, json_type_object)) {
-		json_object_put(root);
-		return -EBADMSG;
-	}
+	const struct report_extra *x = ud;
+	const struct ing_package *pkg = x->pkg;
 	if (!json_object_object_get_ex(root, "status", NULL))
-		json_object_object_add(root, "status", json_object_new_string(status));
+		json_object_object_add(root, "status", json_object_new_string(x->status));
 	json_object *p = json_object_new_object(), *a = json_object_new_array(), *rf = json_object_new_array();
 	json_object_object_add(p, "path", json_object_new_string(pkg->final_path));
 	json_object_object_add(p, "state", json_object_new_string(state_name(pkg->state)));
@@ -639,10 +639,14 @@ static int report_json(const struct ing_package *pkg, const struct ing_scan *sca
 	}
 	json_object_object_add(p, "not_in_dicomdir", rf);
 	json_object_object_add(root, "package", p);
-	*out = xstrdup(json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
-	                                                        JSON_C_TO_STRING_NOSLASHESCAPE));
-	json_object_put(root);
-	return 0;
+}
+
+/* The scan's report with the package's part, built once (the report of a
+ * big drop is megabytes: never parsed back). */
+static int report_json(const struct ing_package *pkg, const struct ing_scan *scan, const char *status, char **out)
+{
+	struct report_extra x = { pkg, status };
+	return report_json_text(scan, report_package, &x, out);
 }
 
 static int report_text(const struct ing_package *pkg, const struct ing_scan *scan, const char *status,

@@ -139,6 +139,11 @@ ING_HIDDEN void scan_entry(struct walk *w, const char *relpath, uint64_t size, s
                            const struct ident_where *where);
 
 ING_HIDDEN void inventory_build(struct ing_scan *scan);
+/* The gap report as JSON text (report-json.c); extra(root, ud), if given,
+ * adds members at the end of the top-level object before it is written. */
+struct json_object;
+ING_HIDDEN int report_json_text(const struct ing_scan *scan, void (*extra)(struct json_object *root, void *ud),
+                                void *ud, char **out);
 /* Dated treatment events of a document's text into d->treatments (scan.c). */
 struct doc_info;
 ING_HIDDEN void doc_read_treatments(struct doc_info *d, const char *today);
