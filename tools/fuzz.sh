@@ -82,8 +82,13 @@ run_one() {
 	# (sectors 16-31); the fixture PDFs (100+ KiB) otherwise make every
 	# mutation pay libmagic and the classifier on bytes a scan never shows them.
 	# fuzz-expand keeps the default: a UDF image needs its anchor at sector 256.
+	# Its malloc limit is raised: libarchive's cpio reader asks for a
+	# read-ahead as large as a newc header's name size (up to 4 GiB, a 2.5 GB
+	# malloc from tests/fuzz/fuzz-expand/oom-cpio-namesize-2g); in the daemon
+	# the worker's RLIMIT_AS bounds it and the archive becomes a problem.
 	case $t in
 	fuzz-identify) maxlen=-max_len=65536 ;;
+	fuzz-expand) maxlen=-malloc_limit_mb=4096 ;;
 	*) maxlen= ;;
 	esac
 	log=build-fuzz/artifacts/$t/last.log
