@@ -261,6 +261,7 @@ struct walker {
 	std::string why;            /* for bad / truncated */
 	std::vector<std::string> warnings;
 	bool warned_odd = false, warned_vr = false;
+	uint64_t item_good_end = 0; /* end of the last whole item of a top-level sequence */
 
 	uint16_t u16(uint64_t off, bool big) const
 	{
@@ -388,6 +389,8 @@ struct walker {
 			if (r != wr::ok)
 				return r;
 			off = item_end;
+			if (depth == 0)
+				item_good_end = off;
 		}
 		*out_end = off;
 		return wr::ok;
@@ -494,6 +497,8 @@ struct analysis {
 	bool deflated = false;
 	std::vector<uint8_t> inflated;
 	std::string meta_sop_class, meta_sop_instance;
+	size_t ds_items_len = 0;      /* dataset bytes up to the end of the last whole item of a top-level
+	                               * sequence (all its lengths checked), 0 if none */
 };
 
 std::string trim(const std::string &s)
@@ -897,6 +902,8 @@ void analyse(const uint8_t *p, size_t len, uint64_t total, fat_info *out, analys
 
 	a->ds = p + ds_start;
 	a->ds_len = (size_t)(ti.good_end - ds_start);
+	if (w.item_good_end > ds_start)
+		a->ds_items_len = (size_t)(w.item_good_end - ds_start);
 	out->header_bytes = ti.pixel ? ti.pixel_tag_off : ti.good_end;
 
 	if (r == wr::short_data) {
@@ -1204,9 +1211,14 @@ int dicomdir_list(const void *buf, size_t len,
 	analyse((const uint8_t *)buf, len, len, info.get(), &a);
 	bool stale = a.status == DCM_TRUNCATED && a.ds && !a.deflated;
 	if (stale) {
-		/* Edited DICOMDIRs often carry a stale item length at the end; DCMTK
-		 * reads what is there (it checks lengths against the bytes left). */
-		a.ds_len = (size_t)(len - (size_t)(a.ds - (const uint8_t *)buf));
+		/* Edited DICOMDIRs often carry a stale length at the end: DCMTK
+		 * reads the records up to the last whole one, every length in them
+		 * checked by the walk. Not the rest: DCMTK allocates an element's
+		 * declared length before it reads it (a 15 KB file made it ask for
+		 * 771 MB, fuzz-dicomdir). */
+		a.ds_len = std::max(a.ds_len, a.ds_items_len);
+		if (a.ds_len == 0)
+			return -EBADMSG;
 	} else if (a.status != DCM_OK && a.status != DCM_WARN) {
 		return -EBADMSG;
 	}
