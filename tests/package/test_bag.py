@@ -193,6 +193,30 @@ try:
     r = ingest('verify', t, check_rc=1)
     check(b'missing: data/documents/unknown/odd%0Aname 100%.txt:' in r.stdout, 'newline name not reported: %r' % r.stdout)
     shutil.rmtree(t)
+
+    # 8. a bag over 2 MiB (bagit.c VERIFY_SERIAL_BYTES: small bags are hashed
+    # on one thread, bigger ones on several): clean, then one byte flipped in
+    # its 3 MiB file
+    t = copy_bag(bag, os.path.join(work, 'big'))
+    big = b'data/documents/unknown/big scan.bin'
+    blob = bytes(range(256)) * (3 * 4096)
+    open(os.path.join(os.fsencode(t), big), 'wb').write(blob)
+    with open(os.path.join(t, 'manifest-sha256.txt'), 'ab') as f:
+        f.write(hashlib.sha256(blob).hexdigest().encode() + b'  ' + big + b'\n')
+    info = open(os.path.join(t, 'bag-info.txt')).read().splitlines()
+    man3 = parse_manifest(os.path.join(t, 'manifest-sha256.txt'))
+    total = sum(os.path.getsize(os.path.join(os.fsencode(t), p)) for p in man3)
+    check(total > 2 << 20, 'the big bag holds only %d bytes' % total)
+    info = [('Payload-Oxum: %d.%d' % (total, len(man3))) if l.startswith('Payload-Oxum:') else l for l in info]
+    open(os.path.join(t, 'bag-info.txt'), 'w').write('\n'.join(info) + '\n')
+    rewrite_tagmanifest(t)
+    ingest('verify', t, check_rc=0)
+    with open(os.path.join(os.fsencode(t), big), 'r+b') as f:
+        f.seek(2 << 20)
+        f.write(b'\xff')
+    r = ingest('verify', t, check_rc=1)
+    check(b'altered: data/documents/unknown/big scan.bin:' in r.stdout, 'big bag: %r' % r.stdout)
+    shutil.rmtree(t)
     print('ok: %d payload files, %d DICOM, %d documents' % (len(names), len(dicom_files), len(docs)))
 finally:
     shutil.rmtree(work, ignore_errors=True)
