@@ -20,6 +20,7 @@
  * "pending" or "insufficient" comes first in the window decides the state.
  */
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 
 #include "findings.h"
@@ -134,6 +135,9 @@ static size_t match_at(const char *s, size_t n, size_t i, const char *pat, bool 
  * starts with one, end not before one when pat ends with one. */
 static size_t match_word(const char *s, size_t n, size_t i, const char *pat)
 {
+	/* the first byte decides most calls: no match there, no need to measure pat */
+	if (i >= n || lower((unsigned char)s[i]) != lower((unsigned char)pat[0]))
+		return 0;
 	size_t pl = strlen(pat);
 	if (pl == 0)
 		return 0;
@@ -201,6 +205,48 @@ static char *snippet(const struct ntext *t, size_t a, size_t b)
 		k--;
 	return utf8_sanitize(buf, k);
 }
+
+/* ------------------------------------------------------------------ */
+/* Word tables by first byte */
+
+/* The entries of a word table by their first byte (ASCII case folded), each
+ * bucket in table order, so a position only tries the entries that can match
+ * there and ties still go to the earlier entry. Every table's word is the
+ * first member of its entry. Built once (tables_ready) for all threads. */
+#define FIDX_MAX 512
+
+struct first_index {
+	uint16_t start[257];
+	uint16_t order[FIDX_MAX];
+};
+
+static void fidx_build(struct first_index *ix, const void *base, size_t stride, size_t n)
+{
+	uint16_t cnt[256] = { 0 };
+	for (size_t i = 0; i < n; i++)
+		cnt[lower((unsigned char)(*(const char *const *)((const char *)base + i * stride))[0])]++;
+	ix->start[0] = 0;
+	for (int c = 0; c < 256; c++)
+		ix->start[c + 1] = (uint16_t)(ix->start[c] + cnt[c]);
+	uint16_t fill[256];
+	memcpy(fill, ix->start, sizeof(fill));
+	for (size_t i = 0; i < n; i++)
+		ix->order[fill[lower((unsigned char)(*(const char *const *)((const char *)base + i * stride))[0])]++] =
+			(uint16_t)i;
+}
+
+#define FIDX_BUILD(ix, table)                                                            \
+	do {                                                                             \
+		_Static_assert(ARRAY_SIZE(table) <= FIDX_MAX, "word table too big for its index"); \
+		fidx_build((ix), (table), sizeof((table)[0]), ARRAY_SIZE(table));         \
+	} while (0)
+
+/* Each entry of the bucket for byte C: for (FIDX_EACH(ix, c, q)) uses ix->order[q]. */
+#define FIDX_EACH(ix, c, q) uint16_t q = (ix)->start[lower(c)]; q < (ix)->start[lower(c) + 1]; q++
+
+static struct first_index syn_ix, rword_ix, lab_ix, unit_ix, treat_ix;
+static bool treat_first[256];   /* a treatment word (or "Gy") can start with this byte */
+static void tables_ready(void);
 
 /* ------------------------------------------------------------------ */
 /* Marker names */
@@ -375,26 +421,6 @@ static const struct syn syns[] = {
 	{ "glypican-3", "glypican-3", S_PANEL, NULL }, { "calretinin", "calretinin", S_PANEL, NULL },
 	{ "vimentin", "vimentin", S_PANEL, NULL }, { "CD31", "CD31", S_PANEL, NULL }, { "ERG", "ERG", S_PANEL | S_CASE, NULL },
 };
-
-/* Index of synonyms by first byte (case folded). */
-struct syn_index {
-	uint16_t start[257];
-	uint16_t order[ARRAY_SIZE(syns)];
-};
-
-static void syn_index_build(struct syn_index *ix)
-{
-	uint16_t cnt[256] = { 0 };
-	for (size_t i = 0; i < ARRAY_SIZE(syns); i++)
-		cnt[lower((unsigned char)syns[i].s[0])]++;
-	ix->start[0] = 0;
-	for (int c = 0; c < 256; c++)
-		ix->start[c + 1] = (uint16_t)(ix->start[c] + cnt[c]);
-	uint16_t fill[256];
-	memcpy(fill, ix->start, sizeof(fill));
-	for (size_t i = 0; i < ARRAY_SIZE(syns); i++)
-		ix->order[fill[lower((unsigned char)syns[i].s[0])]++] = (uint16_t)i;
-}
 
 /* Match a marker name at i, ignoring separators when the name is longer than
  * three bytes. Returns the end or 0. */
@@ -593,8 +619,9 @@ static const struct rword *rword_at(const char *s, size_t n, size_t i, size_t *e
 {
 	const struct rword *best = NULL;
 	size_t be = 0;
-	for (size_t k = 0; k < ARRAY_SIZE(rwords); k++) {
-		const struct rword *w = &rwords[k];
+	unsigned char c = i < n ? (unsigned char)s[i] : 0;
+	for (FIDX_EACH(&rword_ix, c, q)) {
+		const struct rword *w = &rwords[rword_ix.order[q]];
 		size_t e;
 		if ((unsigned char)w->s[0] < 0x80) {
 			e = match_word(s, n, i, w->s);
@@ -1526,10 +1553,10 @@ int findings_biomarkers(const char *text, size_t len, struct biomarker_list *out
 		*out = l;
 		return 0;
 	}
+	tables_ready();
 	struct ntext t;
 	ntext_build(&t, text, len);
-	struct syn_index *ix = xmalloc(sizeof(*ix));
-	syn_index_build(ix);
+	const struct first_index *ix = &syn_ix;
 
 	/* 1. every mention of a marker name, longest name first */
 	struct mention *ms = NULL;
@@ -1540,10 +1567,9 @@ int findings_biomarkers(const char *text, size_t len, struct biomarker_list *out
 			i++;
 			continue;
 		}
-		unsigned char k = lower(c);
 		size_t be = 0;
 		const struct syn *bs = NULL;
-		for (uint16_t q = ix->start[k]; q < ix->start[k + 1]; q++) {
+		for (FIDX_EACH(ix, c, q)) {
 			const struct syn *sy = &syns[ix->order[q]];
 			size_t e = syn_match(&t, i, sy);
 			if (e > be) {
@@ -1655,7 +1681,6 @@ int findings_biomarkers(const char *text, size_t len, struct biomarker_list *out
 	for (size_t k = 0; k < nm; k++)
 		free(ms[k].result);
 	free(ms);
-	free(ix);
 	ntext_free(&t);
 	*out = l;
 	return 0;
@@ -1831,11 +1856,21 @@ static void document_date(const struct ntext *t, struct doc_date *d)
 	const char *const *lists[2] = { collect, report };
 	size_t ns[2] = { ARRAY_SIZE(collect), ARRAY_SIZE(report) };
 	memset(d, 0, sizeof(*d));
+	/* the bytes a label can start with, ASCII case folded */
+	bool can[2][256] = { { false } };
+	for (int pass = 0; pass < 2; pass++)
+		for (size_t k = 0; k < ns[pass]; k++)
+			can[pass][lower((unsigned char)lists[pass][k][0])] = true;
 	size_t lim = MIN(t->n, (size_t)(256 * 1024));
 	for (int pass = 0; pass < 2; pass++)
 		for (size_t i = 0; i < lim; i++) {
+			unsigned char c = lower((unsigned char)t->s[i]);
+			if (!can[pass][c])
+				continue;
 			for (size_t k = 0; k < ns[pass]; k++) {
 				const char *w = lists[pass][k];
+				if (lower((unsigned char)w[0]) != c)
+					continue;
 				size_t e = (unsigned char)w[0] < 0x80 ? match_word(t->s, lim, i, w) : match_at(t->s, lim, i, w, false);
 				if (!e)
 					continue;
@@ -1985,7 +2020,9 @@ static const char *unit_at(const char *s, size_t to, size_t i, size_t *end)
 {
 	const char *best = NULL;
 	size_t be = 0;
-	for (size_t k = 0; k < ARRAY_SIZE(units); k++) {
+	unsigned char c = i < to ? (unsigned char)s[i] : 0;
+	for (FIDX_EACH(&unit_ix, c, q)) {
+		size_t k = unit_ix.order[q];
 		size_t e = match_at(s, to, i, units[k].w, true);
 		if (!e || e <= be)
 			continue;
@@ -2008,10 +2045,9 @@ static const struct labsyn *lab_at(const struct ntext *t, size_t i, size_t *end)
 {
 	const struct labsyn *best = NULL;
 	size_t be = 0;
-	unsigned char c = (unsigned char)t->s[i];
-	for (size_t k = 0; k < ARRAY_SIZE(labsyns); k++) {
-		if (lower((unsigned char)labsyns[k].s[0]) != lower(c))
-			continue;
+	unsigned char c = i < t->n ? (unsigned char)t->s[i] : 0;
+	for (FIDX_EACH(&lab_ix, c, q)) {
+		size_t k = lab_ix.order[q];
 		size_t e = labsyn_match(t, i, &labsyns[k]);
 		if (e > be) {
 			be = e;
@@ -2110,6 +2146,7 @@ int findings_labs(const char *text, size_t len, struct lab_list *out)
 		*out = l;
 		return 0;
 	}
+	tables_ready();
 	struct ntext t;
 	ntext_build(&t, text, len);
 	struct doc_date dd;
@@ -2282,13 +2319,33 @@ static bool treat_first_char(unsigned char c)
 	return c == 'g';
 }
 
+static pthread_once_t tables_once = PTHREAD_ONCE_INIT;
+
+static void tables_init(void)
+{
+	FIDX_BUILD(&syn_ix, syns);
+	FIDX_BUILD(&rword_ix, rwords);
+	FIDX_BUILD(&lab_ix, labsyns);
+	FIDX_BUILD(&unit_ix, units);
+	FIDX_BUILD(&treat_ix, treat_words);
+	for (int c = 0; c < 256; c++)
+		treat_first[c] = is_alnum((unsigned char)c) && treat_first_char((unsigned char)c);
+}
+
+/* The word indexes, built on first use by whichever thread gets there first. */
+static void tables_ready(void)
+{
+	pthread_once(&tables_once, tables_init);
+}
+
 /* A treatment word at i (word-bounded): its end, or 0. "Gy" counts after a number. */
 static size_t treat_word_at(const char *s, size_t to, size_t i, const bool first[256])
 {
 	if (first && !first[(unsigned char)s[i]])
 		return 0;
-	for (size_t k = 0; k < ARRAY_SIZE(treat_words); k++) {
-		size_t e = match_word(s, to, i, treat_words[k]);
+	unsigned char c = i < to ? (unsigned char)s[i] : 0;
+	for (FIDX_EACH(&treat_ix, c, q)) {
+		size_t e = match_word(s, to, i, treat_words[treat_ix.order[q]]);
 		if (e)
 			return e;
 	}
@@ -2488,9 +2545,8 @@ int findings_treatments(const char *text, size_t len, const char *today, struct 
 		memcpy(now, today, 10);
 		now[10] = 0;
 	}
-	bool first[256];
-	for (int c = 0; c < 256; c++)
-		first[c] = is_alnum((unsigned char)c) && treat_first_char((unsigned char)c);
+	tables_ready();
+	const bool *first = treat_first;
 	struct ntext t;
 	ntext_build(&t, text, len);
 	const char *s = t.s;
@@ -2706,7 +2762,8 @@ int findings_language(const char *text, size_t len, struct doc_language *out)
 		if (cp == 0x456 || cp == 0x457 || cp == 0x454 || cp == 0x491)
 			ukr++;
 		if (sc == SC_LATN) {
-			for (size_t h = 0; h < ARRAY_SIZE(hint_letters); h++)
+			/* every hint letter is above U+00A0, so ASCII letters never hit one */
+			for (size_t h = 0; cp >= 0x80 && h < ARRAY_SIZE(hint_letters); h++)
 				if (hint_letters[h].cp == cp || hint_letters[h].cp == cp + 0x20)
 					for (size_t k = 0; k < ARRAY_SIZE(stopwords); k++)
 						if (strcmp(stopwords[k].lang, hint_letters[h].lang) == 0)
@@ -2723,7 +2780,7 @@ int findings_language(const char *text, size_t len, struct doc_language *out)
 				words++;
 				for (size_t k = 0; k < ARRAY_SIZE(stopwords); k++)
 					for (size_t q = 0; stopwords[k].words[q]; q++)
-						if (strcmp(stopwords[k].words[q], word) == 0) {
+						if (stopwords[k].words[q][0] == word[0] && strcmp(stopwords[k].words[q], word) == 0) {
 							lat_scores[k]++;
 							break;
 						}
