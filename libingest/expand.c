@@ -652,7 +652,7 @@ static uint8_t *zpar_inflate(struct zpar *z, size_t i, struct libdeflate_decompr
 static bool zpar_eligible(const struct zpar *z, size_t i)
 {
 	const struct zip_rec *r = &z->idx.v[i];
-	return r->name_len > 0 && r->usize > 0 && r->usize <= z->budget / 4;
+	return r->usable && r->usize > 0 && r->usize <= z->budget / 4;
 }
 
 static void *zpar_main(void *arg)
@@ -707,44 +707,47 @@ static void *zpar_main(void *arg)
 	return NULL;
 }
 
-/* The fast path for the zip map[0..len), or NULL (no sound central
- * directory, nothing deflated, no second core, no thread). */
+/* The fast path for the zip map[0..len). With no sound central directory
+ * (nothing indexed) or no second core (no thread) every entry goes through
+ * libarchive's seekable reader, or the scan inflates it itself. NULL only
+ * if libdeflate cannot start. */
 static struct zpar *zpar_start(const uint8_t *map, size_t len, size_t budget, uint64_t max_entries)
 {
 	struct zpar *z = xcalloc(1, sizeof(*z));
-	if (zipidx_build(&z->idx, map, len, max_entries) < 0 || z->idx.n == 0 ||
-	    !(z->dmain = libdeflate_alloc_decompressor()))
-		goto fail;
+	if (!(z->dmain = libdeflate_alloc_decompressor())) {
+		free(z);
+		return NULL;
+	}
+	(void)zipidx_build(&z->idx, map, len, max_entries);   /* on failure: an empty index */
 	pthread_mutex_init(&z->mu, NULL);
 	pthread_cond_init(&z->cv, NULL);
 	z->budget = MAX(budget, (size_t)1 << 20);
-	z->started = sysconf(_SC_NPROCESSORS_ONLN) > 1 && pthread_create(&z->th, NULL, zpar_main, z) == 0;
+	z->started = z->idx.n > 0 && sysconf(_SC_NPROCESSORS_ONLN) > 1 &&
+	             pthread_create(&z->th, NULL, zpar_main, z) == 0;
 	if (!z->started)
 		z->t_pos = UINT64_MAX;
 	return z;
-fail:
-	zipidx_free(&z->idx);
-	free(z);
-	return NULL;
 }
 
-/* The scan reads the header of entry e: its index entry (or -1). The thread
- * claims only entries beyond it, and what it inflated for entries the scan
- * has passed without taking (refused names, links) is dropped. */
-static ssize_t zpar_at(struct zpar *z, struct archive_entry *e)
+/* The scan reads header number k (from 0) of the zip, entry e: libarchive
+ * lists the entries in the order of the index, so it is record k if the
+ * name and size libarchive gave are that record's; then its index, else -1.
+ * The thread claims only records beyond it, and what it inflated for
+ * records the scan has passed without taking (refused names, links) is
+ * dropped. */
+static ssize_t zpar_at(struct zpar *z, uint64_t k, struct archive_entry *e)
 {
 	const char *name = archive_entry_pathname(e);
 	if (!name || !archive_entry_size_is_set(e) || archive_entry_size(e) <= 0 ||
-	    archive_entry_filetype(e) != AE_IFREG || archive_entry_is_encrypted(e))
+	    archive_entry_filetype(e) != AE_IFREG || archive_entry_is_encrypted(e) ||
+	    !zipidx_match(&z->idx, (size_t)k, name, strlen(name), (uint64_t)archive_entry_size(e)))
 		return -1;
-	ssize_t i = zipidx_find(&z->idx, name, strlen(name), (uint64_t)archive_entry_size(e));
-	if (i < 0)
-		return -1;
+	ssize_t i = (ssize_t)k;
 	pthread_mutex_lock(&z->mu);
 	if ((uint64_t)i > z->main_pos)
 		z->main_pos = (uint64_t)i;
-	for (size_t k = 0; k < ZPAR_RING; k++) {
-		struct zslot *sl = &z->ring[k];
+	for (size_t j = 0; j < ZPAR_RING; j++) {
+		struct zslot *sl = &z->ring[j];
 		if ((sl->st == ZS_DONE || sl->st == ZS_FAILED) && sl->idx < z->main_pos) {
 			if (sl->st == ZS_DONE)
 				z->held -= sl->len;
@@ -1060,10 +1063,10 @@ static void run_entries(struct xarc *x)
 			break;
 		}
 		x->hdr_index++;
-		x->par_rec = x->par ? zpar_at(x->par, e) : -1;
+		x->par_rec = x->par ? zpar_at(x->par, x->hdr_index - 1, e) : -1;
 		scan_one(x, e);
 		if (x->par && x->map_owned) {
-			/* both readers are past what lies before the lower of their headers */
+			/* the scan and the thread are past what lies before the lower of their places */
 			la_int64_t hp = archive_read_header_position(x->a);
 			pthread_mutex_lock(&x->par->mu);
 			uint64_t low = MIN(hp > 0 ? (uint64_t)hp : 0, x->par->t_pos);

@@ -18,28 +18,27 @@ struct zip_rec {
 	uint64_t csize, usize;
 	uint64_t name_off;     /* the name: map[name_off .. name_off + name_len) (in the central directory) */
 	uint32_t crc;
-	uint16_t name_len;     /* 0: left out (a duplicate (name, size)) */
+	uint16_t name_len;
+	bool usable;           /* deflated, plain, in bounds, its (name, size) unique in the zip */
 };
 
 struct zipidx {
-	struct zip_rec *v;     /* sorted by lho: the order libarchive's seekable reader lists them */
+	struct zip_rec *v;     /* every record, sorted by lho: the order libarchive's seekable reader lists them */
 	size_t n;
-	uint32_t *slots;       /* open-addressed table of (name, usize) -> index + 1; 0 = empty */
-	size_t nslots;
 	const uint8_t *map;
 	uint64_t end;          /* where the entries' part ends (the central directory starts) */
 };
 
-/* Index the deflated, unencrypted entries of the zip map[0..len), at most
- * max_entries of them. 0 (z->n may be 0), or -EINVAL when the central
- * directory cannot be found or is not consistent (then index nothing: the
- * caller reads every entry through libarchive). An entry whose name occurs
- * twice with the same size, or whose bytes would fall outside the entries'
- * part of the map, is left out. */
+/* Index the records of the zip map[0..len), at most max_entries of them.
+ * 0, or -EINVAL when the central directory cannot be found, is not
+ * consistent, or could be read differently by libarchive (then nothing is
+ * indexed: the caller reads every entry through libarchive). Records that
+ * are not deflated, encrypted, out of bounds, or whose (name, size) occurs
+ * twice are listed but not usable. */
 ING_HIDDEN int zipidx_build(struct zipidx *z, const uint8_t *map, size_t len, uint64_t max_entries);
 ING_HIDDEN void zipidx_free(struct zipidx *z);
-/* The entry named name[0..nlen) with usize bytes: its index, or -1. */
-ING_HIDDEN ssize_t zipidx_find(const struct zipidx *z, const char *name, size_t nlen, uint64_t usize);
+/* Record k is usable and is the entry named name[0..nlen) with usize bytes. */
+ING_HIDDEN bool zipidx_match(const struct zipidx *z, size_t k, const char *name, size_t nlen, uint64_t usize);
 /* Inflate entry r into out[0..usize) and check its local header (it must
  * agree with the central directory), its length and its CRC-32:
  * 0, or -EBADMSG (damaged: the caller reads it through libarchive, which

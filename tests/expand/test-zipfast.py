@@ -159,6 +159,12 @@ def main():
             stored = content(rnd, 200000, "text")
             z.writestr(zipfile.ZipInfo("stored/plain.txt"), stored, compress_type=zipfile.ZIP_STORED)
             want["stored/plain.txt"] = [hashlib.sha256(stored).hexdigest()]
+            # one name and size, stored and deflated: neither may get the other's bytes
+            for data, how in [(b"S" * 3000, zipfile.ZIP_STORED), (b"T" * 3000, zipfile.ZIP_DEFLATED)]:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    z.writestr(zipfile.ZipInfo("dup/mixed.txt"), data, compress_type=how)
+                want.setdefault("dup/mixed.txt", []).append(hashlib.sha256(data).hexdigest())
             for name, data in [("dup/same.txt", b"A" * 5000), ("dup/same.txt", b"B" * 5000),
                                ("dup/sizes.txt", b"C" * 1000), ("dup/sizes.txt", b"D" * 2000),
                                ("отчёт/заключение.txt", content(rnd, 30000, "text")),
@@ -214,6 +220,27 @@ def main():
                   % (fast, eligible, log[-500:]))
             if os.cpu_count() > 1:
                 check(second > 0, "no entry was inflated on the second core")
+
+        # -- 1b: the end record counts fewer entries than the directory holds:
+        # libarchive lists them all, so nothing may be paired by the index
+        zc = os.path.join(tmp, "count.zip")
+        wantc = {}
+        with zipfile.ZipFile(zc, "w", zipfile.ZIP_DEFLATED) as z:
+            for i in range(8):
+                data = content(rnd, 200000, "dicom")
+                z.writestr("c/%d.dcm" % i, data)
+                wantc["c/%d.dcm" % i] = hashlib.sha256(data).hexdigest()
+        raw = bytearray(open(zc, "rb").read())
+        e = raw.rindex(b"PK\x05\x06")
+        raw[e + 8:e + 12] = struct.pack("<HH", 7, 7)
+        open(zc, "wb").write(raw)
+        doc, log = run(zc)
+        if doc:
+            got = {p: fs[0].get("sha256") for p, fs in by_path(doc).items()}
+            check(all(got.get(p) == s for p, s in wantc.items()),
+                  "count 7 of 8: wrong or missing bytes: %s" % {p: got.get(p) == s for p, s in wantc.items()})
+            check(served(log)[1] == 0, "count 7 of 8: %d entries taken from an index that cannot be trusted"
+                  % served(log)[1])
 
         # -- 2: ZIP64 end records (written by zipfile when forced), same bytes --
         z2 = os.path.join(tmp, "zip64-end.zip")

@@ -4,8 +4,8 @@
  * central directory and local headers of a hostile zip, then every indexed
  * entry looked up by its own name and size and inflated with libdeflate into
  * a buffer of exactly its size. Checks the index's contract: entries in
- * local-header order, names inside the input, a unique (name, size) found
- * again as itself.
+ * local-header order, names inside the input, a usable record matched by
+ * its own name and size.
  */
 #include <libdeflate.h>
 #include <stdint.h>
@@ -32,9 +32,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			__builtin_trap();
 		if (r->name_off > size || r->name_len > size - r->name_off || r->lho + 30 > z.end || z.end > size)
 			__builtin_trap();
-		if (r->name_len && zipidx_find(&z, (const char *)data + r->name_off, r->name_len, r->usize) != (ssize_t)i)
+		if (r->usable != zipidx_match(&z, i, (const char *)data + r->name_off, r->name_len, r->usize))
 			__builtin_trap();
-		if (r->usize <= MAX_OUT) {
+		if (r->usable && r->usize <= MAX_OUT) {
 			uint8_t *out = malloc(r->usize ? (size_t)r->usize : 1);
 			if (!out)
 				abort();
