@@ -27,7 +27,7 @@ static int deny(scmp_filter_ctx f, const char *name)
 int worker_syscall_filter(void)
 {
 	static const char *const names[] = {
-		"execve", "execveat", "ptrace", "process_vm_readv", "process_vm_writev",
+		"execve", "execveat", "ptrace", "process_vm_readv", "process_vm_writev", "process_madvise", "pidfd_getfd",
 		"mount", "umount2", "pivot_root", "chroot", "move_mount", "open_tree", "fsopen", "fsmount",
 		"setns", "unshare", "kexec_load", "kexec_file_load",
 		"init_module", "finit_module", "delete_module", "bpf", "perf_event_open",

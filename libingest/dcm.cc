@@ -1976,10 +1976,17 @@ int dicomdir_write_records(const char *path, const struct dcm_dir_rec *recs, siz
 	};
 	bool ok = out(head.data(), head.size());
 	cursor c2;
-	for (size_t k = 0; ok && k < nodes.size(); k++) {
-		std::unique_ptr<DcmItem> it(make(nodes[k], c2));
-		uint64_t at = pos;
-		ok = encode_item(*it, out).good() && pos - at == nodes[k].len && at == nodes[k].off;
+	try {
+		for (size_t k = 0; ok && k < nodes.size(); k++) {
+			std::unique_ptr<DcmItem> it(make(nodes[k], c2));
+			uint64_t at = pos;
+			ok = encode_item(*it, out).good() && pos - at == nodes[k].len && at == nodes[k].off;
+		}
+	} catch (...) {
+		/* out of memory part-way: no half-written DICOMDIR left behind */
+		close(fd);
+		unlink(path);
+		throw;
 	}
 	if (close(fd) < 0 && err == 0)
 		err = -errno;

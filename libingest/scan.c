@@ -825,7 +825,9 @@ int ing_scan_path(struct ing_ctx *ctx, const char *path, const struct ing_scan_o
 	scan = xcalloc(1, sizeof(*scan));
 	scan->ctx = ctx;
 	/* the day treatments are dated against: the caller's, else today (UTC) */
-	if (opts && opts->today && strlen(opts->today) >= 10) {
+	int yy, mo, dd;
+	if (opts && opts->today && sscanf(opts->today, "%4d-%2d-%2d", &yy, &mo, &dd) == 3 && mo >= 1 && mo <= 12 &&
+	    dd >= 1 && dd <= 31) {
 		snprintf(w.today, sizeof(w.today), "%.10s", opts->today);
 	} else {
 		time_t t0 = time(NULL);
