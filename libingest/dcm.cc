@@ -261,7 +261,8 @@ struct walker {
 	std::string why;            /* for bad / truncated */
 	std::vector<std::string> warnings;
 	bool warned_odd = false, warned_vr = false;
-	uint64_t item_good_end = 0; /* end of the last whole item of a top-level sequence */
+	uint64_t cut = 0;           /* where the walk ran short: every element before it is whole */
+	bool have_cut = false;
 
 	uint16_t u16(uint64_t off, bool big) const
 	{
@@ -278,6 +279,14 @@ struct walker {
 	{
 		need = off;
 		return wr::short_data;
+	}
+	/* The first (innermost) place the walk ran short at: an element's start. */
+	void mark_cut(uint64_t off)
+	{
+		if (!have_cut) {
+			have_cut = true;
+			cut = off;
+		}
 	}
 	wr bad(const std::string &w)
 	{
@@ -380,17 +389,20 @@ struct walker {
 				r = dataset(off, UINT64_MAX, true, e, depth + 1, &item_end, nullptr);
 			} else {
 				if (off + h.vl > end) {
-					if (end >= total)
-						return short_at(off + h.vl);
-					return bad("item length runs past its sequence");
+					if (end < total)
+						return bad("item length runs past its sequence");
+					/* the file ends inside this item: its whole elements
+					 * still count (the cut) */
+					if (dataset(off, off + h.vl, false, e, depth + 1, &item_end, nullptr) == wr::bad)
+						return wr::bad;
+					mark_cut(off);
+					return short_at(off + h.vl);
 				}
 				r = dataset(off, off + h.vl, false, e, depth + 1, &item_end, nullptr);
 			}
 			if (r != wr::ok)
 				return r;
 			off = item_end;
-			if (depth == 0)
-				item_good_end = off;
 		}
 		*out_end = off;
 		return wr::ok;
@@ -421,6 +433,8 @@ struct walker {
 				top->good_end = off;
 			hdr h;
 			wr r = header(off, end, e, &h);
+			if (r == wr::short_data)
+				mark_cut(off);
 			if (r != wr::ok)
 				return r;
 			if (h.group == 0xFFFE && h.elem == 0xE00D) {
@@ -461,8 +475,16 @@ struct walker {
 			} else {
 				uint64_t vend = voff + h.vl;
 				if (vend > end) {
-					if (end >= total)
+					if (end >= total) {
+						if (is_sq(h, e) && h.vl > 0) {
+							/* a sequence the file ends in: its whole items count */
+							uint64_t send;
+							if (sequence(voff, vend, false, e, depth, &send) == wr::bad)
+								return wr::bad;
+						}
+						mark_cut(off);
 						return short_at(vend);
+					}
 					return bad("element length runs past its item");
 				}
 				if (h.vl & 1)
@@ -473,6 +495,7 @@ struct walker {
 					if (r != wr::ok)
 						return r;
 				} else if (vend > len) {
+					mark_cut(off);
 					return short_at(vend);
 				}
 				off = vend;
@@ -497,8 +520,8 @@ struct analysis {
 	bool deflated = false;
 	std::vector<uint8_t> inflated;
 	std::string meta_sop_class, meta_sop_instance;
-	size_t ds_items_len = 0;      /* dataset bytes up to the end of the last whole item of a top-level
-	                               * sequence (all its lengths checked), 0 if none */
+	size_t ds_whole_len = 0;      /* dataset bytes before the place a truncated walk ran short at:
+	                               * whole elements only, every length checked; 0 if none */
 };
 
 std::string trim(const std::string &s)
@@ -902,8 +925,8 @@ void analyse(const uint8_t *p, size_t len, uint64_t total, fat_info *out, analys
 
 	a->ds = p + ds_start;
 	a->ds_len = (size_t)(ti.good_end - ds_start);
-	if (w.item_good_end > ds_start)
-		a->ds_items_len = (size_t)(w.item_good_end - ds_start);
+	if (w.have_cut && w.cut > ds_start)
+		a->ds_whole_len = (size_t)(w.cut - ds_start);
 	out->header_bytes = ti.pixel ? ti.pixel_tag_off : ti.good_end;
 
 	if (r == wr::short_data) {
@@ -1212,11 +1235,11 @@ int dicomdir_list(const void *buf, size_t len,
 	bool stale = a.status == DCM_TRUNCATED && a.ds && !a.deflated;
 	if (stale) {
 		/* Edited DICOMDIRs often carry a stale length at the end: DCMTK
-		 * reads the records up to the last whole one, every length in them
-		 * checked by the walk. Not the rest: DCMTK allocates an element's
-		 * declared length before it reads it (a 15 KB file made it ask for
-		 * 771 MB, fuzz-dicomdir). */
-		a.ds_len = std::max(a.ds_len, a.ds_items_len);
+		 * reads up to the last whole element (at any depth) before the
+		 * place the walk ran short, every length there checked. Not the
+		 * rest: DCMTK allocates an element's declared length before it
+		 * reads it (a 15 KB file made it ask for 771 MB, fuzz-dicomdir). */
+		a.ds_len = std::max(a.ds_len, a.ds_whole_len);
 		if (a.ds_len == 0)
 			return -EBADMSG;
 	} else if (a.status != DCM_OK && a.status != DCM_WARN) {
