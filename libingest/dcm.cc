@@ -1789,9 +1789,9 @@ int dicomdir_write_records(const char *path, const struct dcm_dir_rec *recs, siz
 	/* 2. Records in pre-order (the order of the Directory Record Sequence):
 	 * the tree as indices only. */
 	std::vector<dnode> nodes;
-	nodes.reserve(pats.size() + studies.size() + series.size() + *added);
 	if (pats.size() + studies.size() + series.size() + *added >= UINT32_MAX)
 		return -E2BIG;
+	nodes.reserve(pats.size() + studies.size() + series.size() + *added);
 	std::vector<uint32_t> roots;
 	auto push = [&](E_DirRecType t, size_t idx, uint32_t *prev, uint32_t parent) {
 		uint32_t me = (uint32_t)nodes.size();

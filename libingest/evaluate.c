@@ -11,9 +11,9 @@
  * "The latest imaging should be dated after the last treatment change"
  * (CHECKLISTS: Max age) is checked for imaging rules with
  * after_last_treatment, from the dated treatment events of the documents
- * (findings_treatments(), read by the scan with the other findings); a rule's condition is settled from the biomarker
- * results where its `when.markers` tests say so, and stays a question
- * otherwise.
+ * (findings_treatments(), read by the scan with the other findings); a
+ * rule's condition is settled from the biomarker results where its
+ * `when.markers` tests say so, and stays a question otherwise.
  */
 #include <ctype.h>
 #include <fcntl.h>

@@ -213,6 +213,8 @@ static json_object *file_json(const struct ing_file *f)
 static int splice_files(const struct ing_scan *scan, json_object *root, const char *mark, char **out)
 {
 	const char *s = json_object_to_json_string_ext(root, JSON_FLAGS);
+	if (!s)
+		return -ENOMEM;
 	_cleanup_free_ char *quoted = xasprintf("\"%s\"", mark);
 	const char *at = strstr(s, quoted);
 	if (!at)
@@ -233,7 +235,7 @@ static int splice_files(const struct ing_scan *scan, json_object *root, const ch
 	for (size_t i = 0; r >= 0 && i < scan->files.n; i++) {
 		json_object *o = file_json(scan->files.v[i]);
 		const char *t = json_object_to_json_string_ext(o, JSON_FLAGS);
-		r = strbuf_printf(&b, "%s\n%*s", i ? "," : "", (int)indent + 2, "");
+		r = t ? strbuf_printf(&b, "%s\n%*s", i ? "," : "", (int)indent + 2, "") : -ENOMEM;
 		/* every line of the object one level deeper (strings hold no raw newline) */
 		for (const char *nl; r >= 0 && (nl = strchr(t, '\n')) != NULL; t = nl + 1)
 			r = strbuf_printf(&b, "%.*s\n%*s", (int)(nl - t), t, (int)indent + 2, "");
