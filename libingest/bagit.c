@@ -231,7 +231,7 @@ static int parse_manifest(struct verify *v, const char *name, bool tag, bool *pr
 	return r;
 }
 
-static void hash_one(struct verify *v, struct ventry *e, uint8_t *buf, size_t bufsize)
+static void hash_one(struct verify *v, struct ventry *e, uint8_t *buf)
 {
 	int fd = open_beneath(v->bagfd, e->path, O_RDONLY);
 	if (fd < 0) {
@@ -247,7 +247,7 @@ static void hash_one(struct verify *v, struct ventry *e, uint8_t *buf, size_t bu
 	(void)posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
 	struct sha256_ctx *c = sha256_new();
 	for (;;) {
-		ssize_t r = read(fd, buf, bufsize);
+		ssize_t r = read(fd, buf, v->bufsize);
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r < 0) {
@@ -275,7 +275,7 @@ static void *worker(void *p)
 		pthread_mutex_unlock(&v->lock);
 		if (i >= v->entries.n)
 			break;
-		hash_one(v, v->entries.v[i], buf, v->bufsize);
+		hash_one(v, v->entries.v[i], buf);
 	}
 	free(buf);
 	return NULL;
