@@ -114,8 +114,15 @@ def main():
         # drop in work/ by hand (what an in-flight one looks like), so the
         # re-take is tested either way, deterministically.
         # Under load the old worker may also have handed CASE-DEL1 back to the
-        # inbox (kept, not lost): whatever is in work/ or the inbox is taken.
+        # inbox (kept, not lost): whatever is in work/, a case store in
+        # work/cases/ or the inbox is taken.
+        # A drop the worker was scanning sits in its case store,
+        # work/cases/CASE/NNNNNN-NAME: the restart returns it to the inbox too.
         in_work = [x for x in os.listdir(t.work) if x != "cases" and not x.startswith(".")]
+        stores = os.path.join(t.work, "cases")
+        for case in (os.listdir(stores) if os.path.isdir(stores) else []):
+            if not case.startswith("."):
+                in_work += [x for x in os.listdir(os.path.join(stores, case)) if not x.startswith(".")]
         in_inbox = [x for x in os.listdir(t.inbox) if not x.startswith(".")]
         kept = sorted({x.split("-", 1)[1] if x.split("-", 1)[0].isdigit() else x for x in in_work} | set(in_inbox))
         if not kept:
