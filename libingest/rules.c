@@ -1808,9 +1808,20 @@ static int parse_file(struct loader *l, struct pending *p)
 		err_at(l, (struct pos){ 1, 1 }, "larger than %u bytes", RULES_MAX_FILE_BYTES);
 		return -EINVAL;
 	}
-	p->buf = xmalloc(RULES_MAX_FILE_BYTES + 1);
+	/* The buffer is the file's size (plus one byte, to see it grow while it
+	 * is read); it grows, up to the cap, only for a file that does. */
+	size_t cap = (size_t)st.st_size + 1;
+	p->buf = xmalloc(cap + 1);
 	for (;;) {
-		ssize_t n = read(fd, p->buf + len, RULES_MAX_FILE_BYTES + 1 - len);
+		if (len == cap) {
+			if (cap > RULES_MAX_FILE_BYTES) {
+				err_at(l, (struct pos){ 1, 1 }, "larger than %u bytes", RULES_MAX_FILE_BYTES);
+				return -EINVAL;
+			}
+			cap = MIN(cap * 2, (size_t)RULES_MAX_FILE_BYTES + 1);
+			p->buf = xrealloc(p->buf, cap + 1);
+		}
+		ssize_t n = read(fd, p->buf + len, cap - len);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
@@ -1820,10 +1831,10 @@ static int parse_file(struct loader *l, struct pending *p)
 		if (n == 0)
 			break;
 		len += (size_t)n;
-		if (len > RULES_MAX_FILE_BYTES) {
-			err_at(l, (struct pos){ 1, 1 }, "larger than %u bytes", RULES_MAX_FILE_BYTES);
-			return -EINVAL;
-		}
+	}
+	if (len > RULES_MAX_FILE_BYTES) {
+		err_at(l, (struct pos){ 1, 1 }, "larger than %u bytes", RULES_MAX_FILE_BYTES);
+		return -EINVAL;
 	}
 	p->buf[len] = 0;
 	if (memchr(p->buf, 0, len)) {
