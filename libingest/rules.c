@@ -453,6 +453,7 @@ struct ruleset *ruleset_free(struct ruleset *rs)
 		term_free(rs->labs[i]);
 	free(rs->labs);
 	strv_free(rs->files, rs->n_files);
+	free(rs->dir);
 	free(rs);
 	return NULL;
 }
@@ -1785,15 +1786,13 @@ static void diag_discard(struct fy_diag *diag, void *user, const char *buf, size
 }
 
 /* Reads and parses one file; YAML errors are reported with libfyaml's position. */
+static int parse_text(struct loader *l, struct pending *p, const char *text, size_t len);
+
 static int parse_file(struct loader *l, struct pending *p)
 {
 	_cleanup_close_ int fd = -1;
 	struct stat st;
-	struct fy_diag_cfg dcfg;
-	struct fy_diag *diag;
-	struct fy_parse_cfg pcfg;
 	size_t len = 0;
-	int r = 0;
 
 	fd = open(p->path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (fd < 0 || fstat(fd, &st) < 0) {
@@ -1837,12 +1836,27 @@ static int parse_file(struct loader *l, struct pending *p)
 		return -EINVAL;
 	}
 	p->buf[len] = 0;
-	if (memchr(p->buf, 0, len)) {
+	return parse_text(l, p, p->buf, len);
+}
+
+/* Parses TEXT (LEN bytes, which outlive p->doc) as P's rules file. */
+static int parse_text(struct loader *l, struct pending *p, const char *text, size_t len)
+{
+	struct fy_diag_cfg dcfg;
+	struct fy_diag *diag;
+	struct fy_parse_cfg pcfg;
+	int r = 0;
+
+	if (len > RULES_MAX_FILE_BYTES) {
+		err_at(l, (struct pos){ 1, 1 }, "larger than %u bytes", RULES_MAX_FILE_BYTES);
+		return -EINVAL;
+	}
+	if (memchr(text, 0, len)) {
 		err_at(l, (struct pos){ 1, 1 }, "not a text file (contains NUL bytes)");
 		return -EINVAL;
 	}
 	struct pos bad;
-	if (!yaml_text_is_utf8(p->buf, len, &bad.line, &bad.col)) {
+	if (!yaml_text_is_utf8(text, len, &bad.line, &bad.col)) {
 		err_at(l, bad, "not UTF-8 text (save the file as UTF-8)");
 		return -EINVAL;
 	}
@@ -1856,7 +1870,7 @@ static int parse_file(struct loader *l, struct pending *p)
 		return -ENOMEM;
 	fy_diag_set_collect_errors(diag, true);
 	pcfg = (struct fy_parse_cfg){ .flags = FYPCF_QUIET | FYPCF_DEFAULT_VERSION_1_2, .diag = diag };
-	p->doc = fy_document_build_from_string(&pcfg, p->buf, len);
+	p->doc = fy_document_build_from_string(&pcfg, text, len);
 	if (!p->doc) {
 		void *it = NULL;
 		struct fy_diag_error *e;
@@ -1872,7 +1886,7 @@ static int parse_file(struct loader *l, struct pending *p)
 		if (!any) {
 			bool blank = true;
 			for (size_t i = 0; i < len && blank; i++)
-				blank = isspace((unsigned char)p->buf[i]) != 0;
+				blank = isspace((unsigned char)text[i]) != 0;
 			err_at(l, (struct pos){ 1, 1 }, blank ? "empty rules file" : "invalid YAML");
 		}
 		r = -EINVAL;
@@ -1916,7 +1930,9 @@ static void classify(struct loader *l, struct pending *p)
 	/* expected id: the file name without a leading '_' and without ".yaml" */
 	if (base[0] == '_')
 		base++;
-	n = strlen(base) - strlen(".yaml");
+	n = strlen(base);
+	if (n >= strlen(".yaml") && strcmp(base + n - strlen(".yaml"), ".yaml") == 0)
+		n -= strlen(".yaml");
 	if (n > RULES_MAX_ID)
 		n = RULES_MAX_ID;
 	memcpy(p->expect_id, base, n);
@@ -1963,58 +1979,91 @@ static int list_dir(const char *dir, char ***out, size_t *n_out, struct loader *
 	return 0;
 }
 
-int rules_load_dir(struct ing_ctx *ctx, const char *dir, struct ruleset **out, struct strbuf *errors)
+/* A parsed file, in the pass its kind belongs to (nothing for P_BAD). */
+static void load_pending(struct loader *l, struct pending *p)
+{
+	if (p->what == P_DICT) {
+		struct kv kv = { "the top level", fy_document_root(p->doc), { 1, 1 } };
+		(void)walk_map(l, &kv, "the top level", dict_kv, NULL);
+	} else if (p->what == P_FRAGMENT || p->what == P_TYPE) {
+		(void)load_type(l, p);
+	}
+}
+
+static void pending_free(struct pending *p)
+{
+	if (p->doc)
+		fy_document_destroy(p->doc);
+	free(p->buf);
+}
+
+static void check_generic(struct loader *l, const char *dir)
+{
+	if (!find_type_any(l->rs, "generic") && l->n_errors == 0) {
+		l->file = dir;
+		err_at(l, (struct pos){ 1, 1 }, "no generic.yaml: the fallback cancer type is missing");
+	}
+}
+
+/* Loads DIR's *.yaml files but LEAVE_OUT (a file name; may be NULL), or with
+ * the file at INSTEAD (may be NULL) in its place. WHOLE: the folder must hold
+ * rules files and the generic type (a base for rules_check_file() need not:
+ * the file checked may be either). */
+static int load_dir(const char *dir, const char *leave_out, const char *instead, bool whole,
+                    struct ruleset **out, struct strbuf *errors)
 {
 	struct loader l = { .errors = errors };
-	(void)ctx;  /* the caller logs; nothing here needs the context yet */
 	struct ruleset *rs;
 	struct pending *files;
 	char **names = NULL;
-	size_t n = 0;
+	size_t n = 0, n_files = 0;
 	int r;
 
 	r = list_dir(dir, &names, &n, &l);
 	if (r < 0)
 		return r;
+	if (instead && !in_strv(names, n, leave_out)) {
+		names = xrealloc(names, (n + 1) * sizeof(*names));
+		names[n++] = xstrdup(leave_out);
+		qsort(names, n, sizeof(*names), cmp_str);
+	}
 	rs = xcalloc(1, sizeof(*rs));
+	rs->dir = xstrdup(dir);
 	l.rs = rs;
 	files = xcalloc(n ? n : 1, sizeof(*files));
 	rs->files = xcalloc(n ? n : 1, sizeof(*rs->files));
 	for (size_t i = 0; i < n; i++) {
-		rs->files[rs->n_files++] = xasprintf("%s/%s", dir, names[i]);
-		files[i].path = rs->files[i];
-		l.file = files[i].path;
-		if (parse_file(&l, &files[i]) < 0)
-			files[i].what = P_BAD;
+		if (leave_out && strcmp(names[i], leave_out) == 0 && !instead)
+			continue;
+		if (leave_out && strcmp(names[i], leave_out) == 0)
+			rs->files[rs->n_files++] = xstrdup(instead);
 		else
-			classify(&l, &files[i]);
+			rs->files[rs->n_files++] = xasprintf("%s/%s", dir, names[i]);
+		files[n_files].path = rs->files[rs->n_files - 1];
+		l.file = files[n_files].path;
+		if (parse_file(&l, &files[n_files]) < 0)
+			files[n_files].what = P_BAD;
+		else
+			classify(&l, &files[n_files]);
+		n_files++;
 	}
 	/* dictionaries, then fragments, then types */
 	for (int pass = P_DICT; pass <= P_TYPE; pass++) {
-		for (size_t i = 0; i < n; i++) {
+		for (size_t i = 0; i < n_files; i++) {
 			if ((int)files[i].what != pass)
 				continue;
 			l.file = files[i].path;
-			if (pass == P_DICT) {
-				struct kv kv = { "the top level", fy_document_root(files[i].doc), { 1, 1 } };
-				(void)walk_map(&l, &kv, "the top level", dict_kv, NULL);
-			} else {
-				(void)load_type(&l, &files[i]);
-			}
+			load_pending(&l, &files[i]);
 		}
 	}
-	if (n == 0) {
+	if (whole && n == 0) {
 		l.file = dir;
 		err_at(&l, (struct pos){ 1, 1 }, "no *.yaml rules files in this folder");
-	} else if (!find_type_any(rs, "generic") && l.n_errors == 0) {
-		l.file = dir;
-		err_at(&l, (struct pos){ 1, 1 }, "no generic.yaml: the fallback cancer type is missing");
+	} else if (whole) {
+		check_generic(&l, dir);
 	}
-	for (size_t i = 0; i < n; i++) {
-		if (files[i].doc)
-			fy_document_destroy(files[i].doc);
-		free(files[i].buf);
-	}
+	for (size_t i = 0; i < n_files; i++)
+		pending_free(&files[i]);
 	free(files);
 	strv_free(names, n);
 	if (l.n_errors) {
@@ -2025,4 +2074,88 @@ int rules_load_dir(struct ing_ctx *ctx, const char *dir, struct ruleset **out, s
 		qsort(rs->types, rs->n_types, sizeof(*rs->types), cmp_type);
 	*out = rs;
 	return 0;
+}
+
+int rules_load_dir(struct ing_ctx *ctx, const char *dir, struct ruleset **out, struct strbuf *errors)
+{
+	(void)ctx;  /* the caller logs; nothing here needs the context yet */
+	return load_dir(dir, NULL, NULL, true, out, errors);
+}
+
+int rules_load_dir_with(struct ing_ctx *ctx, const char *dir, const char *name, const char *path,
+                        struct ruleset **out, struct strbuf *errors)
+{
+	(void)ctx;
+	return load_dir(dir, name, path, true, out, errors);
+}
+
+int rules_load_base(struct ing_ctx *ctx, const char *dir, const char *leave_out, struct ruleset **out,
+                    struct strbuf *errors)
+{
+	(void)ctx;
+	return load_dir(dir, leave_out, NULL, false, out, errors);
+}
+
+/*
+ * One file against BASE: the loader works on a view of BASE (copies of its
+ * arrays, pointing at its types and terms, which it only reads), adds what the
+ * file defines to the view, and frees only that. The passes of load_dir() put
+ * the file after every base file of its pass; BASE's files of later passes
+ * (fragments and types, for a dictionary file) are loaded already, so they
+ * see only BASE's dictionaries, as they would before the file existed.
+ */
+static int check_one(const struct ruleset *base, const char *path, const char *text, size_t len,
+                     struct strbuf *errors)
+{
+	struct ruleset view = *base;
+	struct loader l = { .errors = errors, .rs = &view };
+	struct pending p = { 0 };
+	char *file = xstrdup(path);
+	int r;
+
+	view.types = xmalloc((base->n_types + 1) * sizeof(*view.types));
+	if (base->n_types)
+		memcpy(view.types, base->types, base->n_types * sizeof(*view.types));
+	view.biomarkers = xmalloc((base->n_biomarkers + 1) * sizeof(*view.biomarkers));
+	if (base->n_biomarkers)
+		memcpy(view.biomarkers, base->biomarkers, base->n_biomarkers * sizeof(*view.biomarkers));
+	view.labs = xmalloc((base->n_labs + 1) * sizeof(*view.labs));
+	if (base->n_labs)
+		memcpy(view.labs, base->labs, base->n_labs * sizeof(*view.labs));
+	view.files = &file;
+	view.n_files = 1;
+	p.path = file;
+	l.file = file;
+
+	r = text ? parse_text(&l, &p, text, len) : parse_file(&l, &p);
+	if (r < 0)
+		p.what = P_BAD;
+	else
+		classify(&l, &p);
+	load_pending(&l, &p);
+	check_generic(&l, base->dir ? base->dir : ".");
+
+	pending_free(&p);
+	for (size_t i = base->n_types; i < view.n_types; i++)
+		type_free(view.types[i]);
+	for (size_t i = base->n_biomarkers; i < view.n_biomarkers; i++)
+		term_free(view.biomarkers[i]);
+	for (size_t i = base->n_labs; i < view.n_labs; i++)
+		term_free(view.labs[i]);
+	free(view.types);
+	free(view.biomarkers);
+	free(view.labs);
+	free(file);
+	return l.n_errors ? -EINVAL : 0;
+}
+
+int rules_check_file(const struct ruleset *base, const char *path, struct strbuf *errors)
+{
+	return check_one(base, path, NULL, 0, errors);
+}
+
+int rules_check_text(const struct ruleset *base, const char *path, const char *text, size_t len,
+                     struct strbuf *errors)
+{
+	return check_one(base, path, text, len, errors);
 }

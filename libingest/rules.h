@@ -174,6 +174,7 @@ struct ruleset {
 	char **files;               /* every file read, in load order */
 	size_t n_files;
 	size_t n_rules;             /* distinct rules defined */
+	char *dir;                  /* the folder they were read from */
 };
 
 /* Loads every *.yaml in DIR. On success *out is set and 0 returned. With any
@@ -183,6 +184,29 @@ struct ruleset {
 ING_HIDDEN int rules_load_dir(struct ing_ctx *ctx, const char *dir, struct ruleset **out,
                               struct strbuf *errors);
 ING_HIDDEN struct ruleset *ruleset_free(struct ruleset *rs);
+
+/* rules_load_dir() with the file at PATH in place of DIR's file NAME (which
+ * need not exist): the folder as it would be with PATH installed as NAME. */
+ING_HIDDEN int rules_load_dir_with(struct ing_ctx *ctx, const char *dir, const char *name, const char *path,
+                                   struct ruleset **out, struct strbuf *errors);
+
+/*
+ * One rules file checked against the rest of a folder, parsed once:
+ * rules_load_base() loads DIR's files but the one named LEAVE_OUT (may be
+ * NULL; the file being checked, when it is in DIR), with the errors and
+ * return values of rules_load_dir(), except that the generic type and the
+ * files themselves may be missing. rules_check_file() then checks the file
+ * at PATH as if it were added to that folder: every error rules_load_dir()
+ * would report for it, as "PATH:LINE:COL: what" lines in ERRORS (may be NULL),
+ * and the folder's "no generic.yaml" when neither has it. Returns 0 (valid)
+ * or -EINVAL; BASE is not changed and can check any number of files.
+ * rules_check_text() checks LEN bytes at TEXT in memory, named PATH.
+ */
+ING_HIDDEN int rules_load_base(struct ing_ctx *ctx, const char *dir, const char *leave_out,
+                               struct ruleset **out, struct strbuf *errors);
+ING_HIDDEN int rules_check_file(const struct ruleset *base, const char *path, struct strbuf *errors);
+ING_HIDDEN int rules_check_text(const struct ruleset *base, const char *path, const char *text, size_t len,
+                                struct strbuf *errors);
 
 /* Lookups (NULL if absent). Type lookup finds cancer types, not fragments. */
 ING_HIDDEN const struct rule_type *ruleset_find_type(const struct ruleset *rs, const char *id);

@@ -13,11 +13,14 @@ static void usage(FILE *f)
 	fprintf(f,
 	        "Usage: ingest rules list [DIR]\n"
 	        "       ingest rules validate [DIR]\n"
+	        "       ingest rules validate FILE.yaml [DIR]\n"
 	        "\n"
 	        "Show or check the cancer-type rules (one YAML file per type, see docs/rules.md).\n"
 	        "\n"
 	        "  list       print each cancer type: id, name, number of rules (required/recommended)\n"
 	        "  validate   check every *.yaml in DIR; errors are printed as FILE:LINE:COL: what is wrong\n"
+	        "             with FILE.yaml: check that one file as if it were put into DIR (replacing\n"
+	        "             DIR's file of the same name, if any), before it is installed\n"
 	        "\n"
 	        "DIR defaults to %s\n"
 	        "(or, when that does not exist, to the source tree's %s).\n"
@@ -78,6 +81,74 @@ static int do_list(const char *dir)
 	return EXIT_OK;
 }
 
+/*
+ * FILE as if installed in DIR (as DIR/NAME): DIR's other files are loaded
+ * once and FILE is checked against them. When they do not load without it
+ * (FILE replaces a dictionary or fragment the others use), the whole folder
+ * is loaded with FILE in its place, so that what the others lose shows too.
+ */
+static int do_validate_file(const char *file, const char *dir)
+{
+	struct ruleset *base = NULL;
+	struct strbuf errors;
+	const char *name = strrchr(file, '/') ? strrchr(file, '/') + 1 : file;
+	size_t n = strlen(name);
+	int r;
+
+	if (n <= 5 || strcmp(name + n - 5, ".yaml") != 0) {
+		fprintf(stderr, "ingest rules validate: %s: a rules file is named ID.yaml\n", file);
+		return EXIT_USAGE;
+	}
+	strbuf_init(&errors, RULES_MAX_ERRORS_BYTES);
+	r = rules_load_base(NULL, dir, name, &base, &errors);
+	if (r == -EINVAL) {
+		char *path = xasprintf("%s/%s", dir, name);
+		struct stat st;
+		bool replaces = stat(path, &st) == 0;
+		free(path);
+		if (!replaces) {
+			fputs(errors.s ? errors.s : "", stderr);
+			fprintf(stderr, "ingest rules validate: the rules in %s have errors of their own; %s was not checked\n",
+			        dir, file);
+			strbuf_free(&errors);
+			return EXIT_FINDINGS;
+		}
+		strbuf_free(&errors);
+		strbuf_init(&errors, RULES_MAX_ERRORS_BYTES);
+		r = rules_load_dir_with(NULL, dir, name, file, &base, &errors);
+		if (r == -EINVAL) {
+			fputs(errors.s ? errors.s : "", stderr);
+			if (errors.len >= errors.max - 1024)
+				fprintf(stderr, "(more errors not shown)\n");
+		} else if (r == 0) {
+			printf("%s: OK (in place of %s/%s: %zu files, %zu rules)\n", file, dir, name, base->n_files,
+			       base->n_rules);
+			ruleset_free(base);
+		}
+		strbuf_free(&errors);
+		if (r < 0 && r != -EINVAL)
+			fprintf(stderr, "ingest rules: cannot read %s: %s\n", dir, strerror(-r));
+		return r == 0 ? EXIT_OK : r == -EINVAL ? EXIT_FINDINGS : r == -ENOMEM ? EXIT_INTERNAL : EXIT_INPUT;
+	}
+	if (r < 0) {
+		strbuf_free(&errors);
+		fprintf(stderr, "ingest rules: cannot read %s: %s\n"
+		        "Give the rules folder as DIR, or install the rules.\n", dir, strerror(-r));
+		return r == -ENOMEM ? EXIT_INTERNAL : EXIT_INPUT;
+	}
+	r = rules_check_file(base, file, &errors);
+	if (r < 0) {
+		fputs(errors.s ? errors.s : "", stderr);
+		if (errors.len >= errors.max - 1024)
+			fprintf(stderr, "(more errors not shown)\n");
+	} else {
+		printf("%s: OK (with the %zu other files of %s)\n", file, base->n_files, dir);
+	}
+	strbuf_free(&errors);
+	ruleset_free(base);
+	return r < 0 ? EXIT_FINDINGS : EXIT_OK;
+}
+
 static int do_validate(const char *dir)
 {
 	struct ruleset *rs = NULL;
@@ -92,7 +163,10 @@ static int do_validate(const char *dir)
 
 int cmd_rules(int argc, char **argv)
 {
-	const char *verb, *dir = NULL;
+	const char *verb, *dir = NULL, *file = NULL;
+	const char *args[2];
+	size_t n_args = 0;
+	bool too_many = false;
 
 	if (argc < 2) {
 		usage(stderr);
@@ -118,21 +192,39 @@ int cmd_rules(int argc, char **argv)
 			return EXIT_USAGE;
 		}
 		if (strcmp(argv[i], "--") == 0) {
-			if (i + 1 < argc && !dir)
-				dir = argv[++i];
-			if (i + 1 < argc) {
-				fprintf(stderr, "ingest rules %s: too many arguments\n", verb);
-				return EXIT_USAGE;
+			for (i++; i < argc; i++) {
+				if (n_args == 2)
+					too_many = true;
+				else
+					args[n_args++] = argv[i];
 			}
 			break;
 		}
-		if (dir) {
-			fprintf(stderr, "ingest rules %s: too many arguments (one DIR at most)\n", verb);
-			return EXIT_USAGE;
+		if (n_args == 2)
+			too_many = true;
+		else
+			args[n_args++] = argv[i];
+	}
+	/* validate FILE.yaml [DIR]: the first argument is not a folder */
+	if (strcmp(verb, "validate") == 0 && n_args >= 1) {
+		struct stat st;
+		if (stat(args[0], &st) == 0 && !S_ISDIR(st.st_mode)) {
+			file = args[0];
+			dir = n_args == 2 ? args[1] : NULL;
 		}
-		dir = argv[i];
+	}
+	if (!file) {
+		dir = n_args ? args[0] : NULL;
+		too_many = too_many || n_args > 1;
+	}
+	if (too_many) {
+		fprintf(stderr, "ingest rules %s: too many arguments (%s)\n", verb,
+		        strcmp(verb, "list") == 0 ? "one DIR at most" : "DIR, or FILE.yaml and DIR, at most");
+		return EXIT_USAGE;
 	}
 	if (!dir)
 		dir = default_dir();
+	if (file)
+		return do_validate_file(file, dir);
 	return strcmp(verb, "list") == 0 ? do_list(dir) : do_validate(dir);
 }

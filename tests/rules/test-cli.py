@@ -69,4 +69,35 @@ with tempfile.TemporaryDirectory() as tmp:
     p = run('list', tmp)
     check(p.returncode == 1, 'list of invalid rules: exit 1', p)
 
+# validate FILE.yaml [DIR]: one file against DIR's other files
+p = run('validate', os.path.join(rules_dir, 'breast.yaml'), rules_dir)
+check(p.returncode == 0 and re.search(r'breast\.yaml: OK \(with the \d+ other files of ', p.stdout) is not None,
+      'validate FILE DIR: a shipped type file is OK', p)
+p = run('validate', os.path.join(rules_dir, '_labs.yaml'), rules_dir)
+check(p.returncode == 0 and 'OK (in place of' in p.stdout, 'validate FILE DIR: a dictionary the others use is OK', p)
+with tempfile.TemporaryDirectory() as tmp:
+    with open(os.path.join(rules_dir, 'breast.yaml'), encoding='utf-8') as f:
+        text = f.read()
+    with open(os.path.join(tmp, 'breast.yaml'), 'w', encoding='utf-8') as f:
+        f.write(text + '  - id: breast.extra\n    severity: required\n    document: {kind: nonsense-report}\n'
+                '    message: "No such thing found; ask the hospital."\n')
+    p = run('validate', os.path.join(tmp, 'breast.yaml'), rules_dir)
+    errs = [l for l in p.stderr.splitlines() if l.strip()]
+    check(p.returncode == 1 and errs and all(l.startswith(os.path.join(tmp, 'breast.yaml:')) for l in errs) and
+          re.match(r'.*/breast\.yaml:\d+:\d+: unknown document kind "nonsense-report"', errs[0]) is not None,
+          'validate FILE DIR: an invalid file: exit 1, FILE:LINE:COL errors', p)
+    with open(os.path.join(rules_dir, '_labs.yaml'), encoding='utf-8') as f:
+        labs = f.read()
+    with open(os.path.join(tmp, '_labs.yaml'), 'w', encoding='utf-8') as f:
+        f.write(labs.replace('{name: CEA,', '{name: CEA-x,', 1))
+    p = run('validate', os.path.join(tmp, '_labs.yaml'), rules_dir)
+    check(p.returncode == 1 and 'unknown lab "CEA"' in p.stderr,
+          'validate FILE DIR: a dictionary that drops a term shows the files that use it', p)
+    with open(os.path.join(tmp, 'breast.yml'), 'w', encoding='utf-8') as f:
+        f.write(text)
+    p = run('validate', os.path.join(tmp, 'breast.yml'), rules_dir)
+    check(p.returncode == 2, 'validate FILE DIR: a file not named ID.yaml: exit 2', p)
+p = run('validate', os.path.join(rules_dir, 'breast.yaml'), rules_dir, rules_dir)
+check(p.returncode == 2, 'validate FILE DIR DIR: exit 2', p)
+
 sys.exit(1 if failed else 0)

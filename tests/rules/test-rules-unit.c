@@ -3,9 +3,11 @@
  * The rules loader and its evaluation helpers, against the shipped rules/
  * (argv[1]) and small files written here. Each check names what it expects.
  */
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "rules.h"
 #include "model.h"
@@ -264,16 +266,147 @@ static void check_collects_errors(const char *shipped)
 	(void)shipped;
 }
 
+static char *read_all(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf = NULL;
+	size_t cap = 0, n = 0;
+
+	if (!f)
+		return NULL;
+	for (;;) {
+		if (n == cap) {
+			cap = cap ? cap * 2 : 4096;
+			buf = xrealloc(buf, cap + 1);
+		}
+		size_t k = fread(buf + n, 1, cap - n, f);
+		if (k == 0)
+			break;
+		n += k;
+	}
+	fclose(f);
+	buf[n] = 0;
+	*len = n;
+	return buf;
+}
+
+/* Copies SRC_DIR/NAME, or writes TEXT when SRC_DIR is NULL, to DIR/NAME. */
+static void put_file(const char *dir, const char *name, const char *src_dir, const char *text, size_t len)
+{
+	char path[4096];
+	FILE *f;
+	_cleanup_free_ char *buf = NULL;
+
+	if (src_dir) {
+		snprintf(path, sizeof(path), "%s/%s", src_dir, name);
+		buf = read_all(path, &len);
+		if (!buf) {
+			perror(path);
+			exit(99);
+		}
+		text = buf;
+	}
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	f = fopen(path, "wb");
+	if (!f || fwrite(text, 1, len, f) != len) {
+		perror(path);
+		exit(99);
+	}
+	fclose(f);
+}
+
+/*
+ * rules_check_file()/rules_check_text() against a base of the shared files
+ * (what fuzz-rules does) report exactly what rules_load_dir() reports for the
+ * folder with the file in it, for every input of every DIRS (*.yaml files,
+ * and the fuzz inputs): the same return value and the same error lines.
+ */
+static void check_one_file(const char *rules_dir, char **dirs, int n_dirs)
+{
+	static const char *const shared[] = { "_biomarkers.yaml", "_labs.yaml", "_baseline.yaml", "_solid.yaml" };
+	char tmpl[] = "/tmp/rules-one.XXXXXX", path[4096];
+	char *dir = mkdtemp(tmpl);
+	struct ruleset *base = NULL;
+	struct strbuf errors;
+	unsigned n_inputs = 0, n_valid = 0;
+	int r;
+
+	CHECK(dir != NULL, "mkdtemp");
+	if (!dir)
+		return;
+	for (size_t i = 0; i < ARRAY_SIZE(shared); i++)
+		put_file(dir, shared[i], rules_dir, NULL, 0);
+	strbuf_init(&errors, RULES_MAX_ERRORS_BYTES);
+	r = rules_load_base(NULL, dir, "fuzz.yaml", &base, &errors);
+	CHECK(r == 0 && base && base->n_files == ARRAY_SIZE(shared), "base: %d\n%s", r, errors.s ? errors.s : "");
+	strbuf_free(&errors);
+	if (r < 0)
+		return;
+	snprintf(path, sizeof(path), "%s/fuzz.yaml", dir);
+	for (int d = 0; d < n_dirs; d++) {
+		DIR *dh = opendir(dirs[d]);
+		struct dirent *de;
+		CHECK(dh != NULL, "opendir %s", dirs[d]);
+		while (dh && (de = readdir(dh))) {
+			char src[4096];
+			size_t len = 0;
+			if (de->d_name[0] == '.')
+				continue;
+			snprintf(src, sizeof(src), "%s/%s", dirs[d], de->d_name);
+			_cleanup_free_ char *text = read_all(src, &len);
+			if (!text || strstr(de->d_name, ".expect"))
+				continue;
+			put_file(dir, "fuzz.yaml", NULL, text, len);
+
+			struct strbuf e_dir, e_file, e_text;
+			struct ruleset *rs = NULL;
+			strbuf_init(&e_dir, RULES_MAX_ERRORS_BYTES);
+			strbuf_init(&e_file, RULES_MAX_ERRORS_BYTES);
+			strbuf_init(&e_text, RULES_MAX_ERRORS_BYTES);
+			int r_dir = rules_load_dir(NULL, dir, &rs, &e_dir);
+			int r_file = rules_check_file(base, path, &e_file);
+			int r_text = rules_check_text(base, path, text, len, &e_text);
+			const char *s_dir = e_dir.s ? e_dir.s : "", *s_file = e_file.s ? e_file.s : "";
+			const char *s_text = e_text.s ? e_text.s : "";
+			CHECK(r_dir == r_file && strcmp(s_dir, s_file) == 0,
+			      "%s: folder %d, file %d\n--- folder:\n%s--- file:\n%s", src, r_dir, r_file, s_dir, s_file);
+			CHECK(r_text == r_file && strcmp(s_text, s_file) == 0,
+			      "%s: text %d, file %d\n--- text:\n%s--- file:\n%s", src, r_text, r_file, s_text, s_file);
+			n_valid += r_file == 0;
+			n_inputs++;
+			ruleset_free(rs);
+			strbuf_free(&e_dir);
+			strbuf_free(&e_file);
+			strbuf_free(&e_text);
+		}
+		if (dh)
+			closedir(dh);
+	}
+	CHECK(n_inputs >= 10, "only %u inputs", n_inputs);
+	printf("one file against the shared files: %u inputs, %u valid, as the folder load\n", n_inputs, n_valid);
+	/* the base is unchanged: it still loads nothing but the shared files */
+	CHECK(base->n_types == 2 && !ruleset_find_type(base, "fuzz"), "base changed: %zu types", base->n_types);
+	ruleset_free(base);
+	unlink(path);
+	for (size_t i = 0; i < ARRAY_SIZE(shared); i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, shared[i]);
+		unlink(path);
+	}
+	rmdir(dir);
+}
+
 int main(int argc, char **argv)
 {
-	if (argc != 2) {
-		fprintf(stderr, "usage: %s RULES_DIR\n", argv[0]);
+	if (argc < 2) {
+		fprintf(stderr, "usage: %s RULES_DIR [DIR...]\n", argv[0]);
 		return 2;
 	}
 	check_shipped(argv[1]);
 	check_severity();
 	check_matching();
 	check_collects_errors(argv[1]);
+	if (argc > 2)
+		check_one_file(argv[1], argv + 2, argc - 2);
 	if (failures) {
 		fprintf(stderr, "%d checks failed\n", failures);
 		return 1;
