@@ -218,11 +218,31 @@ static size_t utf8_seq(const unsigned char *s, size_t n)
 	return utf8_decode(s, n, &cp);
 }
 
+#define ONES  UINT64_C(0x0101010101010101)
+#define HIGHS UINT64_C(0x8080808080808080)
+
+/* Eight bytes at S (any alignment). */
+static uint64_t load8(const unsigned char *s)
+{
+	uint64_t v;
+	memcpy(&v, s, sizeof(v));
+	return v;
+}
+
 size_t utf8_valid_prefix(const char *s, size_t n)
 {
+	const unsigned char *u = (const unsigned char *)s;
 	size_t i = 0;
 	while (i < n) {
-		size_t l = utf8_seq((const unsigned char *)s + i, n - i);
+		if (n - i >= 8 && (load8(u + i) & HIGHS) == 0) {   /* eight ASCII bytes */
+			i += 8;
+			continue;
+		}
+		if (u[i] < 0x80) {
+			i++;
+			continue;
+		}
+		size_t l = utf8_seq(u + i, n - i);
 		if (l == 0)
 			break;
 		i += l;
@@ -230,27 +250,56 @@ size_t utf8_valid_prefix(const char *s, size_t n)
 	return i;
 }
 
+/* Bytes copied as they are: printable ASCII, tab, newline. */
+static bool plain_byte(unsigned char c)
+{
+	return (c >= 0x20 && c < 0x7f) || c == '\t' || c == '\n';
+}
+
 char *utf8_sanitize(const char *in, size_t n)
 {
 	const unsigned char *s = (const unsigned char *)in;
-	char *out = xmalloc(n * 3 + 1), *o = out;
+	/* The output is as long as the input but for invalid bytes (three
+	 * each): start at the input's size and grow only for those. */
+	size_t cap = n + 16, len = 0;
+	char *out = xmalloc(cap + 1);
 	size_t i = 0;
 	while (i < n) {
+		if (cap - len < 8) {
+			cap = cap * 2 + 16;
+			out = xrealloc(out, cap + 1);
+		}
+		/* printable ASCII, eight bytes at a time (no byte < 0x20 or > 0x7e) */
+		if (n - i >= 8) {
+			uint64_t v = load8(s + i);
+			if ((((v - ONES * 0x20) & ~v) | ((v + ONES * 0x01) | v)) & HIGHS) {
+				/* some byte is not printable ASCII: one at a time below */
+			} else {
+				memcpy(out + len, s + i, 8);
+				len += 8;
+				i += 8;
+				continue;
+			}
+		}
+		if (plain_byte(s[i])) {
+			out[len++] = (char)s[i++];
+			continue;
+		}
 		size_t l = utf8_seq(s + i, n - i);
 		if (l == 0) {
-			memcpy(o, "\xef\xbf\xbd", 3);
-			o += 3;
+			memcpy(out + len, "\xef\xbf\xbd", 3);
+			len += 3;
 			i++;
-		} else if (l == 1 && (s[i] < 0x20 || s[i] == 0x7f) && s[i] != '\t' && s[i] != '\n') {
-			*o++ = '?';
+		} else if (l == 1) {
+			out[len++] = '?';   /* a control character */
 			i++;
 		} else {
-			memcpy(o, s + i, l);
-			o += l;
+			memcpy(out + len, s + i, l);
+			len += l;
 			i += l;
 		}
 	}
-	*o = 0;
+	out[len] = 0;
 	return out;
 }
 
