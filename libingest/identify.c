@@ -254,33 +254,8 @@ static bool udf_vrs(const uint8_t *h, size_t len)
 	return false;
 }
 
-enum content_class identify_content(struct ing_ctx *ctx, struct ing_file *f, const uint8_t *head, size_t len)
+static enum content_class class_of_mime(const char *mime)
 {
-	struct magic_set *m = magic_cookie(ctx);
-	const char *mime = NULL, *desc = NULL;
-
-	if (m) {
-		magic_setflags(m, MAGIC_NO_CHECK_COMPRESS | MAGIC_MIME_TYPE);
-		mime = magic_buffer(m, head, len);
-		free(f->mime);
-		f->mime = xstrdup(mime ? mime : "application/octet-stream");
-		magic_setflags(m, MAGIC_NO_CHECK_COMPRESS);
-		desc = magic_buffer(m, head, len);
-		free(f->magic);
-		f->magic = utf8_sanitize(desc ? desc : "data", strlen(desc ? desc : "data"));
-	} else {
-		f->mime = xstrdup("application/octet-stream");
-		f->magic = xstrdup("data (libmagic unavailable)");
-	}
-	mime = f->mime;
-
-	if (strcmp(mime, "application/octet-stream") == 0 && udf_vrs(head, len)) {
-		free(f->mime);
-		free(f->magic);
-		f->mime = xstrdup("application/x-udf-image");
-		f->magic = xstrdup("UDF disc image (no ISO 9660 bridge)");
-		return CONTENT_ARCHIVE;
-	}
 	if (strcmp(mime, "application/pdf") == 0)
 		return CONTENT_PDF;
 	if (strncmp(mime, "image/", 6) == 0)
@@ -298,4 +273,40 @@ enum content_class identify_content(struct ing_ctx *ctx, struct ing_file *f, con
 	if (strncmp(mime, "text/", 5) == 0)
 		return CONTENT_TEXT;
 	return CONTENT_OTHER;
+}
+
+enum content_class identify_content(struct ing_ctx *ctx, struct ing_file *f, const uint8_t *head, size_t len)
+{
+	struct magic_set *m = magic_cookie(ctx);
+	enum content_class cls;
+
+	free(f->mime);
+	free(f->magic);
+	f->mime = f->magic = NULL;
+	if (m) {
+		magic_setflags(m, MAGIC_NO_CHECK_COMPRESS | MAGIC_MIME_TYPE);
+		const char *mime = magic_buffer(m, head, len);
+		f->mime = xstrdup(mime ? mime : "application/octet-stream");
+	} else {
+		f->mime = xstrdup("application/octet-stream");
+		f->magic = xstrdup("data (libmagic unavailable)");
+	}
+
+	if (strcmp(f->mime, "application/octet-stream") == 0 && udf_vrs(head, len)) {
+		free(f->mime);
+		free(f->magic);
+		f->mime = xstrdup("application/x-udf-image");
+		f->magic = xstrdup("UDF disc image (no ISO 9660 bridge)");
+		return CONTENT_ARCHIVE;
+	}
+	cls = class_of_mime(f->mime);
+	/* libmagic's description, a second pass over the bytes, only where the
+	 * evidence quotes it: a document (PDF, text) is read and an image is told
+	 * by its MIME type, so for those it would be computed and never shown. */
+	if (m && cls != CONTENT_PDF && cls != CONTENT_TEXT && cls != CONTENT_IMAGE) {
+		magic_setflags(m, MAGIC_NO_CHECK_COMPRESS);
+		const char *desc = magic_buffer(m, head, len);
+		f->magic = utf8_sanitize(desc ? desc : "data", strlen(desc ? desc : "data"));
+	}
+	return cls;
 }

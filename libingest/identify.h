@@ -32,7 +32,9 @@ enum content_class {
 	CONTENT_OFFICE,
 };
 
-/* libmagic over the first bytes: sets f->mime and f->magic, returns the class. */
+/* libmagic over the first bytes: sets f->mime and returns the class; sets
+ * f->magic (libmagic's description) for the classes whose evidence quotes it
+ * (archive, executable, office, other), NULL for PDF, text and image. */
 ING_HIDDEN enum content_class identify_content(struct ing_ctx *ctx, struct ing_file *f,
                                                const uint8_t *head, size_t len);
 

@@ -94,6 +94,8 @@ static void test_content(void)
 		if (c != cases[i].want)
 			fprintf(stderr, "case %zu: mime %s\n", i, f.mime);
 		CHECK_INT(c, cases[i].want);
+		/* libmagic's description only where the evidence quotes it */
+		CHECK((f.magic != NULL) == (c != CONTENT_PDF && c != CONTENT_TEXT && c != CONTENT_IMAGE));
 		free(f.mime);
 		free(f.magic);
 	}
