@@ -890,6 +890,7 @@ struct rule_ctx {
 	struct pos pos;
 	unsigned n_reqs;
 	bool has_severity;
+	bool has_terms;             /* name, all_of or any_of was given */
 };
 
 static int settings_from(struct loader *l, const struct kv *kv, unsigned *mask)
@@ -1089,10 +1090,13 @@ static int terms_from(struct loader *l, struct rule_ctx *rc, const struct kv *kv
 	void *it = NULL;
 	struct fy_node *item = NULL;
 
-	if (rc->r->n_terms) {
+	/* Not n_terms: a first list whose names were all unknown left it 0, and
+	 * the second list's array replaced (leaked) the first's. */
+	if (rc->has_terms) {
 		err_at(l, kv->kpos, "give only one of name, all_of, any_of");
 		return -EINVAL;
 	}
+	rc->has_terms = true;
 	if (get_strv(l, kv, &v, &n) < 0)
 		return -EINVAL;
 	rc->r->terms = xcalloc(n, sizeof(*rc->r->terms));
