@@ -914,7 +914,7 @@ static void read_frame(int rfd, double deadline, uint64_t max_text, struct child
 	}
 }
 
-static int run_child(struct ing_ctx *ctx, int fd, uint64_t size, enum child_mode mode,
+static int run_child(struct ing_ctx *ctx, const struct docext_opts *o, int fd, uint64_t size, enum child_mode mode,
                      const char *langs, struct child_result *res)
 {
 	struct child_args a = {
@@ -937,9 +937,14 @@ static int run_child(struct ing_ctx *ctx, int fd, uint64_t size, enum child_mode
 
 	start = mono_now();
 	deadline = start + 2.0 * MAX(ctx->limits.extract_cpu_seconds, 1u) + 2.0;
+	if (o && o->around_fork)
+		o->around_fork(o->around_fork_ud, true);
 	pid = fork();
+	int fork_err = errno;
+	if (pid != 0 && o && o->around_fork)
+		o->around_fork(o->around_fork_ud, false);
 	if (pid < 0) {
-		int e = -errno;
+		int e = -fork_err;
 		close(p[0]);
 		close(p[1]);
 		return e;
@@ -1169,7 +1174,7 @@ int docext_run_opts(struct ing_ctx *ctx, int fd, enum docext_type type,
 
 	if (mode == MODE_TEXT)
 		return text_in_process(ctx, fd, size, out);
-	r = run_child(ctx, fd, size, mode, langs, &res);
+	r = run_child(ctx, opts, fd, size, mode, langs, &res);
 	if (r < 0)
 		return r;
 	if (res.have_frame && res.f.status == ST_OK && mode == MODE_PDF_TEXT && !res.f.text_layer &&
@@ -1177,7 +1182,7 @@ int docext_run_opts(struct ing_ctx *ctx, int fd, enum docext_type type,
 		/* No text layer: a scanned document. Read it again, with OCR. */
 		struct child_result ocr = { 0 };
 
-		r = run_child(ctx, fd, size, MODE_PDF_OCR, langs, &ocr);
+		r = run_child(ctx, opts, fd, size, MODE_PDF_OCR, langs, &ocr);
 		if (r < 0) {
 			free(res.text);
 			return r;

@@ -26,6 +26,12 @@ struct docext_opts {
 	const char *ocr_langs;
 	/* Do not OCR PDFs without a text layer (only report text_layer=false). */
 	bool no_pdf_ocr;
+	/* Called with true just before each fork and with false just after it
+	 * (in the caller): the caller's other threads are to hold no lock at the
+	 * fork, since the child inherits every lock held then and could wait on
+	 * one forever (seen: ASan's allocator lock, held by a hashing thread). */
+	void (*around_fork)(void *ud, bool before);
+	void *around_fork_ud;
 };
 
 /*

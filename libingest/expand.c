@@ -2,11 +2,21 @@
 /*
  * Expansion: archives and disc images, opened in one streaming pass.
  *
- * libarchive pulls the archive's bytes through xin_read(): the head the scan
- * already read first, then the rest from the scan's byte_src, each byte hashed
- * once as it passes. Entries come out through ent_read() straight into
- * scan_entry(), so an entry that is itself an archive is expanded from the
- * middle of the outer stream, and nothing is ever extracted to disk.
+ * An archive that is a file of the drop is mapped read-only and given to
+ * libarchive as one block: it reads its directories and headers there, and
+ * an entry stored as it is (ISO 9660, tar, stored zip) comes back as a
+ * pointer into the map. Its bytes are not touched through the map (on these
+ * VMs a page fault costs more than copying the page, sink.c): the entry goes
+ * on as a range of the file (struct byte_range), read with pread() by the
+ * scan for its head and by whichever thread hashes and writes the rest. What
+ * is never read (a viewer's files on a disc) is not read at all. Where no
+ * map can be made the file is read with pread() into the sink's slabs
+ * (sin_read()). An archive inside another is read from memory when it lies
+ * in the map or was taken whole, else pulled through xin_read() from the
+ * outer entry's stream. Entries whose bytes libarchive makes (inflated,
+ * decoded) come out through ent_gather()/ent_read() into scan_entry(): in a
+ * slab they are handed on as they lie, else copied once into the sink's
+ * memory. Nothing is ever extracted to disk.
  *
  * Formats that need random access (7z; zip when the streaming reader cannot
  * read it; UDF disc images through libudfread) use the file descriptor when
@@ -32,14 +42,13 @@
 #include <udfread/udfread.h>
 
 #include "expand.h"
-#include "hashpool.h"
 #include "identify.h"
+#include "sink.h"
 #include "zipidx.h"
 
 #define XIN_CHUNK (256u << 10)        /* bytes handed to libarchive per read callback */
 #define UDF_SECTOR 2048u
-#define MAP_MIN_BYTES (1u << 20)      /* smaller archives stream: mapping costs more than it saves */
-#define MAP_RELEASE_STEP (4u << 20)   /* pages of a mapped archive are given back this many bytes at a time */
+#define MAP_RELEASE_STEP (8u << 20)   /* pages of a mapped archive are given back this many bytes at a time */
 
 /* Why expansion of one archive stopped early. */
 enum stop_reason {
@@ -70,22 +79,25 @@ struct xarc {
 	int tee;                       /* copy of the bytes pulled before the first entry, for a seekable retry */
 	bool tee_failed;
 
-	/* input, seekable mode */
+	/* input, seekable mode: a file (the drop's, or a spool) read with
+	 * pread() into the sink's slabs from sbase on, or the archive in memory (map) */
 	int sfd;
-	uint64_t spos, ssize;
+	uint64_t sbase, spos, ssize;
+	struct slab *cur;              /* the slab libarchive reads from now (its reference), or NULL */
 
-	/* input, mapped mode: the whole archive readable in memory (a drop file
-	 * mapped read-only, or an entry of a mapped archive). libarchive gets it
-	 * as one block, so entries stored as they are (ISO 9660, tar, stored zip
-	 * members) come back as pointers into it: no copy, hashed on the pool. */
+	/* input, in memory: the whole archive (mapped, or an entry taken whole).
+	 * libarchive gets it as one block, so entries stored as they are (ISO
+	 * 9660, tar, stored zip members) come back as pointers into it. */
 	const uint8_t *map;
 	size_t map_len;
 	bool map_fed;
-	bool map_owned;                /* we mapped it (page-aligned): pages may be given back */
+	bool map_owned;                /* we mapped it: unmapped at the end */
+	size_t released;               /* bytes at the start of the map handed back (MADV_DONTNEED) */
+	int map_fd;                    /* map[i] is map_fd's byte map_off + i, or -1 (memory of ours) */
+	uint64_t map_off;
 	struct zpar *par;              /* deflated entries inflated with libdeflate, on both cores, or NULL */
 	ssize_t par_rec;               /* the current entry in par's index, or -1 */
 	uint64_t hdr_index;            /* headers read so far (the entry's number in the archive) */
-	size_t released;               /* bytes at the start of the map handed back (MADV_DONTNEED) */
 
 	struct archive *a;
 	uint64_t expanded;             /* entry bytes streamed out of this archive */
@@ -192,17 +204,27 @@ static la_ssize_t sin_read(struct archive *a, void *ud, const void **out)
 		x->spos = x->ssize;
 		return k;
 	}
-	size_t want = (size_t)MIN((uint64_t)XIN_CHUNK, x->ssize - x->spos);
+	/* libarchive is done with its last block: the slab stays only for the
+	 * entries' bytes in it that were handed on */
+	sink_slab_put(x->w->sink, x->cur);
+	uint8_t *p = x->buf;
+	size_t cap = XIN_CHUNK;
+	x->cur = sink_slab_get(x->w->sink, &p);
+	if (x->cur)
+		cap = SINK_SLAB_BYTES;
+	else
+		p = x->buf;          /* every slab is held: read into our own buffer (copied on) */
+	size_t want = (size_t)MIN((uint64_t)cap, x->ssize - x->spos);
 	ssize_t r;
 	do
-		r = pread(x->sfd, x->buf, want, (off_t)x->spos);
+		r = pread(x->sfd, p, want, (off_t)(x->sbase + x->spos));
 	while (r < 0 && errno == EINTR);
 	if (r < 0) {
 		archive_set_error(a, errno, "reading the archive failed");
 		return ARCHIVE_FATAL;
 	}
 	x->spos += (uint64_t)r;
-	*out = x->buf;
+	*out = p;
 	return r;
 }
 
@@ -246,7 +268,6 @@ struct ent {
 	bool over, failed;     /* over the per-entry limit; libarchive failed in the data */
 	bool warned;           /* libarchive gave the bytes but warned about them (a zip entry's bad CRC) */
 	bool eof;
-	bool prepaid;          /* the held block was counted against the limits already (ent_in_map) */
 	const uint8_t *blk;    /* the block archive_read_data_block() gave, and how much of it is used */
 	size_t blk_len, blk_pos;
 	uint64_t blk_off;      /* where the block sits in the entry (beyond got: a hole, read as zeros) */
@@ -319,49 +340,70 @@ static ssize_t ent_read(void *ud, void *buf, size_t n)
 	memcpy(buf, e->blk + e->blk_pos, k);
 	e->blk_pos += k;
 	e->blk_off += k;
-	if (e->prepaid) {
-		if (e->blk_pos >= e->blk_len)
-			e->prepaid = false;
-		return (ssize_t)k;
-	}
 	return ent_account(e, k);
 }
 
-/* An entry whose bytes come back in one block inside the mapped archive:
- * scan_entry() reads them where they are. */
-static const uint8_t *ent_in_map(struct ent *e, uint64_t size)
+/* Whole blocks of the entry into g until it holds want bytes: a block in a
+ * slab is handed on as it lies (a reference), others are copied once into
+ * the sink's memory, and holes of a sparse entry are zeros. */
+static int ent_gather(void *ud, struct sink *s, uint64_t want, struct sink_segs *g)
 {
+	struct ent *e = ud;
 	struct xarc *x = e->x;
-	if (!x->map || size == 0 || ent_next_block(e) <= 0)
-		return NULL;
-	if (e->blk_off != 0 || e->blk_len != size || e->blk < x->map || e->blk + e->blk_len > x->map + x->map_len)
-		return NULL;     /* ent_read() serves the block it holds */
-	/* Counted now; the block stays readable through ent_read() for whoever
-	 * wants a stream of it (a nested 7z or UDF image is spooled from it). */
-	if (ent_account(e, e->blk_len) < 0)
-		return NULL;
-	e->prepaid = true;
-	e->blk_off = 0;
-	return e->blk;
+
+	while (g->bytes < want) {
+		if (x->stop != STOP_NONE)
+			return -E2BIG;
+		if (e->blk_pos >= e->blk_len) {
+			if (e->eof)
+				return 0;
+			int r = ent_next_block(e);
+			if (r <= 0)
+				return r;
+			continue;
+		}
+		if (e->blk_off > e->got) {          /* a hole */
+			size_t k = (size_t)MIN(e->blk_off - e->got, (uint64_t)SINK_SLAB_BYTES);
+			memset(segs_extend(s, g, k), 0, k);
+			if (ent_account(e, k) < 0)
+				return -E2BIG;
+			continue;
+		}
+		const uint8_t *p = e->blk + e->blk_pos;
+		size_t k = e->blk_len - e->blk_pos;
+		if (ent_account(e, k) < 0)
+			return -E2BIG;
+		e->blk_pos += k;
+		e->blk_off += k;
+		struct slab *sl = sink_slab_find(s, p, k);
+		if (sl) {
+			segs_push(g, p, k, sl);
+			continue;
+		}
+		for (size_t off = 0; off < k; off += SINK_SLAB_BYTES) {
+			size_t m = MIN(k - off, (size_t)SINK_SLAB_BYTES);
+			memcpy(segs_extend(s, g, m), p + off, m);
+		}
+	}
+	return 0;
 }
 
-/* Give back the pages of the map below what is still to be hashed: the
- * mapping would otherwise keep every byte of a DVD resident in this process. */
-static void map_release(struct xarc *x, const uint8_t *upto)
+/* Give back the pages of a map of ours that lie before libarchive's
+ * position. libarchive touches headers in the map (a zip's local headers, a
+ * tar's blocks), and each fault maps the 64 KiB around it: for the DVD zip of
+ * bench/ that made 170 MB of the zip resident in this process. Only a file's
+ * map: its pages come back from the page cache if they are touched again. */
+static void map_release(struct xarc *x)
 {
-	const uint8_t *low = x->w->hp ? hashpool_low_water(x->w->hp) : NULL;
-	if (low && low < upto)
-		upto = low;
-	if (!x->map || upto <= x->map)
+	la_int64_t pos = archive_read_header_position(x->a);
+	if (!x->map_owned || pos <= 0)
 		return;
 	size_t page = (size_t)sysconf(_SC_PAGESIZE);
-	size_t end = ((size_t)(upto - x->map)) & ~(page - 1);
-	size_t start = x->released;
-	/* In steps of MAP_RELEASE_STEP: each call flushes the other core's TLB
-	 * (an IPI); per entry that was 2,679 of them for a DVD (perf: ~45 ms). */
-	if (!x->map_owned || end <= start || end - start < MAP_RELEASE_STEP)
+	size_t end = (size_t)MIN((uint64_t)pos, (uint64_t)x->map_len) & ~(page - 1);
+	/* in steps: each call flushes the other core's TLB (an IPI) */
+	if (end <= x->released || end - x->released < MAP_RELEASE_STEP)
 		return;
-	(void)madvise((void *)(x->map + start), end - start, MADV_DONTNEED);
+	(void)madvise((void *)(x->map + x->released), end - x->released, MADV_DONTNEED);
 	x->released = end;
 }
 
@@ -580,42 +622,42 @@ static void scan_unsized(struct xarc *x, const char *rel, struct ent *en)
 		return;
 	}
 	lseek(fd, 0, SEEK_SET);
-	struct byte_src s = { fd_read, &fd };
+	struct byte_range rg = { fd, 0, NULL };
+	struct byte_src s = { .read = fd_read, .ud = &fd, .range = &rg };
 	scan_entry(w, rel, size, &s, fd, x->where);
 	close(fd);
 }
 
 /* ---- zip: entries inflated with libdeflate, on both cores ----
  *
- * Inflating is the bound for a deflated zip. When the zip is in memory
- * (mapped) and its central directory is sound, zipidx.c says where each
+ * Inflating is the bound for a deflated zip. When the zip is a file of the
+ * drop (read with pread()) or in memory, and its central directory is
+ * sound, zipidx.c says where each
  * deflated entry's bytes are; libdeflate inflates a whole entry at 2.3 times
  * the speed of zlib's streaming inflate that libarchive would use. A thread
  * of ours goes through the entries in the order libarchive lists them and
- * inflates, checks (length, CRC-32) and hashes two in three of them ahead of
- * the scan into memory; the scan inflates the third itself the same way, and
- * writes all of them (perf on the DVD zip: that splits the CPU about evenly,
- * since writing and parsing stay with the scan). libarchive still reads every
+ * inflates and checks (length, CRC-32) every other one ahead of the scan
+ * into the sink's memory; the scan inflates the others itself the same way.
+ * Hashing and writing are the sink's jobs, run by its thread and the scan
+ * (perf on the DVD zip: with the hashing here too, this thread was the bound,
+ * 2.7 CPU-s of 5.4, and the run took 3.2 s; as now, 2.6 s). libarchive still reads every
  * header: the scan finds the entry by the name and size libarchive gave, and
  * takes the bytes only for a unique match (struct ent's limits apply as ever).
  * Entries larger than a quarter of the budget, stored ones (read in place
  * anyway), and any entry the index left out or whose bytes do not check are
  * read through libarchive, which reports damage as it always did. The bytes
- * held ahead are bounded by the budget (limits.hash_pending_bytes / 4: with
- * the default 16 MiB, peak RSS on the DVD zip is 58 MiB against 65 MiB with
- * twice that, at the same speed).
+ * held ahead are bounded by the budget (limits.hash_pending_bytes / 4); they
+ * are inflated into the sink's memory and handed on to it as they are.
  */
 #define ZPAR_RING 1024u
-#define ZPAR_SHARE 3u                  /* the scan inflates one entry in ZPAR_SHARE, the thread the others */
+#define ZPAR_SHARE 2u                  /* the scan inflates one entry in ZPAR_SHARE, the thread the others */
 
 enum zslot_state { ZS_FREE = 0, ZS_RUNNING, ZS_DONE, ZS_FAILED };
 
 struct zslot {
 	uint64_t idx;
 	enum zslot_state st;
-	uint8_t *buf;
-	size_t len;
-	uint8_t sha[32];
+	struct sink_segs g;            /* the inflated bytes, one piece */
 };
 
 struct zpar {
@@ -623,29 +665,31 @@ struct zpar {
 	pthread_cond_t cv;
 	pthread_t th;
 	bool started, quit;
+	bool pause, paused;            /* zpar_pause(): asked, and the thread holds nothing */
 	struct zipidx idx;
+	struct sink *sink;
 	struct libdeflate_decompressor *dmain;   /* the scan's own (the thread has its own) */
+	struct zbuf smain;             /* the scan's buffer for deflated bytes read from the file */
 	uint64_t main_pos;             /* the entry the scan is at; the thread only claims beyond it */
-	uint64_t t_pos;                /* where in the zip the thread reads (the next entry's local header) */
+	struct walk *w;
+	bool done;                     /* the thread has ended (or never started) */
 	size_t held, budget;           /* bytes inflated ahead and not yet taken */
 	unsigned n_ahead, n_own;       /* entries taken from the thread, inflated by the scan (libdeflate) */
 	struct zslot ring[ZPAR_RING];
 };
 
-/* Inflate, check and hash entry i into a new buffer: NULL if it does not check. */
-static uint8_t *zpar_inflate(struct zpar *z, size_t i, struct libdeflate_decompressor *d, uint8_t sha[32])
+/* Inflate and check entry i into g (the sink's memory): false if it does not
+ * check. It is hashed where it is written (sink.c), by whichever thread. */
+static bool zpar_inflate(struct zpar *z, size_t i, struct libdeflate_decompressor *d, struct zbuf *scratch,
+                         struct sink_segs *g)
 {
 	const struct zip_rec *r = &z->idx.v[i];
-	uint8_t *buf = malloc((size_t)r->usize);
-	if (!buf || zipidx_inflate(&z->idx, i, d, buf) < 0) {
-		free(buf);
-		return NULL;
+	uint8_t *buf = segs_extend(z->sink, g, (size_t)r->usize);
+	if (zipidx_inflate(&z->idx, i, d, buf, scratch) < 0) {
+		segs_release(z->sink, g);
+		return false;
 	}
-	struct sha256_ctx *c = sha256_new();
-	sha256_update(c, buf, (size_t)r->usize);
-	sha256_final(c, sha);
-	sha256_free(c);
-	return buf;
+	return true;
 }
 
 /* Entries the fast path takes: found by name, not empty, small enough to hold. */
@@ -655,24 +699,55 @@ static bool zpar_eligible(const struct zpar *z, size_t i)
 	return r->usable && r->usize > 0 && r->usize <= z->budget / 4;
 }
 
+/* Paused while asked (the extractor forks): the thread waits here, holding
+ * nothing but mu, which the wait gives up. With mu held. */
+static void zpar_hold(struct zpar *z)
+{
+	if (!z->pause)
+		return;
+	z->paused = true;
+	pthread_cond_broadcast(&z->cv);
+	while (z->pause && !z->quit)
+		pthread_cond_wait(&z->cv, &z->mu);
+	z->paused = false;
+}
+
+static void zpar_pause(void *ud, bool on)
+{
+	struct zpar *z = ud;
+	pthread_mutex_lock(&z->mu);
+	z->pause = on;
+	pthread_cond_broadcast(&z->cv);
+	while (on && !z->paused && !z->done)
+		pthread_cond_wait(&z->cv, &z->mu);
+	pthread_mutex_unlock(&z->mu);
+}
+
 static void *zpar_main(void *arg)
 {
 	struct zpar *z = arg;
 	struct libdeflate_decompressor *d = libdeflate_alloc_decompressor();
+	struct zbuf scratch = { 0 };
 
 	for (size_t i = 0; d && i < z->idx.n; i++) {
 		const struct zip_rec *r = &z->idx.v[i];
 		pthread_mutex_lock(&z->mu);
-		z->t_pos = r->lho;
+		zpar_hold(z);
 		if (i % ZPAR_SHARE == 0 || !zpar_eligible(z, i)) {
 			pthread_mutex_unlock(&z->mu);
 			continue;
 		}
 		/* wait for room: bytes held, and the ring */
-		while (!z->quit && i >= z->main_pos &&
-		       (z->held + (size_t)r->usize > z->budget || i - z->main_pos >= ZPAR_RING ||
-		        z->ring[i % ZPAR_RING].st != ZS_FREE))
+		while (!z->quit) {
+			if (z->pause) {
+				zpar_hold(z);
+				continue;
+			}
+			if (i < z->main_pos || (z->held + (size_t)r->usize <= z->budget && i - z->main_pos < ZPAR_RING &&
+			                        z->ring[i % ZPAR_RING].st == ZS_FREE))
+				break;
 			pthread_cond_wait(&z->cv, &z->mu);
+		}
 		bool mine = !z->quit && i > z->main_pos;   /* the scan is not at it yet */
 		struct zslot *sl = &z->ring[i % ZPAR_RING];
 		if (mine) {
@@ -685,13 +760,11 @@ static void *zpar_main(void *arg)
 			break;
 		if (!mine)
 			continue;
-		uint8_t sha[32];
-		uint8_t *buf = zpar_inflate(z, i, d, sha);
+		struct sink_segs g = { 0 };
+		bool ok = zpar_inflate(z, i, d, &scratch, &g);
 		pthread_mutex_lock(&z->mu);
-		if (buf) {
-			sl->buf = buf;
-			sl->len = (size_t)r->usize;
-			memcpy(sl->sha, sha, 32);
+		if (ok) {
+			sl->g = g;
 			sl->st = ZS_DONE;
 		} else {
 			sl->st = ZS_FAILED;
@@ -700,32 +773,41 @@ static void *zpar_main(void *arg)
 		pthread_cond_broadcast(&z->cv);
 		pthread_mutex_unlock(&z->mu);
 	}
-	pthread_mutex_lock(&z->mu);
-	z->t_pos = UINT64_MAX;         /* reads nothing more */
-	pthread_mutex_unlock(&z->mu);
 	libdeflate_free_decompressor(d);
+	zbuf_free(&scratch);
+	pthread_mutex_lock(&z->mu);
+	z->done = true;                /* from here on it holds nothing: zpar_pause() need not wait */
+	pthread_cond_broadcast(&z->cv);
+	pthread_mutex_unlock(&z->mu);
 	return NULL;
 }
 
-/* The fast path for the zip map[0..len). With no sound central directory
- * (nothing indexed) or no second core (no thread) every entry goes through
- * libarchive's seekable reader, or the scan inflates it itself. NULL only
- * if libdeflate cannot start. */
-static struct zpar *zpar_start(const uint8_t *map, size_t len, size_t budget, uint64_t max_entries)
+/* The fast path for the zip map[0..len) (or, map NULL, the file fd). With no
+ * sound central directory (nothing indexed) or no second core (no thread)
+ * every entry goes through libarchive's seekable reader, or the scan
+ * inflates it itself. NULL only if libdeflate cannot start. */
+static struct zpar *zpar_start(struct walk *w, const uint8_t *map, int fd, uint64_t len, size_t budget,
+                               uint64_t max_entries)
 {
 	struct zpar *z = xcalloc(1, sizeof(*z));
 	if (!(z->dmain = libdeflate_alloc_decompressor())) {
 		free(z);
 		return NULL;
 	}
-	(void)zipidx_build(&z->idx, map, len, max_entries);   /* on failure: an empty index */
+	z->sink = w->sink;
+	z->w = w;
+	(void)zipidx_build(&z->idx, map, fd, len, max_entries);   /* on failure: an empty index */
 	pthread_mutex_init(&z->mu, NULL);
 	pthread_cond_init(&z->cv, NULL);
 	z->budget = MAX(budget, (size_t)1 << 20);
-	z->started = z->idx.n > 0 && sysconf(_SC_NPROCESSORS_ONLN) > 1 &&
-	             pthread_create(&z->th, NULL, zpar_main, z) == 0;
+	/* paused while the document extractor forks (scan.c) */
+	z->started = z->idx.n > 0 && sysconf(_SC_NPROCESSORS_ONLN) > 1 && walk_thread_add(w, zpar_pause, z);
+	if (z->started && pthread_create(&z->th, NULL, zpar_main, z) != 0) {
+		walk_thread_remove(w, z);
+		z->started = false;
+	}
 	if (!z->started)
-		z->t_pos = UINT64_MAX;
+		z->done = true;     /* (a thread that runs sets it itself when it ends: not here, after it) */
 	return z;
 }
 
@@ -750,8 +832,8 @@ static ssize_t zpar_at(struct zpar *z, uint64_t k, struct archive_entry *e)
 		struct zslot *sl = &z->ring[j];
 		if ((sl->st == ZS_DONE || sl->st == ZS_FAILED) && sl->idx < z->main_pos) {
 			if (sl->st == ZS_DONE)
-				z->held -= sl->len;
-			free(sl->buf);
+				z->held -= (size_t)sl->g.bytes;
+			segs_release(z->sink, &sl->g);
 			*sl = (struct zslot){ 0 };
 		}
 	}
@@ -760,13 +842,13 @@ static ssize_t zpar_at(struct zpar *z, uint64_t k, struct archive_entry *e)
 	return i;
 }
 
-/* Entry i's bytes, inflated and checked: from the thread, or inflated here
- * when the thread did not take it (*own). NULL: read it through libarchive.
- * *sha is their digest; the caller frees them with zpar_done(). */
-static uint8_t *zpar_take(struct zpar *z, size_t i, size_t *len, uint8_t sha[32], bool *own)
+/* Entry i's bytes, inflated and checked, into g: from the thread, or
+ * inflated here when the thread did not take it (*own). false: read it
+ * through libarchive. The caller settles the thread's budget with
+ * zpar_done() once they are taken. */
+static bool zpar_take(struct zpar *z, size_t i, struct sink_segs *g, bool *own)
 {
-	uint8_t *buf = NULL;
-	bool tried = false;
+	bool got = false, tried = false;
 	*own = false;
 	pthread_mutex_lock(&z->mu);
 	struct zslot *sl = &z->ring[i % ZPAR_RING];
@@ -774,27 +856,25 @@ static uint8_t *zpar_take(struct zpar *z, size_t i, size_t *len, uint8_t sha[32]
 		while (sl->st == ZS_RUNNING)
 			pthread_cond_wait(&z->cv, &z->mu);
 		if (sl->st == ZS_DONE) {
-			buf = sl->buf;
-			*len = sl->len;
-			memcpy(sha, sl->sha, 32);
+			*g = sl->g;
 			z->n_ahead++;
+			got = true;
 		}
 		tried = true;              /* a failed one fails here too: libarchive says why */
-		sl->buf = NULL;
+		sl->g = (struct sink_segs){ 0 };
 		sl->st = ZS_FREE;
 	}
 	pthread_mutex_unlock(&z->mu);
-	if (!buf && !tried && zpar_eligible(z, i) && (buf = zpar_inflate(z, i, z->dmain, sha)) != NULL) {
-		*len = (size_t)z->idx.v[i].usize;
+	if (!got && !tried && zpar_eligible(z, i) && zpar_inflate(z, i, z->dmain, &z->smain, g)) {
 		*own = true;
 		z->n_own++;
+		got = true;
 	}
-	return buf;
+	return got;
 }
 
-static void zpar_done(struct zpar *z, uint8_t *buf, size_t len, bool own)
+static void zpar_done(struct zpar *z, size_t len, bool own)
 {
-	free(buf);
 	if (own)
 		return;
 	pthread_mutex_lock(&z->mu);
@@ -813,14 +893,37 @@ static void zpar_stop(struct zpar *z)
 		pthread_cond_broadcast(&z->cv);
 		pthread_mutex_unlock(&z->mu);
 		pthread_join(z->th, NULL);
+		walk_thread_remove(z->w, z);
 	}
 	for (size_t i = 0; i < ZPAR_RING; i++)
-		free(z->ring[i].buf);
+		segs_release(z->sink, &z->ring[i].g);
 	pthread_cond_destroy(&z->cv);
 	pthread_mutex_destroy(&z->mu);
 	libdeflate_free_decompressor(z->dmain);
+	zbuf_free(&z->smain);
 	zipidx_free(&z->idx);
 	free(z);
+}
+
+/* An entry inflated ahead: its bytes move to the scan as they are. */
+static int ahead_gather(void *ud, struct sink *s, uint64_t want, struct sink_segs *g)
+{
+	struct sink_segs *a = ud;
+	(void)s;
+	(void)want;
+	for (size_t i = 0; i < a->n; i++)
+		segs_push(g, a->v[i].p, a->v[i].n, a->v[i].slab);
+	free(a->v);
+	*a = (struct sink_segs){ 0 };
+	return 0;
+}
+
+static ssize_t ahead_read(void *ud, void *buf, size_t n)
+{
+	(void)ud;
+	(void)buf;
+	(void)n;
+	return 0;           /* every byte was gathered */
 }
 
 static void scan_one(struct xarc *x, struct archive_entry *e)
@@ -909,33 +1012,43 @@ static void scan_one(struct xarc *x, struct archive_entry *e)
 
 	struct ent en = { .x = x, .max = lim->max_file_bytes };
 	size_t idx = w->scan->files.n;
-	uint8_t *ahead = NULL, digest[32];
-	size_t ahead_len = 0;
-	bool own = false;
+	struct sink_segs ahead = { 0 };
+	bool own = false, took = false;
 	x->entries_out++;
-	if (x->par && x->par_rec >= 0 &&
-	    (ahead = zpar_take(x->par, (size_t)x->par_rec, &ahead_len, digest, &own)) != NULL && ahead_len != size) {
-		zpar_done(x->par, ahead, ahead_len, own);
-		ahead = NULL;
+	if (x->par && x->par_rec >= 0 && zpar_take(x->par, (size_t)x->par_rec, &ahead, &own)) {
+		took = true;
+		if (ahead.bytes != size) {
+			zpar_done(x->par, (size_t)ahead.bytes, own);
+			segs_release(w->sink, &ahead);
+			took = false;
+		}
 	}
-	if (ahead) {
-		/* inflated and hashed on the other thread: counted against the limits here */
-		if (ent_account(&en, ahead_len) >= 0) {
-			struct byte_src s = { ent_read, &en, ahead, digest };
+	if (took) {
+		/* inflated ahead (on the other thread, or just now): counted against the limits here */
+		size_t len = (size_t)ahead.bytes;
+		if (ent_account(&en, len) >= 0) {
+			struct byte_src s = { .gather = ahead_gather, .read = ahead_read, .ud = &ahead };
 			en.eof = true;
 			scan_entry(w, rel, size, &s, -1, x->where);
 		}
-		/* an archive inside it may have handed its entries to the hashpool: done before the bytes go */
-		if (w->hp)
-			hashpool_drain(w->hp);
-		zpar_done(x->par, ahead, ahead_len, own);
+		zpar_done(x->par, len, own);
+		segs_release(w->sink, &ahead);       /* what scan_entry did not take */
 	} else if (!archive_entry_size_is_set(e)) {
 		scan_unsized(x, rel, &en);
 	} else {
-		struct byte_src s = { ent_read, &en, size <= lim->max_file_bytes ? ent_in_map(&en, size) : NULL };
+		struct byte_src s = { .gather = ent_gather, .read = ent_read, .ud = &en };
+		struct byte_range rg;
+		/* Stored as it is in a mapped file: its bytes are a range of that
+		 * file, read there (not through the map) when they are needed. */
+		if (x->map_fd >= 0 && size > 0 && size <= lim->max_file_bytes && ent_next_block(&en) > 0 &&
+		    en.blk_off == 0 && en.blk_len == size && en.blk >= x->map && en.blk + size <= x->map + x->map_len &&
+		    ent_account(&en, (size_t)size) >= 0) {
+			rg = (struct byte_range){ x->map_fd, x->map_off + (uint64_t)(en.blk - x->map), en.blk };
+			en.blk_pos = en.blk_len;
+			en.eof = true;
+			s.range = &rg;
+		}
 		scan_entry(w, rel, size, &s, -1, x->where);
-		if (s.map)
-			map_release(x, s.map + size);
 	}
 	if (idx >= w->scan->files.n)
 		return;
@@ -1065,14 +1178,7 @@ static void run_entries(struct xarc *x)
 		x->hdr_index++;
 		x->par_rec = x->par ? zpar_at(x->par, x->hdr_index - 1, e) : -1;
 		scan_one(x, e);
-		if (x->par && x->map_owned) {
-			/* the scan and the thread are past what lies before the lower of their places */
-			la_int64_t hp = archive_read_header_position(x->a);
-			pthread_mutex_lock(&x->par->mu);
-			uint64_t low = MIN(hp > 0 ? (uint64_t)hp : 0, x->par->t_pos);
-			pthread_mutex_unlock(&x->par->mu);
-			map_release(x, x->map + MIN(low, (uint64_t)x->map_len));
-		}
+		map_release(x);
 	}
 	record_stop(x);
 	if (x->n_encrypted)
@@ -1120,8 +1226,19 @@ fail:
 	return -EIO;
 }
 
+/* libarchive's reader goes, and with it its hold on the slab it read. */
+static void xarc_close(struct xarc *x)
+{
+	archive_read_free(x->a);
+	x->a = NULL;
+	sink_slab_put(x->w->sink, x->cur);
+	x->cur = NULL;
+}
+
 static void run_seekable(struct xarc *x, int fd, uint64_t size)
 {
+	if (fd != x->sfd)
+		x->sbase = 0;          /* a spool: from its start */
 	x->sfd = fd;
 	x->spos = 0;
 	x->ssize = size;
@@ -1134,8 +1251,7 @@ static void run_seekable(struct xarc *x, int fd, uint64_t size)
 		record_failure(x, "at its start", false);
 	else
 		run_entries(x);
-	archive_read_free(x->a);
-	x->a = NULL;
+	xarc_close(x);
 }
 
 /* ---- UDF disc images (no ISO 9660 bridge) through libudfread ---- */
@@ -1229,7 +1345,7 @@ static void udf_walk(struct xarc *x, udfread *udf, const char *dir)
 		}
 		int64_t sz = udfread_file_size(uf);
 		struct udf_ent ue = { .x = x, .f = uf, .max = x->lim->max_file_bytes };
-		struct byte_src s = { udf_ent_read, &ue };
+		struct byte_src s = { .read = udf_ent_read, .ud = &ue };
 		x->entries_out++;
 		scan_entry(x->w, rel, sz > 0 ? (uint64_t)sz : 0, &s, -1, x->where);
 		udfread_file_close(uf);
@@ -1297,7 +1413,19 @@ static void with_random_access(struct xarc *x, int fd, bool udf)
 		run_seekable(x, -1, x->map_len);
 		return;
 	}
-	if (fd < 0) {
+	if (fd < 0 && x->map) {
+		/* libudfread reads a file: the image in memory into a memfd */
+		spool = memfd_create("ingest-archive", MFD_CLOEXEC);
+		if (spool >= 0 && write_all(spool, x->map, x->map_len) < 0) {
+			close(spool);
+			spool = -1;
+		}
+		if (spool < 0) {
+			file_set_problem(x->arc, PROB_UNREADABLE, "\"%s\" could not be buffered for reading", arc_base(x->arc));
+			return;
+		}
+		fd = spool;
+	} else if (fd < 0) {
 		spool = spool_stream(x, &size);
 		if (spool < 0) {
 			if (spool == -E2BIG)
@@ -1318,14 +1446,30 @@ static void with_random_access(struct xarc *x, int fd, bool udf)
 		close(spool);
 }
 
-/* A zip's end of central directory record (PK\5\6) in its last 64 KiB + 22 bytes. */
-static bool zip_has_eocd(const uint8_t *p, size_t len)
+/* A zip (its head: PK\3\4) whose end of central directory record (PK\5\6)
+ * is in its last 64 KiB + 22 bytes: in memory, or read from fd. */
+static bool zip_has_eocd(const uint8_t *head, size_t n, const uint8_t *map, int fd, uint64_t len)
 {
-	if (len < 22 || memcmp(p, "PK\3\4", 4) != 0)
+	if (len < 22 || n < 4 || memcmp(head, "PK\3\4", 4) != 0)
 		return false;
-	size_t from = len > 65557 ? len - 65557 : 0;
-	for (size_t i = len - 22 + 1; i-- > from;)
-		if (p[i] == 'P' && p[i + 1] == 'K' && p[i + 2] == 5 && p[i + 3] == 6)
+	size_t tl = (size_t)MIN(len, (uint64_t)65557);
+	_cleanup_free_ uint8_t *tail = NULL;
+	const uint8_t *t = map ? map + (len - tl) : NULL;
+	if (!t) {
+		tail = xmalloc(tl);
+		size_t got = 0;
+		while (got < tl) {
+			ssize_t r = pread(fd, tail + got, tl - got, (off_t)(len - tl + got));
+			if (r < 0 && errno == EINTR)
+				continue;
+			if (r <= 0)
+				return false;
+			got += (size_t)r;
+		}
+		t = tail;
+	}
+	for (size_t i = tl - 22 + 1; i-- > 0;)
+		if (t[i] == 'P' && t[i + 1] == 'K' && t[i + 2] == 5 && t[i + 3] == 6)
 			return true;
 	return false;
 }
@@ -1343,7 +1487,7 @@ static void utf8_locale_init(void)
 }
 
 int expand_archive(struct walk *w, struct ing_file *archive, const uint8_t *head, size_t n,
-                   struct byte_src *src, int fd, uint64_t *consumed,
+                   struct byte_src *src, const struct arc_in *in, uint64_t *consumed,
                    const struct ident_where *where)
 {
 	const struct ing_limits *lim = &w->scan->ctx->limits;
@@ -1352,13 +1496,14 @@ int expand_archive(struct walk *w, struct ing_file *archive, const uint8_t *head
 	bool drop_root = !archive->path[0] || (w->drop_is_file && w->depth == 0);
 	_cleanup_free_ char *prefix = drop_root ? xstrdup("") : xasprintf("%s!/", archive->path);
 	_cleanup_free_ uint8_t *buf = NULL;
-	bool own_hp = false;
 	struct xarc x = {
 		.w = w, .arc = archive, .prefix = prefix, .where = where, .lim = lim,
 		.head = head, .n = n, .src = src, .consumed = consumed,
-		.tee = -1, .sfd = -1,
+		.tee = -1, .sfd = -1, .map_fd = -1,
 	};
 	int r = 0;
+	/* fd: the archive as a file from its start (7z, UDF and zip's index read it there) */
+	int fd = in && in->fd >= 0 && in->off == 0 ? in->fd : -1;
 
 	if (w->depth >= lim->max_depth) {
 		file_set_problem(archive, PROB_LIMIT, "archives nested more than %u deep; \"%s\" was not opened",
@@ -1371,27 +1516,30 @@ int expand_archive(struct walk *w, struct ing_file *archive, const uint8_t *head
 	pthread_once(&utf8_once, utf8_locale_init);
 	locale_t saved_locale = utf8_locale ? uselocale(utf8_locale) : (locale_t)0;
 
-	/* Mapped mode: the archive is in memory already (an entry of a mapped
-	 * archive), or a file of the drop we can map. What the scan did not read
-	 * of it is not read through the stream any more. */
-	if (src->map) {
-		x.map = src->map;
+	/* In memory, or a file (mapped here for libarchive's reading of its
+	 * structure; where that fails, read with pread() into slabs): what the
+	 * scan did not read of it is not read through the stream any more. */
+	if (in && in->mem) {
+		x.map = in->mem;
 		x.map_len = (size_t)archive->size;
-	} else if (fd >= 0 && archive->size >= MAP_MIN_BYTES && archive->size <= SIZE_MAX) {
-		void *m = mmap(NULL, (size_t)archive->size, PROT_READ, MAP_PRIVATE, fd, 0);
+		x.map_fd = in->fd;
+		x.map_off = in->off;
+	} else if (in && in->fd >= 0 && archive->size > 0 && archive->size <= SIZE_MAX) {
+		void *m = in->off % (uint64_t)sysconf(_SC_PAGESIZE) ? MAP_FAILED :
+		          mmap(NULL, (size_t)archive->size, PROT_READ, MAP_PRIVATE, in->fd, (off_t)in->off);
 		if (m != MAP_FAILED) {
-			(void)madvise(m, (size_t)archive->size, MADV_SEQUENTIAL);
 			x.map = m;
 			x.map_len = (size_t)archive->size;
 			x.map_owned = true;
+			x.map_fd = in->fd;
+			x.map_off = in->off;
 		}
 	}
-	if (x.map) {
+	if (x.map || (in && in->fd >= 0))
 		*consumed = archive->size - n;
-		if (!w->hp) {
-			w->hp = hashpool_new((size_t)lim->hash_pending_bytes);
-			own_hp = true;
-		}
+	if (!x.map && in && in->fd >= 0) {
+		x.sfd = in->fd;
+		x.sbase = in->off;
 	}
 
 	if (is_7z(head, n) || is_udf_only(head, n)) {
@@ -1399,12 +1547,14 @@ int expand_archive(struct walk *w, struct ing_file *archive, const uint8_t *head
 		goto out;
 	}
 
-	/* A mapped zip with its central directory: read with the seekable reader,
+	/* A zip with its central directory: read with the seekable reader,
 	 * deflated entries inflated by libdeflate on both cores (struct zpar). */
-	if (x.map && zip_has_eocd(x.map, x.map_len)) {
-		x.par = zpar_start(x.map, x.map_len, (size_t)lim->hash_pending_bytes / 4, lim->max_entries);
+	if ((x.map || fd >= 0) && zip_has_eocd(head, n, x.map, fd, archive->size)) {
+		/* the index reads the zip's file where there is one (not through the map) */
+		x.par = zpar_start(w, fd >= 0 ? NULL : x.map, fd, archive->size, (size_t)lim->hash_pending_bytes / 4,
+		                   lim->max_entries);
 		if (x.par) {
-			run_seekable(&x, -1, x.map_len);
+			run_seekable(&x, x.map ? -1 : fd, archive->size);
 			/* no names here: an archive's name may be a patient's */
 			ing_log(w->scan->ctx, ING_LOG_DEBUG, "zip: %llu entries, %u inflated with libdeflate (%u of them "
 			        "on the second core), the rest read through libarchive",
@@ -1428,26 +1578,32 @@ int expand_archive(struct walk *w, struct ing_file *archive, const uint8_t *head
 		x.tee = memfd_create("ingest-zip-start", MFD_CLOEXEC);
 
 	x.a = archive_new_stream();
-	archive_read_set_read_callback(x.a, xin_read);
+	if (x.sfd >= 0 && !x.map) {
+		/* a file that could not be mapped: read where libarchive asks, skipping what it skips */
+		x.spos = 0;
+		x.ssize = archive->size;
+		archive_read_set_read_callback(x.a, sin_read);
+		archive_read_set_seek_callback(x.a, sin_seek);
+		archive_read_set_skip_callback(x.a, sin_skip);
+	} else {
+		archive_read_set_read_callback(x.a, xin_read);
+	}
 	archive_read_set_callback_data(x.a, &x);
 	if (archive_read_open1(x.a) != ARCHIVE_OK) {
-		archive_read_free(x.a);
-		x.a = NULL;
+		xarc_close(&x);
 		r = -ENOTSUP;
 		goto out;
 	}
 	/* "raw" takes anything: only a compressed single file counts as an archive. */
 	if (archive_format(x.a) == ARCHIVE_FORMAT_RAW && archive_filter_count(x.a) <= 1) {
-		archive_read_free(x.a);
-		x.a = NULL;
+		xarc_close(&x);
 		r = -ENOTSUP;
 		goto out;
 	}
 	run_entries(&x);
 	bool retry = (x.is_zip || (archive_format(x.a) & ARCHIVE_FORMAT_BASE_MASK) == ARCHIVE_FORMAT_ZIP) &&
 	             x.entries_out == 0 && (archive->problem == PROB_CORRUPT) && x.stop == STOP_NONE;
-	archive_read_free(x.a);
-	x.a = NULL;
+	xarc_close(&x);
 
 	if (retry && x.map) {
 		free(archive->problem_msg);
@@ -1455,10 +1611,10 @@ int expand_archive(struct walk *w, struct ing_file *archive, const uint8_t *head
 		archive->problem = PROB_NONE;
 		x.map_fed = false;
 		run_seekable(&x, -1, x.map_len);
-	} else if (retry && (fd >= 0 || (x.tee >= 0 && !x.tee_failed))) {
-		int sfd = fd;
+	} else if (retry && (fd >= 0 || x.sfd >= 0 || (x.tee >= 0 && !x.tee_failed))) {
+		int sfd = x.sfd >= 0 ? x.sfd : fd;
 		uint64_t size = archive->size;
-		if (fd < 0) {
+		if (sfd < 0) {
 			/* The spool: what was pulled so far (the tee), then the rest of the stream. */
 			ssize_t k;
 			while (!x.src_eof && (k = src->read(src->ud, buf, XIN_CHUNK)) > 0) {
@@ -1471,7 +1627,7 @@ int expand_archive(struct walk *w, struct ing_file *archive, const uint8_t *head
 			sfd = x.tee;
 			size = n + *consumed;
 		}
-		if (fd >= 0 || !x.tee_failed) {
+		if (sfd != x.tee || !x.tee_failed) {
 			free(archive->problem_msg);
 			archive->problem_msg = NULL;
 			archive->problem = PROB_NONE;
@@ -1479,11 +1635,6 @@ int expand_archive(struct walk *w, struct ing_file *archive, const uint8_t *head
 		}
 	}
 out:
-	/* Every entry's bytes hashed before the map goes. */
-	if (own_hp) {
-		hashpool_free(w->hp);
-		w->hp = NULL;
-	}
 	if (x.map_owned)
 		munmap((void *)x.map, x.map_len);
 	ptrvec_free(&x.links, free);

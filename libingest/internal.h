@@ -107,8 +107,6 @@ ING_HIDDEN void hex_encode(const uint8_t *in, size_t n, char *out /* 2n+1 */);
 struct sha256_ctx;
 ING_HIDDEN struct sha256_ctx *sha256_new(void);
 ING_HIDDEN void sha256_update(struct sha256_ctx *c, const void *p, size_t n);
-/* The same for bytes of a mapping that are likely not cached (see util.c). */
-ING_HIDDEN void sha256_update_mapped(struct sha256_ctx *c, const void *p, size_t n);
 ING_HIDDEN void sha256_final(struct sha256_ctx *c, uint8_t out[32]);
 ING_HIDDEN void sha256_free(struct sha256_ctx *c);
 

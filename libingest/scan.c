@@ -19,12 +19,12 @@
 #include "docext.h"
 #include "evaluate.h"
 #include "expand.h"
-#include "hashpool.h"
 #include "fetch.h"
 #include "findings.h"
 #include "guard.h"
 #include "identify.h"
 #include "scan.h"
+#include "sink.h"
 
 #define HEAD_BYTES (64u << 10)      /* first read: enough for identification and most DICOM headers */
 #define CHUNK_BYTES (1u << 20)      /* streaming chunk for hashing */
@@ -51,21 +51,6 @@ static ssize_t read_full(int fd, void *buf, size_t n)
 static ssize_t fd_src_read(void *ud, void *buf, size_t n)
 {
 	return read_full(*(int *)ud, buf, n);
-}
-
-/* Fill buf from src until n bytes or the end. */
-static ssize_t src_read_full(struct byte_src *src, void *buf, size_t n)
-{
-	size_t got = 0;
-	while (got < n) {
-		ssize_t r = src->read(src->ud, (char *)buf + got, n - got);
-		if (r < 0)
-			return r;
-		if (r == 0)
-			break;
-		got += (size_t)r;
-	}
-	return (ssize_t)got;
 }
 
 static struct ing_file *file_new(struct ing_scan *scan, const char *relpath, uint64_t size)
@@ -193,7 +178,8 @@ static void fetch_links(struct walk *w, const struct ing_scan_opts *opts)
 			link_problem(scan, l, shown, res.error ? res.error : ing_strerror(r));
 		} else if (lseek(fd, 0, SEEK_SET) == 0) {
 			_cleanup_free_ char *rel = xasprintf("%s!/%s", l->from, res.file_name);
-			struct byte_src src = { fd_src_read, &fd };
+			struct byte_range rg = { fd, 0, NULL };
+			struct byte_src src = { .read = fd_src_read, .ud = &fd, .range = &rg };
 			scan_entry(w, rel, res.bytes, &src, fd, &where);
 		}
 		fetch_result_clear(&res);
@@ -312,12 +298,44 @@ static void read_findings(struct walk *w, struct doc_info *d)
 /* Documents, scanned pages and photos: run the confined extractor (text
  * layer, else OCR) and let the text decide the kind, with the words as
  * evidence. What cannot be read is said to be unread, never missing. */
+bool walk_thread_add(struct walk *w, void (*pause)(void *ud, bool on), void *ud)
+{
+	if (w->n_threads >= WALK_THREADS_MAX)
+		return false;
+	w->threads[w->n_threads++] = (struct walk_thread){ pause, ud };
+	return true;
+}
+
+void walk_thread_remove(struct walk *w, void *ud)
+{
+	for (unsigned i = 0; i < w->n_threads; i++)
+		if (w->threads[i].ud == ud) {
+			memmove(&w->threads[i], &w->threads[i + 1], (w->n_threads - i - 1) * sizeof(w->threads[0]));
+			w->n_threads--;
+			return;
+		}
+}
+
+/* Around the extractor's fork: every other thread of ours holds no lock. */
+static void threads_around_fork(void *ud, bool before)
+{
+	struct walk *w = ud;
+	for (unsigned i = 0; i < w->n_threads; i++)
+		w->threads[before ? i : w->n_threads - 1 - i].pause(w->threads[before ? i : w->n_threads - 1 - i].ud,
+		                                                     before);
+}
+
+static void sink_pause_cb(void *ud, bool on)
+{
+	sink_pause(ud, on);
+}
+
 static void read_document(struct walk *w, struct ing_file *f, int fd, enum docext_type type)
 {
 	struct ing_ctx *ctx = w->scan->ctx;
 	const struct ing_limits *lim = &ctx->limits;
 	struct doc_info *d = xcalloc(1, sizeof(*d));
-	struct docext_opts o = { .ocr_langs = NULL };
+	struct docext_opts o = { .ocr_langs = NULL, .around_fork = threads_around_fork, .around_fork_ud = w };
 	const char *what = type == DOCEXT_PDF ? "PDF" : type == DOCEXT_IMAGE ? "image" : "document";
 	char *ev = NULL;
 	int r;
@@ -419,45 +437,45 @@ static int identify_nondicom(struct walk *w, struct ing_file *f, const uint8_t *
 	return -1;
 }
 
-/* A stream that has no file behind it is spooled to memory for the extractor
- * (bounded by max_doc_bytes); the bytes still pass only once through us. */
-static int spool_open(struct walk *w, struct ing_file *f, const uint8_t *head, size_t n)
+/* A memfd holding the bytes of g, for the extractor of a document that has no
+ * file behind it (an archive entry); bounded by max_doc_bytes. */
+static int spool_segs(struct walk *w, struct ing_file *f, const struct sink_segs *g)
 {
 	if (f->size > w->scan->ctx->limits.max_doc_bytes)
 		return -E2BIG;
 	int fd = memfd_create("ingest-doc", MFD_CLOEXEC);
 	if (fd < 0)
 		return -errno;
-	int e = write_all(fd, head, n);
-	if (e < 0) {
-		close(fd);
-		return e;
+	for (size_t i = 0; i < g->n; i++) {
+		int e = write_all(fd, g->v[i].p, g->v[i].n);
+		if (e < 0) {
+			close(fd);
+			return e;
+		}
 	}
 	return fd;
 }
 
-/* Files the package will hold get their bytes written to staging as they
- * stream past (package mode); viewer software, junk, archives and link files
- * do not (an archive's entries are staged instead). */
+/* Files the package will hold get their bytes written to staging (package
+ * mode); viewer software, junk, archives and link files do not (an
+ * archive's entries are staged instead). */
 static bool stage_wanted(const struct ing_file *f)
 {
 	return !kind_is_excluded(f->kind) && f->kind != KIND_ARCHIVE && f->kind != KIND_LINK &&
 	       f->kind != KIND_CASE_YAML && f->problem == PROB_NONE;
 }
 
-static int stage_open(struct walk *w, struct ing_file *f, const uint8_t *head, size_t n)
+/* A new, empty staging file for f: its fd, or -1 (not staged), or -errno. */
+static int stage_open(struct walk *w, struct ing_file *f)
 {
 	struct ing_scan *scan = w->scan;
+	if (scan->staging_fd < 0 || !stage_wanted(f))
+		return -1;
 	char name[32];
 	snprintf(name, sizeof(name), "f%07u", ++scan->staged_seq);
 	int fd = openat(scan->staging_fd, name, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0640);
 	if (fd < 0)
 		return -errno;
-	int e = write_all(fd, head, n);
-	if (e < 0) {
-		close(fd);
-		return e;
-	}
 	f->staged = xstrdup(name);
 	return fd;
 }
@@ -468,17 +486,141 @@ static void stage_failed(struct walk *w, int err)
 		w->error = err;
 }
 
+/* n bytes of the input from offset at into p: read where they lie (range),
+ * else from the stream (at is then where it stands). */
+static ssize_t src_read_at(struct byte_src *src, uint64_t at, uint8_t *p, size_t n)
+{
+	const struct byte_range *rg = src->range;
+	size_t got = 0;
+	while (got < n) {
+		ssize_t r;
+		if (rg) {
+			r = pread(rg->fd, p + got, n - got, (off_t)(rg->off + at + got));
+			if (r < 0 && errno == EINTR)
+				continue;
+			if (r < 0)
+				r = -errno;
+		} else {
+			r = src->read(src->ud, p + got, n - got);
+		}
+		if (r < 0)
+			return r;
+		if (r == 0)
+			break;
+		got += (size_t)r;
+	}
+	return (ssize_t)got;
+}
+
+/* More of the input into g, until it holds want bytes (or the input ends):
+ * the source's own gather, else reads into the sink's memory. */
+static int pull(struct walk *w, struct byte_src *src, struct sink_segs *g, uint64_t want)
+{
+	if (src->gather && !src->range)
+		return g->bytes < want ? src->gather(src->ud, w->sink, want, g) : 0;
+	while (g->bytes < want) {
+		uint64_t at = g->bytes;
+		size_t k = (size_t)MIN(want - at, (uint64_t)SINK_SLAB_BYTES);
+		uint8_t *p = segs_extend(w->sink, g, k);
+		ssize_t r = src_read_at(src, at, p, k);
+		if (r < (ssize_t)k) {
+			size_t got = r > 0 ? (size_t)r : 0;
+			g->bytes -= k - got;
+			g->v[g->n - 1].n = got;
+			return r < 0 ? (int)r : 0;
+		}
+	}
+	return 0;
+}
+
+/* The first min(want, g->bytes) bytes of g, contiguous: where they lie when
+ * g's first piece holds them, else copied into *buf. Their count. */
+static size_t head_view(const struct sink_segs *g, size_t want, uint8_t **buf, const uint8_t **head)
+{
+	size_t n = (size_t)MIN((uint64_t)want, g->bytes);
+	if (g->n && g->v[0].n >= n) {
+		*head = g->v[0].p;
+		return n;
+	}
+	*buf = xrealloc(*buf, n + 1);
+	segs_copy(g, 0, *buf, n);
+	*head = *buf;
+	return n;
+}
+
+/* The bytes of an input after the first off: what was gathered, then the stream. */
+struct rest_reader {
+	const struct sink_segs *g;
+	uint64_t off;
+	struct byte_src *src;
+};
+
+static ssize_t src_read_at(struct byte_src *src, uint64_t at, uint8_t *p, size_t n);
+
+static ssize_t rest_read(void *ud, void *buf, size_t n)
+{
+	struct rest_reader *rr = ud;
+	ssize_t k;
+	if (rr->off < rr->g->bytes)
+		k = (ssize_t)segs_copy(rr->g, rr->off, buf, n);
+	else
+		k = src_read_at(rr->src, rr->off, buf, n);
+	if (k > 0)
+		rr->off += (uint64_t)k;
+	return k;
+}
+
+/* Reads whose bytes went wrong: the problem, in the reader's words. */
+static void read_problem(struct ing_file *f, int err, uint64_t got)
+{
+	if (f->problem != PROB_NONE)
+		return;
+	if (err < 0)
+		file_set_problem(f, PROB_UNREADABLE, "reading failed after %llu bytes (%s)", (unsigned long long)got,
+		                 ing_strerror(err));
+	else
+		file_set_problem(f, PROB_UNREADABLE, "the file changed size while it was read (%llu of %llu bytes)",
+		                 (unsigned long long)got, (unsigned long long)f->size);
+}
+
+/* A file too large to hold, streamed: each piece hashed, staged, spooled. */
+struct streamed {
+	struct walk *w;
+	struct ing_file *f;
+	struct sha256_ctx *sha;
+	int stage, spool, doc_type;
+};
+
+static void stream_piece(struct streamed *st, const uint8_t *p, size_t n)
+{
+	int we;
+	sha256_update(st->sha, p, n);
+	if (st->stage >= 0 && (we = write_all(st->stage, p, n)) < 0) {
+		stage_failed(st->w, we);
+		close(st->stage);
+		st->stage = -1;
+	}
+	if (st->spool >= 0 && st->stage < 0 && st->f->staged == NULL && write_all(st->spool, p, n) < 0) {
+		close(st->spool);
+		st->spool = -1;
+		st->doc_type = -1;
+		set_kind(st->f, KIND_SCANNED, xstrdup("document not read automatically: check it by eye"));
+		file_set_problem(st->f, PROB_UNREADABLE, "the document could not be buffered for reading");
+	}
+}
+
 void scan_entry(struct walk *w, const char *relpath, uint64_t size, struct byte_src *src, int fd,
                 const struct ident_where *where)
 {
 	struct ing_scan *scan = w->scan;
 	const struct ing_limits *lim = &scan->ctx->limits;
+	struct sink *sk = w->sink;
 	struct ing_file *f = file_new(scan, relpath, size);
+	struct sink_segs g = { 0 };        /* the input's bytes read so far (all of them, for most files) */
 	_cleanup_free_ uint8_t *buf = NULL;
-	const uint8_t *head;     /* the bytes in hand: buf, or all of them where they lie (src->map) */
-	const uint8_t *map = src->map;
-	size_t cap, n;
-	ssize_t r;
+	const uint8_t *head;               /* the first n bytes, contiguous: in g, or copied to buf */
+	size_t n;
+	int rerr;
 
 	scan->total_bytes += f->size;
 	if (identify_by_path(f, where) && kind_is_excluded(f->kind))
@@ -491,25 +633,13 @@ void scan_entry(struct walk *w, const char *relpath, uint64_t size, struct byte_
 		return;
 	}
 
-	cap = (size_t)MIN(f->size, (uint64_t)HEAD_BYTES);
-	if (map) {
-		head = map;
-		n = cap;
-	} else {
-		buf = xmalloc(cap + 1);
-		r = src_read_full(src, buf, cap);
-		if (r < 0) {
-			file_set_problem(f, PROB_UNREADABLE, "the file could not be read (%s)", ing_strerror((int)r));
-			return;
-		}
-		n = (size_t)r;
-		head = buf;
+	rerr = pull(w, src, &g, MIN(f->size, (uint64_t)HEAD_BYTES));
+	if (rerr < 0 && g.bytes == 0) {
+		file_set_problem(f, PROB_UNREADABLE, "the file could not be read (%s)", ing_strerror(rerr));
+		segs_release(sk, &g);
+		return;
 	}
-
-	/* Streamed bytes are hashed as they pass; bytes in memory go to the hashpool whole. */
-	struct sha256_ctx *sha = map ? NULL : sha256_new();
-	if (sha)
-		sha256_update(sha, head, n);
+	n = head_view(&g, HEAD_BYTES, &buf, &head);
 
 	bool is_dicom = false;
 	const char *skip_reason = NULL;
@@ -530,19 +660,13 @@ void scan_entry(struct walk *w, const char *relpath, uint64_t size, struct byte_
 		guard_pop(w);
 		/* The header goes on past what we read: offer more, up to the limit. */
 		while (ds == DCM_NEED_MORE && n < f->size && n < lim->max_dicom_header_bytes) {
-			size_t want = (size_t)MIN(MIN((uint64_t)cap * 4, f->size), lim->max_dicom_header_bytes);
-			cap = want;
-			if (map) {
-				n = want;
-			} else {
-				buf = xrealloc(buf, want + 1);
-				head = buf;
-				r = src_read_full(src, buf + n, cap - n);
-				if (r <= 0)
-					break;
-				sha256_update(sha, buf + n, (size_t)r);
-				n += (size_t)r;
-			}
+			size_t want = (size_t)MIN(MIN((uint64_t)n * 4, f->size), lim->max_dicom_header_bytes);
+			if (rerr == 0)
+				rerr = pull(w, src, &g, want);
+			size_t m = head_view(&g, want, &buf, &head);
+			if (m <= n)
+				break;
+			n = m;
 			guard_push(w, ING_GUARD_DICOM, f->path);
 			ds = dcm_read_header(head, n, f->size, d);
 			guard_pop(w);
@@ -579,107 +703,158 @@ void scan_entry(struct walk *w, const char *relpath, uint64_t size, struct byte_
 		}
 	}
 	int doc_type = -1, spool = -1, stage = -1;
-	uint64_t consumed = 0;
+	uint64_t done = 0;
+	bool small = f->size <= sink_gather_max(sk);
 	if (!is_dicom && f->kind == KIND_UNKNOWN)
 		doc_type = identify_nondicom(w, f, head, n, where);
-	/* In memory, everything is in hand: what follows writes it all at once. */
-	if (map)
-		n = (size_t)f->size;
-	/* Archives and disc images: entries stream out into scan_entry(); the
-	 * archive's own bytes are not hashed (its entries are). */
-	if (f->kind == KIND_ARCHIVE && w->n_skips && (skip_reason = guard_skip_reason(w, f->path)))
-		file_set_problem(f, PROB_CORRUPT, "the archive reader %s on this archive in an earlier attempt; it was not "
-		                 "opened: ask for a new copy of it", skip_reason);
-	else if (f->kind == KIND_ARCHIVE) {
-		guard_push(w, ING_GUARD_ARCHIVE, f->path);    /* an entry's DICOM header shows its own, then this again */
-		guard_fault_hook(w, ING_GUARD_ARCHIVE, head, n);
-		(void)expand_archive(w, f, head, n, src, fd, &consumed, where);
-		guard_pop(w);
-	}
-	if (scan->staging_fd >= 0 && stage_wanted(f)) {
-		stage = stage_open(w, f, head, n);
-		if (stage < 0)
-			stage_failed(w, stage);
-	}
-	if (doc_type >= 0 && fd < 0 && stage >= 0) {
-		spool = dup(stage);        /* the staged copy serves the extractor */
-	} else if (doc_type >= 0 && fd < 0) {
-		spool = spool_open(w, f, head, n);
-		if (spool < 0) {
-			set_kind(f, KIND_SCANNED, xstrdup("document not read automatically: check it by eye"));
-			file_set_problem(f, spool == -E2BIG ? PROB_LIMIT : PROB_UNREADABLE,
-			                 "the document could not be read (%s)", ing_strerror(spool));
-			doc_type = -1;
-		}
-	}
 
-	/* Stream the rest through the hash: every byte read once. */
-	uint64_t done = n + consumed;
-	while (done < f->size) {
-		r = src_read_full(src, w->chunk, CHUNK_BYTES);
-		if (r < 0) {
-			file_set_problem(f, PROB_UNREADABLE, "reading failed after %llu bytes (%s)",
-			                 (unsigned long long)done, ing_strerror((int)r));
-			break;
+	if (f->kind == KIND_ARCHIVE) {
+		/* Archives and disc images: entries come out into scan_entry(); the
+		 * archive's own bytes are not hashed (its entries are). A drop file
+		 * is read from its fd; an entry is taken whole into memory when it
+		 * is small enough (stored entries of it are then not copied again). */
+		uint64_t consumed = 0;
+		if (w->n_skips && (skip_reason = guard_skip_reason(w, f->path))) {
+			file_set_problem(f, PROB_CORRUPT, "the archive reader %s on this archive in an earlier attempt; it "
+			                 "was not opened: ask for a new copy of it", skip_reason);
+		} else {
+			/* where its bytes are: a file (range), memory, or only the stream */
+			struct arc_in in = { -1, 0, NULL };
+			if (src->range)
+				in = (struct arc_in){ src->range->fd, src->range->off, src->range->map };
+			else if (fd >= 0)
+				in.fd = fd;
+			else if (small && rerr == 0 && (rerr = pull(w, src, &g, f->size)) == 0 && g.bytes == f->size && g.n == 1)
+				in.mem = g.v[0].p;
+			struct rest_reader rr = { &g, n, src };
+			struct byte_src rest = { .read = rest_read, .ud = &rr };
+			guard_push(w, ING_GUARD_ARCHIVE, f->path); /* an entry's DICOM header shows its own, then this again */
+			guard_fault_hook(w, ING_GUARD_ARCHIVE, head, n);
+			(void)expand_archive(w, f, head, n, &rest, &in, &consumed, where);
+			guard_pop(w);
+			/* what the archive reader left of it: read to its end, not kept */
+			done = n + consumed;
+			while (done < f->size) {
+				ssize_t r = rest_read(&rr, w->chunk, CHUNK_BYTES);
+				if (r <= 0) {
+					if (r < 0)
+						read_problem(f, (int)r, done);
+					break;
+				}
+				done += (uint64_t)r;
+			}
 		}
-		if (r == 0)
-			break;
-		if (sha)
-			sha256_update(sha, w->chunk, (size_t)r);
-		int we;
-		if (stage >= 0 && (we = write_all(stage, w->chunk, (size_t)r)) < 0) {
-			stage_failed(w, we);
-			close(stage);
+		segs_release(sk, &g);
+	} else if ((src->range && !(doc_type >= 0 && fd < 0)) || small || g.bytes == f->size) {
+		/* Hashed and written by the sink, on either core: what was read here
+		 * (the head), then the rest where it lies (a range of a file), or
+		 * all of it in memory. A document with no file behind it is read
+		 * from its staged copy (written first, here), else from a memfd. */
+		const struct byte_range *rg = src->range;
+		bool whole = !rg || (doc_type >= 0 && fd < 0);
+		if (whole && rerr == 0)
+			rerr = pull(w, src, &g, f->size);
+		if (rerr < 0 || (whole && g.bytes != f->size) || g.bytes > f->size) {
+			read_problem(f, rerr, g.bytes);
+			done = g.bytes;
+			doc_type = -1;
+			segs_release(sk, &g);
+		} else {
+			done = f->size;
+			if (f->kind == KIND_LINK && f->problem == PROB_NONE)
+				collect_links(w, f, head, n);
+			/* case.yaml at the drop's root (or its archive's): read from the bytes in hand */
+			if (f->kind == KIND_CASE_YAML && f->problem == PROB_NONE) {
+				if (n == f->size && f->size <= CASE_YAML_MAX_BYTES)
+					evaluate_case_yaml(scan, head, n);
+				else
+					file_set_problem(f, PROB_LIMIT, "case.yaml is larger than %u bytes; it was ignored",
+					                 (unsigned)CASE_YAML_MAX_BYTES);
+			}
+			stage = stage_open(w, f);
+			if (stage < -1) {
+				stage_failed(w, stage);
+				stage = -1;
+			}
+			bool now = false;
+			if (doc_type >= 0 && fd < 0 && stage >= 0) {
+				spool = dup(stage);
+				now = true;
+			} else if (doc_type >= 0 && fd < 0) {
+				spool = spool_segs(w, f, &g);
+				if (spool < 0) {
+					set_kind(f, KIND_SCANNED, xstrdup("document not read automatically: check it by eye"));
+					file_set_problem(f, spool == -E2BIG ? PROB_LIMIT : PROB_UNREADABLE,
+					                 "the document could not be read (%s)", ing_strerror(spool));
+					doc_type = -1;
+				}
+			}
+			struct sink_range rest = { rg ? rg->fd : -1, rg ? rg->off + g.bytes : 0, f->size - g.bytes };
+			head = NULL;    /* the bytes go to the sink */
+			sink_submit(sk, f, stage, &g, rg ? &rest : NULL, !now);
 			stage = -1;
 		}
-		if (spool >= 0 && stage < 0 && f->staged == NULL && write_all(spool, w->chunk, (size_t)r) < 0) {
-			close(spool);
-			spool = -1;
-			doc_type = -1;
-			set_kind(f, KIND_SCANNED, xstrdup("document not read automatically: check it by eye"));
-			file_set_problem(f, PROB_UNREADABLE, "the document could not be buffered for reading");
+	} else {
+		/* Too large to hold: streamed through the hash and the staging copy here. */
+		struct sha256_ctx *sha = sha256_new();
+		if (head != buf) {          /* g's memory goes back as the stream goes on */
+			buf = xrealloc(buf, n + 1);
+			memcpy(buf, head, n);
+			head = buf;
 		}
-		done += (size_t)r;
-	}
-	if (done == f->size) {
-		if (f->kind == KIND_ARCHIVE) {
-			/* not hashed: see above */
-		} else if (sha) {
+		stage = stage_open(w, f);
+		if (stage < -1) {
+			stage_failed(w, stage);
+			stage = -1;
+		}
+		if (doc_type >= 0 && fd < 0 && stage >= 0) {
+			spool = dup(stage);
+		} else if (doc_type >= 0 && fd < 0) {
+			spool = f->size > lim->max_doc_bytes ? -E2BIG : memfd_create("ingest-doc", MFD_CLOEXEC);
+			if (spool == -1)
+				spool = -errno;
+			if (spool < 0) {
+				set_kind(f, KIND_SCANNED, xstrdup("document not read automatically: check it by eye"));
+				file_set_problem(f, spool == -E2BIG ? PROB_LIMIT : PROB_UNREADABLE,
+				                 "the document could not be read (%s)", ing_strerror(spool));
+				doc_type = -1;
+			}
+		}
+		struct streamed st = { w, f, sha, stage, spool, doc_type };
+		for (size_t i = 0; i < g.n; i++)
+			stream_piece(&st, g.v[i].p, g.v[i].n);
+		done = g.bytes;
+		segs_release(sk, &g);
+		while (rerr == 0) {
+			ssize_t r = src_read_at(src, done, w->chunk, CHUNK_BYTES);
+			if (r < 0)
+				rerr = (int)r;
+			if (r <= 0)
+				break;
+			stream_piece(&st, w->chunk, (size_t)r);
+			done += (uint64_t)r;
+		}
+		stage = st.stage;
+		spool = st.spool;
+		doc_type = st.doc_type;
+		if (rerr == 0 && done == f->size) {
 			sha256_final(sha, f->sha256);
 			f->hashed = true;
-		} else if (src->sha256) {
-			memcpy(f->sha256, src->sha256, 32);
-			f->hashed = true;
-		} else if (w->hp) {
-			hashpool_submit(w->hp, f, map, (size_t)f->size);
 		} else {
-			struct sha256_ctx *c = sha256_new();
-			sha256_update_mapped(c, map, (size_t)f->size);
-			sha256_final(c, f->sha256);
-			sha256_free(c);
-			f->hashed = true;
+			read_problem(f, rerr, done);
 		}
-	} else if (f->problem == PROB_NONE) {
-		file_set_problem(f, PROB_UNREADABLE, "the file changed size while it was read (%llu of %llu bytes)",
-		                 (unsigned long long)done, (unsigned long long)f->size);
-	}
-	if (sha)
 		sha256_free(sha);
+		if (f->kind == KIND_LINK && f->problem == PROB_NONE)
+			collect_links(w, f, head, n);
+		if (f->kind == KIND_CASE_YAML && f->problem == PROB_NONE)
+			file_set_problem(f, PROB_LIMIT, "case.yaml is larger than %u bytes; it was ignored",
+			                 (unsigned)CASE_YAML_MAX_BYTES);
+	}
 	scan->bytes_done += done;
 	if (scan->progress)
 		scan->progress(scan->progress_ud, scan->files.n, scan->bytes_done);
 	if (doc_type >= 0 && f->problem == PROB_NONE)
 		read_document(w, f, spool >= 0 ? spool : fd, (enum docext_type)doc_type);
-	if (f->kind == KIND_LINK && f->problem == PROB_NONE)
-		collect_links(w, f, head, n);
-	/* case.yaml at the drop's root (or its archive's): read from the bytes in hand */
-	if (f->kind == KIND_CASE_YAML && f->problem == PROB_NONE) {
-		if (n == f->size && f->size <= CASE_YAML_MAX_BYTES)
-			evaluate_case_yaml(scan, head, n);
-		else
-			file_set_problem(f, PROB_LIMIT, "case.yaml is larger than %u bytes; it was ignored",
-			                 (unsigned)CASE_YAML_MAX_BYTES);
-	}
 	if (spool >= 0)
 		close(spool);
 	if (stage >= 0 && close(stage) < 0)
@@ -777,7 +952,8 @@ static void walk_dir(struct walk *w, int dfd, const char *prefix, unsigned depth
 				file_set_problem(f, PROB_UNREADABLE, "the file could not be opened (%s)", strerror(errno));
 				continue;
 			}
-			struct byte_src src = { fd_src_read, &fd };
+			struct byte_range rg = { fd, 0, NULL };
+			struct byte_src src = { .read = fd_src_read, .ud = &fd, .range = &rg };
 			scan_entry(w, rel, (uint64_t)st.st_size, &src, fd, &where);
 			close(fd);
 		} else {
@@ -855,6 +1031,8 @@ int ing_scan_path(struct ing_ctx *ctx, const char *path, const struct ing_scan_o
 	scan->case_id = opts && opts->case_id ? xstrdup(opts->case_id) : case_id_from_path(path);
 	w.scan = scan;
 	w.chunk = xmalloc(CHUNK_BYTES);
+	w.sink = sink_new((size_t)ctx->limits.hash_pending_bytes);
+	walk_thread_add(&w, sink_pause_cb, w.sink);
 	guard_init(&w, opts);
 
 	log_info(ctx, "case %s: scanning", scan->case_id);
@@ -862,13 +1040,23 @@ int ing_scan_path(struct ing_ctx *ctx, const char *path, const struct ing_scan_o
 		walk_dir(&w, fd, "", 0, &where);
 	} else
 	{
-		struct byte_src src = { fd_src_read, &fd };
+		struct byte_range rg = { fd, 0, NULL };
+		struct byte_src src = { .read = fd_src_read, .ud = &fd, .range = &rg };
 		w.drop_is_file = true;
 		scan_entry(&w, path_basename(path), (uint64_t)st.st_size, &src, fd, &where);
 	}
 	if (w.links.n && scan->fetch_links)
 		fetch_links(&w, opts);
 	ptrvec_free(&w.links, pending_link_free);
+	/* every file hashed and every staging copy written and closed */
+	sink_drain(w.sink);
+	if (!w.error)
+		w.error = sink_error(w.sink);
+	const struct sink_failure *fails;
+	size_t nf = sink_failures(w.sink, &fails);
+	for (size_t i = 0; i < nf; i++)
+		read_problem(fails[i].f, fails[i].err, fails[i].got);
+	sink_free(w.sink);
 	guard_fini(&w);
 	close(fd);
 	free(w.chunk);

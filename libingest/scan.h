@@ -90,19 +90,36 @@ struct ing_scan {
 	unsigned required_gaps;
 };
 
-/* Bytes of one input, pulled forward once. read returns bytes, 0 at the end, or -errno. */
+/* Bytes of one input, pulled forward once. */
+struct sink;
+struct sink_segs;
+
+/* An input whose bytes are also a range of an open file (a file of the
+ * drop, or an entry stored as it is in a disc image or archive that is one):
+ * read with pread() where and when they are needed, and the rest after the
+ * head by whichever thread hashes and writes them (sink.c). */
+struct byte_range {
+	int fd;
+	uint64_t off;                 /* the input's first byte in fd */
+	const uint8_t *map;           /* the same bytes mapped (inside a mapped archive), or NULL */
+};
+
 struct byte_src {
+	/* Into memory that stays valid (pieces of the sink's slabs, or buffers
+	 * of their own: sink.h), appended to g until it holds want bytes in all
+	 * (more may come: whole blocks); 0, also at the end of the input
+	 * (g->bytes < want then), or -errno with g holding what came before. */
+	int (*gather)(void *ud, struct sink *s, uint64_t want, struct sink_segs *g);
+	/* The bytes after those gathered, copied into buf: bytes, 0 at the end, or -errno. */
 	ssize_t (*read)(void *ud, void *buf, size_t n);
 	void *ud;
-	/* When set, the whole input is readable here (an entry of a mapped disc
-	 * image), until the walk's hashpool has hashed it: read is not needed. */
-	const uint8_t *map;
-	/* With map: the SHA-256 of those bytes when it is known already (computed
-	 * while they were inflated on another thread), else NULL. */
-	const uint8_t *sha256;
+	/* Where the bytes lie in a file, or NULL: then gather and read are not used. */
+	const struct byte_range *range;
 };
 
 struct ident_where;
+
+#define WALK_THREADS_MAX 16u   /* the sink's, and one per zip open (nested: limits.max_depth) */
 
 /* State of one scan's walk over its inputs (folders, and archives later). */
 struct walk {
@@ -117,7 +134,14 @@ struct walk {
 	uint32_t depth;               /* archives open around the current entry (expand.c) */
 	bool drop_is_file;            /* the drop is one file (an archive or disc image), not a folder */
 	uint64_t expanded_bytes;      /* bytes streamed out of archives so far, all levels (max_total_bytes) */
-	struct hashpool *hp;          /* hashes entries of a mapped archive on a second thread; NULL otherwise */
+	struct sink *sink;            /* hashes and writes the bytes read, on both cores (sink.c) */
+	/* Threads of ours besides the scan's (the sink's, a zip's inflaters),
+	 * paused while the document extractor forks (docext.h, around_fork). */
+	struct walk_thread {
+		void (*pause)(void *ud, bool on);
+		void *ud;
+	} threads[WALK_THREADS_MAX];
+	unsigned n_threads;
 	/* Isolation (guard.c, docs/faults.md): what is being parsed, for the daemon's watchdog. */
 	struct ing_guard *guard;      /* NULL: nobody watches */
 	struct guard_frame {
@@ -137,6 +161,11 @@ struct walk {
  * fd >= 0 when the bytes are also reachable as an open file (folder drops). */
 ING_HIDDEN void scan_entry(struct walk *w, const char *relpath, uint64_t size, struct byte_src *src, int fd,
                            const struct ident_where *where);
+
+/* A thread that is to be paused while the extractor forks; false when there
+ * is no room (the caller then runs without that thread). */
+ING_HIDDEN bool walk_thread_add(struct walk *w, void (*pause)(void *ud, bool on), void *ud);
+ING_HIDDEN void walk_thread_remove(struct walk *w, void *ud);
 
 ING_HIDDEN void inventory_build(struct ing_scan *scan);
 /* The gap report as JSON text (report-json.c); extra(root, ud), if given,

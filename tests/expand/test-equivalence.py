@@ -111,12 +111,13 @@ def compare_packs(drop, packs, tag):
 def main():
     with tempfile.TemporaryDirectory(prefix="ingest-expand-eq.") as tmp:
         drop = make_drop(tmp)
-        # small archives: streamed through libarchive
+        # small archives: every archive file is mapped for its structure;
+        # stored entries are read as ranges of it (sink.c), decoded ones
+        # gathered into the sink's memory
         compare_packs(drop, os.path.join(tmp, "packs"), "small")
-        # the same drop with 40 more CT slices (over 1 MiB packed): every
-        # archive is mapped; stored entries come back as pointers and are
-        # hashed on the hashpool; the deflated zips are inflated on two
-        # threads (expand.c struct zpar)
+        # the same drop with 40 more CT slices (over 1 MiB packed): the
+        # sink's slabs fill and both threads run jobs; the deflated zips are
+        # inflated on two threads (expand.c struct zpar)
         more = os.path.join(drop, "MORE")
         os.mkdir(more)
         src = [os.path.join(d, f) for d, _, fs in os.walk(drop) for f in fs if f.lower().endswith(".dcm")]
