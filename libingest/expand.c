@@ -134,6 +134,14 @@ static bool xarc_over_limits(struct xarc *x, uint64_t out_bytes)
 
 /* ---- input callbacks ---- */
 
+/* The buffer a stream is read into, made when one is first read. */
+static uint8_t *xarc_buf(struct xarc *x)
+{
+	if (!x->buf)
+		x->buf = xmalloc(XIN_CHUNK);
+	return x->buf;
+}
+
 static la_ssize_t xin_read(struct archive *a, void *ud, const void **out)
 {
 	struct xarc *x = ud;
@@ -166,7 +174,7 @@ static la_ssize_t xin_read(struct archive *a, void *ud, const void **out)
 	}
 	if (x->src_eof)
 		return 0;
-	ssize_t r = x->src->read(x->src->ud, x->buf, XIN_CHUNK);
+	ssize_t r = x->src->read(x->src->ud, xarc_buf(x), XIN_CHUNK);
 	if (r < 0) {
 		x->src_err = (int)r;
 		x->stop = STOP_SRC;
@@ -207,13 +215,13 @@ static la_ssize_t sin_read(struct archive *a, void *ud, const void **out)
 	/* libarchive is done with its last block: the slab stays only for the
 	 * entries' bytes in it that were handed on */
 	sink_slab_put(x->w->sink, x->cur);
-	uint8_t *p = x->buf;
+	uint8_t *p = NULL;
 	size_t cap = XIN_CHUNK;
 	x->cur = sink_slab_get(x->w->sink, &p);
 	if (x->cur)
 		cap = SINK_SLAB_BYTES;
 	else
-		p = x->buf;          /* every slab is held: read into our own buffer (copied on) */
+		p = xarc_buf(x);     /* every slab is held: read into our own buffer (copied on) */
 	size_t want = (size_t)MIN((uint64_t)cap, x->ssize - x->spos);
 	ssize_t r;
 	do
@@ -405,6 +413,13 @@ static void map_release(struct xarc *x)
 		return;
 	(void)madvise((void *)(x->map + x->released), end - x->released, MADV_DONTNEED);
 	x->released = end;
+}
+
+/* An entry out of the archive: to the scan, or to whoever the walk names. */
+static void walk_entry(struct walk *w, const char *relpath, uint64_t size, struct byte_src *src, int fd,
+                       const struct ident_where *where)
+{
+	(w->entry ? w->entry : scan_entry)(w, relpath, size, src, fd, where);
 }
 
 static ssize_t fd_read(void *ud, void *buf, size_t n)
@@ -605,7 +620,7 @@ static void scan_unsized(struct xarc *x, const char *rel, struct ent *en)
 		return;
 	}
 	/* w->chunk is free here: scan_entry() below has not started. */
-	while ((r = ent_read(en, b, 1u << 20)) > 0)
+	while ((r = ent_read(en, b, WALK_CHUNK_BYTES)) > 0)
 		if (write(fd, b, (size_t)r) != r) {
 			r = -EIO;
 			break;
@@ -624,7 +639,7 @@ static void scan_unsized(struct xarc *x, const char *rel, struct ent *en)
 	lseek(fd, 0, SEEK_SET);
 	struct byte_range rg = { fd, 0, NULL };
 	struct byte_src s = { .read = fd_read, .ud = &fd, .range = &rg };
-	scan_entry(w, rel, size, &s, fd, x->where);
+	walk_entry(w, rel, size, &s, fd, x->where);
 	close(fd);
 }
 
@@ -1029,7 +1044,7 @@ static void scan_one(struct xarc *x, struct archive_entry *e)
 		if (ent_account(&en, len) >= 0) {
 			struct byte_src s = { .gather = ahead_gather, .read = ahead_read, .ud = &ahead };
 			en.eof = true;
-			scan_entry(w, rel, size, &s, -1, x->where);
+			walk_entry(w, rel, size, &s, -1, x->where);
 		}
 		zpar_done(x->par, len, own);
 		segs_release(w->sink, &ahead);       /* what scan_entry did not take */
@@ -1048,7 +1063,7 @@ static void scan_one(struct xarc *x, struct archive_entry *e)
 			en.eof = true;
 			s.range = &rg;
 		}
-		scan_entry(w, rel, size, &s, -1, x->where);
+		walk_entry(w, rel, size, &s, -1, x->where);
 	}
 	if (idx >= w->scan->files.n)
 		return;
@@ -1201,7 +1216,7 @@ static int spool_stream(struct xarc *x, uint64_t *size)
 	if (write(fd, x->head, x->n) != (ssize_t)x->n)
 		goto fail;
 	for (;;) {
-		ssize_t r = x->src->read(x->src->ud, x->buf, XIN_CHUNK);
+		ssize_t r = x->src->read(x->src->ud, xarc_buf(x), XIN_CHUNK);
 		if (r < 0) {
 			x->src_err = (int)r;
 			x->stop = STOP_SRC;
@@ -1347,7 +1362,7 @@ static void udf_walk(struct xarc *x, udfread *udf, const char *dir)
 		struct udf_ent ue = { .x = x, .f = uf, .max = x->lim->max_file_bytes };
 		struct byte_src s = { .read = udf_ent_read, .ud = &ue };
 		x->entries_out++;
-		scan_entry(x->w, rel, sz > 0 ? (uint64_t)sz : 0, &s, -1, x->where);
+		walk_entry(x->w, rel, sz > 0 ? (uint64_t)sz : 0, &s, -1, x->where);
 		udfread_file_close(uf);
 	}
 	for (size_t i = 0; i < dirs.n && x->stop == STOP_NONE; i++) {
@@ -1495,7 +1510,6 @@ int expand_archive(struct walk *w, struct ing_file *archive, const uint8_t *head
 	 * are the drop's files, named from the archive's root. */
 	bool drop_root = !archive->path[0] || (w->drop_is_file && w->depth == 0);
 	_cleanup_free_ char *prefix = drop_root ? xstrdup("") : xasprintf("%s!/", archive->path);
-	_cleanup_free_ uint8_t *buf = NULL;
 	struct xarc x = {
 		.w = w, .arc = archive, .prefix = prefix, .where = where, .lim = lim,
 		.head = head, .n = n, .src = src, .consumed = consumed,
@@ -1510,8 +1524,6 @@ int expand_archive(struct walk *w, struct ing_file *archive, const uint8_t *head
 		                 lim->max_depth, arc_base(archive));
 		return 0;
 	}
-	buf = xmalloc(XIN_CHUNK);
-	x.buf = buf;
 	w->depth++;
 	pthread_once(&utf8_once, utf8_locale_init);
 	locale_t saved_locale = utf8_locale ? uselocale(utf8_locale) : (locale_t)0;
@@ -1617,9 +1629,9 @@ int expand_archive(struct walk *w, struct ing_file *archive, const uint8_t *head
 		if (sfd < 0) {
 			/* The spool: what was pulled so far (the tee), then the rest of the stream. */
 			ssize_t k;
-			while (!x.src_eof && (k = src->read(src->ud, buf, XIN_CHUNK)) > 0) {
+			while (!x.src_eof && (k = src->read(src->ud, xarc_buf(&x), XIN_CHUNK)) > 0) {
 				*consumed += (uint64_t)k;
-				if (write(x.tee, buf, (size_t)k) != k || n + *consumed > lim->max_file_bytes) {
+				if (write(x.tee, x.buf, (size_t)k) != k || n + *consumed > lim->max_file_bytes) {
 					x.tee_failed = true;
 					break;
 				}
@@ -1635,6 +1647,7 @@ int expand_archive(struct walk *w, struct ing_file *archive, const uint8_t *head
 		}
 	}
 out:
+	free(x.buf);
 	if (x.map_owned)
 		munmap((void *)x.map, x.map_len);
 	ptrvec_free(&x.links, free);

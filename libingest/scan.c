@@ -27,7 +27,6 @@
 #include "sink.h"
 
 #define HEAD_BYTES (64u << 10)      /* first read: enough for identification and most DICOM headers */
-#define CHUNK_BYTES (1u << 20)      /* streaming chunk for hashing */
 #define MAX_DIR_DEPTH 64            /* folder nesting inside one drop (paths are also bounded) */
 
 
@@ -735,7 +734,7 @@ void scan_entry(struct walk *w, const char *relpath, uint64_t size, struct byte_
 			/* what the archive reader left of it: read to its end, not kept */
 			done = n + consumed;
 			while (done < f->size) {
-				ssize_t r = rest_read(&rr, w->chunk, CHUNK_BYTES);
+				ssize_t r = rest_read(&rr, w->chunk, WALK_CHUNK_BYTES);
 				if (r <= 0) {
 					if (r < 0)
 						read_problem(f, (int)r, done);
@@ -826,7 +825,7 @@ void scan_entry(struct walk *w, const char *relpath, uint64_t size, struct byte_
 		done = g.bytes;
 		segs_release(sk, &g);
 		while (rerr == 0) {
-			ssize_t r = src_read_at(src, done, w->chunk, CHUNK_BYTES);
+			ssize_t r = src_read_at(src, done, w->chunk, WALK_CHUNK_BYTES);
 			if (r < 0)
 				rerr = (int)r;
 			if (r <= 0)
@@ -1030,7 +1029,7 @@ int ing_scan_path(struct ing_ctx *ctx, const char *path, const struct ing_scan_o
 	scan->root = xstrdup(path);
 	scan->case_id = opts && opts->case_id ? xstrdup(opts->case_id) : case_id_from_path(path);
 	w.scan = scan;
-	w.chunk = xmalloc(CHUNK_BYTES);
+	w.chunk = xmalloc(WALK_CHUNK_BYTES);
 	w.sink = sink_new((size_t)ctx->limits.hash_pending_bytes);
 	walk_thread_add(&w, sink_pause_cb, w.sink);
 	guard_init(&w, opts);

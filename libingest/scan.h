@@ -119,6 +119,7 @@ struct byte_src {
 
 struct ident_where;
 
+#define WALK_CHUNK_BYTES (1u << 20)
 #define WALK_THREADS_MAX 16u   /* the sink's, and one per zip open (nested: limits.max_depth) */
 
 /* State of one scan's walk over its inputs (folders, and archives later). */
@@ -126,7 +127,7 @@ struct walk {
 	struct ing_scan *scan;
 	uint64_t entries;
 	bool entries_reported;
-	uint8_t *chunk;
+	uint8_t *chunk;               /* WALK_CHUNK_BYTES: streamed bytes pass through it */
 	int error;                    /* a failure of our own (staging), which fails the scan */
 	uint64_t text_kept;           /* document text kept so far (max_case_text_bytes) */
 	unsigned ocr_runs;            /* scans and photos OCR'd so far (max_ocr_documents) */
@@ -135,6 +136,10 @@ struct walk {
 	bool drop_is_file;            /* the drop is one file (an archive or disc image), not a folder */
 	uint64_t expanded_bytes;      /* bytes streamed out of archives so far, all levels (max_total_bytes) */
 	struct sink *sink;            /* hashes and writes the bytes read, on both cores (sink.c) */
+	/* Where an archive's entries go: scan_entry() when NULL (the archive
+	 * expander's fuzz target sets its own, tests/fuzz/fuzz-expand.c). */
+	void (*entry)(struct walk *w, const char *relpath, uint64_t size, struct byte_src *src, int fd,
+	              const struct ident_where *where);
 	/* Threads of ours besides the scan's (the sink's, a zip's inflaters),
 	 * paused while the document extractor forks (docext.h, around_fork). */
 	struct walk_thread {
