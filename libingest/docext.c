@@ -914,8 +914,16 @@ static void read_frame(int rfd, double deadline, uint64_t max_text, struct child
 	}
 }
 
-static int run_child(struct ing_ctx *ctx, const struct docext_opts *o, int fd, uint64_t size, enum child_mode mode,
-                     const char *langs, struct child_result *res)
+/* A child at work: started by child_start(), collected by child_wait(). */
+struct child_run {
+	pid_t pid;
+	int rfd;
+	enum child_mode mode;
+	double start, deadline;
+};
+
+static int child_start(struct ing_ctx *ctx, const struct docext_opts *o, int fd, uint64_t size, enum child_mode mode,
+                       const char *langs, struct child_run *run)
 {
 	struct child_args a = {
 		.mode = mode,
@@ -926,7 +934,6 @@ static int run_child(struct ing_ctx *ctx, const struct docext_opts *o, int fd, u
 		.parent = getpid(),
 	};
 	const char *dbg = getenv("INGEST_DOCEXT_DEBUG");
-	double start, deadline;
 	int p[2];
 	pid_t pid;
 
@@ -935,8 +942,9 @@ static int run_child(struct ing_ctx *ctx, const struct docext_opts *o, int fd, u
 		return -errno;
 	a.out_fd = p[1];
 
-	start = mono_now();
-	deadline = start + 2.0 * MAX(ctx->limits.extract_cpu_seconds, 1u) + 2.0;
+	run->mode = mode;
+	run->start = mono_now();
+	run->deadline = run->start + 2.0 * MAX(ctx->limits.extract_cpu_seconds, 1u) + 2.0;
 	if (o && o->around_fork)
 		o->around_fork(o->around_fork_ud, true);
 	pid = fork();
@@ -944,24 +952,30 @@ static int run_child(struct ing_ctx *ctx, const struct docext_opts *o, int fd, u
 	if (pid != 0 && o && o->around_fork)
 		o->around_fork(o->around_fork_ud, false);
 	if (pid < 0) {
-		int e = -fork_err;
 		close(p[0]);
 		close(p[1]);
-		return e;
+		return -fork_err;
 	}
 	if (pid == 0) {
 		close(p[0]);
 		child_main(&a);
 	}
 	close(p[1]);
+	run->pid = pid;
+	run->rfd = p[0];
+	return 0;
+}
 
-	read_frame(p[0], deadline, ctx->limits.max_text_bytes, res);
-	close(p[0]);
+static void child_wait(struct ing_ctx *ctx, struct child_run *run, struct child_result *res)
+{
+	read_frame(run->rfd, run->deadline, ctx->limits.max_text_bytes, res);
+	close(run->rfd);
+	run->rfd = -1;
 	if (res->timed_out)
-		kill(pid, SIGKILL);
+		kill(run->pid, SIGKILL);
 	/* After the frame the child only exits; give it a moment, then kill. */
-	reap_child(pid, res->timed_out ? 0 : MIN(deadline, mono_now() + 2.0), res);
-	res->seconds = mono_now() - start;
+	reap_child(run->pid, res->timed_out ? 0 : MIN(run->deadline, mono_now() + 2.0), res);
+	res->seconds = mono_now() - run->start;
 	if (res->timed_out) {
 		res->have_frame = false;
 	} else if (res->reaped && !(WIFEXITED(res->wstatus) && WEXITSTATUS(res->wstatus) == 0)) {
@@ -972,7 +986,17 @@ static int run_child(struct ing_ctx *ctx, const struct docext_opts *o, int fd, u
 		free(res->text);
 		res->text = NULL;
 	}
-	log_debug(ctx, "docext: mode %d child %d finished in %.3f s", (int)mode, (int)pid, res->seconds);
+	log_debug(ctx, "docext: mode %d child %d finished in %.3f s", (int)run->mode, (int)run->pid, res->seconds);
+}
+
+static int run_child(struct ing_ctx *ctx, const struct docext_opts *o, int fd, uint64_t size, enum child_mode mode,
+                     const char *langs, struct child_result *res)
+{
+	struct child_run run;
+	int r = child_start(ctx, o, fd, size, mode, langs, &run);
+	if (r < 0)
+		return r;
+	child_wait(ctx, &run, res);
 	return 0;
 }
 
@@ -1125,17 +1149,26 @@ static int text_in_process(struct ing_ctx *ctx, int fd, uint64_t size, struct do
 	return 0;
 }
 
-int docext_run_opts(struct ing_ctx *ctx, int fd, enum docext_type type,
-                     const struct docext_opts *opts, struct doc_info *out)
+struct docext_job {
+	struct ing_ctx *ctx;
+	struct docext_opts opts;
+	const char *langs;
+	int fd;                  /* ours (a dup): a scanned PDF is read again for OCR */
+	uint64_t size;
+	struct doc_info *out;
+	struct child_run run;
+};
+
+int docext_start(struct ing_ctx *ctx, int fd, enum docext_type type, const struct docext_opts *opts,
+                 struct doc_info *out, struct docext_job **job)
 {
 	const struct ing_limits *lim = &ctx->limits;
-	struct child_result res = { 0 };
 	const char *langs = DOCEXT_DEFAULT_OCR_LANGS;
 	enum child_mode mode;
 	struct stat st;
 	uint64_t size;
-	int r;
 
+	*job = NULL;
 	if (fd < 0 || !out)
 		return -EINVAL;
 	if (opts && opts->ocr_langs) {
@@ -1174,18 +1207,44 @@ int docext_run_opts(struct ing_ctx *ctx, int fd, enum docext_type type,
 
 	if (mode == MODE_TEXT)
 		return text_in_process(ctx, fd, size, out);
-	r = run_child(ctx, opts, fd, size, mode, langs, &res);
-	if (r < 0)
+	struct docext_job *j = xcalloc(1, sizeof(*j));
+	*j = (struct docext_job){ .ctx = ctx, .langs = langs, .fd = -1, .size = size, .out = out };
+	if (opts)
+		j->opts = *opts;
+	if (mode == MODE_PDF_TEXT && !j->opts.no_pdf_ocr && (j->fd = fcntl(fd, F_DUPFD_CLOEXEC, 0)) < 0) {
+		int e = -errno;
+		free(j);
+		return e;
+	}
+	int r = child_start(ctx, &j->opts, fd, size, mode, langs, &j->run);
+	if (r < 0) {
+		if (j->fd >= 0)
+			close(j->fd);
+		free(j);
 		return r;
+	}
+	*job = j;
+	return 0;
+}
+
+int docext_finish(struct docext_job *j)
+{
+	struct ing_ctx *ctx = j->ctx;
+	struct doc_info *out = j->out;
+	struct child_result res = { 0 };
+	enum child_mode mode = j->run.mode;
+	int r = 0;
+
+	child_wait(ctx, &j->run, &res);
 	if (res.have_frame && res.f.status == ST_OK && mode == MODE_PDF_TEXT && !res.f.text_layer &&
-	    res.f.pages > 0 && !(opts && opts->no_pdf_ocr)) {
+	    res.f.pages > 0 && j->fd >= 0) {
 		/* No text layer: a scanned document. Read it again, with OCR. */
 		struct child_result ocr = { 0 };
 
-		r = run_child(ctx, opts, fd, size, MODE_PDF_OCR, langs, &ocr);
+		r = run_child(ctx, &j->opts, j->fd, j->size, MODE_PDF_OCR, j->langs, &ocr);
 		if (r < 0) {
 			free(res.text);
-			return r;
+			goto out;
 		}
 		if (ocr.have_frame && ocr.f.status == ST_OK) {
 			free(res.text);
@@ -1198,7 +1257,7 @@ int docext_run_opts(struct ing_ctx *ctx, int fd, enum docext_type type,
 			out->extract_error = why;
 			free(ocr.text);
 			free(res.text);
-			return 0;
+			goto out;
 		}
 	}
 
@@ -1209,9 +1268,23 @@ int docext_run_opts(struct ing_ctx *ctx, int fd, enum docext_type type,
 	else if (res.have_frame && res.f.pages >= 0)
 		out->pages = res.f.pages;
 	if (res.have_frame && res.f.truncated)
-		log_info(ctx, "docext: text cut at %llu bytes", (unsigned long long)lim->max_text_bytes);
+		log_info(ctx, "docext: text cut at %llu bytes", (unsigned long long)ctx->limits.max_text_bytes);
 	free(res.text);
-	return 0;
+out:
+	if (j->fd >= 0)
+		close(j->fd);
+	free(j);
+	return r;
+}
+
+int docext_run_opts(struct ing_ctx *ctx, int fd, enum docext_type type,
+                     const struct docext_opts *opts, struct doc_info *out)
+{
+	struct docext_job *j;
+	int r = docext_start(ctx, fd, type, opts, out, &j);
+	if (r < 0 || !j)
+		return r;
+	return docext_finish(j);
 }
 
 int docext_run(struct ing_ctx *ctx, int fd, enum docext_type type, struct doc_info *out)

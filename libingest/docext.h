@@ -54,4 +54,16 @@ ING_HIDDEN int docext_run(struct ing_ctx *ctx, int fd, enum docext_type type, st
 ING_HIDDEN int docext_run_opts(struct ing_ctx *ctx, int fd, enum docext_type type,
                                const struct docext_opts *opts, struct doc_info *out);
 
+/* docext_run_opts() in two halves, so that the caller goes on (and another
+ * extraction runs on the other core) while the child works. docext_start():
+ * 0 with *job set, or 0 with *job NULL when out is final already (plain text
+ * is decoded in this process; an oversized document is refused), or a
+ * negative errno as docext_run_opts(). fd may be closed once it returns.
+ * docext_finish() waits for the child (its deadline still applies), fills
+ * out, and frees the job; a scanned PDF's OCR pass runs there. */
+struct docext_job;
+ING_HIDDEN int docext_start(struct ing_ctx *ctx, int fd, enum docext_type type, const struct docext_opts *opts,
+                            struct doc_info *out, struct docext_job **job);
+ING_HIDDEN int docext_finish(struct docext_job *job);
+
 #endif

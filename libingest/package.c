@@ -62,9 +62,15 @@ static int mkdir_at(int dfd, const char *name)
 	return 0;
 }
 
-/* mkdir -p for a relative path's parent folders. */
-static int mkdir_parents(int dfd, const char *path)
+/* mkdir -p for a relative path's parent folders; nothing when they are the
+ * ones made last (*made: 4 mkdirat() per DICOM file were 10,400 calls for
+ * the bench DVD). */
+static int mkdir_parents(int dfd, const char *path, char **made)
 {
+	const char *slash = strrchr(path, '/');
+	size_t dl = slash ? (size_t)(slash - path) : 0;
+	if (*made && strlen(*made) == dl && strncmp(*made, path, dl) == 0)
+		return 0;
 	_cleanup_free_ char *p = xstrdup(path);
 	for (char *s = strchr(p, '/'); s; s = strchr(s + 1, '/')) {
 		*s = 0;
@@ -73,6 +79,8 @@ static int mkdir_parents(int dfd, const char *path)
 		if (r < 0)
 			return r;
 	}
+	free(*made);
+	*made = xstrndup(path, dl);
 	return 0;
 }
 
@@ -276,7 +284,7 @@ static int place_dicom(struct ing_package *pkg, int stagefd, int datafd, struct 
 	if (p->number > 9999999 || st->number > 9999999 || se->number > 9999999 || inst > 9999999)
 		return -E2BIG;
 	_cleanup_free_ char *rel = xasprintf("DICOM/P%07u/S%07u/R%07u/I%07u", p->number, st->number, se->number, inst);
-	int r = mkdir_parents(datafd, rel);
+	int r = mkdir_parents(datafd, rel, &pkg->made_dir);
 	if (r < 0)
 		return r;
 	if ((r = move_file(stagefd, f->staged, datafd, rel)) < 0)
@@ -363,7 +371,7 @@ static int place_document(struct ing_package *pkg, int stagefd, int datafd, stru
 		cand = xasprintf("%s-%u%s", stem, k, ext);
 	}
 	_cleanup_free_ char *rel = xasprintf("%s/%s", dir, cand);
-	int r = mkdir_parents(datafd, rel);
+	int r = mkdir_parents(datafd, rel, &pkg->made_dir);
 	if (r < 0)
 		return r;
 	if ((r = move_file(stagefd, f->staged, datafd, rel)) < 0)
@@ -748,6 +756,8 @@ int ing_package_build(struct ing_package *pkg, const struct ing_scan *scan, cons
 	if (bagfd < 0 || mkdir_at(bagfd, "data") < 0)
 		return -errno;
 	datafd = openat(bagfd, "data", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	free(pkg->made_dir);          /* a new payload folder: nothing made in it yet */
+	pkg->made_dir = NULL;
 	stagefd = openat(pkg->workfd, "staging", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (datafd < 0 || stagefd < 0)
 		return -errno;
@@ -1005,6 +1015,7 @@ struct ing_package *ing_package_free(struct ing_package *pkg)
 	free(pkg->case_id);
 	free(pkg->work_name);
 	free(pkg->work_path);
+	free(pkg->made_dir);
 	free(pkg->staging);
 	free(pkg->final_path);
 	free(pkg);

@@ -33,6 +33,7 @@ struct ing_package {
 	enum ing_package_state state;
 	bool built, published;
 	struct ptrvec items;         /* struct payload_item*, sorted by path once built */
+	char *made_dir;              /* the folder of the payload last made (files of a series follow each other) */
 	struct ptrvec left_out;      /* struct left_out* */
 	struct ptrvec refused;       /* struct left_out*: DICOM files DCMTK would not describe in the DICOMDIR */
 	uint64_t bytes;

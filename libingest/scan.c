@@ -329,14 +329,39 @@ static void sink_pause_cb(void *ud, bool on)
 	sink_pause(ud, on);
 }
 
+static void document_read(struct walk *w, struct ing_file *f, enum docext_type type);
+
+/* The oldest extraction under way: waited for, its text read. */
+static void docs_finish_one(struct walk *w)
+{
+	struct pending_doc p = w->docs[0];
+	memmove(&w->docs[0], &w->docs[1], (w->n_docs - 1) * sizeof(w->docs[0]));
+	w->n_docs--;
+	int r = docext_finish(p.job);
+	if (r < 0) {
+		p.f->doc->extract_error = xasprintf("the text extractor could not be started (%s)", ing_strerror(r));
+		p.f->doc->extract_problem = PROB_CORRUPT;
+		log_err(w->scan->ctx, "case %s: cannot start the text extractor: %s", w->scan->case_id, ing_strerror(r));
+	}
+	document_read(w, p.f, p.type);
+}
+
+void docs_finish_all(struct walk *w)
+{
+	while (w->n_docs)
+		docs_finish_one(w);
+}
+
+/* A document's text: extracted by a confined child (docext.c) while the scan
+ * goes on, up to WALK_DOCS_MAX at a time (OCR of scans takes seconds a page:
+ * two children use both cores); read in the order the documents came. */
 static void read_document(struct walk *w, struct ing_file *f, int fd, enum docext_type type)
 {
 	struct ing_ctx *ctx = w->scan->ctx;
 	const struct ing_limits *lim = &ctx->limits;
 	struct doc_info *d = xcalloc(1, sizeof(*d));
 	struct docext_opts o = { .ocr_langs = NULL, .around_fork = threads_around_fork, .around_fork_ud = w };
-	const char *what = type == DOCEXT_PDF ? "PDF" : type == DOCEXT_IMAGE ? "image" : "document";
-	char *ev = NULL;
+	struct docext_job *job = NULL;
 	int r;
 
 	d->pages = -1;
@@ -350,12 +375,32 @@ static void read_document(struct walk *w, struct ing_file *f, int fd, enum docex
 	}
 	if (type != DOCEXT_TEXT)
 		w->ocr_runs++;
-	r = docext_run_opts(ctx, fd, type, &o, d);
+	if (w->n_docs == WALK_DOCS_MAX)
+		docs_finish_one(w);
+	r = docext_start(ctx, fd, type, &o, d, &job);
 	if (r < 0) {
 		d->extract_error = xasprintf("the text extractor could not be started (%s)", ing_strerror(r));
 		d->extract_problem = PROB_CORRUPT;
 		log_err(ctx, "case %s: cannot start the text extractor: %s", w->scan->case_id, ing_strerror(r));
 	}
+	if (job) {
+		w->docs[w->n_docs++] = (struct pending_doc){ f, type, job };
+		return;
+	}
+	/* final already (plain text, refused); those under way are read when
+	 * they finish, at points that do not depend on timing */
+	document_read(w, f, type);
+}
+
+/* What the text says: the document's kind, findings; its text kept within the drop's budget. */
+static void document_read(struct walk *w, struct ing_file *f, enum docext_type type)
+{
+	struct ing_ctx *ctx = w->scan->ctx;
+	const struct ing_limits *lim = &ctx->limits;
+	struct doc_info *d = f->doc;
+	const char *what = type == DOCEXT_PDF ? "PDF" : type == DOCEXT_IMAGE ? "image" : "document";
+	char *ev = NULL;
+
 	if (d->extract_error) {
 		if (type == DOCEXT_IMAGE)
 			return;     /* a photo OCR could not read is still a photo */
@@ -1046,6 +1091,7 @@ int ing_scan_path(struct ing_ctx *ctx, const char *path, const struct ing_scan_o
 	}
 	if (w.links.n && scan->fetch_links)
 		fetch_links(&w, opts);
+	docs_finish_all(&w);
 	ptrvec_free(&w.links, pending_link_free);
 	/* every file hashed and every staging copy written and closed */
 	sink_drain(w.sink);

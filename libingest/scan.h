@@ -120,6 +120,7 @@ struct byte_src {
 struct ident_where;
 
 #define WALK_CHUNK_BYTES (1u << 20)
+#define WALK_DOCS_MAX 2u       /* documents extracted at once (their children run on both cores) */
 #define WALK_THREADS_MAX 16u   /* the sink's, and one per zip open (nested: limits.max_depth) */
 
 /* State of one scan's walk over its inputs (folders, and archives later). */
@@ -147,6 +148,13 @@ struct walk {
 		void *ud;
 	} threads[WALK_THREADS_MAX];
 	unsigned n_threads;
+	/* Documents whose text is being extracted (scan.c, read_document()). */
+	struct pending_doc {
+		struct ing_file *f;
+		int type;                 /* enum docext_type */
+		struct docext_job *job;
+	} docs[WALK_DOCS_MAX];
+	unsigned n_docs;
 	/* Isolation (guard.c, docs/faults.md): what is being parsed, for the daemon's watchdog. */
 	struct ing_guard *guard;      /* NULL: nobody watches */
 	struct guard_frame {
@@ -171,6 +179,9 @@ ING_HIDDEN void scan_entry(struct walk *w, const char *relpath, uint64_t size, s
  * is no room (the caller then runs without that thread). */
 ING_HIDDEN bool walk_thread_add(struct walk *w, void (*pause)(void *ud, bool on), void *ud);
 ING_HIDDEN void walk_thread_remove(struct walk *w, void *ud);
+
+/* Wait for the documents being read and take their text (before the walk ends). */
+ING_HIDDEN void docs_finish_all(struct walk *w);
 
 ING_HIDDEN void inventory_build(struct ing_scan *scan);
 /* The gap report as JSON text (report-json.c); extra(root, ud), if given,
