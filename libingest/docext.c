@@ -919,7 +919,8 @@ struct child_run {
 	pid_t pid;
 	int rfd;
 	enum child_mode mode;
-	double start, deadline;
+	double start;
+	double limit;            /* wall-clock seconds, counted from when child_wait() begins */
 };
 
 static int child_start(struct ing_ctx *ctx, const struct docext_opts *o, int fd, uint64_t size, enum child_mode mode,
@@ -944,7 +945,7 @@ static int child_start(struct ing_ctx *ctx, const struct docext_opts *o, int fd,
 
 	run->mode = mode;
 	run->start = mono_now();
-	run->deadline = run->start + 2.0 * MAX(ctx->limits.extract_cpu_seconds, 1u) + 2.0;
+	run->limit = 2.0 * MAX(ctx->limits.extract_cpu_seconds, 1u) + 2.0;
 	if (o && o->around_fork)
 		o->around_fork(o->around_fork_ud, true);
 	pid = fork();
@@ -968,13 +969,18 @@ static int child_start(struct ing_ctx *ctx, const struct docext_opts *o, int fd,
 
 static void child_wait(struct ing_ctx *ctx, struct child_run *run, struct child_result *res)
 {
-	read_frame(run->rfd, run->deadline, ctx->limits.max_text_bytes, res);
+	/* From now, not from the fork: the scan may come back for a result long
+	 * after the child sent it (a walk of thousands of files in between), and
+	 * RLIMIT_CPU bounds what the child can have done meanwhile; this clock is
+	 * for a child that sleeps or waits. */
+	double deadline = mono_now() + run->limit;
+	read_frame(run->rfd, deadline, ctx->limits.max_text_bytes, res);
 	close(run->rfd);
 	run->rfd = -1;
 	if (res->timed_out)
 		kill(run->pid, SIGKILL);
 	/* After the frame the child only exits; give it a moment, then kill. */
-	reap_child(run->pid, res->timed_out ? 0 : MIN(run->deadline, mono_now() + 2.0), res);
+	reap_child(run->pid, res->timed_out ? 0 : MIN(deadline, mono_now() + 2.0), res);
 	res->seconds = mono_now() - run->start;
 	if (res->timed_out) {
 		res->have_frame = false;

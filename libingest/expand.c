@@ -218,10 +218,10 @@ static la_ssize_t sin_read(struct archive *a, void *ud, const void **out)
 	uint8_t *p = NULL;
 	size_t cap = XIN_CHUNK;
 	x->cur = sink_slab_get(x->w->sink, &p);
-	if (x->cur)
-		cap = SINK_SLAB_BYTES;
-	else
+	if (!x->cur)
 		p = xarc_buf(x);     /* every slab is held: read into our own buffer (copied on) */
+	/* XIN_CHUNK either way: where the ratio limit strikes must not depend on
+	 * which it was (how fast the other thread gave slabs back) */
 	size_t want = (size_t)MIN((uint64_t)cap, x->ssize - x->spos);
 	ssize_t r;
 	do
@@ -276,6 +276,7 @@ struct ent {
 	bool over, failed;     /* over the per-entry limit; libarchive failed in the data */
 	bool warned;           /* libarchive gave the bytes but warned about them (a zip entry's bad CRC) */
 	bool eof;
+	bool eof_after_hole;   /* libarchive's end came with an offset past the bytes: a sparse entry's last hole */
 	const uint8_t *blk;    /* the block archive_read_data_block() gave, and how much of it is used */
 	size_t blk_len, blk_pos;
 	uint64_t blk_off;      /* where the block sits in the entry (beyond got: a hole, read as zeros) */
@@ -306,6 +307,15 @@ static int ent_next_block(struct ent *e)
 	size_t len;
 	la_int64_t off;
 	int r = archive_read_data_block(x->a, &b, &len, &off);
+	if (r == ARCHIVE_EOF && off > 0 && (uint64_t)off > e->got) {
+		/* a sparse entry that ends in a hole: libarchive's end says where
+		 * the entry ends; the zeros up to there are its bytes too */
+		e->blk = NULL;
+		e->blk_len = e->blk_pos = 0;
+		e->blk_off = (uint64_t)off;
+		e->eof_after_hole = true;
+		return 1;
+	}
 	if (r == ARCHIVE_EOF) {
 		e->eof = true;
 		return 0;
@@ -332,7 +342,11 @@ static ssize_t ent_read(void *ud, void *buf, size_t n)
 
 	if (x->stop != STOP_NONE)
 		return -E2BIG;
-	while (!e->eof && e->blk_pos >= e->blk_len) {
+	while (!e->eof && e->blk_off <= e->got && e->blk_pos >= e->blk_len) {
+		if (e->eof_after_hole) {
+			e->eof = true;
+			break;
+		}
 		int r = ent_next_block(e);
 		if (r < 0)
 			return r;
@@ -362,9 +376,13 @@ static int ent_gather(void *ud, struct sink *s, uint64_t want, struct sink_segs 
 	while (g->bytes < want) {
 		if (x->stop != STOP_NONE)
 			return -E2BIG;
-		if (e->blk_pos >= e->blk_len) {
+		if (e->blk_off <= e->got && e->blk_pos >= e->blk_len) {
 			if (e->eof)
 				return 0;
+			if (e->eof_after_hole) {
+				e->eof = true;
+				return 0;
+			}
 			int r = ent_next_block(e);
 			if (r <= 0)
 				return r;
@@ -379,11 +397,18 @@ static int ent_gather(void *ud, struct sink *s, uint64_t want, struct sink_segs 
 		}
 		const uint8_t *p = e->blk + e->blk_pos;
 		size_t k = e->blk_len - e->blk_pos;
-		if (ent_account(e, k) < 0)
+		struct slab *sl = sink_slab_find(s, p, k);
+		/* a block in a slab is taken whole (at most a slab); one of
+		 * libarchive's own (up to an ISO extent of 4 GiB) only as far as
+		 * wanted, the rest stays for ent_read() */
+		if (!sl)
+			k = (size_t)MIN((uint64_t)k, want - g->bytes);
+		if (ent_account(e, k) < 0) {
+			sink_slab_put(s, sl);
 			return -E2BIG;
+		}
 		e->blk_pos += k;
 		e->blk_off += k;
-		struct slab *sl = sink_slab_find(s, p, k);
 		if (sl) {
 			segs_push(g, p, k, sl);
 			continue;

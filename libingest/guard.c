@@ -153,6 +153,12 @@ const char *guard_skip_reason(const struct walk *w, const char *path)
 	return NULL;
 }
 
+bool guard_fault_eio(const struct walk *w, const uint8_t *head, size_t n)
+{
+	static const char eio[] = "INGEST-FAULT-EIO";
+	return w->fault_hook && memmem(head, MIN(n, (size_t)FAULT_SCAN_BYTES), eio, sizeof(eio) - 1);
+}
+
 void guard_fault_hook(const struct walk *w, enum ing_guard_phase phase, const uint8_t *head, size_t n)
 {
 	const char *crash = "INGEST-FAULT-CRASH", *spin = "INGEST-FAULT-SPIN", *oom = "INGEST-FAULT-OOM";

@@ -26,5 +26,9 @@ ING_HIDDEN const char *guard_skip_reason(const struct walk *w, const char *path)
  * an archive) whose first bytes hold a marker crashes, spins or runs out of
  * memory here. */
 ING_HIDDEN void guard_fault_hook(const struct walk *w, enum ing_guard_phase phase, const uint8_t *head, size_t n);
+/* Test hook, with the same switch: a file whose first bytes say
+ * INGEST-FAULT-EIO fails with EIO where the rest of it is read (a disc's bad
+ * sector, which this VM cannot make: no device-mapper, no FUSE). */
+ING_HIDDEN bool guard_fault_eio(const struct walk *w, const uint8_t *head, size_t n);
 
 #endif

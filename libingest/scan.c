@@ -509,7 +509,9 @@ static bool stage_wanted(const struct ing_file *f)
 	       f->kind != KIND_CASE_YAML && f->problem == PROB_NONE;
 }
 
-/* A new, empty staging file for f: its fd, or -1 (not staged), or -errno. */
+/* A new, empty staging file for f when it is to be packaged: its
+ * descriptor, or -1 when it is not staged. A failure to make it fails the
+ * scan (stage_failed()): the package would miss the file. */
 static int stage_open(struct walk *w, struct ing_file *f)
 {
 	struct ing_scan *scan = w->scan;
@@ -518,8 +520,11 @@ static int stage_open(struct walk *w, struct ing_file *f)
 	char name[32];
 	snprintf(name, sizeof(name), "f%07u", ++scan->staged_seq);
 	int fd = openat(scan->staging_fd, name, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0640);
-	if (fd < 0)
-		return -errno;
+	if (fd < 0) {
+		if (!w->error)
+			w->error = -errno;
+		return -1;
+	}
 	f->staged = xstrdup(name);
 	return fd;
 }
@@ -816,14 +821,11 @@ void scan_entry(struct walk *w, const char *relpath, uint64_t size, struct byte_
 					                 (unsigned)CASE_YAML_MAX_BYTES);
 			}
 			stage = stage_open(w, f);
-			if (stage < -1) {
-				stage_failed(w, stage);
-				stage = -1;
-			}
-			bool now = false;
+			/* A document's bytes are hashed (and staged) before it is read:
+			 * a read that fails is its problem, not the extractor's. */
+			bool now = doc_type >= 0;
 			if (doc_type >= 0 && fd < 0 && stage >= 0) {
 				spool = dup(stage);
-				now = true;
 			} else if (doc_type >= 0 && fd < 0) {
 				spool = spool_segs(w, f, &g);
 				if (spool < 0) {
@@ -833,9 +835,11 @@ void scan_entry(struct walk *w, const char *relpath, uint64_t size, struct byte_
 					doc_type = -1;
 				}
 			}
-			struct sink_range rest = { rg ? rg->fd : -1, rg ? rg->off + g.bytes : 0, f->size - g.bytes };
+			struct sink_range rest = { rg ? rg->fd : -1, rg ? rg->off + g.bytes : 0, f->size - g.bytes,
+			                           guard_fault_eio(w, head, n) };
 			head = NULL;    /* the bytes go to the sink */
-			sink_submit(sk, f, stage, &g, rg ? &rest : NULL, !now);
+			if (!sink_submit(sk, f, stage, &g, rg ? &rest : NULL, !now))
+				doc_type = -1;      /* reported with the other failed reads */
 			stage = -1;
 		}
 	} else {
@@ -847,10 +851,6 @@ void scan_entry(struct walk *w, const char *relpath, uint64_t size, struct byte_
 			head = buf;
 		}
 		stage = stage_open(w, f);
-		if (stage < -1) {
-			stage_failed(w, stage);
-			stage = -1;
-		}
 		if (doc_type >= 0 && fd < 0 && stage >= 0) {
 			spool = dup(stage);
 		} else if (doc_type >= 0 && fd < 0) {

@@ -39,7 +39,7 @@
 #include "sink.h"
 
 #define JOBS_MAX 1024u               /* ring of jobs; a full ring makes the caller help like a full pool */
-#define FD_JOBS_MAX 64u              /* jobs waiting with a file descriptor of their own */
+#define FD_JOBS_MAX 64u              /* jobs waiting with descriptors (staging file, rest): RLIMIT_NOFILE is 1024 */
 #define PIECE (256u << 10)           /* hashed, then written, while it is in cache */
 #define WAKE_JOBS 8u                 /* wake the idle thread when this many jobs wait ... */
 #define WAKE_BYTES (512u << 10)      /* ... or this many bytes */
@@ -82,7 +82,7 @@ struct sink {
 	struct job ring[JOBS_MAX];
 	size_t head, next, tail;         /* [head, tail) in the ring; [next, tail) not yet taken */
 	uint64_t queued_bytes;           /* bytes of jobs not yet taken */
-	unsigned queued_fds;             /* jobs not yet taken that hold a file descriptor */
+	unsigned queued_fds;             /* jobs not yet taken that hold a descriptor (staging file, rest) */
 	uint64_t owned_pending, owned_max;
 	int error;
 
@@ -168,7 +168,9 @@ static void job_run(struct sink *s, struct job *j, struct job_out *o)
 	}
 	if (j->rest.fd >= 0 && j->rest.len) {
 		uint8_t *b = rbuf_take(s);
-		for (uint64_t off = 0; off < j->rest.len;) {
+		if (j->rest.fail)
+			o->rerr = -EIO;
+		for (uint64_t off = 0; off < j->rest.len && !o->rerr;) {
 			size_t want = (size_t)MIN(j->rest.len - off, (uint64_t)PIECE);
 			ssize_t r = pread(j->rest.fd, b, want, (off_t)(j->rest.off + off));
 			if (r < 0 && errno == EINTR)
@@ -231,7 +233,7 @@ static void take_and_run(struct sink *s)
 	struct job_out o;
 	uint64_t owned = owned_bytes(&copy.g);
 	s->queued_bytes -= copy.g.bytes + copy.rest.len;
-	if (copy.rest.fd >= 0)
+	if (copy.rest.fd >= 0 || copy.fd >= 0)
 		s->queued_fds--;
 	pthread_mutex_unlock(&s->mu);
 	job_run(s, &copy, &o);
@@ -457,7 +459,7 @@ void segs_release(struct sink *s, struct sink_segs *g)
 	*g = (struct sink_segs){ 0 };
 }
 
-void sink_submit(struct sink *s, struct ing_file *f, int fd, struct sink_segs *g, const struct sink_range *rest,
+bool sink_submit(struct sink *s, struct ing_file *f, int fd, struct sink_segs *g, const struct sink_range *rest,
                  bool async)
 {
 	struct job j = { .f = f, .fd = fd, .g = *g, .rest = { .fd = -1 } };
@@ -475,7 +477,7 @@ void sink_submit(struct sink *s, struct ing_file *f, int fd, struct sink_segs *g
 			job_settle(s, &j, &o);
 			job_release(s, &j);
 			pthread_mutex_unlock(&s->mu);
-			return;
+			return false;
 		}
 	}
 
@@ -488,18 +490,19 @@ void sink_submit(struct sink *s, struct ing_file *f, int fd, struct sink_segs *g
 		if (s->waiters)
 			pthread_cond_broadcast(&s->space);
 		pthread_mutex_unlock(&s->mu);
-		return;
+		return o.rerr == 0;
 	}
 	uint64_t owned = owned_bytes(&j.g);
 	pthread_mutex_lock(&s->mu);
 	/* A full ring, too many descriptors, or buffers of our own beyond the bound: help first. */
-	while ((s->tail - s->head >= JOBS_MAX || (j.rest.fd >= 0 && s->queued_fds >= FD_JOBS_MAX) ||
+	bool holds_fd = j.rest.fd >= 0 || j.fd >= 0;
+	while ((s->tail - s->head >= JOBS_MAX || (holds_fd && s->queued_fds >= FD_JOBS_MAX) ||
 	        (owned && s->owned_pending && s->owned_pending + owned > s->owned_max)) && help_or_wait(s))
 		;
 	s->ring[s->tail++ % JOBS_MAX] = j;
 	s->queued_bytes += j.g.bytes + j.rest.len;
 	s->owned_pending += owned;
-	if (j.rest.fd >= 0)
+	if (holds_fd)
 		s->queued_fds++;
 	if (s->idle && (s->tail - s->next >= WAKE_JOBS || s->queued_bytes >= WAKE_BYTES))
 		pthread_cond_signal(&s->work);
@@ -507,6 +510,7 @@ void sink_submit(struct sink *s, struct ing_file *f, int fd, struct sink_segs *g
 	while (s->queued_bytes > HELP_BYTES && s->next != s->tail)
 		take_and_run(s);
 	pthread_mutex_unlock(&s->mu);
+	return true;
 }
 
 void sink_drain(struct sink *s)

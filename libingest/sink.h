@@ -29,6 +29,7 @@ struct sink_segs {
 struct sink_range {
 	int fd;                /* the caller's: sink_submit() takes a duplicate of it */
 	uint64_t off, len;
+	bool fail;             /* test hook (guard_fault_eio()): reading it fails with EIO */
 };
 
 /* A job's bytes that could not all be read (a disc with a bad sector, a
@@ -75,8 +76,8 @@ ING_HIDDEN void segs_release(struct sink *s, struct sink_segs *g);
  * writes each piece while it is in its cache. ASYNC: on the thread or on a
  * later call here; else before it returns. A write or close that fails is
  * kept for sink_error(); a read that fails leaves f unhashed and is listed
- * by sink_failures(). */
-ING_HIDDEN void sink_submit(struct sink *s, struct ing_file *f, int fd, struct sink_segs *g,
+ * by sink_failures(). false: a job run here could not read all its bytes. */
+ING_HIDDEN bool sink_submit(struct sink *s, struct ing_file *f, int fd, struct sink_segs *g,
                             const struct sink_range *rest, bool async);
 /* Every job done (f->sha256 of each may be read after this). */
 ING_HIDDEN void sink_drain(struct sink *s);
