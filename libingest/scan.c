@@ -294,9 +294,6 @@ static void read_findings(struct walk *w, struct doc_info *d)
 	doc_read_treatments(d, w->today);
 }
 
-/* Documents, scanned pages and photos: run the confined extractor (text
- * layer, else OCR) and let the text decide the kind, with the words as
- * evidence. What cannot be read is said to be unread, never missing. */
 bool walk_thread_add(struct walk *w, void (*pause)(void *ud, bool on), void *ud)
 {
 	if (w->n_threads >= WALK_THREADS_MAX)
@@ -319,9 +316,10 @@ void walk_thread_remove(struct walk *w, void *ud)
 static void threads_around_fork(void *ud, bool before)
 {
 	struct walk *w = ud;
-	for (unsigned i = 0; i < w->n_threads; i++)
-		w->threads[before ? i : w->n_threads - 1 - i].pause(w->threads[before ? i : w->n_threads - 1 - i].ud,
-		                                                     before);
+	for (unsigned i = 0; i < w->n_threads; i++) {
+		const struct walk_thread *t = &w->threads[before ? i : w->n_threads - 1 - i];   /* resumed in reverse */
+		t->pause(t->ud, before);
+	}
 }
 
 static void sink_pause_cb(void *ud, bool on)
@@ -352,7 +350,10 @@ void docs_finish_all(struct walk *w)
 		docs_finish_one(w);
 }
 
-/* A document's text: extracted by a confined child (docext.c) while the scan
+/* Documents, scanned pages and photos: run the confined extractor (text
+ * layer, else OCR) and let the text decide the kind, with the words as
+ * evidence. What cannot be read is said to be unread, never missing.
+ * A document's text: extracted by a confined child (docext.c) while the scan
  * goes on, up to WALK_DOCS_MAX at a time (OCR of scans takes seconds a page:
  * two children use both cores); read in the order the documents came. */
 static void read_document(struct walk *w, struct ing_file *f, int fd, enum docext_type type)
@@ -500,6 +501,25 @@ static int spool_segs(struct walk *w, struct ing_file *f, const struct sink_segs
 	return fd;
 }
 
+/* The descriptor the extractor reads a document with no file behind it
+ * from: its staged copy, else a memfd holding g's bytes (the caller may
+ * write more). On failure -1, and the document is left unread, with the
+ * reason as its problem (*doc_type -1). */
+static int doc_spool(struct walk *w, struct ing_file *f, int stage, const struct sink_segs *g, int *doc_type)
+{
+	if (stage >= 0)
+		return dup(stage);
+	int spool = spool_segs(w, f, g);
+	if (spool < 0) {
+		set_kind(f, KIND_SCANNED, xstrdup("document not read automatically: check it by eye"));
+		file_set_problem(f, spool == -E2BIG ? PROB_LIMIT : PROB_UNREADABLE, "the document could not be read (%s)",
+		                 ing_strerror(spool));
+		*doc_type = -1;
+		return -1;
+	}
+	return spool;
+}
+
 /* Files the package will hold get their bytes written to staging (package
  * mode); viewer software, junk, archives and link files do not (an
  * archive's entries are staged instead). */
@@ -603,8 +623,6 @@ struct rest_reader {
 	uint64_t off;
 	struct byte_src *src;
 };
-
-static ssize_t src_read_at(struct byte_src *src, uint64_t at, uint8_t *p, size_t n);
 
 static ssize_t rest_read(void *ud, void *buf, size_t n)
 {
@@ -824,17 +842,8 @@ void scan_entry(struct walk *w, const char *relpath, uint64_t size, struct byte_
 			/* A document's bytes are hashed (and staged) before it is read:
 			 * a read that fails is its problem, not the extractor's. */
 			bool now = doc_type >= 0;
-			if (doc_type >= 0 && fd < 0 && stage >= 0) {
-				spool = dup(stage);
-			} else if (doc_type >= 0 && fd < 0) {
-				spool = spool_segs(w, f, &g);
-				if (spool < 0) {
-					set_kind(f, KIND_SCANNED, xstrdup("document not read automatically: check it by eye"));
-					file_set_problem(f, spool == -E2BIG ? PROB_LIMIT : PROB_UNREADABLE,
-					                 "the document could not be read (%s)", ing_strerror(spool));
-					doc_type = -1;
-				}
-			}
+			if (doc_type >= 0 && fd < 0)
+				spool = doc_spool(w, f, stage, &g, &doc_type);
 			struct sink_range rest = { rg ? rg->fd : -1, rg ? rg->off + g.bytes : 0, f->size - g.bytes,
 			                           guard_fault_eio(w, head, n) };
 			head = NULL;    /* the bytes go to the sink */
@@ -851,19 +860,8 @@ void scan_entry(struct walk *w, const char *relpath, uint64_t size, struct byte_
 			head = buf;
 		}
 		stage = stage_open(w, f);
-		if (doc_type >= 0 && fd < 0 && stage >= 0) {
-			spool = dup(stage);
-		} else if (doc_type >= 0 && fd < 0) {
-			spool = f->size > lim->max_doc_bytes ? -E2BIG : memfd_create("ingest-doc", MFD_CLOEXEC);
-			if (spool == -1)
-				spool = -errno;
-			if (spool < 0) {
-				set_kind(f, KIND_SCANNED, xstrdup("document not read automatically: check it by eye"));
-				file_set_problem(f, spool == -E2BIG ? PROB_LIMIT : PROB_UNREADABLE,
-				                 "the document could not be read (%s)", ing_strerror(spool));
-				doc_type = -1;
-			}
-		}
+		if (doc_type >= 0 && fd < 0)
+			spool = doc_spool(w, f, stage, &(struct sink_segs){ 0 }, &doc_type);   /* g is written below */
 		struct streamed st = { w, f, sha, stage, spool, doc_type };
 		for (size_t i = 0; i < g.n; i++)
 			stream_piece(&st, g.v[i].p, g.v[i].n);

@@ -83,6 +83,14 @@ static ssize_t mem_read(void *ud, void *buf, size_t n)
 
 static void expand(struct walk *w, struct ing_file *f, const uint8_t *p, size_t n, int how, const struct ident_where *wh);
 
+/* The first keep bytes of an entry, from the n just read into chunk: how many are kept now. */
+static size_t keep_some(uint8_t *buf, size_t got, size_t keep, size_t n)
+{
+	size_t k = got < keep ? (n < keep - got ? n : keep - got) : 0;
+	memcpy(buf + got, chunk, k);
+	return got + k;
+}
+
 /* walk->entry: read the entry to its end as it is offered; expand it again when it is an archive. */
 static void entry(struct walk *w, const char *rel, uint64_t size, struct byte_src *src, int fd,
                   const struct ident_where *where)
@@ -105,11 +113,7 @@ static void entry(struct walk *w, const char *rel, uint64_t size, struct byte_sr
 			ssize_t r = pread(src->range->fd, chunk, want, (off_t)(src->range->off + off));
 			if (r <= 0)
 				break;
-			if (got < keep) {
-				size_t k = (size_t)r < keep - got ? (size_t)r : keep - got;
-				memcpy(buf + got, chunk, k);
-				got += k;
-			}
+			got = keep_some(buf, got, keep, (size_t)r);
 			off += (uint64_t)r;
 		}
 	} else {
@@ -122,11 +126,7 @@ static void entry(struct walk *w, const char *rel, uint64_t size, struct byte_sr
 			ssize_t r = src->read(src->ud, chunk, 65536);
 			if (r <= 0)
 				break;
-			if (got < keep) {
-				size_t k = (size_t)r < keep - got ? (size_t)r : keep - got;
-				memcpy(buf + got, chunk, k);
-				got += k;
-			}
+			got = keep_some(buf, got, keep, (size_t)r);
 		}
 	}
 	if (got == size && archive_like(buf, got))
