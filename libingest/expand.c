@@ -306,6 +306,10 @@ static int ent_next_block(struct ent *e)
 	const void *b;
 	size_t len;
 	la_int64_t off;
+	if (e->eof_after_hole) {       /* that last hole is read: the end */
+		e->eof = true;
+		return 0;
+	}
 	int r = archive_read_data_block(x->a, &b, &len, &off);
 	if (r == ARCHIVE_EOF && off > 0 && (uint64_t)off > e->got) {
 		/* a sparse entry that ends in a hole: libarchive's end says where
@@ -343,10 +347,6 @@ static ssize_t ent_read(void *ud, void *buf, size_t n)
 	if (x->stop != STOP_NONE)
 		return -E2BIG;
 	while (!e->eof && e->blk_off <= e->got && e->blk_pos >= e->blk_len) {
-		if (e->eof_after_hole) {
-			e->eof = true;
-			break;
-		}
 		int r = ent_next_block(e);
 		if (r < 0)
 			return r;
@@ -379,10 +379,6 @@ static int ent_gather(void *ud, struct sink *s, uint64_t want, struct sink_segs 
 		if (e->blk_off <= e->got && e->blk_pos >= e->blk_len) {
 			if (e->eof)
 				return 0;
-			if (e->eof_after_hole) {
-				e->eof = true;
-				return 0;
-			}
 			int r = ent_next_block(e);
 			if (r <= 0)
 				return r;
