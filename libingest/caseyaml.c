@@ -11,7 +11,7 @@
 #include <libfyaml.h>
 
 #include "caseyaml.h"
-#include "yamlpos.h"
+#include "util/yaml.h"
 
 struct cy_parser {
 	struct strbuf *errors;

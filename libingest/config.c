@@ -8,7 +8,7 @@
 #include <sys/stat.h>
 
 #include "config.h"
-#include "yamlpos.h"
+#include "util/yaml.h"
 #include "caseyaml.h"
 
 struct cfg_parser {

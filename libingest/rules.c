@@ -18,7 +18,7 @@
 #include <libfyaml.h>
 
 #include "rules.h"
-#include "yamlpos.h"
+#include "util/yaml.h"
 #include "model.h"
 
 _Static_assert(_KIND_MAX <= 32, "document kinds must fit a uint32_t mask");

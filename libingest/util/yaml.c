@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-#include "yamlpos.h"
+#include "util/text.h"
+#include "util/yaml.h"
 
 #define YAML_POS_MAX_DEPTH 64   /* nesting walked to find a first scalar */
 
