@@ -27,9 +27,7 @@
 
 #include "ingest.h"
 #include "ingestd.h"
-#include "caseyaml.h"
 #include "mail.h"
-#include "rules.h"
 
 #define REPORT_MAX_BYTES (64u << 20)
 
@@ -469,11 +467,15 @@ static void case_notify(const char *store, char ***v, size_t *n)
 		if (ents[i]->d_name[0] != '.') {
 			_cleanup_free_ char *dp = xasprintf("%s/%s", store, ents[i]->d_name);
 			int dfd = open(dp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-			struct case_yaml *cy = NULL;
-			if (dfd >= 0 && case_yaml_read_at(dfd, "case.yaml", &cy, NULL) >= 0 && cy)
-				for (size_t a = 0; a < cy->n_notify; a++)
-					add_rcpt(v, n, cy->notify[a]);
-			case_yaml_free(cy);
+			char **addrs = NULL;
+			size_t n_addrs = 0;
+			if (dfd >= 0)
+				case_yaml_notify_at(dfd, "case.yaml", &addrs, &n_addrs);
+			for (size_t a = 0; a < n_addrs; a++) {
+				add_rcpt(v, n, addrs[a]);
+				free(addrs[a]);
+			}
+			free(addrs);
 			if (dfd >= 0)
 				close(dfd);
 		}

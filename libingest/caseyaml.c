@@ -369,3 +369,17 @@ struct case_yaml *case_yaml_free(struct case_yaml *cy)
 	free(cy);
 	return NULL;
 }
+
+int case_yaml_notify_at(int dirfd, const char *name, char ***out, size_t *n)
+{
+	struct case_yaml *cy = NULL;
+	*out = NULL;
+	*n = 0;
+	if (case_yaml_read_at(dirfd, name, &cy, NULL) < 0 || !cy)
+		return 0;
+	*out = steal_ptr(cy->notify);
+	*n = cy->n_notify;
+	cy->n_notify = 0;
+	case_yaml_free(cy);
+	return 0;
+}

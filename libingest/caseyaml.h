@@ -9,6 +9,7 @@
 #define INGEST_CASEYAML_H
 
 #include "internal.h"
+#include "libingest-internal.h"
 #include "rules.h"
 
 /* case.yaml is a handful of lines; anything larger is refused unread. */
@@ -41,8 +42,6 @@ ING_HIDDEN int case_yaml_read_at(int dirfd, const char *name, struct case_yaml *
 
 ING_HIDDEN struct case_yaml *case_yaml_free(struct case_yaml *cy);
 
-/* Does S look like an e-mail address (local@domain.tld, no spaces, quotes,
- * angle brackets or control characters)? */
-ING_HIDDEN bool case_yaml_address_ok(const char *s);
+/* case_yaml_address_ok(), case_yaml_notify_at(): libingest-internal.h. */
 
 #endif

@@ -525,6 +525,25 @@ const struct rule_type *ruleset_cancer_type(const struct ruleset *rs, size_t idx
 	return NULL;
 }
 
+void ruleset_size(const struct ruleset *rs, size_t *files, size_t *rules)
+{
+	*files = rs->n_files;
+	*rules = rs->n_rules;
+}
+
+void ruleset_type_summary(const struct ruleset *rs, size_t i, struct ruleset_type_summary *out)
+{
+	const struct rule_type *t = ruleset_cancer_type(rs, i);
+	*out = (struct ruleset_type_summary){ 0 };
+	if (!t)
+		return;
+	out->id = t->id;
+	out->name = t->name;
+	out->rules = t->n_rules;
+	out->required = t->n_by_severity[RULE_SEV_REQUIRED];
+	out->recommended = t->n_by_severity[RULE_SEV_RECOMMENDED];
+}
+
 /* ---- loading ---- */
 
 struct loader {

@@ -9,6 +9,7 @@
 #define INGEST_RULES_H
 
 #include "internal.h"
+#include "libingest-internal.h"
 
 /* Rule-specific caps. struct ing_limits bounds patient input; the rules are
  * operator data, bounded here so a broken rules folder cannot exhaust memory. */
@@ -20,7 +21,6 @@
 #define RULES_MAX_STRING       1024        /* bytes in any one string */
 #define RULES_MAX_ID           64          /* bytes in a type id */
 #define RULES_MAX_AGE_DAYS     3650
-#define RULES_MAX_ERRORS_BYTES (256u << 10) /* suggested ceiling for the errors buffer */
 
 enum rule_severity {
 	RULE_SEV_NONE = 0,          /* the rule does not apply */
@@ -177,44 +177,14 @@ struct ruleset {
 	char *dir;                  /* the folder they were read from */
 };
 
-/* Loads every *.yaml in DIR. On success *out is set and 0 returned. With any
- * validation error, returns -EINVAL and appends "FILE:LINE:COL: what\n" lines
- * (all errors, not only the first) to ERRORS (may be NULL). Other negative
- * errno values: DIR itself could not be read. */
-ING_HIDDEN int rules_load_dir(struct ing_ctx *ctx, const char *dir, struct ruleset **out,
-                              struct strbuf *errors);
-ING_HIDDEN struct ruleset *ruleset_free(struct ruleset *rs);
-
-/* rules_load_dir() with the file at PATH in place of DIR's file NAME (which
- * need not exist): the folder as it would be with PATH installed as NAME. */
-ING_HIDDEN int rules_load_dir_with(struct ing_ctx *ctx, const char *dir, const char *name, const char *path,
-                                   struct ruleset **out, struct strbuf *errors);
-
-/*
- * One rules file checked against the rest of a folder, parsed once:
- * rules_load_base() loads DIR's files but the one named LEAVE_OUT (may be
- * NULL; the file being checked, when it is in DIR), with the errors and
- * return values of rules_load_dir(), except that the generic type and the
- * files themselves may be missing. rules_check_file() then checks the file
- * at PATH as if it were added to that folder: every error rules_load_dir()
- * would report for it, as "PATH:LINE:COL: what" lines in ERRORS (may be NULL),
- * and the folder's "no generic.yaml" when neither has it. Returns 0 (valid)
- * or -EINVAL; BASE is not changed and can check any number of files.
- * rules_check_text() checks LEN bytes at TEXT in memory, named PATH.
- */
-ING_HIDDEN int rules_load_base(struct ing_ctx *ctx, const char *dir, const char *leave_out,
-                               struct ruleset **out, struct strbuf *errors);
-ING_HIDDEN int rules_check_file(const struct ruleset *base, const char *path, struct strbuf *errors);
-ING_HIDDEN int rules_check_text(const struct ruleset *base, const char *path, const char *text, size_t len,
-                                struct strbuf *errors);
+/* Loading and checking: libingest-internal.h (the programs use them too). */
 
 /* Lookups (NULL if absent). Type lookup finds cancer types, not fragments. */
 ING_HIDDEN const struct rule_type *ruleset_find_type(const struct ruleset *rs, const char *id);
 ING_HIDDEN const struct rule *ruleset_find_rule(const struct ruleset *rs, const char *id);
 ING_HIDDEN const struct rule_term *ruleset_find_biomarker(const struct ruleset *rs, const char *name);
 ING_HIDDEN const struct rule_term *ruleset_find_lab(const struct ruleset *rs, const char *name);
-/* Cancer types only (no fragments), in id order. */
-ING_HIDDEN size_t ruleset_n_cancer_types(const struct ruleset *rs);
+/* Cancer types only (no fragments), in id order (how many: libingest-internal.h). */
 ING_HIDDEN const struct rule_type *ruleset_cancer_type(const struct ruleset *rs, size_t i);
 
 /* Names. *_from_string return -EINVAL for unknown words. */

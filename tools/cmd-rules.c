@@ -6,7 +6,7 @@
 
 #include "build-config.h"
 #include "commands.h"
-#include "rules.h"
+#include "libingest-internal.h"
 
 static void usage(FILE *f)
 {
@@ -73,9 +73,9 @@ static int do_list(const char *dir)
 	n = ruleset_n_cancer_types(rs);
 	printf("%-18s %-44s %5s %8s %11s\n", "ID", "NAME", "RULES", "REQUIRED", "RECOMMENDED");
 	for (size_t i = 0; i < n; i++) {
-		const struct rule_type *t = ruleset_cancer_type(rs, i);
-		printf("%-18s %-44.44s %5zu %8u %11u\n", t->id, t->name, t->n_rules,
-		       t->n_by_severity[RULE_SEV_REQUIRED], t->n_by_severity[RULE_SEV_RECOMMENDED]);
+		struct ruleset_type_summary t;
+		ruleset_type_summary(rs, i, &t);
+		printf("%-18s %-44.44s %5zu %8u %11u\n", t.id, t.name, t.rules, t.required, t.recommended);
 	}
 	ruleset_free(rs);
 	return EXIT_OK;
@@ -121,8 +121,9 @@ static int do_validate_file(const char *file, const char *dir)
 			if (errors.len >= errors.max - 1024)
 				fprintf(stderr, "(more errors not shown)\n");
 		} else if (r == 0) {
-			printf("%s: OK (in place of %s/%s: %zu files, %zu rules)\n", file, dir, name, base->n_files,
-			       base->n_rules);
+			size_t files, rules;
+			ruleset_size(base, &files, &rules);
+			printf("%s: OK (in place of %s/%s: %zu files, %zu rules)\n", file, dir, name, files, rules);
 			ruleset_free(base);
 		}
 		strbuf_free(&errors);
@@ -142,7 +143,9 @@ static int do_validate_file(const char *file, const char *dir)
 		if (errors.len >= errors.max - 1024)
 			fprintf(stderr, "(more errors not shown)\n");
 	} else {
-		printf("%s: OK (with the %zu other files of %s)\n", file, base->n_files, dir);
+		size_t files, rules;
+		ruleset_size(base, &files, &rules);
+		printf("%s: OK (with the %zu other files of %s)\n", file, files, dir);
 	}
 	strbuf_free(&errors);
 	ruleset_free(base);
@@ -156,7 +159,9 @@ static int do_validate(const char *dir)
 
 	if (status != EXIT_OK)
 		return status;
-	printf("%zu files, %zu rules: OK\n", rs->n_files, rs->n_rules);
+	size_t files, rules;
+	ruleset_size(rs, &files, &rules);
+	printf("%zu files, %zu rules: OK\n", files, rules);
 	ruleset_free(rs);
 	return EXIT_OK;
 }

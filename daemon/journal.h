@@ -11,7 +11,7 @@
 
 #include <stdint.h>
 
-#include "internal.h"
+#include "libingest-internal.h"
 
 enum journal_step {
 	STEP_CLAIMING = 0,  /* row written, rename into work/ not yet confirmed */

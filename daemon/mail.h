@@ -9,7 +9,7 @@
 #ifndef INGEST_MAIL_H
 #define INGEST_MAIL_H
 
-#include "internal.h"
+#include "libingest-internal.h"
 #include "config.h"
 
 #define MAIL_MAX_RCPT       64

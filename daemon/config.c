@@ -8,8 +8,6 @@
 #include <sys/stat.h>
 
 #include "config.h"
-#include "util/yaml.h"
-#include "caseyaml.h"
 
 struct cfg_parser {
 	const char *file;

@@ -8,7 +8,7 @@
 #ifndef INGEST_CONFIG_H
 #define INGEST_CONFIG_H
 
-#include "internal.h"
+#include "libingest-internal.h"
 
 #define INGESTD_DEFAULT_CONFIG "/etc/ingestd/ingestd.yaml"
 #define INGESTD_DEFAULT_BASE   "/var/lib/ingestd"

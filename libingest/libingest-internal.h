@@ -1,0 +1,108 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * libingest-internal.h: what the project's own programs (daemon/, tools/)
+ * and tests may use of libingest beyond the public ingest.h (kmod's
+ * libkmod-internal.h). Not installed, no stable interface.
+ *
+ * A program includes ingest.h and this header, never another header of
+ * libingest/: the test `boundary` reads the programs' object files with nm
+ * and fails on any libingest symbol declared in neither. Inside the library,
+ * modules share internal.h (context, logging) and their own headers.
+ *
+ * The helper layer (libingest/util/: memory and cleanup, buffers, text,
+ * SHA-256, files, YAML positions) is a library of its own that the programs
+ * link too; it is reached through this header as well.
+ */
+#ifndef LIBINGEST_INTERNAL_H
+#define LIBINGEST_INTERNAL_H
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ingest.h"
+
+#include "util/fileio.h"
+#include "util/macro.h"
+#include "util/mem.h"
+#include "util/sha256.h"
+#include "util/strbuf.h"
+#include "util/text.h"
+#include "util/yaml.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- rules (rules.h has the model; docs/rules.md the format) ---- */
+
+struct ruleset;
+
+#define RULES_MAX_ERRORS_BYTES (256u << 10) /* suggested ceiling for the errors buffer */
+
+/* Loads every *.yaml in DIR. On success *out is set and 0 returned. With any
+ * validation error, returns -EINVAL and appends "FILE:LINE:COL: what\n" lines
+ * (all errors, not only the first) to ERRORS (may be NULL). Other negative
+ * errno values: DIR itself could not be read. */
+ING_HIDDEN int rules_load_dir(struct ing_ctx *ctx, const char *dir, struct ruleset **out,
+                              struct strbuf *errors);
+ING_HIDDEN struct ruleset *ruleset_free(struct ruleset *rs);
+DEFINE_TRIVIAL_CLEANUP_FUNC(struct ruleset *, ruleset_free)
+
+/* rules_load_dir() with the file at PATH in place of DIR's file NAME (which
+ * need not exist): the folder as it would be with PATH installed as NAME. */
+ING_HIDDEN int rules_load_dir_with(struct ing_ctx *ctx, const char *dir, const char *name, const char *path,
+                                   struct ruleset **out, struct strbuf *errors);
+
+/*
+ * One rules file checked against the rest of a folder, parsed once:
+ * rules_load_base() loads DIR's files but the one named LEAVE_OUT (may be
+ * NULL; the file being checked, when it is in DIR), with the errors and
+ * return values of rules_load_dir(), except that the generic type and the
+ * files themselves may be missing. rules_check_file() then checks the file
+ * at PATH as if it were added to that folder: every error rules_load_dir()
+ * would report for it, as "PATH:LINE:COL: what" lines in ERRORS (may be NULL),
+ * and the folder's "no generic.yaml" when neither has it. Returns 0 (valid)
+ * or -EINVAL; BASE is not changed and can check any number of files.
+ * rules_check_text() checks LEN bytes at TEXT in memory, named PATH.
+ */
+ING_HIDDEN int rules_load_base(struct ing_ctx *ctx, const char *dir, const char *leave_out,
+                               struct ruleset **out, struct strbuf *errors);
+ING_HIDDEN int rules_check_file(const struct ruleset *base, const char *path, struct strbuf *errors);
+ING_HIDDEN int rules_check_text(const struct ruleset *base, const char *path, const char *text, size_t len,
+                                struct strbuf *errors);
+
+/* How many files were read and distinct rules defined. */
+ING_HIDDEN void ruleset_size(const struct ruleset *rs, size_t *files, size_t *rules);
+
+/* Cancer types only (no fragments), in id order: how many, and a summary of
+ * the I-th for listings (`ingest rules list`). The strings live as long as RS. */
+ING_HIDDEN size_t ruleset_n_cancer_types(const struct ruleset *rs);
+struct ruleset_type_summary {
+	const char *id, *name;
+	size_t rules;                   /* effective rules: included, minus excluded, own */
+	unsigned required, recommended; /* of those, by declared severity */
+};
+ING_HIDDEN void ruleset_type_summary(const struct ruleset *rs, size_t i, struct ruleset_type_summary *out);
+
+/* ---- case.yaml (caseyaml.h) ---- */
+
+/* Does S look like an e-mail address (local@domain.tld, no spaces, quotes,
+ * angle brackets or control characters)? */
+ING_HIDDEN bool case_yaml_address_ok(const char *s);
+
+/* The notify: addresses of the case.yaml NAME below the folder DIRFD, as a
+ * malloc'd array of malloc'd strings (*n of them; free each and the array).
+ * 0 with *n == 0 when there is none, it has none, or it cannot be read: a
+ * broken case.yaml never stops a case, its problems are in the report. */
+ING_HIDDEN int case_yaml_notify_at(int dirfd, const char *name, char ***out, size_t *n);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
