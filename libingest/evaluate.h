@@ -10,7 +10,7 @@
 
 #include "caseyaml.h"
 #include "rules.h"
-#include "scan.h"
+#include "case.h"
 
 struct ing_gap {
 	char *rule_id;               /* "breast.her2", "generic.multiple-patients" */

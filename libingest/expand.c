@@ -41,6 +41,7 @@
 #include <udfread/blockinput.h>
 #include <udfread/udfread.h>
 
+#include "case.h"
 #include "expand.h"
 #include "identify.h"
 #include "sink.h"
@@ -436,11 +437,11 @@ static void map_release(struct xarc *x)
 	x->released = end;
 }
 
-/* An entry out of the archive: to the scan, or to whoever the walk names. */
+/* An entry out of the archive: to the walk's entry callback (the scan's scan_entry()). */
 static void walk_entry(struct walk *w, const char *relpath, uint64_t size, struct byte_src *src, int fd,
                        const struct ident_where *where)
 {
-	(w->entry ? w->entry : scan_entry)(w, relpath, size, src, fd, where);
+	w->entry(w, relpath, size, src, fd, where);
 }
 
 static ssize_t fd_read(void *ud, void *buf, size_t n)
@@ -454,19 +455,10 @@ static ssize_t fd_read(void *ud, void *buf, size_t n)
 
 /* ---- records ---- */
 
-static struct ing_file *record_new(struct walk *w, const char *relpath, uint64_t size)
-{
-	struct ing_file *f = xcalloc(1, sizeof(*f));
-	f->path = utf8_sanitize(relpath, strlen(relpath));
-	f->size = size;
-	ptrvec_push(&w->scan->files, f);
-	return f;
-}
-
 static void record_refused(struct xarc *x, const char *name, uint64_t size, enum ing_problem p, const char *why)
 {
 	_cleanup_free_ char *rel = xasprintf("%s%s", x->prefix, name);
-	struct ing_file *f = record_new(x->w, rel, size);
+	struct ing_file *f = case_add_file(x->w->scan, rel, size);
 	f->kind = KIND_UNKNOWN;
 	f->evidence = xstrdup("archive entry not read");
 	file_set_problem(f, p, "%s", why);
@@ -489,7 +481,7 @@ static bool entries_exhausted(struct xarc *x, const char *name)
 		return false;
 	if (!w->entries_reported) {
 		_cleanup_free_ char *rel = xasprintf("%s%s", x->prefix, name);
-		struct ing_file *f = record_new(w, rel, 0);
+		struct ing_file *f = case_add_file(w->scan, rel, 0);
 		f->evidence = xstrdup("not read: the drop holds too many files");
 		file_set_problem(f, PROB_LIMIT, "the drop holds more than %llu files (archives included); the rest were "
 		                 "not read. Split the drop.", (unsigned long long)x->lim->max_entries);
@@ -636,7 +628,7 @@ static void scan_unsized(struct xarc *x, const char *rel, struct ent *en)
 	ssize_t r;
 
 	if (fd < 0) {
-		struct ing_file *f = record_new(w, rel, 0);
+		struct ing_file *f = case_add_file(w->scan, rel, 0);
 		file_set_problem(f, PROB_UNREADABLE, "the archive entry could not be buffered (%s)", strerror(errno));
 		return;
 	}
@@ -648,7 +640,7 @@ static void scan_unsized(struct xarc *x, const char *rel, struct ent *en)
 		}
 	uint64_t size = en->got;
 	if (r < 0) {
-		struct ing_file *f = record_new(w, rel, size);
+		struct ing_file *f = case_add_file(w->scan, rel, size);
 		if (r == -E2BIG)
 			file_set_problem(f, PROB_LIMIT, "not read: expanding it went over a limit (see the archive)");
 		else

@@ -7,7 +7,7 @@
 #ifndef INGEST_EXPAND_H
 #define INGEST_EXPAND_H
 
-#include "scan.h"
+#include "walk.h"
 
 /* Where an archive's bytes are, besides its stream. */
 struct arc_in {

@@ -21,6 +21,7 @@
 #include <sys/mman.h>
 #include <sys/resource.h>
 
+#include "case.h"
 #include "guard.h"
 
 #define FAULT_SCAN_BYTES (64u << 10)

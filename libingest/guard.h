@@ -10,7 +10,7 @@
 #ifndef INGEST_GUARD_H
 #define INGEST_GUARD_H
 
-#include "scan.h"
+#include "walk.h"
 
 /* Sets up W's guard, skip list and fault hook from OPTS (may be NULL). The
  * caller's progress callback moves behind guard_progress(). */

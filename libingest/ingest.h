@@ -152,11 +152,6 @@ ING_EXPORT int ing_scan_to_json(const struct ing_scan *scan, char **out);
 /* A readable summary for people. */
 ING_EXPORT int ing_scan_write_text(const struct ing_scan *scan, FILE *f);
 
-/* Counts for callers that need a verdict without parsing JSON. */
-struct ing_scan_counts {
-	unsigned files, dicom_instances, studies, series, documents, excluded, problems, patients;
-};
-ING_EXPORT void ing_scan_get_counts(const struct ing_scan *scan, struct ing_scan_counts *out);
 /* The verdict of the rules: "complete" (no required gap), "incomplete" or
  * "blocked" (nothing usable); *required_gaps (may be NULL) gets the number of
  * required gaps. */

@@ -9,7 +9,7 @@
 #include <stdio.h>
 #include <strings.h>
 
-#include "scan.h"
+#include "case.h"
 
 #define MAX_MISSING_LISTED 1000   /* missing instance numbers listed per series */
 #define MAX_GAPS_LISTED 200       /* slice gaps listed per series */

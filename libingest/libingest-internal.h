@@ -102,6 +102,14 @@ ING_HIDDEN bool case_yaml_address_ok(const char *s);
  * broken case.yaml never stops a case, its problems are in the report. */
 ING_HIDDEN int case_yaml_notify_at(int dirfd, const char *name, char ***out, size_t *n);
 
+/* ---- for tests only ---- */
+
+/* Dated treatment events of a document's text into d->treatments, as the
+ * scan reads them (documents.c); TODAY (YYYY-MM-DD, or NULL) settles
+ * day/month order, and later dates are plans. */
+struct doc_info;
+ING_HIDDEN void doc_read_treatments(struct doc_info *d, const char *today);
+
 #ifdef __cplusplus
 }
 #endif

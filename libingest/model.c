@@ -133,3 +133,10 @@ void file_free(struct ing_file *f)
 	free(f->dd_refs);
 	free(f);
 }
+
+void file_set_kind(struct ing_file *f, enum ing_kind k, char *evidence)
+{
+	f->kind = k;
+	free(f->evidence);
+	f->evidence = evidence;
+}

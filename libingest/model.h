@@ -139,6 +139,8 @@ struct ing_file {
 	bool dd_refs_truncated;         /* more records than max_entries: the rest not listed */
 };
 
+/* The kind of F, with EVIDENCE (malloc'd, taken) replacing what decided it before. */
+ING_HIDDEN void file_set_kind(struct ing_file *f, enum ing_kind k, char *evidence);
 ING_HIDDEN void file_set_problem(struct ing_file *f, enum ing_problem p, const char *fmt, ...) ING_PRINTF(3, 4);
 ING_HIDDEN void file_free(struct ing_file *f);
 ING_HIDDEN void doc_info_free(struct doc_info *d);

@@ -4,7 +4,7 @@
 #ifndef INGEST_PACKAGE_H
 #define INGEST_PACKAGE_H
 
-#include "scan.h"
+#include "case.h"
 
 /* One file of the payload. */
 struct payload_item {

@@ -9,7 +9,7 @@
 #include <json-c/json.h>
 
 #include "evaluate.h"
-#include "scan.h"
+#include "case.h"
 
 static void esc(FILE *f, const char *s)
 {

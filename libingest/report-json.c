@@ -5,7 +5,7 @@
 
 #include "build-config.h"
 #include "evaluate.h"
-#include "scan.h"
+#include "case.h"
 
 static json_object *jstr_or_null(const char *s)
 {

@@ -5,7 +5,7 @@
 #include <json-c/json.h>
 
 #include "evaluate.h"
-#include "scan.h"
+#include "case.h"
 
 static void gaps_text(const struct ing_scan *scan, FILE *out, enum rule_severity sev, bool conditional,
                       const char *title)

@@ -11,7 +11,7 @@
 #include <stdio.h>
 
 #include "evaluate.h"
-#include "scan.h"
+#include "case.h"
 
 static int failures;
 #define CHECK(cond) do { if (!(cond)) { fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); failures++; } } while (0)

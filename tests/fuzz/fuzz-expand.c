@@ -25,6 +25,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "case.h"
 #include "expand.h"
 #include "identify.h"
 #include "ingest.h"

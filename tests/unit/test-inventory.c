@@ -2,7 +2,7 @@
  * duplicates, patient keys. */
 #include <stdio.h>
 
-#include "scan.h"
+#include "case.h"
 #include "tap.h"
 
 static struct ing_file *add(struct ing_scan *scan, char *path, const char *series, int inst, double z,

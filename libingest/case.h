@@ -1,0 +1,112 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * The case model: what the scan produces and every later stage reads — the
+ * files of a drop, the inventory built from them (patients, studies with
+ * their series, documents, what was left out, problems) and the rules'
+ * verdict. How the bytes were visited is the walk's business (walk.h).
+ */
+#ifndef INGEST_CASE_H
+#define INGEST_CASE_H
+
+#include <sys/types.h>
+
+#include "model.h"
+
+struct inv_series {
+	const char *series_uid, *modality, *description, *transfer_syntax;
+	bool lossy;
+	struct ptrvec files;          /* struct ing_file*, one per unique SOP instance */
+	int32_t *missing;             /* missing instance numbers (bounded) */
+	size_t n_missing;
+	bool missing_truncated;       /* more missing numbers than we list */
+	struct slice_gap {
+		int32_t after_instance, before_instance;
+		int missing;
+		double spacing_mm, gap_mm;
+	} *gaps;
+	size_t n_gaps;
+};
+
+struct inv_study {
+	const char *study_uid, *date, *description, *body_part;
+	char date_iso[11];
+	char modalities[128];         /* "CT,PT" */
+	struct ptrvec series;         /* struct inv_series* */
+};
+
+struct inv_patient {
+	char key[17];                 /* opaque: salted hash, hex */
+	unsigned sources;
+};
+
+/* The cross-check of one DICOMDIR against the files beside it. */
+struct inv_dicomdir {
+	struct ing_file *file;
+	size_t refs;                  /* records that reference a file */
+	struct ptrvec missing;        /* char*: referenced, not on the disc (as referenced) */
+	struct ptrvec unreferenced;   /* struct ing_file*: DICOM files beside it it does not list */
+	size_t case_resolved;         /* references that matched only ignoring case/separators/";1" */
+	char *case_example;           /* one such pair, "REF -> actual path" */
+	size_t uid_mismatch;          /* referenced file holds another SOP Instance UID */
+	bool at_root;                 /* at the root of the disc or drop (IHE PDI) */
+	bool readme;                  /* a README beside it (IHE PDI) */
+	bool viewer;                  /* viewer software on the disc (IHE PDI) */
+	bool ihe_pdi_folder;          /* an IHE_PDI folder beside it */
+};
+
+struct inventory {
+	struct ptrvec patients;       /* struct inv_patient* */
+	struct ptrvec studies;        /* struct inv_study* */
+	struct ptrvec documents;      /* struct ing_file* */
+	struct ptrvec excluded;       /* struct ing_file* */
+	struct ptrvec problems;       /* struct ing_file* */
+	struct ptrvec dicomdirs;      /* struct inv_dicomdir* */
+	unsigned dicom_instances;
+};
+
+struct ing_scan {
+	struct ing_ctx *ctx;
+	char *case_id;
+	char *root;
+	char generated_at[40];
+	struct ptrvec files;          /* struct ing_file*, in walk order */
+	uint64_t total_bytes;
+	struct inventory inv;
+	int staging_fd;               /* package mode: kept files' bytes are written here; -1 otherwise */
+	bool fetch_links;             /* link files are downloaded (package mode, daemon) */
+	struct ing_drop_record *drops;/* history (ing_scan_set_history), strings owned */
+	size_t n_drops;
+	char *changes_json;           /* JSON array of {what, detail}, or NULL */
+	void (*progress)(void *, uint64_t, uint64_t);
+	void *progress_ud;
+	uint64_t bytes_done;
+	unsigned staged_seq;
+
+	/* The rules' verdict (evaluate.c): filled after inventory_build(). */
+	struct case_yaml *case_yaml;       /* the drop root's case.yaml, NULL if none */
+	char *case_yaml_errors;            /* "case.yaml:LINE:COL: what" lines, NULL if none */
+	char *cancer_type;                 /* rules id checked against; NULL before evaluation */
+	const char *cancer_type_source;    /* "option" | "case.yaml" | "inferred" | "generic" */
+	char *cancer_type_evidence;
+	int setting;                       /* enum rule_setting; 0: unknown */
+	struct ptrvec gaps;                /* struct ing_gap* (evaluate.h) */
+	struct ptrvec notes;               /* struct ing_gap*: info rules not met, urgent words; never gaps */
+	const char *status;                /* "complete" | "incomplete" | "blocked"; NULL: not evaluated */
+	unsigned required_gaps;
+};
+
+/* A new file record of SCAN, at RELPATH (as the patient gave it) of SIZE
+ * bytes, appended in walk order. */
+ING_HIDDEN struct ing_file *case_add_file(struct ing_scan *scan, const char *relpath, uint64_t size);
+
+/* The inventory from the files (inventory.c), and its release. */
+ING_HIDDEN void inventory_build(struct ing_scan *scan);
+ING_HIDDEN void inventory_free(struct inventory *inv);
+
+/* The gap report as JSON text (report-json.c); extra(root, ud), if given,
+ * adds members at the end of the top-level object before it is written. */
+struct json_object;
+ING_HIDDEN int report_json_text(const struct ing_scan *scan, void (*extra)(struct json_object *root, void *ud),
+                                void *ud, char **out);
+
+#endif

@@ -1,0 +1,220 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * Documents, scanned pages and photos (documents.h): their text extracted
+ * by the confined extractor (docext.c) while the walk goes on, then the
+ * text decides the kind, and the findings (language, biomarkers, labs,
+ * treatments) are read from it while it is at hand.
+ */
+#include <stdio.h>
+
+#include "classify.h"
+#include "case.h"
+#include "docext.h"
+#include "documents.h"
+#include "findings.h"
+#include "libingest-internal.h"
+
+#define OCR_MIN_CONFIDENCE 40.0    /* below this, OCR text is not trusted to decide a kind */
+
+static size_t count_letters(const char *s, size_t n)
+{
+	size_t c = 0;
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)s[i] > ' ')
+			c++;
+	return c;
+}
+
+static char *xstrdup_or_null(const char *s)
+{
+	return s ? xstrdup(s) : NULL;
+}
+
+/* Dated treatment events the text states (findings_treatments()); TODAY
+ * (YYYY-MM-DD, or NULL) settles day/month order, and later dates are plans. */
+void doc_read_treatments(struct doc_info *d, const char *today)
+{
+	struct treatment_list tl = { 0 };
+	d->treatments_read = true;
+	if (!d->text || !d->text_len || findings_treatments(d->text, d->text_len, today, &tl) < 0 || !tl.n) {
+		treatment_list_free(&tl);
+		return;
+	}
+	d->treatments = xcalloc(tl.n, sizeof(*d->treatments));
+	for (size_t k = 0; k < tl.n; k++)
+		d->treatments[d->n_treatments++] = (struct doc_treatment){
+			.date = xstrdup(tl.v[k].date),
+			.latest = xstrdup(tl.v[k].latest),
+			.precision = xstrdup(treatment_precision_name(tl.v[k].precision)),
+			.what = xstrdup(tl.v[k].what),
+			.snippet = xstrdup(tl.v[k].snippet),
+		};
+	treatment_list_free(&tl);
+}
+
+/* What the text says: language and script, biomarkers with their results,
+ * labs with values, dated treatments. Findings come with the words that
+ * show them; all are read here, while the text is at hand (past
+ * max_case_text_bytes it is not kept for later). */
+static void read_findings(struct walk *w, struct doc_info *d)
+{
+	struct ing_ctx *ctx = w->scan->ctx;
+	struct doc_language lg = { 0 };
+	struct biomarker_list bl = { 0 };
+	struct lab_list ll = { 0 };
+
+	if (findings_language(d->text, d->text_len, &lg) == 0) {
+		d->language = xstrdup_or_null(lg.lang);
+		d->script = xstrdup_or_null(lg.script);
+		d->needs_translation = lg.lang && lg.confidence >= 0.5 && !ing_ctx_is_working_language(ctx, lg.lang);
+	}
+	if (findings_biomarkers(d->text, d->text_len, &bl) == 0 && bl.n) {
+		d->markers = xcalloc(bl.n, sizeof(*d->markers));
+		for (size_t i = 0; i < bl.n; i++)
+			d->markers[d->n_markers++] = (struct doc_marker){
+				.name = xstrdup(bl.v[i].name),
+				.state = bl.v[i].state == FINDING_FOUND ? MARKER_FOUND
+				       : bl.v[i].state == FINDING_PENDING ? MARKER_PENDING : MARKER_INSUFFICIENT,
+				.result = xstrdup_or_null(bl.v[i].result),
+				.snippet = xstrdup_or_null(bl.v[i].snippet),
+			};
+	}
+	biomarker_list_free(&bl);
+	if (findings_labs(d->text, d->text_len, &ll) == 0 && ll.n) {
+		d->labs = xcalloc(ll.n, sizeof(*d->labs));
+		for (size_t i = 0; i < ll.n; i++) {
+			const struct lab_value *v = &ll.v[i];
+			d->labs[d->n_labs++] = (struct doc_lab){
+				.name = xstrdup(v->name),
+				.has_value = v->value != NULL,
+				.value = v->num,
+				.value_text = xstrdup_or_null(v->value),
+				.unit = xstrdup_or_null(v->unit),
+				.date = xstrdup_or_null(v->date),
+				.snippet = xstrdup_or_null(v->snippet),
+			};
+			if (v->date && v->date_from_document && !d->doc_date)
+				d->doc_date = xstrdup(v->date);
+		}
+	}
+	lab_list_free(&ll);
+	doc_read_treatments(d, w->today);
+}
+
+static void document_read(struct walk *w, struct ing_file *f, enum docext_type type);
+
+/* The oldest extraction under way: waited for, its text read. */
+static void docs_finish_one(struct walk *w)
+{
+	struct pending_doc p = w->docs[0];
+	memmove(&w->docs[0], &w->docs[1], (w->n_docs - 1) * sizeof(w->docs[0]));
+	w->n_docs--;
+	int r = docext_finish(p.job);
+	if (r < 0) {
+		p.f->doc->extract_error = xasprintf("the text extractor could not be started (%s)", ing_strerror(r));
+		p.f->doc->extract_problem = PROB_CORRUPT;
+		log_err(w->scan->ctx, "case %s: cannot start the text extractor: %s", w->scan->case_id, ing_strerror(r));
+	}
+	document_read(w, p.f, p.type);
+}
+
+void documents_finish_all(struct walk *w)
+{
+	while (w->n_docs)
+		docs_finish_one(w);
+}
+
+/* Documents, scanned pages and photos: run the confined extractor (text
+ * layer, else OCR) and let the text decide the kind, with the words as
+ * evidence. What cannot be read is said to be unread, never missing.
+ * A document's text: extracted by a confined child (docext.c) while the scan
+ * goes on, up to WALK_DOCS_MAX at a time (OCR of scans takes seconds a page:
+ * two children use both cores); read in the order the documents came. */
+void documents_read(struct walk *w, struct ing_file *f, int fd, enum docext_type type)
+{
+	struct ing_ctx *ctx = w->scan->ctx;
+	const struct ing_limits *lim = &ctx->limits;
+	struct doc_info *d = xcalloc(1, sizeof(*d));
+	struct docext_opts o = { .ocr_langs = NULL, .around_fork = walk_around_fork, .around_fork_ud = w };
+	struct docext_job *job = NULL;
+	int r;
+
+	d->pages = -1;
+	f->doc = d;
+	if (type != DOCEXT_TEXT && w->ocr_runs >= lim->max_ocr_documents)
+		o.no_pdf_ocr = true;
+	if (type == DOCEXT_IMAGE && o.no_pdf_ocr) {
+		d->extract_error = xasprintf("not read by OCR: the drop holds more than %u images and scans to read",
+		                             lim->max_ocr_documents);
+		return;     /* stays a photo */
+	}
+	if (type != DOCEXT_TEXT)
+		w->ocr_runs++;
+	if (w->n_docs == WALK_DOCS_MAX)
+		docs_finish_one(w);
+	r = docext_start(ctx, fd, type, &o, d, &job);
+	if (r < 0) {
+		d->extract_error = xasprintf("the text extractor could not be started (%s)", ing_strerror(r));
+		d->extract_problem = PROB_CORRUPT;
+		log_err(ctx, "case %s: cannot start the text extractor: %s", w->scan->case_id, ing_strerror(r));
+	}
+	if (job) {
+		w->docs[w->n_docs++] = (struct pending_doc){ f, type, job };
+		return;
+	}
+	/* final already (plain text, refused); those under way are read when
+	 * they finish, at points that do not depend on timing */
+	document_read(w, f, type);
+}
+
+/* What the text says: the document's kind, findings; its text kept within the drop's budget. */
+static void document_read(struct walk *w, struct ing_file *f, enum docext_type type)
+{
+	struct ing_ctx *ctx = w->scan->ctx;
+	const struct ing_limits *lim = &ctx->limits;
+	struct doc_info *d = f->doc;
+	const char *what = type == DOCEXT_PDF ? "PDF" : type == DOCEXT_IMAGE ? "image" : "document";
+	char *ev = NULL;
+
+	if (d->extract_error) {
+		if (type == DOCEXT_IMAGE)
+			return;     /* a photo OCR could not read is still a photo */
+		file_set_kind(f, KIND_SCANNED, xasprintf("%s; could not be read automatically (%s): check it by eye", what,
+		                                    d->extract_error));
+		file_set_problem(f, d->extract_problem != PROB_NONE ? d->extract_problem : PROB_CORRUPT, "%s",
+		                 d->extract_error);
+		return;
+	}
+	size_t letters = d->text ? count_letters(d->text, d->text_len) : 0;
+	bool trusted = letters >= 20 && (!d->ocr || d->ocr_confidence >= OCR_MIN_CONFIDENCE);
+	enum ing_kind k = trusted ? classify_text(d->text, d->text_len, f->path, &ev) : KIND_UNKNOWN;
+
+	if (k == KIND_UNKNOWN && (d->ocr || type == DOCEXT_IMAGE || (type == DOCEXT_PDF && !d->text_layer))) {
+		/* a scan or photo whose text shows no known kind: check it by eye */
+		enum ing_kind fallback = type == DOCEXT_IMAGE ? KIND_PHOTO : KIND_SCANNED;
+		char *why = !d->ocr ? xstrdup("no text layer and no OCR text")
+		          : letters < 20 ? xstrdup("OCR found no readable text")
+		          : !trusted ? xasprintf("OCR text too uncertain (confidence %.0f%%)", d->ocr_confidence)
+		          : xasprintf("OCR text (confidence %.0f%%) shows no known document kind", d->ocr_confidence);
+		file_set_kind(f, fallback, xasprintf("%s (%s); %s: could not be read automatically; check it by eye", what,
+		                                f->mime ? f->mime : "?", why));
+		free(why);
+		free(ev);
+	} else if (k != KIND_UNKNOWN && d->ocr) {
+		file_set_kind(f, k, xasprintf("OCR of a %s (confidence %.0f%%): %s", type == DOCEXT_IMAGE ? "photo" : "scan",
+		                         d->ocr_confidence, ev));
+		free(ev);
+	} else {
+		file_set_kind(f, k, ev ? ev : xstrdup("text read, but no heading or vocabulary of a known document kind matched"));
+	}
+	if (d->text && d->text_len)
+		read_findings(w, d);
+	/* The text stays for the rules (cancer type detection) within a budget per
+	 * drop; past it, memory stays bounded by the largest document. */
+	if (d->text && w->text_kept + d->text_len <= lim->max_case_text_bytes) {
+		w->text_kept += d->text_len;
+	} else {
+		free(d->text);
+		d->text = NULL;
+	}
+}

@@ -1,0 +1,179 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * The walk over a drop's folders (walk.h): each regular file, in name
+ * order, to the walk's entry callback with its bytes as a range of the open
+ * file; what cannot be read, or is no regular file, recorded with its
+ * reason. Also the threads the extractor's fork must pause.
+ */
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+
+#include "case.h"
+#include "identify.h"
+#include "walk.h"
+
+#define MAX_DIR_DEPTH 64            /* folder nesting inside one drop (paths are also bounded) */
+
+static ssize_t read_full(int fd, void *buf, size_t n)
+{
+	size_t got = 0;
+	while (got < n) {
+		ssize_t r = read(fd, (char *)buf + got, n - got);
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		if (r == 0)
+			break;
+		got += (size_t)r;
+	}
+	return (ssize_t)got;
+}
+
+static ssize_t fd_src_read(void *ud, void *buf, size_t n)
+{
+	return read_full(*(int *)ud, buf, n);
+}
+
+void walk_fd_source(int *fd, struct byte_range *rg, struct byte_src *src)
+{
+	*rg = (struct byte_range){ *fd, 0, NULL };
+	*src = (struct byte_src){ .read = fd_src_read, .ud = fd, .range = rg };
+}
+
+bool walk_thread_add(struct walk *w, void (*pause)(void *ud, bool on), void *ud)
+{
+	if (w->n_threads >= WALK_THREADS_MAX)
+		return false;
+	w->threads[w->n_threads++] = (struct walk_thread){ pause, ud };
+	return true;
+}
+
+void walk_thread_remove(struct walk *w, void *ud)
+{
+	for (unsigned i = 0; i < w->n_threads; i++)
+		if (w->threads[i].ud == ud) {
+			memmove(&w->threads[i], &w->threads[i + 1], (w->n_threads - i - 1) * sizeof(w->threads[0]));
+			w->n_threads--;
+			return;
+		}
+}
+
+void walk_around_fork(void *ud, bool before)
+{
+	struct walk *w = ud;
+	for (unsigned i = 0; i < w->n_threads; i++) {
+		const struct walk_thread *t = &w->threads[before ? i : w->n_threads - 1 - i];   /* resumed in reverse */
+		t->pause(t->ud, before);
+	}
+}
+
+static int cmp_names(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static bool limit_entries(struct walk *w, const char *relpath)
+{
+	const struct ing_limits *lim = &w->scan->ctx->limits;
+	if (++w->entries <= lim->max_entries)
+		return false;
+	if (!w->entries_reported) {
+		struct ing_file *f = case_add_file(w->scan, relpath, 0);
+		file_set_kind(f, KIND_UNKNOWN, xstrdup("not read: the drop holds too many files"));
+		file_set_problem(f, PROB_LIMIT, "the drop holds more than %llu files; the rest were not read. Split the drop.",
+		                 (unsigned long long)lim->max_entries);
+		w->entries_reported = true;
+	}
+	return true;
+}
+
+void walk_dir(struct walk *w, int dfd, const char *prefix, unsigned depth, const struct ident_where *parent)
+{
+	struct ing_scan *scan = w->scan;
+	const struct ing_limits *lim = &scan->ctx->limits;
+	struct ptrvec names = { 0 };
+	struct ident_where where = *parent;
+	_cleanup_free_ char *viewer_dir = NULL;
+	DIR *d;
+	struct dirent *de;
+	int fd2 = dup(dfd);
+
+	if (fd2 < 0 || !(d = fdopendir(fd2))) {
+		if (fd2 >= 0)
+			close(fd2);
+		struct ing_file *f = case_add_file(scan, prefix[0] ? prefix : ".", 0);
+		file_set_problem(f, PROB_UNREADABLE, "the folder could not be read (%s)", strerror(errno));
+		return;
+	}
+	while ((de = readdir(d))) {
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		ptrvec_push(&names, xstrdup(de->d_name));
+		/* A folder holding program files is a viewer's: what else is in it belongs to the viewer. */
+		if (!where.in_viewer_dir && (str_has_suffix_ci(de->d_name, ".exe") || str_has_suffix_ci(de->d_name, ".dll"))) {
+			where.in_viewer_dir = true;
+			viewer_dir = xstrdup(prefix[0] ? prefix : ".");
+			where.viewer_dir = viewer_dir;
+		}
+	}
+	closedir(d);
+	if (names.n)
+		qsort(names.v, names.n, sizeof(void *), cmp_names);   /* deterministic order */
+
+	for (size_t i = 0; i < names.n; i++) {
+		const char *name = names.v[i];
+		_cleanup_free_ char *rel = prefix[0] ? xasprintf("%s/%s", prefix, name) : xstrdup(name);
+		struct stat st;
+
+		if (limit_entries(w, rel))
+			break;
+		if (strlen(rel) > lim->max_path_bytes) {
+			struct ing_file *f = case_add_file(scan, rel, 0);
+			file_set_problem(f, PROB_LIMIT, "the path is longer than %u bytes; not read", lim->max_path_bytes);
+			continue;
+		}
+		if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+			struct ing_file *f = case_add_file(scan, rel, 0);
+			file_set_problem(f, PROB_UNREADABLE, "could not be examined (%s)", strerror(errno));
+			continue;
+		}
+		if (S_ISDIR(st.st_mode)) {
+			if (depth >= MAX_DIR_DEPTH) {
+				struct ing_file *f = case_add_file(scan, rel, 0);
+				file_set_problem(f, PROB_LIMIT, "folders nested more than %d deep; not read", MAX_DIR_DEPTH);
+				continue;
+			}
+			int sub = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			if (sub < 0) {
+				struct ing_file *f = case_add_file(scan, rel, 0);
+				file_set_problem(f, PROB_UNREADABLE, "the folder could not be opened (%s)", strerror(errno));
+				continue;
+			}
+			walk_dir(w, sub, rel, depth + 1, &where);
+			close(sub);
+		} else if (S_ISREG(st.st_mode)) {
+			int fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC);
+			if (fd < 0) {
+				struct ing_file *f = case_add_file(scan, rel, (uint64_t)st.st_size);
+				file_set_problem(f, PROB_UNREADABLE, "the file could not be opened (%s)", strerror(errno));
+				continue;
+			}
+			struct byte_range rg;
+			struct byte_src src;
+			walk_fd_source(&fd, &rg, &src);
+			w->entry(w, rel, (uint64_t)st.st_size, &src, fd, &where);
+			close(fd);
+		} else {
+			struct ing_file *f = case_add_file(scan, rel, 0);
+			if (S_ISLNK(st.st_mode))
+				file_set_problem(f, PROB_UNSAFE, "a symbolic link: not followed, since it may point outside the drop");
+			else
+				file_set_problem(f, PROB_UNSAFE, "a device, socket or FIFO: not read");
+			file_set_kind(f, KIND_UNKNOWN, xstrdup("not a regular file"));
+		}
+	}
+	ptrvec_free(&names, free);
+}
