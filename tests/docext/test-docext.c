@@ -11,17 +11,7 @@
 #include <time.h>
 
 #include "docext.h"
-
-static int failures;
-
-#define CHECK(cond, ...) do { \
-	if (!(cond)) { \
-		fprintf(stderr, "FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond); \
-		fprintf(stderr, __VA_ARGS__); \
-		fputc('\n', stderr); \
-		failures++; \
-	} \
-} while (0)
+#include "check.h"
 
 static const char *dir;
 
@@ -443,7 +433,5 @@ int main(int argc, char **argv)
 	}
 	check_no_children();
 	ing_ctx_free(ctx);
-	if (failures)
-		fprintf(stderr, "%d check(s) failed\n", failures);
-	return failures ? 1 : 0;
+	CHECK_DONE();
 }

@@ -12,13 +12,7 @@
 
 #include "evaluate.h"
 #include "case.h"
-
-static int failures;
-#define CHECK(cond) do { if (!(cond)) { fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); failures++; } } while (0)
-#define CHECK_STR(a, b) do { const char *_a = (a), *_b = (b); if (!_a || !_b || strcmp(_a, _b) != 0) { \
-	fprintf(stderr, "%s:%d: \"%s\" != \"%s\"\n", __FILE__, __LINE__, _a ? _a : "(null)", _b ? _b : "(null)"); failures++; } } while (0)
-#define CHECK_HAS(hay, needle) do { const char *_h = (hay), *_n = (needle); if (!_h || !strstr(_h, _n)) { \
-	fprintf(stderr, "%s:%d: \"%s\" does not contain \"%s\"\n", __FILE__, __LINE__, _h ? _h : "(null)", _n); failures++; } } while (0)
+#include "check.h"
 
 #define TODAY "2025-06-01"
 
@@ -199,7 +193,7 @@ static void expect_gaps(const char *label, struct ing_scan *s, const struct want
 	free(used);
 	if (bad) {
 		fprintf(stderr, "%s: %d gap mismatch(es)\n", label, bad);
-		failures++;
+		check_failures++;
 	}
 }
 
@@ -966,10 +960,5 @@ int main(int argc, char **argv)
 
 	ruleset_free(rs);
 	ing_ctx_free(ctx);
-	if (failures) {
-		fprintf(stderr, "%d check(s) failed\n", failures);
-		return 1;
-	}
-	printf("all checks passed\n");
-	return 0;
+	CHECK_DONE();
 }

@@ -15,12 +15,7 @@
 #include <sys/stat.h>
 
 #include "fetch.h"
-
-static int failures;
-
-#define CHECK(cond) do { if (!(cond)) { fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); failures++; } } while (0)
-#define CHECK_STR(a, b) do { const char *_a = (a), *_b = (b); if (!_a || !_b || strcmp(_a, _b) != 0) { \
-	fprintf(stderr, "%s:%d: \"%s\" != \"%s\"\n", __FILE__, __LINE__, _a ? _a : "(null)", _b ? _b : "(null)"); failures++; } } while (0)
+#include "check.h"
 
 static void log_stderr(void *ud, int level, const char *msg)
 {
@@ -38,11 +33,11 @@ static void parse_case(int line, const char *name, const void *buf, size_t len, 
 		want_n++;
 	if (rc != rc_want) {
 		fprintf(stderr, "line %d: %s: rc %d, expected %d (%s)\n", line, name, rc, rc_want, err ? err : "");
-		failures++;
+		check_failures++;
 	} else if (rc == 0) {
 		if (n != want_n) {
 			fprintf(stderr, "line %d: %s: %zu URLs, expected %zu\n", line, name, n, want_n);
-			failures++;
+			check_failures++;
 		}
 		for (size_t i = 0; i < n && i < want_n; i++)
 			CHECK_STR(urls[i], expect[i]);
@@ -52,7 +47,7 @@ static void parse_case(int line, const char *name, const void *buf, size_t len, 
 		CHECK(err != NULL);
 		if (err && err_has && !strstr(err, err_has)) {
 			fprintf(stderr, "line %d: error \"%s\" lacks \"%s\"\n", line, err, err_has);
-			failures++;
+			check_failures++;
 		}
 	}
 	linkfile_urls_free(urls, n);
@@ -198,12 +193,7 @@ static int run_unit(void)
 		close(fd);
 	}
 
-	if (failures) {
-		fprintf(stderr, "%d check(s) failed\n", failures);
-		return 1;
-	}
-	printf("all checks passed\n");
-	return 0;
+	CHECK_DONE();
 }
 
 static int run_parse(const char *file, const char *name)

@@ -9,7 +9,7 @@
 #include <stdio.h>
 
 #include "findings.h"
-#include "../unit/tap.h"
+#include "check.h"
 
 #define MAXE 24
 
@@ -304,7 +304,7 @@ static int run_samples(const char *dir)
 		big[i] = (i % 7) ? 'E' : 'R';
 	check_invariants(big, n);
 	free(big);
-	TEST_DONE();
+	CHECK_DONE();
 }
 
 static bool has(const struct biomarker_list *l, const char *name, enum finding_state st, const char *result)
@@ -389,7 +389,7 @@ static void test_treatments(void)
 			for (size_t i = 0; i < tl.n; i++)
 				fprintf(stderr, "    %s..%s %s \"%s\" (%s)\n", tl.v[i].date, tl.v[i].latest,
 				        treatment_precision_name(tl.v[i].precision), tl.v[i].what, tl.v[i].snippet);
-			tap_failures++;
+			check_failures++;
 		}
 		for (size_t i = 0; i < n && i < tl.n; i++) {
 			CHECK_STR(tl.v[i].date, tc->ev[i].date);
@@ -448,30 +448,30 @@ int main(int argc, char **argv)
 		char *text = sample(bc->file, &len);
 		struct biomarker_list l;
 		CHECK_INT(findings_biomarkers(text, len, &l), 0);
-		int before = tap_failures;
+		int before = check_failures;
 		size_t nfound = 0, nexp = 0;
 		for (size_t i = 0; i < l.n; i++)
 			nfound += l.v[i].state == FINDING_FOUND;
 		for (size_t i = 0; i < MAXE && bc->found[i].name; i++, nexp++)
 			if (!has(&l, bc->found[i].name, FINDING_FOUND, bc->found[i].result)) {
 				fprintf(stderr, "%s: expected %s \"%s\"\n", bc->file, bc->found[i].name, bc->found[i].result);
-				tap_failures++;
+				check_failures++;
 			}
 		if (nfound != nexp) {
 			fprintf(stderr, "%s: %zu found, expected %zu\n", bc->file, nfound, nexp);
-			tap_failures++;
+			check_failures++;
 		}
 		for (size_t i = 0; i < 8 && bc->pending[i]; i++) {
 			if (!has(&l, bc->pending[i], FINDING_PENDING, "pending")) {
 				fprintf(stderr, "%s: expected %s pending\n", bc->file, bc->pending[i]);
-				tap_failures++;
+				check_failures++;
 			}
 			CHECK(!biomarker_find(&l, bc->pending[i]));
 		}
 		for (size_t i = 0; i < 4 && bc->insufficient[i]; i++) {
 			if (!has(&l, bc->insufficient[i], FINDING_INSUFFICIENT, NULL)) {
 				fprintf(stderr, "%s: expected %s insufficient\n", bc->file, bc->insufficient[i]);
-				tap_failures++;
+				check_failures++;
 			}
 			CHECK(!biomarker_find(&l, bc->insufficient[i]));
 		}
@@ -479,7 +479,7 @@ int main(int argc, char **argv)
 			for (size_t k = 0; k < l.n; k++)
 				if (strcmp(l.v[k].name, bc->absent[i]) == 0) {
 					fprintf(stderr, "%s: %s should not be listed\n", bc->file, bc->absent[i]);
-					tap_failures++;
+					check_failures++;
 				}
 		/* every snippet is words of the document */
 		for (size_t i = 0; i < l.n; i++) {
@@ -487,7 +487,7 @@ int main(int argc, char **argv)
 			size_t sl = strcspn(sn, " ");
 			CHECK(l.v[i].offset < len && strncmp(text + l.v[i].offset, sn, sl) == 0);
 		}
-		if (tap_failures != before)
+		if (check_failures != before)
 			report_list(bc->file, &l);
 		biomarker_list_free(&l);
 		free(text);
@@ -523,7 +523,7 @@ int main(int argc, char **argv)
 			fprintf(stderr, "\"%s\": expected %s \"%s\"\n", one[c].text, one[c].name ? one[c].name : "nothing found",
 			        one[c].result ? one[c].result : "");
 			report_list("it", &l);
-			tap_failures++;
+			check_failures++;
 		}
 		biomarker_list_free(&l);
 	}
@@ -552,12 +552,12 @@ int main(int argc, char **argv)
 					fprintf(stderr, "    got %s %s %s %s (%s) | %s\n", l.v[k].name, l.v[k].value,
 					        l.v[k].unit ? l.v[k].unit : "-", l.v[k].date ? l.v[k].date : "-",
 					        l.v[k].date_raw ? l.v[k].date_raw : "-", l.v[k].snippet);
-				tap_failures++;
+				check_failures++;
 			}
 		}
 		if (l.n != nexp && strcmp(lab_cases[c].file, "labs-more.txt") != 0) {
 			fprintf(stderr, "%s: %zu labs, expected %zu\n", lab_cases[c].file, l.n, nexp);
-			tap_failures++;
+			check_failures++;
 		}
 		for (size_t k = 0; k < l.n; k++)
 			if (strcmp(l.v[k].name, "CEA") == 0 && strcmp(l.v[k].value, "4.2") == 0)
@@ -577,7 +577,7 @@ int main(int argc, char **argv)
 			fprintf(stderr, "%s: language %s/%s (%.2f), expected %s/%s\n", lang_cases[c].file,
 			        dl.lang ? dl.lang : "unknown", dl.script ? dl.script : "-", dl.confidence,
 			        lang_cases[c].lang, lang_cases[c].script);
-			tap_failures++;
+			check_failures++;
 		}
 		free(text);
 	}
@@ -594,5 +594,5 @@ int main(int argc, char **argv)
 	CHECK_INT(findings_biomarkers(NULL, 0, &bl), 0);
 	CHECK_INT(bl.n, 0);
 	biomarker_list_free(&bl);
-	TEST_DONE();
+	CHECK_DONE();
 }

@@ -11,17 +11,7 @@
 
 #include "rules.h"
 #include "model.h"
-
-static int failures;
-
-#define CHECK(cond, ...) do { \
-	if (!(cond)) { \
-		failures++; \
-		fprintf(stderr, "FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond); \
-		fprintf(stderr, __VA_ARGS__); \
-		fputc('\n', stderr); \
-	} \
-} while (0)
+#include "check.h"
 
 static void write_file(const char *dir, const char *name, const char *text)
 {
@@ -407,10 +397,5 @@ int main(int argc, char **argv)
 	check_collects_errors(argv[1]);
 	if (argc > 2)
 		check_one_file(argv[1], argv + 2, argc - 2);
-	if (failures) {
-		fprintf(stderr, "%d checks failed\n", failures);
-		return 1;
-	}
-	printf("all checks passed\n");
-	return 0;
+	CHECK_DONE();
 }

@@ -16,7 +16,7 @@
 #include <time.h>
 
 #include "internal.h"
-#include "tap.h"
+#include "check.h"
 
 /* A DICOM candidate (Part 10 preamble) carrying MARKER in its bytes. */
 static size_t dicomish(uint8_t *buf, size_t cap, const char *marker)
@@ -294,5 +294,5 @@ int main(void)
 	rmdrop(d);
 
 	ing_guard_free(g);
-	TEST_DONE();
+	CHECK_DONE();
 }

@@ -1,7 +1,7 @@
 /* Identification by path, DICOM candidates, SOP classes, libmagic classes, and text kinds. */
 #include "identify.h"
 #include "classify.h"
-#include "tap.h"
+#include "check.h"
 
 static enum ing_kind by_path(const char *path, bool *decided)
 {
@@ -137,5 +137,5 @@ int main(void)
 	test_sop_classes();
 	test_content();
 	test_classify();
-	TEST_DONE();
+	CHECK_DONE();
 }

@@ -3,7 +3,7 @@
 #include <stdio.h>
 
 #include "case.h"
-#include "tap.h"
+#include "check.h"
 
 static struct ing_file *add(struct ing_scan *scan, char *path, const char *series, int inst, double z,
                             const char *name, uint8_t hashbyte)
@@ -111,5 +111,5 @@ int main(void)
 
 	ing_scan_free(scan);
 	ing_ctx_free(ctx);
-	TEST_DONE();
+	CHECK_DONE();
 }

@@ -1,6 +1,6 @@
 /* Buffers with ceilings, UTF-8 sanitising, SHA-256. */
 #include "internal.h"
-#include "tap.h"
+#include "check.h"
 
 int main(void)
 {
@@ -34,5 +34,5 @@ int main(void)
 	/* the defaults must let a real DVD through */
 	CHECK(l.max_entries >= 10000);
 	CHECK(l.max_total_bytes >= UINT64_C(8500000000));
-	TEST_DONE();
+	CHECK_DONE();
 }
