@@ -1,0 +1,414 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * The generic checks every case gets, whatever its cancer type (SPEC §5),
+ * rule ids generic.*: several patients, incomplete series, damaged or
+ * conflicting files, the disc index, case.yaml's mistakes, only degraded
+ * images, reports and studies without each other, translation, urgent words.
+ */
+#include <ctype.h>
+
+#include "evaluate-gaps.h"
+
+/* ---- generic checks (SPEC §5), rule ids generic.* ---- */
+
+static void simple_gap(struct ev *e, const char *id, enum rule_severity sev, const char *message, struct strbuf *evid)
+{
+	struct strbuf msg;
+	strbuf_init(&msg, TEXT_MAX);
+	(void)strbuf_puts(&msg, message);
+	/* A type that never holds the case (acute leukaemia) is not held by these either. */
+	if (sev == RULE_SEV_REQUIRED && e->type && !e->type->blocking)
+		sev = RULE_SEV_RECOMMENDED;
+	add_gap(e, id, sev, NULL, &msg, evid);
+}
+
+/* One identity per file for grouping (never printed): upper-case name words + birth date, else the id. */
+static char *identity_of(const struct dcm_info *d)
+{
+	struct strbuf b;
+	bool space = false;
+	strbuf_init(&b, 1024);
+	for (const char *p = d->patient_name; *p; p++) {
+		unsigned char c = (unsigned char)*p;
+		if (c == '^' || c == ' ' || c == ',' || c == '=') {
+			space = b.len > 0;
+			continue;
+		}
+		if (space)
+			(void)strbuf_append(&b, " ", 1);
+		space = false;
+		char u = (char)toupper(c);
+		(void)strbuf_append(&b, &u, 1);
+	}
+	if (b.len)
+		(void)strbuf_printf(&b, "|%s", d->patient_birth_date);
+	else if (d->patient_id[0])
+		(void)strbuf_printf(&b, "id:%s", d->patient_id);
+	return strbuf_steal(&b);
+}
+
+void check_patients(struct ev *e)
+{
+	const struct inventory *inv = &e->scan->inv;
+	struct ptrvec ids = { 0 };
+	struct strbuf evid, msg;
+
+	if (inv->patients.n <= 1)
+		return;
+	strbuf_init(&evid, TEXT_MAX);
+	/* Which studies belong to which (unnamed) person. */
+	for (size_t i = 0; i < inv->studies.n; i++) {
+		const struct inv_study *st = inv->studies.v[i];
+		const struct inv_series *se = st->series.n ? st->series.v[0] : NULL;
+		const struct ing_file *f = se && se->files.n ? se->files.v[0] : NULL;
+		if (!f)
+			continue;
+		char *id = identity_of(f->dcm);
+		size_t who = ids.n;
+		for (size_t k = 0; k < ids.n; k++)
+			if (strcmp(ids.v[k], id) == 0)
+				who = k;
+		if (who == ids.n)
+			ptrvec_push(&ids, id);
+		else
+			free(id);
+		if (i < 2 * LIST_MAX) {
+			(void)strbuf_printf(&evid, "%sperson %zu: study ", i ? "; " : "", who + 1);
+			study_text(&evid, st, -1);
+			(void)strbuf_printf(&evid, " (%s)", f->path);
+		}
+	}
+	ptrvec_free(&ids, free);
+	strbuf_init(&msg, TEXT_MAX);
+	(void)strbuf_printf(&msg, "The images belong to %zu different patients (by name and birth date in the DICOM "
+	                    "headers). Remove every record that is not this patient's before the case is sent, "
+	                    "or confirm with the hospital that they are the same person.", inv->patients.n);
+	simple_gap(e, "generic.multiple-patients", RULE_SEV_REQUIRED, sb(&msg), &evid);
+	strbuf_free(&msg);
+}
+
+void check_series(struct ev *e)
+{
+	const struct inventory *inv = &e->scan->inv;
+	size_t count = 0, more = 0;
+	for (size_t i = 0; i < inv->studies.n; i++) {
+		const struct inv_study *st = inv->studies.v[i];
+		for (size_t j = 0; j < st->series.n; j++) {
+			const struct inv_series *se = st->series.v[j];
+			if (!se->n_missing && !se->n_gaps)
+				continue;
+			if (count++ >= GAPS_PER_CHECK_MAX) {
+				more++;
+				continue;
+			}
+			struct strbuf msg, evid;
+			const struct ing_file *f = se->files.n ? se->files.v[0] : NULL;
+			strbuf_init(&msg, TEXT_MAX);
+			strbuf_init(&evid, TEXT_MAX);
+			(void)strbuf_printf(&msg, "Series \"%s\" (%s) of the study of %s \"%s\" is incomplete:",
+			                    se->description && se->description[0] ? se->description : "no description",
+			                    se->modality ? se->modality : "?", st->date_iso[0] ? st->date_iso : "unknown date",
+			                    st->description[0] ? st->description : "no description");
+			if (se->n_missing) {
+				size_t n = 0;
+				(void)strbuf_puts(&msg, se->n_missing == 1 && !se->missing_truncated ? " image number " : " image numbers ");
+				for (size_t k = 0; k < se->n_missing; k++)
+					list_add(&msg, &n, "%d", se->missing[k]);
+				list_end(&msg, n);
+				(void)strbuf_puts(&msg, se->n_missing == 1 && !se->missing_truncated ? " is missing" : " are missing");
+			}
+			if (se->n_gaps) {
+				int slices = 0;
+				for (size_t k = 0; k < se->n_gaps; k++)
+					slices += se->gaps[k].missing;
+				(void)strbuf_printf(&msg, "%s%d slice%s missing in the stack", se->n_missing ? "; " : " ", slices,
+				                    slices == 1 ? " is" : "s are");
+			}
+			(void)strbuf_puts(&msg, ". Ask the hospital for a new complete copy of this series.");
+			(void)strbuf_printf(&evid, "series %s, %zu instances%s%s", se->series_uid, se->files.n,
+			                    f ? ", e.g. " : "", f ? f->path : "");
+			for (size_t k = 0; k < se->n_gaps && k < 4; k++)
+				(void)strbuf_printf(&evid, "; gap of %.1f mm between instances %d and %d (spacing %.1f mm)",
+				                    se->gaps[k].gap_mm, se->gaps[k].after_instance, se->gaps[k].before_instance,
+				                    se->gaps[k].spacing_mm);
+			simple_gap(e, "generic.missing-instances", RULE_SEV_WARNING, sb(&msg), &evid);
+			strbuf_free(&msg);
+		}
+	}
+	if (more) {
+		struct strbuf msg;
+		strbuf_init(&msg, 256);
+		(void)strbuf_printf(&msg, "%zu more series have missing images (see the inventory). Ask the hospital "
+		                    "for complete copies.", more);
+		simple_gap(e, "generic.missing-instances", RULE_SEV_WARNING, sb(&msg), NULL);
+		strbuf_free(&msg);
+	}
+}
+
+void check_files(struct ev *e)
+{
+	struct ing_scan *scan = e->scan;
+	struct strbuf bad, dup, ebad, edup;
+	size_t nbad = 0, ndup = 0, eb = 0, ed = 0;
+
+	strbuf_init(&bad, TEXT_MAX);
+	strbuf_init(&dup, TEXT_MAX);
+	strbuf_init(&ebad, TEXT_MAX);
+	strbuf_init(&edup, TEXT_MAX);
+	for (size_t i = 0; i < scan->inv.problems.n; i++) {
+		const struct ing_file *f = scan->inv.problems.v[i];
+		if (f->kind == KIND_CASE_YAML)
+			continue;
+		switch (f->problem) {
+		case PROB_TRUNCATED:
+		case PROB_CORRUPT:
+		case PROB_UNREADABLE:
+		case PROB_ENCRYPTED:
+			list_add(&bad, &nbad, "%s (%s)", f->path, problem_name(f->problem));
+			if (eb++ < LIST_MAX)
+				(void)strbuf_printf(&ebad, "%s%s: %s", eb > 1 ? "; " : "", f->path, f->problem_msg ? f->problem_msg : "");
+			break;
+		case PROB_DUPLICATE:
+			list_add(&dup, &ndup, "%s", f->path);
+			if (ed++ < LIST_MAX)
+				(void)strbuf_printf(&edup, "%s%s: %s", ed > 1 ? "; " : "", f->path, f->problem_msg ? f->problem_msg : "");
+			break;
+		default:
+			break;
+		}
+	}
+	if (nbad) {
+		struct strbuf msg;
+		list_end(&bad, nbad);
+		strbuf_init(&msg, TEXT_MAX);
+		(void)strbuf_printf(&msg, "%zu file%s could not be used because %s damaged, cut short, locked or unreadable: "
+		                    "%s. Ask for new copies of these files.", nbad, nbad == 1 ? "" : "s",
+		                    nbad == 1 ? "it is" : "they are", sb(&bad));
+		simple_gap(e, "generic.corrupt-files", RULE_SEV_WARNING, sb(&msg), &ebad);
+		strbuf_free(&msg);
+	} else {
+		strbuf_free(&ebad);
+	}
+	if (ndup) {
+		struct strbuf msg;
+		list_end(&dup, ndup);
+		strbuf_init(&msg, TEXT_MAX);
+		(void)strbuf_printf(&msg, "%zu image%s the same DICOM instance as another file but with different "
+		                    "content: %s. Ask the hospital which copy is right.", ndup,
+		                    ndup == 1 ? " has" : "s have", sb(&dup));
+		simple_gap(e, "generic.conflicting-duplicates", RULE_SEV_WARNING, sb(&msg), &edup);
+		strbuf_free(&msg);
+	} else {
+		strbuf_free(&edup);
+	}
+	strbuf_free(&bad);
+	strbuf_free(&dup);
+}
+
+/* DICOMDIR references against the files on the disc (inventory.c's cross-check). */
+void check_dicomdir(struct ev *e)
+{
+	const struct inventory *inv = &e->scan->inv;
+	for (size_t i = 0; i < inv->dicomdirs.n; i++) {
+		const struct inv_dicomdir *dd = inv->dicomdirs.v[i];
+		struct strbuf msg, evid;
+		size_t n = 0;
+		if (!dd->missing.n && !dd->unreferenced.n)
+			continue;
+		strbuf_init(&msg, TEXT_MAX);
+		strbuf_init(&evid, TEXT_MAX);
+		(void)strbuf_printf(&msg, "The disc index %s", dd->file->path);
+		if (dd->missing.n)
+			(void)strbuf_printf(&msg, " lists %zu file%s that %s not on the disc", dd->missing.n,
+			                    dd->missing.n == 1 ? "" : "s", dd->missing.n == 1 ? "is" : "are");
+		if (dd->unreferenced.n)
+			(void)strbuf_printf(&msg, "%s does not list %zu DICOM file%s beside it", dd->missing.n ? " and" : "",
+			                    dd->unreferenced.n, dd->unreferenced.n == 1 ? "" : "s");
+		(void)strbuf_puts(&msg, ": the copy of the disc may be incomplete. Ask the hospital for a complete new copy "
+		                  "of the disc.");
+		for (size_t k = 0; k < dd->missing.n; k++)
+			list_add(&evid, &n, "missing %s", (const char *)dd->missing.v[k]);
+		for (size_t k = 0; k < dd->unreferenced.n; k++)
+			list_add(&evid, &n, "not listed %s", ((const struct ing_file *)dd->unreferenced.v[k])->path);
+		list_end(&evid, n);
+		simple_gap(e, "generic.dicomdir", RULE_SEV_WARNING, sb(&msg), &evid);
+		strbuf_free(&msg);
+	}
+}
+
+void check_case_yaml(struct ev *e)
+{
+	if (!e->scan->case_yaml_errors)
+		return;
+	struct strbuf evid;
+	strbuf_init(&evid, TEXT_MAX);
+	(void)strbuf_puts(&evid, e->scan->case_yaml_errors);
+	while (evid.len && evid.s[evid.len - 1] == '\n')
+		evid.s[--evid.len] = 0;
+	for (char *p = evid.s; p && *p; p++)
+		if (*p == '\n')
+			*p = ';';
+	simple_gap(e, "generic.case-yaml", RULE_SEV_WARNING,
+	           "case.yaml has mistakes (see the evidence); the parts with mistakes were ignored. Correct case.yaml "
+	           "and drop it again.", &evid);
+}
+
+void check_degraded(struct ev *e)
+{
+	const struct ing_scan *scan = e->scan;
+	struct strbuf list, msg;
+	size_t n = 0;
+
+	for (size_t i = 0; i < scan->inv.studies.n; i++)
+		if (study_has_images(scan->inv.studies.v[i]))
+			return;
+	strbuf_init(&list, TEXT_MAX);
+	for (size_t i = 0; i < scan->files.n; i++) {
+		const struct ing_file *f = scan->files.v[i];
+		if (f->kind == KIND_DICOM_SC || (f->kind == KIND_PHOTO && !doc_readable(f)) ||
+		    (f->kind == KIND_DICOM_IMAGE && f->problem == PROB_NONE))
+			list_add(&list, &n, "%s (%s)", f->path, kind_name(f->kind));
+	}
+	list_end(&list, n);
+	if (!n) {
+		strbuf_free(&list);
+		return;
+	}
+	strbuf_init(&msg, TEXT_MAX);
+	(void)strbuf_puts(&msg, "Only screenshots, photos or JPEG/secondary-capture copies of images were found, no "
+	                  "diagnostic DICOM images. Ask the hospital for the original scans as DICOM (a disc or a "
+	                  "DICOM download).");
+	simple_gap(e, "generic.degraded-imaging", RULE_SEV_WARNING, sb(&msg), &list);
+	strbuf_free(&msg);
+}
+
+/* Radiology reports and image studies should come in pairs. */
+void check_reports(struct ev *e)
+{
+	const struct inventory *inv = &e->scan->inv;
+	size_t n_img = 0, count = 0;
+	bool undated_report = false;
+
+	for (size_t i = 0; i < inv->studies.n; i++)
+		n_img += study_has_images(inv->studies.v[i]);
+	for (size_t i = 0; i < inv->documents.n; i++) {
+		const struct ing_file *f = inv->documents.v[i];
+		if (f->kind == KIND_RADIOLOGY && (!f->doc || parse_day(f->doc->doc_date) < 0))
+			undated_report = true;
+	}
+
+	/* A report without any images. */
+	for (size_t i = 0; i < inv->documents.n; i++) {
+		const struct ing_file *f = inv->documents.v[i];
+		long d = f->doc ? parse_day(f->doc->doc_date) : -1;
+		bool paired = false;
+		if (f->kind != KIND_RADIOLOGY)
+			continue;
+		if (d < 0) {
+			paired = n_img > 0;    /* undated: any study may be its study */
+		} else {
+			for (size_t j = 0; j < inv->studies.n && !paired; j++) {
+				const struct inv_study *st = inv->studies.v[j];
+				long sd = study_day(st);
+				paired = study_has_images(st) && (sd < 0 || (d >= sd - 3 && d <= sd + 30));
+			}
+		}
+		if (paired)
+			continue;
+		struct strbuf msg, evid;
+		strbuf_init(&msg, TEXT_MAX);
+		strbuf_init(&evid, TEXT_MAX);
+		(void)strbuf_printf(&msg, "The radiology report %s has no matching images in the drop%s. A report alone is "
+		                    "not imaging: ask the hospital for the scan itself as DICOM.", f->path,
+		                    d >= 0 ? " (no study dated near it)" : "");
+		(void)strbuf_printf(&evid, "report %s dated %s; %zu image studies", f->path,
+		                    f->doc && f->doc->doc_date ? f->doc->doc_date : "(no date)", n_img);
+		simple_gap(e, "generic.report-without-images", RULE_SEV_RECOMMENDED, sb(&msg), &evid);
+		strbuf_free(&msg);
+	}
+
+	/* Images without a report. */
+	for (size_t j = 0; j < inv->studies.n; j++) {
+		const struct inv_study *st = inv->studies.v[j];
+		long sd = study_day(st);
+		bool reported = false;
+		if (!study_has_images(st))
+			continue;
+		for (size_t k = 0; k < st->series.n && !reported; k++) {
+			const struct inv_series *se = st->series.v[k];
+			for (size_t m = 0; m < se->files.n && !reported; m++)
+				reported = dicom_is_report(se->files.v[m]);
+		}
+		if (undated_report)
+			reported = true;   /* cannot tell which study it reports: do not claim a gap */
+		for (size_t i = 0; i < inv->documents.n && !reported; i++) {
+			const struct ing_file *f = inv->documents.v[i];
+			long d = f->doc ? parse_day(f->doc->doc_date) : -1;
+			reported = f->kind == KIND_RADIOLOGY && (sd < 0 || (d >= sd - 3 && d <= sd + 30));
+		}
+		if (reported)
+			continue;
+		if (count++ >= GAPS_PER_CHECK_MAX)
+			continue;
+		struct strbuf msg, evid;
+		strbuf_init(&msg, TEXT_MAX);
+		strbuf_init(&evid, TEXT_MAX);
+		(void)strbuf_puts(&msg, "No radiology report found for the study ");
+		study_text(&msg, st, -1);
+		(void)strbuf_puts(&msg, ". Ask the hospital for its written report.");
+		(void)strbuf_printf(&evid, "study %s; no report in the study (SR/PDF) and no radiology report dated "
+		                    "within 3 days before to 30 days after it", st->study_uid);
+		simple_gap(e, "generic.images-without-report", RULE_SEV_RECOMMENDED, sb(&msg), &evid);
+		strbuf_free(&msg);
+	}
+}
+
+void check_translation(struct ev *e)
+{
+	const struct inventory *inv = &e->scan->inv;
+	struct strbuf list, msg;
+	size_t n = 0;
+
+	strbuf_init(&list, TEXT_MAX);
+	for (size_t i = 0; i < inv->documents.n; i++) {
+		const struct ing_file *f = inv->documents.v[i];
+		if (f->doc && f->doc->needs_translation)
+			list_add(&list, &n, "%s (%s)", f->path, f->doc->language ? f->doc->language : "language unknown");
+	}
+	list_end(&list, n);
+	if (!n) {
+		strbuf_free(&list);
+		return;
+	}
+	strbuf_init(&msg, TEXT_MAX);
+	(void)strbuf_printf(&msg, "%zu document%s need%s translation before the specialists can read %s: %s. Arrange "
+	                    "a certified medical translation.", n, n == 1 ? "" : "s", n == 1 ? "s" : "",
+	                    n == 1 ? "it" : "them", sb(&list));
+	simple_gap(e, "generic.translation", RULE_SEV_RECOMMENDED, sb(&msg), &list);
+	strbuf_free(&msg);
+}
+
+void check_urgent(struct ev *e)
+{
+	const struct rule_type *t = e->type;
+	const struct ptrvec *docs = &e->scan->inv.documents;
+	if (!t || !t->n_urgent_terms)
+		return;
+	for (size_t i = 0; i < docs->n; i++) {
+		const struct ing_file *f = docs->v[i];
+		if (!doc_readable(f))
+			continue;
+		for (size_t k = 0; k < t->n_urgent_terms; k++) {
+			if (!rule_text_matches(f->doc->text, f->doc->text_len, t->urgent_terms[k]))
+				continue;
+			struct strbuf msg, evid;
+			strbuf_init(&msg, TEXT_MAX);
+			strbuf_init(&evid, TEXT_MAX);
+			(void)strbuf_printf(&msg, "URGENT: \"%s\" is mentioned; send the case at once, whatever is missing.",
+			                    t->urgent_terms[k]);
+			(void)strbuf_printf(&evid, "\"%s\" in %s", t->urgent_terms[k], f->path);
+			add_gap(e, "generic.urgent", RULE_SEV_INFO, NULL, &msg, &evid);
+			return;
+		}
+	}
+}
