@@ -3,7 +3,7 @@
  * The checker (SPEC §4 "evaluate", §5 gaps): which cancer type's rules apply
  * (option, case.yaml, inferred from the records, else generic), which of its
  * rules the inventory fails, the generic checks every case gets, and the
- * status. Results are stored in struct ing_scan (scan.h).
+ * status. Results are stored in struct ing_scan (case.h).
  */
 #ifndef INGEST_EVALUATE_H
 #define INGEST_EVALUATE_H

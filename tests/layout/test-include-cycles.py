@@ -1,9 +1,10 @@
 #!/usr/bin/python3
 """No #include cycle between libingest's modules (issue 15, docs/design.md).
 
-A module is a file name without its ending (scan.c, scan.h: "scan"); a file
-that includes another module's header depends on it, and so does its
-module. The module graph must have no cycle, and the helper layer
+A module is a file name without its ending and without what follows a
+'-' (scan.c, scan.h: "scan"; rules-load.c, rules-loader.h: "rules"): the
+files of one module split at its seams share its prefix. A file that
+includes another module's header depends on it, and so does its module. The module graph must have no cycle, and the helper layer
 (libingest/util/) must include nothing of libingest proper."""
 import glob
 import os
@@ -20,7 +21,7 @@ headers = {os.path.basename(p) for p in glob.glob(os.path.join(lib, "*.h"))}
 
 
 def stem(name):
-    return os.path.splitext(os.path.basename(name))[0]
+    return os.path.splitext(os.path.basename(name))[0].split("-")[0]
 
 
 graph = {}
