@@ -1,0 +1,301 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * The worker processes of ingestd: one forked, confined process per drop (and
+ * one for maintenance), scheduled one drop of a case at a time; a watchdog
+ * that stops a parser making no progress; reaping, where a worker that died
+ * parsing an input has that input left out of the next attempt.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ingest.h"
+#include "confine.h"
+#include "daemon.h"
+
+#if defined(__SANITIZE_ADDRESS__)
+#define INGESTD_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define INGESTD_ASAN 1
+#endif
+#endif
+#ifndef INGESTD_ASAN
+#define INGESTD_ASAN 0
+#endif
+
+/* ---- workers ---- */
+
+static bool case_busy(struct daemon *d, const char *case_id)
+{
+	for (size_t i = 0; i < d->n_workers; i++)
+		if (d->workers[i].drop_id && strcmp(d->workers[i].case_id, case_id) == 0)
+			return true;
+	return false;
+}
+
+static bool drop_busy(struct daemon *d, int64_t id)
+{
+	for (size_t i = 0; i < d->n_workers; i++)
+		if (d->workers[i].drop_id == id)
+			return true;
+	return false;
+}
+
+unsigned busy_workers(struct daemon *d)
+{
+	unsigned n = 0;
+	for (size_t i = 0; i < d->n_workers; i++)
+		n += d->workers[i].drop_id != 0;
+	return n;
+}
+
+/* ---- isolation of the drop workers (docs/faults.md) ---- */
+
+/* A drop worker parses untrusted bytes (DICOM headers, archives): it gets an
+ * address space limit, no core files and a deny-list system call filter
+ * (confine.c). */
+static void worker_confine(const struct ingestd_config *cfg, int64_t drop_id)
+{
+	/* A crash leaves no core file: its memory holds patient data. */
+	struct rlimit nocore = { 0, 0 };
+	if (setrlimit(RLIMIT_CORE, &nocore) < 0)
+		log_msg(4, "drop %lld: cannot turn off core files for the worker: %m", (long long)drop_id);
+	/* ASan reserves terabytes of address space: an AS limit would stop it at once. */
+	if (!INGESTD_ASAN && cfg->worker_mem_bytes) {
+		/* A mapped disc image counts too: up to max_file_bytes on top. */
+		uint64_t as = cfg->worker_mem_bytes;
+		uint64_t extra = cfg->limits.max_file_bytes;
+		as = as > UINT64_MAX - extra ? UINT64_MAX : as + extra;
+		/* The extractor's children set their own, lower limit: never under theirs. */
+		as = MAX(as, cfg->limits.extract_mem_bytes + (UINT64_C(64) << 20));
+		if (as < (uint64_t)RLIM_INFINITY) {
+			struct rlimit rl = { (rlim_t)as, (rlim_t)as };
+			if (setrlimit(RLIMIT_AS, &rl) < 0)
+				log_msg(4, "drop %lld: cannot limit the worker's memory: %m", (long long)drop_id);
+		}
+	}
+	int r = worker_syscall_filter();
+	if (r < 0)
+		log_msg(4, "drop %lld: the worker's system call filter could not be loaded: %s", (long long)drop_id,
+		        strerror(-r));
+}
+
+/* How long a phase may show no progress: a DICOM header is one parse; an
+ * archive's entries include documents, each read by the extractor within its
+ * own deadline (up to two children, 2 * cpu + 2 s each: docext.c). */
+static unsigned phase_timeout_s(const struct ingestd_config *cfg, uint32_t phase)
+{
+	unsigned t = cfg->parse_timeout_seconds ? cfg->parse_timeout_seconds : 120;
+	if (phase == ING_GUARD_ARCHIVE)
+		t += 2 * (2 * MAX(cfg->limits.extract_cpu_seconds, 1u) + 2) + 5;
+	return t;
+}
+
+void watchdog_check(struct daemon *d)
+{
+	int64_t now = now_ms();
+	for (size_t i = 0; i < d->n_workers; i++) {
+		struct worker *w = &d->workers[i];
+		uint64_t progress;
+		uint32_t phase;
+		if (!w->guard || w->killed_after_s)
+			continue;
+		ing_guard_read(w->guard, &progress, &phase);
+		if (progress != w->seen_progress) {
+			w->seen_progress = progress;
+			w->seen_at_ms = now;
+			continue;
+		}
+		if (phase == ING_GUARD_NONE)
+			continue;
+		unsigned t = phase_timeout_s(d->cfg, phase);
+		if (now - w->seen_at_ms < (int64_t)t * 1000)
+			continue;
+		log_msg(3, "case %s: drop %lld: the %s reader made no progress for %u s: worker stopped", w->case_id,
+		        (long long)w->drop_id, ing_guard_phase_name(phase), t);
+		w->killed_after_s = t;
+		kill(w->pid, SIGKILL);
+	}
+}
+
+/* The worker died of a signal while its scan showed a phase: that input is
+ * left out of the next attempt, which is not counted as a failure. Returns
+ * false when this does not apply (the caller records an ordinary failure). */
+static bool worker_died_parsing(struct daemon *d, struct worker *w, int sig)
+{
+	uint64_t progress;
+	uint32_t phase;
+	if (!w->guard)
+		return false;
+	ing_guard_read(w->guard, &progress, &phase);
+	if (phase == ING_GUARD_NONE || !w->guard->path[0])
+		return false;
+	char path[ING_GUARD_PATH_BYTES];
+	snprintf(path, sizeof(path), "%s", w->guard->path);
+	char reason[96];
+	if (w->killed_after_s)
+		snprintf(reason, sizeof(reason), "took more than %u s", w->killed_after_s);
+	else if (sig == SIGABRT)
+		snprintf(reason, sizeof(reason), "stopped (it ran out of memory or failed an internal check)");
+	else if (sig == SIGKILL)
+		snprintf(reason, sizeof(reason), "was stopped by the system (signal 9; out of memory?)");
+	else if (sig == SIGXCPU)
+		snprintf(reason, sizeof(reason), "used too much processor time");
+	else
+		snprintf(reason, sizeof(reason), "crashed (signal %d)", sig);
+	const char *what = phase == ING_GUARD_DICOM ? "DICOM" : "archive";
+	_cleanup_free_ char *err = xasprintf("the %s reader %s on one input; retried without it", what, reason);
+	int r = journal_skip_add(d->j, w->drop_id, path, ing_guard_phase_name(phase), reason, err, INGESTD_MAX_SKIPS);
+	if (r < 0) {
+		log_msg(3, "case %s: drop %lld: the %s reader %s%s", w->case_id, (long long)w->drop_id, what, reason,
+		        r == -EEXIST ? " on an input already left out" :
+		        r == -E2BIG ? "; too many inputs of this case were left out already" : "");
+		return false;
+	}
+	/* The path may name the patient: the log says the case only. */
+	log_msg(4, "case %s: drop %lld: %s; the input is left out (a problem in the report)", w->case_id,
+	        (long long)w->drop_id, err);
+	return true;
+}
+
+pid_t spawn(struct daemon *d, int64_t drop_id, const char *case_id, bool prune)
+{
+	struct ing_guard *guard = NULL;
+	if (drop_id) {
+		int gr = ing_guard_new(&guard);
+		if (gr < 0) {
+			log_msg(4, "case %s: no parser watchdog for this drop (shared memory: %s)", case_id,
+			        ing_strerror(gr));
+			guard = NULL;
+		}
+	}
+	pid_t pid = fork();
+	if (pid < 0) {
+		log_msg(3, "fork: %m");
+		ing_guard_free(guard);
+		return -1;
+	}
+	if (pid == 0) {
+		sigset_t all;
+		sigemptyset(&all);
+		sigprocmask(SIG_SETMASK, &all, NULL);
+		signal(SIGTERM, SIG_DFL);
+		close(d->epfd);
+		close(d->sigfd);
+		close(d->tfd);
+		if (d->inofd >= 0)
+			close(d->inofd);
+		for (size_t i = 0; i < d->n_workers; i++)
+			ing_guard_free(d->workers[i].guard);    /* only its own */
+		if (drop_id)
+			worker_confine(d->cfg, drop_id);
+		/* The parent's journal connection must not be used here: a new one. */
+		int r = drop_id ? pipeline_run(d->cfg, drop_id, guard) : maintenance_run(d->cfg, prune);
+		_exit(r < 0 ? 1 : r);
+	}
+	d->workers = xrealloc(d->workers, (d->n_workers + 1) * sizeof(*d->workers));
+	struct worker *w = &d->workers[d->n_workers++];
+	memset(w, 0, sizeof(*w));
+	w->pid = pid;
+	w->drop_id = drop_id;
+	snprintf(w->case_id, sizeof(w->case_id), "%s", case_id ? case_id : "");
+	w->guard = guard;
+	w->seen_at_ms = now_ms();
+	return pid;
+}
+
+struct sched {
+	struct daemon *d;
+	char **blocked;
+	size_t n_blocked;
+	int64_t now;
+};
+
+static bool sched_blocked(struct sched *s, const char *case_id)
+{
+	for (size_t i = 0; i < s->n_blocked; i++)
+		if (strcmp(s->blocked[i], case_id) == 0)
+			return true;
+	return false;
+}
+
+static int sched_one(void *ud, const struct journal_drop *jd)
+{
+	struct sched *s = ud;
+	struct daemon *d = s->d;
+	if (jd->step == STEP_CLAIMING)
+		return 0;
+	bool block = false;
+	if (drop_busy(d, jd->id) || case_busy(d, jd->case_id) || sched_blocked(s, jd->case_id)) {
+		block = true;
+	} else if (jd->attempts && s->now - jd->updated_at < (int64_t)MIN(300u, 5u << MIN(jd->attempts, 6u))) {
+		block = true;   /* backoff after a failure */
+	} else if (busy_workers(d) < d->cfg->workers && !d->stopping) {
+		spawn(d, jd->id, jd->case_id, false);
+		block = true;
+	} else {
+		return 1;   /* no free worker: stop looking */
+	}
+	if (block && !sched_blocked(s, jd->case_id)) {
+		/* Drops of one case run in order, one at a time. */
+		s->blocked = xrealloc(s->blocked, (s->n_blocked + 1) * sizeof(char *));
+		s->blocked[s->n_blocked++] = xstrdup(jd->case_id);
+	}
+	return 0;
+}
+
+void schedule(struct daemon *d)
+{
+	struct sched s = { .d = d, .now = (int64_t)time(NULL) };
+	if (d->stopping)
+		return;
+	journal_foreach_drop(d->j, NULL, true, sched_one, &s);
+	for (size_t i = 0; i < s.n_blocked; i++)
+		free(s.blocked[i]);
+	free(s.blocked);
+}
+
+void reap(struct daemon *d)
+{
+	int status;
+	pid_t pid;
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		for (size_t i = 0; i < d->n_workers; i++) {
+			struct worker *w = &d->workers[i];
+			if (w->pid != pid)
+				continue;
+			if (w->drop_id == 0) {
+				/* maintenance: 1 means mail still queued */
+				int code = WIFEXITED(status) ? WEXITSTATUS(status) : 2;
+				d->mail_backoff_s = code == 0 ? d->cfg->mail_retry_seconds
+				                              : MIN(3600u, MAX(d->mail_backoff_s, d->cfg->mail_retry_seconds) * 2);
+			} else if (WIFSIGNALED(status) && !d->stopping && worker_died_parsing(d, w, WTERMSIG(status))) {
+				/* retried at once, without that input */
+			} else if (WIFSIGNALED(status) && !d->stopping) {
+				char msg[128];
+				snprintf(msg, sizeof(msg), "the worker died of signal %d (%s)", WTERMSIG(status),
+				         strsignal(WTERMSIG(status)));
+				log_msg(3, "case %s: drop %lld: %s", w->case_id, (long long)w->drop_id, msg);
+				journal_drop_error(d->j, w->drop_id, msg);
+			} else if (WIFEXITED(status) && WEXITSTATUS(status) != 0 && !d->stopping) {
+				log_msg(4, "case %s: drop %lld: not finished, retried later", w->case_id, (long long)w->drop_id);
+			}
+			ing_guard_free(w->guard);
+			d->workers[i] = d->workers[--d->n_workers];
+			break;
+		}
+	}
+}
+
+void stop_workers(struct daemon *d, int sig)
+{
+	for (size_t i = 0; i < d->n_workers; i++)
+		kill(d->workers[i].pid, sig);
+}
