@@ -45,4 +45,12 @@ struct ing_package {
  * build, payload, bag, publish, exchanged, published (docs/package.md). */
 ING_HIDDEN void package_crash_point(const char *step);
 
+/* Shared by package.c (begin, publish) and package-build.c (build). */
+/* A case id (also the Cancer-Type token): [A-Za-z0-9._-]{1,64}, not "." or "..". */
+ING_HIDDEN bool package_case_id_valid(const char *s);
+/* mkdirat(dfd, name, 0750); an existing folder is fine. 0 or -errno. */
+ING_HIDDEN int package_mkdir_at(int dfd, const char *name);
+/* "ready" or "pending": the outbox folder of a package in state S. */
+ING_HIDDEN const char *package_state_name(enum ing_package_state s);
+
 #endif
