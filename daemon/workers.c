@@ -89,12 +89,12 @@ static void worker_confine(const struct ingestd_config *cfg, int64_t drop_id)
 
 /* How long a phase may show no progress: a DICOM header is one parse; an
  * archive's entries include documents, each read by the extractor within its
- * own deadline (up to two children, 2 * cpu + 2 s each: docext.c). */
+ * own deadline (up to two children, ing_limits_document_seconds() each: docext.c). */
 static unsigned phase_timeout_s(const struct ingestd_config *cfg, uint32_t phase)
 {
 	unsigned t = cfg->parse_timeout_seconds ? cfg->parse_timeout_seconds : 120;
 	if (phase == ING_GUARD_ARCHIVE)
-		t += 2 * (2 * MAX(cfg->limits.extract_cpu_seconds, 1u) + 2) + 5;
+		t += 2 * (unsigned)ing_limits_document_seconds(&cfg->limits) + 5;
 	return t;
 }
 

@@ -28,6 +28,11 @@ void ing_limits_default(struct ing_limits *l)
 	};
 }
 
+double ing_limits_document_seconds(const struct ing_limits *l)
+{
+	return 2.0 * MAX(l->extract_cpu_seconds, 1u) + 2.0;
+}
+
 int ing_ctx_new(struct ing_ctx **out)
 {
 	struct ing_ctx *ctx = xcalloc(1, sizeof(*ctx));

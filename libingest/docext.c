@@ -945,7 +945,7 @@ static int child_start(struct ing_ctx *ctx, const struct docext_opts *o, int fd,
 
 	run->mode = mode;
 	run->start = mono_now();
-	run->limit = 2.0 * MAX(ctx->limits.extract_cpu_seconds, 1u) + 2.0;
+	run->limit = ing_limits_document_seconds(&ctx->limits);
 	if (o && o->around_fork)
 		o->around_fork(o->around_fork_ud, true);
 	pid = fork();
@@ -1034,7 +1034,7 @@ static char *explain(const struct ing_ctx *ctx, enum child_mode mode, const stru
 
 	if (res->timed_out)
 		return xasprintf("reading this document took longer than %.0f s and was stopped; check it by eye",
-		                 2.0 * cpu + 2.0);
+		                 ing_limits_document_seconds(&ctx->limits));
 	if (res->reaped && WIFSIGNALED(res->wstatus)) {
 		int sig = WTERMSIG(res->wstatus);
 		if (sig == SIGXCPU || sig == SIGKILL)

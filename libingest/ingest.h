@@ -55,6 +55,10 @@ struct ing_limits {
 };
 
 ING_EXPORT void ing_limits_default(struct ing_limits *l);
+/* The wall-clock seconds one document's extraction may take: the deadline of
+ * the confined child that reads it (one that waits uses no CPU: only this
+ * stops it), 2 * extract_cpu_seconds (at least 1) + 2 s. */
+ING_EXPORT double ing_limits_document_seconds(const struct ing_limits *l);
 
 struct ing_ctx;
 
