@@ -250,7 +250,7 @@ static int build_and_publish(struct pl *p)
 	struct ing_scan *scan = NULL;
 	struct ing_package *pkg = NULL;
 	struct journal_report prev = { 0 };
-	char *json = NULL, *changes = NULL, *bagdir = NULL;
+	char *json = NULL, *changes = NULL;
 	json_object *root = NULL;
 	/* Declared before the first "goto done": a jump past a cleanup variable's
 	 * initialisation would free garbage (found by test-fault-enospc). */
@@ -360,8 +360,7 @@ static int build_and_publish(struct pl *p)
 	struct ing_package_info info;
 	ing_package_get_info(pkg, &info);
 
-	/* The built bag lies beside the staging folder, named after the case. */
-	bagdir = xasprintf("%s/../%s", ing_package_staging_dir(pkg), p->d.case_id);
+	const char *bagdir = ing_package_bag_dir(pkg);
 	tagm = xasprintf("%s/tagmanifest-sha256.txt", bagdir);
 	grj = xasprintf("%s/gap-report.json", bagdir);
 	char bag_sha[65];
@@ -399,7 +398,6 @@ done:
 	json_object_put(root);
 	free(json);
 	free(changes);
-	free(bagdir);
 	journal_report_clear(&prev);
 	ing_package_free(pkg);
 	ing_scan_free(scan);

@@ -202,6 +202,9 @@ struct ing_package_opts {
  * provenance, manifests; everything fsync'ed. Nothing is published yet. */
 ING_EXPORT int ing_package_build(struct ing_package *pkg, const struct ing_scan *scan,
                                  const struct ing_package_opts *opts);
+/* The folder of the built bag, not yet published (OUT/.building/CASE.XXXXXX/CASE):
+ * NULL before ing_package_build() succeeded and once ing_package_publish() moved it. */
+ING_EXPORT const char *ing_package_bag_dir(const struct ing_package *pkg);
 /* Publish the built bag atomically: rename into OUT/pending|ready/CASE, or
  * exchange with the case's package already there; a package of the case in
  * the other folder is removed after the new one is in place. */

@@ -140,6 +140,7 @@ int ing_package_begin(struct ing_ctx *ctx, const char *out_dir, const char *case
 		goto fail;
 	}
 	pkg->staging = xasprintf("%s/staging", pkg->work_path);
+	pkg->bag_path = xasprintf("%s/%s", pkg->work_path, case_id);
 	*out = pkg;
 	return 0;
 fail:
@@ -150,6 +151,11 @@ fail:
 const char *ing_package_staging_dir(const struct ing_package *pkg)
 {
 	return pkg->staging;
+}
+
+const char *ing_package_bag_dir(const struct ing_package *pkg)
+{
+	return pkg->built && !pkg->published ? pkg->bag_path : NULL;
 }
 
 int ing_package_publish(struct ing_package *pkg)
@@ -261,6 +267,7 @@ struct ing_package *ing_package_free(struct ing_package *pkg)
 	free(pkg->work_path);
 	free(pkg->made_dir);
 	free(pkg->staging);
+	free(pkg->bag_path);
 	free(pkg->final_path);
 	free(pkg);
 	return NULL;

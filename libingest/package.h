@@ -29,6 +29,7 @@ struct ing_package {
 	char *work_name;             /* "CASE.XXXXXX" under OUT/.building */
 	char *work_path;
 	char *staging;
+	char *bag_path;              /* OUT/.building/CASE.XXXXXX/CASE: where the bag is built */
 	char *final_path;
 	enum ing_package_state state;
 	bool built, published;
