@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* ingestd internals shared by its source files. */
+/* What the daemon's modules share (the main loop's own state is in daemon.h). */
 #ifndef INGESTD_H
 #define INGESTD_H
 
@@ -20,7 +20,7 @@
 void log_msg(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void log_set_max(int level);
 
-/* Filesystem helpers (util.c). */
+/* Filesystem helpers (fsutil.c). */
 int mkdir_p(const char *path, mode_t mode);
 int rm_rf(const char *path);
 bool path_exists(const char *path);
@@ -33,7 +33,7 @@ char *unique_path(const char *dir, const char *name);
 /* Moves PATH (in the inbox) to quarantine/ with NAME.reason.txt saying REASON. */
 int quarantine_path(const struct ingestd_config *cfg, const char *path, const char *name, const char *reason);
 
-/* Drop names (claim.c). */
+/* Drop names (names.c). */
 bool case_id_ok(const char *s);
 /* For a top-level inbox entry NAME: 0 and *case_id (malloc'd) when it is a
  * valid drop, or -EINVAL and *reason (malloc'd, what is wrong and what to do). */
