@@ -3,8 +3,8 @@
  * The DCMTK wrapper: the only C++ in ingestd.
  *
  * Two passes over a prefix of the object:
- *  1. our own structural walk (this file): Part 10 preamble and meta group,
- *     transfer syntax detection, every element header up to Pixel Data,
+ *  1. our own structural walk (dcm-walk.c, in C): Part 10 preamble and
+ *     meta group, transfer syntax detection, every element header up to Pixel Data,
  *     nested sequences/items checked against their containers, Pixel Data
  *     length (or its fragment items) checked against the object's size. This
  *     decides OK / TRUNCATED / CORRUPT / NOT_DICOM / NEED_MORE and finds the
@@ -15,7 +15,7 @@
  * No C++ type or exception crosses the C header: every exported function
  * catches everything.
  */
-#include "dcm.h"
+#include "dcm-private.h"
 
 #include <algorithm>
 #include <cerrno>
@@ -27,8 +27,6 @@
 #include <mutex>
 #include <string>
 #include <vector>
-
-#include <zlib.h>
 
 #include <dcmtk/config/osconfig.h>
 #include <dcmtk/dcmdata/dcbytstr.h>
@@ -46,484 +44,7 @@
 
 namespace {
 
-/* The header as it is parsed: fixed buffers (each string cut to its cap),
- * packed into a struct dcm_info once at the end (pack()). Same field names as
- * struct dcm_info so the parsing code reads the same. */
-struct fat_info {
-	enum dcm_status status;
-	char message[256];
-	bool part10;
-	bool big_endian;
-	char transfer_syntax[DCM_UID_MAX];
-	bool lossy;
-	char sop_class_uid[DCM_UID_MAX];
-	char sop_instance_uid[DCM_UID_MAX];
-	char study_uid[DCM_UID_MAX];
-	char series_uid[DCM_UID_MAX];
-	char patient_name[DCM_TEXT_MAX];
-	char patient_id[DCM_SHORT_MAX];
-	char patient_birth_date[DCM_SHORT_MAX];
-	char patient_sex[DCM_SHORT_MAX];
-	char modality[DCM_SHORT_MAX];
-	char study_date[DCM_SHORT_MAX];
-	char series_date[DCM_SHORT_MAX];
-	char study_description[DCM_TEXT_MAX];
-	char series_description[DCM_TEXT_MAX];
-	char body_part[DCM_TEXT_MAX];
-	char institution[DCM_TEXT_MAX];
-	char accession[DCM_SHORT_MAX];
-	char contrast_agent[DCM_TEXT_MAX];
-	char radiopharmaceutical[DCM_TEXT_MAX];
-	char specific_charset[DCM_TEXT_MAX];
-	char study_time[17];
-	char study_id[DCM_SHORT_MAX];
-	char content_date[9];
-	char content_time[17];
-	char content_label[17];
-	char completion_flag[12];
-	char verification_flag[12];
-	bool has_series_number;
-	int32_t series_number;
-	bool has_instance_number;
-	int32_t instance_number;
-	bool has_position;
-	double image_position[3];
-	bool has_orientation;
-	double image_orientation[6];
-	double slice_thickness;
-	int32_t number_of_frames;
-	bool has_pixel_data;
-	uint64_t pixel_data_offset;
-	uint64_t pixel_data_length;
-	uint64_t header_bytes;
-};
-
-/* Every string field, once: what pack() and dcm_info_release() walk. */
-#define DCM_STRING_FIELDS(X) \
-	X(message) X(transfer_syntax) X(sop_class_uid) X(sop_instance_uid) X(study_uid) X(series_uid) \
-	X(patient_name) X(patient_id) X(patient_birth_date) X(patient_sex) X(modality) X(study_date) \
-	X(series_date) X(study_description) X(series_description) X(body_part) X(institution) \
-	X(accession) X(contrast_agent) X(radiopharmaceutical) X(specific_charset) X(study_time) \
-	X(study_id) X(content_date) X(content_time) X(content_label) X(completion_flag) \
-	X(verification_flag)
-
-#define DCM_PLAIN_FIELDS(X) \
-	X(status) X(part10) X(big_endian) X(lossy) X(has_series_number) X(series_number) \
-	X(has_instance_number) X(instance_number) X(has_position) X(has_orientation) \
-	X(slice_thickness) X(number_of_frames) X(has_pixel_data) X(pixel_data_offset) \
-	X(pixel_data_length) X(header_bytes)
-
-const char empty_str[] = "";
-
-/* A zeroed header with every string "" and no pool. */
-void set_empty(struct dcm_info *out)
-{
-	memset(out, 0, sizeof *out);
-#define X(f) out->f = empty_str;
-	DCM_STRING_FIELDS(X)
-#undef X
-}
-
-/* Copy src (NULL reads as "") into dst, cut at a character boundary. */
-void put_cut(char *dst, size_t cap, const char *src)
-{
-	size_t n = src ? strlen(src) : 0;
-	if (n >= cap) {
-		n = cap - 1;
-		while (n > 0 && ((unsigned char)src[n] & 0xC0) == 0x80)
-			n--;
-	}
-	if (n)
-		memcpy(dst, src, n);
-	dst[n] = 0;
-}
-
-/* The message of a DCM_NOT_DICOM result: that result leaves no pool (the
- * scan frees it with a plain free()). */
-thread_local char not_dicom_msg[256];
-
-/* Copy f into out: numbers as they are, the strings packed into one block
- * sized to them (an empty string takes no room). *out holds no pool. */
-void pack(const fat_info &f, struct dcm_info *out)
-{
-	set_empty(out);
-#define X(n) out->n = f.n;
-	DCM_PLAIN_FIELDS(X)
-#undef X
-	memcpy(out->image_position, f.image_position, sizeof out->image_position);
-	memcpy(out->image_orientation, f.image_orientation, sizeof out->image_orientation);
-	if (f.status == DCM_NOT_DICOM) {
-		memcpy(not_dicom_msg, f.message, sizeof not_dicom_msg);
-		not_dicom_msg[sizeof not_dicom_msg - 1] = 0;
-		out->message = not_dicom_msg;
-		return;
-	}
-	/* Each distinct non-empty value once (dates and times often repeat). */
-	const char *src[] = {
-#define X(n) f.n,
-		DCM_STRING_FIELDS(X)
-#undef X
-	};
-	const char **dst[] = {
-#define X(n) &out->n,
-		DCM_STRING_FIELDS(X)
-#undef X
-	};
-	const size_t caps[] = {
-#define X(n) sizeof f.n,
-		DCM_STRING_FIELDS(X)
-#undef X
-	};
-	const size_t nf = sizeof src / sizeof src[0];
-	size_t len[sizeof src / sizeof src[0]], same[sizeof src / sizeof src[0]];
-	size_t need = 0;
-	for (size_t i = 0; i < nf; i++) {
-		len[i] = strnlen(src[i], caps[i] - 1);
-		same[i] = i;
-		for (size_t j = 0; j < i && len[i]; j++)
-			if (same[j] == j && len[j] == len[i] && memcmp(src[j], src[i], len[i]) == 0) {
-				same[i] = j;
-				break;
-			}
-		if (len[i] && same[i] == i)
-			need += len[i] + 1;
-	}
-	if (need == 0)
-		return;
-	char *pool = (char *)malloc(need);
-	if (!pool) {
-		/* Nothing kept but the status: the numbers stay, every string is "". */
-		out->status = DCM_CORRUPT;
-		out->message = "out of memory while keeping the header";
-		return;
-	}
-	char *p = pool;
-	for (size_t i = 0; i < nf; i++) {
-		if (!len[i])
-			continue;
-		if (same[i] != i) {
-			*dst[i] = *dst[same[i]];
-			continue;
-		}
-		memcpy(p, src[i], len[i]);
-		p[len[i]] = 0;
-		*dst[i] = p;
-		p += len[i] + 1;
-	}
-	out->pool = pool;
-}
-
-/* Nesting of sequences accepted before we call the object corrupt. */
-const int max_depth = 32;
-/* A deflated dataset is inflated in memory; this bounds it.
- * TODO(lead): should come from struct ing_limits (max_dicom_header_bytes). */
-const size_t max_inflated = 64u << 20;
-
-const uint64_t undef_len = 0xFFFFFFFFu;
-
-enum class wr { ok, short_data, bad };
-
-struct enc {
-	bool explicit_vr;
-	bool big;
-};
-
-bool vr_known(const uint8_t *v, bool *long_len)
-{
-	static const char long_vrs[][3] = { "OB", "OD", "OF", "OL", "OV", "OW", "SQ",
-	                                    "SV", "UC", "UN", "UR", "UT", "UV" };
-	static const char short_vrs[][3] = { "AE", "AS", "AT", "CS", "DA", "DS", "DT",
-	                                     "FD", "FL", "IS", "LO", "LT", "PN", "SH",
-	                                     "SL", "SS", "ST", "TM", "UI", "UL", "US" };
-	for (auto &s : long_vrs)
-		if (v[0] == (uint8_t)s[0] && v[1] == (uint8_t)s[1]) {
-			*long_len = true;
-			return true;
-		}
-	for (auto &s : short_vrs)
-		if (v[0] == (uint8_t)s[0] && v[1] == (uint8_t)s[1]) {
-			*long_len = false;
-			return true;
-		}
-	return false;
-}
-
-bool vr_shape(const uint8_t *v)
-{
-	return v[0] >= 'A' && v[0] <= 'Z' && v[1] >= 'A' && v[1] <= 'Z';
-}
-
-/* The structural walk over buf[0, len) of an object whose real size is total. */
-struct walker {
-	const uint8_t *p;
-	uint64_t len;
-	uint64_t total;
-	uint64_t need = 0;          /* offset we would need bytes up to */
-	std::string why;            /* for bad / truncated */
-	std::vector<std::string> warnings;
-	bool warned_odd = false, warned_vr = false;
-	uint64_t cut = 0;           /* where the walk ran short: every element before it is whole */
-	bool have_cut = false;
-
-	uint16_t u16(uint64_t off, bool big) const
-	{
-		return big ? (uint16_t)(p[off] << 8 | p[off + 1]) : (uint16_t)(p[off] | p[off + 1] << 8);
-	}
-	uint32_t u32(uint64_t off, bool big) const
-	{
-		return big ? ((uint32_t)p[off] << 24 | (uint32_t)p[off + 1] << 16 |
-		              (uint32_t)p[off + 2] << 8 | p[off + 3])
-		           : ((uint32_t)p[off + 3] << 24 | (uint32_t)p[off + 2] << 16 |
-		              (uint32_t)p[off + 1] << 8 | p[off]);
-	}
-	wr short_at(uint64_t off)
-	{
-		need = off;
-		return wr::short_data;
-	}
-	/* The first (innermost) place the walk ran short at: an element's start. */
-	void mark_cut(uint64_t off)
-	{
-		if (!have_cut) {
-			have_cut = true;
-			cut = off;
-		}
-	}
-	wr bad(const std::string &w)
-	{
-		why = w;
-		return wr::bad;
-	}
-	void warn_once(bool *flag, const char *w)
-	{
-		if (!*flag) {
-			*flag = true;
-			warnings.push_back(w);
-		}
-	}
-
-	struct hdr {
-		uint16_t group, elem;
-		char vr[3];
-		uint64_t vl;
-		uint64_t hlen;
-	};
-
-	/* One element header at off; end is the end of its container. */
-	wr header(uint64_t off, uint64_t end, enc e, hdr *h)
-	{
-		if (off + 8 > end)
-			return end >= total && off + 8 > total ? short_at(off + 8)
-			                                       : bad("element header runs past its container");
-		if (off + 8 > len)
-			return short_at(off + 8);
-		h->group = u16(off, e.big);
-		h->elem = u16(off + 2, e.big);
-		h->vr[0] = 0;
-		if (!e.explicit_vr || h->group == 0xFFFE) {
-			h->vl = u32(off + 4, e.big);
-			h->hlen = 8;
-			return wr::ok;
-		}
-		const uint8_t *v = p + off + 4;
-		bool long_len = false;
-		if (!vr_known(v, &long_len)) {
-			if (!vr_shape(v))
-				return bad("invalid VR");
-			/* PS3.5 7.1.2: VRs defined later use the 4-byte length form. */
-			long_len = true;
-			warn_once(&warned_vr, "unknown VR");
-		}
-		h->vr[0] = (char)v[0];
-		h->vr[1] = (char)v[1];
-		h->vr[2] = 0;
-		if (!long_len) {
-			h->vl = u16(off + 6, e.big);
-			h->hlen = 8;
-			return wr::ok;
-		}
-		if (off + 12 > end)
-			return end >= total && off + 12 > total ? short_at(off + 12)
-			                                        : bad("element header runs past its container");
-		if (off + 12 > len)
-			return short_at(off + 12);
-		h->vl = u32(off + 8, e.big);
-		h->hlen = 12;
-		return wr::ok;
-	}
-
-	bool is_sq(const hdr &h, enc e)
-	{
-		if (e.explicit_vr)
-			return strcmp(h.vr, "SQ") == 0;
-		if (h.vl == undef_len)
-			return true;
-		DcmTag t(h.group, h.elem);
-		return t.getEVR() == EVR_SQ;
-	}
-
-	/* Items of a sequence from off to end (undefined: until the delimiter). */
-	wr sequence(uint64_t off, uint64_t end, bool undefined, enc e, int depth, uint64_t *out_end)
-	{
-		if (depth > max_depth)
-			return bad("sequences nested too deep");
-		for (;;) {
-			if (!undefined && off == end)
-				break;
-			hdr h;
-			enc ie = e;
-			ie.explicit_vr = false; /* item tags never carry a VR */
-			wr r = header(off, end, ie, &h);
-			if (r != wr::ok)
-				return r;
-			if (h.group == 0xFFFE && h.elem == 0xE0DD) {
-				off += 8;
-				if (!undefined)
-					warnings.push_back("sequence delimiter in defined-length sequence");
-				break;
-			}
-			if (h.group != 0xFFFE || h.elem != 0xE000)
-				return bad("expected an item in a sequence");
-			off += 8;
-			uint64_t item_end;
-			if (h.vl == undef_len) {
-				r = dataset(off, UINT64_MAX, true, e, depth + 1, &item_end, nullptr);
-			} else {
-				if (off + h.vl > end) {
-					if (end < total)
-						return bad("item length runs past its sequence");
-					/* the file ends inside this item: its whole elements
-					 * still count (the cut) */
-					if (dataset(off, off + h.vl, false, e, depth + 1, &item_end, nullptr) == wr::bad)
-						return wr::bad;
-					mark_cut(off);
-					return short_at(off + h.vl);
-				}
-				r = dataset(off, off + h.vl, false, e, depth + 1, &item_end, nullptr);
-			}
-			if (r != wr::ok)
-				return r;
-			off = item_end;
-		}
-		*out_end = off;
-		return wr::ok;
-	}
-
-	struct top_info {
-		uint64_t good_end = 0;      /* end of the last complete top-level element */
-		unsigned elements = 0;
-		bool ascending = true;
-		bool pixel = false;
-		uint64_t pixel_tag_off = 0, pixel_val_off = 0, pixel_len = 0;
-		bool pixel_undefined = false;
-	};
-
-	/*
-	 * Elements from off. Top level: end is total, stop at Pixel Data.
-	 * undefined: an undefined-length item, ends at the item delimiter.
-	 */
-	wr dataset(uint64_t off, uint64_t end, bool undefined, enc e, int depth,
-	           uint64_t *out_end, top_info *top)
-	{
-		uint32_t last_tag = 0;
-		bool first = true;
-		for (;;) {
-			if (!undefined && off == end)
-				break;
-			if (top)
-				top->good_end = off;
-			hdr h;
-			wr r = header(off, end, e, &h);
-			if (r == wr::short_data)
-				mark_cut(off);
-			if (r != wr::ok)
-				return r;
-			if (h.group == 0xFFFE && h.elem == 0xE00D) {
-				if (!undefined)
-					return bad("item delimiter in a defined-length item");
-				off += 8;
-				break;
-			}
-			if (h.group == 0xFFFE)
-				return bad("unexpected item tag in a dataset");
-			uint32_t tag = (uint32_t)h.group << 16 | h.elem;
-			if (!first && tag <= last_tag && top) {
-				top->ascending = false;
-			}
-			first = false;
-			last_tag = tag;
-			uint64_t voff = off + h.hlen;
-
-			if (top && tag == 0x7FE00010) {
-				top->pixel = true;
-				top->pixel_tag_off = off;
-				top->pixel_val_off = voff;
-				top->pixel_undefined = h.vl == undef_len;
-				top->pixel_len = h.vl;
-				top->elements++;
-				*out_end = off;
-				return wr::ok;
-			}
-			if (h.vl == undef_len) {
-				enc se = e;
-				if (e.explicit_vr && strcmp(h.vr, "UN") == 0)
-					se = enc{ false, false }; /* PS3.5 6.2.2 */
-				else if (e.explicit_vr && strcmp(h.vr, "SQ") != 0)
-					return bad(std::string("undefined length on VR ") + h.vr);
-				r = sequence(voff, UINT64_MAX, true, se, depth, &off);
-				if (r != wr::ok)
-					return r;
-			} else {
-				uint64_t vend = voff + h.vl;
-				if (vend > end) {
-					if (end >= total) {
-						if (is_sq(h, e) && h.vl > 0) {
-							/* a sequence the file ends in: its whole items count */
-							uint64_t send;
-							if (sequence(voff, vend, false, e, depth, &send) == wr::bad)
-								return wr::bad;
-						}
-						mark_cut(off);
-						return short_at(vend);
-					}
-					return bad("element length runs past its item");
-				}
-				if (h.vl & 1)
-					warn_once(&warned_odd, "odd value length");
-				if (is_sq(h, e) && h.vl > 0) {
-					uint64_t send;
-					r = sequence(voff, vend, false, e, depth, &send);
-					if (r != wr::ok)
-						return r;
-				} else if (vend > len) {
-					mark_cut(off);
-					return short_at(vend);
-				}
-				off = vend;
-			}
-			if (top) {
-				top->elements++;
-				top->good_end = off;
-			}
-		}
-		*out_end = off;
-		return wr::ok;
-	}
-};
-
-struct analysis {
-	enum dcm_status status = DCM_NOT_DICOM;
-	std::vector<std::string> warnings;
-	std::string why;
-	const uint8_t *ds = nullptr;  /* the dataset bytes DCMTK reads */
-	size_t ds_len = 0;
-	E_TransferSyntax xfer = EXS_Unknown;
-	bool deflated = false;
-	std::vector<uint8_t> inflated;
-	std::string meta_sop_class, meta_sop_instance;
-	size_t ds_whole_len = 0;      /* dataset bytes before the place a truncated walk ran short at:
-	                               * whole elements only, every length checked; 0 if none */
-};
+static_assert(EXS_Unknown == DCM_XFER_UNKNOWN, "DCM_XFER_UNKNOWN is DCMTK's EXS_Unknown");
 
 std::string trim(const std::string &s)
 {
@@ -535,63 +56,9 @@ std::string trim(const std::string &s)
 	return s.substr(b, e - b);
 }
 
-/* Copy as valid UTF-8: bad sequences become U+FFFD, controls '?'; never split
- * a sequence when truncating. */
 void copy_utf8(char *dst, size_t cap, const std::string &src)
 {
-	size_t o = 0;
-	const unsigned char *s = (const unsigned char *)src.data();
-	size_t n = src.size(), i = 0;
-	while (i < n) {
-		unsigned char c = s[i];
-		size_t k = 0;
-		uint32_t cp = 0;
-		if (c < 0x80) {
-			k = 1;
-			cp = c;
-		} else if (c >= 0xC2 && c <= 0xDF) {
-			k = 2;
-			cp = c & 0x1F;
-		} else if (c >= 0xE0 && c <= 0xEF) {
-			k = 3;
-			cp = c & 0x0F;
-		} else if (c >= 0xF0 && c <= 0xF4) {
-			k = 4;
-			cp = c & 0x07;
-		}
-		bool ok = k > 0 && i + k <= n;
-		for (size_t j = 1; ok && j < k; j++) {
-			if ((s[i + j] & 0xC0) != 0x80)
-				ok = false;
-			else
-				cp = cp << 6 | (s[i + j] & 0x3F);
-		}
-		if (ok && ((k == 3 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) ||
-		           (k == 4 && (cp < 0x10000 || cp > 0x10FFFF))))
-			ok = false;
-		const char *out;
-		size_t outn;
-		char one;
-		if (!ok) {
-			out = "\xEF\xBF\xBD";
-			outn = 3;
-			k = 1;
-		} else if (k == 1) {
-			one = (c < 0x20 || c == 0x7F) ? '?' : (char)c;
-			out = &one;
-			outn = 1;
-		} else {
-			out = (const char *)s + i;
-			outn = k;
-		}
-		if (o + outn + 1 > cap)
-			break;
-		memcpy(dst + o, out, outn);
-		o += outn;
-		i += k;
-	}
-	if (cap > 0)
-		dst[o] = 0;
+	dcm_copy_utf8(dst, cap, src.data(), src.size());
 }
 
 void set_msg(fat_info *out, const std::string &m)
@@ -599,411 +66,37 @@ void set_msg(fat_info *out, const std::string &m)
 	copy_utf8(out->message, sizeof out->message, m);
 }
 
-std::string join(const std::vector<std::string> &v)
+/* A transfer syntax's properties, for dcm-walk.c. */
+void xfer_of(const DcmXfer &d, struct dcm_xfer *x)
 {
-	std::string s;
-	for (auto &w : v) {
-		if (!s.empty())
-			s += "; ";
-		s += w;
-	}
-	return s;
+	x->id = d.getXfer();
+	x->deflated = d.getStreamCompression() == ESC_zlib;
+	x->explicit_vr = d.isExplicitVR() != OFFalse;
+	x->big_endian = d.isBigEndian() != OFFalse;
+	x->lossy = d.isLossy() != OFFalse;
+	x->uid = d.getXferID();
 }
 
-bool first_group_plausible(uint16_t g)
-{
-	return g == 0x0002 || g == 0x0004 || g == 0x0008;
-}
+/* The walk (dcm-walk.c) with its inflated dataset freed however we leave. */
+struct walk {
+	struct dcm_analysis a;
 
-bool group_ok(uint16_t g, bool strict)
-{
-	return strict ? first_group_plausible(g) : g != 0 && g < 0xFFFE;
-}
-
-/* Do the first element's bytes read sensibly in encoding e? */
-bool enc_fits(const uint8_t *p, uint64_t avail, enc e, bool strict)
-{
-	if (avail < 8)
-		return false;
-	uint16_t g = e.big ? (uint16_t)(p[0] << 8 | p[1]) : (uint16_t)(p[0] | p[1] << 8);
-	bool lv = false;
-	if (!group_ok(g, strict))
-		return false;
-	if (e.explicit_vr)
-		return vr_known(p + 4, &lv);
-	return e.big ? false : !vr_shape(p + 4) || !strict;
-}
-
-/* Guess the encoding of a dataset from its first element. */
-bool guess_enc(const uint8_t *p, uint64_t avail, bool strict, enc *e)
-{
-	if (avail < 8)
-		return false;
-	uint16_t gle = (uint16_t)(p[0] | p[1] << 8), gbe = (uint16_t)(p[0] << 8 | p[1]);
-	bool le = enc_fits(p, avail, enc{ true, false }, strict);
-	bool be = enc_fits(p, avail, enc{ true, true }, strict);
-	if (le && be) {
-		le = gle <= gbe;
-		be = !le;
+	walk()
+	{
+		dcm_analysis_init(&a);
 	}
-	if (le) {
-		*e = { true, false };
-		return true;
+	walk(const walk &) = delete;
+	walk &operator=(const walk &) = delete;
+	~walk()
+	{
+		dcm_analysis_release(&a);
 	}
-	if (be) {
-		*e = { true, true };
-		return true;
+	void analyse(const uint8_t *p, size_t len, uint64_t total, fat_info *out)
+	{
+		if (dcm_analyse(p, len, total, out, &a) < 0)
+			throw std::bad_alloc();
 	}
-	if (enc_fits(p, avail, enc{ false, false }, strict)) {
-		*e = { false, false };
-		return true;
-	}
-	return false;
-}
-
-std::string meta_string(const uint8_t *p, uint64_t n)
-{
-	return trim(std::string((const char *)p, n));
-}
-
-bool inflate_all(const uint8_t *p, size_t n, std::vector<uint8_t> *out, std::string *why)
-{
-	z_stream z;
-	memset(&z, 0, sizeof z);
-	if (inflateInit2(&z, -15) != Z_OK) {
-		*why = "zlib init failed";
-		return false;
-	}
-	z.next_in = (Bytef *)p;
-	z.avail_in = (uInt)n;
-	int r = Z_OK;
-	while (r == Z_OK) {
-		size_t have = out->size();
-		if (have >= max_inflated) {
-			*why = "deflated dataset larger than the inflate limit";
-			inflateEnd(&z);
-			return false;
-		}
-		size_t chunk = have < 65536 ? 65536 : have;
-		if (have + chunk > max_inflated)
-			chunk = max_inflated - have;
-		out->resize(have + chunk);
-		z.next_out = out->data() + have;
-		z.avail_out = (uInt)chunk;
-		r = inflate(&z, Z_NO_FLUSH);
-		out->resize(have + chunk - z.avail_out);
-		if (r == Z_BUF_ERROR && z.avail_in == 0)
-			break; /* input ended without stream end */
-	}
-	inflateEnd(&z);
-	if (r != Z_STREAM_END && r != Z_OK && r != Z_BUF_ERROR) {
-		*why = "deflated dataset does not inflate";
-		return false;
-	}
-	if (r != Z_STREAM_END)
-		*why = "deflated dataset ends early";
-	return true;
-}
-
-void analyse(const uint8_t *p, size_t len, uint64_t total, fat_info *out, analysis *a)
-{
-	bool part10 = false;
-	uint64_t ds_start = 0;
-	enc e{ true, false };
-	bool have_enc = false;
-	std::string ts;
-
-	if (total < len)
-		total = len;
-	if (len >= 132 && memcmp(p + 128, "DICM", 4) == 0) {
-		part10 = true;
-	} else if (len < 132 && len < total) {
-		/* Can't see the DICM magic yet; a bare dataset may still be told apart. */
-		enc g;
-		if (len >= 8 && !guess_enc(p, len, true, &g)) {
-			/* not a bare dataset start; could still be a preamble */
-		}
-		a->status = DCM_NEED_MORE;
-		a->why = "prefix shorter than the DICOM preamble";
-		return;
-	}
-
-	walker w;
-	w.p = p;
-	w.len = len;
-	w.total = total;
-
-	if (part10) {
-		out->part10 = true;
-		/* File meta group: explicit VR little endian (PS3.10 7.1). */
-		enc me{ true, false };
-		if (len >= 140 && !vr_shape(p + 136)) {
-			me.explicit_vr = false;
-			a->warnings.push_back("file meta group in implicit VR");
-		}
-		uint64_t off = 132;
-		bool have_glen = false, have_ts = false;
-		for (;;) {
-			if (off + 4 > len) {
-				if (len < total) {
-					a->status = DCM_NEED_MORE;
-					a->why = "prefix ends inside the file meta group";
-					return;
-				}
-				break; /* only a meta group: checked below */
-			}
-			if ((uint16_t)(p[off] | p[off + 1] << 8) != 0x0002)
-				break;
-			walker::hdr h;
-			wr r = w.header(off, total, me, &h);
-			if (r == wr::ok && h.vl == undef_len)
-				r = w.bad("undefined length in the file meta group");
-			if (r == wr::ok && off + h.hlen + h.vl > total)
-				r = w.short_at(off + h.hlen + h.vl);
-			if (r == wr::ok && off + h.hlen + h.vl > len)
-				r = w.short_at(off + h.hlen + h.vl);
-			if (r == wr::short_data) {
-				if (w.need > total) {
-					a->status = DCM_TRUNCATED;
-					a->why = "file ends inside the file meta group";
-				} else {
-					a->status = DCM_NEED_MORE;
-					a->why = "prefix ends inside the file meta group";
-				}
-				return;
-			}
-			if (r == wr::bad) {
-				a->status = DCM_CORRUPT;
-				a->why = "file meta group: " + w.why;
-				return;
-			}
-			const uint8_t *v = p + off + h.hlen;
-			if (h.elem == 0x0000)
-				have_glen = true;
-			else if (h.elem == 0x0002)
-				a->meta_sop_class = meta_string(v, h.vl);
-			else if (h.elem == 0x0003)
-				a->meta_sop_instance = meta_string(v, h.vl);
-			else if (h.elem == 0x0010) {
-				ts = meta_string(v, h.vl);
-				have_ts = !ts.empty();
-			}
-			off += h.hlen + h.vl;
-		}
-		if (off == 132) {
-			a->status = DCM_CORRUPT;
-			a->why = "DICM magic but no file meta group";
-			return;
-		}
-		if (!have_glen)
-			a->warnings.push_back("file meta group length missing");
-		ds_start = off;
-		if (have_ts) {
-			DcmXfer x(ts.c_str());
-			if (x.getXfer() == EXS_Unknown) {
-				a->warnings.push_back("unknown transfer syntax " + ts);
-			} else if (x.getStreamCompression() == ESC_zlib) {
-				if (len < total) {
-					a->status = DCM_NEED_MORE;
-					a->why = "deflated dataset: the whole file is needed";
-					return;
-				}
-				std::string why;
-				if (!inflate_all(p + ds_start, (size_t)(len - ds_start), &a->inflated, &why)) {
-					a->status = DCM_CORRUPT;
-					a->why = why;
-					return;
-				}
-				if (!why.empty())
-					a->warnings.push_back(why);
-				strncpy(out->transfer_syntax, ts.c_str(), sizeof out->transfer_syntax - 1);
-				out->lossy = false;
-				/* Walk the inflated dataset instead; offsets are then inflated ones. */
-				w.p = a->inflated.data();
-				w.len = w.total = a->inflated.size();
-				p = w.p;
-				len = (size_t)w.len;
-				total = w.total;
-				ds_start = 0;
-				e = { true, false };
-				have_enc = true;
-				a->xfer = EXS_LittleEndianExplicit;
-				a->deflated = true;
-				a->warnings.push_back("deflated: pixel data offsets refer to the inflated dataset");
-			} else {
-				e = { x.isExplicitVR() != OFFalse, x.isBigEndian() != OFFalse };
-				have_enc = true;
-				a->xfer = x.getXfer();
-			}
-		} else {
-			a->warnings.push_back("no transfer syntax in the file meta group");
-		}
-		/* Does the dataset agree with the declared encoding? */
-		if (have_enc && !a->deflated && ds_start + 8 <= len) {
-			enc g;
-			if (!enc_fits(p + ds_start, len - ds_start, e, false) &&
-			    guess_enc(p + ds_start, len - ds_start, false, &g)) {
-				a->warnings.push_back("dataset encoding differs from the declared transfer syntax");
-				e = g;
-			}
-		}
-		if (!have_enc) {
-			if (ds_start == total) {
-				have_enc = true;
-			} else if (ds_start + 8 > len) {
-				if (len < total) {
-					a->status = DCM_NEED_MORE;
-					a->why = "prefix ends before the dataset";
-					return;
-				}
-				a->status = DCM_TRUNCATED;
-				a->why = "file ends inside the first dataset element";
-				return;
-			} else if (guess_enc(p + ds_start, len - ds_start, false, &e)) {
-				have_enc = true;
-			} else {
-				a->status = DCM_CORRUPT;
-				a->why = "dataset encoding cannot be recognised";
-				return;
-			}
-		}
-	} else {
-		if (!guess_enc(p, len, true, &e)) {
-			a->status = DCM_NOT_DICOM;
-			a->why = "no DICM magic and not a dataset";
-			return;
-		}
-		have_enc = true;
-		a->warnings.push_back("no Part 10 file meta header");
-	}
-	if (a->xfer == EXS_Unknown) {
-		a->xfer = !e.explicit_vr ? EXS_LittleEndianImplicit
-		                         : e.big ? EXS_BigEndianExplicit : EXS_LittleEndianExplicit;
-	} else if (e.explicit_vr != (DcmXfer(a->xfer).isExplicitVR() != OFFalse) ||
-	           e.big != (DcmXfer(a->xfer).isBigEndian() != OFFalse)) {
-		/* declared syntax overridden by what the bytes say */
-		a->xfer = !e.explicit_vr ? EXS_LittleEndianImplicit
-		                         : e.big ? EXS_BigEndianExplicit : EXS_LittleEndianExplicit;
-	}
-	if (!ts.empty() && out->transfer_syntax[0] == 0)
-		copy_utf8(out->transfer_syntax, sizeof out->transfer_syntax, ts);
-	if (out->transfer_syntax[0] == 0)
-		copy_utf8(out->transfer_syntax, sizeof out->transfer_syntax, DcmXfer(a->xfer).getXferID());
-	out->big_endian = e.big;
-	if (!ts.empty()) {
-		DcmXfer x(ts.c_str());
-		if (x.getXfer() != EXS_Unknown && x.isLossy())
-			out->lossy = true;
-	}
-
-	walker::top_info ti;
-	uint64_t end_off = 0;
-	wr r = w.dataset(ds_start, total, false, e, 0, &end_off, &ti);
-	for (auto &x : w.warnings)
-		a->warnings.push_back(x);
-	if (!ti.ascending)
-		a->warnings.push_back("elements out of order");
-
-	if (!part10) {
-		/* Be strict: a bare dataset must read as several ordered elements. */
-		bool plausible = ti.ascending && (ti.elements >= 3 || (r == wr::ok && ti.elements >= 2));
-		if (r == wr::bad && ti.elements < 4) {
-			a->status = DCM_NOT_DICOM;
-			a->why = "not a DICOM dataset: " + w.why;
-			return;
-		}
-		if (r == wr::short_data && w.need <= total && !plausible) {
-			a->status = DCM_NEED_MORE;
-			a->why = "prefix too short to recognise a dataset";
-			return;
-		}
-		if (!plausible && r != wr::bad) {
-			a->status = DCM_NOT_DICOM;
-			a->why = "too few elements for a DICOM dataset";
-			return;
-		}
-	}
-
-	a->ds = p + ds_start;
-	a->ds_len = (size_t)(ti.good_end - ds_start);
-	if (w.have_cut && w.cut > ds_start)
-		a->ds_whole_len = (size_t)(w.cut - ds_start);
-	out->header_bytes = ti.pixel ? ti.pixel_tag_off : ti.good_end;
-
-	if (r == wr::short_data) {
-		if (w.need > total) {
-			a->status = DCM_TRUNCATED;
-			char b[160];
-			snprintf(b, sizeof b, "element at offset %llu runs past the end (needs %llu of %llu bytes)",
-			         (unsigned long long)ti.good_end, (unsigned long long)w.need,
-			         (unsigned long long)total);
-			a->why = b;
-		} else {
-			a->status = DCM_NEED_MORE;
-			a->why = "prefix ends inside the header";
-		}
-		return;
-	}
-	if (r == wr::bad) {
-		a->status = DCM_CORRUPT;
-		char b[64];
-		snprintf(b, sizeof b, " (element at offset %llu)", (unsigned long long)ti.good_end);
-		a->why = w.why + b;
-		return;
-	}
-
-	if (ti.pixel) {
-		out->has_pixel_data = true;
-		if (!a->deflated)
-			out->pixel_data_offset = ti.pixel_val_off;
-		out->pixel_data_length = ti.pixel_undefined ? UINT64_MAX : ti.pixel_len;
-		if (!ti.pixel_undefined) {
-			if (ti.pixel_val_off + ti.pixel_len > total) {
-				a->status = DCM_TRUNCATED;
-				char b[160];
-				snprintf(b, sizeof b, "pixel data declares %llu bytes, only %llu present",
-				         (unsigned long long)ti.pixel_len,
-				         (unsigned long long)(total - std::min<uint64_t>(ti.pixel_val_off, total)));
-				a->why = b;
-			}
-		} else {
-			/* Encapsulated: walk the fragment items we hold. */
-			uint64_t off = ti.pixel_val_off;
-			unsigned items = 0;
-			for (;;) {
-				if (off + 8 > len) {
-					if (len == total) {
-						a->status = DCM_TRUNCATED;
-						a->why = "encapsulated pixel data ends without a sequence delimiter";
-					}
-					break; /* beyond our prefix: not checked */
-				}
-				uint16_t g = w.u16(off, e.big), el = w.u16(off + 2, e.big);
-				uint64_t il = w.u32(off + 4, e.big);
-				if (g == 0xFFFE && el == 0xE0DD)
-					break;
-				if (g != 0xFFFE || el != 0xE000 || il == undef_len) {
-					a->warnings.push_back("malformed encapsulated pixel data item");
-					break;
-				}
-				if (off + 8 + il > total) {
-					a->status = DCM_TRUNCATED;
-					char b[160];
-					snprintf(b, sizeof b, "pixel data fragment %u declares %llu bytes past the end",
-					         items, (unsigned long long)(off + 8 + il - total));
-					a->why = b;
-					break;
-				}
-				off += 8 + il;
-				items++;
-			}
-		}
-	}
-	if (a->status == DCM_NOT_DICOM)
-		a->status = a->warnings.empty() ? DCM_OK : DCM_WARN;
-}
-
-
+};
 
 void dcmtk_init(void)
 {
@@ -1015,7 +108,7 @@ void dcmtk_init(void)
 }
 
 /* Read the verified dataset bytes with DCMTK. */
-OFCondition read_dataset(const analysis &a, DcmDataset &ds)
+OFCondition read_dataset(const struct dcm_analysis &a, DcmDataset &ds)
 {
 	if (a.ds_len == 0)
 		return EC_Normal;
@@ -1023,7 +116,7 @@ OFCondition read_dataset(const analysis &a, DcmDataset &ds)
 	is.setBuffer(a.ds, (offile_off_t)a.ds_len);
 	is.setEos();
 	ds.transferInit();
-	OFCondition c = ds.read(is, a.xfer, EGL_noChange, DCM_MaxReadLength);
+	OFCondition c = ds.read(is, (E_TransferSyntax)a.xfer.id, EGL_noChange, DCM_MaxReadLength);
 	ds.transferEnd();
 	if (c == EC_EndOfStream)
 		c = EC_Normal;
@@ -1120,8 +213,8 @@ bool has_coded_text(DcmItem &ds)
 	return false;
 }
 
-void fill_fields(DcmDataset &ds, const analysis &a, fat_info *out,
-                 std::vector<std::string> *warnings)
+void fill_fields(DcmDataset &ds, const struct dcm_analysis &a, fat_info *out,
+                 struct dcm_notes *warnings)
 {
 	OFString cs;
 	if (ds.findAndGetOFStringArray(DCM_SpecificCharacterSet, cs).good())
@@ -1132,15 +225,17 @@ void fill_fields(DcmDataset &ds, const analysis &a, fat_info *out,
 	    (csv.find("IR 13") != std::string::npos || has_coded_text(ds))) {
 		OFCondition c = ds.convertCharacterSet("ISO_IR 192", 0);
 		if (c.bad())
-			warnings->push_back(std::string("character set conversion failed: ") + c.text());
+			dcm_note(warnings, "character set conversion failed: ", c.text(), strlen(c.text()));
 	}
 
 	get_str(ds, DCM_SOPClassUID, out->sop_class_uid, sizeof out->sop_class_uid);
 	if (!out->sop_class_uid[0])
-		copy_utf8(out->sop_class_uid, sizeof out->sop_class_uid, a.meta_sop_class);
+		dcm_copy_utf8(out->sop_class_uid, sizeof out->sop_class_uid, a.meta_sop_class,
+		              a.meta_sop_class_len);
 	get_str(ds, DCM_SOPInstanceUID, out->sop_instance_uid, sizeof out->sop_instance_uid);
 	if (!out->sop_instance_uid[0])
-		copy_utf8(out->sop_instance_uid, sizeof out->sop_instance_uid, a.meta_sop_instance);
+		dcm_copy_utf8(out->sop_instance_uid, sizeof out->sop_instance_uid, a.meta_sop_instance,
+		              a.meta_sop_instance_len);
 	get_str(ds, DCM_StudyInstanceUID, out->study_uid, sizeof out->study_uid);
 	get_str(ds, DCM_SeriesInstanceUID, out->series_uid, sizeof out->series_uid);
 	get_str(ds, DCM_PatientName, out->patient_name, sizeof out->patient_name);
@@ -1204,7 +299,8 @@ enum dcm_status read_fat(const void *buf, size_t len, uint64_t total, fat_info *
 	dcmtk_init();
 	memset(out, 0, sizeof *out);
 	out->number_of_frames = 1;
-	analysis a;
+	walk w;
+	struct dcm_analysis &a = w.a;
 	if (!buf)
 		len = 0;
 	if (len == 0) {
@@ -1212,7 +308,7 @@ enum dcm_status read_fat(const void *buf, size_t len, uint64_t total, fat_info *
 		set_msg(out, total > 0 ? "no bytes given" : "empty");
 		return out->status;
 	}
-	analyse((const uint8_t *)buf, len, total, out, &a);
+	w.analyse((const uint8_t *)buf, len, total, out);
 	if (a.status == DCM_NOT_DICOM || a.status == DCM_NEED_MORE ||
 	    (a.status == DCM_CORRUPT && a.ds == nullptr)) {
 		out->status = a.status;
@@ -1222,22 +318,22 @@ enum dcm_status read_fat(const void *buf, size_t len, uint64_t total, fat_info *
 	/* Values from everything verified (for a truncated or corrupt object, the
 	 * complete elements before the damage). */
 	DcmDataset ds;
+	std::string msg = a.why;
 	OFCondition c = read_dataset(a, ds);
 	if (c.bad()) {
 		if (a.status == DCM_OK || a.status == DCM_WARN) {
 			a.status = DCM_CORRUPT;
-			a.why = std::string("DCMTK cannot parse the dataset: ") + c.text();
+			msg = std::string("DCMTK cannot parse the dataset: ") + c.text();
 		}
 	} else {
 		fill_fields(ds, a, out, &a.warnings);
 	}
-	if (a.status == DCM_OK && !a.warnings.empty())
+	if (a.status == DCM_OK && a.warnings.n)
 		a.status = DCM_WARN;
-	std::string msg = a.why;
-	if (!a.warnings.empty()) {
+	if (a.warnings.n) {
 		if (!msg.empty())
 			msg += "; ";
-		msg += join(a.warnings);
+		msg.append(a.warnings.text, a.warnings.len);
 	}
 	out->status = a.status;
 	set_msg(out, msg);
@@ -1249,7 +345,7 @@ enum dcm_status read_header(const void *buf, size_t len, uint64_t total, struct 
 {
 	std::unique_ptr<fat_info> f(new fat_info());
 	read_fat(buf, len, total, f.get());
-	pack(*f, out);
+	dcm_info_pack(f.get(), out);
 	return out->status;
 }
 
@@ -1261,8 +357,9 @@ int dicomdir_list(const void *buf, size_t len,
 	if (!buf || !cb)
 		return -EINVAL;
 	std::unique_ptr<fat_info> info(new fat_info());
-	analysis a;
-	analyse((const uint8_t *)buf, len, len, info.get(), &a);
+	walk w;
+	struct dcm_analysis &a = w.a;
+	w.analyse((const uint8_t *)buf, len, len, info.get());
 	bool stale = a.status == DCM_TRUNCATED && a.ds && !a.deflated;
 	if (stale) {
 		/* Edited DICOMDIRs often carry a stale length at the end: DCMTK
@@ -1311,6 +408,30 @@ int dicomdir_list(const void *buf, size_t len,
 
 } // namespace
 
+/* What the walk (dcm-walk.c) asks of DCMTK's tables: C in and out, nothing
+ * thrown. */
+extern "C" void dcm_xfer_by_uid(const char *uid, struct dcm_xfer *x)
+{
+	xfer_of(DcmXfer(uid), x);
+}
+
+extern "C" void dcm_xfer_by_enc(bool explicit_vr, bool big_endian, struct dcm_xfer *x)
+{
+	xfer_of(DcmXfer(!explicit_vr ? EXS_LittleEndianImplicit
+	                : big_endian ? EXS_BigEndianExplicit : EXS_LittleEndianExplicit), x);
+}
+
+extern "C" int dcm_tag_is_sq(uint16_t group, uint16_t elem)
+{
+	try {
+		DcmTag t(group, elem);
+		return t.getEVR() == EVR_SQ;
+	} catch (...) {
+		/* the dictionary is loaded on first use */
+		return -ENOMEM;
+	}
+}
+
 extern "C" void dcm_quiet(void)
 {
 	try {
@@ -1328,59 +449,13 @@ extern "C" enum dcm_status dcm_read_header(const void *buf, size_t len, uint64_t
 	try {
 		return read_header(buf, len, total, out);
 	} catch (...) {
-		/* pack() is the last step and does not throw: no pool yet. */
-		set_empty(out);
+		/* dcm_info_pack() is the last step and does not throw: no pool yet. */
+		dcm_info_set_empty(out);
 		out->number_of_frames = 1;
 		out->status = DCM_CORRUPT;
 		out->message = "internal error while parsing";
 		return DCM_CORRUPT;
 	}
-}
-
-extern "C" void dcm_info_release(struct dcm_info *d)
-{
-	if (!d)
-		return;
-	free(d->pool);
-	set_empty(d);
-}
-
-extern "C" int dcm_info_own(struct dcm_info *d)
-{
-	if (!d)
-		return -EINVAL;
-	fat_info *f = (fat_info *)calloc(1, sizeof *f);
-	if (!f)
-		return -ENOMEM;
-	/* Through the fat buffers: the same caps as a parsed header. */
-#define X(n) put_cut(f->n, sizeof f->n, d->n);
-	DCM_STRING_FIELDS(X)
-#undef X
-	size_t need = 0;
-#define X(n) need += f->n[0] ? strlen(f->n) + 1 : 0;
-	DCM_STRING_FIELDS(X)
-#undef X
-	char *pool = need ? (char *)malloc(need) : nullptr;
-	if (need && !pool) {
-		free(f);
-		return -ENOMEM;
-	}
-	char *p = pool;
-#define X(n)                                     \
-	if (f->n[0]) {                           \
-		size_t l = strlen(f->n);         \
-		memcpy(p, f->n, l + 1);          \
-		d->n = p;                        \
-		p += l + 1;                      \
-	} else {                                 \
-		d->n = empty_str;                \
-	}
-	DCM_STRING_FIELDS(X)
-#undef X
-	free(f);
-	free(d->pool);
-	d->pool = pool;
-	return 0;
 }
 
 extern "C" int dcm_dicomdir_list(const void *buf, size_t len,
