@@ -16,12 +16,14 @@ trap 'rm -rf "$WORK"' EXIT
 if [ -z "${PROBE:-}" ]; then
 	PROBE=$WORK/dcm-probe
 	# shellcheck disable=SC2046
-	c++ -std=c++17 -O2 -c "$SRC/libingest/dcm.cc" -o "$WORK/dcm.o" $(pkg-config --cflags dcmtk)
+	c++ -std=c++17 -O2 -c "$SRC/libingest/dcm-read.cc" -o "$WORK/dcm-read.o" $(pkg-config --cflags dcmtk)
+	# shellcheck disable=SC2046
+	c++ -std=c++17 -O2 -c "$SRC/libingest/dcm-dicomdir.cc" -o "$WORK/dcm-dicomdir.o" $(pkg-config --cflags dcmtk)
 	cc -std=gnu11 -O2 -c "$SRC/libingest/dcm-walk.c" -o "$WORK/dcm-walk.o"
 	cc -std=gnu11 -O2 -c "$SRC/libingest/dcm-info.c" -o "$WORK/dcm-info.o"
 	cc -std=gnu11 -O2 -I"$SRC/libingest" -c "$SRC/tests/dcm/dcm-probe.c" -o "$WORK/probe.o"
 	# shellcheck disable=SC2046
-	c++ "$WORK/dcm.o" "$WORK/dcm-walk.o" "$WORK/dcm-info.o" "$WORK/probe.o" -o "$PROBE" \
+	c++ "$WORK/dcm-read.o" "$WORK/dcm-dicomdir.o" "$WORK/dcm-walk.o" "$WORK/dcm-info.o" "$WORK/probe.o" -o "$PROBE" \
 		$(pkg-config --libs dcmtk) -lz
 fi
 

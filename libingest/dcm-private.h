@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * What the files of the DICOM module share (dcm-walk.c, dcm-info.c and the
- * DCMTK wrapper in C++); nothing outside the module includes it. dcm.h stays
- * the module's C header. Every function here is C and never throws.
+ * DCMTK wrapper in C++: dcm-read.cc, dcm-dicomdir.cc); nothing outside the
+ * module includes it. dcm.h stays the module's C header. Every function here
+ * but the last (C++ only) is C and never throws.
  */
 #ifndef INGEST_DCM_PRIVATE_H
 #define INGEST_DCM_PRIVATE_H
@@ -91,7 +92,7 @@ ING_HIDDEN void dcm_note(struct dcm_notes *w, const char *prefix, const char *s,
  * controls '?'; never split a sequence when truncating to cap. */
 ING_HIDDEN void dcm_copy_utf8(char *dst, size_t cap, const char *src, size_t n);
 
-/* A transfer syntax as DCMTK knows it (the C++ wrapper looks it up: the walk
+/* A transfer syntax as DCMTK knows it (dcm-read.cc looks it up: the walk
  * needs DCMTK's table, not DCMTK). */
 #define DCM_XFER_UNKNOWN (-1)   /* DCMTK's EXS_Unknown */
 struct dcm_xfer {
@@ -103,12 +104,12 @@ struct dcm_xfer {
 	const char *uid;        /* DCMTK's (static) UID of it */
 };
 
-/* C++ wrapper: the transfer syntax of uid (id DCM_XFER_UNKNOWN if DCMTK does
+/* dcm-read.cc: the transfer syntax of uid (id DCM_XFER_UNKNOWN if DCMTK does
  * not know it). */
 ING_HIDDEN void dcm_xfer_by_uid(const char *uid, struct dcm_xfer *x);
-/* C++ wrapper: the uncompressed transfer syntax of an encoding. */
+/* dcm-read.cc: the uncompressed transfer syntax of an encoding. */
 ING_HIDDEN void dcm_xfer_by_enc(bool explicit_vr, bool big_endian, struct dcm_xfer *x);
-/* C++ wrapper: does DCMTK's dictionary give the tag VR SQ (for implicit VR)?
+/* dcm-read.cc: does DCMTK's dictionary give the tag VR SQ (for implicit VR)?
  * 1 or 0; -ENOMEM if the dictionary could not be loaded. */
 ING_HIDDEN int dcm_tag_is_sq(uint16_t group, uint16_t elem);
 
@@ -149,5 +150,9 @@ ING_HIDDEN int dcm_analyse(const uint8_t *p, size_t len, uint64_t total, struct 
 
 #ifdef __cplusplus
 }
+
+/* dcm-read.cc, for the module's C++ files: silence DCMTK's logger, once;
+ * every entry point calls it before DCMTK is first used. May throw. */
+ING_HIDDEN void dcmtk_init(void);
 #endif
 #endif

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * The structural walk over a DICOM object's bytes, pass 1 of
- * dcm_read_header() (pass 2, DCMTK, is in dcm.cc): Part 10 preamble and
+ * dcm_read_header() (pass 2, DCMTK, is in dcm-read.cc): Part 10 preamble and
  * meta group, transfer syntax detection, every element header up to Pixel
  * Data, nested sequences/items checked against their containers, Pixel Data
  * length (or its fragment items) checked against the object's size. This

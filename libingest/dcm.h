@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
- * The DCMTK wrapper: the only C++ in ingestd (dcm.cc) sits behind this C
- * header. No C++ type or exception crosses it; strings are copied out as
+ * The DCMTK wrapper: the only C++ in ingestd (dcm-read.cc, dcm-dicomdir.cc)
+ * sits behind this C header. No C++ type or exception crosses it; strings are copied out as
  * UTF-8 (truncated safely) into memory the caller releases (dcm_info_free).
  */
 #ifndef INGEST_DCM_H
