@@ -359,26 +359,34 @@ bool write_full(int fd, const uint8_t *p, size_t n, int *err)
 	return true;
 }
 
-int dicomdir_write_records(const char *path, const struct dcm_dir_rec *recs, size_t n, const char *fileset_id,
-                           void (*refused)(void *ud, size_t idx, const char *why),
-                           void (*written)(void *ud, const void *bytes, size_t len), void *ud, size_t *added)
-{
-	dcmtk_init();
-	*added = 0;
-	if (!path || (!recs && n) || !fileset_id)
-		return -EINVAL;
+/* Inputs grouped: a patient's studies, a study's series, a series' inputs. */
+struct grp {
+	std::vector<size_t> kids; /* studies of a patient / series of a study / inputs of a series */
+	size_t first;
+};
 
-	/* 1. Check each input and group it: patient key (as place_dicom: name |
-	 * id | birth date), then Study Instance UID within the patient, then
-	 * Series Instance UID within the study. Hash maps: linear in n. */
-	struct grp {
-		std::vector<size_t> kids; /* studies of a patient / series of a study / inputs of a series */
-		size_t first;
-	};
+/* The DICOMDIR being made: the inputs, grouped, and its records as a tree
+ * of indices (dnode). */
+struct dirtree {
+	const struct dcm_dir_rec *recs;
 	std::vector<grp> pats, studies, series;
+	std::vector<E_DirRecType> type;   /* each input's record type */
+	std::vector<std::string> fids;    /* each input's file id, DICOM form */
+	size_t added = 0;                 /* inputs accepted */
+	std::vector<dnode> nodes;         /* the records in pre-order */
+	std::vector<uint32_t> roots;      /* the PATIENT records */
+};
+
+/* 1. Check each input and group it: patient key (as place_dicom: name |
+ * id | birth date), then Study Instance UID within the patient, then
+ * Series Instance UID within the study. Hash maps: linear in n. A refused
+ * input is reported and left out. */
+void group_inputs(dirtree &t, size_t n, void (*refused)(void *ud, size_t idx, const char *why), void *ud)
+{
+	const struct dcm_dir_rec *recs = t.recs;
 	std::unordered_map<std::string, size_t> pat_map, study_map, series_map;
-	std::vector<E_DirRecType> type(n, ERT_Image);
-	std::vector<std::string> fids(n);
+	t.type.assign(n, ERT_Image);
+	t.fids.resize(n);
 	auto refuse = [&](size_t i, const std::string &why) {
 		if (refused)
 			refused(ud, i, why.c_str());
@@ -389,8 +397,8 @@ int dicomdir_write_records(const char *path, const struct dcm_dir_rec *recs, siz
 			refuse(i, "no DICOM header");
 			continue;
 		}
-		fids[i] = dicom_file_id(recs[i].file_id);
-		if (fids[i].empty()) {
+		t.fids[i] = dicom_file_id(recs[i].file_id);
+		if (t.fids[i].empty()) {
 			refuse(i, std::string("not a PS3.10 file id: ") + recs[i].file_id);
 			continue;
 		}
@@ -402,48 +410,45 @@ int dicomdir_write_records(const char *path, const struct dcm_dir_rec *recs, siz
 			refuse(i, "Study or Series Instance UID missing");
 			continue;
 		}
-		if (!record_type_of(d->sop_class_uid, &type[i])) {
+		if (!record_type_of(d->sop_class_uid, &t.type[i])) {
 			refuse(i, std::string("SOP class ") + d->sop_class_uid +
 			                  " has no DICOMDIR record type (not a known storage SOP class)");
 			continue;
 		}
 		std::string pk = std::string(d->patient_name) + '|' + d->patient_id + '|' + d->patient_birth_date;
-		auto pi = pat_map.emplace(pk, pats.size());
+		auto pi = pat_map.emplace(pk, t.pats.size());
 		if (pi.second)
-			pats.push_back(grp{ {}, i });
+			t.pats.push_back(grp{ {}, i });
 		size_t p = pi.first->second;
 		std::string sk = std::to_string(p) + '|' + d->study_uid;
-		auto si = study_map.emplace(sk, studies.size());
+		auto si = study_map.emplace(sk, t.studies.size());
 		if (si.second) {
-			studies.push_back(grp{ {}, i });
-			pats[p].kids.push_back(studies.size() - 1);
+			t.studies.push_back(grp{ {}, i });
+			t.pats[p].kids.push_back(t.studies.size() - 1);
 		}
 		size_t s = si.first->second;
 		std::string rk = std::to_string(s) + '|' + d->series_uid;
-		auto ri = series_map.emplace(rk, series.size());
+		auto ri = series_map.emplace(rk, t.series.size());
 		if (ri.second) {
-			series.push_back(grp{ {}, i });
-			studies[s].kids.push_back(series.size() - 1);
+			t.series.push_back(grp{ {}, i });
+			t.studies[s].kids.push_back(t.series.size() - 1);
 		}
-		series[ri.first->second].kids.push_back(i);
-		(*added)++;
+		t.series[ri.first->second].kids.push_back(i);
+		t.added++;
 	}
-	if (*added == 0)
-		return 0;
-	pat_map.clear();
-	study_map.clear();
-	series_map.clear();
+}
 
-	/* 2. Records in pre-order (the order of the Directory Record Sequence):
-	 * the tree as indices only. */
-	std::vector<dnode> nodes;
-	if (pats.size() + studies.size() + series.size() + *added >= UINT32_MAX)
+/* 2. Records in pre-order (the order of the Directory Record Sequence):
+ * the tree as indices only. Returns 0, or -E2BIG. */
+int link_records(dirtree &t)
+{
+	std::vector<dnode> &nodes = t.nodes;
+	if (t.pats.size() + t.studies.size() + t.series.size() + t.added >= UINT32_MAX)
 		return -E2BIG;
-	nodes.reserve(pats.size() + studies.size() + series.size() + *added);
-	std::vector<uint32_t> roots;
-	auto push = [&](E_DirRecType t, size_t idx, uint32_t *prev, uint32_t parent) {
+	nodes.reserve(t.pats.size() + t.studies.size() + t.series.size() + t.added);
+	auto push = [&](E_DirRecType ty, size_t idx, uint32_t *prev, uint32_t parent) {
 		uint32_t me = (uint32_t)nodes.size();
-		nodes.push_back(dnode{ t, (uint32_t)idx });
+		nodes.push_back(dnode{ ty, (uint32_t)idx });
 		if (*prev != UINT32_MAX)
 			nodes[*prev].next = me;
 		else if (parent != UINT32_MAX)
@@ -452,144 +457,158 @@ int dicomdir_write_records(const char *path, const struct dcm_dir_rec *recs, siz
 		return me;
 	};
 	uint32_t prev_p = UINT32_MAX;
-	for (size_t p = 0; p < pats.size(); p++) {
+	for (size_t p = 0; p < t.pats.size(); p++) {
 		uint32_t pn = push(ERT_Patient, p, &prev_p, UINT32_MAX), prev_s = UINT32_MAX;
-		roots.push_back(pn);
-		for (size_t st : pats[p].kids) {
+		t.roots.push_back(pn);
+		for (size_t st : t.pats[p].kids) {
 			uint32_t sn = push(ERT_Study, st, &prev_s, pn), prev_q = UINT32_MAX;
-			for (size_t q : studies[st].kids) {
+			for (size_t q : t.studies[st].kids) {
 				uint32_t qn = push(ERT_Series, q, &prev_q, sn), prev_i = UINT32_MAX;
-				for (size_t i : series[q].kids)
-					push(type[i], i, &prev_i, qn);
+				for (size_t i : t.series[q].kids)
+					push(t.type[i], i, &prev_i, qn);
 			}
 		}
 	}
+	return 0;
+}
 
-	/* One record's item. Called over the records in pre-order (twice: to
-	 * measure, then to write), so the running values (the study's date for
-	 * its instances, series and instance numbers) come out the same.
-	 * Type 1 keys missing in a file are invented as DCMTK's invent mode
-	 * (dcmmkdir +I) does:
-	 *   PatientID        "ING" + 16 hex digits of a hash of the patient key
-	 *                    (DCMTK: "DCMTKPAT" + a counter; a hash keeps it
-	 *                    stable across runs)
-	 *   StudyDate        the file's Series Date, else Content Date, else
-	 *                    "19000101"
-	 *   StudyTime        the file's Content Time, else "000000"
-	 *   StudyID          "STUDY" + the study's number in this DICOMDIR
-	 *                    (DCMTK: "DCMTKSTUDY" + a counter)
-	 *   Modality         "OT"
-	 *   SeriesNumber     a running number over the DICOMDIR (as DCMTK)
-	 *   InstanceNumber   the file's position in its series, from 1
-	 *   ContentDate/Time the study's date and time (SR, KO, ENCAP DOC,
-	 *                    PRESENTATION creation date/time)
-	 *   CompletionFlag "PARTIAL", VerificationFlag "UNVERIFIED" (SR),
-	 *   ContentLabel "UNNAMED" (PRESENTATION)
-	 * The file's PatientName, StudyDescription and AccessionNumber (type 2)
-	 * are written as they are, empty if absent. */
-	struct cursor {
-		const char *date = "", *time = "";   /* the current study's */
-		long series_no = 0, pos = 0;
-	};
-	auto offset_of = [&](uint32_t k) { return k == UINT32_MAX ? 0u : nodes[k].off; };
-	auto make = [&](const dnode &nd, cursor &cur) -> DcmItem * {
-		item_maker m(nd.type, offset_of(nd.next), offset_of(nd.lower));
-		switch (nd.type) {
-		case ERT_Patient: {
-			const struct dcm_info *pd = recs[pats[nd.idx].first].info;
-			m.put(DCM_PatientName, pd->patient_name);
-			char pid[24];
-			std::string pk = std::string(pd->patient_name) + '|' + pd->patient_id + '|' + pd->patient_birth_date;
-			snprintf(pid, sizeof pid, "ING%016llX", (unsigned long long)fnv1a(pk));
-			m.put_or(DCM_PatientID, pd->patient_id, pid);
-			return m.done();
-		}
-		case ERT_Study: {
-			const struct dcm_info *sd = recs[studies[nd.idx].first].info;
-			cur.date = sd->study_date[0] ? sd->study_date
-			           : sd->series_date[0] ? sd->series_date
-			           : sd->content_date[0] ? sd->content_date : "19000101";
-			cur.time = sd->study_time[0] ? sd->study_time : sd->content_time[0] ? sd->content_time : "000000";
-			m.put(DCM_StudyDate, cur.date);
-			m.put(DCM_StudyTime, cur.time);
-			m.put(DCM_AccessionNumber, sd->accession);
-			m.put(DCM_StudyDescription, sd->study_description);
-			m.put(DCM_StudyInstanceUID, sd->study_uid);
-			char sid[24];
-			snprintf(sid, sizeof sid, "STUDY%u", nd.idx + 1);
-			m.put_or(DCM_StudyID, sd->study_id, sid);
-			return m.done();
-		}
-		case ERT_Series: {
-			const struct dcm_info *qd = recs[series[nd.idx].first].info;
-			cur.series_no++;
-			cur.pos = 0;
-			m.put_or(DCM_Modality, qd->modality, "OT");
-			m.put(DCM_SeriesInstanceUID, qd->series_uid);
-			m.put_int(DCM_SeriesNumber, qd->has_series_number ? (long)qd->series_number : cur.series_no);
-			return m.done();
-		}
-		default:
-			break;
-		}
-		const struct dcm_info *d = recs[nd.idx].info;
-		cur.pos++;
-		m.it->putAndInsertString(DCM_ReferencedFileID, fids[nd.idx].c_str());
-		m.it->putAndInsertString(DCM_ReferencedSOPClassUIDInFile, d->sop_class_uid);
-		m.it->putAndInsertString(DCM_ReferencedSOPInstanceUIDInFile, d->sop_instance_uid);
-		m.it->putAndInsertString(DCM_ReferencedTransferSyntaxUIDInFile, d->transfer_syntax);
-		m.put_int(DCM_InstanceNumber, d->has_instance_number ? (long)d->instance_number : cur.pos);
-		const char *cdate = d->content_date[0] ? d->content_date : cur.date;
-		const char *ctime = d->content_time[0] ? d->content_time : cur.time;
-		switch (nd.type) {
-		case ERT_SRDocument:
-			m.put(DCM_ContentDate, cdate);
-			m.put(DCM_ContentTime, ctime);
-			m.put_or(DCM_CompletionFlag, d->completion_flag, "PARTIAL");
-			m.put_or(DCM_VerificationFlag, d->verification_flag, "UNVERIFIED");
-			break;
-		case ERT_KeyObjectDoc:
-			m.put(DCM_ContentDate, cdate);
-			m.put(DCM_ContentTime, ctime);
-			break;
-		case ERT_EncapDoc:
-			m.put(DCM_ContentDate, d->content_date);
-			m.put(DCM_ContentTime, d->content_time);
-			m.put(DCM_DocumentTitle, "");
-			m.put(DCM_MIMETypeOfEncapsulatedDocument, mime_of(d->sop_class_uid));
-			m.it->insertEmptyElement(DCM_ConceptNameCodeSequence);
-			break;
-		case ERT_Presentation:
-			m.put(DCM_PresentationCreationDate, cdate);
-			m.put(DCM_PresentationCreationTime, ctime);
-			m.put_or(DCM_ContentLabel, d->content_label, "UNNAMED");
-			m.put(DCM_ContentDescription, "");
-			m.put(DCM_ContentCreatorName, "");
-			break;
-		default:
-			if (d->content_date[0])
-				m.put(DCM_ContentDate, d->content_date);
-			if (d->content_time[0])
-				m.put(DCM_ContentTime, d->content_time);
-			break;
-		}
+/* The running values of make_record(): the study's date for its instances,
+ * series and instance numbers. */
+struct cursor {
+	const char *date = "", *time = "";   /* the current study's */
+	long series_no = 0, pos = 0;
+};
+
+/* One record's item. Called over the records in pre-order (twice: to
+ * measure, then to write), so the running values (the study's date for
+ * its instances, series and instance numbers) come out the same.
+ * Type 1 keys missing in a file are invented as DCMTK's invent mode
+ * (dcmmkdir +I) does:
+ *   PatientID        "ING" + 16 hex digits of a hash of the patient key
+ *                    (DCMTK: "DCMTKPAT" + a counter; a hash keeps it
+ *                    stable across runs)
+ *   StudyDate        the file's Series Date, else Content Date, else
+ *                    "19000101"
+ *   StudyTime        the file's Content Time, else "000000"
+ *   StudyID          "STUDY" + the study's number in this DICOMDIR
+ *                    (DCMTK: "DCMTKSTUDY" + a counter)
+ *   Modality         "OT"
+ *   SeriesNumber     a running number over the DICOMDIR (as DCMTK)
+ *   InstanceNumber   the file's position in its series, from 1
+ *   ContentDate/Time the study's date and time (SR, KO, ENCAP DOC,
+ *                    PRESENTATION creation date/time)
+ *   CompletionFlag "PARTIAL", VerificationFlag "UNVERIFIED" (SR),
+ *   ContentLabel "UNNAMED" (PRESENTATION)
+ * The file's PatientName, StudyDescription and AccessionNumber (type 2)
+ * are written as they are, empty if absent. */
+DcmItem *make_record(const dirtree &t, const dnode &nd, cursor &cur)
+{
+	const struct dcm_dir_rec *recs = t.recs;
+	auto offset_of = [&](uint32_t k) { return k == UINT32_MAX ? 0u : t.nodes[k].off; };
+	item_maker m(nd.type, offset_of(nd.next), offset_of(nd.lower));
+	switch (nd.type) {
+	case ERT_Patient: {
+		const struct dcm_info *pd = recs[t.pats[nd.idx].first].info;
+		m.put(DCM_PatientName, pd->patient_name);
+		char pid[24];
+		std::string pk = std::string(pd->patient_name) + '|' + pd->patient_id + '|' + pd->patient_birth_date;
+		snprintf(pid, sizeof pid, "ING%016llX", (unsigned long long)fnv1a(pk));
+		m.put_or(DCM_PatientID, pd->patient_id, pid);
 		return m.done();
-	};
+	}
+	case ERT_Study: {
+		const struct dcm_info *sd = recs[t.studies[nd.idx].first].info;
+		cur.date = sd->study_date[0] ? sd->study_date
+		           : sd->series_date[0] ? sd->series_date
+		           : sd->content_date[0] ? sd->content_date : "19000101";
+		cur.time = sd->study_time[0] ? sd->study_time : sd->content_time[0] ? sd->content_time : "000000";
+		m.put(DCM_StudyDate, cur.date);
+		m.put(DCM_StudyTime, cur.time);
+		m.put(DCM_AccessionNumber, sd->accession);
+		m.put(DCM_StudyDescription, sd->study_description);
+		m.put(DCM_StudyInstanceUID, sd->study_uid);
+		char sid[24];
+		snprintf(sid, sizeof sid, "STUDY%u", nd.idx + 1);
+		m.put_or(DCM_StudyID, sd->study_id, sid);
+		return m.done();
+	}
+	case ERT_Series: {
+		const struct dcm_info *qd = recs[t.series[nd.idx].first].info;
+		cur.series_no++;
+		cur.pos = 0;
+		m.put_or(DCM_Modality, qd->modality, "OT");
+		m.put(DCM_SeriesInstanceUID, qd->series_uid);
+		m.put_int(DCM_SeriesNumber, qd->has_series_number ? (long)qd->series_number : cur.series_no);
+		return m.done();
+	}
+	default:
+		break;
+	}
+	const struct dcm_info *d = recs[nd.idx].info;
+	cur.pos++;
+	m.it->putAndInsertString(DCM_ReferencedFileID, t.fids[nd.idx].c_str());
+	m.it->putAndInsertString(DCM_ReferencedSOPClassUIDInFile, d->sop_class_uid);
+	m.it->putAndInsertString(DCM_ReferencedSOPInstanceUIDInFile, d->sop_instance_uid);
+	m.it->putAndInsertString(DCM_ReferencedTransferSyntaxUIDInFile, d->transfer_syntax);
+	m.put_int(DCM_InstanceNumber, d->has_instance_number ? (long)d->instance_number : cur.pos);
+	const char *cdate = d->content_date[0] ? d->content_date : cur.date;
+	const char *ctime = d->content_time[0] ? d->content_time : cur.time;
+	switch (nd.type) {
+	case ERT_SRDocument:
+		m.put(DCM_ContentDate, cdate);
+		m.put(DCM_ContentTime, ctime);
+		m.put_or(DCM_CompletionFlag, d->completion_flag, "PARTIAL");
+		m.put_or(DCM_VerificationFlag, d->verification_flag, "UNVERIFIED");
+		break;
+	case ERT_KeyObjectDoc:
+		m.put(DCM_ContentDate, cdate);
+		m.put(DCM_ContentTime, ctime);
+		break;
+	case ERT_EncapDoc:
+		m.put(DCM_ContentDate, d->content_date);
+		m.put(DCM_ContentTime, d->content_time);
+		m.put(DCM_DocumentTitle, "");
+		m.put(DCM_MIMETypeOfEncapsulatedDocument, mime_of(d->sop_class_uid));
+		m.it->insertEmptyElement(DCM_ConceptNameCodeSequence);
+		break;
+	case ERT_Presentation:
+		m.put(DCM_PresentationCreationDate, cdate);
+		m.put(DCM_PresentationCreationTime, ctime);
+		m.put_or(DCM_ContentLabel, d->content_label, "UNNAMED");
+		m.put(DCM_ContentDescription, "");
+		m.put(DCM_ContentCreatorName, "");
+		break;
+	default:
+		if (d->content_date[0])
+			m.put(DCM_ContentDate, d->content_date);
+		if (d->content_time[0])
+			m.put(DCM_ContentTime, d->content_time);
+		break;
+	}
+	return m.done();
+}
 
-	/* 3. Measure each record (offsets are 4-byte UL: their values do not
-	 * change a length). */
+/* 3. Measure each record (offsets are 4-byte UL: their values do not
+ * change a length). Returns the records' sum. */
+uint64_t measure_records(dirtree &t)
+{
 	cursor c1;
 	uint64_t sum = 0;
-	for (dnode &nd : nodes) {
-		std::unique_ptr<DcmItem> it(make(nd, c1));
+	for (dnode &nd : t.nodes) {
+		std::unique_ptr<DcmItem> it(make_record(t, nd, c1));
 		nd.len = it->calcElementLength(EXS_LittleEndianExplicit, EET_ExplicitLength);
 		sum += nd.len;
 	}
+	return sum;
+}
 
-	/* 4. The head of the file: meta group, File-set identification, root
-	 * offsets, and the Directory Record Sequence's own header, its length
-	 * left 0 (the sequence is the last element: its header is the last 12
-	 * bytes, the length the last 4) and set to the records' sum below. */
+/* 4. The head of the file: meta group, File-set identification, root
+ * offsets, and the Directory Record Sequence's own header, its length
+ * left 0 (the sequence is the last element: its header is the last 12
+ * bytes, the length the last 4) and set to the records' sum (sum) here.
+ * Places each record (its off) after it. Returns 0, or -EIO. */
+int encode_head(dirtree &t, const char *fileset_id, uint64_t sum, std::vector<uint8_t> *head)
+{
 	DcmFileFormat ff;
 	DcmMetaInfo *meta = ff.getMetaInfo();
 	DcmDataset *ds = ff.getDataset();
@@ -605,33 +624,40 @@ int dicomdir_write_records(const char *path, const struct dcm_dir_rec *recs, siz
 	ds->insert(last);
 	ds->putAndInsertUint16(DCM_FileSetConsistencyFlag, 0);
 	ds->insert(new DcmSequenceOfItems(DCM_DirectoryRecordSequence));
-	std::vector<uint8_t> head;
 	auto to_head = [&](const uint8_t *p, size_t l) {
-		head.insert(head.end(), p, p + l);
+		head->insert(head->end(), p, p + l);
 		return true;
 	};
 	if (encode_file(ff, to_head).bad())
 		return -EIO;
-	uint64_t head_len = head.size();
+	uint64_t head_len = head->size();
 	if (head_len + sum > 0xFFFFFFFFull)
 		return -EIO;  /* offsets are 32-bit: a DICOMDIR over 4 GiB cannot be written */
 	uint64_t off = head_len;
-	for (dnode &nd : nodes) {
+	for (dnode &nd : t.nodes) {
 		nd.off = (uint32_t)off;
 		off += nd.len;
 	}
-	first->putUint32(nodes[roots.front()].off);
-	last->putUint32(nodes[roots.back()].off);
-	head.clear();
+	first->putUint32(t.nodes[t.roots.front()].off);
+	last->putUint32(t.nodes[t.roots.back()].off);
+	head->clear();
 	static const uint8_t sq_head[12] = { 0x04, 0x00, 0x20, 0x12, 'S', 'Q', 0, 0, 0, 0, 0, 0 };
-	if (encode_file(ff, to_head).bad() || head.size() != head_len || head_len < 12 ||
-	    memcmp(head.data() + head_len - 12, sq_head, 12) != 0)
+	if (encode_file(ff, to_head).bad() || head->size() != head_len || head_len < 12 ||
+	    memcmp(head->data() + head_len - 12, sq_head, 12) != 0)
 		return -EIO;
 	for (int k = 0; k < 4; k++)
-		head[head_len - 4 + k] = (uint8_t)(sum >> (8 * k));
+		(*head)[head_len - 4 + k] = (uint8_t)(sum >> (8 * k));
+	return 0;
+}
 
-	/* 5. Write: the head, then each record made again with its offsets,
-	 * checked to have the length it was placed with. */
+/* 5. Write: the head, then each record made again with its offsets,
+ * checked to have the length it was placed with. Returns 0, or -EIO or
+ * the -errno of open/write/close (then no file is left). */
+int write_file(const char *path, const dirtree &t, const std::vector<uint8_t> &head, uint64_t sum,
+               void (*written)(void *ud, const void *bytes, size_t len), void *ud)
+{
+	const std::vector<dnode> &nodes = t.nodes;
+	uint64_t head_len = head.size();
 	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
 	if (fd < 0)
 		return -errno;
@@ -649,7 +675,7 @@ int dicomdir_write_records(const char *path, const struct dcm_dir_rec *recs, siz
 	cursor c2;
 	try {
 		for (size_t k = 0; ok && k < nodes.size(); k++) {
-			std::unique_ptr<DcmItem> it(make(nodes[k], c2));
+			std::unique_ptr<DcmItem> it(make_record(t, nodes[k], c2));
 			uint64_t at = pos;
 			ok = encode_item(*it, out).good() && pos - at == nodes[k].len && at == nodes[k].off;
 		}
@@ -668,6 +694,31 @@ int dicomdir_write_records(const char *path, const struct dcm_dir_rec *recs, siz
 		return err;
 	}
 	return 0;
+}
+
+int dicomdir_write_records(const char *path, const struct dcm_dir_rec *recs, size_t n, const char *fileset_id,
+                           void (*refused)(void *ud, size_t idx, const char *why),
+                           void (*written)(void *ud, const void *bytes, size_t len), void *ud, size_t *added)
+{
+	dcmtk_init();
+	*added = 0;
+	if (!path || (!recs && n) || !fileset_id)
+		return -EINVAL;
+	dirtree t;
+	t.recs = recs;
+	group_inputs(t, n, refused, ud);
+	*added = t.added;
+	if (t.added == 0)
+		return 0;
+	int r = link_records(t);
+	if (r < 0)
+		return r;
+	uint64_t sum = measure_records(t);
+	std::vector<uint8_t> head;
+	r = encode_head(t, fileset_id, sum, &head);
+	if (r < 0)
+		return r;
+	return write_file(path, t, head, sum, written, ud);
 }
 
 } // namespace
