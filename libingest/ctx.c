@@ -4,7 +4,6 @@
 #include <magic.h>
 
 #include "internal.h"
-#include "dcm.h"
 
 /* The defaults: a real DVD (>= 10,000 entries, 8.5 GB) passes all of them. */
 void ing_limits_default(struct ing_limits *l)
@@ -44,7 +43,6 @@ int ing_ctx_new(struct ing_ctx **out)
 	}
 	ctx->salt_len = sizeof(ctx->salt);
 	snprintf(ctx->working_langs, sizeof(ctx->working_langs), "en");
-	dcm_quiet();
 	*out = ctx;
 	return 0;
 }

@@ -113,7 +113,9 @@ static inline void dcm_info_free(struct dcm_info *d)
  * Returns 0, or -ENOMEM (d unchanged). */
 int dcm_info_own(struct dcm_info *d);
 
-/* Silence DCMTK's own logger (it writes to stderr by default). Idempotent. */
+/* Silence DCMTK's own logger (it writes to stderr by default). Idempotent.
+ * Never needed: every function here does it itself, once, before DCMTK is
+ * first used. */
 void dcm_quiet(void);
 
 /*
