@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-3.0-or-later
 # DICOM header reading speed: dcm_read_header() (tests/dcm/dcm-probe, built
-# here without sanitizers at -O2) against DCMTK's dcmdump, each over the same
+# in build-bench/, a release build without sanitizers) against DCMTK's dcmdump, each over the same
 # N files in one process, alternating A/B for R rounds.
 #   bench/headers.sh [N=2000] [ROUNDS=5]
 # PROBE=path uses an existing probe instead of building one.
@@ -14,17 +14,11 @@ WORK=$(mktemp -d /tmp/bench-headers.XXXXXX)
 trap 'rm -rf "$WORK"' EXIT
 
 if [ -z "${PROBE:-}" ]; then
-	PROBE=$WORK/dcm-probe
-	# shellcheck disable=SC2046
-	c++ -std=c++17 -O2 -c "$SRC/libingest/dcm-read.cc" -o "$WORK/dcm-read.o" $(pkg-config --cflags dcmtk)
-	# shellcheck disable=SC2046
-	c++ -std=c++17 -O2 -c "$SRC/libingest/dcm-dicomdir.cc" -o "$WORK/dcm-dicomdir.o" $(pkg-config --cflags dcmtk)
-	cc -std=gnu11 -O2 -c "$SRC/libingest/dcm-walk.c" -o "$WORK/dcm-walk.o"
-	cc -std=gnu11 -O2 -c "$SRC/libingest/dcm-info.c" -o "$WORK/dcm-info.o"
-	cc -std=gnu11 -O2 -I"$SRC/libingest" -c "$SRC/tests/dcm/dcm-probe.c" -o "$WORK/probe.o"
-	# shellcheck disable=SC2046
-	c++ "$WORK/dcm-read.o" "$WORK/dcm-dicomdir.o" "$WORK/dcm-walk.o" "$WORK/dcm-info.o" "$WORK/probe.o" -o "$PROBE" \
-		$(pkg-config --libs dcmtk) -lz
+	# the probe as the tests build it, in the release build bench/run.sh uses
+	BUILD=$SRC/build-bench
+	[ -f "$BUILD/build.ninja" ] || meson setup "$BUILD" "$SRC" -Dbuildtype=release >/dev/null
+	ninja -C "$BUILD" tests/dcm/dcm-probe >/dev/null
+	PROBE=$BUILD/tests/dcm/dcm-probe
 fi
 
 # One realistic CT slice: 512x512x16 bit, about 60 header elements.
