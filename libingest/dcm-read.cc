@@ -357,7 +357,8 @@ int dicomdir_list(const void *buf, size_t len,
 		 * place the walk ran short, every length there checked. Not the
 		 * rest: DCMTK allocates an element's declared length before it
 		 * reads it (a 15 KB file made it ask for 771 MB, fuzz-dicomdir). */
-		a.ds_len = std::max(a.ds_len, a.ds_whole_len);
+		size_t avail = len - (size_t)(a.ds - (const uint8_t *)buf);
+		a.ds_len = std::min(std::max(a.ds_len, a.ds_whole_len), avail);   /* never past the buffer */
 		if (a.ds_len == 0)
 			return -EBADMSG;
 	} else if (a.status != DCM_OK && a.status != DCM_WARN) {

@@ -181,10 +181,13 @@ static enum wr short_at(struct walker *w, uint64_t off)
 	return WR_SHORT;
 }
 
-/* The first (innermost) place the walk ran short at: an element's start. */
+/* The first (innermost) place the walk ran short at: an element's start.
+ * Only inside the bytes at hand: an item whose declared length runs past
+ * them can still hold a whole element whose start is beyond them
+ * (fuzz-dicomdir: a cut past the end made DCMTK read past the buffer). */
 static void mark_cut(struct walker *w, uint64_t off)
 {
-	if (!w->have_cut) {
+	if (!w->have_cut && off <= w->len) {
 		w->have_cut = true;
 		w->cut = off;
 	}
