@@ -49,6 +49,7 @@ ING_HIDDEN void config_defaults(struct ingestd_config *c);
  * "PATH:LINE:COL: message\n" (-EINVAL: the file has errors). */
 ING_HIDDEN int config_load(const char *path, struct ingestd_config **out, struct strbuf *errors);
 ING_HIDDEN struct ingestd_config *config_free(struct ingestd_config *c);
+DEFINE_TRIVIAL_CLEANUP_FUNC(struct ingestd_config *, config_free)
 /* Reads the SMTP password (first line of the password file); NULL if none. */
 ING_HIDDEN char *config_read_password(const struct ingestd_config *c);
 

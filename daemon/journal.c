@@ -68,41 +68,62 @@ static int64_t now_s(void)
 	return (int64_t)time(NULL);
 }
 
+DEFINE_TRIVIAL_CLEANUP_FUNC(sqlite3_stmt *, sqlite3_finalize)
+
 static int exec(struct journal *j, const char *sql)
 {
 	return sql_err(sqlite3_exec(j->db, sql, NULL, NULL, NULL));
 }
 
+/*
+ * A write transaction: txn_begin() sets *TX to J, and the variable
+ *
+ *     _cleanup_(txn_rollbackp) struct journal *tx = NULL;
+ *
+ * rolls it back at every return that did not end it with txn_commit().
+ * txn_commit() leaves a COMMIT that fails as SQLite leaves it (no rollback);
+ * journal_drop_new() alone rolls back after one.
+ */
+static int txn_begin(struct journal *j, struct journal **tx)
+{
+	int r = exec(j, "BEGIN IMMEDIATE");
+	if (r == 0)
+		*tx = j;
+	return r;
+}
+
+static void txn_rollbackp(struct journal **tx)
+{
+	if (*tx)
+		(void)exec(*tx, "ROLLBACK");
+}
+
+static int txn_commit(struct journal **tx)
+{
+	return exec(steal_ptr(*tx), "COMMIT");
+}
+
 int journal_open(const char *path, bool readonly, struct journal **out)
 {
-	struct journal *j = xcalloc(1, sizeof(*j));
+	_cleanup_(journal_closep) struct journal *j = xcalloc(1, sizeof(*j));
 	int flags = readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
 	int rc = sqlite3_open_v2(path, &j->db, flags | SQLITE_OPEN_NOMUTEX, NULL);
 	int r;
 	j->readonly = readonly;
-	if (rc != SQLITE_OK) {
-		r = sql_err(rc);
-		journal_close(j);
-		return r;
-	}
+	if (rc != SQLITE_OK)
+		return sql_err(rc);
 	sqlite3_busy_timeout(j->db, 10000);
 	if (!readonly) {
 		if ((r = exec(j, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;")) < 0 ||
-		    (r = exec(j, schema)) < 0) {
-			journal_close(j);
+		    (r = exec(j, schema)) < 0)
 			return r;
-		}
 	} else {
 		/* Make sure it is a journal: a missing table is an error now, not later. */
-		sqlite3_stmt *st = NULL;
-		rc = sqlite3_prepare_v2(j->db, "SELECT count(*) FROM drops", -1, &st, NULL);
-		sqlite3_finalize(st);
-		if (rc != SQLITE_OK) {
-			journal_close(j);
+		_cleanup_(sqlite3_finalizep) sqlite3_stmt *st = NULL;
+		if (sqlite3_prepare_v2(j->db, "SELECT count(*) FROM drops", -1, &st, NULL) != SQLITE_OK)
 			return -ENOENT;
-		}
 	}
-	*out = j;
+	*out = steal_ptr(j);
 	return 0;
 }
 
@@ -123,10 +144,12 @@ static sqlite3_stmt *prep(struct journal *j, const char *sql)
 	return st;
 }
 
-static int step_done(sqlite3_stmt *st)
+/* Runs *ST to its end and finalizes it: *ST is NULL after, ready for the
+ * next statement of a cleanup variable. */
+static int step_done(sqlite3_stmt **st)
 {
-	int rc = sqlite3_step(st);
-	sqlite3_finalize(st);
+	int rc = sqlite3_step(*st);
+	sqlite3_finalize(steal_ptr(*st));
 	return sql_err(rc);
 }
 
@@ -168,149 +191,135 @@ static void drop_from_row(sqlite3_stmt *st, struct journal_drop *d)
 
 int journal_drop_new(struct journal *j, const char *name, const char *case_id, struct journal_drop *out)
 {
-	_cleanup_free_ char *dir = NULL;     /* before any goto: the cleanup runs at every exit */
+	_cleanup_(txn_rollbackp) struct journal *tx = NULL;
+	_cleanup_(sqlite3_finalizep) sqlite3_stmt *st = NULL;
+	_cleanup_free_ char *dir = NULL;
 	int64_t now = now_s();
-	int r = exec(j, "BEGIN IMMEDIATE");
+	int r = txn_begin(j, &tx);
 	if (r < 0)
 		return r;
-	sqlite3_stmt *st = prep(j, "INSERT INTO cases(id, created_at, updated_at) VALUES(?1, ?2, ?2) "
-	                           "ON CONFLICT(id) DO UPDATE SET updated_at = ?2");
+	st = prep(j, "INSERT INTO cases(id, created_at, updated_at) VALUES(?1, ?2, ?2) "
+	             "ON CONFLICT(id) DO UPDATE SET updated_at = ?2");
 	if (!st)
-		goto fail;
+		return -EIO;
 	sqlite3_bind_text(st, 1, case_id, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, now);
-	if ((r = step_done(st)) < 0)
-		goto fail_r;
+	if ((r = step_done(&st)) < 0)
+		return r;
 	st = prep(j, "INSERT INTO drops(name, case_id, received_at, updated_at, step) VALUES(?1, ?2, ?3, ?3, 0)");
 	if (!st)
-		goto fail;
+		return -EIO;
 	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, case_id, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 3, now);
-	if ((r = step_done(st)) < 0)
-		goto fail_r;
+	if ((r = step_done(&st)) < 0)
+		return r;
 	int64_t id = sqlite3_last_insert_rowid(j->db);
 	dir = xasprintf("%06lld-%s", (long long)id, name);
 	st = prep(j, "UPDATE drops SET dir = ?1 WHERE id = ?2");
 	if (!st)
-		goto fail;
+		return -EIO;
 	sqlite3_bind_text(st, 1, dir, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, id);
-	if ((r = step_done(st)) < 0)
-		goto fail_r;
+	if ((r = step_done(&st)) < 0)
+		return r;
 	st = prep(j, "INSERT INTO steps(drop_id, step, at) VALUES(?1, 0, ?2)");
 	if (!st)
-		goto fail;
+		return -EIO;
 	sqlite3_bind_int64(st, 1, id);
 	sqlite3_bind_int64(st, 2, now);
-	if ((r = step_done(st)) < 0)
-		goto fail_r;
+	if ((r = step_done(&st)) < 0)
+		return r;
 	if ((r = exec(j, "COMMIT")) < 0)
-		goto fail_r;
+		return r;       /* rolled back (elsewhere a failed COMMIT is left as it is) */
+	tx = NULL;
 	return journal_drop_get(j, id, out);
-fail:
-	r = -EIO;
-fail_r:
-	exec(j, "ROLLBACK");
-	return r;
 }
 
 int journal_drop_get(struct journal *j, int64_t id, struct journal_drop *out)
 {
-	sqlite3_stmt *st = prep(j, "SELECT " DROP_COLS " FROM drops WHERE id = ?1");
+	_cleanup_(sqlite3_finalizep) sqlite3_stmt *st = prep(j, "SELECT " DROP_COLS " FROM drops WHERE id = ?1");
 	if (!st)
 		return -EIO;
 	sqlite3_bind_int64(st, 1, id);
 	int rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW)
 		drop_from_row(st, out);
-	sqlite3_finalize(st);
 	return rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? -ENOENT : sql_err(rc);
 }
 
 int journal_drop_delete(struct journal *j, int64_t id)
 {
-	int r = exec(j, "BEGIN IMMEDIATE");
+	_cleanup_(txn_rollbackp) struct journal *tx = NULL;
+	_cleanup_(sqlite3_finalizep) sqlite3_stmt *st = NULL;
+	int r = txn_begin(j, &tx);
 	if (r < 0)
 		return r;
-	sqlite3_stmt *st = prep(j, "DELETE FROM steps WHERE drop_id = ?1");
-	if (st) {
-		sqlite3_bind_int64(st, 1, id);
-		r = step_done(st);
-	} else {
-		r = -EIO;
-	}
-	if (r == 0 && (st = prep(j, "DELETE FROM drops WHERE id = ?1"))) {
-		sqlite3_bind_int64(st, 1, id);
-		r = step_done(st);
-	}
-	if (r < 0) {
-		exec(j, "ROLLBACK");
+	if (!(st = prep(j, "DELETE FROM steps WHERE drop_id = ?1")))
+		return -EIO;
+	sqlite3_bind_int64(st, 1, id);
+	if ((r = step_done(&st)) < 0)
 		return r;
+	if ((st = prep(j, "DELETE FROM drops WHERE id = ?1"))) {
+		sqlite3_bind_int64(st, 1, id);
+		if ((r = step_done(&st)) < 0)
+			return r;
 	}
-	return exec(j, "COMMIT");
+	return txn_commit(&tx);
 }
 
 /* The statements of a step commit, inside the caller's transaction. */
 static int drop_step_locked(struct journal *j, int64_t id, enum journal_step step, const char *detail)
 {
+	_cleanup_(sqlite3_finalizep) sqlite3_stmt *st = NULL;
 	int64_t now = now_s();
 	int r;
-	sqlite3_stmt *st = prep(j, "UPDATE drops SET step = ?1, updated_at = ?2, last_error = NULL, "
-	                           "files_done = CASE WHEN ?1 >= 2 THEN files_total ELSE files_done END, "
-	                           "bytes_done = CASE WHEN ?1 >= 2 THEN bytes_total ELSE bytes_done END "
-	                           "WHERE id = ?3");
+	st = prep(j, "UPDATE drops SET step = ?1, updated_at = ?2, last_error = NULL, "
+	             "files_done = CASE WHEN ?1 >= 2 THEN files_total ELSE files_done END, "
+	             "bytes_done = CASE WHEN ?1 >= 2 THEN bytes_total ELSE bytes_done END "
+	             "WHERE id = ?3");
 	if (!st)
-		goto fail;
+		return -EIO;
 	sqlite3_bind_int(st, 1, (int)step);
 	sqlite3_bind_int64(st, 2, now);
 	sqlite3_bind_int64(st, 3, id);
-	if ((r = step_done(st)) < 0)
-		goto fail_r;
-	if (sqlite3_changes(j->db) != 1) {
-		r = -ENOENT;
-		goto fail_r;
-	}
+	if ((r = step_done(&st)) < 0)
+		return r;
+	if (sqlite3_changes(j->db) != 1)
+		return -ENOENT;
 	st = prep(j, "INSERT INTO steps(drop_id, step, at, detail) VALUES(?1, ?2, ?3, ?4)");
 	if (!st)
-		goto fail;
+		return -EIO;
 	sqlite3_bind_int64(st, 1, id);
 	sqlite3_bind_int(st, 2, (int)step);
 	sqlite3_bind_int64(st, 3, now);
 	if (detail)
 		sqlite3_bind_text(st, 4, detail, -1, SQLITE_STATIC);
-	if ((r = step_done(st)) < 0)
-		goto fail_r;
+	if ((r = step_done(&st)) < 0)
+		return r;
 	st = prep(j, "UPDATE cases SET updated_at = ?1 WHERE id = (SELECT case_id FROM drops WHERE id = ?2)");
 	if (!st)
-		goto fail;
+		return -EIO;
 	sqlite3_bind_int64(st, 1, now);
 	sqlite3_bind_int64(st, 2, id);
-	return step_done(st);
-fail:
-	r = -EIO;
-fail_r:
-	return r;
+	return step_done(&st);
 }
 
 int journal_drop_step(struct journal *j, int64_t id, enum journal_step step, const char *detail)
 {
-	int r = exec(j, "BEGIN IMMEDIATE");
-	if (r < 0)
+	_cleanup_(txn_rollbackp) struct journal *tx = NULL;
+	int r = txn_begin(j, &tx);
+	if (r < 0 || (r = drop_step_locked(j, id, step, detail)) < 0)
 		return r;
-	r = drop_step_locked(j, id, step, detail);
-	if (r < 0) {
-		exec(j, "ROLLBACK");
-		return r;
-	}
-	return exec(j, "COMMIT");
+	return txn_commit(&tx);
 }
 
 int journal_drop_progress(struct journal *j, int64_t id, uint64_t files_done, uint64_t files_total,
                           uint64_t bytes_done, uint64_t bytes_total)
 {
-	sqlite3_stmt *st = prep(j, "UPDATE drops SET files_done = ?1, files_total = ?2, bytes_done = ?3, "
-	                           "bytes_total = ?4, updated_at = ?5 WHERE id = ?6");
+	_cleanup_(sqlite3_finalizep) sqlite3_stmt *st =
+		prep(j, "UPDATE drops SET files_done = ?1, files_total = ?2, bytes_done = ?3, "
+		        "bytes_total = ?4, updated_at = ?5 WHERE id = ?6");
 	if (!st)
 		return -EIO;
 	sqlite3_bind_int64(st, 1, (int64_t)files_done);
@@ -319,40 +328,40 @@ int journal_drop_progress(struct journal *j, int64_t id, uint64_t files_done, ui
 	sqlite3_bind_int64(st, 4, (int64_t)bytes_total);
 	sqlite3_bind_int64(st, 5, now_s());
 	sqlite3_bind_int64(st, 6, id);
-	return step_done(st);
+	return step_done(&st);
 }
 
 int journal_drop_error(struct journal *j, int64_t id, const char *msg)
 {
-	sqlite3_stmt *st = prep(j, "UPDATE drops SET last_error = ?1, attempts = attempts + 1, updated_at = ?2 "
-	                           "WHERE id = ?3");
+	_cleanup_(sqlite3_finalizep) sqlite3_stmt *st =
+		prep(j, "UPDATE drops SET last_error = ?1, attempts = attempts + 1, updated_at = ?2 WHERE id = ?3");
 	if (!st)
 		return -EIO;
 	sqlite3_bind_text(st, 1, msg, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, now_s());
 	sqlite3_bind_int64(st, 3, id);
-	return step_done(st);
+	return step_done(&st);
 }
 
 int journal_seed_drop_ids(struct journal *j, int64_t min_next)
 {
 	if (min_next <= 1)
 		return 0;
-	int r = exec(j, "BEGIN IMMEDIATE");
+	_cleanup_(txn_rollbackp) struct journal *tx = NULL;
+	_cleanup_(sqlite3_finalizep) sqlite3_stmt *st = NULL;
+	int r = txn_begin(j, &tx);
 	if (r < 0)
 		return r;
 	/* sqlite_sequence exists once the AUTOINCREMENT table "drops" exists (the schema). */
-	sqlite3_stmt *st = prep(j, "UPDATE sqlite_sequence SET seq = MAX(seq, ?1) WHERE name = 'drops'");
-	r = st ? (sqlite3_bind_int64(st, 1, min_next - 1), step_done(st)) : -EIO;
+	st = prep(j, "UPDATE sqlite_sequence SET seq = MAX(seq, ?1) WHERE name = 'drops'");
+	r = st ? (sqlite3_bind_int64(st, 1, min_next - 1), step_done(&st)) : -EIO;
 	if (r == 0 && sqlite3_changes(j->db) == 0) {
 		st = prep(j, "INSERT INTO sqlite_sequence(name, seq) VALUES('drops', ?1)");
-		r = st ? (sqlite3_bind_int64(st, 1, min_next - 1), step_done(st)) : -EIO;
+		r = st ? (sqlite3_bind_int64(st, 1, min_next - 1), step_done(&st)) : -EIO;
 	}
-	if (r < 0) {
-		exec(j, "ROLLBACK");
+	if (r < 0)
 		return r;
-	}
-	return exec(j, "COMMIT");
+	return txn_commit(&tx);
 }
 
 int journal_drop_step_count(struct journal *j, int64_t id, enum journal_step step)
@@ -372,7 +381,7 @@ int journal_foreach_drop(struct journal *j, const char *case_id, bool unfinished
 	char sql[256];
 	snprintf(sql, sizeof(sql), "SELECT " DROP_COLS " FROM drops WHERE (?1 IS NULL OR case_id = ?1) %s ORDER BY id",
 	         unfinished ? "AND step < 6" : "");
-	sqlite3_stmt *st = prep(j, sql);
+	_cleanup_(sqlite3_finalizep) sqlite3_stmt *st = prep(j, sql);
 	if (!st)
 		return -EIO;
 	if (case_id)
@@ -386,7 +395,6 @@ int journal_foreach_drop(struct journal *j, const char *case_id, bool unfinished
 	}
 	if (r == 0 && rc != SQLITE_DONE && rc != SQLITE_ROW)
 		r = sql_err(rc);
-	sqlite3_finalize(st);
 	return r;
 }
 
@@ -404,17 +412,17 @@ void journal_report_clear(struct journal_report *r)
 
 int journal_report_packaged(struct journal *j, int64_t drop_id, const struct journal_report *rep)
 {
+	_cleanup_(txn_rollbackp) struct journal *tx = NULL;
+	_cleanup_(sqlite3_finalizep) sqlite3_stmt *st = NULL;
 	int64_t now = now_s();
-	int r = exec(j, "BEGIN IMMEDIATE");
+	int r = txn_begin(j, &tx);
 	if (r < 0)
 		return r;
-	sqlite3_stmt *st = prep(j, "INSERT OR REPLACE INTO reports(case_id, drop_id, at, status, required_gaps, "
-	                           "package_path, state, manifest_sha256, json, changes, bag_sha256) "
-	                           "SELECT case_id, id, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10 FROM drops WHERE id = ?1");
-	if (!st) {
-		exec(j, "ROLLBACK");
+	st = prep(j, "INSERT OR REPLACE INTO reports(case_id, drop_id, at, status, required_gaps, "
+	             "package_path, state, manifest_sha256, json, changes, bag_sha256) "
+	             "SELECT case_id, id, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10 FROM drops WHERE id = ?1");
+	if (!st)
 		return -EIO;
-	}
 	sqlite3_bind_int64(st, 1, drop_id);
 	sqlite3_bind_int64(st, 2, now);
 	sqlite3_bind_text(st, 3, rep->status, -1, SQLITE_STATIC);
@@ -425,11 +433,9 @@ int journal_report_packaged(struct journal *j, int64_t drop_id, const struct jou
 	sqlite3_bind_text(st, 8, rep->json, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 9, rep->changes, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 10, rep->bag_sha256, -1, SQLITE_STATIC);
-	if ((r = step_done(st)) < 0 || (r = drop_step_locked(j, drop_id, STEP_PACKAGED, rep->bag_sha256)) < 0) {
-		exec(j, "ROLLBACK");
+	if ((r = step_done(&st)) < 0 || (r = drop_step_locked(j, drop_id, STEP_PACKAGED, rep->bag_sha256)) < 0)
 		return r;
-	}
-	return exec(j, "COMMIT");
+	return txn_commit(&tx);
 }
 
 #define REPORT_COLS "drop_id, status, required_gaps, package_path, state, manifest_sha256, json, changes, at, " \
@@ -450,60 +456,58 @@ static void report_from_row(sqlite3_stmt *st, struct journal_report *r)
 	r->published = sqlite3_column_int(st, 10) != 0;
 }
 
-static int report_query(struct journal *j, sqlite3_stmt *st, struct journal_report *out)
+static int report_query(sqlite3_stmt *st, struct journal_report *out)
 {
 	int rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW)
 		report_from_row(st, out);
-	sqlite3_finalize(st);
 	return rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? -ENOENT : sql_err(rc);
 }
 
 int journal_report_of_drop(struct journal *j, int64_t drop_id, struct journal_report *out)
 {
-	sqlite3_stmt *st = prep(j, "SELECT " REPORT_COLS " FROM reports WHERE drop_id = ?1");
+	_cleanup_(sqlite3_finalizep) sqlite3_stmt *st =
+		prep(j, "SELECT " REPORT_COLS " FROM reports WHERE drop_id = ?1");
 	if (!st)
 		return -EIO;
 	sqlite3_bind_int64(st, 1, drop_id);
-	return report_query(j, st, out);
+	return report_query(st, out);
 }
 
 int journal_report_last_published(struct journal *j, const char *case_id, int64_t except_drop,
                                   struct journal_report *out)
 {
-	sqlite3_stmt *st = prep(j, "SELECT " REPORT_COLS " FROM reports WHERE case_id = ?1 AND drop_id != ?2 "
-	                           "AND published = 1 ORDER BY id DESC LIMIT 1");
+	_cleanup_(sqlite3_finalizep) sqlite3_stmt *st =
+		prep(j, "SELECT " REPORT_COLS " FROM reports WHERE case_id = ?1 AND drop_id != ?2 "
+		        "AND published = 1 ORDER BY id DESC LIMIT 1");
 	if (!st)
 		return -EIO;
 	sqlite3_bind_text(st, 1, case_id, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, except_drop);
-	return report_query(j, st, out);
+	return report_query(st, out);
 }
 
 int journal_published(struct journal *j, int64_t drop_id)
 {
-	int r = exec(j, "BEGIN IMMEDIATE");
+	_cleanup_(txn_rollbackp) struct journal *tx = NULL;
+	_cleanup_(sqlite3_finalizep) sqlite3_stmt *st = NULL;
+	int r = txn_begin(j, &tx);
 	if (r < 0)
 		return r;
-	sqlite3_stmt *st = prep(j, "UPDATE reports SET published = 1 WHERE drop_id = ?1");
-	if (st) {
-		sqlite3_bind_int64(st, 1, drop_id);
-		r = step_done(st);
-	} else {
-		r = -EIO;
-	}
-	if (r == 0 && (st = prep(j, "UPDATE cases SET report_id = (SELECT id FROM reports WHERE drop_id = ?1) "
-	                            "WHERE id = (SELECT case_id FROM drops WHERE id = ?1)"))) {
-		sqlite3_bind_int64(st, 1, drop_id);
-		r = step_done(st);
-	}
-	if (r == 0)
-		r = drop_step_locked(j, drop_id, STEP_PUBLISHED, NULL);
-	if (r < 0) {
-		exec(j, "ROLLBACK");
+	if (!(st = prep(j, "UPDATE reports SET published = 1 WHERE drop_id = ?1")))
+		return -EIO;
+	sqlite3_bind_int64(st, 1, drop_id);
+	if ((r = step_done(&st)) < 0)
 		return r;
+	if ((st = prep(j, "UPDATE cases SET report_id = (SELECT id FROM reports WHERE drop_id = ?1) "
+	                  "WHERE id = (SELECT case_id FROM drops WHERE id = ?1)"))) {
+		sqlite3_bind_int64(st, 1, drop_id);
+		if ((r = step_done(&st)) < 0)
+			return r;
 	}
-	return exec(j, "COMMIT");
+	if ((r = drop_step_locked(j, drop_id, STEP_PUBLISHED, NULL)) < 0)
+		return r;
+	return txn_commit(&tx);
 }
 
 void journal_case_clear(struct journal_case *c)
@@ -517,7 +521,7 @@ void journal_case_clear(struct journal_case *c)
 
 int journal_foreach_case(struct journal *j, const char *case_id, journal_case_fn fn, void *userdata)
 {
-	sqlite3_stmt *st = prep(j,
+	_cleanup_(sqlite3_finalizep) sqlite3_stmt *st = prep(j,
 		"SELECT c.id, c.created_at, c.updated_at, "
 		"  (SELECT count(*) FROM drops d WHERE d.case_id = c.id), "
 		"  (SELECT count(*) FROM drops d WHERE d.case_id = c.id AND d.step < 6), "
@@ -546,95 +550,94 @@ int journal_foreach_case(struct journal *j, const char *case_id, journal_case_fn
 	}
 	if (r == 0 && rc != SQLITE_DONE && rc != SQLITE_ROW)
 		r = sql_err(rc);
-	sqlite3_finalize(st);
 	return r;
+}
+
+/* How many inputs the case of drop DROP_ID leaves out, and whether PATH is one. */
+static int skip_count(struct journal *j, int64_t drop_id, const char *path, int64_t *n, bool *same)
+{
+	_cleanup_(sqlite3_finalizep) sqlite3_stmt *st =
+		prep(j, "SELECT count(*), sum(path = ?2) FROM parse_skips "
+		        "WHERE case_id = (SELECT case_id FROM drops WHERE id = ?1)");
+	if (!st)
+		return -EIO;
+	sqlite3_bind_int64(st, 1, drop_id);
+	sqlite3_bind_text(st, 2, path, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) != SQLITE_ROW)
+		return -EIO;
+	*n = sqlite3_column_int64(st, 0);
+	*same = sqlite3_column_int64(st, 1) != 0;
+	return 0;
 }
 
 int journal_skip_add(struct journal *j, int64_t drop_id, const char *path, const char *phase, const char *reason,
                      const char *last_error, unsigned max_per_case)
 {
-	int r = exec(j, "BEGIN IMMEDIATE");
+	_cleanup_(txn_rollbackp) struct journal *tx = NULL;
+	_cleanup_(sqlite3_finalizep) sqlite3_stmt *st = NULL;
+	int64_t n;
+	bool same;
+	int r = txn_begin(j, &tx);
 	if (r < 0)
 		return r;
-	sqlite3_stmt *st = prep(j, "SELECT count(*), sum(path = ?2) FROM parse_skips "
-	                           "WHERE case_id = (SELECT case_id FROM drops WHERE id = ?1)");
-	if (!st)
-		goto fail;
-	sqlite3_bind_int64(st, 1, drop_id);
-	sqlite3_bind_text(st, 2, path, -1, SQLITE_STATIC);
-	int rc = sqlite3_step(st);
-	int64_t n = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1, same = rc == SQLITE_ROW ? sqlite3_column_int64(st, 1) : 0;
-	sqlite3_finalize(st);
-	if (n < 0)
-		goto fail;
-	if (same) {
-		r = -EEXIST;     /* skipped already, and still died: not this input's doing */
-		goto fail_r;
-	}
-	if ((uint64_t)n >= max_per_case) {
-		r = -E2BIG;
-		goto fail_r;
-	}
+	if ((r = skip_count(j, drop_id, path, &n, &same)) < 0)
+		return r;
+	if (same)
+		return -EEXIST;     /* skipped already, and still died: not this input's doing */
+	if ((uint64_t)n >= max_per_case)
+		return -E2BIG;
 	st = prep(j, "INSERT INTO parse_skips(case_id, path, drop_id, phase, reason, at) "
 	             "SELECT case_id, ?2, id, ?3, ?4, ?5 FROM drops WHERE id = ?1");
 	if (!st)
-		goto fail;
+		return -EIO;
 	sqlite3_bind_int64(st, 1, drop_id);
 	sqlite3_bind_text(st, 2, path, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 3, phase, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 4, reason, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 5, now_s());
-	if ((r = step_done(st)) < 0)
-		goto fail_r;
-	if (sqlite3_changes(j->db) != 1) {
-		r = -ENOENT;
-		goto fail_r;
-	}
+	if ((r = step_done(&st)) < 0)
+		return r;
+	if (sqlite3_changes(j->db) != 1)
+		return -ENOENT;
 	/* Said in the drop's row, without counting an attempt: the next one skips it. */
 	st = prep(j, "UPDATE drops SET last_error = ?1 WHERE id = ?2");
 	if (!st)
-		goto fail;
+		return -EIO;
 	sqlite3_bind_text(st, 1, last_error, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, drop_id);
-	if ((r = step_done(st)) < 0)
-		goto fail_r;
-	return exec(j, "COMMIT");
-fail:
-	r = -EIO;
-fail_r:
-	exec(j, "ROLLBACK");
-	return r;
+	if ((r = step_done(&st)) < 0)
+		return r;
+	return txn_commit(&tx);
 }
 
-void journal_skips_free(struct journal_skip *v, size_t n)
+void journal_skips_clear(struct journal_skips *s)
 {
-	for (size_t i = 0; i < n; i++) {
-		free(v[i].path);
-		free(v[i].phase);
-		free(v[i].reason);
+	for (size_t i = 0; i < s->n; i++) {
+		free(s->v[i].path);
+		free(s->v[i].phase);
+		free(s->v[i].reason);
 	}
-	free(v);
+	free(s->v);
+	*s = (struct journal_skips){ 0 };
 }
 
-int journal_skip_list(struct journal *j, const char *case_id, struct journal_skip **out, size_t *n_out)
+int journal_skip_list(struct journal *j, const char *case_id, struct journal_skips *out)
 {
-	sqlite3_stmt *st = prep(j, "SELECT path, phase, reason, drop_id FROM parse_skips WHERE case_id = ?1 ORDER BY at, path");
+	_cleanup_(sqlite3_finalizep) sqlite3_stmt *st =
+		prep(j, "SELECT path, phase, reason, drop_id FROM parse_skips WHERE case_id = ?1 ORDER BY at, path");
 	if (!st)
 		return -EIO;
 	sqlite3_bind_text(st, 1, case_id, -1, SQLITE_STATIC);
-	struct journal_skip *v = NULL;
-	size_t n = 0;
+	_cleanup_(journal_skips_clear) struct journal_skips s = { 0 };
 	int rc;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		v = xrealloc(v, (n + 1) * sizeof(*v));
-		v[n++] = (struct journal_skip){ col_str(st, 0), col_str(st, 1), col_str(st, 2), sqlite3_column_int64(st, 3) };
+		s.v = xrealloc(s.v, (s.n + 1) * sizeof(*s.v));
+		s.v[s.n++] = (struct journal_skip){ col_str(st, 0), col_str(st, 1), col_str(st, 2),
+		                                   sqlite3_column_int64(st, 3) };
 	}
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE) {
-		journal_skips_free(v, n);
+	if (rc != SQLITE_DONE)
 		return sql_err(rc);
-	}
-	*out = v;
-	*n_out = n;
+	*out = s;
+	s = (struct journal_skips){ 0 };
 	return 0;
 }

@@ -32,6 +32,7 @@ struct journal;
 /* Opens (creating the schema unless READONLY) the journal at PATH. */
 int journal_open(const char *path, bool readonly, struct journal **out);
 struct journal *journal_close(struct journal *j);
+DEFINE_TRIVIAL_CLEANUP_FUNC(struct journal *, journal_close)
 
 struct journal_drop {
 	int64_t id;
@@ -94,13 +95,19 @@ struct journal_skip {
 	char *path, *phase, *reason;
 	int64_t drop_id;
 };
+struct journal_skips {
+	struct journal_skip *v;
+	size_t n;
+};
 /* Records PATH for the case of drop DROP_ID and sets the drop's last_error to
  * LAST_ERROR, without counting a failed attempt. -EEXIST: PATH was skipped
  * already (the worker died elsewhere); -E2BIG: the case has MAX_PER_CASE. */
 int journal_skip_add(struct journal *j, int64_t drop_id, const char *path, const char *phase, const char *reason,
                      const char *last_error, unsigned max_per_case);
-int journal_skip_list(struct journal *j, const char *case_id, struct journal_skip **out, size_t *n);
-void journal_skips_free(struct journal_skip *v, size_t n);
+/* The inputs left out of CASE, oldest first. */
+int journal_skip_list(struct journal *j, const char *case_id, struct journal_skips *out);
+/* Frees what S holds (for _cleanup_(journal_skips_clear) too). */
+void journal_skips_clear(struct journal_skips *s);
 
 struct journal_case {
 	char *id;

@@ -250,11 +250,14 @@ int mail_send_file(const struct ingestd_config *cfg, const char *path, char **er
 	return r;
 }
 
+DEFINE_TRIVIAL_CLEANUP_FUNC(CURL *, curl_easy_cleanup)
+DEFINE_TRIVIAL_CLEANUP_FUNC(struct curl_slist *, curl_slist_free_all)
+
 static int send_message(const struct ingestd_config *cfg, int fd, char **err)
 {
 	_cleanup_free_ char *msg = NULL, *from = NULL, *to = NULL, *password = NULL;
 	size_t len;
-	struct curl_slist *rcpt = NULL;
+	_cleanup_(curl_slist_free_allp) struct curl_slist *rcpt = NULL;
 	char errbuf[CURL_ERROR_SIZE] = "";
 	int r;
 
@@ -285,13 +288,9 @@ static int send_message(const struct ingestd_config *cfg, int fd, char **err)
 			n++;
 		}
 	}
-	CURL *c = curl_easy_init();
-	if (!c || !rcpt) {
-		curl_slist_free_all(rcpt);
-		if (c)
-			curl_easy_cleanup(c);
+	_cleanup_(curl_easy_cleanupp) CURL *c = curl_easy_init();
+	if (!c || !rcpt)
 		return -ENOMEM;
-	}
 	_cleanup_free_ char *mfrom = xasprintf("<%s>", from);
 	struct upload up = { msg, len };
 	bool smtps = strncmp(cfg->smtp_url, "smtps://", 8) == 0;
@@ -315,8 +314,6 @@ static int send_message(const struct ingestd_config *cfg, int fd, char **err)
 		curl_easy_setopt(c, CURLOPT_PASSWORD, password ? password : "");
 	}
 	CURLcode rc = curl_easy_perform(c);
-	curl_easy_cleanup(c);
-	curl_slist_free_all(rcpt);
 	if (rc != CURLE_OK) {
 		if (err)
 			*err = xasprintf("SMTP %s: %s", cfg->smtp_url, errbuf[0] ? errbuf : curl_easy_strerror(rc));

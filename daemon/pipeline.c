@@ -246,18 +246,17 @@ static void scan_progress(void *ud, uint64_t files, uint64_t bytes)
 static int build_and_publish(struct pl *p)
 {
 	const struct ingestd_config *cfg = p->cfg;
-	struct ing_ctx *ctx = NULL;
-	struct ing_scan *scan = NULL;
-	struct ing_package *pkg = NULL;
-	struct journal_report prev = { 0 };
-	char *json = NULL, *changes = NULL;
-	json_object *root = NULL;
-	/* Declared before the first "goto done": a jump past a cleanup variable's
-	 * initialisation would free garbage (found by test-fault-enospc). */
-	_cleanup_free_ char *salt_path = NULL, *salt = NULL, *tagm = NULL, *grj = NULL, *bag_json = NULL;
+	/* Released in the reverse order: the package and the scan before the
+	 * context, the inputs left out after the scan that was given them. */
+	_cleanup_(journal_skips_clear) struct journal_skips jskips = { 0 };
 	_cleanup_free_ struct ing_scan_skip *skips = NULL;
-	struct journal_skip *jskips = NULL;
-	size_t n_skips = 0;
+	_cleanup_(ing_ctx_freep) struct ing_ctx *ctx = NULL;
+	_cleanup_(ing_scan_freep) struct ing_scan *scan = NULL;
+	_cleanup_(ing_package_freep) struct ing_package *pkg = NULL;
+	_cleanup_(journal_report_clear) struct journal_report prev = { 0 };
+	_cleanup_(json_object_putp) json_object *root = NULL;
+	_cleanup_free_ char *json = NULL, *changes = NULL;
+	_cleanup_free_ char *salt_path = NULL, *salt = NULL, *tagm = NULL, *grj = NULL, *bag_json = NULL;
 	int r;
 
 	struct count c = { .cap = cfg->limits.max_entries ? cfg->limits.max_entries : 1000000 };
@@ -269,7 +268,7 @@ static int build_and_publish(struct pl *p)
 	p->bytes_total = c.bytes;
 
 	if ((r = ing_ctx_new(&ctx)) < 0)
-		goto done;
+		return r;
 	ing_ctx_set_log(ctx, lib_log, p, ING_LOG_INFO);
 	ing_ctx_set_limits(ctx, &cfg->limits);
 	if (cfg->n_languages) {
@@ -287,20 +286,20 @@ static int build_and_publish(struct pl *p)
 
 	if ((r = ing_package_begin(ctx, cfg->outbox, p->d.case_id, &pkg)) < 0) {
 		log_msg(3, "case %s: cannot prepare the outbox: %s", p->d.case_id, ing_strerror(r));
-		goto done;
+		return r;
 	}
 	/* Inputs of the case a worker died on before are left out (docs/faults.md). */
-	if ((r = journal_skip_list(p->j, p->d.case_id, &jskips, &n_skips)) < 0) {
+	if ((r = journal_skip_list(p->j, p->d.case_id, &jskips)) < 0) {
 		log_msg(3, "case %s: cannot read the inputs to leave out from the journal: %s", p->d.case_id,
 		        ing_strerror(r));
-		goto done;
+		return r;
 	}
-	if (n_skips) {
-		skips = xcalloc(n_skips, sizeof(*skips));
-		for (size_t i = 0; i < n_skips; i++)
-			skips[i] = (struct ing_scan_skip){ jskips[i].path, jskips[i].reason };
+	if (jskips.n) {
+		skips = xcalloc(jskips.n, sizeof(*skips));
+		for (size_t i = 0; i < jskips.n; i++)
+			skips[i] = (struct ing_scan_skip){ jskips.v[i].path, jskips.v[i].reason };
 		log_msg(5, "case %s: drop %lld: %zu input(s) that stopped a reader before are left out", p->d.case_id,
-		        (long long)p->d.id, n_skips);
+		        (long long)p->d.id, jskips.n);
 	}
 	/* The case store holds one folder per drop: each drop's case.yaml counts,
 	 * later drops overriding what they set. */
@@ -315,22 +314,22 @@ static int build_and_publish(struct pl *p)
 		.progress_userdata = p,
 		.guard = p->guard,
 		.skips = skips,
-		.n_skips = n_skips,
+		.n_skips = jskips.n,
 	};
 	r = ing_scan_path(ctx, p->case_dir, &so, &scan);
 	if (r < 0) {
 		log_msg(3, "case %s: scanning the case failed: %s", p->d.case_id, ing_strerror(r));
-		goto done;
+		return r;
 	}
 	if ((r = journal_drop_step(p->j, p->d.id, STEP_SCANNED, NULL)) < 0)
-		goto done;
+		return r;
 
 	unsigned req = 0;
 	const char *status = ing_scan_status(scan, &req);
 	if (!status)
 		status = "incomplete";
 	if ((r = ing_scan_to_json(scan, &json)) < 0)
-		goto done;
+		return r;
 	root = json_tokener_parse(json);
 	const char *cancer = json_str(root, "cancer_type", "id");
 
@@ -355,7 +354,7 @@ static int build_and_publish(struct pl *p)
 	};
 	if ((r = ing_package_build(pkg, scan, &po)) < 0) {
 		log_msg(3, "case %s: building the package failed: %s", p->d.case_id, ing_strerror(r));
-		goto done;
+		return r;
 	}
 	struct ing_package_info info;
 	ing_package_get_info(pkg, &info);
@@ -366,7 +365,7 @@ static int build_and_publish(struct pl *p)
 	char bag_sha[65];
 	if ((r = sha256_file(tagm, bag_sha)) < 0) {
 		log_msg(3, "case %s: the built package has no tag manifest: %s", p->d.case_id, ing_strerror(r));
-		goto done;
+		return r;
 	}
 	if (read_text_file(grj, REPORT_MAX_BYTES, &bag_json) < 0)
 		bag_json = xstrdup(json);
@@ -384,33 +383,24 @@ static int build_and_publish(struct pl *p)
 		.changes = changes,
 	};
 	if ((r = journal_report_packaged(p->j, p->d.id, &rep)) < 0)
-		goto done;
+		return r;
 
 	if ((r = ing_package_publish(pkg)) < 0) {
 		log_msg(3, "case %s: publishing failed: %s", p->d.case_id, ing_strerror(r));
-		goto done;
+		return r;
 	}
 	if ((r = journal_published(p->j, p->d.id)) < 0)
-		goto done;
+		return r;
 	log_msg(5, "case %s: drop %lld: published in %s/ (%s, %u required gaps)", p->d.case_id, (long long)p->d.id,
 	        state, status, req);
-done:
-	json_object_put(root);
-	free(json);
-	free(changes);
-	journal_report_clear(&prev);
-	ing_package_free(pkg);
-	ing_scan_free(scan);
-	ing_ctx_free(ctx);
-	journal_skips_free(jskips, n_skips);
-	return r;
+	return 0;
 }
 
 /* After a crash at step packaged: did the publish happen? Yes if the bag in the
  * outbox is the one journalled (its tagmanifest hash names the build). */
 static int maybe_published(struct pl *p)
 {
-	struct journal_report rep = { 0 };
+	_cleanup_(journal_report_clear) struct journal_report rep = { 0 };
 	int r = journal_report_of_drop(p->j, p->d.id, &rep);
 	if (r < 0)
 		return 0;
@@ -425,7 +415,6 @@ static int maybe_published(struct pl *p)
 		r = journal_published(p->j, p->d.id);
 		log_msg(5, "case %s: drop %lld: found published before the restart", p->d.case_id, (long long)p->d.id);
 	}
-	journal_report_clear(&rep);
 	return r < 0 ? r : done;
 }
 
@@ -445,19 +434,18 @@ static char *html_escape(const char *s)
 	return strbuf_steal(&b);
 }
 
-static void add_rcpt(char ***v, size_t *n, const char *a)
+static void add_rcpt(struct ptrvec *to, const char *a)
 {
-	if (*n >= MAIL_MAX_RCPT || !case_yaml_address_ok(a))
+	if (to->n >= MAIL_MAX_RCPT || !case_yaml_address_ok(a))
 		return;
-	for (size_t i = 0; i < *n; i++)
-		if (strcasecmp((*v)[i], a) == 0)
+	for (size_t i = 0; i < to->n; i++)
+		if (strcasecmp(to->v[i], a) == 0)
 			return;
-	*v = xrealloc(*v, (*n + 1) * sizeof(char *));
-	(*v)[(*n)++] = xstrdup(a);
+	ptrvec_push(to, xstrdup(a));
 }
 
 /* case.yaml notify: of every drop folder in the case store (the newest last). */
-static void case_notify(const char *store, char ***v, size_t *n)
+static void case_notify(const char *store, struct ptrvec *to)
 {
 	struct dirent **ents = NULL;
 	int k = scandir(store, &ents, NULL, alphasort);
@@ -470,7 +458,7 @@ static void case_notify(const char *store, char ***v, size_t *n)
 			if (dfd >= 0)
 				case_yaml_notify_at(dfd, "case.yaml", &addrs, &n_addrs);
 			for (size_t a = 0; a < n_addrs; a++) {
-				add_rcpt(v, n, addrs[a]);
+				add_rcpt(to, addrs[a]);
 				free(addrs[a]);
 			}
 			free(addrs);
@@ -485,17 +473,16 @@ static void case_notify(const char *store, char ***v, size_t *n)
 static int notify(struct pl *p)
 {
 	const struct ingestd_config *cfg = p->cfg;
-	struct journal_report rep = { 0 };
-	char **to = NULL;
-	size_t n_to = 0;
+	_cleanup_(journal_report_clear) struct journal_report rep = { 0 };
+	_cleanup_(ptrvec_freep) struct ptrvec to = { 0 };
 	int r = journal_report_of_drop(p->j, p->d.id, &rep);
 	if (r < 0)
 		return r;
 	for (size_t i = 0; i < cfg->n_mail_to; i++)
-		add_rcpt(&to, &n_to, cfg->mail_to[i]);
-	case_notify(path_exists(p->case_dir) ? p->case_dir : p->arch_dir, &to, &n_to);
+		add_rcpt(&to, cfg->mail_to[i]);
+	case_notify(path_exists(p->case_dir) ? p->case_dir : p->arch_dir, &to);
 
-	json_object *root = rep.json ? json_tokener_parse(rep.json) : NULL;
+	_cleanup_(json_object_putp) json_object *root = rep.json ? json_tokener_parse(rep.json) : NULL;
 	const char *cancer = json_str(root, "cancer_type", "id");
 	_cleanup_free_ char *subject = xasprintf("[ingestd] %s %s: %s \u2014 %d required gap%s", p->d.case_id,
 	                                         cancer ? cancer : "generic", rep.status ? rep.status : "incomplete",
@@ -507,7 +494,7 @@ static int notify(struct pl *p)
 		txt = xstrdup("(the gap report could not be read from the package)\n");
 	read_text_file(htmlp, REPORT_MAX_BYTES, &html);
 
-	struct strbuf tb, hb;
+	_cleanup_(strbuf_freep) struct strbuf tb = { 0 }, hb = { 0 };
 	strbuf_init(&tb, REPORT_MAX_BYTES * 2);
 	strbuf_init(&hb, REPORT_MAX_BYTES * 2);
 	strbuf_printf(&tb, "Case %s: %s, %d required gap%s.\nPackage: %s\n\nWhat changed:\n", p->d.case_id,
@@ -529,7 +516,7 @@ static int notify(struct pl *p)
 	strbuf_puts(&tb, txt);
 	strbuf_puts(&hb, "</ul></div>\n");
 	json_object_put(ch);
-	char *html_full = NULL;
+	_cleanup_free_ char *html_full = NULL;
 	if (html) {
 		/* The changes go first in the page's body. */
 		char *body = strstr(html, "<body");
@@ -547,7 +534,6 @@ static int notify(struct pl *p)
 		html_full = strbuf_steal(&f);
 	}
 
-	/* All before the first "goto done" (see build_and_publish). */
 	_cleanup_free_ char *from_default = NULL, *msg = NULL, *qpath = NULL;
 	_cleanup_free_ char *qname = xasprintf("d%06lld-%s", (long long)p->d.id, p->d.case_id);
 	size_t len;
@@ -557,16 +543,15 @@ static int notify(struct pl *p)
 		host[sizeof(host) - 1] = 0;
 		from_default = xasprintf("ingestd@%s", host);
 	}
-	if (n_to == 0) {
+	if (to.n == 0) {
 		log_msg(4, "case %s: no mail recipient configured (mail.to) or named in case.yaml; no mail queued",
 		        p->d.case_id);
-		r = journal_drop_step(p->j, p->d.id, STEP_NOTIFIED, "no recipient");
-		goto done;
+		return journal_drop_step(p->j, p->d.id, STEP_NOTIFIED, "no recipient");
 	}
 	struct mail_msg m = {
 		.from = cfg->mail_from ? cfg->mail_from : from_default,
-		.to = (const char *const *)to,
-		.n_to = n_to,
+		.to = (const char *const *)to.v,
+		.n_to = to.n,
 		.subject = subject,
 		.text = tb.s,
 		.html = html_full,
@@ -574,14 +559,14 @@ static int notify(struct pl *p)
 	};
 	if ((r = mail_compose(&m, &msg, &len)) < 0 || (r = mail_queue(cfg->mail_outbox, qname, msg, len, &qpath)) < 0) {
 		log_msg(3, "case %s: cannot queue the report mail: %s", p->d.case_id, ing_strerror(r));
-		goto done;
+		return r;
 	}
 	if ((r = journal_drop_step(p->j, p->d.id, STEP_NOTIFIED, qname)) < 0)
-		goto done;
+		return r;
 	if (cfg->smtp_url) {
 		_cleanup_free_ char *err = NULL;
 		if (mail_send_file(cfg, qpath, &err) == 0) {
-			log_msg(6, "case %s: report mail sent to %zu recipient(s)", p->d.case_id, n_to);
+			log_msg(6, "case %s: report mail sent to %zu recipient(s)", p->d.case_id, to.n);
 		} else {
 			log_msg(4, "case %s: mail not sent yet (kept in the mail outbox, retried later): %s", p->d.case_id,
 			        err ? err : "?");
@@ -589,16 +574,7 @@ static int notify(struct pl *p)
 	} else {
 		log_msg(6, "case %s: report mail written to the mail outbox (no SMTP configured)", p->d.case_id);
 	}
-done:
-	json_object_put(root);
-	free(html_full);
-	strbuf_free(&tb);
-	strbuf_free(&hb);
-	for (size_t i = 0; i < n_to; i++)
-		free(to[i]);
-	free(to);
-	journal_report_clear(&rep);
-	return r;
+	return 0;
 }
 
 /* Errors the pipeline returns come from the environment (a full or read-only
@@ -652,65 +628,66 @@ static int give_up(struct pl *p)
 	return journal_drop_step(p->j, p->d.id, STEP_QUARANTINED, p->d.last_error);
 }
 
+/* Frees what P holds and closes its journal: for _cleanup_(pl_clear). */
+static void pl_clear(struct pl *p)
+{
+	free(p->case_dir);
+	free(p->arch_dir);
+	free(p->claimed);
+	free(p->merged);
+	journal_drop_clear(&p->d);
+	journal_close(p->j);
+}
+
 int pipeline_run(const struct ingestd_config *cfg, int64_t drop_id, struct ing_guard *guard)
 {
-	struct pl p = { .cfg = cfg, .guard = guard };
+	_cleanup_(pl_clear) struct pl p = { .cfg = cfg, .guard = guard };
 	int r = journal_open(cfg->state_db, false, &p.j);
 	if (r < 0) {
 		log_msg(3, "cannot open the journal %s: %s", cfg->state_db, ing_strerror(r));
 		return r;
 	}
 	if ((r = journal_drop_get(p.j, drop_id, &p.d)) < 0)
-		goto done;
+		return r;
 	if (p.d.step >= STEP_ARCHIVED || p.d.step == STEP_CLAIMING)
-		goto done;
+		return 0;
 	p.case_dir = xasprintf("%s/cases/%s", cfg->work, p.d.case_id);
 	p.arch_dir = xasprintf("%s/%s", cfg->archive, p.d.case_id);
 	p.claimed = xasprintf("%s/%s", cfg->work, p.d.dir);
 	p.merged = xasprintf("%s/%s", p.case_dir, p.d.dir);
 
-	if (p.d.attempts >= INGESTD_MAX_ATTEMPTS && p.d.step < STEP_PUBLISHED && !error_is_env(p.d.last_error)) {
-		r = give_up(&p);
-		goto done;
-	}
+	if (p.d.attempts >= INGESTD_MAX_ATTEMPTS && p.d.step < STEP_PUBLISHED && !error_is_env(p.d.last_error))
+		return give_up(&p);
 	log_msg(6, "case %s: drop %lld (%s): resuming after step %s", p.d.case_id, (long long)p.d.id, p.d.dir,
 	        journal_step_name(p.d.step));
 	if (p.d.step < STEP_PUBLISHED) {
 		if ((r = case_store_open(&p)) < 0) {
 			drop_error_env(&p, "the case store could not be prepared", r);
-			goto done;
+			return r;
 		}
 		r = p.d.step == STEP_PACKAGED ? maybe_published(&p) : 0;
 		if (r == 0)
 			r = build_and_publish(&p);
 		if (r < 0) {
 			drop_error_env(&p, "building the package failed", r);
-			goto done;
+			return r;
 		}
-		r = 0;
 		p.d.step = STEP_PUBLISHED;
 	}
 	if (p.d.step < STEP_NOTIFIED) {
 		if ((r = notify(&p)) < 0) {
 			drop_error_env(&p, "the report mail could not be queued", r);
-			goto done;
+			return r;
 		}
 	}
 	remove_build_leftovers(&p);
 	if ((r = case_store_close(&p)) < 0) {
 		drop_error_env(&p, "the case could not be moved to the archive", r);
-		goto done;
+		return r;
 	}
 	r = journal_drop_step(p.j, p.d.id, STEP_ARCHIVED, NULL);
 	if (r == 0)
 		log_msg(6, "case %s: drop %lld archived", p.d.case_id, (long long)p.d.id);
-done:
-	free(p.case_dir);
-	free(p.arch_dir);
-	free(p.claimed);
-	free(p.merged);
-	journal_drop_clear(&p.d);
-	journal_close(p.j);
 	return r;
 }
 

@@ -41,6 +41,7 @@ ING_HIDDEN int case_yaml_parse(const char *buf, size_t len, struct case_yaml **o
 ING_HIDDEN int case_yaml_read_at(int dirfd, const char *name, struct case_yaml **out, struct strbuf *errors);
 
 ING_HIDDEN struct case_yaml *case_yaml_free(struct case_yaml *cy);
+DEFINE_TRIVIAL_CLEANUP_FUNC(struct case_yaml *, case_yaml_free)
 
 /* case_yaml_address_ok(), case_yaml_notify_at(): libingest-internal.h. */
 

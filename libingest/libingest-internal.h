@@ -10,8 +10,8 @@
  * modules share internal.h (context, logging) and their own headers.
  *
  * The helper layer (libingest/util/: memory and cleanup, buffers, text,
- * SHA-256, files, YAML positions) is a library of its own that the programs
- * link too; it is reached through this header as well.
+ * SHA-256, files, YAML, json-c's cleanup form) is a library of its own that
+ * the programs link too; it is reached through this header as well.
  */
 #ifndef LIBINGEST_INTERNAL_H
 #define LIBINGEST_INTERNAL_H
@@ -28,6 +28,7 @@
 #include "ingest.h"
 
 #include "util/fileio.h"
+#include "util/json.h"
 #include "util/macro.h"
 #include "util/mem.h"
 #include "util/sha256.h"
@@ -38,6 +39,14 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+
+/* ---- cleanup forms of ingest.h's destructors (util/mem.h), kept out of
+ * ingest.h, which stays plain C ---- */
+
+DEFINE_TRIVIAL_CLEANUP_FUNC(struct ing_ctx *, ing_ctx_free)
+DEFINE_TRIVIAL_CLEANUP_FUNC(struct ing_guard *, ing_guard_free)
+DEFINE_TRIVIAL_CLEANUP_FUNC(struct ing_scan *, ing_scan_free)
+DEFINE_TRIVIAL_CLEANUP_FUNC(struct ing_package *, ing_package_free)
 
 /* ---- rules (rules.h has the model; docs/rules.md the format) ---- */
 

@@ -3,9 +3,15 @@
 #ifndef INGEST_UTIL_FILEIO_H
 #define INGEST_UTIL_FILEIO_H
 
+#include <dirent.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #include "util/mem.h"
+
+/* _cleanup_(closedirp) DIR *d, _cleanup_(fclosep) FILE *f. */
+DEFINE_TRIVIAL_CLEANUP_FUNC(DIR *, closedir)
+DEFINE_TRIVIAL_CLEANUP_FUNC(FILE *, fclose)
 
 /* Remove NAME under DFD and everything below it; never follows a symbolic
  * link; depth bounded. 0 when it is gone (or never was), else -errno. */

@@ -29,5 +29,8 @@ struct ptrvec {
 };
 ING_HIDDEN void ptrvec_push(struct ptrvec *pv, void *p);
 ING_HIDDEN void ptrvec_free(struct ptrvec *pv, void (*fn)(void *));
+/* For _cleanup_(ptrvec_freep) struct ptrvec v = { 0 }: frees the array and,
+ * with free(), every pointer in it. */
+static inline void ptrvec_freep(struct ptrvec *pv) { ptrvec_free(pv, free); }
 
 #endif

@@ -7,6 +7,11 @@
 #include <libfyaml.h>
 
 #include "util/macro.h"
+#include "util/mem.h"
+
+/* _cleanup_(fy_document_destroyp), _cleanup_(fy_diag_destroyp). */
+DEFINE_TRIVIAL_CLEANUP_FUNC(struct fy_document *, fy_document_destroy)
+DEFINE_TRIVIAL_CLEANUP_FUNC(struct fy_diag *, fy_diag_destroy)
 
 /* 1-based line and column of a node: a scalar's own token; a collection by
  * its first scalar (libfyaml keeps no mark for collections here). False, and
