@@ -398,45 +398,31 @@ static void cfg_mail(struct cfg_parser *p, struct fy_node *map, struct ingestd_c
 	}
 }
 
-static void cfg_discard(struct fy_diag *diag, void *user, const char *buf, size_t len)
-{
-	(void)diag, (void)user, (void)buf, (void)len;
-}
-
 static char *join(const char *dir, const char *name)
 {
 	return xasprintf("%s/%s", dir, name);
 }
 
-int config_load(const char *path, struct ingestd_config **out, struct strbuf *errors)
+/* Reads PATH's keys into C; each problem is one of P's errors. 0, or a
+ * negative errno when the file could not be used at all. */
+static int cfg_read(struct cfg_parser *p, const char *path, struct ingestd_config *c)
 {
-	struct cfg_parser p = { .file = path, .errors = errors };
-	struct ingestd_config *c = xcalloc(1, sizeof(*c));
-	struct fy_diag *diag = NULL;
-	struct fy_document *doc = NULL;
-	char *buf = NULL;
-	int r = 0;
+	_cleanup_close_ int fd = -1;
+	_cleanup_free_ char *buf = NULL, *msg = NULL;
+	_cleanup_(fy_document_destroyp) struct fy_document *doc = NULL;
+	int r;
 
-	config_defaults(c);
-	c->file = xstrdup(path);
-	if (!c->languages) {
-		c->languages = xcalloc(1, sizeof(char *));
-		c->languages[0] = xstrdup("en");
-		c->n_languages = 1;
-	}
-
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 	struct stat st;
 	if (fd < 0 || fstat(fd, &st) < 0) {
 		r = -errno;
-		if (errors)
-			(void)strbuf_printf(errors, "%s:1:1: cannot read the configuration: %s\n", path, strerror(-r));
-		goto done;
+		if (p->errors)
+			(void)strbuf_printf(p->errors, "%s:1:1: cannot read the configuration: %s\n", path, strerror(-r));
+		return r;
 	}
 	if (!S_ISREG(st.st_mode) || st.st_size > (off_t)CONFIG_MAX_BYTES) {
-		r = -EINVAL;
-		cfg_err(&p, NULL, "not a regular file of at most %u bytes", CONFIG_MAX_BYTES);
-		goto done;
+		cfg_err(p, NULL, "not a regular file of at most %u bytes", CONFIG_MAX_BYTES);
+		return -EINVAL;
 	}
 	buf = xmalloc((size_t)st.st_size + 1);
 	ssize_t got = 0;
@@ -449,49 +435,26 @@ int config_load(const char *path, struct ingestd_config **out, struct strbuf *er
 		got += k;
 	}
 	buf[got] = 0;
-	int bl, bc;
-	if (got && !yaml_text_is_utf8(buf, (size_t)got, &bl, &bc)) {
-		p.n_errors++;
-		if (errors)
-			(void)strbuf_printf(errors, "%s:%d:%d: not UTF-8 text (save the file as UTF-8)\n", path, bl, bc);
-		r = -EINVAL;
-		goto done;
+	/* An empty file leaves every default. (libfyaml makes no document of a
+	 * text of blanks and comments only: that one is "invalid YAML".) */
+	int line, col;
+	r = got ? yaml_parse_text(buf, (size_t)got, &doc, &line, &col, &msg) : 0;
+	if (r == -EILSEQ || r == -EINVAL) {
+		p->n_errors++;
+		if (p->errors && r == -EILSEQ)
+			(void)strbuf_printf(p->errors, "%s:%d:%d: not UTF-8 text (save the file as UTF-8)\n", path, line,
+			                    col);
+		else if (p->errors)
+			(void)strbuf_printf(p->errors, "%s:%d:%d: invalid YAML%s%s\n", path, line, col, msg ? ": " : "",
+			                    msg ? msg : "");
+		return -EINVAL;
 	}
-
-	struct fy_diag_cfg dcfg;
-	fy_diag_cfg_default(&dcfg);
-	dcfg.fp = NULL;
-	dcfg.output_fn = cfg_discard;
-	dcfg.colorize = false;
-	diag = fy_diag_create(&dcfg);
-	if (!diag) {
-		r = -ENOMEM;
-		goto done;
-	}
-	fy_diag_set_collect_errors(diag, true);
-	struct fy_parse_cfg pcfg = { .flags = FYPCF_QUIET | FYPCF_DEFAULT_VERSION_1_2, .diag = diag };
-	doc = got ? fy_document_build_from_string(&pcfg, buf, (size_t)got) : NULL;
-	if (got && !doc) {
-		void *it = NULL;
-		struct fy_diag_error *e;
-		bool any = false;
-		while (!any && (e = fy_diag_errors_iterate(diag, &it))) {
-			if (e->type < FYET_ERROR)
-				continue;
-			p.n_errors++;
-			if (errors)
-				(void)strbuf_printf(errors, "%s:%d:%d: invalid YAML: %s\n", path, e->line > 0 ? e->line : 1,
-				                    e->column > 0 ? e->column : 1, e->msg ? e->msg : "parse error");
-			any = true;
-		}
-		if (!any)
-			cfg_err(&p, NULL, "invalid YAML");
-		goto done;
-	}
+	if (r < 0)
+		return r;
 	struct fy_node *root = doc ? fy_document_root(doc) : NULL;
 	if (root && !fy_node_is_mapping(root)) {
-		cfg_err(&p, root, "expected keys such as \"settle_seconds: 10\"");
-		goto done;
+		cfg_err(p, root, "expected keys such as \"settle_seconds: 10\"");
+		return 0;
 	}
 	struct fy_node_pair *pair;
 	void *it = NULL;
@@ -499,81 +462,88 @@ int config_load(const char *path, struct ingestd_config **out, struct strbuf *er
 		struct fy_node *k = fy_node_pair_key(pair), *v = fy_node_pair_value(pair);
 		const char *ks = k && fy_node_is_scalar(k) ? fy_node_get_scalar0(k) : "";
 		if (!v) {
-			cfg_err(&p, k, "\"%s\" has no value", ks);
+			cfg_err(p, k, "\"%s\" has no value", ks);
 			continue;
 		}
 		if (strcmp(ks, "base_dir") == 0)
-			cfg_set_path(&p, ks, v, &c->base_dir);
+			cfg_set_path(p, ks, v, &c->base_dir);
 		else if (strcmp(ks, "paths") == 0)
-			cfg_paths(&p, v, c);
+			cfg_paths(p, v, c);
 		else if (strcmp(ks, "settle_seconds") == 0)
-			cfg_set_uint(&p, ks, v, 1, 86400, &c->settle_seconds);
+			cfg_set_uint(p, ks, v, 1, 86400, &c->settle_seconds);
 		else if (strcmp(ks, "rescan_seconds") == 0)
-			cfg_set_uint(&p, ks, v, 1, 86400, &c->rescan_seconds);
+			cfg_set_uint(p, ks, v, 1, 86400, &c->rescan_seconds);
 		else if (strcmp(ks, "workers") == 0)
-			cfg_set_uint(&p, ks, v, 0, 256, &c->workers);
+			cfg_set_uint(p, ks, v, 0, 256, &c->workers);
 		else if (strcmp(ks, "retention_days") == 0)
-			cfg_set_uint(&p, ks, v, 0, 36500, &c->retention_days);
+			cfg_set_uint(p, ks, v, 0, 36500, &c->retention_days);
 		else if (strcmp(ks, "http_downloads") == 0)
-			cfg_set_bool(&p, ks, v, &c->http_downloads);
+			cfg_set_bool(p, ks, v, &c->http_downloads);
 		else if (strcmp(ks, "languages") == 0)
-			cfg_set_list(&p, ks, v, lang_ok, "a language code such as \"en\" or \"pt-BR\"", &c->languages,
+			cfg_set_list(p, ks, v, lang_ok, "a language code such as \"en\" or \"pt-BR\"", &c->languages,
 			             &c->n_languages);
 		else if (strcmp(ks, "parse_timeout_seconds") == 0)
-			cfg_set_uint(&p, ks, v, 1, 86400, &c->parse_timeout_seconds);
+			cfg_set_uint(p, ks, v, 1, 86400, &c->parse_timeout_seconds);
 		else if (strcmp(ks, "worker_memory") == 0)
-			(void)cfg_u64(&p, ks, v, UINT64_C(256) << 20, UINT64_MAX, &c->worker_mem_bytes);
+			(void)cfg_u64(p, ks, v, UINT64_C(256) << 20, UINT64_MAX, &c->worker_mem_bytes);
 		else if (strcmp(ks, "limits") == 0)
-			cfg_limits(&p, v, &c->limits);
+			cfg_limits(p, v, &c->limits);
 		else if (strcmp(ks, "mail") == 0)
-			cfg_mail(&p, v, c);
+			cfg_mail(p, v, c);
 		else
-			cfg_err(&p, k, "unknown key \"%s\": expected base_dir, paths, settle_seconds, rescan_seconds, "
+			cfg_err(p, k, "unknown key \"%s\": expected base_dir, paths, settle_seconds, rescan_seconds, "
 			        "workers, retention_days, http_downloads, languages, parse_timeout_seconds, worker_memory, "
 			        "limits or mail", ks);
 	}
 	if (c->smtp_url && !c->mail_from)
-		cfg_err(&p, root, "\"mail.smtp_url\" is set but \"mail.from\" is not: give the sender address");
+		cfg_err(p, root, "\"mail.smtp_url\" is set but \"mail.from\" is not: give the sender address");
 	if (c->smtp_user && !c->smtp_password_file)
-		cfg_err(&p, root, "\"mail.user\" is set but \"mail.password_file\" is not");
-done:
+		cfg_err(p, root, "\"mail.user\" is set but \"mail.password_file\" is not");
+	return 0;
+}
+
+int config_load(const char *path, struct ingestd_config **out, struct strbuf *errors)
+{
+	struct cfg_parser p = { .file = path, .errors = errors };
+	_cleanup_(config_freep) struct ingestd_config *c = xcalloc(1, sizeof(*c));
+
+	config_defaults(c);
+	c->file = xstrdup(path);
+	if (!c->languages) {
+		c->languages = xcalloc(1, sizeof(char *));
+		c->languages[0] = xstrdup("en");
+		c->n_languages = 1;
+	}
+	int r = cfg_read(&p, path, c);
 	if (p.n_errors && r == 0)
 		r = -EINVAL;
-	if (r == 0) {
-		if (!c->base_dir)
-			c->base_dir = xstrdup(INGESTD_DEFAULT_BASE);
-		static const struct {
-			size_t off;
-			const char *name;
-		} defs[] = {
-			{ offsetof(struct ingestd_config, inbox), "inbox" },
-			{ offsetof(struct ingestd_config, work), "work" },
-			{ offsetof(struct ingestd_config, outbox), "outbox" },
-			{ offsetof(struct ingestd_config, quarantine), "quarantine" },
-			{ offsetof(struct ingestd_config, archive), "archive" },
-			{ offsetof(struct ingestd_config, state_db), "state.db" },
-			{ offsetof(struct ingestd_config, mail_outbox), "mail" },
-		};
-		for (size_t i = 0; i < ARRAY_SIZE(defs); i++) {
-			char **dst = (char **)((char *)c + defs[i].off);
-			if (!*dst)
-				*dst = join(c->base_dir, defs[i].name);
-		}
-		if (c->workers == 0) {
-			long n = sysconf(_SC_NPROCESSORS_ONLN);
-			c->workers = n > 0 ? (unsigned)MIN(n, 256) : 1;
-		}
-		*out = c;
-		c = NULL;
+	if (r < 0)
+		return r;
+	if (!c->base_dir)
+		c->base_dir = xstrdup(INGESTD_DEFAULT_BASE);
+	static const struct {
+		size_t off;
+		const char *name;
+	} defs[] = {
+		{ offsetof(struct ingestd_config, inbox), "inbox" },
+		{ offsetof(struct ingestd_config, work), "work" },
+		{ offsetof(struct ingestd_config, outbox), "outbox" },
+		{ offsetof(struct ingestd_config, quarantine), "quarantine" },
+		{ offsetof(struct ingestd_config, archive), "archive" },
+		{ offsetof(struct ingestd_config, state_db), "state.db" },
+		{ offsetof(struct ingestd_config, mail_outbox), "mail" },
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(defs); i++) {
+		char **dst = (char **)((char *)c + defs[i].off);
+		if (!*dst)
+			*dst = join(c->base_dir, defs[i].name);
 	}
-	if (fd >= 0)
-		close(fd);
-	fy_document_destroy(doc);
-	if (diag)
-		fy_diag_destroy(diag);
-	free(buf);
-	config_free(c);
-	return r;
+	if (c->workers == 0) {
+		long n = sysconf(_SC_NPROCESSORS_ONLN);
+		c->workers = n > 0 ? (unsigned)MIN(n, 256) : 1;
+	}
+	*out = steal_ptr(c);
+	return 0;
 }
 
 char *config_read_password(const struct ingestd_config *c)

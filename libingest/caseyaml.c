@@ -223,20 +223,14 @@ static void cy_key(struct cy_parser *p, struct case_yaml *cy, const char *key, s
 	}
 }
 
-static void cy_discard(struct fy_diag *diag, void *user, const char *buf, size_t len)
-{
-	(void)diag, (void)user, (void)buf, (void)len;
-}
-
-
 int case_yaml_parse(const char *buf, size_t len, struct case_yaml **out, struct strbuf *errors)
 {
 	struct cy_parser p = { .errors = errors };
-	struct case_yaml *cy;
-	struct fy_diag_cfg dcfg;
-	struct fy_diag *diag;
-	struct fy_parse_cfg pcfg;
-	struct fy_document *doc;
+	_cleanup_(case_yaml_freep) struct case_yaml *cy = NULL;
+	_cleanup_(fy_document_destroyp) struct fy_document *doc = NULL;
+	_cleanup_free_ char *msg = NULL;
+	struct cy_pos at = { 1, 1 };
+	int r;
 
 	if (len > CASE_YAML_MAX_BYTES)
 		return -E2BIG;
@@ -244,42 +238,19 @@ int case_yaml_parse(const char *buf, size_t len, struct case_yaml **out, struct 
 	if (len == 0 || memchr(buf, 0, len)) {
 		if (len)
 			cy_err(&p, (struct cy_pos){ 1, 1 }, "not a text file (contains NUL bytes); it was ignored");
-		*out = cy;
+		*out = steal_ptr(cy);
 		return p.n_errors;
 	}
-	/* libfyaml would hang on some non-UTF-8 input (yamlpos.h) */
-	struct cy_pos at = { 1, 1 };
-	if (!yaml_text_is_utf8(buf, len, &at.line, &at.col)) {
+	r = yaml_parse_text(buf, len, &doc, &at.line, &at.col, &msg);
+	if (r == -ENOMEM)
+		return r;
+	if (r == -EILSEQ) {
 		cy_err(&p, at, "not UTF-8 text (save it as UTF-8); the file was ignored");
-		*out = cy;
-		return p.n_errors;
-	}
-
-	fy_diag_cfg_default(&dcfg);
-	dcfg.fp = NULL;
-	dcfg.output_fn = cy_discard;
-	dcfg.colorize = false;
-	diag = fy_diag_create(&dcfg);
-	if (!diag) {
-		free(cy);
-		return -ENOMEM;
-	}
-	fy_diag_set_collect_errors(diag, true);
-	pcfg = (struct fy_parse_cfg){ .flags = FYPCF_QUIET | FYPCF_DEFAULT_VERSION_1_2, .diag = diag };
-	doc = fy_document_build_from_string(&pcfg, buf, len);
-	if (!doc) {
-		void *it = NULL;
-		struct fy_diag_error *e;
-		bool any = false;
-		while (!any && (e = fy_diag_errors_iterate(diag, &it))) {
-			if (e->type < FYET_ERROR)
-				continue;
-			cy_err(&p, (struct cy_pos){ e->line > 0 ? e->line : 1, e->column > 0 ? e->column : 1 },
-			       "invalid YAML: %s; the file was ignored", e->msg ? e->msg : "parse error");
-			any = true;
-		}
-		if (!any)
-			cy_err(&p, (struct cy_pos){ 1, 1 }, "invalid YAML; the file was ignored");
+	} else if (r < 0) {
+		if (msg)
+			cy_err(&p, at, "invalid YAML: %s; the file was ignored", msg);
+		else
+			cy_err(&p, at, "invalid YAML; the file was ignored");
 	} else {
 		struct fy_node *root = fy_document_root(doc);
 		if (root && !fy_node_is_mapping(root)) {
@@ -302,10 +273,8 @@ int case_yaml_parse(const char *buf, size_t len, struct case_yaml **out, struct 
 				cy_key(&p, cy, key, fy_node_pair_value(pair), kpos);
 			}
 		}
-		fy_document_destroy(doc);
 	}
-	fy_diag_destroy(diag);
-	*out = cy;
+	*out = steal_ptr(cy);
 	return p.n_errors;
 }
 

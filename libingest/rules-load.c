@@ -105,10 +105,6 @@ struct ruleset *ruleset_free(struct ruleset *rs)
 
 /* ---- loading ---- */
 
-static void diag_discard(struct fy_diag *diag, void *user, const char *buf, size_t len)
-{
-}
-
 /* Reads and parses one file; YAML errors are reported with libfyaml's position. */
 static int parse_text(struct loader *l, struct pending *p, const char *text, size_t len);
 
@@ -166,10 +162,9 @@ static int parse_file(struct loader *l, struct pending *p)
 /* Parses TEXT (LEN bytes, which outlive p->doc) as P's rules file. */
 static int parse_text(struct loader *l, struct pending *p, const char *text, size_t len)
 {
-	struct fy_diag_cfg dcfg;
-	struct fy_diag *diag;
-	struct fy_parse_cfg pcfg;
-	int r = 0;
+	_cleanup_free_ char *msg = NULL;
+	struct pos at;
+	int r;
 
 	if (len > RULES_MAX_FILE_BYTES) {
 		err_at(l, (struct pos){ 1, 1 }, "larger than %u bytes", RULES_MAX_FILE_BYTES);
@@ -179,47 +174,29 @@ static int parse_text(struct loader *l, struct pending *p, const char *text, siz
 		err_at(l, (struct pos){ 1, 1 }, "not a text file (contains NUL bytes)");
 		return -EINVAL;
 	}
-	struct pos bad;
-	if (!yaml_text_is_utf8(text, len, &bad.line, &bad.col)) {
-		err_at(l, bad, "not UTF-8 text (save the file as UTF-8)");
+	r = yaml_parse_text(text, len, &p->doc, &at.line, &at.col, &msg);
+	if (r == -EILSEQ) {
+		err_at(l, at, "not UTF-8 text (save the file as UTF-8)");
 		return -EINVAL;
 	}
-
-	fy_diag_cfg_default(&dcfg);
-	dcfg.fp = NULL;
-	dcfg.output_fn = diag_discard;
-	dcfg.colorize = false;
-	diag = fy_diag_create(&dcfg);
-	if (!diag)
-		return -ENOMEM;
-	fy_diag_set_collect_errors(diag, true);
-	pcfg = (struct fy_parse_cfg){ .flags = FYPCF_QUIET | FYPCF_DEFAULT_VERSION_1_2, .diag = diag };
-	p->doc = fy_document_build_from_string(&pcfg, text, len);
-	if (!p->doc) {
-		void *it = NULL;
-		struct fy_diag_error *e;
-		bool any = false;
-		while ((e = fy_diag_errors_iterate(diag, &it))) {
-			if (e->type < FYET_ERROR)
-				continue;
-			err_at(l, (struct pos){ e->line > 0 ? e->line : 1, e->column > 0 ? e->column : 1 },
-			       "invalid YAML: %s", e->msg ? e->msg : "parse error");
-			any = true;
-			break;  /* the first parse error; later ones are usually consequences */
-		}
-		if (!any) {
-			bool blank = true;
-			for (size_t i = 0; i < len && blank; i++)
-				blank = isspace((unsigned char)text[i]) != 0;
-			err_at(l, (struct pos){ 1, 1 }, blank ? "empty rules file" : "invalid YAML");
-		}
-		r = -EINVAL;
-	} else if (!fy_document_root(p->doc)) {
-		err_at(l, (struct pos){ 1, 1 }, "empty rules file");
-		r = -EINVAL;
+	if (r == -EINVAL && msg) {
+		err_at(l, at, "invalid YAML: %s", msg);
+		return -EINVAL;
 	}
-	fy_diag_destroy(diag);
-	return r;
+	if (r == -EINVAL) {
+		bool blank = true;
+		for (size_t i = 0; i < len && blank; i++)
+			blank = isspace((unsigned char)text[i]) != 0;
+		err_at(l, at, blank ? "empty rules file" : "invalid YAML");
+		return -EINVAL;
+	}
+	if (r < 0)
+		return r;
+	if (!fy_document_root(p->doc)) {
+		err_at(l, (struct pos){ 1, 1 }, "empty rules file");
+		return -EINVAL;
+	}
+	return 0;
 }
 
 static void classify(struct loader *l, struct pending *p)

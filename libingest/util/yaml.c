@@ -1,4 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
+/* YAML texts parsed one way; positions for FILE:LINE:COL messages. */
+#include <errno.h>
+
 #include "util/text.h"
 #include "util/yaml.h"
 
@@ -45,4 +48,48 @@ bool yaml_text_is_utf8(const char *buf, size_t len, int *line, int *col)
 		}
 	}
 	return false;
+}
+
+static void diag_discard(struct fy_diag *diag, void *user, const char *buf, size_t len)
+{
+	(void)diag, (void)user, (void)buf, (void)len;
+}
+
+int yaml_parse_text(const char *text, size_t len, struct fy_document **out, int *line, int *col, char **msg)
+{
+	struct fy_diag_cfg dcfg;
+	*msg = NULL;
+	if (!yaml_text_is_utf8(text, len, line, col))
+		return -EILSEQ;
+	fy_diag_cfg_default(&dcfg);
+	dcfg.fp = NULL;
+	dcfg.output_fn = diag_discard;
+	dcfg.colorize = false;
+	_cleanup_(fy_diag_destroyp) struct fy_diag *diag = fy_diag_create(&dcfg);
+	if (!diag)
+		return -ENOMEM;
+	fy_diag_set_collect_errors(diag, true);
+	struct fy_parse_cfg pcfg = { .flags = FYPCF_QUIET | FYPCF_DEFAULT_VERSION_1_2, .diag = diag };
+	struct fy_document *doc = fy_document_build_from_string(&pcfg, text, len);
+	if (doc) {
+		/* The document keeps a reference to DIAG past this function; what
+		 * it reports later is discarded, not collected where nothing would
+		 * free it. */
+		fy_diag_set_collect_errors(diag, false);
+		*out = doc;
+		return 0;
+	}
+	/* The first error: later ones are usually its consequences. */
+	void *it = NULL;
+	struct fy_diag_error *e;
+	*line = *col = 1;
+	while ((e = fy_diag_errors_iterate(diag, &it))) {
+		if (e->type < FYET_ERROR)
+			continue;
+		*line = e->line > 0 ? e->line : 1;
+		*col = e->column > 0 ? e->column : 1;
+		*msg = xstrdup(e->msg ? e->msg : "parse error");
+		break;
+	}
+	return -EINVAL;
 }

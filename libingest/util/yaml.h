@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* Where a libfyaml node stands in its file, for FILE:LINE:COL messages. */
+/* YAML texts parsed one way, and where a libfyaml node stands in its file,
+ * for FILE:LINE:COL messages. */
 #ifndef INGEST_UTIL_YAML_H
 #define INGEST_UTIL_YAML_H
 
@@ -23,5 +24,18 @@ ING_HIDDEN bool yaml_node_pos(struct fy_node *n, int *line, int *col);
  * be UTF-8 before libfyaml sees it. True when it is; else false with the
  * 1-based line and column of the first bad byte. */
 ING_HIDDEN bool yaml_text_is_utf8(const char *buf, size_t len, int *line, int *col);
+
+/*
+ * LEN bytes at TEXT parsed as one YAML document, the way every YAML file of
+ * ingestd is (YAML 1.2 unless the text says otherwise; libfyaml prints
+ * nothing). TEXT must outlive the document. 0 and *OUT on success (its root
+ * may still be NULL). Else *LINE and *COL (1-based) say where, and:
+ *   -EILSEQ  not UTF-8 text (yaml_text_is_utf8(), checked first);
+ *   -EINVAL  not a YAML document: *MSG is libfyaml's first error (malloc'd),
+ *            or NULL when it gave none (a blank text, only comments);
+ *   -ENOMEM.
+ */
+ING_HIDDEN int yaml_parse_text(const char *text, size_t len, struct fy_document **out, int *line, int *col,
+                               char **msg);
 
 #endif
