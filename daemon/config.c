@@ -5,7 +5,6 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <fcntl.h>
-#include <sys/stat.h>
 
 #include "config.h"
 
@@ -407,38 +406,24 @@ static char *join(const char *dir, const char *name)
  * negative errno when the file could not be used at all. */
 static int cfg_read(struct cfg_parser *p, const char *path, struct ingestd_config *c)
 {
-	_cleanup_close_ int fd = -1;
 	_cleanup_free_ char *buf = NULL, *msg = NULL;
 	_cleanup_(fy_document_destroyp) struct fy_document *doc = NULL;
-	int r;
+	size_t got;
+	int r = read_file_at(AT_FDCWD, path, CONFIG_MAX_BYTES, O_NOCTTY, &buf, &got);
 
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	struct stat st;
-	if (fd < 0 || fstat(fd, &st) < 0) {
-		r = -errno;
+	if (r == -EINVAL || r == -EFBIG) {
+		cfg_err(p, NULL, "not a regular file of at most %u bytes", CONFIG_MAX_BYTES);
+		return -EINVAL;
+	}
+	if (r < 0) {
 		if (p->errors)
 			(void)strbuf_printf(p->errors, "%s:1:1: cannot read the configuration: %s\n", path, strerror(-r));
 		return r;
 	}
-	if (!S_ISREG(st.st_mode) || st.st_size > (off_t)CONFIG_MAX_BYTES) {
-		cfg_err(p, NULL, "not a regular file of at most %u bytes", CONFIG_MAX_BYTES);
-		return -EINVAL;
-	}
-	buf = xmalloc((size_t)st.st_size + 1);
-	ssize_t got = 0;
-	while (got < st.st_size) {
-		ssize_t k = read(fd, buf + got, (size_t)(st.st_size - got));
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k <= 0)
-			break;
-		got += k;
-	}
-	buf[got] = 0;
 	/* An empty file leaves every default. (libfyaml makes no document of a
 	 * text of blanks and comments only: that one is "invalid YAML".) */
 	int line, col;
-	r = got ? yaml_parse_text(buf, (size_t)got, &doc, &line, &col, &msg) : 0;
+	r = got ? yaml_parse_text(buf, got, &doc, &line, &col, &msg) : 0;
 	if (r == -EILSEQ || r == -EINVAL) {
 		p->n_errors++;
 		if (p->errors && r == -EILSEQ)

@@ -122,34 +122,11 @@ int write_file_atomic(const char *path, const char *text)
 	return r;
 }
 
+/* -EFBIG also for a file that is not a regular one. */
 int read_text_file(const char *path, size_t max, char **out)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	struct stat st;
-	if (fd < 0)
-		return -errno;
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || (uint64_t)st.st_size > max) {
-		close(fd);
-		return -EFBIG;
-	}
-	char *buf = malloc((size_t)st.st_size + 1);
-	if (!buf) {
-		close(fd);
-		return -ENOMEM;
-	}
-	size_t got = 0;
-	while (got < (size_t)st.st_size) {
-		ssize_t k = read(fd, buf + got, (size_t)st.st_size - got);
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k <= 0)
-			break;
-		got += (size_t)k;
-	}
-	close(fd);
-	buf[got] = 0;
-	*out = buf;
-	return 0;
+	int r = read_file_at(AT_FDCWD, path, max, O_NOFOLLOW, out, NULL);
+	return r == -EINVAL ? -EFBIG : r;
 }
 
 char *unique_path(const char *dir, const char *name)

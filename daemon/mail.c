@@ -181,25 +181,12 @@ static size_t read_cb(char *buf, size_t size, size_t nmemb, void *ud)
 	return n;
 }
 
+/* The queued message of FD, just opened: -EINVAL when it is not a regular
+ * file of at most MAIL_MAX_EML_BYTES. */
 static int read_fd(int fd, char **out, size_t *len)
 {
-	struct stat st;
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > (off_t)MAIL_MAX_EML_BYTES)
-		return -EINVAL;
-	char *buf = xmalloc((size_t)st.st_size + 1);
-	size_t got = 0;
-	while (got < (size_t)st.st_size) {
-		ssize_t k = pread(fd, buf + got, (size_t)st.st_size - got, (off_t)got);
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k <= 0)
-			break;
-		got += (size_t)k;
-	}
-	buf[got] = 0;
-	*out = buf;
-	*len = got;
-	return 0;
+	int r = read_file_fd(fd, MAIL_MAX_EML_BYTES, out, len);
+	return r == -EFBIG ? -EINVAL : r;
 }
 
 /* The header value of NAME (first occurrence, unfolded single line) in the message header. */

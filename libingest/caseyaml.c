@@ -7,7 +7,6 @@
 #include <ctype.h>
 #include <fcntl.h>
 #include <stdio.h>
-#include <sys/stat.h>
 #include <libfyaml.h>
 
 #include "caseyaml.h"
@@ -289,39 +288,21 @@ static int cy_ignored(struct case_yaml **out, struct strbuf *errors, const char 
 
 int case_yaml_read_at(int dirfd, const char *name, struct case_yaml **out, struct strbuf *errors)
 {
-	_cleanup_close_ int fd = -1;
 	_cleanup_free_ char *buf = NULL;
-	struct stat st;
-	size_t len = 0;
+	size_t len;
 	char why[128];
+	int r = read_file_at(dirfd, name, CASE_YAML_MAX_BYTES, O_NOCTTY | O_NOFOLLOW | O_NONBLOCK, &buf, &len);
 
-	fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW | O_NONBLOCK);
-	if (fd < 0) {
-		if (errno == ENOENT)
-			return -ENOENT;
-		snprintf(why, sizeof(why), "cannot be read (%s)", strerror(errno));
-		return cy_ignored(out, errors, why);
-	}
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
+	if (r == -ENOENT)
+		return -ENOENT;
+	if (r == -EINVAL)
 		return cy_ignored(out, errors, "not a regular file");
-	snprintf(why, sizeof(why), "larger than %u bytes", CASE_YAML_MAX_BYTES);
-	if (st.st_size > (off_t)CASE_YAML_MAX_BYTES)
+	if (r == -EFBIG)
+		snprintf(why, sizeof(why), "larger than %u bytes", CASE_YAML_MAX_BYTES);
+	else if (r < 0)
+		snprintf(why, sizeof(why), "cannot be read (%s)", strerror(-r));
+	if (r < 0)
 		return cy_ignored(out, errors, why);
-	buf = xmalloc(CASE_YAML_MAX_BYTES + 1);
-	for (;;) {
-		ssize_t n = read(fd, buf + len, CASE_YAML_MAX_BYTES + 1 - len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			snprintf(why, sizeof(why), "cannot be read (%s)", strerror(errno));
-			return cy_ignored(out, errors, why);
-		}
-		if (n == 0)
-			break;
-		len += (size_t)n;
-		if (len > CASE_YAML_MAX_BYTES)
-			return cy_ignored(out, errors, why);
-	}
 	return case_yaml_parse(buf, len, out, errors);
 }
 

@@ -12,7 +12,6 @@
 #include <ctype.h>
 #include <dirent.h>
 #include <fcntl.h>
-#include <sys/stat.h>
 
 #include "rules-loader.h"
 #include "util/yaml.h"
@@ -110,52 +109,17 @@ static int parse_text(struct loader *l, struct pending *p, const char *text, siz
 
 static int parse_file(struct loader *l, struct pending *p)
 {
-	_cleanup_close_ int fd = -1;
-	struct stat st;
-	size_t len = 0;
+	size_t len;
+	int r = read_file_at(AT_FDCWD, p->path, RULES_MAX_FILE_BYTES, O_NOCTTY | O_NONBLOCK, &p->buf, &len);
 
-	fd = open(p->path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-	if (fd < 0 || fstat(fd, &st) < 0) {
-		err_at(l, (struct pos){ 1, 1 }, "cannot read: %s", strerror(errno));
-		return -EINVAL;
-	}
-	if (!S_ISREG(st.st_mode)) {
+	if (r == -EINVAL)
 		err_at(l, (struct pos){ 1, 1 }, "not a regular file");
-		return -EINVAL;
-	}
-	if (st.st_size > (off_t)RULES_MAX_FILE_BYTES) {
+	else if (r == -EFBIG)
 		err_at(l, (struct pos){ 1, 1 }, "larger than %u bytes", RULES_MAX_FILE_BYTES);
+	else if (r < 0)
+		err_at(l, (struct pos){ 1, 1 }, "cannot read: %s", strerror(-r));
+	if (r < 0)
 		return -EINVAL;
-	}
-	/* The buffer is the file's size (plus one byte, to see it grow while it
-	 * is read); it grows, up to the cap, only for a file that does. */
-	size_t cap = (size_t)st.st_size + 1;
-	p->buf = xmalloc(cap + 1);
-	for (;;) {
-		if (len == cap) {
-			if (cap > RULES_MAX_FILE_BYTES) {
-				err_at(l, (struct pos){ 1, 1 }, "larger than %u bytes", RULES_MAX_FILE_BYTES);
-				return -EINVAL;
-			}
-			cap = MIN(cap * 2, (size_t)RULES_MAX_FILE_BYTES + 1);
-			p->buf = xrealloc(p->buf, cap + 1);
-		}
-		ssize_t n = read(fd, p->buf + len, cap - len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			err_at(l, (struct pos){ 1, 1 }, "cannot read: %s", strerror(errno));
-			return -EINVAL;
-		}
-		if (n == 0)
-			break;
-		len += (size_t)n;
-	}
-	if (len > RULES_MAX_FILE_BYTES) {
-		err_at(l, (struct pos){ 1, 1 }, "larger than %u bytes", RULES_MAX_FILE_BYTES);
-		return -EINVAL;
-	}
-	p->buf[len] = 0;
 	return parse_text(l, p, p->buf, len);
 }
 

@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* Files: removing a tree, writing all of a buffer. */
+/* Files: removing a tree, writing all of a buffer, reading a whole small file. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -63,4 +65,55 @@ int write_all(int fd, const void *p, size_t n)
 		n -= (size_t)w;
 	}
 	return 0;
+}
+
+int read_file_fd(int fd, size_t max, char **out, size_t *len)
+{
+	struct stat st;
+	if (fstat(fd, &st) < 0)
+		return -errno;
+	if (!S_ISREG(st.st_mode))
+		return -EINVAL;
+	if ((uint64_t)st.st_size > max)
+		return -EFBIG;
+	/* The buffer is the file's size (plus one byte, to see it grow while it
+	 * is read); it grows, up to MAX + 1, only for a file that does. */
+	size_t cap = (size_t)st.st_size + 1, n = 0;
+	_cleanup_free_ char *buf = malloc(cap + 1);
+	if (!buf)
+		return -ENOMEM;
+	for (;;) {
+		if (n == cap) {
+			if (cap > max)
+				return -EFBIG;
+			cap = MIN(cap * 2, max + 1);
+			char *grown = realloc(buf, cap + 1);
+			if (!grown)
+				return -ENOMEM;
+			buf = grown;
+		}
+		ssize_t k = read(fd, buf + n, cap - n);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0)
+			return -errno;
+		if (k == 0)
+			break;
+		n += (size_t)k;
+	}
+	if (n > max)
+		return -EFBIG;
+	buf[n] = 0;
+	*out = steal_ptr(buf);
+	if (len)
+		*len = n;
+	return 0;
+}
+
+int read_file_at(int dirfd, const char *path, size_t max, int flags, char **out, size_t *len)
+{
+	_cleanup_close_ int fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC | flags);
+	if (fd < 0)
+		return -errno;
+	return read_file_fd(fd, max, out, len);
 }

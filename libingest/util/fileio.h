@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* Files: removing a tree, writing all of a buffer, reading a whole small file. */
+/* Files: removing a tree, writing all of a buffer, reading a whole small file;
+ * the cleanup forms of DIR and FILE. */
 #ifndef INGEST_UTIL_FILEIO_H
 #define INGEST_UTIL_FILEIO_H
 
@@ -20,5 +21,19 @@ ING_HIDDEN int rm_rf_at(int dfd, const char *name);
 /* Write all N bytes (retrying short writes); 0 or -errno (-ENOSPC for a
  * write that made no progress). */
 ING_HIDDEN int write_all(int fd, const void *p, size_t n);
+
+/*
+ * A whole small file into memory: *OUT (malloc'd, NUL-terminated) and its
+ * length in *LEN (may be NULL). read_file_at() opens PATH below DIRFD
+ * (AT_FDCWD: as open(2) would) with O_RDONLY | O_CLOEXEC | FLAGS (the
+ * caller's O_NOFOLLOW, O_NONBLOCK, O_NOCTTY); read_file_fd() reads FD from
+ * where it stands. It must be a regular file of at most MAX bytes (MAX well
+ * below SIZE_MAX / 2), also when it grows while it is read. 0, or:
+ *   -EINVAL  not a regular file;
+ *   -EFBIG   larger than MAX;
+ *   -errno   opening, fstat() or a read failed; -ENOMEM.
+ */
+ING_HIDDEN int read_file_at(int dirfd, const char *path, size_t max, int flags, char **out, size_t *len);
+ING_HIDDEN int read_file_fd(int fd, size_t max, char **out, size_t *len);
 
 #endif
