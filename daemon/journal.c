@@ -364,18 +364,6 @@ int journal_seed_drop_ids(struct journal *j, int64_t min_next)
 	return txn_commit(&tx);
 }
 
-int journal_drop_step_count(struct journal *j, int64_t id, enum journal_step step)
-{
-	sqlite3_stmt *st = prep(j, "SELECT count(*) FROM steps WHERE drop_id = ?1 AND step = ?2");
-	if (!st)
-		return -EIO;
-	sqlite3_bind_int64(st, 1, id);
-	sqlite3_bind_int(st, 2, (int)step);
-	int rc = sqlite3_step(st), n = rc == SQLITE_ROW ? sqlite3_column_int(st, 0) : -EIO;
-	sqlite3_finalize(st);
-	return n;
-}
-
 int journal_foreach_drop(struct journal *j, const char *case_id, bool unfinished, journal_drop_fn fn, void *userdata)
 {
 	char sql[256];

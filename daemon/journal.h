@@ -60,8 +60,6 @@ int journal_drop_step(struct journal *j, int64_t id, enum journal_step step, con
 int journal_drop_progress(struct journal *j, int64_t id, uint64_t files_done, uint64_t files_total,
                           uint64_t bytes_done, uint64_t bytes_total);
 int journal_drop_error(struct journal *j, int64_t id, const char *msg);
-/* Counts the commits of STEP for drop ID (tests: published exactly once). */
-int journal_drop_step_count(struct journal *j, int64_t id, enum journal_step step);
 
 typedef int (*journal_drop_fn)(void *userdata, const struct journal_drop *d);
 /* Drops of CASE (NULL: all), oldest first; UNFINISHED: only those not done. */
