@@ -1,0 +1,705 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * The confined child of document extraction (docext.c's top comment): its
+ * sandbox (descriptors, limits, seccomp), plain text decoding, OCR with
+ * tesseract and PDF text with poppler, and the one frame it writes back.
+ */
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <time.h>
+
+/* Our header first: glib's MIN/MAX then replace internal.h's identical ones. */
+#include "docext-private.h"
+
+#include <cairo.h>
+#include <leptonica/allheaders.h>
+#include <poppler.h>
+#include <seccomp.h>
+#include <tesseract/capi.h>
+
+#if defined(__SANITIZE_ADDRESS__)
+#define DOCEXT_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define DOCEXT_ASAN 1
+#endif
+#endif
+#ifndef DOCEXT_ASAN
+#define DOCEXT_ASAN 0
+#endif
+
+/* Fixed child descriptors. */
+#define CHILD_DOC_FD 3
+#define CHILD_OUT_FD 4
+
+#define FAULT_MARKER "INGEST-FAULT-INJECT"
+#define FAULT_SCAN_BYTES 4096
+
+/* Pages with at least this many non-space characters carry a text layer. */
+#define TEXT_LAYER_MIN_CHARS 20
+/* Rendering for OCR: resolution, and a ceiling on pixels per page so that a
+ * page declared 200 inches wide cannot ask for gigabytes. */
+#define OCR_RENDER_DPI 200.0
+#define OCR_MAX_PAGE_PIXELS (40.0 * 1000 * 1000)
+/* Below this mean confidence, other orientations are tried. */
+#define OCR_ROTATE_BELOW 60
+/* Share of the CPU limit the child gives to OCR; the rest is for its start
+ * and for writing the result before RLIMIT_CPU strikes. */
+#define OCR_BUDGET_SHARE 0.8
+
+/* ------------------------------------------------------------------------ */
+/* Child side. Nothing here returns: every path ends in _exit().            */
+
+void textbuf_add(struct textbuf *t, const char *p, size_t n)
+{
+	size_t room = t->max - t->len;
+
+	if (n > room) {
+		n = room;
+		/* Do not split a multi-byte sequence. */
+		while (n > 0 && ((unsigned char)p[n] & 0xc0) == 0x80)
+			n--;
+		t->truncated = true;
+	}
+	memcpy(t->s + t->len, p, n);
+	t->len += n;
+}
+
+void textbuf_addc(struct textbuf *t, char c)
+{
+	textbuf_add(t, &c, 1);
+}
+
+/* Writes the whole buffer; the parent may be gone, then we just stop. */
+static void child_write_all(int fd, const void *p, size_t n)
+{
+	const char *c = p;
+
+	while (n > 0) {
+		ssize_t w = write(fd, c, n);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			_exit(3);
+		}
+		c += w;
+		n -= (size_t)w;
+	}
+}
+
+static _Noreturn void child_finish(const struct child_args *a, int status, int pages, int pages_read,
+                                   bool text_layer, bool ocr, int confidence, const struct textbuf *t)
+{
+	struct frame f = {
+		.magic = FRAME_MAGIC,
+		.status = status,
+		.pages = pages,
+		.pages_read = pages_read,
+		.confidence = confidence,
+		.text_layer = text_layer,
+		.ocr = ocr,
+		.truncated = t ? t->truncated : 0,
+		.text_len = t ? t->len : 0,
+	};
+
+	child_write_all(a->out_fd, &f, sizeof(f));
+	if (t && t->len > 0)
+		child_write_all(a->out_fd, t->s, t->len);
+	_exit(0);
+}
+
+static _Noreturn void child_fail(const struct child_args *a, int status)
+{
+	child_finish(a, status, -1, 0, false, false, -1, NULL);
+}
+
+static size_t count_nonspace(const char *s)
+{
+	size_t n = 0;
+
+	for (; *s; s++)
+		if (!strchr(" \t\r\n\f\v", *s))
+			n++;
+	return n;
+}
+
+static int seccomp_add(scmp_filter_ctx f, uint32_t action, const char *name)
+{
+	int nr = seccomp_syscall_resolve_name(name);
+
+	if (nr == __NR_SCMP_ERROR)
+		return 0; /* not on this architecture */
+	return seccomp_rule_add(f, action, nr, 0);
+}
+
+/* After this, the child can compute, use memory it maps, and talk over the
+ * descriptors it already holds. Opening files fails softly with EACCES so
+ * libraries that look for optional data degrade instead of dying. */
+static int child_load_seccomp(void)
+{
+	static const char *const allow[] = {
+		"read", "pread64", "readv", "write", "writev", "lseek", "close",
+		"fstat", "newfstatat", "statx", "fcntl",
+		"mmap", "munmap", "mprotect", "brk", "madvise", "mremap",
+		"futex", "set_robust_list", "get_robust_list", "rseq",
+		"sched_yield", "sched_getaffinity", "getcpu",
+		"clock_gettime", "clock_getres", "gettimeofday", "time",
+		"nanosleep", "clock_nanosleep",
+		"getrandom", "rt_sigreturn", "rt_sigprocmask", "rt_sigaction", "sigaltstack",
+		"getpid", "gettid", "getuid", "geteuid", "getgid", "getegid",
+		"getrlimit", "prlimit64", "getrusage", "sysinfo", "uname",
+		"exit", "exit_group", "restart_syscall",
+	};
+	static const char *const deny_eacces[] = {
+		"open", "openat", "openat2", "creat", "access", "faccessat", "faccessat2",
+		"stat", "lstat", "readlink", "readlinkat", "mkdir", "mkdirat", "unlink",
+		"unlinkat", "socket", "memfd_create", "shmget",
+	};
+	static const char *const deny_enosys[] = {
+		"clone3", /* glibc falls back to clone(2), whose flags we can check */
+		"ioctl", "prctl", "getcwd", "sched_setaffinity", "mbind", "get_mempolicy",
+		"set_mempolicy", "membarrier", "pkey_alloc", "getdents64",
+	};
+	pid_t self = getpid();
+	scmp_filter_ctx f;
+	int r = 0;
+
+	f = seccomp_init(SCMP_ACT_KILL_PROCESS);
+	if (!f)
+		return -ENOMEM;
+	for (size_t i = 0; i < ARRAY_SIZE(allow) && r >= 0; i++)
+		r = seccomp_add(f, SCMP_ACT_ALLOW, allow[i]);
+	for (size_t i = 0; i < ARRAY_SIZE(deny_eacces) && r >= 0; i++)
+		r = seccomp_add(f, SCMP_ACT_ERRNO(EACCES), deny_eacces[i]);
+	for (size_t i = 0; i < ARRAY_SIZE(deny_enosys) && r >= 0; i++)
+		r = seccomp_add(f, SCMP_ACT_ERRNO(ENOSYS), deny_enosys[i]);
+	/* Threads (tesseract uses OpenMP), never new processes. */
+	if (r >= 0)
+		r = seccomp_rule_add(f, SCMP_ACT_ALLOW, SCMP_SYS(clone), 1,
+		                     SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_THREAD, CLONE_THREAD));
+	/* Signals to itself only (raise(), abort()). */
+	if (r >= 0)
+		r = seccomp_rule_add(f, SCMP_ACT_ALLOW, SCMP_SYS(tgkill), 1,
+		                     SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)self));
+	if (r >= 0)
+		r = seccomp_rule_add(f, SCMP_ACT_ALLOW, SCMP_SYS(kill), 1,
+		                     SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)self));
+	if (r >= 0)
+		r = seccomp_load(f); /* sets no_new_privs itself */
+	seccomp_release(f);
+	return r;
+}
+
+static void child_setup_fds(struct child_args *a)
+{
+	int n0 = open("/dev/null", O_RDWR | O_CLOEXEC);
+	/* Lift every descriptor we keep above 10 first, so the dup2()s below
+	 * cannot overwrite one another whatever numbers they started with. */
+	int null = n0 >= 0 ? fcntl(n0, F_DUPFD_CLOEXEC, 10) : -1;
+	int d = fcntl(a->doc_fd, F_DUPFD_CLOEXEC, 10);
+	int o = fcntl(a->out_fd, F_DUPFD_CLOEXEC, 10);
+
+	if (null < 0 || d < 0 || o < 0)
+		_exit(4);
+	if (dup2(d, CHILD_DOC_FD) < 0 || dup2(o, CHILD_OUT_FD) < 0)
+		_exit(4);
+	if (dup2(null, 0) < 0 || dup2(null, 1) < 0)
+		_exit(4);
+	if (!a->keep_stderr && dup2(null, 2) < 0)
+		_exit(4);
+	if (syscall(SYS_close_range, CHILD_OUT_FD + 1, ~0U, 0) < 0) {
+		for (int fd = CHILD_OUT_FD + 1; fd < 65536; fd++)
+			close(fd);
+	}
+	a->doc_fd = CHILD_DOC_FD;
+	a->out_fd = CHILD_OUT_FD;
+}
+
+static void child_setup_limits(const struct child_args *a)
+{
+	struct rlimit rl;
+	rlim_t cpu = a->limits.extract_cpu_seconds ? a->limits.extract_cpu_seconds : 1;
+
+	/* SIGXCPU at the limit, SIGKILL a second later. */
+	rl = (struct rlimit){ cpu, cpu + 1 };
+	if (setrlimit(RLIMIT_CPU, &rl) < 0)
+		_exit(5);
+	rl = (struct rlimit){ 0, 0 };
+	if (setrlimit(RLIMIT_FSIZE, &rl) < 0 || setrlimit(RLIMIT_CORE, &rl) < 0)
+		_exit(5);
+	/* ASan reserves terabytes of address space; the limit would kill it at
+	 * start. Sanitizer builds rely on the CPU limit and the parent's clock. */
+	if (!DOCEXT_ASAN && a->limits.extract_mem_bytes > 0) {
+		rl = (struct rlimit){ a->limits.extract_mem_bytes, a->limits.extract_mem_bytes };
+		if (setrlimit(RLIMIT_AS, &rl) < 0)
+			_exit(5);
+	}
+}
+
+static uint8_t *child_read_doc(const struct child_args *a, size_t *len)
+{
+	uint8_t *buf;
+	size_t n = 0, want = (size_t)a->doc_size;
+
+	buf = malloc(want + 1);
+	if (!buf)
+		child_fail(a, ST_TOO_BIG);
+	while (n < want) {
+		ssize_t r = pread(a->doc_fd, buf + n, want - n, (off_t)n);
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			child_fail(a, ST_READ_ERROR);
+		}
+		if (r == 0)
+			break; /* shrank since fstat: read what is there */
+		n += (size_t)r;
+	}
+	buf[n] = 0;
+	*len = n;
+	return buf;
+}
+
+static void child_fault_hook(const uint8_t *doc, size_t len)
+{
+	const char *fault = getenv("INGEST_TEST_EXTRACTOR_FAULT");
+
+	if (!fault || !memmem(doc, MIN(len, FAULT_SCAN_BYTES), FAULT_MARKER, strlen(FAULT_MARKER)))
+		return;
+	if (strcmp(fault, "crash") == 0) {
+		struct sigaction sa = { .sa_handler = SIG_DFL };
+		sigaction(SIGSEGV, &sa, NULL);
+		raise(SIGSEGV);
+	} else if (strcmp(fault, "hang") == 0) {
+		volatile unsigned long spin = 0;
+		for (;;)
+			spin++;
+	} else if (strcmp(fault, "stall") == 0) {
+		/* Uses no CPU: only the parent's wall clock can end it. */
+		for (;;)
+			nanosleep(&(struct timespec){ .tv_sec = 1000 }, NULL);
+	}
+}
+
+/* ---- plain text ---- */
+
+static const uint16_t cp1252_hi[32] = {
+	0x20ac, 0xfffd, 0x201a, 0x0192, 0x201e, 0x2026, 0x2020, 0x2021,
+	0x02c6, 0x2030, 0x0160, 0x2039, 0x0152, 0xfffd, 0x017d, 0xfffd,
+	0xfffd, 0x2018, 0x2019, 0x201c, 0x201d, 0x2022, 0x2013, 0x2014,
+	0x02dc, 0x2122, 0x0161, 0x203a, 0x0153, 0xfffd, 0x017e, 0xfffd,
+};
+
+static void put_cp(struct textbuf *t, uint32_t c)
+{
+	char b[4];
+	size_t n = utf8_encode(c, b);
+
+	/* A code point that does not fit whole is dropped, never split. */
+	if (t->max - t->len < n) {
+		t->truncated = true;
+		return;
+	}
+	textbuf_add(t, b, n);
+}
+
+/* Length of a valid UTF-8 sequence at s (no overlongs, no surrogates), or 0. */
+size_t utf8_valid_seq(const uint8_t *s, size_t n)
+{
+	uint32_t c;
+	return utf8_decode(s, n, &c);
+}
+
+static bool is_utf8(const uint8_t *s, size_t n)
+{
+	for (size_t i = 0; i < n;) {
+		size_t l = utf8_valid_seq(s + i, n - i);
+		if (l == 0)
+			return false;
+		i += l;
+	}
+	return true;
+}
+
+static void decode_utf16(struct textbuf *t, const uint8_t *s, size_t n, bool be)
+{
+	for (size_t i = 0; i + 1 < n && !t->truncated; i += 2) {
+		uint32_t u = be ? (uint32_t)(s[i] << 8 | s[i + 1]) : (uint32_t)(s[i + 1] << 8 | s[i]);
+		if (u >= 0xd800 && u <= 0xdbff && i + 3 < n) {
+			uint32_t l = be ? (uint32_t)(s[i + 2] << 8 | s[i + 3]) : (uint32_t)(s[i + 3] << 8 | s[i + 2]);
+			if (l >= 0xdc00 && l <= 0xdfff) {
+				u = 0x10000 + ((u - 0xd800) << 10) + (l - 0xdc00);
+				i += 2;
+			}
+		}
+		put_cp(t, u); /* lone surrogates become U+FFFD */
+	}
+}
+
+/* UTF-16 without a BOM: most text has a zero byte in every other position. */
+static int guess_utf16(const uint8_t *s, size_t n)
+{
+	size_t even = 0, odd = 0, pairs = MIN(n, 4096) / 2;
+
+	if (pairs < 4)
+		return -1;
+	for (size_t i = 0; i < pairs * 2; i += 2) {
+		even += s[i] == 0;
+		odd += s[i + 1] == 0;
+	}
+	if (odd * 10 >= pairs * 7 && even * 10 < pairs)
+		return 0; /* little-endian */
+	if (even * 10 >= pairs * 7 && odd * 10 < pairs)
+		return 1;
+	return -1;
+}
+
+/* Plain text in any common encoding to UTF-8: BOMs, UTF-16 without BOM,
+ * UTF-8, else Windows-1252. A small bounded decoder, no parser: it runs in
+ * the caller's process (a fork per text file would dominate drops of many
+ * small files), and in the child for the rare caller that asks for one. */
+void decode_text(const uint8_t *s, size_t n, struct textbuf *t)
+{
+	int be;
+
+	if (n >= 3 && s[0] == 0xef && s[1] == 0xbb && s[2] == 0xbf) {
+		s += 3, n -= 3;
+	} else if (n >= 2 && s[0] == 0xff && s[1] == 0xfe) {
+		decode_utf16(t, s + 2, n - 2, false);
+		return;
+	} else if (n >= 2 && s[0] == 0xfe && s[1] == 0xff) {
+		decode_utf16(t, s + 2, n - 2, true);
+		return;
+	} else if ((be = guess_utf16(s, n)) >= 0) {
+		decode_utf16(t, s, n, be);
+		return;
+	}
+	if (is_utf8(s, n)) {
+		textbuf_add(t, (const char *)s, n);
+	} else {
+		for (size_t i = 0; i < n && !t->truncated; i++)
+			put_cp(t, s[i] >= 0x80 && s[i] < 0xa0 ? cp1252_hi[s[i] - 0x80] : s[i]);
+	}
+}
+
+static _Noreturn void child_text(const struct child_args *a, const uint8_t *s, size_t n, struct textbuf *t)
+{
+	decode_text(s, n, t);
+	child_finish(a, ST_OK, 1, 1, true, false, -1, t);
+}
+
+/* ---- OCR ---- */
+
+struct ocr {
+	TessBaseAPI *api;
+	ETEXT_DESC *monitor;
+	double budget_s;         /* process CPU seconds available for OCR */
+	long conf_sum, conf_n;
+};
+
+static double cpu_seconds(void)
+{
+	struct timespec ts;
+
+	if (clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts) < 0)
+		return 0;
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static bool ocr_cancel(void *data, int words)
+{
+	const struct ocr *o = data;
+
+	(void)words;
+	return cpu_seconds() > o->budget_s;
+}
+
+static bool ocr_out_of_time(const struct ocr *o)
+{
+	return cpu_seconds() > o->budget_s;
+}
+
+bool langs_ok(const char *l)
+{
+	if (!l || !*l || strlen(l) > 128)
+		return false;
+	for (; *l; l++)
+		if (!((*l >= 'a' && *l <= 'z') || *l == '_' || *l == '+'))
+			return false;
+	return true;
+}
+
+/* Before the sandbox: tesseract reads its traineddata files here. */
+static void ocr_init(const struct child_args *a, struct ocr *o)
+{
+	o->api = TessBaseAPICreate();
+	if (!o->api || TessBaseAPIInit3(o->api, NULL, a->ocr_langs) != 0)
+		child_fail(a, ST_OCR_UNAVAILABLE);
+	/* Tesseract would otherwise try to write debug files. */
+	TessBaseAPISetVariable(o->api, "debug_file", "/dev/null");
+	o->monitor = TessMonitorCreate();
+	TessMonitorSetCancelFunc(o->monitor, ocr_cancel);
+	TessMonitorSetCancelThis(o->monitor, o);
+	o->budget_s = (a->limits.extract_cpu_seconds ? a->limits.extract_cpu_seconds : 1) * OCR_BUDGET_SHARE;
+}
+
+/* Recognises pix (any depth); returns the UTF-8 text (malloc'd) and its mean
+ * confidence, or NULL when nothing could be recognised. */
+static char *ocr_once(struct ocr *o, PIX *pix, int ppi, int *conf)
+{
+	char *t, *r;
+
+	TessBaseAPISetImage2(o->api, pix);
+	if (ppi > 0)
+		TessBaseAPISetSourceResolution(o->api, ppi);
+	if (TessBaseAPIRecognize(o->api, o->monitor) != 0) {
+		TessBaseAPIClear(o->api);
+		return NULL;
+	}
+	t = TessBaseAPIGetUTF8Text(o->api);
+	*conf = TessBaseAPIMeanTextConf(o->api);
+	TessBaseAPIClear(o->api);
+	if (!t)
+		return NULL;
+	r = strdup(t);
+	TessDeleteText(t);
+	return r;
+}
+
+/* OCRs one page; tries the other orientations when the first reading is poor. */
+static void ocr_page(struct ocr *o, PIX *pix, int ppi, struct textbuf *t)
+{
+	int best_conf = -1;
+	char *best = ocr_once(o, pix, ppi, &best_conf);
+
+	for (int quads = 1; quads < 4 && best_conf < OCR_ROTATE_BELOW && !ocr_out_of_time(o); quads++) {
+		PIX *rot = pixRotateOrth(pix, quads);
+		int c = -1;
+		char *s;
+
+		if (!rot)
+			break;
+		s = ocr_once(o, rot, ppi, &c);
+		pixDestroy(&rot);
+		if (s && c > best_conf) {
+			free(best);
+			best = s;
+			best_conf = c;
+		} else {
+			free(s);
+		}
+	}
+	if (best) {
+		textbuf_add(t, best, strlen(best));
+		free(best);
+	}
+	if (best_conf >= 0) {
+		o->conf_sum += best_conf;
+		o->conf_n++;
+	}
+}
+
+static int ocr_confidence(const struct ocr *o)
+{
+	return o->conf_n > 0 ? (int)(o->conf_sum / o->conf_n) : 0;
+}
+
+static _Noreturn void child_image(const struct child_args *a, struct ocr *o, const uint8_t *s, size_t n,
+                                  struct textbuf *t)
+{
+	PIX *pix = pixReadMem(s, n);
+
+	if (!pix)
+		child_fail(a, ST_IMAGE_UNREADABLE);
+	ocr_page(o, pix, pixGetXRes(pix) > 0 ? 0 : 300, t);
+	pixDestroy(&pix);
+	child_finish(a, ST_OK, 1, 1, false, true, ocr_confidence(o), t);
+}
+
+/* ---- PDF ---- */
+
+static PopplerDocument *pdf_open(const struct child_args *a, const uint8_t *s, size_t n)
+{
+	GError *err = NULL;
+	GBytes *bytes = g_bytes_new_static(s, n);
+	PopplerDocument *doc = poppler_document_new_from_bytes(bytes, NULL, &err);
+
+	g_bytes_unref(bytes); /* the document holds its own reference */
+	if (!doc) {
+		bool enc = err && err->domain == POPPLER_ERROR && err->code == POPPLER_ERROR_ENCRYPTED;
+		child_fail(a, enc ? ST_ENCRYPTED : ST_DAMAGED);
+	}
+	return doc;
+}
+
+/* Poppler reads its configuration (encodings, CMaps) when the first document
+ * is opened; do that before the sandbox closes the file system. */
+static void pdf_preinit(void)
+{
+	static const char tiny[] = "%PDF-1.1\n%%EOF\n";
+	GBytes *b = g_bytes_new_static(tiny, sizeof(tiny) - 1);
+	GError *err = NULL;
+	PopplerDocument *d = poppler_document_new_from_bytes(b, NULL, &err);
+
+	if (d)
+		g_object_unref(d);
+	g_clear_error(&err);
+	g_bytes_unref(b);
+}
+
+/* Renders a page to an 8-bit grey Pix at up to OCR_RENDER_DPI. */
+static PIX *pdf_render(PopplerPage *page, int *ppi)
+{
+	double w_pt = 0, h_pt = 0, scale;
+	cairo_surface_t *surf;
+	cairo_t *cr;
+	int w, h, stride;
+	unsigned char *data;
+	PIX *pix;
+
+	poppler_page_get_size(page, &w_pt, &h_pt);
+	if (!(w_pt >= 1 && h_pt >= 1 && w_pt < 1e6 && h_pt < 1e6))
+		return NULL;
+	scale = OCR_RENDER_DPI / 72.0;
+	while (w_pt * h_pt * scale * scale > OCR_MAX_PAGE_PIXELS)
+		scale *= 0.9;
+	w = (int)(w_pt * scale + 0.999);
+	h = (int)(h_pt * scale + 0.999);
+	if (w < 1 || h < 1)
+		return NULL;
+
+	surf = cairo_image_surface_create(CAIRO_FORMAT_RGB24, w, h);
+	if (cairo_surface_status(surf) != CAIRO_STATUS_SUCCESS) {
+		cairo_surface_destroy(surf);
+		return NULL;
+	}
+	cr = cairo_create(surf);
+	cairo_set_source_rgb(cr, 1, 1, 1);
+	cairo_paint(cr);
+	cairo_scale(cr, scale, scale);
+	poppler_page_render(page, cr);
+	cairo_destroy(cr);
+	cairo_surface_flush(surf);
+
+	data = cairo_image_surface_get_data(surf);
+	stride = cairo_image_surface_get_stride(surf);
+	pix = pixCreate(w, h, 8);
+	if (pix && data) {
+		l_uint32 *line = pixGetData(pix);
+		int wpl = pixGetWpl(pix);
+		for (int y = 0; y < h; y++, line += wpl) {
+			const uint32_t *px = (const uint32_t *)(const void *)(data + (size_t)y * (size_t)stride);
+			for (int x = 0; x < w; x++) {
+				uint32_t v = px[x];
+				unsigned g = (((v >> 16) & 0xff) * 77 + ((v >> 8) & 0xff) * 150 + (v & 0xff) * 29) >> 8;
+				SET_DATA_BYTE(line, x, g);
+			}
+		}
+	}
+	cairo_surface_destroy(surf);
+	*ppi = (int)(scale * 72.0 + 0.5);
+	return pix;
+}
+
+static _Noreturn void child_pdf(const struct child_args *a, struct ocr *o, const uint8_t *s, size_t n,
+                                struct textbuf *t)
+{
+	PopplerDocument *doc = pdf_open(a, s, n);
+	int pages = poppler_document_get_n_pages(doc);
+	int want = (int)MIN((uint32_t)MAX(pages, 0), a->limits.max_pages);
+	size_t nonspace = 0;
+	int with_text = 0, read = 0;
+	bool layer;
+
+	for (int i = 0; i < want && !t->truncated; i++) {
+		PopplerPage *page = poppler_document_get_page(doc, i);
+		char *pt;
+		size_t ns = 0;
+
+		if (i > 0)
+			textbuf_addc(t, '\f');
+		if (!page)
+			continue;
+		pt = poppler_page_get_text(page);
+		if (pt)
+			ns = count_nonspace(pt);
+		if (ns > 0)
+			with_text++;
+		nonspace += ns;
+		if (o && ns < TEXT_LAYER_MIN_CHARS) {
+			/* A page without its own text: read it by eye (OCR). */
+			int ppi = 0;
+			PIX *pix = ocr_out_of_time(o) ? NULL : pdf_render(page, &ppi);
+			if (pix) {
+				ocr_page(o, pix, ppi, t);
+				pixDestroy(&pix);
+			}
+		} else if (pt) {
+			textbuf_add(t, pt, strlen(pt));
+		}
+		g_free(pt);
+		g_object_unref(page);
+		read++;
+		if (o && ocr_out_of_time(o))
+			break;
+	}
+	/* Real text on most pages; a lone cover sheet does not make a text PDF. */
+	layer = nonspace >= TEXT_LAYER_MIN_CHARS && with_text * 2 >= read;
+	if (o)
+		child_finish(a, ST_OK, pages, read, layer, true, ocr_confidence(o), t);
+	child_finish(a, ST_OK, pages, read, layer, false, -1, t);
+}
+
+_Noreturn void child_main(struct child_args *a)
+{
+	struct ocr ocr = { 0 };
+	struct textbuf t = { 0 };
+	sigset_t all;
+	uint8_t *doc;
+	size_t len;
+
+	/* Signals as a fresh process has them; die with the parent. */
+	sigemptyset(&all);
+	sigprocmask(SIG_SETMASK, &all, NULL);
+	signal(SIGPIPE, SIG_DFL);
+	signal(SIGXCPU, SIG_DFL);
+	/* Note: the death signal follows the forking *thread*; a caller that
+	 * forks from a short-lived thread should run extraction elsewhere. */
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != a->parent)
+		_exit(4);
+
+	child_setup_fds(a);
+	child_setup_limits(a);
+	doc = child_read_doc(a, &len);
+
+	t.max = (size_t)MIN(a->limits.max_text_bytes, (uint64_t)SIZE_MAX / 2);
+	t.s = malloc(t.max + 1);
+	if (!t.s)
+		child_fail(a, ST_TOO_BIG);
+
+	if (a->mode == MODE_PDF_OCR || a->mode == MODE_IMAGE)
+		ocr_init(a, &ocr);
+	if (a->mode == MODE_PDF_TEXT || a->mode == MODE_PDF_OCR) {
+		pdf_preinit();
+	}
+
+	if (child_load_seccomp() < 0)
+		_exit(6);
+	child_fault_hook(doc, len);
+
+	switch (a->mode) {
+	case MODE_TEXT:
+		child_text(a, doc, len, &t);
+	case MODE_IMAGE:
+		child_image(a, &ocr, doc, len, &t);
+	case MODE_PDF_TEXT:
+		child_pdf(a, NULL, doc, len, &t);
+	case MODE_PDF_OCR:
+		child_pdf(a, &ocr, doc, len, &t);
+	}
+	_exit(7);
+}
