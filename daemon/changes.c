@@ -10,7 +10,6 @@
 
 #include "ingestd.h"
 
-#define CHANGES_MAX 500
 
 static json_object *get(json_object *o, const char *k)
 {

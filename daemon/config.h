@@ -12,8 +12,6 @@
 
 #define INGESTD_DEFAULT_CONFIG "/etc/ingestd/ingestd.yaml"
 #define INGESTD_DEFAULT_BASE   "/var/lib/ingestd"
-#define CONFIG_MAX_BYTES       (256u << 10)
-#define CONFIG_MAX_LIST        64        /* recipients, languages */
 
 struct ingestd_config {
 	char *file;                     /* where it was read from, or NULL for built-in defaults */

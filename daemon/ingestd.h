@@ -10,11 +10,6 @@
 #include "ingest.h"
 #include "journal.h"
 
-/* Drop attempts that fail (error or crash of the worker) before the drop is quarantined. */
-#define INGESTD_MAX_ATTEMPTS 3
-/* Inputs of one case left out because a worker died parsing them (docs/faults.md):
- * past this many, a death counts as a failed attempt again. */
-#define INGESTD_MAX_SKIPS 64
 
 /* Logging: "<N>message" on stderr (journald reads the priority prefix). */
 void log_msg(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -12,8 +12,6 @@
 #include "libingest-internal.h"
 #include "config.h"
 
-#define MAIL_MAX_RCPT       64
-#define MAIL_MAX_EML_BYTES  (32u << 20)   /* a queued message read back for sending */
 
 struct mail_msg {
 	const char *from;

@@ -29,7 +29,6 @@
 #include "ingestd.h"
 #include "mail.h"
 
-#define REPORT_MAX_BYTES (64u << 20)
 
 struct pl {
 	const struct ingestd_config *cfg;

@@ -17,8 +17,6 @@
 
 #include "daemon.h"
 
-#define MAX_WATCHES      65536
-#define MAX_DIRTY        100000
 
 struct wd {
 	int wd;
@@ -71,7 +69,7 @@ static void dirty_set(struct daemon *d, int wd, const char *name, struct entry *
 				dirty_remove_at(d, i);
 			return;
 		}
-	if (!on || d->n_dirty >= MAX_DIRTY)
+	if (!on || d->n_dirty >= INGESTD_MAX_DIRTY)
 		return;
 	if (d->n_dirty == d->cap_dirty) {
 		d->cap_dirty = d->cap_dirty ? d->cap_dirty * 2 : 64;
@@ -97,7 +95,7 @@ static unsigned dirty_count(struct daemon *d, struct entry *e)
  * unknown_resolve() finds no process holding it. */
 static void watch_tree(struct daemon *d, const char *path, struct entry *e, unsigned depth)
 {
-	if (depth > 32 || d->n_wds >= MAX_WATCHES)
+	if (depth > 32 || d->n_wds >= INGESTD_MAX_WATCHES)
 		return;
 	int wd = inotify_add_watch(d->inofd, path, WATCH_MASK);
 	if (wd < 0)
@@ -111,7 +109,7 @@ static void watch_tree(struct daemon *d, const char *path, struct entry *e, unsi
 		return;
 	struct dirent *de;
 	while ((de = readdir(dir))) {
-		if (de->d_type == DT_REG && d->started && !known && d->n_dirty < MAX_DIRTY) {
+		if (de->d_type == DT_REG && d->started && !known && d->n_dirty < INGESTD_MAX_DIRTY) {
 			size_t before = d->n_dirty;
 			dirty_set(d, wd, de->d_name, e, true);
 			if (d->n_dirty > before)

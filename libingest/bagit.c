@@ -25,7 +25,6 @@
  * threads costs (much more under ASan, whose per-thread set-up dominates
  * small bags). Above it the threads are used as before. */
 #define VERIFY_SERIAL_BYTES (2u << 20)
-#define MAX_DIR_DEPTH 64
 
 int bag_path_encode(struct strbuf *b, const char *path)
 {
@@ -311,7 +310,7 @@ static void find_extra(struct verify *v, int dfd, const char *prefix, unsigned d
 		if (fstatat(dfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
 			continue;
 		if (S_ISDIR(st.st_mode)) {
-			if (depth >= MAX_DIR_DEPTH) {
+			if (depth >= BAG_MAX_DIR_DEPTH) {
 				report(v, ING_VERIFY_INVALID, rel, "folders nested too deep");
 				continue;
 			}

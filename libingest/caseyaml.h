@@ -12,11 +12,6 @@
 #include "libingest-internal.h"
 #include "rules.h"
 
-/* case.yaml is a handful of lines; anything larger is refused unread. */
-#define CASE_YAML_MAX_BYTES    (64u << 10)
-#define CASE_YAML_MAX_NOTIFY   32          /* addresses in notify: */
-#define CASE_YAML_MAX_QUESTION 4096        /* bytes in question: */
-#define CASE_YAML_MAX_ADDRESS  254         /* RFC 5321 path limit */
 
 struct case_yaml {
 	char *cancer_type;          /* a rules id as written (checked against the rules later), or NULL */

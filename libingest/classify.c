@@ -120,15 +120,14 @@ static bool is_word_char(unsigned char c)
  * One memmem per term and table walked the whole text some 230 times.
  * Built once, for all threads.
  */
-#define N_TERMS_MAX 512
 struct term_ix {
-	char lower[N_TERMS_MAX][128];          /* the term, ASCII folded to lower case */
-	uint8_t len[N_TERMS_MAX];
-	bool heading[N_TERMS_MAX];             /* looked for in the first part only */
+	char lower[CLASSIFY_MAX_TERMS][128];          /* the term, ASCII folded to lower case */
+	uint8_t len[CLASSIFY_MAX_TERMS];
+	bool heading[CLASSIFY_MAX_TERMS];             /* looked for in the first part only */
 	size_t n;
 	uint64_t pair[65536 / 64];             /* first two bytes of a term */
 	uint16_t first_start[257];             /* terms by first byte: by_first[first_start[c] ..] */
-	uint16_t by_first[N_TERMS_MAX];
+	uint16_t by_first[CLASSIFY_MAX_TERMS];
 	uint16_t table_start[ARRAY_SIZE(tables) + 1]; /* term k of table i is k - table_start[i] */
 };
 static struct term_ix ix;
@@ -143,7 +142,7 @@ static void ix_build(void)
 		for (size_t j = 0; j < tables[i].n; j++) {
 			const char *t = tables[i].t[j].s;
 			size_t n = strlen(t);
-			if (ix.n >= N_TERMS_MAX || n < 2 || n >= sizeof(ix.lower[0]))
+			if (ix.n >= CLASSIFY_MAX_TERMS || n < 2 || n >= sizeof(ix.lower[0]))
 				abort();        /* the tables are ours: a test run shows this at once */
 			for (size_t k = 0; k < n; k++)
 				ix.lower[ix.n][k] = (char)tolower((unsigned char)t[k]);
@@ -210,7 +209,7 @@ enum ing_kind classify_text(const char *text, size_t len, const char *name, char
 	/* Headings sit near the top: look for heading terms in the first part only. */
 	size_t head_len = MIN(len, (size_t)2000);
 	_cleanup_free_ char *folded = fold_ascii(text, len);
-	bool found[N_TERMS_MAX] = { false };
+	bool found[CLASSIFY_MAX_TERMS] = { false };
 
 	pthread_once(&ix_once, ix_build);
 	find_terms(folded, len, head_len, found);

@@ -54,13 +54,13 @@ long parse_day(const char *s)
 	return days_from_civil(y, (unsigned)m, (unsigned)d);
 }
 
-/* Appends one item of a ", "-separated list; past LIST_MAX items only counts. */
+/* Appends one item of a ", "-separated list; past EVAL_LIST_MAX items only counts. */
 void list_add(struct strbuf *b, size_t *n, const char *fmt, ...)
 {
 	char item[1024];
 	va_list ap;
 
-	if ((*n)++ >= LIST_MAX)
+	if ((*n)++ >= EVAL_LIST_MAX)
 		return;
 	va_start(ap, fmt);
 	vsnprintf(item, sizeof(item), fmt, ap);
@@ -70,8 +70,8 @@ void list_add(struct strbuf *b, size_t *n, const char *fmt, ...)
 
 void list_end(struct strbuf *b, size_t n)
 {
-	if (n > LIST_MAX)
-		(void)strbuf_printf(b, " and %zu more", n - LIST_MAX);
+	if (n > EVAL_LIST_MAX)
+		(void)strbuf_printf(b, " and %zu more", n - EVAL_LIST_MAX);
 }
 
 /* A short quotable form of a snippet: one line, at most 160 bytes, on a UTF-8 boundary. */
@@ -140,7 +140,7 @@ const char *condition_of(const struct rule *r, bool conditional)
 
 void start_message(struct strbuf *msg, const struct rule *r, bool conditional)
 {
-	strbuf_init(msg, TEXT_MAX);
+	strbuf_init(msg, EVAL_TEXT_MAX);
 	if (conditional && r->condition)
 		(void)strbuf_printf(msg, "Only %s: ", r->condition);
 	(void)strbuf_puts(msg, r->message);

@@ -11,9 +11,6 @@
 
 #include "evaluate.h"
 
-#define LIST_MAX 8                  /* names listed in one message before "and N more" */
-#define GAPS_PER_CHECK_MAX 20       /* per-series / per-study generic gaps before one summary */
-#define TEXT_MAX (16u << 10)        /* bytes of one message or evidence */
 
 struct ev {
 	struct ing_scan *scan;

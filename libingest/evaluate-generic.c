@@ -14,7 +14,7 @@
 static void simple_gap(struct ev *e, const char *id, enum rule_severity sev, const char *message, struct strbuf *evid)
 {
 	struct strbuf msg;
-	strbuf_init(&msg, TEXT_MAX);
+	strbuf_init(&msg, EVAL_TEXT_MAX);
 	(void)strbuf_puts(&msg, message);
 	/* A type that never holds the case (acute leukaemia) is not held by these either. */
 	if (sev == RULE_SEV_REQUIRED && e->type && !e->type->blocking)
@@ -55,7 +55,7 @@ void check_patients(struct ev *e)
 
 	if (inv->patients.n <= 1)
 		return;
-	strbuf_init(&evid, TEXT_MAX);
+	strbuf_init(&evid, EVAL_TEXT_MAX);
 	/* Which studies belong to which (unnamed) person. */
 	for (size_t i = 0; i < inv->studies.n; i++) {
 		const struct inv_study *st = inv->studies.v[i];
@@ -72,14 +72,14 @@ void check_patients(struct ev *e)
 			ptrvec_push(&ids, id);
 		else
 			free(id);
-		if (i < 2 * LIST_MAX) {
+		if (i < 2 * EVAL_LIST_MAX) {
 			(void)strbuf_printf(&evid, "%sperson %zu: study ", i ? "; " : "", who + 1);
 			study_text(&evid, st, -1);
 			(void)strbuf_printf(&evid, " (%s)", f->path);
 		}
 	}
 	ptrvec_free(&ids, free);
-	strbuf_init(&msg, TEXT_MAX);
+	strbuf_init(&msg, EVAL_TEXT_MAX);
 	(void)strbuf_printf(&msg, "The images belong to %zu different patients (by name and birth date in the DICOM "
 	                    "headers). Remove every record that is not this patient's before the case is sent, "
 	                    "or confirm with the hospital that they are the same person.", inv->patients.n);
@@ -97,14 +97,14 @@ void check_series(struct ev *e)
 			const struct inv_series *se = st->series.v[j];
 			if (!se->n_missing && !se->n_gaps)
 				continue;
-			if (count++ >= GAPS_PER_CHECK_MAX) {
+			if (count++ >= EVAL_GAPS_PER_CHECK_MAX) {
 				more++;
 				continue;
 			}
 			struct strbuf msg, evid;
 			const struct ing_file *f = se->files.n ? se->files.v[0] : NULL;
-			strbuf_init(&msg, TEXT_MAX);
-			strbuf_init(&evid, TEXT_MAX);
+			strbuf_init(&msg, EVAL_TEXT_MAX);
+			strbuf_init(&evid, EVAL_TEXT_MAX);
 			(void)strbuf_printf(&msg, "Series \"%s\" (%s) of the study of %s \"%s\" is incomplete:",
 			                    se->description && se->description[0] ? se->description : "no description",
 			                    se->modality ? se->modality : "?", st->date_iso[0] ? st->date_iso : "unknown date",
@@ -151,10 +151,10 @@ void check_files(struct ev *e)
 	struct strbuf bad, dup, ebad, edup;
 	size_t nbad = 0, ndup = 0, eb = 0, ed = 0;
 
-	strbuf_init(&bad, TEXT_MAX);
-	strbuf_init(&dup, TEXT_MAX);
-	strbuf_init(&ebad, TEXT_MAX);
-	strbuf_init(&edup, TEXT_MAX);
+	strbuf_init(&bad, EVAL_TEXT_MAX);
+	strbuf_init(&dup, EVAL_TEXT_MAX);
+	strbuf_init(&ebad, EVAL_TEXT_MAX);
+	strbuf_init(&edup, EVAL_TEXT_MAX);
 	for (size_t i = 0; i < scan->inv.problems.n; i++) {
 		const struct ing_file *f = scan->inv.problems.v[i];
 		if (f->kind == KIND_CASE_YAML)
@@ -165,12 +165,12 @@ void check_files(struct ev *e)
 		case PROB_UNREADABLE:
 		case PROB_ENCRYPTED:
 			list_add(&bad, &nbad, "%s (%s)", f->path, problem_name(f->problem));
-			if (eb++ < LIST_MAX)
+			if (eb++ < EVAL_LIST_MAX)
 				(void)strbuf_printf(&ebad, "%s%s: %s", eb > 1 ? "; " : "", f->path, f->problem_msg ? f->problem_msg : "");
 			break;
 		case PROB_DUPLICATE:
 			list_add(&dup, &ndup, "%s", f->path);
-			if (ed++ < LIST_MAX)
+			if (ed++ < EVAL_LIST_MAX)
 				(void)strbuf_printf(&edup, "%s%s: %s", ed > 1 ? "; " : "", f->path, f->problem_msg ? f->problem_msg : "");
 			break;
 		default:
@@ -180,7 +180,7 @@ void check_files(struct ev *e)
 	if (nbad) {
 		struct strbuf msg;
 		list_end(&bad, nbad);
-		strbuf_init(&msg, TEXT_MAX);
+		strbuf_init(&msg, EVAL_TEXT_MAX);
 		(void)strbuf_printf(&msg, "%zu file%s could not be used because %s damaged, cut short, locked or unreadable: "
 		                    "%s. Ask for new copies of these files.", nbad, nbad == 1 ? "" : "s",
 		                    nbad == 1 ? "it is" : "they are", sb(&bad));
@@ -192,7 +192,7 @@ void check_files(struct ev *e)
 	if (ndup) {
 		struct strbuf msg;
 		list_end(&dup, ndup);
-		strbuf_init(&msg, TEXT_MAX);
+		strbuf_init(&msg, EVAL_TEXT_MAX);
 		(void)strbuf_printf(&msg, "%zu image%s the same DICOM instance as another file but with different "
 		                    "content: %s. Ask the hospital which copy is right.", ndup,
 		                    ndup == 1 ? " has" : "s have", sb(&dup));
@@ -215,8 +215,8 @@ void check_dicomdir(struct ev *e)
 		size_t n = 0;
 		if (!dd->missing.n && !dd->unreferenced.n)
 			continue;
-		strbuf_init(&msg, TEXT_MAX);
-		strbuf_init(&evid, TEXT_MAX);
+		strbuf_init(&msg, EVAL_TEXT_MAX);
+		strbuf_init(&evid, EVAL_TEXT_MAX);
 		(void)strbuf_printf(&msg, "The disc index %s", dd->file->path);
 		if (dd->missing.n)
 			(void)strbuf_printf(&msg, " lists %zu file%s that %s not on the disc", dd->missing.n,
@@ -241,7 +241,7 @@ void check_case_yaml(struct ev *e)
 	if (!e->scan->case_yaml_errors)
 		return;
 	struct strbuf evid;
-	strbuf_init(&evid, TEXT_MAX);
+	strbuf_init(&evid, EVAL_TEXT_MAX);
 	(void)strbuf_puts(&evid, e->scan->case_yaml_errors);
 	while (evid.len && evid.s[evid.len - 1] == '\n')
 		evid.s[--evid.len] = 0;
@@ -262,7 +262,7 @@ void check_degraded(struct ev *e)
 	for (size_t i = 0; i < scan->inv.studies.n; i++)
 		if (study_has_images(scan->inv.studies.v[i]))
 			return;
-	strbuf_init(&list, TEXT_MAX);
+	strbuf_init(&list, EVAL_TEXT_MAX);
 	for (size_t i = 0; i < scan->files.n; i++) {
 		const struct ing_file *f = scan->files.v[i];
 		if (f->kind == KIND_DICOM_SC || (f->kind == KIND_PHOTO && !doc_readable(f)) ||
@@ -274,7 +274,7 @@ void check_degraded(struct ev *e)
 		strbuf_free(&list);
 		return;
 	}
-	strbuf_init(&msg, TEXT_MAX);
+	strbuf_init(&msg, EVAL_TEXT_MAX);
 	(void)strbuf_puts(&msg, "Only screenshots, photos or JPEG/secondary-capture copies of images were found, no "
 	                  "diagnostic DICOM images. Ask the hospital for the original scans as DICOM (a disc or a "
 	                  "DICOM download).");
@@ -316,8 +316,8 @@ void check_reports(struct ev *e)
 		if (paired)
 			continue;
 		struct strbuf msg, evid;
-		strbuf_init(&msg, TEXT_MAX);
-		strbuf_init(&evid, TEXT_MAX);
+		strbuf_init(&msg, EVAL_TEXT_MAX);
+		strbuf_init(&evid, EVAL_TEXT_MAX);
 		(void)strbuf_printf(&msg, "The radiology report %s has no matching images in the drop%s. A report alone is "
 		                    "not imaging: ask the hospital for the scan itself as DICOM.", f->path,
 		                    d >= 0 ? " (no study dated near it)" : "");
@@ -348,11 +348,11 @@ void check_reports(struct ev *e)
 		}
 		if (reported)
 			continue;
-		if (count++ >= GAPS_PER_CHECK_MAX)
+		if (count++ >= EVAL_GAPS_PER_CHECK_MAX)
 			continue;
 		struct strbuf msg, evid;
-		strbuf_init(&msg, TEXT_MAX);
-		strbuf_init(&evid, TEXT_MAX);
+		strbuf_init(&msg, EVAL_TEXT_MAX);
+		strbuf_init(&evid, EVAL_TEXT_MAX);
 		(void)strbuf_puts(&msg, "No radiology report found for the study ");
 		study_text(&msg, st, -1);
 		(void)strbuf_puts(&msg, ". Ask the hospital for its written report.");
@@ -369,7 +369,7 @@ void check_translation(struct ev *e)
 	struct strbuf list, msg;
 	size_t n = 0;
 
-	strbuf_init(&list, TEXT_MAX);
+	strbuf_init(&list, EVAL_TEXT_MAX);
 	for (size_t i = 0; i < inv->documents.n; i++) {
 		const struct ing_file *f = inv->documents.v[i];
 		if (f->doc && f->doc->needs_translation)
@@ -380,7 +380,7 @@ void check_translation(struct ev *e)
 		strbuf_free(&list);
 		return;
 	}
-	strbuf_init(&msg, TEXT_MAX);
+	strbuf_init(&msg, EVAL_TEXT_MAX);
 	(void)strbuf_printf(&msg, "%zu document%s need%s translation before the specialists can read %s: %s. Arrange "
 	                    "a certified medical translation.", n, n == 1 ? "" : "s", n == 1 ? "s" : "",
 	                    n == 1 ? "it" : "them", sb(&list));
@@ -402,8 +402,8 @@ void check_urgent(struct ev *e)
 			if (!rule_text_matches(f->doc->text, f->doc->text_len, t->urgent_terms[k]))
 				continue;
 			struct strbuf msg, evid;
-			strbuf_init(&msg, TEXT_MAX);
-			strbuf_init(&evid, TEXT_MAX);
+			strbuf_init(&msg, EVAL_TEXT_MAX);
+			strbuf_init(&evid, EVAL_TEXT_MAX);
 			(void)strbuf_printf(&msg, "URGENT: \"%s\" is mentioned; send the case at once, whatever is missing.",
 			                    t->urgent_terms[k]);
 			(void)strbuf_printf(&evid, "\"%s\" in %s", t->urgent_terms[k], f->path);

@@ -285,12 +285,12 @@ static void check_after_treatment(struct ev *e, const struct rule *r, enum rule_
 	if (!limit)
 		return;
 
-	strbuf_init(&evid, TEXT_MAX);
+	strbuf_init(&evid, EVAL_TEXT_MAX);
 	_cleanup_free_ char *sn = short_snippet(last->snippet);
 	(void)strbuf_printf(&evid, "last treatment change: \"%s\" in %s (%zu dated treatment event%s in the documents); "
 	                    "latest fitting study: ", sn, tf->path, n_events, n_events == 1 ? "" : "s");
 	study_text(&evid, limit, e->today);
-	strbuf_init(&msg, TEXT_MAX);
+	strbuf_init(&msg, EVAL_TEXT_MAX);
 	if (best < 0) {
 		(void)strbuf_puts(&msg, "The ");
 		study_kind_text(&msg, limit);
@@ -383,7 +383,7 @@ void eval_imaging(struct ev *e, const struct rule *r, enum rule_severity sev, bo
 			for (size_t s = 0; s < r->options[o].n_studies && !is_old; s++)
 				is_old = study_fits(e, studies->v[i], &r->options[o].studies[s], max_age) == SV_OLD;
 		if (is_old) {
-			if (nold++ < LIST_MAX) {
+			if (nold++ < EVAL_LIST_MAX) {
 				(void)strbuf_puts(&old, nold > 1 ? ", " : "");
 				study_text(&old, studies->v[i], e->today);
 			}
@@ -396,14 +396,14 @@ void eval_imaging(struct ev *e, const struct rule *r, enum rule_severity sev, bo
 		(void)strbuf_puts(&msg, " No DICOM imaging was found in the drop.");
 	strbuf_free(&old);
 
-	strbuf_init(&evid, TEXT_MAX);
+	strbuf_init(&evid, EVAL_TEXT_MAX);
 	if (!studies->n) {
 		(void)strbuf_puts(&evid, "no DICOM studies");
 	} else {
 		size_t n = 0;
 		(void)strbuf_puts(&evid, "studies: ");
 		for (size_t i = 0; i < studies->n; i++) {
-			if (n++ >= LIST_MAX)
+			if (n++ >= EVAL_LIST_MAX)
 				continue;
 			const struct inv_study *st = studies->v[i];
 			(void)strbuf_puts(&evid, n > 1 ? "; " : "");

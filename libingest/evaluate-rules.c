@@ -75,7 +75,7 @@ static void eval_document(struct ev *e, const struct rule *r, enum rule_severity
 	struct strbuf msg, evid;
 	size_t kind_hits = 0, n = 0;
 
-	strbuf_init(&evid, TEXT_MAX);
+	strbuf_init(&evid, EVAL_TEXT_MAX);
 	for (size_t i = 0; i < docs->n; i++) {
 		const struct ing_file *f = docs->v[i];
 		if (r->kinds && !kind_allowed(r->kinds, f->kind))
@@ -207,7 +207,7 @@ static void eval_biomarker(struct ev *e, const struct rule *r, enum rule_severit
 	}
 
 	/* Pending or insufficient results lead the message: they say what to ask for. */
-	strbuf_init(&pre, TEXT_MAX);
+	strbuf_init(&pre, EVAL_TEXT_MAX);
 	for (size_t i = 0; i < r->n_terms; i++) {
 		if (ts[i].state != MARKER_PENDING && ts[i].state != MARKER_INSUFFICIENT)
 			continue;
@@ -220,7 +220,7 @@ static void eval_biomarker(struct ev *e, const struct rule *r, enum rule_severit
 			(void)strbuf_printf(&pre, "%s could not be tested ('%s') in %s; ask whether a new biopsy or a blood "
 			                    "(ctDNA) test is possible. ", r->terms[i]->name, res, ts[i].file->path);
 	}
-	strbuf_init(&msg, TEXT_MAX);
+	strbuf_init(&msg, EVAL_TEXT_MAX);
 	if (cond && r->condition)
 		(void)strbuf_printf(&msg, "Only %s: ", r->condition);
 	(void)strbuf_puts(&msg, sb(&pre));
@@ -245,7 +245,7 @@ static void eval_biomarker(struct ev *e, const struct rule *r, enum rule_severit
 	}
 	unread_note(e, &msg);
 
-	strbuf_init(&evid, TEXT_MAX);
+	strbuf_init(&evid, EVAL_TEXT_MAX);
 	(void)strbuf_puts(&evid, "looked for ");
 	for (size_t i = 0, n = 0; i < r->n_terms; i++)
 		list_add(&evid, &n, "%s", r->terms[i]->name);
@@ -381,7 +381,7 @@ static void eval_lab(struct ev *e, const struct rule *r, enum rule_severity sev,
 			(void)strbuf_puts(&msg, " The values are not from the same day.");
 		if (nmiss)
 			unread_note(e, &msg);
-		strbuf_init(&evid, TEXT_MAX);
+		strbuf_init(&evid, EVAL_TEXT_MAX);
 		(void)strbuf_puts(&evid, "looked for ");
 		for (size_t i = 0, n = 0; i < r->n_terms; i++)
 			list_add(&evid, &n, "%s", r->terms[i]->name);
@@ -435,7 +435,7 @@ static void eval_question(struct ev *e, const struct rule *r, enum rule_severity
 			return;
 	}
 	start_message(&msg, r, cond);
-	strbuf_init(&evid, TEXT_MAX);
+	strbuf_init(&evid, EVAL_TEXT_MAX);
 	if (q) {
 		_cleanup_free_ char *sn = short_snippet(q);
 		(void)strbuf_printf(&msg, " The question in case.yaml has only %u word%s; write at least %u.", words,
@@ -463,12 +463,12 @@ static enum rule_cond_state marker_test_state(struct ev *e, const struct rule_ma
 	bool holds = false;
 	struct strbuf words;
 
-	strbuf_init(&words, TEXT_MAX);
+	strbuf_init(&words, EVAL_TEXT_MAX);
 	for (size_t k = 0; k < mt->n_terms; k++) {
 		bool h = false, f = false;
 		size_t n = 0;
 		struct strbuf mine;
-		strbuf_init(&mine, TEXT_MAX);
+		strbuf_init(&mine, EVAL_TEXT_MAX);
 		for (size_t i = 0; i < docs->n; i++) {
 			const struct ing_file *file = docs->v[i];
 			if (!file->doc || !kind_allowed(kinds, file->kind))
@@ -510,11 +510,11 @@ static enum rule_cond_state condition_state(struct ev *e, const struct rule *r, 
 		return RULE_COND_UNKNOWN;
 	for (size_t i = 0; i < r->n_cond_markers; i++) {
 		struct strbuf one;
-		strbuf_init(&one, TEXT_MAX);
+		strbuf_init(&one, EVAL_TEXT_MAX);
 		enum rule_cond_state st = marker_test_state(e, &r->cond_markers[i], &one);
 		if (st == RULE_COND_FAILS) {
 			strbuf_free(why);
-			strbuf_init(why, TEXT_MAX);
+			strbuf_init(why, EVAL_TEXT_MAX);
 			(void)strbuf_puts(why, sb(&one));
 			strbuf_free(&one);
 			return RULE_COND_FAILS;
@@ -534,7 +534,7 @@ void eval_rules(struct ev *e)
 		const struct rule *r = t->rules[i];
 		bool cond = false;
 		struct strbuf why;
-		strbuf_init(&why, TEXT_MAX);
+		strbuf_init(&why, EVAL_TEXT_MAX);
 		enum rule_cond_state cs = condition_state(e, r, &why);
 		enum rule_severity sev = rule_effective_severity_settled(t, r, e->setting, cs, &cond);
 		if (sev == RULE_SEV_NONE) {
@@ -542,8 +542,8 @@ void eval_rules(struct ev *e)
 			if (cs == RULE_COND_FAILS && open != RULE_SEV_NONE && open != RULE_SEV_INFO) {
 				/* it would have been asked about: say why it is not */
 				struct strbuf msg, evid;
-				strbuf_init(&msg, TEXT_MAX);
-				strbuf_init(&evid, TEXT_MAX);
+				strbuf_init(&msg, EVAL_TEXT_MAX);
+				strbuf_init(&evid, EVAL_TEXT_MAX);
 				(void)strbuf_printf(&msg, "Not needed: the rule applies only %s, and the results say otherwise (%s).",
 				                    r->condition, sb(&why));
 				(void)strbuf_printf(&evid, "condition \"%s\" settled by: %s", r->condition, sb(&why));

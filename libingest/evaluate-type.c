@@ -208,7 +208,7 @@ static struct ing_file *case_yaml_file(struct ing_scan *scan)
 static void case_yaml_problem(struct ing_scan *scan, const char *line)
 {
 	struct strbuf b;
-	strbuf_init(&b, TEXT_MAX);
+	strbuf_init(&b, EVAL_TEXT_MAX);
 	if (scan->case_yaml_errors)
 		(void)strbuf_puts(&b, scan->case_yaml_errors);
 	(void)strbuf_printf(&b, "%s\n", line);

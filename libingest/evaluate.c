@@ -29,7 +29,7 @@ void evaluate_case_yaml(struct ing_scan *scan, const void *buf, size_t len)
 	struct case_yaml *cy = NULL;
 	int r;
 
-	strbuf_init(&err, TEXT_MAX);
+	strbuf_init(&err, EVAL_TEXT_MAX);
 	r = case_yaml_parse(buf, len, &cy, &err);
 	if (r < 0 && !err.len)
 		(void)strbuf_printf(&err, "case.yaml:1:1: could not be read (%s); it was ignored\n", ing_strerror(r));

@@ -332,7 +332,6 @@ static bool http_transient(long st)
 	return st == 408 || st == 429 || st >= 500;
 }
 
-#define HDR_MAX 2048 /* header values we keep; longer ones are ignored */
 
 struct xfer {
 	CURL *h;
@@ -390,7 +389,7 @@ static char *header_value(const char *line, size_t n, const char *name)
 	v = line + nl + 1;
 	vl = n - nl - 1;
 	trim(&v, &vl);
-	if (vl == 0 || vl > HDR_MAX)
+	if (vl == 0 || vl > FETCH_MAX_HEADER_BYTES)
 		return NULL;
 	for (size_t i = 0; i < vl; i++)
 		if ((unsigned char)v[i] < 0x20 || v[i] == 0x7f)

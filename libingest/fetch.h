@@ -30,15 +30,6 @@
 
 #include "internal.h"
 
-/*
- * Bounds on link files. Hard-coded for now; they should move into struct
- * ing_limits (max_linkfile_bytes, max_links, max_url_bytes) — see the report.
- */
-#define FETCH_LINKFILE_MAX_BYTES (256 * 1024) /* a link file is read whole; bigger is refused */
-#define FETCH_MAX_URLS 256                    /* URLs taken from one link file */
-#define FETCH_MAX_URL_BYTES 4096              /* one URL, after normalisation */
-/* A file name taken from Content-Disposition or the URL (bytes, UTF-8). */
-#define FETCH_MAX_NAME_BYTES 200
 
 enum linkfile_kind {
 	LINKFILE_NONE = 0,

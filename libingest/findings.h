@@ -11,13 +11,6 @@
 
 #include "internal.h"
 
-/* Output ceilings per document (structural, not tunable limits). */
-#define FINDINGS_MAX_BIOMARKERS 64
-#define FINDINGS_MAX_LABS 128
-#define FINDINGS_MAX_TREATMENTS 64
-#define FINDINGS_SNIPPET_MAX 160        /* bytes, cut at a UTF-8 boundary */
-/* Texts longer than this are looked at only up to this many bytes. */
-#define FINDINGS_MAX_TEXT (64u << 20)
 
 enum finding_state {
 	FINDING_FOUND = 0,      /* name and a result stand together */

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "ingest.h"
+#include "caps.h"
 
 #include "util/fileio.h"
 #include "util/mem.h"

@@ -11,8 +11,6 @@
 
 #include "case.h"
 
-#define MAX_MISSING_LISTED 1000   /* missing instance numbers listed per series */
-#define MAX_GAPS_LISTED 200       /* slice gaps listed per series */
 
 static bool usable_dicom(const struct ing_file *f)
 {
@@ -95,7 +93,7 @@ static void series_missing(struct inv_series *s)
 		qsort(nums, n, sizeof(int32_t), cmp_i32);
 	for (size_t i = 1; i < n; i++) {
 		for (int64_t v = (int64_t)nums[i - 1] + 1; v < nums[i]; v++) {
-			if (s->n_missing >= MAX_MISSING_LISTED) {
+			if (s->n_missing >= INVENTORY_MAX_MISSING_LISTED) {
 				s->missing_truncated = true;
 				break;
 			}
@@ -161,7 +159,7 @@ static void series_slice_gaps(struct inv_series *s)
 			regular++;
 	if (regular * 10 < (n - 1) * 7)
 		goto out;
-	for (size_t i = 1; i < n && s->n_gaps < MAX_GAPS_LISTED; i++) {
+	for (size_t i = 1; i < n && s->n_gaps < INVENTORY_MAX_GAPS_LISTED; i++) {
 		double step = p[i].d - p[i - 1].d, ratio = step / med;
 		long k = lround(ratio);
 		if (ratio > 1.5 && fabs(ratio - (double)k) < 0.2 && k <= 100000) {

@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "ingest.h"
+#include "caps.h"
 
 #include "util/fileio.h"
 #include "util/json.h"
@@ -51,8 +52,6 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(struct ing_package *, ing_package_free)
 /* ---- rules (rules.h has the model; docs/rules.md the format) ---- */
 
 struct ruleset;
-
-#define RULES_MAX_ERRORS_BYTES (256u << 10) /* suggested ceiling for the errors buffer */
 
 /* Loads every *.yaml in DIR. On success *out is set and 0 returned. With any
  * validation error, returns -EINVAL and appends "FILE:LINE:COL: what\n" lines

@@ -19,7 +19,6 @@
 #include "build-config.h"
 #include "package.h"
 
-#define MAX_DOC_NAME 120       /* bytes of a sanitised document name */
 #define RM_MAX_DEPTH 64
 #define COPY_CHUNK (1u << 20)
 
@@ -177,7 +176,7 @@ static bool packable_document(const struct ing_file *f)
 }
 
 /* A document's name in the package: its own base name, with no '/', '\',
- * control character or '%', no leading dot, at most MAX_DOC_NAME bytes with
+ * control character or '%', no leading dot, at most PACKAGE_MAX_DOC_NAME bytes with
  * the extension kept, cut on a UTF-8 boundary. */
 static char *sanitize_name(const char *path)
 {
@@ -186,7 +185,7 @@ static char *sanitize_name(const char *path)
 		if (*s == '/')
 			base = s + 1;
 	struct strbuf b;
-	strbuf_init(&b, 4 * MAX_DOC_NAME);
+	strbuf_init(&b, 4 * PACKAGE_MAX_DOC_NAME);
 	for (const char *s = base; *s; s++) {
 		unsigned char c = (unsigned char)*s;
 		if (c < 0x20 || c == 0x7f || c == '\\' || c == '%' || c == ':' || c == '*' || c == '?' || c == '"' ||
@@ -205,10 +204,10 @@ static char *sanitize_name(const char *path)
 		free(name);
 		return xstrdup("document");
 	}
-	if (n > MAX_DOC_NAME) {
+	if (n > PACKAGE_MAX_DOC_NAME) {
 		const char *dot = strrchr(name, '.');
 		size_t ext = dot && (size_t)(name + n - dot) <= 16 ? (size_t)(name + n - dot) : 0;
-		size_t keep = MAX_DOC_NAME - ext;
+		size_t keep = PACKAGE_MAX_DOC_NAME - ext;
 		while (keep > 0 && ((unsigned char)name[keep] & 0xC0) == 0x80)
 			keep--;      /* do not split a UTF-8 sequence */
 		memmove(name + keep, name + n - ext, ext + 1);

@@ -11,16 +11,6 @@
 #include "internal.h"
 #include "libingest-internal.h"
 
-/* Rule-specific caps. struct ing_limits bounds patient input; the rules are
- * operator data, bounded here so a broken rules folder cannot exhaust memory. */
-#define RULES_MAX_FILE_BYTES   (1u << 20)  /* one rules file */
-#define RULES_MAX_FILES        256         /* *.yaml files in the folder */
-#define RULES_MAX_RULES        4096        /* rules in all files together */
-#define RULES_MAX_TERMS        4096        /* biomarker + lab dictionary entries */
-#define RULES_MAX_LIST         256         /* items in any one list */
-#define RULES_MAX_STRING       1024        /* bytes in any one string */
-#define RULES_MAX_ID           64          /* bytes in a type id */
-#define RULES_MAX_AGE_DAYS     3650
 
 enum rule_severity {
 	RULE_SEV_NONE = 0,          /* the rule does not apply */

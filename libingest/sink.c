@@ -38,8 +38,6 @@
 #include "model.h"
 #include "sink.h"
 
-#define JOBS_MAX 1024u               /* ring of jobs; a full ring makes the caller help like a full pool */
-#define FD_JOBS_MAX 64u              /* jobs waiting with descriptors (staging file, rest): RLIMIT_NOFILE is 1024 */
 #define PIECE (256u << 10)           /* hashed, then written, while it is in cache */
 #define WAKE_JOBS 8u                 /* wake the idle thread when this many jobs wait ... */
 #define WAKE_BYTES (512u << 10)      /* ... or this many bytes */
@@ -79,7 +77,7 @@ struct sink {
 	size_t bump;                     /* slab carved by segs_extend(), or SIZE_MAX */
 	size_t bump_used;
 
-	struct job ring[JOBS_MAX];
+	struct job ring[SINK_MAX_JOBS];
 	size_t head, next, tail;         /* [head, tail) in the ring; [next, tail) not yet taken */
 	uint64_t queued_bytes;           /* bytes of jobs not yet taken */
 	unsigned queued_fds;             /* jobs not yet taken that hold a descriptor (staging file, rest) */
@@ -228,7 +226,7 @@ static void job_release(struct sink *s, struct job *j)
 /* Take the oldest waiting job and run it here; with mu held (dropped meanwhile). */
 static void take_and_run(struct sink *s)
 {
-	struct job *j = &s->ring[s->next++ % JOBS_MAX];
+	struct job *j = &s->ring[s->next++ % SINK_MAX_JOBS];
 	struct job copy = *j;
 	struct job_out o;
 	uint64_t owned = owned_bytes(&copy.g);
@@ -242,7 +240,7 @@ static void take_and_run(struct sink *s)
 	job_release(s, &copy);
 	s->owned_pending -= owned;
 	j->done = true;
-	while (s->head != s->next && s->ring[s->head % JOBS_MAX].done)
+	while (s->head != s->next && s->ring[s->head % SINK_MAX_JOBS].done)
 		s->head++;
 	if (s->waiters)
 		pthread_cond_broadcast(&s->space);
@@ -496,10 +494,10 @@ bool sink_submit(struct sink *s, struct ing_file *f, int fd, struct sink_segs *g
 	pthread_mutex_lock(&s->mu);
 	/* A full ring, too many descriptors, or buffers of our own beyond the bound: help first. */
 	bool holds_fd = j.rest.fd >= 0 || j.fd >= 0;
-	while ((s->tail - s->head >= JOBS_MAX || (holds_fd && s->queued_fds >= FD_JOBS_MAX) ||
+	while ((s->tail - s->head >= SINK_MAX_JOBS || (holds_fd && s->queued_fds >= SINK_MAX_FD_JOBS) ||
 	        (owned && s->owned_pending && s->owned_pending + owned > s->owned_max)) && help_or_wait(s))
 		;
-	s->ring[s->tail++ % JOBS_MAX] = j;
+	s->ring[s->tail++ % SINK_MAX_JOBS] = j;
 	s->queued_bytes += j.g.bytes + j.rest.len;
 	s->owned_pending += owned;
 	if (holds_fd)

@@ -13,7 +13,6 @@
 #include "identify.h"
 #include "walk.h"
 
-#define MAX_DIR_DEPTH 64            /* folder nesting inside one drop (paths are also bounded) */
 
 static ssize_t read_full(int fd, void *buf, size_t n)
 {
@@ -141,9 +140,9 @@ void walk_dir(struct walk *w, int dfd, const char *prefix, unsigned depth, const
 			continue;
 		}
 		if (S_ISDIR(st.st_mode)) {
-			if (depth >= MAX_DIR_DEPTH) {
+			if (depth >= DROP_MAX_DIR_DEPTH) {
 				struct ing_file *f = case_add_file(scan, rel, 0);
-				file_set_problem(f, PROB_LIMIT, "folders nested more than %d deep; not read", MAX_DIR_DEPTH);
+				file_set_problem(f, PROB_LIMIT, "folders nested more than %d deep; not read", DROP_MAX_DIR_DEPTH);
 				continue;
 			}
 			int sub = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);

@@ -46,8 +46,6 @@ struct byte_src {
 struct ident_where;
 
 #define WALK_CHUNK_BYTES (1u << 20)
-#define WALK_DOCS_MAX 2u       /* documents extracted at once (their children run on both cores) */
-#define WALK_THREADS_MAX 16u   /* the sink's, and one per zip open (nested: limits.max_depth) */
 
 /* State of one scan's walk over its inputs (folders, and archives later). */
 struct walk {

@@ -23,9 +23,6 @@ struct zip_rec {
 	bool usable;           /* deflated, plain, in bounds, its (name, size) unique in the zip */
 };
 
-/* A central directory read from a file is held in memory; one larger than
- * this is not indexed (libarchive reads every entry). */
-#define ZIPIDX_CD_MAX (64u << 20)
 
 struct zipidx {
 	struct zip_rec *v;     /* every record, sorted by lho: the order libarchive's seekable reader lists them */

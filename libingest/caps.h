@@ -1,0 +1,96 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * Fixed caps: every bound that is not a tunable limit, in one place.
+ *
+ * struct ing_limits (ingest.h, set from the configuration) bounds what a
+ * patient's drop may make us spend. The caps below are fixed: they bound
+ * what the code keeps or lists (so a report or a buffer cannot grow without
+ * end), what operator data may hold (rules, configuration), and the
+ * daemon's own bookkeeping. Raising one is a code change, with a reason.
+ *
+ * Included by internal.h (the library's modules) and libingest-internal.h
+ * (the daemon and the tools). Constants that only size a buffer for speed
+ * (read chunks, slab sizes) or come from a file format stay with their code.
+ */
+#ifndef INGEST_CAPS_H
+#define INGEST_CAPS_H
+
+/* ---- the walk and its inputs ---- */
+
+#define DROP_MAX_DIR_DEPTH 64          /* folder nesting inside one drop (paths are also bounded) */
+#define WALK_DOCS_MAX 2u               /* documents extracted at once (their children run on both cores) */
+#define WALK_THREADS_MAX 16u           /* the sink's, and one per zip open (nested: limits.max_depth) */
+#define SINK_MAX_JOBS 1024u            /* ring of jobs; a full ring makes the caller help like a full pool */
+#define SINK_MAX_FD_JOBS 64u           /* jobs waiting with descriptors (staging file, rest): RLIMIT_NOFILE is 1024 */
+/* A central directory read from a file is held in memory; one larger than
+ * this is not indexed (libarchive reads every entry). */
+#define ZIPIDX_CD_MAX (64u << 20)
+
+/* Link files and downloads (fetch.c). */
+#define FETCH_LINKFILE_MAX_BYTES (256 * 1024) /* a link file is read whole; bigger is refused */
+#define FETCH_MAX_URLS 256                    /* URLs taken from one link file */
+#define FETCH_MAX_URL_BYTES 4096              /* one URL, after normalisation */
+#define FETCH_MAX_NAME_BYTES 200              /* a file name from Content-Disposition or the URL (UTF-8) */
+#define FETCH_MAX_HEADER_BYTES 2048           /* header values we keep; longer ones are ignored */
+
+/* ---- what is read from documents (per document) ---- */
+
+#define FINDINGS_MAX_BIOMARKERS 64
+#define FINDINGS_MAX_LABS 128
+#define FINDINGS_MAX_TREATMENTS 64
+#define FINDINGS_SNIPPET_MAX 160        /* bytes, cut at a UTF-8 boundary */
+#define FINDINGS_MAX_TEXT (64u << 20)   /* longer texts are looked at only up to this many bytes */
+#define CLASSIFY_MAX_TERMS 512          /* kind terms indexed (classify.c) */
+
+/* ---- operator data: rules and case.yaml ---- */
+
+/* The rules are operator data, bounded so a broken rules folder cannot
+ * exhaust memory. */
+#define RULES_MAX_FILE_BYTES   (1u << 20)  /* one rules file */
+#define RULES_MAX_FILES        256         /* *.yaml files in the folder */
+#define RULES_MAX_RULES        4096        /* rules in all files together */
+#define RULES_MAX_TERMS        4096        /* biomarker + lab dictionary entries */
+#define RULES_MAX_LIST         256         /* items in any one list */
+#define RULES_MAX_STRING       1024        /* bytes in any one string */
+#define RULES_MAX_ID           64          /* bytes in a type id */
+#define RULES_MAX_AGE_DAYS     3650
+#define RULES_MAX_ERRORS_BYTES (256u << 10) /* suggested ceiling for the errors buffer */
+
+/* case.yaml is a handful of lines; anything larger is refused unread. */
+#define CASE_YAML_MAX_BYTES    (64u << 10)
+#define CASE_YAML_MAX_NOTIFY   32          /* addresses in notify: */
+#define CASE_YAML_MAX_QUESTION 4096        /* bytes in question: */
+#define CASE_YAML_MAX_ADDRESS  254         /* RFC 5321 path limit */
+
+/* ---- what the report lists ---- */
+
+#define INVENTORY_MAX_MISSING_LISTED 1000  /* missing instance numbers listed per series */
+#define INVENTORY_MAX_GAPS_LISTED 200      /* slice gaps listed per series */
+#define EVAL_LIST_MAX 8                    /* names listed in one message before "and N more" */
+#define EVAL_GAPS_PER_CHECK_MAX 20         /* per-series / per-study generic gaps before one summary */
+#define EVAL_TEXT_MAX (16u << 10)          /* bytes of one message or evidence */
+
+/* ---- the package ---- */
+
+#define PACKAGE_MAX_DOC_NAME 120           /* bytes of a sanitised document name */
+#define BAG_MAX_DIR_DEPTH 64               /* folders below a bag's root (built, and checked by ingest verify) */
+
+/* ---- the daemon ---- */
+
+#define INGESTD_MAX_WATCHES 65536          /* inotify watches on the inbox tree */
+#define INGESTD_MAX_DIRTY 100000           /* inbox entries with writes not yet settled */
+/* Drop attempts that fail (error or crash of the worker) before the drop is quarantined. */
+#define INGESTD_MAX_ATTEMPTS 3
+/* Inputs of one case left out because a worker died parsing them (docs/faults.md):
+ * past this many, a death counts as a failed attempt again. */
+#define INGESTD_MAX_SKIPS 64
+#define CHANGES_MAX 500                    /* "what changed" entries of one report */
+#define CONFIG_MAX_BYTES (256u << 10)      /* the configuration file */
+#define CONFIG_MAX_LIST 64                 /* recipients, languages */
+#define MAIL_MAX_RCPT 64
+/* A gap report kept and mailed, and a queued message read back for sending.
+ * (They differ: a report over 32 MiB is queued but never sent — issue 20.) */
+#define REPORT_MAX_BYTES (64u << 20)
+#define MAIL_MAX_EML_BYTES (32u << 20)
+
+#endif
