@@ -126,7 +126,7 @@ struct ing_scan_opts {
 	                             * as they are read (hashed on the way); NULL: nothing written */
 	const char *rules_dir;      /* rules folder; NULL: the installed one if it exists, else the source tree's */
 	const char *setting;        /* early | locally-advanced | metastatic | recurrent; NULL: from case.yaml */
-	const char *today;          /* YYYY-MM-DD that ages are measured to; NULL: the report time (for tests) */
+	const char *today;          /* YYYY-MM-DD that ages are measured to; NULL: the report time (ingest --today) */
 	bool fetch_links;           /* download the links of *.url, *.webloc, links.txt (package, daemon) */
 	bool allow_http;            /* downloads may use http:// too (default: https only) */
 	const char *ca_file;        /* PEM CA bundle for downloads; NULL: the system's */

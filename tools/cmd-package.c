@@ -13,8 +13,8 @@ static void package_usage(FILE *f)
 {
 	fprintf(f,
 	        "Usage: ingest package PATH --out DIR [--case-id ID] [--cancer-type T] [--setting S]\n"
-	        "                       [--rules DIR] [--state pending|ready] [--status S]\n"
-	        "                       [--no-fetch] [--allow-http] [--ca-file PEM] [-v]\n"
+	        "                       [--rules DIR] [--today YYYY-MM-DD] [--state pending|ready]\n"
+	        "                       [--status S] [--no-fetch] [--allow-http] [--ca-file PEM] [-v]\n"
 	        "\n"
 	        "Scan one drop (a folder or a single file) and publish its BagIt 1.0 package\n"
 	        "as DIR/pending/CASE or DIR/ready/CASE, built in DIR/.building/ and published\n"
@@ -25,6 +25,8 @@ static void package_usage(FILE *f)
 	        "  --cancer-type T    rules id to check against (default: case.yaml, else inferred, else generic)\n"
 	        "  --setting S        early | locally-advanced | metastatic | recurrent (default: case.yaml)\n"
 	        "  --rules DIR        rules folder (default: the installed one)\n"
+	        "  --today DAY        measure ages to that day (YYYY-MM-DD) instead of today, e.g. to\n"
+	        "                     re-check an old case\n"
 	        "  --state S          override where it is published: pending or ready\n"
 	        "                     (default: ready when no required gap remains, else pending)\n"
 	        "  --status S         override the status: complete, incomplete or blocked (default: the rules')\n"
@@ -72,6 +74,7 @@ int cmd_package(int argc, char **argv)
 		{ "status", required_argument, NULL, 'S' },
 		{ "setting", required_argument, NULL, 'T' },
 		{ "rules", required_argument, NULL, 'R' },
+		{ "today", required_argument, NULL, 'D' },
 		{ "no-fetch", no_argument, NULL, 'F' },
 		{ "allow-http", no_argument, NULL, 'H' },
 		{ "ca-file", required_argument, NULL, 'C' },
@@ -110,6 +113,14 @@ int cmd_package(int argc, char **argv)
 			break;
 		case 'T': so.setting = optarg; break;
 		case 'R': so.rules_dir = optarg; break;
+		case 'D':
+			if (!day_valid(optarg)) {
+				fprintf(stderr, "ingest package: --today takes a day that exists, as YYYY-MM-DD "
+				        "(e.g. 2024-03-20), not \"%s\".\n", optarg);
+				return EXIT_USAGE;
+			}
+			so.today = optarg;
+			break;
 		case 'F': so.fetch_links = false; break;
 		case 'H': so.allow_http = true; break;
 		case 'C': so.ca_file = optarg; break;
@@ -155,7 +166,6 @@ int cmd_package(int argc, char **argv)
 	so.case_id = cid;
 	so.cancer_type = po.cancer_type;
 	so.staging_dir = ing_package_staging_dir(pkg);
-	so.today = getenv("INGEST_TEST_NOW");     /* tests pin the date ages are measured to */
 	r = ing_scan_path(ctx, path, &so, &scan);
 	if (r < 0) {
 		bool ours = r == -ENOSPC || r == -EDQUOT || r == -EROFS;

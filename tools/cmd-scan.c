@@ -11,7 +11,8 @@
 static void scan_usage(FILE *f)
 {
 	fprintf(f,
-	        "Usage: ingest scan PATH [--json] [--case-id ID] [--cancer-type T] [--setting S] [--rules DIR] [-v]\n"
+	        "Usage: ingest scan PATH [--json] [--case-id ID] [--cancer-type T] [--setting S] [--rules DIR]\n"
+	        "                   [--today YYYY-MM-DD] [-v]\n"
 	        "\n"
 	        "Inventory of one drop (a folder or a single file): every file identified,\n"
 	        "DICOM headers read, documents read. Nothing is written anywhere.\n"
@@ -22,12 +23,13 @@ static void scan_usage(FILE *f)
 	        "  --setting S       early, locally-advanced, metastatic or recurrent (default: case.yaml)\n"
 	        "  --rules DIR       rules folder (default: the installed rules if present, else the\n"
 	        "                    source tree's rules/)\n"
+	        "  --today DAY       measure ages to that day (YYYY-MM-DD) instead of today, e.g. to\n"
+	        "                    re-check an old case\n"
 	        "  -v, --verbose     log progress to stderr\n"
 	        "\n"
 	        "Exit status: 0 when the report was printed, whatever gaps it shows (read\n"
 	        "\"status\" in the report: complete, incomplete or blocked); 2 usage error;\n"
-	        "3 the path could not be read; other values: internal error.\n"
-	        "INGEST_TEST_NOW=YYYY-MM-DD measures ages to that day instead of today (tests).\n");
+	        "3 the path could not be read; other values: internal error.\n");
 }
 
 static void log_stderr(void *ud, int level, const char *msg)
@@ -45,6 +47,7 @@ int cmd_scan(int argc, char **argv)
 		{ "cancer-type", required_argument, NULL, 't' },
 		{ "setting", required_argument, NULL, 's' },
 		{ "rules", required_argument, NULL, 'r' },
+		{ "today", required_argument, NULL, 'D' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
@@ -60,6 +63,14 @@ int cmd_scan(int argc, char **argv)
 		case 't': so.cancer_type = optarg; break;
 		case 's': so.setting = optarg; break;
 		case 'r': so.rules_dir = optarg; break;
+		case 'D':
+			if (!day_valid(optarg)) {
+				fprintf(stderr, "ingest scan: --today takes a day that exists, as YYYY-MM-DD "
+				        "(e.g. 2024-03-20), not \"%s\".\n", optarg);
+				return EXIT_USAGE;
+			}
+			so.today = optarg;
+			break;
 		case 'v': verbose++; break;
 		case 'h': scan_usage(stdout); return EXIT_OK;
 		default: scan_usage(stderr); return EXIT_USAGE;
@@ -71,7 +82,6 @@ int cmd_scan(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	const char *path = argv[optind];
-	so.today = getenv("INGEST_TEST_NOW");
 	if (so.setting && strcmp(so.setting, "early") != 0 && strcmp(so.setting, "locally-advanced") != 0 &&
 	    strcmp(so.setting, "metastatic") != 0 && strcmp(so.setting, "recurrent") != 0) {
 		fprintf(stderr, "ingest scan: unknown setting \"%s\": use early, locally-advanced, metastatic or recurrent.\n",

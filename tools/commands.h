@@ -3,6 +3,8 @@
 #ifndef INGEST_COMMANDS_H
 #define INGEST_COMMANDS_H
 
+#include <stdbool.h>
+
 /* Exit statuses (documented in docs/cli.md). */
 enum {
 	EXIT_OK = 0,
@@ -17,5 +19,9 @@ int cmd_rules(int argc, char **argv);
 int cmd_package(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
 int cmd_status(int argc, char **argv);
+
+/* Is S a day written YYYY-MM-DD, one that exists, in 1900..2200 (the years
+ * the checker measures ages in)? For --today (ingest.c). */
+bool day_valid(const char *s);
 
 #endif

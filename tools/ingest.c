@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* ingest: the command-line tool (one-shot scans, rules, and later package/verify/status). */
+#include <ctype.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -20,6 +21,22 @@ static void usage(FILE *f)
 	        "\n"
 	        "Run 'ingest COMMAND --help' for a command's options.\n"
 	        "Exit status: 0 ok, 1 negative result, 2 usage error, 3 input unreadable, 4 internal error.\n");
+}
+
+bool day_valid(const char *s)
+{
+	static const int days[12] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+	int y, m, d;
+
+	if (strlen(s) != 10 || s[4] != '-' || s[7] != '-')
+		return false;
+	for (int i = 0; i < 10; i++)
+		if (i != 4 && i != 7 && !isdigit((unsigned char)s[i]))
+			return false;
+	if (sscanf(s, "%4d-%2d-%2d", &y, &m, &d) != 3 || y < 1900 || y > 2200 || m < 1 || m > 12 || d < 1)
+		return false;
+	bool leap = y % 4 == 0 && (y % 100 != 0 || y % 400 == 0);
+	return d <= days[m - 1] + (m == 2 && leap);
 }
 
 int main(int argc, char **argv)

@@ -43,10 +43,8 @@ def rule_ids():
 
 
 def scan(args, today="2024-03-20"):
-    env = dict(os.environ)
-    env["INGEST_TEST_NOW"] = today
-    r = subprocess.run([BIN, "scan"] + args, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                       timeout=300, env=env)
+    r = subprocess.run([BIN, "scan", "--today", today] + args, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                       timeout=300)
     return r.returncode, r.stdout.decode("utf-8"), r.stderr.decode(errors="replace")
 
 
