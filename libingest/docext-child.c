@@ -14,6 +14,7 @@
 
 /* Our header first: glib's MIN/MAX then replace internal.h's identical ones. */
 #include "docext-private.h"
+#include "testhooks.h"
 
 #include <cairo.h>
 #include <leptonica/allheaders.h>
@@ -36,8 +37,6 @@
 #define CHILD_DOC_FD 3
 #define CHILD_OUT_FD 4
 
-#define FAULT_MARKER "INGEST-FAULT-INJECT"
-#define FAULT_SCAN_BYTES 4096
 
 /* Pages with at least this many non-space characters carry a text layer. */
 #define TEXT_LAYER_MIN_CHARS 20
@@ -262,27 +261,6 @@ static uint8_t *child_read_doc(const struct child_args *a, size_t *len)
 	buf[n] = 0;
 	*len = n;
 	return buf;
-}
-
-static void child_fault_hook(const uint8_t *doc, size_t len)
-{
-	const char *fault = getenv("INGEST_TEST_EXTRACTOR_FAULT");
-
-	if (!fault || !memmem(doc, MIN(len, FAULT_SCAN_BYTES), FAULT_MARKER, strlen(FAULT_MARKER)))
-		return;
-	if (strcmp(fault, "crash") == 0) {
-		struct sigaction sa = { .sa_handler = SIG_DFL };
-		sigaction(SIGSEGV, &sa, NULL);
-		raise(SIGSEGV);
-	} else if (strcmp(fault, "hang") == 0) {
-		volatile unsigned long spin = 0;
-		for (;;)
-			spin++;
-	} else if (strcmp(fault, "stall") == 0) {
-		/* Uses no CPU: only the parent's wall clock can end it. */
-		for (;;)
-			nanosleep(&(struct timespec){ .tv_sec = 1000 }, NULL);
-	}
 }
 
 /* ---- plain text ---- */
@@ -689,7 +667,7 @@ _Noreturn void child_main(struct child_args *a)
 
 	if (child_load_seccomp() < 0)
 		_exit(6);
-	child_fault_hook(doc, len);
+	testhook_extractor_fault(doc, len);
 
 	switch (a->mode) {
 	case MODE_TEXT:

@@ -33,17 +33,12 @@
  * page's confidence is low (< OCR_ROTATE_BELOW) the page is also tried at 90,
  * 180 and 270 degrees and the best reading is kept, within the CPU budget.
  *
- * Test hook: when the environment variable INGEST_TEST_EXTRACTOR_FAULT is
- * "crash", "hang" or "stall" and the document's first 4 KiB contain the marker
- * "INGEST-FAULT-INJECT", the child (after the sandbox is in place) raises
- * SIGSEGV, spins in a CPU loop, or sleeps for ever, so tests can prove the
- * confinement (RLIMIT_CPU for the loop, the parent's wall clock for the sleep). The
- * marker must be in the document itself, so the variable alone changes
- * nothing for real input.
- *
- * INGEST_DOCEXT_DEBUG=1 keeps the child's stderr (library warnings, sanitizer
- * reports) instead of sending it to /dev/null; never set it in production,
- * since library messages may quote document content.
+ * Test hooks (testhooks.h, test builds only): INGEST_TEST_EXTRACTOR_FAULT
+ * makes the child, once its sandbox is in place, crash, spin or sleep for
+ * ever on a document that carries a marker, so tests can prove the
+ * confinement (RLIMIT_CPU for the loop, the parent's wall clock for the
+ * sleep); INGEST_DOCEXT_DEBUG=1 keeps the child's stderr (library warnings,
+ * sanitizer reports) instead of sending it to /dev/null.
  */
 #include <fcntl.h>
 #include <limits.h>
@@ -56,6 +51,7 @@
 #include <time.h>
 
 #include "docext-private.h"
+#include "testhooks.h"
 
 /* ------------------------------------------------------------------------ */
 /* Parent side.                                                             */
@@ -192,11 +188,10 @@ static int child_start(struct ing_ctx *ctx, const struct docext_opts *o, int fd,
 		.ocr_langs = langs,
 		.parent = getpid(),
 	};
-	const char *dbg = getenv("INGEST_DOCEXT_DEBUG");
 	int p[2];
 	pid_t pid;
 
-	a.keep_stderr = dbg && *dbg && strcmp(dbg, "0") != 0;
+	a.keep_stderr = testhook_docext_keep_stderr();
 	if (pipe2(p, O_CLOEXEC) < 0)
 		return -errno;
 	a.out_fd = p[1];

@@ -2,29 +2,17 @@
 /*
  * The guard: what the scan parses now, in shared memory (guard.h).
  *
- * Test hook: when the environment variable INGEST_TEST_PARSER_FAULT is set
- * (any value), a DICOM candidate whose first 64 KiB hold
- *   "INGEST-FAULT-CRASH"  raises SIGSEGV (default action),
- *   "INGEST-FAULT-SPIN"   spins for ever (the daemon's watchdog ends it),
- *   "INGEST-FAULT-OOM"    reserves memory until malloc fails, then aborts as
- *                         xmalloc() does (only under an RLIMIT_AS: without
- *                         one it aborts at once rather than eat the machine),
- * just before its header would be read, inside the guarded region, so tests
- * can prove that the fault costs that one file; an archive whose first bytes
- * hold "INGEST-FAULT-ARCHIVE-CRASH" (-SPIN, -OOM), e.g. as the name of its
- * first zip entry, does the same just before it is expanded, in the archive
- * phase. The marker must be in the file itself: the variable alone changes
- * nothing for real input. The document extractor has its own hook
- * (INGEST_TEST_EXTRACTOR_FAULT, docext.c).
+ * The test hook INGEST_TEST_PARSER_FAULT (testhooks.h) is read here once per
+ * scan; with it, an input that carries a marker crashes, spins or runs out
+ * of memory inside the guarded region (input.c calls testhook_parser_fault()
+ * just before a DICOM header is read or an archive expanded), so tests can
+ * prove that such a fault costs that one file.
  */
-#include <signal.h>
 #include <sys/mman.h>
-#include <sys/resource.h>
 
 #include "case.h"
 #include "guard.h"
-
-#define FAULT_SCAN_BYTES (64u << 10)
+#include "testhooks.h"
 
 int ing_guard_new(struct ing_guard **out)
 {
@@ -88,7 +76,7 @@ static void guard_progress(void *ud, uint64_t files, uint64_t bytes)
 
 void guard_init(struct walk *w, const struct ing_scan_opts *opts)
 {
-	w->fault_hook = getenv("INGEST_TEST_PARSER_FAULT") != NULL;
+	w->fault_hook = testhook_parser_faults();
 	if (!opts)
 		return;
 	w->skips = opts->skips;
@@ -152,44 +140,4 @@ const char *guard_skip_reason(const struct walk *w, const char *path)
 			return s->reason && s->reason[0] ? s->reason : "failed";
 	}
 	return NULL;
-}
-
-bool guard_fault_eio(const struct walk *w, const uint8_t *head, size_t n)
-{
-	static const char eio[] = "INGEST-FAULT-EIO";
-	return w->fault_hook && memmem(head, MIN(n, (size_t)FAULT_SCAN_BYTES), eio, sizeof(eio) - 1);
-}
-
-void guard_fault_hook(const struct walk *w, enum ing_guard_phase phase, const uint8_t *head, size_t n)
-{
-	const char *crash = "INGEST-FAULT-CRASH", *spin = "INGEST-FAULT-SPIN", *oom = "INGEST-FAULT-OOM";
-
-	if (!w->fault_hook)
-		return;
-	if (phase == ING_GUARD_ARCHIVE) {
-		crash = "INGEST-FAULT-ARCHIVE-CRASH";
-		spin = "INGEST-FAULT-ARCHIVE-SPIN";
-		oom = "INGEST-FAULT-ARCHIVE-OOM";
-	}
-	n = MIN(n, (size_t)FAULT_SCAN_BYTES);
-	if (memmem(head, n, crash, strlen(crash))) {
-		struct sigaction sa = { .sa_handler = SIG_DFL };
-		sigaction(SIGSEGV, &sa, NULL);   /* not a sanitizer's handler: die of the signal itself */
-		raise(SIGSEGV);
-	} else if (memmem(head, n, spin, strlen(spin))) {
-		volatile unsigned long x = 0;
-		for (;;)
-			x++;
-	} else if (memmem(head, n, oom, strlen(oom))) {
-		struct rlimit rl;
-		if (getrlimit(RLIMIT_AS, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY) {
-			/* reserved, never touched: the address space limit strikes, not the RAM */
-			for (;;) {
-				void *volatile p = malloc(64u << 20);
-				if (!p)
-					break;
-			}
-		}
-		abort();     /* what xmalloc() does when malloc fails */
-	}
 }

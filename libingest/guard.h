@@ -12,8 +12,9 @@
 
 #include "walk.h"
 
-/* Sets up W's guard, skip list and fault hook from OPTS (may be NULL). The
- * caller's progress callback moves behind guard_progress(). */
+/* Sets up W's guard and skip list from OPTS (may be NULL), and its test hook
+ * switch (testhooks.h). The caller's progress callback moves behind
+ * guard_progress(). */
 ING_HIDDEN void guard_init(struct walk *w, const struct ing_scan_opts *opts);
 /* Phase none, the caller's progress callback back in place, stack freed. */
 ING_HIDDEN void guard_fini(struct walk *w);
@@ -22,13 +23,5 @@ ING_HIDDEN void guard_push(struct walk *w, enum ing_guard_phase phase, const cha
 ING_HIDDEN void guard_pop(struct walk *w);
 /* The reason an earlier attempt gave for leaving PATH out, or NULL. */
 ING_HIDDEN const char *guard_skip_reason(const struct walk *w, const char *path);
-/* Test hook (INGEST_TEST_PARSER_FAULT): an input of PHASE (a DICOM candidate,
- * an archive) whose first bytes hold a marker crashes, spins or runs out of
- * memory here. */
-ING_HIDDEN void guard_fault_hook(const struct walk *w, enum ing_guard_phase phase, const uint8_t *head, size_t n);
-/* Test hook, with the same switch: a file whose first bytes say
- * INGEST-FAULT-EIO fails with EIO where the rest of it is read (a disc's bad
- * sector, which this VM cannot make: no device-mapper, no FUSE). */
-ING_HIDDEN bool guard_fault_eio(const struct walk *w, const uint8_t *head, size_t n);
 
 #endif

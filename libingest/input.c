@@ -20,6 +20,7 @@
 #include "input.h"
 #include "links.h"
 #include "sink.h"
+#include "testhooks.h"
 
 #define HEAD_BYTES (64u << 10)      /* first read: enough for identification and most DICOM headers */
 
@@ -331,7 +332,7 @@ void scan_entry(struct walk *w, const char *relpath, uint64_t size, struct byte_
 		struct dcm_info *d = xcalloc(1, sizeof(*d));
 		/* Guarded (guard.c): a crash or a hang in the reader costs this file. */
 		guard_push(w, ING_GUARD_DICOM, f->path);
-		guard_fault_hook(w, ING_GUARD_DICOM, head, n);
+		testhook_parser_fault(w->fault_hook, ING_GUARD_DICOM, head, n);
 		enum dcm_status ds = dcm_read_header(head, n, f->size, d);
 		guard_pop(w);
 		/* The header goes on past what we read: offer more, up to the limit. */
@@ -405,7 +406,7 @@ void scan_entry(struct walk *w, const char *relpath, uint64_t size, struct byte_
 			struct rest_reader rr = { &g, n, src };
 			struct byte_src rest = { .read = rest_read, .ud = &rr };
 			guard_push(w, ING_GUARD_ARCHIVE, f->path); /* an entry's DICOM header shows its own, then this again */
-			guard_fault_hook(w, ING_GUARD_ARCHIVE, head, n);
+			testhook_parser_fault(w->fault_hook, ING_GUARD_ARCHIVE, head, n);
 			(void)expand_archive(w, f, head, n, &rest, &in, &consumed, where);
 			guard_pop(w);
 			/* what the archive reader left of it: read to its end, not kept */
@@ -454,7 +455,7 @@ void scan_entry(struct walk *w, const char *relpath, uint64_t size, struct byte_
 			if (doc_type >= 0 && fd < 0)
 				spool = doc_spool(w, f, stage, &g, &doc_type);
 			struct sink_range rest = { rg ? rg->fd : -1, rg ? rg->off + g.bytes : 0, f->size - g.bytes,
-			                           guard_fault_eio(w, head, n) };
+			                           testhook_read_eio(w->fault_hook, head, n) };
 			head = NULL;    /* the bytes go to the sink */
 			if (!sink_submit(sk, f, stage, &g, rg ? &rest : NULL, !now))
 				doc_type = -1;      /* reported with the other failed reads */

@@ -18,6 +18,7 @@
 #include "bagit.h"
 #include "build-config.h"
 #include "package.h"
+#include "testhooks.h"
 
 #define RM_MAX_DEPTH 64
 #define COPY_CHUNK (1u << 20)
@@ -604,7 +605,7 @@ int ing_package_build(struct ing_package *pkg, const struct ing_scan *scan, cons
 		return -EINVAL;
 	pkg->state = opts ? opts->state : ING_PACKAGE_PENDING;
 	pkg->final_path = xasprintf("%s/%s/%s", pkg->out_dir, package_state_name(pkg->state), pkg->case_id);
-	package_crash_point("build");
+	testhook_crash_point("build");
 
 	if ((r = package_mkdir_at(pkg->workfd, pkg->case_id)) < 0)
 		return r;
@@ -659,7 +660,7 @@ int ing_package_build(struct ing_package *pkg, const struct ing_scan *scan, cons
 	if (r < 0)
 		goto out;
 	list_left_out(pkg, scan, placed);
-	package_crash_point("payload");
+	testhook_crash_point("payload");
 
 	if ((r = write_dicomdir(pkg)) < 0) {
 		log_err(ctx, "case %s: writing the DICOMDIR failed: %s", pkg->case_id, ing_strerror(r));
@@ -754,7 +755,7 @@ int ing_package_build(struct ing_package *pkg, const struct ing_scan *scan, cons
 		if (r < 0)
 			goto out;
 	}
-	package_crash_point("bag");
+	testhook_crash_point("bag");
 
 	/* Durable before it is visible: file data (one syncfs for all of them), then every folder. */
 	if (syncfs(bagfd) < 0 || (r = fsync_dirs(bagfd, 0)) < 0 || fsync(pkg->workfd) < 0) {

@@ -16,21 +16,12 @@
 #include <ctype.h>
 #include <dirent.h>
 #include <fcntl.h>
-#include <signal.h>
 #include <stdio.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 
 #include "package.h"
-
-void package_crash_point(const char *step)
-{
-	const char *at = getenv("INGEST_TEST_CRASH_AT");
-	if (at && strcmp(at, step) == 0) {
-		(void)kill(getpid(), SIGKILL);     /* a real kill: no cleanup, no atexit */
-		_exit(99);
-	}
-}
+#include "testhooks.h"
 
 bool package_case_id_valid(const char *s)
 {
@@ -172,7 +163,7 @@ int ing_package_publish(struct ing_package *pkg)
 	ofd = openat(pkg->outfd, other, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (tfd < 0 || ofd < 0)
 		return -errno;
-	package_crash_point("publish");
+	testhook_crash_point("publish");
 
 	/* One step: a new case appears whole; an existing one is exchanged whole. */
 	if (renameat2(pkg->workfd, pkg->case_id, tfd, pkg->case_id, RENAME_NOREPLACE) < 0) {
@@ -196,7 +187,7 @@ int ing_package_publish(struct ing_package *pkg)
 	pkg->published = true;
 	if (fsync(tfd) < 0)
 		return -errno;
-	package_crash_point("exchanged");
+	testhook_crash_point("exchanged");
 
 	/* The case moved between pending/ and ready/: the new one is in place, now the old one goes. */
 	if (renameat(ofd, pkg->case_id, pkg->workfd, "moved") == 0) {
@@ -205,7 +196,7 @@ int ing_package_publish(struct ing_package *pkg)
 	} else if (errno != ENOENT) {
 		return -errno;
 	}
-	package_crash_point("published");
+	testhook_crash_point("published");
 	if ((r = rm_rf_at(pkg->workfd, "replaced")) < 0 || (r = rm_rf_at(pkg->workfd, "moved")) < 0)
 		log_warn(pkg->ctx, "case %s: could not remove the replaced package: %s", pkg->case_id, ing_strerror(r));
 	log_info(pkg->ctx, "case %s: published in %s/", pkg->case_id, target);

@@ -42,10 +42,6 @@ struct ing_package {
 	unsigned dicom_files, documents;
 };
 
-/* Test hook: INGEST_TEST_CRASH_AT=<step> SIGKILLs the process at that step:
- * build, payload, bag, publish, exchanged, published (docs/package.md). */
-ING_HIDDEN void package_crash_point(const char *step);
-
 /* Shared by package.c (begin, publish) and package-build.c (build). */
 /* A case id (also the Cancer-Type token): [A-Za-z0-9._-]{1,64}, not "." or "..". */
 ING_HIDDEN bool package_case_id_valid(const char *s);

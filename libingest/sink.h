@@ -29,7 +29,7 @@ struct sink_segs {
 struct sink_range {
 	int fd;                /* the caller's: sink_submit() takes a duplicate of it */
 	uint64_t off, len;
-	bool fail;             /* test hook (guard_fault_eio()): reading it fails with EIO */
+	bool fail;             /* test hook (testhook_read_eio()): reading it fails with EIO */
 };
 
 /* A job's bytes that could not all be read (a disc with a bad sector, a

@@ -89,7 +89,7 @@ struct walk {
 	uint32_t gdepth, gcap;        /* gcap: limits.max_depth archives, a DICOM header, slack */
 	const struct ing_scan_skip *skips;   /* inputs earlier attempts died on (ing_scan_opts) */
 	size_t n_skips;
-	bool fault_hook;              /* INGEST_TEST_PARSER_FAULT is set (guard.c) */
+	bool fault_hook;              /* INGEST_TEST_PARSER_FAULT is set (testhooks.h; read by guard_init()) */
 	void (*user_progress)(void *, uint64_t, uint64_t);   /* the caller's, behind guard_progress() */
 	void *user_progress_ud;
 	char today[11];               /* YYYY-MM-DD documents' treatment dates are read against */

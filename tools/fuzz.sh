@@ -16,9 +16,12 @@ cd "$(dirname "$0")/.."
 secs=${1:-60}
 [ $# -gt 0 ] && shift
 jobs=${JOBS:-1}
+# The fuzz targets live with the tests, which need the test hooks (docs/test-hooks.md).
 if [ ! -f build-fuzz/build.ninja ]; then
-	CC=clang CXX=clang++ meson setup build-fuzz -Dfuzz=true -Db_sanitize=address,undefined -Db_lundef=false \
-		-Dbuildtype=debugoptimized
+	CC=clang CXX=clang++ meson setup build-fuzz -Dfuzz=true -Dtest-hooks=true -Db_sanitize=address,undefined \
+		-Db_lundef=false -Dbuildtype=debugoptimized
+elif ! grep -q 'INGEST_TEST_HOOKS 1' build-fuzz/build-config.h; then
+	meson setup --reconfigure build-fuzz -Dtest-hooks=true
 fi
 targets=${*:-$(cd tests/fuzz && ls -d fuzz-*/ | tr -d /)}
 # only what is run (the fuzzers, and ingest for the bag seeds); NOBUILD=1 runs what is built

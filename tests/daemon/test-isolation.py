@@ -6,7 +6,7 @@ ASan) one whose header read runs out of memory, an archive the archive reader
 crashes on, and a zip holding a file that crashes the DICOM reader, each cost
 that one file (or archive, or entry), never the drop.
 
-The faults come from the test hook INGEST_TEST_PARSER_FAULT (libingest/guard.c):
+The faults come from the test hook INGEST_TEST_PARSER_FAULT (libingest/testhooks.c):
 a marker in the file's own bytes (here its Series Description) makes the scan
 crash (SIGSEGV), spin, or allocate until malloc fails just before the header
 is read; INGEST-FAULT-ARCHIVE-CRASH as the name of a zip's first entry crashes

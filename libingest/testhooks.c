@@ -1,0 +1,115 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * The test hooks (testhooks.h, docs/test-hooks.md); compiled only with
+ * -Dtest-hooks=true. Every fault needs its marker in the input itself as
+ * well as the switch, so a switch left set changes nothing for real input.
+ */
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "testhooks.h"
+
+/* How far into an input the parser faults look for their marker. */
+#define PARSER_FAULT_SCAN_BYTES (64u << 10)
+/* The extractor's marker, and how far into a document it is looked for. */
+#define EXTRACTOR_FAULT_MARKER "INGEST-FAULT-INJECT"
+#define EXTRACTOR_FAULT_SCAN_BYTES 4096
+
+void testhook_crash_point(const char *step)
+{
+	const char *at = getenv("INGEST_TEST_CRASH_AT");
+	if (at && strcmp(at, step) == 0) {
+		(void)kill(getpid(), SIGKILL);     /* a real kill: no cleanup, no atexit */
+		_exit(99);
+	}
+}
+
+bool testhook_parser_faults(void)
+{
+	return getenv("INGEST_TEST_PARSER_FAULT") != NULL;
+}
+
+/*
+ * "INGEST-FAULT-CRASH"  raises SIGSEGV (default action),
+ * "INGEST-FAULT-SPIN"   spins for ever (the daemon's watchdog ends it),
+ * "INGEST-FAULT-OOM"    reserves memory until malloc fails, then aborts as
+ *                       xmalloc() does (only under an RLIMIT_AS: without one
+ *                       it aborts at once rather than eat the machine);
+ * in an archive's first bytes (e.g. the name of its first zip entry) the
+ * same markers read INGEST-FAULT-ARCHIVE-CRASH (-SPIN, -OOM).
+ */
+void testhook_parser_fault(bool on, enum ing_guard_phase phase, const uint8_t *head, size_t n)
+{
+	const char *crash = "INGEST-FAULT-CRASH", *spin = "INGEST-FAULT-SPIN", *oom = "INGEST-FAULT-OOM";
+
+	if (!on)
+		return;
+	if (phase == ING_GUARD_ARCHIVE) {
+		crash = "INGEST-FAULT-ARCHIVE-CRASH";
+		spin = "INGEST-FAULT-ARCHIVE-SPIN";
+		oom = "INGEST-FAULT-ARCHIVE-OOM";
+	}
+	n = MIN(n, (size_t)PARSER_FAULT_SCAN_BYTES);
+	if (memmem(head, n, crash, strlen(crash))) {
+		struct sigaction sa = { .sa_handler = SIG_DFL };
+		sigaction(SIGSEGV, &sa, NULL);   /* not a sanitizer's handler: die of the signal itself */
+		raise(SIGSEGV);
+	} else if (memmem(head, n, spin, strlen(spin))) {
+		volatile unsigned long x = 0;
+		for (;;)
+			x++;
+	} else if (memmem(head, n, oom, strlen(oom))) {
+		struct rlimit rl;
+		if (getrlimit(RLIMIT_AS, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY) {
+			/* reserved, never touched: the address space limit strikes, not the RAM */
+			for (;;) {
+				void *volatile p = malloc(64u << 20);
+				if (!p)
+					break;
+			}
+		}
+		abort();     /* what xmalloc() does when malloc fails */
+	}
+}
+
+/* A disc's bad sector, which this VM cannot make (no device-mapper, no FUSE). */
+bool testhook_read_eio(bool on, const uint8_t *head, size_t n)
+{
+	static const char eio[] = "INGEST-FAULT-EIO";
+	return on && memmem(head, MIN(n, (size_t)PARSER_FAULT_SCAN_BYTES), eio, sizeof(eio) - 1);
+}
+
+/* Runs in the child after its sandbox is in place, so tests prove the
+ * confinement: RLIMIT_CPU ends the loop, only the parent's wall clock the sleep. */
+void testhook_extractor_fault(const uint8_t *doc, size_t len)
+{
+	const char *fault = getenv("INGEST_TEST_EXTRACTOR_FAULT");
+
+	if (!fault || !memmem(doc, MIN(len, (size_t)EXTRACTOR_FAULT_SCAN_BYTES), EXTRACTOR_FAULT_MARKER,
+	                      strlen(EXTRACTOR_FAULT_MARKER)))
+		return;
+	if (strcmp(fault, "crash") == 0) {
+		struct sigaction sa = { .sa_handler = SIG_DFL };
+		sigaction(SIGSEGV, &sa, NULL);
+		raise(SIGSEGV);
+	} else if (strcmp(fault, "hang") == 0) {
+		volatile unsigned long spin = 0;
+		for (;;)
+			spin++;
+	} else if (strcmp(fault, "stall") == 0) {
+		/* Uses no CPU: only the parent's wall clock can end it. */
+		for (;;)
+			nanosleep(&(struct timespec){ .tv_sec = 1000 }, NULL);
+	}
+}
+
+/* Never set in production: library messages may quote document content. */
+bool testhook_docext_keep_stderr(void)
+{
+	const char *dbg = getenv("INGEST_DOCEXT_DEBUG");
+	return dbg && *dbg && strcmp(dbg, "0") != 0;
+}

@@ -1,0 +1,56 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * Test hooks: the switches tests set in the environment (INGEST_TEST_*) to
+ * make happen what no real input can make happen on demand: a crash, a hang
+ * or an out-of-memory in a parser, a bad sector, a kill between two steps of
+ * a publish. They are read here and nowhere else (the test
+ * layout-no-getenv-hooks checks), and only in a build configured with
+ * -Dtest-hooks=true (the test build: build-dev.ini). Without it every hook
+ * is an inline no-op below that says "no fault", so a release build contains
+ * none of them. docs/test-hooks.md lists them and the tests that use them.
+ */
+#ifndef INGEST_TESTHOOKS_H
+#define INGEST_TESTHOOKS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "build-config.h"
+#include "ingest.h"
+#include "util/macro.h"
+
+#if INGEST_TEST_HOOKS
+
+/* INGEST_TEST_CRASH_AT=STEP: SIGKILLs the process at STEP of a package's
+ * build and publish (build, payload, bag, publish, exchanged, published). */
+ING_HIDDEN void testhook_crash_point(const char *step);
+
+/* INGEST_TEST_PARSER_FAULT is set: read once per scan (guard_init()). */
+ING_HIDDEN bool testhook_parser_faults(void);
+/* With ON (testhook_parser_faults() of this scan): an input of PHASE (a DICOM
+ * candidate, an archive) whose first N bytes at HEAD hold a marker crashes,
+ * spins or runs out of memory here, inside the guarded region. */
+ING_HIDDEN void testhook_parser_fault(bool on, enum ing_guard_phase phase, const uint8_t *head, size_t n);
+/* With ON: a file whose first bytes say INGEST-FAULT-EIO fails with EIO
+ * where the rest of it is read. */
+ING_HIDDEN bool testhook_read_eio(bool on, const uint8_t *head, size_t n);
+
+/* INGEST_TEST_EXTRACTOR_FAULT=crash|hang|stall: the document extractor's
+ * child, its sandbox in place, crashes, spins or sleeps for ever on a
+ * document whose first bytes hold INGEST-FAULT-INJECT. */
+ING_HIDDEN void testhook_extractor_fault(const uint8_t *doc, size_t len);
+/* INGEST_DOCEXT_DEBUG=1: the extractor's child keeps its stderr. */
+ING_HIDDEN bool testhook_docext_keep_stderr(void);
+
+#else
+
+static inline void testhook_crash_point(const char *step) { }
+static inline bool testhook_parser_faults(void) { return false; }
+static inline void testhook_parser_fault(bool on, enum ing_guard_phase phase, const uint8_t *head, size_t n) { }
+static inline bool testhook_read_eio(bool on, const uint8_t *head, size_t n) { return false; }
+static inline void testhook_extractor_fault(const uint8_t *doc, size_t len) { }
+static inline bool testhook_docext_keep_stderr(void) { return false; }
+
+#endif
+#endif
