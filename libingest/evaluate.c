@@ -15,11 +15,11 @@
  * evaluate-gaps.c.
  */
 #include <fcntl.h>
-#include <sys/stat.h>
 
 #include "build-config.h"
 #include "evaluate-gaps.h"
 #include "findings.h"
+#include "testhooks.h"
 
 /* ---- entry points ---- */
 
@@ -148,12 +148,13 @@ void evaluate_scan(struct ing_scan *scan, const struct ruleset *rs, const struct
 	         scan->cancer_type, scan->cancer_type_source, scan->gaps.n, scan->required_gaps);
 }
 
+/* The installed rules, never a fallback: a folder that is not there is said
+ * so where it is loaded. The tests, run from the build tree, name the
+ * source tree's (testhooks.h). */
 const char *evaluate_default_rules_dir(void)
 {
-	struct stat st;
-	if (stat(INGEST_RULES_DIR, &st) == 0 && S_ISDIR(st.st_mode))
-		return INGEST_RULES_DIR;
-	return INGEST_SOURCE_RULES_DIR;
+	const char *dir = testhook_rules_dir();
+	return dir ? dir : INGEST_RULES_DIR;
 }
 
 void evaluate_run(struct ing_scan *scan, const struct ing_scan_opts *opts)
@@ -170,7 +171,12 @@ void evaluate_run(struct ing_scan *scan, const struct ing_scan_opts *opts)
 
 	strbuf_init(&errors, RULES_MAX_ERRORS_BYTES);
 	r = rules_load_dir(scan->ctx, dir, &rs, &errors);
-	if (r < 0) {
+	if (r == -ENOENT) {
+		log_err(scan->ctx, "case %s: there is no rules folder %s; only the generic checks ran. Give the rules "
+		        "folder (ingest --rules DIR, or paths.rules in ingestd's configuration) or install the rules.",
+		        scan->case_id, dir);
+		rs = NULL;
+	} else if (r < 0) {
 		log_err(scan->ctx, "case %s: the rules in %s could not be loaded (%s); only the generic checks ran%s%s",
 		        scan->case_id, dir, ing_strerror(r), errors.len ? ":\n" : "", errors.len ? errors.s : "");
 		rs = NULL;

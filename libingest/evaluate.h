@@ -42,8 +42,7 @@ ING_HIDDEN void evaluate_scan(struct ing_scan *scan, const struct ruleset *rs, c
  * generic checks run. */
 ING_HIDDEN void evaluate_run(struct ing_scan *scan, const struct ing_scan_opts *opts);
 
-/* The installed rules folder (INGEST_RULES_DIR) if it exists, else the source tree's. */
-ING_HIDDEN const char *evaluate_default_rules_dir(void);
+/* evaluate_default_rules_dir(): libingest-internal.h (`ingest rules` uses it too). */
 
 /* Frees what evaluation added to SCAN. */
 ING_HIDDEN void evaluation_free(struct ing_scan *scan);

@@ -124,7 +124,7 @@ struct ing_scan_opts {
 	const char *cancer_type;    /* NULL: from case.yaml, else inferred, else generic */
 	const char *staging_dir;    /* package mode: the bytes of every kept file are written here
 	                             * as they are read (hashed on the way); NULL: nothing written */
-	const char *rules_dir;      /* rules folder; NULL: the installed one if it exists, else the source tree's */
+	const char *rules_dir;      /* rules folder; NULL: the installed one */
 	const char *setting;        /* early | locally-advanced | metastatic | recurrent; NULL: from case.yaml */
 	const char *today;          /* YYYY-MM-DD that ages are measured to; NULL: the report time (ingest --today) */
 	bool fetch_links;           /* download the links of *.url, *.webloc, links.txt (package, daemon) */

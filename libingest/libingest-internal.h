@@ -85,6 +85,12 @@ ING_HIDDEN int rules_check_file(const struct ruleset *base, const char *path, st
 ING_HIDDEN int rules_check_text(const struct ruleset *base, const char *path, const char *text, size_t len,
                                 struct strbuf *errors);
 
+/* The rules folder used when none is given: the installed one
+ * (INGEST_RULES_DIR), whether it exists or not; in a test build, the one
+ * INGEST_TEST_RULES_DIR names, if set (docs/test-hooks.md). Never the
+ * source tree's. */
+ING_HIDDEN const char *evaluate_default_rules_dir(void);
+
 /* How many files were read and distinct rules defined. */
 ING_HIDDEN void ruleset_size(const struct ruleset *rs, size_t *files, size_t *rules);
 

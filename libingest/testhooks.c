@@ -113,3 +113,9 @@ bool testhook_docext_keep_stderr(void)
 	const char *dbg = getenv("INGEST_DOCEXT_DEBUG");
 	return dbg && *dbg && strcmp(dbg, "0") != 0;
 }
+
+const char *testhook_rules_dir(void)
+{
+	const char *dir = getenv("INGEST_TEST_RULES_DIR");
+	return dir && *dir ? dir : NULL;
+}

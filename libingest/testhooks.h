@@ -1,13 +1,15 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * Test hooks: the switches tests set in the environment (INGEST_TEST_*) to
- * make happen what no real input can make happen on demand: a crash, a hang
+ * make happen what no real input can make happen on demand (a crash, a hang
  * or an out-of-memory in a parser, a bad sector, a kill between two steps of
- * a publish. They are read here and nowhere else (the test
- * layout-no-getenv-hooks checks), and only in a build configured with
+ * a publish), and to give the programs the source tree's rules folder when
+ * they run from the build tree. They are read here and nowhere else (the
+ * test layout-no-getenv-hooks checks), and only in a build configured with
  * -Dtest-hooks=true (the test build: build-dev.ini). Without it every hook
- * is an inline no-op below that says "no fault", so a release build contains
- * none of them. docs/test-hooks.md lists them and the tests that use them.
+ * is an inline no-op below that says "no fault" (no folder), so a release
+ * build contains none of them. docs/test-hooks.md lists them and the tests
+ * that use them.
  */
 #ifndef INGEST_TESTHOOKS_H
 #define INGEST_TESTHOOKS_H
@@ -43,6 +45,11 @@ ING_HIDDEN void testhook_extractor_fault(const uint8_t *doc, size_t len);
 /* INGEST_DOCEXT_DEBUG=1: the extractor's child keeps its stderr. */
 ING_HIDDEN bool testhook_docext_keep_stderr(void);
 
+/* INGEST_TEST_RULES_DIR=DIR: the rules folder to use when none is given, in
+ * place of the installed one (the tests run from the build tree); NULL when
+ * unset. */
+ING_HIDDEN const char *testhook_rules_dir(void);
+
 #else
 
 static inline void testhook_crash_point(const char *step) { }
@@ -51,6 +58,7 @@ static inline void testhook_parser_fault(bool on, enum ing_guard_phase phase, co
 static inline bool testhook_read_eio(bool on, const uint8_t *head, size_t n) { return false; }
 static inline void testhook_extractor_fault(const uint8_t *doc, size_t len) { }
 static inline bool testhook_docext_keep_stderr(void) { return false; }
+static inline const char *testhook_rules_dir(void) { return NULL; }
 
 #endif
 #endif

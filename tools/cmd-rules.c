@@ -22,20 +22,11 @@ static void usage(FILE *f)
 	        "             with FILE.yaml: check that one file as if it were put into DIR (replacing\n"
 	        "             DIR's file of the same name, if any), before it is installed\n"
 	        "\n"
-	        "DIR defaults to %s\n"
-	        "(or, when that does not exist, to the source tree's %s).\n"
+	        "DIR defaults to the installed rules, %s.\n"
 	        "\n"
 	        "Exit status: 0 valid, 1 the rules have errors, 2 wrong arguments,\n"
 	        "3 DIR could not be read, 4 internal failure.\n",
-	        INGEST_RULES_DIR, INGEST_SOURCE_RULES_DIR);
-}
-
-static const char *default_dir(void)
-{
-	struct stat st;
-	if (stat(INGEST_RULES_DIR, &st) == 0 && S_ISDIR(st.st_mode))
-		return INGEST_RULES_DIR;
-	return INGEST_SOURCE_RULES_DIR;
+	        INGEST_RULES_DIR);
 }
 
 /* Loads DIR; prints errors on stderr. Returns an exit status. */
@@ -228,7 +219,7 @@ int cmd_rules(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	if (!dir)
-		dir = default_dir();
+		dir = evaluate_default_rules_dir();
 	if (file)
 		return do_validate_file(file, dir);
 	return strcmp(verb, "list") == 0 ? do_list(dir) : do_validate(dir);

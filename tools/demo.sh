@@ -16,8 +16,11 @@ meson compile -C "$B"
 demo=$(mktemp -d /tmp/ingestd-demo.XXXXXX)
 /usr/bin/python3 fixtures/gen-fixtures.py "$demo/fx" >/dev/null
 fx=$demo/fx/drops
+# Run from the build tree, nothing installed: the rules are the source tree's.
 cat > "$demo/ingestd.yaml" <<EOC
 base_dir: $demo/var
+paths:
+  rules: $PWD/rules
 settle_seconds: 1
 workers: 2
 mail:

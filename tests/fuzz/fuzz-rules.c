@@ -12,7 +12,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "build-config.h"
 #include "rules.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
