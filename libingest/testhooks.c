@@ -13,11 +13,12 @@
 
 #include "testhooks.h"
 
-/* How far into an input the parser faults look for their marker. */
-#define PARSER_FAULT_SCAN_BYTES (64u << 10)
-/* The extractor's marker, and how far into a document it is looked for. */
+/* How far into an input or document every fault marker is looked for: the
+ * first bytes the scan reads of any input (one value for every hook; there
+ * were two, 64 KiB and 4 KiB). */
+#define FAULT_SCAN_BYTES (64u << 10)
+/* The extractor's marker. */
 #define EXTRACTOR_FAULT_MARKER "INGEST-FAULT-INJECT"
-#define EXTRACTOR_FAULT_SCAN_BYTES 4096
 
 void testhook_crash_point(const char *step)
 {
@@ -53,7 +54,7 @@ void testhook_parser_fault(bool on, enum ing_guard_phase phase, const uint8_t *h
 		spin = "INGEST-FAULT-ARCHIVE-SPIN";
 		oom = "INGEST-FAULT-ARCHIVE-OOM";
 	}
-	n = MIN(n, (size_t)PARSER_FAULT_SCAN_BYTES);
+	n = MIN(n, (size_t)FAULT_SCAN_BYTES);
 	if (memmem(head, n, crash, strlen(crash))) {
 		struct sigaction sa = { .sa_handler = SIG_DFL };
 		sigaction(SIGSEGV, &sa, NULL);   /* not a sanitizer's handler: die of the signal itself */
@@ -80,7 +81,7 @@ void testhook_parser_fault(bool on, enum ing_guard_phase phase, const uint8_t *h
 bool testhook_read_eio(bool on, const uint8_t *head, size_t n)
 {
 	static const char eio[] = "INGEST-FAULT-EIO";
-	return on && memmem(head, MIN(n, (size_t)PARSER_FAULT_SCAN_BYTES), eio, sizeof(eio) - 1);
+	return on && memmem(head, MIN(n, (size_t)FAULT_SCAN_BYTES), eio, sizeof(eio) - 1);
 }
 
 /* Runs in the child after its sandbox is in place, so tests prove the
@@ -89,7 +90,7 @@ void testhook_extractor_fault(const uint8_t *doc, size_t len)
 {
 	const char *fault = getenv("INGEST_TEST_EXTRACTOR_FAULT");
 
-	if (!fault || !memmem(doc, MIN(len, (size_t)EXTRACTOR_FAULT_SCAN_BYTES), EXTRACTOR_FAULT_MARKER,
+	if (!fault || !memmem(doc, MIN(len, (size_t)FAULT_SCAN_BYTES), EXTRACTOR_FAULT_MARKER,
 	                      strlen(EXTRACTOR_FAULT_MARKER)))
 		return;
 	if (strcmp(fault, "crash") == 0) {
