@@ -153,6 +153,17 @@ static int step_done(sqlite3_stmt **st)
 	return sql_err(rc);
 }
 
+/* One statement whose only parameter ?1 is V, run to its end: 0 or -errno
+ * (-EIO when it cannot be prepared). */
+static int exec_int64(struct journal *j, const char *sql, int64_t v)
+{
+	sqlite3_stmt *st = prep(j, sql);
+	if (!st)
+		return -EIO;
+	sqlite3_bind_int64(st, 1, v);
+	return step_done(&st);
+}
+
 static char *col_str(sqlite3_stmt *st, int i)
 {
 	const unsigned char *s = sqlite3_column_text(st, i);
@@ -251,20 +262,12 @@ int journal_drop_get(struct journal *j, int64_t id, struct journal_drop *out)
 int journal_drop_delete(struct journal *j, int64_t id)
 {
 	_cleanup_(txn_rollbackp) struct journal *tx = NULL;
-	_cleanup_(sqlite3_finalizep) sqlite3_stmt *st = NULL;
 	int r = txn_begin(j, &tx);
 	if (r < 0)
 		return r;
-	if (!(st = prep(j, "DELETE FROM steps WHERE drop_id = ?1")))
-		return -EIO;
-	sqlite3_bind_int64(st, 1, id);
-	if ((r = step_done(&st)) < 0)
+	if ((r = exec_int64(j, "DELETE FROM steps WHERE drop_id = ?1", id)) < 0 ||
+	    (r = exec_int64(j, "DELETE FROM drops WHERE id = ?1", id)) < 0)
 		return r;
-	if ((st = prep(j, "DELETE FROM drops WHERE id = ?1"))) {
-		sqlite3_bind_int64(st, 1, id);
-		if ((r = step_done(&st)) < 0)
-			return r;
-	}
 	return txn_commit(&tx);
 }
 
@@ -348,17 +351,13 @@ int journal_seed_drop_ids(struct journal *j, int64_t min_next)
 	if (min_next <= 1)
 		return 0;
 	_cleanup_(txn_rollbackp) struct journal *tx = NULL;
-	_cleanup_(sqlite3_finalizep) sqlite3_stmt *st = NULL;
 	int r = txn_begin(j, &tx);
 	if (r < 0)
 		return r;
 	/* sqlite_sequence exists once the AUTOINCREMENT table "drops" exists (the schema). */
-	st = prep(j, "UPDATE sqlite_sequence SET seq = MAX(seq, ?1) WHERE name = 'drops'");
-	r = st ? (sqlite3_bind_int64(st, 1, min_next - 1), step_done(&st)) : -EIO;
-	if (r == 0 && sqlite3_changes(j->db) == 0) {
-		st = prep(j, "INSERT INTO sqlite_sequence(name, seq) VALUES('drops', ?1)");
-		r = st ? (sqlite3_bind_int64(st, 1, min_next - 1), step_done(&st)) : -EIO;
-	}
+	r = exec_int64(j, "UPDATE sqlite_sequence SET seq = MAX(seq, ?1) WHERE name = 'drops'", min_next - 1);
+	if (r == 0 && sqlite3_changes(j->db) == 0)
+		r = exec_int64(j, "INSERT INTO sqlite_sequence(name, seq) VALUES('drops', ?1)", min_next - 1);
 	if (r < 0)
 		return r;
 	return txn_commit(&tx);
@@ -478,22 +477,13 @@ int journal_report_last_published(struct journal *j, const char *case_id, int64_
 int journal_published(struct journal *j, int64_t drop_id)
 {
 	_cleanup_(txn_rollbackp) struct journal *tx = NULL;
-	_cleanup_(sqlite3_finalizep) sqlite3_stmt *st = NULL;
 	int r = txn_begin(j, &tx);
 	if (r < 0)
 		return r;
-	if (!(st = prep(j, "UPDATE reports SET published = 1 WHERE drop_id = ?1")))
-		return -EIO;
-	sqlite3_bind_int64(st, 1, drop_id);
-	if ((r = step_done(&st)) < 0)
-		return r;
-	if ((st = prep(j, "UPDATE cases SET report_id = (SELECT id FROM reports WHERE drop_id = ?1) "
-	                  "WHERE id = (SELECT case_id FROM drops WHERE id = ?1)"))) {
-		sqlite3_bind_int64(st, 1, drop_id);
-		if ((r = step_done(&st)) < 0)
-			return r;
-	}
-	if ((r = drop_step_locked(j, drop_id, STEP_PUBLISHED, NULL)) < 0)
+	if ((r = exec_int64(j, "UPDATE reports SET published = 1 WHERE drop_id = ?1", drop_id)) < 0 ||
+	    (r = exec_int64(j, "UPDATE cases SET report_id = (SELECT id FROM reports WHERE drop_id = ?1) "
+	                       "WHERE id = (SELECT case_id FROM drops WHERE id = ?1)", drop_id)) < 0 ||
+	    (r = drop_step_locked(j, drop_id, STEP_PUBLISHED, NULL)) < 0)
 		return r;
 	return txn_commit(&tx);
 }

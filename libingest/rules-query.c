@@ -26,10 +26,7 @@ const char *rule_severity_name(enum rule_severity s)
 
 int rule_severity_from_string(const char *s)
 {
-	for (unsigned i = RULE_SEV_INFO; i < ARRAY_SIZE(severity_names); i++)
-		if (strcmp(s, severity_names[i]) == 0)
-			return (int)i;
-	return -EINVAL;
+	return name_index(severity_names, RULE_SEV_INFO, ARRAY_SIZE(severity_names), s);
 }
 
 static const char *const setting_names[_RULE_SETTING_MAX] = {
@@ -47,10 +44,7 @@ const char *rule_setting_name(enum rule_setting s)
 
 int rule_setting_from_string(const char *s)
 {
-	for (unsigned i = RULE_SETTING_EARLY; i < _RULE_SETTING_MAX; i++)
-		if (strcmp(s, setting_names[i]) == 0)
-			return (int)i;
-	return -EINVAL;
+	return name_index(setting_names, RULE_SETTING_EARLY, _RULE_SETTING_MAX, s);
 }
 
 const char *rule_req_name(enum rule_req r)

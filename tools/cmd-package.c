@@ -39,13 +39,6 @@ static void package_usage(FILE *f)
 	        "4 the package could not be written (nothing was published).\n");
 }
 
-static void log_stderr(void *ud, int level, const char *msg)
-{
-	(void)ud;
-	fprintf(stderr, "ingest: %s%s\n", level <= ING_LOG_ERR ? "error: " : level == ING_LOG_WARNING ? "warning: " : "",
-	        msg);
-}
-
 /* PATH's base name without its extension (CASE.iso -> CASE), as the scan names it. */
 static char *case_from_path(const char *path)
 {
@@ -114,11 +107,8 @@ int cmd_package(int argc, char **argv)
 		case 'T': so.setting = optarg; break;
 		case 'R': so.rules_dir = optarg; break;
 		case 'D':
-			if (!day_valid(optarg)) {
-				fprintf(stderr, "ingest package: --today takes a day that exists, as YYYY-MM-DD "
-				        "(e.g. 2024-03-20), not \"%s\".\n", optarg);
+			if (!tool_today_ok("package", optarg))
 				return EXIT_USAGE;
-			}
 			so.today = optarg;
 			break;
 		case 'F': so.fetch_links = false; break;
@@ -142,14 +132,15 @@ int cmd_package(int argc, char **argv)
 	struct ing_scan *scan = NULL;
 	struct ing_package *pkg = NULL;
 	int rc = EXIT_INTERNAL;
-	int r = ing_ctx_new(&ctx);
-	if (r < 0 || !cid) {
-		fprintf(stderr, "ingest package: cannot start: %s\n", ing_strerror(r < 0 ? r : -ENOMEM));
-		free(derived);
-		ing_ctx_free(ctx);
+	if (!cid) {
+		fprintf(stderr, "ingest package: cannot start: %s\n", ing_strerror(-ENOMEM));
 		return EXIT_INTERNAL;
 	}
-	ing_ctx_set_log(ctx, log_stderr, NULL, verbose ? ING_LOG_DEBUG : ING_LOG_WARNING);
+	int r = tool_ctx_new("package", verbose ? ING_LOG_DEBUG : ING_LOG_WARNING, &ctx);
+	if (r != EXIT_OK) {
+		free(derived);
+		return r;
+	}
 
 	r = ing_package_begin(ctx, out, cid, &pkg);
 	if (r == -EINVAL) {

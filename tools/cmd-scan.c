@@ -31,13 +31,6 @@ static void scan_usage(FILE *f)
 	        "3 the path could not be read; other values: internal error.\n");
 }
 
-static void log_stderr(void *ud, int level, const char *msg)
-{
-	(void)ud;
-	fprintf(stderr, "ingest: %s%s\n", level <= ING_LOG_ERR ? "error: " : level == ING_LOG_WARNING ? "warning: " : "",
-	        msg);
-}
-
 int cmd_scan(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -63,11 +56,8 @@ int cmd_scan(int argc, char **argv)
 		case 's': so.setting = optarg; break;
 		case 'r': so.rules_dir = optarg; break;
 		case 'D':
-			if (!day_valid(optarg)) {
-				fprintf(stderr, "ingest scan: --today takes a day that exists, as YYYY-MM-DD "
-				        "(e.g. 2024-03-20), not \"%s\".\n", optarg);
+			if (!tool_today_ok("scan", optarg))
 				return EXIT_USAGE;
-			}
 			so.today = optarg;
 			break;
 		case 'v': verbose++; break;
@@ -90,12 +80,9 @@ int cmd_scan(int argc, char **argv)
 
 	struct ing_ctx *ctx = NULL;
 	struct ing_scan *scan = NULL;
-	int r = ing_ctx_new(&ctx);
-	if (r < 0) {
-		fprintf(stderr, "ingest scan: cannot start: %s\n", ing_strerror(r));
-		return EXIT_INTERNAL;
-	}
-	ing_ctx_set_log(ctx, log_stderr, NULL, verbose ? ING_LOG_DEBUG : ING_LOG_WARNING);
+	int r = tool_ctx_new("scan", verbose ? ING_LOG_DEBUG : ING_LOG_WARNING, &ctx);
+	if (r != EXIT_OK)
+		return r;
 	r = ing_scan_path(ctx, path, &so, &scan);
 	if (r < 0) {
 		fprintf(stderr, "ingest scan: cannot read \"%s\": %s. Check the path and its permissions.\n", path,

@@ -20,8 +20,14 @@ int cmd_package(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
 int cmd_status(int argc, char **argv);
 
-/* Is S a day written YYYY-MM-DD, one that exists, in 1900..2200 (the years
- * the checker measures ages in)? For --today (ingest.c). */
-bool day_valid(const char *s);
+/* --today's value for `ingest CMD`: true when ARG is a day written
+ * YYYY-MM-DD, one that exists, in 1900..2200 (the years the checker measures
+ * ages in); else false, having said so on stderr (ingest.c). */
+bool tool_today_ok(const char *cmd, const char *arg);
+
+/* A library context for `ingest CMD` that logs to stderr up to MAX_LEVEL:
+ * EXIT_OK and *out, or EXIT_INTERNAL having said why (ingest.c). */
+struct ing_ctx;
+int tool_ctx_new(const char *cmd, int max_level, struct ing_ctx **out);
 
 #endif

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "build-config.h"
+#include "ingest.h"
 #include "commands.h"
 
 static void usage(FILE *f)
@@ -23,7 +24,7 @@ static void usage(FILE *f)
 	        "Exit status: 0 ok, 1 negative result, 2 usage error, 3 input unreadable, 4 internal error.\n");
 }
 
-bool day_valid(const char *s)
+static bool day_valid(const char *s)
 {
 	static const int days[12] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
 	int y, m, d;
@@ -37,6 +38,35 @@ bool day_valid(const char *s)
 		return false;
 	bool leap = y % 4 == 0 && (y % 100 != 0 || y % 400 == 0);
 	return d <= days[m - 1] + (m == 2 && leap);
+}
+
+bool tool_today_ok(const char *cmd, const char *arg)
+{
+	if (day_valid(arg))
+		return true;
+	fprintf(stderr, "ingest %s: --today takes a day that exists, as YYYY-MM-DD (e.g. 2024-03-20), not \"%s\".\n",
+	        cmd, arg);
+	return false;
+}
+
+static void log_stderr(void *ud, int level, const char *msg)
+{
+	(void)ud;
+	fprintf(stderr, "ingest: %s%s\n", level <= ING_LOG_ERR ? "error: " : level == ING_LOG_WARNING ? "warning: " : "",
+	        msg);
+}
+
+int tool_ctx_new(const char *cmd, int max_level, struct ing_ctx **out)
+{
+	struct ing_ctx *ctx = NULL;
+	int r = ing_ctx_new(&ctx);
+	if (r < 0) {
+		fprintf(stderr, "ingest %s: cannot start: %s\n", cmd, ing_strerror(r));
+		return EXIT_INTERNAL;
+	}
+	ing_ctx_set_log(ctx, log_stderr, NULL, max_level);
+	*out = ctx;
+	return EXIT_OK;
 }
 
 int main(int argc, char **argv)

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* Text helpers: suffixes, base names, UTF-8, hex. */
+#include <errno.h>
 #include <string.h>
 #include <strings.h>
 
@@ -182,4 +183,12 @@ void hex_encode(const uint8_t *in, size_t n, char *out)
 		out[2 * i + 1] = hx[in[i] & 15];
 	}
 	out[2 * n] = 0;
+}
+
+int name_index(const char *const *table, size_t first, size_t n, const char *s)
+{
+	for (size_t i = first; i < n; i++)
+		if (table[i] && strcmp(s, table[i]) == 0)
+			return (int)i;
+	return -EINVAL;
 }

@@ -22,6 +22,9 @@ ING_HIDDEN int hex_digit(int c);
 ING_HIDDEN size_t utf8_valid_prefix(const char *s, size_t n);
 /* Copy with invalid UTF-8 replaced by U+FFFD and control characters by '?'. */
 ING_HIDDEN char *utf8_sanitize(const char *s, size_t n);
+/* Names of an enum as a table indexed by value: the index of S among
+ * TABLE[FIRST..N) (NULL entries skipped), or -EINVAL. */
+ING_HIDDEN int name_index(const char *const *table, size_t first, size_t n, const char *s);
 ING_HIDDEN void hex_encode(const uint8_t *in, size_t n, char *out /* 2n+1 */);
 
 #endif
