@@ -61,6 +61,24 @@ static int load_config(const char *path, bool given, struct ingestd_config **out
 	} else {
 		r = config_load(path, out, &errs);
 	}
+	if (r == 0) {
+		/* Rules that do not validate never let a case pass (SPEC §11): the
+		 * daemon does not start on them, and a reload keeps the last good
+		 * configuration. (A folder broken later, between two reloads, holds
+		 * each case it is read for: rules.unavailable.) */
+		const char *dir = (*out)->rules_dir ? (*out)->rules_dir : evaluate_default_rules_dir();
+		struct ruleset *rs = NULL;
+		int k = rules_load_dir(NULL, dir, &rs, &errs);
+		ruleset_free(rs);
+		if (k < 0) {
+			if (k != -EINVAL)
+				(void)strbuf_printf(&errs, "%s: cannot read the rules folder (%s): set paths.rules, or install "
+				                    "the rules\n", dir, strerror(-k));
+			config_free(*out);
+			*out = NULL;
+			r = k;
+		}
+	}
 	if (r < 0 && print)
 		fputs(errs.s ? errs.s : "invalid configuration\n", stderr);
 	else if (r < 0 && errs.s)
@@ -171,13 +189,15 @@ int main(int argc, char **argv)
 	}
 	if (load_config(d.config_path, d.config_given, &d.cfg, check) < 0) {
 		if (!check)
-			fprintf(stderr, "ingestd: the configuration is invalid; run 'ingestd --check-config' to see why.\n");
+			fprintf(stderr, "ingestd: the configuration or the rules it names are invalid; run 'ingestd "
+			        "--check-config' to see why.\n");
 		return 1;
 	}
 	if (check) {
-		printf("%s: OK (inbox %s, outbox %s, %u worker(s), settle %u s)\n",
+		printf("%s: OK (inbox %s, outbox %s, %u worker(s), settle %u s, rules %s)\n",
 		       d.config_given || path_exists(d.config_path) ? d.config_path : "(defaults)", d.cfg->inbox,
-		       d.cfg->outbox, d.cfg->workers, d.cfg->settle_seconds);
+		       d.cfg->outbox, d.cfg->workers, d.cfg->settle_seconds,
+		       d.cfg->rules_dir ? d.cfg->rules_dir : evaluate_default_rules_dir());
 		config_free(d.cfg);
 		return 0;
 	}
@@ -258,7 +278,7 @@ int main(int argc, char **argv)
 							log_msg(5, "configuration reloaded (work in flight continues with the old one)");
 						} else {
 							config_free(nc);
-							log_msg(3, "reload failed: keeping the previous configuration");
+							log_msg(3, "reload failed: keeping the previous configuration and rules");
 						}
 						sd_notify(0, "READY=1");
 					} else if (!d.stopping) {

@@ -259,8 +259,11 @@ void choose_type(struct ev *e, const struct eval_opts *o)
 			         scan->case_id, o->cancer_type);
 			evid = xasprintf("\"%s\" (given on the command line) is not a known rules id", o->cancer_type);
 		}
+	} else if (cy && cy->cancer_type && !e->rs) {
+		/* not case.yaml's fault: the rules did not load (the case is held) */
+		evid = xasprintf("cancer_type: %s (not checked: the rules could not be loaded)", cy->cancer_type);
 	} else if (cy && cy->cancer_type) {
-		t = e->rs ? ruleset_find_type(e->rs, cy->cancer_type) : NULL;
+		t = ruleset_find_type(e->rs, cy->cancer_type);
 		if (t) {
 			scan->cancer_type_source = "case.yaml";
 			evid = xasprintf("cancer_type: %s", cy->cancer_type);

@@ -93,6 +93,20 @@ static bool usable(const struct ing_scan *scan)
 	return false;
 }
 
+/* Rules that could not be loaded never let a case pass (SPEC §11): a
+ * required gap that says so, whatever the cancer type would have allowed. */
+static void hold_without_rules(struct ev *e, const char *why)
+{
+	struct strbuf msg, evid;
+	strbuf_init(&msg, EVAL_TEXT_MAX);
+	strbuf_init(&evid, EVAL_TEXT_MAX);
+	(void)strbuf_puts(&msg, "This case has not been checked against its cancer type's checklist: the checklist "
+	                        "rules could not be loaded. It is held until the operator fixes them; this is not a "
+	                        "gap in the patient's records.");
+	(void)strbuf_puts(&evid, why);
+	add_gap(e, "rules.unavailable", RULE_SEV_REQUIRED, NULL, &msg, &evid);
+}
+
 void evaluate_scan(struct ing_scan *scan, const struct ruleset *rs, const struct eval_opts *o)
 {
 	struct ev e = { .scan = scan, .rs = rs, .today = -1 };
@@ -127,6 +141,8 @@ void evaluate_scan(struct ing_scan *scan, const struct ruleset *rs, const struct
 
 	choose_type(&e, o);
 	case_yaml_report(scan);
+	if (o && o->rules_error)
+		hold_without_rules(&e, o->rules_error);
 	if (e.type)
 		eval_rules(&e);
 	check_patients(&e);
@@ -169,19 +185,24 @@ void evaluate_run(struct ing_scan *scan, const struct ing_scan_opts *opts)
 	};
 	int r;
 
+	_cleanup_free_ char *why = NULL;
+
 	strbuf_init(&errors, RULES_MAX_ERRORS_BYTES);
 	r = rules_load_dir(scan->ctx, dir, &rs, &errors);
 	if (r == -ENOENT) {
-		log_err(scan->ctx, "case %s: there is no rules folder %s; only the generic checks ran. Give the rules "
-		        "folder (ingest --rules DIR, or paths.rules in ingestd's configuration) or install the rules.",
-		        scan->case_id, dir);
+		why = xasprintf("there is no rules folder %s. Give the rules folder (ingest --rules DIR, or paths.rules "
+		                "in ingestd's configuration) or install the rules.", dir);
 		rs = NULL;
 	} else if (r < 0) {
-		log_err(scan->ctx, "case %s: the rules in %s could not be loaded (%s); only the generic checks ran%s%s",
-		        scan->case_id, dir, ing_strerror(r), errors.len ? ":\n" : "", errors.len ? errors.s : "");
+		why = xasprintf("the rules in %s could not be loaded (%s)%s%s", dir, ing_strerror(r),
+		                errors.len ? ":\n" : "", errors.len ? errors.s : "");
 		rs = NULL;
 	}
 	strbuf_free(&errors);
+	if (why)
+		log_err(scan->ctx, "case %s: %s The case is held: it was not checked against its cancer type's rules.",
+		        scan->case_id, why);
+	eo.rules_error = why;
 	evaluate_scan(scan, rs, &eo);
 	ruleset_free(rs);
 }

@@ -24,6 +24,8 @@ struct eval_opts {
 	const char *cancer_type;     /* forced rules id (ingest scan --cancer-type), or NULL */
 	const char *setting;         /* overrides case.yaml's setting, or NULL */
 	const char *today;           /* YYYY-MM-DD ages are measured to; NULL: the report's generated_at */
+	const char *rules_error;     /* the rules could not be loaded: why (the case is then held, never
+	                              * passed: SPEC §11); NULL when they were */
 };
 
 /* Parses the drop's case.yaml from its bytes (the scan hands them over as
@@ -38,8 +40,9 @@ ING_HIDDEN void evaluate_case_yaml(struct ing_scan *scan, const void *buf, size_
 ING_HIDDEN void evaluate_scan(struct ing_scan *scan, const struct ruleset *rs, const struct eval_opts *o);
 
 /* ing_scan_path()'s step: loads OPTS->rules_dir (default: evaluate_default_rules_dir())
- * and evaluates. A rules folder that does not load is logged, and only the
- * generic checks run. */
+ * and evaluates. A rules folder that is missing or does not validate fails
+ * closed: it is logged, the generic checks run, and a required gap
+ * (rules.unavailable) holds the case until the rules are fixed. */
 ING_HIDDEN void evaluate_run(struct ing_scan *scan, const struct ing_scan_opts *opts);
 
 /* evaluate_default_rules_dir(): libingest-internal.h (`ingest rules` uses it too). */

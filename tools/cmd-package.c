@@ -35,7 +35,8 @@ static void package_usage(FILE *f)
 	        "  --ca-file PEM      CA bundle for downloads (default: the system's)\n"
 	        "  -v, --verbose      log progress to stderr\n"
 	        "\n"
-	        "Exit status: 0 published, 2 usage error, 3 the drop could not be read,\n"
+	        "Exit status: 0 published, 1 the rules do not validate (nothing is written),\n"
+	        "2 usage error, 3 the drop or the rules folder could not be read,\n"
 	        "4 the package could not be written (nothing was published).\n");
 }
 
@@ -125,6 +126,9 @@ int cmd_package(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	const char *path = argv[optind];
+	int checked = tool_rules_check("package", so.rules_dir);   /* nothing is written when they do not load */
+	if (checked != EXIT_OK)
+		return checked;
 	char *derived = case_id ? NULL : case_from_path(path);
 	const char *cid = case_id ? case_id : derived;
 

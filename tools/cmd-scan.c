@@ -27,8 +27,9 @@ static void scan_usage(FILE *f)
 	        "  -v, --verbose     log progress to stderr\n"
 	        "\n"
 	        "Exit status: 0 when the report was printed, whatever gaps it shows (read\n"
-	        "\"status\" in the report: complete, incomplete or blocked); 2 usage error;\n"
-	        "3 the path could not be read; other values: internal error.\n");
+	        "\"status\" in the report: complete, incomplete or blocked); 1 the rules do not\n"
+	        "validate (nothing is checked against rules that do not load); 2 usage error;\n"
+	        "3 the path or the rules folder could not be read; other values: internal error.\n");
 }
 
 int cmd_scan(int argc, char **argv)
@@ -77,6 +78,10 @@ int cmd_scan(int argc, char **argv)
 		        so.setting);
 		return EXIT_USAGE;
 	}
+
+	int rc = tool_rules_check("scan", so.rules_dir);
+	if (rc != EXIT_OK)
+		return rc;
 
 	struct ing_ctx *ctx = NULL;
 	struct ing_scan *scan = NULL;

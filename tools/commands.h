@@ -25,6 +25,12 @@ int cmd_status(int argc, char **argv);
  * ages in); else false, having said so on stderr (ingest.c). */
 bool tool_today_ok(const char *cmd, const char *arg);
 
+/* The rules folder DIR (NULL: the installed one) checked before `ingest CMD`
+ * uses it: EXIT_OK, or EXIT_FINDINGS (they do not validate) / EXIT_INPUT
+ * (there is no such folder) having printed why. Rules that do not load
+ * never let a case pass (SPEC §11): the command refuses instead (ingest.c). */
+int tool_rules_check(const char *cmd, const char *dir);
+
 /* A library context for `ingest CMD` that logs to stderr up to MAX_LEVEL:
  * EXIT_OK and *out, or EXIT_INTERNAL having said why (ingest.c). */
 struct ing_ctx;

@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* ingest: the command-line tool (one-shot scans, rules, and later package/verify/status). */
 #include <ctype.h>
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "build-config.h"
 #include "ingest.h"
+#include "libingest-internal.h"
 #include "commands.h"
 
 static void usage(FILE *f)
@@ -54,6 +56,31 @@ static void log_stderr(void *ud, int level, const char *msg)
 	(void)ud;
 	fprintf(stderr, "ingest: %s%s\n", level <= ING_LOG_ERR ? "error: " : level == ING_LOG_WARNING ? "warning: " : "",
 	        msg);
+}
+
+int tool_rules_check(const char *cmd, const char *dir)
+{
+	struct ruleset *rs = NULL;
+	struct strbuf errors;
+	int r;
+
+	if (!dir)
+		dir = evaluate_default_rules_dir();
+	strbuf_init(&errors, RULES_MAX_ERRORS_BYTES);
+	r = rules_load_dir(NULL, dir, &rs, &errors);
+	ruleset_free(rs);
+	if (r == -EINVAL) {
+		fprintf(stderr, "ingest %s: the rules in %s do not validate, so no case can be checked against them; "
+		        "fix them (ingest rules validate %s) or give another folder with --rules DIR:\n%s", cmd, dir, dir,
+		        errors.s ? errors.s : "");
+		if (errors.len >= errors.max - 1024)
+			fprintf(stderr, "(more errors not shown)\n");
+	} else if (r < 0) {
+		fprintf(stderr, "ingest %s: cannot read the rules folder %s: %s. Give the rules folder with --rules DIR, "
+		        "or install the rules.\n", cmd, dir, strerror(-r));
+	}
+	strbuf_free(&errors);
+	return r == 0 ? EXIT_OK : r == -EINVAL ? EXIT_FINDINGS : r == -ENOMEM ? EXIT_INTERNAL : EXIT_INPUT;
 }
 
 int tool_ctx_new(const char *cmd, int max_level, struct ing_ctx **out)

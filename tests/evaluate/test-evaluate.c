@@ -815,6 +815,29 @@ static void test_unknown_type_in_case_yaml(void)
 	scan_done(s);
 }
 
+/* Rules that could not be loaded hold the case (SPEC §11, issue 20): a
+ * required gap, never "complete", and case.yaml is not blamed for it. */
+static void test_rules_unavailable(void)
+{
+	struct ing_scan *s = scan_new("NORULES");
+	struct ing_file *cy = xcalloc(1, sizeof(*cy));
+	cy->path = xstrdup("case.yaml");
+	cy->kind = KIND_CASE_YAML;
+	ptrvec_push(&s->files, cy);
+	set_case_yaml(s, "cancer_type: nsclc\nsetting: metastatic\nquestion: \"Is the current plan complete?\"\n");
+	doc(s, "reports/p.pdf", KIND_PATHOLOGY, "Adenocarcinoma of the lung.", "2025-05-01");
+	struct eval_opts o = { .today = TODAY, .rules_error = "rules/nsclc.yaml:111:1: invalid YAML" };
+	inventory_build(s);
+	evaluate_scan(s, NULL, &o);
+	CHECK_STR(s->status, "incomplete");
+	struct ing_gap *g = find_gap(s, "rules.unavailable");
+	CHECK(g && g->severity == RULE_SEV_REQUIRED);
+	CHECK(g && g->evidence && strstr(g->evidence, "nsclc.yaml:111:1"));
+	CHECK(cy->problem == PROB_NONE);          /* not case.yaml's fault */
+	CHECK_HAS(s->cancer_type_evidence, "not checked: the rules could not be loaded");
+	scan_done(s);
+}
+
 static void test_inference(void)
 {
 	/* breast words in the pathology report; "all" in plain text is not ALL (leukaemia) */
@@ -956,6 +979,7 @@ int main(int argc, char **argv)
 	test_blocked_and_degraded();
 	test_acute_leukaemia();
 	test_unknown_type_in_case_yaml();
+	test_rules_unavailable();
 	test_inference();
 
 	ruleset_free(rs);
