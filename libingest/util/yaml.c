@@ -82,6 +82,7 @@ int yaml_parse_text(const char *text, size_t len, struct fy_document **out, int 
 	/* The first error: later ones are usually its consequences. */
 	void *it = NULL;
 	struct fy_diag_error *e;
+	bool error = false;
 	*line = *col = 1;
 	while ((e = fy_diag_errors_iterate(diag, &it))) {
 		if (e->type < FYET_ERROR)
@@ -89,7 +90,18 @@ int yaml_parse_text(const char *text, size_t len, struct fy_document **out, int 
 		*line = e->line > 0 ? e->line : 1;
 		*col = e->column > 0 ? e->column : 1;
 		*msg = xstrdup(e->msg ? e->msg : "parse error");
+		error = true;
 		break;
 	}
-	return -EINVAL;
+	if (error)
+		return -EINVAL;
+	/* No document and no error: a text of blanks and comments only, which
+	 * libfyaml makes no document of. It is an empty document (no root), as
+	 * an empty text is. */
+	fy_diag_set_collect_errors(diag, false);
+	doc = fy_document_create(&pcfg);
+	if (!doc)
+		return -ENOMEM;
+	*out = doc;
+	return 0;
 }

@@ -29,10 +29,10 @@ ING_HIDDEN bool yaml_text_is_utf8(const char *buf, size_t len, int *line, int *c
  * LEN bytes at TEXT parsed as one YAML document, the way every YAML file of
  * ingestd is (YAML 1.2 unless the text says otherwise; libfyaml prints
  * nothing). TEXT must outlive the document. 0 and *OUT on success (its root
- * may still be NULL). Else *LINE and *COL (1-based) say where, and:
+ * is NULL for a text of blanks and comments only: an empty document). Else
+ * *LINE and *COL (1-based) say where, and:
  *   -EILSEQ  not UTF-8 text (yaml_text_is_utf8(), checked first);
- *   -EINVAL  not a YAML document: *MSG is libfyaml's first error (malloc'd),
- *            or NULL when it gave none (a blank text, only comments);
+ *   -EINVAL  not a YAML document: *MSG is libfyaml's first error (malloc'd);
  *   -ENOMEM.
  */
 ING_HIDDEN int yaml_parse_text(const char *text, size_t len, struct fy_document **out, int *line, int *col,
