@@ -4,7 +4,9 @@
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <ctype.h>
 #include <fcntl.h>
+#include <sys/stat.h>
 
 #include "config.h"
 
@@ -193,9 +195,12 @@ static void cfg_set_bool(struct cfg_parser *p, const char *key, struct fy_node *
 	cfg_err(p, v, "\"%s\" is true or false, not \"%.*s\"", key, (int)MIN(len, 64), s);
 }
 
-/* A list of strings (a single string is a list of one); CHECK validates each. */
-static void cfg_set_list(struct cfg_parser *p, const char *key, struct fy_node *v, bool (*check)(const char *),
-                         const char *what, char ***dst, size_t *n_dst)
+/* A list of strings, written as a YAML list ("[a, b]" or "- a" lines): a
+ * single value is refused, so that a list is never half-read from a line
+ * such as "to: a@b, c@d". CHECK validates each entry and may rewrite it in
+ * place (to its canonical form); EXAMPLE shows the list's form. */
+static void cfg_set_list(struct cfg_parser *p, const char *key, struct fy_node *v, bool (*check)(char *),
+                         const char *what, const char *example, char ***dst, size_t *n_dst)
 {
 	char **list = NULL;
 	size_t n = 0;
@@ -203,33 +208,24 @@ static void cfg_set_list(struct cfg_parser *p, const char *key, struct fy_node *
 	struct fy_node *item;
 	void *it = NULL;
 
-	if (v && fy_node_is_sequence(v)) {
-		list = xcalloc(CONFIG_MAX_LIST, sizeof(char *));
-		while ((item = fy_node_sequence_iterate(v, &it))) {
-			if (n == CONFIG_MAX_LIST) {
-				cfg_err(p, item, "\"%s\" takes at most %d entries", key, CONFIG_MAX_LIST);
-				break;
-			}
-			char *s = cfg_string(p, key, item);
-			if (s && check && !check(s)) {
-				cfg_err(p, item, "\"%s\": \"%s\" is not %s", key, s, what);
-				free(s);
-				s = NULL;
-			}
-			if (s)
-				list[n++] = s;
+	if (!v || !fy_node_is_sequence(v)) {
+		cfg_err(p, v, "\"%s\" is a list, even of one entry: write it as \"%s: %s\"", key, key, example);
+		return;
+	}
+	list = xcalloc(CONFIG_MAX_LIST, sizeof(char *));
+	while ((item = fy_node_sequence_iterate(v, &it))) {
+		if (n == CONFIG_MAX_LIST) {
+			cfg_err(p, item, "\"%s\" takes at most %d entries", key, CONFIG_MAX_LIST);
+			break;
 		}
-	} else {
-		char *s = cfg_string(p, key, v);
+		char *s = cfg_string(p, key, item);
 		if (s && check && !check(s)) {
-			cfg_err(p, v, "\"%s\": \"%s\" is not %s", key, s, what);
+			cfg_err(p, item, "\"%s\": \"%s\" is not %s", key, s, what);
 			free(s);
 			s = NULL;
 		}
-		if (s) {
-			list = xcalloc(1, sizeof(char *));
+		if (s)
 			list[n++] = s;
-		}
 	}
 	if (p->n_errors != before) {
 		strv_free(list, n);
@@ -240,18 +236,39 @@ static void cfg_set_list(struct cfg_parser *p, const char *key, struct fy_node *
 	*n_dst = n;
 }
 
-static bool lang_ok(const char *s)
+/* Every ISO 639-1 code: the alpha_2 codes of Debian's iso-codes
+ * (/usr/share/iso-codes/json/iso_639-2.json, 184 codes, "bh" included). The
+ * language detector of the documents names languages by these codes. */
+static const char iso639_1[] =
+	"aa ab ae af ak am an ar as av ay az ba be bg bh bi bm bn bo br bs ca ce ch co cr cs cu cv cy da de dv dz "
+	"ee el en eo es et eu fa ff fi fj fo fr fy ga gd gl gn gu gv ha he hi ho hr ht hu hy hz ia id ie ig ii ik "
+	"io is it iu ja jv ka kg ki kj kk kl km kn ko kr ks ku kv kw ky la lb lg li ln lo lt lu lv mg mh mi mk ml "
+	"mn mr ms mt my na nb nd ne ng nl nn no nr nv ny oc oj om or os pa pi pl ps pt qu rm rn ro ru rw sa sc sd "
+	"se sg si sk sl sm sn so sq sr ss st su sv sw ta te tg th ti tk tl tn to tr ts tt tw ty ug uk ur uz ve vi "
+	"vo wa wo xh yi yo za zh zu";
+
+/* An ISO 639-1 code ("de"), optionally with a region ("pt-BR", "es-419"):
+ * rewritten to the lower-case language code, which is what documents are
+ * matched by (a region does not change whether a text needs translation). */
+static bool lang_ok(char *s)
 {
 	size_t n = strlen(s);
-	if (n < 2 || n > 12)
+	if (n != 2 && !(n == 5 && s[2] == '-' && isalpha((unsigned char)s[3]) && isalpha((unsigned char)s[4])) &&
+	    !(n == 6 && s[2] == '-' && isdigit((unsigned char)s[3]) && isdigit((unsigned char)s[4]) &&
+	      isdigit((unsigned char)s[5])))
 		return false;
-	for (size_t i = 0; i < n; i++)
-		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') || s[i] == '-'))
-			return false;
-	return true;
+	char code[3] = { (char)tolower((unsigned char)s[0]), (char)tolower((unsigned char)s[1]), 0 };
+	if (!isalpha((unsigned char)code[0]) || !isalpha((unsigned char)code[1]))
+		return false;
+	for (const char *t = iso639_1; *t; t += t[2] ? 3 : 2)
+		if (t[0] == code[0] && t[1] == code[1]) {
+			memcpy(s, code, 3);
+			return true;
+		}
+	return false;
 }
 
-static bool address_ok(const char *s)
+static bool address_ok(char *s)
 {
 	return case_yaml_address_ok(s);
 }
@@ -387,7 +404,8 @@ static void cfg_mail(struct cfg_parser *p, struct fy_node *map, struct ingestd_c
 				c->mail_from = s;
 			}
 		} else if (strcmp(ks, "to") == 0) {
-			cfg_set_list(p, ks, v, address_ok, "an e-mail address", &c->mail_to, &c->n_mail_to);
+			cfg_set_list(p, ks, v, address_ok, "an e-mail address such as coordinator@example.org",
+			             "[coordinator@example.org]", &c->mail_to, &c->n_mail_to);
 		} else if (strcmp(ks, "retry_seconds") == 0) {
 			cfg_set_uint(p, ks, v, 1, 86400, &c->mail_retry_seconds);
 		} else {
@@ -420,8 +438,7 @@ static int cfg_read(struct cfg_parser *p, const char *path, struct ingestd_confi
 			(void)strbuf_printf(p->errors, "%s:1:1: cannot read the configuration: %s\n", path, strerror(-r));
 		return r;
 	}
-	/* An empty file leaves every default. (libfyaml makes no document of a
-	 * text of blanks and comments only: that one is "invalid YAML".) */
+	/* An empty file, or one of comments only, leaves every default. */
 	int line, col;
 	r = got ? yaml_parse_text(buf, got, &doc, &line, &col, &msg) : 0;
 	if (r == -EILSEQ || r == -EINVAL) {
@@ -465,8 +482,8 @@ static int cfg_read(struct cfg_parser *p, const char *path, struct ingestd_confi
 		else if (strcmp(ks, "http_downloads") == 0)
 			cfg_set_bool(p, ks, v, &c->http_downloads);
 		else if (strcmp(ks, "languages") == 0)
-			cfg_set_list(p, ks, v, lang_ok, "a language code such as \"en\" or \"pt-BR\"", &c->languages,
-			             &c->n_languages);
+			cfg_set_list(p, ks, v, lang_ok, "an ISO 639-1 language code such as \"en\", \"de\" or \"pt-BR\" "
+			             "(two letters, optionally a region)", "[en, de]", &c->languages, &c->n_languages);
 		else if (strcmp(ks, "parse_timeout_seconds") == 0)
 			cfg_set_uint(p, ks, v, 1, 86400, &c->parse_timeout_seconds);
 		else if (strcmp(ks, "worker_memory") == 0)
@@ -487,23 +504,15 @@ static int cfg_read(struct cfg_parser *p, const char *path, struct ingestd_confi
 	return 0;
 }
 
-int config_load(const char *path, struct ingestd_config **out, struct strbuf *errors)
+/* What the file left out: the paths under base_dir, the workers, English. */
+static void config_finish(struct ingestd_config *c)
 {
-	struct cfg_parser p = { .file = path, .errors = errors };
-	_cleanup_(config_freep) struct ingestd_config *c = xcalloc(1, sizeof(*c));
-
-	config_defaults(c);
-	c->file = xstrdup(path);
-	if (!c->languages) {
+	if (!c->n_languages) {
+		free(c->languages);
 		c->languages = xcalloc(1, sizeof(char *));
 		c->languages[0] = xstrdup("en");
 		c->n_languages = 1;
 	}
-	int r = cfg_read(&p, path, c);
-	if (p.n_errors && r == 0)
-		r = -EINVAL;
-	if (r < 0)
-		return r;
 	if (!c->base_dir)
 		c->base_dir = xstrdup(INGESTD_DEFAULT_BASE);
 	static const struct {
@@ -527,8 +536,43 @@ int config_load(const char *path, struct ingestd_config **out, struct strbuf *er
 		long n = sysconf(_SC_NPROCESSORS_ONLN);
 		c->workers = n > 0 ? (unsigned)MIN(n, 256) : 1;
 	}
+}
+
+struct ingestd_config *config_new_defaults(void)
+{
+	struct ingestd_config *c = xcalloc(1, sizeof(*c));
+	config_defaults(c);
+	config_finish(c);
+	return c;
+}
+
+int config_load(const char *path, struct ingestd_config **out, struct strbuf *errors)
+{
+	struct cfg_parser p = { .file = path, .errors = errors };
+	_cleanup_(config_freep) struct ingestd_config *c = xcalloc(1, sizeof(*c));
+
+	config_defaults(c);
+	c->file = xstrdup(path);
+	int r = cfg_read(&p, path, c);
+	if (p.n_errors && r == 0)
+		r = -EINVAL;
+	if (r < 0)
+		return r;
+	config_finish(c);
 	*out = steal_ptr(c);
 	return 0;
+}
+
+int config_load_or_defaults(const char *path, bool given, struct ingestd_config **out, struct strbuf *errors)
+{
+	struct stat st;
+	/* Only an absent file means defaults: one that is there but cannot be
+	 * read (a dangling link, no permission) is an error, never ignored. */
+	if (!given && lstat(path, &st) < 0 && errno == ENOENT) {
+		*out = config_new_defaults();
+		return 0;
+	}
+	return config_load(path, out, errors);
 }
 
 char *config_read_password(const struct ingestd_config *c)

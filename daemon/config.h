@@ -12,6 +12,7 @@
 
 #define INGESTD_DEFAULT_CONFIG "/etc/ingestd/ingestd.yaml"
 #define INGESTD_DEFAULT_BASE   "/var/lib/ingestd"
+#define INGESTD_USER           "ingestd"   /* User= of systemd/ingestd.service.in */
 
 struct ingestd_config {
 	char *file;                     /* where it was read from, or NULL for built-in defaults */
@@ -40,12 +41,20 @@ struct ingestd_config {
 	unsigned mail_retry_seconds;    /* 60: first retry of queued mail; doubles up to an hour */
 };
 
-/* Fills C with the defaults. */
+/* Fills C with the defaults of the keys (paths not resolved). */
 ING_HIDDEN void config_defaults(struct ingestd_config *c);
-/* Reads PATH into *OUT (defaults for what it leaves out). Returns 0, or a
- * negative errno with every problem appended to ERRORS as
- * "PATH:LINE:COL: message\n" (-EINVAL: the file has errors). */
+/* The configuration of no file at all: every default, the paths under
+ * INGESTD_DEFAULT_BASE, one worker per core; ->file is NULL. */
+ING_HIDDEN struct ingestd_config *config_new_defaults(void);
+/* Reads PATH into *OUT (defaults for what it leaves out; an empty file or
+ * one of comments only is every default). Returns 0, or a negative errno
+ * with every problem appended to ERRORS as "PATH:LINE:COL: message\n"
+ * (-EINVAL: the file has errors). */
 ING_HIDDEN int config_load(const char *path, struct ingestd_config **out, struct strbuf *errors);
+/* config_load(), except that PATH not existing, when it was not GIVEN by
+ * the user (the default /etc/ingestd/ingestd.yaml), is config_new_defaults(). */
+ING_HIDDEN int config_load_or_defaults(const char *path, bool given, struct ingestd_config **out,
+                                       struct strbuf *errors);
 ING_HIDDEN struct ingestd_config *config_free(struct ingestd_config *c);
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct ingestd_config *, config_free)
 /* Reads the SMTP password (first line of the password file); NULL if none. */

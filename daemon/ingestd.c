@@ -16,6 +16,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <grp.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +26,7 @@
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/timerfd.h>
+#include <sys/wait.h>
 #include <systemd/sd-daemon.h>
 #include <unistd.h>
 #include <curl/curl.h>
@@ -49,18 +52,8 @@ static int load_config(const char *path, bool given, struct ingestd_config **out
 {
 	struct strbuf errs;
 	strbuf_init(&errs, 1u << 20);
-	int r;
-	if (!given && !path_exists(path)) {
-		/* No file: every default. */
-		struct ingestd_config *c = xcalloc(1, sizeof(*c));
-		config_defaults(c);
-		c->base_dir = xstrdup(INGESTD_DEFAULT_BASE);
-		/* config_load fills the paths; run it on an empty file instead of duplicating that. */
-		config_free(c);
-		r = config_load("/dev/null", out, &errs);
-	} else {
-		r = config_load(path, out, &errs);
-	}
+	/* No file (where none was given): every default. */
+	int r = config_load_or_defaults(path, given, out, &errs);
 	if (r == 0) {
 		/* Rules that do not validate never let a case pass (SPEC §11): the
 		 * daemon does not start on them, and a reload keeps the last good
@@ -130,7 +123,11 @@ static void usage(FILE *f)
 	        "mails the report and archives the drop (docs/daemon.md, docs/config.md).\n"
 	        "\n"
 	        "  -c, --config FILE   configuration file (default: %s; defaults if it is absent)\n"
-	        "      --check-config  validate the configuration, print errors as FILE:LINE:COL, exit\n"
+	        "      --check-config  validate the configuration (errors as FILE:LINE:COL) and the rules,\n"
+	        "                      and try what the daemon will need as its user: folders writable,\n"
+	        "                      secret files readable; print each problem, exit\n"
+	        "  -u, --user USER     with --check-config run as root: check as USER (default: %s\n"
+	        "                      if that user exists, the User= of ingestd.service)\n"
 	        "  -v, --verbose       log debug messages\n"
 	        "  -h, --help          this text\n"
 	        "      --version       print the version\n"
@@ -139,7 +136,83 @@ static void usage(FILE *f)
 	        "SIGTERM/SIGINT stop: workers are stopped and their drops resume on the next start.\n"
 	        "Exit status: 0 stopped cleanly, 1 the configuration is invalid, 2 usage error,\n"
 	        "3 the journal was deleted or replaced while running, 4 cannot start (directories, journal).\n",
-	        INGESTD_DEFAULT_CONFIG);
+	        INGESTD_DEFAULT_CONFIG, INGESTD_USER);
+}
+
+/* ---- ingestd --check-config ---- */
+
+static int check_as_current_user(struct daemon *d, const char *user)
+{
+	if (load_config(d->config_path, d->config_given, &d->cfg, true) < 0)
+		return 1;
+	struct strbuf out;
+	strbuf_init(&out, 1u << 16);
+	unsigned n = config_check_runtime(d->cfg, user, &out);
+	const char *file = d->cfg->file ? d->cfg->file : "(no file: defaults)";
+	if (n) {
+		fprintf(stderr, "%s", out.s ? out.s : "");
+		fprintf(stderr, "%s: %u problem%s the daemon would meet as user %s.\n", file, n, n == 1 ? "" : "s", user);
+	} else {
+		printf("%s: OK as user %s (inbox %s, outbox %s, %u worker(s), settle %u s, rules %s)\n", file, user,
+		       d->cfg->inbox, d->cfg->outbox, d->cfg->workers, d->cfg->settle_seconds,
+		       d->cfg->rules_dir ? d->cfg->rules_dir : evaluate_default_rules_dir());
+	}
+	strbuf_free(&out);
+	config_free(d->cfg);
+	d->cfg = NULL;
+	return n ? 1 : 0;
+}
+
+/* The checks run as the user the daemon runs as: as root, the service user
+ * (USER, else INGESTD_USER if it exists) in a child that drops to it. */
+static int check_config(struct daemon *d, const char *user)
+{
+	struct passwd *pw;
+	if (geteuid() != 0) {
+		pw = getpwuid(geteuid());
+		if (user && (!pw || strcmp(pw->pw_name, user) != 0)) {
+			fprintf(stderr, "ingestd: --user %s needs root (run the check as root, or as %s).\n", user, user);
+			return 2;
+		}
+		return check_as_current_user(d, pw ? pw->pw_name : "(this user)");
+	}
+	pw = getpwnam(user ? user : INGESTD_USER);
+	if (!pw && user) {
+		fprintf(stderr, "ingestd: there is no user \"%s\".\n", user);
+		return 2;
+	}
+	if (!pw) {
+		fprintf(stderr, "ingestd: note: checked as root, which may write anywhere; the service runs as user %s "
+		        "(User= of ingestd.service), which does not exist yet (systemd-sysusers creates it).\n",
+		        INGESTD_USER);
+		return check_as_current_user(d, "root");
+	}
+	if (pw->pw_uid == 0)
+		return check_as_current_user(d, pw->pw_name);
+	_cleanup_free_ char *name = xstrdup(pw->pw_name);
+	uid_t uid = pw->pw_uid;
+	gid_t gid = pw->pw_gid;
+	fflush(stdout);
+	fflush(stderr);
+	pid_t pid = fork();
+	if (pid < 0) {
+		fprintf(stderr, "ingestd: cannot fork: %m\n");
+		return 4;
+	}
+	if (pid == 0) {
+		if (initgroups(name, gid) < 0 || setresgid(gid, gid, gid) < 0 || setresuid(uid, uid, uid) < 0) {
+			fprintf(stderr, "ingestd: cannot become user %s to check: %m\n", name);
+			_exit(4);
+		}
+		int r = check_as_current_user(d, name);
+		fflush(stdout);
+		_exit(r);
+	}
+	int st;
+	while (waitpid(pid, &st, 0) < 0)
+		if (errno != EINTR)
+			return 4;
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 4;
 }
 
 /* ---- losing the journal (docs/faults.md) ---- */
@@ -164,6 +237,7 @@ int main(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "check-config", no_argument, NULL, 'C' },
+		{ "user", required_argument, NULL, 'u' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -171,11 +245,13 @@ int main(int argc, char **argv)
 	};
 	struct daemon d = { .config_path = INGESTD_DEFAULT_CONFIG, .inofd = -1 };
 	bool check = false;
+	const char *user = NULL;
 	int c;
-	while ((c = getopt_long(argc, argv, "c:vh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "c:u:vh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'c': d.config_path = optarg; d.config_given = true; break;
 		case 'C': check = true; break;
+		case 'u': user = optarg; break;
 		case 'v': log_set_max(7); break;
 		case 'h': usage(stdout); return 0;
 		case 'V': printf("ingestd %s\n", INGEST_VERSION); return 0;
@@ -187,19 +263,16 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	if (load_config(d.config_path, d.config_given, &d.cfg, check) < 0) {
-		if (!check)
-			fprintf(stderr, "ingestd: the configuration or the rules it names are invalid; run 'ingestd "
-			        "--check-config' to see why.\n");
-		return 1;
+	if (user && !check) {
+		fprintf(stderr, "ingestd: --user goes with --check-config (the service's user is set by systemd).\n");
+		return 2;
 	}
-	if (check) {
-		printf("%s: OK (inbox %s, outbox %s, %u worker(s), settle %u s, rules %s)\n",
-		       d.config_given || path_exists(d.config_path) ? d.config_path : "(defaults)", d.cfg->inbox,
-		       d.cfg->outbox, d.cfg->workers, d.cfg->settle_seconds,
-		       d.cfg->rules_dir ? d.cfg->rules_dir : evaluate_default_rules_dir());
-		config_free(d.cfg);
-		return 0;
+	if (check)
+		return check_config(&d, user);
+	if (load_config(d.config_path, d.config_given, &d.cfg, false) < 0) {
+		fprintf(stderr, "ingestd: the configuration or the rules it names are invalid; run 'ingestd "
+		        "--check-config' to see why.\n");
+		return 1;
 	}
 	umask(0027);
 	curl_global_init(CURL_GLOBAL_DEFAULT);

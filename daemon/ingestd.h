@@ -28,6 +28,13 @@ char *unique_path(const char *dir, const char *name);
 /* Moves PATH (in the inbox) to quarantine/ with NAME.reason.txt saying REASON. */
 int quarantine_path(const struct ingestd_config *cfg, const char *path, const char *name, const char *reason);
 
+/* ingestd --check-config (config-check.c): tries, as the calling user (named
+ * USER in the messages), what the daemon will do with C: folders creatable
+ * or writable, the folders drops are renamed between on one filesystem, the
+ * journal and secret files readable. Appends one line per problem (what is
+ * wrong, what to do) to OUT; returns how many. */
+unsigned config_check_runtime(const struct ingestd_config *c, const char *user, struct strbuf *out);
+
 /* Drop names (names.c). */
 bool case_id_ok(const char *s);
 /* For a top-level inbox entry NAME: 0 and *case_id (malloc'd) when it is a

@@ -19,7 +19,8 @@ static void status_usage(FILE *f)
 	        "progress, and the last report (status, required gaps). Reads the journal\n"
 	        "read-only; safe while the daemon runs.\n"
 	        "\n"
-	        "  --config FILE   ingestd's configuration, to find the journal (default: %s)\n"
+	        "  --config FILE   ingestd's configuration, to find the journal (default: %s;\n"
+	        "                  without it, the default journal " INGESTD_DEFAULT_BASE "/state.db)\n"
 	        "  --db FILE       the journal itself (state.db)\n"
 	        "\n"
 	        "Exit status: 0 ok, 1 CASE is not in the journal, 2 usage error, 3 the journal\n"
@@ -97,11 +98,9 @@ int cmd_status(int argc, char **argv)
 	if (!db) {
 		struct strbuf errs;
 		strbuf_init(&errs, 1u << 16);
-		const char *path = config ? config : INGESTD_DEFAULT_CONFIG;
-		FILE *f = config ? NULL : fopen(path, "re");
-		if (f)
-			fclose(f);
-		int r = config_load(config || f ? path : "/dev/null", &cfg, &errs);
+		/* No --config and no configuration file: the daemon runs on the
+		 * defaults, and so its journal is the default one. */
+		int r = config_load_or_defaults(config ? config : INGESTD_DEFAULT_CONFIG, config != NULL, &cfg, &errs);
 		if (r < 0) {
 			fprintf(stderr, "ingest status: the configuration is invalid:\n%s", errs.s ? errs.s : "");
 			strbuf_free(&errs);
