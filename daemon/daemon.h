@@ -66,6 +66,7 @@ static inline int64_t now_ms(void)
 
 /* The inbox watcher (watch.c): inotify bookkeeping, rescans, settling and claiming. */
 void dirty_remove_at(struct daemon *d, size_t i);
+void wds_clear(struct daemon *d);
 void entries_gc(struct daemon *d);
 void inbox_rescan(struct daemon *d);
 void inotify_setup(struct daemon *d);

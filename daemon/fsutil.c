@@ -150,7 +150,24 @@ char *unique_path(const char *dir, const char *name)
 	return NULL;
 }
 
-int quarantine_path(const struct ingestd_config *cfg, const char *path, const char *name, const char *reason)
+const char *name_for_log(const char *name, char buf[static LOG_NAME_MAX])
+{
+	size_t n = 0, i;
+	for (i = 0; name[i] && i < INGESTD_LOG_NAME_BYTES && n + 5 < LOG_NAME_MAX - 4; i++) {
+		unsigned char ch = (unsigned char)name[i];
+		if (ch < 0x20 || ch >= 0x7f || ch == '"' || ch == '\\')
+			n += (size_t)snprintf(buf + n, LOG_NAME_MAX - n, "\\x%02x", ch);
+		else
+			buf[n++] = (char)ch;
+	}
+	if (name[i])
+		n += (size_t)snprintf(buf + n, LOG_NAME_MAX - n, "...");
+	buf[n] = 0;
+	return buf;
+}
+
+int quarantine_path(const struct ingestd_config *cfg, const char *path, const char *name, const char *reason,
+                    char **where)
 {
 	int r = mkdir_p(cfg->quarantine, 0750);
 	if (r < 0)
@@ -180,8 +197,13 @@ int quarantine_path(const struct ingestd_config *cfg, const char *path, const ch
 		r = -errno;
 		unlink(rpath);
 	}
-	if (r == 0)
+	if (r == 0) {
 		fsync_dir_of(dst);
+		if (where) {
+			const char *slash = strrchr(dst, '/');
+			*where = strdup(slash ? slash + 1 : dst);
+		}
+	}
 	free(text);
 	free(rpath);
 	free(dst);

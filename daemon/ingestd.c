@@ -427,6 +427,7 @@ int main(int argc, char **argv)
 	while (d.n_dirty)
 		dirty_remove_at(&d, d.n_dirty - 1);
 	free(d.dirty);
+	wds_clear(&d);
 	free(d.wds);
 	free(d.workers);
 	config_free(d.cfg);

@@ -25,8 +25,15 @@ int write_file_atomic(const char *path, const char *text);
 int read_text_file(const char *path, size_t max, char **out);
 /* A name free in DIR based on NAME (NAME, NAME.1, NAME.2, ...); malloc'd full path. */
 char *unique_path(const char *dir, const char *name);
-/* Moves PATH (in the inbox) to quarantine/ with NAME.reason.txt saying REASON. */
-int quarantine_path(const struct ingestd_config *cfg, const char *path, const char *name, const char *reason);
+/* Moves PATH (in the inbox) to quarantine/ with NAME.reason.txt saying REASON;
+ * *WHERE (if not NULL): the name it was given there (malloc'd, NULL if out of memory). */
+int quarantine_path(const struct ingestd_config *cfg, const char *path, const char *name, const char *reason,
+                    char **where);
+/* NAME (an inbox entry: anything a sender chose) fit for a log line: bytes
+ * outside printable ASCII, '"' and '\' as \xNN, cut after
+ * INGESTD_LOG_NAME_BYTES bytes with "...". Returns BUF. */
+#define LOG_NAME_MAX (INGESTD_LOG_NAME_BYTES * 4 + 8)
+const char *name_for_log(const char *name, char buf[static LOG_NAME_MAX]);
 
 /* ingestd --check-config (config-check.c): tries, as the calling user (named
  * USER in the messages), what the daemon will do with C: folders creatable

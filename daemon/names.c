@@ -34,11 +34,42 @@ bool case_id_ok(const char *s)
 	return ident_ok(s, strlen(s));
 }
 
+/* What file managers and sync tools leave in a shared folder, by name: not
+ * drops, though some are valid case ids (".Trashes"). Names only: every
+ * other name starting with '.' is a drop like any other (SPEC §3). */
+static const char *os_litter(const char *name)
+{
+	static const char *const exact[] = {
+		".DS_Store", ".Trashes", ".TemporaryItems", ".Spotlight-V100", ".fseventsd", ".DocumentRevisions-V100",
+		".AppleDouble", ".AppleDB", ".AppleDesktop", ".localized",
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(exact); i++)
+		if (strcmp(name, exact[i]) == 0)
+			return "a file of macOS's Finder";
+	if (strncmp(name, "._", 2) == 0)
+		return "a macOS resource-fork file (\"._NAME\", written beside a file copied from a Mac)";
+	if (strncmp(name, ".~lock.", 7) == 0)
+		return "the lock file of an office program that has a file open";
+	if (strncmp(name, ".nfs", 4) == 0)
+		return "a file deleted on an NFS client while still open there";
+	return NULL;
+}
+
 int drop_name_parse(const char *name, bool is_dir, char **case_id, char **reason)
 {
 	size_t n = strlen(name);
 	char *r = NULL;
+	const char *litter = os_litter(name);
 
+	if (litter) {
+		if (asprintf(&r, "This is %s, not a drop: nothing of it was used. Nothing needs to be done; to keep such "
+		                 "files out of the inbox, switch them off on the computer that uploads (for example "
+		                 "\"defaults write com.apple.desktopservices DSDontWriteNetworkStores true\" on a Mac).",
+		             litter) < 0)
+			return -ENOMEM;
+		*reason = r;
+		return -EINVAL;
+	}
 	if (is_dir) {
 		if (ident_ok(name, n)) {
 			*case_id = strdup(name);
@@ -58,6 +89,16 @@ int drop_name_parse(const char *name, bool is_dir, char **case_id, char **reason
 			ext = drop_exts[i];
 			break;
 		}
+	}
+	if (!ext && name[0] == '.') {
+		if (asprintf(&r, "A name starting with '.' that is not CASE.EXT is usually the temporary file of an "
+		                 "upload (rsync, an SMB or cloud client write \".NAME.XXXXXX\" and rename it when "
+		                 "done). This one stopped changing and was never renamed: its upload did not finish, or "
+		                 "it is not a drop. Upload the drop again: a folder named after the case, or a file "
+		                 "CASE.EXT with EXT one of .iso .img .zip .7z .tar .tar.gz .tgz .tar.xz .tar.zst .rar.") < 0)
+			return -ENOMEM;
+		*reason = r;
+		return -EINVAL;
 	}
 	if (!ext) {
 		if (asprintf(&r, "A single file in the inbox must be a disc image or an archive named CASE.EXT or "

@@ -617,7 +617,7 @@ static int give_up(struct pl *p)
 		"(journalctl -u ingestd).", p->d.case_id, p->d.attempts, p->d.last_error ? p->d.last_error : "unknown");
 	int r = 0;
 	if (where)
-		r = quarantine_path(p->cfg, where, p->d.dir, reason);
+		r = quarantine_path(p->cfg, where, p->d.dir, reason, NULL);
 	if (r < 0)
 		return r;
 	log_msg(3, "case %s: drop %lld quarantined after %u failed attempts", p->d.case_id, (long long)p->d.id,

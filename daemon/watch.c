@@ -21,6 +21,7 @@
 struct wd {
 	int wd;
 	struct entry *e;    /* NULL: the inbox itself */
+	char *path;         /* the folder watched, as it was when the watch was added */
 };
 
 struct dirty {
@@ -32,18 +33,32 @@ struct dirty {
 
 /* ---- inotify bookkeeping ---- */
 
-static void wd_add(struct daemon *d, int wd, struct entry *e)
+static void wd_add(struct daemon *d, int wd, struct entry *e, const char *path)
 {
 	for (size_t i = 0; i < d->n_wds; i++)
 		if (d->wds[i].wd == wd) {
 			d->wds[i].e = e;
+			free(d->wds[i].path);
+			d->wds[i].path = xstrdup(path);
 			return;
 		}
 	if (d->n_wds == d->cap_wds) {
 		d->cap_wds = d->cap_wds ? d->cap_wds * 2 : 64;
 		d->wds = xrealloc(d->wds, d->cap_wds * sizeof(*d->wds));
 	}
-	d->wds[d->n_wds++] = (struct wd){ wd, e };
+	d->wds[d->n_wds++] = (struct wd){ wd, e, xstrdup(path) };
+}
+
+static void wd_remove_at(struct daemon *d, size_t i)
+{
+	free(d->wds[i].path);
+	d->wds[i] = d->wds[--d->n_wds];
+}
+
+void wds_clear(struct daemon *d)
+{
+	while (d->n_wds)
+		wd_remove_at(d, d->n_wds - 1);
 }
 
 static struct wd *wd_find(struct daemon *d, int wd)
@@ -103,7 +118,7 @@ static void watch_tree(struct daemon *d, const char *path, struct entry *e, unsi
 	bool known = false;
 	for (size_t i = 0; i < d->n_wds; i++)
 		known |= d->wds[i].wd == wd;
-	wd_add(d, wd, e);
+	wd_add(d, wd, e, path);
 	DIR *dir = opendir(path);
 	if (!dir)
 		return;
@@ -129,7 +144,7 @@ static void unwatch_entry(struct daemon *d, struct entry *e)
 	for (size_t i = 0; i < d->n_wds;) {
 		if (d->wds[i].e == e) {
 			inotify_rm_watch(d->inofd, d->wds[i].wd);
-			d->wds[i] = d->wds[--d->n_wds];
+			wd_remove_at(d, i);
 		} else {
 			i++;
 		}
@@ -201,9 +216,12 @@ void inbox_rescan(struct daemon *d)
 		if (!e->gone && !path_exists(p))
 			entry_drop(d, e);
 	}
+	/* Every entry, names starting with '.' too: valid case ids (SPEC §3),
+	 * settled like any other (a temporary file of an upload that is being
+	 * written is not taken), then claimed or quarantined with a reason. */
 	struct dirent *de;
 	while ((de = readdir(dir)))
-		if (de->d_name[0] != '.')
+		if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0)
 			entry_get(d, de->d_name);
 	closedir(dir);
 	entries_gc(d);
@@ -219,7 +237,7 @@ void inotify_setup(struct daemon *d)
 	for (struct entry *e = d->entries; e; e = e->next)
 		e->gone = true;
 	entries_gc(d);
-	d->n_wds = 0;
+	wds_clear(d);
 	while (d->n_dirty)
 		dirty_remove_at(d, d->n_dirty - 1);
 	d->inofd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
@@ -231,10 +249,26 @@ void inotify_setup(struct daemon *d)
 	if (wd < 0)
 		log_msg(3, "cannot watch the inbox %s: %m", d->cfg->inbox);
 	else
-		wd_add(d, wd, NULL);
+		wd_add(d, wd, NULL, d->cfg->inbox);
 	struct epoll_event ev = { .events = EPOLLIN, .data.fd = d->inofd };
 	epoll_ctl(d->epfd, EPOLL_CTL_ADD, d->inofd, &ev);
 	inbox_rescan(d);
+}
+
+enum created { CREATED_OTHER, CREATED_FILE, CREATED_LINK };
+
+/* What NAME, just created in the folder DIR, is: a regular file (or not
+ * known: gone already), a hard link to one (link() makes it with no open
+ * and no close), or something else that is never written. */
+static enum created created_kind(const char *dir, const char *name)
+{
+	struct stat st;
+	_cleanup_free_ char *p = xasprintf("%s/%s", dir, name);
+	if (lstat(p, &st) < 0)
+		return CREATED_FILE;
+	if (!S_ISREG(st.st_mode))
+		return CREATED_OTHER;
+	return st.st_nlink > 1 && st.st_size > 0 ? CREATED_LINK : CREATED_FILE;
 }
 
 void handle_inotify(struct daemon *d)
@@ -260,7 +294,7 @@ void handle_inotify(struct daemon *d)
 			struct entry *e = w->e;
 			if (!e) {
 				/* An event in the inbox itself: names a top-level entry. */
-				if (!ev->len || name[0] == '.')
+				if (!ev->len)
 					continue;
 				if (ev->mask & (IN_DELETE | IN_MOVED_FROM)) {
 					struct entry *x = entry_find(d, name);
@@ -280,12 +314,21 @@ void handle_inotify(struct daemon *d)
 			if (ev->mask & IN_ISDIR)
 				continue;
 			int key = w->e ? ev->wd : -1;
+			/* Created is being written until closed, but only a regular file
+			 * is written and closed: a symbolic link, a pipe or a device
+			 * node gets no IN_CLOSE_WRITE and would hold its drop forever. */
+			enum created kind = (ev->mask & (IN_CREATE | IN_MODIFY)) == IN_CREATE ?
+			                    created_kind(w->path, name) : CREATED_FILE;
+			if (kind == CREATED_OTHER)
+				continue;
 			if (ev->mask & (IN_CREATE | IN_MODIFY)) {
 				dirty_set(d, key, name, e, true);
 				for (size_t i = 0; i < d->n_dirty; i++)
-					if (d->dirty[i].wd == key && d->dirty[i].path && strcmp(d->dirty[i].name, name) == 0) {
-						free(d->dirty[i].path);   /* known now: written, waits for its close */
-						d->dirty[i].path = NULL;
+					if (d->dirty[i].wd == key && strcmp(d->dirty[i].name, name) == 0) {
+						/* Known now: written, waits for its close; a new hard
+						 * link is of unknown state (see unknown_resolve). */
+						free(d->dirty[i].path);
+						d->dirty[i].path = kind == CREATED_LINK ? xasprintf("%s/%s", w->path, name) : NULL;
 					}
 			}
 			if (ev->mask & (IN_CLOSE_WRITE | IN_DELETE | IN_MOVED_FROM))
@@ -348,16 +391,38 @@ static void claim(struct daemon *d, struct entry *e)
 		return;
 	}
 	bool is_dir = S_ISDIR(st.st_mode);
-	int r = drop_name_parse(e->name, is_dir, &case_id, &reason);
-	if (r == 0 && !is_dir && !S_ISREG(st.st_mode)) {
+	int r;
+	/* A link is never followed (it could name anything on the server): the
+	 * link itself is moved to quarantine. */
+	if (S_ISLNK(st.st_mode)) {
 		r = -EINVAL;
-		reason = xstrdup("Only folders and regular files can be dropped (this is a symbolic link, device or "
-		                 "pipe). Copy the real folder or file into the inbox.");
+		reason = xstrdup("This is a symbolic link. ingestd never follows links in the inbox (one could point "
+		                 "anywhere on this server); the link itself was moved here, nothing it points to was "
+		                 "read. Copy the real folder or file into the inbox.");
+	} else if (!is_dir && !S_ISREG(st.st_mode)) {
+		r = -EINVAL;
+		reason = xasprintf("This is a %s, not a folder or a regular file: nothing was read from it. Copy the real "
+		                   "folder or file into the inbox.", S_ISFIFO(st.st_mode) ? "named pipe" :
+		                   S_ISSOCK(st.st_mode) ? "socket" : "device node");
+	} else {
+		r = drop_name_parse(e->name, is_dir, &case_id, &reason);
 	}
 	unwatch_entry(d, e);
 	if (r < 0) {
-		r = quarantine_path(d->cfg, src, e->name, reason ? reason : "not a valid drop");
-		log_msg(r < 0 ? 3 : 4, "inbox: an entry that is not a valid drop was %s quarantine", r < 0 ? "NOT moved to" : "moved to");
+		char logname[LOG_NAME_MAX], qname[LOG_NAME_MAX];
+		_cleanup_free_ char *where = NULL;
+		const char *why = reason ? reason : "not a valid drop";
+		r = quarantine_path(d->cfg, src, e->name, why, &where);
+		/* The reason's first sentence: the whole is in the reason file. */
+		const char *stop = strstr(why, ". ");
+		int why_len = (int)MIN(stop ? (size_t)(stop - why) : strlen(why), (size_t)160);
+		name_for_log(e->name, logname);
+		if (r < 0)
+			log_msg(3, "inbox: \"%s\" is not a valid drop (%.*s) and could NOT be moved to quarantine: %s; it "
+			        "stays in the inbox and is tried again", logname, why_len, why, strerror(-r));
+		else
+			log_msg(4, "inbox: \"%s\" is not a valid drop (%.*s): moved to quarantine as \"%s\" with "
+			        "its reason file", logname, why_len, why, where ? name_for_log(where, qname) : "?");
 		entry_drop(d, e);
 		return;
 	}

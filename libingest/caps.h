@@ -79,6 +79,7 @@
 
 #define INGESTD_MAX_WATCHES 65536          /* inotify watches on the inbox tree */
 #define INGESTD_MAX_DIRTY 100000           /* inbox entries with writes not yet settled */
+#define INGESTD_LOG_NAME_BYTES 80          /* of an inbox entry's name in a log line */
 /* Drop attempts that fail (error or crash of the worker) before the drop is quarantined. */
 #define INGESTD_MAX_ATTEMPTS 3
 /* Inputs of one case left out because a worker died parsing them (docs/faults.md):
