@@ -246,8 +246,12 @@ def zip_dir(src, dst_zip, arcroot=None):
 
 
 def place(tree, src, name):
-    """Drop SRC (a file or folder) into the inbox as NAME: built beside, then renamed in."""
-    tmp = os.path.join(tree.inbox, ".incoming-" + name)
+    """Drop SRC (a file or folder) into the inbox as NAME: built beside it, on the
+    same filesystem but outside the inbox (the daemon takes '.' names too), then
+    renamed in."""
+    staging = os.path.join(tree.base, "incoming")
+    os.makedirs(staging, exist_ok=True)
+    tmp = os.path.join(staging, name)
     if os.path.isdir(src):
         shutil.copytree(src, tmp)
     else:
