@@ -19,6 +19,24 @@ void log_set_max(int level)
 	log_max = level;
 }
 
+/* Is stderr connected to the journal? systemd sets JOURNAL_STREAM=DEV:INO to
+ * the stream it gave us (sd-daemon(3)); only then does a line carry the
+ * "<N>" priority prefix the journal reads. A terminal, a file or a pipe gets
+ * "ingestd: message". Decided once (workers inherit it across fork()). */
+static bool stderr_is_journal(void)
+{
+	static int cached = -1;
+	if (cached < 0) {
+		const char *e = getenv("JOURNAL_STREAM");
+		unsigned long long dev, ino;
+		struct stat st;
+		char end;
+		cached = e && sscanf(e, "%llu:%llu%c", &dev, &ino, &end) == 2 && fstat(STDERR_FILENO, &st) == 0 &&
+		         (unsigned long long)st.st_dev == dev && (unsigned long long)st.st_ino == ino;
+	}
+	return cached;
+}
+
 void log_msg(int level, const char *fmt, ...)
 {
 	char buf[2048];
@@ -30,7 +48,9 @@ void log_msg(int level, const char *fmt, ...)
 	va_end(ap);
 	/* One write per line, so lines of workers do not interleave. */
 	char line[2100];
-	int n = snprintf(line, sizeof(line), "<%d>%s\n", level, buf);
+	int n = stderr_is_journal() ? snprintf(line, sizeof(line), "<%d>%s\n", level, buf)
+	                            : snprintf(line, sizeof(line), "ingestd: %s%s\n",
+	                                       level <= 3 ? "error: " : level == 4 ? "warning: " : "", buf);
 	if (n > 0)
 		(void)!write(STDERR_FILENO, line, (size_t)MIN(n, (int)sizeof(line) - 1));
 }

@@ -130,7 +130,7 @@ static void usage(FILE *f)
 	        "                      if that user exists, the User= of ingestd.service)\n"
 	        "  -v, --verbose       log debug messages\n"
 	        "  -h, --help          this text\n"
-	        "      --version       print the version\n"
+	        "  -V, --version       print the version\n"
 	        "\n"
 	        "Signals: SIGHUP reloads the configuration and rules (work in flight continues);\n"
 	        "SIGTERM/SIGINT stop: workers are stopped and their drops resume on the next start.\n"
@@ -247,7 +247,8 @@ int main(int argc, char **argv)
 	bool check = false;
 	const char *user = NULL;
 	int c;
-	while ((c = getopt_long(argc, argv, "c:u:vh", opts, NULL)) != -1) {
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":c:u:vhV", opts, NULL)) != -1) {
 		switch (c) {
 		case 'c': d.config_path = optarg; d.config_given = true; break;
 		case 'C': check = true; break;
@@ -255,12 +256,21 @@ int main(int argc, char **argv)
 		case 'v': log_set_max(7); break;
 		case 'h': usage(stdout); return 0;
 		case 'V': printf("ingestd %s\n", INGEST_VERSION); return 0;
-		default: usage(stderr); return 2;
+		default: {
+			/* One line, not the whole help (glibc: optopt is 0 for an unknown
+			 * long option, whose text is argv[optind - 1], as it is for an
+			 * option missing its value; else the letter of a short option). */
+			char shortopt[3] = { '-', (char)optopt, 0 };
+			const char *prev = optind > 1 ? argv[optind - 1] : "";
+			const char *o = !optopt || (c == ':' && strncmp(prev, "--", 2) == 0) ? prev : shortopt;
+			fprintf(stderr, "ingestd: %s %.*s%s; see 'ingestd --help'\n", c == ':' ? "option" : "unknown option",
+			        (int)strcspn(o, "="), o, c == ':' ? " needs a value" : "");
+			return 2;
+		}
 		}
 	}
 	if (optind != argc) {
-		fprintf(stderr, "ingestd: unexpected argument \"%s\".\n", argv[optind]);
-		usage(stderr);
+		fprintf(stderr, "ingestd: unexpected argument \"%s\"; see 'ingestd --help'\n", argv[optind]);
 		return 2;
 	}
 	if (user && !check) {

@@ -82,7 +82,8 @@ int cmd_package(int argc, char **argv)
 	bool state_given = false;
 	int verbose = 0, c;
 
-	while ((c = getopt_long(argc, argv, "hvo:", opts, NULL)) != -1) {
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":hvo:", opts, NULL)) != -1) {
 		switch (c) {
 		case 'o': out = optarg; break;
 		case 'c': case_id = optarg; break;
@@ -117,12 +118,11 @@ int cmd_package(int argc, char **argv)
 		case 'C': so.ca_file = optarg; break;
 		case 'v': verbose++; break;
 		case 'h': package_usage(stdout); return EXIT_OK;
-		default: package_usage(stderr); return EXIT_USAGE;
+		default: return tool_bad_option("package", c, argv);
 		}
 	}
 	if (optind + 1 != argc || !out) {
-		fprintf(stderr, "ingest package: give one PATH (a drop folder, archive or disc image) and --out DIR.\n");
-		package_usage(stderr);
+		fprintf(stderr, "ingest package: give one PATH (a drop folder, archive or disc image) and --out DIR; see 'ingest package --help'\n");
 		return EXIT_USAGE;
 	}
 	const char *path = argv[optind];

@@ -174,7 +174,7 @@ int cmd_rules(int argc, char **argv)
 		return EXIT_OK;
 	}
 	if (strcmp(verb, "list") != 0 && strcmp(verb, "validate") != 0) {
-		fprintf(stderr, "ingest rules: unknown command \"%s\" (expected list or validate; see ingest rules --help)\n",
+		fprintf(stderr, "ingest rules: unknown command \"%s\" (expected list or validate); see 'ingest rules --help'\n",
 		        verb);
 		return EXIT_USAGE;
 	}
@@ -184,7 +184,8 @@ int cmd_rules(int argc, char **argv)
 			return EXIT_OK;
 		}
 		if (argv[i][0] == '-' && strcmp(argv[i], "--") != 0) {
-			fprintf(stderr, "ingest rules %s: unknown option \"%s\" (see ingest rules --help)\n", verb, argv[i]);
+			fprintf(stderr, "ingest rules %s: unknown option %.*s; see 'ingest rules --help'\n", verb,
+			        (int)strcspn(argv[i], "="), argv[i]);
 			return EXIT_USAGE;
 		}
 		if (strcmp(argv[i], "--") == 0) {

@@ -49,7 +49,8 @@ int cmd_scan(int argc, char **argv)
 	bool json = false;
 	int verbose = 0, c;
 
-	while ((c = getopt_long(argc, argv, "hv", opts, NULL)) != -1) {
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":hv", opts, NULL)) != -1) {
 		switch (c) {
 		case 'j': json = true; break;
 		case 'c': so.case_id = optarg; break;
@@ -63,12 +64,11 @@ int cmd_scan(int argc, char **argv)
 			break;
 		case 'v': verbose++; break;
 		case 'h': scan_usage(stdout); return EXIT_OK;
-		default: scan_usage(stderr); return EXIT_USAGE;
+		default: return tool_bad_option("scan", c, argv);
 		}
 	}
 	if (optind + 1 != argc) {
-		fprintf(stderr, "ingest scan: give exactly one PATH (a drop folder, an archive or a disc image).\n");
-		scan_usage(stderr);
+		fprintf(stderr, "ingest scan: give exactly one PATH (a drop folder, an archive or a disc image); see 'ingest scan --help'\n");
 		return EXIT_USAGE;
 	}
 	const char *path = argv[optind];

@@ -81,16 +81,17 @@ int cmd_status(int argc, char **argv)
 	};
 	const char *config = NULL, *db = NULL;
 	int c;
-	while ((c = getopt_long(argc, argv, "hc:", opts, NULL)) != -1) {
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":hc:", opts, NULL)) != -1) {
 		switch (c) {
 		case 'c': config = optarg; break;
 		case 'd': db = optarg; break;
 		case 'h': status_usage(stdout); return EXIT_OK;
-		default: status_usage(stderr); return EXIT_USAGE;
+		default: return tool_bad_option("status", c, argv);
 		}
 	}
 	if (argc - optind > 1) {
-		status_usage(stderr);
+		fprintf(stderr, "ingest status: give one CASE at most; see 'ingest status --help'\n");
 		return EXIT_USAGE;
 	}
 	const char *case_id = optind < argc ? argv[optind] : NULL;

@@ -61,16 +61,16 @@ int cmd_verify(int argc, char **argv)
 	};
 	bool quiet = false;
 	int c;
-	while ((c = getopt_long(argc, argv, "hq", opts, NULL)) != -1) {
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":hq", opts, NULL)) != -1) {
 		switch (c) {
 		case 'q': quiet = true; break;
 		case 'h': verify_usage(stdout); return EXIT_OK;
-		default: verify_usage(stderr); return EXIT_USAGE;
+		default: return tool_bad_option("verify", c, argv);
 		}
 	}
 	if (optind + 1 != argc) {
-		fprintf(stderr, "ingest verify: give exactly one PACKAGE folder.\n");
-		verify_usage(stderr);
+		fprintf(stderr, "ingest verify: give exactly one PACKAGE folder; see 'ingest verify --help'\n");
 		return EXIT_USAGE;
 	}
 	const char *bag = argv[optind];

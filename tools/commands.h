@@ -31,6 +31,12 @@ bool tool_today_ok(const char *cmd, const char *arg);
  * never let a case pass (SPEC §11): the command refuses instead (ingest.c). */
 int tool_rules_check(const char *cmd, const char *dir);
 
+/* A usage error of getopt_long() in `ingest CMD` (it returned '?' or ':';
+ * the optstring starts with ':' and opterr is 0): says it in one line,
+ * "ingest CMD: unknown option --x; see 'ingest CMD --help'", and returns
+ * EXIT_USAGE (ingest.c). */
+int tool_bad_option(const char *cmd, int c, char **argv);
+
 /* A library context for `ingest CMD` that logs to stderr up to MAX_LEVEL:
  * EXIT_OK and *out, or EXIT_INTERNAL having said why (ingest.c). */
 struct ing_ctx;

@@ -2,6 +2,7 @@
 /* ingest: the command-line tool (one-shot scans, rules, and later package/verify/status). */
 #include <ctype.h>
 #include <errno.h>
+#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -22,7 +23,7 @@ static void usage(FILE *f)
 	        "  verify PACKAGE              check a package against its manifests\n"
 	        "  status [CASE]               cases and drops as ingestd's journal has them\n"
 	        "\n"
-	        "Run 'ingest COMMAND --help' for a command's options.\n"
+	        "Run 'ingest COMMAND --help' for a command's options; 'ingest -V' prints the version.\n"
 	        "Exit status: 0 ok, 1 negative result, 2 usage error, 3 input unreadable, 4 internal error.\n");
 }
 
@@ -83,6 +84,23 @@ int tool_rules_check(const char *cmd, const char *dir)
 	return r == 0 ? EXIT_OK : r == -EINVAL ? EXIT_FINDINGS : r == -ENOMEM ? EXIT_INTERNAL : EXIT_INPUT;
 }
 
+int tool_bad_option(const char *cmd, int c, char **argv)
+{
+	/* glibc: optopt is 0 for an unknown long option, whose text is the
+	 * argument getopt_long() has just passed (argv[optind - 1]), as it is for
+	 * an option missing its value; else the letter of a short option. */
+	char shortopt[3] = { '-', (char)optopt, 0 };
+	const char *prev = optind > 1 ? argv[optind - 1] : "";
+	const char *opt = !optopt || (c == ':' && strncmp(prev, "--", 2) == 0) ? prev : shortopt;
+	int len = (int)strcspn(opt, "=");
+
+	if (c == ':')
+		fprintf(stderr, "ingest %s: option %.*s needs a value; see 'ingest %s --help'\n", cmd, len, opt, cmd);
+	else
+		fprintf(stderr, "ingest %s: unknown option %.*s; see 'ingest %s --help'\n", cmd, len, opt, cmd);
+	return EXIT_USAGE;
+}
+
 int tool_ctx_new(const char *cmd, int max_level, struct ing_ctx **out)
 {
 	struct ing_ctx *ctx = NULL;
@@ -107,7 +125,7 @@ int main(int argc, char **argv)
 		usage(stdout);
 		return EXIT_OK;
 	}
-	if (strcmp(cmd, "--version") == 0) {
+	if (strcmp(cmd, "--version") == 0 || strcmp(cmd, "-V") == 0) {
 		printf("ingest %s\n", INGEST_VERSION);
 		return EXIT_OK;
 	}
@@ -121,6 +139,9 @@ int main(int argc, char **argv)
 		return cmd_verify(argc - 1, argv + 1);
 	if (strcmp(cmd, "status") == 0)
 		return cmd_status(argc - 1, argv + 1);
-	fprintf(stderr, "ingest: unknown command \"%s\". Run 'ingest --help' for the list.\n", cmd);
+	if (cmd[0] == '-')
+		fprintf(stderr, "ingest: unknown option %.*s; see 'ingest --help'\n", (int)strcspn(cmd, "="), cmd);
+	else
+		fprintf(stderr, "ingest: unknown command \"%s\"; see 'ingest --help'\n", cmd);
 	return EXIT_USAGE;
 }
