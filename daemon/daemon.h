@@ -31,6 +31,7 @@ struct worker {
 	uint64_t seen_progress;    /* the guard's counter when last seen moving, and when */
 	int64_t seen_at_ms;
 	unsigned killed_after_s;   /* the watchdog killed it after this long without progress; 0: not */
+	unsigned rules_seq;        /* the copy of the rules it was given (rules-snapshot.h) */
 };
 
 struct daemon {
@@ -55,6 +56,13 @@ struct daemon {
 	dev_t db_dev;        /* the journal file we opened: noticed when it is deleted or replaced */
 	ino_t db_ino;
 	bool journal_lost;
+	/* The rules the workers use: the daemon's copy of the last rules it
+	 * validated (rules-snapshot.h), its number, and when it was taken. */
+	char *rules_snapshot;
+	unsigned rules_seq;
+	int64_t rules_good_at;
+	unsigned rules_gc_seq;           /* rules_seq and n_workers when unused copies were last removed */
+	size_t rules_gc_workers;
 };
 
 static inline int64_t now_ms(void)

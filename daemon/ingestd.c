@@ -27,6 +27,7 @@
 #include <sys/stat.h>
 #include <sys/timerfd.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <systemd/sd-daemon.h>
 #include <unistd.h>
 #include <curl/curl.h>
@@ -34,6 +35,7 @@
 #include "build-config.h"
 #include "ingest.h"
 #include "daemon.h"
+#include "rules-snapshot.h"
 
 #define STOP_GRACE_S     20        /* workers get this long after SIGTERM, then SIGKILL */
 #define EXIT_JOURNAL_LOST 3        /* state.db was deleted or replaced while running (docs/faults.md) */
@@ -48,7 +50,8 @@ static void notify_status(struct daemon *d)
 
 /* ---- configuration ---- */
 
-static int load_config(const char *path, bool given, struct ingestd_config **out, bool print)
+/* *RULES_ERRORS (when not NULL): the errors when it is the rules that failed. */
+static int load_config(const char *path, bool given, struct ingestd_config **out, bool print, char **rules_errors)
 {
 	struct strbuf errs;
 	strbuf_init(&errs, 1u << 20);
@@ -57,8 +60,8 @@ static int load_config(const char *path, bool given, struct ingestd_config **out
 	if (r == 0) {
 		/* Rules that do not validate never let a case pass (SPEC §11): the
 		 * daemon does not start on them, and a reload keeps the last good
-		 * configuration. (A folder broken later, between two reloads, holds
-		 * each case it is read for: rules.unavailable.) */
+		 * configuration and rules (the workers use the daemon's copy of
+		 * the rules it validated: rules_snapshot_take()). */
 		const char *dir = (*out)->rules_dir ? (*out)->rules_dir : evaluate_default_rules_dir();
 		struct ruleset *rs = NULL;
 		int k = rules_load_dir(NULL, dir, &rs, &errs);
@@ -67,6 +70,8 @@ static int load_config(const char *path, bool given, struct ingestd_config **out
 			if (k != -EINVAL)
 				(void)strbuf_printf(&errs, "%s: cannot read the rules folder (%s): set paths.rules, or install "
 				                    "the rules\n", dir, strerror(-k));
+			if (rules_errors)
+				*rules_errors = xstrdup(errs.s ? errs.s : dir);
 			config_free(*out);
 			*out = NULL;
 			r = k;
@@ -113,6 +118,80 @@ static int make_dirs(const struct ingestd_config *c)
 	return 0;
 }
 
+/* ---- the rules the workers use (SPEC §11) ---- */
+
+static void fmt_time(int64_t t, char *buf, size_t n)
+{
+	struct tm tm;
+	time_t tt = (time_t)t;
+	localtime_r(&tt, &tm);
+	strftime(buf, n, "%Y-%m-%d %H:%M:%S", &tm);
+}
+
+/* Snapshots of the rules still needed: the current one and each running worker's. */
+static void rules_gc(struct daemon *d)
+{
+	unsigned *keep = xcalloc(d->n_workers + 1, sizeof(*keep));
+	size_t n = 0;
+	keep[n++] = d->rules_seq;
+	for (size_t i = 0; i < d->n_workers; i++)
+		keep[n++] = d->workers[i].rules_seq;
+	rules_snapshot_gc(d->cfg->base_dir, keep, n);
+	free(keep);
+}
+
+/* Makes C's rules (validated by load_config()) the ones the workers use:
+ * a copy in C's base_dir, noted in the journal. 0 or -errno, said in the log. */
+static int rules_take(struct daemon *d, const struct ingestd_config *c)
+{
+	const char *src = c->rules_dir ? c->rules_dir : evaluate_default_rules_dir();
+	struct strbuf errs;
+	char *snap = NULL;
+	strbuf_init(&errs, RULES_MAX_ERRORS_BYTES);
+	int r = rules_snapshot_take(c->base_dir, src, d->rules_seq + 1, &snap, &errs);
+	if (r < 0) {
+		log_msg(3, "the rules in %s could not be taken into use:\n%s", src, errs.s ? errs.s : strerror(-r));
+		if (d->j) {
+			char *first = xstrndup(errs.s ? errs.s : strerror(-r), errs.s ? strcspn(errs.s, "\n") : 200);
+			(void)journal_note_set(d->j, JOURNAL_NOTE_RULES_FAILED, time(NULL), first);
+			free(first);
+		}
+		strbuf_free(&errs);
+		return r;
+	}
+	strbuf_free(&errs);
+	free(d->rules_snapshot);
+	d->rules_snapshot = snap;
+	d->rules_seq++;
+	d->rules_good_at = time(NULL);
+	return 0;
+}
+
+/* Notes the rules in use (and that the last reload did not fail) in the journal. */
+static void rules_note(struct daemon *d)
+{
+	const char *src = d->cfg->rules_dir ? d->cfg->rules_dir : evaluate_default_rules_dir();
+	(void)journal_note_set(d->j, JOURNAL_NOTE_RULES_GOOD, d->rules_good_at, src);
+	(void)journal_note_set(d->j, JOURNAL_NOTE_RULES_FAILED, 0, NULL);
+}
+
+/* A reload whose rules do not validate: the workers keep the last good
+ * copy; the log and `ingest status` say so. */
+static void rules_reload_failed(struct daemon *d, const char *errors)
+{
+	size_t first = strcspn(errors, "\n");
+	unsigned more = 0;
+	for (const char *s = errors + first; *s; s++)
+		more += *s == '\n' && s[1];
+	char when[32];
+	fmt_time(d->rules_good_at, when, sizeof(when));
+	_cleanup_free_ char *note = more ? xasprintf("%.*s (and %u more)", (int)first, errors, more)
+	                                 : xstrndup(errors, first);
+	log_msg(3, "reload: the rules do not validate (%s); cases are still checked with the rules validated at %s",
+	        note, when);
+	(void)journal_note_set(d->j, JOURNAL_NOTE_RULES_FAILED, time(NULL), note);
+}
+
 static void usage(FILE *f)
 {
 	fprintf(f,
@@ -143,7 +222,7 @@ static void usage(FILE *f)
 
 static int check_as_current_user(struct daemon *d, const char *user)
 {
-	if (load_config(d->config_path, d->config_given, &d->cfg, true) < 0)
+	if (load_config(d->config_path, d->config_given, &d->cfg, true, NULL) < 0)
 		return 1;
 	struct strbuf out;
 	strbuf_init(&out, 1u << 16);
@@ -279,7 +358,7 @@ int main(int argc, char **argv)
 	}
 	if (check)
 		return check_config(&d, user);
-	if (load_config(d.config_path, d.config_given, &d.cfg, false) < 0) {
+	if (load_config(d.config_path, d.config_given, &d.cfg, false, NULL) < 0) {
 		fprintf(stderr, "ingestd: the configuration or the rules it names are invalid; run 'ingestd "
 		        "--check-config' to see why.\n");
 		return 1;
@@ -293,6 +372,11 @@ int main(int argc, char **argv)
 		log_msg(3, "cannot open the journal %s: %s", d.cfg->state_db, ing_strerror(r));
 		return 4;
 	}
+	/* The rules the workers use: a copy of those just validated. */
+	rules_snapshot_gc(d.cfg->base_dir, NULL, 0);
+	if ((r = rules_take(&d, d.cfg)) < 0)
+		return r == -EINVAL ? 1 : 4;
+	rules_note(&d);
 	pipeline_recover_claims(d.cfg, d.j);
 	struct stat dbst;
 	if (stat(d.cfg->state_db, &dbst) < 0) {
@@ -351,16 +435,22 @@ int main(int argc, char **argv)
 						reap(&d);
 					} else if (si.ssi_signo == SIGHUP) {
 						struct ingestd_config *nc = NULL;
+						_cleanup_free_ char *rules_errors = NULL;
 						sd_notify(0, "RELOADING=1");
-						if (load_config(d.config_path, d.config_given, &nc, false) == 0 && make_dirs(nc) == 0) {
+						if (load_config(d.config_path, d.config_given, &nc, false, &rules_errors) == 0 &&
+						    make_dirs(nc) == 0 && rules_take(&d, nc) == 0) {
 							bool inbox_moved = strcmp(nc->inbox, d.cfg->inbox) != 0;
 							config_free(d.cfg);
 							d.cfg = nc;
+							rules_note(&d);
 							if (inbox_moved)
 								inotify_setup(&d);
-							log_msg(5, "configuration reloaded (work in flight continues with the old one)");
+							log_msg(5, "configuration and rules reloaded (work in flight continues with the "
+							        "old ones)");
 						} else {
 							config_free(nc);
+							if (rules_errors)
+								rules_reload_failed(&d, rules_errors);
 							log_msg(3, "reload failed: keeping the previous configuration and rules");
 						}
 						sd_notify(0, "READY=1");
@@ -410,6 +500,11 @@ int main(int argc, char **argv)
 			inbox_rescan(&d);
 		}
 		watchdog_check(&d);
+		if (d.rules_gc_seq != d.rules_seq || d.rules_gc_workers != d.n_workers) {
+			rules_gc(&d);   /* copies no worker uses any more */
+			d.rules_gc_seq = d.rules_seq;
+			d.rules_gc_workers = d.n_workers;
+		}
 		settle_check(&d);
 		schedule(&d);
 		bool maint_running = false;
@@ -441,6 +536,7 @@ int main(int argc, char **argv)
 	free(d.wds);
 	free(d.workers);
 	config_free(d.cfg);
+	free(d.rules_snapshot);
 	curl_global_cleanup();
 	return d.journal_lost ? EXIT_JOURNAL_LOST : 0;
 }

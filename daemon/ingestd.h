@@ -48,9 +48,10 @@ bool case_id_ok(const char *s);
  * valid drop, or -EINVAL and *reason (malloc'd, what is wrong and what to do). */
 int drop_name_parse(const char *name, bool is_dir, char **case_id, char **reason);
 
-/* The pipeline of one drop, run in a worker process (pipeline.c).
+/* The pipeline of one drop, run in a worker process (pipeline.c), its case
+ * evaluated with the rules in RULES_DIR (the daemon's validated copy).
  * Returns 0 when the drop reached a final step, < 0 to be retried later. */
-int pipeline_run(const struct ingestd_config *cfg, int64_t drop_id, struct ing_guard *guard);
+int pipeline_run(const struct ingestd_config *cfg, const char *rules_dir, int64_t drop_id, struct ing_guard *guard);
 /* Parent-side recovery at start: resolves drops left at step claiming. */
 int pipeline_recover_claims(const struct ingestd_config *cfg, struct journal *j);
 /* Maintenance (worker process): send queued mail, prune the archive. */

@@ -46,7 +46,10 @@ static const char schema[] =
 	"CREATE TABLE IF NOT EXISTS parse_skips ("
 	"  case_id TEXT NOT NULL, path TEXT NOT NULL, drop_id INTEGER NOT NULL, phase TEXT NOT NULL,"
 	"  reason TEXT NOT NULL, at INTEGER NOT NULL, PRIMARY KEY (case_id, path));"
-	"PRAGMA user_version = 2;";
+	/* version 3: the daemon's own facts for `ingest status`, e.g. the rules in use (journal_note_set()) */
+	"CREATE TABLE IF NOT EXISTS notes ("
+	"  key TEXT PRIMARY KEY, at INTEGER NOT NULL, value TEXT);"
+	"PRAGMA user_version = 3;";
 
 static int sql_err(int rc)
 {
@@ -618,4 +621,35 @@ int journal_skip_list(struct journal *j, const char *case_id, struct journal_ski
 	*out = s;
 	s = (struct journal_skips){ 0 };
 	return 0;
+}
+
+int journal_note_set(struct journal *j, const char *key, int64_t at, const char *value)
+{
+	sqlite3_stmt *st = value ? prep(j, "INSERT OR REPLACE INTO notes(key, at, value) VALUES(?1, ?2, ?3)")
+	                         : prep(j, "DELETE FROM notes WHERE key = ?1");
+	if (!st)
+		return -EIO;
+	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+	if (value) {
+		sqlite3_bind_int64(st, 2, at);
+		sqlite3_bind_text(st, 3, value, -1, SQLITE_STATIC);
+	}
+	return step_done(&st);
+}
+
+int journal_note_get(struct journal *j, const char *key, int64_t *at, char **value)
+{
+	/* A journal of an older version has no notes: nothing noted. */
+	_cleanup_(sqlite3_finalizep) sqlite3_stmt *st = prep(j, "SELECT at, value FROM notes WHERE key = ?1");
+	if (!st)
+		return -ENOENT;
+	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_DONE)
+		return -ENOENT;
+	if (rc != SQLITE_ROW)
+		return sql_err(rc);
+	*at = sqlite3_column_int64(st, 0);
+	*value = col_str(st, 1);
+	return *value ? 0 : -ENOENT;
 }

@@ -118,4 +118,14 @@ void journal_case_clear(struct journal_case *c);
 typedef int (*journal_case_fn)(void *userdata, const struct journal_case *c);
 int journal_foreach_case(struct journal *j, const char *case_id, journal_case_fn fn, void *userdata);
 
+/* Notes: the daemon's own facts, one row per KEY (JOURNAL_NOTE_*), shown by
+ * `ingest status`. Set KEY to VALUE noted at AT (unix time); a NULL VALUE
+ * removes the note. */
+#define JOURNAL_NOTE_RULES_GOOD   "rules.good"           /* VALUE: the folder validated at AT, in use */
+#define JOURNAL_NOTE_RULES_FAILED "rules.reload_failed"  /* VALUE: why the last reload's rules failed */
+int journal_note_set(struct journal *j, const char *key, int64_t at, const char *value);
+/* KEY's note: 0 with *AT and *VALUE (malloc'd), or -ENOENT (none, or a
+ * journal of a version before notes), or another -errno. */
+int journal_note_get(struct journal *j, const char *key, int64_t *at, char **value);
+
 #endif

@@ -32,6 +32,7 @@
 
 struct pl {
 	const struct ingestd_config *cfg;
+	const char *rules_dir;        /* the daemon's copy of the rules it validated (SPEC §11) */
 	struct journal *j;
 	struct journal_drop d;
 	char *case_dir, *arch_dir, *claimed, *merged;
@@ -305,7 +306,7 @@ static int build_and_publish(struct pl *p)
 	struct ing_scan_opts so = {
 		.case_id = p->d.case_id,
 		.staging_dir = ing_package_staging_dir(pkg),
-		.rules_dir = cfg->rules_dir,
+		.rules_dir = p->rules_dir,     /* never paths.rules itself: it may have changed since */
 		.fetch_links = true,
 		.allow_http = cfg->http_downloads,
 		.case_store = true,
@@ -638,9 +639,9 @@ static void pl_clear(struct pl *p)
 	journal_close(p->j);
 }
 
-int pipeline_run(const struct ingestd_config *cfg, int64_t drop_id, struct ing_guard *guard)
+int pipeline_run(const struct ingestd_config *cfg, const char *rules_dir, int64_t drop_id, struct ing_guard *guard)
 {
-	_cleanup_(pl_clear) struct pl p = { .cfg = cfg, .guard = guard };
+	_cleanup_(pl_clear) struct pl p = { .cfg = cfg, .rules_dir = rules_dir, .guard = guard };
 	int r = journal_open(cfg->state_db, false, &p.j);
 	if (r < 0) {
 		log_msg(3, "cannot open the journal %s: %s", cfg->state_db, ing_strerror(r));

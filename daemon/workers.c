@@ -197,7 +197,7 @@ pid_t spawn(struct daemon *d, int64_t drop_id, const char *case_id, bool prune)
 		if (drop_id)
 			worker_confine(d->cfg, drop_id);
 		/* The parent's journal connection must not be used here: a new one. */
-		int r = drop_id ? pipeline_run(d->cfg, drop_id, guard) : maintenance_run(d->cfg, prune);
+		int r = drop_id ? pipeline_run(d->cfg, d->rules_snapshot, drop_id, guard) : maintenance_run(d->cfg, prune);
 		_exit(r < 0 ? 1 : r);
 	}
 	d->workers = xrealloc(d->workers, (d->n_workers + 1) * sizeof(*d->workers));
@@ -207,6 +207,7 @@ pid_t spawn(struct daemon *d, int64_t drop_id, const char *case_id, bool prune)
 	w->drop_id = drop_id;
 	snprintf(w->case_id, sizeof(w->case_id), "%s", case_id ? case_id : "");
 	w->guard = guard;
+	w->rules_seq = d->rules_seq;
 	w->seen_at_ms = now_ms();
 	return pid;
 }

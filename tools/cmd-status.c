@@ -118,6 +118,16 @@ int cmd_status(int argc, char **argv)
 		config_free(cfg);
 		return EXIT_INPUT;
 	}
+	/* A reload whose rules did not validate: the daemon still uses the last good ones (SPEC §11). */
+	int64_t failed_at, good_at = 0;
+	_cleanup_free_ char *failed = NULL, *good = NULL;
+	if (journal_note_get(j, JOURNAL_NOTE_RULES_FAILED, &failed_at, &failed) == 0) {
+		char t1[32], t2[32] = "?";
+		fmt_time(failed_at, t1, sizeof(t1));
+		if (journal_note_get(j, JOURNAL_NOTE_RULES_GOOD, &good_at, &good) == 0)
+			fmt_time(good_at, t2, sizeof(t2));
+		printf("rules: last reload failed at %s: %s; using the rules validated at %s\n", t1, failed, t2);
+	}
 	struct st s = { .j = j };
 	r = journal_foreach_case(j, case_id, print_case, &s);
 	if (r < 0)
