@@ -438,7 +438,8 @@ static int cfg_read(struct cfg_parser *p, const char *path, struct ingestd_confi
 			(void)strbuf_printf(p->errors, "%s:1:1: cannot read the configuration: %s\n", path, strerror(-r));
 		return r;
 	}
-	/* An empty file, or one of comments only, leaves every default. */
+	/* An empty file, or one of comments only (the example configuration as
+	 * shipped), leaves every default (yaml_parse_text: no document). */
 	int line, col;
 	r = got ? yaml_parse_text(buf, got, &doc, &line, &col, &msg) : 0;
 	if (r == -EILSEQ || r == -EINVAL) {
@@ -588,4 +589,40 @@ char *config_read_password(const struct ingestd_config *c)
 	if (s)
 		s[strcspn(s, "\r\n")] = 0;
 	return s;
+}
+
+void config_print(FILE *f, const struct ingestd_config *c)
+{
+	fprintf(f, "base_dir: %s\n", c->base_dir);
+	fprintf(f, "paths.inbox: %s\npaths.work: %s\npaths.outbox: %s\npaths.quarantine: %s\npaths.archive: %s\n"
+	        "paths.state_db: %s\npaths.mail_outbox: %s\npaths.rules: %s\n", c->inbox, c->work, c->outbox,
+	        c->quarantine, c->archive, c->state_db, c->mail_outbox,
+	        c->rules_dir ? c->rules_dir : evaluate_default_rules_dir());
+	fprintf(f, "settle_seconds: %u\nrescan_seconds: %u\nworkers: %u\nretention_days: %u\nhttp_downloads: %s\n",
+	        c->settle_seconds, c->rescan_seconds, c->workers, c->retention_days,
+	        c->http_downloads ? "true" : "false");
+	fprintf(f, "languages: [");
+	for (size_t i = 0; i < c->n_languages; i++)
+		fprintf(f, "%s%s", i ? ", " : "", c->languages[i]);
+	fprintf(f, "]\nparse_timeout_seconds: %u\nworker_memory: %llu\n", c->parse_timeout_seconds,
+	        (unsigned long long)c->worker_mem_bytes);
+	for (size_t i = 0; i < ARRAY_SIZE(limit_keys); i++) {
+		uint64_t v = 0;
+		if (limit_keys[i].size == 4) {
+			uint32_t x;
+			memcpy(&x, (const char *)&c->limits + limit_keys[i].off, 4);
+			v = x;
+		} else {
+			memcpy(&v, (const char *)&c->limits + limit_keys[i].off, 8);
+		}
+		fprintf(f, "limits.%s: %llu\n", limit_keys[i].name, (unsigned long long)v);
+	}
+	fprintf(f, "mail.smtp_url: %s\nmail.starttls: %s\nmail.user: %s\nmail.password_file: %s\nmail.from: %s\n",
+	        c->smtp_url ? c->smtp_url : "(none)", c->starttls ? "true" : "false",
+	        c->smtp_user ? c->smtp_user : "(none)", c->smtp_password_file ? c->smtp_password_file : "(none)",
+	        c->mail_from ? c->mail_from : "(none)");
+	fprintf(f, "mail.to: [");
+	for (size_t i = 0; i < c->n_mail_to; i++)
+		fprintf(f, "%s%s", i ? ", " : "", c->mail_to[i]);
+	fprintf(f, "]\nmail.retry_seconds: %u\n", c->mail_retry_seconds);
 }

@@ -8,6 +8,8 @@
 #ifndef INGEST_CONFIG_H
 #define INGEST_CONFIG_H
 
+#include <stdio.h>
+
 #include "libingest-internal.h"
 
 #define INGESTD_DEFAULT_CONFIG "/etc/ingestd/ingestd.yaml"
@@ -57,6 +59,9 @@ ING_HIDDEN int config_load_or_defaults(const char *path, bool given, struct inge
                                        struct strbuf *errors);
 ING_HIDDEN struct ingestd_config *config_free(struct ingestd_config *c);
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct ingestd_config *, config_free)
+/* Prints every key of C with its value in force, one "key: value" a line
+ * (ingestd --check-config --verbose). */
+ING_HIDDEN void config_print(FILE *f, const struct ingestd_config *c);
 /* Reads the SMTP password (first line of the password file); NULL if none. */
 ING_HIDDEN char *config_read_password(const struct ingestd_config *c);
 

@@ -38,6 +38,7 @@ struct daemon {
 	struct ingestd_config *cfg;
 	const char *config_path;
 	bool config_given;
+	bool check_verbose;           /* --check-config -v: print every key in force */
 	int epfd, sigfd, inofd, tfd;
 	struct journal *j;
 	struct entry *entries;

@@ -204,7 +204,8 @@ static void usage(FILE *f)
 	        "  -c, --config FILE   configuration file (default: %s; defaults if it is absent)\n"
 	        "      --check-config  validate the configuration (errors as FILE:LINE:COL) and the rules,\n"
 	        "                      and try what the daemon will need as its user: folders writable,\n"
-	        "                      secret files readable; print each problem, exit\n"
+	        "                      secret files readable; print each problem, exit; with -v, also\n"
+	        "                      print every key with the value in force\n"
 	        "  -u, --user USER     with --check-config run as root: check as USER (default: %s\n"
 	        "                      if that user exists, the User= of ingestd.service)\n"
 	        "  -v, --verbose       log debug messages\n"
@@ -235,6 +236,8 @@ static int check_as_current_user(struct daemon *d, const char *user)
 		printf("%s: OK as user %s (inbox %s, outbox %s, %u worker(s), settle %u s, rules %s)\n", file, user,
 		       d->cfg->inbox, d->cfg->outbox, d->cfg->workers, d->cfg->settle_seconds,
 		       d->cfg->rules_dir ? d->cfg->rules_dir : evaluate_default_rules_dir());
+		if (d->check_verbose)
+			config_print(stdout, d->cfg);   /* every key as it is in force */
 	}
 	strbuf_free(&out);
 	config_free(d->cfg);
@@ -332,7 +335,7 @@ int main(int argc, char **argv)
 		case 'c': d.config_path = optarg; d.config_given = true; break;
 		case 'C': check = true; break;
 		case 'u': user = optarg; break;
-		case 'v': log_set_max(7); break;
+		case 'v': log_set_max(7); d.check_verbose = true; break;
 		case 'h': usage(stdout); return 0;
 		case 'V': printf("ingestd %s\n", INGEST_VERSION); return 0;
 		default: {
