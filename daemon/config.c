@@ -294,6 +294,8 @@ static const struct limit_key {
 	LIMIT_U64(extract_mem_bytes, 16u << 20, UINT64_MAX),
 	LIMIT_U32(max_pages, 1, 1000000),
 	LIMIT_U32(max_ocr_documents, 0, 1000000),
+	LIMIT_U32(max_download_seconds, 1, 7 * 86400),
+	LIMIT_U64(max_download_bytes, 1, UINT64_MAX),
 };
 
 static void cfg_limits(struct cfg_parser *p, struct fy_node *map, struct ing_limits *l)

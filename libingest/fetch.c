@@ -261,11 +261,16 @@ static void curl_init_once(void)
 	curl_init_rc = curl_global_init(CURL_GLOBAL_DEFAULT);
 }
 
-static uint64_t now_ms(void)
+uint64_t fetch_now_ms(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static uint64_t now_ms(void)
+{
+	return fetch_now_ms();
 }
 
 static void sleep_ms(uint64_t ms)
@@ -339,6 +344,11 @@ struct xfer {
 	off_t base;                /* body start in fd; -1: not seekable, no restart */
 	uint64_t max;
 	uint64_t total;            /* body bytes written and hashed so far */
+	uint64_t received;         /* body bytes written over all attempts (fetch_opts.budget_bytes) */
+	uint64_t budget;           /* fetch_opts.budget_bytes, 0: none */
+	uint64_t budget_deadline;  /* fetch_opts.deadline_ms when it comes before timeout_s, else 0 */
+	bool cap_is_budget;        /* this attempt's size cap is what is left of the budget */
+	bool over_budget;
 	struct sha256_ctx *sha;
 	bool started;              /* this attempt delivered body bytes */
 	bool too_big, bad_status, bad_range, stalled;
@@ -497,6 +507,10 @@ static size_t on_body(char *p, size_t sz, size_t nm, void *ud)
 		return 0;
 	if (!x->started && !xfer_begin_body(x))
 		return 0;
+	if (x->budget && n > x->budget - x->received) {
+		x->over_budget = true;
+		return 0;
+	}
 	if (n > x->max || x->total > x->max - n) {
 		x->too_big = true;
 		return 0;
@@ -513,6 +527,7 @@ static size_t on_body(char *p, size_t sz, size_t nm, void *ud)
 	}
 	sha256_update(x->sha, p, n);
 	x->total += n;
+	x->received += n;
 	return n;
 }
 
@@ -554,6 +569,12 @@ static enum verdict judge(struct xfer *x, const struct fetch_opts *o, CURLcode r
 	if (x->write_err) {
 		*err = x->write_err;
 		set_error(msg, "the downloaded file could not be saved: %s", strerror(-x->write_err));
+		return V_FAIL;
+	}
+	if (x->over_budget || (x->cap_is_budget && rc == CURLE_FILESIZE_EXCEEDED)) {
+		x->over_budget = true;
+		*err = -E2BIG;
+		set_error(msg, "the byte budget for these downloads ran out");
 		return V_FAIL;
 	}
 	if (x->too_big || rc == CURLE_FILESIZE_EXCEEDED) {
@@ -606,6 +627,11 @@ static enum verdict judge(struct xfer *x, const struct fetch_opts *o, CURLcode r
 		return V_FAIL;
 	case CURLE_OPERATION_TIMEDOUT:
 		*err = -ETIMEDOUT;
+		if (x->budget_deadline && now_ms() + 100 >= x->budget_deadline) {
+			x->over_budget = true;
+			set_error(msg, "the time budget for these downloads ran out");
+			return V_FAIL;
+		}
 		if (strstr(detail, "too slow"))
 			set_error(msg, "the download stopped making progress for %u s", o->stall_s);
 		else if (strstr(detail, "onnect"))
@@ -663,12 +689,14 @@ static CURLcode attempt(struct xfer *x, const struct fetch_opts *o, const char *
 {
 	struct curl_slist *hdrs = NULL;
 	_cleanup_free_ char *range = NULL, *ifrange = NULL, *ua = NULL;
+	uint64_t cap;
 	CURLcode rc;
 
 	x->h = curl_easy_init();
 	if (!x->h)
 		return CURLE_FAILED_INIT;
 	x->started = x->too_big = x->bad_status = x->bad_range = x->stalled = false;
+	x->cap_is_budget = false;
 	x->stall_ms = (uint64_t)o->stall_s * 1000;
 	x->stall_min_bytes = MAX((uint64_t)o->stall_bytes_per_s * o->stall_s, 1);
 	x->stall_from_ms = now_ms();
@@ -683,7 +711,12 @@ static CURLcode attempt(struct xfer *x, const struct fetch_opts *o, const char *
 	SETOPT(x->h, CURLOPT_REDIR_PROTOCOLS_STR, protos);
 	SETOPT(x->h, CURLOPT_FOLLOWLOCATION, 1L);
 	SETOPT(x->h, CURLOPT_MAXREDIRS, (long)o->max_redirects);
-	SETOPT(x->h, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)MIN(x->max, (uint64_t)INT64_MAX));
+	cap = x->max;
+	if (x->budget && x->budget - x->received < cap) {
+		cap = x->budget - x->received;     /* > 0: fetch_url() does not start an attempt without budget */
+		x->cap_is_budget = true;
+	}
+	SETOPT(x->h, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)MIN(cap, (uint64_t)INT64_MAX));
 	SETOPT(x->h, CURLOPT_TIMEOUT_MS, (long)MIN(timeout_ms, (uint64_t)LONG_MAX));
 	SETOPT(x->h, CURLOPT_CONNECTTIMEOUT, (long)o->connect_timeout_s);
 	if (o->stall_s > 0) {
@@ -806,17 +839,26 @@ int fetch_url(struct ing_ctx *ctx, const struct fetch_opts *o, const char *url, 
 			x.base = -1;
 	}
 	x.sha = sha256_new();
+	x.budget = o->budget_bytes;
 
 	start = now_ms();
 	deadline = start + (uint64_t)o->timeout_s * 1000;
+	if (o->deadline_ms && o->deadline_ms < deadline)
+		deadline = x.budget_deadline = o->deadline_ms;
 	for (unsigned n = 0;; n++) {
 		uint64_t now = now_ms(), delay;
 		CURLcode rc;
 
-		if (now >= deadline) {
-			if (!msg)
+		if (now >= deadline || (x.budget && x.received >= x.budget)) {
+			x.over_budget = now < deadline || x.budget_deadline;
+			if (x.over_budget) {
+				free(msg);
+				msg = xstrdup(now < deadline ? "the byte budget for these downloads ran out"
+				                             : "the time budget for these downloads ran out");
+			} else if (!msg)
 				msg = xasprintf("the download did not finish within the %u s time limit", o->timeout_s);
-			err = -ETIMEDOUT;
+			err = now < deadline ? -E2BIG : -ETIMEDOUT;
+			v = V_FAIL;
 			break;
 		}
 		res->attempts = n + 1;
@@ -848,6 +890,8 @@ int fetch_url(struct ing_ctx *ctx, const struct fetch_opts *o, const char *url, 
 			delay = MAX(delay, (uint64_t)x.retry_after_s * 1000);
 		delay = MIN(delay, (uint64_t)o->retry_max_ms);
 		if (now_ms() + delay >= deadline) {
+			/* No time left to try again: with a caller's budget that is what stopped it. */
+			x.over_budget = x.budget_deadline != 0;
 			v = V_FAIL;
 			break;
 		}
@@ -858,6 +902,7 @@ int fetch_url(struct ing_ctx *ctx, const struct fetch_opts *o, const char *url, 
 		sleep_ms(delay);
 	}
 
+	res->received = x.received;
 	if (v == V_OK) {
 		char *eff = NULL;
 		curl_easy_getinfo(x.h, CURLINFO_EFFECTIVE_URL, &eff);
@@ -873,6 +918,7 @@ int fetch_url(struct ing_ctx *ctx, const struct fetch_opts *o, const char *url, 
 		return 0;
 	}
 
+	res->over_budget = x.over_budget;
 	if (res->attempts > 1)
 		res->error = xasprintf("%s (gave up after %u attempts)", msg ? msg : "the download failed",
 		                       res->attempts);

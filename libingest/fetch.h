@@ -70,6 +70,12 @@ struct fetch_opts {
 	const char *ca_file;            /* PEM CA bundle replacing the system's; NULL: system */
 	const char *proxy;              /* NULL: no proxy, environment ignored */
 	const char *user_agent;         /* NULL: "ingestd" */
+	/* A caller's budget over several fetches (a drop's links): every wait,
+	 * connection and transfer ends by deadline_ms, and the body bytes written
+	 * over all attempts (restarts included) stay within budget_bytes. When one
+	 * stops the fetch, res->over_budget is set. 0: no such budget. */
+	uint64_t deadline_ms;           /* on fetch_now_ms()'s clock */
+	uint64_t budget_bytes;
 };
 
 ING_HIDDEN void fetch_opts_default(struct fetch_opts *o);
@@ -85,6 +91,9 @@ struct fetch_result {
 	char *content_type;             /* NULL if the server sent none */
 	/* Set on failure only: plain words for the coordinator (a `download` problem). */
 	char *error;
+	bool over_budget;               /* ... failed because deadline_ms or budget_bytes was reached */
+	/* Always set: body bytes written over all attempts, what budget_bytes counts. */
+	uint64_t received;
 };
 
 /*
@@ -102,6 +111,8 @@ struct fetch_result {
 ING_HIDDEN int fetch_url(struct ing_ctx *ctx, const struct fetch_opts *o, const char *url,
                          int out_fd, struct fetch_result *res);
 ING_HIDDEN void fetch_result_clear(struct fetch_result *res);
+/* Milliseconds on the monotonic clock fetch_opts.deadline_ms is measured on. */
+ING_HIDDEN uint64_t fetch_now_ms(void);
 
 /* Exposed for tests: the safe file name for a Content-Disposition value and
  * an effective URL (either may be NULL). Never NULL, never empty. */

@@ -52,6 +52,8 @@ struct ing_limits {
 	uint32_t max_ocr_documents;     /* scans and photos OCR'd per drop (OCR costs ~1 s a page) */
 	uint64_t hash_pending_bytes;    /* bytes of a mapped disc image handed to the hashing thread and not yet
 	                                 * hashed (they stay resident until then); over it, the scan hashes too */
+	uint32_t max_download_seconds;  /* all of one drop's link downloads together, waits and retries included */
+	uint64_t max_download_bytes;    /* all of one drop's link downloads together, failed attempts included */
 };
 
 ING_EXPORT void ing_limits_default(struct ing_limits *l);

@@ -7,6 +7,9 @@
  *   fetch-tool get [OPTIONS] URL OUT      fetch_url() into OUT; prints key=value lines
  *      --allow-http --ca FILE --max-bytes N --timeout S --stall S --retries N
  *      --redirects N --retry-ms N --connect-timeout S --max-file-bytes N (ctx limit)
+ *   fetch-tool drop [--allow-http] [--ca FILE] [--seconds S] [--bytes N] DIR
+ *                                         scans folder DIR fetching its link files, with
+ *                                         limits.max_download_seconds/_bytes set; prints the JSON report
  */
 #include <curl/curl.h>
 #include <fcntl.h>
@@ -304,6 +307,54 @@ static int run_get(int argc, char **argv)
 	return rc == -EFAULT ? 3 : 0;
 }
 
+static int run_drop(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "allow-http", no_argument, NULL, 'h' },
+		{ "ca", required_argument, NULL, 'c' },
+		{ "seconds", required_argument, NULL, 's' },
+		{ "bytes", required_argument, NULL, 'b' },
+		{ 0 },
+	};
+	struct ing_scan_opts so = { .fetch_links = true };
+	struct ing_scan *scan = NULL;
+	struct ing_ctx *ctx;
+	struct ing_limits lim;
+	char *json = NULL;
+	int c, rc;
+
+	if (ing_ctx_new(&ctx) < 0)
+		return 1;
+	ing_ctx_set_log(ctx, log_stderr, NULL, ING_LOG_DEBUG);
+	lim = *ing_ctx_get_limits(ctx);
+	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'h': so.allow_http = true; break;
+		case 'c': so.ca_file = optarg; break;
+		case 's': lim.max_download_seconds = (uint32_t)strtoul(optarg, NULL, 10); break;
+		case 'b': lim.max_download_bytes = strtoull(optarg, NULL, 10); break;
+		default: ing_ctx_free(ctx); return 1;
+		}
+	}
+	ing_ctx_set_limits(ctx, &lim);
+	if (argc - optind != 1) {
+		fprintf(stderr, "usage: fetch-tool drop [OPTIONS] DIR\n");
+		ing_ctx_free(ctx);
+		return 1;
+	}
+	rc = ing_scan_path(ctx, argv[optind], &so, &scan);
+	if (rc == 0)
+		rc = ing_scan_to_json(scan, &json);
+	if (rc == 0)
+		puts(json);
+	else
+		fprintf(stderr, "fetch-tool: %s: %s\n", argv[optind], ing_strerror(rc));
+	free(json);
+	ing_scan_free(scan);
+	ing_ctx_free(ctx);
+	return rc == 0 ? 0 : 1;
+}
+
 int main(int argc, char **argv)
 {
 	int r = 1;
@@ -313,8 +364,10 @@ int main(int argc, char **argv)
 		r = run_parse(argv[2], argc >= 4 ? argv[3] : NULL);
 	else if (argc >= 2 && strcmp(argv[1], "get") == 0)
 		r = run_get(argc - 1, argv + 1);
+	else if (argc >= 2 && strcmp(argv[1], "drop") == 0)
+		r = run_drop(argc - 1, argv + 1);
 	else
-		fprintf(stderr, "usage: fetch-tool unit | parse FILE [NAME] | get [OPTIONS] URL OUT\n");
+		fprintf(stderr, "usage: fetch-tool unit | parse FILE [NAME] | get [OPTIONS] URL OUT | drop [OPTIONS] DIR\n");
 	curl_global_cleanup();
 	return r;
 }

@@ -12,6 +12,7 @@ ca_file. Nothing leaves the machine.
 import errno
 import hashlib
 import http.server
+import json
 import os
 import re
 import plistlib
@@ -155,6 +156,19 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 self.send_body(b"busy\n", 503, [("Retry-After", "0")])
             else:
                 self.send_body(BODY)
+        elif path.startswith("/silent/"):
+            # Takes the request and never answers (a server that hangs).
+            time.sleep(20)
+            self.close_connection = True
+        elif path == "/long":
+            # A body with no length that goes on (64 MiB here: an endless one in effect).
+            self.send_response(200)
+            self.end_headers()
+            try:
+                for _ in range(64 * MIB // 65536):
+                    self.wfile.write(b"\2" * 65536)
+            except OSError:
+                pass
         elif path == "/always-503":
             self.send_body(b"busy\n", 503)
         else:
@@ -487,6 +501,70 @@ def case_parse_files():
         check(not u and err, "bplist garbage " + name)
     u, err = parse(b"", "links.txt")
     check(not u and "no links" in err, "empty links.txt")
+
+
+def drop(links, *opts, timeout=25):
+    """A folder drop holding links.txt with LINKS, scanned with its links fetched."""
+    d = os.path.join(TMP, "drop")
+    shutil.rmtree(d, ignore_errors=True)
+    os.mkdir(d)
+    with open(os.path.join(d, "links.txt"), "w") as f:
+        f.write("\n".join(links) + "\n")
+    t0 = time.monotonic()
+    r = subprocess.run([DRIVER, "drop", *opts, d], capture_output=True, text=True, timeout=timeout)
+    elapsed = time.monotonic() - t0
+    sys.stderr.write(r.stderr[-5000:])
+    check(r.returncode == 0, "driver exited %d" % r.returncode)
+    doc = json.loads(r.stdout)
+    files = {f["path"]: f for f in doc["inventory"]["files"]}
+    probs = {p["path"]: p for p in doc["problems"]}
+    print("elapsed %.1f s; files %s; problems %s" % (elapsed, sorted(files),
+          {k: (v["code"], v["message"]) for k, v in probs.items()}))
+    return files, probs, elapsed
+
+
+def case_links_ok():
+    e = Env()
+    files, probs, _ = drop([e.https_base + "/file.bin", e.https_base + "/cd"], "--ca", e.ca)
+    check(files.get("links.txt!/file.bin", {}).get("bytes") == len(BODY), "file.bin not kept")
+    check(files.get("links.txt!/\u00e4rztbrief MRI.zip", {}).get("bytes") == len(BODY), "the second link not kept")
+    check(probs == {}, "problems %r" % probs)
+
+
+def case_links_time_budget():
+    # A good link, then six to a server that never answers: without a budget
+    # for the drop each would wait out its own stall limit (60 s) and retries.
+    e = Env()
+    silent = [e.https_base + "/silent/%d" % i for i in range(6)]
+    files, probs, elapsed = drop([e.https_base + "/file.bin"] + silent, "--ca", e.ca, "--seconds", "3")
+    check(elapsed < 8, "the drop's downloads took %.1f s with a 3 s budget" % elapsed)
+    check(files.get("links.txt!/file.bin", {}).get("bytes") == len(BODY), "the link fetched before was not kept")
+    for i, u in enumerate(silent):
+        p = probs.get("links.txt!/" + u)
+        if not check(p is not None, "no problem for %s" % u):
+            continue
+        check(p["code"] == "limit", "%s: code %s" % (u, p["code"]))
+        check("budget of 3 s" in p["message"] and "limits.max_download_seconds" in p["message"],
+              "%s: message %r" % (u, p["message"]))
+        check("ask for" in p["message"], "%s: message says nothing to do: %r" % (u, p["message"]))
+    check("not downloaded completely" in probs.get("links.txt!/" + silent[0], {}).get("message", ""),
+          "the link the budget stopped is not told apart")
+    check(e.state.hits("/silent/5") == 0, "a link past the budget was requested")
+
+
+def case_links_byte_budget():
+    e = Env()
+    budget = MIB
+    links = [e.https_base + "/file.bin", e.https_base + "/long", e.https_base + "/redir"]
+    files, probs, _ = drop(links, "--ca", e.ca, "--bytes", str(budget))
+    check(files.get("links.txt!/file.bin", {}).get("bytes") == len(BODY), "the link fetched before was not kept")
+    check(not any(k.startswith("links.txt!/long") for k in files), "the long body was kept")
+    p = probs.get("links.txt!/" + links[1], {})
+    check(p.get("code") == "limit" and "budget of %d bytes" % budget in p.get("message", "")
+          and "limits.max_download_bytes" in p.get("message", ""), "long body: %r" % p)
+    p = probs.get("links.txt!/" + links[2], {})
+    check(p.get("code") == "limit" and "was not downloaded" in p.get("message", ""), "link after: %r" % p)
+    check(e.state.hits("/redir") == 0, "a link past the budget was requested")
 
 
 CASES = {name[5:].replace("_", "-"): fn for name, fn in globals().items() if name.startswith("case_")}
