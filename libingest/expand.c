@@ -367,6 +367,15 @@ static void scan_one(struct xarc *x, struct archive_entry *e)
 		}
 		walk_entry(w, rel, size, &s, -1, x->where);
 	}
+	/* The scan read the bytes the header declares: one more says whether the
+	 * entry ends there (a zip can declare 1 byte and inflate to a GiB, and
+	 * libarchive would skip the rest in silence). Only that one is read. */
+	bool longer = false;
+	if (!took && archive_entry_size_is_set(e) && !en.eof && !en.failed && !en.over && x->stop == STOP_NONE &&
+	    en.got >= size) {
+		uint8_t c;
+		longer = en.got > size || ent_read(&en, &c, 1) > 0;
+	}
 	if (idx >= w->scan->files.n)
 		return;
 	struct ing_file *f = w->scan->files.v[idx];
@@ -380,6 +389,10 @@ static void scan_one(struct xarc *x, struct archive_entry *e)
 		_cleanup_free_ char *ms = utf8_sanitize(m ? m : "damaged", strlen(m ? m : "damaged"));
 		record_force_problem(f, p, xasprintf("the archive entry could not be read to its end (%s)%s", ms,
 		                     p == PROB_ENCRYPTED ? "; ask for a copy without a password" : "; ask for a new copy"));
+	} else if (longer) {
+		record_force_problem(f, PROB_CORRUPT, xasprintf("the archive says this entry is %llu byte%s but it holds "
+		                     "more: the archive is damaged or crafted; only the bytes it declares were kept. "
+		                     "Ask for a new copy", (unsigned long long)size, size == 1 ? "" : "s"));
 	} else if (en.warned) {
 		const char *m = archive_error_string(x->a);
 		_cleanup_free_ char *ms = utf8_sanitize(m ? m : "damaged", strlen(m ? m : "damaged"));
@@ -701,10 +714,17 @@ int expand_archive(struct walk *w, struct ing_file *archive, const uint8_t *head
 			ing_log(w->scan->ctx, ING_LOG_DEBUG, "zip: %llu entries, %u inflated with libdeflate (%u of them "
 			        "on the second core), the rest read through libarchive",
 			        (unsigned long long)x.entries_out, x.par->n_ahead + x.par->n_own, x.par->n_ahead);
+			size_t shared = x.par->idx.shared;
 			zpar_stop(x.par);
 			x.par = NULL;
-			if (x.entries_out > 0 || archive->problem != PROB_CORRUPT)
+			if (x.entries_out > 0 || archive->problem != PROB_CORRUPT) {
+				if (shared)
+					file_set_problem(archive, PROB_CORRUPT, "\"%s\" lists %zu entries that share their data "
+					                 "with other entries (overlapping entries, the way zip bombs are built); "
+					                 "they were not used. The archive is damaged or crafted: ask for a new "
+					                 "copy", arc_base(archive), shared);
 				goto out;
+			}
 			/* the seekable reader refused it at its start: stream it as before */
 			free(archive->problem_msg);
 			archive->problem_msg = NULL;

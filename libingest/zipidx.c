@@ -265,9 +265,15 @@ int zipidx_build(struct zipidx *z, const uint8_t *m, int fd, uint64_t len, uint6
 		goto bad;
 	/* libarchive's seekable reader lists the records by local header offset */
 	qsort(z->v, z->n, sizeof(*z->v), cmp_off);
+	size_t shared = 0;
 	for (size_t i = 1; i < z->n; i++)
 		if (z->v[i].lho == z->v[i - 1].lho)
-			goto bad;         /* two records of one entry: libarchive lists one of them */
+			shared++;         /* two records of one entry: libarchive lists one of them */
+	if (shared) {
+		zipidx_free(z);
+		z->shared = shared;
+		return -EINVAL;
+	}
 
 	/* A (name, size) seen twice is taken by neither: were libarchive's list
 	 * to slip against ours, no entry could then pass for another. */

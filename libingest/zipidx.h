@@ -33,6 +33,10 @@ struct zipidx {
 	const uint8_t *cd;     /* its central directory: in map, or read into cd_buf */
 	uint8_t *cd_buf;
 	uint64_t end;          /* where the entries' part ends (the central directory starts) */
+	size_t shared;         /* set when zipidx_build() refused the zip for it (nothing indexed): records
+	                        * whose local header another record names too (an overlapping zip, a bomb's
+	                        * construction); libarchive lists one entry per local header, so these are
+	                        * never read */
 };
 
 /* Where a local header and the deflated bytes after it are read into (fd). */
@@ -46,7 +50,8 @@ ING_HIDDEN void zbuf_free(struct zbuf *b);
  * len bytes), at most max_entries of them.
  * 0, or -EINVAL when the central directory cannot be found, is not
  * consistent, or could be read differently by libarchive (then nothing is
- * indexed: the caller reads every entry through libarchive). Records that
+ * indexed: the caller reads every entry through libarchive; z->shared says
+ * how many records were left out for sharing a local header). Records that
  * are not deflated, encrypted, out of bounds, or whose (name, size) occurs
  * twice are listed but not usable. */
 ING_HIDDEN int zipidx_build(struct zipidx *z, const uint8_t *map, int fd, uint64_t len, uint64_t max_entries);
