@@ -7,6 +7,7 @@
  */
 #include <dirent.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <sys/stat.h>
 
 #include "case.h"
@@ -89,6 +90,18 @@ static bool limit_entries(struct walk *w, const char *relpath)
 	return true;
 }
 
+/* A file with more than one name may have one outside the drop: its bytes
+ * would then be another file's, brought in by whoever could make the link
+ * (docs/faults.md, *Hard links*). Not read. */
+static void hard_link_refused(struct ing_scan *scan, const char *rel, const struct stat *st)
+{
+	struct ing_file *f = case_add_file(scan, rel, (uint64_t)st->st_size);
+	file_set_problem(f, PROB_UNSAFE, "a hard link (the file has %ju names): its content may come from outside "
+	                 "the drop, so it was not read; copy the file into the drop instead of linking it",
+	                 (uintmax_t)st->st_nlink);
+	file_set_kind(f, KIND_UNKNOWN, xstrdup("a hard link: not read"));
+}
+
 void walk_dir(struct walk *w, int dfd, const char *prefix, unsigned depth, const struct ident_where *parent)
 {
 	struct ing_scan *scan = w->scan;
@@ -154,10 +167,20 @@ void walk_dir(struct walk *w, int dfd, const char *prefix, unsigned depth, const
 			walk_dir(w, sub, rel, depth + 1, &where);
 			close(sub);
 		} else if (S_ISREG(st.st_mode)) {
+			if (st.st_nlink > 1) {
+				hard_link_refused(scan, rel, &st);
+				continue;
+			}
 			int fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC);
 			if (fd < 0) {
 				struct ing_file *f = case_add_file(scan, rel, (uint64_t)st.st_size);
 				file_set_problem(f, PROB_UNREADABLE, "the file could not be opened (%s)", strerror(errno));
+				continue;
+			}
+			/* what was opened is what is read: linked since the look above? */
+			if (fstat(fd, &st) == 0 && st.st_nlink > 1) {
+				close(fd);
+				hard_link_refused(scan, rel, &st);
 				continue;
 			}
 			struct byte_range rg;
