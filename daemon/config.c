@@ -296,6 +296,8 @@ static const struct limit_key {
 	LIMIT_U32(max_ocr_documents, 0, 1000000),
 	LIMIT_U32(max_download_seconds, 1, 7 * 86400),
 	LIMIT_U64(max_download_bytes, 1, UINT64_MAX),
+	LIMIT_U32(max_drop_ratio, 0, 1000000),
+	LIMIT_U32(max_drop_seconds, 0, 30u * 86400),
 };
 
 static void cfg_limits(struct cfg_parser *p, struct fy_node *map, struct ing_limits *l)

@@ -17,6 +17,10 @@
 
 /* ---- the walk and its inputs ---- */
 
+/* What any drop may expand to whatever its size (limits.max_drop_ratio
+ * bounds the rest): a small drop's legitimate archive is never refused for
+ * its ratio, and a bomb is stopped within this many bytes (docs/design.md). */
+#define DROP_EXPAND_FLOOR_BYTES (UINT64_C(64) << 20)
 #define DROP_MAX_DIR_DEPTH 64          /* folder nesting inside one drop (paths are also bounded) */
 #define WALK_DOCS_MAX 2u               /* documents extracted at once (their children run on both cores) */
 #define WALK_THREADS_MAX 16u           /* the sink's, and one per zip open (nested: limits.max_depth) */

@@ -26,6 +26,8 @@ void ing_limits_default(struct ing_limits *l)
 		.hash_pending_bytes = UINT64_C(16) << 20,
 		.max_download_seconds = 15 * 60,              /* a worker is not held longer by one drop's links */
 		.max_download_bytes = UINT64_C(8) << 30,      /* 8 GiB: a DVD image, or a few CDs */
+		.max_drop_ratio = 100,                        /* docs/design.md, "Budgets per drop" */
+		.max_drop_seconds = 4 * 3600,
 	};
 }
 

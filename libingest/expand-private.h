@@ -29,6 +29,7 @@ enum stop_reason {
 	STOP_ENTRY,
 	STOP_ENTRIES,
 	STOP_SRC,          /* the outer stream failed */
+	STOP_TIME,         /* the drop's time budget (max_drop_seconds) is spent */
 };
 
 /* One archive being expanded. */

@@ -17,14 +17,19 @@ static uint64_t xarc_pulled(const struct xarc *x)
 	return x->sfd >= 0 ? MAX(x->spos, (uint64_t)x->n) : x->n + *x->consumed;
 }
 
-/* The expansion ratio and the drop's total, checked each time bytes come out. */
+/* The expansion ratio and the drop's budgets (bytes expanded at all levels,
+ * time: walk.h), checked each time bytes come out. */
 static bool xarc_over_limits(struct xarc *x, uint64_t out_bytes)
 {
 	const struct ing_limits *lim = x->lim;
 	uint64_t pulled = MAX(xarc_pulled(x), (uint64_t)1);
 
-	if (x->w->expanded_bytes > lim->max_total_bytes) {
+	if (walk_over_expand_budget(x->w)) {
 		x->stop = STOP_TOTAL;
+		return true;
+	}
+	if (walk_out_of_time(x->w)) {
+		x->stop = STOP_TIME;
 		return true;
 	}
 	if (lim->max_ratio > 0 && out_bytes / pulled >= lim->max_ratio && out_bytes > (uint64_t)lim->max_ratio * pulled) {

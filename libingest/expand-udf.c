@@ -48,8 +48,8 @@ static ssize_t udf_ent_read(void *ud, void *buf, size_t n)
 		return -EIO;
 	e->got += (uint64_t)r;
 	e->x->w->expanded_bytes += (uint64_t)r;
-	if (e->got > e->max || e->x->w->expanded_bytes > e->x->lim->max_total_bytes) {
-		e->x->stop = e->got > e->max ? STOP_ENTRY : STOP_TOTAL;
+	if (e->got > e->max || walk_over_expand_budget(e->x->w) || walk_out_of_time(e->x->w)) {
+		e->x->stop = e->got > e->max ? STOP_ENTRY : e->x->w->spent == WALK_SPENT_TIME ? STOP_TIME : STOP_TOTAL;
 		return -E2BIG;
 	}
 	return r;
@@ -104,6 +104,9 @@ static void udf_walk(struct xarc *x, udfread *udf, const char *dir)
 		x->entries_out++;
 		walk_entry(x->w, rel, sz > 0 ? (uint64_t)sz : 0, &s, -1, x->where);
 		udfread_file_close(uf);
+		/* an archive inside spent the drop's budget: this one stops too */
+		if (x->stop == STOP_NONE && x->w->spent != WALK_SPENT_NONE)
+			x->stop = x->w->spent == WALK_SPENT_TIME ? STOP_TIME : STOP_TOTAL;
 	}
 	for (size_t i = 0; i < dirs.n && x->stop == STOP_NONE; i++) {
 		/* Each level adds to the path, so max_path_bytes also bounds the depth (and loops). */

@@ -25,9 +25,10 @@
  *
  * Hostile entries are recorded, never followed: names with ".." or absolute
  * paths, links, devices and FIFOs become `unsafe` problems on records of
- * their own; expanded bytes (per drop), bytes per entry, the expansion ratio
- * (per archive, checked while streaming), entries, nesting depth and path
- * length are bounded by struct ing_limits.
+ * their own; expanded bytes (per drop, all levels: against max_total_bytes
+ * and the drop's own size, walk.h), bytes per entry, the expansion ratio
+ * (per archive, checked while streaming), entries, time, nesting depth and
+ * path length are bounded by struct ing_limits.
  */
 #include <archive_entry.h>
 #include <fcntl.h>
@@ -322,6 +323,10 @@ static void scan_one(struct xarc *x, struct archive_entry *e)
 		record_refused(x, clean, size, PROB_ENCRYPTED, m);
 		return;
 	}
+	/* A size declared past max_total_bytes is not read (this archive
+	 * stops). The drop's ratio bound is checked on the bytes as they come
+	 * out (a declared size may lie, and the archive's own ratio, which
+	 * strikes sooner for a bomb of one level, is then reported first). */
 	if (w->expanded_bytes + size > lim->max_total_bytes) {
 		x->stop = STOP_TOTAL;
 		return;
@@ -398,10 +403,14 @@ static void scan_one(struct xarc *x, struct archive_entry *e)
 		_cleanup_free_ char *ms = utf8_sanitize(m ? m : "damaged", strlen(m ? m : "damaged"));
 		record_force_problem(f, PROB_CORRUPT, xasprintf("the archive entry is damaged (%s): its bytes were kept, "
 		                     "but ask for a new copy of the archive", ms));
-	} else if (x->stop == STOP_RATIO || x->stop == STOP_TOTAL || x->stop == STOP_ENTRY)
+	} else if ((x->stop == STOP_RATIO || x->stop == STOP_TOTAL || x->stop == STOP_ENTRY || x->stop == STOP_TIME) &&
+	           !(f->kind == KIND_ARCHIVE && f->problem == PROB_LIMIT)) {
+		/* (an archive inside that hit the limit itself says which, with the numbers) */
 		record_force_problem(f, PROB_LIMIT, xasprintf("reading stopped: expanding it went over a limit (%s)",
 		                     x->stop == STOP_RATIO ? "expansion ratio" :
-		                     x->stop == STOP_TOTAL ? "total bytes of the drop" : "bytes per file"));
+		                     x->stop == STOP_TOTAL ? "bytes the drop may expand to" :
+		                     x->stop == STOP_TIME ? "time to read the drop" : "bytes per file"));
+	}
 }
 
 /* A libarchive failure: record it on the archive with plain words. OPENED:
@@ -438,9 +447,13 @@ void record_stop(struct xarc *x)
 		                 "expansion stopped after %llu bytes", arc_base(arc), lim->max_ratio,
 		                 (unsigned long long)x->expanded);
 		break;
-	case STOP_TOTAL:
-		file_set_problem(arc, PROB_LIMIT, "the drop expands to more than %llu bytes; expansion of \"%s\" stopped. "
-		                 "Split the drop.", (unsigned long long)lim->max_total_bytes, arc_base(arc));
+	case STOP_TOTAL: {
+		_cleanup_free_ char *m = walk_expand_budget_msg(x->w, arc_base(arc));
+		file_set_problem(arc, PROB_LIMIT, "%s", m);
+		break;
+	}
+	case STOP_TIME:
+		walk_time_problem(x->w, arc, NULL);
 		break;
 	case STOP_ENTRY:
 		file_set_problem(arc, PROB_LIMIT, "an entry of \"%s\" is larger than the per-file limit of %llu bytes; "
@@ -493,6 +506,9 @@ static void run_entries(struct xarc *x)
 	int r;
 
 	for (;;) {
+		/* an archive inside spent the drop's budget: this one stops too */
+		if (x->stop == STOP_NONE && x->w->spent != WALK_SPENT_NONE)
+			x->stop = x->w->spent == WALK_SPENT_TIME ? STOP_TIME : STOP_TOTAL;
 		if (x->stop != STOP_NONE)
 			break;
 		r = archive_read_next_header(x->a, &e);
@@ -665,6 +681,17 @@ int expand_archive(struct walk *w, struct ing_file *archive, const uint8_t *head
 	if (w->depth >= lim->max_depth) {
 		file_set_problem(archive, PROB_LIMIT, "archives nested more than %u deep; \"%s\" was not opened",
 		                 lim->max_depth, arc_base(archive));
+		return 0;
+	}
+	/* The drop's budget is spent: no more archive is opened. */
+	if (w->spent == WALK_SPENT_TIME || walk_out_of_time(w)) {
+		walk_time_problem(w, archive, NULL);
+		file_set_problem(archive, PROB_LIMIT, "not opened: the drop's time ran out (limits.max_drop_seconds)");
+		return 0;
+	}
+	if (w->spent == WALK_SPENT_BYTES) {
+		_cleanup_free_ char *m = walk_expand_budget_msg(w, arc_base(archive));
+		file_set_problem(archive, PROB_LIMIT, "not opened: %s", m);
 		return 0;
 	}
 	w->depth++;

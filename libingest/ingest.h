@@ -54,6 +54,9 @@ struct ing_limits {
 	                                 * hashed (they stay resident until then); over it, the scan hashes too */
 	uint32_t max_download_seconds;  /* all of one drop's link downloads together, waits and retries included */
 	uint64_t max_download_bytes;    /* all of one drop's link downloads together, failed attempts included */
+	uint32_t max_drop_ratio;        /* bytes expanded out of archives (all levels) per byte of the drop as
+	                                 * received; 64 MiB may always expand (caps.h); 0: no such bound */
+	uint32_t max_drop_seconds;      /* wall time of one scan's reading and expanding; 0: none */
 };
 
 ING_EXPORT void ing_limits_default(struct ing_limits *l);

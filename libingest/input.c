@@ -145,7 +145,19 @@ static bool stage_wanted(const struct ing_file *f)
 static int stage_open(struct walk *w, struct ing_file *f)
 {
 	struct ing_scan *scan = w->scan;
-	if (scan->staging_fd < 0 || !stage_wanted(f))
+	uint64_t max = scan->ctx->limits.max_total_bytes;
+	if (!stage_wanted(f))
+		return -1;
+	/* What the package holds is bounded like what archives expand to
+	 * (counted in scan mode too, so that both report the same). */
+	if (w->kept_bytes + f->size > max) {
+		file_set_problem(f, PROB_LIMIT, "not kept: with it the drop's files come to more than %llu bytes "
+		                 "(limits.max_total_bytes). Split the drop, or raise limits.max_total_bytes",
+		                 (unsigned long long)max);
+		return -1;
+	}
+	w->kept_bytes += f->size;
+	if (scan->staging_fd < 0)
 		return -1;
 	char name[32];
 	snprintf(name, sizeof(name), "f%07u", ++scan->staged_seq);

@@ -93,6 +93,7 @@ int ing_scan_path(struct ing_ctx *ctx, const char *path, const struct ing_scan_o
 	w.sink = sink_new((size_t)ctx->limits.hash_pending_bytes);
 	walk_thread_add(&w, sink_pause_cb, w.sink);
 	guard_init(&w, opts);
+	walk_budget_init(&w, fd, &st);
 
 	log_info(ctx, "case %s: scanning", scan->case_id);
 	if (S_ISDIR(st.st_mode)) {

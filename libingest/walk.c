@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <stdint.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include "case.h"
 #include "identify.h"
@@ -68,6 +69,112 @@ void walk_around_fork(void *ud, bool before)
 		const struct walk_thread *t = &w->threads[before ? i : w->n_threads - 1 - i];   /* resumed in reverse */
 		t->pause(t->ud, before);
 	}
+}
+
+/* ---- the drop's budgets (docs/design.md, "Budgets per drop") ---- */
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* Bytes of the regular files below DFD (links not followed), counting at most *LEFT files. */
+static uint64_t dir_bytes(int dfd, unsigned depth, uint64_t *left)
+{
+	uint64_t sum = 0;
+	int fd2 = dup(dfd);
+	DIR *d = fd2 >= 0 ? fdopendir(fd2) : NULL;
+	struct dirent *de;
+	if (!d) {
+		if (fd2 >= 0)
+			close(fd2);
+		return 0;
+	}
+	while (*left > 0 && (de = readdir(d))) {
+		struct stat st;
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, "..") ||
+		    fstatat(dfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+			continue;
+		(*left)--;
+		if (S_ISREG(st.st_mode)) {
+			sum += (uint64_t)st.st_size;
+		} else if (S_ISDIR(st.st_mode) && depth < DROP_MAX_DIR_DEPTH) {
+			int sub = openat(dfd, de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			if (sub >= 0) {
+				sum += dir_bytes(sub, depth + 1, left);
+				close(sub);
+			}
+		}
+	}
+	rewinddir(d);       /* the offset is DFD's too: walk_dir() reads it next */
+	closedir(d);
+	return sum;
+}
+
+void walk_budget_init(struct walk *w, int fd, const struct stat *st)
+{
+	const struct ing_limits *lim = &w->scan->ctx->limits;
+	uint64_t left = lim->max_entries;
+
+	w->drop_bytes = S_ISDIR(st->st_mode) ? dir_bytes(fd, 0, &left) : (uint64_t)st->st_size;
+	w->expand_budget = lim->max_total_bytes;
+	if (lim->max_drop_ratio > 0) {
+		uint64_t r = w->drop_bytes > UINT64_MAX / lim->max_drop_ratio ? UINT64_MAX :
+		             w->drop_bytes * lim->max_drop_ratio;
+		w->expand_budget = MIN(w->expand_budget, MAX(r, DROP_EXPAND_FLOOR_BYTES));
+	}
+	w->deadline_ns = lim->max_drop_seconds ? now_ns() + (uint64_t)lim->max_drop_seconds * 1000000000u : 0;
+}
+
+bool walk_out_of_time(struct walk *w)
+{
+	if (w->spent == WALK_SPENT_TIME)
+		return true;
+	if (!w->deadline_ns || now_ns() < w->deadline_ns)
+		return false;
+	w->spent = WALK_SPENT_TIME;
+	return true;
+}
+
+void walk_time_problem(struct walk *w, struct ing_file *f, const char *relpath)
+{
+	if (w->time_reported)
+		return;
+	w->time_reported = true;
+	if (!f) {
+		f = case_add_file(w->scan, relpath, 0);
+		file_set_kind(f, KIND_UNKNOWN, xstrdup("not read: the drop's time ran out"));
+	}
+	file_set_problem(f, PROB_LIMIT, "reading the drop took more than %u s (limits.max_drop_seconds); this and "
+	                 "the rest of the drop were not read, what was read before is kept. Split the drop, or raise "
+	                 "limits.max_drop_seconds", w->scan->ctx->limits.max_drop_seconds);
+}
+
+bool walk_over_expand_budget(struct walk *w)
+{
+	if (w->spent == WALK_SPENT_BYTES)
+		return true;
+	if (w->expanded_bytes <= w->expand_budget)
+		return false;
+	w->spent = WALK_SPENT_BYTES;
+	return true;
+}
+
+char *walk_expand_budget_msg(const struct walk *w, const char *what)
+{
+	const struct ing_limits *lim = &w->scan->ctx->limits;
+	if (w->expand_budget < lim->max_total_bytes && w->expanded_bytes > w->expand_budget)
+		return xasprintf("the drop expands to more than %llu bytes, more than %u times its own %llu bytes "
+		                 "(limits.max_drop_ratio; any drop may expand to %llu MiB), all archive levels "
+		                 "counted: it may be an archive bomb. Expansion stopped at \"%s\"; what was read before "
+		                 "is kept. If the records really are this large, send them unpacked or raise "
+		                 "limits.max_drop_ratio", (unsigned long long)w->expand_budget, lim->max_drop_ratio,
+		                 (unsigned long long)w->drop_bytes, (unsigned long long)(DROP_EXPAND_FLOOR_BYTES >> 20),
+		                 what);
+	return xasprintf("the drop expands to more than %llu bytes (limits.max_total_bytes); expansion of \"%s\" "
+	                 "stopped. Split the drop.", (unsigned long long)lim->max_total_bytes, what);
 }
 
 static int cmp_names(const void *a, const void *b)
@@ -142,6 +249,10 @@ void walk_dir(struct walk *w, int dfd, const char *prefix, unsigned depth, const
 
 		if (limit_entries(w, rel))
 			break;
+		if (walk_out_of_time(w)) {
+			walk_time_problem(w, NULL, rel);
+			break;
+		}
 		if (strlen(rel) > lim->max_path_bytes) {
 			struct ing_file *f = case_add_file(scan, rel, 0);
 			file_set_problem(f, PROB_LIMIT, "the path is longer than %u bytes; not read", lim->max_path_bytes);

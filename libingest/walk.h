@@ -9,6 +9,7 @@
 #ifndef INGEST_WALK_H
 #define INGEST_WALK_H
 
+#include <sys/stat.h>
 #include <sys/types.h>
 
 #include "model.h"
@@ -59,7 +60,15 @@ struct walk {
 	struct ptrvec links;          /* struct pending_link*: URLs found in link files, fetched after the walk */
 	uint32_t depth;               /* archives open around the current entry (expand.c) */
 	bool drop_is_file;            /* the drop is one file (an archive or disc image), not a folder */
-	uint64_t expanded_bytes;      /* bytes streamed out of archives so far, all levels (max_total_bytes) */
+	uint64_t expanded_bytes;      /* bytes streamed out of archives so far, all levels (expand_budget) */
+	/* The drop's budgets (walk_budget_init()): once one is spent, no more
+	 * archive is expanded (and, for time, nothing more is read). */
+	uint64_t drop_bytes;          /* the drop's own files as received, archives unopened */
+	uint64_t expand_budget;       /* expanded_bytes may reach this: max_total_bytes, or max_drop_ratio's bound */
+	uint64_t kept_bytes;          /* bytes of the files kept (staged in package mode) so far (max_total_bytes) */
+	uint64_t deadline_ns;         /* CLOCK_MONOTONIC end of max_drop_seconds, or 0 */
+	enum walk_spent { WALK_SPENT_NONE = 0, WALK_SPENT_BYTES, WALK_SPENT_TIME } spent;
+	bool time_reported;           /* the time budget's problem is recorded */
 	struct sink *sink;            /* hashes and writes the bytes read, on both cores (sink.c) */
 	/* Where every input goes, a folder's files and an archive's entries
 	 * alike: scan_entry() (input.h), set by the scan; the archive
@@ -102,6 +111,18 @@ ING_HIDDEN void walk_thread_remove(struct walk *w, void *ud);
 /* Around the extractor's fork (docext_opts.around_fork, UD the walk): every
  * other thread of ours is paused, holding no lock. */
 ING_HIDDEN void walk_around_fork(void *ud, bool before);
+
+/* The drop's budgets, for a drop that is the open file or folder FD (ST its stat). */
+ING_HIDDEN void walk_budget_init(struct walk *w, int fd, const struct stat *st);
+/* Whether the drop's time budget is spent (then w->spent is WALK_SPENT_TIME). */
+ING_HIDDEN bool walk_out_of_time(struct walk *w);
+/* The drop's time budget as a problem on F (once per scan; F may be NULL:
+ * a record named RELPATH is made). */
+ING_HIDDEN void walk_time_problem(struct walk *w, struct ing_file *f, const char *relpath);
+/* Whether expanded_bytes passed the drop's budget (then w->spent is WALK_SPENT_BYTES). */
+ING_HIDDEN bool walk_over_expand_budget(struct walk *w);
+/* The message for a spent byte budget, naming what was being expanded (malloc'd). */
+ING_HIDDEN char *walk_expand_budget_msg(const struct walk *w, const char *what);
 
 /* The byte source of the whole open file *FD (RG and SRC filled; both, and
  * *FD, must outlive the use of SRC). */

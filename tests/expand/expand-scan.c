@@ -7,7 +7,7 @@
  *
  * NAME is one of max_file_bytes, max_total_bytes, max_entries, max_depth,
  * max_ratio, max_path_bytes, extract_cpu_seconds, max_ocr_documents,
- * max_case_text_bytes.
+ * max_case_text_bytes, max_drop_ratio, max_drop_seconds.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -44,6 +44,8 @@ static int set_limit(struct ing_limits *l, const char *arg)
 	L(extract_cpu_seconds)
 	L(max_ocr_documents)
 	L(max_case_text_bytes)
+	L(max_drop_ratio)
+	L(max_drop_seconds)
 #undef L
 	return -EINVAL;
 }
