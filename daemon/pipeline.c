@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -39,6 +40,7 @@ struct pl {
 	uint64_t files_total, bytes_total;
 	time_t progress_at;
 	struct ing_guard *guard;      /* shared with the daemon's watchdog (docs/faults.md); NULL: none */
+	char *too_big;                /* the build ran out of space by its own size: why (drop_too_big()) */
 };
 
 static void lib_log(void *ud, int level, const char *msg)
@@ -172,6 +174,38 @@ static void count_tree(int dfd, struct count *c, unsigned depth)
 		}
 	}
 	closedir(d);
+}
+
+/* The outbox ran out of space (ENOSPC, EDQUOT) while this drop's package was
+ * being built. Whose fault: the drop's when its build alone had written more
+ * than half of the outbox's filesystem (its size, not what was free): such a
+ * drop could only be published by emptying the outbox of everything else, and
+ * retried it would fill the disk again and again and hold up every other
+ * drop. Then p->too_big says why, and the drop is quarantined; otherwise the
+ * disk was full of other things and the drop is retried as before
+ * (docs/faults.md). Its budgets (limits.max_drop_ratio, max_total_bytes)
+ * stop a bomb's expansion long before this on an outbox of any size. */
+static void check_too_big(struct pl *p, const struct ing_package *pkg, int err)
+{
+	struct statvfs sv;
+	if ((err != -ENOSPC && err != -EDQUOT) || !pkg || statvfs(p->cfg->outbox, &sv) < 0)
+		return;
+	uint64_t fs_bytes = (uint64_t)sv.f_blocks * (uint64_t)(sv.f_frsize ? sv.f_frsize : sv.f_bsize);
+	/* the build's folder: .building/CASE.XXXXXX, the parent of its staging folder */
+	_cleanup_free_ char *work = xstrdup(ing_package_staging_dir(pkg));
+	char *slash = strrchr(work, '/');
+	if (slash)
+		*slash = 0;
+	struct count c = { .cap = UINT64_MAX };
+	int fd = open(work, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd >= 0)
+		count_tree(fd, &c, 0);
+	if (c.bytes <= fs_bytes / 2)
+		return;
+	free(p->too_big);
+	p->too_big = xasprintf("the outbox filled up (%s) while this drop's package was built: the build alone had "
+	                       "written %llu bytes, more than half of the outbox's filesystem (%llu bytes)",
+	                       ing_strerror(err), (unsigned long long)c.bytes, (unsigned long long)fs_bytes);
 }
 
 static const char *json_str(json_object *o, const char *k1, const char *k2)
@@ -319,6 +353,7 @@ static int build_and_publish(struct pl *p)
 	r = ing_scan_path(ctx, p->case_dir, &so, &scan);
 	if (r < 0) {
 		log_msg(3, "case %s: scanning the case failed: %s", p->d.case_id, ing_strerror(r));
+		check_too_big(p, pkg, r);
 		return r;
 	}
 	if ((r = journal_drop_step(p->j, p->d.id, STEP_SCANNED, NULL)) < 0)
@@ -354,6 +389,7 @@ static int build_and_publish(struct pl *p)
 	};
 	if ((r = ing_package_build(pkg, scan, &po)) < 0) {
 		log_msg(3, "case %s: building the package failed: %s", p->d.case_id, ing_strerror(r));
+		check_too_big(p, pkg, r);
 		return r;
 	}
 	struct ing_package_info info;
@@ -608,29 +644,53 @@ static bool error_is_env(const char *last_error)
 	return last_error && strncmp(last_error, RETRY_MARK, strlen(RETRY_MARK)) == 0;
 }
 
-/* Gives up on a drop that failed too often: its input goes to quarantine. */
-static int give_up(struct pl *p)
+/* The drop's input goes to quarantine with REASON (its reason file); WHY
+ * is the journal's detail of the step. */
+static int quarantine_drop(struct pl *p, const char *reason, const char *why)
 {
 	const char *where = path_exists(p->merged) ? p->merged : path_exists(p->claimed) ? p->claimed : NULL;
-	_cleanup_free_ char *reason = xasprintf(
-		"ingestd could not process this drop of case %s after %u attempts. Last error: %s\n"
-		"Check the drop (a damaged disc image or archive?), then drop it again, or ask the operator "
-		"(journalctl -u ingestd).", p->d.case_id, p->d.attempts, p->d.last_error ? p->d.last_error : "unknown");
 	int r = 0;
 	if (where)
 		r = quarantine_path(p->cfg, where, p->d.dir, reason, NULL);
 	if (r < 0)
 		return r;
-	log_msg(3, "case %s: drop %lld quarantined after %u failed attempts", p->d.case_id, (long long)p->d.id,
-	        p->d.attempts);
 	if ((r = case_store_close(p)) < 0)
 		return r;
-	return journal_drop_step(p->j, p->d.id, STEP_QUARANTINED, p->d.last_error);
+	return journal_drop_step(p->j, p->d.id, STEP_QUARANTINED, why);
+}
+
+/* Gives up on a drop that failed too often: its input goes to quarantine. */
+static int give_up(struct pl *p)
+{
+	_cleanup_free_ char *reason = xasprintf(
+		"ingestd could not process this drop of case %s after %u attempts. Last error: %s\n"
+		"Check the drop (a damaged disc image or archive?), then drop it again, or ask the operator "
+		"(journalctl -u ingestd).", p->d.case_id, p->d.attempts, p->d.last_error ? p->d.last_error : "unknown");
+	int r = quarantine_drop(p, reason, p->d.last_error);
+	if (r == 0)
+		log_msg(3, "case %s: drop %lld quarantined after %u failed attempts", p->d.case_id, (long long)p->d.id,
+		        p->d.attempts);
+	return r;
+}
+
+/* A drop too large for the outbox (check_too_big()): quarantined at once,
+ * so that it does not hold the disk full for every other drop. */
+static int drop_too_big(struct pl *p)
+{
+	_cleanup_free_ char *reason = xasprintf(
+		"ingestd could not package this drop of case %s: %s. It is too large for this outbox (an archive "
+		"bomb?). Split the drop or send it unpacked, or give the outbox more space, then drop it again.",
+		p->d.case_id, p->too_big);
+	int r = quarantine_drop(p, reason, p->too_big);
+	if (r == 0)
+		log_msg(3, "case %s: drop %lld quarantined: %s", p->d.case_id, (long long)p->d.id, p->too_big);
+	return r;
 }
 
 /* Frees what P holds and closes its journal: for _cleanup_(pl_clear). */
 static void pl_clear(struct pl *p)
 {
+	free(p->too_big);
 	free(p->case_dir);
 	free(p->arch_dir);
 	free(p->claimed);
@@ -668,6 +728,13 @@ int pipeline_run(const struct ingestd_config *cfg, const char *rules_dir, int64_
 		r = p.d.step == STEP_PACKAGED ? maybe_published(&p) : 0;
 		if (r == 0)
 			r = build_and_publish(&p);
+		if (r < 0 && p.too_big) {
+			int q = drop_too_big(&p);
+			if (q == 0)
+				return 0;
+			log_msg(3, "case %s: drop %lld could not be quarantined: %s", p.d.case_id, (long long)p.d.id,
+			        ing_strerror(q));
+		}
 		if (r < 0) {
 			drop_error_env(&p, "building the package failed", r);
 			return r;

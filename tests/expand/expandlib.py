@@ -1,12 +1,16 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Helpers for the expansion tests: run a scan in a sealed temp dir."""
 
+import binascii
+import io
 import json
 import shutil
 import os
+import struct
 import subprocess
 import sys
 import tempfile
+import zlib
 
 SRC = os.environ.get("INGEST_SOURCE_ROOT",
                      os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
@@ -84,3 +88,41 @@ def problems(doc):
 
 def files(doc):
     return {f["path"]: f for f in doc["inventory"]["files"]} if doc else {}
+
+
+# A 42.zip-style bomb (tests/expand/test-drop-budget.py, tests/daemon/test-fault-enospc-drop.py).
+def deflate(data):
+    c = zlib.compressobj(9, zlib.DEFLATED, -15)
+    return c.compress(data) + c.flush()
+
+
+def zip_raw(entries):
+    """A zip of deflated entries [(name, crc, size, deflated bytes)], written
+    by hand so that one compressed body serves every copy (Python's zipfile
+    would deflate each copy again: minutes instead of a second)."""
+    out, cd = io.BytesIO(), io.BytesIO()
+    for name, crc, size, body in entries:
+        off, n = out.tell(), name.encode()
+        out.write(struct.pack("<IHHHHHIIIHH", 0x04034b50, 20, 0, 8, 0, 0x21, crc, len(body), size, len(n), 0) + n)
+        out.write(body)
+        cd.write(struct.pack("<IHHHHHHIIIHHHHHII", 0x02014b50, 20, 20, 0, 8, 0, 0x21, crc, len(body), size,
+                             len(n), 0, 0, 0, 0, 0, off) + n)
+    cdb, cdo = cd.getvalue(), out.tell()
+    out.write(cdb)
+    out.write(struct.pack("<IHHHHIIH", 0x06054b50, 0, 0, len(entries), len(entries), len(cdb), cdo, 0))
+    return out.getvalue()
+
+
+def make_bomb(path, leaf=4 << 20, fan=16, levels=5):
+    """42.zip-style: LEVELS levels of zips of FAN copies; returns the declared total."""
+    z = bytes(leaf)
+    e = (binascii.crc32(z), leaf, deflate(z))
+    cur = zip_raw([("page%02d.dcm" % i,) + e for i in range(fan)])
+    declared = leaf * fan
+    for lv in range(levels - 1):
+        e = (binascii.crc32(cur), len(cur), deflate(cur))
+        cur = zip_raw([("part%d-%02d.zip" % (lv, i),) + e for i in range(fan)])
+        declared *= fan
+    with open(path, "wb") as f:
+        f.write(cur)
+    return declared

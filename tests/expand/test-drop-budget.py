@@ -20,62 +20,22 @@ what was read before. Beside it:
   for a folder of plain files too;
 - entries are counted across all levels (max_entries)."""
 
-import binascii
 import hashlib
 import io
 import json
 import os
 import random
-import struct
 import subprocess
 import sys
 import tempfile
 import time
 import zipfile
-import zlib
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from expandlib import BIN, DRIVER, SRC, check, fail, files, finish, problems, scan  # noqa: E402
+from expandlib import BIN, DRIVER, SRC, check, fail, files, finish, make_bomb, problems, scan  # noqa: E402
 
 MIB = 1 << 20
 RULES = os.environ.get("INGEST_TEST_RULES_DIR", os.path.join(SRC, "rules"))
-
-
-def deflate(data):
-    c = zlib.compressobj(9, zlib.DEFLATED, -15)
-    return c.compress(data) + c.flush()
-
-
-def zip_raw(entries):
-    """A zip of deflated entries [(name, crc, size, deflated bytes)], written
-    by hand so that one compressed body serves every copy (Python's zipfile
-    would deflate each copy again: minutes instead of a second)."""
-    out, cd = io.BytesIO(), io.BytesIO()
-    for name, crc, size, body in entries:
-        off, n = out.tell(), name.encode()
-        out.write(struct.pack("<IHHHHHIIIHH", 0x04034b50, 20, 0, 8, 0, 0x21, crc, len(body), size, len(n), 0) + n)
-        out.write(body)
-        cd.write(struct.pack("<IHHHHHHIIIHHHHHII", 0x02014b50, 20, 20, 0, 8, 0, 0x21, crc, len(body), size,
-                             len(n), 0, 0, 0, 0, 0, off) + n)
-    cdb, cdo = cd.getvalue(), out.tell()
-    out.write(cdb)
-    out.write(struct.pack("<IHHHHIIH", 0x06054b50, 0, 0, len(entries), len(entries), len(cdb), cdo, 0))
-    return out.getvalue()
-
-
-def make_bomb(path, leaf=4 * MIB, fan=16, levels=5):
-    """42.zip-style: LEVELS levels of zips of FAN copies; returns the declared total."""
-    z = bytes(leaf)
-    e = (binascii.crc32(z), leaf, deflate(z))
-    cur = zip_raw([("page%02d.dcm" % i,) + e for i in range(fan)])
-    declared = leaf * fan
-    for lv in range(levels - 1):
-        e = (binascii.crc32(cur), len(cur), deflate(cur))
-        cur = zip_raw([("part%d-%02d.zip" % (lv, i),) + e for i in range(fan)])
-        declared *= fan
-    with open(path, "wb") as f:
-        f.write(cur)
-    return declared
 
 
 def run(cmd, timeout):
