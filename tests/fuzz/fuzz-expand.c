@@ -197,6 +197,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		struct ing_scan scan = { .ctx = ctx, .staging_fd = -1 };
 		struct walk w = { .scan = &scan, .chunk = chunk, .sink = sink, .entry = entry, .drop_is_file = true };
 		struct ident_where wh = { 0 };
+		struct stat st;
+		if (fstat(memfd, &st) < 0)
+			abort();
+		walk_budget_init(&w, memfd, &st);     /* the drop's budgets, as the scan sets them */
 		struct ing_file *f = calloc(1, sizeof(*f));
 		if (!f)
 			abort();
