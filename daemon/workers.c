@@ -267,11 +267,16 @@ void reap(struct daemon *d)
 {
 	int status;
 	pid_t pid;
-	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+	struct rusage ru;
+	while ((pid = wait4(-1, &status, WNOHANG, &ru)) > 0) {
 		for (size_t i = 0; i < d->n_workers; i++) {
 			struct worker *w = &d->workers[i];
 			if (w->pid != pid)
 				continue;
+			/* What a drop cost in memory (for sizing worker_memory; SPEC §11). */
+			if (w->drop_id)
+				log_msg(6, "case %s: drop %lld: worker exited, peak memory %ld KiB", w->case_id,
+				        (long long)w->drop_id, ru.ru_maxrss);
 			if (w->drop_id == 0) {
 				/* maintenance: 1 means mail still queued */
 				int code = WIFEXITED(status) ? WEXITSTATUS(status) : 2;
