@@ -59,6 +59,33 @@ static bool biomarker_found(json_object *report, const char *name)
 	return false;
 }
 
+/* How many entries the list KEY of REPORT has: its "truncated" total when
+ * the report cut it (REPORT_MAX_LISTED), else its length; *CUT says which. */
+static size_t list_total(json_object *report, json_object *list, const char *key, bool *cut)
+{
+	json_object *t = get(get(report, "truncated"), key), *n = get(t, "total");
+	*cut = n && json_object_is_type(n, json_type_int);
+	return *cut ? (size_t)json_object_get_int64(n) : alen(list);
+}
+
+/* Entries of the list KEY received since the old report: one by one, or a
+ * count when either report lists only part of it. Returns true for the
+ * latter. */
+static bool received_count(json_object *out, json_object *o, json_object *ol, json_object *n, json_object *nl,
+                           const char *key, const char *what)
+{
+	bool ocut, ncut;
+	size_t on = list_total(o, ol, key, &ocut), nn = list_total(n, nl, key, &ncut);
+	char buf[160];
+	if (!ocut && !ncut)
+		return false;
+	if (nn != on) {
+		snprintf(buf, sizeof(buf), "%zu before, %zu now (too many to list)", on, nn);
+		add(out, what, buf);
+	}
+	return true;
+}
+
 char *changes_compute(const char *old_json, const char *new_json, const char *new_drop)
 {
 	json_object *out = json_object_new_array();
@@ -79,10 +106,11 @@ char *changes_compute(const char *old_json, const char *new_json, const char *ne
 		add(out, "status changed", buf);
 	}
 	json_object *od = get(get(o, "inventory"), "documents"), *nd = get(get(n, "inventory"), "documents");
+	bool docs_counted = received_count(out, o, od, n, nd, "inventory.documents", "documents");
 	for (size_t i = 0; i < alen(nd); i++) {
 		json_object *d = json_object_array_get_idx(nd, i);
 		const char *path = str(d, "path");
-		if (path && !has(od, "path", path)) {
+		if (path && !docs_counted && !has(od, "path", path)) {
 			snprintf(buf, sizeof(buf), "%s (%s)", path, str(d, "kind") ? str(d, "kind") : "document");
 			add(out, "document received", buf);
 		}
@@ -98,7 +126,8 @@ char *changes_compute(const char *old_json, const char *new_json, const char *ne
 		}
 	}
 	json_object *ost = get(get(o, "inventory"), "studies"), *nst = get(get(n, "inventory"), "studies");
-	for (size_t i = 0; i < alen(nst); i++) {
+	bool studies_counted = received_count(out, o, ost, n, nst, "inventory.studies", "imaging studies");
+	for (size_t i = 0; !studies_counted && i < alen(nst); i++) {
 		json_object *s = json_object_array_get_idx(nst, i);
 		const char *uid = str(s, "study_uid");
 		if (uid && !has(ost, "study_uid", uid)) {

@@ -73,6 +73,14 @@
 #define EVAL_LIST_MAX 8                    /* names listed in one message before "and N more" */
 #define EVAL_GAPS_PER_CHECK_MAX 20         /* per-series / per-study generic gaps before one summary */
 #define EVAL_TEXT_MAX (16u << 10)          /* bytes of one message or evidence */
+/* Entries of one list of the gap report (JSON, text, HTML; ingest scan, the
+ * package and the mail): documents, files, excluded, problems, patients,
+ * studies, the series of all studies together, DICOMDIRs and their file
+ * lists, the package's left-out files. Past it the list is cut and the report
+ * says how many more there are ("truncated" in the JSON, with the total);
+ * provenance.tsv in the package still lists every packaged file. A drop of
+ * 100,000 files gets a report of a few hundred KB, not 60 MB (SPEC §11). */
+#define REPORT_MAX_LISTED 1000u
 
 /* ---- the package ---- */
 

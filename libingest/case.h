@@ -108,5 +108,13 @@ ING_HIDDEN void inventory_free(struct inventory *inv);
 struct json_object;
 ING_HIDDEN int report_json_text(const struct ing_scan *scan, void (*extra)(struct json_object *root, void *ud),
                                 void *ud, char **out);
+/* Lists of the report are cut at REPORT_MAX_LISTED entries (caps.h). A cut
+ * list is recorded in ROOT's "truncated" object under KEY (its place, e.g.
+ * "inventory.documents" or "inventory.studies.0.series") as {"total": TOTAL,
+ * "listed": LISTED}; returns that entry to add to (report-json.c). */
+ING_HIDDEN struct json_object *report_truncated(struct json_object *root, const char *key, size_t total,
+                                                size_t listed);
+/* N with thousands separators ("98,412"), in BUF (report-text.c). */
+ING_HIDDEN const char *report_count(char buf[static 32], size_t n);
 
 #endif

@@ -487,7 +487,10 @@ static void report_package(json_object *root, void *ud)
 	json_object_object_add(p, "files", json_object_new_int64((int64_t)pkg->items.n));
 	json_object_object_add(p, "bytes", json_object_new_int64((int64_t)pkg->bytes));
 	json_object_object_add(p, "manifest_sha256", json_object_new_string(pkg->manifest_sha256));
-	for (size_t i = 0; i < pkg->left_out.n; i++) {
+	size_t n = MIN(pkg->left_out.n, REPORT_MAX_LISTED);
+	if (n < pkg->left_out.n)
+		report_truncated(root, "package.left_out", pkg->left_out.n, n);
+	for (size_t i = 0; i < n; i++) {
 		const struct left_out *l = pkg->left_out.v[i];
 		json_object *o = json_object_new_object();
 		json_object_object_add(o, "path", json_object_new_string(l->f->path));
@@ -495,7 +498,10 @@ static void report_package(json_object *root, void *ud)
 		json_object_array_add(a, o);
 	}
 	json_object_object_add(p, "left_out", a);
-	for (size_t i = 0; i < pkg->refused.n; i++) {
+	n = MIN(pkg->refused.n, REPORT_MAX_LISTED);
+	if (n < pkg->refused.n)
+		report_truncated(root, "package.not_in_dicomdir", pkg->refused.n, n);
+	for (size_t i = 0; i < n; i++) {
 		const struct left_out *l = pkg->refused.v[i];
 		json_object *o = json_object_new_object();
 		json_object_object_add(o, "path", json_object_new_string(l->f->path));
@@ -526,13 +532,19 @@ static int report_text(const struct ing_package *pkg, const struct ing_scan *sca
 	        package_state_name(pkg->state), pkg->items.n, (unsigned long long)pkg->bytes, pkg->manifest_sha256);
 	if (pkg->left_out.n)
 		fprintf(f, "\nNot packaged (besides excluded files and problems):\n");
-	for (size_t i = 0; i < pkg->left_out.n; i++) {
+	size_t shown = 0, total = pkg->left_out.n + pkg->refused.n;
+	for (size_t i = 0; i < pkg->left_out.n && shown < REPORT_MAX_LISTED; i++, shown++) {
 		const struct left_out *l = pkg->left_out.v[i];
 		fprintf(f, "  %s — %s\n", l->f->path, l->reason);
 	}
-	for (size_t i = 0; i < pkg->refused.n; i++) {
+	for (size_t i = 0; i < pkg->refused.n && shown < REPORT_MAX_LISTED; i++, shown++) {
 		const struct left_out *l = pkg->refused.v[i];
 		fprintf(f, "  %s — %s\n", l->f->path, l->reason);
+	}
+	if (shown < total) {
+		char a[32], b[32];
+		fprintf(f, "  ... and %s more not packaged (%s listed here)\n", report_count(a, total - shown),
+		        report_count(b, shown));
 	}
 	if (fclose(f) != 0 && r == 0)
 		r = -EIO;

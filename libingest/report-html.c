@@ -36,6 +36,21 @@ static void td(FILE *f, const char *s)
 	fputs("</td>", f);
 }
 
+/* The line after a table cut at REPORT_MAX_LISTED rows: how many more, and where. */
+static void more_html(FILE *f, size_t total, size_t shown, const char *what, const char *where)
+{
+	char a[32], b[32];
+	if (total <= shown)
+		return;
+	fprintf(f, "<p class=\"more\">… and %s more %s (%s listed here)", report_count(a, total - shown), what,
+	        report_count(b, shown));
+	if (where) {
+		fputs("; ", f);
+		esc(f, where);
+	}
+	fputs(".</p>\n", f);
+}
+
 /* One section of gaps: a list of what to ask for, the rule id and evidence small. */
 static void gaps_html(const struct ing_scan *scan, FILE *f, enum rule_severity sev, bool conditional,
                       const char *cls, const char *title)
@@ -105,7 +120,7 @@ int ing_scan_write_html(const struct ing_scan *scan, const char *status, FILE *f
 	      "table{border-collapse:collapse;margin:.5em 0 1.5em}td,th{border:1px solid #bbb;padding:.25em .5em;"
 	      "text-align:left;vertical-align:top}th{background:#eee}.status{color:#fff;padding:.5em 1em;"
 	      "display:inline-block;font-size:1.3em;margin:0}.meta{color:#555;font-size:.9em}"
-	      ".rule{color:#777;font-size:.8em}details{color:#555;font-size:.85em}"
+	      ".rule{color:#777;font-size:.8em}.more{font-weight:bold}details{color:#555;font-size:.85em}"
 	      "section.required{border:3px solid #e65100;padding:0 1em;margin:1em 0}"
 	      "section.required h2{color:#e65100}li{margin:.3em 0}"
 	      "@media print{details{display:none}section.required{border-width:2px}}</style></head><body>\n", f);
@@ -139,7 +154,8 @@ int ing_scan_write_html(const struct ing_scan *scan, const char *status, FILE *f
 	        inv->patients.n > 1 ? " — <strong>records of more than one patient</strong>" : "");
 
 	fprintf(f, "<h2>Imaging: %zu studies, %u instances</h2>\n", inv->studies.n, inv->dicom_instances);
-	for (size_t i = 0; i < inv->studies.n; i++) {
+	size_t series_left = REPORT_MAX_LISTED, n_studies = MIN(inv->studies.n, REPORT_MAX_LISTED);
+	for (size_t i = 0; i < n_studies; i++) {
 		const struct inv_study *s = inv->studies.v[i];
 		fputs("<h3>", f);
 		esc(f, s->date_iso[0] ? s->date_iso : "(no date)");
@@ -153,7 +169,9 @@ int ing_scan_write_html(const struct ing_scan *scan, const char *status, FILE *f
 		}
 		fputs("</h3>\n<table><tr><th>Modality</th><th>Series</th><th>Instances</th><th>Missing instances</th>"
 		      "<th>Slice gaps</th><th>Transfer syntax</th><th>Lossy</th></tr>\n", f);
-		for (size_t j = 0; j < s->series.n; j++) {
+		size_t n_series = MIN(s->series.n, series_left);
+		series_left -= n_series;
+		for (size_t j = 0; j < n_series; j++) {
 			const struct inv_series *se = s->series.v[j];
 			char n[32];
 			fputs("<tr>", f);
@@ -180,12 +198,15 @@ int ing_scan_write_html(const struct ing_scan *scan, const char *status, FILE *f
 			fputs("</tr>\n", f);
 		}
 		fputs("</table>\n", f);
+		more_html(f, s->series.n, n_series, "series of this study", NULL);
 	}
+	more_html(f, inv->studies.n, n_studies, "studies", NULL);
 
 	fprintf(f, "<h2>Documents: %zu</h2>\n", inv->documents.n);
+	size_t n_docs = MIN(inv->documents.n, REPORT_MAX_LISTED);
 	if (inv->documents.n)
 		fputs("<table><tr><th>File</th><th>Kind</th><th>Why</th><th>Biomarkers found</th><th>Treatment dates</th><th>Language</th><th>Text layer</th><th>Pages</th></tr>\n", f);
-	for (size_t i = 0; i < inv->documents.n; i++) {
+	for (size_t i = 0; i < n_docs; i++) {
 		const struct ing_file *d = inv->documents.v[i];
 		char pages[16] = "";
 		fputs("<tr>", f);
@@ -226,11 +247,13 @@ int ing_scan_write_html(const struct ing_scan *scan, const char *status, FILE *f
 	}
 	if (inv->documents.n)
 		fputs("</table>\n", f);
+	more_html(f, inv->documents.n, n_docs, "documents", "the package's provenance.tsv lists every file it holds");
 
 	fprintf(f, "<h2>Problems: %zu</h2>\n", inv->problems.n);
 	if (inv->problems.n)
 		fputs("<table><tr><th>File</th><th>Problem</th><th>What to do</th></tr>\n", f);
-	for (size_t i = 0; i < inv->problems.n; i++) {
+	size_t n_prob = MIN(inv->problems.n, REPORT_MAX_LISTED);
+	for (size_t i = 0; i < n_prob; i++) {
 		const struct ing_file *p = inv->problems.v[i];
 		fputs("<tr>", f);
 		td(f, p->path);
@@ -240,11 +263,30 @@ int ing_scan_write_html(const struct ing_scan *scan, const char *status, FILE *f
 	}
 	if (inv->problems.n)
 		fputs("</table>\n", f);
+	if (n_prob < inv->problems.n) {
+		size_t by[_PROB_MAX] = { 0 };
+		char a[32];
+		bool first = true;
+		for (size_t i = n_prob; i < inv->problems.n; i++)
+			by[((const struct ing_file *)inv->problems.v[i])->problem]++;
+		struct strbuf codes;
+		strbuf_init(&codes, 1024);
+		strbuf_puts(&codes, "not listed, by code: ");
+		for (int c = 0; c < _PROB_MAX; c++)
+			if (by[c]) {
+				strbuf_printf(&codes, "%s%s %s", first ? "" : ", ", report_count(a, by[c]),
+				              problem_name((enum ing_problem)c));
+				first = false;
+			}
+		more_html(f, inv->problems.n, n_prob, "problems", codes.s);
+		strbuf_free(&codes);
+	}
 
 	fprintf(f, "<h2>Left out (viewer software, system files): %zu</h2>\n", inv->excluded.n);
 	if (inv->excluded.n)
 		fputs("<table><tr><th>File</th><th>Kind</th><th>Why</th></tr>\n", f);
-	for (size_t i = 0; i < inv->excluded.n; i++) {
+	size_t n_excl = MIN(inv->excluded.n, REPORT_MAX_LISTED);
+	for (size_t i = 0; i < n_excl; i++) {
 		const struct ing_file *x = inv->excluded.v[i];
 		fputs("<tr>", f);
 		td(f, x->path);
@@ -254,6 +296,7 @@ int ing_scan_write_html(const struct ing_scan *scan, const char *status, FILE *f
 	}
 	if (inv->excluded.n)
 		fputs("</table>\n", f);
+	more_html(f, inv->excluded.n, n_excl, "files left out", NULL);
 	fputs("</body></html>\n", f);
 	return ferror(f) ? -EIO : 0;
 }

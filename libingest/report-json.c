@@ -12,6 +12,28 @@ static json_object *jstr_or_null(const char *s)
 	return s && s[0] ? json_object_new_string(s) : NULL;
 }
 
+json_object *report_truncated(json_object *root, const char *key, size_t total, size_t listed)
+{
+	json_object *t = NULL, *e = json_object_new_object();
+	if (!json_object_object_get_ex(root, "truncated", &t)) {
+		t = json_object_new_object();
+		json_object_object_add(root, "truncated", t);
+	}
+	json_object_object_add(e, "total", json_object_new_int64((int64_t)total));
+	json_object_object_add(e, "listed", json_object_new_int64((int64_t)listed));
+	json_object_object_add(t, key, e);
+	return e;
+}
+
+/* How many of N entries a list shows; records the cut under KEY. */
+static size_t listed(json_object *root, const char *key, size_t n)
+{
+	if (n <= REPORT_MAX_LISTED)
+		return n;
+	report_truncated(root, key, n, REPORT_MAX_LISTED);
+	return REPORT_MAX_LISTED;
+}
+
 static json_object *series_json(const struct inv_series *s)
 {
 	json_object *o = json_object_new_object(), *miss = json_object_new_array(), *gaps = json_object_new_array();
@@ -39,7 +61,9 @@ static json_object *series_json(const struct inv_series *s)
 	return o;
 }
 
-static json_object *study_json(const struct inv_study *st)
+/* One study, with as many of its series as *SERIES_LEFT (the budget of all
+ * studies together) allows; study number I of the report ROOT. */
+static json_object *study_json(json_object *root, size_t i, const struct inv_study *st, size_t *series_left)
 {
 	json_object *o = json_object_new_object(), *mods = json_object_new_array(), *ser = json_object_new_array();
 	char buf[sizeof(st->modalities)];
@@ -52,8 +76,15 @@ static json_object *study_json(const struct inv_study *st)
 	json_object_object_add(o, "modalities", mods);
 	json_object_object_add(o, "description", jstr_or_null(st->description));
 	json_object_object_add(o, "body_part", jstr_or_null(st->body_part));
-	for (size_t i = 0; i < st->series.n; i++)
-		json_object_array_add(ser, series_json(st->series.v[i]));
+	size_t n = MIN(st->series.n, *series_left);
+	if (n < st->series.n) {
+		char key[64];
+		snprintf(key, sizeof(key), "inventory.studies.%zu.series", i);
+		report_truncated(root, key, st->series.n, n);
+	}
+	*series_left -= n;
+	for (size_t k = 0; k < n; k++)
+		json_object_array_add(ser, series_json(st->series.v[k]));
 	json_object_object_add(o, "series", ser);
 	return o;
 }
@@ -127,16 +158,19 @@ static json_object *document_json(const struct ing_file *f)
 }
 
 /* The DICOMDIR cross-check: what it lists against what is on the disc. */
-static json_object *dicomdir_json(const struct inv_dicomdir *dd)
+static json_object *dicomdir_json(json_object *root, size_t idx, const struct inv_dicomdir *dd)
 {
+	char key[64];
 	json_object *o = json_object_new_object(), *miss = json_object_new_array(), *unref = json_object_new_array();
 	json_object *pdi = json_object_new_object();
 	json_object_object_add(o, "path", json_object_new_string(dd->file->path));
 	json_object_object_add(o, "references", json_object_new_int64((int64_t)dd->refs));
-	for (size_t i = 0; i < dd->missing.n && i < 1000; i++)
+	snprintf(key, sizeof(key), "inventory.dicomdirs.%zu.missing_files", idx);
+	for (size_t i = 0, n = listed(root, key, dd->missing.n); i < n; i++)
 		json_object_array_add(miss, json_object_new_string(dd->missing.v[i]));
 	json_object_object_add(o, "missing_files", miss);
-	for (size_t i = 0; i < dd->unreferenced.n && i < 1000; i++)
+	snprintf(key, sizeof(key), "inventory.dicomdirs.%zu.unreferenced_files", idx);
+	for (size_t i = 0, n = listed(root, key, dd->unreferenced.n); i < n; i++)
 		json_object_array_add(unref, json_object_new_string(((struct ing_file *)dd->unreferenced.v[i])->path));
 	json_object_object_add(o, "unreferenced_files", unref);
 	json_object_object_add(o, "case_or_separator_mismatches", json_object_new_int64((int64_t)dd->case_resolved));
@@ -210,7 +244,8 @@ static json_object *file_json(const struct ing_file *f)
 /* The text of root, with the array of files (inventory.files) written in
  * where MARK (a JSON string) stands, one file object at a time, indented as
  * json-c would have. */
-static int splice_files(const struct ing_scan *scan, json_object *root, const char *mark, char **out)
+static int splice_files(const struct ing_scan *scan, size_t n_files, json_object *root, const char *mark,
+                        char **out)
 {
 	const char *s = json_object_to_json_string_ext(root, JSON_FLAGS);
 	if (!s)
@@ -228,11 +263,11 @@ static int splice_files(const struct ing_scan *scan, json_object *root, const ch
 	struct strbuf b;
 	strbuf_init(&b, SIZE_MAX);
 	int r = strbuf_append(&b, s, (size_t)(at - s));
-	if (scan->files.n == 0)
+	if (n_files == 0)
 		r = r < 0 ? r : strbuf_puts(&b, "[ ]");
 	else
 		r = r < 0 ? r : strbuf_puts(&b, "[");
-	for (size_t i = 0; r >= 0 && i < scan->files.n; i++) {
+	for (size_t i = 0; r >= 0 && i < n_files; i++) {
 		json_object *o = file_json(scan->files.v[i]);
 		const char *t = json_object_to_json_string_ext(o, JSON_FLAGS);
 		r = t ? strbuf_printf(&b, "%s\n%*s", i ? "," : "", (int)indent + 2, "") : -ENOMEM;
@@ -242,7 +277,7 @@ static int splice_files(const struct ing_scan *scan, json_object *root, const ch
 		r = r < 0 ? r : strbuf_puts(&b, t);
 		json_object_put(o);
 	}
-	if (scan->files.n && r >= 0)
+	if (n_files && r >= 0)
 		r = strbuf_printf(&b, "\n%*s]", (int)indent, "");
 	r = r < 0 ? r : strbuf_puts(&b, at + strlen(quoted));
 	if (r < 0) {
@@ -288,7 +323,7 @@ int report_json_text(const struct ing_scan *scan, void (*extra)(json_object *roo
 	verdict_json(root, scan);
 
 	a = json_object_new_array();
-	for (size_t i = 0; i < inv->patients.n; i++) {
+	for (size_t i = 0, n = listed(root, "inventory.patients", inv->patients.n); i < n; i++) {
 		const struct inv_patient *p = inv->patients.v[i];
 		json_object *o = json_object_new_object();
 		json_object_object_add(o, "key", json_object_new_string(p->key));
@@ -297,15 +332,16 @@ int report_json_text(const struct ing_scan *scan, void (*extra)(json_object *roo
 	}
 	json_object_object_add(invo, "patients", a);
 	a = json_object_new_array();
-	for (size_t i = 0; i < inv->studies.n; i++)
-		json_object_array_add(a, study_json(inv->studies.v[i]));
+	size_t series_left = REPORT_MAX_LISTED;
+	for (size_t i = 0, n = listed(root, "inventory.studies", inv->studies.n); i < n; i++)
+		json_object_array_add(a, study_json(root, i, inv->studies.v[i], &series_left));
 	json_object_object_add(invo, "studies", a);
 	a = json_object_new_array();
-	for (size_t i = 0; i < inv->documents.n; i++)
+	for (size_t i = 0, n = listed(root, "inventory.documents", inv->documents.n); i < n; i++)
 		json_object_array_add(a, document_json(inv->documents.v[i]));
 	json_object_object_add(invo, "documents", a);
 	a = json_object_new_array();
-	for (size_t i = 0; i < inv->excluded.n; i++) {
+	for (size_t i = 0, n = listed(root, "inventory.excluded", inv->excluded.n); i < n; i++) {
 		const struct ing_file *f = inv->excluded.v[i];
 		json_object *o = json_object_new_object();
 		json_object_object_add(o, "path", json_object_new_string(f->path));
@@ -315,8 +351,8 @@ int report_json_text(const struct ing_scan *scan, void (*extra)(json_object *roo
 	}
 	json_object_object_add(invo, "excluded", a);
 	a = json_object_new_array();
-	for (size_t i = 0; i < inv->dicomdirs.n; i++)
-		json_object_array_add(a, dicomdir_json(inv->dicomdirs.v[i]));
+	for (size_t i = 0, n = listed(root, "inventory.dicomdirs", inv->dicomdirs.n); i < n; i++)
+		json_object_array_add(a, dicomdir_json(root, i, inv->dicomdirs.v[i]));
 	json_object_object_add(invo, "dicomdirs", a);
 	/* The files are the bulk (a drop of 20,000 files: 7 MB of text, over
 	 * 40 MB as a json-c tree): they go into the text one at a time, where
@@ -331,12 +367,28 @@ int report_json_text(const struct ing_scan *scan, void (*extra)(json_object *roo
 	memcpy(mark, "ingest-files-", 13);
 	hex_encode(rnd, sizeof(rnd), mark + 13);
 	json_object_object_add(invo, "files", json_object_new_string(mark));
+	size_t n_files = listed(root, "inventory.files", scan->files.n);
 	json_object_object_add(root, "inventory", invo);
 	json_object_object_add(root, "gaps", gaps_json(&scan->gaps));
 	json_object_object_add(root, "notes", gaps_json(&scan->notes));
 
 	a = json_object_new_array();
-	for (size_t i = 0; i < inv->problems.n; i++) {
+	size_t n_problems = listed(root, "problems", inv->problems.n);
+	if (n_problems < inv->problems.n) {
+		/* what the ones not listed are: a count per code */
+		size_t by[_PROB_MAX] = { 0 };
+		json_object *bc = json_object_new_object();
+		for (size_t i = 0; i < inv->problems.n; i++)
+			by[((const struct ing_file *)inv->problems.v[i])->problem]++;
+		for (int c = 0; c < _PROB_MAX; c++)
+			if (by[c])
+				json_object_object_add(bc, problem_name((enum ing_problem)c), json_object_new_int64((int64_t)by[c]));
+		json_object *t = NULL, *e = NULL;
+		json_object_object_get_ex(root, "truncated", &t);
+		json_object_object_get_ex(t, "problems", &e);
+		json_object_object_add(e, "by_code", bc);
+	}
+	for (size_t i = 0; i < n_problems; i++) {
 		const struct ing_file *f = inv->problems.v[i];
 		json_object *o = json_object_new_object();
 		json_object_object_add(o, "path", json_object_new_string(f->path));
@@ -349,7 +401,7 @@ int report_json_text(const struct ing_scan *scan, void (*extra)(json_object *roo
 	if (extra)
 		extra(root, ud);
 
-	int r = splice_files(scan, root, mark, out);
+	int r = splice_files(scan, n_files, root, mark, out);
 	json_object_put(root);
 	return r;
 }

@@ -7,6 +7,43 @@
 #include "evaluate.h"
 #include "case.h"
 
+const char *report_count(char buf[static 32], size_t n)
+{
+	char tmp[32];
+	int len = snprintf(tmp, sizeof(tmp), "%zu", n), o = 0;
+	for (int i = 0; i < len; i++) {
+		if (i && (len - i) % 3 == 0)
+			buf[o++] = ',';
+		buf[o++] = tmp[i];
+	}
+	buf[o] = 0;
+	return buf;
+}
+
+/* The line that ends a list cut at REPORT_MAX_LISTED: how many more, and where. */
+static void more_text(FILE *out, size_t total, size_t shown, const char *what, const char *where)
+{
+	char a[32], b[32];
+	if (total > shown)
+		fprintf(out, "  ... and %s more %s (%s listed here)%s%s\n", report_count(a, total - shown), what,
+		        report_count(b, shown), where ? "; " : "", where ? where : "");
+}
+
+/* "98,000 limit, 412 unsafe": the problems of PROBLEMS past the first SKIP, by code. */
+static void problems_by_code(FILE *out, const struct ptrvec *problems, size_t skip)
+{
+	size_t by[_PROB_MAX] = { 0 };
+	char a[32];
+	bool first = true;
+	for (size_t i = skip; i < problems->n; i++)
+		by[((const struct ing_file *)problems->v[i])->problem]++;
+	for (int c = 0; c < _PROB_MAX; c++)
+		if (by[c]) {
+			fprintf(out, "%s%s %s", first ? "" : ", ", report_count(a, by[c]), problem_name((enum ing_problem)c));
+			first = false;
+		}
+}
+
 static void gaps_text(const struct ing_scan *scan, FILE *out, enum rule_severity sev, bool conditional,
                       const char *title)
 {
@@ -94,12 +131,15 @@ int ing_scan_write_text(const struct ing_scan *scan, FILE *out)
 	        inv->patients.n > 1 ? "  <-- records of more than one patient" : "");
 
 	fprintf(out, "\nImaging: %zu studies, %u instances\n", inv->studies.n, inv->dicom_instances);
-	for (size_t i = 0; i < inv->studies.n; i++) {
+	size_t series_left = REPORT_MAX_LISTED, n_studies = MIN(inv->studies.n, REPORT_MAX_LISTED);
+	for (size_t i = 0; i < n_studies; i++) {
 		const struct inv_study *st = inv->studies.v[i];
 		fprintf(out, "  %s  %-10s %s%s%s\n", st->date_iso[0] ? st->date_iso : "(no date)", st->modalities,
 		        st->description[0] ? st->description : "(no description)", st->body_part[0] ? " — " : "",
 		        st->body_part);
-		for (size_t j = 0; j < st->series.n; j++) {
+		size_t n_series = MIN(st->series.n, series_left);
+		series_left -= n_series;
+		for (size_t j = 0; j < n_series; j++) {
 			const struct inv_series *se = st->series.v[j];
 			fprintf(out, "      %-3s %4zu instances  %s%s\n", se->modality, se->files.n,
 			        se->description[0] ? se->description : "(no description)", se->lossy ? "  [lossy]" : "");
@@ -114,9 +154,12 @@ int ing_scan_write_text(const struct ing_scan *scan, FILE *out)
 				        se->gaps[k].missing, se->gaps[k].after_instance, se->gaps[k].before_instance,
 				        se->gaps[k].gap_mm, se->gaps[k].spacing_mm);
 		}
+		if (n_series < st->series.n)
+			more_text(out, st->series.n, n_series, "series of this study", NULL);
 	}
+	more_text(out, inv->studies.n, n_studies, "studies", NULL);
 
-	for (size_t i = 0; i < inv->dicomdirs.n; i++) {
+	for (size_t i = 0; i < inv->dicomdirs.n && i < REPORT_MAX_LISTED; i++) {
 		const struct inv_dicomdir *dd = inv->dicomdirs.v[i];
 		fprintf(out, "\nDICOMDIR %s: %zu references", dd->file->path, dd->refs);
 		if (dd->missing.n)
@@ -133,8 +176,11 @@ int ing_scan_write_text(const struct ing_scan *scan, FILE *out)
 		        dd->at_root ? "at the" : "not at the", dd->readme ? "present" : "absent",
 		        dd->viewer ? "present" : "absent");
 	}
+	if (inv->dicomdirs.n > REPORT_MAX_LISTED)
+		more_text(out, inv->dicomdirs.n, REPORT_MAX_LISTED, "DICOMDIRs", NULL);
 	fprintf(out, "\nDocuments: %zu\n", inv->documents.n);
-	for (size_t i = 0; i < inv->documents.n; i++) {
+	size_t n_docs = MIN(inv->documents.n, REPORT_MAX_LISTED);
+	for (size_t i = 0; i < n_docs; i++) {
 		const struct ing_file *f = inv->documents.v[i];
 		fprintf(out, "  %-20s %s\n      %s\n", kind_name(f->kind), f->path, f->evidence ? f->evidence : "");
 		for (size_t k = 0; f->doc && k < f->doc->n_treatments; k++) {
@@ -144,15 +190,26 @@ int ing_scan_write_text(const struct ing_scan *scan, FILE *out)
 			        t->precision && strcmp(t->precision, "day-or-month") == 0 ? " (day/month order unclear)" : "");
 		}
 	}
+	more_text(out, inv->documents.n, n_docs, "documents",
+	          "the package's provenance.tsv lists every file it holds");
 	fprintf(out, "\nLeft out (viewer software, system files): %zu\n", inv->excluded.n);
-	for (size_t i = 0; i < inv->excluded.n; i++) {
+	size_t n_excl = MIN(inv->excluded.n, REPORT_MAX_LISTED);
+	for (size_t i = 0; i < n_excl; i++) {
 		const struct ing_file *f = inv->excluded.v[i];
 		fprintf(out, "  %s (%s)\n", f->path, kind_name(f->kind));
 	}
+	more_text(out, inv->excluded.n, n_excl, "files left out", NULL);
 	fprintf(out, "\nProblems: %zu\n", inv->problems.n);
-	for (size_t i = 0; i < inv->problems.n; i++) {
+	size_t n_prob = MIN(inv->problems.n, REPORT_MAX_LISTED);
+	for (size_t i = 0; i < n_prob; i++) {
 		const struct ing_file *f = inv->problems.v[i];
 		fprintf(out, "  [%s] %s: %s\n", problem_name(f->problem), f->path, f->problem_msg ? f->problem_msg : "");
+	}
+	if (n_prob < inv->problems.n) {
+		more_text(out, inv->problems.n, n_prob, "problems", NULL);
+		fprintf(out, "      not listed, by code: ");
+		problems_by_code(out, &inv->problems, n_prob);
+		fprintf(out, "\n");
 	}
 	return ferror(out) ? -EIO : 0;
 }
