@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* Report mail: compose, queue as .eml, send with libcurl SMTP. */
+#include <ctype.h>
 #include <curl/curl.h>
 #include <dirent.h>
 #include <fcntl.h>
@@ -83,7 +84,7 @@ int mail_compose(const struct mail_msg *m, char **out, size_t *len)
 	snprintf(boundary, sizeof(boundary), "=_ingestd_%016llx", (unsigned long long)rnd);
 	snprintf(msgid, sizeof(msgid), "<%lld.%016llx@%s>", (long long)now, (unsigned long long)rnd, host);
 
-	strbuf_init(&b, 64u << 20);
+	strbuf_init(&b, MAIL_MAX_BYTES);     /* the limit of sending too: what is queued can be sent */
 	r = r ?: strbuf_printf(&b, "From: %s\r\nTo: ", m->from);
 	for (size_t i = 0; i < m->n_to; i++)
 		r = r ?: strbuf_printf(&b, "%s%s", i ? ", " : "", m->to[i]);
@@ -181,12 +182,38 @@ static size_t read_cb(char *buf, size_t size, size_t nmemb, void *ud)
 	return n;
 }
 
-/* The queued message of FD, just opened: -EINVAL when it is not a regular
- * file of at most MAIL_MAX_EML_BYTES. */
+/* The queued message of FD, just opened: -EFBIG when it is larger than
+ * MAIL_MAX_BYTES, -EINVAL when it is not a regular file. */
 static int read_fd(int fd, char **out, size_t *len)
 {
-	int r = read_file_fd(fd, MAIL_MAX_EML_BYTES, out, len);
-	return r == -EFBIG ? -EINVAL : r;
+	return read_file_fd(fd, MAIL_MAX_BYTES, out, len);
+}
+
+/* Errors of send_message() that no retry can cure: the message itself is wrong. */
+static bool send_error_final(int r)
+{
+	return r == -EFBIG || r == -EINVAL || r == -EBADMSG || r == -EMSGSIZE;
+}
+
+/* Moves the queued message PATH (locked by the caller) into DIR/unsendable/,
+ * out of the queue; ERR gets the reason and where it went. */
+static int set_aside(const char *path, char **err)
+{
+	_cleanup_free_ char *dir = xstrdup(path);
+	char *slash = strrchr(dir, '/');
+	const char *name = slash ? slash + 1 : dir;
+	_cleanup_free_ char *adir = slash ? (*slash = 0, xasprintf("%s/unsendable", dir)) : xstrdup("unsendable");
+	_cleanup_free_ char *dst = xasprintf("%s/%s", adir, slash ? path + (name - dir) : name);
+	if (mkdir(adir, 0750) < 0 && errno != EEXIST)
+		return -errno;
+	if (rename(path, dst) < 0)
+		return -errno;
+	if (err) {
+		char *why = *err;
+		*err = xasprintf("%s; it can never be sent, so it was moved out of the queue to %s", why ? why : "?", dst);
+		free(why);
+	}
+	return 0;
 }
 
 /* The header value of NAME (first occurrence, unfolded single line) in the message header. */
@@ -230,10 +257,20 @@ int mail_send_file(const struct ingestd_config *cfg, const char *path, char **er
 		close(fd);
 		return 0;
 	}
-	int r = send_message(cfg, fd, err);
+	_cleanup_free_ char *why = NULL;
+	int r = send_message(cfg, fd, &why);
 	if (r == 0 && unlink(path) < 0 && errno != ENOENT)
 		r = -errno;
+	if (send_error_final(r)) {
+		/* retried forever it would also hold up every message queued after it */
+		int m = set_aside(path, &why);
+		r = m < 0 ? m : -EBADMSG;
+	}
 	close(fd);
+	if (err && why) {
+		*err = why;
+		why = NULL;
+	}
 	return r;
 }
 
@@ -255,7 +292,10 @@ static int send_message(const struct ingestd_config *cfg, int fd, char **err)
 	}
 	if ((r = read_fd(fd, &msg, &len)) < 0) {
 		if (err)
-			*err = xasprintf("cannot read the queued message: %s", strerror(-r));
+			*err = r == -EFBIG ? xasprintf("the queued message is larger than %u MiB, the most a report mail may be "
+			                               "(left by an older version?)", MAIL_MAX_BYTES >> 20)
+			     : r == -EINVAL ? xstrdup("the queued message is not a regular file")
+			     : xasprintf("cannot read the queued message: %s", strerror(-r));
 		return r;
 	}
 	from = header_value(msg, "From");
@@ -302,11 +342,32 @@ static int send_message(const struct ingestd_config *cfg, int fd, char **err)
 	}
 	CURLcode rc = curl_easy_perform(c);
 	if (rc != CURLE_OK) {
+		long code = 0;
+		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
 		if (err)
-			*err = xasprintf("SMTP %s: %s", cfg->smtp_url, errbuf[0] ? errbuf : curl_easy_strerror(rc));
-		return rc == CURLE_LOGIN_DENIED ? -EACCES : rc == CURLE_OPERATION_TIMEDOUT ? -ETIMEDOUT : -EIO;
+			*err = xasprintf("SMTP %s: %s%s", cfg->smtp_url, errbuf[0] ? errbuf : curl_easy_strerror(rc),
+			                 code == 552 ? " (the server refuses a message this large)" : "");
+		return code == 552 ? -EMSGSIZE   /* RFC 1870: over the server's size limit, for good */
+		     : rc == CURLE_LOGIN_DENIED ? -EACCES : rc == CURLE_OPERATION_TIMEDOUT ? -ETIMEDOUT : -EIO;
 	}
 	return 0;
+}
+
+char *mail_case_of(const char *name)
+{
+	const char *p = name;
+	if (*p == 'd')
+		while (*++p >= '0' && *p <= '9')
+			;
+	p = p > name + 1 && *p == '-' ? p + 1 : name;
+	size_t n = strlen(p);
+	if (n > 4 && strcasecmp(p + n - 4, ".eml") == 0)
+		n -= 4;
+	char *c = xstrndup(p, n);
+	for (char *q = c; *q; q++)      /* SPEC §3 case ids; anything else is not printed as is */
+		if (!isalnum((unsigned char)*q) && !strchr("._-", *q))
+			*q = '?';
+	return c;
 }
 
 static int cmp_str(const void *a, const void *b)
@@ -314,7 +375,8 @@ static int cmp_str(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-int mail_flush(const struct ingestd_config *cfg, const char *dir, unsigned *sent)
+int mail_flush(const struct ingestd_config *cfg, const char *dir, unsigned *sent,
+               void (*set_aside_cb)(const char *name, const char *why))
 {
 	DIR *d = opendir(dir);
 	struct ptrvec names = { 0 };
@@ -330,10 +392,17 @@ int mail_flush(const struct ingestd_config *cfg, const char *dir, unsigned *sent
 	closedir(d);
 	if (names.n)
 		qsort(names.v, names.n, sizeof(void *), cmp_str);
+	size_t aside = 0;
 	for (size_t i = 0; i < names.n; i++) {
 		_cleanup_free_ char *p = xasprintf("%s/%s", dir, (const char *)names.v[i]);
-		if (cfg->smtp_url && mail_send_file(cfg, p, NULL) == 0) {
+		_cleanup_free_ char *err = NULL;
+		int r = cfg->smtp_url ? mail_send_file(cfg, p, &err) : -ENOTCONN;
+		if (r == 0) {
 			ok++;
+		} else if (r == -EBADMSG) {
+			if (set_aside_cb)
+				set_aside_cb(names.v[i], err ? err : "?");
+			aside++;
 		} else {
 			left++;
 			if (cfg->smtp_url)
@@ -344,5 +413,5 @@ int mail_flush(const struct ingestd_config *cfg, const char *dir, unsigned *sent
 	ptrvec_free(&names, free);
 	if (sent)
 		*sent = ok;
-	return (int)(total - ok);
+	return (int)(total - ok - aside);
 }

@@ -454,6 +454,34 @@ static int maybe_published(struct pl *p)
 	return r < 0 ? r : done;
 }
 
+/* The first MAX bytes of the text file PATH, NUL-terminated; *CUT tells
+ * whether there was more. */
+static int read_text_head(const char *path, size_t max, char **out, bool *cut)
+{
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return -errno;
+	char *buf = xmalloc(max + 2);
+	size_t n = 0;
+	while (n < max + 1) {
+		ssize_t k = read(fd, buf + n, max + 1 - n);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0) {
+			int e = -errno;
+			free(buf);
+			return e;
+		}
+		if (k == 0)
+			break;
+		n += (size_t)k;
+	}
+	*cut = n > max;
+	buf[MIN(n, max)] = 0;
+	*out = buf;
+	return 0;
+}
+
 static char *html_escape(const char *s)
 {
 	struct strbuf b;
@@ -526,13 +554,24 @@ static int notify(struct pl *p)
 	_cleanup_free_ char *txtp = xasprintf("%s/gap-report.txt", rep.package_path);
 	_cleanup_free_ char *htmlp = xasprintf("%s/gap-report.html", rep.package_path);
 	_cleanup_free_ char *txt = NULL, *html = NULL;
-	if (read_text_file(txtp, REPORT_MAX_BYTES, &txt) < 0)
+	/* The mail is at most MAIL_MAX_BYTES (what can be queued can be sent): the
+	 * report's lists are cut already; a report still too large for that is
+	 * mailed without its HTML part, and its text cut (half the limit: base64
+	 * makes it a third larger). */
+	bool text_cut = false;
+	r = read_text_head(txtp, MAIL_MAX_BYTES / 2, &txt, &text_cut);
+	if (r < 0)
 		txt = xstrdup("(the gap report could not be read from the package)\n");
-	read_text_file(htmlp, REPORT_MAX_BYTES, &html);
+	if (text_cut) {
+		char *nl = strrchr(txt, '\n');
+		if (nl)
+			nl[1] = 0;
+	}
+	bool html_ok = read_text_file(htmlp, MAIL_MAX_BYTES, &html) == 0;
 
 	_cleanup_(strbuf_freep) struct strbuf tb = { 0 }, hb = { 0 };
-	strbuf_init(&tb, REPORT_MAX_BYTES * 2);
-	strbuf_init(&hb, REPORT_MAX_BYTES * 2);
+	strbuf_init(&tb, MAIL_MAX_BYTES);
+	strbuf_init(&hb, MAIL_MAX_BYTES);
 	strbuf_printf(&tb, "Case %s: %s, %d required gap%s.\nPackage: %s\n\nWhat changed:\n", p->d.case_id,
 	              rep.status ? rep.status : "incomplete", rep.required_gaps, rep.required_gaps == 1 ? "" : "s",
 	              rep.package_path);
@@ -549,7 +588,13 @@ static int notify(struct pl *p)
 	if (!nch)
 		strbuf_puts(&tb, "  (nothing)\n");
 	strbuf_puts(&tb, "\n");
+	if (!html_ok && path_exists(htmlp))
+		strbuf_puts(&tb, "(The HTML version of this report is too large to mail: open gap-report.html in the "
+		                 "package.)\n\n");
 	strbuf_puts(&tb, txt);
+	if (text_cut)
+		strbuf_printf(&tb, "\n[The report is cut here: it is longer than a mail may be (%u MiB). The whole report is "
+		                   "gap-report.txt in the package.]\n", MAIL_MAX_BYTES >> 20);
 	strbuf_puts(&hb, "</ul></div>\n");
 	json_object_put(ch);
 	_cleanup_free_ char *html_full = NULL;
@@ -558,7 +603,7 @@ static int notify(struct pl *p)
 		char *body = strstr(html, "<body");
 		char *gt = body ? strchr(body, '>') : NULL;
 		struct strbuf f;
-		strbuf_init(&f, REPORT_MAX_BYTES * 3);
+		strbuf_init(&f, MAIL_MAX_BYTES);
 		if (gt) {
 			strbuf_append(&f, html, (size_t)(gt + 1 - html));
 			strbuf_puts(&f, hb.s);
@@ -593,7 +638,18 @@ static int notify(struct pl *p)
 		.html = html_full,
 		.case_id = p->d.case_id,
 	};
-	if ((r = mail_compose(&m, &msg, &len)) < 0 || (r = mail_queue(cfg->mail_outbox, qname, msg, len, &qpath)) < 0) {
+	r = mail_compose(&m, &msg, &len);
+	if (r == -E2BIG && m.html) {
+		/* text and HTML together are too large: the text alone, saying so */
+		log_msg(5, "case %s: the report mail is too large with its HTML part (over %u MiB): mailed as text only",
+		        p->d.case_id, MAIL_MAX_BYTES >> 20);
+		_cleanup_free_ char *t2 = xasprintf("(The HTML version of this report is too large to mail: open "
+		                                    "gap-report.html in the package.)\n\n%s", tb.s);
+		m.text = t2;
+		m.html = NULL;
+		r = mail_compose(&m, &msg, &len);
+	}
+	if (r < 0 || (r = mail_queue(cfg->mail_outbox, qname, msg, len, &qpath)) < 0) {
 		log_msg(3, "case %s: cannot queue the report mail: %s", p->d.case_id, ing_strerror(r));
 		return r;
 	}
@@ -601,8 +657,11 @@ static int notify(struct pl *p)
 		return r;
 	if (cfg->smtp_url) {
 		_cleanup_free_ char *err = NULL;
-		if (mail_send_file(cfg, qpath, &err) == 0) {
+		int s = mail_send_file(cfg, qpath, &err);
+		if (s == 0) {
 			log_msg(6, "case %s: report mail sent to %zu recipient(s)", p->d.case_id, to.n);
+		} else if (s == -EBADMSG) {
+			log_msg(3, "case %s: report mail %s not sent: %s", p->d.case_id, qname, err ? err : "?");
 		} else {
 			log_msg(4, "case %s: mail not sent yet (kept in the mail outbox, retried later): %s", p->d.case_id,
 			        err ? err : "?");
@@ -800,10 +859,18 @@ static int prune_case(void *ud, const struct journal_case *c)
 	return 0;
 }
 
+/* A queued message that can never be sent, moved out of the queue: the name
+ * says the case (dNNNNNN-CASE.eml), never a patient. */
+static void mail_set_aside(const char *name, const char *why)
+{
+	_cleanup_free_ char *c = mail_case_of(name);
+	log_msg(3, "case %s: queued report mail %s not sent: %s", c, name, why);
+}
+
 int maintenance_run(const struct ingestd_config *cfg, bool prune)
 {
 	unsigned sent = 0;
-	int left = cfg->smtp_url ? mail_flush(cfg, cfg->mail_outbox, &sent) : 0;
+	int left = cfg->smtp_url ? mail_flush(cfg, cfg->mail_outbox, &sent, mail_set_aside) : 0;
 	if (sent)
 		log_msg(6, "mail outbox: %u queued message(s) sent", sent);
 	if (left > 0)   /* the fault is reported at each retry, not only when the mail was queued */

@@ -101,9 +101,13 @@
 #define CONFIG_MAX_BYTES (256u << 10)      /* the configuration file */
 #define CONFIG_MAX_LIST 64                 /* recipients, languages */
 #define MAIL_MAX_RCPT 64
-/* A gap report kept and mailed, and a queued message read back for sending.
- * (They differ: a report over 32 MiB is queued but never sent — issue 20.) */
+/* A gap report file read back by the daemon (for the journal and the mail);
+ * its lists are cut at REPORT_MAX_LISTED, so a real one is far smaller. */
 #define REPORT_MAX_BYTES (64u << 20)
-#define MAIL_MAX_EML_BYTES (32u << 20)
+/* One report mail, as composed and queued and as read back for sending: one
+ * limit, so a message that can be built can be sent. Under Postfix's default
+ * message_size_limit (10,240,000 bytes). A report whose mail would be larger
+ * is mailed without its HTML part, then with its text cut (daemon/pipeline.c). */
+#define MAIL_MAX_BYTES (8u << 20)
 
 #endif
