@@ -216,17 +216,78 @@ static char *sanitize_name(const char *path)
 	return name;
 }
 
-static bool name_taken(struct ptrvec *used, const char *dir, const char *name)
+/* The documents' payload paths given so far, compared as receivers may
+ * compare them (ASCII case folded), in a hash set: a drop of 100,000 files
+ * must not cost 100,000 comparisons each. With each name, the next "-k" to
+ * try when it comes again (so 100,000 files of one name do not try k = 2, 3,
+ * ... each). */
+struct name_set {
+	struct name_ent {
+		char *name;
+		unsigned next_k;
+	} *v;
+	size_t n, cap;              /* cap: a power of two, or 0 */
+};
+
+static uint64_t name_hash(const char *s)
 {
-	_cleanup_free_ char *full = xasprintf("%s/%s", dir, name);
-	for (size_t i = 0; i < used->n; i++)
-		if (strcasecmp(used->v[i], full) == 0)   /* receivers may fold case */
-			return true;
-	ptrvec_push(used, steal_ptr(full));
-	return false;
+	uint64_t h = 0xcbf29ce484222325ull;     /* FNV-1a */
+	for (; *s; s++)
+		h = (h ^ (unsigned char)tolower((unsigned char)*s)) * 0x100000001b3ull;
+	return h;
 }
 
-static int place_document(struct ing_package *pkg, int stagefd, int datafd, struct ptrvec *used,
+/* The entry of NAME, added (with next_k 2) if ADD and it is not there. */
+static struct name_ent *name_set_get(struct name_set *ns, const char *name, bool add, bool *added)
+{
+	*added = false;
+	if (add && (ns->n + 1) * 2 > ns->cap) {
+		struct name_set bigger = { .cap = ns->cap ? ns->cap * 2 : 1024 };
+		bigger.v = xcalloc(bigger.cap, sizeof(*bigger.v));
+		for (size_t i = 0; i < ns->cap; i++) {
+			if (!ns->v[i].name)
+				continue;
+			size_t j = name_hash(ns->v[i].name) & (bigger.cap - 1);
+			while (bigger.v[j].name)
+				j = (j + 1) & (bigger.cap - 1);
+			bigger.v[j] = ns->v[i];
+		}
+		free(ns->v);
+		ns->v = bigger.v;
+		ns->cap = bigger.cap;
+	}
+	if (!ns->cap)
+		return NULL;
+	size_t j = name_hash(name) & (ns->cap - 1);
+	for (; ns->v[j].name; j = (j + 1) & (ns->cap - 1))
+		if (strcasecmp(ns->v[j].name, name) == 0)   /* receivers may fold case */
+			return &ns->v[j];
+	if (!add)
+		return NULL;
+	ns->v[j].name = xstrdup(name);
+	ns->v[j].next_k = 2;
+	ns->n++;
+	*added = true;
+	return &ns->v[j];
+}
+
+static void name_set_free(struct name_set *ns)
+{
+	for (size_t i = 0; i < ns->cap; i++)
+		free(ns->v[i].name);
+	free(ns->v);
+}
+
+/* Takes DIR/NAME if it is free: false, else true. */
+static bool name_taken(struct name_set *used, const char *dir, const char *name)
+{
+	_cleanup_free_ char *full = xasprintf("%s/%s", dir, name);
+	bool added;
+	name_set_get(used, full, true, &added);
+	return !added;
+}
+
+static int place_document(struct ing_package *pkg, int stagefd, int datafd, struct name_set *used,
                           const struct ing_file *f)
 {
 	_cleanup_free_ char *dir = xasprintf("documents/%s", kind_name(f->kind));
@@ -235,9 +296,17 @@ static int place_document(struct ing_package *pkg, int stagefd, int datafd, stru
 	_cleanup_free_ char *stem = dot && dot != name ? xstrndup(name, (size_t)(dot - name)) : xstrdup(name);
 	const char *ext = dot && dot != name ? dot : "";
 	_cleanup_free_ char *cand = xstrdup(name);
-	for (unsigned k = 2; name_taken(used, dir, cand); k++) {
-		free(cand);
-		cand = xasprintf("%s-%u%s", stem, k, ext);
+	if (name_taken(used, dir, cand)) {
+		_cleanup_free_ char *full = xasprintf("%s/%s", dir, name);
+		bool added;
+		struct name_ent *e = name_set_get(used, full, false, &added);
+		unsigned k = e->next_k;
+		do {
+			free(cand);
+			cand = xasprintf("%s-%u%s", stem, k++, ext);
+		} while (name_taken(used, dir, cand));
+		e = name_set_get(used, full, false, &added);   /* the set may have grown */
+		e->next_k = k;
 	}
 	_cleanup_free_ char *rel = xasprintf("%s/%s", dir, cand);
 	int r = mkdir_parents(datafd, rel, &pkg->made_dir);
@@ -603,7 +672,7 @@ int ing_package_build(struct ing_package *pkg, const struct ing_scan *scan, cons
 	_cleanup_close_ int stagefd = -1;
 	_cleanup_free_ bool *placed = NULL;
 	struct node root = { 0 };
-	struct ptrvec used = { 0 };
+	struct name_set used = { 0 };
 	const char *status = opts && opts->status ? opts->status : "incomplete";
 	const char *cancer = opts && opts->cancer_type ? opts->cancer_type : "generic";
 	char hex[65];
@@ -780,6 +849,6 @@ int ing_package_build(struct ing_package *pkg, const struct ing_scan *scan, cons
 	         (unsigned long long)pkg->bytes);
 out:
 	ptrvec_free(&root.sub, node_free);
-	ptrvec_free(&used, free);
+	name_set_free(&used);
 	return r;
 }
