@@ -9,7 +9,9 @@ of 100,000 empty entries (each one an unreadable document) gives
 - through ingestd end to end (aiosmtpd on 127.0.0.1): the report mail
   arrives, is under 1 MB and says how many more there are; the package's
   gap-report.json is cut the same way while provenance.tsv lists every file;
-  the worker and the main process stay under 128 MiB peak memory.
+  the worker and the main process stay under 128 MiB peak memory;
+- a second drop of 10 more files to that case: its mail's "what changed"
+  counts the documents (too many to compare one by one).
 
 usage: test-report-bounded.py [B_SANITIZE]   (meson passes get_option('b_sanitize'))
 Under ASan (shadow memory, several times slower) the drop holds 20,000 entries
@@ -160,6 +162,30 @@ def main():
                 fail("the main process peaked at %d KiB (limit 128 MiB)" % main_hwm)
             if max(peaks) > 128 * 1024:
                 fail("the worker peaked at %d KiB (limit 128 MiB)" % max(peaks))
+        # a second drop: the documents are counted, not compared one by one
+        z2 = os.path.join(tmp, "more.zip")
+        with zipfile.ZipFile(z2, "w") as zf:
+            for i in range(10):
+                zf.writestr("more/g%02d.txt" % i, b"")
+        dlib.place(t, z2, "CASE-BIG.zip")
+        t.wait_done(2, timeout=600)
+        deadline = time.time() + 60
+        while len(smtp.messages) < 2 and time.time() < deadline:
+            time.sleep(0.2)
+        if len(smtp.messages) < 2:
+            fail("the second report mail never arrived\n%s" % t.tail())
+        m2 = dlib.parse_mail(smtp.messages[1][2])
+        text2 = m2.get_body(("plain",)).get_content()
+        want = "documents: %d before, %d now (too many to list)" % (N, N + 10)
+        if want not in text2:
+            fail("the second mail does not say %r:\n%s" % (want, text2[:1500]))
+        if len(smtp.messages[1][2]) > MIB:
+            fail("the second report mail is %d bytes" % len(smtp.messages[1][2]))
+        peaks = worker_peaks(open(t.log, errors="replace").read())
+        print("ok: second drop: changes counted; worker peaks %r KiB" % peaks)
+        if not ASAN and max(peaks) > 128 * 1024:
+            fail("a worker peaked at %d KiB (limit 128 MiB)" % max(peaks))
+        log = open(t.log, errors="replace").read()
         dlib.check_no_patient_data(log, "the daemon log")
         if t.stop() != 0:
             fail("unclean stop")
