@@ -199,11 +199,10 @@ static bool send_error_final(int r)
  * out of the queue; ERR gets the reason and where it went. */
 static int set_aside(const char *path, char **err)
 {
-	_cleanup_free_ char *dir = xstrdup(path);
-	char *slash = strrchr(dir, '/');
-	const char *name = slash ? slash + 1 : dir;
-	_cleanup_free_ char *adir = slash ? (*slash = 0, xasprintf("%s/unsendable", dir)) : xstrdup("unsendable");
-	_cleanup_free_ char *dst = xasprintf("%s/%s", adir, slash ? path + (name - dir) : name);
+	const char *slash = strrchr(path, '/');
+	const char *name = slash ? slash + 1 : path;
+	_cleanup_free_ char *adir = xasprintf("%.*sunsendable", (int)(name - path), path);
+	_cleanup_free_ char *dst = xasprintf("%s/%s", adir, name);
 	if (mkdir(adir, 0750) < 0 && errno != EEXIST)
 		return -errno;
 	if (rename(path, dst) < 0)
