@@ -534,6 +534,32 @@ static void case_notify(const char *store, struct ptrvec *to)
 	free(ents);
 }
 
+/* While the daemon's last reload of the rules failed (it keeps the rules it
+ * validated before: SPEC §11), every report mail says so to its recipients,
+ * the operators among them: the case was checked, with the older rules. */
+static void rules_reload_note(struct pl *p, struct strbuf *tb, struct strbuf *hb)
+{
+	_cleanup_free_ char *why = NULL, *good = NULL;
+	int64_t failed_at = 0, good_at = 0;
+	if (journal_note_get(p->j, JOURNAL_NOTE_RULES_FAILED, &failed_at, &why) < 0 || !why)
+		return;
+	(void)journal_note_get(p->j, JOURNAL_NOTE_RULES_GOOD, &good_at, &good);
+	char fa[32] = "?", ga[32] = "?";
+	struct tm tm;
+	time_t t = (time_t)failed_at;
+	if (localtime_r(&t, &tm))
+		strftime(fa, sizeof(fa), "%Y-%m-%d %H:%M", &tm);
+	t = (time_t)good_at;
+	if (good_at && localtime_r(&t, &tm))
+		strftime(ga, sizeof(ga), "%Y-%m-%d %H:%M", &tm);
+	strbuf_printf(tb, "For the operator: the last reload of the rules failed (%s: %s). This case was checked "
+	              "with the rules validated at %s; fix the rules and reload (ingest rules validate, then "
+	              "systemctl reload ingestd).\n\n", fa, why, ga);
+	_cleanup_free_ char *ew = html_escape(why);
+	strbuf_printf(hb, "<p><b>For the operator:</b> the last reload of the rules failed (%s: %s). This case was "
+	              "checked with the rules validated at %s; fix the rules and reload.</p>", fa, ew, ga);
+}
+
 static int notify(struct pl *p)
 {
 	const struct ingestd_config *cfg = p->cfg;
@@ -572,9 +598,11 @@ static int notify(struct pl *p)
 	_cleanup_(strbuf_freep) struct strbuf tb = { 0 }, hb = { 0 };
 	strbuf_init(&tb, MAIL_MAX_BYTES);
 	strbuf_init(&hb, MAIL_MAX_BYTES);
-	strbuf_printf(&tb, "Case %s: %s, %d required gap%s.\nPackage: %s\n\nWhat changed:\n", p->d.case_id,
+	strbuf_printf(&tb, "Case %s: %s, %d required gap%s.\nPackage: %s\n\n", p->d.case_id,
 	              rep.status ? rep.status : "incomplete", rep.required_gaps, rep.required_gaps == 1 ? "" : "s",
 	              rep.package_path);
+	rules_reload_note(p, &tb, &hb);
+	strbuf_puts(&tb, "What changed:\n");
 	strbuf_puts(&hb, "<div><h2>What changed</h2><ul>");
 	json_object *ch = rep.changes ? json_tokener_parse(rep.changes) : NULL;
 	size_t nch = ch && json_object_is_type(ch, json_type_array) ? json_object_array_length(ch) : 0;

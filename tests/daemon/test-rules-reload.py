@@ -7,7 +7,7 @@ daemon gets SIGHUP: the reload fails, and the same case dropped again is
 judged with the rules validated before (same status, same required gaps, no
 rules.unavailable), because the workers use the daemon's copy, not the
 folder. `ingest status` says that the last reload failed, where, and which
-rules are in use. Fixed and reloaded again: the line is gone, and only the
+rules are in use, and so does the case's report mail. Fixed and reloaded again: the line is gone, and only the
 current copy of the rules is left in base_dir."""
 
 import glob
@@ -38,6 +38,19 @@ def wait_log(t, text, since, timeout=30):
             return
         time.sleep(0.1)
     dlib.fail("no log line with %r within %d s:\n%s" % (text, timeout, t.tail()))
+
+
+def mail_text(t, case):
+    """The text part of the report mail of CASE (queued as .eml: no SMTP here)."""
+    deadline = time.time() + 30
+    while time.time() < deadline:
+        for path in sorted(glob.glob(os.path.join(t.mail, "*.eml"))):
+            with open(path, "rb") as f:
+                msg = dlib.parse_mail(f.read())
+            if (" %s " % case) in dlib.decode_subject(msg):
+                return msg.get_body(preferencelist=("plain",)).get_content()
+        time.sleep(0.2)
+    dlib.fail("no report mail for %s in %s:\n%s" % (case, t.mail, t.tail()))
 
 
 def status_text(t):
@@ -90,6 +103,14 @@ def main():
         if after != good:
             dlib.fail("after a failed reload the case was judged differently from the good rules:\n"
                       "  good rules: %r\n  after:      %r" % (good, after))
+
+        # The mail says so to its recipients (the operators among them); not before.
+        note = "For the operator: the last reload of the rules failed"
+        if note in mail_text(t, "CASE-BEFORE"):
+            dlib.fail("the mail of the case before the failed reload speaks of it")
+        txt = mail_text(t, "CASE-AFTER")
+        if note not in txt or "nsclc.yaml:" not in txt:
+            dlib.fail("the mail after the failed reload does not say so, naming the file:\n%s" % txt[:1500])
 
         st = status_text(t)
         line = [ln for ln in st.splitlines() if ln.startswith("rules: ")]
