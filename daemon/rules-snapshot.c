@@ -36,7 +36,7 @@ static int copy_rules(const char *src, int dst_fd, struct strbuf *errs)
 		(void)strbuf_printf(errs, "%s: cannot read the rules folder (%s)\n", src, strerror(-r));
 		return r;
 	}
-	DIR *dir = fdopendir(dup(sfd));
+	DIR *dir = opendir_dup(sfd);
 	if (!dir) {
 		int r = -errno;
 		close(sfd);

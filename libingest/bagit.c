@@ -289,12 +289,9 @@ static bool listed(struct verify *v, const char *path)
 /* Files under data/ that no manifest line names. */
 static void find_extra(struct verify *v, int dfd, const char *prefix, unsigned depth, uint64_t *seen)
 {
-	int fd2 = dup(dfd);
-	DIR *d = fd2 >= 0 ? fdopendir(fd2) : NULL;
+	DIR *d = opendir_dup(dfd);
 	struct dirent *de;
 	if (!d) {
-		if (fd2 >= 0)
-			close(fd2);
 		report(v, ING_VERIFY_INVALID, prefix, "the folder could not be read");
 		return;
 	}

@@ -636,13 +636,9 @@ static int fsync_dirs(int dfd, unsigned depth)
 {
 	if (depth > RM_MAX_DEPTH)
 		return -ELOOP;
-	int fd2 = dup(dfd);
-	DIR *d = fd2 >= 0 ? fdopendir(fd2) : NULL;
-	if (!d) {
-		if (fd2 >= 0)
-			close(fd2);
+	DIR *d = opendir_dup(dfd);
+	if (!d)
 		return -errno;
-	}
 	struct dirent *de;
 	int r = 0;
 	while ((de = readdir(d)) && r == 0) {

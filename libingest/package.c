@@ -96,12 +96,9 @@ int ing_package_begin(struct ing_ctx *ctx, const char *out_dir, const char *case
 
 	/* Leftovers of builds of this case that did not finish (crash, kill). */
 	prefix = xasprintf("%s.", case_id);
-	int fd2 = dup(pkg->buildingfd);
-	DIR *d = fd2 >= 0 ? fdopendir(fd2) : NULL;
+	DIR *d = opendir_dup(pkg->buildingfd);
 	if (!d) {
 		r = -errno;
-		if (fd2 >= 0)
-			close(fd2);
 		goto fail;
 	}
 	struct dirent *de;

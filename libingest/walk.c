@@ -84,14 +84,10 @@ static uint64_t now_ns(void)
 static uint64_t dir_bytes(int dfd, unsigned depth, uint64_t *left)
 {
 	uint64_t sum = 0;
-	int fd2 = dup(dfd);
-	DIR *d = fd2 >= 0 ? fdopendir(fd2) : NULL;
+	DIR *d = opendir_dup(dfd);
 	struct dirent *de;
-	if (!d) {
-		if (fd2 >= 0)
-			close(fd2);
+	if (!d)
 		return 0;
-	}
 	while (*left > 0 && (de = readdir(d))) {
 		struct stat st;
 		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, "..") ||
@@ -218,13 +214,11 @@ void walk_dir(struct walk *w, int dfd, const char *prefix, unsigned depth, const
 	_cleanup_free_ char *viewer_dir = NULL;
 	DIR *d;
 	struct dirent *de;
-	int fd2 = dup(dfd);
 
-	if (fd2 < 0 || !(d = fdopendir(fd2))) {
-		if (fd2 >= 0)
-			close(fd2);
+	if (!(d = opendir_dup(dfd))) {
+		int e = errno;   /* before the allocations below */
 		struct ing_file *f = case_add_file(scan, prefix[0] ? prefix : ".", 0);
-		file_set_problem(f, PROB_UNREADABLE, "the folder could not be read (%s)", strerror(errno));
+		file_set_problem(f, PROB_UNREADABLE, "the folder could not be read (%s)", strerror(e));
 		return;
 	}
 	while ((de = readdir(d))) {

@@ -117,3 +117,17 @@ int read_file_at(int dirfd, const char *path, size_t max, int flags, char **out,
 		return -errno;
 	return read_file_fd(fd, max, out, len);
 }
+
+DIR *opendir_dup(int dfd)
+{
+	int fd = fcntl(dfd, F_DUPFD_CLOEXEC, 3);
+	if (fd < 0)
+		return NULL;
+	DIR *d = fdopendir(fd);
+	if (!d) {
+		int e = errno;
+		close(fd);
+		errno = e;
+	}
+	return d;
+}

@@ -18,6 +18,11 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(FILE *, fclose)
  * link; depth bounded. 0 when it is gone (or never was), else -errno. */
 ING_HIDDEN int rm_rf_at(int dfd, const char *name);
 
+/* A directory stream over a duplicate of the folder descriptor DFD (which
+ * stays open and the caller's): the stream, or NULL with errno set and
+ * nothing left open. */
+ING_HIDDEN DIR *opendir_dup(int dfd);
+
 /* Write all N bytes (retrying short writes); 0 or -errno (-ENOSPC for a
  * write that made no progress). */
 ING_HIDDEN int write_all(int fd, const void *p, size_t n);

@@ -72,8 +72,9 @@ def main():
                 break
             time.sleep(0.5)
         rows = t.wait_done(len(rows), timeout=900)
-        if t.stop() != 0:
-            fail("ingestd did not stop cleanly")
+        rc = t.stop()
+        if rc != 0:
+            fail("ingestd did not stop cleanly (exit status %s; negative: killed by that signal)" % rc)
 
         quarantined = [x for x in os.listdir(t.quarantine) if not x.endswith(".reason.txt")]
         for q in quarantined:

@@ -79,7 +79,12 @@ def main():
         # 100,000 tiny entries: all listed under the default limits ...
         d = scan(H("many.zip"))
         n = sum(1 for p in files(d) if p.startswith("many.zip!/"))
-        check(n == 100000, "many.zip: %d entries listed, expected 100000" % n)
+        # the report lists 1,000 files and counts the rest (REPORT_MAX_LISTED, issue 20):
+        # the drop holds many.zip alone, so every file not listed is one of its entries
+        cut = (d.get("truncated") or {}).get("inventory.files")
+        if cut:
+            n += cut["total"] - cut["listed"]
+        check(n == 100000, "many.zip: %d entries reported, expected 100000" % n)
         check(not d["problems"], "many.zip: problems: %s" % list(problems(d).items())[:3])
         # ... and stopped at max_entries.
         d = scan(H("many.zip"), {"max_entries": 1000})
