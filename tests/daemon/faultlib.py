@@ -58,6 +58,16 @@ def outbox_on_tmpfs(tree, size):
     return m
 
 
+def teardown(tree, mount):
+    """The end of a test with its outbox on a tmpfs, whatever happened: the
+    daemon killed if it still runs, the tmpfs unmounted, the tree removed."""
+    if tree.proc:
+        tree.kill9()
+    if mount:
+        mount.umount()
+    tree.cleanup()
+
+
 def wait_for(pred, timeout, what, tree=None):
     deadline = time.time() + timeout
     while time.time() < deadline:

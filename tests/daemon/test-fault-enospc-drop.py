@@ -66,11 +66,7 @@ def main():
             fail("unclean stop")
         print("ok: the drop that filled the outbox by itself was quarantined with its reason; the other published")
     finally:
-        if t.proc:
-            t.kill9()
-        if m:
-            m.umount()
-        t.cleanup()
+        fl.teardown(t, m)
     print("PASS")
 
 

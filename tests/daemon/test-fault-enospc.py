@@ -61,11 +61,7 @@ def main():
             fail("unclean stop")
         print("ok: ENOSPC reported, drops kept and retried, published once each after space was made")
     finally:
-        if t.proc:
-            t.kill9()
-        if m:
-            m.umount()
-        t.cleanup()
+        fl.teardown(t, m)
     print("PASS")
 
 

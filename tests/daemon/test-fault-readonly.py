@@ -70,11 +70,7 @@ def main():
             fail("unclean stop")
         print("ok: EROFS reported, drops kept, old package intact, published once each when writable")
     finally:
-        if t.proc:
-            t.kill9()
-        if m:
-            m.umount()
-        t.cleanup()
+        fl.teardown(t, m)
     print("PASS")
 
 
