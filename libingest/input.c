@@ -29,6 +29,16 @@ struct dd_collect {
 	uint64_t max;
 };
 
+/* A UID that is absent, empty or only padding. */
+static bool blank(const char *uid)
+{
+	if (!uid)
+		return true;
+	while (*uid == ' ')
+		uid++;
+	return *uid == 0;
+}
+
 static void dd_ref_cb(void *ud, const char *file_id, const char *sop_uid)
 {
 	struct dd_collect *c = ud;
@@ -378,6 +388,13 @@ void scan_entry(struct walk *w, const char *relpath, uint64_t size, struct byte_
 				                 "the DICOM file is cut short (%s); ask the hospital for a new copy", d->message);
 			else if (ds == DCM_CORRUPT)
 				file_set_problem(f, PROB_CORRUPT, "the DICOM file is damaged (%s); ask for a new copy", d->message);
+			else if (f->kind != KIND_DICOM_DICOMDIR && (blank(d->study_uid) || blank(d->series_uid)))
+				/* an empty UID is no study or series: it would group strangers
+				 * and break the report's and the DICOMDIR's contract */
+				file_set_problem(f, PROB_CORRUPT, "the DICOM file has no %s Instance UID: it cannot be placed "
+				                 "in a %s; ask the hospital for a new copy",
+				                 blank(d->study_uid) ? "Study" : "Series",
+				                 blank(d->study_uid) ? "study" : "series");
 			break;
 		case DCM_NEED_MORE:
 			f->dcm = d;
