@@ -189,8 +189,8 @@ enum ing_package_state {
 struct ing_package;
 
 /* Start building case_id's package in the outbox out_dir: takes the case's
- * lock (OUT/.building/CASE.lock), removes leftovers of earlier builds of the
- * case, and makes OUT/.building/CASE.XXXXXX/staging for the scan. */
+ * lock (OUT/.building/CASE.lock, removed again by ing_package_free), removes
+ * leftovers of earlier builds of the case, and makes OUT/.building/CASE.XXXXXX/staging for the scan. */
 ING_EXPORT int ing_package_begin(struct ing_ctx *ctx, const char *out_dir, const char *case_id,
                                  struct ing_package **out);
 /* The folder to give the scan as ing_scan_opts.staging_dir. */

@@ -86,13 +86,29 @@ int ing_package_begin(struct ing_ctx *ctx, const char *out_dir, const char *case
 		goto fail;
 	}
 
-	/* One build per case at a time. */
+	/* One build per case at a time. The holder removes the lock file when it
+	 * is done (ing_package_free), so the file we locked may have been
+	 * unlinked while we waited: hold it only if it is still the one by that
+	 * name, else try again on the new one. */
 	lockname = xasprintf("%s.lock", case_id);
-	pkg->lockfd = openat(pkg->buildingfd, lockname, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0640);
-	if (pkg->lockfd < 0 || flock(pkg->lockfd, LOCK_EX) < 0) {
-		r = -errno;
-		goto fail;
+	for (;;) {
+		struct stat fst, pst;
+		pkg->lockfd = openat(pkg->buildingfd, lockname, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0640);
+		if (pkg->lockfd < 0 || flock(pkg->lockfd, LOCK_EX) < 0 || fstat(pkg->lockfd, &fst) < 0) {
+			r = -errno;
+			goto fail;
+		}
+		if (fstatat(pkg->buildingfd, lockname, &pst, AT_SYMLINK_NOFOLLOW) == 0) {
+			if (pst.st_dev == fst.st_dev && pst.st_ino == fst.st_ino)
+				break;
+		} else if (errno != ENOENT) {
+			r = -errno;
+			goto fail;
+		}
+		close(pkg->lockfd);
+		pkg->lockfd = -1;
 	}
+	pkg->lock_name = xstrdup(lockname);
 
 	/* Leftovers of builds of this case that did not finish (crash, kill). */
 	prefix = xasprintf("%s.", case_id);
@@ -240,8 +256,13 @@ struct ing_package *ing_package_free(struct ing_package *pkg)
 	}
 	if (pkg->workfd >= 0)
 		close(pkg->workfd);
-	if (pkg->lockfd >= 0)
+	if (pkg->lockfd >= 0) {
+		/* Unlinked while we still hold it: a build waiting on this file
+		 * sees that it is gone and takes the next one (ing_package_begin). */
+		if (pkg->lock_name && unlinkat(pkg->buildingfd, pkg->lock_name, 0) < 0 && errno != ENOENT)
+			log_warn(pkg->ctx, "case %s: could not remove the lock file: %s", pkg->case_id, ing_strerror(-errno));
 		close(pkg->lockfd);     /* releases the lock */
+	}
 	if (pkg->buildingfd >= 0)
 		close(pkg->buildingfd);
 	if (pkg->outfd >= 0)
@@ -251,6 +272,7 @@ struct ing_package *ing_package_free(struct ing_package *pkg)
 	ptrvec_free(&pkg->refused, left_out_free);
 	free(pkg->out_dir);
 	free(pkg->case_id);
+	free(pkg->lock_name);
 	free(pkg->work_name);
 	free(pkg->work_path);
 	free(pkg->made_dir);

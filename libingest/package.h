@@ -26,6 +26,7 @@ struct ing_package {
 	char *out_dir;
 	char *case_id;
 	int outfd, buildingfd, lockfd, workfd;
+	char *lock_name;             /* "CASE.lock" under OUT/.building, while we hold it */
 	char *work_name;             /* "CASE.XXXXXX" under OUT/.building */
 	char *work_path;
 	char *staging;

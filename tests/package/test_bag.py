@@ -32,7 +32,7 @@ try:
     p = ingest('package', drop, '--out', out, check_rc=0)
     bag = os.path.join(out, 'pending', 'CASE-DEMO-1')
     check(os.path.isdir(bag), 'no package at %s' % bag)
-    check(sorted(os.listdir(os.path.join(out, '.building'))) == ['CASE-DEMO-1.lock'],
+    check(sorted(os.listdir(os.path.join(out, '.building'))) == [],
           '.building not clean: %r' % os.listdir(os.path.join(out, '.building')))
     for t in ('bagit.txt', 'bag-info.txt', 'manifest-sha256.txt', 'tagmanifest-sha256.txt', 'gap-report.json',
               'gap-report.txt', 'gap-report.html', 'provenance.tsv', 'data/DICOMDIR'):
