@@ -164,6 +164,18 @@ static int place_dicom(struct ing_package *pkg, int stagefd, int datafd, struct 
 	return 0;
 }
 
+struct file_at {
+	const struct ing_file *f;
+	size_t i;                  /* its index in scan->files */
+};
+
+static int cmp_file_at(const void *a, const void *b)
+{
+	const struct file_at *x = a, *y = b;
+	int c = strcmp(x->f->path, y->f->path);
+	return c ? c : (x->i > y->i) - (x->i < y->i);
+}
+
 static bool packable_dicom(const struct ing_file *f)
 {
 	return f->dcm && kind_is_dicom(f->kind) && f->kind != KIND_DICOM_DICOMDIR && f->staged && f->hashed &&
@@ -717,8 +729,17 @@ int ing_package_build(struct ing_package *pkg, const struct ing_scan *scan, cons
 		ptrvec_push(&first, (void *)((struct payload_item *)pkg->items.v[k])->f);
 	if (first.n > 1)
 		qsort(first.v, first.n, sizeof(void *), cmp_ptr);
-	for (size_t i = 0; i < scan->files.n; i++) {
-		const struct ing_file *f = scan->files.v[i];
+	/* The rest (conflicting duplicates, documents) by path, not in the order
+	 * the files were met: a folder's walk and an archive's entries differ,
+	 * and the same drop must give the same numbers and names either way. */
+	struct file_at *rest = xcalloc(scan->files.n + 1, sizeof(*rest));
+	for (size_t i = 0; i < scan->files.n; i++)
+		rest[i] = (struct file_at){ scan->files.v[i], i };
+	if (scan->files.n > 1)
+		qsort(rest, scan->files.n, sizeof(*rest), cmp_file_at);
+	for (size_t k = 0; k < scan->files.n; k++) {
+		const struct ing_file *f = rest[k].f;
+		size_t i = rest[k].i;
 		if (ptrset_has(&first, f)) {
 			placed[i] = true;
 			continue;
@@ -734,6 +755,7 @@ int ing_package_build(struct ing_package *pkg, const struct ing_scan *scan, cons
 		}
 	}
 	ptrvec_free(&first, NULL);
+	free(rest);
 	if (r < 0)
 		goto out;
 	list_left_out(pkg, scan, placed);
