@@ -261,18 +261,6 @@ static void curl_init_once(void)
 	curl_init_rc = curl_global_init(CURL_GLOBAL_DEFAULT);
 }
 
-uint64_t fetch_now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
-static uint64_t now_ms(void)
-{
-	return fetch_now_ms();
-}
-
 static void sleep_ms(uint64_t ms)
 {
 	struct timespec ts = { .tv_sec = (time_t)(ms / 1000), .tv_nsec = (long)(ms % 1000) * 1000000 };
@@ -541,7 +529,7 @@ static size_t on_body(char *p, size_t sz, size_t nm, void *ud)
 static int on_progress(void *ud, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal, curl_off_t ulnow)
 {
 	struct xfer *x = ud;
-	uint64_t now = now_ms();
+	uint64_t now = mono_ms();
 	if (x->stall_ms == 0)
 		return 0;
 	if (dlnow < x->stall_from_bytes || (uint64_t)(dlnow - x->stall_from_bytes) >= x->stall_min_bytes) {
@@ -627,7 +615,7 @@ static enum verdict judge(struct xfer *x, const struct fetch_opts *o, CURLcode r
 		return V_FAIL;
 	case CURLE_OPERATION_TIMEDOUT:
 		*err = -ETIMEDOUT;
-		if (x->budget_deadline && now_ms() + 100 >= x->budget_deadline) {
+		if (x->budget_deadline && mono_ms() + 100 >= x->budget_deadline) {
 			x->over_budget = true;
 			set_error(msg, "the time budget for these downloads ran out");
 			return V_FAIL;
@@ -699,7 +687,7 @@ static CURLcode attempt(struct xfer *x, const struct fetch_opts *o, const char *
 	x->cap_is_budget = false;
 	x->stall_ms = (uint64_t)o->stall_s * 1000;
 	x->stall_min_bytes = MAX((uint64_t)o->stall_bytes_per_s * o->stall_s, 1);
-	x->stall_from_ms = now_ms();
+	x->stall_from_ms = mono_ms();
 	x->stall_from_bytes = 0;
 	x->write_err = 0;
 	xfer_reset_headers(x);
@@ -841,12 +829,12 @@ int fetch_url(struct ing_ctx *ctx, const struct fetch_opts *o, const char *url, 
 	x.sha = sha256_new();
 	x.budget = o->budget_bytes;
 
-	start = now_ms();
+	start = mono_ms();
 	deadline = start + (uint64_t)o->timeout_s * 1000;
 	if (o->deadline_ms && o->deadline_ms < deadline)
 		deadline = x.budget_deadline = o->deadline_ms;
 	for (unsigned n = 0;; n++) {
-		uint64_t now = now_ms(), delay;
+		uint64_t now = mono_ms(), delay;
 		CURLcode rc;
 
 		if (now >= deadline || (x.budget && x.received >= x.budget)) {
@@ -889,7 +877,7 @@ int fetch_url(struct ing_ctx *ctx, const struct fetch_opts *o, const char *url, 
 		if (x.retry_after_s >= 0)
 			delay = MAX(delay, (uint64_t)x.retry_after_s * 1000);
 		delay = MIN(delay, (uint64_t)o->retry_max_ms);
-		if (now_ms() + delay >= deadline) {
+		if (mono_ms() + delay >= deadline) {
 			/* No time left to try again: with a caller's budget that is what stopped it. */
 			x.over_budget = x.budget_deadline != 0;
 			v = V_FAIL;

@@ -74,7 +74,7 @@ struct fetch_opts {
 	 * connection and transfer ends by deadline_ms, and the body bytes written
 	 * over all attempts (restarts included) stay within budget_bytes. When one
 	 * stops the fetch, res->over_budget is set. 0: no such budget. */
-	uint64_t deadline_ms;           /* on fetch_now_ms()'s clock */
+	uint64_t deadline_ms;           /* on mono_ms()'s clock (util/clock.h) */
 	uint64_t budget_bytes;
 };
 
@@ -112,7 +112,6 @@ ING_HIDDEN int fetch_url(struct ing_ctx *ctx, const struct fetch_opts *o, const 
                          int out_fd, struct fetch_result *res);
 ING_HIDDEN void fetch_result_clear(struct fetch_result *res);
 /* Milliseconds on the monotonic clock fetch_opts.deadline_ms is measured on. */
-ING_HIDDEN uint64_t fetch_now_ms(void);
 
 /* Exposed for tests: the safe file name for a Content-Disposition value and
  * an effective URL (either may be NULL). Never NULL, never empty. */

@@ -15,6 +15,7 @@
 #include "ingest.h"
 #include "caps.h"
 
+#include "util/clock.h"
 #include "util/fileio.h"
 #include "util/mem.h"
 #include "util/sha256.h"

@@ -123,7 +123,7 @@ void links_fetch(struct walk *w, const struct ing_scan_opts *opts)
 	struct link_budget b = {
 		.seconds = lim->max_download_seconds,
 		.bytes = lim->max_download_bytes,
-		.deadline_ms = fetch_now_ms() + (uint64_t)lim->max_download_seconds * 1000,
+		.deadline_ms = mono_ms() + (uint64_t)lim->max_download_seconds * 1000,
 		.bytes_left = lim->max_download_bytes,
 	};
 	char words[256];
@@ -138,7 +138,7 @@ void links_fetch(struct walk *w, const struct ing_scan_opts *opts)
 		struct fetch_result res = { 0 };
 		int fd;
 		if (!b.out_of_time && !b.out_of_bytes) {
-			b.out_of_time = fetch_now_ms() >= b.deadline_ms;
+			b.out_of_time = mono_ms() >= b.deadline_ms;
 			b.out_of_bytes = b.bytes_left == 0;
 		}
 		if (b.out_of_time || b.out_of_bytes) {

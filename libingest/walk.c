@@ -73,13 +73,6 @@ void walk_around_fork(void *ud, bool before)
 
 /* ---- the drop's budgets (docs/design.md, "Budgets per drop") ---- */
 
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 /* Bytes of the regular files below DFD (links not followed), counting at most *LEFT files. */
 static uint64_t dir_bytes(int dfd, unsigned depth, uint64_t *left)
 {
@@ -121,14 +114,14 @@ void walk_budget_init(struct walk *w, int fd, const struct stat *st)
 		             w->drop_bytes * lim->max_drop_ratio;
 		w->expand_budget = MIN(w->expand_budget, MAX(r, DROP_EXPAND_FLOOR_BYTES));
 	}
-	w->deadline_ns = lim->max_drop_seconds ? now_ns() + (uint64_t)lim->max_drop_seconds * 1000000000u : 0;
+	w->deadline_ms = lim->max_drop_seconds ? mono_ms() + (uint64_t)lim->max_drop_seconds * 1000 : 0;
 }
 
 bool walk_out_of_time(struct walk *w)
 {
 	if (w->spent == WALK_SPENT_TIME)
 		return true;
-	if (!w->deadline_ns || now_ns() < w->deadline_ns)
+	if (!w->deadline_ms || mono_ms() < w->deadline_ms)
 		return false;
 	w->spent = WALK_SPENT_TIME;
 	return true;

@@ -66,7 +66,7 @@ struct walk {
 	uint64_t drop_bytes;          /* the drop's own files as received, archives unopened */
 	uint64_t expand_budget;       /* expanded_bytes may reach this: max_total_bytes, or max_drop_ratio's bound */
 	uint64_t kept_bytes;          /* bytes of the files kept (staged in package mode) so far (max_total_bytes) */
-	uint64_t deadline_ns;         /* CLOCK_MONOTONIC end of max_drop_seconds, or 0 */
+	uint64_t deadline_ms;         /* mono_ms() at the end of max_drop_seconds, or 0 */
 	enum walk_spent { WALK_SPENT_NONE = 0, WALK_SPENT_BYTES, WALK_SPENT_TIME } spent;
 	bool time_reported;           /* the time budget's problem is recorded */
 	struct sink *sink;            /* hashes and writes the bytes read, on both cores (sink.c) */
