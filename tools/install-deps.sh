@@ -15,6 +15,7 @@ PKGS="
   libudfread-dev libseccomp-dev
   python3 python3-pydicom python3-jsonschema python3-aiosmtpd python3-pil
   xorriso genisoimage zstd p7zip-full zip unzip fonts-dejavu-core
+  fonts-wqy-microhei fonts-lohit-deva tesseract-ocr-deu tesseract-ocr-ita tesseract-ocr-por
   scdoc man-db groff-base
 "
 missing=""
