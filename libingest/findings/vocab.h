@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * The vocabulary: every word the findings engine and the rules look for,
- * loaded from data (rules/vocabulary/*.yaml, docs/vocabulary.md), never
+ * loaded from data (rules/vocabulary/ (markers.yaml, labs.yaml, XX.yaml), docs/vocabulary.md), never
  * from C. Markers with their synonyms and value grammars, labs with their
  * local names, and per language: result words, ConText triggers, table
  * headings, non-result cues, kind headings, cancer-type words, the words
