@@ -82,6 +82,12 @@ struct ing_scan {
 	uint64_t bytes_done;
 	unsigned staged_seq;
 
+	/* The rules and their vocabulary (evaluate_load_rules(), before the walk:
+	 * the documents are read with the vocabulary); NULL with rules_error set
+	 * when they do not load (the case is held). */
+	struct ruleset *rules;
+	char *rules_error;
+
 	/* The rules' verdict (evaluate.c): filled after inventory_build(). */
 	struct case_yaml *case_yaml;       /* the drop root's case.yaml, NULL if none */
 	char *case_yaml_errors;            /* "case.yaml:LINE:COL: what" lines, NULL if none */

@@ -173,38 +173,45 @@ const char *evaluate_default_rules_dir(void)
 	return dir ? dir : INGEST_RULES_DIR;
 }
 
-void evaluate_run(struct ing_scan *scan, const struct ing_scan_opts *opts)
+/* The rules (with their vocabulary, which the documents are read with) are
+ * loaded once, before the walk; a folder that does not load is said here
+ * and the case is held when it is evaluated. */
+void evaluate_load_rules(struct ing_scan *scan, const struct ing_scan_opts *opts)
 {
 	const char *dir = opts && opts->rules_dir ? opts->rules_dir : evaluate_default_rules_dir();
-	struct ruleset *rs = NULL;
 	struct strbuf errors;
+	int r;
+
+	strbuf_init(&errors, RULES_MAX_ERRORS_BYTES);
+	r = rules_load_dir(scan->ctx, dir, &scan->rules, &errors);
+	if (r == -ENOENT) {
+		scan->rules_error = xasprintf("there is no rules folder %s. Give the rules folder (ingest --rules DIR, or "
+		                              "paths.rules in ingestd's configuration) or install the rules.", dir);
+		scan->rules = NULL;
+	} else if (r < 0) {
+		scan->rules_error = xasprintf("the rules in %s could not be loaded (%s)%s%s", dir, ing_strerror(r),
+		                              errors.len ? ":\n" : "", errors.len ? errors.s : "");
+		scan->rules = NULL;
+	}
+	strbuf_free(&errors);
+	if (scan->rules_error)
+		log_err(scan->ctx, "case %s: %s The case is held: it was not checked against its cancer type's rules.",
+		        scan->case_id, scan->rules_error);
+}
+
+void evaluate_run(struct ing_scan *scan, const struct ing_scan_opts *opts)
+{
 	struct eval_opts eo = {
 		.cancer_type = opts ? opts->cancer_type : NULL,
 		.setting = opts ? opts->setting : NULL,
 		.today = opts ? opts->today : NULL,
+		.rules_error = scan->rules_error,
 	};
-	int r;
 
-	_cleanup_free_ char *why = NULL;
-
-	strbuf_init(&errors, RULES_MAX_ERRORS_BYTES);
-	r = rules_load_dir(scan->ctx, dir, &rs, &errors);
-	if (r == -ENOENT) {
-		why = xasprintf("there is no rules folder %s. Give the rules folder (ingest --rules DIR, or paths.rules "
-		                "in ingestd's configuration) or install the rules.", dir);
-		rs = NULL;
-	} else if (r < 0) {
-		why = xasprintf("the rules in %s could not be loaded (%s)%s%s", dir, ing_strerror(r),
-		                errors.len ? ":\n" : "", errors.len ? errors.s : "");
-		rs = NULL;
-	}
-	strbuf_free(&errors);
-	if (why)
-		log_err(scan->ctx, "case %s: %s The case is held: it was not checked against its cancer type's rules.",
-		        scan->case_id, why);
-	eo.rules_error = why;
-	evaluate_scan(scan, rs, &eo);
-	ruleset_free(rs);
+	if (!scan->rules && !scan->rules_error)
+		evaluate_load_rules(scan, opts);
+	eo.rules_error = scan->rules_error;
+	evaluate_scan(scan, scan->rules, &eo);
 }
 
 void evaluation_free(struct ing_scan *scan)
@@ -215,6 +222,10 @@ void evaluation_free(struct ing_scan *scan)
 	free(scan->cancer_type_evidence);
 	free(scan->case_yaml_errors);
 	case_yaml_free(scan->case_yaml);
+	ruleset_free(scan->rules);
+	free(scan->rules_error);
+	scan->rules = NULL;
+	scan->rules_error = NULL;
 	scan->cancer_type = scan->cancer_type_evidence = scan->case_yaml_errors = NULL;
 	scan->case_yaml = NULL;
 }

@@ -43,6 +43,9 @@ ING_HIDDEN void evaluate_scan(struct ing_scan *scan, const struct ruleset *rs, c
  * and evaluates. A rules folder that is missing or does not validate fails
  * closed: it is logged, the generic checks run, and a required gap
  * (rules.unavailable) holds the case until the rules are fixed. */
+/* Loads the rules folder (opts->rules_dir, else the installed one) into
+ * scan->rules, or says why not in scan->rules_error. Before the walk. */
+ING_HIDDEN void evaluate_load_rules(struct ing_scan *scan, const struct ing_scan_opts *opts);
 ING_HIDDEN void evaluate_run(struct ing_scan *scan, const struct ing_scan_opts *opts);
 
 /* evaluate_default_rules_dir(): libingest-internal.h (`ingest rules` uses it too). */

@@ -95,6 +95,7 @@ int ing_scan_path(struct ing_ctx *ctx, const char *path, const struct ing_scan_o
 	guard_init(&w, opts);
 	walk_budget_init(&w, fd, &st);
 
+	evaluate_load_rules(scan, opts);
 	log_info(ctx, "case %s: scanning", scan->case_id);
 	if (S_ISDIR(st.st_mode)) {
 		walk_dir(&w, fd, "", 0, &where);
