@@ -91,6 +91,9 @@ void doc_info_free(struct doc_info *d)
 		free(d->markers[i].name);
 		free(d->markers[i].result);
 		free(d->markers[i].snippet);
+		free(d->markers[i].value);
+		free(d->markers[i].variant);
+		free(d->markers[i].method);
 	}
 	free(d->markers);
 	for (size_t i = 0; i < d->n_labs; i++) {

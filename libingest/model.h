@@ -53,18 +53,36 @@ enum ing_problem {
 };
 ING_HIDDEN const char *problem_name(enum ing_problem p);
 
-/* A biomarker as a document states it (filled from findings.c). */
+/* A biomarker as a document states it: one statement of the findings
+ * engine (findings/findings.h), kept with the document. */
 enum marker_state {
-	MARKER_FOUND,           /* name and a result stand together */
+	MARKER_FOUND,           /* the patient's result, stated (statement_is_result()) */
 	MARKER_PENDING,         /* "pending", "requested", "sent out": not found */
 	MARKER_INSUFFICIENT,    /* "insufficient tissue", "QNS", "failed": not found, worth saying */
+	MARKER_NOT_DONE,        /* "not done", "not performed": not found, ask for it */
+	MARKER_CONTEXT,         /* not the patient's present result: superseded by an amendment, about
+	                         * another person (family history), hypothetical or only possible */
 };
 
 struct doc_marker {
-	char *name;             /* canonical name, e.g. "HER2" (as in rules/_biomarkers.yaml) */
+	char *name;             /* canonical name, e.g. "HER2" (rules/vocabulary/markers.yaml) */
 	enum marker_state state;
-	char *result;           /* short normalised result, e.g. "negative (IHC 1+)" */
-	char *snippet;          /* the words in the document that show it */
+	char *result;           /* short words for the report, e.g. "negative (1+)", "TPS 5%" */
+	char *snippet;          /* the words in the document that show it: its row or sentence */
+	/* The statement as read (names are static strings, NULL when not stated). */
+	const char *assertion;  /* result, equivocal, pending, not-done, insufficient */
+	const char *polarity;   /* positive, negative, none */
+	char *value;            /* "3+", "90%", "TPS 5%", "4+3=7", NULL */
+	char *variant;          /* "p.G12C", "exon 19 deletion", NULL */
+	char *method;           /* "IHC", "FISH", a clone, NULL */
+	const char *classification; /* pathogenic, likely-pathogenic, vus, likely-benign, benign, NULL */
+	const char *origin;     /* germline, somatic, NULL */
+	unsigned modifiers;     /* enum stmt_modifier bits (findings/findings.h) */
+	unsigned line;          /* 1-based line of its row or sentence */
+	bool amendment;         /* stated in an addendum or amended report */
+	bool superseded;        /* revised by an amendment of the same document */
+	bool ocr;               /* read from OCR text */
+	bool row;               /* read from a table row (else a sentence) */
 };
 
 struct doc_lab {

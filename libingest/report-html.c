@@ -10,6 +10,7 @@
 
 #include "evaluate.h"
 #include "case.h"
+#include "findings/findings.h"
 
 static void esc(FILE *f, const char *s)
 {
@@ -220,8 +221,17 @@ int ing_scan_write_html(const struct ing_scan *scan, const char *status, FILE *f
 			fputs(nb++ ? "<br>" : "", f);
 			esc(f, m->name);
 			fputs(": ", f);
-			esc(f, m->state == MARKER_FOUND ? m->result : m->state == MARKER_PENDING ? "pending (not found)"
-			                                                                     : "insufficient (not found)");
+			esc(f, m->state == MARKER_FOUND || m->state == MARKER_CONTEXT ? m->result
+			       : m->state == MARKER_PENDING ? "pending (not found)"
+			       : m->state == MARKER_NOT_DONE ? "not done (not found)" : "insufficient (not found)");
+			if (m->amendment)
+				fputs(" <em>(amended)</em>", f);
+			if (m->state == MARKER_CONTEXT)
+				fputs(m->superseded ? " <em>(superseded by the amendment: not counted)</em>"
+				      : m->modifiers & MOD_FAMILY ? " <em>(about a relative: not counted)</em>"
+				      : " <em>(hypothetical or only possible: not counted)</em>", f);
+			else if (m->ocr)
+				fputs(" <em>(read by OCR)</em>", f);
 		}
 		if (!nb)
 			fputs("—", f);

@@ -6,6 +6,7 @@
 #include "build-config.h"
 #include "evaluate.h"
 #include "case.h"
+#include "findings/findings.h"
 
 static json_object *jstr_or_null(const char *s)
 {
@@ -89,6 +90,60 @@ static json_object *study_json(json_object *root, size_t i, const struct inv_stu
 	return o;
 }
 
+
+static const char *marker_state_name(enum marker_state st)
+{
+	switch (st) {
+	case MARKER_FOUND: return "found";
+	case MARKER_PENDING: return "pending";
+	case MARKER_INSUFFICIENT: return "insufficient";
+	case MARKER_NOT_DONE: return "not-done";
+	case MARKER_CONTEXT: return "context";
+	}
+	return "unknown";
+}
+
+/* The statement behind a biomarker entry (findings/findings.h): more keys,
+ * each only when the document states it. */
+static void marker_statement_json(json_object *x, const struct doc_marker *m)
+{
+	static const struct { unsigned bit; const char *name; } mods[] = {
+		{ MOD_POSSIBLE, "possible" }, { MOD_HISTORICAL, "historical" },
+		{ MOD_HYPOTHETICAL, "hypothetical" }, { MOD_FAMILY, "family" },
+	};
+	if (m->assertion)
+		json_object_object_add(x, "assertion", json_object_new_string(m->assertion));
+	if (m->polarity)
+		json_object_object_add(x, "polarity", json_object_new_string(m->polarity));
+	if (m->value)
+		json_object_object_add(x, "value", json_object_new_string(m->value));
+	if (m->variant)
+		json_object_object_add(x, "variant", json_object_new_string(m->variant));
+	if (m->method)
+		json_object_object_add(x, "method", json_object_new_string(m->method));
+	if (m->classification)
+		json_object_object_add(x, "classification", json_object_new_string(m->classification));
+	if (m->origin)
+		json_object_object_add(x, "origin", json_object_new_string(m->origin));
+	if (m->modifiers) {
+		json_object *a = json_object_new_array();
+		for (size_t k = 0; k < ARRAY_SIZE(mods); k++)
+			if (m->modifiers & mods[k].bit)
+				json_object_array_add(a, json_object_new_string(mods[k].name));
+		json_object_object_add(x, "modifiers", a);
+	}
+	if (m->amendment)
+		json_object_object_add(x, "amendment", json_object_new_boolean(true));
+	if (m->superseded)
+		json_object_object_add(x, "superseded", json_object_new_boolean(true));
+	if (m->ocr)
+		json_object_object_add(x, "ocr", json_object_new_boolean(true));
+	if (m->line)
+		json_object_object_add(x, "source", json_object_new_string(m->row ? "table-row" : "sentence"));
+	if (m->line)
+		json_object_object_add(x, "line", json_object_new_int((int)m->line));
+}
+
 static json_object *document_json(const struct ing_file *f)
 {
 	json_object *o = json_object_new_object();
@@ -109,25 +164,26 @@ static json_object *document_json(const struct ing_file *f)
 	if (d && d->extract_error)
 		json_object_object_add(o, "unread_reason", json_object_new_string(d->extract_error));
 	/* SPEC §5: found markers only, each with the words that show it; what
-	 * is pending or could not be tested is said separately, never as found. */
+	 * is pending or could not be tested is said separately, never as found;
+	 * what is not the patient's present result (superseded by an amendment,
+	 * about a relative, hypothetical, only possible) separately again. */
 	json_object *bm = json_object_new_array(), *un = json_object_new_array(), *labs = json_object_new_array();
+	json_object *cx = json_object_new_array();
 	for (size_t i = 0; d && i < d->n_markers; i++) {
 		const struct doc_marker *m = &d->markers[i];
 		json_object *x = json_object_new_object();
 		json_object_object_add(x, "name", json_object_new_string(m->name));
-		if (m->state == MARKER_FOUND) {
+		if (m->state == MARKER_FOUND || m->state == MARKER_CONTEXT)
 			json_object_object_add(x, "result", jstr_or_null(m->result));
-			json_object_object_add(x, "snippet", jstr_or_null(m->snippet));
-			json_object_array_add(bm, x);
-		} else {
-			json_object_object_add(x, "state", json_object_new_string(m->state == MARKER_PENDING ? "pending"
-			                                                                                     : "insufficient"));
-			json_object_object_add(x, "snippet", jstr_or_null(m->snippet));
-			json_object_array_add(un, x);
-		}
+		else
+			json_object_object_add(x, "state", json_object_new_string(marker_state_name(m->state)));
+		json_object_object_add(x, "snippet", jstr_or_null(m->snippet));
+		marker_statement_json(x, m);
+		json_object_array_add(m->state == MARKER_FOUND ? bm : m->state == MARKER_CONTEXT ? cx : un, x);
 	}
 	json_object_object_add(o, "biomarkers", bm);
 	json_object_object_add(o, "biomarkers_unresulted", un);
+	json_object_object_add(o, "biomarkers_context", cx);
 	for (size_t i = 0; d && i < d->n_labs; i++) {
 		const struct doc_lab *l = &d->labs[i];
 		json_object *x = json_object_new_object();
