@@ -269,8 +269,10 @@ def main():
 
     bio = load(os.path.join(rules, "_biomarkers.yaml"))["biomarkers"]
     for t in bio:
+        own = resolve(t["name"])
         for p in [t["name"]] + list(t.get("synonyms") or []):
-            if resolve(p) is None:
+            # a synonym that is a result phrase ("IHC 1+") qualifies the term's own marker
+            if resolve(p) is None and not (own and key(p) in wordkeys):
                 problem("_biomarkers.yaml: %s: %r does not resolve to a marker" % (t["name"], p))
     for t in load(os.path.join(rules, "_labs.yaml"))["labs"]:
         for p in [t["name"]] + list(t.get("synonyms") or []):
