@@ -76,7 +76,8 @@ def value_agrees(gold, got):
 def infer_polarity(result):
     """Only for reports of the old engine, which had no polarity key."""
     r = (result or "").lower()
-    for neg in ("not detected", "negative", "wild", "not amplified", "retained", "mss", "proficient",
+    for neg in ("not detected", "negative", "wild", "not amplified", "retained", "mss", "proficient", "not mut",
+                "non mut", "non-mut",
                 "unmethylated", "no ", "absent", "intact", "non-codeleted", "not codeleted"):
         if neg in r:
             return "negative"
@@ -212,7 +213,9 @@ def score_doc(name, g, d, t, lines):
                 if es[ek] is not None:
                     add(field, "fp")
                 lines.append("%s: %s %s %r, gold %r" % (name, gs["marker"], field, es[ek], gs[gk]))
-                if field == "value" and es[ek] is not None and is_claim(es):
+                # a different number is a wrong result; a value the engine did
+                # not give (only words) is a miss of the value field
+                if field == "value" and numbers(es[ek]) and is_claim(es):
                     false_found.append("%s: %s value %r where the document says %r: \"%s\"" % (
                         name, gs["marker"], es[ek], gs[gk], es["snippet"]))
     for i, es in enumerate(got):
