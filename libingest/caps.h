@@ -60,6 +60,14 @@
 #define RULES_MAX_AGE_DAYS     3650
 #define RULES_MAX_ERRORS_BYTES (256u << 10) /* suggested ceiling for the errors buffer */
 
+/* The vocabulary (rules/vocabulary/, docs/vocabulary.md): operator data too. */
+#define VOCAB_MAX_FILE_BYTES        (4u << 20) /* one vocabulary file */
+#define VOCAB_MAX_LANGS             64         /* language files (ids fit a uint8_t, 0xff is "any") */
+#define VOCAB_MAX_ENTRIES           4096       /* markers, labs or concepts (ids fit a uint16_t) */
+#define VOCAB_MAX_PHRASES_PER_FILE  32768      /* phrases of one file, all classes */
+#define VOCAB_MAX_PHRASES_PER_CLASS 4096       /* phrases of one class in one file */
+#define VOCAB_MAX_PHRASE_BYTES      200        /* one phrase, as written (bounds the matcher's depth) */
+
 /* case.yaml is a handful of lines; anything larger is refused unread. */
 #define CASE_YAML_MAX_BYTES    (64u << 10)
 #define CASE_YAML_MAX_NOTIFY   32          /* addresses in notify: */

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * The vocabulary: every word the findings engine and the rules look for,
- * loaded from data (rules/vocabulary/ (markers.yaml, labs.yaml, XX.yaml), docs/vocabulary.md), never
+ * loaded from data (the YAML files of rules/vocabulary/, docs/vocabulary.md), never
  * from C. Markers with their synonyms and value grammars, labs with their
  * local names, and per language: result words, ConText triggers, table
  * headings, non-result cues, kind headings, cancer-type words, the words
@@ -77,7 +77,10 @@ enum vocab_class {
 	VW_STOPWORD,        /* a frequent function word of its language (language detection) */
 	_VW_MAX
 };
-#define VW_BIT(c) (UINT64_C(1) << (c))
+/* A set of classes: _VW_MAX is 66, more than a uint64_t holds. A mask made
+ * only of classes below 64 still converts from a uint64_t unchanged. */
+typedef unsigned __int128 vocab_mask;
+#define VW_BIT(c) ((vocab_mask)1 << (c))
 
 ING_HIDDEN const char *vocab_class_name(enum vocab_class c);
 
@@ -171,7 +174,7 @@ struct vmatch {
 /* The phrases of the classes in MASK (VW_BIT()s; 0: all) that match at
  * folded offset I, longest first, at most MAX; returns how many. I must be
  * a word start (or any character in Han/Kana/Thai text): not checked. */
-ING_HIDDEN size_t vocab_match_at(const struct vocab *v, const struct vtext *t, size_t i, uint64_t mask,
+ING_HIDDEN size_t vocab_match_at(const struct vocab *v, const struct vtext *t, size_t i, vocab_mask mask,
                                  struct vmatch *out, size_t max);
 /* True when folded offset I starts a word. */
 ING_HIDDEN bool vtext_word_start(const struct vtext *t, size_t i);
@@ -187,5 +190,19 @@ ING_HIDDEN bool vocab_text_has_concept(const struct vocab *v, const char *text, 
  * *QUALIFIER (may be NULL) gets the folded words after the marker phrase,
  * malloc'd, or NULL. */
 ING_HIDDEN size_t vocab_resolve_term(const struct vocab *v, const char *phrase, int *ids, size_t max, char **qualifier);
+/* The same for labs: a lab phrase, alone or with words of the classes above
+ * ("PSA doubling time" is not one unless "doubling time" is a word). */
+ING_HIDDEN size_t vocab_resolve_lab(const struct vocab *v, const char *phrase, int *ids, size_t max);
+
+/* The entries a whole PHRASE is (every class in MASK, 0: all), longest
+ * first, at most MAX: a rule's keyword is known when this finds one. */
+ING_HIDDEN size_t vocab_lookup_phrase(const struct vocab *v, const char *phrase, vocab_mask mask, struct vmatch *out,
+                                      size_t max);
+/* Does TEXT contain a phrase of entry (CLS, ID) (ID < 0: any entry of CLS), any language? */
+ING_HIDDEN bool vocab_text_has_entry(const struct vocab *v, const char *text, size_t len, enum vocab_class cls, int id);
+/* Is PHRASE made of words the vocabulary knows (result, assertion, variant,
+ * negation words, methods, markers, stop words) and tokens with a digit
+ * ("IHC 2+", "no mutation", "not amplified")? For `holds`/`fails` words. */
+ING_HIDDEN bool vocab_knows_words(const struct vocab *v, const char *phrase);
 
 #endif

@@ -1,0 +1,947 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * The vocabulary's loader (vocab.h, docs/vocabulary.md): rules/vocabulary/
+ * markers.yaml, labs.yaml and one XX.yaml per language into one matcher,
+ * with every error placed at FILE:LINE:COL and collected (the rules loader's
+ * helpers, rules-loader.h, read the values). Fail closed: any error and
+ * nothing is returned. Immutable once loaded.
+ */
+#include <dirent.h>
+#include <fcntl.h>
+#include <stdio.h>
+
+#include "rules-loader.h"
+#include "model.h"
+#include "util/yaml.h"
+#include "findings/vocab-private.h"
+
+static const char *const class_names[_VW_MAX] = {
+	[VW_POSITIVE] = "positive", [VW_NEGATIVE] = "negative", [VW_DETECTED] = "detected",
+	[VW_NOT_DETECTED] = "not-detected", [VW_MUTATED] = "mutated", [VW_WILD_TYPE] = "wild-type",
+	[VW_AMPLIFIED] = "amplified", [VW_NOT_AMPLIFIED] = "not-amplified", [VW_REARRANGED] = "rearranged",
+	[VW_NOT_REARRANGED] = "not-rearranged", [VW_RETAINED] = "retained", [VW_LOST] = "lost",
+	[VW_DEFICIENT] = "deficient", [VW_PROFICIENT] = "proficient", [VW_MSI_HIGH] = "msi-high",
+	[VW_MSI_LOW] = "msi-low", [VW_MSS] = "mss", [VW_METHYLATED] = "methylated", [VW_UNMETHYLATED] = "unmethylated",
+	[VW_CODELETED] = "codeleted", [VW_NOT_CODELETED] = "not-codeleted", [VW_HIGH] = "high", [VW_LOW] = "low",
+	[VW_EQUIVOCAL] = "equivocal", [VW_PENDING] = "pending", [VW_NOT_DONE] = "not-done",
+	[VW_INSUFFICIENT] = "insufficient", [VW_PATHOGENIC] = "pathogenic", [VW_LIKELY_PATHOGENIC] = "likely-pathogenic",
+	[VW_VUS] = "vus", [VW_LIKELY_BENIGN] = "likely-benign", [VW_BENIGN] = "benign", [VW_GERMLINE] = "germline",
+	[VW_SOMATIC] = "somatic", [VW_NEG_PRE] = "neg-pre", [VW_NEG_POST] = "neg-post", [VW_PSEUDO] = "pseudo",
+	[VW_TERMINATE] = "terminate", [VW_POSSIBLE] = "possible", [VW_HISTORICAL] = "historical",
+	[VW_HYPOTHETICAL] = "hypothetical", [VW_FAMILY] = "family", [VW_DEFINITION] = "definition",
+	[VW_REFERENCE] = "reference", [VW_DERIVED] = "derived", [VW_PRODUCT] = "product", [VW_AMENDMENT] = "amendment",
+	[VW_INTERPRETATION] = "interpretation", [VW_COL_MARKER] = "col-marker", [VW_COL_RESULT] = "col-result",
+	[VW_COL_METHOD] = "col-method", [VW_COL_REFERENCE] = "col-reference", [VW_COL_UNIT] = "col-unit",
+	[VW_COL_DATE] = "col-date", [VW_COL_FLAG] = "col-flag", [VW_COL_CLASSIFICATION] = "col-classification",
+	[VW_COL_VAF] = "col-vaf", [VW_METHOD] = "method",
+	/* entries: not `words:` keys */
+	[VW_MARKER] = "marker", [VW_LAB] = "lab", [VW_KIND_HEADING] = "kind heading", [VW_KIND_WORD] = "kind word",
+	[VW_CANCER_TYPE] = "cancer type", [VW_CONCEPT] = "concept", [VW_MONTH] = "month", [VW_STOPWORD] = "stop word",
+};
+#define N_WORD_CLASSES VW_MARKER   /* the classes of `words:` */
+
+const char *vocab_class_name(enum vocab_class c)
+{
+	return (unsigned)c < _VW_MAX ? class_names[c] : "?";
+}
+
+static const char *const grammar_names[_VG_MAX] = {
+	[VG_POSNEG] = "posneg", [VG_IHC] = "ihc", [VG_PERCENT] = "percent", [VG_ALLRED] = "allred",
+	[VG_HSCORE] = "hscore", [VG_TPS] = "tps", [VG_CPS] = "cps", [VG_IC] = "ic", [VG_MUTATION] = "mutation",
+	[VG_FUSION] = "fusion", [VG_AMPLIFICATION] = "amplification", [VG_RATIO] = "ratio",
+	[VG_COPY_NUMBER] = "copy-number", [VG_EXPRESSION] = "expression", [VG_MMR] = "mmr", [VG_MSI] = "msi",
+	[VG_METHYLATION] = "methylation", [VG_CODELETION] = "codeletion", [VG_TMB] = "tmb", [VG_GLEASON] = "gleason",
+	[VG_GRADE] = "grade", [VG_SCORE] = "score", [VG_VAF] = "vaf", [VG_HIGHLOW] = "high-low",
+};
+_Static_assert(_VG_MAX <= 32, "value grammars must fit a uint32_t");
+
+const char *value_grammar_name(enum value_grammar g)
+{
+	return (unsigned)g < _VG_MAX ? grammar_names[g] : "?";
+}
+
+/* ---- freeing and the lookups ---- */
+
+struct vocab *vocab_free(struct vocab *v)
+{
+	if (!v)
+		return NULL;
+	for (size_t i = 0; i < v->n_markers; i++) {
+		free(v->markers[i].name);
+		if (v->markers[i].clones)
+			for (char **c = v->markers[i].clones; *c; c++)
+				free(*c);
+		free(v->markers[i].clones);
+	}
+	free(v->markers);
+	for (size_t i = 0; i < v->n_labs; i++) {
+		free(v->labs[i].name);
+		if (v->labs[i].units)
+			for (char **u = v->labs[i].units; *u; u++)
+				free(*u);
+		free(v->labs[i].units);
+	}
+	free(v->labs);
+	free(v->langs);
+	strv_free(v->types, v->n_types);
+	strv_free(v->concepts, v->n_concepts);
+	strv_free(v->files, v->n_files);
+	strv_free(v->strings, v->n_strings);
+	free(v->wheres);
+	free(v->nodes);
+	free(v->pays);
+	free(v);
+	return NULL;
+}
+
+size_t vocab_n_markers(const struct vocab *v) { return v ? v->n_markers : 0; }
+size_t vocab_n_labs(const struct vocab *v) { return v ? v->n_labs : 0; }
+size_t vocab_n_langs(const struct vocab *v) { return v ? v->n_langs : 0; }
+size_t vocab_n_cancer_types(const struct vocab *v) { return v ? v->n_types : 0; }
+size_t vocab_n_concepts(const struct vocab *v) { return v ? v->n_concepts : 0; }
+
+const struct vocab_marker *vocab_marker(const struct vocab *v, size_t id)
+{
+	return v && id < v->n_markers ? &v->markers[id].pub : NULL;
+}
+
+const struct vocab_lab *vocab_lab(const struct vocab *v, size_t id)
+{
+	return v && id < v->n_labs ? &v->labs[id].pub : NULL;
+}
+
+const struct vocab_lang *vocab_lang(const struct vocab *v, size_t id)
+{
+	return v && id < v->n_langs ? &v->langs[id] : NULL;
+}
+
+const char *vocab_cancer_type(const struct vocab *v, size_t id)
+{
+	return v && id < v->n_types ? v->types[id] : NULL;
+}
+
+const char *vocab_concept(const struct vocab *v, size_t id)
+{
+	return v && id < v->n_concepts ? v->concepts[id] : NULL;
+}
+
+static int find_name(char *const *names, size_t n, const char *s)
+{
+	for (size_t i = 0; s && i < n; i++)
+		if (strcmp(names[i], s) == 0)
+			return (int)i;
+	return -1;
+}
+
+int vocab_marker_id(const struct vocab *v, const char *name)
+{
+	for (size_t i = 0; v && name && i < v->n_markers; i++)
+		if (strcmp(v->markers[i].name, name) == 0)
+			return (int)i;
+	return -1;
+}
+
+int vocab_lab_id(const struct vocab *v, const char *name)
+{
+	for (size_t i = 0; v && name && i < v->n_labs; i++)
+		if (strcmp(v->labs[i].name, name) == 0)
+			return (int)i;
+	return -1;
+}
+
+int vocab_concept_id(const struct vocab *v, const char *name)
+{
+	return v ? find_name(v->concepts, v->n_concepts, name) : -1;
+}
+
+/* ---- loading ---- */
+
+struct vload {
+	struct loader l;
+	struct vocab *v;
+	uint8_t lang;               /* the file's: VOCAB_LANG_ANY for markers.yaml and labs.yaml */
+	bool is_en;
+	size_t n_phrases;
+	unsigned per_class[_VW_MAX]; /* phrases of each class in this file */
+};
+
+static uint32_t add_where(struct vocab *v, const char *file, struct pos p)
+{
+	if (v->n_wheres == v->cap_wheres) {
+		v->cap_wheres = v->cap_wheres ? 2 * v->cap_wheres : 1024;
+		v->wheres = xrealloc(v->wheres, v->cap_wheres * sizeof(*v->wheres));
+	}
+	v->wheres[v->n_wheres] = (struct vwhere){ file, p.line, p.col };
+	return (uint32_t)v->n_wheres++;
+}
+
+static const char *entry_name(const struct vocab *v, enum vocab_class c, unsigned id, char buf[32])
+{
+	switch (c) {
+	case VW_MARKER: return id < v->n_markers ? v->markers[id].name : "?";
+	case VW_LAB: return id < v->n_labs ? v->labs[id].name : "?";
+	case VW_KIND_HEADING: case VW_KIND_WORD: return kind_name((enum ing_kind)id);
+	case VW_CANCER_TYPE: return id < v->n_types ? v->types[id] : "?";
+	case VW_CONCEPT: return id < v->n_concepts ? v->concepts[id] : "?";
+	default: snprintf(buf, 32, "%u", id); return buf;
+	}
+}
+
+/* One phrase (a scalar node) of class CLS for entry ID. */
+static int add_phrase(struct vload *vl, const struct kv *kv, enum vocab_class cls, unsigned id)
+{
+	_cleanup_free_ char *s = NULL;
+	const struct vpay *other = NULL;
+	struct pos p = node_pos(kv->value, kv->kpos);
+	int r;
+
+	if (get_str(&vl->l, kv, &s) < 0)
+		return -EINVAL;
+	if (strlen(s) > VOCAB_MAX_PHRASE_BYTES) {
+		err_at(&vl->l, p, "phrase \"%.40s...\" is longer than %u bytes", s, VOCAB_MAX_PHRASE_BYTES);
+		return -EINVAL;
+	}
+	if (++vl->n_phrases > VOCAB_MAX_PHRASES_PER_FILE) {
+		if (vl->n_phrases == VOCAB_MAX_PHRASES_PER_FILE + 1)
+			err_at(&vl->l, p, "more than %u phrases in one file", VOCAB_MAX_PHRASES_PER_FILE);
+		return -EINVAL;
+	}
+	if (++vl->per_class[cls] > VOCAB_MAX_PHRASES_PER_CLASS) {
+		if (vl->per_class[cls] == VOCAB_MAX_PHRASES_PER_CLASS + 1)
+			err_at(&vl->l, p, "more than %u phrases of class %s in one file", VOCAB_MAX_PHRASES_PER_CLASS,
+			       vocab_class_name(cls));
+		return -EINVAL;
+	}
+	r = vtrie_add(vl->v, s, cls, (uint16_t)id, vl->lang, add_where(vl->v, vl->l.file, p), &other);
+	if (r == -EINVAL) {
+		err_at(&vl->l, p, "phrase \"%s\" has no letters or digits (only separators: space - / : _ .)", s);
+		return r;
+	}
+	if (r == -EEXIST) {
+		const struct vwhere *w = &vl->v->wheres[other->where];
+		char b1[32], b2[32];
+		err_at(&vl->l, p, "phrase \"%s\" is %s \"%s\" here and %s \"%s\" at %s:%d:%d: one phrase names one entry "
+		       "of a class (remove it from one of them, or make it longer so that it decides)", s,
+		       vocab_class_name(cls), entry_name(vl->v, cls, id, b1), vocab_class_name(cls),
+		       entry_name(vl->v, cls, other->id, b2), w->file, w->line, w->col);
+		return r;
+	}
+	return 0;
+}
+
+/* A list of phrases (may be empty: []); a single scalar is a one-item list. */
+static int add_phrases(struct vload *vl, const struct kv *kv, enum vocab_class cls, unsigned id)
+{
+	void *it = NULL;
+	struct fy_node *item;
+	int r = 0;
+
+	if (kv->value && fy_node_is_scalar(kv->value) && !fy_node_is_alias(kv->value))
+		return add_phrase(vl, kv, cls, id);
+	if (!kv->value || !fy_node_is_sequence(kv->value)) {
+		err_node(&vl->l, kv->value, kv->kpos, "\"%s\" must be a list of phrases ([] when there are none)", kv->key);
+		return -EINVAL;
+	}
+	while ((item = fy_node_sequence_iterate(kv->value, &it))) {
+		struct kv ikv = item_kv(kv, item);
+		if (add_phrase(vl, &ikv, cls, id) < 0)
+			r = -EINVAL;
+	}
+	return r;
+}
+
+/* A list of plain strings into a NULL-terminated vector (for clones and units). */
+static int get_nullv(struct loader *l, const struct kv *kv, char ***out)
+{
+	char **v = NULL;
+	size_t n = 0;
+
+	if (get_strv(l, kv, &v, &n) < 0)
+		return -EINVAL;
+	v = xrealloc(v, (n + 1) * sizeof(*v));
+	v[n] = NULL;
+	*out = v;
+	return 0;
+}
+
+/* -- markers.yaml -- */
+
+struct marker_ctx {
+	struct vload *vl;
+	struct vmarker_priv *m;
+	unsigned id;
+	bool has_name, has_values;
+	struct kv synonyms, routes;     /* after the name */
+};
+
+static int values_from(struct loader *l, const struct kv *kv, uint32_t *values)
+{
+	char **v = NULL;
+	size_t n = 0;
+	int r = 0;
+
+	if (get_strv(l, kv, &v, &n) < 0)
+		return -EINVAL;
+	for (size_t i = 0; i < n; i++) {
+		int g = name_index(grammar_names, 0, _VG_MAX, v[i]);
+		if (g < 0) {
+			void *it = NULL;
+			struct fy_node *item = fy_node_is_sequence(kv->value) ? NULL : kv->value;
+			for (size_t j = 0; fy_node_is_sequence(kv->value) && j <= i; j++)
+				item = fy_node_sequence_iterate(kv->value, &it);
+			err_node(l, item, kv->kpos, "unknown value grammar \"%s\" (expected one of: posneg, ihc, percent, "
+			         "allred, hscore, tps, cps, ic, mutation, fusion, amplification, ratio, copy-number, "
+			         "expression, mmr, msi, methylation, codeletion, tmb, gleason, grade, score, vaf, high-low)",
+			         v[i]);
+			r = -EINVAL;
+			continue;
+		}
+		*values |= 1u << g;
+	}
+	strv_free(v, n);
+	return r;
+}
+
+static int marker_kv(struct loader *l, const struct kv *kv, void *userdata)
+{
+	struct marker_ctx *mc = userdata;
+
+	if (strcmp(kv->key, "name") == 0) {
+		if (get_str(l, kv, &mc->m->name) < 0)
+			return -EINVAL;
+		mc->has_name = true;
+		return add_phrase(mc->vl, kv, VW_MARKER, mc->id);
+	}
+	if (strcmp(kv->key, "synonyms") == 0) {
+		mc->synonyms = *kv;
+		mc->synonyms.key = "synonyms";
+		return 0;
+	}
+	if (strcmp(kv->key, "values") == 0) {
+		mc->has_values = true;
+		return values_from(l, kv, &mc->m->pub.values);
+	}
+	if (strcmp(kv->key, "clones") == 0)
+		return get_nullv(l, kv, &mc->m->clones);
+	if (strcmp(kv->key, "panel") == 0)
+		return get_bool(l, kv, &mc->m->pub.panel);
+	if (strcmp(kv->key, "routes") == 0) {
+		mc->routes = *kv;
+		mc->routes.key = "routes";
+		return 0;
+	}
+	if (strcmp(kv->key, "note") == 0) {
+		_cleanup_free_ char *s = NULL;
+		return get_str(l, kv, &s);
+	}
+	return unknown_key(l, kv, "a marker", "name, synonyms, values, clones, panel, routes, note");
+}
+
+static int route_kv(struct loader *l, const struct kv *kv, void *userdata)
+{
+	struct marker_ctx *mc = userdata;
+	_cleanup_free_ char *target = NULL;
+	int g = name_index(grammar_names, 0, _VG_MAX, kv->key), t;
+
+	if (g < 0) {
+		err_at(l, kv->kpos, "unknown value grammar \"%s\" in \"routes\" (a route is GRAMMAR: MARKER)", kv->key);
+		return -EINVAL;
+	}
+	if (get_str(l, kv, &target) < 0)
+		return -EINVAL;
+	t = vocab_marker_id(mc->vl->v, target);
+	if (t < 0) {
+		err_node(l, kv->value, kv->kpos, "route to unknown marker \"%s\" (routes name a marker of this file)",
+		         target);
+		return -EINVAL;
+	}
+	mc->m->pub.route[g] = (int16_t)t;
+	return 0;
+}
+
+static int load_markers(struct vload *vl, const struct kv *kv)
+{
+	struct vocab *v = vl->v;
+	void *it = NULL;
+	struct fy_node *item;
+	struct marker_ctx *ctxs;
+	size_t n;
+	int r = 0;
+
+	if (!kv->value || !fy_node_is_sequence(kv->value)) {
+		err_node(&vl->l, kv->value, kv->kpos, "\"markers\" must be a list of markers");
+		return -EINVAL;
+	}
+	n = (size_t)fy_node_sequence_item_count(kv->value);
+	if (n > VOCAB_MAX_ENTRIES) {
+		err_node(&vl->l, kv->value, kv->kpos, "more than %u markers", VOCAB_MAX_ENTRIES);
+		return -EINVAL;
+	}
+	v->markers = xcalloc(n + 1, sizeof(*v->markers));
+	ctxs = xcalloc(n + 1, sizeof(*ctxs));
+	/* names, values and the rest first, so routes and duplicates can name any marker */
+	while ((item = fy_node_sequence_iterate(kv->value, &it))) {
+		struct kv ikv = item_kv(kv, item);
+		struct marker_ctx *mc = &ctxs[v->n_markers];
+
+		*mc = (struct marker_ctx){ .vl = vl, .m = &v->markers[v->n_markers], .id = (unsigned)v->n_markers };
+		for (int g = 0; g < _VG_MAX; g++)
+			mc->m->pub.route[g] = -1;
+		if (walk_map(&vl->l, &ikv, "a marker", marker_kv, mc) < 0)
+			r = -EINVAL;
+		if (!mc->has_name && ikv.value && fy_node_is_mapping(ikv.value)) {
+			err_at(&vl->l, ikv.kpos, "marker has no \"name\"");
+			r = -EINVAL;
+		}
+		if (mc->has_name && !mc->has_values) {
+			err_at(&vl->l, ikv.kpos, "marker \"%s\" has no \"values\" (the value grammars its results are read "
+			       "with: posneg, ihc, percent, mutation...)", mc->m->name);
+			r = -EINVAL;
+		} else if (mc->has_name && !mc->m->pub.values && r == 0) {
+			err_at(&vl->l, ikv.kpos, "marker \"%s\": \"values\" is empty", mc->m->name);
+			r = -EINVAL;
+		}
+		if (mc->has_name) {
+			for (size_t j = 0; j < v->n_markers; j++) {
+				if (v->markers[j].name && strcmp(v->markers[j].name, mc->m->name) == 0) {
+					err_at(&vl->l, ikv.kpos, "duplicate marker \"%s\"", mc->m->name);
+					r = -EINVAL;
+				}
+			}
+		}
+		if (!mc->m->name)
+			mc->m->name = xstrdup("");
+		mc->m->pub.name = mc->m->name;
+		mc->m->pub.clones = (const char *const *)mc->m->clones;
+		v->n_markers++;
+	}
+	for (size_t i = 0; i < v->n_markers; i++) {
+		struct marker_ctx *mc = &ctxs[i];
+		if (mc->synonyms.key && add_phrases(vl, &mc->synonyms, VW_MARKER, mc->id) < 0)
+			r = -EINVAL;
+		if (mc->routes.key && walk_map(&vl->l, &mc->routes, "\"routes\"", route_kv, mc) < 0)
+			r = -EINVAL;
+	}
+	free(ctxs);
+	return r;
+}
+
+/* -- labs.yaml -- */
+
+struct lab_ctx {
+	struct vload *vl;
+	struct vlab_priv *lab;
+	unsigned id;
+	bool has_name;
+};
+
+static int lab_kv(struct loader *l, const struct kv *kv, void *userdata)
+{
+	struct lab_ctx *lc = userdata;
+
+	if (strcmp(kv->key, "name") == 0) {
+		if (get_str(l, kv, &lc->lab->name) < 0)
+			return -EINVAL;
+		lc->has_name = true;
+		if (vocab_lab_id(lc->vl->v, lc->lab->name) >= 0) {
+			err_node(l, kv->value, kv->kpos, "duplicate lab \"%s\"", lc->lab->name);
+			return -EINVAL;
+		}
+		return add_phrase(lc->vl, kv, VW_LAB, lc->id);
+	}
+	if (strcmp(kv->key, "synonyms") == 0)
+		return add_phrases(lc->vl, kv, VW_LAB, lc->id);
+	if (strcmp(kv->key, "units") == 0)
+		return get_nullv(l, kv, &lc->lab->units);
+	if (strcmp(kv->key, "note") == 0) {
+		_cleanup_free_ char *s = NULL;
+		return get_str(l, kv, &s);
+	}
+	return unknown_key(l, kv, "a lab", "name, synonyms, units, note");
+}
+
+static int load_labs(struct vload *vl, const struct kv *kv)
+{
+	struct vocab *v = vl->v;
+	void *it = NULL;
+	struct fy_node *item;
+	size_t n;
+	int r = 0;
+
+	if (!kv->value || !fy_node_is_sequence(kv->value)) {
+		err_node(&vl->l, kv->value, kv->kpos, "\"labs\" must be a list of labs");
+		return -EINVAL;
+	}
+	n = (size_t)fy_node_sequence_item_count(kv->value);
+	if (n > VOCAB_MAX_ENTRIES) {
+		err_node(&vl->l, kv->value, kv->kpos, "more than %u labs", VOCAB_MAX_ENTRIES);
+		return -EINVAL;
+	}
+	v->labs = xcalloc(n + 1, sizeof(*v->labs));
+	while ((item = fy_node_sequence_iterate(kv->value, &it))) {
+		struct kv ikv = item_kv(kv, item);
+		struct lab_ctx lc = { vl, &v->labs[v->n_labs], (unsigned)v->n_labs, false };
+
+		v->n_labs++;    /* counted first: its name is looked up while it loads */
+		if (walk_map(&vl->l, &ikv, "a lab", lab_kv, &lc) < 0)
+			r = -EINVAL;
+		if (!lc.has_name && ikv.value && fy_node_is_mapping(ikv.value)) {
+			err_at(&vl->l, ikv.kpos, "lab has no \"name\"");
+			r = -EINVAL;
+		}
+		if (!lc.lab->name)
+			lc.lab->name = xstrdup("");
+		lc.lab->pub.name = lc.lab->name;
+		lc.lab->pub.units = (const char *const *)lc.lab->units;
+	}
+	return r;
+}
+
+static int top_markers_kv(struct loader *l, const struct kv *kv, void *userdata)
+{
+	if (strcmp(kv->key, "markers") == 0)
+		return load_markers(userdata, kv);
+	return unknown_key(l, kv, "markers.yaml", "markers");
+}
+
+static int top_labs_kv(struct loader *l, const struct kv *kv, void *userdata)
+{
+	if (strcmp(kv->key, "labs") == 0)
+		return load_labs(userdata, kv);
+	return unknown_key(l, kv, "labs.yaml", "labs");
+}
+
+/* -- XX.yaml -- */
+
+struct lang_ctx {
+	struct vload *vl;
+	struct vocab_lang *lang;
+	const char *expect;         /* the file's name without .yaml */
+	bool has[_VW_MAX];          /* words: classes given */
+	bool has_language, has_name, has_script, has_words, has_months, has_stopwords;
+	struct pos words_pos;
+};
+
+static int words_kv(struct loader *l, const struct kv *kv, void *userdata)
+{
+	struct lang_ctx *lc = userdata;
+	int c = name_index(class_names, 0, N_WORD_CLASSES, kv->key);
+
+	if (c < 0) {
+		err_at(l, kv->kpos, "unknown word class \"%s\" in \"words\" (the classes are listed in "
+		       "docs/vocabulary.md: positive, negative, detected, not-detected, ... method)", kv->key);
+		return -EINVAL;
+	}
+	lc->has[c] = true;
+	return add_phrases(lc->vl, kv, (enum vocab_class)c, 0);
+}
+
+static int named_kv(struct loader *l, const struct kv *kv, struct lang_ctx *lc, enum vocab_class cls)
+{
+	struct vocab *v = lc->vl->v;
+	int id = -1;
+
+	switch (cls) {
+	case VW_MARKER:
+		id = vocab_marker_id(v, kv->key);
+		if (id < 0) {
+			err_at(l, kv->kpos, "\"%s\" is not a marker of markers.yaml (local names are given for its markers, "
+			       "by their canonical name)", kv->key);
+			return -EINVAL;
+		}
+		break;
+	case VW_LAB:
+		id = vocab_lab_id(v, kv->key);
+		if (id < 0) {
+			err_at(l, kv->kpos, "\"%s\" is not a lab of labs.yaml (local names are given for its labs, "
+			       "by their canonical name)", kv->key);
+			return -EINVAL;
+		}
+		break;
+	case VW_CANCER_TYPE:
+		id = find_name(v->types, v->n_types, kv->key);
+		if (id < 0) {
+			err_at(l, kv->kpos, "\"%s\" is not a cancer type of the rules (a TYPE.yaml in the rules folder)",
+			       kv->key);
+			return -EINVAL;
+		}
+		break;
+	case VW_CONCEPT:
+		id = find_name(v->concepts, v->n_concepts, kv->key);
+		if (id < 0 && lc->vl->is_en) {
+			if (v->n_concepts >= VOCAB_MAX_ENTRIES) {
+				err_at(l, kv->kpos, "more than %u concepts", VOCAB_MAX_ENTRIES);
+				return -EINVAL;
+			}
+			v->concepts = xrealloc(v->concepts, (v->n_concepts + 1) * sizeof(*v->concepts));
+			v->concepts[v->n_concepts] = xstrdup(kv->key);
+			id = (int)v->n_concepts++;
+		} else if (id < 0) {
+			err_at(l, kv->kpos, "concept \"%s\" is not in en.yaml (every concept is named there first)", kv->key);
+			return -EINVAL;
+		}
+		break;
+	default:
+		return -EINVAL;
+	}
+	return add_phrases(lc->vl, kv, cls, (unsigned)id);
+}
+
+static int markers_map_kv(struct loader *l, const struct kv *kv, void *u) { return named_kv(l, kv, u, VW_MARKER); }
+static int labs_map_kv(struct loader *l, const struct kv *kv, void *u) { return named_kv(l, kv, u, VW_LAB); }
+static int types_map_kv(struct loader *l, const struct kv *kv, void *u) { return named_kv(l, kv, u, VW_CANCER_TYPE); }
+static int concepts_map_kv(struct loader *l, const struct kv *kv, void *u) { return named_kv(l, kv, u, VW_CONCEPT); }
+
+struct kind_ctx {
+	struct lang_ctx *lc;
+	int kind;
+};
+
+static int kind_entry_kv(struct loader *l, const struct kv *kv, void *userdata)
+{
+	struct kind_ctx *kc = userdata;
+
+	if (strcmp(kv->key, "headings") == 0)
+		return add_phrases(kc->lc->vl, kv, VW_KIND_HEADING, (unsigned)kc->kind);
+	if (strcmp(kv->key, "words") == 0)
+		return add_phrases(kc->lc->vl, kv, VW_KIND_WORD, (unsigned)kc->kind);
+	return unknown_key(l, kv, "a kind", "headings, words");
+}
+
+static int kinds_kv(struct loader *l, const struct kv *kv, void *userdata)
+{
+	struct kind_ctx kc = { userdata, -1 };
+
+	for (int k = 0; k < _KIND_MAX; k++)
+		if (kind_is_document((enum ing_kind)k) && strcmp(kind_name((enum ing_kind)k), kv->key) == 0)
+			kc.kind = k;
+	if (kc.kind < 0) {
+		err_at(l, kv->kpos, "unknown document kind \"%s\" (expected one of: pathology-report, molecular-report, "
+		       "radiology-report, lab-report, discharge-summary, operative-note, treatment-summary, "
+		       "clinical-letter, scanned-document, photo)", kv->key);
+		return -EINVAL;
+	}
+	return walk_map(l, kv, "a kind", kind_entry_kv, &kc);
+}
+
+static int months_from(struct lang_ctx *lc, const struct kv *kv)
+{
+	void *it = NULL;
+	struct fy_node *item;
+	unsigned m = 0;
+	int r = 0;
+
+	if (!kv->value || !fy_node_is_sequence(kv->value) || fy_node_sequence_item_count(kv->value) != 12) {
+		err_node(&lc->vl->l, kv->value, kv->kpos, "\"months\" must be a list of exactly 12 lists of names, "
+		         "January first");
+		return -EINVAL;
+	}
+	while ((item = fy_node_sequence_iterate(kv->value, &it))) {
+		struct kv ikv = item_kv(kv, item);
+		if (add_phrases(lc->vl, &ikv, VW_MONTH, ++m) < 0)
+			r = -EINVAL;
+	}
+	return r;
+}
+
+static int lang_kv(struct loader *l, const struct kv *kv, void *userdata)
+{
+	struct lang_ctx *lc = userdata;
+	struct vocab *v = lc->vl->v;
+
+	if (strcmp(kv->key, "language") == 0) {
+		char *s = NULL;
+		lc->has_language = true;
+		if (get_str(l, kv, &s) < 0)
+			return -EINVAL;
+		if (strcmp(s, lc->expect) != 0) {
+			err_node(l, kv->value, kv->kpos, "language \"%s\" does not match the file name (expected \"%s\")", s,
+			         lc->expect);
+			free(s);
+			return -EINVAL;
+		}
+		free(s);
+		return 0;
+	}
+	if (strcmp(kv->key, "name") == 0 || strcmp(kv->key, "script") == 0) {
+		char *s = NULL;
+		bool script = kv->key[0] == 's';
+		if (get_str(l, kv, &s) < 0)
+			return -EINVAL;
+		if (script && (strlen(s) != 4 || s[0] < 'A' || s[0] > 'Z')) {
+			err_node(l, kv->value, kv->kpos, "script \"%s\" must be an ISO 15924 code (Latn, Cyrl, Hans, Arab, "
+			         "Deva...)", s);
+			free(s);
+			return -EINVAL;
+		}
+		v->strings = xrealloc(v->strings, (v->n_strings + 1) * sizeof(*v->strings));
+		v->strings[v->n_strings++] = s;
+		if (script) {
+			lc->has_script = true;
+			lc->lang->script = s;
+		} else {
+			lc->has_name = true;
+			lc->lang->name = s;
+		}
+		return 0;
+	}
+	if (strcmp(kv->key, "stopwords") == 0) {
+		lc->has_stopwords = true;
+		return add_phrases(lc->vl, kv, VW_STOPWORD, 0);
+	}
+	if (strcmp(kv->key, "months") == 0) {
+		lc->has_months = true;
+		return months_from(lc, kv);
+	}
+	if (strcmp(kv->key, "words") == 0) {
+		lc->has_words = true;
+		lc->words_pos = kv->kpos;
+		return walk_map(l, kv, "\"words\"", words_kv, lc);
+	}
+	if (strcmp(kv->key, "labs") == 0)
+		return walk_map(l, kv, "\"labs\"", labs_map_kv, lc);
+	if (strcmp(kv->key, "markers") == 0)
+		return walk_map(l, kv, "\"markers\"", markers_map_kv, lc);
+	if (strcmp(kv->key, "kinds") == 0)
+		return walk_map(l, kv, "\"kinds\"", kinds_kv, lc);
+	if (strcmp(kv->key, "cancer-types") == 0)
+		return walk_map(l, kv, "\"cancer-types\"", types_map_kv, lc);
+	if (strcmp(kv->key, "concepts") == 0)
+		return walk_map(l, kv, "\"concepts\"", concepts_map_kv, lc);
+	if (strcmp(kv->key, "note") == 0) {
+		_cleanup_free_ char *s = NULL;
+		return get_str(l, kv, &s);
+	}
+	return unknown_key(l, kv, "a language file",
+	                   "language, name, script, stopwords, months, words, labs, markers, kinds, cancer-types, "
+	                   "concepts, note");
+}
+
+static int lang_check_missing(struct lang_ctx *lc, struct pos root)
+{
+	struct loader *l = &lc->vl->l;
+	int r = 0;
+
+	if (!lc->has_language)
+		err_at(l, root, "no \"language\" (expected language: %s)", lc->expect);
+	if (!lc->has_name)
+		err_at(l, root, "no \"name\" (the language's English name)");
+	if (!lc->has_script)
+		err_at(l, root, "no \"script\" (ISO 15924: Latn, Cyrl, Hans, Arab...)");
+	if (!lc->has_stopwords)
+		err_at(l, root, "no \"stopwords\" (frequent function words: they tell the language)");
+	if (!lc->has_months)
+		err_at(l, root, "no \"months\" (12 lists of month names, January first)");
+	if (!lc->has_words)
+		err_at(l, root, "no \"words\" (every word class, [] where the language has none)");
+	if (!lc->has_language || !lc->has_name || !lc->has_script || !lc->has_stopwords || !lc->has_months ||
+	    !lc->has_words)
+		r = -EINVAL;
+	if (lc->has_words) {
+		struct strbuf miss;
+		strbuf_init(&miss, 4096);
+		for (int c = 0; c < N_WORD_CLASSES; c++)
+			if (!lc->has[c])
+				(void)strbuf_printf(&miss, "%s%s", miss.len ? ", " : "", class_names[c]);
+		if (miss.len) {
+			err_at(l, lc->words_pos, "\"words\" lacks the classes %s (give each, [] when the language has none)",
+			       miss.s);
+			r = -EINVAL;
+		}
+		strbuf_free(&miss);
+	}
+	return r;
+}
+
+/* ---- files ---- */
+
+struct vfile {
+	char *buf;
+	struct fy_document *doc;
+};
+
+static void vfile_free(struct vfile *f)
+{
+	if (f->doc)
+		fy_document_destroy(f->doc);
+	free(f->buf);
+	*f = (struct vfile){ 0 };
+}
+
+/* Reads and parses PATH; its errors are placed in it. NULL root: an error was given. */
+static struct fy_node *read_yaml(struct loader *l, const char *path, struct vfile *f)
+{
+	_cleanup_free_ char *msg = NULL;
+	struct pos at = { 1, 1 };
+	size_t len;
+	int r = read_file_at(AT_FDCWD, path, VOCAB_MAX_FILE_BYTES, O_NOCTTY | O_NONBLOCK, &f->buf, &len);
+
+	if (r == -EFBIG)
+		err_at(l, at, "larger than %u bytes", VOCAB_MAX_FILE_BYTES);
+	else if (r == -ENOENT)
+		err_at(l, at, "missing (the vocabulary needs markers.yaml, labs.yaml and en.yaml)");
+	else if (r < 0)
+		err_at(l, at, "cannot read: %s", strerror(-r));
+	if (r < 0)
+		return NULL;
+	if (memchr(f->buf, 0, len)) {
+		err_at(l, at, "not a text file (contains NUL bytes)");
+		return NULL;
+	}
+	r = yaml_parse_text(f->buf, len, &f->doc, &at.line, &at.col, &msg);
+	if (r == -EILSEQ)
+		err_at(l, at, "not UTF-8 text (save the file as UTF-8)");
+	else if (r < 0)
+		err_at(l, at, "invalid YAML%s%s", msg ? ": " : "", msg ? msg : "");
+	if (r < 0)
+		return NULL;
+	if (!fy_document_root(f->doc)) {
+		err_at(l, at, "empty file");
+		return NULL;
+	}
+	return fy_document_root(f->doc);
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* DIR's *.yaml names, sorted; PREFIX_OK: names starting with '_' too. */
+static int list_yaml(const char *dir, bool underscore, char ***out, size_t *n_out)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	char **v = NULL;
+	size_t n = 0;
+
+	if (!d)
+		return -errno;
+	while ((de = readdir(d))) {
+		size_t len = strlen(de->d_name);
+		if (de->d_name[0] == '.' || (!underscore && de->d_name[0] == '_') || len <= 5 ||
+		    strcmp(de->d_name + len - 5, ".yaml") != 0)
+			continue;
+		if (n >= RULES_MAX_FILES)
+			break;
+		v = xrealloc(v, (n + 1) * sizeof(*v));
+		v[n++] = xstrndup(de->d_name, len - 5);
+	}
+	closedir(d);
+	if (n)
+		qsort(v, n, sizeof(*v), cmp_str);
+	*out = v;
+	*n_out = n;
+	return 0;
+}
+
+static bool is_lang_code(const char *s)
+{
+	return strlen(s) == 2 && s[0] >= 'a' && s[0] <= 'z' && s[1] >= 'a' && s[1] <= 'z';
+}
+
+static void load_lang(struct vload *vl, const char *vdir, const char *code)
+{
+	struct vocab *v = vl->v;
+	struct vfile f = { 0 };
+	char *path = xasprintf("%s/%s.yaml", vdir, code);
+	struct fy_node *root;
+
+	v->files = xrealloc(v->files, (v->n_files + 1) * sizeof(*v->files));
+	v->files[v->n_files++] = path;
+	vl->l.file = path;
+	vl->lang = (uint8_t)v->n_langs;
+	vl->is_en = strcmp(code, "en") == 0;
+	vl->n_phrases = 0;
+	memset(vl->per_class, 0, sizeof(vl->per_class));
+	v->strings = xrealloc(v->strings, (v->n_strings + 1) * sizeof(*v->strings));
+	v->strings[v->n_strings++] = xstrdup(code);
+	v->langs[v->n_langs] = (struct vocab_lang){ v->strings[v->n_strings - 1], "", "" };
+	struct lang_ctx lc = { .vl = vl, .lang = &v->langs[v->n_langs], .expect = code };
+	v->n_langs++;
+	root = read_yaml(&vl->l, path, &f);
+	if (root) {
+		struct kv kv = { "the top level", root, { 1, 1 } };
+		struct pos rp = node_pos(root, (struct pos){ 1, 1 });
+		(void)walk_map(&vl->l, &kv, "the top level", lang_kv, &lc);
+		(void)lang_check_missing(&lc, rp);
+	}
+	vfile_free(&f);
+}
+
+static void load_entries(struct vload *vl, const char *vdir, const char *name, kv_fn fn)
+{
+	struct vocab *v = vl->v;
+	struct vfile f = { 0 };
+	char *path = xasprintf("%s/%s", vdir, name);
+	struct fy_node *root;
+
+	v->files = xrealloc(v->files, (v->n_files + 1) * sizeof(*v->files));
+	v->files[v->n_files++] = path;
+	vl->l.file = path;
+	vl->lang = VOCAB_LANG_ANY;
+	vl->n_phrases = 0;
+	memset(vl->per_class, 0, sizeof(vl->per_class));
+	root = read_yaml(&vl->l, path, &f);
+	if (root) {
+		struct kv kv = { "the top level", root, { 1, 1 } };
+		(void)walk_map(&vl->l, &kv, "the top level", fn, vl);
+	}
+	vfile_free(&f);
+}
+
+int vocab_load_dir(struct ing_ctx *ctx, const char *dir, struct vocab **out, struct strbuf *errors)
+{
+	_cleanup_free_ char *vdir = xasprintf("%s/vocabulary", dir);
+	struct vload vl = { .l = { .errors = errors } };
+	struct vocab *v;
+	char **names = NULL, **types = NULL;
+	size_t n = 0, n_types = 0;
+	int r;
+
+	(void)ctx;
+	r = list_yaml(vdir, true, &names, &n);
+	if (r < 0) {
+		vl.l.file = vdir;
+		err_at(&vl.l, (struct pos){ 1, 1 }, "%s (the rules need their vocabulary: markers.yaml, labs.yaml and "
+		       "one XX.yaml per language, docs/vocabulary.md)",
+		       r == -ENOENT ? "no vocabulary folder" : strerror(-r));
+		return r == -ENOENT ? -ENOENT : r;
+	}
+	r = list_yaml(dir, false, &types, &n_types);
+	if (r < 0)
+		types = NULL, n_types = 0;
+	v = xcalloc(1, sizeof(*v));
+	vl.v = v;
+	v->types = types;
+	v->n_types = n_types;
+	v->langs = xcalloc(VOCAB_MAX_LANGS, sizeof(*v->langs));
+
+	load_entries(&vl, vdir, "markers.yaml", top_markers_kv);
+	load_entries(&vl, vdir, "labs.yaml", top_labs_kv);
+	load_lang(&vl, vdir, "en");     /* first: it names the concepts */
+	for (size_t i = 0; i < n; i++) {
+		if (strcmp(names[i], "markers") == 0 || strcmp(names[i], "labs") == 0 || strcmp(names[i], "en") == 0)
+			continue;
+		if (!is_lang_code(names[i])) {
+			_cleanup_free_ char *p = xasprintf("%s/%s.yaml", vdir, names[i]);
+			vl.l.file = p;
+			err_at(&vl.l, (struct pos){ 1, 1 }, "unknown vocabulary file (expected markers.yaml, labs.yaml or a "
+			       "language's XX.yaml, its ISO 639-1 code)");
+			continue;
+		}
+		if (v->n_langs >= VOCAB_MAX_LANGS) {
+			vl.l.file = vdir;
+			err_at(&vl.l, (struct pos){ 1, 1 }, "more than %u languages", VOCAB_MAX_LANGS);
+			break;
+		}
+		load_lang(&vl, vdir, names[i]);
+	}
+	strv_free(names, n);
+	if (vl.l.n_errors) {
+		vocab_free(v);
+		return -EINVAL;
+	}
+	*out = v;
+	return 0;
+}
