@@ -443,7 +443,8 @@ static int lab_kv(struct loader *l, const struct kv *kv, void *userdata)
 		if (get_str(l, kv, &lc->lab->name) < 0)
 			return -EINVAL;
 		lc->has_name = true;
-		if (vocab_lab_id(lc->vl->v, lc->lab->name) >= 0) {
+		int dup = vocab_lab_id(lc->vl->v, lc->lab->name);
+		if (dup >= 0 && (unsigned)dup < lc->id) {
 			err_node(l, kv->value, kv->kpos, "duplicate lab \"%s\"", lc->lab->name);
 			return -EINVAL;
 		}
