@@ -399,7 +399,7 @@ void check_urgent(struct ev *e)
 		if (!doc_readable(f))
 			continue;
 		for (size_t k = 0; k < t->n_urgent_terms; k++) {
-			if (!rule_text_matches(f->doc->text, f->doc->text_len, t->urgent_terms[k]))
+			if (!ruleset_text_matches(e->rs, f->doc->text, f->doc->text_len, t->urgent_terms[k]))
 				continue;
 			struct strbuf msg, evid;
 			strbuf_init(&msg, EVAL_TEXT_MAX);

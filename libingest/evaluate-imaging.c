@@ -156,12 +156,13 @@ static enum study_verdict study_fits(const struct ev *e, const struct inv_study 
 			continue;
 		fitting++;
 		for (size_t i = 0; i < rs->n_keywords && !kw; i++)
-			kw = se->description && rule_text_matches(se->description, strlen(se->description), rs->keywords[i]);
+			kw = se->description &&
+			     ruleset_text_matches(e->rs, se->description, strlen(se->description), rs->keywords[i]);
 	}
 	if (!fitting)
 		return SV_NO;
 	for (size_t i = 0; i < rs->n_keywords && !kw; i++)
-		kw = rule_text_matches(st->description, strlen(st->description), rs->keywords[i]);
+		kw = ruleset_text_matches(e->rs, st->description, strlen(st->description), rs->keywords[i]);
 	if (!kw)
 		return SV_NO;
 	if (rs->multiphase && fitting < 2)

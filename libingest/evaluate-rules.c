@@ -88,7 +88,7 @@ static void eval_document(struct ev *e, const struct rule *r, enum rule_severity
 			continue;
 		kind_hits++;
 		for (size_t k = 0; k < r->n_keywords; k++)
-			if (rule_text_matches(f->doc->text, f->doc->text_len, r->keywords[k])) {
+			if (ruleset_text_matches(e->rs, f->doc->text, f->doc->text_len, r->keywords[k])) {
 				strbuf_free(&evid);
 				return;
 			}
@@ -430,8 +430,8 @@ static void eval_question(struct ev *e, const struct rule *r, enum rule_severity
 		const struct ing_file *f = docs->v[i];
 		if (f->kind == KIND_LETTER && doc_readable(f) &&
 		    (memchr(f->doc->text, '?', f->doc->text_len) ||
-		     rule_text_matches(f->doc->text, f->doc->text_len, "second opinion") ||
-		     rule_text_matches(f->doc->text, f->doc->text_len, "question")))
+		     ruleset_text_matches(e->rs, f->doc->text, f->doc->text_len, "second opinion") ||
+		     ruleset_text_matches(e->rs, f->doc->text, f->doc->text_len, "question")))
 			return;
 	}
 	start_message(&msg, r, cond);

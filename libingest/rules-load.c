@@ -98,6 +98,7 @@ struct ruleset *ruleset_free(struct ruleset *rs)
 	free(rs->labs);
 	strv_free(rs->files, rs->n_files);
 	free(rs->dir);
+	vocab_free(rs->vocab);
 	free(rs);
 	return NULL;
 }
@@ -284,6 +285,10 @@ static int load_dir(const char *dir, const char *leave_out, const char *instead,
 	rs = xcalloc(1, sizeof(*rs));
 	rs->dir = xstrdup(dir);
 	l.rs = rs;
+	/* the vocabulary first: the dictionaries' terms and the rules' words are checked against it */
+	if (vocab_load_dir(NULL, dir, &rs->vocab, errors) < 0)
+		l.n_errors++;
+	l.vocab = rs->vocab;
 	files = xcalloc(n ? n : 1, sizeof(*files));
 	rs->files = xcalloc(n ? n : 1, sizeof(*rs->files));
 	for (size_t i = 0; i < n; i++) {
@@ -362,7 +367,7 @@ static int check_one(const struct ruleset *base, const char *path, const char *t
                      struct strbuf *errors)
 {
 	struct ruleset view = *base;
-	struct loader l = { .errors = errors, .rs = &view };
+	struct loader l = { .errors = errors, .rs = &view, .vocab = base->vocab };
 	struct pending p = { 0 };
 	char *file = xstrdup(path);
 	int r;
@@ -378,6 +383,10 @@ static int check_one(const struct ruleset *base, const char *path, const char *t
 		memcpy(view.labs, base->labs, base->n_labs * sizeof(*view.labs));
 	view.files = &file;
 	view.n_files = 1;
+	if (!base->vocab) {
+		l.file = base->dir ? base->dir : ".";
+		err_at(&l, (struct pos){ 1, 1 }, "the rules have no vocabulary (rules/vocabulary/)");
+	}
 	p.path = file;
 	l.file = file;
 

@@ -17,6 +17,7 @@ struct loader {
 	struct strbuf *errors;
 	unsigned n_errors;
 	const char *file;           /* the file being checked (owned by rs->files) */
+	const struct vocab *vocab;  /* what terms and keywords are checked against; NULL: it did not load */
 };
 
 struct pos {
@@ -55,6 +56,14 @@ ING_HIDDEN int walk_map(struct loader *l, const struct kv *kv, const char *what,
 ING_HIDDEN int unknown_key(struct loader *l, const struct kv *kv, const char *where, const char *expected);
 ING_HIDDEN bool valid_id(const char *s, bool dots);
 ING_HIDDEN bool in_strv(char **v, size_t n, const char *s);
+/* Words of a rule checked against the vocabulary (docs/vocabulary.md):
+ * VC_KEYWORD a whole phrase it knows, VC_RESULT words it knows (`holds`,
+ * `fails`), VC_BIOMARKER a marker term, VC_LAB a lab term. Each unknown one
+ * is an error at its item of KV (counted: the rules do not load), but the
+ * words are kept, so one unknown synonym gives one error, not a cascade.
+ * Nothing when there is no vocabulary. */
+enum vocab_check { VC_KEYWORD, VC_RESULT, VC_BIOMARKER, VC_LAB };
+ING_HIDDEN void check_vocab_words(struct loader *l, const struct kv *kv, char *const *v, size_t n, enum vocab_check how);
 /* rules-schema.c: a parsed file, in the pass its kind belongs to. */
 ING_HIDDEN void load_pending(struct loader *l, struct pending *p);
 

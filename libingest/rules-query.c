@@ -205,6 +205,30 @@ bool rule_text_matches(const char *text, size_t len, const char *term)
 	return false;
 }
 
+bool ruleset_text_matches(const struct ruleset *rs, const char *text, size_t len, const char *term)
+{
+	struct vmatch m[16];
+	size_t n, k = 0;
+
+	if (!text || !term)
+		return false;
+	if (rule_text_matches(text, len, term))
+		return true;
+	if (!rs || !rs->vocab)
+		return false;
+	/* the entries the whole term is; a concept, when it is one, decides alone */
+	n = vocab_lookup_phrase(rs->vocab, term, 0, m, 16);
+	for (size_t i = 0; i < n; i++)
+		if (m[i].cls == VW_CONCEPT)
+			m[k++] = m[i];
+	if (!k) {
+		for (size_t i = 0; i < n; i++)
+			if (m[i].cls != VW_STOPWORD && m[i].cls != VW_MONTH)
+				m[k++] = m[i];
+	}
+	return vocab_text_has_any(rs->vocab, text, len, m, k);
+}
+
 bool rule_term_matches(const struct rule_term *t, const char *text, size_t len)
 {
 	if (rule_text_matches(text, len, t->name))

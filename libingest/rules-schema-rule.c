@@ -112,14 +112,20 @@ static int marker_kv(struct loader *l, const struct kv *kv, void *userdata)
 			err_at(l, kv->kpos, "\"holds\" is given twice");
 			return -EINVAL;
 		}
-		return get_strv(l, kv, &mc->mt->holds, &mc->mt->n_holds);
+		if (get_strv(l, kv, &mc->mt->holds, &mc->mt->n_holds) < 0)
+			return -EINVAL;
+		check_vocab_words(l, kv, mc->mt->holds, mc->mt->n_holds, VC_RESULT);
+		return 0;
 	}
 	if (strcmp(kv->key, "fails") == 0) {
 		if (mc->mt->fails) {
 			err_at(l, kv->kpos, "\"fails\" is given twice");
 			return -EINVAL;
 		}
-		return get_strv(l, kv, &mc->mt->fails, &mc->mt->n_fails);
+		if (get_strv(l, kv, &mc->mt->fails, &mc->mt->n_fails) < 0)
+			return -EINVAL;
+		check_vocab_words(l, kv, mc->mt->fails, mc->mt->n_fails, VC_RESULT);
+		return 0;
 	}
 	return unknown_key(l, kv, "a marker test", "name, any_of, holds, fails");
 }
@@ -313,8 +319,12 @@ static int document_kv(struct loader *l, const struct kv *kv, void *userdata)
 
 	if (strcmp(kv->key, "kind") == 0 || strcmp(kv->key, "kinds") == 0)
 		return kinds_from(l, kv, &rc->r->kinds);
-	if (strcmp(kv->key, "keywords") == 0)
-		return get_strv(l, kv, &rc->r->keywords, &rc->r->n_keywords);
+	if (strcmp(kv->key, "keywords") == 0) {
+		if (get_strv(l, kv, &rc->r->keywords, &rc->r->n_keywords) < 0)
+			return -EINVAL;
+		check_vocab_words(l, kv, rc->r->keywords, rc->r->n_keywords, VC_KEYWORD);
+		return 0;
+	}
 	return unknown_key(l, kv, "\"document\"", "kind, kinds, keywords");
 }
 
@@ -368,8 +378,12 @@ static int study_kv(struct loader *l, const struct kv *kv, void *userdata)
 	}
 	if (strcmp(kv->key, "multiphase") == 0)
 		return get_bool(l, kv, &s->multiphase);
-	if (strcmp(kv->key, "keywords") == 0)
-		return get_strv(l, kv, &s->keywords, &s->n_keywords);
+	if (strcmp(kv->key, "keywords") == 0) {
+		if (get_strv(l, kv, &s->keywords, &s->n_keywords) < 0)
+			return -EINVAL;
+		check_vocab_words(l, kv, s->keywords, s->n_keywords, VC_KEYWORD);
+		return 0;
+	}
 	if (strcmp(kv->key, "tracers") == 0)
 		return get_strv(l, kv, &s->tracers, &s->n_tracers);
 	return unknown_key(l, kv, "an imaging study",

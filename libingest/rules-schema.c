@@ -264,6 +264,7 @@ static bool valid_icd10(const char *s)
 struct term_ctx {
 	struct rule_term *t;
 	bool has_name;
+	bool labs;
 };
 
 static int term_kv(struct loader *l, const struct kv *kv, void *userdata)
@@ -274,10 +275,12 @@ static int term_kv(struct loader *l, const struct kv *kv, void *userdata)
 		if (get_str(l, kv, &tc->t->name) < 0)
 			return -EINVAL;
 		tc->has_name = true;
+		check_vocab_words(l, kv, &tc->t->name, 1, tc->labs ? VC_LAB : VC_BIOMARKER);
 		return 0;
 	}
 	if (strcmp(kv->key, "synonyms") == 0)
-		return get_strv(l, kv, &tc->t->synonyms, &tc->t->n_synonyms);
+		return get_strv(l, kv, &tc->t->synonyms, &tc->t->n_synonyms) < 0 ? -EINVAL :
+		       (check_vocab_words(l, kv, tc->t->synonyms, tc->t->n_synonyms, tc->labs ? VC_LAB : VC_BIOMARKER), 0);
 	if (strcmp(kv->key, "note") == 0)
 		return get_str(l, kv, &tc->t->note);
 	return unknown_key(l, kv, "a dictionary entry", "name, synonyms, note");
@@ -297,7 +300,7 @@ static int load_dictionary(struct loader *l, const struct kv *kv, bool labs)
 	}
 	while ((item = fy_node_sequence_iterate(kv->value, &it))) {
 		struct kv ikv = item_kv(kv, item);
-		struct term_ctx tc = { .t = xcalloc(1, sizeof(struct rule_term)) };
+		struct term_ctx tc = { .t = xcalloc(1, sizeof(struct rule_term)), .labs = labs };
 
 		if (l->rs->n_biomarkers + l->rs->n_labs >= RULES_MAX_TERMS) {
 			err_at(l, ikv.kpos, "more than %u dictionary entries", RULES_MAX_TERMS);
@@ -390,7 +393,8 @@ static int detect_kv(struct loader *l, const struct kv *kv, void *userdata)
 		return r;
 	}
 	if (strcmp(kv->key, "keywords") == 0)
-		return get_strv(l, kv, &t->keywords, &t->n_keywords);
+		return get_strv(l, kv, &t->keywords, &t->n_keywords) < 0 ? -EINVAL :
+		       (check_vocab_words(l, kv, t->keywords, t->n_keywords, VC_KEYWORD), 0);
 	if (strcmp(kv->key, "icd10_needs_keyword") == 0)
 		return get_bool(l, kv, &t->icd10_needs_keyword);
 	return unknown_key(l, kv, "\"detect\"", "icd10, keywords, icd10_needs_keyword");
@@ -450,6 +454,52 @@ static int type_kv(struct loader *l, const struct kv *kv, void *userdata)
 	}
 	return unknown_key(l, kv, "a rules file",
 	                   "id, name, fragment, include, exclude, detect, max_age_days, blocking, urgent_terms, notes, rules");
+}
+
+/* --- words against the vocabulary --- */
+
+/* The classes a rule's keyword may be a phrase of. */
+#define KEYWORD_CLASSES                                                                                          \
+	(((VW_BIT(VW_SOMATIC) << 1) - 1) | VW_BIT(VW_METHOD) | VW_BIT(VW_MARKER) | VW_BIT(VW_LAB) |              \
+	 VW_BIT(VW_KIND_HEADING) | VW_BIT(VW_KIND_WORD) | VW_BIT(VW_CANCER_TYPE) | VW_BIT(VW_CONCEPT))
+
+static bool vocab_knows(const struct vocab *v, const char *w, enum vocab_check how)
+{
+	struct vmatch m[4];
+	int ids[4];
+
+	switch (how) {
+	case VC_KEYWORD: return vocab_lookup_phrase(v, w, KEYWORD_CLASSES, m, 4) > 0;
+	case VC_RESULT: return vocab_knows_words(v, w);
+	case VC_BIOMARKER: return vocab_resolve_term(v, w, ids, 4, NULL) > 0;
+	case VC_LAB: return vocab_resolve_lab(v, w, ids, 4) > 0;
+	}
+	return false;
+}
+
+void check_vocab_words(struct loader *l, const struct kv *kv, char *const *v, size_t n, enum vocab_check how)
+{
+	static const char *const what[] = {
+		[VC_KEYWORD] = "is not a phrase of the vocabulary (add it to a concept, or the entry it names, in "
+		               "rules/vocabulary/en.yaml and the other languages: docs/vocabulary.md)",
+		[VC_RESULT] = "is not made of words the vocabulary knows (result, negation and variant words, methods; "
+		              "rules/vocabulary/*.yaml, docs/vocabulary.md)",
+		[VC_BIOMARKER] = "names no marker of the vocabulary (a name or synonym in rules/vocabulary/markers.yaml, "
+		                 "alone or with result words: docs/vocabulary.md)",
+		[VC_LAB] = "names no lab of the vocabulary (a name or synonym in rules/vocabulary/labs.yaml or a "
+		           "language's labs:, docs/vocabulary.md)",
+	};
+	void *it = NULL;
+
+	if (!l->vocab)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		struct fy_node *item = kv->value && fy_node_is_sequence(kv->value) ?
+		                       fy_node_sequence_iterate(kv->value, &it) : kv->value;
+		if (vocab_knows(l->vocab, v[i], how))
+			continue;
+		err_node(l, item, kv->kpos, "\"%s\" %s", v[i], what[how]);
+	}
 }
 
 bool in_strv(char **v, size_t n, const char *s)

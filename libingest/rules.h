@@ -10,6 +10,7 @@
 
 #include "internal.h"
 #include "libingest-internal.h"
+#include "findings/vocab.h"
 
 
 enum rule_severity {
@@ -165,6 +166,7 @@ struct ruleset {
 	size_t n_files;
 	size_t n_rules;             /* distinct rules defined */
 	char *dir;                  /* the folder they were read from */
+	struct vocab *vocab;        /* DIR/vocabulary (docs/vocabulary.md): loaded with the rules, or they do not load */
 };
 
 /* Loading and checking: libingest-internal.h (the programs use them too). */
@@ -196,6 +198,11 @@ ING_HIDDEN uint32_t rule_modality_bit(const char *name);
  * '/', "::" (CHECKLISTS §0.2), and wants a word boundary on both sides. */
 ING_HIDDEN bool rule_text_matches(const char *text, size_t len, const char *term);
 ING_HIDDEN bool rule_term_matches(const struct rule_term *t, const char *text, size_t len);
+/* rule_text_matches() through the vocabulary: a TERM that is a phrase of the
+ * vocabulary (a concept, a cancer-type word, a marker...) matches any phrase
+ * of the same entry in any language ("left" matches "links", "左侧"). RS
+ * without a vocabulary, or a term it does not know: rule_text_matches(). */
+ING_HIDDEN bool ruleset_text_matches(const struct ruleset *rs, const char *text, size_t len, const char *term);
 
 /* Does ICD-10 CODE ("C50.9", "c509") fall under type T's detect codes? */
 ING_HIDDEN bool rule_type_matches_icd10(const struct rule_type *t, const char *code);

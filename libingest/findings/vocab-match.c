@@ -289,6 +289,24 @@ bool vocab_text_has_entry(const struct vocab *v, const char *text, size_t len, e
 	return r;
 }
 
+bool vocab_text_has_any(const struct vocab *v, const char *text, size_t len, const struct vmatch *e, size_t n)
+{
+	struct vtext t;
+	bool r = false;
+
+	if (!v || !text || !n || !v->n_nodes || vtext_fold(text, len, &t) < 0)
+		return false;
+	for (size_t i = 0; i < n && !r; i++) {
+		bool dup = false;
+		for (size_t j = 0; j < i; j++)
+			dup |= e[j].cls == e[i].cls && e[j].id == e[i].id;
+		if (!dup)
+			r = text_has_entry(v, &t, e[i].cls, e[i].cls >= VW_MARKER && e[i].cls <= VW_MONTH ? e[i].id : -1);
+	}
+	vtext_free(&t);
+	return r;
+}
+
 bool vocab_text_has_concept(const struct vocab *v, const char *text, size_t len, int concept)
 {
 	if (!v || concept < 0 || (size_t)concept >= v->n_concepts)
@@ -331,15 +349,38 @@ struct tok {
 	unsigned steps;
 };
 
-static size_t digit_token(const struct vtext *t, size_t p)
+static size_t token_end(const struct vtext *t, size_t p, bool *digit, bool *signs)
 {
 	size_t q = p;
-	bool digit = false;
+	*digit = false;
+	*signs = true;
 	while (q < t->n && t->s[q] != ' ' && t->s[q] != '/' && t->s[q] != ',' && t->s[q] != ';') {
-		digit |= is_ascii_digit((unsigned char)t->s[q]);
+		*digit |= is_ascii_digit((unsigned char)t->s[q]);
+		*signs &= t->s[q] == '+';
 		q++;
 	}
-	return digit ? q : p;
+	return q;
+}
+
+/* A token with a digit ("p.g12c", "3+", "ex19del"), a word and a number
+ * after it ("exon 20", "codon 12": a position, whatever the language), or
+ * plus signs ("CD20+"). Its end, or P when there is none. */
+static size_t digit_token(const struct vtext *t, size_t p)
+{
+	bool digit, signs, d2, s2;
+	size_t q = token_end(t, p, &digit, &signs), r;
+
+	if (digit || (signs && q > p))
+		return q;
+	if (q < t->n && t->s[q] == ' ') {
+		r = token_end(t, q + 1, &d2, &s2);
+		bool number = r > q + 1;
+		for (size_t i = q + 1; i < r; i++)
+			number &= is_ascii_digit((unsigned char)t->s[i]);
+		if (number)
+			return r;
+	}
+	return p;
 }
 
 static bool tokenize(struct tok *k, size_t p)
@@ -423,7 +464,25 @@ static size_t resolve(const struct vocab *v, const char *phrase, enum vocab_clas
 		return 0;
 	k.t = &t;
 	strbuf_init(&k.qual, 4096);
-	if (tokenize(&k, 0)) {
+	if (target == VW_MARKER) {
+		/* a marker's clone or assay names it ("22C3", "4B5") */
+		_cleanup_free_ char *key = NULL;
+		bool ew;
+		if (phrase_key(phrase, &key, &ew)) {
+			for (size_t j = 0; j < v->n_markers && n < max; j++) {
+				for (char **c = v->markers[j].clones; c && *c && n < max; c++) {
+					_cleanup_free_ char *ck = NULL;
+					if (phrase_key(*c, &ck, &ew) && strcmp(ck, key) == 0) {
+						ids[n++] = (int)j;
+						break;
+					}
+				}
+			}
+		}
+	}
+	if (n) {
+		/* named by a clone */
+	} else if (tokenize(&k, 0)) {
 		for (size_t i = 0; i < k.n_ids && n < max; i++)
 			ids[n++] = k.ids[i];
 	} else if (target == VW_MARKER) {

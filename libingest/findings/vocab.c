@@ -250,12 +250,17 @@ static int add_phrases(struct vload *vl, const struct kv *kv, enum vocab_class c
 	return r;
 }
 
-/* A list of plain strings into a NULL-terminated vector (for clones and units). */
+/* A list of plain strings into a NULL-terminated vector (for clones and
+ * units; [] is an empty one). */
 static int get_nullv(struct loader *l, const struct kv *kv, char ***out)
 {
 	char **v = NULL;
 	size_t n = 0;
 
+	if (kv->value && fy_node_is_sequence(kv->value) && fy_node_sequence_item_count(kv->value) == 0) {
+		*out = xcalloc(1, sizeof(char *));
+		return 0;
+	}
 	if (get_strv(l, kv, &v, &n) < 0)
 		return -EINVAL;
 	v = xrealloc(v, (n + 1) * sizeof(*v));

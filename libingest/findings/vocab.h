@@ -200,6 +200,9 @@ ING_HIDDEN size_t vocab_lookup_phrase(const struct vocab *v, const char *phrase,
                                       size_t max);
 /* Does TEXT contain a phrase of entry (CLS, ID) (ID < 0: any entry of CLS), any language? */
 ING_HIDDEN bool vocab_text_has_entry(const struct vocab *v, const char *text, size_t len, enum vocab_class cls, int id);
+/* Does TEXT contain a phrase of any of the N entries E (their cls and id;
+ * an entry of a class without ids: any phrase of the class)? Folds once. */
+ING_HIDDEN bool vocab_text_has_any(const struct vocab *v, const char *text, size_t len, const struct vmatch *e, size_t n);
 /* Is PHRASE made of words the vocabulary knows (result, assertion, variant,
  * negation words, methods, markers, stop words) and tokens with a digit
  * ("IHC 2+", "no mutation", "not amplified")? For `holds`/`fails` words. */
