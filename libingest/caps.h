@@ -40,6 +40,10 @@
 /* ---- what is read from documents (per document) ---- */
 
 #define FINDINGS_MAX_BIOMARKERS 64
+#define FINDINGS_MAX_STATEMENTS 128     /* statements about markers per document (findings/findings.h) */
+#define FINDINGS_MAX_CELLS 32           /* cells of one table row; more are joined into the last */
+#define FINDINGS_MAX_ITEMS 256          /* phrases and values read in one row or sentence */
+#define FINDINGS_MAX_UNIT_BYTES 4096    /* a longer sentence is read in pieces of this size */
 #define FINDINGS_MAX_LABS 128
 #define FINDINGS_MAX_TREATMENTS 64
 #define FINDINGS_SNIPPET_MAX 160        /* bytes, cut at a UTF-8 boundary */

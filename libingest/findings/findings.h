@@ -79,9 +79,10 @@ struct statement {
 	bool superseded;        /* an amendment of the same document revises it */
 	bool ocr;               /* read from OCR text */
 	enum stmt_unit unit;    /* a table row or a sentence */
-	unsigned line;          /* 1-based line of the unit in the text it was read from */
+	unsigned line;          /* 1-based line of the unit in the text it was read from (see from_layout) */
 	char *snippet;          /* the row or sentence, white space folded, <= FINDINGS_SNIPPET_MAX */
 	size_t offset;          /* byte offset of the snippet in that text */
+	bool from_layout;       /* that text is the layout (struct doc_text.layout), not the reading-order text */
 };
 
 struct statement_list {

@@ -1,0 +1,299 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * Statements about markers (findings/findings.h findings_statements()) over
+ * the vocabulary of the source rules folder (INGEST_TEST_RULES_DIR): each
+ * case is a text (and a layout, or none) and every statement it must give;
+ * any other statement fails the case (no false "found").
+ *
+ *   test-statements                 the table below
+ *   test-statements --dump [FILE]   print the statements of FILE (stdin), a
+ *                                   layout after a line "----LAYOUT----"
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+#include "findings/findings.h"
+#include "findings/vocab.h"
+#include "check.h"
+
+/* One expected statement. VALUE and VARIANT: NULL for none. FLAGS: words
+ * that must hold ("amendment", "superseded", "vus", "benign", "pathogenic",
+ * "germline", "somatic", "family", "possible", "historical", "hypothetical",
+ * "row"), space separated. */
+struct want {
+	const char *name, *assertion, *polarity, *value, *variant, *flags;
+};
+
+struct tcase {
+	const char *lang;
+	const char *text;
+	const char *layout;
+	struct want want[12];
+};
+
+#define W(n, a, p, v) { n, a, p, v, NULL, NULL }
+#define WV(n, a, p, v, var, f) { n, a, p, v, var, f }
+
+static const struct tcase cases[] = {
+	/* ---- negation scope: a list shares it (the example) ---- */
+	{ "en", "No ALK, ROS1 or RET fusion and no KRAS G12C or MET exon 14 alteration was detected.", NULL,
+	  { W("ALK", "result", "negative", NULL), W("ROS1", "result", "negative", NULL),
+	    W("RET", "result", "negative", NULL), WV("KRAS", "result", "negative", NULL, "p.G12C", NULL),
+	    W("MET exon 14", "result", "negative", NULL) } },
+	{ "en", "ER positive (90%), PR negative (<1%), HER2 3+.", NULL,
+	  { W("ER", "result", "positive", "90%"), W("PR", "result", "negative", "<1%"),
+	    W("HER2", "result", "positive", "3+") } },
+	{ "en", "Tumour cells are positive for ER and PR, negative for HER2.", NULL,
+	  { W("ER", "result", "positive", NULL), W("PR", "result", "positive", NULL),
+	    W("HER2", "result", "negative", NULL) } },
+	{ "en", "HER2 IHC 2+ (equivocal); HER2 FISH: amplified, HER2/CEP17 ratio 2.4.", NULL,
+	  { W("HER2", "equivocal", "none", "2+"), W("HER2 ISH", "result", "positive", "ratio 2.4") } },
+	/* ---- value vs. words ---- */
+	{ "en", "PD-L1 (22C3): Combined Positive Score (CPS) 10.", NULL,
+	  { W("PD-L1", "result", "none", "CPS 10") } },
+	{ "en", "PD-L1 (SP263) Tumor Proportion Score (TPS): 5%.\nInterpretation:\nPD-L1 expression is low.", NULL,
+	  { W("PD-L1", "result", "none", "TPS 5%") } },
+	{ "en", "Ki-67: 20%", NULL, { W("Ki-67", "result", "none", "20%") } },
+	/* ---- non-results ---- */
+	{ "en", "Note: HER2-low is defined as IHC 1+ or IHC 2+ without ISH amplification.", NULL, { { NULL } } },
+	{ "en", "Method: NRAS-BRAF Mutation Test (therascreen).", NULL, { { NULL } } },
+	/* ---- results given to the right marker ---- */
+	{ "en", "Immunohistochemistry shows loss of MLH1 and PMS2 expression; the tumour is MSI-H.", NULL,
+	  { W("MLH1", "result", "positive", NULL), W("PMS2", "result", "positive", NULL),
+	    W("MSI", "result", "positive", "MSI-H") } },
+	{ "en", "MLH1 promoter hypermethylation not detected.", NULL,
+	  { W("MLH1 promoter methylation", "result", "negative", NULL) } },
+	{ "en", "MLH1, PMS2, MSH2 and MSH6: retained.", NULL,
+	  { W("MLH1", "result", "negative", NULL), W("PMS2", "result", "negative", NULL),
+	    W("MSH2", "result", "negative", NULL), W("MSH6", "result", "negative", NULL) } },
+	/* ---- variants ---- */
+	{ "en", "KRAS c.35G>T p.(Gly12Cys) detected, VAF 23%.", NULL,
+	  { WV("KRAS", "result", "positive", "VAF 23%", "p.G12C", NULL) } },
+	{ "en", "EGFR exon 19 deletion detected.", NULL,
+	  { WV("EGFR", "result", "positive", NULL, "exon 19 deletion", NULL) } },
+	{ "en", "Gleason score 4+3=7, ISUP grade 3.", NULL,
+	  { W("Gleason", "result", "none", "4+3=7"), W("ISUP grade", "result", "none", "3") } },
+	/* ---- pending ---- */
+	{ "en", "EGFR and ALK testing pending.", NULL,
+	  { W("EGFR", "pending", "none", NULL), W("ALK", "pending", "none", NULL) } },
+	/* ---- tables: the value from its own row only ---- */
+	{ "en", "", "Gene\tResult\nKRAS\tNOT DETECTED\nNRAS\tNOT DETECTED\nBRAF\tDETECTED\nPIK3CA\tNOT DETECTED\n",
+	  { WV("KRAS", "result", "negative", NULL, NULL, "row"), WV("NRAS", "result", "negative", NULL, NULL, "row"),
+	    WV("BRAF", "result", "positive", NULL, NULL, "row"),
+	    WV("PIK3CA", "result", "negative", NULL, NULL, "row") } },
+	{ "en", "", "Marker\tClone\tResult\tReference\nER\tSP1\t95% positive\t>= 1%\nPR\t1E2\tnegative\t>= 1%\n",
+	  { W("ER", "result", "positive", "95%"), W("PR", "result", "negative", NULL) } },
+	/* ---- amendment ---- */
+	{ "en", "HER2 (4B5): 1+ (negative).\n\nADDENDUM\nHER2 re-evaluated: 2+ (equivocal).", NULL,
+	  { WV("HER2", "result", "negative", "1+", NULL, "superseded"),
+	    WV("HER2", "equivocal", "none", "2+", NULL, "amendment") } },
+	/* ---- German ---- */
+	{ "de", "EGFR, KRAS und BRAF: Wildtyp.", NULL,
+	  { W("EGFR", "result", "negative", NULL), W("KRAS", "result", "negative", NULL),
+	    W("BRAF", "result", "negative", NULL) } },
+	{ "de", "Östrogenrezeptor positiv (90%), Progesteronrezeptor negativ.", NULL,
+	  { W("ER", "result", "positive", "90%"), W("PR", "result", "negative", NULL) } },
+	{ "de", "Eine ALK-Translokation wurde nicht nachgewiesen.", NULL,
+	  { W("ALK", "result", "negative", NULL) } },
+	/* ---- French ---- */
+	{ "fr", "Récepteurs aux œstrogènes : positifs (80 %). HER2 : score 0.", NULL,
+	  { W("ER", "result", "positive", "80%"), W("HER2", "result", "negative", "0") } },
+	{ "fr", "Absence de mutation du gène KRAS.", NULL, { W("KRAS", "result", "negative", NULL) } },
+	/* ---- Spanish ---- */
+	{ "es", "No se detecta mutación de EGFR.", NULL, { W("EGFR", "result", "negative", NULL) } },
+	{ "es", "Receptores de estrógeno: positivo (95%).", NULL, { W("ER", "result", "positive", "95%") } },
+	/* ---- Chinese ---- */
+	{ "zh", "免疫组化：ER(+)，PR(-)，HER2(3+)，Ki-67(+,约30%)。", NULL,
+	  { W("ER", "result", "positive", NULL), W("PR", "result", "negative", NULL),
+	    W("HER2", "result", "positive", "3+"), W("Ki-67", "result", "positive", "30%") } },
+	{ "zh", "EGFR基因突变检测：未检测到突变。", NULL, { W("EGFR", "result", "negative", NULL) } },
+	/* ---- Russian ---- */
+	{ "ru", "Мутации в гене KRAS не обнаружены.", NULL, { W("KRAS", "result", "negative", NULL) } },
+	{ "ru", "Рецепторы эстрогена: положительные (90%).", NULL, { W("ER", "result", "positive", "90%") } },
+};
+
+static bool has_flag(const char *flags, const char *f)
+{
+	if (!flags)
+		return false;
+	size_t n = strlen(f);
+	for (const char *p = flags; (p = strstr(p, f)); p += n)
+		if ((p == flags || p[-1] == ' ') && (p[n] == 0 || p[n] == ' '))
+			return true;
+	return false;
+}
+
+static bool str_eq(const char *a, const char *b)
+{
+	return (!a && !b) || (a && b && strcmp(a, b) == 0);
+}
+
+static bool matches(const struct statement *s, const struct want *w)
+{
+	if (strcmp(s->name, w->name) || strcmp(assertion_name(s->assertion), w->assertion) ||
+	    strcmp(polarity_name(s->polarity), w->polarity) || !str_eq(s->value, w->value) ||
+	    !str_eq(s->variant, w->variant))
+		return false;
+	static const char *const bools[] = { "amendment", "superseded", "row" };
+	bool have[] = { s->amendment, s->superseded, s->unit == UNIT_ROW };
+	for (size_t k = 0; k < 2; k++)  /* "row" only when asked */
+		if (have[k] != has_flag(w->flags, bools[k]))
+			return false;
+	if (has_flag(w->flags, "row") && !have[2])
+		return false;
+	const char *vc = variant_class_name(s->vclass), *vo = variant_origin_name(s->origin);
+	if ((vc || has_flag(w->flags, "vus") || has_flag(w->flags, "pathogenic")) && !(vc && has_flag(w->flags, vc)))
+		return false;
+	if (vo && !has_flag(w->flags, vo))
+		return false;
+	static const char *const mods[] = { "possible", "historical", "hypothetical", "family" };
+	for (unsigned k = 0; k < 4; k++)
+		if (((s->modifiers >> k) & 1) != has_flag(w->flags, mods[k]))
+			return false;
+	return true;
+}
+
+static void print_statement(FILE *f, const struct statement *s)
+{
+	_cleanup_free_ char *rt = statement_result_text(s);
+	fprintf(f, "  %s | %s | %s | value=%s | variant=%s | method=%s | %s%s%s%s mods=%u line=%u | %s | \"%s\"\n",
+	        s->name, assertion_name(s->assertion), polarity_name(s->polarity), s->value ? s->value : "-",
+	        s->variant ? s->variant : "-", s->method ? s->method : "-",
+	        variant_class_name(s->vclass) ? variant_class_name(s->vclass) : "",
+	        variant_origin_name(s->origin) ? variant_origin_name(s->origin) : "", s->amendment ? " amendment" : "",
+	        s->superseded ? " superseded" : "", s->modifiers, s->line, rt, s->snippet);
+}
+
+static void check_bounds(const struct doc_text *d, const struct statement_list *l)
+{
+	CHECK(l->n <= FINDINGS_MAX_STATEMENTS);
+	for (size_t i = 0; i < l->n; i++) {
+		const struct statement *s = &l->v[i];
+		CHECK(s->name && s->snippet);
+		CHECK(strlen(s->snippet) <= FINDINGS_SNIPPET_MAX);
+		CHECK(utf8_valid_prefix(s->snippet, strlen(s->snippet)) == strlen(s->snippet));
+		CHECK(s->offset <= (s->from_layout ? d->layout_len : d->len));
+	}
+}
+
+static int run_cases(const struct vocab *v)
+{
+	for (size_t c = 0; c < ARRAY_SIZE(cases); c++) {
+		const struct tcase *tc = &cases[c];
+		struct doc_text d = { .text = tc->text, .len = strlen(tc->text), .layout = tc->layout,
+		                      .layout_len = tc->layout ? strlen(tc->layout) : 0 };
+		struct statement_list l = { 0 };
+		int rc = findings_statements(v, &d, &l);
+		CHECK(rc == 0, "case %zu", c);
+		check_bounds(&d, &l);
+		bool used[ARRAY_SIZE(tc->want)] = { 0 };
+		bool bad = false;
+		for (size_t i = 0; i < l.n; i++) {
+			bool ok = false;
+			for (size_t k = 0; k < ARRAY_SIZE(tc->want) && tc->want[k].name && !ok; k++)
+				if (!used[k] && matches(&l.v[i], &tc->want[k]))
+					ok = used[k] = true;
+			if (!ok) {
+				fprintf(stderr, "case %zu (%s): statement not expected:\n", c, tc->lang);
+				print_statement(stderr, &l.v[i]);
+				bad = true;
+			}
+		}
+		for (size_t k = 0; k < ARRAY_SIZE(tc->want) && tc->want[k].name; k++)
+			if (!used[k]) {
+				const struct want *w = &tc->want[k];
+				fprintf(stderr, "case %zu (%s): missing: %s %s %s value=%s variant=%s flags=%s\n", c, tc->lang,
+				        w->name, w->assertion, w->polarity, w->value ? w->value : "-",
+				        w->variant ? w->variant : "-", w->flags ? w->flags : "-");
+				bad = true;
+			}
+		if (bad) {
+			fprintf(stderr, "  text: %s\n", tc->text);
+			check_failures++;
+		}
+		statement_list_free(&l);
+	}
+	/* bad arguments */
+	struct statement_list l = { 0 };
+	CHECK(findings_statements(v, NULL, &l) == -EINVAL);
+	return 0;
+}
+
+static char *slurp(FILE *f, size_t *len)
+{
+	struct strbuf b;
+	strbuf_init(&b, FINDINGS_MAX_TEXT);
+	char buf[65536];
+	size_t n;
+	while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
+		if (strbuf_append(&b, buf, n) < 0)
+			break;
+	*len = b.len;
+	return strbuf_steal(&b);
+}
+
+static int dump(const struct vocab *v, const char *path)
+{
+	FILE *f = path ? fopen(path, "rb") : stdin;
+	if (!f) {
+		perror(path);
+		return 1;
+	}
+	size_t len;
+	char *text = slurp(f, &len);
+	if (path)
+		fclose(f);
+	struct doc_text d = { .text = text, .len = len };
+	char *sep = strstr(text, "----LAYOUT----\n");
+	if (sep) {
+		d.len = (size_t)(sep - text);
+		d.layout = sep + 15;
+		d.layout_len = len - d.len - 15;
+	}
+	struct statement_list l = { 0 };
+	int rc = findings_statements(v, &d, &l);
+	if (rc < 0) {
+		fprintf(stderr, "findings_statements: %d\n", rc);
+		free(text);
+		return 1;
+	}
+	for (size_t i = 0; i < l.n; i++)
+		print_statement(stdout, &l.v[i]);
+	statement_list_free(&l);
+	free(text);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	const char *dir = getenv("INGEST_TEST_RULES_DIR");
+	if (!dir) {
+		fprintf(stderr, "INGEST_TEST_RULES_DIR is not set\n");
+		return 77;
+	}
+	struct ing_ctx *ctx = NULL;
+	if (ing_ctx_new(&ctx) < 0)
+		return 1;
+	struct strbuf errors;
+	strbuf_init(&errors, RULES_MAX_ERRORS_BYTES);
+	struct vocab *v = NULL;
+	int rc = vocab_load_dir(ctx, dir, &v, &errors);
+	if (rc < 0) {
+		fprintf(stderr, "the vocabulary of %s does not load (%d):\n%s", dir, rc, errors.s ? errors.s : "");
+		strbuf_free(&errors);
+		ing_ctx_free(ctx);
+		return 1;
+	}
+	strbuf_free(&errors);
+	if (argc >= 2 && strcmp(argv[1], "--dump") == 0) {
+		rc = dump(v, argc >= 3 ? argv[2] : NULL);
+	} else {
+		run_cases(v);
+		rc = check_status();
+	}
+	vocab_free(v);
+	ing_ctx_free(ctx);
+	return rc;
+}
