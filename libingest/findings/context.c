@@ -66,6 +66,48 @@ static struct item *item_add(struct items *out, enum item_kind kind, size_t a, s
 	return it;
 }
 
+static bool add_word(struct items *out, const struct funit *u, size_t a, size_t b, vocab_mask cls)
+{
+	struct item *it = item_add(out, IT_WORD, a, b, u);
+	if (!it)
+		return false;
+	it->cls = cls;
+	if (cls & RESULT_MASK)
+		for (size_t k = 0; k < ARRAY_SIZE(result_order); k++)
+			if (cls & VW_BIT(result_order[k])) {
+				value_from_word(result_order[k], &it->val);
+				break;
+			}
+	/* a result phrase with its score in it ("score 0", "HER2 0"): the score is its value */
+	if (it->val.accept && !it->val.text[0])
+		for (size_t i = a; i < b; i++) {
+			struct fval f;
+			if (value_parse(u->t, i, b, &f) && (f.accept & (1u << VG_IHC))) {
+				snprintf(it->val.text, sizeof(it->val.text), "%s", f.text);
+				it->val.accept |= 1u << VG_IHC;
+				break;
+			}
+		}
+	return true;
+}
+
+/* Short abbreviations ("ER", "PR", "RE") name a marker only in capitals:
+ * "re-evaluated", "er" in a word cut by OCR, "pr." are not markers. */
+static bool marker_written(const struct funit *u, size_t a, size_t b)
+{
+	size_t sa = u->t->orig[a], sb = u->t->orig[b];
+	if (sb - sa > 3)
+		return true;
+	bool lower = false;
+	for (size_t k = sa; k < sb; k++) {
+		char c = u->src[k];
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')))
+			return true;
+		lower |= c >= 'a' && c <= 'z';
+	}
+	return !lower;
+}
+
 static size_t next_char(const struct vtext *t, size_t i)
 {
 	i++;
@@ -102,11 +144,37 @@ void items_scan(const struct vocab *v, const struct funit *u, size_t a, size_t b
 				if (m[k].end == end)
 					cls |= VW_BIT(m[k].cls);
 			}
+			if (marker >= 0 && !marker_written(u, i, mend))
+				marker = -1, mend = 0;
 			if (marker >= 0 && mend >= end) {
-				struct item *it = item_add(out, IT_MARKER, i, mend, u);
-				if (it)
-					it->marker = marker;
-				i = mend;
+				/* a score written at the marker's phrase ("TPS 5%" where TPS
+				 * names a marker) is the value; a variant that is a synonym
+				 * ("G12C", "exon 19 deletion") is the marker and its variant */
+				struct fval f;
+				char var[40];
+				size_t ve = value_parse(t, i, b, &f);
+				size_t xe = variant_parse(t, i, b, true, var, sizeof(var));
+				bool keep = !ve || ve <= mend || value_marker_for(v, marker, &f) >= 0;
+				if (keep) {
+					struct item *it = item_add(out, IT_MARKER, i, mend, u);
+					if (it)
+						it->marker = marker;
+				}
+				if (end == mend && (cls & RESULT_MASK))
+					add_word(out, u, i, end, cls);
+				if (xe) {
+					struct item *it = item_add(out, IT_VARIANT, i, xe, u);
+					if (it)
+						memcpy(it->variant, var, sizeof(var));
+				}
+				if (ve > mend) {
+					struct item *it = item_add(out, IT_VALUE, i, ve, u);
+					if (it)
+						it->val = f;
+					i = ve;
+					continue;
+				}
+				i = MAX(mend, xe);
 				continue;
 			}
 			if (end) {
@@ -116,16 +184,8 @@ void items_scan(const struct vocab *v, const struct funit *u, size_t a, size_t b
 					if (mk)
 						mk->marker = marker;
 				}
-				struct item *it = item_add(out, IT_WORD, i, end, u);
-				if (!it)
+				if (!add_word(out, u, i, end, cls))
 					break;
-				it->cls = cls;
-				if (cls & RESULT_MASK)
-					for (size_t k = 0; k < ARRAY_SIZE(result_order); k++)
-						if (cls & VW_BIT(result_order[k])) {
-							value_from_word(result_order[k], &it->val);
-							break;
-						}
 				i = end;
 				continue;
 			}

@@ -130,5 +130,10 @@ ING_HIDDEN bool value_is_range(const struct vtext *t, size_t a, size_t b);
 /* Does marker M read values of F (its grammars, or a route)? The marker
  * that gets it (M, or M's route), or -1. */
 ING_HIDDEN int value_marker_for(const struct vocab *v, int m, const struct fval *f);
+/* Is marker M the name of a score (markers.yaml "PD-L1 TPS": read only with
+ * score grammars, or every grammar routed)? Its value is another marker's. */
+ING_HIDDEN bool marker_is_score_name(const struct vocab *v, int m);
+/* A bare number or percentage after score name M as that score: "TPS 5%", "CPS 10". */
+ING_HIDDEN void value_as_score(const struct vocab *v, int m, struct fval *f);
 
 #endif

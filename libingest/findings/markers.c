@@ -200,8 +200,13 @@ static void give(struct reader *r, int m, const struct item *x)
 	}
 	if (pol != POL_NONE && p->vc != VC_VUS && p->vc != VC_BENIGN && p->vc != VC_LIKELY_BENIGN)
 		p->pol = pol;   /* the last stated polarity wins: "KRAS mutation not detected" */
-	if (f->text[0]) {
-		if (!p->value[0] || (f->vaf && p->value[0] == 0))
+	if (f->text[0] && !p->value[0]) {
+		const struct vocab_marker *vm = vocab_marker(r->v, (size_t)target);
+		if (f->weak && vm && !(vm->values & (G(VG_SCORE) | G(VG_GRADE) | G(VG_IHC))) && (vm->values & G(VG_RATIO)))
+			snprintf(p->value, sizeof(p->value), "ratio %.30s", f->text);
+		else if (f->weak && vm && !(vm->values & (G(VG_SCORE) | G(VG_GRADE) | G(VG_IHC))) && (vm->values & G(VG_CPS)))
+			snprintf(p->value, sizeof(p->value), "CPS %.30s", f->text);
+		else
 			snprintf(p->value, sizeof(p->value), "%s", f->text);
 	}
 	if (f->as == AS_EQUIVOCAL && pol == POL_NONE)
@@ -240,6 +245,22 @@ static bool drop_names(struct reader *r, const struct funit *u)
 			return false;
 	for (size_t k = 0; k < it->n; k++) {
 		struct item *x = &it->v[k];
+		if (x->kind == IT_MARKER && !x->dead && marker_is_score_name(r->v, x->marker)) {
+			/* "Tumor Proportion Score: 5%": the number is the score, the
+			 * score is the result of the marker it belongs to */
+			x->dead = true;
+			for (size_t j = k + 1; j < it->n; j++) {
+				struct item *y = &it->v[j];
+				if (y->kind == IT_MARKER && !y->dead && !marker_is_score_name(r->v, y->marker))
+					break;
+				if (y->kind == IT_VALUE && !y->dead) {
+					if (gap_cost(u->t, it, x->b, y->a) <= 2)
+						value_as_score(r->v, x->marker, &y->val);
+					break;
+				}
+			}
+			continue;
+		}
 		if (x->kind == IT_WORD && !x->val.accept && (x->cls & (VW_BIT(VW_PRODUCT) | VW_BIT(VW_DERIVED)))) {
 			/* the markers right before it, and right after a product word */
 			size_t end = x->a;
@@ -392,7 +413,7 @@ static void bind_variants(struct reader *r, const struct funit *u, const int *ro
 		if (m < 0 || !marker_reads(r->v, m, G(VG_MUTATION) | G(VG_FUSION)))
 			continue;
 		struct pst *p = pst_get(r, m);
-		if (!p || p->variant[0])
+		if (!p || (p->variant[0] && !(p->variant[0] == 'c' && x->variant[0] == 'p')))
 			continue;
 		snprintf(p->variant, sizeof(p->variant), "%s", x->variant);
 		p->mods |= x->mods;
@@ -419,8 +440,9 @@ static void read_sentence(struct reader *r, const struct funit *u)
 			size_t last = ge[ng - 1];
 			bool split = false;
 			for (size_t j = last + 1; j < k && !split; j++)
-				split = item_is_value(&it->v[j]) || (it->v[j].kind == IT_WORD &&
-				                                     (it->v[j].cls & VW_BIT(VW_TERMINATE)));
+				split = item_is_value(&it->v[j]) ||
+				        (it->v[j].kind == IT_WORD && !(it->v[j].cls & VW_BIT(VW_PSEUDO)) &&
+				         (it->v[j].cls & (VW_BIT(VW_TERMINATE) | VW_BIT(VW_NEG_PRE) | VW_BIT(VW_NEG_POST))));
 			if (!split && gap_cost(u->t, it, it->v[last].b, it->v[k].a) <= GROUP_GAP_MAX) {
 				ge[ng - 1] = k;
 				continue;
@@ -596,7 +618,7 @@ static void read_row(struct reader *r, const struct funit *u)
 			if (!marker_reads(r->v, m0, G(VG_MUTATION) | G(VG_FUSION)))
 				break;
 			struct pst *p = pst_get(r, m0);
-			if (!p || p->variant[0])
+			if (!p || (p->variant[0] && !(p->variant[0] == 'c' && y->variant[0] == 'p')))
 				continue;
 			snprintf(p->variant, sizeof(p->variant), "%s", y->variant);
 			if (!p->result) {

@@ -125,13 +125,62 @@ int value_marker_for(const struct vocab *v, int m, const struct fval *f)
 	const struct vocab_marker *vm = vocab_marker(v, (size_t)m);
 	if (!vm)
 		return -1;
-	/* a route decides first: HER2's amplification is HER2 ISH's result */
-	for (unsigned g = 0; g < _VG_MAX; g++)
-		if ((f->accept & G(g)) && vm->route[g] >= 0 && !(f->generic || f->as != AS_RESULT))
-			return vm->route[g];
 	if (f->generic)
 		return (vm->values & GENERIC_GRAMMARS) ? m : -1;
-	return (vm->values & f->accept) ? m : -1;
+	uint32_t routed = 0;
+	for (unsigned g = 0; g < _VG_MAX; g++)
+		if (vm->route[g] >= 0)
+			routed |= G(g);
+	/* its own grammars first ("EGFR ... detected" is EGFR's, though EGFR routes amplification) */
+	if (vm->values & f->accept & ~routed)
+		return m;
+	/* then a route: HER2's amplification is HER2 ISH's result; never for a bare number */
+	if (f->weak || f->as != AS_RESULT)
+		return -1;
+	for (unsigned g = 0; g < _VG_MAX; g++)
+		if ((f->accept & routed & G(g)))
+			return vm->route[g];
+	return -1;
+}
+
+bool marker_is_score_name(const struct vocab *v, int m)
+{
+	const struct vocab_marker *vm = vocab_marker(v, (size_t)m);
+	if (!vm)
+		return false;
+	uint32_t scores = G(VG_TPS) | G(VG_CPS) | G(VG_IC);
+	if ((vm->values & scores) && !(vm->values & ~(scores | G(VG_PERCENT))))
+		return true;
+	for (unsigned g = 0; g < _VG_MAX; g++)
+		if ((vm->values & G(g)) && vm->route[g] < 0)
+			return false;
+	return vm->values != 0;
+}
+
+void value_as_score(const struct vocab *v, int m, struct fval *f)
+{
+	const struct vocab_marker *vm = vocab_marker(v, (size_t)m);
+	static const struct {
+		enum value_grammar g;
+		const char *name;
+		bool pct;
+	} sc[] = { { VG_TPS, "TPS", true }, { VG_CPS, "CPS", false }, { VG_IC, "IC", true } };
+	if (!vm || (f->g != VG_PERCENT && f->g != VG_SCORE))
+		return;
+	for (size_t k = 0; k < ARRAY_SIZE(sc); k++) {
+		if (!(vm->values & G(sc[k].g)))
+			continue;
+		bool pct = strchr(f->text, '%') != NULL;
+		if (pct && !sc[k].pct)
+			return;
+		char t[sizeof(f->text)];
+		memcpy(t, f->text, sizeof(t));
+		snprintf(f->text, sizeof(f->text), "%s %.30s%s", sc[k].name, t, sc[k].pct && !pct ? "%" : "");
+		f->g = sc[k].g;
+		f->accept = G(sc[k].g);
+		f->weak = false;
+		return;
+	}
 }
 
 /* ---- numbers ---- */
@@ -377,7 +426,7 @@ size_t value_parse(const struct vtext *t, size_t i, size_t end, struct fval *f)
 		size_t j = i + 1;
 		while (j < end && s[j] == s[i + 1] && j - i <= 3)
 			j++;
-		if (j < end && s[j] == ')' && (s[i + 1] == '+' || j == i + 2)) {
+		if (j < end && (s[j] == ')' || s[j] == ',') && (s[i + 1] == '+' || j == i + 2)) {
 			f->g = VG_POSNEG;
 			f->generic = true;
 			f->accept = G(VG_POSNEG);
@@ -393,9 +442,6 @@ size_t value_parse(const struct vtext *t, size_t i, size_t end, struct fval *f)
 		return 0;
 
 	size_t q = parse_gleason(s, end, i, f->text, sizeof(f->text));
-	if (q && q < end && s[q - 1] != '=' && !strchr(f->text, '=')) {
-		/* unreachable: parse_gleason always writes "=" */
-	}
 	if (q) {
 		/* "3+4" is Gleason only with a second digit: "3+" alone is IHC */
 		f->g = VG_GLEASON;
@@ -456,7 +502,9 @@ size_t value_parse(const struct vtext *t, size_t i, size_t end, struct fval *f)
 	snprintf(f->text, sizeof(f->text), "%s", buf);
 	f->g = VG_SCORE;
 	f->weak = true;
-	f->accept = G(VG_SCORE);
+	f->accept = G(VG_SCORE) | G(VG_RATIO) | G(VG_CPS);
+	if (strlen(buf) == 1 && buf[0] >= '1' && buf[0] <= '5')
+		f->accept |= G(VG_GRADE);
 	if (strcmp(buf, "0") == 0) {
 		f->accept |= G(VG_IHC);
 		f->pol = POL_NEGATIVE;
@@ -598,8 +646,7 @@ static size_t parse_cdna(const char *s, size_t end, size_t i, char *out, size_t 
 	return j;
 }
 
-/* Exon notation: "exon 19 deletion", "ex19del", "exon 20 insertion",
- * "exon 14 skipping", "deletion in exon 19"? no: the exon first. */
+/* Exon notation: "exon 19 deletion", "ex19del", "exon 20 insertion", "exon 14 skipping". */
 static const struct {
 	const char *w, *n;
 } exon_kinds[] = {
