@@ -162,6 +162,10 @@ void items_scan(const struct vocab *v, const struct funit *u, size_t a, size_t b
 				}
 				if (end == mend && (cls & RESULT_MASK))
 					add_word(out, u, i, end, cls);
+				/* a variant inside the phrase: "IDH1 R132H" */
+				for (size_t j = i + 1; !xe && j < mend; j++)
+					if (t->s[j - 1] == ' ' && variant_parse(t, j, b, true, var, sizeof(var)))
+						xe = variant_parse(t, j, b, true, var, sizeof(var));
 				if (xe) {
 					struct item *it = item_add(out, IT_VARIANT, i, xe, u);
 					if (it)
@@ -259,7 +263,7 @@ void context_apply(struct items *it)
 		if (x->val.accept && (x->cls & VW_BIT(VW_NEG_POST)) && x->val.pol == POL_NEGATIVE) {
 			for (size_t j = k; j-- > 0;) {
 				struct item *y = &it->v[j];
-				if (y->kind == IT_MARKER)
+				if (y->kind == IT_MARKER || y->dead)
 					continue;
 				if ((y->kind == IT_WORD || y->kind == IT_VALUE) && y->val.accept && !y->val.generic &&
 				    y->val.pol == POL_POSITIVE && y->val.as == AS_RESULT) {

@@ -235,6 +235,20 @@ static void src_copy(const struct funit *u, size_t a, size_t b, char *out, size_
 	out[n] = 0;
 }
 
+/* Is the word ending at I a label: at most one more word, then ':'? */
+static bool is_label(const struct vtext *t, size_t i, size_t end)
+{
+	while (i < end && t->s[i] == ' ')
+		i++;
+	if (i < end && fold_is_wordch(t, i)) {
+		while (i < end && fold_is_wordch(t, i))
+			i++;
+		while (i < end && t->s[i] == ' ')
+			i++;
+	}
+	return i < end && t->s[i] == ':';
+}
+
 /* Markers named in a product ("NRAS-BRAF Mutation Test", "therascreen KRAS")
  * or a derived quantity; values after a reference cue; a definition note. */
 static bool drop_names(struct reader *r, const struct funit *u)
@@ -261,7 +275,12 @@ static bool drop_names(struct reader *r, const struct funit *u)
 			}
 			continue;
 		}
-		if (x->kind == IT_WORD && !x->val.accept && (x->cls & (VW_BIT(VW_PRODUCT) | VW_BIT(VW_DERIVED)))) {
+		if (item_is_value(x) && x->kind == IT_WORD && is_label(u->t, x->b, u->b)) {
+			x->dead = true;         /* "KRAS mutation analysis:", "HER2 status:" name what follows */
+			continue;
+		}
+		if (x->kind == IT_WORD && !x->val.accept && (x->cls & (VW_BIT(VW_PRODUCT) | VW_BIT(VW_DERIVED))) &&
+		    !is_label(u->t, x->b, u->b)) {
 			/* the markers right before it, and right after a product word */
 			size_t end = x->a;
 			for (size_t j = k; j-- > 0;) {
@@ -310,6 +329,32 @@ static void fusion_partner(const struct funit *u, const struct items *it, const 
 	size_t n = u->t->n;
 	size_t p0 = 0, p1 = 0;
 	bool before = false;
+	{
+		/* the marker's phrase is the fusion itself ("EML4-ALK", "EML4::ALK") */
+		char name[32];
+		src_copy(u, x->a, x->b, name, sizeof(name));
+		char *sep = strstr(name, "::");
+		size_t sl = 2;
+		if (!sep && (sep = strchr(name, '-')))
+			sl = 1;
+		if (sep && sep > name && sep[sl]) {
+			bool ok = true;
+			for (char *c = name; *c && ok; c++)
+				ok = (c >= sep && c < sep + sl) || (*c >= '0' && *c <= '9') || (*c >= 'A' && *c <= 'Z') ||
+				     (*c >= 'a' && *c <= 'z');
+			if (ok) {
+				*sep = 0;
+				for (char *c = name; *c; c++)
+					*c = (char)(*c >= 'a' && *c <= 'z' ? *c - 32 : *c);
+				for (char *c = sep + sl; *c; c++)
+					*c = (char)(*c >= 'a' && *c <= 'z' ? *c - 32 : *c);
+				if (strlen(name) >= 3 && strlen(sep + sl) >= 3) {
+					snprintf(out, outsz, "%s::%s", name, sep + sl);
+					return;
+				}
+			}
+		}
+	}
 	if (x->a >= 3 && s[x->a - 1] == ':' && s[x->a - 2] == ':')
 		p1 = x->a - 2, before = true;
 	else if (x->a >= 2 && s[x->a - 1] == '-')

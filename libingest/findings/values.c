@@ -635,10 +635,12 @@ static size_t parse_cdna(const char *s, size_t end, size_t i, char *out, size_t 
 	if (j < end && is_alnum(s[j]))
 		return 0;
 	size_t k = 0;
+	bool sub = s[body + 1] == '>';
 	for (size_t q = i; q < j && k + 1 < outsz; q++) {
 		char c = s[q];
-		/* bases upper case, the rest as written */
-		if (q >= body && q - body <= 2 && strchr("acgt", c) && s[body + 1] == '>')
+		/* bases upper case ("c.35G>T", "c.5946delT"), the rest as written */
+		bool base = sub ? q - body != 1 : q >= body + 3;
+		if (q >= body && base && strchr("acgtn", c))
 			c = (char)(c - 32);
 		out[k++] = c;
 	}

@@ -112,6 +112,42 @@ static const struct tcase cases[] = {
 	/* ---- Russian ---- */
 	{ "ru", "Мутации в гене KRAS не обнаружены.", NULL, { W("KRAS", "result", "negative", NULL) } },
 	{ "ru", "Рецепторы эстрогена: положительные (90%).", NULL, { W("ER", "result", "positive", "90%") } },
+	/* ---- non-results: reference ranges, derived quantities, product names, labels ---- */
+	{ "en", "PSA 8.2 ng/mL (reference range < 4.0), PSA density 0.21 ng/mL/cc.", NULL, { { NULL } } },
+	{ "en", "KRAS mutation analysis: therascreen KRAS RGQ PCR Kit.", NULL, { { NULL } } },
+	{ "en", "KRAS mutation analysis: not detected.", NULL, { W("KRAS", "result", "negative", NULL) } },
+	/* ---- modifiers: family, possible, historical ---- */
+	{ "en", "Family history: mother had a BRCA1 mutation.", NULL,
+	  { WV("BRCA1", "result", "positive", NULL, NULL, "family") } },
+	{ "en", "A KRAS mutation cannot be excluded.", NULL,
+	  { WV("KRAS", "result", "positive", NULL, NULL, "possible") } },
+	{ "en", "EGFR T790M was previously detected.", NULL,
+	  { WV("EGFR", "result", "positive", NULL, "p.T790M", "historical") } },
+	/* ---- variants: classification and origin ---- */
+	{ "en", "BRCA2 c.5946delT (p.Ser1982fs) pathogenic, germline.", NULL,
+	  { WV("BRCA2", "result", "positive", NULL, "p.S1982fs", "pathogenic germline") } },
+	{ "en", "ATM p.R3008H variant of uncertain significance.", NULL,
+	  { WV("ATM", "result", "none", NULL, "p.R3008H", "vus") } },
+	{ "en", "", "Gene\tVariant\tClassification\tVAF\nTP53\tp.R273H\tPathogenic\t34%\nATM\tp.R3008H\tVUS\t48%\n",
+	  { WV("TP53", "result", "positive", "VAF 34%", "p.R273H", "pathogenic row"),
+	    WV("ATM", "result", "none", "VAF 48%", "p.R3008H", "vus row") } },
+	/* ---- other grammars ---- */
+	{ "en", "Recurrence Score 18.", NULL, { W("genomic score", "result", "none", "18") } },
+	{ "en", "TMB: 12 mut/Mb (high). MSI: stable (MSS).", NULL,
+	  { W("TMB", "result", "positive", "12 mut/Mb"), W("MSI", "result", "negative", "MSS") } },
+	{ "en", "MGMT promoter methylated. IDH1 R132H mutation detected. 1p/19q codeletion not detected.", NULL,
+	  { W("MGMT", "result", "positive", NULL), WV("IDH1", "result", "positive", NULL, "p.R132H", NULL),
+	    W("1p/19q", "result", "negative", NULL) } },
+	{ "en", "HER2 (4B5) score 2+; SISH: not amplified, HER2/CEP17 ratio 1.3.", NULL,
+	  { W("HER2", "equivocal", "none", "2+"), W("HER2 ISH", "result", "negative", "ratio 1.3") } },
+	{ "en", "EML4-ALK fusion detected by NGS.", NULL,
+	  { WV("ALK", "result", "positive", NULL, "EML4::ALK", NULL) } },
+	/* ---- a table without a header: the first cell that reads, never the next row ---- */
+	{ "en", "KRAS    NOT DETECTED\nNRAS    DETECTED    p.Q61K\nBRAF    NOT DETECTED\n", NULL,
+	  { WV("KRAS", "result", "negative", NULL, NULL, "row"),
+	    WV("NRAS", "result", "positive", NULL, "p.Q61K", "row"),
+	    WV("BRAF", "result", "negative", NULL, NULL, "row") } },
+	{ "en", "", "Test\tResult\tReference range\nHemoglobin\t12.1\t12.0-16.0\nCEA\t3.1\t0.0-4.0\n", { { NULL } } },
 };
 
 static bool has_flag(const char *flags, const char *f)
