@@ -265,8 +265,9 @@ void context_apply(struct items *it)
 				struct item *y = &it->v[j];
 				if (y->kind == IT_MARKER || y->dead)
 					continue;
-				if ((y->kind == IT_WORD || y->kind == IT_VALUE) && y->val.accept && !y->val.generic &&
-				    y->val.pol == POL_POSITIVE && y->val.as == AS_RESULT) {
+				/* a noun ("Mutation", "amplification"), not a status word ("DETECTED NOT DETECTED") */
+				if (y->kind == IT_WORD && y->val.accept && !y->val.generic && y->val.pol == POL_POSITIVE &&
+				    y->val.as == AS_RESULT && !(y->cls & (VW_BIT(VW_DETECTED) | VW_BIT(VW_POSITIVE)))) {
 					y->negated = true;
 					x->dead = true;
 				}

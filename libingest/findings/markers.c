@@ -49,6 +49,7 @@ struct pst {
 	enum variant_origin origin;
 	unsigned mods;
 	bool result;            /* a result (not only pending...) was given */
+	bool conflict;          /* two values of opposite polarity: the unit is not read for it */
 };
 
 struct reader {
@@ -198,8 +199,15 @@ static void give(struct reader *r, int m, const struct item *x)
 			return;
 		}
 	}
-	if (pol != POL_NONE && p->vc != VC_VUS && p->vc != VC_BENIGN && p->vc != VC_LIKELY_BENIGN)
-		p->pol = pol;   /* the last stated polarity wins: "KRAS mutation not detected" */
+	if (pol != POL_NONE && p->vc != VC_VUS && p->vc != VC_BENIGN && p->vc != VC_LIKELY_BENIGN) {
+		/* Opposite polarities for one marker in one unit ("KRAS NRAS BRAF
+		 * NOT DETECTED DETECTED", a table re-flowed into a line): no statement
+		 * rather than a guess. ("KRAS mutation not detected" is one negative:
+		 * context.c negates the noun.) */
+		if (p->pol != POL_NONE && p->pol != pol)
+			p->conflict = true;
+		p->pol = pol;
+	}
 	if (f->text[0] && !p->value[0]) {
 		const struct vocab_marker *vm = vocab_marker(r->v, (size_t)target);
 		if (f->weak && vm && !(vm->values & (G(VG_SCORE) | G(VG_GRADE) | G(VG_IHC))) && (vm->values & G(VG_RATIO)))
@@ -741,7 +749,7 @@ static void emit(struct reader *r, const struct funit *u)
 		}
 	for (size_t k = 0; k < r->npst; k++) {
 		struct pst *p = &r->pst[k];
-		if (!p->any)
+		if (!p->any || p->conflict)
 			continue;
 		if (r->out->n >= FINDINGS_MAX_STATEMENTS)
 			return;
@@ -826,6 +834,23 @@ static void settle(struct reader *r)
 			for (size_t j = 0; j < l->n && !drop; j++)
 				drop = j != i && !r->interp[j] && l->v[j].marker == l->v[i].marker &&
 				       (l->v[j].assertion == AS_RESULT || l->v[j].assertion == AS_EQUIVOCAL);
+		if (drop) {
+			statement_free_one(&l->v[i]);
+			continue;
+		}
+		r->interp[w] = r->interp[i];
+		l->v[w++] = l->v[i];
+	}
+	l->n = w;
+	/* With a layout, the reading-order text holds the tables again, re-flowed:
+	 * a sentence that gives a marker another result than its row is that. */
+	w = 0;
+	for (size_t i = 0; i < l->n; i++) {
+		bool drop = false;
+		if (r->d->layout && l->v[i].unit == UNIT_SENTENCE && !l->v[i].amendment)
+			for (size_t j = 0; j < l->n && !drop; j++)
+				drop = l->v[j].unit == UNIT_ROW && l->v[j].marker == l->v[i].marker &&
+				       !l->v[j].amendment && !same_result(&l->v[j], &l->v[i]);
 		if (drop) {
 			statement_free_one(&l->v[i]);
 			continue;

@@ -269,7 +269,8 @@ static void rows_build(const struct vocab *v, const char *s, size_t len, const s
 			ls = next;
 			continue;
 		}
-		struct funit u = { .kind = UNIT_ROW, .t = t, .src = s, .from_layout = layout, .line = line + 1, .flags = flags };
+		struct funit u = { .kind = UNIT_ROW, .t = t, .src = s, .from_layout = layout, .line = line + 1,
+		                   .flags = flags };
 		u.a = fold_pos(t, ca[0]);
 		u.b = fold_pos(t, cb[n - 1]);
 		u.ncells = n;
@@ -312,7 +313,9 @@ static size_t sentence_mark(const char *s, size_t i, size_t end)
 			return 0;
 		return i + 1;
 	}
-	/* 。！？；(U+3002, U+FF01, U+FF1F, U+FF1B), Arabic ؛ (U+061B) and ؟ (U+061F) */
+	/* 。！？；(U+3002, U+FF01, U+FF1F, U+FF1B), Devanagari । (U+0964), Arabic ؛ (U+061B) and ؟ (U+061F) */
+	if (i + 3 <= end && c == 0xe0 && (unsigned char)s[i + 1] == 0xa5 && (unsigned char)s[i + 2] == 0xa4)
+		return i + 3;
 	if (i + 3 <= end && c == 0xe3 && (unsigned char)s[i + 1] == 0x80 && (unsigned char)s[i + 2] == 0x82)
 		return i + 3;
 	if (i + 3 <= end && c == 0xef && (unsigned char)s[i + 1] == 0xbc &&

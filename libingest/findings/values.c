@@ -436,6 +436,16 @@ size_t value_parse(const struct vtext *t, size_t i, size_t end, struct fval *f)
 		return 0;
 	}
 
+	/* "%90": the sign before the number (Turkish) */
+	if (s[i] == '%' && i + 1 < end && is_digit(s[i + 1]) && (i == 0 || !is_alnum(s[i - 1]))) {
+		size_t q = parse_num(s, end, i + 1, buf, sizeof(buf));
+		if (!q || (q < end && (is_alnum(s[q]) || s[q] == '%')))
+			return 0;
+		snprintf(f->text, sizeof(f->text), "%s%%", buf);
+		f->g = VG_PERCENT;
+		f->accept = G(VG_PERCENT) | G(VG_TPS);
+		return q;
+	}
 	if (!is_digit(s[i]) && s[i] != '<' && s[i] != '>' && (unsigned char)s[i] != 0xe2)
 		return 0;
 	if (i > 0 && (is_alnum(s[i - 1]) || s[i - 1] == '.' || s[i - 1] == '_' || s[i - 1] == '+'))

@@ -112,6 +112,26 @@ static const struct tcase cases[] = {
 	/* ---- Russian ---- */
 	{ "ru", "Мутации в гене KRAS не обнаружены.", NULL, { W("KRAS", "result", "negative", NULL) } },
 	{ "ru", "Рецепторы эстрогена: положительные (90%).", NULL, { W("ER", "result", "positive", "90%") } },
+	/* ---- Italian, Portuguese, Turkish, Arabic, Hindi ---- */
+	{ "it", "HER2: negativo (score 1+). Mutazione di KRAS non rilevata.", NULL,
+	  { W("HER2", "result", "negative", "1+"), W("KRAS", "result", "negative", NULL) } },
+	{ "pt", "Receptor de estrogênio: positivo (80%). Mutação do EGFR não detectada.", NULL,
+	  { W("ER", "result", "positive", "80%"), W("EGFR", "result", "negative", NULL) } },
+	{ "tr", "ER pozitif (%90).", NULL, { W("ER", "result", "positive", "90%") } },
+	{ "ar", "HER2: سلبي.", NULL, { W("HER2", "result", "negative", NULL) } },
+	{ "hi", "ER सकारात्मक, PR नकारात्मक।", NULL,
+	  { W("ER", "result", "positive", NULL), W("PR", "result", "negative", NULL) } },
+	/* ---- German: an amendment heading, a layout table, MMR words ---- */
+	{ "de", "HER2 (4B5): 1+ (negativ).\nNachtrag: HER2 erneut beurteilt: 3+ (positiv).", NULL,
+	  { WV("HER2", "result", "negative", "1+", NULL, "superseded"),
+	    WV("HER2", "result", "positive", "3+", NULL, "amendment") } },
+	{ "de", "MLH1, PMS2: Expression erhalten; MSH2, MSH6: Verlust der Expression.", NULL,
+	  { W("MLH1", "result", "negative", NULL), W("PMS2", "result", "negative", NULL),
+	    W("MSH2", "result", "positive", NULL), W("MSH6", "result", "positive", NULL) } },
+	{ "de", "", "Marker\tKlon\tErgebnis\tReferenz\nER\tSP1\tpositiv 90%\t>= 1%\nKRAS\t-\tnicht nachgewiesen\t-\n",
+	  { WV("ER", "result", "positive", "90%", NULL, "row"), WV("KRAS", "result", "negative", NULL, NULL, "row") } },
+	{ "de", "Kein Nachweis einer EGFR-Mutation. PD-L1 (22C3) TPS 60 %.", NULL,
+	  { W("EGFR", "result", "negative", NULL), W("PD-L1", "result", "none", "TPS 60%") } },
 	/* ---- non-results: reference ranges, derived quantities, product names, labels ---- */
 	{ "en", "PSA 8.2 ng/mL (reference range < 4.0), PSA density 0.21 ng/mL/cc.", NULL, { { NULL } } },
 	{ "en", "KRAS mutation analysis: therascreen KRAS RGQ PCR Kit.", NULL, { { NULL } } },
@@ -142,6 +162,13 @@ static const struct tcase cases[] = {
 	  { W("HER2", "equivocal", "none", "2+"), W("HER2 ISH", "result", "negative", "ratio 1.3") } },
 	{ "en", "EML4-ALK fusion detected by NGS.", NULL,
 	  { WV("ALK", "result", "positive", NULL, "EML4::ALK", NULL) } },
+	/* ---- a table with its reading-order text re-flowed: the rows decide ---- */
+	{ "en", "Gene Result\nKRAS NRAS BRAF PIK3CA NOT DETECTED NOT DETECTED DETECTED NOT DETECTED\n",
+	  "Gene\tResult\nKRAS\tNOT DETECTED\nNRAS\tNOT DETECTED\nBRAF\tDETECTED\nPIK3CA\tNOT DETECTED\n",
+	  { WV("KRAS", "result", "negative", NULL, NULL, "row"), WV("NRAS", "result", "negative", NULL, NULL, "row"),
+	    WV("BRAF", "result", "positive", NULL, NULL, "row"),
+	    WV("PIK3CA", "result", "negative", NULL, NULL, "row") } },
+	{ "en", "KRAS NRAS BRAF PIK3CA NOT DETECTED NOT DETECTED DETECTED NOT DETECTED\n", NULL, { { NULL } } },
 	/* ---- a table without a header: the first cell that reads, never the next row ---- */
 	{ "en", "KRAS    NOT DETECTED\nNRAS    DETECTED    p.Q61K\nBRAF    NOT DETECTED\n", NULL,
 	  { WV("KRAS", "result", "negative", NULL, NULL, "row"),
