@@ -192,7 +192,8 @@ static void give(struct reader *r, int m, const struct item *x)
 	p->result = true;
 	if (p->as != AS_EQUIVOCAL || f->as == AS_EQUIVOCAL)
 		p->as = f->as == AS_EQUIVOCAL ? AS_EQUIVOCAL : AS_RESULT;
-	if (f->vc) {
+	if (f->vc && !(x->negated && (f->vc == VC_PATHOGENIC || f->vc == VC_LIKELY_PATHOGENIC))) {
+		/* "no pathogenic variants" is a negative result, not a pathogenic one */
 		p->vc = f->vc;
 		if (f->vc == VC_VUS || f->vc == VC_BENIGN || f->vc == VC_LIKELY_BENIGN) {
 			p->pol = POL_NONE;
@@ -267,6 +268,20 @@ static bool drop_names(struct reader *r, const struct funit *u)
 			return false;
 	for (size_t k = 0; k < it->n; k++) {
 		struct item *x = &it->v[k];
+		if (x->kind == IT_MARKER && !x->dead && k + 1 < it->n && it->v[k + 1].kind == IT_VARIANT &&
+		    it->v[k + 1].a == x->a) {
+			/* a variant that names a marker ("exon 20 insertion" is EGFR's)
+			 * right after another marker is that marker's variant:
+			 * "ERBB2 exon 20 insertion" */
+			for (size_t j = k; j-- > 0;) {
+				const struct item *y = &it->v[j];
+				if (y->kind != IT_MARKER || y->dead)
+					continue;
+				if (y->marker != x->marker && gap_cost(u->t, it, y->b, x->a) == 0)
+					x->dead = true;
+				break;
+			}
+		}
 		if (x->kind == IT_MARKER && !x->dead && marker_is_score_name(r->v, x->marker)) {
 			/* "Tumor Proportion Score: 5%": the number is the score, the
 			 * score is the result of the marker it belongs to */
@@ -496,6 +511,9 @@ static void read_sentence(struct reader *r, const struct funit *u)
 				split = item_is_value(&it->v[j]) ||
 				        (it->v[j].kind == IT_WORD && !(it->v[j].cls & VW_BIT(VW_PSEUDO)) &&
 				         (it->v[j].cls & (VW_BIT(VW_TERMINATE) | VW_BIT(VW_NEG_PRE) | VW_BIT(VW_NEG_POST))));
+			/* "RAS/BRAF: KRAS ...": a label's colon ends a list */
+			for (size_t i = it->v[last].b; i < it->v[k].a && !split; i++)
+				split = u->t->s[i] == ':';
 			if (!split && gap_cost(u->t, it, it->v[last].b, it->v[k].a) <= GROUP_GAP_MAX) {
 				ge[ng - 1] = k;
 				continue;
@@ -759,7 +777,7 @@ static void emit(struct reader *r, const struct funit *u)
 			.marker = p->marker,
 			.name = vm ? vm->name : NULL,
 			.assertion = p->as,
-			.polarity = p->result ? p->pol : POL_NONE,
+			.polarity = p->result && p->as != AS_EQUIVOCAL ? p->pol : POL_NONE,
 			.value = p->value[0] ? xstrdup(p->value) : NULL,
 			.variant = p->variant[0] ? xstrdup(p->variant) : NULL,
 			.method = p->method[0] ? xstrdup(p->method) : NULL,

@@ -405,7 +405,8 @@ void units_build(const struct vocab *v, const struct doc_text *d, const struct v
 	if (tl) {
 		size_t llen = d->layout_len > FINDINGS_MAX_TEXT ? FINDINGS_MAX_TEXT : d->layout_len;
 		rows_build(v, d->layout, llen, tl, true, out, &seen, NULL);
-		qsort(seen.v, seen.n, sizeof(*seen.v), cmp_u64);
+		if (seen.n)
+			qsort(seen.v, seen.n, sizeof(*seen.v), cmp_u64);
 	} else {
 		rows_build(v, s, len, tt, false, out, NULL, row_line);
 	}
@@ -439,7 +440,14 @@ void units_build(const struct vocab *v, const struct doc_text *d, const struct v
 			}
 			size_t a = ls, b = le;
 			trim(s, &a, &b);
-			bool goes_on = b - a >= PROSE_LINE_MIN && !ends_sentence(s, a, b);
+			/* wrapped prose goes on in lower case ("... was\ndetected"); a
+			 * line that starts with a capital starts an item of a list
+			 * ("Oestrogen receptor (ER): ...\nProgesterone receptor ...") */
+			size_t nx = le < len ? le + 1 : le;
+			while (nx < len && (s[nx] == ' ' || s[nx] == '\t'))
+				nx++;
+			bool lower_next = nx < len && ((s[nx] >= 'a' && s[nx] <= 'z') || (unsigned char)s[nx] >= 0x80);
+			bool goes_on = b - a >= PROSE_LINE_MIN && !ends_sentence(s, a, b) && lower_next;
 			if (b > a && (s[b - 1] == ',' || s[b - 1] == '-'))
 				goes_on = true;
 			if (!goes_on) {
