@@ -266,8 +266,8 @@ void context_apply(struct items *it)
 				if (y->kind == IT_MARKER || y->dead)
 					continue;
 				/* a noun ("Mutation", "amplification"), not a status word ("DETECTED NOT DETECTED") */
-				if (y->kind == IT_WORD && y->val.accept && !y->val.generic && y->val.pol == POL_POSITIVE &&
-				    y->val.as == AS_RESULT && !(y->cls & (VW_BIT(VW_DETECTED) | VW_BIT(VW_POSITIVE)))) {
+				if (y->kind == IT_WORD && y->val.accept && !y->val.generic &&
+				    y->val.pol == POL_POSITIVE && y->val.as == AS_RESULT && !(y->cls & (VW_BIT(VW_DETECTED) | VW_BIT(VW_POSITIVE)))) {
 					y->negated = true;
 					x->dead = true;
 				}

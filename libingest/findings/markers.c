@@ -211,9 +211,11 @@ static void give(struct reader *r, int m, const struct item *x)
 	}
 	if (f->text[0] && !p->value[0]) {
 		const struct vocab_marker *vm = vocab_marker(r->v, (size_t)target);
-		if (f->weak && vm && !(vm->values & (G(VG_SCORE) | G(VG_GRADE) | G(VG_IHC))) && (vm->values & G(VG_RATIO)))
+		/* a bare number read by a ratio or CPS only is that ("HER2/CEP17 ratio 2.4") */
+		bool plain = !vm || (vm->values & (G(VG_SCORE) | G(VG_GRADE) | G(VG_IHC)));
+		if (f->weak && !plain && (vm->values & G(VG_RATIO)))
 			snprintf(p->value, sizeof(p->value), "ratio %.30s", f->text);
-		else if (f->weak && vm && !(vm->values & (G(VG_SCORE) | G(VG_GRADE) | G(VG_IHC))) && (vm->values & G(VG_CPS)))
+		else if (f->weak && !plain && (vm->values & G(VG_CPS)))
 			snprintf(p->value, sizeof(p->value), "CPS %.30s", f->text);
 		else
 			snprintf(p->value, sizeof(p->value), "%s", f->text);
@@ -363,8 +365,8 @@ static void fusion_partner(const struct funit *u, const struct items *it, const 
 		if (sep && sep > name && sep[sl]) {
 			bool ok = true;
 			for (char *c = name; *c && ok; c++)
-				ok = (c >= sep && c < sep + sl) || (*c >= '0' && *c <= '9') || (*c >= 'A' && *c <= 'Z') ||
-				     (*c >= 'a' && *c <= 'z');
+				ok = (c >= sep && c < sep + sl) || (*c >= '0' && *c <= '9') ||
+				     (*c >= 'A' && *c <= 'Z') || (*c >= 'a' && *c <= 'z');
 			if (ok) {
 				*sep = 0;
 				for (char *c = name; *c; c++)
@@ -441,7 +443,8 @@ static void find_method(struct reader *r, const struct funit *u, struct pst *p)
 			for (size_t i = u->a; i + n <= u->b; i++) {
 				if (strncasecmp(s + i, *c, n) != 0)
 					continue;
-				if ((i > u->a && fold_is_wordch(u->t, i - 1)) || (i + n < u->b && fold_is_wordch(u->t, i + n)))
+				if ((i > u->a && fold_is_wordch(u->t, i - 1)) ||
+				    (i + n < u->b && fold_is_wordch(u->t, i + n)))
 					continue;
 				snprintf(p->method, sizeof(p->method), "%s", *c);
 				return;
@@ -510,7 +513,8 @@ static void read_sentence(struct reader *r, const struct funit *u)
 			for (size_t j = last + 1; j < k && !split; j++)
 				split = item_is_value(&it->v[j]) ||
 				        (it->v[j].kind == IT_WORD && !(it->v[j].cls & VW_BIT(VW_PSEUDO)) &&
-				         (it->v[j].cls & (VW_BIT(VW_TERMINATE) | VW_BIT(VW_NEG_PRE) | VW_BIT(VW_NEG_POST))));
+				         (it->v[j].cls & (VW_BIT(VW_TERMINATE) | VW_BIT(VW_NEG_PRE) |
+				                          VW_BIT(VW_NEG_POST))));
 			/* "RAS/BRAF: KRAS ...": a label's colon ends a list */
 			for (size_t i = it->v[last].b; i < it->v[k].a && !split; i++)
 				split = u->t->s[i] == ':';
@@ -582,7 +586,8 @@ static void read_sentence(struct reader *r, const struct funit *u)
 		for (size_t j = gs[g]; j <= ge[g]; j++) {
 			const struct item *m = &it->v[j];
 			if (m->kind != IT_MARKER || m->dead ||
-			    !marker_reads(r->v, m->marker, G(VG_POSNEG) | G(VG_MUTATION) | G(VG_FUSION) | G(VG_AMPLIFICATION)))
+			    !marker_reads(r->v, m->marker,
+			                  G(VG_POSNEG) | G(VG_MUTATION) | G(VG_FUSION) | G(VG_AMPLIFICATION)))
 				continue;
 			struct pst *p = pst_get(r, m->marker);
 			if (p && !p->result) {
@@ -734,7 +739,8 @@ static char *snippet(const struct funit *u)
 		size_t s = n - 1;
 		while (s > 0 && ((unsigned char)out[s] & 0xc0) == 0x80)
 			s--;
-		size_t want = ((unsigned char)out[s] & 0xe0) == 0xc0 ? 2 : ((unsigned char)out[s] & 0xf0) == 0xe0 ? 3 : 4;
+		unsigned char lead = (unsigned char)out[s];
+		size_t want = (lead & 0xe0) == 0xc0 ? 2 : (lead & 0xf0) == 0xe0 ? 3 : 4;
 		if (n - s >= want)
 			break;
 		n = s;

@@ -68,7 +68,8 @@ bool value_from_word(enum vocab_class c, struct fval *f)
 		f->g = VG_MSI;
 		f->accept = G(VG_MSI);
 		f->pol = c == VW_MSI_HIGH ? POL_POSITIVE : POL_NEGATIVE;
-		snprintf(f->text, sizeof(f->text), "%s", c == VW_MSI_HIGH ? "MSI-H" : c == VW_MSI_LOW ? "MSI-L" : "MSS");
+		snprintf(f->text, sizeof(f->text), "%s",
+		         c == VW_MSI_HIGH ? "MSI-H" : c == VW_MSI_LOW ? "MSI-L" : "MSS");
 		return true;
 	case VW_METHYLATED: case VW_UNMETHYLATED:
 		f->g = VG_METHYLATION;
@@ -372,7 +373,8 @@ size_t value_parse(const struct vtext *t, size_t i, size_t end, struct fval *f)
 						return 0;
 					size_t p = skip_sp(s, end, e2);
 					if (p < end && s[p] == '(')
-						q = parse_gleason(s, end, skip_sp(s, end, p + 1), f->text, sizeof(f->text));
+						q = parse_gleason(s, end, skip_sp(s, end, p + 1), f->text,
+						                  sizeof(f->text));
 					if (!q)
 						return 0;
 					q = skip_sp(s, end, q);
@@ -488,7 +490,8 @@ size_t value_parse(const struct vtext *t, size_t i, size_t end, struct fval *f)
 		size_t k = p;
 		while (k < end && k - p < 12 && s[k] != '/' && s[k] != ' ')
 			k++;
-		if (k + 3 <= end && s[k] == '/' && s[k + 1] == 'm' && s[k + 2] == 'b' && (k + 3 == end || !is_alpha(s[k + 3]))) {
+		if (k + 3 <= end && s[k] == '/' && s[k + 1] == 'm' && s[k + 2] == 'b' &&
+		    (k + 3 == end || !is_alpha(s[k + 3]))) {
 			snprintf(f->text, sizeof(f->text), "%s mut/Mb", buf);
 			f->g = VG_TMB;
 			f->accept = G(VG_TMB);

@@ -267,8 +267,8 @@ static int run_cases(const struct vocab *v)
 		for (size_t k = 0; k < ARRAY_SIZE(tc->want) && tc->want[k].name; k++)
 			if (!used[k]) {
 				const struct want *w = &tc->want[k];
-				fprintf(stderr, "case %zu (%s): missing: %s %s %s value=%s variant=%s flags=%s\n", c, tc->lang,
-				        w->name, w->assertion, w->polarity, w->value ? w->value : "-",
+				fprintf(stderr, "case %zu (%s): missing: %s %s %s value=%s variant=%s flags=%s\n", c,
+				        tc->lang, w->name, w->assertion, w->polarity, w->value ? w->value : "-",
 				        w->variant ? w->variant : "-", w->flags ? w->flags : "-");
 				bad = true;
 			}
