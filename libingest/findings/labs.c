@@ -677,6 +677,17 @@ static void read_line(struct labs_state *st, struct line *ln, struct table *tb)
 	ln->folded = true;
 	if (read_header(st->v, ln, tb))
 		return;
+	/* a line without a digit has no value: only a heading row or prose to see */
+	bool digit = false;
+	for (size_t i = ln->a; i < ln->b && !digit; i++) {
+		int dg;
+		digit = rd_digit(st->src, ln->b, i, &dg) > 0;
+	}
+	if (!digit) {
+		if (ln->nc == 1 && ln->b - ln->a > 40)
+			table_clear(tb);
+		return;
+	}
 	/* the lab names of the line, each read once */
 	bool any = false;
 	for (size_t f = 0; f < ln->t.n && st->l->n < FINDINGS_MAX_LABS; f++) {

@@ -78,8 +78,10 @@ static bool lang_writes(const struct vocab_lang *l, int sc)
 	}
 }
 
-/* Cap on the text looked at: the language shows in far less. */
+/* Caps on the text looked at: the script shows in the first 512 KiB, the
+ * stop words in the first 64 KiB. */
 #define LANGUAGE_TEXT_MAX (512u * 1024)
+#define LANGUAGE_WORDS_MAX (64u * 1024)
 /* Stop-word matches kept per word (a word like "de" is in many languages). */
 #define STOP_MATCHES 24
 
@@ -135,7 +137,10 @@ int findings_language(const struct vocab *v, const struct doc_text *d, struct do
 	_cleanup_free_ size_t *score = nl ? xcalloc(nl, sizeof(size_t)) : NULL;
 	if (nl) {
 		struct vtext t;
-		if (vtext_fold(d->text, len, &t) == 0) {
+		size_t wl = MIN(len, (size_t)LANGUAGE_WORDS_MAX);
+		while (wl < len && ((unsigned char)d->text[wl] & 0xc0) == 0x80)
+			wl++;
+		if (vtext_fold(d->text, wl, &t) == 0) {
 			struct vmatch m[STOP_MATCHES];
 			for (size_t i = 0; i < t.n; i++) {
 				if (((unsigned char)t.s[i] & 0xc0) == 0x80 || !vtext_word_start(&t, i))

@@ -103,6 +103,22 @@ static bool line_goes_on(const struct vocab *v, const struct treat_concepts *c, 
 	return r;
 }
 
+/* Does a month name of the vocabulary start at S[J]? */
+static bool month_follows(const struct vocab *v, const char *s, size_t n, size_t j)
+{
+	size_t e = j;
+	while (e < n && e - j < 24 && s[e] != ' ' && s[e] != '\n' && s[e] != '\t')
+		e++;
+	while (e < n && ((unsigned char)s[e] & 0xc0) == 0x80)
+		e++;
+	struct vtext t;
+	if (e == j || vtext_fold(s + j, e - j, &t) < 0)
+		return false;
+	bool r = rd_match(v, &t, 0, VW_MONTH, -1) > 0;
+	vtext_free(&t);
+	return r;
+}
+
 /* The end of the sentence or line that starts at A (exclusive). A line break
  * ends it unless the next line goes on in lower case (a wrapped sentence). */
 static size_t segment_end(const struct vocab *v, const struct treat_concepts *c, const char *s, size_t n, size_t a)
@@ -116,12 +132,16 @@ static size_t segment_end(const struct vocab *v, const struct treat_concepts *c,
 		                  (ch == 0xe0 && (unsigned char)s[i + 1] == 0xa5 && (unsigned char)s[i + 2] == 0xa4)))
 			return i;
 		if ((ch == '.' || ch == '!' || ch == '?') && (i + 1 >= n || s[i + 1] == ' ' || s[i + 1] == '\n')) {
-			/* "Sept. 2025", "Mar. 2026": an abbreviation before a number goes on */
+			/* "Sept. 2025", "Mar. 2026": an abbreviation before a number goes on;
+			 * so does a day before its month ("12. März 2026") */
 			size_t j = skip_ws(s, i + 1, n);
 			int dg;
-			if (!(ch == '.' && i > a && (((unsigned char)s[i - 1] | 0x20) >= 'a' &&
-			                              ((unsigned char)s[i - 1] | 0x20) <= 'z') &&
-			      j < n && s[j] != '\n' && rd_digit(s, n, j, &dg)))
+			bool abbrev = ch == '.' && i > a && (((unsigned char)s[i - 1] | 0x20) >= 'a' &&
+			                                     ((unsigned char)s[i - 1] | 0x20) <= 'z') &&
+			              j < n && s[j] != '\n' && rd_digit(s, n, j, &dg);
+			bool day = ch == '.' && i > a && s[i - 1] >= '0' && s[i - 1] <= '9' && j < n && s[j] != '\n' &&
+			           month_follows(v, s, n, j);
+			if (!abbrev && !day)
 				return i;
 		}
 		if (ch == '\n' || ch == '\f') {
@@ -191,6 +211,32 @@ static bool word_start(const struct vtext *t, size_t f)
 	return ((unsigned char)t->s[f] & 0xc0) != 0x80 && vtext_word_start(t, f);
 }
 
+/* Every date we read has a year of four digits (of any script): a segment
+ * without one has no event, and is not folded nor matched. */
+static bool has_year(const char *s, size_t a, size_t b)
+{
+	size_t run = 0;
+	for (size_t i = a; i < b; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c >= '0' && c <= '9') {
+			if (++run == 4)
+				return true;
+		} else if (c >= 0xc0) {
+			int d;
+			size_t l = rd_digit(s, b, i, &d);
+			if (l && ++run == 4)
+				return true;
+			if (!l)
+				run = 0;
+			else
+				i += l - 1;
+		} else if (c < 0x80) {
+			run = 0;
+		}
+	}
+	return false;
+}
+
 /* The events of one segment [A, B) of the text. */
 static void read_segment(const struct vocab *v, const struct treat_concepts *c, const char *text, size_t a, size_t b,
                          const char *now, struct treatment_list *l)
@@ -200,17 +246,19 @@ static void read_segment(const struct vocab *v, const struct treat_concepts *c, 
 		return;
 	size_t ws = SIZE_MAX, we = 0;
 	bool any = false, plan = false;
-	for (size_t f = 0; f < t.n; f++) {
+	for (size_t f = 0; f < t.n && !plan; f++) {
 		if (!word_start(&t, f))
 			continue;
-		size_t e = treatment_at(v, c, &t, f);
+		struct vmatch m[16];
+		size_t k = vocab_match_at(v, &t, f, VW_BIT(VW_CONCEPT), m, ARRAY_SIZE(m));
+		for (size_t q = 0; q < k; q++)
+			plan |= (int)m[q].id == c->plan;
+		size_t e = k ? treatment_at(v, c, &t, f) : 0;
 		if (e) {
 			any = true;
 			ws = MIN(ws, f);
 			we = MAX(we, e);
 			f = e - 1;
-		} else if (concept_at(v, &t, f, c->plan)) {
-			plan = true;
 		}
 	}
 	if (!any || plan) {
@@ -333,7 +381,7 @@ int findings_treatments(const struct vocab *v, const struct doc_text *d, const c
 	}
 	for (size_t a = 0; a < n && l.n < FINDINGS_MAX_TREATMENTS;) {
 		size_t b = segment_end(v, &c, d->text, n, a);
-		if (b > a)
+		if (b > a && has_year(d->text, a, b))
 			read_segment(v, &c, d->text, a, b, now, &l);
 		a = b + 1;
 	}
