@@ -494,6 +494,20 @@ static bool starts_line_or_cell(const char *text, size_t o)
 	return o == 0 || text[o - 1] == '\n' || text[o - 1] == '\r' || text[o - 1] == '\f' || sp >= 2;
 }
 
+/* Folded offset of the start of the cell (or line) holding folded offset I,
+ * at most 32 bytes back: the label's own words ("Geb.-Datum"), not the cell
+ * before it. */
+static size_t cell_start_folded(const struct vtext *t, const char *text, size_t i)
+{
+	size_t o = t->orig[i], lim = o > 32 ? o - 32 : 0;
+	while (o > lim && text[o - 1] != '\n' && text[o - 1] != '\t' && !(text[o - 1] == ' ' && o >= 2 && text[o - 2] == ' '))
+		o--;
+	size_t j = i;
+	while (j > 0 && t->orig[j - 1] >= o)
+		j--;
+	return j;
+}
+
 /* Folded offset of the end of the original line holding folded offset I. */
 static size_t line_end_folded(const struct vtext *t, const char *text, size_t len, size_t i)
 {
@@ -549,8 +563,7 @@ int rd_document_date(const struct vocab *v, const struct doc_text *d, char iso[1
 				continue;
 			}
 			/* "Date of birth: ..." is not the document's date */
-			if (birth >= 0 && (rd_find(v, &t, i, ds, VW_CONCEPT, birth, NULL) ||
-			                   (i >= 24 && rd_find(v, &t, i - 24, i, VW_CONCEPT, birth, NULL)))) {
+			if (birth >= 0 && rd_find(v, &t, cell_start_folded(&t, d->text, i), ds, VW_CONCEPT, birth, NULL)) {
 				i = de - 1;
 				continue;
 			}

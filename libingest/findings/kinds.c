@@ -7,8 +7,9 @@
  * Each distinct phrase counts once. A heading (a distinctive title) weighs
  * 3 in the top of the text (the first 12 lines or 15% of it, whichever is
  * more) and 1 further down, a word 1; the first heading of the top
- * "leads" and adds 2, so a discharge summary that quotes "Pathology
- * report:" in its body stays a discharge summary, and a molecular report
+ * "leads" and adds 2. When the top has a title, only the kinds titled there
+ * compete: a discharge summary that quotes "Pathology report:" or lists lab
+ * values in its body stays a discharge summary, and a molecular report
  * whose title says so is not taken for the pathology report its words
  * resemble. The best score wins if it reaches 3; ties go to the more
  * specific kind. The file name is a weak hint: 1 for a kind the text
@@ -131,10 +132,17 @@ enum ing_kind findings_kind(const struct vocab *v, const struct doc_text *d, con
 			score[name_kind] += 1;
 	}
 
+	/* a title at the top decides among the kinds that have one: words further
+	 * down (a discharge summary's lab values) do not outvote it */
+	bool titled[_KIND_MAX] = { false }, any_title = false;
+	for (size_t p = 0; p < nh; p++)
+		if (hits[p].top)
+			titled[hits[p].kind] = any_title = true;
 	int best = 0;
 	enum ing_kind bk = KIND_UNKNOWN;
 	for (int k = KIND_UNKNOWN + 1; k < _KIND_MAX; k++)
-		if (score[k] > best || (score[k] == best && best > 0 && tie_rank(k) < tie_rank(bk))) {
+		if ((!any_title || titled[k]) &&
+		    (score[k] > best || (score[k] == best && best > 0 && tie_rank(k) < tie_rank(bk)))) {
 			best = score[k];
 			bk = k;
 		}

@@ -389,13 +389,18 @@ static int value_at(const struct vlab_ctx *x, const char *s, size_t to, size_t i
 	/* "1.73 m2", "x2", "5 cm": a number with a word that is no unit is no value */
 	if (!unit && ne < to && (ascii_alpha((unsigned char)s[ne]) || s[ne] == '/'))
 		return VAL_SKIP;
-	if (!unit && u == ne + 1 && u < to && ascii_alpha((unsigned char)s[u]) && skip_flag(s, to, ne) == ne) {
-		/* "12 cm", "5 mm": a measure */
+	if (!unit && u == ne + 1 && u < to && skip_flag(s, to, ne) == ne) {
+		/* "12 cm", "5 mm": a measure; "4 Wochen", "3 months", "6 недель": a count of something */
 		size_t w = u;
 		while (w < to && ascii_alpha((unsigned char)s[w]))
 			w++;
-		if (w - u <= 3) {
+		if (w > u) {
 			out->end = w;
+			return VAL_SKIP;
+		}
+		/* a word of Latin or Cyrillic letters beyond ASCII */
+		if (w == u && (unsigned char)s[u] >= 0xc3 && (unsigned char)s[u] <= 0xd4) {
+			out->end = u + 2;
 			return VAL_SKIP;
 		}
 	}
@@ -478,7 +483,7 @@ static int prose_value(const struct labs_state *st, const struct line *ln, int l
 {
 	const char *s = st->src;
 	struct vlab_ctx x = { st->v, vocab_lab(st->v, (size_t)lab) };
-	size_t to = MIN(limit, opos(ln, fe) + 240), nonws = 0;
+	size_t to = MIN(limit, opos(ln, fe) + 240), nonws = 0, words = 0;
 	bool after_ref = false;
 	for (size_t o = opos(ln, fe); o < to;) {
 		unsigned char c = (unsigned char)s[o];
@@ -511,12 +516,18 @@ static int prose_value(const struct labs_state *st, const struct line *ln, int l
 					o = opos(ln, fe2);
 					continue;
 				}
+				/* a value says itself near its name: "CEA erhöht, Kontrolle in 4 Wochen" has none */
+				if (++words > 2)
+					return VAL_NONE;
 			}
 			o++;
 			while (o < to && ((unsigned char)s[o] & 0xc0) == 0x80)
 				o++;
 			continue;
 		}
+		/* a sentence ends: its value was not in it */
+		if ((c == '.' || c == ';') && (o + 1 >= to || s[o + 1] == ' ') && o > 0 && !rd_digit(s, to, o - 1, &dg))
+			return VAL_NONE;
 		if (rd_digit(s, to, o, &dg) || c == '<' || c == '>' || c == 0xe2) {
 			struct val vv = { 0 };
 			int r = value_at(&x, s, to, o, &vv);
@@ -534,6 +545,9 @@ static int prose_value(const struct labs_state *st, const struct line *ln, int l
 				o = vv.end;
 				continue;
 			}
+			/* past words, only a value with its unit */
+			if (words && !vv.unit)
+				return VAL_NONE;
 			*out = vv;
 			return VAL_OK;
 		}
@@ -709,6 +723,11 @@ static void read_line(struct labs_state *st, struct line *ln, struct table *tb)
 		}
 		size_t oa = opos(ln, f), oe = opos(ln, fe);
 		int nc = cell_of(ln, oa);
+		/* "Reference range for CA 15-3 is < 30 U/mL": a reference, not a value */
+		if (rd_find(st->v, &ln->t, f > 48 ? f - 48 : 0, f, VW_REFERENCE, -1, NULL)) {
+			f = fe - 1;
+			continue;
+		}
 		struct val val;
 		/* in a table, a cell of its own: "ALT 25 U/L" beside "AST 30 U/L" */
 		bool own = nc >= 0 && prose_value(st, ln, lab, fe, ln->cells[nc].b, &val) == VAL_OK;

@@ -4,9 +4,10 @@
  * script; a script only one of our languages writes decides it (Han is
  * Chinese unless kana make it Japanese, Hangul Korean...). Where several
  * languages share a script (Latin, Cyrillic, Arabic, Devanagari), the
- * vocabulary's stop words of each language (VW_STOPWORD) are counted and the
- * best one wins, its confidence from its margin over the next. The stop
- * words are data; the C knows scripts, not words.
+ * vocabulary's stop words of each language (VW_STOPWORD, 2 each) and its
+ * other phrases (lab names, headings, result words: 1 each) are counted and
+ * the best one wins, its confidence from its margin over the next. The words
+ * are data; the C knows scripts, not words.
  */
 #include <string.h>
 
@@ -82,7 +83,7 @@ static bool lang_writes(const struct vocab_lang *l, int sc)
  * stop words in the first 64 KiB. */
 #define LANGUAGE_TEXT_MAX (512u * 1024)
 #define LANGUAGE_WORDS_MAX (64u * 1024)
-/* Stop-word matches kept per word (a word like "de" is in many languages). */
+/* Matches kept per word (a word like "de" is in many languages). */
 #define STOP_MATCHES 24
 
 int findings_language(const struct vocab *v, const struct doc_text *d, struct doc_language *out)
@@ -145,15 +146,26 @@ int findings_language(const struct vocab *v, const struct doc_text *d, struct do
 			for (size_t i = 0; i < t.n; i++) {
 				if (((unsigned char)t.s[i] & 0xc0) == 0x80 || !vtext_word_start(&t, i))
 					continue;
-				size_t k = vocab_match_at(v, &t, i, VW_BIT(VW_STOPWORD), m, ARRAY_SIZE(m));
-				/* each language once per word, at its longest phrase */
+				size_t k = vocab_match_at(v, &t, i, 0, m, ARRAY_SIZE(m));
+				/* each language once per word: a stop word 2, any other
+				 * phrase of its file 1 (a table of lab names and headings
+				 * has few stop words, but "Hämoglobin", "Einheit" tell) */
+				unsigned got[STOP_MATCHES] = { 0 };
+				size_t ng = 0;
 				for (size_t q = 0; q < k; q++) {
-					bool seen = false;
-					for (size_t p = 0; p < q && !seen; p++)
-						seen = m[p].lang == m[q].lang;
-					if (!seen && m[q].lang < nl && lang_writes(vocab_lang(v, m[q].lang), bs))
-						score[m[q].lang]++;
+					if (m[q].lang >= nl || !lang_writes(vocab_lang(v, m[q].lang), bs))
+						continue;
+					unsigned w = m[q].cls == VW_STOPWORD ? 2 : 1;
+					size_t p = 0;
+					while (p < ng && (got[p] >> 8) != m[q].lang)
+						p++;
+					if (p == ng)
+						got[ng++] = (unsigned)m[q].lang << 8;
+					if ((got[p] & 0xff) < w)
+						got[p] = (got[p] & ~0xffu) | w;
 				}
+				for (size_t p = 0; p < ng; p++)
+					score[got[p] >> 8] += got[p] & 0xff;
 			}
 			vtext_free(&t);
 		}
@@ -172,12 +184,12 @@ int findings_language(const struct vocab *v, const struct doc_text *d, struct do
 
 	bool cjk = bs == SC_HAN || bs == SC_KANA || bs == SC_HANG;
 	size_t need = cjk ? 4 : 10;
-	if (bs == SC_LATN || (bl >= 0 && b1 >= 2 && b1 > b2)) {
+	if (bs == SC_LATN || (bl >= 0 && b1 >= 4 && b1 > b2)) {
 		/* stop words decide: enough of them, and more than any other language's */
-		if (bl >= 0 && cnt[bs] >= (bs == SC_LATN ? 20 : need) && b1 >= 2) {
+		if (bl >= 0 && cnt[bs] >= (bs == SC_LATN ? 20 : need) && b1 >= 4) {
 			r.lang = vocab_lang(v, (size_t)bl)->code;
 			double margin = (double)(b1 - b2) / (double)b1;
-			double enough = MIN(1.0, (double)b1 / 8.0);
+			double enough = MIN(1.0, (double)b1 / 16.0);
 			r.confidence = share * (0.5 + 0.5 * margin) * (0.5 + 0.5 * enough);
 		}
 	} else if (script_info[bs].lang && cnt[bs] >= need) {
