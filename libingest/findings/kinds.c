@@ -4,16 +4,17 @@
  * with the vocabulary's kind headings and words of every language
  * (replaces classify.c's English-first tables).
  *
- * Each distinct phrase counts once. A heading (a distinctive title) weighs
- * 3 in the top of the text (the first 12 lines or 15% of it, whichever is
- * more) and 1 further down, a word 1; the first heading of the top
- * "leads" and adds 2. When the top has a title, only the kinds titled there
- * compete: a discharge summary that quotes "Pathology report:" or lists lab
- * values in its body stays a discharge summary, and a molecular report
- * whose title says so is not taken for the pathology report its words
- * resemble. The best score wins if it reaches 3; ties go to the more
- * specific kind. The file name is a weak hint: 1 for a kind the text
- * already shows.
+ * Each distinct phrase counts once, and a phrase inside a longer one not at
+ * all. A heading (a distinctive title) weighs 3 in the top of the text (the
+ * first 12 lines or 15% of it, whichever is more) and 1 further down, a word
+ * 1 (these at most 6 in all: a discharge summary lists many lab values); the
+ * first heading of the top is the document's title and adds 6. When the top
+ * has a heading, only the kinds with one there compete: a discharge summary
+ * that quotes "Pathology report:" or lists lab values in its body stays a
+ * discharge summary, and a molecular report whose title says so is not
+ * taken for the pathology report its words resemble. The best score wins if
+ * it reaches 3; ties go to the more specific kind. The file name is a weak
+ * hint: 1 for a kind the text already shows.
  */
 #include <string.h>
 
@@ -25,8 +26,9 @@
 #define KIND_HITS_MAX 256               /* distinct phrases kept */
 #define KIND_TOP_LINES 12
 #define KIND_W_HEADING 3
-#define KIND_W_LEAD 2
+#define KIND_W_LEAD 6
 #define KIND_W_WORD 1
+#define KIND_WORDS_MAX 6                /* words and lower headings add at most this much */
 #define KIND_MIN_SCORE 3
 
 struct kind_hit {
@@ -72,7 +74,7 @@ enum ing_kind findings_kind(const struct vocab *v, const struct doc_text *d, con
 	size_t len = d && d->text ? MIN(rd_len(d->len), (size_t)KIND_TEXT_MAX) : 0;
 	struct kind_hit hits[KIND_HITS_MAX];
 	size_t nh = 0;
-	int score[_KIND_MAX] = { 0 };
+	int score[_KIND_MAX] = { 0 }, words[_KIND_MAX] = { 0 };
 	struct vtext t = { 0 };
 	bool folded = false;
 
@@ -102,10 +104,16 @@ enum ing_kind findings_kind(const struct vocab *v, const struct doc_text *d, con
 				h->fb = m[q].end;
 				h->oa = t.orig[i];
 				h->ob = t.orig[m[q].end];
-				score[h->kind] += h->top ? KIND_W_HEADING : KIND_W_WORD;
+				if (h->top)
+					score[h->kind] += KIND_W_HEADING;
+				else if (words[h->kind] < KIND_WORDS_MAX)
+					score[h->kind] += KIND_W_WORD, words[h->kind]++;
 				if (h->top && lead < 0)
 					lead = h->kind;
 			}
+			/* a phrase inside a longer one ("анализ крови" in "общий анализ крови") is not another */
+			if (k)
+				i = m[0].end - 1;
 		}
 		if (lead > 0)
 			score[lead] += KIND_W_LEAD;

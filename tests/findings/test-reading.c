@@ -519,6 +519,11 @@ static const struct { enum ing_kind kind; const char *text; const char *evidence
 	{ KIND_DISCHARGE, "DISCHARGE SUMMARY\nLabs on admission: Hb 9.8 g/dL, WBC 3.1, platelets 98 x10^9/L, "
 	                  "creatinine 1.4 mg/dL, calcium 2.9 mmol/L, CA 15-3 120 U/mL (reference range < 30 U/mL).\n",
 	  "(heading)" },
+	/* the title, not a lab heading in the body's third line */
+	{ KIND_DISCHARGE, "ВЫПИСНОЙ ЭПИКРИЗ\nДата: 15.03.2026\nОбщий анализ крови от 12.03.2026: гемоглобин 96 г/л, "
+	                  "тромбоциты 180 ×10⁹/л, лейкоциты 4,2 ×10⁹/л.\nРЭА 12 нг/мл (норма до 5).\n", "(heading)" },
+	{ KIND_LAB, "检验报告单\n采样日期：2026-03-12\n项目        结果    单位       参考范围\n"
+	            "血红蛋白    96      g/L        115-150\n", "(heading)" },
 	{ KIND_UNKNOWN, "Grocery list: milk, bread, eggs.\n", NULL },
 };
 
