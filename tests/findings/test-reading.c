@@ -524,6 +524,17 @@ static const struct { enum ing_kind kind; const char *text; const char *evidence
 	                  "тромбоциты 180 ×10⁹/л, лейкоциты 4,2 ×10⁹/л.\nРЭА 12 нг/мл (норма до 5).\n", "(heading)" },
 	{ KIND_LAB, "检验报告单\n采样日期：2026-03-12\n项目        结果    单位       参考范围\n"
 	            "血红蛋白    96      g/L        115-150\n", "(heading)" },
+	/* classify.c's cases (tests/unit/test-identify.c) */
+	{ KIND_MOLECULAR, "Foundation Medicine\nFoundationOne CDx\nGenomic findings: EGFR exon 19 deletion", NULL },
+	{ KIND_RADIOLOGY, "CT CHEST ABDOMEN PELVIS\nTechnique: contrast\nFindings: ...\nImpression: no lesion", NULL },
+	{ KIND_LAB, "LABORATORY REPORT\nHaemoglobin 12.1 g/dL\nCEA 4.2 ng/mL\nReference range", NULL },
+	{ KIND_DISCHARGE, "DISCHARGE SUMMARY\nDate of admission: 1/2/2026\nDate of discharge: 3/2/2026", NULL },
+	{ KIND_OPERATIVE, "OPERATIVE NOTE\nSurgeon: Dr X\nProcedure performed: mastectomy", NULL },
+	{ KIND_LETTER, "Dear Dr Smith,\nthank you for seeing ...\nYours sincerely", NULL },
+	{ KIND_PATHOLOGY, "病理报告\n病理诊断：浸润性导管癌\n免疫组化：ER(+)", NULL },
+	{ KIND_DISCHARGE, "выписной эпикриз\n", NULL },
+	{ KIND_PATHOLOGY, "compte rendu anatomopathologique\n", NULL },
+	{ KIND_UNKNOWN, "salt altitude", NULL },
 	{ KIND_UNKNOWN, "Grocery list: milk, bread, eggs.\n", NULL },
 };
 
