@@ -5,6 +5,7 @@
  * tesseract and PDF text with poppler, and the one frame it writes back.
  */
 #include <fcntl.h>
+#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <sys/prctl.h>
@@ -44,8 +45,77 @@
  * page declared 200 inches wide cannot ask for gigabytes. */
 #define OCR_RENDER_DPI 200.0
 #define OCR_MAX_PAGE_PIXELS (40.0 * 1000 * 1000)
-/* Below this mean confidence, other orientations are tried. */
+/* Below this mean confidence, other orientations are tried when OSD gave no
+ * confident answer. */
 #define OCR_ROTATE_BELOW 60
+/* OSD (orientation and script detection) runs on a copy of the page scaled
+ * down to at most this many pixels on its longer side: it needs a few
+ * dozen characters of readable size, not the full scan, and its cost grows
+ * with the pixels. */
+#define OSD_MAX_SIDE 1400
+/* OSD's confidences below these are not acted upon (tesseract's own
+ * command line prints them; a real page scores several units, noise
+ * about 1). */
+#define OSD_MIN_ORIENT_CONF 2.0f
+#define OSD_MIN_SCRIPT_CONF 1.0f
+
+/* Tesseract's language lists by OSD's script (docext-private.h). Latin: English
+ * alone (each extra language costs recognition time: see docext.c). */
+const struct ocr_script ocr_scripts[] = {
+	{ "Latin", DOCEXT_DEFAULT_OCR_LANGS },
+	{ "Cyrillic", "rus+eng" },
+	{ "Arabic", "ara+eng" },
+	{ "Han", "chi_sim+eng" },
+	{ "Devanagari", "hin+eng" },
+};
+const size_t n_ocr_scripts = ARRAY_SIZE(ocr_scripts);
+
+/* What the child sends back besides its status and counts. */
+struct child_out {
+	struct textbuf text;
+	struct textbuf layout;   /* .s NULL: no layout (plain text, or no memory) */
+	int want_script;
+	int rotated;
+};
+
+/* The boxes of one page, reused from page to page. */
+struct boxes {
+	struct layout_box *b;
+	size_t n, cap;
+	char *src;               /* OCR: the words, one after another */
+	size_t src_len, src_cap;
+};
+
+static bool boxes_push(struct boxes *bx, const struct layout_box *b)
+{
+	if (bx->n == bx->cap) {
+		size_t cap = bx->cap ? bx->cap * 2 : 1024;
+		struct layout_box *nb = cap < SIZE_MAX / sizeof(*nb) ? realloc(bx->b, cap * sizeof(*nb)) : NULL;
+		if (!nb)
+			return false;
+		bx->b = nb;
+		bx->cap = cap;
+	}
+	bx->b[bx->n++] = *b;
+	return true;
+}
+
+static bool boxes_src_add(struct boxes *bx, const char *p, size_t n)
+{
+	if (n > UINT32_MAX - bx->src_len)
+		return false;
+	if (bx->src_len + n > bx->src_cap) {
+		size_t cap = MAX(bx->src_cap * 2, bx->src_len + n + 4096);
+		char *ns = realloc(bx->src, cap);
+		if (!ns)
+			return false;
+		bx->src = ns;
+		bx->src_cap = cap;
+	}
+	memcpy(bx->src + bx->src_len, p, n);
+	bx->src_len += n;
+	return true;
+}
 /* Share of the CPU limit the child gives to OCR; the rest is for its start
  * and for writing the result before RLIMIT_CPU strikes. */
 #define OCR_BUDGET_SHARE 0.8
@@ -91,8 +161,20 @@ static void child_write_all(int fd, const void *p, size_t n)
 }
 
 static _Noreturn void child_finish(const struct child_args *a, int status, int pages, int pages_read,
-                                   bool text_layer, bool ocr, int confidence, const struct textbuf *t)
+                                   bool text_layer, bool ocr, int confidence, struct child_out *out)
 {
+	const struct textbuf *t = out ? &out->text : NULL;
+	struct textbuf *l = out && out->layout.s ? &out->layout : NULL;
+
+	/* Text and layout share max_text_bytes; the text is kept whole first. */
+	if (l && t && l->len > (t->max > t->len ? t->max - t->len : 0)) {
+		size_t n = t->max > t->len ? t->max - t->len : 0;
+		while (n > 0 && ((unsigned char)l->s[n] & 0xc0) == 0x80)
+			n--;
+		while (n > 0 && l->s[n - 1] != '\n')
+			n--; /* whole lines only */
+		l->len = n;
+	}
 	struct frame f = {
 		.magic = FRAME_MAGIC,
 		.status = status,
@@ -103,11 +185,16 @@ static _Noreturn void child_finish(const struct child_args *a, int status, int p
 		.ocr = ocr,
 		.truncated = t ? t->truncated : 0,
 		.text_len = t ? t->len : 0,
+		.layout_len = l ? l->len : 0,
+		.want_script = out ? out->want_script : -1,
+		.rotated = out ? out->rotated : 0,
 	};
 
 	child_write_all(a->out_fd, &f, sizeof(f));
 	if (t && t->len > 0)
 		child_write_all(a->out_fd, t->s, t->len);
+	if (l && l->len > 0)
+		child_write_all(a->out_fd, l->s, l->len);
 	_exit(0);
 }
 
@@ -364,19 +451,29 @@ void decode_text(const uint8_t *s, size_t n, struct textbuf *t)
 	}
 }
 
-static _Noreturn void child_text(const struct child_args *a, const uint8_t *s, size_t n, struct textbuf *t)
+static _Noreturn void child_text(const struct child_args *a, const uint8_t *s, size_t n, struct child_out *out)
 {
-	decode_text(s, n, t);
-	child_finish(a, ST_OK, 1, 1, true, false, -1, t);
+	decode_text(s, n, &out->text);
+	out->layout.s = NULL; /* the text's own lines and tabs are its layout */
+	child_finish(a, ST_OK, 1, 1, true, false, -1, out);
 }
 
 /* ---- OCR ---- */
 
 struct ocr {
 	TessBaseAPI *api;
+	TessBaseAPI *osd;        /* NULL when osd.traineddata is missing */
 	ETEXT_DESC *monitor;
 	double budget_s;         /* process CPU seconds available for OCR */
 	long conf_sum, conf_n;
+	bool langs_auto;         /* may ask for the languages of the script OSD finds */
+	bool script_decided;     /* the first page with a confident script decided */
+	const char *langs;       /* loaded */
+	bool script_ok[8];       /* ocr_scripts[i]'s traineddata are all installed */
+	int want_script;         /* -1, or the script whose languages to read with */
+	int first_rotation;      /* degrees the first page was turned, -1 before it */
+	struct boxes bx;
+	bool debug;              /* stderr is kept: say what OSD found */
 };
 
 static double cpu_seconds(void)
@@ -411,6 +508,23 @@ bool langs_ok(const char *l)
 	return true;
 }
 
+/* Whether every language of LIST ("rus+eng") has its traineddata in DIR. */
+static bool langs_installed(const char *dir, const char *list)
+{
+	char path[PATH_MAX];
+
+	while (*list) {
+		size_t n = strcspn(list, "+");
+		int w = snprintf(path, sizeof(path), "%s/%.*s.traineddata", dir, (int)n, list);
+		if (w < 0 || (size_t)w >= sizeof(path) || access(path, R_OK) < 0)
+			return false;
+		list += n;
+		if (*list == '+')
+			list++;
+	}
+	return true;
+}
+
 /* Before the sandbox: tesseract reads its traineddata files here. */
 static void ocr_init(const struct child_args *a, struct ocr *o)
 {
@@ -423,62 +537,229 @@ static void ocr_init(const struct child_args *a, struct ocr *o)
 	TessMonitorSetCancelFunc(o->monitor, ocr_cancel);
 	TessMonitorSetCancelThis(o->monitor, o);
 	o->budget_s = (a->limits.extract_cpu_seconds ? a->limits.extract_cpu_seconds : 1) * OCR_BUDGET_SHARE;
+	o->langs = a->ocr_langs;
+	o->langs_auto = a->ocr_langs_auto;
+	o->want_script = -1;
+	o->first_rotation = -1;
+	o->debug = a->keep_stderr;
+
+	/* Orientation and script detection: its own small model. */
+	const char *dir = TessBaseAPIGetDatapath(o->api);
+	if (dir && langs_installed(dir, "osd")) {
+		o->osd = TessBaseAPICreate();
+		if (o->osd && TessBaseAPIInit3(o->osd, NULL, "osd") == 0) {
+			TessBaseAPISetVariable(o->osd, "debug_file", "/dev/null");
+		} else if (o->osd) {
+			TessBaseAPIDelete(o->osd);
+			o->osd = NULL;
+		}
+	}
+	for (size_t i = 0; dir && i < MIN(n_ocr_scripts, ARRAY_SIZE(o->script_ok)); i++)
+		o->script_ok[i] = langs_installed(dir, ocr_scripts[i].langs);
 }
 
-/* Recognises pix (any depth); returns the UTF-8 text (malloc'd) and its mean
- * confidence, or NULL when nothing could be recognised. */
-static char *ocr_once(struct ocr *o, PIX *pix, int ppi, int *conf)
+/* Orientation and script of a page, on a scaled-down copy. Returns false
+ * when OSD is unavailable or failed; else *quads is the clockwise quarter
+ * turns that make the page upright (-1 when unsure) and *script an index of
+ * ocr_scripts (-1 when unsure or not in the table). */
+static bool ocr_osd(struct ocr *o, PIX *pix, int ppi, int *quads, int *script)
 {
-	char *t, *r;
+	int w = pixGetWidth(pix), h = pixGetHeight(pix), deg = 0;
+	float f = 1.0f, oconf = 0, sconf = 0;
+	const char *sname = NULL;
+	PIX *small;
+	bool ok;
 
+	*quads = -1;
+	*script = -1;
+	if (!o->osd || ocr_out_of_time(o))
+		return false;
+	if (MAX(w, h) > OSD_MAX_SIDE)
+		f = (float)OSD_MAX_SIDE / (float)MAX(w, h);
+	small = f < 1.0f ? pixScale(pix, f, f) : pixClone(pix);
+	if (!small)
+		return false;
+	TessBaseAPISetImage2(o->osd, small);
+	TessBaseAPISetSourceResolution(o->osd, MAX((int)((float)(ppi > 0 ? ppi : 300) * f), 70));
+	ok = TessBaseAPIDetectOrientationScript(o->osd, &deg, &oconf, &sname, &sconf);
+	if (o->debug) /* INGEST_DOCEXT_DEBUG=1 (test builds) keeps stderr */
+		fprintf(stderr, "docext: osd ok=%d deg=%d oconf=%.2f script=%s sconf=%.2f f=%.2f\n", ok, deg, oconf, sname ? sname : "-", sconf, f);
+	if (ok) {
+		/* deg: how far the page is turned clockwise; turning it back
+		 * is the rest of a full turn in clockwise quarters. */
+		if (oconf >= OSD_MIN_ORIENT_CONF && deg % 90 == 0)
+			*quads = (4 - ((deg / 90) % 4 + 4) % 4) % 4;
+		for (size_t i = 0; sname && sconf >= OSD_MIN_SCRIPT_CONF && i < n_ocr_scripts; i++)
+			if (!strcmp(sname, ocr_scripts[i].script))
+				*script = (int)i;
+	}
+	TessBaseAPIClear(o->osd);
+	pixDestroy(&small);
+	return ok;
+}
+
+static int cmp_float(const void *a, const void *b)
+{
+	float x = *(const float *)a, y = *(const float *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* The page's words as boxes. A scan is rarely square to the page: the
+ * words of one table row drift up or down across it. The median slope of
+ * tesseract's text-line baselines is the page's skew; each word's height
+ * is taken along it (a shear, right for the few degrees a scanner or a
+ * careful photo gives), so a row stays one printed line. */
+static void ocr_layout(struct ocr *o, struct textbuf *l)
+{
+	TessResultIterator *it = TessBaseAPIGetIterator(o->api);
+	TessPageIterator *pi;
+	float slopes[64], slope = 0;
+	size_t n_slopes = 0;
+
+	if (!it)
+		return;
+	pi = TessResultIteratorGetPageIterator(it);
+	o->bx.n = 0;
+	o->bx.src_len = 0;
+	do {
+		char *w;
+		int x1, y1, x2, y2;
+
+		if (n_slopes < ARRAY_SIZE(slopes) && TessPageIteratorIsAtBeginningOf(pi, RIL_TEXTLINE) &&
+		    TessPageIteratorBaseline(pi, RIL_TEXTLINE, &x1, &y1, &x2, &y2) && x2 - x1 > 50)
+			slopes[n_slopes++] = (float)(y2 - y1) / (float)(x2 - x1);
+		w = TessResultIteratorGetUTF8Text(it, RIL_WORD);
+		if (w && *w && TessPageIteratorBoundingBox(pi, RIL_WORD, &x1, &y1, &x2, &y2)) {
+			size_t n = strlen(w), chars = 0;
+			for (size_t k = 0; k < n; k++)
+				chars += ((unsigned char)w[k] & 0xc0) != 0x80;
+			struct layout_box b = {
+				.x1 = (float)x1, .x2 = (float)x2, .y1 = (float)y1, .y2 = (float)y2,
+				.off = (uint32_t)o->bx.src_len, .len = (uint32_t)n, .nchars = (uint32_t)chars,
+			};
+			if (!boxes_src_add(&o->bx, w, n) || !boxes_push(&o->bx, &b)) {
+				TessDeleteText(w);
+				break;
+			}
+		}
+		TessDeleteText(w);
+	} while (TessResultIteratorNext(it, RIL_WORD));
+	TessResultIteratorDelete(it);
+	if (n_slopes > 0) {
+		qsort(slopes, n_slopes, sizeof(*slopes), cmp_float);
+		slope = slopes[n_slopes / 2];
+		if (!(fabsf(slope) < 0.2f)) /* past ~11 degrees it is no skew */
+			slope = 0;
+	}
+	for (size_t i = 0; i < o->bx.n; i++) {
+		struct layout_box *b = &o->bx.b[i];
+		float dy = slope * (b->x1 + b->x2) / 2;
+		b->y1 -= dy;
+		b->y2 -= dy;
+	}
+	layout_lines(o->bx.b, o->bx.n, o->bx.src, true, l);
+}
+
+/* One reading of a page: its text (malloc'd), layout (malloc'd, may be
+ * NULL) and mean confidence. */
+struct ocr_read {
+	char *text;
+	struct textbuf layout;
+	int conf;
+};
+
+static void ocr_read_free(struct ocr_read *r)
+{
+	free(r->text);
+	free(r->layout.s);
+	*r = (struct ocr_read){ .conf = -1 };
+}
+
+/* Recognises pix (any depth) into *r; r->text NULL when nothing could be
+ * recognised. want_layout: also the printed lines (the room it may take). */
+static void ocr_once(struct ocr *o, PIX *pix, int ppi, size_t want_layout, struct ocr_read *r)
+{
+	char *t;
+
+	*r = (struct ocr_read){ .conf = -1 };
 	TessBaseAPISetImage2(o->api, pix);
 	if (ppi > 0)
 		TessBaseAPISetSourceResolution(o->api, ppi);
 	if (TessBaseAPIRecognize(o->api, o->monitor) != 0) {
 		TessBaseAPIClear(o->api);
-		return NULL;
+		return;
 	}
 	t = TessBaseAPIGetUTF8Text(o->api);
-	*conf = TessBaseAPIMeanTextConf(o->api);
+	r->conf = TessBaseAPIMeanTextConf(o->api);
+	if (t) {
+		r->text = strdup(t);
+		TessDeleteText(t);
+	}
+	if (r->text && want_layout > 0) {
+		size_t max = MIN(want_layout, strlen(r->text) * 2 + 4096);
+		r->layout = (struct textbuf){ .s = malloc(max + 1), .max = max };
+		if (r->layout.s)
+			ocr_layout(o, &r->layout);
+	}
 	TessBaseAPIClear(o->api);
-	if (!t)
-		return NULL;
-	r = strdup(t);
-	TessDeleteText(t);
-	return r;
 }
 
-/* OCRs one page; tries the other orientations when the first reading is poor. */
-static void ocr_page(struct ocr *o, PIX *pix, int ppi, struct textbuf *t)
+/* OCRs one page: OSD turns it upright (or, without a confident answer, the
+ * other orientations are tried when the first reading is poor); in
+ * automatic language mode, a first page in a script whose languages are not
+ * loaded ends the child with want_script set instead. */
+static void ocr_page(const struct child_args *a, struct ocr *o, PIX *pix, int ppi, struct child_out *out)
 {
-	int best_conf = -1;
-	char *best = ocr_once(o, pix, ppi, &best_conf);
+	struct textbuf *l = out->layout.s ? &out->layout : NULL;
+	size_t room = l ? l->max - l->len : 0;
+	int quads = 0, script = -1;
+	bool osd = ocr_osd(o, pix, ppi, &quads, &script);
+	PIX *up = NULL;
+	struct ocr_read best;
 
-	for (int quads = 1; quads < 4 && best_conf < OCR_ROTATE_BELOW && !ocr_out_of_time(o); quads++) {
-		PIX *rot = pixRotateOrth(pix, quads);
-		int c = -1;
-		char *s;
+	if (osd && script >= 0 && !o->script_decided) {
+		o->script_decided = true;
+		if (o->langs_auto && (size_t)script < ARRAY_SIZE(o->script_ok) && o->script_ok[script] && strcmp(ocr_scripts[script].langs, o->langs) != 0) {
+			out->want_script = script;
+			out->rotated = MAX(quads, 0) * 90;
+			child_finish(a, ST_OK, -1, 0, false, true, -1, out);
+		}
+	}
+	if (quads > 0)
+		up = pixRotateOrth(pix, quads);
+	if (o->first_rotation < 0)
+		o->first_rotation = up ? quads * 90 : 0;
+	ocr_once(o, up ? up : pix, ppi, room, &best);
+
+	/* Without OSD's word on the orientation, a poor reading may be a
+	 * page on its side: try the other three. */
+	for (int q = 1; q < 4 && quads < 0 && best.conf < OCR_ROTATE_BELOW && !ocr_out_of_time(o); q++) {
+		PIX *rot = pixRotateOrth(pix, q);
+		struct ocr_read r;
 
 		if (!rot)
 			break;
-		s = ocr_once(o, rot, ppi, &c);
+		ocr_once(o, rot, ppi, room, &r);
 		pixDestroy(&rot);
-		if (s && c > best_conf) {
-			free(best);
-			best = s;
-			best_conf = c;
+		if (r.text && r.conf > best.conf) {
+			ocr_read_free(&best);
+			best = r;
 		} else {
-			free(s);
+			ocr_read_free(&r);
 		}
 	}
-	if (best) {
-		textbuf_add(t, best, strlen(best));
-		free(best);
-	}
-	if (best_conf >= 0) {
-		o->conf_sum += best_conf;
+	if (up)
+		pixDestroy(&up);
+	if (best.text)
+		textbuf_add(&out->text, best.text, strlen(best.text));
+	if (l && best.layout.s)
+		textbuf_add(l, best.layout.s, best.layout.len);
+	if (best.conf >= 0) {
+		o->conf_sum += best.conf;
 		o->conf_n++;
 	}
+	ocr_read_free(&best);
 }
 
 static int ocr_confidence(const struct ocr *o)
@@ -487,15 +768,16 @@ static int ocr_confidence(const struct ocr *o)
 }
 
 static _Noreturn void child_image(const struct child_args *a, struct ocr *o, const uint8_t *s, size_t n,
-                                  struct textbuf *t)
+                                  struct child_out *out)
 {
 	PIX *pix = pixReadMem(s, n);
 
 	if (!pix)
 		child_fail(a, ST_IMAGE_UNREADABLE);
-	ocr_page(o, pix, pixGetXRes(pix) > 0 ? 0 : 300, t);
+	ocr_page(a, o, pix, pixGetXRes(pix) > 0 ? 0 : 300, out);
 	pixDestroy(&pix);
-	child_finish(a, ST_OK, 1, 1, false, true, ocr_confidence(o), t);
+	out->rotated = MAX(o->first_rotation, 0);
+	child_finish(a, ST_OK, 1, 1, false, true, ocr_confidence(o), out);
 }
 
 /* ---- PDF ---- */
@@ -583,12 +865,58 @@ static PIX *pdf_render(PopplerPage *page, int *ppi)
 	return pix;
 }
 
+static bool is_space_cp(uint32_t c)
+{
+	return c == ' ' || c == '\n' || c == '\t' || c == '\r' || c == '\f' || c == '\v' || c == 0xa0;
+}
+
+/* The page's printed lines from poppler's glyph boxes: one rectangle per
+ * character of PT (poppler_page_get_text()), in one pass, no allocation
+ * beyond the reused box array. */
+static void pdf_page_layout(PopplerPage *page, const char *pt, struct boxes *bx, struct textbuf *l)
+{
+	PopplerRectangle *r = NULL;
+	guint nr = 0;
+	size_t len = strlen(pt), off = 0;
+	bool space = false;
+
+	if (!poppler_page_get_text_layout(page, &r, &nr))
+		return;
+	bx->n = 0;
+	for (guint i = 0; i < nr && off < len && off <= UINT32_MAX; i++) {
+		uint32_t cp = 0;
+		size_t cl = utf8_decode((const uint8_t *)pt + off, len - off, &cp);
+
+		if (cl == 0) {
+			cl = 1;
+			cp = 0xfffd;
+		}
+		if (is_space_cp(cp)) {
+			space = true;
+		} else {
+			struct layout_box b = {
+				.x1 = (float)MIN(r[i].x1, r[i].x2), .x2 = (float)MAX(r[i].x1, r[i].x2),
+				.y1 = (float)MIN(r[i].y1, r[i].y2), .y2 = (float)MAX(r[i].y1, r[i].y2),
+				.off = (uint32_t)off, .len = (uint32_t)cl, .nchars = 1, .space_before = space,
+			};
+			if (!boxes_push(bx, &b))
+				break;
+			space = false;
+		}
+		off += cl;
+	}
+	g_free(r);
+	layout_lines(bx->b, bx->n, pt, false, l);
+}
+
 static _Noreturn void child_pdf(const struct child_args *a, struct ocr *o, const uint8_t *s, size_t n,
-                                struct textbuf *t)
+                                struct child_out *out)
 {
 	PopplerDocument *doc = pdf_open(a, s, n);
 	int pages = poppler_document_get_n_pages(doc);
 	int want = (int)MIN((uint32_t)MAX(pages, 0), a->limits.max_pages);
+	struct textbuf *t = &out->text, *l = out->layout.s ? &out->layout : NULL;
+	struct boxes bx = { 0 };
 	size_t nonspace = 0;
 	int with_text = 0, read = 0;
 	bool layer;
@@ -598,8 +926,11 @@ static _Noreturn void child_pdf(const struct child_args *a, struct ocr *o, const
 		char *pt;
 		size_t ns = 0;
 
-		if (i > 0)
+		if (i > 0) {
 			textbuf_addc(t, '\f');
+			if (l)
+				textbuf_addc(l, '\n'); /* a blank line between pages */
+		}
 		if (!page)
 			continue;
 		pt = poppler_page_get_text(page);
@@ -613,11 +944,13 @@ static _Noreturn void child_pdf(const struct child_args *a, struct ocr *o, const
 			int ppi = 0;
 			PIX *pix = ocr_out_of_time(o) ? NULL : pdf_render(page, &ppi);
 			if (pix) {
-				ocr_page(o, pix, ppi, t);
+				ocr_page(a, o, pix, ppi, out);
 				pixDestroy(&pix);
 			}
 		} else if (pt) {
 			textbuf_add(t, pt, strlen(pt));
+			if (l && !l->truncated)
+				pdf_page_layout(page, pt, &bx, l);
 		}
 		g_free(pt);
 		g_object_unref(page);
@@ -625,17 +958,20 @@ static _Noreturn void child_pdf(const struct child_args *a, struct ocr *o, const
 		if (o && ocr_out_of_time(o))
 			break;
 	}
+	free(bx.b);
 	/* Real text on most pages; a lone cover sheet does not make a text PDF. */
 	layer = nonspace >= TEXT_LAYER_MIN_CHARS && with_text * 2 >= read;
-	if (o)
-		child_finish(a, ST_OK, pages, read, layer, true, ocr_confidence(o), t);
-	child_finish(a, ST_OK, pages, read, layer, false, -1, t);
+	if (o) {
+		out->rotated = MAX(o->first_rotation, 0);
+		child_finish(a, ST_OK, pages, read, layer, true, ocr_confidence(o), out);
+	}
+	child_finish(a, ST_OK, pages, read, layer, false, -1, out);
 }
 
 _Noreturn void child_main(struct child_args *a)
 {
 	struct ocr ocr = { 0 };
-	struct textbuf t = { 0 };
+	struct child_out out = { .want_script = -1 };
 	sigset_t all;
 	uint8_t *doc;
 	size_t len;
@@ -654,10 +990,14 @@ _Noreturn void child_main(struct child_args *a)
 	child_setup_limits(a);
 	doc = child_read_doc(a, &len);
 
-	t.max = (size_t)MIN(a->limits.max_text_bytes, (uint64_t)SIZE_MAX / 2);
-	t.s = malloc(t.max + 1);
-	if (!t.s)
+	out.text.max = (size_t)MIN(a->limits.max_text_bytes, (uint64_t)SIZE_MAX / 2);
+	out.text.s = malloc(out.text.max + 1);
+	if (!out.text.s)
 		child_fail(a, ST_TOO_BIG);
+	/* The layout's own buffer, cut to what the text leaves at the end;
+	 * without the memory, no layout rather than no text. */
+	out.layout.max = out.text.max;
+	out.layout.s = a->mode == MODE_TEXT ? NULL : malloc(out.layout.max + 1);
 
 	if (a->mode == MODE_PDF_OCR || a->mode == MODE_IMAGE)
 		ocr_init(a, &ocr);
@@ -671,13 +1011,13 @@ _Noreturn void child_main(struct child_args *a)
 
 	switch (a->mode) {
 	case MODE_TEXT:
-		child_text(a, doc, len, &t);
+		child_text(a, doc, len, &out);
 	case MODE_IMAGE:
-		child_image(a, &ocr, doc, len, &t);
+		child_image(a, &ocr, doc, len, &out);
 	case MODE_PDF_TEXT:
-		child_pdf(a, NULL, doc, len, &t);
+		child_pdf(a, NULL, doc, len, &out);
 	case MODE_PDF_OCR:
-		child_pdf(a, &ocr, doc, len, &t);
+		child_pdf(a, &ocr, doc, len, &out);
 	}
 	_exit(7);
 }

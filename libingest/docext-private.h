@@ -41,8 +41,23 @@ struct frame {
 	uint8_t ocr;
 	uint8_t truncated;
 	uint8_t pad;
-	uint64_t text_len;
+	uint64_t text_len;       /* text_len bytes of text follow the header, */
+	uint64_t layout_len;     /* then layout_len bytes of layout; together <= max_text_bytes */
+	int32_t want_script;     /* OCR: the pages are in ocr_scripts[want_script], whose
+	                          * languages were not loaded: read again with them; -1 no */
+	int32_t rotated;         /* OCR: degrees the first page was turned (OSD), 0..270 */
 };
+
+/* OCR languages by the script tesseract's orientation and script detection
+ * (OSD) finds, used when the caller names no language. These name
+ * tesseract's traineddata files, not words of any report, so they live here
+ * rather than in the vocabulary. */
+struct ocr_script {
+	const char *script;      /* OSD's name: "Latin", "Cyrillic"... */
+	const char *langs;       /* tesseract language list */
+};
+ING_HIDDEN extern const struct ocr_script ocr_scripts[];
+ING_HIDDEN extern const size_t n_ocr_scripts;
 
 struct child_args {
 	enum child_mode mode;
@@ -51,6 +66,7 @@ struct child_args {
 	uint64_t doc_size;       /* bytes to read, <= max_doc_bytes */
 	struct ing_limits limits;
 	const char *ocr_langs;
+	bool ocr_langs_auto;     /* the caller named none: OSD may ask for others (want_script) */
 	bool keep_stderr;
 	pid_t parent;
 };
@@ -61,6 +77,21 @@ struct textbuf {
 	size_t len, max;
 	bool truncated;
 };
+
+/* A box on the page: a PDF glyph or an OCR word, in page units with y
+ * growing downwards, and its text at src + off (len bytes, nchars
+ * characters). space_before: the reading-order text had a space before it. */
+struct layout_box {
+	float x1, y1, x2, y2;
+	uint32_t off;
+	uint32_t len;
+	uint32_t nchars;
+	bool space_before;
+};
+
+/* docext-layout.c: appends the printed lines of boxes b[0..n) to out (b is
+ * reordered). words: the boxes are words, always apart by at least ' '. */
+ING_HIDDEN void layout_lines(struct layout_box *b, size_t n, const char *src, bool words, struct textbuf *out);
 
 /* docext-child.c */
 ING_HIDDEN _Noreturn void child_main(struct child_args *a);

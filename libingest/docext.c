@@ -15,23 +15,31 @@
  *                                         syscalls kill the process
  *                                       parse; write one frame; _exit
  *
- * The frame is a fixed header (struct frame) followed by the UTF-8 text. The
- * parent trusts nothing in it: the magic, the status, every count and the
- * text length are checked and the text is re-sanitised.
+ * The frame is a fixed header (struct frame) followed by the UTF-8 text and
+ * then the layout (the text as printed: lines, '\t' between columns; see
+ * docext-layout.c), the two within max_text_bytes together. The parent
+ * trusts nothing in it: the magic, the status, every count and both lengths
+ * are checked and the text and layout are re-sanitised.
  *
  * PDFs are read in up to two children: the first (poppler, no tesseract) takes
  * the text layer; only when the pages carry no real text does a second one
  * load tesseract and OCR the rendered pages, so text PDFs stay cheap.
  *
- * OCR languages: "eng" by default (DOCEXT_DEFAULT_OCR_LANGS). Measured on the
+ * OCR languages: a caller that knows them passes them in struct docext_opts.
+ * Otherwise the child runs tesseract's orientation and script detection (OSD,
+ * osd.traineddata, on a scaled-down copy of the page) on the first page and
+ * reads with the languages of its script (ocr_scripts[] in docext-child.c:
+ * Latin "eng", Cyrillic "rus+eng", Arabic, Han, Devanagari); it loads "eng"
+ * first, and when the script asks for other languages it stops and says so
+ * (frame.want_script), and the page is read again by a child loading them.
+ * Latin pages, the common case, cost one child as before. Measured on the
  * 2-CPU development machine with the lab-sheet test image, "eng" recognises a
- * page several times faster than "eng+chi_sim+ara+rus" (see the test output
- * of test-docext-bench), so callers that know the patient's language pass it
- * in struct docext_opts.
+ * page several times faster than "eng+chi_sim+ara+rus" (test-docext langs).
  *
- * Rotation: osd.traineddata is not installed on Debian by default, so when a
- * page's confidence is low (< OCR_ROTATE_BELOW) the page is also tried at 90,
- * 180 and 270 degrees and the best reading is kept, within the CPU budget.
+ * Rotation: OSD's orientation turns a page by quarter turns before OCR. When
+ * OSD is missing or unsure and a page's confidence is low (< OCR_ROTATE_BELOW)
+ * the page is also tried at 90, 180 and 270 degrees and the best reading is
+ * kept, within the CPU budget.
  *
  * Test hooks (testhooks.h, test builds only): INGEST_TEST_EXTRACTOR_FAULT
  * makes the child, once its sandbox is in place, crash, spin or sleep for
@@ -59,7 +67,7 @@
 struct child_result {
 	bool have_frame;
 	struct frame f;
-	char *text;              /* f.text_len bytes, NUL-terminated */
+	char *text;              /* f.text_len + f.layout_len bytes, NUL-terminated */
 	bool timed_out;
 	bool reaped;
 	int wstatus;
@@ -141,7 +149,7 @@ static void read_frame(int rfd, double deadline, uint64_t max_text, struct child
 		if (!in_text)
 			n = read(rfd, hdr + got, want - got);
 		else
-			n = read(rfd, res->text + tgot, (size_t)res->f.text_len - tgot);
+			n = read(rfd, res->text + tgot, (size_t)(res->f.text_len + res->f.layout_len) - tgot);
 		if (n < 0 && (errno == EINTR || errno == EAGAIN))
 			continue;
 		if (n <= 0)
@@ -152,15 +160,16 @@ static void read_frame(int rfd, double deadline, uint64_t max_text, struct child
 			if (got < want)
 				continue;
 			memcpy(&res->f, hdr, sizeof(res->f));
-			if (res->f.magic != FRAME_MAGIC || res->f.text_len > max_text)
+			if (res->f.magic != FRAME_MAGIC || res->f.text_len > max_text ||
+			    res->f.layout_len > max_text - res->f.text_len)
 				return;
-			res->text = xmalloc((size_t)res->f.text_len + 1);
+			res->text = xmalloc((size_t)(res->f.text_len + res->f.layout_len) + 1);
 			res->text[0] = 0;
 			in_text = true;
 		} else {
 			tgot += (size_t)n;
 		}
-		if (in_text && tgot == res->f.text_len) {
+		if (in_text && tgot == res->f.text_len + res->f.layout_len) {
 			res->text[tgot] = 0;
 			res->have_frame = true;
 			return;
@@ -178,7 +187,7 @@ struct child_run {
 };
 
 static int child_start(struct ing_ctx *ctx, const struct docext_opts *o, int fd, uint64_t size, enum child_mode mode,
-                       const char *langs, struct child_run *run)
+                       const char *langs, bool langs_auto, struct child_run *run)
 {
 	struct child_args a = {
 		.mode = mode,
@@ -186,6 +195,7 @@ static int child_start(struct ing_ctx *ctx, const struct docext_opts *o, int fd,
 		.doc_size = size,
 		.limits = ctx->limits,
 		.ocr_langs = langs,
+		.ocr_langs_auto = langs_auto,
 		.parent = getpid(),
 	};
 	int p[2];
@@ -249,10 +259,10 @@ static void child_wait(struct ing_ctx *ctx, struct child_run *run, struct child_
 }
 
 static int run_child(struct ing_ctx *ctx, const struct docext_opts *o, int fd, uint64_t size, enum child_mode mode,
-                     const char *langs, struct child_result *res)
+                     const char *langs, bool langs_auto, struct child_result *res)
 {
 	struct child_run run;
-	int r = child_start(ctx, o, fd, size, mode, langs, &run);
+	int r = child_start(ctx, o, fd, size, mode, langs, langs_auto, &run);
 	if (r < 0)
 		return r;
 	child_wait(ctx, &run, res);
@@ -370,8 +380,12 @@ static void fill_out(const struct child_result *res, struct doc_info *out)
 	out->ocr_confidence = f->ocr && f->confidence >= 0 ? MIN(f->confidence, 100) : 0;
 	out->text = NULL;
 	out->text_len = 0;
+	out->layout = NULL;
+	out->layout_len = 0;
 	if (res->text && f->text_len > 0)
 		out->text = clean_text(res->text, (size_t)f->text_len, &out->text_len);
+	if (res->text && f->layout_len > 0)
+		out->layout = clean_text(res->text + f->text_len, (size_t)f->layout_len, &out->layout_len);
 }
 
 static int text_in_process(struct ing_ctx *ctx, int fd, uint64_t size, struct doc_info *out)
@@ -412,7 +426,9 @@ struct docext_job {
 	struct ing_ctx *ctx;
 	struct docext_opts opts;
 	const char *langs;
-	int fd;                  /* ours (a dup): a scanned PDF is read again for OCR */
+	bool langs_auto;         /* the caller named none: OSD's script may choose */
+	int fd;                  /* ours (a dup): a scanned PDF, or an image in another
+	                          * script, is read again */
 	uint64_t size;
 	struct doc_info *out;
 	struct child_run run;
@@ -423,6 +439,7 @@ int docext_start(struct ing_ctx *ctx, int fd, enum docext_type type, const struc
 {
 	const struct ing_limits *lim = &ctx->limits;
 	const char *langs = DOCEXT_DEFAULT_OCR_LANGS;
+	bool langs_auto = true;
 	enum child_mode mode;
 	struct stat st;
 	uint64_t size;
@@ -431,9 +448,10 @@ int docext_start(struct ing_ctx *ctx, int fd, enum docext_type type, const struc
 	if (fd < 0 || !out)
 		return -EINVAL;
 	if (opts && opts->ocr_langs) {
-		if (langs_ok(opts->ocr_langs))
+		if (langs_ok(opts->ocr_langs)) {
 			langs = opts->ocr_langs;
-		else
+			langs_auto = false;
+		} else
 			log_warn(ctx, "docext: OCR language list rejected, using %s", langs);
 	}
 	switch (type) {
@@ -467,15 +485,17 @@ int docext_start(struct ing_ctx *ctx, int fd, enum docext_type type, const struc
 	if (mode == MODE_TEXT)
 		return text_in_process(ctx, fd, size, out);
 	struct docext_job *j = xcalloc(1, sizeof(*j));
-	*j = (struct docext_job){ .ctx = ctx, .langs = langs, .fd = -1, .size = size, .out = out };
+	*j = (struct docext_job){ .ctx = ctx, .langs = langs, .langs_auto = langs_auto, .fd = -1, .size = size,
+	                         .out = out };
 	if (opts)
 		j->opts = *opts;
-	if (mode == MODE_PDF_TEXT && !j->opts.no_pdf_ocr && (j->fd = fcntl(fd, F_DUPFD_CLOEXEC, 0)) < 0) {
+	bool again = (mode == MODE_PDF_TEXT && !j->opts.no_pdf_ocr) || (mode == MODE_IMAGE && langs_auto);
+	if (again && (j->fd = fcntl(fd, F_DUPFD_CLOEXEC, 0)) < 0) {
 		int e = -errno;
 		free(j);
 		return e;
 	}
-	int r = child_start(ctx, &j->opts, fd, size, mode, langs, &j->run);
+	int r = child_start(ctx, &j->opts, fd, size, mode, langs, langs_auto, &j->run);
 	if (r < 0) {
 		if (j->fd >= 0)
 			close(j->fd);
@@ -483,6 +503,27 @@ int docext_start(struct ing_ctx *ctx, int fd, enum docext_type type, const struc
 		return r;
 	}
 	*job = j;
+	return 0;
+}
+
+/* An OCR child that found its pages in a script whose languages it had not
+ * loaded (frame.want_script) stopped early: read the document again with
+ * them, and let that reading stand for *res. */
+static int read_in_script(struct docext_job *j, enum child_mode mode, struct child_result *res)
+{
+	struct child_result again = { 0 };
+	int w = res->have_frame && res->f.status == ST_OK ? res->f.want_script : -1;
+	int r;
+
+	if (w < 0 || (size_t)w >= n_ocr_scripts || !j->langs_auto || j->fd < 0)
+		return 0;
+	log_debug(j->ctx, "docext: OCR: the page is in %s script, reading it with %s", ocr_scripts[w].script,
+	          ocr_scripts[w].langs);
+	r = run_child(j->ctx, &j->opts, j->fd, j->size, mode, ocr_scripts[w].langs, false, &again);
+	if (r < 0)
+		return r;
+	free(res->text);
+	*res = again;
 	return 0;
 }
 
@@ -495,13 +536,23 @@ int docext_finish(struct docext_job *j)
 	int r = 0;
 
 	child_wait(ctx, &j->run, &res);
+	if (mode == MODE_IMAGE) {
+		r = read_in_script(j, MODE_IMAGE, &res);
+		if (r < 0) {
+			free(res.text);
+			goto out;
+		}
+	}
 	if (res.have_frame && res.f.status == ST_OK && mode == MODE_PDF_TEXT && !res.f.text_layer &&
 	    res.f.pages > 0 && j->fd >= 0) {
 		/* No text layer: a scanned document. Read it again, with OCR. */
 		struct child_result ocr = { 0 };
 
-		r = run_child(ctx, &j->opts, j->fd, j->size, MODE_PDF_OCR, j->langs, &ocr);
+		r = run_child(ctx, &j->opts, j->fd, j->size, MODE_PDF_OCR, j->langs, j->langs_auto, &ocr);
+		if (r == 0)
+			r = read_in_script(j, MODE_PDF_OCR, &ocr);
 		if (r < 0) {
+			free(ocr.text);
 			free(res.text);
 			goto out;
 		}

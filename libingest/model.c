@@ -84,6 +84,7 @@ void doc_info_free(struct doc_info *d)
 	if (!d)
 		return;
 	free(d->text);
+	free(d->layout);
 	free(d->language);
 	free(d->script);
 	free(d->extract_error);

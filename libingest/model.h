@@ -108,8 +108,16 @@ struct doc_treatment {
 struct doc_info {
 	bool text_layer;        /* the document carries machine-readable text */
 	int pages;              /* -1 when unknown */
-	char *text;             /* UTF-8, bounded by limits.max_text_bytes; may be NULL */
+	char *text;             /* UTF-8 in reading order; may be NULL */
 	size_t text_len;
+	/* The same words as printed: one line per printed line (glyphs or OCR
+	 * words grouped by their height on the page, ordered by x), ' ' between
+	 * words, '\t' at a column gap, a blank line between pages. Owned, never
+	 * an alias of text; NULL when the document has no layout (plain text:
+	 * its own lines and tabs are the layout) or none fitted the budget.
+	 * text_len + layout_len <= limits.max_text_bytes: text is kept first. */
+	char *layout;
+	size_t layout_len;
 	bool ocr;
 	double ocr_confidence;  /* 0..100 */
 	char *language;         /* ISO 639-1, NULL if unknown */
