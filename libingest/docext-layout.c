@@ -9,6 +9,7 @@
 #include <stdlib.h>
 
 #include "docext-private.h"
+#include "util/text.h"
 
 /* Two boxes are on one printed line when their vertical overlap is at least
  * this share of the smaller one's height (a superscript still joins, the
@@ -20,6 +21,32 @@
 /* A gap wider than this share of the line's height is a word gap (' ')
  * between glyphs (a Helvetica space is 0.28 of the font size). */
 #define WORD_GAP_HEIGHT 0.12f
+/* Between two CJK characters only a gap of half a character is a space. */
+#define CJK_WORD_GAP_HEIGHT 0.5f
+
+/* Han, kana, CJK punctuation and full-width forms: written without spaces,
+ * though OCR calls each run of them a word. */
+static bool cjk(uint32_t c)
+{
+	return (c >= 0x2e80 && c <= 0x9fff) || (c >= 0xac00 && c <= 0xd7af) || (c >= 0xf900 && c <= 0xfaff) ||
+	       (c >= 0xff00 && c <= 0xffef) || (c >= 0x20000 && c <= 0x3134f);
+}
+
+static uint32_t first_cp(const char *s, size_t n)
+{
+	uint32_t c = 0;
+
+	return utf8_decode((const uint8_t *)s, n, &c) ? c : 0;
+}
+
+static uint32_t last_cp(const char *s, size_t n)
+{
+	size_t i = n;
+
+	while (i > 0 && ((unsigned char)s[i - 1] & 0xc0) == 0x80)
+		i--;
+	return i > 0 ? first_cp(s + i - 1, n - i + 1) : 0;
+}
 
 static int by_center_y(const void *a, const void *b)
 {
@@ -57,9 +84,11 @@ static void emit_line(const struct layout_box *b, size_t n, const char *src, boo
 	for (size_t i = 0; i < n; i++) {
 		if (i > 0) {
 			float gap = b[i].x1 - b[i - 1].x2;
+			bool cj = cjk(last_cp(src + b[i - 1].off, b[i - 1].len)) && cjk(first_cp(src + b[i].off, b[i].len));
 			if (gap > COLUMN_GAP_CHARS * avgw)
 				textbuf_addc(out, '\t');
-			else if (words || b[i].space_before || gap > WORD_GAP_HEIGHT * hmax)
+			else if (cj ? gap > CJK_WORD_GAP_HEIGHT * hmax
+			            : words || b[i].space_before || gap > WORD_GAP_HEIGHT * hmax)
 				textbuf_addc(out, ' ');
 		}
 		textbuf_add(out, src + b[i].off, b[i].len);

@@ -3,10 +3,12 @@
 
     gen.py KIND PATH
 
-KIND: text-pdf, image-pdf, lab-jpeg, lab-jpeg-rot90, utf8, utf16le, utf16be,
-utf16-nobom, cp1252, garbage, encrypted-pdf, fault-pdf, big, png-bomb, long-text.
-PDFs come from fixtures/pdfgen.py; the lab sheet is drawn with Pillow and a
-DejaVu font, tilted and speckled so OCR has real work to do.
+KIND: text-pdf, image-pdf, lab-jpeg, lab-jpeg-rot90, lab-jpeg-rot180, ru-jpeg,
+zh-jpeg, table-pdf, utf8, utf16le, utf16be, utf16-nobom, cp1252, garbage,
+encrypted-pdf, fault-pdf, big, png-bomb, long-text.
+PDFs come from fixtures/pdfgen.py (table-pdf from layoutpdf.py); the lab
+sheets are drawn with Pillow and a DejaVu (Chinese: WenQuanYi) font, tilted
+and speckled so OCR has real work to do.
 """
 
 import hashlib
@@ -22,6 +24,7 @@ import pdfgen  # noqa: E402
 
 FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
 FONT_BOLD = "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf"
+FONT_CJK = "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc"
 
 LAB_LINES = [
     ("LABORATORY REPORT", True),
@@ -36,19 +39,43 @@ LAB_LINES = [
     ("Creatinine        0.9         mg/dL", False),
 ]
 
+# A Russian blood count and a Chinese pathology report: OCR must pick the
+# languages from the script it sees (the caller names none).
+RU_LINES = [
+    ("ОБЩИЙ АНАЛИЗ КРОВИ", True),
+    ("Пациент: Иванова Мария Петровна", False),
+    ("Дата взятия: 14.03.2024", False),
+    ("", False),
+    ("Показатель        Результат   Единицы", True),
+    ("Гемоглобин        121         г/л", False),
+    ("Тромбоциты        245         10^9/л", False),
+    ("Лейкоциты         6,2         10^9/л", False),
+    ("Креатинин         78          мкмоль/л", False),
+]
+
+ZH_LINES = [
+    ("病理诊断报告", True),
+    ("姓名：王丽  性别：女  年龄：52岁", False),
+    ("送检标本：左乳肿物穿刺活检", False),
+    ("", False),
+    ("病理诊断：浸润性导管癌，组织学分级二级", False),
+    ("免疫组化结果：雌激素受体阳性，孕激素受体阴性", False),
+    ("人表皮生长因子受体二阴性，增殖指数百分之二十", False),
+]
+
 TEXT = "Pathology report\nHämoglobin 12,1 g/dL – ER positive (90 %)\n€ 5 ≥ 3\n病理报告\n"
 
 
-def lab_sheet_jpeg(rotate90=False, dpi=200):
+def lab_sheet_jpeg(rotate90=False, dpi=200, lines=None, font=FONT, font_bold=FONT_BOLD, rotate=0):
     from PIL import Image, ImageDraw, ImageFont
     w, h = int(8.27 * dpi), int(11.69 * dpi / 2)   # top half of an A4 page
     img = Image.new("L", (w, h), 255)
     d = ImageDraw.Draw(img)
     size = int(dpi * 0.16)                           # ~11.5 pt
-    reg = ImageFont.truetype(FONT, size)
-    bold = ImageFont.truetype(FONT_BOLD, size)
+    reg = ImageFont.truetype(font, size)
+    bold = ImageFont.truetype(font_bold, size)
     y = int(dpi * 0.8)
-    for text, is_bold in LAB_LINES:
+    for text, is_bold in lines or LAB_LINES:
         d.text((int(dpi * 0.8), y), text, fill=0, font=bold if is_bold else reg)
         y += int(size * 1.6)
     img = img.rotate(1.5, resample=Image.BICUBIC, expand=False, fillcolor=255)
@@ -59,6 +86,10 @@ def lab_sheet_jpeg(rotate90=False, dpi=200):
         px[x, yy] = rnd.choice((0, 90, 180, 255))
     if rotate90:
         img = img.transpose(Image.ROTATE_90)
+    elif rotate == 180:
+        img = img.transpose(Image.ROTATE_180)
+    elif rotate == 270:
+        img = img.transpose(Image.ROTATE_270)
     out = io.BytesIO()
     img.save(out, "JPEG", quality=80, dpi=(dpi, dpi))
     return out.getvalue(), img.size
@@ -124,6 +155,17 @@ def main():
         write(path, lab_sheet_jpeg()[0])
     elif kind == "lab-jpeg-rot90":
         write(path, lab_sheet_jpeg(rotate90=True)[0])
+    elif kind == "lab-jpeg-rot180":
+        write(path, lab_sheet_jpeg(rotate=180)[0])
+    elif kind == "lab-jpeg-rot270":
+        write(path, lab_sheet_jpeg(rotate=270)[0])
+    elif kind == "ru-jpeg":
+        write(path, lab_sheet_jpeg(lines=RU_LINES)[0])
+    elif kind == "zh-jpeg":
+        write(path, lab_sheet_jpeg(lines=ZH_LINES, font=FONT_CJK, font_bold=FONT_CJK)[0])
+    elif kind == "table-pdf":
+        import layoutpdf
+        write(path, layoutpdf.pdf_runs([layoutpdf.table_page(), layoutpdf.two_column_page()]))
     elif kind == "utf8":
         write(path, TEXT.encode("utf-8"))
     elif kind == "utf16le":

@@ -86,6 +86,22 @@ static bool has(const struct doc_info *d, const char *s)
 	return d->text && strstr(d->text, s);
 }
 
+/* LINE is one whole line of S (the layout). */
+static bool has_line(const char *s, const char *line)
+{
+	size_t n = strlen(line);
+
+	for (const char *p = s; p && (p = strstr(p, line)); p++)
+		if ((p == s || p[-1] == '\n') && (p[n] == '\n' || p[n] == 0))
+			return true;
+	return false;
+}
+
+static const char *show(const char *s)
+{
+	return s ? s : "(null)";
+}
+
 static size_t count_char(const struct doc_info *d, char c)
 {
 	size_t n = 0;
@@ -106,6 +122,11 @@ static void case_text_pdf(struct ing_ctx *ctx)
 	CHECK(has(d, "margins clear"), "page 3 text");
 	CHECK(count_char(d, '\f') == 2, "form feeds %zu", count_char(d, '\f'));
 	CHECK(d->text && strlen(d->text) == d->text_len, "text_len");
+	/* One printed line each; pages apart by a blank line. */
+	CHECK(d->layout && strlen(d->layout) == d->layout_len, "layout_len");
+	CHECK(has_line(d->layout, "SURGICAL PATHOLOGY REPORT") && has_line(d->layout, "ER: positive (90%)") &&
+	      has_line(d->layout, "Page two: HER2 negative (1+)"), "layout: %s", show(d->layout));
+	CHECK(strstr(d->layout, "ER: positive (90%)\n\nPage two"), "no blank line between pages: %s", d->layout);
 	doc_info_free(d);
 
 	/* max_pages bounds what is read, not what is counted. */
@@ -175,6 +196,113 @@ static void case_langs(struct ing_ctx *ctx)
 	printf("FIGURE ocr one image: eng %.2f s, eng+rus %.2f s, eng+chi_sim+ara+rus %.2f s\n", t0, t1, t4);
 }
 
+/* A table (marker, clone, result, reference in columns) and a two-column
+ * page: the layout keeps each row, cells apart by '\t'; the reading-order
+ * text keeps the columns' sentences. */
+static void case_layout_pdf(struct ing_ctx *ctx)
+{
+	static const char *const rows[] = {
+		"Marker\tClone\tResult\tReference",
+		"ER\tSP1\tpositive (90%)\t> 1%",
+		"PR\t1E2\tnegative\t> 1%",
+		"HER2\t4B5\t1+\t0-3+",
+		"Ki-67\tMIB-1\t20%\t< 14%",
+		/* words apart by spaces, not cells */
+		"IMMUNOHISTOCHEMISTRY",
+		"Specimen A: left breast, core biopsy.",
+		"Comment: staining adequate, controls as expected.",
+		/* two columns: one printed line, a column gap */
+		"The tumour measures 22 mm\tLymph nodes: 0 of 3 are",
+		"in greatest dimension and\tinvolved by carcinoma. No",
+		"is an invasive carcinoma.\tvascular invasion is seen.",
+	};
+	struct doc_info *d = extract(ctx, "table-pdf", DOCEXT_PDF, NULL, NULL);
+	size_t text_len;
+
+	CHECK(!d->extract_error && d->pages == 2 && d->text_layer && !d->ocr, "%s", show(d->extract_error));
+	CHECK(d->layout && strlen(d->layout) == d->layout_len, "layout");
+	for (size_t i = 0; i < ARRAY_SIZE(rows); i++)
+		CHECK(has_line(d->layout, rows[i]), "row \"%s\" not in the layout:\n%s", rows[i], show(d->layout));
+	CHECK(strstr(d->layout, "expected.\n\nThe tumour"), "pages: %s", show(d->layout));
+	/* The reading order is poppler's, as before: the columns' sentences. */
+	CHECK(has(d, "The tumour measures 22 mm\nin greatest dimension and\nis an invasive carcinoma."),
+	      "text: %s", show(d->text));
+	CHECK(d->text_len + d->layout_len <= ing_ctx_get_limits(ctx)->max_text_bytes, "budget");
+	text_len = d->text_len;
+	doc_info_free(d);
+
+	/* Text and layout share max_text_bytes: the text whole, then whole
+	 * lines of layout while they fit. */
+	struct ing_limits l = *ing_ctx_get_limits(ctx);
+	l.max_text_bytes = text_len + 120;
+	ing_ctx_set_limits(ctx, &l);
+	d = extract(ctx, "table-pdf", DOCEXT_PDF, NULL, NULL);
+	CHECK(d->text_len == text_len, "text cut for the layout: %zu of %zu", d->text_len, text_len);
+	CHECK(d->layout && d->layout_len > 0 && d->layout_len <= 120 && d->layout[d->layout_len - 1] == '\n',
+	      "layout in the budget: %zu bytes: %s", d->layout_len, show(d->layout));
+	CHECK(has_line(d->layout, "Marker\tClone\tResult\tReference") && !strstr(d->layout, "Ki-67"),
+	      "layout in the budget: %s", show(d->layout));
+	doc_info_free(d);
+	l.max_text_bytes = text_len;
+	ing_ctx_set_limits(ctx, &l);
+	d = extract(ctx, "table-pdf", DOCEXT_PDF, NULL, NULL);
+	CHECK(d->text_len == text_len && !d->layout && !d->layout_len, "no room: %zu", d->layout_len);
+	doc_info_free(d);
+}
+
+/* An OCR'd table: each printed row one line, its cells apart by '\t'
+ * (the sheet is tilted by 1.5 degrees: the row must stay one line); a photo
+ * upside down is read upright. */
+static void case_layout_ocr(struct ing_ctx *ctx)
+{
+	static const char *const kinds[] = { "lab-jpeg", "lab-jpeg-rot180" };
+
+	for (size_t i = 0; i < ARRAY_SIZE(kinds); i++) {
+		double secs;
+		struct doc_info *d = extract(ctx, kinds[i], DOCEXT_IMAGE, NULL, &secs);
+		CHECK(!d->extract_error && d->ocr, "%s: %s", kinds[i], show(d->extract_error));
+		CHECK(has(d, "CEA") && has(d, "4.2") && has(d, "LABORATORY"), "%s upright: %s", kinds[i], show(d->text));
+		CHECK(d->layout && strlen(d->layout) == d->layout_len, "%s: layout", kinds[i]);
+		CHECK(has_line(d->layout, "Test\tResult\tUnits"), "%s: header row:\n%s", kinds[i], show(d->layout));
+		CHECK(has_line(d->layout, "CEA\t4.2\tng/mL"), "%s: CEA row:\n%s", kinds[i], show(d->layout));
+		CHECK(strstr(d->layout, "Platelets\t245\t") && strstr(d->layout, "Creatinine\t0.9\tmg/dL"),
+		      "%s: rows:\n%s", kinds[i], show(d->layout));
+		printf("FIGURE OCR %s: %.2f s\n", kinds[i], secs);
+		doc_info_free(d);
+	}
+}
+
+/* No language given: OSD's script chooses it (Cyrillic: rus+eng, Han:
+ * chi_sim+eng); without that, "eng" reads neither. */
+static void case_ocr_scripts(struct ing_ctx *ctx)
+{
+	static const struct {
+		const char *kind, *words[3];
+	} cases[] = {
+		{ "ru-jpeg", { "ОБЩИЙ АНАЛИЗ КРОВИ", "Гемоглобин", "Тромбоциты" } },
+		{ "zh-jpeg", { "病理诊断报告", "浸润性导管癌", "阴性" } },
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		double secs, secs_eng;
+		struct doc_info *d = extract(ctx, cases[i].kind, DOCEXT_IMAGE, NULL, &secs);
+		CHECK(!d->extract_error && d->ocr, "%s: %s", cases[i].kind, show(d->extract_error));
+		for (size_t k = 0; k < ARRAY_SIZE(cases[i].words); k++)
+			CHECK(has(d, cases[i].words[k]), "%s: \"%s\" not read:\n%s", cases[i].kind, cases[i].words[k],
+			      show(d->text));
+		CHECK(d->layout && strstr(d->layout, cases[i].words[1]), "%s: layout:\n%s", cases[i].kind,
+		      show(d->layout));
+		doc_info_free(d);
+		/* The caller's languages are obeyed: English alone does not read it. */
+		struct docext_opts o = { .ocr_langs = "eng" };
+		d = extract(ctx, cases[i].kind, DOCEXT_IMAGE, &o, &secs_eng);
+		CHECK(!d->extract_error && !has(d, cases[i].words[1]), "%s: eng read it?", cases[i].kind);
+		doc_info_free(d);
+		printf("FIGURE OCR %s: %.2f s (script found, read again in its languages); eng alone %.2f s\n",
+		       cases[i].kind, secs, secs_eng);
+	}
+}
+
 static void case_text_encodings(struct ing_ctx *ctx)
 {
 	static const char *const kinds[] = { "utf8", "utf16le", "utf16be" };
@@ -185,6 +313,7 @@ static void case_text_encodings(struct ing_ctx *ctx)
 		CHECK(has(d, "Hämoglobin 12,1 g/dL – ER positive (90 %)"), "%s: %s", kinds[i], d->text);
 		CHECK(has(d, "€ 5 ≥ 3") && has(d, "病理报告"), "%s: %s", kinds[i], d->text);
 		CHECK(d->text && (unsigned char)d->text[0] != 0xef, "%s: BOM kept", kinds[i]);
+		CHECK(!d->layout && !d->layout_len, "%s: plain text is its own layout, no copy", kinds[i]);
 		doc_info_free(d);
 	}
 	struct doc_info *d = extract(ctx, "utf16-nobom", DOCEXT_TEXT, NULL, NULL);
@@ -379,6 +508,18 @@ static void case_bench(struct ing_ctx *ctx)
 	       n_ocr / t_ocr, t_ocr / n_ocr);
 }
 
+/* Not a test: prints what a file gives (DUMP_KIND=file name in DIR, type from
+ * its name: .pdf, .txt, else an image), for looking at layouts by hand. */
+static void case_dump(struct ing_ctx *ctx, const char *kind)
+{
+	enum docext_type t = strstr(kind, "pdf") ? DOCEXT_PDF : strstr(kind, "txt") ? DOCEXT_TEXT : DOCEXT_IMAGE;
+	double secs;
+	struct doc_info *d = extract(ctx, kind, t, NULL, &secs);
+	printf("---- text (%.2f s)\n%s\n---- layout\n%s\n----\n", secs, d->text ? d->text : "(null)",
+	       d->layout ? d->layout : "(null)");
+	doc_info_free(d);
+}
+
 int main(int argc, char **argv)
 {
 	struct ing_ctx *ctx;
@@ -402,6 +543,12 @@ int main(int argc, char **argv)
 		case_image(ctx, "lab-jpeg-rot90");
 	else if (!strcmp(c, "langs"))
 		case_langs(ctx);
+	else if (!strcmp(c, "layout-pdf"))
+		case_layout_pdf(ctx);
+	else if (!strcmp(c, "layout-ocr"))
+		case_layout_ocr(ctx);
+	else if (!strcmp(c, "ocr-scripts"))
+		case_ocr_scripts(ctx);
 	else if (!strcmp(c, "text-encodings"))
 		case_text_encodings(ctx);
 	else if (!strcmp(c, "truncate"))
@@ -427,6 +574,8 @@ int main(int argc, char **argv)
 		case_sigchld(ctx);
 	else if (!strcmp(c, "bench"))
 		case_bench(ctx);
+	else if (!strcmp(c, "dump") && getenv("DUMP_KIND"))
+		case_dump(ctx, getenv("DUMP_KIND"));
 	else {
 		fprintf(stderr, "unknown case %s\n", c);
 		return 2;
