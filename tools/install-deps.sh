@@ -11,7 +11,7 @@ PKGS="
   libfyaml-dev libjson-c-dev libpoppler-glib-dev poppler-utils
   libtesseract-dev libleptonica-dev tesseract-ocr-eng tesseract-ocr-chi-sim
   tesseract-ocr-ara tesseract-ocr-rus tesseract-ocr-fra tesseract-ocr-spa
-  tesseract-ocr-tur tesseract-ocr-hin
+  tesseract-ocr-tur tesseract-ocr-hin tesseract-ocr-osd
   libudfread-dev libseccomp-dev
   python3 python3-pydicom python3-jsonschema python3-aiosmtpd python3-pil
   xorriso genisoimage zstd p7zip-full zip unzip fonts-dejavu-core
