@@ -6,18 +6,27 @@
 # Inputs (tests/docext/gen.py and layoutpdf.py): set "report" is the 3-page
 # text PDF of the docext tests, set "table" a table page plus a two-column
 # page; each run also OCRs the scanned lab-sheet PDF 3 times (test-docext bench).
+# The builds stay in BENCH_AB_DIR (default /var/tmp/ingest-docs-ab) and are
+# reused while their commit is the same.
 set -eu
 here=$(cd "$(dirname "$0")/.." && pwd)
 ref=${1:-main}
 rounds=${2:-5}
-work=$(mktemp -d /tmp/docs-ab.XXXXXX)
-trap 'rm -rf "$work"' EXIT
+py=/usr/bin/python3
+work=${BENCH_AB_DIR:-/var/tmp/ingest-docs-ab}
+mkdir -p "$work"
 
 build() { # COMMIT DIR
+	c=$(git -C "$here" rev-parse "$1^{commit}")
+	if [ -x "$2/build/tests/docext/test-docext" ] && [ "$(cat "$2/commit" 2>/dev/null)" = "$c" ]; then
+		return
+	fi
+	rm -rf "$2"
 	mkdir -p "$2"
-	git -C "$here" archive "$1" | tar -x -C "$2"
+	git -C "$here" archive "$c" | tar -x -C "$2"
 	meson setup "$2/build" "$2" -Dbuildtype=release -Dtest-hooks=true >/dev/null
 	ninja -C "$2/build" tests/docext/test-docext >/dev/null
+	echo "$c" >"$2/commit"
 }
 echo "building $ref and HEAD (release)..." >&2
 build "$ref" "$work/a"
@@ -25,10 +34,10 @@ build HEAD "$work/b"
 
 for set in report table; do
 	mkdir -p "$work/in-$set"
-	python3 "$here/tests/docext/gen.py" image-pdf "$work/in-$set/image-pdf"
+	$py "$here/tests/docext/gen.py" image-pdf "$work/in-$set/image-pdf"
 done
-python3 "$here/tests/docext/gen.py" text-pdf "$work/in-report/text-pdf"
-python3 "$here/tests/docext/gen.py" table-pdf "$work/in-table/text-pdf"
+$py "$here/tests/docext/gen.py" text-pdf "$work/in-report/text-pdf"
+$py "$here/tests/docext/gen.py" table-pdf "$work/in-table/text-pdf"
 
 run() { # SIDE SET
 	"$work/$1/build/tests/docext/test-docext" bench "$work/in-$2" 2>/dev/null |
@@ -42,7 +51,7 @@ while [ "$i" -lt "$rounds" ]; do
 	done
 	i=$((i + 1))
 done >"$work/figures"
-python3 - "$work/figures" "$ref" <<'PY'
+$py - "$work/figures" "$ref" <<'PY'
 import statistics, sys
 rows = [l.split() for l in open(sys.argv[1])]
 def med(side, s, what):

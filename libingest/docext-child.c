@@ -583,7 +583,8 @@ static bool ocr_osd(struct ocr *o, PIX *pix, int ppi, int *quads, int *script)
 	TessBaseAPISetSourceResolution(o->osd, MAX((int)((float)(ppi > 0 ? ppi : 300) * f), 70));
 	ok = TessBaseAPIDetectOrientationScript(o->osd, &deg, &oconf, &sname, &sconf);
 	if (o->debug) /* INGEST_DOCEXT_DEBUG=1 (test builds) keeps stderr */
-		fprintf(stderr, "docext: osd ok=%d deg=%d oconf=%.2f script=%s sconf=%.2f f=%.2f\n", ok, deg, oconf, sname ? sname : "-", sconf, f);
+		fprintf(stderr, "docext: osd ok=%d deg=%d oconf=%.2f script=%s sconf=%.2f f=%.2f\n", ok, deg, oconf,
+		        sname ? sname : "-", sconf, f);
 	if (ok) {
 		/* deg: how far the page is turned clockwise; turning it back
 		 * is the rest of a full turn in clockwise quarters. */
@@ -720,7 +721,8 @@ static void ocr_page(const struct child_args *a, struct ocr *o, PIX *pix, int pp
 
 	if (osd && script >= 0 && !o->script_decided) {
 		o->script_decided = true;
-		if (o->langs_auto && (size_t)script < ARRAY_SIZE(o->script_ok) && o->script_ok[script] && strcmp(ocr_scripts[script].langs, o->langs) != 0) {
+		if (o->langs_auto && (size_t)script < ARRAY_SIZE(o->script_ok) && o->script_ok[script] &&
+		    strcmp(ocr_scripts[script].langs, o->langs) != 0) {
 			out->want_script = script;
 			out->rotated = MAX(quads, 0) * 90;
 			child_finish(a, ST_OK, -1, 0, false, true, -1, out);

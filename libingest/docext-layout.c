@@ -84,7 +84,8 @@ static void emit_line(const struct layout_box *b, size_t n, const char *src, boo
 	for (size_t i = 0; i < n; i++) {
 		if (i > 0) {
 			float gap = b[i].x1 - b[i - 1].x2;
-			bool cj = cjk(last_cp(src + b[i - 1].off, b[i - 1].len)) && cjk(first_cp(src + b[i].off, b[i].len));
+			bool cj = cjk(last_cp(src + b[i - 1].off, b[i - 1].len)) &&
+			          cjk(first_cp(src + b[i].off, b[i].len));
 			if (gap > COLUMN_GAP_CHARS * avgw)
 				textbuf_addc(out, '\t');
 			else if (cj ? gap > CJK_WORD_GAP_HEIGHT * hmax

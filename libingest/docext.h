@@ -16,13 +16,16 @@ enum docext_type {
 	DOCEXT_IMAGE,    /* OCR (tesseract) */
 };
 
-/* Tesseract languages used when the caller names none: English alone. Each
- * extra language multiplies recognition time (measured: see docext.c). */
+/* Tesseract languages for Latin script, and for pages whose script OSD
+ * cannot tell, when the caller names none: English alone. Each extra
+ * language multiplies recognition time (measured: see docext.c). Other
+ * scripts get their own languages (docext-child.c, ocr_scripts[]). */
 #define DOCEXT_DEFAULT_OCR_LANGS "eng"
 
 struct docext_opts {
-	/* Tesseract language list, "eng+rus"; NULL: DOCEXT_DEFAULT_OCR_LANGS.
-	 * Only [a-z_+] is accepted, anything else falls back to the default. */
+	/* Tesseract language list, "eng+rus", used as given; NULL: chosen by
+	 * the script of the first page (OSD), DOCEXT_DEFAULT_OCR_LANGS for Latin.
+	 * Only [a-z_+] is accepted, anything else falls back to NULL's way. */
 	const char *ocr_langs;
 	/* Do not OCR PDFs without a text layer (only report text_layer=false). */
 	bool no_pdf_ocr;
@@ -37,8 +40,10 @@ struct docext_opts {
 /*
  * Extract text from the open regular file fd (positioned anywhere; read with
  * pread; -EINVAL for anything but a regular file).
- * Fills out->text_layer, pages, text, text_len, ocr, ocr_confidence (out
- * starts zeroed; language/script/needs_translation are left to the caller).
+ * Fills out->text_layer, pages, text, text_len, layout, layout_len, ocr,
+ * ocr_confidence (out starts zeroed; language/script/needs_translation are
+ * left to the caller). layout is the text as printed (model.h), for PDFs and
+ * OCR; NULL for plain text, whose own lines are its layout.
  * When the document cannot be read (crash, timeout, memory limit, encrypted,
  * malformed), returns 0 with out->extract_error set to plain words saying
  * why. Returns a negative errno only when the extractor itself could not be

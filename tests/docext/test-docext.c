@@ -261,7 +261,8 @@ static void case_layout_ocr(struct ing_ctx *ctx)
 		double secs;
 		struct doc_info *d = extract(ctx, kinds[i], DOCEXT_IMAGE, NULL, &secs);
 		CHECK(!d->extract_error && d->ocr, "%s: %s", kinds[i], show(d->extract_error));
-		CHECK(has(d, "CEA") && has(d, "4.2") && has(d, "LABORATORY"), "%s upright: %s", kinds[i], show(d->text));
+		CHECK(has(d, "CEA") && has(d, "4.2") && has(d, "LABORATORY"), "%s upright: %s", kinds[i],
+		      show(d->text));
 		CHECK(d->layout && strlen(d->layout) == d->layout_len, "%s: layout", kinds[i]);
 		CHECK(has_line(d->layout, "Test\tResult\tUnits"), "%s: header row:\n%s", kinds[i], show(d->layout));
 		CHECK(has_line(d->layout, "CEA\t4.2\tng/mL"), "%s: CEA row:\n%s", kinds[i], show(d->layout));
@@ -509,12 +510,14 @@ static void case_bench(struct ing_ctx *ctx)
 }
 
 /* Not a test: prints what a file gives (DUMP_KIND=file name in DIR, type from
- * its name: .pdf, .txt, else an image), for looking at layouts by hand. */
+ * its name: .pdf, .txt, else an image; DUMP_LANGS: OCR languages), for
+ * looking at layouts by hand. */
 static void case_dump(struct ing_ctx *ctx, const char *kind)
 {
 	enum docext_type t = strstr(kind, "pdf") ? DOCEXT_PDF : strstr(kind, "txt") ? DOCEXT_TEXT : DOCEXT_IMAGE;
+	struct docext_opts o = { .ocr_langs = getenv("DUMP_LANGS") };
 	double secs;
-	struct doc_info *d = extract(ctx, kind, t, NULL, &secs);
+	struct doc_info *d = extract(ctx, kind, t, &o, &secs);
 	printf("---- text (%.2f s)\n%s\n---- layout\n%s\n----\n", secs, d->text ? d->text : "(null)",
 	       d->layout ? d->layout : "(null)");
 	doc_info_free(d);
