@@ -706,40 +706,38 @@ static void ocr_once(struct ocr *o, PIX *pix, int ppi, size_t want_layout, struc
 	TessBaseAPIClear(o->api);
 }
 
-/* OCRs one page: OSD turns it upright (or, without a confident answer, the
- * other orientations are tried when the first reading is poor); in
- * automatic language mode, a first page in a script whose languages are not
- * loaded ends the child with want_script set instead. */
+/* OCRs one page. A page read well (confidence >= OCR_ROTATE_BELOW) is done:
+ * a clean upright page in the loaded languages costs what it always did.
+ * A poor reading asks OSD: it turns the page upright and read again; and,
+ * in automatic language mode, a first such page in a script whose languages
+ * are not loaded ends the child with want_script set instead. Without OSD's
+ * word on the orientation the other three are tried. */
 static void ocr_page(const struct child_args *a, struct ocr *o, PIX *pix, int ppi, struct child_out *out)
 {
 	struct textbuf *l = out->layout.s ? &out->layout : NULL;
 	size_t room = l ? l->max - l->len : 0;
-	int quads = 0, script = -1;
-	bool osd = ocr_osd(o, pix, ppi, &quads, &script);
-	PIX *up = NULL;
+	int quads = -1, script = -1;
 	struct ocr_read best;
 
-	if (osd && script >= 0 && !o->script_decided) {
+	ocr_once(o, pix, ppi, room, &best);
+	if (best.conf < OCR_ROTATE_BELOW && !ocr_out_of_time(o) && ocr_osd(o, pix, ppi, &quads, &script) &&
+	    script >= 0 && !o->script_decided) {
 		o->script_decided = true;
 		if (o->langs_auto && (size_t)script < ARRAY_SIZE(o->script_ok) && o->script_ok[script] &&
 		    strcmp(ocr_scripts[script].langs, o->langs) != 0) {
+			ocr_read_free(&best);
 			out->want_script = script;
 			out->rotated = MAX(quads, 0) * 90;
 			child_finish(a, ST_OK, -1, 0, false, true, -1, out);
 		}
 	}
-	if (quads > 0)
-		up = pixRotateOrth(pix, quads);
-	if (o->first_rotation < 0)
-		o->first_rotation = up ? quads * 90 : 0;
-	ocr_once(o, up ? up : pix, ppi, room, &best);
-
-	/* Without OSD's word on the orientation, a poor reading may be a
-	 * page on its side: try the other three. */
-	for (int q = 1; q < 4 && quads < 0 && best.conf < OCR_ROTATE_BELOW && !ocr_out_of_time(o); q++) {
-		PIX *rot = pixRotateOrth(pix, q);
+	for (int q = 1; q < 4 && best.conf < OCR_ROTATE_BELOW && !ocr_out_of_time(o); q++) {
+		PIX *rot;
 		struct ocr_read r;
 
+		if (quads >= 0 && q != quads)
+			continue; /* OSD said which way up */
+		rot = pixRotateOrth(pix, q);
 		if (!rot)
 			break;
 		ocr_once(o, rot, ppi, room, &r);
@@ -747,12 +745,14 @@ static void ocr_page(const struct child_args *a, struct ocr *o, PIX *pix, int pp
 		if (r.text && r.conf > best.conf) {
 			ocr_read_free(&best);
 			best = r;
+			if (o->first_rotation < 0)
+				o->first_rotation = q * 90;
 		} else {
 			ocr_read_free(&r);
 		}
 	}
-	if (up)
-		pixDestroy(&up);
+	if (o->first_rotation < 0)
+		o->first_rotation = 0;
 	if (best.text)
 		textbuf_add(&out->text, best.text, strlen(best.text));
 	if (l && best.layout.s)

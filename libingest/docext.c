@@ -26,20 +26,21 @@
  * load tesseract and OCR the rendered pages, so text PDFs stay cheap.
  *
  * OCR languages: a caller that knows them passes them in struct docext_opts.
- * Otherwise the child runs tesseract's orientation and script detection (OSD,
- * osd.traineddata, on a scaled-down copy of the page) on the first page and
- * reads with the languages of its script (ocr_scripts[] in docext-child.c:
- * Latin "eng", Cyrillic "rus+eng", Arabic, Han, Devanagari); it loads "eng"
- * first, and when the script asks for other languages it stops and says so
- * (frame.want_script), and the page is read again by a child loading them.
- * Latin pages, the common case, cost one child as before. Measured on the
- * 2-CPU development machine with the lab-sheet test image, "eng" recognises a
- * page several times faster than "eng+chi_sim+ara+rus" (test-docext langs).
+ * Otherwise the child loads "eng" (DOCEXT_DEFAULT_OCR_LANGS) and reads the
+ * page; only a poor reading (confidence < OCR_ROTATE_BELOW) asks tesseract's
+ * orientation and script detection (OSD, osd.traineddata, on a scaled-down
+ * copy of the page), so a clean upright Latin page costs what it did. When
+ * the first such page's script has other languages (ocr_scripts[] in
+ * docext-child.c: Cyrillic "rus+eng", Arabic, Han, Devanagari) the child
+ * stops and says so (frame.want_script), and a child loading them reads the
+ * document again. Measured on the 2-CPU development machine with the
+ * lab-sheet test image, "eng" recognises a page several times faster than
+ * "eng+chi_sim+ara+rus" (test-docext langs), hence no wide default list.
  *
- * Rotation: OSD's orientation turns a page by quarter turns before OCR. When
- * OSD is missing or unsure and a page's confidence is low (< OCR_ROTATE_BELOW)
- * the page is also tried at 90, 180 and 270 degrees and the best reading is
- * kept, within the CPU budget.
+ * Rotation: on a poor reading, OSD's orientation turns the page by quarter
+ * turns and it is read again; when OSD is missing or unsure, the page is
+ * tried at 90, 180 and 270 degrees and the best reading is kept, within the
+ * CPU budget.
  *
  * Test hooks (testhooks.h, test builds only): INGEST_TEST_EXTRACTOR_FAULT
  * makes the child, once its sandbox is in place, crash, spin or sleep for
