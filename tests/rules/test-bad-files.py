@@ -24,6 +24,7 @@ for case in cases:
     with tempfile.TemporaryDirectory() as tmp:
         for src in glob.glob(os.path.join(rules_dir, '*.yaml')):
             shutil.copy(src, tmp)
+        shutil.copytree(os.path.join(rules_dir, 'vocabulary'), os.path.join(tmp, 'vocabulary'))
         shutil.copy(case, os.path.join(tmp, name))
         p = subprocess.run([tool, 'rules', 'validate', tmp], capture_output=True, text=True)
     errors = [l for l in p.stderr.splitlines() if l.strip()]

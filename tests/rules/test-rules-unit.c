@@ -235,7 +235,9 @@ static void check_collects_errors(const char *shipped)
 	CHECK(rs == NULL, "no ruleset on error");
 	for (const char *p = errors.s; p && *p; p++)
 		lines += *p == '\n';
-	CHECK(lines == 3, "3 errors expected, got %zu:\n%s", lines, errors.s ? errors.s : "");
+	/* the two rules errors, the unknown key, and the missing vocabulary (fail closed) */
+	CHECK(lines == 4, "4 errors expected, got %zu:\n%s", lines, errors.s ? errors.s : "");
+	CHECK(errors.s && strstr(errors.s, "/vocabulary:1:1: no vocabulary folder"), "%s", errors.s);
 	CHECK(errors.s && strstr(errors.s, "generic.yaml:7:15: unknown severity \"sometimes\""), "%s", errors.s);
 	CHECK(errors.s && strstr(errors.s, "generic.yaml:10:5: rule \"generic.b\" has no message"), "%s", errors.s);
 	CHECK(errors.s && strstr(errors.s, "generic.yaml:15:5: unknown key \"colour\" in a rule"), "%s", errors.s);
@@ -326,9 +328,13 @@ static void check_one_file(const char *rules_dir, char **dirs, int n_dirs)
 		return;
 	for (size_t i = 0; i < ARRAY_SIZE(shared); i++)
 		put_file(dir, shared[i], rules_dir, NULL, 0);
+	/* the vocabulary, and the cancer types its cancer-types: name (the rules do not load without it) */
+	snprintf(path, sizeof(path), "cp -r '%s/vocabulary' '%s/' && cp '%s'/[!_]*.yaml '%s/'", rules_dir, dir,
+	         rules_dir, dir);
+	CHECK(system(path) == 0, "%s", path);
 	strbuf_init(&errors, RULES_MAX_ERRORS_BYTES);
 	r = rules_load_base(NULL, dir, "fuzz.yaml", &base, &errors);
-	CHECK(r == 0 && base && base->n_files == ARRAY_SIZE(shared), "base: %d\n%s", r, errors.s ? errors.s : "");
+	CHECK(r == 0 && base && base->n_files > ARRAY_SIZE(shared), "base: %d\n%s", r, errors.s ? errors.s : "");
 	strbuf_free(&errors);
 	if (r < 0)
 		return;
@@ -375,14 +381,11 @@ static void check_one_file(const char *rules_dir, char **dirs, int n_dirs)
 	CHECK(n_inputs >= 10, "only %u inputs", n_inputs);
 	printf("one file against the shared files: %u inputs, %u valid, as the folder load\n", n_inputs, n_valid);
 	/* the base is unchanged: it still loads nothing but the shared files */
-	CHECK(base->n_types == 2 && !ruleset_find_type(base, "fuzz"), "base changed: %zu types", base->n_types);
+	size_t n_types = base->n_types;
+	CHECK(!ruleset_find_type(base, "fuzz"), "base changed: %zu types", n_types);
 	ruleset_free(base);
-	unlink(path);
-	for (size_t i = 0; i < ARRAY_SIZE(shared); i++) {
-		snprintf(path, sizeof(path), "%s/%s", dir, shared[i]);
-		unlink(path);
-	}
-	rmdir(dir);
+	snprintf(path, sizeof(path), "rm -rf '%s'", dir);
+	CHECK(system(path) == 0, "%s", path);
 }
 
 int main(int argc, char **argv)
