@@ -27,8 +27,10 @@ static bool is_rules_file(const char *name)
 	return name[0] != '.' && n > 5 && strcmp(name + n - 5, ".yaml") == 0;
 }
 
-/* Copies SRC's rules files into the folder DST_FD; each file synced. */
-static int copy_rules(const char *src, int dst_fd, struct strbuf *errs)
+/* Copies SRC's rules files into the folder DST_FD; each file synced. With
+ * SUB, the vocabulary folder (docs/vocabulary.md) is copied too, into a
+ * folder of the same name. */
+static int copy_rules(const char *src, int dst_fd, bool sub, struct strbuf *errs)
 {
 	int sfd = open(src, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (sfd < 0) {
@@ -75,6 +77,18 @@ static int copy_rules(const char *src, int dst_fd, struct strbuf *errs)
 	}
 	closedir(dir);
 	close(sfd);
+	if (r == 0 && sub) {
+		_cleanup_free_ char *vsrc = xasprintf("%s/" VOCAB_DIR_NAME, src);
+		if (mkdirat(dst_fd, VOCAB_DIR_NAME, 0750) < 0)
+			return -errno;
+		int vfd = openat(dst_fd, VOCAB_DIR_NAME, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+		if (vfd < 0)
+			return -errno;
+		r = copy_rules(vsrc, vfd, false, errs);
+		if (r == 0 && fsync(vfd) < 0)
+			r = -errno;
+		close(vfd);
+	}
 	return r;
 }
 
@@ -108,7 +122,7 @@ int rules_snapshot_take(const char *base_dir, const char *src, unsigned seq, cha
 		r = -errno;
 		goto fail;
 	}
-	r = copy_rules(src, tfd, errs);
+	r = copy_rules(src, tfd, true, errs);
 	if (r == 0 && fsync(tfd) < 0)
 		r = -errno;
 	close(tfd);

@@ -7,11 +7,11 @@
  */
 #include <stdio.h>
 
-#include "classify.h"
 #include "case.h"
 #include "docext.h"
 #include "documents.h"
-#include "findings.h"
+#include "rules.h"
+#include "findings/findings.h"
 #include "libingest-internal.h"
 
 #define OCR_MIN_CONFIDENCE 40.0    /* below this, OCR text is not trusted to decide a kind */
@@ -30,13 +30,22 @@ static char *xstrdup_or_null(const char *s)
 	return s ? xstrdup(s) : NULL;
 }
 
+static struct doc_text doc_text_of(const struct doc_info *d)
+{
+	return (struct doc_text){
+		.text = d->text, .len = d->text_len, .layout = d->layout, .layout_len = d->layout_len,
+		.ocr = d->ocr, .ocr_confidence = d->ocr_confidence,
+	};
+}
+
 /* Dated treatment events the text states (findings_treatments()); TODAY
  * (YYYY-MM-DD, or NULL) settles day/month order, and later dates are plans. */
-void doc_read_treatments(struct doc_info *d, const char *today)
+void doc_read_treatments(const struct vocab *v, struct doc_info *d, const char *today)
 {
 	struct treatment_list tl = { 0 };
+	struct doc_text dt = doc_text_of(d);
 	d->treatments_read = true;
-	if (!d->text || !d->text_len || findings_treatments(d->text, d->text_len, today, &tl) < 0 || !tl.n) {
+	if (!v || !d->text || !d->text_len || findings_treatments(v, &dt, today, &tl) < 0 || !tl.n) {
 		treatment_list_free(&tl);
 		return;
 	}
@@ -52,53 +61,95 @@ void doc_read_treatments(struct doc_info *d, const char *today)
 	treatment_list_free(&tl);
 }
 
-/* What the text says: language and script, biomarkers with their results,
- * labs with values, dated treatments. Findings come with the words that
- * show them; all are read here, while the text is at hand (past
- * max_case_text_bytes it is not kept for later). */
+/* A statement as the document keeps it: found (the patient's result), not
+ * resulted (pending, not done, insufficient), or context (superseded, about a
+ * relative, hypothetical, only possible): never found. A variant of uncertain
+ * significance is a result of the test (the gene was tested), without a
+ * positive polarity. */
+static void marker_from_statement(struct doc_marker *m, const struct statement *s)
+{
+	const unsigned not_patient = MOD_FAMILY | MOD_HYPOTHETICAL | MOD_POSSIBLE;
+	bool result = s->assertion == AS_RESULT || s->assertion == AS_EQUIVOCAL;
+
+	*m = (struct doc_marker){
+		.name = xstrdup(s->name),
+		.snippet = xstrdup_or_null(s->snippet),
+		.result = statement_result_text(s),
+		.assertion = assertion_name(s->assertion),
+		.polarity = result ? polarity_name(s->polarity) : NULL,
+		.value = xstrdup_or_null(s->value),
+		.variant = xstrdup_or_null(s->variant),
+		.method = xstrdup_or_null(s->method),
+		.classification = variant_class_name(s->vclass),
+		.origin = variant_origin_name(s->origin),
+		.modifiers = s->modifiers,
+		.line = s->line,
+		.amendment = s->amendment,
+		.superseded = s->superseded,
+		.ocr = s->ocr,
+		.row = s->unit == UNIT_ROW,
+	};
+	if (s->superseded || (s->modifiers & not_patient))
+		m->state = MARKER_CONTEXT;
+	else if (result)
+		m->state = MARKER_FOUND;
+	else
+		m->state = s->assertion == AS_PENDING ? MARKER_PENDING
+		         : s->assertion == AS_NOT_DONE ? MARKER_NOT_DONE : MARKER_INSUFFICIENT;
+}
+
+/* What the text says: language and script, statements about markers, labs
+ * with values, dated treatments, the document's date; read with the rules'
+ * vocabulary, while the text is at hand (past max_case_text_bytes it is not
+ * kept for later). Without a vocabulary (the rules did not load: the case
+ * is held) nothing is read from it. */
 static void read_findings(struct walk *w, struct doc_info *d)
 {
 	struct ing_ctx *ctx = w->scan->ctx;
+	const struct vocab *v = w->scan->rules ? w->scan->rules->vocab : NULL;
+	struct doc_text dt = doc_text_of(d);
 	struct doc_language lg = { 0 };
-	struct biomarker_list bl = { 0 };
+	struct statement_list sl = { 0 };
 	struct lab_list ll = { 0 };
+	char day[11] = "";
 
-	if (findings_language(d->text, d->text_len, &lg) == 0) {
+	if (!v)
+		return;
+	if (findings_language(v, &dt, &lg) == 0) {
 		d->language = xstrdup_or_null(lg.lang);
 		d->script = xstrdup_or_null(lg.script);
 		d->needs_translation = lg.lang && lg.confidence >= 0.5 && !ing_ctx_is_working_language(ctx, lg.lang);
 	}
-	if (findings_biomarkers(d->text, d->text_len, &bl) == 0 && bl.n) {
-		d->markers = xcalloc(bl.n, sizeof(*d->markers));
-		for (size_t i = 0; i < bl.n; i++)
-			d->markers[d->n_markers++] = (struct doc_marker){
-				.name = xstrdup(bl.v[i].name),
-				.state = bl.v[i].state == FINDING_FOUND ? MARKER_FOUND
-				       : bl.v[i].state == FINDING_PENDING ? MARKER_PENDING : MARKER_INSUFFICIENT,
-				.result = xstrdup_or_null(bl.v[i].result),
-				.snippet = xstrdup_or_null(bl.v[i].snippet),
-			};
+	if (findings_statements(v, &dt, &sl) == 0 && sl.n) {
+		d->markers = xcalloc(sl.n, sizeof(*d->markers));
+		for (size_t i = 0; i < sl.n; i++)
+			marker_from_statement(&d->markers[d->n_markers++], &sl.v[i]);
 	}
-	biomarker_list_free(&bl);
-	if (findings_labs(d->text, d->text_len, &ll) == 0 && ll.n) {
+	statement_list_free(&sl);
+	if (findings_labs(v, &dt, &ll) == 0 && ll.n) {
 		d->labs = xcalloc(ll.n, sizeof(*d->labs));
 		for (size_t i = 0; i < ll.n; i++) {
-			const struct lab_value *v = &ll.v[i];
+			const struct lab_value *lv = &ll.v[i];
 			d->labs[d->n_labs++] = (struct doc_lab){
-				.name = xstrdup(v->name),
-				.has_value = v->value != NULL,
-				.value = v->num,
-				.value_text = xstrdup_or_null(v->value),
-				.unit = xstrdup_or_null(v->unit),
-				.date = xstrdup_or_null(v->date),
-				.snippet = xstrdup_or_null(v->snippet),
+				.name = xstrdup(lv->name),
+				.has_value = lv->value != NULL,
+				.value = lv->num,
+				.value_text = xstrdup_or_null(lv->value),
+				.unit = xstrdup_or_null(lv->unit),
+				.date = xstrdup_or_null(lv->date),
+				.snippet = xstrdup_or_null(lv->snippet),
 			};
-			if (v->date && v->date_from_document && !d->doc_date)
-				d->doc_date = xstrdup(v->date);
+			if (lv->date && lv->date_from_document && !d->doc_date)
+				d->doc_date = xstrdup(lv->date);
 		}
 	}
 	lab_list_free(&ll);
-	doc_read_treatments(d, w->today);
+	if (!d->doc_date) {
+		findings_document_date(v, &dt, day);
+		if (day[0])
+			d->doc_date = xstrdup(day);
+	}
+	doc_read_treatments(v, d, w->today);
 }
 
 static void document_read(struct walk *w, struct ing_file *f, enum docext_type type);
@@ -187,7 +238,9 @@ static void document_read(struct walk *w, struct ing_file *f, enum docext_type t
 	}
 	size_t letters = d->text ? count_letters(d->text, d->text_len) : 0;
 	bool trusted = letters >= 20 && (!d->ocr || d->ocr_confidence >= OCR_MIN_CONFIDENCE);
-	enum ing_kind k = trusted ? classify_text(d->text, d->text_len, f->path, &ev) : KIND_UNKNOWN;
+	const struct vocab *v = w->scan->rules ? w->scan->rules->vocab : NULL;
+	struct doc_text dt = doc_text_of(d);
+	enum ing_kind k = trusted && v ? findings_kind(v, &dt, f->path, &ev) : KIND_UNKNOWN;
 
 	if (k == KIND_UNKNOWN && (d->ocr || type == DOCEXT_IMAGE || (type == DOCEXT_PDF && !d->text_layer))) {
 		/* a scan or photo whose text shows no known kind: check it by eye */
@@ -209,6 +262,10 @@ static void document_read(struct walk *w, struct ing_file *f, enum docext_type t
 	}
 	if (d->text && d->text_len)
 		read_findings(w, d);
+	/* the layout served the findings; the rules read the reading-order text */
+	free(d->layout);
+	d->layout = NULL;
+	d->layout_len = 0;
 	/* The text stays for the rules (cancer type detection) within a budget per
 	 * drop; past it, memory stays bounded by the largest document. */
 	if (d->text && w->text_kept + d->text_len <= lim->max_case_text_bytes) {

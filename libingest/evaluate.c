@@ -18,7 +18,6 @@
 
 #include "build-config.h"
 #include "evaluate-gaps.h"
-#include "findings.h"
 #include "testhooks.h"
 
 /* ---- entry points ---- */

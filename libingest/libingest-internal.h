@@ -53,7 +53,11 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(struct ing_package *, ing_package_free)
 
 struct ruleset;
 
-/* Loads every *.yaml in DIR. On success *out is set and 0 returned. With any
+/* The vocabulary's folder inside a rules folder (docs/vocabulary.md): loaded
+ * with the rules, copied with them. */
+#define VOCAB_DIR_NAME "vocabulary"
+
+/* Loads every *.yaml in DIR and its vocabulary folder. On success *out is set and 0 returned. With any
  * validation error, returns -EINVAL and appends "FILE:LINE:COL: what\n" lines
  * (all errors, not only the first) to ERRORS (may be NULL). Other negative
  * errno values: DIR itself could not be read. */
@@ -122,7 +126,8 @@ ING_HIDDEN int case_yaml_notify_at(int dirfd, const char *name, char ***out, siz
  * scan reads them (documents.c); TODAY (YYYY-MM-DD, or NULL) settles
  * day/month order, and later dates are plans. */
 struct doc_info;
-ING_HIDDEN void doc_read_treatments(struct doc_info *d, const char *today);
+struct vocab;
+ING_HIDDEN void doc_read_treatments(const struct vocab *v, struct doc_info *d, const char *today);
 
 #ifdef __cplusplus
 }

@@ -471,7 +471,9 @@ static bool vocab_knows(const struct vocab *v, const char *w, enum vocab_check h
 	switch (how) {
 	case VC_KEYWORD: return vocab_lookup_phrase(v, w, KEYWORD_CLASSES, m, 4) > 0;
 	case VC_RESULT: return vocab_knows_words(v, w);
-	case VC_BIOMARKER: return vocab_resolve_term(v, w, ids, 4, NULL) > 0;
+	/* a marker phrase (with result words), or a result the term's marker
+	 * states ("IHC 1+" under "HER2 low status", whose name resolves) */
+	case VC_BIOMARKER: return vocab_resolve_term(v, w, ids, 4, NULL) > 0 || vocab_knows_words(v, w);
 	case VC_LAB: return vocab_resolve_lab(v, w, ids, 4) > 0;
 	}
 	return false;

@@ -134,6 +134,9 @@ ING_HIDDEN int value_marker_for(const struct vocab *v, int m, const struct fval 
  * score grammars, or every grammar routed)? Its value is another marker's. */
 ING_HIDDEN bool marker_is_score_name(const struct vocab *v, int m);
 /* A bare number or percentage after score name M as that score: "TPS 5%", "CPS 10". */
+/* The marker a score name's value belongs to (PD-L1 for "PD-L1 TPS", "Tumor
+ * Proportion Score"): the first other marker read with that score; -1 none. */
+ING_HIDDEN int score_owner(const struct vocab *v, int m);
 ING_HIDDEN void value_as_score(const struct vocab *v, int m, struct fval *f);
 
 #endif

@@ -286,15 +286,26 @@ static bool drop_names(struct reader *r, const struct funit *u)
 		}
 		if (x->kind == IT_MARKER && !x->dead && marker_is_score_name(r->v, x->marker)) {
 			/* "Tumor Proportion Score: 5%": the number is the score, the
-			 * score is the result of the marker it belongs to */
+			 * score is the result of the marker it belongs to; with no
+			 * such marker before it in the unit ("PD-L1 TPS 60%" is one
+			 * phrase), the score's name stands for that marker */
+			int owner = score_owner(r->v, x->marker);
+			bool owner_before = false;
+			for (size_t j = 0; j < k; j++)
+				owner_before |= it->v[j].kind == IT_MARKER && !it->v[j].dead && it->v[j].marker == owner;
 			x->dead = true;
 			for (size_t j = k + 1; j < it->n; j++) {
 				struct item *y = &it->v[j];
 				if (y->kind == IT_MARKER && !y->dead && !marker_is_score_name(r->v, y->marker))
 					break;
 				if (y->kind == IT_VALUE && !y->dead) {
-					if (gap_cost(u->t, it, x->b, y->a) <= 2)
+					if (gap_cost(u->t, it, x->b, y->a) <= 2) {
 						value_as_score(r->v, x->marker, &y->val);
+						if (owner >= 0 && !owner_before) {
+							x->marker = owner;
+							x->dead = false;
+						}
+					}
 					break;
 				}
 			}

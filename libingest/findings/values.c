@@ -158,6 +158,18 @@ bool marker_is_score_name(const struct vocab *v, int m)
 	return vm->values != 0;
 }
 
+int score_owner(const struct vocab *v, int m)
+{
+	const struct vocab_marker *vm = vocab_marker(v, (size_t)m);
+	const uint32_t scores = G(VG_TPS) | G(VG_CPS) | G(VG_IC);
+	if (!vm)
+		return -1;
+	for (size_t j = 0; j < vocab_n_markers(v); j++)
+		if ((int)j != m && (vocab_marker(v, j)->values & vm->values & scores) && !marker_is_score_name(v, (int)j))
+			return (int)j;
+	return -1;
+}
+
 void value_as_score(const struct vocab *v, int m, struct fval *f)
 {
 	const struct vocab_marker *vm = vocab_marker(v, (size_t)m);

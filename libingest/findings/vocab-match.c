@@ -449,7 +449,7 @@ static int grammar_of_class(enum vocab_class c)
 
 #define QUALIFIER_CLASSES                                                                                        \
 	(((VW_BIT(VW_SOMATIC) << 1) - 1) /* results, assertions, variants */ | VW_BIT(VW_METHOD) |               \
-	 VW_BIT(VW_STOPWORD) | VW_BIT(VW_NEG_PRE) | VW_BIT(VW_NEG_POST))
+	 VW_BIT(VW_STOPWORD) | VW_BIT(VW_NEG_PRE) | VW_BIT(VW_NEG_POST) | VW_BIT(VW_COL_RESULT))
 
 static size_t resolve(const struct vocab *v, const char *phrase, enum vocab_class target, int *ids, size_t max,
                       char **qualifier)

@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 
+#include "libingest-internal.h"
 #include "rules-loader.h"
 #include "model.h"
 #include "util/yaml.h"
@@ -565,10 +566,22 @@ static int named_kv(struct loader *l, const struct kv *kv, struct lang_ctx *lc, 
 		}
 		break;
 	case VW_CANCER_TYPE:
+		/* en.yaml names the types (the rules' TYPE ids; tests/rules/
+		 * check-vocab-data.py checks they are the rules' files), the other
+		 * languages give words for them: the vocabulary does not depend on
+		 * which type files sit beside it */
 		id = find_name(v->types, v->n_types, kv->key);
-		if (id < 0) {
-			err_at(l, kv->kpos, "\"%s\" is not a cancer type of the rules (a TYPE.yaml in the rules folder)",
-			       kv->key);
+		if (id < 0 && lc->vl->is_en) {
+			if (v->n_types >= VOCAB_MAX_ENTRIES) {
+				err_at(l, kv->kpos, "more than %u cancer types", VOCAB_MAX_ENTRIES);
+				return -EINVAL;
+			}
+			v->types = xrealloc(v->types, (v->n_types + 1) * sizeof(*v->types));
+			v->types[v->n_types] = xstrdup(kv->key);
+			id = (int)v->n_types++;
+		} else if (id < 0) {
+			err_at(l, kv->kpos, "cancer type \"%s\" is not in en.yaml (every type is named there first, by "
+			       "its rules id)", kv->key);
 			return -EINVAL;
 		}
 		break;
@@ -898,11 +911,11 @@ static void load_entries(struct vload *vl, const char *vdir, const char *name, k
 
 int vocab_load_dir(struct ing_ctx *ctx, const char *dir, struct vocab **out, struct strbuf *errors)
 {
-	_cleanup_free_ char *vdir = xasprintf("%s/vocabulary", dir);
+	_cleanup_free_ char *vdir = xasprintf("%s/" VOCAB_DIR_NAME, dir);
 	struct vload vl = { .l = { .errors = errors } };
 	struct vocab *v;
-	char **names = NULL, **types = NULL;
-	size_t n = 0, n_types = 0;
+	char **names = NULL;
+	size_t n = 0;
 	int r;
 
 	(void)ctx;
@@ -914,13 +927,8 @@ int vocab_load_dir(struct ing_ctx *ctx, const char *dir, struct vocab **out, str
 		       r == -ENOENT ? "no vocabulary folder" : strerror(-r));
 		return r == -ENOENT ? -ENOENT : r;
 	}
-	r = list_yaml(dir, false, &types, &n_types);
-	if (r < 0)
-		types = NULL, n_types = 0;
 	v = xcalloc(1, sizeof(*v));
 	vl.v = v;
-	v->types = types;
-	v->n_types = n_types;
 	v->langs = xcalloc(VOCAB_MAX_LANGS, sizeof(*v->langs));
 
 	load_entries(&vl, vdir, "markers.yaml", top_markers_kv);

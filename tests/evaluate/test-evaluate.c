@@ -63,7 +63,7 @@ static struct ing_file *doc(struct ing_scan *s, const char *path, enum ing_kind 
 		f->doc->text_layer = true;
 		f->doc->text = xstrdup(text);
 		f->doc->text_len = strlen(text);
-		doc_read_treatments(f->doc, TODAY);     /* as the scan does with the other findings */
+		doc_read_treatments(rs->vocab, f->doc, TODAY);     /* as the scan does with the other findings */
 	}
 	if (date)
 		f->doc->doc_date = xstrdup(date);

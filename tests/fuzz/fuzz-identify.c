@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* Identification of arbitrary bytes: path rules on the first line as a
- * path, the DICOM candidate test, libmagic's verdict, and the text classifier. */
+ * path, the DICOM candidate test and libmagic's verdict (the kind from the
+ * text is fuzz-reading's). */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "classify.h"
 #include "identify.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -25,11 +25,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	identify_by_path(&f, &w);
 	identify_dicom_candidate(data, size);
 	identify_content(ctx, &f, data, size);
-	char *text = utf8_sanitize((const char *)data, size);
-	char *ev = NULL;
-	classify_text(text, strlen(text), f.path, &ev);
-	free(ev);
-	free(text);
 	free(f.path);
 	free(f.mime);
 	free(f.magic);

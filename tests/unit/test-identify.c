@@ -1,6 +1,5 @@
 /* Identification by path, DICOM candidates, SOP classes, libmagic classes, and text kinds. */
 #include "identify.h"
-#include "classify.h"
 #include "check.h"
 
 static enum ing_kind by_path(const char *path, bool *decided)
@@ -102,40 +101,11 @@ static void test_content(void)
 	ing_ctx_free(ctx);
 }
 
-static enum ing_kind cls(const char *text)
-{
-	char *ev = NULL;
-	enum ing_kind k = classify_text(text, strlen(text), "x.pdf", &ev);
-	CHECK(ev != NULL);
-	free(ev);
-	return k;
-}
-
-static void test_classify(void)
-{
-	CHECK_INT(cls("SURGICAL PATHOLOGY REPORT\nSpecimen: left breast core biopsy\nFinal diagnosis: invasive carcinoma"), KIND_PATHOLOGY);
-	CHECK_INT(cls("Foundation Medicine\nFoundationOne CDx\nGenomic findings: EGFR exon 19 deletion"), KIND_MOLECULAR);
-	CHECK_INT(cls("CT CHEST ABDOMEN PELVIS\nTechnique: contrast\nFindings: ...\nImpression: no lesion"), KIND_RADIOLOGY);
-	CHECK_INT(cls("LABORATORY REPORT\nHaemoglobin 12.1 g/dL\nCEA 4.2 ng/mL\nReference range"), KIND_LAB);
-	CHECK_INT(cls("DISCHARGE SUMMARY\nDate of admission: 1/2/2026\nDate of discharge: 3/2/2026"), KIND_DISCHARGE);
-	CHECK_INT(cls("OPERATIVE NOTE\nSurgeon: Dr X\nProcedure performed: mastectomy"), KIND_OPERATIVE);
-	CHECK_INT(cls("Dear Dr Smith,\nthank you for seeing ...\nYours sincerely"), KIND_LETTER);
-	CHECK_INT(cls("病理报告\n病理诊断：浸润性导管癌\n免疫组化：ER(+)"), KIND_PATHOLOGY);
-	CHECK_INT(cls("выписной эпикриз\n"), KIND_DISCHARGE);
-	CHECK_INT(cls("compte rendu anatomopathologique\n"), KIND_PATHOLOGY);
-	/* nothing distinctive: unknown, never a guess */
-	CHECK_INT(cls("Shopping list: milk, eggs"), KIND_UNKNOWN);
-	CHECK_INT(cls(""), KIND_UNKNOWN);
-	/* "alt" must match as a word only: "salt" or "altitude" are no lab evidence */
-	CHECK_INT(cls("salt altitude"), KIND_UNKNOWN);
-}
-
 int main(void)
 {
 	test_paths();
 	test_dicom_candidates();
 	test_sop_classes();
 	test_content();
-	test_classify();
 	CHECK_DONE();
 }
