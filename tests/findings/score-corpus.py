@@ -218,8 +218,27 @@ def score_doc(name, g, d, t, lines):
                 if field == "value" and numbers(es[ek]) and is_claim(es):
                     false_found.append("%s: %s value %r where the document says %r: \"%s\"" % (
                         name, gs["marker"], es[ek], gs[gk], es["snippet"]))
+    def restates(es):
+        """The same result said again (a table row and the conclusion), or
+        part of it (the value without the polarity the gold adds): no new
+        claim."""
+        for gs in gold:
+            if gs["marker"] != es["marker"] or any(m in OTHER_PERSON for m in gs["modifiers"]):
+                continue
+            if gs["assertion"] not in RESULT_ASSERTIONS or gs["superseded"] != es["superseded"]:
+                continue
+            if es["polarity"] not in (gs["polarity"], "none") or es["assertion"] != gs["assertion"]:
+                continue
+            if es["value"] is not None and gs["value"] is not None and numbers(es["value"]) and \
+                    not value_agrees(gs["value"], es["value"]):
+                continue
+            return True
+        return False
+
     for i, es in enumerate(got):
         if i in used:
+            continue
+        if is_claim(es) and restates(es):
             continue
         if is_claim(es):
             add("statement", "fp")
