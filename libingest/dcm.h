@@ -134,6 +134,22 @@ void dcm_quiet(void);
  */
 enum dcm_status dcm_read_header(const void *buf, size_t len, uint64_t total, struct dcm_info *out);
 
+/* The longest file meta information dcm_file_meta() makes (preamble, "DICM"
+ * and group 0002 with UIDs of at most 64 characters). */
+#define DCM_FILE_META_MAX 512
+
+/*
+ * The PS3.10 file meta information for an object read without it (d->part10
+ * false): a zero preamble, "DICM", and group 0002 in explicit VR little
+ * endian with Media Storage SOP Class and Instance UID from the data set
+ * (d's), the transfer syntax as detected (d->transfer_syntax) and ingestd's
+ * Implementation Class UID. The data set's bytes follow it unchanged. Writes
+ * *len bytes (at most DCM_FILE_META_MAX) to buf (cap at least that).
+ * Returns 0, or -EINVAL when d lacks a valid SOP Class, SOP Instance or
+ * transfer syntax UID (such an object cannot be a PS3.10 file).
+ */
+int dcm_file_meta(const struct dcm_info *d, uint8_t *buf, size_t cap, size_t *len);
+
 /*
  * List the records of a DICOMDIR held whole in buf/len: cb is called once per
  * directory record that has a Referenced File ID (0004,1500), with its

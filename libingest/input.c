@@ -187,6 +187,36 @@ static void stage_failed(struct walk *w, int err)
 		w->error = err;
 }
 
+/* Can dcm_file_meta() make file meta for d? */
+static bool meta_possible(const struct dcm_info *d)
+{
+	uint8_t buf[DCM_FILE_META_MAX];
+	size_t n;
+	return dcm_file_meta(d, buf, sizeof buf, &n) == 0;
+}
+
+/* A DICOM data set without file meta is staged with it prepended (SPEC §6):
+ * the meta is written to the staging file here, before the received bytes;
+ * the sink hashes both the received bytes (f->sha256) and the file as
+ * stored (f->prefix->sha256) as it writes them. */
+static void stage_prefix(struct walk *w, struct ing_file *f, int stage)
+{
+	uint8_t buf[DCM_FILE_META_MAX];
+	size_t n;
+	int r;
+	if (stage < 0 || !f->dcm || f->dcm->part10 || !kind_is_dicom(f->kind) || f->kind == KIND_DICOM_DICOMDIR ||
+	    dcm_file_meta(f->dcm, buf, sizeof buf, &n) < 0)
+		return;
+	if ((r = write_all(stage, buf, n)) < 0) {
+		stage_failed(w, r);
+		return;
+	}
+	f->prefix = xmalloc(sizeof(*f->prefix) + n);
+	f->prefix->hashed = false;
+	f->prefix->len = (uint32_t)n;
+	memcpy(f->prefix->bytes, buf, n);
+}
+
 /* n bytes of the input from offset at into p: read where they lie (range),
  * else from the stream (at is then where it stands). */
 static ssize_t src_read_at(struct byte_src *src, uint64_t at, uint8_t *p, size_t n)
@@ -287,6 +317,7 @@ struct streamed {
 	struct walk *w;
 	struct ing_file *f;
 	struct sha256_ctx *sha;
+	struct sha256_ctx *stored;         /* of the file as staged, when f->prefix */
 	int stage, spool, doc_type;
 };
 
@@ -294,6 +325,8 @@ static void stream_piece(struct streamed *st, const uint8_t *p, size_t n)
 {
 	int we;
 	sha256_update(st->sha, p, n);
+	if (st->stored)
+		sha256_update(st->stored, p, n);
 	if (st->stage >= 0 && (we = write_all(st->stage, p, n)) < 0) {
 		stage_failed(st->w, we);
 		close(st->stage);
@@ -395,6 +428,18 @@ void scan_entry(struct walk *w, const char *relpath, uint64_t size, struct byte_
 				                 "in a %s; ask the hospital for a new copy",
 				                 blank(d->study_uid) ? "Study" : "Series",
 				                 blank(d->study_uid) ? "study" : "series");
+			else if (f->kind != KIND_DICOM_DICOMDIR && !d->part10 && !meta_possible(d))
+				/* SPEC §6: a data set without file meta gets it in the
+				 * package, which takes its SOP Class and Instance UID */
+				file_set_problem(f, PROB_CORRUPT, "the DICOM data set has no file meta information and no "
+				                 "valid %s, so it cannot be made a PS3.10 file for the package's DICOMDIR; "
+				                 "ask the hospital for a new copy",
+				                 blank(d->sop_instance_uid) ? "SOP Instance UID"
+				                 : blank(d->sop_class_uid) ? "SOP Class UID" : "UIDs");
+			else if (f->kind != KIND_DICOM_DICOMDIR && (blank(d->sop_class_uid) || blank(d->sop_instance_uid)))
+				file_set_problem(f, PROB_CORRUPT, "the DICOM file has no %s: a DICOMDIR cannot reference "
+				                 "it; ask the hospital for a new copy",
+				                 blank(d->sop_instance_uid) ? "SOP Instance UID" : "SOP Class UID");
 			break;
 		case DCM_NEED_MORE:
 			f->dcm = d;
@@ -478,6 +523,7 @@ void scan_entry(struct walk *w, const char *relpath, uint64_t size, struct byte_
 					                 (unsigned)CASE_YAML_MAX_BYTES);
 			}
 			stage = stage_open(w, f);
+			stage_prefix(w, f, stage);
 			/* A document's bytes are hashed (and staged) before it is read:
 			 * a read that fails is its problem, not the extractor's. */
 			bool now = doc_type >= 0;
@@ -499,9 +545,13 @@ void scan_entry(struct walk *w, const char *relpath, uint64_t size, struct byte_
 			head = buf;
 		}
 		stage = stage_open(w, f);
+		stage_prefix(w, f, stage);
 		if (doc_type >= 0 && fd < 0)
 			spool = doc_spool(w, f, stage, &(struct sink_segs){ 0 }, &doc_type);   /* g is written below */
-		struct streamed st = { w, f, sha, stage, spool, doc_type };
+		struct sha256_ctx *stored = f->prefix ? sha256_new() : NULL;
+		if (stored)
+			sha256_update(stored, f->prefix->bytes, f->prefix->len);
+		struct streamed st = { w, f, sha, stored, stage, spool, doc_type };
 		for (size_t i = 0; i < g.n; i++)
 			stream_piece(&st, g.v[i].p, g.v[i].n);
 		done = g.bytes;
@@ -521,10 +571,15 @@ void scan_entry(struct walk *w, const char *relpath, uint64_t size, struct byte_
 		if (rerr == 0 && done == f->size) {
 			sha256_final(sha, f->sha256);
 			f->hashed = true;
+			if (st.stored) {
+				sha256_final(st.stored, f->prefix->sha256);
+				f->prefix->hashed = true;
+			}
 		} else {
 			input_read_problem(f, rerr, done);
 		}
 		sha256_free(sha);
+		sha256_free(st.stored);
 		if (f->kind == KIND_LINK && f->problem == PROB_NONE)
 			links_collect(w, f, head, n);
 		if (f->kind == KIND_CASE_YAML && f->problem == PROB_NONE)

@@ -130,6 +130,7 @@ void file_free(struct ing_file *f)
 	doc_info_free(f->doc);
 	free(f->problem_msg);
 	free(f->staged);
+	free(f->prefix);
 	for (size_t i = 0; i < f->n_dd_refs; i++) {
 		free(f->dd_refs[i].file_id);
 		free(f->dd_refs[i].sop_uid);

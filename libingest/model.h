@@ -142,6 +142,16 @@ struct dicomdir_ref {
 	char *sop_uid;
 };
 
+/* A DICOM data set received without file meta information (no preamble,
+ * no "DICM"): the package stores these bytes (dcm_file_meta()) before the
+ * received ones (SPEC §6), and the digest of the file so stored. */
+struct file_prefix {
+	uint8_t sha256[32];     /* of the stored file: bytes[], then the received bytes */
+	bool hashed;
+	uint32_t len;
+	uint8_t bytes[];
+};
+
 struct ing_file {
 	/* Held per file for the whole run: pointers first, the small fields
 	 * together at the end (no padding between them). */
@@ -155,6 +165,7 @@ struct ing_file {
 	struct doc_info *doc;   /* document text, NULL unless a document */
 	char *problem_msg;      /* plain words: what is wrong and what to do */
 	char *staged;           /* package mode: name of the copy in the staging folder */
+	struct file_prefix *prefix;     /* staged with file meta prepended, else NULL */
 	struct dicomdir_ref *dd_refs;   /* KIND_DICOM_DICOMDIR: what it references */
 	size_t n_dd_refs;
 	uint8_t sha256[32];

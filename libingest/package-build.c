@@ -134,7 +134,10 @@ static struct payload_item *item_add(struct ing_package *pkg, const struct ing_f
 	struct payload_item *it = xcalloc(1, sizeof(*it));
 	it->f = f;
 	it->path = path;
-	if (f) {
+	if (f && f->prefix) {        /* stored with file meta before the received bytes */
+		memcpy(it->sha256, f->prefix->sha256, 32);
+		it->size = f->prefix->len + f->size;
+	} else if (f) {
 		memcpy(it->sha256, f->sha256, 32);
 		it->size = f->size;
 	}
@@ -179,6 +182,7 @@ static int cmp_file_at(const void *a, const void *b)
 static bool packable_dicom(const struct ing_file *f)
 {
 	return f->dcm && kind_is_dicom(f->kind) && f->kind != KIND_DICOM_DICOMDIR && f->staged && f->hashed &&
+	       (!f->prefix || f->prefix->hashed) &&
 	       (f->problem == PROB_NONE || f->problem == PROB_DUPLICATE) && !f->duplicate_of_other;
 }
 
@@ -363,7 +367,7 @@ static const struct payload_item *item_by_digest(const struct ing_package *pkg, 
 {
 	for (size_t i = 0; i < pkg->items.n; i++) {
 		const struct payload_item *it = pkg->items.v[i];
-		if (it->f && memcmp(it->sha256, sha, 32) == 0)
+		if (it->f && memcmp(it->f->sha256, sha, 32) == 0)   /* as received */
 			return it;
 	}
 	return NULL;
@@ -529,7 +533,8 @@ static char *provenance_tsv(const struct ing_package *pkg, const struct ing_scan
 	char hex[65], dbuf[4096];
 	const char *drop = drop_name(scan, dbuf, sizeof(dbuf));
 	strbuf_init(&b, 0);
-	strbuf_puts(&b, "payload_path\tsha256\tbytes\tdrop\tpath_in_drop\toriginal_name\n");
+	strbuf_puts(&b, "payload_path\tsha256\tbytes\tdrop\tpath_in_drop\toriginal_name\tstored\treceived_sha256\t"
+	            "received_bytes\n");
 	for (size_t i = 0; i < pkg->items.n; i++) {
 		const struct payload_item *it = pkg->items.v[i];
 		hex_encode(it->sha256, 32, hex);
@@ -541,8 +546,17 @@ static char *provenance_tsv(const struct ing_package *pkg, const struct ing_scan
 			tsv_field(&b, it->f->path);
 			strbuf_puts(&b, "\t");
 			tsv_field(&b, path_basename(it->f->path));
+			if (it->f->prefix) {
+				/* SPEC §6: the only change the packager makes to a DICOM object */
+				hex_encode(it->f->sha256, 32, hex);
+				strbuf_printf(&b, "\tfile meta prepended (%u bytes)\t%s\t%llu", (unsigned)it->f->prefix->len,
+				              hex, (unsigned long long)it->f->size);
+			} else {
+				strbuf_printf(&b, "\tas received\t%s\t%llu", hex, (unsigned long long)it->size);
+			}
 		} else {
-			strbuf_puts(&b, "-\t-\t(written by ingestd: describes every DICOM file of the package)");
+			strbuf_puts(&b, "-\t-\t(written by ingestd: describes every DICOM file of the package)\t"
+			            "written\t-\t-");
 		}
 		strbuf_puts(&b, "\n");
 	}

@@ -28,7 +28,7 @@
  * few are there before the thread is woken: a futex wake costs about what
  * hashing and writing a 10 KB file does.
  *
- * A job writes f->sha256 and f->hashed only; the scan reads them after
+ * A job writes f->sha256 and f->hashed only (and f->prefix's digest); the scan reads them after
  * sink_drain(), which waits for every job (mutex: happens-before).
  */
 #include <fcntl.h>
@@ -144,9 +144,12 @@ struct job_out {
 	uint64_t got;                    /* bytes read before that */
 };
 
-static void piece(struct sha256_ctx *c, struct job *j, const uint8_t *p, size_t n, struct job_out *o)
+static void piece(struct sha256_ctx *c, struct sha256_ctx *stored, struct job *j, const uint8_t *p, size_t n,
+                  struct job_out *o)
 {
 	sha256_update(c, p, n);
+	if (stored)
+		sha256_update(stored, p, n);
 	if (j->fd >= 0 && o->werr == 0)
 		o->werr = write_all(j->fd, p, n);
 }
@@ -155,13 +158,19 @@ static void piece(struct sha256_ctx *c, struct job *j, const uint8_t *p, size_t 
 static void job_run(struct sink *s, struct job *j, struct job_out *o)
 {
 	struct sha256_ctx *c = sha256_new();
+	/* staged with file meta before its bytes (input.c, stage_prefix()):
+	 * the stored file's digest too, from the same bytes in cache */
+	struct file_prefix *pre = j->f->prefix;
+	struct sha256_ctx *stored = pre ? sha256_new() : NULL;
 
+	if (stored)
+		sha256_update(stored, pre->bytes, pre->len);
 	*o = (struct job_out){ 0 };
 	for (size_t i = 0; i < j->g.n; i++) {
 		const uint8_t *p = j->g.v[i].p;
 		size_t n = j->g.v[i].n;
 		for (size_t off = 0; off < n; off += PIECE)
-			piece(c, j, p + off, MIN(n - off, (size_t)PIECE), o);
+			piece(c, stored, j, p + off, MIN(n - off, (size_t)PIECE), o);
 		o->got += n;
 	}
 	if (j->rest.fd >= 0 && j->rest.len) {
@@ -177,7 +186,7 @@ static void job_run(struct sink *s, struct job *j, struct job_out *o)
 				o->rerr = r < 0 ? -errno : 1;
 				break;
 			}
-			piece(c, j, b, (size_t)r, o);
+			piece(c, stored, j, b, (size_t)r, o);
 			off += (uint64_t)r;
 			o->got += (uint64_t)r;
 		}
@@ -192,8 +201,13 @@ static void job_run(struct sink *s, struct job *j, struct job_out *o)
 	if (o->rerr == 0) {
 		sha256_final(c, j->f->sha256);
 		j->f->hashed = true;
+		if (stored) {
+			sha256_final(stored, pre->sha256);
+			pre->hashed = true;
+		}
 	}                        /* else not hashed: the scan reports it */
 	sha256_free(c);
+	sha256_free(stored);
 }
 
 /* What a job left: its memory back, its failures noted; with mu held. */

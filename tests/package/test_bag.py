@@ -90,7 +90,8 @@ try:
 
     # 4. provenance: one row per payload file; DICOM bytes identical to the input
     rows = [l.split('\t') for l in open(os.path.join(bag, 'provenance.tsv'), encoding='utf-8').read().splitlines()]
-    check(rows[0] == ['payload_path', 'sha256', 'bytes', 'drop', 'path_in_drop', 'original_name'], 'header %r' % rows[0])
+    check(rows[0] == ['payload_path', 'sha256', 'bytes', 'drop', 'path_in_drop', 'original_name', 'stored',
+                      'received_sha256', 'received_bytes'], 'header %r' % rows[0])
     rows = rows[1:]
     check(sorted(r[0] for r in rows) == sorted(names), 'provenance rows != payload files')
 
@@ -105,6 +106,7 @@ try:
         return open(os.path.join(drop, rel), 'rb').read()
 
     by_source = {}
+    prepended = []
     for r in rows:
         if r[0] == 'data/DICOMDIR':
             continue
@@ -112,9 +114,20 @@ try:
         by_source[src] = r[0]
         data = source_bytes(src)
         want = hashlib.sha256(data).hexdigest()
-        check(want == r[1] == sha256_file(os.path.join(bag, r[0])), '%s differs from its source %r' % (r[0], src))
-        check(int(r[2]) == len(data), 'size of %s' % r[0])
+        check(want == r[7] and int(r[8]) == len(data), '%s: received digest/size %r' % (r[0], r[7:]))
+        if r[6] == 'as received':
+            check(want == r[1] == sha256_file(os.path.join(bag, r[0])), '%s differs from its source %r' % (r[0], src))
+            check(int(r[2]) == len(data), 'size of %s' % r[0])
+        else:
+            # SPEC 6: a data set without file meta is stored with it prepended, its bytes unchanged
+            stored = open(os.path.join(bag, r[0]), 'rb').read()
+            meta_len = len(stored) - len(data)
+            check(r[6] == 'file meta prepended (%d bytes)' % meta_len and stored[128:132] == b'DICM' and
+                  stored[meta_len:] == data and stored[132:134] == b'\x02\x00', '%s: stored as %r' % (r[0], r[6]))
+            check(hashlib.sha256(stored).hexdigest() == r[1] and int(r[2]) == len(stored), 'digest of %s' % r[0])
+            prepended.append(src)
     check(by_source.get('bad\nname%.txt', '').endswith('bad_name_.txt'), 'provenance of the newline name')
+    check(prepended == ['other_hospital/ct_head_003.dcm'], 'stored with file meta prepended: %r' % prepended)
 
     # 5. every input is in the payload, excluded, a problem, or left out with a reason
     rep = json.load(open(os.path.join(bag, 'gap-report.json')))
