@@ -27,7 +27,9 @@
 #include <dcmtk/dcmdata/dcdeftag.h>
 #include <dcmtk/dcmdata/dcdirrec.h>
 #include <dcmtk/dcmdata/dcfilefo.h>
+#include <dcmtk/dcmdata/dcistrmb.h>
 #include <dcmtk/dcmdata/dcitem.h>
+#include <dcmtk/dcmdata/dcdatset.h>
 #include <dcmtk/dcmdata/dcmetinf.h>
 #include <dcmtk/dcmdata/dcostrmb.h>
 #include <dcmtk/dcmdata/dcsequen.h>
@@ -36,95 +38,6 @@
 #include <dcmtk/dcmdata/dcvrus.h>
 
 namespace {
-
-bool uid_in(const char *uid, std::initializer_list<const char *> l)
-{
-	for (const char *u : l)
-		if (strcmp(uid, u) == 0)
-			return true;
-	return false;
-}
-
-bool uid_prefix(const char *uid, const char *prefix)
-{
-	size_t n = strlen(prefix);
-	return strncmp(uid, prefix, n) == 0 && uid[n] == '.';
-}
-
-/* The record type for a SOP class, after DicomDirInterface's
- * sopClassToRecordType() (DCMTK 3.6.7); false: no record type (refused). */
-bool record_type_of(const char *sop, E_DirRecType *t)
-{
-	if (uid_in(sop, { UID_KeyObjectSelectionDocumentStorage }))
-		*t = ERT_KeyObjectDoc;
-	else if (uid_prefix(sop, "1.2.840.10008.5.1.4.1.1.88") || /* SR, incl. dose SRs */
-	         uid_in(sop, { UID_DRAFT_SRTextStorage, UID_DRAFT_SRAudioStorage,
-	                       UID_DRAFT_SRDetailStorage, UID_DRAFT_SRComprehensiveStorage }))
-		*t = ERT_SRDocument;
-	else if (uid_prefix(sop, "1.2.840.10008.5.1.4.1.1.11"))
-		*t = ERT_Presentation;
-	else if (uid_prefix(sop, "1.2.840.10008.5.1.4.1.1.9") || uid_in(sop, { UID_DRAFT_WaveformStorage }))
-		*t = ERT_Waveform;
-	else if (uid_in(sop, { UID_RTDoseStorage }))
-		*t = ERT_RTDose;
-	else if (uid_in(sop, { UID_RTStructureSetStorage }))
-		*t = ERT_RTStructureSet;
-	else if (uid_in(sop, { UID_RTPlanStorage, UID_RTIonPlanStorage }))
-		*t = ERT_RTPlan;
-	else if (uid_in(sop, { UID_RTBeamsTreatmentRecordStorage, UID_RTBrachyTreatmentRecordStorage,
-	                       UID_RTTreatmentSummaryRecordStorage, UID_RTIonBeamsTreatmentRecordStorage }))
-		*t = ERT_RTTreatRecord;
-	else if (uid_in(sop, { UID_RTPhysicianIntentStorage, UID_RTSegmentAnnotationStorage,
-	                       UID_RTRadiationSetStorage, UID_RTRadiationRecordSetStorage,
-	                       UID_RTRadiationSalvageRecordStorage, UID_RTRadiationSetDeliveryInstructionStorage,
-	                       UID_RTTreatmentPreparationStorage, UID_RTBeamsDeliveryInstructionStorage,
-	                       UID_RTBrachyApplicationSetupDeliveryInstructionStorage }) ||
-	         uid_prefix(sop, "1.2.840.10008.5.1.4.1.1.481") /* newer RT radiation IODs */)
-		*t = dcmIsImageStorageSOPClassUID(sop) ? ERT_Image : ERT_Radiotherapy;
-	else if (uid_in(sop, { UID_RawDataStorage }))
-		*t = ERT_RawData;
-	else if (uid_in(sop, { UID_SpatialRegistrationStorage, UID_DeformableSpatialRegistrationStorage }))
-		*t = ERT_Registration;
-	else if (uid_in(sop, { UID_SpatialFiducialsStorage }))
-		*t = ERT_Fiducial;
-	else if (uid_in(sop, { UID_SurfaceSegmentationStorage }))
-		*t = ERT_Surface;
-	else if (uid_in(sop, { UID_TractographyResultsStorage }))
-		*t = ERT_Tract;
-	else if (uid_in(sop, { UID_MRSpectroscopyStorage }))
-		*t = ERT_Spectroscopy;
-	else if (uid_prefix(sop, "1.2.840.10008.5.1.4.1.1.104"))
-		*t = ERT_EncapDoc;
-	else if (uid_in(sop, { UID_RealWorldValueMappingStorage }))
-		*t = ERT_ValueMap;
-	else if (uid_in(sop, { UID_HangingProtocolStorage }))
-		*t = ERT_HangingProtocol;
-	else if (uid_in(sop, { UID_StereometricRelationshipStorage }))
-		*t = ERT_Stereometric;
-	else if (uid_in(sop, { UID_SurfaceScanMeshStorage, UID_SurfaceScanPointCloudStorage }))
-		*t = ERT_SurfaceScan;
-	else if (uid_prefix(sop, "1.2.840.10008.5.1.4.1.1.78") || uid_prefix(sop, "1.2.840.10008.5.1.4.1.1.79") ||
-	         uid_prefix(sop, "1.2.840.10008.5.1.4.1.1.80") || uid_prefix(sop, "1.2.840.10008.5.1.4.1.1.81") ||
-	         uid_prefix(sop, "1.2.840.10008.5.1.4.1.1.82"))
-		*t = dcmIsImageStorageSOPClassUID(sop) ? ERT_Image : ERT_Measurement;
-	else if (uid_in(sop, { UID_GenericImplantTemplateStorage }))
-		*t = ERT_Implant;
-	else if (uid_in(sop, { UID_ImplantAssemblyTemplateStorage }))
-		*t = ERT_ImplantAssy;
-	else if (uid_in(sop, { UID_ImplantTemplateGroupStorage }))
-		*t = ERT_ImplantGroup;
-	else if (uid_in(sop, { UID_ContentAssessmentResultsStorage }))
-		*t = ERT_Assessment;
-	else if (uid_in(sop, { UID_MicroscopyBulkSimpleAnnotationsStorage }))
-		*t = ERT_Annotation;
-	else if (uid_in(sop, { "1.2.840.10008.5.1.4.39.1" /* Color Palette */ }))
-		*t = ERT_Palette;
-	else if (dcmIsImageStorageSOPClassUID(sop))
-		*t = ERT_Image;
-	else
-		return false;
-	return true;
-}
 
 const char *mime_of(const char *sop)
 {
@@ -173,16 +86,6 @@ bool ascii(const char *s)
 	return true;
 }
 
-uint64_t fnv1a(const std::string &s)
-{
-	uint64_t h = 14695981039346656037ull;
-	for (unsigned char c : s) {
-		h ^= c;
-		h *= 1099511628211ull;
-	}
-	return h;
-}
-
 /* One directory record: which group or input it stands for, and its place
  * in the tree (indices into the pre-order list of records). Only these few
  * bytes live for the whole DICOMDIR; each record's DCMTK item is made when
@@ -197,44 +100,6 @@ struct dnode {
 	uint32_t len = 0;           /* its encoded length, item header included */
 	uint32_t off = 0;           /* where it starts in the file */
 };
-
-static const char *type_name(E_DirRecType t)
-{
-	switch (t) {
-	case ERT_Patient: return "PATIENT";
-	case ERT_Study: return "STUDY";
-	case ERT_Series: return "SERIES";
-	case ERT_Image: return "IMAGE";
-	case ERT_SRDocument: return "SR DOCUMENT";
-	case ERT_Presentation: return "PRESENTATION";
-	case ERT_Waveform: return "WAVEFORM";
-	case ERT_RTDose: return "RT DOSE";
-	case ERT_RTStructureSet: return "RT STRUCTURE SET";
-	case ERT_RTPlan: return "RT PLAN";
-	case ERT_RTTreatRecord: return "RT TREAT RECORD";
-	case ERT_KeyObjectDoc: return "KEY OBJECT DOC";
-	case ERT_Registration: return "REGISTRATION";
-	case ERT_Fiducial: return "FIDUCIAL";
-	case ERT_RawData: return "RAW DATA";
-	case ERT_Spectroscopy: return "SPECTROSCOPY";
-	case ERT_EncapDoc: return "ENCAP DOC";
-	case ERT_ValueMap: return "VALUE MAP";
-	case ERT_HangingProtocol: return "HANGING PROTOCOL";
-	case ERT_Stereometric: return "STEREOMETRIC";
-	case ERT_Palette: return "PALETTE";
-	case ERT_Surface: return "SURFACE";
-	case ERT_Measurement: return "MEASUREMENT";
-	case ERT_Implant: return "IMPLANT";
-	case ERT_ImplantGroup: return "IMPLANT GROUP";
-	case ERT_ImplantAssy: return "IMPLANT ASSY";
-	case ERT_SurfaceScan: return "SURFACE SCAN";
-	case ERT_Tract: return "TRACT";
-	case ERT_Assessment: return "ASSESSMENT";
-	case ERT_Radiotherapy: return "RADIOTHERAPY";
-	case ERT_Annotation: return "ANNOTATION";
-	default: return "PRIVATE";
-	}
-}
 
 /* One record's item, keys put in as DCMTK's own writer would. text8: a
  * key is not ASCII (struct dcm_info strings are UTF-8), so the record says
@@ -254,7 +119,7 @@ struct item_maker {
 		DcmUnsignedLong *l = new DcmUnsignedLong(DcmTag(DCM_OffsetOfReferencedLowerLevelDirectoryEntity, EVR_UL));
 		l->putUint32(lower);
 		it->insert(l);
-		it->putAndInsertString(DCM_DirectoryRecordType, type_name(type));
+		it->putAndInsertString(DCM_DirectoryRecordType, dcm_record_type_name(type));
 	}
 	item_maker(const item_maker &) = delete;
 	item_maker &operator=(const item_maker &) = delete;
@@ -410,7 +275,10 @@ void group_inputs(dirtree &t, size_t n, void (*refused)(void *ud, size_t idx, co
 			refuse(i, "Study or Series Instance UID missing");
 			continue;
 		}
-		if (!record_type_of(d->sop_class_uid, &t.type[i])) {
+		int rt = dcm_record_type(d->sop_class_uid);
+		if (rt >= 0)
+			t.type[i] = (E_DirRecType)rt;
+		if (rt < 0) {
 			refuse(i, std::string("SOP class ") + d->sop_class_uid +
 			                  " has no DICOMDIR record type (not a known storage SOP class)");
 			continue;
@@ -473,34 +341,117 @@ int link_records(dirtree &t)
 }
 
 /* The running values of make_record(): the study's date for its instances,
- * series and instance numbers. */
+ * series and instance numbers; where notes go (the writing pass only). */
 struct cursor {
 	const char *date = "", *time = "";   /* the current study's */
 	long series_no = 0, pos = 0;
+	void (*noted)(void *ud, size_t idx, const char *note) = nullptr;
+	void *ud = nullptr;
+
+	void note(size_t idx, const std::string &s)
+	{
+		if (noted)
+			noted(ud, idx, s.c_str());
+	}
 };
+
+/* DA and TM as a DICOMDIR must have them: the ACR-NEMA forms some old
+ * objects carry ("1997.04.24", "14:04:38") are the same values without
+ * their separators. */
+std::string norm_da(const char *v)
+{
+	std::string s(v);
+	if (s.size() == 10 && s[4] == '.' && s[7] == '.') {
+		s.erase(7, 1);
+		s.erase(4, 1);
+	}
+	return s;
+}
+
+std::string norm_tm(const char *v)
+{
+	std::string s;
+	for (const char *p = v; *p; p++)
+		if (*p != ':')
+			s += *p;
+	return s;
+}
+
+std::string key_name(const DcmTagKey &k)
+{
+	DcmTag t(k);
+	const char *n = t.getTagName();
+	return n ? n : k.toString().c_str();
+}
+
+/* The record-type keys the object carried (dcm_record_keys(), read during
+ * the scan) into the record; DA/TM values in the ACR-NEMA form
+ * normalised. Returns false when the bytes do not parse (then none). */
+bool put_object_keys(item_maker &m, const struct dcm_info *d)
+{
+	if (!d->dir_keys || !d->dir_keys_len)
+		return true;
+	DcmDataset ds;
+	DcmInputBufferStream is;
+	is.setBuffer(d->dir_keys, (offile_off_t)d->dir_keys_len);
+	is.setEos();
+	ds.transferInit();
+	OFCondition c = ds.read(is, EXS_LittleEndianExplicit, EGL_noChange, DCM_MaxReadLength);
+	ds.transferEnd();
+	if (c.bad() && c != EC_EndOfStream)
+		return false;
+	while (ds.card() > 0) {
+		DcmElement *el = ds.remove((unsigned long)0);
+		if (!el)
+			break;
+		if (el->isaString()) {
+			OFString v;
+			el->getOFStringArray(v);
+			if (el->ident() == EVR_DA)
+				el->putString(norm_da(v.c_str()).c_str());
+			else if (el->ident() == EVR_TM)
+				el->putString(norm_tm(v.c_str()).c_str());
+			else if (!ascii(v.c_str()))
+				m.text8 = true;
+		}
+		if (m.it->insert(el, OFTrue).bad())
+			delete el;
+	}
+	return true;
+}
+
+/* Does the record have a non-empty value of k? */
+bool has_value(DcmItem *it, const DcmTagKey &k)
+{
+	DcmElement *el = nullptr;
+	if (it->findAndGetElement(k, el).bad() || !el)
+		return false;
+	if (el->ident() == EVR_SQ)
+		return OFstatic_cast(DcmSequenceOfItems *, el)->card() > 0;
+	return el->getLength() > 0;
+}
 
 /* One record's item. Called over the records in pre-order (twice: to
  * measure, then to write), so the running values (the study's date for
  * its instances, series and instance numbers) come out the same.
- * Type 1 keys missing in a file are invented as DCMTK's invent mode
- * (dcmmkdir +I) does:
- *   PatientID        "ING" + 16 hex digits of a hash of the patient key
- *                    (DCMTK: "DCMTKPAT" + a counter; a hash keeps it
- *                    stable across runs)
- *   StudyDate        the file's Series Date, else Content Date, else
- *                    "19000101"
- *   StudyTime        the file's Content Time, else "000000"
+ * Every key is the object's own value (PS3.3 F.5). Where the object lacks
+ * a Type 1 key, what the record carries instead is said through
+ * cur.note() (in the report: package.dicomdir_notes), never silently:
+ *   PatientID        left empty: never invented (an id no instance
+ *                    carries would be taken for the patient's)
+ *   StudyDate/Time   the object's Series Date, else Content Date; else
+ *                    "19000101" / "000000"
  *   StudyID          "STUDY" + the study's number in this DICOMDIR
- *                    (DCMTK: "DCMTKSTUDY" + a counter)
  *   Modality         "OT"
  *   SeriesNumber     a running number over the DICOMDIR (as DCMTK)
  *   InstanceNumber   the file's position in its series, from 1
- *   ContentDate/Time the study's date and time (SR, KO, ENCAP DOC,
- *                    PRESENTATION creation date/time)
+ *   Content Date/Time (and a presentation's Creation Date/Time) the
+ *                    study's date and time
  *   CompletionFlag "PARTIAL", VerificationFlag "UNVERIFIED" (SR),
- *   ContentLabel "UNNAMED" (PRESENTATION)
- * The file's PatientName, StudyDescription and AccessionNumber (type 2)
- * are written as they are, empty if absent. */
+ *   ContentLabel "UNNAMED", MIME type from the SOP class (ENCAP DOC)
+ *   any other Type 1 key (RT labels, Dose Summation Type, Concept Name
+ *   Code Sequence...) is left out of the record, and noted.
+ * Type 2 keys the object lacks are written empty. */
 DcmItem *make_record(const dirtree &t, const dnode &nd, cursor &cur)
 {
 	const struct dcm_dir_rec *recs = t.recs;
@@ -508,82 +459,118 @@ DcmItem *make_record(const dirtree &t, const dnode &nd, cursor &cur)
 	item_maker m(nd.type, offset_of(nd.next), offset_of(nd.lower));
 	switch (nd.type) {
 	case ERT_Patient: {
-		const struct dcm_info *pd = recs[t.pats[nd.idx].first].info;
+		size_t first = t.pats[nd.idx].first;
+		const struct dcm_info *pd = recs[first].info;
 		m.put(DCM_PatientName, pd->patient_name);
-		char pid[24];
-		std::string pk = std::string(pd->patient_name) + '|' + pd->patient_id + '|' + pd->patient_birth_date;
-		snprintf(pid, sizeof pid, "ING%016llX", (unsigned long long)fnv1a(pk));
-		m.put_or(DCM_PatientID, pd->patient_id, pid);
+		m.put(DCM_PatientID, pd->patient_id);
+		if (!pd->patient_id[0])
+			cur.note(first, "PATIENT record: the objects of this patient carry no Patient ID (0010,0020); "
+			                "the record has it empty (Type 1 in PS3.3 F.5), not an invented one");
 		return m.done();
 	}
 	case ERT_Study: {
-		const struct dcm_info *sd = recs[t.studies[nd.idx].first].info;
+		size_t first = t.studies[nd.idx].first;
+		const struct dcm_info *sd = recs[first].info;
+		const char *from = sd->study_date[0] ? nullptr : sd->series_date[0] ? "Series Date"
+		                   : sd->content_date[0] ? "Content Date" : "none";
 		cur.date = sd->study_date[0] ? sd->study_date
 		           : sd->series_date[0] ? sd->series_date
 		           : sd->content_date[0] ? sd->content_date : "19000101";
 		cur.time = sd->study_time[0] ? sd->study_time : sd->content_time[0] ? sd->content_time : "000000";
-		m.put(DCM_StudyDate, cur.date);
-		m.put(DCM_StudyTime, cur.time);
+		if (from)
+			cur.note(first, std::string("STUDY record: the object has no Study Date; ") +
+			                (strcmp(from, "none") == 0 ? "19000101 written (no date in the object)"
+			                                           : std::string("its ") + from + " written"));
+		if (!sd->study_time[0])
+			cur.note(first, std::string("STUDY record: the object has no Study Time; ") +
+			                (sd->content_time[0] ? "its Content Time written" : "000000 written"));
+		m.put(DCM_StudyDate, norm_da(cur.date).c_str());
+		m.put(DCM_StudyTime, norm_tm(cur.time).c_str());
 		m.put(DCM_AccessionNumber, sd->accession);
 		m.put(DCM_StudyDescription, sd->study_description);
 		m.put(DCM_StudyInstanceUID, sd->study_uid);
 		char sid[24];
 		snprintf(sid, sizeof sid, "STUDY%u", nd.idx + 1);
+		if (!sd->study_id[0])
+			cur.note(first, std::string("STUDY record: the object has no Study ID; ") + sid + " written");
 		m.put_or(DCM_StudyID, sd->study_id, sid);
 		return m.done();
 	}
 	case ERT_Series: {
-		const struct dcm_info *qd = recs[t.series[nd.idx].first].info;
+		size_t first = t.series[nd.idx].first;
+		const struct dcm_info *qd = recs[first].info;
 		cur.series_no++;
 		cur.pos = 0;
+		if (!qd->modality[0])
+			cur.note(first, "SERIES record: the object has no Modality; OT written");
 		m.put_or(DCM_Modality, qd->modality, "OT");
 		m.put(DCM_SeriesInstanceUID, qd->series_uid);
+		if (!qd->has_series_number)
+			cur.note(first, "SERIES record: the object has no Series Number; " + std::to_string(cur.series_no) +
+			                        " written (its place in the DICOMDIR)");
 		m.put_int(DCM_SeriesNumber, qd->has_series_number ? (long)qd->series_number : cur.series_no);
 		return m.done();
 	}
 	default:
 		break;
 	}
-	const struct dcm_info *d = recs[nd.idx].info;
+	size_t idx = nd.idx;
+	const struct dcm_info *d = recs[idx].info;
+	const char *rname = dcm_record_type_name(nd.type);
 	cur.pos++;
-	m.it->putAndInsertString(DCM_ReferencedFileID, t.fids[nd.idx].c_str());
+	m.it->putAndInsertString(DCM_ReferencedFileID, t.fids[idx].c_str());
 	m.it->putAndInsertString(DCM_ReferencedSOPClassUIDInFile, d->sop_class_uid);
 	m.it->putAndInsertString(DCM_ReferencedSOPInstanceUIDInFile, d->sop_instance_uid);
 	m.it->putAndInsertString(DCM_ReferencedTransferSyntaxUIDInFile, d->transfer_syntax);
+	if (!d->has_instance_number)
+		cur.note(idx, std::string(rname) + " record: the object has no Instance Number; " + std::to_string(cur.pos) +
+		                      " written (its place in the series)");
 	m.put_int(DCM_InstanceNumber, d->has_instance_number ? (long)d->instance_number : cur.pos);
-	const char *cdate = d->content_date[0] ? d->content_date : cur.date;
-	const char *ctime = d->content_time[0] ? d->content_time : cur.time;
-	switch (nd.type) {
-	case ERT_SRDocument:
-		m.put(DCM_ContentDate, cdate);
-		m.put(DCM_ContentTime, ctime);
-		m.put_or(DCM_CompletionFlag, d->completion_flag, "PARTIAL");
-		m.put_or(DCM_VerificationFlag, d->verification_flag, "UNVERIFIED");
-		break;
-	case ERT_KeyObjectDoc:
-		m.put(DCM_ContentDate, cdate);
-		m.put(DCM_ContentTime, ctime);
-		break;
-	case ERT_EncapDoc:
-		m.put(DCM_ContentDate, d->content_date);
-		m.put(DCM_ContentTime, d->content_time);
-		m.put(DCM_DocumentTitle, "");
-		m.put(DCM_MIMETypeOfEncapsulatedDocument, mime_of(d->sop_class_uid));
-		m.it->insertEmptyElement(DCM_ConceptNameCodeSequence);
-		break;
-	case ERT_Presentation:
-		m.put(DCM_PresentationCreationDate, cdate);
-		m.put(DCM_PresentationCreationTime, ctime);
-		m.put_or(DCM_ContentLabel, d->content_label, "UNNAMED");
-		m.put(DCM_ContentDescription, "");
-		m.put(DCM_ContentCreatorName, "");
-		break;
-	default:
-		if (d->content_date[0])
-			m.put(DCM_ContentDate, d->content_date);
-		if (d->content_time[0])
-			m.put(DCM_ContentTime, d->content_time);
-		break;
+	if (!put_object_keys(m, d))
+		cur.note(idx, std::string(rname) + " record: the keys read from the object could not be decoded");
+	size_t nk = 0;
+	const struct dcm_rec_key *keys = dcm_record_key_table(nd.type, &nk);
+	for (size_t k = 0; k < nk; k++) {
+		DcmTagKey tag(keys[k].group, keys[k].elem);
+		if (has_value(m.it, tag))
+			continue;
+		const char *fill = nullptr;
+		std::string why;
+		if (keys[k].type == '2') {
+			if (!m.it->tagExists(tag))
+				m.it->insertEmptyElement(tag);
+			continue;
+		}
+		if (keys[k].type != '1')
+			continue;
+		if (tag == DCM_ContentDate || tag == DCM_PresentationCreationDate) {
+			fill = d->content_date[0] ? d->content_date : cur.date;
+			why = d->content_date[0] ? "its Content Date" : "the study's date";
+		} else if (tag == DCM_ContentTime || tag == DCM_PresentationCreationTime) {
+			fill = d->content_time[0] ? d->content_time : cur.time;
+			why = d->content_time[0] ? "its Content Time" : "the study's time";
+		} else if (tag == DCM_CompletionFlag) {
+			fill = "PARTIAL";
+		} else if (tag == DCM_VerificationFlag) {
+			fill = "UNVERIFIED";
+		} else if (tag == DCM_ContentLabel) {
+			fill = "UNNAMED";
+		} else if (tag == DCM_MIMETypeOfEncapsulatedDocument) {
+			fill = mime_of(d->sop_class_uid);
+			why = "the SOP class's";
+		}
+		if (fill) {
+			std::string v = tag == DCM_ContentTime || tag == DCM_PresentationCreationTime ? norm_tm(fill)
+			                : tag == DCM_ContentDate || tag == DCM_PresentationCreationDate ? norm_da(fill)
+			                : std::string(fill);
+			m.it->putAndInsertString(tag, v.c_str());
+			cur.note(idx, std::string(rname) + " record: the object has no " + key_name(tag) + "; " +
+			                      (why.empty() ? v : why + " (" + v + ")") + " written");
+		} else {
+			m.it->findAndDeleteElement(tag);
+			cur.note(idx, std::string(rname) + " record: the object has no " + key_name(tag) +
+			                      " (Type 1 in PS3.3 F.5); the record lacks it");
+		}
 	}
 	return m.done();
 }
@@ -607,14 +594,14 @@ uint64_t measure_records(dirtree &t)
  * left 0 (the sequence is the last element: its header is the last 12
  * bytes, the length the last 4) and set to the records' sum (sum) here.
  * Places each record (its off) after it. Returns 0, or -EIO. */
-int encode_head(dirtree &t, const char *fileset_id, uint64_t sum, std::vector<uint8_t> *head)
+int encode_head(dirtree &t, const char *fileset_id, const char *fileset_uid, uint64_t sum, std::vector<uint8_t> *head)
 {
 	DcmFileFormat ff;
 	DcmMetaInfo *meta = ff.getMetaInfo();
 	DcmDataset *ds = ff.getDataset();
-	char uid[100];
 	meta->putAndInsertString(DCM_MediaStorageSOPClassUID, UID_MediaStorageDirectoryStorage);
-	meta->putAndInsertString(DCM_MediaStorageSOPInstanceUID, dcmGenerateUniqueIdentifier(uid, SITE_INSTANCE_UID_ROOT));
+	/* the caller's, derived from the content: the same files give the same bytes */
+	meta->putAndInsertString(DCM_MediaStorageSOPInstanceUID, fileset_uid);
 	ds->putAndInsertString(DCM_FileSetID, fileset_id);
 	DcmUnsignedLong *first = new DcmUnsignedLong(DcmTag(DCM_OffsetOfTheFirstDirectoryRecordOfTheRootDirectoryEntity, EVR_UL));
 	DcmUnsignedLong *last = new DcmUnsignedLong(DcmTag(DCM_OffsetOfTheLastDirectoryRecordOfTheRootDirectoryEntity, EVR_UL));
@@ -654,8 +641,10 @@ int encode_head(dirtree &t, const char *fileset_id, uint64_t sum, std::vector<ui
  * checked to have the length it was placed with. Returns 0, or -EIO or
  * the -errno of open/write/close (then no file is left). */
 int write_file(const char *path, const dirtree &t, const std::vector<uint8_t> &head, uint64_t sum,
-               void (*written)(void *ud, const void *bytes, size_t len), void *ud)
+               const struct dcm_dir_opts *o)
 {
+	void (*written)(void *ud, const void *bytes, size_t len) = o->written;
+	void *ud = o->ud;
 	const std::vector<dnode> &nodes = t.nodes;
 	uint64_t head_len = head.size();
 	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
@@ -673,6 +662,8 @@ int write_file(const char *path, const dirtree &t, const std::vector<uint8_t> &h
 	};
 	bool ok = out(head.data(), head.size());
 	cursor c2;
+	c2.noted = o->noted;    /* said once: on this pass, not while measuring */
+	c2.ud = o->ud;
 	try {
 		for (size_t k = 0; ok && k < nodes.size(); k++) {
 			std::unique_ptr<DcmItem> it(make_record(t, nodes[k], c2));
@@ -696,17 +687,16 @@ int write_file(const char *path, const dirtree &t, const std::vector<uint8_t> &h
 	return 0;
 }
 
-int dicomdir_write_records(const char *path, const struct dcm_dir_rec *recs, size_t n, const char *fileset_id,
-                           void (*refused)(void *ud, size_t idx, const char *why),
-                           void (*written)(void *ud, const void *bytes, size_t len), void *ud, size_t *added)
+int dicomdir_write_records(const char *path, const struct dcm_dir_rec *recs, size_t n,
+                           const struct dcm_dir_opts *o, size_t *added)
 {
 	dcmtk_init();
 	*added = 0;
-	if (!path || (!recs && n) || !fileset_id)
+	if (!path || (!recs && n) || !o || !o->fileset_id || !o->fileset_uid || !o->fileset_uid[0])
 		return -EINVAL;
 	dirtree t;
 	t.recs = recs;
-	group_inputs(t, n, refused, ud);
+	group_inputs(t, n, o->refused, o->ud);
 	*added = t.added;
 	if (t.added == 0)
 		return 0;
@@ -715,24 +705,21 @@ int dicomdir_write_records(const char *path, const struct dcm_dir_rec *recs, siz
 		return r;
 	uint64_t sum = measure_records(t);
 	std::vector<uint8_t> head;
-	r = encode_head(t, fileset_id, sum, &head);
+	r = encode_head(t, o->fileset_id, o->fileset_uid, sum, &head);
 	if (r < 0)
 		return r;
-	return write_file(path, t, head, sum, written, ud);
+	return write_file(path, t, head, sum, o);
 }
 
 } // namespace
 
 extern "C" int dcm_dicomdir_write_records(const char *path, const struct dcm_dir_rec *recs, size_t n,
-                                          const char *fileset_id,
-                                          void (*refused)(void *ud, size_t idx, const char *why),
-                                          void (*written)(void *ud, const void *bytes, size_t len), void *ud,
-                                          size_t *added)
+                                          const struct dcm_dir_opts *o, size_t *added)
 {
 	size_t a = 0;
 	int r;
 	try {
-		r = dicomdir_write_records(path, recs, n, fileset_id, refused, written, ud, &a);
+		r = dicomdir_write_records(path, recs, n, o, &a);
 	} catch (const std::bad_alloc &) {
 		r = -ENOMEM;
 	} catch (...) {

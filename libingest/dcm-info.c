@@ -93,6 +93,8 @@ void dcm_info_pack(const struct fat_info *f, struct dcm_info *out)
 		if (len[i] && same[i] == i)
 			need += len[i] + 1;
 	}
+	size_t keys = f->dir_keys && f->dir_keys_len <= UINT32_MAX ? f->dir_keys_len : 0;
+	need += keys;
 	if (need == 0)
 		return;
 	char *pool = (char *)malloc(need);
@@ -114,6 +116,11 @@ void dcm_info_pack(const struct fat_info *f, struct dcm_info *out)
 		p[len[i]] = 0;
 		*dst[i] = p;
 		p += len[i] + 1;
+	}
+	if (keys) {
+		memcpy(p, f->dir_keys, keys);
+		out->dir_keys = (const uint8_t *)p;
+		out->dir_keys_len = (uint32_t)keys;
 	}
 	out->pool = pool;
 }
@@ -141,6 +148,8 @@ int dcm_info_own(struct dcm_info *d)
 #define X(n) need += f->n[0] ? strlen(f->n) + 1 : 0;
 	DCM_STRING_FIELDS(X)
 #undef X
+	size_t keys = d->dir_keys ? d->dir_keys_len : 0;
+	need += keys;
 	char *pool = need ? (char *)malloc(need) : NULL;
 	if (need && !pool) {
 		free(f);
@@ -158,6 +167,13 @@ int dcm_info_own(struct dcm_info *d)
 	}
 	DCM_STRING_FIELDS(X)
 #undef X
+	if (keys) {
+		memcpy(p, d->dir_keys, keys);
+		d->dir_keys = (const uint8_t *)p;
+	} else {
+		d->dir_keys = NULL;
+		d->dir_keys_len = 0;
+	}
 	free(f);
 	free(d->pool);
 	d->pool = pool;

@@ -65,6 +65,10 @@ struct fat_info {
 	uint64_t pixel_data_offset;
 	uint64_t pixel_data_length;
 	uint64_t header_bytes;
+	/* the object's own values of the keys its DICOMDIR record takes
+	 * (dcm-records.cc), encoded; not owned (dcm-read.cc's) */
+	const uint8_t *dir_keys;
+	size_t dir_keys_len;
 };
 
 /* dcm-info.c: a zeroed header with every string "" and no pool. */
@@ -154,5 +158,30 @@ ING_HIDDEN int dcm_analyse(const uint8_t *p, size_t len, uint64_t total, struct 
 /* dcm-read.cc, for the module's C++ files: silence DCMTK's logger, once;
  * every entry point calls it before DCMTK is first used. May throw. */
 ING_HIDDEN void dcmtk_init(void);
+
+#include <string>
+class DcmItem;
+
+/* A key of a DICOMDIR record type (PS3.3 F.5): its tag and type, '1', '2',
+ * 'C' (1C) or '3'. */
+struct dcm_rec_key {
+	uint16_t group, elem;
+	char type;
+};
+
+/* dcm-records.cc: the DICOMDIR record type (DCMTK's E_DirRecType) of a
+ * SOP class, or -1: none (not a storage SOP class we know). */
+ING_HIDDEN int dcm_record_type(const char *sop_class_uid);
+/* dcm-records.cc: its name as the Directory Record Type says it. */
+ING_HIDDEN const char *dcm_record_type_name(int type);
+/* dcm-records.cc: the keys an instance record of type takes from its
+ * object besides the referenced file's and Instance Number; *n of them. */
+ING_HIDDEN const struct dcm_rec_key *dcm_record_key_table(int type, size_t *n);
+/* dcm-records.cc: those keys the data set has, copied out and encoded
+ * (explicit VR little endian, the elements only), at most
+ * DCM_RECORD_KEYS_MAX bytes (an element that would pass it is left out);
+ * "" when it has none. May throw. */
+#define DCM_RECORD_KEYS_MAX (64u << 10)
+ING_HIDDEN std::string dcm_record_keys(DcmItem &ds, int type);
 #endif
 #endif

@@ -204,7 +204,7 @@ bool has_coded_text(DcmItem &ds)
 }
 
 void fill_fields(DcmDataset &ds, const struct dcm_analysis &a, fat_info *out,
-                 struct dcm_notes *warnings)
+                 struct dcm_notes *warnings, std::string *keys)
 {
 	OFString cs;
 	if (ds.findAndGetOFStringArray(DCM_SpecificCharacterSet, cs).good())
@@ -282,9 +282,13 @@ void fill_fields(DcmDataset &ds, const struct dcm_analysis &a, fat_info *out,
 	std::string lossy;
 	if (get_text(ds, DCM_LossyImageCompression, &lossy) && lossy == "01")
 		out->lossy = true;
+	/* the keys of its DICOMDIR record, while the data set is in hand */
+	*keys = dcm_record_keys(ds, dcm_record_type(out->sop_class_uid));
+	out->dir_keys = (const uint8_t *)keys->data();
+	out->dir_keys_len = keys->size();
 }
 
-enum dcm_status read_fat(const void *buf, size_t len, uint64_t total, fat_info *out)
+enum dcm_status read_fat(const void *buf, size_t len, uint64_t total, fat_info *out, std::string *keys)
 {
 	dcmtk_init();
 	memset(out, 0, sizeof *out);
@@ -316,7 +320,7 @@ enum dcm_status read_fat(const void *buf, size_t len, uint64_t total, fat_info *
 			msg = std::string("DCMTK cannot parse the dataset: ") + c.text();
 		}
 	} else {
-		fill_fields(ds, a, out, &a.warnings);
+		fill_fields(ds, a, out, &a.warnings, keys);
 	}
 	if (a.status == DCM_OK && a.warnings.n)
 		a.status = DCM_WARN;
@@ -334,7 +338,8 @@ enum dcm_status read_fat(const void *buf, size_t len, uint64_t total, fat_info *
 enum dcm_status read_header(const void *buf, size_t len, uint64_t total, struct dcm_info *out)
 {
 	std::unique_ptr<fat_info> f(new fat_info());
-	read_fat(buf, len, total, f.get());
+	std::string keys;
+	read_fat(buf, len, total, f.get(), &keys);
 	dcm_info_pack(f.get(), out);
 	return out->status;
 }

@@ -90,6 +90,12 @@ struct dcm_info {
 	uint64_t pixel_data_offset;          /* byte offset of the value, 0 if none */
 	uint64_t pixel_data_length;          /* declared; UINT64_MAX if undefined length */
 	uint64_t header_bytes;               /* bytes parsed before pixel data */
+	/* The object's own values of the keys its DICOMDIR record takes (PS3.3
+	 * F.5, beyond those above: RT labels, Dose Summation Type, Concept Name
+	 * Code Sequence...), encoded as elements in explicit VR little endian;
+	 * in the pool; NULL/0 when none (images). */
+	const uint8_t *dir_keys;
+	uint32_t dir_keys_len;
 };
 
 /* Free d's strings and set every string field to "" (d itself stays). NULL is
@@ -171,27 +177,42 @@ struct dcm_dir_rec {
 	const struct dcm_info *info;
 };
 
+/* How to write a DICOMDIR, and where what happens goes. */
+struct dcm_dir_opts {
+	const char *fileset_id;      /* File-set ID (0004,1130), at most 16 of A-Z 0-9 _ */
+	const char *fileset_uid;     /* its Media Storage SOP Instance UID: the caller's, from
+	                              * the content, so the same files give the same bytes */
+	/* a file that cannot be described: recs index, a plain reason (may be NULL) */
+	void (*refused)(void *ud, size_t idx, const char *why);
+	/* a Type 1 key of PS3.3 F.5 the object lacks, and what the record has
+	 * instead (nothing, or which value): recs index (for a PATIENT, STUDY or
+	 * SERIES record, its first file), plain words; once per record (may be NULL) */
+	void (*noted)(void *ud, size_t idx, const char *note);
+	/* the file's bytes in order, piece by piece, as they are written (so
+	 * the caller can hash them without reading the file back; only a
+	 * return of 0 makes them the whole file) (may be NULL) */
+	void (*written)(void *ud, const void *bytes, size_t len);
+	void *ud;
+};
+
 /*
  * Write the DICOMDIR at path (a new file: the caller's folder is fresh) from
  * headers already read: no referenced file is opened. General-purpose
  * profile (STD-GEN): PATIENT / STUDY / SERIES / instance records, grouped by
  * patient (name|id|birth date), Study and Series Instance UID with hash maps
  * (input order is kept, adjacency is not assumed), offsets computed and
- * checked here, time linear in n. A file that cannot be described (no SOP
- * class with a record type, missing UIDs, an unusable file id) is reported
- * through refused (index into recs, a plain reason) and left out. *added:
- * files described; 0 means nothing was accepted and no file was written.
- * written (may be NULL) is called with the file's bytes in order, piece by
- * piece, as they are written (so the caller can hash them without reading
- * the file back; only a return of 0 makes them the whole file). Returns 0,
- * or -EINVAL, -ENOMEM, -EIO, or the -errno of open/write/close (then no
- * file is left).
+ * checked here, time linear in n. Each instance record is the one PS3.3 F.5
+ * defines for its SOP class (IMAGE, RT DOSE, SR DOCUMENT, ... see
+ * dcm-records.cc), its keys the object's own values (struct dcm_info, and
+ * dir_keys for the record-specific ones); a Type 1 key the object lacks is
+ * reported through o->noted. A file that cannot be described (no SOP class
+ * with a record type, missing UIDs, an unusable file id) is reported through
+ * o->refused and left out. *added: files described; 0 means nothing was
+ * accepted and no file was written. Returns 0, or -EINVAL, -ENOMEM, -EIO, or
+ * the -errno of open/write/close (then no file is left).
  */
 int dcm_dicomdir_write_records(const char *path, const struct dcm_dir_rec *recs, size_t n,
-                               const char *fileset_id,
-                               void (*refused)(void *ud, size_t idx, const char *why),
-                               void (*written)(void *ud, const void *bytes, size_t len), void *ud,
-                               size_t *added);
+                               const struct dcm_dir_opts *o, size_t *added);
 
 #ifdef __cplusplus
 }

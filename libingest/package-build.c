@@ -421,6 +421,13 @@ static void dicomdir_written(void *ud, const void *bytes, size_t len)
 	rc->size += len;
 }
 
+static void dicomdir_noted(void *ud, size_t idx, const char *note)
+{
+	struct refused_ctx *rc = ud;
+	const struct payload_item *it = rc->dicom[idx];
+	left_out_add(&rc->pkg->dd_notes, it->f, xasprintf("%s: %s", it->path, note));
+}
+
 static void dicomdir_refused(void *ud, size_t idx, const char *why)
 {
 	struct refused_ctx *rc = ud;
@@ -436,6 +443,48 @@ static void fileset_id(const char *case_id, char out[17])
 		unsigned char c = (unsigned char)toupper((unsigned char)*s);
 		out[o++] = (char)(isalnum(c) ? c : '_');
 	}
+	out[o] = 0;
+}
+
+/* The File-set's UID (the DICOMDIR's Media Storage SOP Instance UID),
+ * derived from the content (PS3.5 B.2, a 2.25 UID from 128 bits of a
+ * SHA-256 of each DICOM file's payload path and digest): the same files
+ * give the same DICOMDIR bytes, run after run, folder or archive. */
+static void fileset_uid(const struct ing_package *pkg, char out[64])
+{
+	struct sha256_ctx *c = sha256_new();
+	uint8_t d[32];
+	for (size_t i = 0; i < pkg->items.n; i++) {
+		const struct payload_item *it = pkg->items.v[i];
+		if (!it->dicom)
+			continue;
+		sha256_update(c, it->path, strlen(it->path) + 1);
+		sha256_update(c, it->sha256, 32);
+	}
+	sha256_final(c, d);
+	sha256_free(c);
+	/* the first 16 bytes as a decimal number: repeated division by 10 */
+	uint8_t v[16];
+	char dig[48];
+	size_t nd = 0;
+	memcpy(v, d, 16);
+	v[0] &= 0x7f;                /* < 2^127: 39 digits at most, "2.25." + them fits 64 */
+	bool zero;
+	do {
+		unsigned rem = 0;
+		zero = true;
+		for (size_t k = 0; k < 16; k++) {
+			unsigned cur = rem * 256 + v[k];
+			v[k] = (uint8_t)(cur / 10);
+			rem = cur % 10;
+			if (v[k])
+				zero = false;
+		}
+		dig[nd++] = (char)('0' + rem);
+	} while (!zero);
+	size_t o = (size_t)snprintf(out, 64, "2.25.");
+	while (nd > 0)
+		out[o++] = dig[--nd];
 	out[o] = 0;
 }
 
@@ -458,10 +507,13 @@ static int write_dicomdir(struct ing_package *pkg)
 	int r = 0;
 	struct refused_ctx rc = { .pkg = pkg, .dicom = dicom, .sha = sha256_new() };
 	if (n) {
-		char fsid[17];
+		char fsid[17], fsuid[64];
 		_cleanup_free_ char *path = xasprintf("%s/%s/data/DICOMDIR", pkg->work_path, pkg->case_id);
 		fileset_id(pkg->case_id, fsid);
-		r = dcm_dicomdir_write_records(path, recs, n, fsid, dicomdir_refused, dicomdir_written, &rc, &added);
+		fileset_uid(pkg, fsuid);
+		struct dcm_dir_opts o = { .fileset_id = fsid, .fileset_uid = fsuid, .refused = dicomdir_refused,
+		                          .noted = dicomdir_noted, .written = dicomdir_written, .ud = &rc };
+		r = dcm_dicomdir_write_records(path, recs, n, &o, &added);
 	}
 	free(recs);
 	free(dicom);
@@ -604,6 +656,19 @@ static void report_package(json_object *root, void *ud)
 		json_object_array_add(rf, o);
 	}
 	json_object_object_add(p, "not_in_dicomdir", rf);
+	/* Type 1 keys of PS3.3 F.5 the objects lack, and what their records carry */
+	json_object *dn = json_object_new_array();
+	n = MIN(pkg->dd_notes.n, REPORT_MAX_LISTED);
+	if (n < pkg->dd_notes.n)
+		report_truncated(root, "package.dicomdir_notes", pkg->dd_notes.n, n);
+	for (size_t i = 0; i < n; i++) {
+		const struct left_out *l = pkg->dd_notes.v[i];
+		json_object *o = json_object_new_object();
+		json_object_object_add(o, "path", json_object_new_string(l->f->path));
+		json_object_object_add(o, "note", json_object_new_string(l->reason));
+		json_object_array_add(dn, o);
+	}
+	json_object_object_add(p, "dicomdir_notes", dn);
 	json_object_object_add(root, "package", p);
 }
 
@@ -640,6 +705,17 @@ static int report_text(const struct ing_package *pkg, const struct ing_scan *sca
 		char a[32], b[32];
 		fprintf(f, "  ... and %s more not packaged (%s listed here)\n", report_count(a, total - shown),
 		        report_count(b, shown));
+	}
+	if (pkg->dd_notes.n)
+		fprintf(f, "\nDICOMDIR: values the DICOM objects lack (PS3.3 F.5 Type 1 keys):\n");
+	for (size_t i = 0; i < pkg->dd_notes.n && i < REPORT_MAX_LISTED; i++) {
+		const struct left_out *l = pkg->dd_notes.v[i];
+		fprintf(f, "  %s — %s\n", l->f->path, l->reason);
+	}
+	if (pkg->dd_notes.n > REPORT_MAX_LISTED) {
+		char a[32], b[32];
+		fprintf(f, "  ... and %s more (%s listed here)\n", report_count(a, pkg->dd_notes.n - REPORT_MAX_LISTED),
+		        report_count(b, (size_t)REPORT_MAX_LISTED));
 	}
 	if (fclose(f) != 0 && r == 0)
 		r = -EIO;

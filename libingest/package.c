@@ -270,6 +270,7 @@ struct ing_package *ing_package_free(struct ing_package *pkg)
 	ptrvec_free(&pkg->items, item_free);
 	ptrvec_free(&pkg->left_out, left_out_free);
 	ptrvec_free(&pkg->refused, left_out_free);
+	ptrvec_free(&pkg->dd_notes, left_out_free);
 	free(pkg->out_dir);
 	free(pkg->case_id);
 	free(pkg->lock_name);

@@ -38,6 +38,7 @@ struct ing_package {
 	char *made_dir;              /* the folder of the payload last made (files of a series follow each other) */
 	struct ptrvec left_out;      /* struct left_out* */
 	struct ptrvec refused;       /* struct left_out*: DICOM files DCMTK would not describe in the DICOMDIR */
+	struct ptrvec dd_notes;      /* struct left_out*: Type 1 DICOMDIR keys a file lacks (reason: the note) */
 	uint64_t bytes;
 	char manifest_sha256[65];
 	unsigned dicom_files, documents;

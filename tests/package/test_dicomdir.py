@@ -6,7 +6,8 @@ dcmdump reads it; pydicom's FileSet loads it; our own walk of the offsets
 PATIENT > STUDY > SERIES > instance tree; every DICOM payload file is
 referenced once (a file of an unknown SOP class is refused and reported);
 record types match the SOP classes; each record's UIDs are the file's own;
-type 1 keys are present and non-empty (invented where the file lacks them);
+type 1 keys are present and non-empty (where the file lacks one, the value written is noted in
+package.dicomdir_notes; a Patient ID is never invented);
 non-ASCII names carry a Specific Character Set. Oracle: DCMTK's own
 `dcmmkdir +r -Pgp +I` over a copy of the payload describes the same
 (record type, file, SOP Instance UID) set and the same series/study parents,
@@ -218,7 +219,13 @@ try:
             nonempty(s, kw, 'STUDY of ' + w)
         for kw in ('StudyDescription', 'AccessionNumber'):
             present(s, kw, 'STUDY of ' + w)
-        nonempty(p, 'PatientID', 'PATIENT of ' + w)
+        if str(ds.get('PatientID', '')).strip():
+            nonempty(p, 'PatientID', 'PATIENT of ' + w)
+        else:
+            # never invented: empty, and the report says so
+            check(str(p.get('PatientID', '')) == '', 'PATIENT of %s: invented Patient ID %r' % (w, p.get('PatientID')))
+            check(any('carry no Patient ID' in n['note'] for n in rep['package']['dicomdir_notes']),
+                  'no note for the empty Patient ID of %s' % w)
         present(p, 'PatientName', 'PATIENT of ' + w)
         pats.add(p.seq_item_tell)
     check(len(pats) == 3, '%d patient records, wanted 3' % len(pats))
