@@ -73,6 +73,19 @@ def value_agrees(gold, got):
     return True
 
 
+def variant_agrees(gold, got):
+    """p.V600E, V600E and p.(Val600Glu) written either way: the protein
+    notation's prefix and brackets do not matter."""
+    def v(x):
+        x = norm(x) or ""
+        return re.sub(r"^p\.|[()]", "", x)
+    if gold is None:
+        return True
+    if got is None:
+        return False
+    return v(gold) == v(got) or v(gold) in v(got) or value_agrees(gold, got)
+
+
 def infer_polarity(result):
     """Only for reports of the old engine, which had no polarity key."""
     r = (result or "").lower()
@@ -201,7 +214,7 @@ def score_doc(name, g, d, t, lines):
         es = got[match]
         add("statement", "tp")
         for field, gk, ek, agree in (("value", "value", "value", value_agrees),
-                                      ("variant", "variant", "variant", value_agrees),
+                                      ("variant", "variant", "variant", variant_agrees),
                                       ("classification", "vclass", "vclass", lambda a, b: a == b),
                                       ("origin", "origin", "origin", lambda a, b: a == b)):
             if gs[gk] is None:
