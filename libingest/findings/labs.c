@@ -348,7 +348,7 @@ static size_t skip_flag(const char *s, size_t to, size_t i)
 		return j + 3;
 	if (j < to && (s[j] == 'H' || s[j] == 'L' || s[j] == '*') &&
 	    (j + 1 >= to || s[j + 1] == ' ' || s[j + 1] == '\t' || s[j + 1] == '*'))
-		return s[j + 1] == '*' ? j + 2 : j + 1;
+		return j + 1 < to && s[j + 1] == '*' ? j + 2 : j + 1;
 	if (j + 2 < to && (unsigned char)s[j] == 0xe2 && (unsigned char)s[j + 1] == 0x86 &&
 	    ((unsigned char)s[j + 2] == 0x91 || (unsigned char)s[j + 2] == 0x93))
 		return j + 3;

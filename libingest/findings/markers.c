@@ -240,7 +240,7 @@ static void src_copy(const struct funit *u, size_t a, size_t b, char *out, size_
 {
 	size_t sa = u->t->orig[a], sb = u->t->orig[b];
 	size_t n = sb - sa < outsz - 1 ? sb - sa : outsz - 1;
-	while (n > 0 && ((unsigned char)u->src[sa + n] & 0xc0) == 0x80 && sa + n < sb)
+	while (n > 0 && sa + n < sb && ((unsigned char)u->src[sa + n] & 0xc0) == 0x80)
 		n--;
 	memcpy(out, u->src + sa, n);
 	out[n] = 0;
