@@ -57,5 +57,6 @@ ING_HIDDEN void check_degraded(struct ev *e);
 ING_HIDDEN void check_reports(struct ev *e);
 ING_HIDDEN void check_translation(struct ev *e);
 ING_HIDDEN void check_urgent(struct ev *e);
+ING_HIDDEN void check_conflicts(struct ev *e);
 
 #endif

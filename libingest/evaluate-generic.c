@@ -412,3 +412,65 @@ void check_urgent(struct ev *e)
 		}
 	}
 }
+
+/* Two results for one marker that say opposite things (positive in one
+ * document or row, negative in another), neither revised by an amendment:
+ * a conflict the coordinator must have settled before the specialists read
+ * the case (SPEC §5). Both are shown, with where each was read. A result
+ * and its amendment are not a conflict: the amendment stands, the first is
+ * listed as superseded. */
+void check_conflicts(struct ev *e)
+{
+	const struct ptrvec *docs = &e->scan->inv.documents;
+	struct strbuf list, msg;
+	struct ptrvec said = { 0 };     /* marker names listed (one line per marker) */
+	size_t n = 0;
+
+	strbuf_init(&list, EVAL_TEXT_MAX);
+	for (size_t i = 0; i < docs->n; i++) {
+		const struct ing_file *f = docs->v[i];
+		for (size_t j = 0; f->doc && j < f->doc->n_markers; j++) {
+			const struct doc_marker *a = &f->doc->markers[j];
+			bool dup = false;
+			if (a->state != MARKER_FOUND || !a->polarity || strcmp(a->polarity, "positive") != 0)
+				continue;
+			for (size_t k = 0; k < said.n && !dup; k++)
+				dup = strcmp(said.v[k], a->name) == 0;
+			if (dup)
+				continue;
+			/* the first negative of the same marker, anywhere in the case */
+			const struct ing_file *fb = NULL;
+			const struct doc_marker *b = NULL;
+			for (size_t k = 0; k < docs->n && !b; k++) {
+				const struct ing_file *g = docs->v[k];
+				for (size_t l = 0; g->doc && l < g->doc->n_markers && !b; l++) {
+					const struct doc_marker *c = &g->doc->markers[l];
+					if (c->state == MARKER_FOUND && c->polarity && strcmp(c->polarity, "negative") == 0 &&
+					    strcmp(c->name, a->name) == 0 && !(c->variant && a->variant &&
+					                                        strcmp(c->variant, a->variant) != 0)) {
+						b = c;
+						fb = g;
+					}
+				}
+			}
+			if (!b)
+				continue;
+			ptrvec_push(&said, a->name);
+			_cleanup_free_ char *sa = short_snippet(a->snippet), *sb_ = short_snippet(b->snippet);
+			list_add(&list, &n, "%s: %s in %s (\"%s\") but %s in %s (\"%s\")", a->name, a->result, f->path, sa,
+			         b->result, fb->path, sb_);
+		}
+	}
+	ptrvec_free(&said, NULL);
+	list_end(&list, n);
+	if (!n) {
+		strbuf_free(&list);
+		return;
+	}
+	strbuf_init(&msg, EVAL_TEXT_MAX);
+	(void)strbuf_printf(&msg, "%zu marker result%s contradict%s another: %s. Ask the hospital which result is "
+	                    "current (a revised or amended report), and send it.", n, n == 1 ? "" : "s",
+	                    n == 1 ? "s" : "", sb(&list));
+	simple_gap(e, "findings.conflict", RULE_SEV_RECOMMENDED, sb(&msg), &list);
+	strbuf_free(&msg);
+}

@@ -153,6 +153,7 @@ void evaluate_scan(struct ing_scan *scan, const struct ruleset *rs, const struct
 	check_reports(&e);
 	check_translation(&e);
 	check_urgent(&e);
+	check_conflicts(&e);
 
 	if (!usable(scan))
 		scan->status = "blocked";
