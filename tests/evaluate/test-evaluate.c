@@ -949,6 +949,43 @@ static void test_case_yaml(void)
 	CHECK(!case_yaml_address_ok("a b@example.org"));
 }
 
+/* Opposite results for one marker in two documents: a findings.conflict gap
+ * naming both; the same results where the first is superseded by an
+ * amendment, or of another variant: none. */
+static void stated(struct ing_file *f, const char *name, const char *polarity, const char *result, bool superseded)
+{
+	char snip[128];
+	snprintf(snip, sizeof(snip), "%s: %s", name, result);
+	marker(f, name, superseded ? MARKER_CONTEXT : MARKER_FOUND, result, snip);
+	f->doc->markers[f->doc->n_markers - 1].polarity = polarity;
+	f->doc->markers[f->doc->n_markers - 1].superseded = superseded;
+}
+
+static void test_conflicts(void)
+{
+	for (int round = 0; round < 2; round++) {
+		struct ing_scan *s = scan_new("CONFLICT");
+		set_case_yaml(s, "cancer_type: breast\nsetting: metastatic\n");
+		struct ing_file *a = doc(s, "reports/core_biopsy.pdf", KIND_PATHOLOGY, "Invasive carcinoma.", "2025-03-01");
+		struct ing_file *b = doc(s, "reports/resection.pdf", KIND_PATHOLOGY, "Invasive carcinoma.", "2025-04-01");
+		stated(a, "HER2", "positive", "positive (3+)", round == 1);
+		stated(b, "HER2", "negative", "negative (1+)", false);
+		stated(a, "ER", "positive", "positive (90%)", false);
+		stated(b, "ER", "positive", "positive (80%)", false);
+		run(s, NULL, NULL);
+		struct ing_gap *g = find_gap(s, "findings.conflict");
+		if (round == 0) {
+			CHECK(g != NULL, "two opposite HER2 results: no findings.conflict gap");
+			CHECK(g && strstr(g->message, "HER2: positive (3+) in reports/core_biopsy.pdf") &&
+			      strstr(g->message, "negative (1+) in reports/resection.pdf"), "%s", g ? g->message : "");
+			CHECK(g && !strstr(g->message, "ER:"), "ER agrees in both: %s", g ? g->message : "");
+		} else {
+			CHECK(g == NULL, "a superseded result is no conflict: %s", g ? g->message : "");
+		}
+		scan_done(s);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	struct strbuf errors;
@@ -981,6 +1018,7 @@ int main(int argc, char **argv)
 	test_unknown_type_in_case_yaml();
 	test_rules_unavailable();
 	test_inference();
+	test_conflicts();
 
 	ruleset_free(rs);
 	ing_ctx_free(ctx);
