@@ -872,43 +872,167 @@ static bool is_space_cp(uint32_t c)
 	return c == ' ' || c == '\n' || c == '\t' || c == '\r' || c == '\f' || c == '\v' || c == 0xa0;
 }
 
-/* The page's printed lines from poppler's glyph boxes: one rectangle per
- * character of PT (poppler_page_get_text()), in one pass, no allocation
- * beyond the reused box array. */
-static void pdf_page_layout(PopplerPage *page, const char *pt, struct boxes *bx, struct textbuf *l)
+/* U+202A..U+202E (LRE, RLE, PDF, LRO, RLO) anywhere in s. */
+static bool has_bidi_controls(const char *s, size_t len)
+{
+	const char *p = s, *e = s + len;
+
+	while ((p = memmem(p, (size_t)(e - p), "\xe2\x80", 2)) != NULL) {
+		if (e - p >= 3 && (unsigned char)p[2] >= 0xaa && (unsigned char)p[2] <= 0xae)
+			return true;
+		p += 2;
+	}
+	return false;
+}
+
+/* Appends to bx the boxes of the glyphs poppler selects over AREA: one
+ * rectangle per character of S (its selected text, poppler_page_get_text()
+ * over the whole page), each box's text at BASE + its offset in S, spaces
+ * kept as the next box's space_before. Right-to-left text: poppler's text
+ * holds it in logical order inside embedding controls, its rectangles in
+ * the page's order (layout_glyph_order() pairs them); when the counts
+ * disagree the page gets no boxes rather than scrambled ones. */
+static bool pdf_glyph_boxes(PopplerPage *page, PopplerRectangle *area, const char *s, size_t base, struct boxes *bx)
 {
 	PopplerRectangle *r = NULL;
 	guint nr = 0;
-	size_t len = strlen(pt), off = 0;
-	bool space = false;
+	size_t len = strlen(s), off = 0, first = bx->n, kept = bx->n;
+	bool space = false, bidi = has_bidi_controls(s, len);
 
-	if (!poppler_page_get_text_layout(page, &r, &nr))
-		return;
-	bx->n = 0;
-	for (guint i = 0; i < nr && off < len && off <= UINT32_MAX; i++) {
+	if (base > UINT32_MAX || len > UINT32_MAX - base || !poppler_page_get_text_layout_for_area(page, area, &r, &nr))
+		return false;
+	for (guint i = 0; i < nr && off < len; i++) {
 		uint32_t cp = 0;
-		size_t cl = utf8_decode((const uint8_t *)pt + off, len - off, &cp);
+		size_t cl = utf8_decode((const uint8_t *)s + off, len - off, &cp);
 
-		if (cl == 0) {
+		if (cl == 0)
 			cl = 1;
-			cp = 0xfffd;
-		}
-		if (is_space_cp(cp)) {
-			space = true;
-		} else {
-			struct layout_box b = {
-				.x1 = (float)MIN(r[i].x1, r[i].x2), .x2 = (float)MAX(r[i].x1, r[i].x2),
-				.y1 = (float)MIN(r[i].y1, r[i].y2), .y2 = (float)MAX(r[i].y1, r[i].y2),
-				.off = (uint32_t)off, .len = (uint32_t)cl, .nchars = 1, .space_before = space,
-			};
-			if (!boxes_push(bx, &b))
-				break;
-			space = false;
-		}
+		struct layout_box b = {
+			.x1 = (float)MIN(r[i].x1, r[i].x2), .x2 = (float)MAX(r[i].x1, r[i].x2),
+			.y1 = (float)MIN(r[i].y1, r[i].y2), .y2 = (float)MAX(r[i].y1, r[i].y2),
+			.off = (uint32_t)off, .len = (uint32_t)cl, .nchars = 1,
+		};
+		if (!boxes_push(bx, &b))
+			break;
 		off += cl;
 	}
 	g_free(r);
-	layout_lines(bx->b, bx->n, pt, false, l);
+	/* Embedding controls have no box: without them the boxes are in the
+	 * text's order. */
+	if (bidi && (bx->n - first != nr || layout_glyph_order(s, len, bx->b + first, nr) != nr)) {
+		bx->n = first;
+		return false;
+	}
+	for (size_t i = first; i < bx->n; i++) {
+		uint32_t cp = 0;
+
+		if (utf8_decode((const uint8_t *)s + bx->b[i].off, len - bx->b[i].off, &cp) && is_space_cp(cp)) {
+			space = true;
+			continue;
+		}
+		bx->b[kept] = bx->b[i];
+		bx->b[kept].off += (uint32_t)base;
+		bx->b[kept++].space_before = space;
+		space = false;
+	}
+	bx->n = kept;
+	return true;
+}
+
+static int by_box(const void *a, const void *b)
+{
+	const struct layout_box *p = a, *q = b;
+
+	if (p->y1 != q->y1)
+		return p->y1 < q->y1 ? -1 : 1;
+	if (p->x1 != q->x1)
+		return p->x1 < q->x1 ? -1 : 1;
+	if (p->y2 != q->y2)
+		return p->y2 < q->y2 ? -1 : 1;
+	return p->x2 < q->x2 ? -1 : p->x2 > q->x2;
+}
+
+/* The page's text in poppler's reading order: poppler_page_get_text(),
+ * which selects the page from its top left corner to its bottom right. On
+ * a page with right-to-left text that selection loses flows (an Arabic
+ * report gave its date and nothing else), and the one from the top right
+ * corner (*ALT, else NULL) loses others: such a page, or one that gave next
+ * to nothing, gets both, for pdf_page_union(). */
+static char *pdf_page_text(PopplerPage *page, char **alt)
+{
+	double w = 0, h = 0;
+	PopplerRectangle area = { 0 };
+	char *pt;
+
+	*alt = NULL;
+	poppler_page_get_size(page, &w, &h);
+	area.x2 = w;
+	area.y2 = h;
+	pt = poppler_page_get_selected_text(page, POPPLER_SELECTION_GLYPH, &area);
+	if (!pt || (!has_bidi_controls(pt, strlen(pt)) && count_nonspace(pt) >= TEXT_LAYER_MIN_CHARS))
+		return pt;
+	area = (PopplerRectangle){ .x1 = w, .y1 = 0, .x2 = 0, .y2 = h };
+	*alt = poppler_page_get_selected_text(page, POPPLER_SELECTION_GLYPH, &area);
+	if (*alt && (!**alt || !strcmp(*alt, pt))) {
+		g_free(*alt);
+		*alt = NULL;
+	}
+	return pt;
+}
+
+/* A page whose two selections differ (pdf_page_text()): the layout is
+ * their glyphs together, each once; a right-to-left page's text is that
+ * layout too (poppler's reading order puts a right-to-left table's cells
+ * left to right, result before marker), any other page's is poppler's. */
+static void pdf_page_union(PopplerPage *page, const char *pt, const char *alt, struct boxes *bx, struct textbuf *t,
+                           struct textbuf *l)
+{
+	double w = 0, h = 0;
+	size_t lp = strlen(pt), la = strlen(alt), n1;
+	PopplerRectangle a1 = { 0 }, a2 = { 0 };
+
+	poppler_page_get_size(page, &w, &h);
+	a1.x2 = w;
+	a1.y2 = h;
+	a2.x1 = w;
+	a2.y2 = h;
+	bx->n = 0;
+	bx->src_len = 0;
+	if (!boxes_src_add(bx, pt, lp) || !boxes_src_add(bx, "\n", 1) || !boxes_src_add(bx, alt, la) ||
+	    !boxes_src_add(bx, "", 1) || !pdf_glyph_boxes(page, &a1, pt, 0, bx)) {
+		textbuf_add(t, pt, lp);
+		return;
+	}
+	n1 = bx->n;
+	qsort(bx->b, n1, sizeof(*bx->b), by_box);
+	if (pdf_glyph_boxes(page, &a2, alt, lp + 1, bx)) {
+		size_t kept = n1;
+		for (size_t i = n1; i < bx->n; i++)
+			if (!bsearch(&bx->b[i], bx->b, n1, sizeof(*bx->b), by_box))
+				bx->b[kept++] = bx->b[i];
+		bx->n = kept;
+	}
+	if (layout_page_rtl(bx->b, bx->n, bx->src))
+		layout_lines(bx->b, bx->n, bx->src, false, t);
+	else
+		textbuf_add(t, pt, lp);
+	if (l && !l->truncated)
+		layout_lines(bx->b, bx->n, bx->src, false, l);
+}
+
+/* The page's printed lines from poppler's glyph boxes (a page with one
+ * selection). */
+static void pdf_page_layout(PopplerPage *page, const char *pt, struct boxes *bx, struct textbuf *l)
+{
+	double w = 0, h = 0;
+	PopplerRectangle area = { 0 };
+
+	poppler_page_get_size(page, &w, &h);
+	area.x2 = w;
+	area.y2 = h;
+	bx->n = 0;
+	if (pdf_glyph_boxes(page, &area, pt, 0, bx))
+		layout_lines(bx->b, bx->n, pt, false, l);
 }
 
 static _Noreturn void child_pdf(const struct child_args *a, struct ocr *o, const uint8_t *s, size_t n,
@@ -925,7 +1049,7 @@ static _Noreturn void child_pdf(const struct child_args *a, struct ocr *o, const
 
 	for (int i = 0; i < want && !t->truncated; i++) {
 		PopplerPage *page = poppler_document_get_page(doc, i);
-		char *pt;
+		char *pt, *alt = NULL;
 		size_t ns = 0;
 
 		if (i > 0) {
@@ -935,9 +1059,9 @@ static _Noreturn void child_pdf(const struct child_args *a, struct ocr *o, const
 		}
 		if (!page)
 			continue;
-		pt = poppler_page_get_text(page);
+		pt = pdf_page_text(page, &alt);
 		if (pt)
-			ns = count_nonspace(pt);
+			ns = MAX(count_nonspace(pt), alt ? count_nonspace(alt) : 0);
 		if (ns > 0)
 			with_text++;
 		nonspace += ns;
@@ -949,18 +1073,22 @@ static _Noreturn void child_pdf(const struct child_args *a, struct ocr *o, const
 				ocr_page(a, o, pix, ppi, out);
 				pixDestroy(&pix);
 			}
+		} else if (pt && alt) {
+			pdf_page_union(page, pt, alt, &bx, t, l);
 		} else if (pt) {
 			textbuf_add(t, pt, strlen(pt));
 			if (l && !l->truncated)
 				pdf_page_layout(page, pt, &bx, l);
 		}
 		g_free(pt);
+		g_free(alt);
 		g_object_unref(page);
 		read++;
 		if (o && ocr_out_of_time(o))
 			break;
 	}
 	free(bx.b);
+	free(bx.src);
 	/* Real text on most pages; a lone cover sheet does not make a text PDF. */
 	layer = nonspace >= TEXT_LAYER_MIN_CHARS && with_text * 2 >= read;
 	if (o) {

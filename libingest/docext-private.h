@@ -80,18 +80,38 @@ struct textbuf {
 
 /* A box on the page: a PDF glyph or an OCR word, in page units with y
  * growing downwards, and its text at src + off (len bytes, nchars
- * characters). space_before: the reading-order text had a space before it. */
+ * characters), in logical order inside the box (a glyph is one character;
+ * tesseract gives a word's letters in reading order). space_before: the
+ * reading-order text had a space before it. sep, level: layout_lines' own
+ * (the gap to the box on the left, the box's bidi embedding level). */
 struct layout_box {
 	float x1, y1, x2, y2;
 	uint32_t off;
 	uint32_t len;
 	uint32_t nchars;
 	bool space_before;
+	uint8_t sep;
+	uint8_t level;
 };
 
 /* docext-layout.c: appends the printed lines of boxes b[0..n) to out (b is
- * reordered). words: the boxes are words, always apart by at least ' '. */
+ * reordered). words: the boxes are words, always apart by at least ' '.
+ * Each line is written in logical order: a right-to-left line (Arabic,
+ * Hebrew) from its right end, its cells right to left, the numbers and
+ * Latin words in it left to right (the Unicode bidi algorithm's levels,
+ * run backwards from the page to the text). */
 ING_HIDDEN void layout_lines(struct layout_box *b, size_t n, const char *src, bool words, struct textbuf *out);
+
+/* docext-layout.c: whether the page of boxes b[0..n) reads right to left. */
+ING_HIDDEN bool layout_page_rtl(const struct layout_box *b, size_t n, const char *src);
+
+/* docext-layout.c: poppler writes a right-to-left word of its text in
+ * logical order inside bidi embeddings (U+202B ... U+202C, U+202A ... for
+ * the numbers in it) but gives its glyphs' boxes in the order the page
+ * draws them. Points box k of b[0..n) (off, len) at the character of s it
+ * stands for, for the characters of s that are not embedding controls, and
+ * returns how many those are (the caller checks that it is n). */
+ING_HIDDEN size_t layout_glyph_order(const char *s, size_t len, struct layout_box *b, size_t n);
 
 /* docext-child.c */
 ING_HIDDEN _Noreturn void child_main(struct child_args *a);

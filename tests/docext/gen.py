@@ -4,7 +4,7 @@
     gen.py KIND PATH
 
 KIND: text-pdf, image-pdf, lab-jpeg, lab-jpeg-rot90, lab-jpeg-rot180, ru-jpeg,
-zh-jpeg, table-pdf, utf8, utf16le, utf16be, utf16-nobom, cp1252, garbage,
+zh-jpeg, table-pdf, ar-table-pdf, utf8, utf16le, utf16be, utf16-nobom, cp1252, garbage,
 encrypted-pdf, fault-pdf, big, png-bomb, long-text.
 PDFs come from fixtures/pdfgen.py (table-pdf from layoutpdf.py); the lab
 sheets are drawn with Pillow and a DejaVu (Chinese: WenQuanYi) font, tilted
@@ -140,6 +140,36 @@ def encrypted_pdf():
                         b"/Root 1 0 R /Encrypt 4 0 R /ID [<" + hexid + b"> <" + hexid + b">] >>")
 
 
+# An Arabic report as a right-to-left page holds it: a patient block whose
+# date sits at the far left, an IHC table whose marker column is on the
+# right (one row with no Arabic letter), a sentence with a Latin marker name.
+# pdfgen writes each right-to-left item in visual order, as producers do.
+AR_TABLE_ITEMS = [
+    (360, 60, 12, "مستشفى الاختبار الجامعي"),
+    (470, 90, 10, "اسم المريض:"),
+    (330, 90, 10, "سارة علي"),
+    (200, 90, 10, "التاريخ:"),
+    (60, 90, 10, "2026/02/18"),
+    (430, 140, 10, "الواسم"),
+    (260, 140, 10, "النسخة"),
+    (80, 140, 10, "النتيجة"),
+    (400, 160, 10, "مستقبلات الإستروجين ER"),
+    (260, 160, 10, "SP1"),
+    (80, 160, 10, "إيجابي 90%"),
+    (430, 180, 10, "HER2"),
+    (260, 180, 10, "4B5"),
+    (80, 180, 10, "سلبي (1+)"),
+    (430, 200, 10, "Ki-67"),
+    (260, 200, 10, "MIB-1"),
+    (80, 200, 10, "20%"),
+    (200, 240, 10, "سرطانة قنوية غازية، سلبي لـ HER2"),
+]
+
+
+def write_ar_table_pdf(path):
+    pdfgen.make_unicode_pdf(path, [AR_TABLE_ITEMS])
+
+
 def main():
     kind, path = sys.argv[1], sys.argv[2]
     if kind == "text-pdf":
@@ -166,6 +196,8 @@ def main():
     elif kind == "table-pdf":
         import layoutpdf
         write(path, layoutpdf.pdf_runs([layoutpdf.table_page(), layoutpdf.two_column_page()]))
+    elif kind == "ar-table-pdf":
+        write_ar_table_pdf(path)
     elif kind == "utf8":
         write(path, TEXT.encode("utf-8"))
     elif kind == "utf16le":

@@ -21,6 +21,7 @@ INPUTS = {
     "image-rotated": ["lab-jpeg-rot90"],
     "langs": ["lab-jpeg"],
     "layout-pdf": ["table-pdf"],
+    "layout-rtl": ["ar-table-pdf"],
     "layout-ocr": ["lab-jpeg", "lab-jpeg-rot180"],
     "ocr-scripts": ["ru-jpeg", "zh-jpeg"],
     "text-encodings": ["utf8", "utf16le", "utf16be", "utf16-nobom", "cp1252"],

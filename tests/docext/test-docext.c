@@ -250,6 +250,36 @@ static void case_layout_pdf(struct ing_ctx *ctx)
 	doc_info_free(d);
 }
 
+/* A right-to-left page (Arabic, glyphs drawn in visual order): every line
+ * of it in the text (poppler's selection from the top left corner loses the
+ * flows before it, the one from the top right others), and the layout in
+ * reading order: cells from the right, Arabic words and letters in logical
+ * order, numbers and Latin names left to right inside, a row with no Arabic
+ * letter read as the rows above it, brackets turned back. (Not yet: the
+ * page's last sentence is in neither of poppler's two selections, so it is
+ * in neither text nor layout; poppler-glib has no other way to its words.) */
+static void case_layout_rtl(struct ing_ctx *ctx)
+{
+	static const char *const rows[] = {
+		"مستشفى الاختبار الجامعي",
+		"اسم المريض:\tسارة علي\tالتاريخ:\t2026/02/18",
+		"الواسم\tالنسخة\tالنتيجة",
+		"مستقبلات الإستروجين ER\tSP1\tإيجابي 90%",
+		"HER2\t4B5\tسلبي (1+)",
+		"Ki-67\tMIB-1\t20%",
+	};
+	struct doc_info *d = extract(ctx, "ar-table-pdf", DOCEXT_PDF, NULL, NULL);
+
+	CHECK(!d->extract_error && d->pages == 1 && d->text_layer && !d->ocr, "%s", show(d->extract_error));
+	CHECK(d->layout && strlen(d->layout) == d->layout_len, "layout");
+	for (size_t i = 0; i < ARRAY_SIZE(rows); i++) {
+		CHECK(has_line(d->layout, rows[i]), "row \"%s\" not in the layout:\n%s", rows[i], show(d->layout));
+		/* The text is the page's lines in reading order too. */
+		CHECK(has_line(d->text, rows[i]), "row \"%s\" not in the text:\n%s", rows[i], show(d->text));
+	}
+	doc_info_free(d);
+}
+
 /* An OCR'd table: each printed row one line, its cells apart by '\t'
  * (the sheet is tilted by 1.5 degrees: the row must stay one line); a photo
  * upside down is read upright. */
@@ -548,6 +578,8 @@ int main(int argc, char **argv)
 		case_langs(ctx);
 	else if (!strcmp(c, "layout-pdf"))
 		case_layout_pdf(ctx);
+	else if (!strcmp(c, "layout-rtl"))
+		case_layout_rtl(ctx);
 	else if (!strcmp(c, "layout-ocr"))
 		case_layout_ocr(ctx);
 	else if (!strcmp(c, "ocr-scripts"))
