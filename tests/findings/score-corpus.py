@@ -108,7 +108,7 @@ def infer_polarity(result):
 def engine_statements(doc):
     """The statements of one document of the report, as (marker, assertion, polarity, value, ...)."""
     out = []
-    for b in doc.get("biomarkers", []):
+    for b in doc.get("biomarkers", []) + doc.get("biomarkers_context", []):
         assertion = b.get("assertion", "result")
         polarity = b.get("polarity")
         if polarity is None:
