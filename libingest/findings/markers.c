@@ -36,6 +36,11 @@
 /* a product or derived word this close after a marker makes it a name, not a marker's result */
 #define NAME_GAP_MAX 2
 
+/* per statement, beside the list: read in an interpretation section; its
+ * polarity only from words about a score ("PD-L1 expression is low") */
+#define SF_INTERP 1u
+#define SF_WORDS 2u
+
 /* A statement being read from one unit. */
 struct pst {
 	int marker;
@@ -49,6 +54,7 @@ struct pst {
 	enum variant_origin origin;
 	unsigned mods;
 	bool result;            /* a result (not only pending...) was given */
+	bool words_pol;         /* the polarity came from a high / low word ("expression is low") */
 	bool conflict;          /* two values of opposite polarity: the unit is not read for it */
 };
 
@@ -56,7 +62,7 @@ struct reader {
 	const struct vocab *v;
 	const struct doc_text *d;
 	struct statement_list *out;
-	uint8_t *interp;        /* per statement: read in an interpretation section */
+	uint8_t *interp;        /* per statement: SF_ bits */
 	size_t cap;
 	struct items it;
 	struct pst pst[FINDINGS_MAX_ITEMS];
@@ -207,6 +213,8 @@ static void give(struct reader *r, int m, const struct item *x)
 		 * context.c negates the noun.) */
 		if (p->pol != POL_NONE && p->pol != pol)
 			p->conflict = true;
+		if (p->pol == POL_NONE || p->words_pol)
+			p->words_pol = f->g == VG_HIGHLOW;
 		p->pol = pol;
 	}
 	if (f->text[0] && !p->value[0]) {
@@ -260,6 +268,15 @@ static bool is_label(const struct vtext *t, size_t i, size_t end)
 	return i < end && t->s[i] == ':';
 }
 
+/* A range of numbers ("1-49%"): as a score, a category's band. */
+static bool is_band(const char *s)
+{
+	for (size_t i = 1; s[i]; i++)
+		if (s[i] == '-' && s[i - 1] >= '0' && s[i - 1] <= '9' && s[i + 1] >= '0' && s[i + 1] <= '9')
+			return true;
+	return false;
+}
+
 /* Markers named in a product ("NRAS-BRAF Mutation Test", "therascreen KRAS")
  * or a derived quantity; values after a reference cue; a definition note. */
 static bool drop_names(struct reader *r, const struct funit *u)
@@ -299,7 +316,10 @@ static bool drop_names(struct reader *r, const struct funit *u)
 				if (y->kind == IT_MARKER && !y->dead && !marker_is_score_name(r->v, y->marker))
 					break;
 				if (y->kind == IT_VALUE && !y->dead) {
-					if (gap_cost(u->t, it, x->b, y->a) <= 2) {
+					if (gap_cost(u->t, it, x->b, y->a) <= 2 && is_band(y->val.text)) {
+						/* "TPS 1-49%": a category's band, not a measurement */
+						y->dead = true;
+					} else if (gap_cost(u->t, it, x->b, y->a) <= 2) {
 						value_as_score(r->v, x->marker, &y->val);
 						if (owner >= 0 && !owner_before) {
 							x->marker = owner;
@@ -612,6 +632,25 @@ static void read_sentence(struct reader *r, const struct funit *u)
 	bind_variants(r, u, NULL);
 }
 
+/* Is cell C of the row a key to reading results, not a result: a legend
+ * giving several results of different meaning ("0/1+ negative, 2+
+ * equivocal, 3+ positive") or a criterion ("Positive if >= 1%")? */
+static bool cell_is_key(const struct reader *r, unsigned c)
+{
+	unsigned kinds = 0;
+	for (size_t k = 0; k < r->it.n; k++) {
+		const struct item *x = &r->it.v[k];
+		if (x->cell != c || x->kind != IT_WORD)
+			continue;
+		if ((x->cls & VW_BIT(VW_HYPOTHETICAL)) && !x->val.accept)
+			return true;
+		if (x->val.accept)
+			kinds |= x->val.as == AS_EQUIVOCAL ? 1u : x->val.pol == POL_POSITIVE ? 2u :
+			         x->val.pol == POL_NEGATIVE ? 4u : 0u;
+	}
+	return kinds != 0 && (kinds & (kinds - 1)) != 0;
+}
+
 /* Does cell C of the row hold nothing but method words, clones or its reference? */
 static bool cell_skippable(const struct reader *r, const struct funit *u, unsigned c)
 {
@@ -622,7 +661,7 @@ static bool cell_skippable(const struct reader *r, const struct funit *u, unsign
 	for (size_t k = 0; k < r->it.n; k++)
 		if (r->it.v[k].cell == c && r->it.v[k].kind == IT_WORD && (r->it.v[k].cls & VW_BIT(VW_REFERENCE)))
 			return true;
-	return false;
+	return cell_is_key(r, c);
 }
 
 /* Rows: the marker's cell, its result cells; never another row. */
@@ -771,6 +810,31 @@ static bool same_result(const struct statement *a, const struct statement *b)
 	       str_eq(a->value, b->value) && str_eq(a->variant, b->variant) && a->vclass == b->vclass;
 }
 
+/* Does A say part of what B says: its result without B's value or variant? */
+static bool restates(const struct statement *a, const struct statement *b)
+{
+	return a->marker == b->marker && a->assertion == b->assertion && a->polarity == b->polarity &&
+	       (!a->value || str_eq(a->value, b->value)) && (!a->variant || str_eq(a->variant, b->variant)) &&
+	       (!a->vclass || a->vclass == b->vclass);
+}
+
+/* Is marker M's result a measurement (a percentage or a PD-L1 score), so that
+ * "high" / "low" beside it are words about the number, not a polarity? */
+static bool measured(const struct vocab *v, int m)
+{
+	const struct vocab_marker *vm = vocab_marker(v, (size_t)m);
+	return vm && (vm->values & (G(VG_PERCENT) | G(VG_TPS) | G(VG_CPS) | G(VG_IC))) &&
+	       !(vm->values & (G(VG_TMB) | G(VG_SCORE)));
+}
+
+static bool has_digit(const char *s)
+{
+	for (; s && *s; s++)
+		if (*s >= '0' && *s <= '9')
+			return true;
+	return false;
+}
+
 static void emit(struct reader *r, const struct funit *u)
 {
 	const struct items *it = &r->it;
@@ -789,6 +853,8 @@ static void emit(struct reader *r, const struct funit *u)
 		if (r->out->n >= FINDINGS_MAX_STATEMENTS)
 			return;
 		find_method(r, u, p);
+		if (p->words_pol && has_digit(p->value) && measured(r->v, p->marker))
+			p->pol = POL_NONE;      /* "expression is low (TPS 5%)": the number is the result */
 		const struct vocab_marker *vm = vocab_marker(r->v, (size_t)p->marker);
 		struct statement s = {
 			.marker = p->marker,
@@ -825,7 +891,7 @@ static void emit(struct reader *r, const struct funit *u)
 			r->out->v = xrealloc(r->out->v, r->cap * sizeof(*r->out->v));
 			r->interp = xrealloc(r->interp, r->cap);
 		}
-		r->interp[r->out->n] = (u->flags & UF_INTERPRETATION) != 0;
+		r->interp[r->out->n] = ((u->flags & UF_INTERPRETATION) ? SF_INTERP : 0) | (p->words_pol ? SF_WORDS : 0);
 		r->out->v[r->out->n++] = s;
 	}
 }
@@ -865,10 +931,15 @@ static void settle(struct reader *r)
 	size_t w = 0;
 	for (size_t i = 0; i < l->n; i++) {
 		bool drop = false;
-		if (r->interp[i])
+		if (r->interp[i] & SF_INTERP)
 			for (size_t j = 0; j < l->n && !drop; j++)
-				drop = j != i && !r->interp[j] && l->v[j].marker == l->v[i].marker &&
+				drop = j != i && !(r->interp[j] & SF_INTERP) && l->v[j].marker == l->v[i].marker &&
 				       (l->v[j].assertion == AS_RESULT || l->v[j].assertion == AS_EQUIVOCAL);
+		/* "Hohe PD-L1-Expression" beside "TPS 55%": words about the number */
+		if ((r->interp[i] & SF_WORDS) && !has_digit(l->v[i].value) && measured(r->v, l->v[i].marker))
+			for (size_t j = 0; j < l->n && !drop; j++)
+				drop = j != i && l->v[j].marker == l->v[i].marker && has_digit(l->v[j].value) &&
+				       l->v[j].assertion == AS_RESULT;
 		if (drop) {
 			statement_free_one(&l->v[i]);
 			continue;
@@ -897,20 +968,24 @@ static void settle(struct reader *r)
 	w = 0;
 	for (size_t i = 0; i < l->n; i++) {
 		struct statement *a = &l->v[i];
-		bool same = false, differ = false;
+		bool same = false, differ = false, keep_too = false;
 		if (a->amendment)
 			for (size_t j = 0; j < w; j++) {
 				struct statement *e = &l->v[j];
 				if (e->amendment || e->marker != a->marker)
 					continue;
-				if (same_result(e, a)) {
+				if (same_result(e, a) || restates(a, e)) {
+					/* "ER negative" in a revised conclusion says again
+					 * what "ER negative (0%)" said: no revision */
 					same = true;
+				} else if (restates(e, a)) {
+					keep_too = true;        /* the amendment adds a value */
 				} else {
 					e->superseded = true;
 					differ = true;
 				}
 			}
-		if (same && !differ) {
+		if (same && !differ && !keep_too) {
 			/* the amendment repeats the result: one statement */
 			statement_free_one(a);
 			continue;

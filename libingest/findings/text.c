@@ -129,6 +129,48 @@ static bool heading_like(const char *s, size_t a, size_t b)
 	return letter;
 }
 
+/* An amendment heading: after numbering or punctuation ("1. Nachtrag",
+ * "*** ADDENDUM"), an amendment phrase, then only dates, numbers, months,
+ * more amendment phrases and at most one other word ("Nachtrag vom
+ * 20.02.2026 (Befundkorrektur)", "ADDENDUM (27/02/2026)"). A banner that
+ * points at the addendum ("AMENDED REPORT - see addendum below") is no
+ * section of its own: the original report follows it. */
+static bool amendment_heading(const struct vocab *v, const struct vtext *t, size_t a, size_t b)
+{
+	while (a < b && (!fold_is_wordch(t, a) || (t->s[a] >= '0' && t->s[a] <= '9')))
+		a++;
+	if (a >= b)
+		return false;
+	struct vmatch m[4];
+	size_t n = vocab_match_at(v, t, a, VW_BIT(VW_AMENDMENT), m, ARRAY_SIZE(m));
+	if (!n || m[0].end > b)
+		return false;
+	unsigned other = 0;
+	for (size_t i = m[0].end; i < b;) {
+		if (t->s[i] == ':')
+			return true;    /* "Addendum (date): HER2 ..." */
+		if (!fold_is_wordch(t, i) || !vtext_word_start(t, i)) {
+			i++;
+			continue;
+		}
+		size_t k = vocab_match_at(v, t, i, VW_BIT(VW_AMENDMENT) | VW_BIT(VW_MONTH), m, ARRAY_SIZE(m));
+		size_t e = i;
+		while (e < b && fold_is_wordch(t, e))
+			e++;
+		if (k && m[0].end <= b) {
+			i = m[0].end > e ? m[0].end : e;
+			continue;
+		}
+		bool letter = false;
+		for (size_t j = i; j < e; j++)
+			letter |= !(t->s[j] >= '0' && t->s[j] <= '9');
+		if (letter && ++other > 1)
+			return false;
+		i = e;
+	}
+	return true;
+}
+
 /* Section state, line by line. */
 struct sections {
 	bool amendment, interpretation;
@@ -138,7 +180,7 @@ static unsigned section_step(const struct vocab *v, const struct vtext *t, const
                              struct sections *st)
 {
 	size_t a = fold_pos(t, ls), b = fold_pos(t, le);
-	if (starts_with_class(v, t, a, b, VW_AMENDMENT)) {
+	if (amendment_heading(v, t, a, b)) {
 		st->amendment = true;
 		st->interpretation = false;
 	} else if (starts_with_class(v, t, a, b, VW_INTERPRETATION)) {
@@ -191,6 +233,17 @@ static enum col_role header_role(const struct vocab *v, const struct vtext *t, s
 		size_t e = m[k].end;
 		while (e < b && (t->s[e] == ' ' || t->s[e] == ':' || t->s[e] == '.' || t->s[e] == '*'))
 			e++;
+		if (e < b && t->s[e] == '/') {
+			/* "Reference / comment", "Result / interpretation": the first names the column */
+			size_t f = e + 1;
+			while (f < b && t->s[f] == ' ')
+				f++;
+			struct vmatch m2[4];
+			size_t n2 = vocab_match_at(v, t, f, COL_MASK | VW_BIT(VW_INTERPRETATION), m2, ARRAY_SIZE(m2));
+			e = n2 && m2[0].end <= b ? m2[0].end : e;
+			while (e < b && (t->s[e] == ' ' || t->s[e] == ':' || t->s[e] == '.' || t->s[e] == '*'))
+				e++;
+		}
 		if (e < b)
 			continue;       /* the heading word must be the whole cell */
 		switch (m[k].cls) {
@@ -246,6 +299,28 @@ static void hashes_push(struct hashes *h, uint64_t x)
 	h->v[h->n++] = x;
 }
 
+/* A line drawn with '_', '-', '=' or '─' only (spaces aside). */
+static bool is_rule_line(const char *s, size_t a, size_t b)
+{
+	unsigned n = 0;
+	for (size_t i = a; i < b; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c == ' ' || c == '\t' || c == '\r')
+			continue;
+		if (c == '_' || c == '-' || c == '=') {
+			n++;
+			continue;
+		}
+		if (c == 0xe2 && i + 2 < b && (unsigned char)s[i + 1] == 0x94 && (unsigned char)s[i + 2] == 0x80) {
+			n++;
+			i += 2;
+			continue;
+		}
+		return false;
+	}
+	return n >= 3;
+}
+
 /* Rows of the text S (folded T), and in ROW_LINE (when not NULL) which of
  * its lines were rows (for the sentences: they skip them). */
 static void rows_build(const struct vocab *v, const char *s, size_t len, const struct vtext *t, bool layout,
@@ -263,6 +338,10 @@ static void rows_build(const struct vocab *v, const char *s, size_t len, const s
 			le++;
 		size_t next = le < len ? le + 1 : le;
 		unsigned flags = section_step(v, t, s, ls, le, &st);
+		if (is_rule_line(s, ls, le)) {
+			ls = next;      /* "_____" under a table's header: the table goes on */
+			continue;
+		}
 		unsigned n = is_blank(s, ls, le) ? 0 : split_cells(s, ls, le, layout, ca, cb);
 		if (n < 2) {
 			header_cells = 0;       /* a blank line or a line that is not a row ends a table */

@@ -175,6 +175,28 @@ static const struct tcase cases[] = {
 	    WV("NRAS", "result", "positive", NULL, "p.Q61K", "row"),
 	    WV("BRAF", "result", "negative", NULL, NULL, "row") } },
 	{ "en", "", "Test\tResult\tReference range\nHemoglobin\t12.1\t12.0-16.0\nCEA\t3.1\t0.0-4.0\n", { { NULL } } },
+	/* ---- a legend or a criterion in a row is a key, not a result; a rule under the header keeps it ---- */
+	{ "en", "",
+	  "Marker\tClone\tResult\tScore\tReference / comment\n______________________\n"
+	  "ER\tSP1\tPositive\t95%\tPositive if >= 1%\nHER2\t4B5\tNegative\t1+\t0/1+ negative, 2+ equivocal, 3+ positive\n",
+	  { WV("ER", "result", "positive", "95%", NULL, "row"), WV("HER2", "result", "negative", "1+", NULL, "row") } },
+	{ "en", "", "HER2\t4B5\tNegative\t1+\t0/1+ negative, 2+ equivocal, 3+ positive\nER\tSP1\tPositive\t95%\tPositive if >= 1%\n",
+	  { WV("HER2", "result", "negative", "1+", NULL, "row"), WV("ER", "result", "positive", "95%", NULL, "row") } },
+	/* ---- words about a score's number are not a second result; a band is not a score ---- */
+	{ "en", "PD-L1 (22C3): TPS 5%.\nPD-L1 expression is low (TPS 1-49%).", NULL,
+	  { W("PD-L1", "result", "none", "TPS 5%") } },
+	{ "de", "PD-L1 (22C3): TPS 55 %. Hohe PD-L1-Expression.", NULL, { W("PD-L1", "result", "none", "TPS 55%") } },
+	{ "en", "PD-L1 TPS 5%, expression is low.", NULL, { W("PD-L1", "result", "none", "TPS 5%") } },
+	/* ---- amendments: a numbered heading; a banner is no section; a conclusion restating is no revision ---- */
+	{ "de", "PD-L1 (22C3): TPS 1 %.\n\n1. Nachtrag vom 20.02.2026 (Befundkorrektur)\nDer Wert wird korrigiert: PD-L1 TPS 55 %.",
+	  NULL,
+	  { WV("PD-L1", "result", "none", "TPS 1%", NULL, "superseded"),
+	    WV("PD-L1", "result", "none", "TPS 55%", NULL, "amendment") } },
+	{ "en", "*** AMENDED REPORT - see addendum below ***\nER negative (0%). HER2 IHC (4B5): score 1+, negative.\n\n"
+	  "ADDENDUM (27/02/2026)\nHER2 repeated: HER2 score 2+ (equivocal).\nRevised conclusion\nER negative, HER2 IHC 2+.",
+	  NULL,
+	  { W("ER", "result", "negative", "0%"), WV("HER2", "result", "negative", "1+", NULL, "superseded"),
+	    WV("HER2", "equivocal", "none", "2+", NULL, "amendment") } },
 };
 
 static bool has_flag(const char *flags, const char *f)
