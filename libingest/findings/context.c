@@ -229,10 +229,45 @@ static bool is_terminate(const struct item *it)
 	return it->kind == IT_WORD && (it->cls & VW_BIT(VW_TERMINATE));
 }
 
-static void scope(struct items *it, size_t k, bool forward, bool neg, unsigned mod)
+/* The end of an aside that opens between A and item J: a '(' after A whose
+ * ')' closes after J and whose items hold a result of their own ("sans
+ * anti-EGFR (tumeur RAS mutée)"); 0 when there is none. */
+static size_t aside_end(const struct vtext *t, const struct items *it, size_t a, size_t j)
+{
+	size_t open = SIZE_MAX;
+	for (size_t i = a; i < it->v[j].a && i < t->n; i++)
+		if (t->s[i] == '(')
+			open = i;
+		else if (t->s[i] == ')')
+			open = SIZE_MAX;
+	if (open == SIZE_MAX)
+		return 0;
+	size_t close = open + 1;
+	while (close < t->n && t->s[close] != ')' && t->s[close] != '(')
+		close++;
+	if (close >= t->n || t->s[close] != ')')
+		return 0;
+	for (size_t q = j; q < it->n && it->v[q].a < close; q++)
+		if (it->v[q].kind == IT_WORD && !it->v[q].dead && it->v[q].val.accept && it->v[q].val.as == AS_RESULT &&
+		    it->v[q].val.pol == POL_POSITIVE)
+			return close;
+	return 0;
+}
+
+static void scope(const struct vtext *t, struct items *it, size_t k, bool forward, bool neg, unsigned mod)
 {
 	if (forward) {
+		size_t prev = it->v[k].b;
 		for (size_t j = k + 1; j < it->n && !is_terminate(&it->v[j]); j++) {
+			size_t close = t && neg ? aside_end(t, it, prev, j) : 0;
+			if (close) {
+				/* the aside keeps its own result; the scope goes on after it */
+				while (j + 1 < it->n && it->v[j + 1].a < close)
+					j++;
+				prev = close;
+				continue;
+			}
+			prev = it->v[j].b;
 			it->v[j].negated |= neg;
 			it->v[j].mods |= mod;
 		}
@@ -244,7 +279,7 @@ static void scope(struct items *it, size_t k, bool forward, bool neg, unsigned m
 	}
 }
 
-void context_apply(struct items *it)
+void context_apply(const struct vtext *t, struct items *it)
 {
 	static const struct {
 		enum vocab_class c;
@@ -276,18 +311,18 @@ void context_apply(struct items *it)
 			continue;
 		}
 		if (is_trigger(x, VW_NEG_PRE))
-			scope(it, k, true, true, 0);
+			scope(t, it, k, true, true, 0);
 		if (is_trigger(x, VW_NEG_POST))
-			scope(it, k, false, true, 0);
+			scope(t, it, k, false, true, 0);
 		for (size_t q = 0; q < ARRAY_SIZE(mods); q++) {
 			if (!is_trigger(x, mods[q].c))
 				continue;
 			bool after = false;
 			for (size_t j = k + 1; j < it->n && !after; j++)
 				after = it->v[j].kind != IT_WORD || it->v[j].val.accept;
-			scope(it, k, true, false, mods[q].mod);
+			scope(t, it, k, true, false, mods[q].mod);
 			if (!after)
-				scope(it, k, false, false, mods[q].mod);
+				scope(t, it, k, false, false, mods[q].mod);
 		}
 	}
 }

@@ -109,8 +109,10 @@ struct items {
 /* The vocabulary's phrases and the values in [A, B) of T, in order; CELL
  * numbers the items by the cell of U they lie in. */
 ING_HIDDEN void items_scan(const struct vocab *v, const struct funit *u, size_t a, size_t b, struct items *out);
-/* ConText: negation and modifier scopes over the items. */
-ING_HIDDEN void context_apply(struct items *it);
+/* ConText: negation and modifier scopes over the items of text T; a
+ * negation's forward scope passes over an aside in parentheses that states
+ * a result of its own. */
+ING_HIDDEN void context_apply(const struct vtext *t, struct items *it);
 /* The cost of the gap [A, B) between two items: words not in an item count
  * 1, a ',' or '、' 3, an opening '(' 1, ':' and '/' 0. */
 ING_HIDDEN unsigned gap_cost(const struct vtext *t, const struct items *it, size_t a, size_t b);

@@ -67,6 +67,8 @@ struct reader {
 	struct items it;
 	struct pst pst[FINDINGS_MAX_ITEMS];
 	size_t npst;
+	const struct funits *units;
+	int msi_context;        /* -1 not yet known; 0 / 1: the document speaks of microsatellites or MMR */
 };
 
 /* ---- names ---- */
@@ -184,6 +186,13 @@ static void give(struct reader *r, int m, const struct item *x)
 		return;
 	const struct fval *f = &x->val;
 	enum polarity pol = f->pol;
+	const struct vocab_marker *tm = vocab_marker(r->v, (size_t)target);
+	if (f->generic && f->as == AS_RESULT && tm && !tm->panel && (tm->values & G(VG_EXPRESSION)) &&
+	    !(tm->values & G(VG_PERCENT)))
+		/* a staining word or sign for a protein read as retained / lost:
+		 * "MLH1 (+)" is expression retained, "(-)" lost (not for a stain
+		 * measured in per cent: p53 "positiv in 60 %" is overexpression) */
+		pol = pol == POL_POSITIVE ? POL_NEGATIVE : pol == POL_NEGATIVE ? POL_POSITIVE : pol;
 	if (x->negated && pol == POL_POSITIVE && f->as == AS_RESULT)
 		pol = POL_NEGATIVE;
 	p->mods |= x->mods;
@@ -268,6 +277,15 @@ static bool is_label(const struct vtext *t, size_t i, size_t end)
 	return i < end && t->s[i] == ':';
 }
 
+/* Is marker M a cytogenetic abnormality written in ISCN notation ("t(4;14)",
+ * "del(17p)", "inv(16)")? */
+static bool is_cytogenetic(const struct vocab *v, int m)
+{
+	const struct vocab_marker *vm = vocab_marker(v, (size_t)m);
+	const char *p = vm ? strchr(vm->name, '(') : NULL;
+	return p && p > vm->name && p - vm->name <= 3 && strchr(p, ')');
+}
+
 /* A range of numbers ("1-49%"): as a score, a category's band. */
 static bool is_band(const char *s)
 {
@@ -301,6 +319,18 @@ static bool drop_names(struct reader *r, const struct funit *u)
 				break;
 			}
 		}
+		if (x->kind == IT_MARKER && !x->dead && is_cytogenetic(r->v, x->marker)) {
+			/* "t(4;14) FGFR3/NSD2", "del(17p) TP53": the genes right after an
+			 * abnormality's notation name its probe, not results of their own */
+			size_t end = x->b;
+			for (size_t j = k + 1; j < it->n; j++) {
+				struct item *y = &it->v[j];
+				if (y->kind != IT_MARKER || gap_cost(u->t, it, end, y->a) > 0 || is_cytogenetic(r->v, y->marker))
+					break;
+				y->dead = true;
+				end = y->b;
+			}
+		}
 		if (x->kind == IT_MARKER && !x->dead && marker_is_score_name(r->v, x->marker)) {
 			/* "Tumor Proportion Score: 5%": the number is the score, the
 			 * score is the result of the marker it belongs to; with no
@@ -311,6 +341,20 @@ static bool drop_names(struct reader *r, const struct funit *u)
 			for (size_t j = 0; j < k; j++)
 				owner_before |= it->v[j].kind == IT_MARKER && !it->v[j].dead && it->v[j].marker == owner;
 			x->dead = true;
+			if (x->a > u->a && u->t->s[x->a - 1] == '(' && x->b < u->b && u->t->s[x->b] == ')') {
+				/* "80 % des cellules tumorales (TPS)": the score's name after its number */
+				for (size_t j = k; j-- > 0;) {
+					struct item *y = &it->v[j];
+					if (y->kind == IT_MARKER && !y->dead && y->marker != owner)
+						break;
+					if (y->kind == IT_VALUE && !y->dead && y->val.g == VG_PERCENT) {
+						if (gap_cost(u->t, it, y->b, x->a) <= 6 && !is_band(y->val.text))
+							value_as_score(r->v, x->marker, &y->val);
+						break;
+					}
+				}
+				continue;
+			}
 			for (size_t j = k + 1; j < it->n; j++) {
 				struct item *y = &it->v[j];
 				if (y->kind == IT_MARKER && !y->dead && !marker_is_score_name(r->v, y->marker))
@@ -896,6 +940,53 @@ static void emit(struct reader *r, const struct funit *u)
 	}
 }
 
+static bool is_bare_mss(const struct item *x)
+{
+	return x->kind == IT_WORD && (x->cls & VW_BIT(VW_MSS)) && x->b - x->a <= 4;
+}
+
+/* Does a unit of the document speak of microsatellites or mismatch repair
+ * other than with a bare "MSS" ("MSI", "microsatellite", "MSI-H", "MMR")? */
+static bool msi_context(struct reader *r)
+{
+	if (r->msi_context >= 0)
+		return r->msi_context;
+	struct items *tmp = xmalloc(sizeof(*tmp));
+	r->msi_context = 0;
+	for (size_t k = 0; k < r->units->n && !r->msi_context; k++) {
+		const struct funit *u = &r->units->v[k];
+		items_scan(r->v, u, u->a, u->b, tmp);
+		for (size_t j = 0; j < tmp->n && !r->msi_context; j++) {
+			const struct item *x = &tmp->v[j];
+			if (x->kind != IT_MARKER || !marker_reads(r->v, x->marker, G(VG_MSI) | G(VG_MMR)))
+				continue;
+			bool bare = false;
+			for (size_t q = 0; q < tmp->n && !bare; q++)
+				bare = tmp->v[q].a == x->a && is_bare_mss(&tmp->v[q]);
+			r->msi_context = !bare;
+		}
+	}
+	free(tmp);
+	return r->msi_context;
+}
+
+/* A bare "MSS" in a document that says nothing else of microsatellites is
+ * another abbreviation (Turkish "MSS": merkezi sinir sistemi, the CNS). */
+static void drop_bare_mss(struct reader *r)
+{
+	struct items *it = &r->it;
+	for (size_t k = 0; k < it->n; k++) {
+		if (!is_bare_mss(&it->v[k]) || it->v[k].dead)
+			continue;
+		if (msi_context(r))
+			return;
+		it->v[k].dead = true;
+		for (size_t j = 0; j < it->n; j++)
+			if (it->v[j].kind == IT_MARKER && it->v[j].a == it->v[k].a)
+				it->v[j].dead = true;
+	}
+}
+
 static void read_unit(struct reader *r, const struct funit *u)
 {
 	if (u->flags & (UF_HEADER | UF_DEFINITION))
@@ -903,7 +994,8 @@ static void read_unit(struct reader *r, const struct funit *u)
 	items_scan(r->v, u, u->a, u->b, &r->it);
 	if (!drop_names(r, u))
 		return;         /* a definition note */
-	context_apply(&r->it);
+	drop_bare_mss(r);
+	context_apply(u->t, &r->it);
 	r->npst = 0;
 	if (u->kind == UNIT_ROW)
 		read_row(r, u);
@@ -923,6 +1015,36 @@ static void read_unit(struct reader *r, const struct funit *u)
 	emit(r, u);
 }
 
+/* Is marker G a name for a group that marker M belongs to: "IDH" for IDH1
+ * (the name and a number), "RAS" for KRAS (one letter and the name),
+ * "BRCA1/2" for BRCA2? Only a group named in letters ("IDH", "RAS") or as
+ * "X1/2": "CD3" is no group of CD30. */
+static bool is_group_of(const struct vocab *v, int g, int m)
+{
+	const struct vocab_marker *vg = vocab_marker(v, (size_t)g), *vm = vocab_marker(v, (size_t)m);
+	if (!vg || !vm || g == m)
+		return false;
+	const char *gn = vg->name, *mn = vm->name;
+	size_t gl = strlen(gn), ml = strlen(mn);
+	const char *slash = strchr(gn, '/');
+	if (slash && slash > gn && slash[1] >= '0' && slash[1] <= '9' && !slash[2] && slash[-1] >= '0' &&
+	    slash[-1] <= '9') {
+		/* "BRCA1/2": BRCA1, BRCA2 */
+		size_t stem = (size_t)(slash - 1 - gn);
+		return ml == stem + 1 && strncmp(gn, mn, stem) == 0 && (mn[stem] == slash[-1] || mn[stem] == slash[1]);
+	}
+	for (size_t i = 0; i < gl; i++)
+		if (!((gn[i] >= 'A' && gn[i] <= 'Z') || (gn[i] >= 'a' && gn[i] <= 'z')))
+			return false;
+	if (ml > gl && strncmp(mn, gn, gl) == 0) {
+		for (size_t i = gl; i < ml; i++)
+			if (mn[i] < '0' || mn[i] > '9')
+				return false;
+		return true;
+	}
+	return ml == gl + 1 && strcmp(mn + 1, gn) == 0 && mn[0] >= 'A' && mn[0] <= 'Z';
+}
+
 /* Interpretation words count only for a marker nothing else gave a result
  * for; an amendment's different result supersedes the earlier one. */
 static void settle(struct reader *r)
@@ -935,6 +1057,21 @@ static void settle(struct reader *r)
 			for (size_t j = 0; j < l->n && !drop; j++)
 				drop = j != i && !(r->interp[j] & SF_INTERP) && l->v[j].marker == l->v[i].marker &&
 				       (l->v[j].assertion == AS_RESULT || l->v[j].assertion == AS_EQUIVOCAL);
+		/* "IDH-mutant" beside "IDH1 R132H", "tumeur RAS mutée" beside "KRAS
+		 * p.G12D": the group's result says again what its member's says */
+		for (size_t j = 0; j < l->n && !drop; j++)
+			drop = is_group_of(r->v, l->v[i].marker, l->v[j].marker) &&
+			       l->v[j].assertion == l->v[i].assertion && l->v[j].polarity == l->v[i].polarity &&
+			       !l->v[j].superseded;
+		/* "PD-L1 80 %" in the conclusion beside "80 % (TPS)": the same score */
+		for (size_t j = 0; j < l->n && !drop && l->v[i].value; j++) {
+			const char *a = l->v[i].value, *b = l->v[j].value;
+			size_t al = strlen(a), bl = b ? strlen(b) : 0;
+			drop = j != i && b && l->v[j].marker == l->v[i].marker && bl > al + 1 && strcmp(b + bl - al, a) == 0 &&
+			       b[bl - al - 1] == ' ' && a[0] >= '0' && a[0] <= '9' && l->v[j].assertion == l->v[i].assertion &&
+			       (l->v[i].polarity == POL_NONE || l->v[i].polarity == l->v[j].polarity) &&
+			       !l->v[j].superseded && !l->v[i].amendment;
+		}
 		/* "Hohe PD-L1-Expression" beside "TPS 55%": words about the number */
 		if ((r->interp[i] & SF_WORDS) && !has_digit(l->v[i].value) && measured(r->v, l->v[i].marker))
 			for (size_t j = 0; j < l->n && !drop; j++)
@@ -1025,6 +1162,8 @@ int findings_statements(const struct vocab *v, const struct doc_text *d, struct 
 	r->v = v;
 	r->d = &dd;
 	r->out = &l;
+	r->units = &units;
+	r->msi_context = -1;
 	for (size_t k = 0; k < units.n && l.n < FINDINGS_MAX_STATEMENTS; k++)
 		read_unit(r, &units.v[k]);
 	settle(r);

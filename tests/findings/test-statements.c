@@ -197,6 +197,35 @@ static const struct tcase cases[] = {
 	  NULL,
 	  { W("ER", "result", "negative", "0%"), WV("HER2", "result", "negative", "1+", NULL, "superseded"),
 	    WV("HER2", "equivocal", "none", "2+", NULL, "amendment") } },
+	/* ---- genes in an abnormality's notation name its probe ---- */
+	{ "en", "t(4;14) FGFR3/NSD2: detected in 64% of nuclei. del(17p) TP53: not detected.", NULL,
+	  { W("t(4;14)", "result", "positive", NULL), W("del(17p)", "result", "negative", NULL) } },
+	/* ---- testing for mutations is a method; an anti-EGFR drug is no EGFR result ---- */
+	{ "fr", "La recherche de mutations EGFR par PCR est en cours.", NULL, { W("EGFR", "pending", "none", NULL) } },
+	{ "fr", "Proposition : FOLFIRINOX sans anti-EGFR (tumeur KRAS mutée).", NULL,
+	  { W("KRAS", "result", "positive", NULL) } },
+	/* ---- a group's result beside its member's says it again; a listed pair is its members ---- */
+	{ "en", "Oligodendroglioma, IDH-mutant. IDH1 R132H mutation detected.", NULL,
+	  { WV("IDH1", "result", "positive", NULL, "p.R132H", NULL) } },
+	{ "it", "Sequenziamento IDH1/IDH2: wild type.", NULL,
+	  { W("IDH1", "result", "negative", NULL), W("IDH2", "result", "negative", NULL) } },
+	{ "en", "BRCA1 and BRCA2 testing pending.", NULL,
+	  { W("BRCA1", "pending", "none", NULL), W("BRCA2", "pending", "none", NULL) } },
+	/* ---- a bare MSS needs microsatellites or MMR in the document ---- */
+	{ "tr", "Sağ frontal kitle: Oligodendroglioma, MSS DSÖ derece 2.", NULL, { { NULL } } },
+	{ "en", "MMR IHC: proficient. Tumour is MSS.", NULL,
+	  { W("MMR", "result", "negative", NULL), W("MSI", "result", "negative", "MSS") } },
+	/* ---- a staining sign for a protein read as retained / lost ---- */
+	{ "zh", "MLH1(+), PMS2(+), MSH2(-), MSH6(+)", NULL,
+	  { W("MLH1", "result", "negative", NULL), W("PMS2", "result", "negative", NULL),
+	    W("MSH2", "result", "positive", NULL), W("MSH6", "result", "negative", NULL) } },
+	/* ---- a score's name in parentheses after its number ---- */
+	{ "fr", "PD-L1 (clone 22C3) : 80 % des cellules tumorales (TPS), expression forte.\nConclusion : PD-L1 80 %.", NULL,
+	  { W("PD-L1", "result", "none", "TPS 80%") } },
+	/* ---- an internal control's staining is no result; p53 in per cent is overexpression ---- */
+	{ "it", "", "MLH1\tES05\tassente (persa)\tcontrollo interno positivo\nMSH2\tG219-1129\tconservata\n",
+	  { WV("MLH1", "result", "positive", NULL, NULL, "row"), WV("MSH2", "result", "negative", NULL, NULL, "row") } },
+	{ "de", "p53: in etwa 60 % der Tumorzellkerne positiv.", NULL, { W("p53", "result", "positive", "60%") } },
 };
 
 static bool has_flag(const char *flags, const char *f)
