@@ -708,6 +708,23 @@ static bool cell_skippable(const struct reader *r, const struct funit *u, unsign
 	return cell_is_key(r, c);
 }
 
+/* Does a sentence end between folded A and B ("...-Mutation. NRAS": a
+ * two-column page's row holds prose)? A '.' and a space after a word of
+ * four characters or more, so that "V. a." and "Dr." are no ends. */
+static bool sentence_end_between(const struct vtext *t, size_t a, size_t b)
+{
+	if (a > b) {
+		size_t x = a;
+		a = b;
+		b = x;
+	}
+	for (size_t i = a + 4; i + 1 < b; i++)
+		if (t->s[i] == '.' && t->s[i + 1] == ' ' && fold_is_wordch(t, i - 1) && fold_is_wordch(t, i - 2) &&
+		    fold_is_wordch(t, i - 3) && fold_is_wordch(t, i - 4))
+			return true;
+	return false;
+}
+
 /* Rows: the marker's cell, its result cells; never another row. */
 static void read_row(struct reader *r, const struct funit *u)
 {
@@ -722,10 +739,12 @@ static void read_row(struct reader *r, const struct funit *u)
 		if (has_marker_col && u->cells[x->cell].role != ROLE_MARKER)
 			continue;
 		/* the markers of one cell are one group ("ER/PR"); read by the first */
-		if (k > 0 && it->v[k - 1].kind == IT_MARKER && !it->v[k - 1].dead && it->v[k - 1].cell == x->cell)
+		if (k > 0 && it->v[k - 1].kind == IT_MARKER && !it->v[k - 1].dead && it->v[k - 1].cell == x->cell &&
+		    !sentence_end_between(u->t, it->v[k - 1].b, x->a))
 			continue;
 		size_t k1 = k;
-		while (k1 + 1 < it->n && it->v[k1 + 1].kind == IT_MARKER && it->v[k1 + 1].cell == x->cell)
+		while (k1 + 1 < it->n && it->v[k1 + 1].kind == IT_MARKER && it->v[k1 + 1].cell == x->cell &&
+		       !sentence_end_between(u->t, it->v[k1].b, it->v[k1 + 1].a))
 			k1++;
 		unsigned next_marker_cell = u->ncells;
 		for (size_t j = k1 + 1; j < it->n; j++)
@@ -762,7 +781,8 @@ static void read_row(struct reader *r, const struct funit *u)
 		}
 		for (size_t j = 0; j < it->n; j++) {
 			struct item *y = &it->v[j];
-			if (!use[y->cell] || !item_is_value(y) || (y->cell == x->cell && y->a < x->b))
+			if (!use[y->cell] || !item_is_value(y) || (y->cell == x->cell && y->a < x->b) ||
+			    (y->cell == x->cell && sentence_end_between(u->t, it->v[k1].b, y->a)))
 				continue;
 			/* a percentage in the VAF column is the variant's allele frequency */
 			struct item z = *y;
@@ -785,6 +805,8 @@ static void read_row(struct reader *r, const struct funit *u)
 			struct item *y = &it->v[j];
 			if (y->kind != IT_VARIANT || (y->cell < x->cell) || y->cell >= next_marker_cell)
 				continue;
+			if (y->cell == x->cell && sentence_end_between(u->t, y->a < x->a ? y->b : x->b, y->a < x->a ? x->a : y->a))
+				continue;       /* "BRAF-V600E-Mutation. NRAS": another sentence's */
 			if (!marker_reads(r->v, m0, G(VG_MUTATION) | G(VG_FUSION)))
 				break;
 			struct pst *p = pst_get(r, m0);

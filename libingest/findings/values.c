@@ -455,6 +455,16 @@ size_t value_parse(const struct vtext *t, size_t i, size_t end, struct fval *f)
 		size_t q = parse_num(s, end, i + 1, buf, sizeof(buf));
 		if (!q || (q < end && (is_alnum(s[q]) || s[q] == '%')))
 			return 0;
+		if (q + 1 < end && s[q] == '\'' && (is_alpha(s[q + 1]) || (unsigned char)s[q + 1] >= 0x80)) {
+			/* "%1'in altında" (below 1%), "%50'den fazla": the number is
+			 * inflected inside a comparison; without its word, no value */
+			q++;
+			while (q < end && (is_alpha(s[q]) || (unsigned char)s[q] >= 0x80))
+				q++;
+			f->g = VG_PERCENT;
+			f->accept = 0;
+			return q;
+		}
 		snprintf(f->text, sizeof(f->text), "%s%%", buf);
 		f->g = VG_PERCENT;
 		f->accept = G(VG_PERCENT) | G(VG_TPS);
@@ -471,6 +481,13 @@ size_t value_parse(const struct vtext *t, size_t i, size_t end, struct fval *f)
 		f->g = VG_GLEASON;
 		f->accept = G(VG_GLEASON);
 		return q;
+	}
+	/* "2+/3+": a span of intensities (CLDN18.2 "2+/3+ in 85%"), no score of its own */
+	if (s[i] >= '0' && s[i] <= '3' && i + 4 < end && s[i + 1] == '+' && s[i + 2] == '/' && s[i + 3] >= '0' &&
+	    s[i + 3] <= '3' && s[i + 4] == '+') {
+		f->g = VG_IHC;
+		f->accept = 0;
+		return i + 5;
 	}
 	/* IHC 0..3+ */
 	if (s[i] >= '0' && s[i] <= '3' && i + 1 < end && s[i + 1] == '+' &&

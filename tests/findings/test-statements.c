@@ -226,6 +226,14 @@ static const struct tcase cases[] = {
 	{ "it", "", "MLH1\tES05\tassente (persa)\tcontrollo interno positivo\nMSH2\tG219-1129\tconservata\n",
 	  { WV("MLH1", "result", "positive", NULL, NULL, "row"), WV("MSH2", "result", "negative", NULL, NULL, "row") } },
 	{ "de", "p53: in etwa 60 % der Tumorzellkerne positiv.", NULL, { W("p53", "result", "positive", "60%") } },
+	/* ---- a span of intensities is no IHC score ---- */
+	{ "en", "Claudin 18.2 (43-14A): moderate-to-strong membranous staining 2+/3+ in 85% of tumour cells.", NULL,
+	  { W("CLDN18.2", "result", "none", "85%") } },
+	/* ---- a number inflected in a comparison ("below 1%") is no value ---- */
+	{ "tr", "PD-L1 (22C3) ekspresyonu: TPS %1'in altında (negatif).", NULL, { W("PD-L1", "result", "negative", NULL) } },
+	/* ---- a two-column row holds prose: a sentence's end parts its markers ---- */
+	{ "de", "", "V. a. Melanom; zudem axillärer Lymphknoten\t15): Nachweis einer BRAF-V600E-Mutation. NRAS\n",
+	  { WV("BRAF", "result", "positive", NULL, "p.V600E", "row") } },
 };
 
 static bool has_flag(const char *flags, const char *f)
