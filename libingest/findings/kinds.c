@@ -6,7 +6,8 @@
  *
  * Each distinct phrase counts once, and a phrase inside a longer one not at
  * all. A heading (a distinctive title) weighs 3 in the top of the text (the
- * first 12 lines or 15% of it, whichever is more) and 1 further down, a word
+ * first 12 lines or 15% of it, whichever is more) and 1 further down or
+ * inside a sentence (a heading is a title: title_at()), a word
  * 1 (these at most 6 in all: a discharge summary lists many lab values); the
  * first heading of the top is the document's title and adds 6. When the top
  * has a heading, only the kinds with one there compete: a discharge summary
@@ -69,18 +70,109 @@ static bool same_phrase(const struct vtext *t, const struct kind_hit *h, size_t 
 	return h->fb - h->fa == b - a && memcmp(t->s + h->fa, t->s + a, b - a) == 0;
 }
 
-enum ing_kind findings_kind(const struct vocab *v, const struct doc_text *d, const char *name, char **evidence)
+#define KIND_TITLE_LEAD 3          /* words a title may have before its heading ("Unità di Emolinfopatologia") */
+#define KIND_LINE_BACK 160          /* bytes looked back for the line's start */
+
+/* Is the character at S[I] (LEN bytes) a separator between words: white
+ * space or a direction mark? */
+static bool title_space(const unsigned char *u, size_t len)
 {
-	size_t len = d && d->text ? MIN(rd_len(d->len), (size_t)KIND_TEXT_MAX) : 0;
+	if (len == 1)
+		return u[0] == ' ' || u[0] == '\r';
+	if (len == 2)
+		return u[0] == 0xc2 && u[1] == 0xa0;
+	uint32_t cp = len == 3 ? ((uint32_t)(u[0] & 0x0f) << 12) | ((uint32_t)(u[1] & 0x3f) << 6) | (u[2] & 0x3f) : 0;
+	return cp == 0x200e || cp == 0x200f || (cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069);
+}
+
+/* Is the phrase at S[O] a title, as a heading is? It begins its line, or a
+ * cell of it (after a tab), or a part of a letterhead ("City Hospital -
+ * Department of Pathology"), with at most a few words before it in that
+ * part ("Unità di Emolinfopatologia") and no end of a sentence: in "ROS1
+ * négatif. La recherche de mutations EGFR par PCR..." the phrase is a word.
+ * Bullets, rules and a number ("2. Histologischer Befund") do not count. */
+static bool title_at(const char *s, size_t o)
+{
+	size_t ls = o;
+	while (ls > 0 && s[ls - 1] != '\n' && s[ls - 1] != '\t' && s[ls - 1] != '\f') {
+		if (o - ls >= KIND_LINE_BACK)
+			return false;
+		ls--;
+	}
+	unsigned words = 0;
+	bool sentence = false;
+	for (size_t i = ls; i < o;) {
+		/* one token: up to the next space */
+		size_t a = i, last = i;
+		bool letter = false;
+		while (i < o) {
+			size_t l = 1;
+			unsigned char c = (unsigned char)s[i];
+			if (c >= 0xc0)
+				l = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : 2;
+			if (i + l > o)
+				l = o - i;
+			if (title_space((const unsigned char *)s + i, l))
+				break;
+			/* letters: ASCII's, and any script's but the punctuation of U+2000-U+2FFF */
+			if ((c >= 0xc3 && c != 0xe2) || ((c | 0x20) >= 'a' && (c | 0x20) <= 'z'))
+				letter = true;
+			last = i;
+			i += l;
+		}
+		if (i > a) {
+			unsigned char e = (unsigned char)s[last];
+			bool sep = i - a <= 3 && !letter && (e == '-' || e == '|' || s[a] == '\xe2' || e == 0xb7);
+			if (sep) {
+				words = 0;      /* another part of the letterhead begins */
+				sentence = false;
+			} else if (letter) {
+				words++;
+				if (e == '.' || e == ';' || e == ':' || e == '!' || e == '?')
+					sentence = true;
+			} else if (e == '.' || e == ')') {
+				/* "2." "3)": a number heads the line; "4 mm." ends a sentence */
+				for (size_t k = a; k < last && !sentence; k++)
+					sentence = s[k] < '0' || s[k] > '9';
+				sentence |= words > 0;
+			}
+		}
+		while (i < o) {
+			size_t l = 1;
+			unsigned char c = (unsigned char)s[i];
+			if (c >= 0xc0)
+				l = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : 2;
+			if (i + l > o || !title_space((const unsigned char *)s + i, l))
+				break;
+			i += l;
+		}
+	}
+	return !sentence && words <= KIND_TITLE_LEAD;
+}
+
+struct kind_read {
+	enum ing_kind kind;     /* KIND_UNKNOWN when no score reached KIND_MIN_SCORE */
+	int best;
+	int name_kind;
+};
+
+/* The kind that SRC shows (see the top of the file); *EVIDENCE (if asked
+ * and a kind won) the phrases that made it. */
+static struct kind_read kind_of_source(const struct vocab *v, const char *src, size_t len, const char *name,
+                                       char **evidence)
+{
 	struct kind_hit hits[KIND_HITS_MAX];
 	size_t nh = 0;
 	int score[_KIND_MAX] = { 0 }, words[_KIND_MAX] = { 0 };
 	struct vtext t = { 0 };
 	bool folded = false;
+	struct kind_read r = { KIND_UNKNOWN, 0, -1 };
 
-	if (len && v && vtext_fold(d->text, len, &t) == 0) {
+	if (evidence)
+		*evidence = NULL;
+	if (len && v && vtext_fold(src, len, &t) == 0) {
 		folded = true;
-		size_t top = top_end(d->text, len);
+		size_t top = top_end(src, len);
 		int lead = -1;
 		struct vmatch m[8];
 		for (size_t i = 0; i < t.n && nh < KIND_HITS_MAX; i++) {
@@ -98,12 +190,13 @@ enum ing_kind findings_kind(const struct vocab *v, const struct doc_text *d, con
 					continue;
 				struct kind_hit *h = &hits[nh++];
 				h->kind = m[q].id;
-				h->heading = m[q].cls == VW_KIND_HEADING;
-				h->top = h->heading && t.orig[i] < top;
-				h->fa = i;
-				h->fb = m[q].end;
 				h->oa = t.orig[i];
 				h->ob = t.orig[m[q].end];
+				/* a heading inside a sentence is a word */
+				h->heading = m[q].cls == VW_KIND_HEADING && title_at(src, h->oa);
+				h->top = h->heading && h->oa < top;
+				h->fa = i;
+				h->fb = m[q].end;
 				if (h->top)
 					score[h->kind] += KIND_W_HEADING;
 				else if (words[h->kind] < KIND_WORDS_MAX)
@@ -120,24 +213,23 @@ enum ing_kind findings_kind(const struct vocab *v, const struct doc_text *d, con
 	}
 
 	/* the file name: a weak hint for a kind the text already shows */
-	int name_kind = -1;
 	if (name && v) {
 		struct vtext nt;
 		if (vtext_fold(name, strlen(name), &nt) == 0) {
 			struct vmatch m[8];
-			for (size_t i = 0; i < nt.n && name_kind < 0; i++) {
+			for (size_t i = 0; i < nt.n && r.name_kind < 0; i++) {
 				if (((unsigned char)nt.s[i] & 0xc0) == 0x80 || !vtext_word_start(&nt, i))
 					continue;
 				size_t k = vocab_match_at(v, &nt, i, VW_BIT(VW_KIND_HEADING) | VW_BIT(VW_KIND_WORD), m,
 				                          ARRAY_SIZE(m));
-				for (size_t q = 0; q < k && name_kind < 0; q++)
+				for (size_t q = 0; q < k && r.name_kind < 0; q++)
 					if (m[q].id > KIND_UNKNOWN && m[q].id < _KIND_MAX && score[m[q].id] > 0)
-						name_kind = m[q].id;
+						r.name_kind = m[q].id;
 			}
 			vtext_free(&nt);
 		}
-		if (name_kind > 0)
-			score[name_kind] += 1;
+		if (r.name_kind > 0)
+			score[r.name_kind] += 1;
 	}
 
 	/* a title at the top decides among the kinds that have one: words further
@@ -155,13 +247,12 @@ enum ing_kind findings_kind(const struct vocab *v, const struct doc_text *d, con
 			bk = k;
 		}
 	if (best < KIND_MIN_SCORE) {
-		if (evidence)
-			*evidence = xstrdup(len ? "text read, but no heading or vocabulary of a known document kind matched"
-			                        : "no text could be read");
 		if (folded)
 			vtext_free(&t);
-		return KIND_UNKNOWN;
+		return r;
 	}
+	r.kind = bk;
+	r.best = best;
 
 	if (evidence) {
 		struct strbuf b;
@@ -173,18 +264,52 @@ enum ing_kind findings_kind(const struct vocab *v, const struct doc_text *d, con
 				const struct kind_hit *h = &hits[p];
 				if (h->kind != bk || (pass == 0) != h->top || (pass == 1) != (h->heading && !h->top))
 					continue;
-				_cleanup_free_ char *w = rd_snippet(d->text, h->oa, h->ob);
+				_cleanup_free_ char *w = rd_snippet(src, h->oa, h->ob);
 				if (strbuf_printf(&b, "%s\"%s\"%s", first ? "" : ", ", w, pass == 0 ? " (heading)" : "") < 0)
 					break;
 				first = false;
 			}
-		if (name_kind == (int)bk)
+		if (r.name_kind == (int)bk)
 			strbuf_puts(&b, "; file name");
 		*evidence = strbuf_steal(&b);
 	}
 	if (folded)
 		vtext_free(&t);
-	return bk;
+	return r;
+}
+
+/* Both readings of the page are scored, the text in reading order and the
+ * layout (the page as printed), and the clearer one decides: in the layout
+ * a patient block's labels and values share their lines, where the reading
+ * order gives each its own and pushes the title out of the top; where the
+ * layout is the poorer reading (right-to-left text, a scan's columns), the
+ * text is. Ties go to the text. */
+enum ing_kind findings_kind(const struct vocab *v, const struct doc_text *d, const char *name, char **evidence)
+{
+	size_t len = d && d->text ? MIN(rd_len(d->len), (size_t)KIND_TEXT_MAX) : 0;
+	char *ev = NULL, *lev = NULL;
+	struct kind_read r = kind_of_source(v, d ? d->text : NULL, len, name, evidence ? &ev : NULL);
+	if (d && d->layout && d->layout_len && d->layout != d->text) {
+		size_t ll = MIN(rd_len(d->layout_len), (size_t)KIND_TEXT_MAX);
+		struct kind_read lr = kind_of_source(v, d->layout, ll, name, evidence ? &lev : NULL);
+		if (lr.best > r.best) {
+			r = lr;
+			free(ev);
+			ev = lev;
+			lev = NULL;
+		}
+		free(lev);
+		len = MAX(len, ll);
+	}
+	if (evidence && r.kind != KIND_UNKNOWN && ev) {
+		*evidence = ev;
+		ev = NULL;
+	} else if (evidence) {
+		*evidence = xstrdup(len ? "text read, but no heading or vocabulary of a known document kind matched"
+		                        : "no text could be read");
+	}
+	free(ev);
+	return r.kind;
 }
 
 size_t findings_cancer_types(const struct vocab *v, const struct doc_text *d, struct type_mention *out, size_t max)

@@ -524,6 +524,38 @@ static const struct { enum ing_kind kind; const char *text; const char *evidence
 	                  "тромбоциты 180 ×10⁹/л, лейкоциты 4,2 ×10⁹/л.\nРЭА 12 нг/мл (норма до 5).\n", "(heading)" },
 	{ KIND_LAB, "检验报告单\n采样日期：2026-03-12\n项目        结果    单位       参考范围\n"
 	            "血红蛋白    96      g/L        115-150\n", "(heading)" },
+	/* a heading is a title: inside a sentence it is a word ("La recherche de mutations EGFR par PCR"),
+	 * and a letterhead's department names the kind */
+	{ KIND_PATHOLOGY, "Cabinet de Pathologie du Rhône\nBiopsie bronchique lobaire supérieure droite\n"
+	                  "Immunohistochimie : CK7 positif, TTF-1 positif.\n"
+	                  "La recherche de mutations EGFR par PCR ne montre pas de mutation.\n", "(heading)" },
+	{ KIND_PATHOLOGY, "HAEMATOPATHOLOGY MALIGNANCY DIAGNOSTIC SERVICE\nFinal integrated report\n"
+	                  "Specimen: left cervical lymph node, excision biopsy.\nMORPHOLOGY\nSheets of large cells.\n",
+	  "HAEMATOPATHOLOGY\" (heading)" },
+	{ KIND_PATHOLOGY, "Ospedale Bellaria – Neuropatologia\nReferto neuropatologico\nSequenziamento IDH1/IDH2: wild type."
+	                  "\n", "Neuropatologia\" (heading)" },
+	{ KIND_PATHOLOGY, "Ospedale San Raffaele\nUnità di Emolinfopatologia - Via Olgettina 60, Milano\n"
+	                  "Linfonodo inguinale destro, exeresi\nMarcatore\tClone\tRisultato\n", "(heading)" },
+	{ KIND_PATHOLOGY, "Biopsie bronchique\nMacroscopie : 3 fragments.\nMicroscopie : adénocarcinome.\n"
+	                  "Immunohistochimie : ROS1 négatif. La recherche de mutations EGFR par PCR ne montre pas de "
+	                  "mutation.\n", "Immunohistochimie" },
+	{ KIND_PATHOLOGY, "2. Neuropathologischer Befund\nMikroskopie: astrozytärer Tumor.\n", "(heading)" },
+	/* no heading: the words of a pathologist's report, an addendum signed by one */
+	{ KIND_PATHOLOGY, "CITY CANCER CENTRE\n*** AMENDED REPORT - see addendum below ***\nRight breast excision: invasive "
+	                  "ductal carcinoma.\nADDENDUM\nHER2 immunohistochemistry was repeated: score 2+.\n"
+	                  "Dr Alasdair Grant, Consultant Pathologist\n", "Consultant Pathologist" },
+	/* a tumour board's record is a treatment summary, whatever its molecular paragraph */
+	{ KIND_TREATMENT, "FICHE RCP DIGESTIVE - Centre Oscar Lambret\nHistoire : adénocarcinome du rectum.\n"
+	                  "Biologie moléculaire : mutation KRAS exon 2 p.G12D détectée.\n"
+	                  "Proposition : chimiothérapie FOLFIRINOX, réévaluation après 4 cures.\n", "FICHE RCP" },
+	/* a cytogenetics / molecular haematology panel without a report title */
+	{ KIND_MOLECULAR, "Laboratório de Hematologia Molecular\nPainel molecular para leucemia mieloide aguda\n"
+	                  "NPM1 (exon 12)\tPCR\tMUTADO\n", "(heading)" },
+	{ KIND_MOLECULAR, "Laboratorio de Onco-Hematología\nBCR-ABL1 (p190)\tRT-PCR\tPOSITIVO\n"
+	                  "Reordenamiento KMT2A\tFISH\tnegativo\nCariotipo\tpendiente\n", "RT-PCR" },
+	/* a laboratory's cumulative table in Russian */
+	{ KIND_LAB, "Клинико-диагностическая лаборатория\nДинамика лабораторных показателей\n"
+	            "Гемоглобин\t96\t104\tг/л\n", "(heading)" },
 	/* classify.c's cases (tests/unit/test-identify.c) */
 	{ KIND_MOLECULAR, "Foundation Medicine\nFoundationOne CDx\nGenomic findings: EGFR exon 19 deletion", NULL },
 	{ KIND_RADIOLOGY, "CT CHEST ABDOMEN PELVIS\nTechnique: contrast\nFindings: ...\nImpression: no lesion", NULL },
@@ -553,6 +585,34 @@ static void test_kinds(void)
 		if (kind_cases[c].evidence && k == kind_cases[c].kind)
 			CHECK_HAS(ev, kind_cases[c].evidence);
 		free(ev);
+	}
+	/* the reading order gives each label and value of a patient block its own line, pushing the title
+	 * out of the top; the layout keeps them on one line, and the clearer reading decides */
+	{
+		static const char text[] = "Ankara Şehir Hastanesi\nÜniversiteler Mah. 1604. Cad.\n____\nHasta Adı:\n"
+		                           "Protokol No:\nRapor Tarihi:\nAyşe YILMAZ\nP-2026-05541\n10.02.2026\n"
+		                           "Doğum Tarihi:\nGeliş Tarihi:\nİsteyen:\n22.10.1965\n03.02.2026\n"
+		                           "Genel Cerrahi\nPATOLOJİ RAPORU\nMateryal: Sol meme.\n";
+		static const char layout[] = "Ankara Şehir Hastanesi\nÜniversiteler Mah. 1604. Cad.\n____\n"
+		                             "Hasta Adı:\tAyşe YILMAZ\tProtokol No:\tP-2026-05541\n"
+		                             "Doğum Tarihi:\t22.10.1965\tGeliş Tarihi:\t03.02.2026\n"
+		                             "PATOLOJİ RAPORU\nMateryal: Sol meme.\n";
+		char *e = NULL;
+		struct doc_text t = { .text = text, .len = strlen(text) };
+		CHECK_INT(findings_kind(voc, &t, "r.pdf", &e), KIND_UNKNOWN);
+		free(e);
+		t.layout = layout;
+		t.layout_len = strlen(layout);
+		CHECK_INT(findings_kind(voc, &t, "r.pdf", &e), KIND_PATHOLOGY);
+		CHECK_HAS(e, "(heading)");
+		free(e);
+		/* a garbled layout (right-to-left glyphs out of order) does not outvote the text */
+		t.text = layout;
+		t.len = strlen(layout);
+		t.layout = "\xd8\xb6 \xd8\xb1\n1\n";
+		t.layout_len = strlen(t.layout);
+		CHECK_INT(findings_kind(voc, &t, "r.pdf", &e), KIND_PATHOLOGY);
+		free(e);
 	}
 	char *ev = NULL;
 	struct doc_text d = { 0 };
