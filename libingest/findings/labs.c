@@ -114,6 +114,7 @@ static const char *unit_at(const struct vlab_ctx *x, const char *s, size_t to, s
 
 #define LAB_CELLS_MAX 32
 #define LAB_LINE_MAX 4096       /* longer lines are prose: read their first part */
+#define LAB_AGAIN_MAX 8         /* later values of one lab in one sentence */
 
 struct cell {
 	size_t a, b;            /* original offsets in the source, trimmed */
@@ -477,9 +478,12 @@ static int lab_at(const struct labs_state *st, const struct line *ln, size_t f, 
 
 /* The value after a lab name on its line (prose, or a row without headings):
  * skip words, parentheses, dates, ranges and what a reference cue
- * introduces; stop at another lab or a derived quantity. */
+ * introduces; stop at another lab or a derived quantity. FE is a folded
+ * offset. With AGAIN, the next value of the same lab after one read at FE
+ * ("PSA rose from 0.8 ng/mL (05/11/2025) to 4.6 ng/mL (25/02/2026)"): only
+ * one with a unit, and any lab name or reference cue ends the search. */
 static int prose_value(const struct labs_state *st, const struct line *ln, int lab, size_t fe, size_t limit,
-                       struct val *out)
+                       bool again, struct val *out)
 {
 	const char *s = st->src;
 	struct vlab_ctx x = { st->v, vocab_lab(st->v, (size_t)lab) };
@@ -503,11 +507,13 @@ static int prose_value(const struct labs_state *st, const struct line *ln, int l
 			if (f < ln->t.n && ln->t.orig[f] == o - ln->a && vtext_word_start(&ln->t, f)) {
 				size_t fe2;
 				int other = lab_at(st, ln, f, &fe2);
-				if (other >= 0 && other != lab)
+				if (other >= 0 && (other != lab || again))
 					return VAL_NONE;
 				if ((e = rd_match(st->v, &ln->t, f, VW_DERIVED, -1)))
 					return VAL_NONE;
 				if ((e = rd_match(st->v, &ln->t, f, VW_REFERENCE, -1))) {
+					if (again)
+						return VAL_NONE;
 					after_ref = true;
 					o = opos(ln, e);
 					continue;
@@ -545,8 +551,10 @@ static int prose_value(const struct labs_state *st, const struct line *ln, int l
 				o = vv.end;
 				continue;
 			}
-			/* past words, only a value with its unit */
-			if (words && !vv.unit)
+			/* past words, only a value with its unit; a rate ("0.75 ng/mL/year") is none */
+			if ((words || again) && !vv.unit)
+				return VAL_NONE;
+			if (again && vv.end < to && (s[vv.end] == '/' || ascii_alpha((unsigned char)s[vv.end])))
 				return VAL_NONE;
 			*out = vv;
 			return VAL_OK;
@@ -615,13 +623,32 @@ static bool line_date(const struct labs_state *st, const struct line *ln, struct
 	return true;
 }
 
+/* A value's own date: right after it, or in parentheses after it ("4,6 ng/mL (25/02/2026)"). */
+static bool own_date(const struct labs_state *st, const struct line *ln, const struct val *val, struct rd_date *rd,
+                     size_t *oa, size_t *ob)
+{
+	size_t o = val->end;
+	while (o < ln->b && st->src[o] == ' ')
+		o++;
+	if (o < ln->b && (st->src[o] == '(' || st->src[o] == '['))
+		o++;
+	while (o < ln->b && st->src[o] == ' ')
+		o++;
+	size_t f = fpos(ln, o), e;
+	if (o >= ln->b || f >= ln->t.n || ln->t.orig[f] != o - ln->a || !(e = rd_date_at(st->v, &ln->t, f, ln->t.n, 0, rd)))
+		return false;
+	*oa = o;
+	*ob = opos(ln, e);
+	return true;
+}
+
 static void add_dated(struct labs_state *st, const struct line *ln, int lab, const struct val *val, const char *unit,
                       size_t sa, size_t sb)
 {
 	struct rd_date rd;
 	size_t da, db;
 	char iso[11] = "";
-	if (line_date(st, ln, &rd, &da, &db)) {
+	if (own_date(st, ln, val, &rd, &da, &db) || line_date(st, ln, &rd, &da, &db)) {
 		_cleanup_free_ char *raw = rd_snippet(st->src, da, db);
 		if (rd.prec == TREATMENT_DAY)
 			rd_iso(iso, rd.y, rd.m, rd.d);
@@ -730,12 +757,13 @@ static void read_line(struct labs_state *st, struct line *ln, struct table *tb)
 		}
 		struct val val;
 		/* in a table, a cell of its own: "ALT 25 U/L" beside "AST 30 U/L" */
-		bool own = nc >= 0 && prose_value(st, ln, lab, fe, ln->cells[nc].b, &val) == VAL_OK;
+		bool own = nc >= 0 && prose_value(st, ln, lab, fe, ln->cells[nc].b, false, &val) == VAL_OK;
 		if (tb->active && nc >= 0 && ln->nc >= 2 && !own) {
 			read_row(st, ln, tb, lab, nc, oe);
 			break;      /* one lab per table row */
 		}
-		if (own || (!tb->active && prose_value(st, ln, lab, fe, ln->b, &val) == VAL_OK)) {
+		size_t limit = own ? ln->cells[nc].b : ln->b;
+		if (own || (!tb->active && prose_value(st, ln, lab, fe, ln->b, false, &val) == VAL_OK)) {
 			/* the snippet: the name to the unit, and a reference in parentheses after it */
 			size_t se = val.end, r = val.end;
 			while (r < ln->b && st->src[r] == ' ')
@@ -748,6 +776,15 @@ static void read_line(struct labs_state *st, struct line *ln, struct table *tb)
 					se = q + 1;
 			}
 			add_dated(st, ln, lab, &val, val.unit, oa, se);
+			/* the same lab's later values in the sentence, each with its own date */
+			for (int n = 0; val.unit && n < LAB_AGAIN_MAX; n++) {
+				struct val next;
+				if (prose_value(st, ln, lab, fpos(ln, val.end), limit, true, &next) != VAL_OK ||
+				    strcmp(next.unit, val.unit) != 0)
+					break;
+				add_dated(st, ln, lab, &next, next.unit, oa, next.end);
+				val = next;
+			}
 			f = fpos(ln, val.end);
 			if (f)
 				f--;

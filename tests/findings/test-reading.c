@@ -190,6 +190,20 @@ static void test_labs(void)
 	NO_LABS("count", doc("CEA erhöht, Verlaufskontrolle in 4 Wochen empfohlen.\n"));
 	NO_LABS("cycles", doc("PSA after 6 cycles of docetaxel\n"));
 	NO_LABS("sentence", doc("CEA was not measured. 5 nodes were examined.\n"));
+	/* a trend in a sentence: each value of the lab with its own date */
+	LABS("trend pt", doc("O PSA subiu de 0,8 ng/mL (05/11/2025) para 4,6 ng/mL (25/02/2026).\n"), true,
+	     { "PSA", "0.8", "ng/mL", NULL, "05/11/2025" }, { "PSA", "4.6", "ng/mL", "2026-02-25", "25/02/2026" });
+	LABS("trend en", doc("CA-125 fell from 1240 U/mL on 10 December 2025 to 18 U/mL (20/02/2026).\n"), true,
+	     { "CA-125", "1240", "U/mL", "2025-12-10", NULL }, { "CA-125", "18", "U/mL", "2026-02-20", "20/02/2026" });
+	/* ...but not a rate, another lab's value, a reference, a number without the unit, the next sentence */
+	LABS("trend rate", doc("PSA 4.6 ng/mL, rising by 0.75 ng/mL/year\n"), true, { "PSA", "4.6", "ng/mL", NULL, NULL });
+	LABS("trend other", doc("CEA 12,6 ng/ml, CA 19-9 80 U/mL, AFP 3 ng/ml\n"), true,
+	     { "CEA", "12.6", "ng/mL", NULL, NULL }, { "CA 19-9", "80", "U/mL", NULL, NULL },
+	     { "AFP", "3", "ng/mL", NULL, NULL });
+	LABS("trend ref", doc("CEA 12,6 ng/ml (Norm < 5,0 ng/ml)\n"), true, { "CEA", "12.6", "ng/mL", NULL, NULL });
+	LABS("trend unitless", doc("PSA 4.6 ng/mL after 6 cycles, 3 months later 2.1\n"), true,
+	     { "PSA", "4.6", "ng/mL", NULL, NULL });
+	LABS("trend sentence", doc("PSA 4.6 ng/mL. Free fraction 0.5 ng/mL.\n"), true, { "PSA", "4.6", "ng/mL", NULL, NULL });
 	/* a derived quantity is not its lab's value */
 	NO_LABS("density", doc("PSA density 0.15 ng/mL/cc\n"));
 	NO_LABS("doubling", doc("PSA doubling time 8 months\n"));
