@@ -776,11 +776,14 @@ static void read_line(struct labs_state *st, struct line *ln, struct table *tb)
 					se = q + 1;
 			}
 			add_dated(st, ln, lab, &val, val.unit, oa, se);
-			/* the same lab's later values in the sentence, each with its own date */
+			/* the same lab's later values in the sentence, each with its own date: one
+			 * without ("contre 18 g/L au diagnostic") is a comparison the line does not date */
 			for (int n = 0; val.unit && n < LAB_AGAIN_MAX; n++) {
 				struct val next;
+				struct rd_date nrd;
+				size_t nda, ndb;
 				if (prose_value(st, ln, lab, fpos(ln, val.end), limit, true, &next) != VAL_OK ||
-				    strcmp(next.unit, val.unit) != 0)
+				    strcmp(next.unit, val.unit) != 0 || !own_date(st, ln, &next, &nrd, &nda, &ndb))
 					break;
 				add_dated(st, ln, lab, &next, next.unit, oa, next.end);
 				val = next;

@@ -203,6 +203,8 @@ static void test_labs(void)
 	LABS("trend ref", doc("CEA 12,6 ng/ml (Norm < 5,0 ng/ml)\n"), true, { "CEA", "12.6", "ng/mL", NULL, NULL });
 	LABS("trend unitless", doc("PSA 4.6 ng/mL after 6 cycles, 3 months later 2.1\n"), true,
 	     { "PSA", "4.6", "ng/mL", NULL, NULL });
+	LABS("trend undated", doc("Le bilan du 25/02/2026 montre : pic monoclonal à 2,1 g/L (contre 18 g/L au diagnostic).\n"),
+	     true, { "M-protein", "2.1", "g/L", "2026-02-25", NULL });
 	LABS("trend sentence", doc("PSA 4.6 ng/mL. Free fraction 0.5 ng/mL.\n"), true, { "PSA", "4.6", "ng/mL", NULL, NULL });
 	/* a derived quantity is not its lab's value */
 	NO_LABS("density", doc("PSA density 0.15 ng/mL/cc\n"));
