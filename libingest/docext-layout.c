@@ -353,12 +353,29 @@ bool layout_page_rtl(const struct layout_box *b, size_t n, const char *src)
 	return pd.rtl;
 }
 
+/* A box of underscores only: a form's rule or a table's underline, drawn
+ * with '_' glyphs. It is no word, and grouped by height it would merge into
+ * the line it underlines ("P_r_u_e_b_a"). */
+static bool is_rule(const struct layout_box *b, const char *src)
+{
+	if (!b->len)
+		return false;
+	for (uint32_t k = 0; k < b->len; k++)
+		if (src[b->off + k] != '_')
+			return false;
+	return true;
+}
+
 void layout_lines(struct layout_box *b, size_t n, const char *src, bool words, struct textbuf *out)
 {
 	struct page_dir pd = { 0 };
-	size_t start = 0;
+	size_t start = 0, m = 0;
 	float ly1 = 0, ly2 = 0;
 
+	for (size_t i = 0; i < n; i++)
+		if (!is_rule(&b[i], src))
+			b[m++] = b[i];
+	n = m;
 	if (n == 0)
 		return;
 	page_dir(b, n, src, &pd);
