@@ -175,10 +175,22 @@ static struct pst *pst_get(struct reader *r, int marker)
 	return p;
 }
 
+/* Does marker M take value F? A test's name (markers.yaml `assay`) is done,
+ * pending or failed, never a result: "FoundationOne CDx identified a
+ * pathogenic variant in BRCA2" is BRCA2's. The marker that gets it, or -1. */
+static int takes(const struct vocab *v, int m, const struct fval *f)
+{
+	int target = value_marker_for(v, m, f);
+	const struct vocab_marker *tm = target >= 0 ? vocab_marker(v, (size_t)target) : NULL;
+	if (tm && tm->assay && f->as != AS_PENDING && f->as != AS_NOT_DONE && f->as != AS_INSUFFICIENT)
+		return -1;
+	return target;
+}
+
 /* Give the value of item X to marker M (or the marker its route names). */
 static void give(struct reader *r, int m, const struct item *x)
 {
-	int target = value_marker_for(r->v, m, &x->val);
+	int target = takes(r->v, m, &x->val);
 	if (target < 0)
 		return;
 	struct pst *p = pst_get(r, target);
@@ -573,6 +585,21 @@ static void bind_variants(struct reader *r, const struct funit *u, const int *ro
 	}
 }
 
+/* Does a value at [A, B) lie in parentheses opened after the marker before
+ * it (ending at PREV) and closed before the marker after it (at NEXT)? */
+static bool in_aside(const struct vtext *t, size_t prev, size_t a, size_t b, size_t next)
+{
+	int depth = 0;
+	for (size_t i = prev; i < a; i++)
+		depth += t->s[i] == '(' ? 1 : t->s[i] == ')' ? -1 : 0;
+	if (depth <= 0)
+		return false;
+	for (size_t i = b; i < next; i++)
+		if (t->s[i] == ')')
+			return true;
+	return false;
+}
+
 /* Sentences: groups of markers, each value to the nearer group that reads it. */
 static void read_sentence(struct reader *r, const struct funit *u)
 {
@@ -619,17 +646,19 @@ static void read_sentence(struct reader *r, const struct funit *u)
 		if (gp != SIZE_MAX) {
 			for (size_t j = gs[gp]; j <= ge[gp] && !ep; j++)
 				ep = !it->v[j].dead && it->v[j].kind == IT_MARKER &&
-				     value_marker_for(r->v, it->v[j].marker, &x->val) >= 0;
+				     takes(r->v, it->v[j].marker, &x->val) >= 0;
 			cp = gap_cost(u->t, it, it->v[ge[gp]].b, x->a);
 		}
 		if (gn != SIZE_MAX && !x->val.weak) {
 			for (size_t j = gs[gn]; j <= ge[gn] && !en; j++)
 				en = !it->v[j].dead && it->v[j].kind == IT_MARKER &&
-				     value_marker_for(r->v, it->v[j].marker, &x->val) >= 0;
+				     takes(r->v, it->v[j].marker, &x->val) >= 0;
 			cn = gap_cost(u->t, it, x->b, it->v[gs[gn]].a);
 		}
 		if (x->val.weak && cp > 1)
 			ep = false;     /* a bare number only right after its marker */
+		if (en && gp != SIZE_MAX && in_aside(u->t, it->v[ge[gp]].b, x->a, x->b, it->v[gs[gn]].a))
+			en = false;     /* "CLDN18.2 (2+/3+, 85%), PD-L1": the aside is CLDN18.2's */
 		size_t g;
 		if (ep && (!en || cp <= cn) && cp <= VALUE_GAP_MAX)
 			g = gp;
@@ -1009,6 +1038,33 @@ static void drop_bare_mss(struct reader *r)
 	}
 }
 
+/* A verb of expression measured ("MYC is expressed in 30% of cells",
+ * concept `expression-verb`) says where the stain is, not that it is
+ * positive: with a percentage right after it, the percentage is the value
+ * and the verb no polarity (a threshold decides, not the verb). */
+static void drop_measured_expression(struct reader *r, const struct funit *u)
+{
+	int concept = vocab_concept_id(r->v, "expression-verb");
+	if (concept < 0)
+		return;
+	struct items *it = &r->it;
+	for (size_t k = 0; k + 1 < it->n; k++) {
+		struct item *x = &it->v[k];
+		if (x->dead || x->kind != IT_WORD || x->val.pol != POL_POSITIVE)
+			continue;
+		struct vmatch m[8];
+		size_t n = vocab_match_at(r->v, u->t, x->a, VW_BIT(VW_CONCEPT), m, ARRAY_SIZE(m));
+		bool verb = false;
+		for (size_t j = 0; j < n && !verb; j++)
+			verb = m[j].id == (unsigned)concept && m[j].end == x->b;
+		if (!verb)
+			continue;
+		const struct item *y = &it->v[k + 1];
+		if (y->kind == IT_VALUE && !y->dead && y->val.g == VG_PERCENT && gap_cost(u->t, it, x->b, y->a) <= 1)
+			x->dead = true;
+	}
+}
+
 static void read_unit(struct reader *r, const struct funit *u)
 {
 	if (u->flags & (UF_HEADER | UF_DEFINITION))
@@ -1017,6 +1073,7 @@ static void read_unit(struct reader *r, const struct funit *u)
 	if (!drop_names(r, u))
 		return;         /* a definition note */
 	drop_bare_mss(r);
+	drop_measured_expression(r, u);
 	context_apply(u->t, &r->it);
 	r->npst = 0;
 	if (u->kind == UNIT_ROW)

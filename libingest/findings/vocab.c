@@ -331,6 +331,8 @@ static int marker_kv(struct loader *l, const struct kv *kv, void *userdata)
 		return get_nullv(l, kv, &mc->m->clones);
 	if (strcmp(kv->key, "panel") == 0)
 		return get_bool(l, kv, &mc->m->pub.panel);
+	if (strcmp(kv->key, "assay") == 0)
+		return get_bool(l, kv, &mc->m->pub.assay);
 	if (strcmp(kv->key, "routes") == 0) {
 		mc->routes = *kv;
 		mc->routes.key = "routes";
@@ -340,7 +342,7 @@ static int marker_kv(struct loader *l, const struct kv *kv, void *userdata)
 		_cleanup_free_ char *s = NULL;
 		return get_str(l, kv, &s);
 	}
-	return unknown_key(l, kv, "a marker", "name, synonyms, values, clones, panel, routes, note");
+	return unknown_key(l, kv, "a marker", "name, synonyms, values, clones, panel, assay, routes, note");
 }
 
 static int route_kv(struct loader *l, const struct kv *kv, void *userdata)

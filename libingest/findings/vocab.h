@@ -116,6 +116,7 @@ struct vocab_marker {
 	const char *name;       /* canonical, as gold files and reports write it: "HER2", "PD-L1" */
 	uint32_t values;        /* bit (1u << enum value_grammar) for each grammar it is read with */
 	bool panel;             /* a diagnostic stain (CK7, TTF-1, CD3...), not a predictive marker */
+	bool assay;             /* the name of a test ("FoundationOne CDx"): done, pending or failed, never a result */
 	const char *const *clones; /* antibody clones / assays naming its method: "SP263", "4B5"; NULL-terminated */
 	int16_t route[_VG_MAX]; /* a value of grammar g stated next to this marker is the result of marker
 	                         * route[g] (markers.yaml `routes:`: HER2's amplification -> HER2 ISH);

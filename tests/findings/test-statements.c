@@ -234,6 +234,18 @@ static const struct tcase cases[] = {
 	/* ---- a two-column row holds prose: a sentence's end parts its markers ---- */
 	{ "de", "", "V. a. Melanom; zudem axillärer Lymphknoten\t15): Nachweis einer BRAF-V600E-Mutation. NRAS\n",
 	  { WV("BRAF", "result", "positive", NULL, "p.V600E", "row") } },
+	/* ---- a verb of expression measured in per cent is no polarity: the percentage is the value ---- */
+	{ "en", "MYC is expressed in 30% of cells.", NULL, { W("MYC", "result", "none", "30%") } },
+	{ "en", "CD20 is expressed.", NULL, { W("CD20", "result", "positive", NULL) } },
+	/* ---- a subtype category is no result ---- */
+	{ "en", "Diffuse large B-cell lymphoma, NOS, non-germinal centre B-cell type (Hans algorithm).", NULL, { { NULL } } },
+	/* ---- a test's name never takes a result: the gene does ---- */
+	{ "pt", "O sequenciamento do tumor (FoundationOne CDx) identificou variante patogênica em BRCA2.", NULL,
+	  { WV("BRCA2", "result", "positive", NULL, NULL, "pathogenic") } },
+	{ "en", "FoundationOne CDx: pending.", NULL, { W("comprehensive genomic profiling", "pending", "none", NULL) } },
+	/* ---- a value in a marker's parentheses is that marker's, not the next one's ---- */
+	{ "en", "Claudin18.2 (2+/3+, 85%), PD-L1 (22C3) CPS=5.", NULL,
+	  { W("CLDN18.2", "result", "none", "85%"), W("PD-L1", "result", "none", "CPS 5") } },
 };
 
 static bool has_flag(const char *flags, const char *f)

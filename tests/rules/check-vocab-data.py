@@ -36,7 +36,7 @@ KINDS = ["pathology-report", "molecular-report", "radiology-report", "lab-report
          "operative-note", "treatment-summary", "clinical-letter"]
 LANG_KEYS = {"language", "name", "script", "stopwords", "months", "words", "labs", "markers", "kinds", "cancer-types",
              "concepts"}
-MARKER_KEYS = {"name", "synonyms", "values", "clones", "panel", "routes", "note"}
+MARKER_KEYS = {"name", "synonyms", "values", "clones", "panel", "assay", "routes", "note"}
 SEP = " -/:_."
 # value tokens after a marker phrase: numbers, scores, variants, exons, codons
 VALUE_TOKEN = re.compile(r"^(\d+(\.\d+)?\+?%?|\+|p\.?\(?[a-z]{1,3}\d+[a-z]{0,3}\*?\)?|[a-z]\d{2,4}[a-z]?|exon|ex\d+[a-z]*|"
@@ -85,7 +85,7 @@ def strings(node, f, where):
     """Every phrase is a string: an unquoted no / on / yes loads as a YAML boolean, 12 as a number."""
     if isinstance(node, dict):
         for k, v in node.items():
-            if k not in ("panel",):
+            if k not in ("panel", "assay"):
                 strings(v, f, where + "." + str(k))
     elif isinstance(node, list):
         for x in node:
