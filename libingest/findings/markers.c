@@ -828,6 +828,32 @@ static void read_row(struct reader *r, const struct funit *u)
 				if (!it->v[q].dead)
 					give(r, it->v[q].marker, &z);
 		}
+		/* a result cell with a polarity only ("positiv | 90 %, IRS 12"): a
+		 * number the marker reads in another cell of the row that no header
+		 * names (no reference, method or key) is its value */
+		if (u->has_header)
+			for (size_t q = k; q <= k1; q++) {
+				if (it->v[q].dead)
+					continue;
+				struct pst *p = NULL;
+				for (size_t j = 0; j < r->npst; j++)
+					if (r->pst[j].marker == it->v[q].marker)
+						p = &r->pst[j];
+				if (!p || !p->result || p->pol == POL_NONE || p->value[0] || p->conflict)
+					continue;
+				for (size_t j = 0; j < it->n && !p->value[0]; j++) {
+					const struct item *y = &it->v[j];
+					unsigned c = y->cell;
+					if (use[c] || c == x->cell || u->cells[c].role != ROLE_NONE || !item_is_value(y) ||
+					    !y->val.text[0] || y->val.as != AS_RESULT || y->negated || y->val.vaf ||
+					    cell_skippable(r, u, c) || takes(r->v, it->v[q].marker, &y->val) != p->marker)
+						continue;
+					struct item z = *y;
+					z.val.pol = POL_NONE;
+					z.val.vc = VC_NONE;
+					give(r, it->v[q].marker, &z);
+				}
+			}
 		int m0 = x->marker;
 		/* variants of the row go to its marker */
 		for (size_t j = 0; j < it->n; j++) {

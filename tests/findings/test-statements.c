@@ -246,6 +246,14 @@ static const struct tcase cases[] = {
 	/* ---- a value in a marker's parentheses is that marker's, not the next one's ---- */
 	{ "en", "Claudin18.2 (2+/3+, 85%), PD-L1 (22C3) CPS=5.", NULL,
 	  { W("CLDN18.2", "result", "none", "85%"), W("PD-L1", "result", "none", "CPS 5") } },
+	/* ---- a row's result cell gives a polarity only: a number of another, unnamed cell is the value ---- */
+	{ "de", "", "Antikörper\tKlon\tErgebnis\tAnteil / Score\tBewertung\n"
+	            "Östrogenrezeptor\tEP1\tpositiv\t90 %, IRS 12\tIRS 0-12\n"
+	            "HER2/neu\t4B5\tnegativ\tScore 0\tDAKO-Score 0-3+\n",
+	  { WV("ER", "result", "positive", "90%", NULL, "row"), WV("HER2", "result", "negative", "0", NULL, "row") } },
+	/* ... never a reference's number */
+	{ "de", "", "Antikörper\tErgebnis\tReferenzbereich\nÖstrogenrezeptor\tpositiv\t>= 1 %\n",
+	  { WV("ER", "result", "positive", NULL, NULL, "row") } },
 };
 
 static bool has_flag(const char *flags, const char *f)
