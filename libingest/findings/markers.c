@@ -1152,9 +1152,68 @@ static bool is_group_of(const struct vocab *v, int g, int m)
 
 /* Interpretation words count only for a marker nothing else gave a result
  * for; an amendment's different result supersedes the earlier one. */
+/* Is S a plain result of its own sentence (no modifier, amendment, row)? */
+static bool plain_sentence(const struct statement *s)
+{
+	return s->assertion == AS_RESULT && !s->modifiers && !s->amendment && !s->superseded &&
+	       s->unit == UNIT_SENTENCE;
+}
+
+/* "HER2/CEP17 ratio 2.6, ..." then "HER2 gene is AMPLIFIED"; "GIS : 58"
+ * then "Statut HRD : positif": a marker's number without a polarity and
+ * its polarity without a number, in sentences a few lines apart, are one
+ * result: the polarity takes the number. Only when the marker has no other
+ * statement of its own in the document (no second sample, no other value
+ * or polarity to choose from). */
+#define MERGE_LINES 3
+static void merge_value_polarity(struct reader *r)
+{
+	struct statement_list *l = r->out;
+	bool *gone = l->n ? calloc(l->n, sizeof(*gone)) : NULL;
+	if (!gone)
+		return;
+	for (size_t i = 0; i < l->n; i++) {
+		struct statement *p = &l->v[i];
+		if (gone[i] || (r->interp[i] & (SF_INTERP | SF_WORDS)) || !plain_sentence(p) || p->polarity == POL_NONE || p->value || p->vclass)
+			continue;
+		size_t vi = SIZE_MAX, others = 0;
+		for (size_t j = 0; j < l->n; j++) {
+			const struct statement *q = &l->v[j];
+			if (j == i || gone[j] || q->marker != p->marker)
+				continue;
+			if (plain_sentence(q) && !(r->interp[j] & (SF_INTERP | SF_WORDS)) && q->polarity == POL_NONE && has_digit(q->value) && !q->variant &&
+			    q->from_layout == p->from_layout && vi == SIZE_MAX)
+				vi = j;
+			else
+				others++;
+		}
+		if (vi == SIZE_MAX || others)
+			continue;
+		struct statement *q = &l->v[vi];
+		unsigned d = q->line > p->line ? q->line - p->line : p->line - q->line;
+		if (d > MERGE_LINES)
+			continue;
+		p->value = q->value;
+		q->value = NULL;
+		gone[vi] = true;
+	}
+	size_t w = 0;
+	for (size_t i = 0; i < l->n; i++) {
+		if (gone[i]) {
+			statement_free_one(&l->v[i]);
+			continue;
+		}
+		r->interp[w] = r->interp[i];
+		l->v[w++] = l->v[i];
+	}
+	l->n = w;
+	free(gone);
+}
+
 static void settle(struct reader *r)
 {
 	struct statement_list *l = r->out;
+	merge_value_polarity(r);
 	size_t w = 0;
 	for (size_t i = 0; i < l->n; i++) {
 		bool drop = false;

@@ -254,6 +254,15 @@ static const struct tcase cases[] = {
 	/* ... never a reference's number */
 	{ "de", "", "Antikörper\tErgebnis\tReferenzbereich\nÖstrogenrezeptor\tpositiv\t>= 1 %\n",
 	  { WV("ER", "result", "positive", NULL, NULL, "row") } },
+	/* ---- a marker's number and its polarity in sentences next to each other are one result ---- */
+	{ "en", "Dual-probe SISH: HER2/CEP17 ratio 2.6, mean HER2 copy number 5.8 signals per cell.\n"
+	        "HER2 gene is AMPLIFIED.", NULL, { W("HER2 ISH", "result", "positive", "ratio 2.6") } },
+	/* ... not far apart, and not when the marker has another statement to choose from */
+	{ "en", "HER2/CEP17 ratio 2.6.\nHER2/CEP17 ratio 1.1.\nHER2 gene is AMPLIFIED.", NULL,
+	  { W("HER2 ISH", "result", "none", "ratio 2.6"), W("HER2 ISH", "result", "none", "ratio 1.1"),
+	    W("HER2 ISH", "result", "positive", NULL) } },
+	{ "en", "HER2/CEP17 ratio 2.6.\n\n\n\n\n\nMethods.\n\n\nHER2 gene is AMPLIFIED.", NULL,
+	  { W("HER2 ISH", "result", "none", "ratio 2.6"), W("HER2 ISH", "result", "positive", NULL) } },
 };
 
 static bool has_flag(const char *flags, const char *f)
