@@ -1152,17 +1152,18 @@ static bool is_group_of(const struct vocab *v, int g, int m)
 
 /* Interpretation words count only for a marker nothing else gave a result
  * for; an amendment's different result supersedes the earlier one. */
-/* Is S a plain result of its own sentence (no modifier, amendment, row)? */
+/* Is S a plain result of its own sentence (no modifier, not superseded, no row)? */
 static bool plain_sentence(const struct statement *s)
 {
-	return s->assertion == AS_RESULT && !s->modifiers && !s->amendment && !s->superseded &&
+	return s->assertion == AS_RESULT && !s->modifiers && !s->superseded &&
 	       s->unit == UNIT_SENTENCE;
 }
 
 /* "HER2/CEP17 ratio 2.6, ..." then "HER2 gene is AMPLIFIED"; "GIS : 58"
  * then "Statut HRD : positif": a marker's number without a polarity and
  * its polarity without a number, in sentences a few lines apart, are one
- * result: the polarity takes the number. Only when the marker has no other
+ * result: the polarity takes the number (both in an addendum, or neither).
+ * Only when the marker has no other
  * statement of its own in the document (no second sample, no other value
  * or polarity to choose from). */
 #define MERGE_LINES 3
@@ -1182,7 +1183,7 @@ static void merge_value_polarity(struct reader *r)
 			if (j == i || gone[j] || q->marker != p->marker)
 				continue;
 			if (plain_sentence(q) && !(r->interp[j] & (SF_INTERP | SF_WORDS)) && q->polarity == POL_NONE && has_digit(q->value) && !q->variant &&
-			    q->from_layout == p->from_layout && vi == SIZE_MAX)
+			    q->from_layout == p->from_layout && q->amendment == p->amendment && vi == SIZE_MAX)
 				vi = j;
 			else
 				others++;
