@@ -1211,11 +1211,31 @@ static void merge_value_polarity(struct reader *r)
 	free(gone);
 }
 
+/* Frees the statements DROP marks and closes the gaps (interp with them). */
+static void compact(struct reader *r, bool *drop)
+{
+	struct statement_list *l = r->out;
+	size_t w = 0;
+	for (size_t i = 0; i < l->n; i++) {
+		if (drop[i]) {
+			statement_free_one(&l->v[i]);
+			drop[i] = false;
+			continue;
+		}
+		r->interp[w] = r->interp[i];
+		l->v[w++] = l->v[i];
+	}
+	l->n = w;
+}
+
 static void settle(struct reader *r)
 {
 	struct statement_list *l = r->out;
 	merge_value_polarity(r);
 	size_t w = 0;
+	/* decided on the whole list first, then compacted: a decision reads
+	 * every other statement, kept or not, and none is freed before */
+	_cleanup_free_ bool *dropv = xcalloc(l->n ? l->n : 1, sizeof(*dropv));
 	for (size_t i = 0; i < l->n; i++) {
 		bool drop = false;
 		if (r->interp[i] & SF_INTERP)
@@ -1242,31 +1262,21 @@ static void settle(struct reader *r)
 			for (size_t j = 0; j < l->n && !drop; j++)
 				drop = j != i && l->v[j].marker == l->v[i].marker && has_digit(l->v[j].value) &&
 				       l->v[j].assertion == AS_RESULT;
-		if (drop) {
-			statement_free_one(&l->v[i]);
-			continue;
-		}
-		r->interp[w] = r->interp[i];
-		l->v[w++] = l->v[i];
+		dropv[i] = drop;
 	}
-	l->n = w;
+	compact(r, dropv);
 	/* With a layout, the reading-order text holds the tables again, re-flowed:
 	 * a sentence that gives a marker another result than its row is that. */
-	w = 0;
 	for (size_t i = 0; i < l->n; i++) {
 		bool drop = false;
 		if (r->d->layout && l->v[i].unit == UNIT_SENTENCE && !l->v[i].amendment)
 			for (size_t j = 0; j < l->n && !drop; j++)
 				drop = l->v[j].unit == UNIT_ROW && l->v[j].marker == l->v[i].marker &&
 				       !l->v[j].amendment && !same_result(&l->v[j], &l->v[i]);
-		if (drop) {
-			statement_free_one(&l->v[i]);
-			continue;
-		}
-		r->interp[w] = r->interp[i];
-		l->v[w++] = l->v[i];
+		dropv[i] = drop;
 	}
-	l->n = w;
+	compact(r, dropv);
+	w = 0;
 	w = 0;
 	for (size_t i = 0; i < l->n; i++) {
 		struct statement *a = &l->v[i];
