@@ -361,6 +361,17 @@ int main(int argc, char **argv)
 	}
 	if (check)
 		return check_config(&d, user);
+	/* Blocked from here on, read from the signalfd once the loop runs: a
+	 * stop asked for while the configuration and the rules are still being
+	 * loaded and checked (seconds, with the vocabulary) is a clean stop,
+	 * not a kill. */
+	sigset_t mask;
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGHUP);
+	sigaddset(&mask, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
 	if (load_config(d.config_path, d.config_given, &d.cfg, false, NULL) < 0) {
 		fprintf(stderr, "ingestd: the configuration or the rules it names are invalid; run 'ingestd "
 		        "--check-config' to see why.\n");
@@ -390,13 +401,6 @@ int main(int argc, char **argv)
 	d.db_ino = dbst.st_ino;
 	recover_orphans(&d);
 
-	sigset_t mask;
-	sigemptyset(&mask);
-	sigaddset(&mask, SIGTERM);
-	sigaddset(&mask, SIGINT);
-	sigaddset(&mask, SIGHUP);
-	sigaddset(&mask, SIGCHLD);
-	sigprocmask(SIG_BLOCK, &mask, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	d.sigfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
 	d.epfd = epoll_create1(EPOLL_CLOEXEC);
