@@ -107,14 +107,22 @@ class Tree:
 
     def start(self):
         self.logf = open(self.log, "ab")
+        logpos = self.logf.tell()      # this start's lines only (the log is shared by restarts)
         env = dict(os.environ)
         env.setdefault("ASAN_OPTIONS", "detect_leaks=1:abort_on_error=1:detect_odr_violation=0")
         self.proc = subprocess.Popen([INGESTD, "--config", self.config], stdout=self.logf, stderr=self.logf,
                                      start_new_session=True, env=env)
-        deadline = time.time() + 30
-        while time.time() < deadline and not os.path.exists(self.db):
+        # ready when it says so: its "started" line comes after the inbox is
+        # watched (loading and checking the rules with their vocabulary
+        # takes a second or more under ASan; a drop written before the watch
+        # would be judged by what the first scan sees)
+        deadline = time.time() + 60
+        while time.time() < deadline and self.proc.poll() is None:
+            with open(self.log, "rb") as lf:
+                lf.seek(logpos)
+                if b" started: inbox " in lf.read():
+                    break
             time.sleep(0.05)
-        time.sleep(0.3)
         if self.proc.poll() is not None:
             fail("ingestd exited at once:\n" + open(self.log, errors="replace").read())
 
