@@ -215,8 +215,9 @@ static int cmp_type(const void *a, const void *b)
 	return strcmp((*(struct rule_type *const *)a)->id, (*(struct rule_type *const *)b)->id);
 }
 
-/* Sorted list of DIR's *.yaml names (no hidden files). */
-static int list_dir(const char *dir, char ***out, size_t *n_out, struct loader *l)
+/* Sorted list of DIR's *.yaml names (no hidden files); more than
+ * RULES_MAX_FILES is an error of L. The vocabulary's folder is listed the same way. */
+int rules_list_yaml(const char *dir, char ***out, size_t *n_out, struct loader *l)
 {
 	DIR *d = opendir(dir);
 	struct dirent *de;
@@ -274,7 +275,7 @@ static int load_dir(const char *dir, const char *leave_out, const char *instead,
 	size_t n = 0, n_files = 0;
 	int r;
 
-	r = list_dir(dir, &names, &n, &l);
+	r = rules_list_yaml(dir, &names, &n, &l);
 	if (r < 0)
 		return r;
 	if (instead && !in_strv(names, n, leave_out)) {

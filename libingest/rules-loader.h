@@ -82,5 +82,6 @@ ING_HIDDEN void term_free(struct rule_term *t);
 ING_HIDDEN void study_free_contents(struct rule_study *s);
 ING_HIDDEN void rule_free(struct rule *r);
 ING_HIDDEN void type_free(struct rule_type *t);
+ING_HIDDEN int rules_list_yaml(const char *dir, char ***out, size_t *n_out, struct loader *l);
 
 #endif

@@ -823,39 +823,6 @@ static struct fy_node *read_yaml(struct loader *l, const char *path, struct vfil
 	return fy_document_root(f->doc);
 }
 
-static int cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* DIR's *.yaml names, sorted; PREFIX_OK: names starting with '_' too. */
-static int list_yaml(const char *dir, bool underscore, char ***out, size_t *n_out)
-{
-	DIR *d = opendir(dir);
-	struct dirent *de;
-	char **v = NULL;
-	size_t n = 0;
-
-	if (!d)
-		return -errno;
-	while ((de = readdir(d))) {
-		size_t len = strlen(de->d_name);
-		if (de->d_name[0] == '.' || (!underscore && de->d_name[0] == '_') || len <= 5 ||
-		    strcmp(de->d_name + len - 5, ".yaml") != 0)
-			continue;
-		if (n >= RULES_MAX_FILES)
-			break;
-		v = xrealloc(v, (n + 1) * sizeof(*v));
-		v[n++] = xstrndup(de->d_name, len - 5);
-	}
-	closedir(d);
-	if (n)
-		qsort(v, n, sizeof(*v), cmp_str);
-	*out = v;
-	*n_out = n;
-	return 0;
-}
-
 static bool is_lang_code(const char *s)
 {
 	return strlen(s) == 2 && s[0] >= 'a' && s[0] <= 'z' && s[1] >= 'a' && s[1] <= 'z';
@@ -921,7 +888,9 @@ int vocab_load_dir(struct ing_ctx *ctx, const char *dir, struct vocab **out, str
 	int r;
 
 	(void)ctx;
-	r = list_yaml(vdir, true, &names, &n);
+	r = rules_list_yaml(vdir, &names, &n, &vl.l);
+	for (size_t i = 0; r == 0 && i < n; i++)
+		names[i][strlen(names[i]) - 5] = 0;     /* "de.yaml": the language "de" */
 	if (r < 0) {
 		vl.l.file = vdir;
 		err_at(&vl.l, (struct pos){ 1, 1 }, "%s (the rules need their vocabulary: markers.yaml, labs.yaml and "
