@@ -419,49 +419,70 @@ void check_urgent(struct ev *e)
  * the case (SPEC §5). Both are shown, with where each was read. A result
  * and its amendment are not a conflict: the amendment stands, the first is
  * listed as superseded. */
+struct stated {
+	const struct ing_file *f;
+	const struct doc_marker *m;
+	size_t order;           /* the case's document order, then the document's own */
+	bool positive;
+};
+
+static int by_marker(const void *x, const void *y)
+{
+	const struct stated *a = x, *b = y;
+	int c = strcmp(a->m->name, b->m->name);
+	return c ? c : a->order < b->order ? -1 : a->order > b->order;
+}
+
+/* Two results of one variant (or without one) that cannot both hold. */
+static bool opposite(const struct stated *pos, const struct stated *neg)
+{
+	return !neg->positive && !(pos->m->variant && neg->m->variant && strcmp(pos->m->variant, neg->m->variant) != 0);
+}
+
 void check_conflicts(struct ev *e)
 {
 	const struct ptrvec *docs = &e->scan->inv.documents;
 	struct strbuf list, msg;
-	struct ptrvec said = { 0 };     /* marker names listed (one line per marker) */
-	size_t n = 0;
+	struct stated *v = NULL;
+	size_t n = 0, nv = 0, cap = 0;
 
-	strbuf_init(&list, EVAL_TEXT_MAX);
+	/* the found results with a polarity, grouped by marker (one sort, not a
+	 * search of the whole case for each positive result) */
 	for (size_t i = 0; i < docs->n; i++) {
 		const struct ing_file *f = docs->v[i];
 		for (size_t j = 0; f->doc && j < f->doc->n_markers; j++) {
-			const struct doc_marker *a = &f->doc->markers[j];
-			bool dup = false;
-			if (a->state != MARKER_FOUND || !a->polarity || strcmp(a->polarity, "positive") != 0)
+			const struct doc_marker *m = &f->doc->markers[j];
+			if (m->state != MARKER_FOUND || !m->polarity || strcmp(m->polarity, "none") == 0)
 				continue;
-			for (size_t k = 0; k < said.n && !dup; k++)
-				dup = strcmp(said.v[k], a->name) == 0;
-			if (dup)
-				continue;
-			/* the first negative of the same marker, anywhere in the case */
-			const struct ing_file *fb = NULL;
-			const struct doc_marker *b = NULL;
-			for (size_t k = 0; k < docs->n && !b; k++) {
-				const struct ing_file *g = docs->v[k];
-				for (size_t l = 0; g->doc && l < g->doc->n_markers && !b; l++) {
-					const struct doc_marker *c = &g->doc->markers[l];
-					if (c->state == MARKER_FOUND && c->polarity && strcmp(c->polarity, "negative") == 0 &&
-					    strcmp(c->name, a->name) == 0 && !(c->variant && a->variant &&
-					                                        strcmp(c->variant, a->variant) != 0)) {
-						b = c;
-						fb = g;
-					}
-				}
-			}
-			if (!b)
-				continue;
-			ptrvec_push(&said, a->name);
-			_cleanup_free_ char *sa = short_snippet(a->snippet), *sb_ = short_snippet(b->snippet);
-			list_add(&list, &n, "%s: %s in %s (\"%s\") but %s in %s (\"%s\")", a->name, a->result, f->path, sa,
-			         b->result, fb->path, sb_);
+			if (nv == cap)
+				v = xrealloc(v, (cap = cap ? 2 * cap : 64) * sizeof(*v));
+			v[nv] = (struct stated){ f, m, nv, strcmp(m->polarity, "positive") == 0 };
+			nv++;
 		}
 	}
-	ptrvec_free(&said, NULL);
+	if (nv)
+		qsort(v, nv, sizeof(*v), by_marker);
+	strbuf_init(&list, EVAL_TEXT_MAX);
+	for (size_t g = 0, h; g < nv; g = h) {
+		for (h = g + 1; h < nv && strcmp(v[h].m->name, v[g].m->name) == 0; h++)
+			;
+		/* the first positive that a negative contradicts, and the first such negative */
+		const struct stated *pos = NULL, *neg = NULL;
+		for (size_t i = g; i < h && !neg; i++) {
+			if (!v[i].positive)
+				continue;
+			for (size_t k = g; k < h && !neg; k++)
+				if (opposite(&v[i], &v[k]))
+					neg = &v[k];
+			pos = &v[i];
+		}
+		if (!neg)
+			continue;
+		_cleanup_free_ char *sa = short_snippet(pos->m->snippet), *sb_ = short_snippet(neg->m->snippet);
+		list_add(&list, &n, "%s: %s in %s (\"%s\") but %s in %s (\"%s\")", pos->m->name, pos->m->result,
+		         pos->f->path, sa, neg->m->result, neg->f->path, sb_);
+	}
+	free(v);
 	list_end(&list, n);
 	if (!n) {
 		strbuf_free(&list);
