@@ -116,6 +116,20 @@ static size_t next_char(const struct vtext *t, size_t i)
 	return i;
 }
 
+/* Does marker name NAME contain variant VAR ("p.K27M") as a word: "H3 K27M"? */
+static bool name_has_variant(const char *name, const char *var)
+{
+	if (strncmp(var, "p.", 2) == 0)
+		var += 2;
+	size_t n = strlen(var);
+	if (n == 0)
+		return false;
+	for (const char *s = name; *s; s++)
+		if ((s == name || s[-1] == ' ') && strncasecmp(s, var, n) == 0 && (s[n] == '\0' || s[n] == ' '))
+			return true;
+	return false;
+}
+
 void items_scan(const struct vocab *v, const struct funit *u, size_t a, size_t b, struct items *out)
 {
 	const struct vtext *t = u->t;
@@ -168,8 +182,12 @@ void items_scan(const struct vocab *v, const struct funit *u, size_t a, size_t b
 						xe = variant_parse(t, j, b, true, var, sizeof(var));
 				if (xe) {
 					struct item *it = item_add(out, IT_VARIANT, i, xe, u);
-					if (it)
+					if (it) {
 						memcpy(it->variant, var, sizeof(var));
+						/* a name that is itself a variant ("H3 K27M") names the
+						 * marker: it does not say the variant was found */
+						it->named = name_has_variant(vocab_marker(v, (size_t)marker)->name, var);
+					}
 				}
 				if (ve > mend) {
 					struct item *it = item_add(out, IT_VALUE, i, ve, u);

@@ -99,6 +99,7 @@ struct item {
 	bool dead;                      /* dropped (test name, derived, reference, inside another) */
 	struct fval val;                /* IT_VALUE, IT_WORD that is a result word */
 	char variant[40];               /* IT_VARIANT */
+	bool named;                     /* IT_VARIANT that is the marker's own name ("H3 K27M"): no result */
 };
 
 struct items {

@@ -575,7 +575,7 @@ static void bind_variants(struct reader *r, const struct funit *u, const int *ro
 			continue;
 		snprintf(p->variant, sizeof(p->variant), "%s", x->variant);
 		p->mods |= x->mods;
-		if (!p->result) {
+		if (!p->result && !x->named) {
 			/* a named variant is a detected one, unless negated ("no KRAS G12C") */
 			p->pol = x->negated ? POL_NEGATIVE : POL_POSITIVE;
 			p->any = true;
@@ -868,7 +868,7 @@ static void read_row(struct reader *r, const struct funit *u)
 			if (!p || (p->variant[0] && !(p->variant[0] == 'c' && y->variant[0] == 'p')))
 				continue;
 			snprintf(p->variant, sizeof(p->variant), "%s", y->variant);
-			if (!p->result) {
+			if (!p->result && !y->named) {
 				p->pol = y->negated ? POL_NEGATIVE : POL_POSITIVE;
 				p->any = p->result = true;
 				p->as = AS_RESULT;

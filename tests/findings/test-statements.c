@@ -207,6 +207,11 @@ static const struct tcase cases[] = {
 	/* ---- a group's result beside its member's says it again; a listed pair is its members ---- */
 	{ "en", "Oligodendroglioma, IDH-mutant. IDH1 R132H mutation detected.", NULL,
 	  { WV("IDH1", "result", "positive", NULL, "p.R132H", NULL) } },
+	/* ---- a marker named by its variant (a mutant-specific stain) is not that variant found ---- */
+	{ "de", "Immunhistochemie: H3 K27M IHC negativ. IDH1 R132H positiv.", NULL,
+	  { WV("H3 K27M", "result", "negative", NULL, "p.K27M", NULL),
+	    WV("IDH1", "result", "positive", NULL, "p.R132H", NULL) } },
+	{ "en", "H3 K27M (IHC): pending.", NULL, { WV("H3 K27M", "pending", "none", NULL, "p.K27M", NULL) } },
 	{ "it", "Sequenziamento IDH1/IDH2: wild type.", NULL,
 	  { W("IDH1", "result", "negative", NULL), W("IDH2", "result", "negative", NULL) } },
 	{ "en", "BRCA1 and BRCA2 testing pending.", NULL,
