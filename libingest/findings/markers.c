@@ -1281,6 +1281,12 @@ static void settle(struct reader *r)
 	for (size_t i = 0; i < l->n; i++) {
 		struct statement *a = &l->v[i];
 		bool same = false, differ = false, keep_too = false;
+		if (a->amendment && (a->modifiers & MOD_HISTORICAL)) {
+			/* "was originally reported as 1+" in an amendment: the
+			 * result it replaces, not its revision */
+			a->amendment = false;
+			a->superseded = true;
+		}
 		if (a->amendment)
 			for (size_t j = 0; j < w; j++) {
 				struct statement *e = &l->v[j];
