@@ -262,6 +262,9 @@ static const struct tcase cases[] = {
 	/* ---- a marker's number and its polarity in sentences next to each other are one result ---- */
 	{ "en", "Dual-probe SISH: HER2/CEP17 ratio 2.6, mean HER2 copy number 5.8 signals per cell.\n"
 	        "HER2 gene is AMPLIFIED.", NULL, { W("HER2 ISH", "result", "positive", "ratio 2.6") } },
+	/* ---- a counterfactual ("had the tumour been ...") is hypothetical ---- */
+	{ "en", "I explained that, had the tumour been BRAF wild-type, we would have discussed immunotherapy alone.", NULL,
+	  { WV("BRAF", "result", "negative", NULL, NULL, "hypothetical") } },
 	{ "en", "ADDENDUM\nThe HER2 immunohistochemistry was originally reported as score 1+.", NULL,
 	  { WV("HER2", "result", "negative", "1+", NULL, "superseded historical") } },
 	{ "en", "ADDENDUM\nDual-probe SISH: HER2/CEP17 ratio 2.6.\nHER2 gene is AMPLIFIED.", NULL,
