@@ -557,6 +557,61 @@ static int write_tag(int bagfd, const char *name, const void *buf, size_t len, s
 	return 0;
 }
 
+/* A tag file written as it is made, hashed while written: the manifest and
+ * provenance.tsv have a row per payload file, tens of megabytes for a
+ * 100,000-file drop, never held whole (nor doubled by a growing buffer). */
+#define TAG_SPILL (64u * 1024)
+
+struct tag_out {
+	int fd;
+	int err;
+	struct sha256_ctx *c;
+	struct strbuf b;             /* rows not yet written, spilled at TAG_SPILL */
+};
+
+static int tag_open(int bagfd, const char *name, struct tag_out *t)
+{
+	*t = (struct tag_out){ .fd = openat(bagfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0640) };
+	if (t->fd < 0)
+		return -errno;
+	t->c = sha256_new();
+	strbuf_init(&t->b, 0);
+	return 0;
+}
+
+static void tag_write(struct tag_out *t)
+{
+	if (t->b.len && t->err == 0) {
+		sha256_update(t->c, t->b.s, t->b.len);
+		t->err = write_all(t->fd, t->b.s, t->b.len);
+	}
+	t->b.len = 0;
+}
+
+/* After a row: write out what has gathered once it is big enough. */
+static void tag_spill(struct tag_out *t)
+{
+	if (t->b.len >= TAG_SPILL)
+		tag_write(t);
+}
+
+/* Write the rest, close, record its digest under NAME; frees T's buffers either way. */
+static int tag_close(struct tag_out *t, const char *name, struct tag *tags, size_t *ntags)
+{
+	tag_write(t);
+	int r = t->err;
+	if (close(t->fd) < 0 && r == 0)
+		r = -errno;
+	if (r == 0) {
+		struct tag *tg = &tags[(*ntags)++];
+		snprintf(tg->name, sizeof(tg->name), "%s", name);
+		sha256_final(t->c, tg->sha256);
+	}
+	sha256_free(t->c);
+	strbuf_free(&t->b);
+	return r;
+}
+
 static void tsv_field(struct strbuf *b, const char *s)
 {
 	for (; s && *s; s++) {
@@ -579,43 +634,42 @@ static const char *drop_name(const struct ing_scan *scan, char *buf, size_t cap)
 	return path_basename(buf);
 }
 
-static char *provenance_tsv(const struct ing_package *pkg, const struct ing_scan *scan)
+static void provenance_tsv(const struct ing_package *pkg, const struct ing_scan *scan, struct tag_out *t)
 {
-	struct strbuf b;
+	struct strbuf *b = &t->b;
 	char hex[65], dbuf[4096];
 	const char *drop = drop_name(scan, dbuf, sizeof(dbuf));
-	strbuf_init(&b, 0);
-	strbuf_puts(&b, "payload_path\tsha256\tbytes\tdrop\tpath_in_drop\toriginal_name\tstored\treceived_sha256\t"
+	strbuf_puts(b, "payload_path\tsha256\tbytes\tdrop\tpath_in_drop\toriginal_name\tstored\treceived_sha256\t"
 	            "received_bytes\n");
 	for (size_t i = 0; i < pkg->items.n; i++) {
 		const struct payload_item *it = pkg->items.v[i];
 		hex_encode(it->sha256, 32, hex);
-		tsv_field(&b, it->path);
-		strbuf_printf(&b, "\t%s\t%llu\t", hex, (unsigned long long)it->size);
+		tsv_field(b, it->path);
+		strbuf_printf(b, "\t%s\t%llu\t", hex, (unsigned long long)it->size);
 		if (it->f) {
-			tsv_field(&b, drop);
-			strbuf_puts(&b, "\t");
-			tsv_field(&b, it->f->path);
-			strbuf_puts(&b, "\t");
-			tsv_field(&b, path_basename(it->f->path));
+			tsv_field(b, drop);
+			strbuf_puts(b, "\t");
+			tsv_field(b, it->f->path);
+			strbuf_puts(b, "\t");
+			tsv_field(b, path_basename(it->f->path));
 			if (it->f->prefix) {
 				/* SPEC §6: the only change the packager makes to a DICOM object */
 				hex_encode(it->f->sha256, 32, hex);
-				strbuf_printf(&b, "\tfile meta prepended (%u bytes)\t%s\t%llu", (unsigned)it->f->prefix->len,
+				strbuf_printf(b, "\tfile meta prepended (%u bytes)\t%s\t%llu", (unsigned)it->f->prefix->len,
 				              hex, (unsigned long long)it->f->size);
 			} else {
 				/* the received bytes are the stored ones: their digest and
 				 * size are the row's own (not repeated: a row per file of
 				 * a 100,000-file drop stays short) */
-				strbuf_puts(&b, "\tas received\t-\t-");
+				strbuf_puts(b, "\tas received\t-\t-");
 			}
 		} else {
-			strbuf_puts(&b, "-\t-\t(written by ingestd: describes every DICOM file of the package)\t"
+			strbuf_puts(b, "-\t-\t(written by ingestd: describes every DICOM file of the package)\t"
 			            "written\t-\t-");
 		}
-		strbuf_puts(&b, "\n");
+		strbuf_puts(b, "\n");
+		tag_spill(t);
 	}
-	return strbuf_steal(&b);
 }
 
 struct report_extra {
@@ -866,25 +920,28 @@ int ing_package_build(struct ing_package *pkg, const struct ing_scan *scan, cons
 
 	/* manifest-sha256.txt: "<hex>  <path>", readable by sha256sum -c from the bag root. */
 	{
-		struct strbuf m;
-		strbuf_init(&m, 0);
+		struct tag_out m;
+		if ((r = tag_open(bagfd, "manifest-sha256.txt", &m)) < 0)
+			goto out;
 		for (size_t i = 0; i < pkg->items.n; i++) {
 			const struct payload_item *it = pkg->items.v[i];
 			hex_encode(it->sha256, 32, hex);
-			strbuf_printf(&m, "%s  ", hex);
-			bag_path_encode(&m, it->path);
-			strbuf_puts(&m, "\n");
+			strbuf_printf(&m.b, "%s  ", hex);
+			bag_path_encode(&m.b, it->path);
+			strbuf_puts(&m.b, "\n");
+			tag_spill(&m);
 		}
-		r = write_tag(bagfd, "manifest-sha256.txt", m.s ? m.s : "", m.len, tags, &ntags);
-		strbuf_free(&m);
-		if (r < 0)
+		if ((r = tag_close(&m, "manifest-sha256.txt", tags, &ntags)) < 0)
 			goto out;
 		hex_encode(tags[ntags - 1].sha256, 32, pkg->manifest_sha256);
 	}
 
 	{
-		_cleanup_free_ char *prov = provenance_tsv(pkg, scan);
-		if ((r = write_tag(bagfd, "provenance.tsv", prov, strlen(prov), tags, &ntags)) < 0)
+		struct tag_out t;
+		if ((r = tag_open(bagfd, "provenance.tsv", &t)) < 0)
+			goto out;
+		provenance_tsv(pkg, scan, &t);
+		if ((r = tag_close(&t, "provenance.tsv", tags, &ntags)) < 0)
 			goto out;
 	}
 	{
