@@ -25,6 +25,7 @@ struct fat_info {
 	bool big_endian;
 	char transfer_syntax[DCM_UID_MAX];
 	bool lossy;
+	bool xfer_mismatch;
 	char sop_class_uid[DCM_UID_MAX];
 	char sop_instance_uid[DCM_UID_MAX];
 	char study_uid[DCM_UID_MAX];

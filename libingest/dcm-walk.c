@@ -713,6 +713,7 @@ int dcm_analyse(const uint8_t *p, size_t len, uint64_t total, struct fat_info *o
 			if (!enc_fits(p + ds_start, len - ds_start, e, false) &&
 			    guess_enc(p + ds_start, len - ds_start, false, &g)) {
 				note(&a->warnings, "dataset encoding differs from the declared transfer syntax");
+				out->xfer_mismatch = true;
 				e = g;
 			}
 		}

@@ -52,6 +52,7 @@ struct dcm_info {
 	bool has_position;
 	bool has_orientation;
 	bool has_pixel_data;
+	bool xfer_mismatch;                  /* the data set is not in the encoding its transfer syntax declares */
 	const char *message;                 /* why: warnings, truncation, corruption */
 	const char *transfer_syntax;
 	const char *sop_class_uid;

@@ -421,6 +421,13 @@ void scan_entry(struct walk *w, const char *relpath, uint64_t size, struct byte_
 				                 "the DICOM file is cut short (%s); ask the hospital for a new copy", d->message);
 			else if (ds == DCM_CORRUPT)
 				file_set_problem(f, PROB_CORRUPT, "the DICOM file is damaged (%s); ask for a new copy", d->message);
+			else if (d->xfer_mismatch)
+				/* readers that trust the file meta (DCMTK, so Orthanc and
+				 * most PACS) cannot parse it; the package keeps bytes as
+				 * received (SPEC §6), so it cannot be mended there */
+				file_set_problem(f, PROB_CORRUPT, "the DICOM data set is not written in the encoding its file "
+				                 "meta information declares: most DICOM readers and PACS refuse it, so it is left "
+				                 "out of the package; ask the hospital to export it again");
 			else if (f->kind != KIND_DICOM_DICOMDIR && (blank(d->study_uid) || blank(d->series_uid)))
 				/* an empty UID is no study or series: it would group strangers
 				 * and break the report's and the DICOMDIR's contract */
