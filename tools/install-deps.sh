@@ -14,6 +14,7 @@ PKGS="
   tesseract-ocr-tur tesseract-ocr-hin tesseract-ocr-osd
   libudfread-dev libseccomp-dev
   python3 python3-pydicom python3-jsonschema python3-aiosmtpd python3-pil dicom3tools
+  orthanc iproute2 util-linux
   xorriso genisoimage zstd p7zip-full zip unzip fonts-dejavu-core
   fonts-wqy-microhei fonts-lohit-deva tesseract-ocr-deu tesseract-ocr-ita tesseract-ocr-por
   scdoc man-db groff-base
@@ -26,3 +27,15 @@ if [ -n "$missing" ]; then
   apt-get update -q
   apt-get install -y -q --no-install-recommends $missing
 fi
+# Debian starts Orthanc as a system service when it is installed, listening on
+# every address; the tests start their own in a private network namespace
+# (tests/pacs/orthanc.py), so the service is stopped and left disabled.
+case " $missing " in
+*" orthanc "*)
+  if [ -d /run/systemd/system ]; then
+    systemctl disable --now orthanc >/dev/null 2>&1 || true
+  elif [ -x /etc/init.d/orthanc ]; then
+    /etc/init.d/orthanc stop >/dev/null 2>&1 || true
+  fi
+  ;;
+esac

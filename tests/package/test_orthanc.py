@@ -1,0 +1,114 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""#19 items 3 and 5: the package as a real PACS stores it. Debian's Orthanc,
+started by this test in a private network namespace (tests/pacs/orthanc.py)
+and stopped by it, is given every DICOM file of the package over its REST
+API, for each fixture drop and for a drop of every pydicom sample *.dcm:
+
+  - Orthanc accepts every file the package puts in its DICOM file-set: a
+    file DCMTK or Orthanc refuses is a problem of the report, left out of the
+    file-set, never reported healthy;
+  - the studies, series and SOP instances Orthanc holds are the report's
+    (inventory.studies[].study_uid, their series_uid, the instance counts)
+    and the DICOMDIR's referenced instances, UID for UID;
+  - on the fixture drops the patient count agrees too. On the samples it
+    cannot: Orthanc files patients by Patient ID as its bytes read (so the
+    nine objects without one are one patient there, and an ID with a trailing
+    pad byte another), while the report counts people by name and birth date;
+    the figures are printed with that reason (docs/package.md)."""
+import collections
+import glob
+import json
+import os
+import shutil
+import sys
+import warnings
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'pacs'))
+import orthanc  # noqa: E402
+
+orthanc.private_network()
+
+import pydicom  # noqa: E402
+from pkgtest import check, fixtures, ingest, workdir  # noqa: E402
+
+SAMPLES = '/usr/lib/python3/dist-packages/pydicom/data/test_files'
+warnings.simplefilter('ignore')
+
+
+def package(drop, out):
+    ingest('package', drop, '--out', out, '--no-fetch', check_rc=0)
+    return os.path.join(out, 'pending', os.path.basename(drop))
+
+
+def dicomdir_sops(bag):
+    dd = os.path.join(bag, 'data', 'DICOMDIR')
+    if not os.path.exists(dd):
+        return set()
+    return {str(r.ReferencedSOPInstanceUIDInFile) for r in pydicom.dcmread(dd).DirectoryRecordSequence
+            if 'ReferencedSOPInstanceUIDInFile' in r}
+
+
+def check_bag(o, bag, name, strict):
+    rep = json.load(open(os.path.join(bag, 'gap-report.json'), encoding='utf-8'))
+    files = sorted(f for f in glob.glob(os.path.join(bag, 'data', 'DICOM', '**', '*'), recursive=True)
+                   if os.path.isfile(f))
+    ids = set()
+    for f in files:
+        status, ans = o.upload(f)
+        check(status == 200, '%s: Orthanc refuses %s, which the package holds as healthy: %s'
+              % (name, os.path.relpath(f, bag), ans.get('Details') or ans))
+        ids.add(ans['ID'])
+    # what Orthanc holds, by UID
+    o_series = collections.Counter()
+    o_studies, o_sops, o_pids = set(), set(), set()
+    for i in ids:
+        t = o.get('/instances/%s/simplified-tags' % i)
+        o_studies.add(t['StudyInstanceUID'])
+        o_series[(t['StudyInstanceUID'], t['SeriesInstanceUID'])] += 0
+        o_sops.add((t['StudyInstanceUID'], t['SeriesInstanceUID'], t['SOPInstanceUID']))
+        o_pids.add(t.get('PatientID', ''))
+    for st, se, sop in o_sops:
+        o_series[(st, se)] += 1
+    inv = rep['inventory']
+    r_studies = {s['study_uid'] for s in inv['studies']}
+    r_series = {(s['study_uid'], se['series_uid']): se['instances'] for s in inv['studies'] for se in s['series']}
+    check(o_studies == r_studies, '%s: studies differ: only in Orthanc %r, only in the report %r'
+          % (name, sorted(o_studies - r_studies), sorted(r_studies - o_studies)))
+    check(dict(o_series) == r_series, '%s: series or their instance counts differ:\n Orthanc %r\n report  %r'
+          % (name, sorted(set(o_series.items()) - set(r_series.items())),
+             sorted(set(r_series.items()) - set(o_series.items()))))
+    dd = dicomdir_sops(bag)
+    sops = {x[2] for x in o_sops}
+    check(dd == sops, '%s: the DICOMDIR references other instances than Orthanc holds: %r / %r'
+          % (name, sorted(dd - sops)[:5], sorted(sops - dd)[:5]))
+    stats = o.statistics()
+    persons = len(inv['patients'])
+    if strict:
+        check(stats['CountPatients'] == persons, '%s: Orthanc holds %d patients, the report counts %d'
+              % (name, stats['CountPatients'], persons))
+    print('ok %s: %d files; Orthanc %d patients / %d studies / %d series / %d instances; report %d people, '
+          '%d studies, %d series, %d instances' % (name, len(files), stats['CountPatients'], stats['CountStudies'],
+                                                   stats['CountSeries'], stats['CountInstances'], persons,
+                                                   len(r_studies), len(r_series), sum(r_series.values())))
+    if not strict and stats['CountPatients'] != persons:
+        print('  %s: patients differ by design: Orthanc files them by Patient ID as written (%d distinct, '
+              'empty included), the report counts people by name and birth date' % (name, len(o_pids)))
+
+
+work = workdir()
+try:
+    fx = fixtures(work)
+    drops = sorted(glob.glob(os.path.join(fx, 'drops', '*')))
+    samples = os.path.join(work, 'SAMPLES')
+    os.makedirs(samples)
+    for f in glob.glob(os.path.join(SAMPLES, '*.dcm')):
+        shutil.copy(f, samples)
+    for drop in drops + [samples]:
+        name = os.path.basename(drop)
+        bag = package(drop, os.path.join(work, 'out-' + name))
+        with orthanc.Orthanc() as o:
+            check_bag(o, bag, name, strict=drop != samples)
+finally:
+    shutil.rmtree(work, ignore_errors=True)
+sys.exit(0)
