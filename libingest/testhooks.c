@@ -4,6 +4,9 @@
  * -Dtest-hooks=true. Every fault needs its marker in the input itself as
  * well as the switch, so a switch left set changes nothing for real input.
  */
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <errno.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -119,4 +122,31 @@ const char *testhook_rules_dir(void)
 {
 	const char *dir = getenv("INGEST_TEST_RULES_DIR");
 	return dir && *dir ? dir : NULL;
+}
+
+void testhook_report_copy(const char *json)
+{
+	const char *dir = getenv("INGEST_TEST_REPORT_COPIES");
+	static unsigned n;
+	if (!dir || !*dir || !json)
+		return;
+	char path[4096];
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	if (snprintf(path, sizeof(path), "%s/report-%ld-%ld-%u.json", dir, (long)getpid(), (long)ts.tv_nsec, n++) >=
+	    (int)sizeof(path))
+		return;
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
+	if (fd < 0 && errno == ENOENT && mkdir(dir, 0755) == 0)
+		fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
+	if (fd < 0)
+		return;
+	size_t len = strlen(json), off = 0;
+	while (off < len) {
+		ssize_t w = write(fd, json + off, len - off);
+		if (w <= 0)
+			break;
+		off += (size_t)w;
+	}
+	close(fd);
 }

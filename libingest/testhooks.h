@@ -50,6 +50,13 @@ ING_HIDDEN bool testhook_docext_keep_stderr(void);
  * unset. */
 ING_HIDDEN const char *testhook_rules_dir(void);
 
+/* INGEST_TEST_REPORT_COPIES=DIR: every gap report made (ingest scan --json,
+ * a package's gap-report.json, the daemon's) is also written to a new file in
+ * DIR, for the test that validates them all against the schema at the end of
+ * the run (tests/scan/test-all-reports.py). Failures are ignored (a confined
+ * worker may not reach DIR). */
+ING_HIDDEN void testhook_report_copy(const char *json);
+
 #else
 
 static inline void testhook_crash_point(const char *step) { }
@@ -59,6 +66,7 @@ static inline bool testhook_read_eio(bool on, const uint8_t *head, size_t n) { r
 static inline void testhook_extractor_fault(const uint8_t *doc, size_t len) { }
 static inline bool testhook_docext_keep_stderr(void) { return false; }
 static inline const char *testhook_rules_dir(void) { return NULL; }
+static inline void testhook_report_copy(const char *json) { }
 
 #endif
 #endif
