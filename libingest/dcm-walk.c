@@ -286,9 +286,10 @@ struct top_info {
 static enum wr dataset(struct walker *w, uint64_t off, uint64_t end, bool undefined, struct enc e,
                        int depth, uint64_t *out_end, struct top_info *top);
 
-/* Items of a sequence from off to end (undefined: until the delimiter). */
+/* Items of a sequence from off to end (undefined: until the delimiter);
+ * records: it is a DICOMDIR's Directory Record Sequence. */
 static enum wr sequence(struct walker *w, uint64_t off, uint64_t end, bool undefined, struct enc e,
-                        int depth, uint64_t *out_end)
+                        int depth, bool records, uint64_t *out_end)
 {
 	if (depth > max_depth)
 		return bad(w, "sequences nested too deep");
@@ -315,6 +316,18 @@ static enum wr sequence(struct walker *w, uint64_t off, uint64_t end, bool undef
 			r = dataset(w, off, UINT64_MAX, true, e, depth + 1, &item_end, NULL);
 		} else {
 			if (off + h.vl > end) {
+				/* A DICOMDIR whose last record's item length overstates its
+				 * elements, which end with the file and the sequence
+				 * (pydicom's DICOMDIR-nooffset: offsets taken out, the
+				 * length left): every record is whole, as DCMTK and pydicom
+				 * read them. Anything else that runs past is cut short. */
+				if (records && end == w->total && w->len >= w->total &&
+				    dataset(w, off, end, false, e, depth + 1, &item_end, NULL) == WR_OK && item_end == end) {
+					note(&w->warnings, "the last directory record's length runs past the end of the file "
+					                   "(its elements are whole)");
+					off = end;
+					break;
+				}
 				if (end < w->total)
 					return bad(w, "item length runs past its sequence");
 				/* the file ends inside this item: its whole elements
@@ -388,7 +401,7 @@ static enum wr dataset(struct walker *w, uint64_t off, uint64_t end, bool undefi
 				snprintf(w->why, sizeof w->why, "undefined length on VR %s", h.vr);
 				return WR_BAD;
 			}
-			r = sequence(w, voff, UINT64_MAX, true, se, depth, &off);
+			r = sequence(w, voff, UINT64_MAX, true, se, depth, false, &off);
 			if (r != WR_OK)
 				return r;
 		} else {
@@ -402,7 +415,7 @@ static enum wr dataset(struct walker *w, uint64_t off, uint64_t end, bool undefi
 					if (sq && h.vl > 0) {
 						/* a sequence the file ends in: its whole items count */
 						uint64_t send;
-						if (sequence(w, voff, vend, false, e, depth, &send) == WR_BAD)
+						if (sequence(w, voff, vend, false, e, depth, false, &send) == WR_BAD)
 							return WR_BAD;
 					}
 					mark_cut(w, off);
@@ -417,7 +430,8 @@ static enum wr dataset(struct walker *w, uint64_t off, uint64_t end, bool undefi
 				return WR_BAD;
 			if (sq && h.vl > 0) {
 				uint64_t send;
-				r = sequence(w, voff, vend, false, e, depth, &send);
+				r = sequence(w, voff, vend, false, e, depth,
+				             depth == 0 && h.group == 0x0004 && h.elem == 0x1220, &send);
 				if (r != WR_OK)
 					return r;
 			} else if (vend > w->len) {

@@ -3,7 +3,8 @@
 """#19 items 3 and 5: the package as a real PACS stores it. Debian's Orthanc,
 started by this test in a private network namespace (tests/pacs/orthanc.py)
 and stopped by it, is given every DICOM file of the package over its REST
-API, for each fixture drop and for a drop of every pydicom sample *.dcm:
+API, for each fixture drop, for a drop of every pydicom sample *.dcm and
+for its dicomdirtests tree as a disc image (ISO 9660):
 
   - Orthanc accepts every file the package puts in its DICOM file-set: a
     file DCMTK or Orthanc refuses is a problem of the report, left out of the
@@ -21,6 +22,7 @@ import glob
 import json
 import os
 import shutil
+import subprocess
 import sys
 import warnings
 
@@ -104,11 +106,16 @@ try:
     os.makedirs(samples)
     for f in glob.glob(os.path.join(SAMPLES, '*.dcm')):
         shutil.copy(f, samples)
-    for drop in drops + [samples]:
+    # pydicom's dicomdirtests tree (its own DICOMDIR in six variants) as a disc image
+    iso = os.path.join(work, 'DDT')
+    os.makedirs(iso)
+    subprocess.run(['genisoimage', '-quiet', '-V', 'DDT', '-R', '-J', '-o', os.path.join(iso, 'DDT.iso'),
+                    os.path.join(SAMPLES, 'dicomdirtests')], check=True)
+    for drop in drops + [samples, iso]:
         name = os.path.basename(drop)
         bag = package(drop, os.path.join(work, 'out-' + name))
         with orthanc.Orthanc() as o:
-            check_bag(o, bag, name, strict=drop != samples)
+            check_bag(o, bag, name, strict=drop not in (samples, iso))
 finally:
     shutil.rmtree(work, ignore_errors=True)
 sys.exit(0)
