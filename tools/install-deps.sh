@@ -14,7 +14,7 @@ PKGS="
   tesseract-ocr-tur tesseract-ocr-hin tesseract-ocr-osd
   libudfread-dev libseccomp-dev
   python3 python3-pydicom python3-jsonschema python3-aiosmtpd python3-pil dicom3tools
-  orthanc iproute2 util-linux
+  orthanc orthanc-dicomweb iproute2 util-linux
   xorriso genisoimage zstd p7zip-full zip unzip fonts-dejavu-core
   fonts-wqy-microhei fonts-lohit-deva tesseract-ocr-deu tesseract-ocr-ita tesseract-ocr-por
   scdoc man-db groff-base
