@@ -50,6 +50,11 @@
 #define FINDINGS_MAX_TEXT (64u << 20)   /* longer texts are looked at only up to this many bytes */
 #define CLASSIFY_MAX_TERMS 512          /* kind terms indexed (classify.c) */
 
+/* A DICOM SR's content tree read as text (dcm-text.cc): items read, and
+ * how deep; the text itself is bounded by limits.max_text_bytes. */
+#define DCM_SR_MAX_ITEMS 20000
+#define DCM_SR_MAX_DEPTH 32
+
 /* ---- operator data: rules and case.yaml ---- */
 
 /* The rules are operator data, bounded so a broken rules folder cannot

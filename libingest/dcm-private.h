@@ -162,6 +162,14 @@ ING_HIDDEN void dcmtk_init(void);
 
 #include <string>
 class DcmItem;
+class DcmDataset;
+
+/* dcm-read.cc: the data set of the object in buf[0, len) (of total bytes),
+ * as dcm_read_header() reads it: the structural walk first, then DCMTK on
+ * the bytes the walk verified only (no declared length exceeds them).
+ * Returns the walk's status; ds holds the data set for DCM_OK and DCM_WARN
+ * only. May throw. */
+ING_HIDDEN enum dcm_status dcm_dataset_read(const void *buf, size_t len, uint64_t total, DcmDataset &ds);
 
 /* A key of a DICOMDIR record type (PS3.3 F.5): its tag and type, '1', '2',
  * 'C' (1C) or '3'. */

@@ -404,6 +404,21 @@ int dicomdir_list(const void *buf, size_t len,
 
 } // namespace
 
+enum dcm_status dcm_dataset_read(const void *buf, size_t len, uint64_t total, DcmDataset &ds)
+{
+	dcmtk_init();
+	std::unique_ptr<fat_info> info(new fat_info());
+	walk w;
+	if (!buf || len == 0)
+		return DCM_NOT_DICOM;
+	w.analyse((const uint8_t *)buf, len, total, info.get());
+	if (w.a.status != DCM_OK && w.a.status != DCM_WARN)
+		return w.a.status;
+	if (read_dataset(w.a, ds).bad())
+		return DCM_CORRUPT;
+	return w.a.status;
+}
+
 void dcmtk_init(void)
 {
 	static std::once_flag once;

@@ -215,6 +215,37 @@ struct dcm_dir_opts {
 int dcm_dicomdir_write_records(const char *path, const struct dcm_dir_rec *recs, size_t n,
                                const struct dcm_dir_opts *o, size_t *added);
 
+/* What a DICOM object carries as a document (dcm_read_document()). */
+enum dcm_doc_type {
+	DCM_DOC_PDF = 1,     /* Encapsulated PDF: the PDF's bytes (0042,0011) */
+	DCM_DOC_TEXT,        /* a text SR (Basic, Enhanced, Comprehensive, Extensible): its content tree as UTF-8 */
+};
+
+struct dcm_document {
+	enum dcm_doc_type type;
+	uint8_t *bytes;      /* malloc'd, NUL-terminated (the NUL not counted in len) */
+	size_t len;
+	bool truncated;      /* TEXT: cut at max_bytes, DCM_SR_MAX_ITEMS or DCM_SR_MAX_DEPTH */
+	unsigned items;      /* TEXT: content items whose value was read */
+};
+
+/*
+ * The document a DICOM object carries, from the same prefix dcm_read_header()
+ * read (the whole data set: such objects have no pixel data): an Encapsulated
+ * PDF's PDF bytes (its Encapsulated Document Length when given), or a text
+ * SR's content tree in document order, one item a line, "Concept name: value"
+ * (TEXT, CODE, NUM with its units, DATE, TIME, DATETIME), a CONTAINER's name
+ * a heading line before its items; person names and references are left out.
+ * Bounded: a PDF longer than max_bytes is -E2BIG; text is cut at max_bytes
+ * (and at the item and depth caps of caps.h) with out->truncated set.
+ * Returns 0 with *out filled (release with dcm_document_release()), or
+ * -ENODATA (no document: another SOP class, not a PDF, no text), -EBADMSG (the
+ * object cannot be read), -E2BIG, -ENOMEM. Never throws.
+ */
+int dcm_read_document(const void *buf, size_t len, uint64_t total, uint64_t max_bytes, struct dcm_document *out);
+/* Frees what d holds (d itself stays); NULL is a no-op. */
+void dcm_document_release(struct dcm_document *d);
+
 #ifdef __cplusplus
 }
 #endif

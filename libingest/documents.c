@@ -6,8 +6,10 @@
  * treatments) are read from it while it is at hand.
  */
 #include <stdio.h>
+#include <sys/mman.h>
 
 #include "case.h"
+#include "dcm.h"
 #include "docext.h"
 #include "documents.h"
 #include "rules.h"
@@ -154,6 +156,85 @@ static void read_findings(struct walk *w, struct doc_info *d)
 
 static void document_read(struct walk *w, struct ing_file *f, enum docext_type type);
 
+/* A DICOM date (YYYYMMDD) as YYYY-MM-DD, NULL when it is not one. */
+static char *dicom_date(const struct dcm_info *dcm)
+{
+	const char *s = dcm->content_date[0] ? dcm->content_date : dcm->study_date;
+	if (strlen(s) != 8 || strspn(s, "0123456789") != 8)
+		return NULL;
+	return xasprintf("%.4s-%.2s-%.2s", s, s + 4, s + 6);
+}
+
+/* The evidence of a document read out of a DICOM object starts with where
+ * it came from: the object's kind, its study and series (never the
+ * patient's name or id). */
+static void dicom_evidence(struct ing_file *f)
+{
+	const struct dcm_info *dcm = f->dcm;
+	_cleanup_free_ char *day = dicom_date(dcm);
+	char *ev = xasprintf("%s in the %s%sstudy%s%s (Study Instance UID %s), series %s%s%s (Series Instance UID %s): %s",
+	                     f->doc->dicom_kind == KIND_DICOM_SR ? "DICOM SR" : "DICOM encapsulated PDF",
+	                     dcm->study_description[0] ? dcm->study_description : "",
+	                     dcm->study_description[0] ? " " : "", day ? " of " : "", day ? day : "",
+	                     dcm->study_uid, dcm->series_description[0] ? "\"" : "", dcm->series_description,
+	                     dcm->series_description[0] ? "\"" : "", dcm->series_uid,
+	                     f->evidence ? f->evidence : "");
+	file_set_kind(f, f->kind, ev);
+}
+
+/* The document inside a DICOM object: an Encapsulated PDF's PDF, read by
+ * the same confined extractor as any PDF, within the same limits; a text
+ * SR's content tree, read as text. buf[0, n) is the object's data set as
+ * the header reader had it (all of it: such objects have no pixel data). */
+void documents_read_dicom(struct walk *w, struct ing_file *f, const uint8_t *buf, size_t n)
+{
+	struct ing_ctx *ctx = w->scan->ctx;
+	const struct ing_limits *lim = &ctx->limits;
+	struct dcm_document dd;
+	bool pdf = f->kind == KIND_DICOM_ENC_PDF;
+	int r, fd;
+
+	if ((!pdf && f->kind != KIND_DICOM_SR) || !f->dcm || f->problem != PROB_NONE)
+		return;
+	r = dcm_read_document(buf, n, f->size, pdf ? lim->max_doc_bytes : lim->max_text_bytes, &dd);
+	if (r == -ENODATA)
+		return;     /* a dose or CAD SR, another MIME type: a DICOM object, no document */
+	if (r < 0) {
+		struct doc_info *d = xcalloc(1, sizeof(*d));
+		d->pages = -1;
+		d->dicom_kind = f->kind;
+		d->extract_problem = r == -E2BIG ? PROB_LIMIT : PROB_CORRUPT;
+		d->extract_error = r == -E2BIG
+			? xasprintf("the PDF inside is more than the %llu MB read for text; check it by eye",
+			            (unsigned long long)(lim->max_doc_bytes >> 20))
+			: xasprintf("the document inside could not be taken out (%s); check it by eye", ing_strerror(r));
+		f->doc = d;
+		document_read(w, f, pdf ? DOCEXT_PDF : DOCEXT_TEXT);
+		return;
+	}
+	if (dd.truncated)
+		log_info(ctx, "case %s: an SR's text was cut at %zu bytes (%u items)", w->scan->case_id, dd.len, dd.items);
+	fd = memfd_create("ingest-dicom-doc", MFD_CLOEXEC);
+	r = fd < 0 ? -errno : write_all(fd, dd.bytes, dd.len);
+	if (r < 0) {
+		struct doc_info *d = xcalloc(1, sizeof(*d));
+		d->pages = -1;
+		d->dicom_kind = f->kind;
+		d->extract_problem = PROB_UNREADABLE;
+		d->extract_error = xasprintf("the document inside could not be buffered for reading (%s); check it by eye",
+		                             ing_strerror(r));
+		f->doc = d;
+		if (fd >= 0)
+			close(fd);
+		dcm_document_release(&dd);
+		document_read(w, f, pdf ? DOCEXT_PDF : DOCEXT_TEXT);
+		return;
+	}
+	dcm_document_release(&dd);
+	documents_read(w, f, fd, pdf ? DOCEXT_PDF : DOCEXT_TEXT);
+	close(fd);
+}
+
 /* The oldest extraction under way: waited for, its text read. */
 static void docs_finish_one(struct walk *w)
 {
@@ -191,6 +272,7 @@ void documents_read(struct walk *w, struct ing_file *f, int fd, enum docext_type
 	int r;
 
 	d->pages = -1;
+	d->dicom_kind = f->dcm && kind_is_dicom(f->kind) ? f->kind : KIND_UNKNOWN;
 	f->doc = d;
 	if (type != DOCEXT_TEXT && w->ocr_runs >= lim->max_ocr_documents)
 		o.no_pdf_ocr = true;
@@ -228,16 +310,28 @@ static void document_read(struct walk *w, struct ing_file *f, enum docext_type t
 	char *ev = NULL;
 
 	if (d->extract_error) {
-		if (type == DOCEXT_IMAGE)
-			return;     /* a photo OCR could not read is still a photo */
+		if (type == DOCEXT_IMAGE) {
+			/* a photo OCR could not read is still a photo; one too large to
+			 * read is also a problem, with its reason (never silence) */
+			if (d->extract_problem == PROB_LIMIT)
+				file_set_problem(f, PROB_LIMIT, "%s", d->extract_error);
+			return;
+		}
 		file_set_kind(f, KIND_SCANNED, xasprintf("%s; could not be read automatically (%s): check it by eye", what,
 		                                    d->extract_error));
-		file_set_problem(f, d->extract_problem != PROB_NONE ? d->extract_problem : PROB_CORRUPT, "%s",
-		                 d->extract_error);
+		if (d->dicom_kind)
+			/* the DICOM object itself is sound: it stays in its study and
+			 * the package; its document is listed as unread */
+			dicom_evidence(f);
+		else
+			file_set_problem(f, d->extract_problem != PROB_NONE ? d->extract_problem : PROB_CORRUPT, "%s",
+			                 d->extract_error);
 		return;
 	}
 	size_t letters = d->text ? count_letters(d->text, d->text_len) : 0;
-	bool trusted = letters >= 20 && (!d->ocr || d->ocr_confidence >= OCR_MIN_CONFIDENCE);
+	/* OCR'd pages of a PDF with a text layer elsewhere (a partly scanned
+	 * document) do not make its text untrusted */
+	bool trusted = letters >= 20 && (!d->ocr || d->text_layer || d->ocr_confidence >= OCR_MIN_CONFIDENCE);
 	const struct vocab *v = w->scan->rules ? w->scan->rules->vocab : NULL;
 	struct doc_text dt = doc_text_of(d);
 	enum ing_kind k = trusted && v ? findings_kind(v, &dt, f->path, &ev) : KIND_UNKNOWN;
@@ -260,8 +354,12 @@ static void document_read(struct walk *w, struct ing_file *f, enum docext_type t
 	} else {
 		file_set_kind(f, k, ev ? ev : xstrdup("text read, but no heading or vocabulary of a known document kind matched"));
 	}
+	if (d->dicom_kind)
+		dicom_evidence(f);
 	if (d->text && d->text_len)
 		read_findings(w, d);
+	if (d->dicom_kind && !d->doc_date)
+		d->doc_date = dicom_date(f->dcm);
 	/* the layout served the findings; the rules read the reading-order text */
 	free(d->layout);
 	d->layout = NULL;

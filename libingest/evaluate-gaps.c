@@ -190,10 +190,10 @@ bool dicom_is_report(const struct ing_file *f)
 {
 	if (!f->dcm || f->problem != PROB_NONE)
 		return false;
-	if (f->kind == KIND_DICOM_SR)
+	if (file_dicom_kind(f) == KIND_DICOM_SR)
 		return strcmp(f->dcm->sop_class_uid, "1.2.840.10008.5.1.4.1.1.88.67") != 0 &&
 		       !rule_text_matches(f->dcm->series_description, strlen(f->dcm->series_description), "dose");
-	if (f->kind == KIND_DICOM_ENC_PDF)
+	if (file_dicom_kind(f) == KIND_DICOM_ENC_PDF)
 		return text_has_any(f->dcm->series_description, report_words) ||
 		       text_has_any(f->dcm->study_description, report_words);
 	return false;

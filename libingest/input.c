@@ -204,7 +204,7 @@ static void stage_prefix(struct walk *w, struct ing_file *f, int stage)
 	uint8_t buf[DCM_FILE_META_MAX];
 	size_t n;
 	int r;
-	if (stage < 0 || !f->dcm || f->dcm->part10 || !kind_is_dicom(f->kind) || f->kind == KIND_DICOM_DICOMDIR ||
+	if (stage < 0 || !f->dcm || f->dcm->part10 || !kind_is_dicom(file_dicom_kind(f)) || f->kind == KIND_DICOM_DICOMDIR ||
 	    dcm_file_meta(f->dcm, buf, sizeof buf, &n) < 0)
 		return;
 	if ((r = write_all(stage, buf, n)) < 0) {
@@ -458,6 +458,12 @@ void scan_entry(struct walk *w, const char *relpath, uint64_t size, struct byte_
 		case DCM_NOT_DICOM:
 			free(d);
 			break;
+		}
+		/* an Encapsulated PDF's or a text SR's document, from the data set in hand */
+		if (f->kind == KIND_DICOM_ENC_PDF || f->kind == KIND_DICOM_SR) {
+			guard_push(w, ING_GUARD_DICOM, f->path);
+			documents_read_dicom(w, f, head, n);
+			guard_pop(w);
 		}
 	}
 	int doc_type = -1, spool = -1, stage = -1;

@@ -14,7 +14,7 @@
 
 static bool usable_dicom(const struct ing_file *f)
 {
-	return f->dcm && kind_is_dicom(f->kind) && f->kind != KIND_DICOM_DICOMDIR &&
+	return f->dcm && kind_is_dicom(file_dicom_kind(f)) && f->kind != KIND_DICOM_DICOMDIR &&
 	       (f->problem == PROB_NONE || f->problem == PROB_DUPLICATE) && !f->duplicate_of_other;
 }
 
@@ -285,7 +285,7 @@ static void build_patients(struct ing_scan *scan)
 	struct inventory *inv = &scan->inv;
 	for (size_t i = 0; i < scan->files.n; i++) {
 		struct ing_file *f = scan->files.v[i];
-		if (!f->dcm || !kind_is_dicom(f->kind) || f->kind == KIND_DICOM_DICOMDIR)
+		if (!f->dcm || !kind_is_dicom(file_dicom_kind(f)) || f->kind == KIND_DICOM_DICOMDIR)
 			continue;
 		struct strbuf m;
 		strbuf_init(&m, 1024);
@@ -435,7 +435,7 @@ static void check_dicomdirs(struct ing_scan *scan)
 			const char *base = path_basename(f->path);
 			if (f == ddf || !under_dir(f->path, dir))
 				continue;
-			if (kind_is_dicom(f->kind) && f->kind != KIND_DICOM_DICOMDIR && !referenced[i])
+			if (kind_is_dicom(file_dicom_kind(f)) && f->kind != KIND_DICOM_DICOMDIR && !referenced[i])
 				ptrvec_push(&dd->unreferenced, f);
 			bool beside = (size_t)(base - f->path) == (dir[0] ? strlen(dir) + 1 : 0);
 			if (beside && strncasecmp(base, "README", 6) == 0)

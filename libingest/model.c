@@ -42,6 +42,15 @@ bool kind_is_document(enum ing_kind k)
 	return (k >= KIND_PATHOLOGY && k <= KIND_PHOTO);
 }
 
+enum ing_kind file_dicom_kind(const struct ing_file *f)
+{
+	if (kind_is_dicom(f->kind))
+		return f->kind;
+	if (f->dcm && f->doc && kind_is_dicom(f->doc->dicom_kind))
+		return f->doc->dicom_kind;
+	return KIND_UNKNOWN;
+}
+
 bool kind_is_excluded(enum ing_kind k)
 {
 	return k == KIND_VIEWER || k == KIND_OS_JUNK;

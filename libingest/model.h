@@ -36,6 +36,13 @@ ING_HIDDEN bool kind_is_dicom(enum ing_kind k);
 ING_HIDDEN bool kind_is_document(enum ing_kind k);
 /* Left out of the package and listed in inventory.excluded. */
 ING_HIDDEN bool kind_is_excluded(enum ing_kind k);
+/* The DICOM kind of a file record (struct ing_file, below): its kind when
+ * that is a DICOM kind; for a DICOM object read as a document (doc_info's
+ * dicom_kind: its kind is the document's), the DICOM kind it was identified
+ * as; else KIND_UNKNOWN. What the DICOM side (studies, series, patients,
+ * DICOMDIR, the package's file-set) asks instead of kind_is_dicom(f->kind). */
+struct ing_file;
+ING_HIDDEN enum ing_kind file_dicom_kind(const struct ing_file *f);
 
 /* SPEC §5 problem codes. */
 enum ing_problem {
@@ -133,6 +140,13 @@ struct doc_info {
 	struct doc_treatment *treatments;
 	size_t n_treatments;
 	bool treatments_read;   /* findings_treatments() ran on the text (the scan's read_findings()) */
+	/* A document read out of a DICOM object (an Encapsulated PDF's PDF, a
+	 * text SR's content tree): the DICOM kind the object was identified as,
+	 * KIND_DICOM_ENC_PDF or KIND_DICOM_SR; the file's kind is then the
+	 * document's (radiology-report...), its dcm the object's header, and it
+	 * stays an instance of its series (file_dicom_kind()). KIND_UNKNOWN (0)
+	 * for any other document. */
+	enum ing_kind dicom_kind;
 };
 
 /* One record of a DICOMDIR: the file it points to ('/'-separated, relative to

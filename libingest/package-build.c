@@ -181,7 +181,7 @@ static int cmp_file_at(const void *a, const void *b)
 
 static bool packable_dicom(const struct ing_file *f)
 {
-	return f->dcm && kind_is_dicom(f->kind) && f->kind != KIND_DICOM_DICOMDIR && f->staged && f->hashed &&
+	return f->dcm && kind_is_dicom(file_dicom_kind(f)) && f->kind != KIND_DICOM_DICOMDIR && f->staged && f->hashed &&
 	       (!f->prefix || f->prefix->hashed) &&
 	       (f->problem == PROB_NONE || f->problem == PROB_DUPLICATE) && !f->duplicate_of_other;
 }
