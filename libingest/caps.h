@@ -50,6 +50,11 @@
 #define FINDINGS_MAX_TEXT (64u << 20)   /* longer texts are looked at only up to this many bytes */
 #define CLASSIFY_MAX_TERMS 512          /* kind terms indexed (classify.c) */
 
+/* An image is OCR'd only up to this many pixels (a 48-megapixel phone
+ * photo is read; a 30000 x 30000 scan, or a PNG bomb, is a limit problem):
+ * decoding alone takes 4 bytes a pixel, and tesseract's time grows with them. */
+#define OCR_MAX_IMAGE_PIXELS (100.0 * 1000 * 1000)
+
 /* A DICOM SR's content tree read as text (dcm-text.cc): items read, and
  * how deep; the text itself is bounded by limits.max_text_bytes. */
 #define DCM_SR_MAX_ITEMS 20000

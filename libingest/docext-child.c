@@ -76,6 +76,8 @@ struct child_out {
 	struct textbuf layout;   /* .s NULL: no layout (plain text, or no memory) */
 	int want_script;
 	int rotated;
+	int image_pages;         /* PDF: pages with an image and no text of their own */
+	uint32_t width, height;  /* an image too large to OCR */
 };
 
 /* The boxes of one page, reused from page to page. */
@@ -188,6 +190,9 @@ static _Noreturn void child_finish(const struct child_args *a, int status, int p
 		.layout_len = l ? l->len : 0,
 		.want_script = out ? out->want_script : -1,
 		.rotated = out ? out->rotated : 0,
+		.image_pages = out ? (uint8_t)MIN(out->image_pages, 255) : 0,
+		.width = out ? out->width : 0,
+		.height = out ? out->height : 0,
 	};
 
 	child_write_all(a->out_fd, &f, sizeof(f));
@@ -772,6 +777,16 @@ static int ocr_confidence(const struct ocr *o)
 static _Noreturn void child_image(const struct child_args *a, struct ocr *o, const uint8_t *s, size_t n,
                                   struct child_out *out)
 {
+	l_int32 format = 0, w = 0, h = 0, bps = 0, spp = 0, cmap = 0;
+
+	/* Its size from its header first: one too large for OCR is said to be,
+	 * not decoded until the memory limit stops it. */
+	if (pixReadHeaderMem(s, n, &format, &w, &h, &bps, &spp, &cmap) == 0 && w > 0 && h > 0 &&
+	    (double)w * (double)h > OCR_MAX_IMAGE_PIXELS) {
+		out->width = (uint32_t)w;
+		out->height = (uint32_t)h;
+		child_finish(a, ST_IMAGE_TOO_LARGE, 1, 0, false, false, -1, out);
+	}
 	PIX *pix = pixReadMem(s, n);
 
 	if (!pix)
@@ -1035,6 +1050,15 @@ static void pdf_page_layout(PopplerPage *page, const char *pt, struct boxes *bx,
 		layout_lines(bx->b, bx->n, pt, false, l);
 }
 
+/* Whether the page draws an image (a scanned page among text pages). */
+static bool page_has_image(PopplerPage *page)
+{
+	GList *im = poppler_page_get_image_mapping(page);
+	bool any = im != NULL;
+	poppler_page_free_image_mapping(im);
+	return any;
+}
+
 static _Noreturn void child_pdf(const struct child_args *a, struct ocr *o, const uint8_t *s, size_t n,
                                 struct child_out *out)
 {
@@ -1065,6 +1089,8 @@ static _Noreturn void child_pdf(const struct child_args *a, struct ocr *o, const
 		if (ns > 0)
 			with_text++;
 		nonspace += ns;
+		if (ns < TEXT_LAYER_MIN_CHARS && page_has_image(page))
+			out->image_pages++;     /* a scanned page: the parent has the PDF OCR'd */
 		if (o && ns < TEXT_LAYER_MIN_CHARS) {
 			/* A page without its own text: read it by eye (OCR). */
 			int ppi = 0;

@@ -28,6 +28,7 @@ enum child_status {
 	ST_READ_ERROR,
 	ST_IMAGE_UNREADABLE,
 	ST_OCR_UNAVAILABLE,
+	ST_IMAGE_TOO_LARGE,      /* more pixels than OCR_MAX_IMAGE_PIXELS: not decoded (frame width, height) */
 	_ST_MAX,
 };
 
@@ -40,12 +41,13 @@ struct frame {
 	uint8_t text_layer;
 	uint8_t ocr;
 	uint8_t truncated;
-	uint8_t pad;
+	uint8_t image_pages;     /* PDF: pages read with no text of their own but an image (at most 255) */
 	uint64_t text_len;       /* text_len bytes of text follow the header, */
 	uint64_t layout_len;     /* then layout_len bytes of layout; together <= max_text_bytes */
 	int32_t want_script;     /* OCR: the pages are in ocr_scripts[want_script], whose
 	                          * languages were not loaded: read again with them; -1 no */
 	int32_t rotated;         /* OCR: degrees the first page was turned (OSD), 0..270 */
+	uint32_t width, height;  /* ST_IMAGE_TOO_LARGE: the image's size in pixels */
 };
 
 /* OCR languages by the script tesseract's orientation and script detection

@@ -340,6 +340,11 @@ static char *explain(const struct ing_ctx *ctx, enum child_mode mode, const stru
 		                 (unsigned long long)(ctx->limits.extract_mem_bytes >> 20));
 	case ST_OCR_UNAVAILABLE:
 		return xstrdup("text recognition (OCR) is not available for the requested languages on this server");
+	case ST_IMAGE_TOO_LARGE:
+		*code = PROB_LIMIT;
+		return xasprintf("the image is %u x %u pixels, more than the %.0f million pixels text recognition (OCR) "
+		                 "reads; its text was not read: check it by eye, or send it smaller",
+		                 res->f.width, res->f.height, OCR_MAX_IMAGE_PIXELS / 1e6);
 	default:
 		return xstrdup("the reader gave an answer that makes no sense; check the document by eye");
 	}
@@ -544,9 +549,12 @@ int docext_finish(struct docext_job *j)
 			goto out;
 		}
 	}
-	if (res.have_frame && res.f.status == ST_OK && mode == MODE_PDF_TEXT && !res.f.text_layer &&
+	bool partly = res.have_frame && res.f.status == ST_OK && res.f.text_layer && res.f.image_pages > 0;
+	if (res.have_frame && res.f.status == ST_OK && mode == MODE_PDF_TEXT && (!res.f.text_layer || partly) &&
 	    res.f.pages > 0 && j->fd >= 0) {
-		/* No text layer: a scanned document. Read it again, with OCR. */
+		/* No text layer: a scanned document; or scanned pages among text
+		 * pages. Read it again, with OCR of the pages without text (the
+		 * others are read from their text layer again). */
 		struct child_result ocr = { 0 };
 
 		r = run_child(ctx, &j->opts, j->fd, j->size, MODE_PDF_OCR, j->langs, j->langs_auto, &ocr);
@@ -560,6 +568,14 @@ int docext_finish(struct docext_job *j)
 		if (ocr.have_frame && ocr.f.status == ST_OK) {
 			free(res.text);
 			res = ocr;
+		} else if (partly) {
+			/* The text pages were read: that reading stands; the scanned
+			 * pages' failure is said in the log (the pages are not in the text). */
+			char *why = explain(ctx, MODE_PDF_OCR, &ocr, &(enum ing_problem){ PROB_NONE });
+			log_info(ctx, "docext: OCR of %d scanned page%s among text pages failed: %s", res.f.image_pages,
+			         res.f.image_pages == 1 ? "" : "s", why ? why : "?");
+			free(why);
+			free(ocr.text);
 		} else {
 			/* Keep the text-layer reading, but say why OCR failed. */
 			char *why = explain(ctx, MODE_PDF_OCR, &ocr, &out->extract_problem);

@@ -347,6 +347,10 @@ static void document_read(struct walk *w, struct ing_file *f, enum docext_type t
 		                                f->mime ? f->mime : "?", why));
 		free(why);
 		free(ev);
+	} else if (k != KIND_UNKNOWN && d->ocr && d->text_layer) {
+		file_set_kind(f, k, xasprintf("PDF with a text layer, its pages without text read by OCR (confidence %.0f%%): %s",
+		                         d->ocr_confidence, ev));
+		free(ev);
 	} else if (k != KIND_UNKNOWN && d->ocr) {
 		file_set_kind(f, k, xasprintf("OCR of a %s (confidence %.0f%%): %s", type == DOCEXT_IMAGE ? "photo" : "scan",
 		                         d->ocr_confidence, ev));

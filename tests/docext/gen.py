@@ -5,7 +5,7 @@
 
 KIND: text-pdf, image-pdf, lab-jpeg, lab-jpeg-rot90, lab-jpeg-rot180, ru-jpeg,
 zh-jpeg, table-pdf, ar-table-pdf, utf8, utf16le, utf16be, utf16-nobom, cp1252, garbage,
-encrypted-pdf, fault-pdf, big, png-bomb, long-text.
+encrypted-pdf, fault-pdf, big, png-bomb, png-huge, mixed-pdf, long-text.
 PDFs come from fixtures/pdfgen.py (table-pdf from layoutpdf.py); the lab
 sheets are drawn with Pillow and a DejaVu (Chinese: WenQuanYi) font, tilted
 and speckled so OCR has real work to do.
@@ -170,6 +170,53 @@ def write_ar_table_pdf(path):
     pdfgen.make_unicode_pdf(path, [AR_TABLE_ITEMS])
 
 
+def huge_png(w, h):
+    """A valid grey PNG of w x h white pixels: megabytes on disk, w * h bytes decoded."""
+    import struct
+    import zlib
+
+    def chunk(t, d):
+        return struct.pack(">I", len(d)) + t + d + struct.pack(">I", zlib.crc32(t + d) & 0xffffffff)
+    comp = zlib.compressobj(1)
+    rows = (b"\0" + b"\xff" * w) * 500
+    idat = b"".join(comp.compress(rows) for _ in range(h // 500)) + comp.flush()
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 0, 0, 0, 0))
+            + chunk(b"IDAT", idat) + chunk(b"IEND", b""))
+
+
+MIXED_TEXT_PAGE = ["SURGICAL PATHOLOGY REPORT", "Invasive ductal carcinoma, grade 2", "ER: positive (90%)",
+                   "HER2: negative (IHC 1+)", "The laboratory sheet of the same day follows (scanned)."]
+
+
+def mixed_pdf():
+    """Page 1 with a text layer (a pathology report), page 2 a scanned lab
+    sheet (an image only): a partly scanned document."""
+    jpeg, (w, h) = lab_sheet_jpeg()
+    W, H = pdfgen.PAGE_W, pdfgen.PAGE_H
+    text = bytearray(b"BT\n/F1 11 Tf\n14 TL\n56 790 Td\n")
+    for line in MIXED_TEXT_PAGE:
+        text += b"(" + pdfgen._escape(line) + b") Tj T*\n"
+    text += b"ET\n"
+    scale = min((W - 40) / w, (H - 40) / h)
+    dw, dh = w * scale, h * scale
+    gray = pdfgen._jpeg_components(jpeg) == 1
+    objs = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [4 0 R 6 0 R] /Count 2 >>",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 %d %d] /Resources << /Font << /F1 3 0 R >> >> "
+        b"/Contents 5 0 R >>" % (W, H),
+        pdfgen._stream(b"", bytes(text)),
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 %d %d] /Resources << /XObject << /Im1 7 0 R >> >> "
+        b"/Contents 8 0 R >>" % (W, H),
+        pdfgen._stream(b"/Type /XObject /Subtype /Image /Width %d /Height %d /ColorSpace %s "
+                       b"/BitsPerComponent 8 /Filter /DCTDecode"
+                       % (w, h, b"/DeviceGray" if gray else b"/DeviceRGB"), jpeg, compress=False),
+        pdfgen._stream(b"", b"q %.2f 0 0 %.2f 20 %.2f cm /Im1 Do Q\n" % (dw, dh, H - 20 - dh)),
+    ]
+    return pdfgen.pdf_bytes(objs)
+
+
 def main():
     kind, path = sys.argv[1], sys.argv[2]
     if kind == "text-pdf":
@@ -237,6 +284,11 @@ def main():
         write(path, b"\x89PNG\r\n\x1a\n"
               + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 0, 0, 0, 0))
               + chunk(b"IDAT", idat) + chunk(b"IEND", b""))
+    elif kind == "png-huge":
+        # 30000 x 30000 grey PNG: a scan too large for OCR, 900 MB of pixels in 4 MB
+        write(path, huge_png(30000, 30000))
+    elif kind == "mixed-pdf":
+        write(path, mixed_pdf())
     elif kind == "long-text":
         write(path, ("Ünïcödé line with €uro and 病理 " * 2000).encode("utf-8"))
     else:

@@ -35,6 +35,8 @@ INPUTS = {
     "mem-bomb": ["png-bomb"],
     "sigchld": ["text-pdf", "fault-pdf"],
     "bench": ["text-pdf", "image-pdf"],
+    "mixed-pdf": ["mixed-pdf"],
+    "image-too-large": ["png-huge"],
 }
 
 

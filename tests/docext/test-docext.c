@@ -157,6 +157,44 @@ static void case_image_pdf(struct ing_ctx *ctx)
 	doc_info_free(d);
 }
 
+/* A PDF with a text page and a scanned page: the text page from its text
+ * layer, the scanned one by OCR (#17); without OCR only the text page. */
+static void case_mixed_pdf(struct ing_ctx *ctx)
+{
+	struct doc_info *d = extract(ctx, "mixed-pdf", DOCEXT_PDF, NULL, NULL);
+	CHECK(!d->extract_error, "%s", d->extract_error);
+	CHECK(d->pages == 2, "pages %d", d->pages);
+	CHECK(d->text_layer, "the text page's layer not seen");
+	CHECK(d->ocr, "the scanned page was not OCRed");
+	CHECK(has(d, "SURGICAL PATHOLOGY") && has(d, "ER: positive"), "text page: %s", d->text ? d->text : "(null)");
+	CHECK(has(d, "CEA") && has(d, "4.2"), "scanned page: %s", d->text ? d->text : "(null)");
+	CHECK(d->ocr_confidence > 50, "confidence %.0f", d->ocr_confidence);
+	/* the text page comes first, as in the document */
+	CHECK(d->text && strstr(d->text, "SURGICAL") < strstr(d->text, "CEA"), "page order");
+	doc_info_free(d);
+
+	struct docext_opts o = { .no_pdf_ocr = true };
+	d = extract(ctx, "mixed-pdf", DOCEXT_PDF, &o, NULL);
+	CHECK(!d->extract_error && d->text_layer && !d->ocr, "no_pdf_ocr");
+	CHECK(has(d, "SURGICAL PATHOLOGY") && !has(d, "CEA"), "no_pdf_ocr text: %s", d->text ? d->text : "(null)");
+	doc_info_free(d);
+}
+
+/* An image with more pixels than OCR reads is refused from its header,
+ * quickly, as a limit, saying its size (#17). */
+static void case_image_too_large(struct ing_ctx *ctx)
+{
+	double secs;
+	struct doc_info *d = extract(ctx, "png-huge", DOCEXT_IMAGE, NULL, &secs);
+	CHECK(d->extract_error && strstr(d->extract_error, "30000 x 30000"), "error: %s",
+	      d->extract_error ? d->extract_error : "(none)");
+	CHECK(d->extract_problem == PROB_LIMIT, "problem %s", problem_name(d->extract_problem));
+	CHECK(!d->text, "text with an error");
+	CHECK(secs < 20, "refusing took %.1f s", secs);
+	printf("FIGURE image of 900 Mpixel refused after %.2f s: %s\n", secs, d->extract_error);
+	doc_info_free(d);
+}
+
 static void case_image(struct ing_ctx *ctx, const char *kind)
 {
 	struct doc_info *d = extract(ctx, kind, DOCEXT_IMAGE, NULL, NULL);
@@ -600,6 +638,10 @@ int main(int argc, char **argv)
 		case_stall(ctx);
 	else if (!strcmp(c, "too-big"))
 		case_too_big(ctx);
+	else if (!strcmp(c, "mixed-pdf"))
+		case_mixed_pdf(ctx);
+	else if (!strcmp(c, "image-too-large"))
+		case_image_too_large(ctx);
 	else if (!strcmp(c, "mem-bomb")) {
 		if (case_mem_bomb(ctx) == 77) {
 			ing_ctx_free(ctx);
