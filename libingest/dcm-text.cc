@@ -213,10 +213,12 @@ int read_document(const void *buf, size_t len, uint64_t total, uint64_t max_byte
 	}
 	if (!text_sr(sop))
 		return -ENODATA;
-	/* Text values in the data set's character set, read as UTF-8. */
+	/* Text values in the data set's character set, read as UTF-8; a set
+	 * DCMTK cannot convert leaves the bytes as they are, for the text
+	 * reader's own decoding (documents.c reads the text as any text file). */
 	std::string cs = str(ds, DCM_SpecificCharacterSet);
-	if (!cs.empty() && cs != "ISO_IR 192" && cs != "ISO_IR 6" && ds.convertCharacterSet("ISO_IR 192", 0).bad())
-		return -EBADMSG;
+	if (!cs.empty() && cs != "ISO_IR 192" && cs != "ISO_IR 6")
+		(void)ds.convertCharacterSet("ISO_IR 192", 0);
 	sr_text t;
 	t.max = max_bytes > (uint64_t)SIZE_MAX / 2 ? SIZE_MAX / 2 : (size_t)max_bytes;
 	/* the root's name is the document's title ("Imaging Report") */

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
- * The DCMTK wrapper: the only C++ in ingestd (dcm-read.cc, dcm-dicomdir.cc)
+ * The DCMTK wrapper: the only C++ in ingestd (dcm-read.cc, dcm-dicomdir.cc, dcm-records.cc, dcm-text.cc)
  * sits behind this C header. No C++ type or exception crosses it; strings are copied out as
  * UTF-8 (truncated safely) into memory the caller releases (dcm_info_free).
  */
