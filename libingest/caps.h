@@ -56,9 +56,10 @@
 #define OCR_MAX_IMAGE_PIXELS (100.0 * 1000 * 1000)
 
 /* A DICOM SR's content tree read as text (dcm-text.cc): items read, and
- * how deep; the text itself is bounded by limits.max_text_bytes. */
+ * how deep (reports nest a few levels; the header walk refuses sequences
+ * nested deeper than 32); the text itself is bounded by limits.max_text_bytes. */
 #define DCM_SR_MAX_ITEMS 20000
-#define DCM_SR_MAX_DEPTH 32
+#define DCM_SR_MAX_DEPTH 16
 
 /* ---- operator data: rules and case.yaml ---- */
 

@@ -77,15 +77,16 @@ struct sr_text {
 	std::string out;
 	size_t max;
 	unsigned items = 0;
-	bool truncated = false;
+	bool truncated = false;      /* a bound cut something off */
+	bool stop = false;           /* bytes or items used up: nothing more is read */
 
 	bool full() const
 	{
-		return truncated;
+		return stop;
 	}
 	void add(const std::string &s)
 	{
-		if (truncated)
+		if (stop)
 			return;
 		if (out.size() + s.size() > max) {
 			/* cut on a UTF-8 boundary */
@@ -93,7 +94,7 @@ struct sr_text {
 			while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
 				n--;
 			out.append(s, 0, n);
-			truncated = true;
+			truncated = stop = true;
 			return;
 		}
 		out += s;
@@ -103,7 +104,7 @@ struct sr_text {
 		if (value.empty())
 			return;
 		if (++items > DCM_SR_MAX_ITEMS) {
-			truncated = true;
+			truncated = stop = true;
 			return;
 		}
 		add(name.empty() ? value : name + ": " + value);
@@ -145,7 +146,7 @@ void walk_items(DcmItem &parent, unsigned depth, sr_text &t)
 	if (parent.findAndGetSequence(DCM_ContentSequence, cs, OFFalse).bad() || !cs)
 		return;
 	if (depth >= DCM_SR_MAX_DEPTH) {
-		t.truncated = true;
+		t.truncated = true;     /* this branch only: its siblings are read */
 		return;
 	}
 	for (unsigned long i = 0; i < cs->card() && !t.full(); i++) {

@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * dcm-probe: run dcm_read_header() on files and print one JSON line each.
- *   dcm-probe [--prefix N] [--dicomdir] [--summary] FILE...
+ *   dcm-probe [--prefix N] [--dicomdir] [--document MAX] [--summary] FILE...
  * --prefix N   hand only the first N bytes (total stays the file size)
  * --dicomdir   also run dcm_dicomdir_list() on the whole file
+ * --document MAX  also run dcm_read_document() (at most MAX bytes) on the whole file:
+ *              its return, type, length, truncated, items, and the text (an SR's)
  * --summary    no per-file lines, one line of counts per status at the end
  */
 #include <errno.h>
@@ -148,6 +150,7 @@ int main(int argc, char **argv)
 {
 	size_t prefix = 0;
 	int dicomdir = 0, summary = 0, rc = 0;
+	uint64_t doc_max = 0;
 	unsigned long counts[DCM_NEED_MORE + 1] = { 0 };
 
 	dcm_quiet();
@@ -158,6 +161,10 @@ int main(int argc, char **argv)
 		}
 		if (strcmp(argv[a], "--dicomdir") == 0) {
 			dicomdir = 1;
+			continue;
+		}
+		if (strcmp(argv[a], "--document") == 0 && a + 1 < argc) {
+			doc_max = strtoull(argv[++a], NULL, 10);
 			continue;
 		}
 		if (strcmp(argv[a], "--summary") == 0) {
@@ -184,6 +191,22 @@ int main(int argc, char **argv)
 				printf(", \"dicomdir\": [");
 				int dr = dcm_dicomdir_list(buf, len, dd_cb, &n);
 				printf("], \"dicomdir_rc\": %d", dr);
+			}
+			if (doc_max) {
+				struct dcm_document doc;
+				int dr = dcm_read_document(buf, len, total, doc_max, &doc);
+				printf(", \"document_rc\": %d", dr);
+				if (dr == 0) {
+					printf(", \"document_type\": \"%s\", \"document_len\": %zu, \"truncated\": %s, "
+					       "\"items\": %u", doc.type == DCM_DOC_PDF ? "pdf" : "text", doc.len,
+					       doc.truncated ? "true" : "false", doc.items);
+					if (doc.type == DCM_DOC_TEXT)
+						kv("text", (const char *)doc.bytes);
+					else
+						printf(", \"pdf_magic\": %s", doc.len >= 5 && !memcmp(doc.bytes, "%PDF-", 5)
+						       ? "true" : "false");
+				}
+				dcm_document_release(&doc);
 			}
 			printf("}\n");
 		}

@@ -33,6 +33,7 @@ from pydicom.sequence import Sequence  # noqa: E402
 from pydicom.uid import ExplicitVRLittleEndian  # noqa: E402
 
 BIN = os.environ.get("INGEST_BIN")
+PROBE = sys.argv[1] if len(sys.argv) > 1 else None
 PATIENT = "TESTPERSON^ZELDA"
 STUDY = "1.2.826.0.1.3680043.10.1137.17.1"
 errors = []
@@ -220,14 +221,76 @@ def check_report_doc(name, doc, text, path):
     check("OTTO" not in text, "%s: an observer's name is in the JSON" % name)
 
 
+def probe(path, max_bytes):
+    r = subprocess.run([PROBE, "--document", str(max_bytes), path], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                       timeout=60)
+    if r.returncode != 0:
+        sys.exit("dcm-probe failed on %s: %s" % (path, r.stderr.decode(errors="replace")))
+    return json.loads(r.stdout.decode("utf-8"))
+
+
+def nested(depth, leaf):
+    """A chain of depth CONTAINERs with a TEXT item at its end."""
+    item = leaf
+    for i in range(depth):
+        c = Dataset()
+        c.RelationshipType = "CONTAINS"
+        c.ValueType = "CONTAINER"
+        c.ContinuityOfContent = "SEPARATE"
+        c.ConceptNameCodeSequence = Sequence([code("121070", "DCM", "Level %d" % (depth - i))])
+        c.ContentSequence = Sequence([item])
+        item = c
+    return item
+
+
+def probe_checks(tmp, pdf_bytes):
+    """dcm_read_document() itself: the SR's text as written, its bounds; the PDF's bytes."""
+    d = os.path.join(tmp, "probe")
+    sr(d)
+    out = probe(os.path.join(d, "DICOM", "SR0001"), 1 << 20)
+    want = ("Imaging Report\n\nFindings\n"
+            "Finding: A 23 mm spiculated mass in the left upper lobe. No pleural effusion.\n"
+            "Lesion size: 23 mm\n"
+            "Impression: Left upper lobe mass in keeping with the known carcinoma; PD-L1 TPS 60% on the biopsy.\n")
+    check(out.get("document_rc") == 0 and out.get("text") == want, "probe sr: %r" % out)
+    check(out.get("items") == 3 and out.get("truncated") is False, "probe sr: items/truncated %r" % out)
+    # cut at the byte limit
+    out = probe(os.path.join(d, "DICOM", "SR0001"), 40)
+    check(out.get("document_rc") == 0 and out.get("truncated") is True and out.get("document_len") <= 40,
+          "probe sr cut at 40 bytes: %r" % out)
+    # deeper than DCM_SR_MAX_DEPTH (16): read down to it, said cut, the items after it read
+    d2 = os.path.join(tmp, "probe-deep")
+    sr(d2, items=[nested(20, text_item("CONTAINS", "Finding", "deep down"))])
+    out = probe(os.path.join(d2, "DICOM", "SR0001"), 1 << 20)
+    text = out.get("text", "")
+    check(out.get("document_rc") == 0 and out.get("truncated") is True and "Level 15\n" in text
+          and "Level 16" not in text and "deep down" not in text and "Impression:" in text,
+          "probe deep sr: %r" % out)
+    # a dose SR is no document
+    d3 = os.path.join(tmp, "probe-dose")
+    sr(d3, sop_class="1.2.840.10008.5.1.4.1.1.88.67")
+    out = probe(os.path.join(d3, "DICOM", "SR0001"), 1 << 20)
+    check(out.get("document_rc") == -61, "probe dose sr: %r (want -ENODATA)" % out)
+    # the PDF's own bytes, without the value's padding; over the limit: -E2BIG
+    odd = pdf_bytes if len(pdf_bytes) % 2 else pdf_bytes + b"\n"
+    d4 = os.path.join(tmp, "probe-pdf")
+    enc_pdf(d4, odd)
+    out = probe(os.path.join(d4, "DICOM", "REPORT1"), 1 << 20)
+    check(out.get("document_rc") == 0 and out.get("document_type") == "pdf" and out.get("pdf_magic") is True
+          and out.get("document_len") == len(odd), "probe pdf (%d bytes): %r" % (len(odd), out))
+    out = probe(os.path.join(d4, "DICOM", "REPORT1"), 100)
+    check(out.get("document_rc") == -7, "probe pdf over the limit: %r (want -E2BIG)" % out)
+
+
 def main():
-    if not BIN:
-        sys.exit("INGEST_BIN is not set (run through meson test)")
+    if not BIN or not PROBE:
+        sys.exit("INGEST_BIN is not set or no dcm-probe given (run through meson test)")
     with tempfile.TemporaryDirectory(prefix="ingest-dcmdocs.") as tmp:
         pdf = os.path.join(tmp, "report.pdf")
         pdfgen.make_text_pdf(pdf, [REPORT])
         with open(pdf, "rb") as fh:
             pdf_bytes = fh.read()
+        probe_checks(tmp, pdf_bytes)
 
         # the control: CT alone misses its report
         only_ct = os.path.join(tmp, "only-ct")
@@ -253,7 +316,6 @@ def main():
         check_report_doc("sr", doc, text, "DICOM/SR0001")
         check(instances(doc) == 4, "sr: the SR is no longer an instance of its study (%d)" % instances(doc))
 
-        # an SR with no text items (only a code): still read, its kind by its title
         # a dose SR: machine data, no document
         drop = os.path.join(tmp, "dose-sr")
         ct_series(drop)
