@@ -199,7 +199,8 @@ int read_document(const void *buf, size_t len, uint64_t total, uint64_t max_byte
 		size_t n = el->getLength();
 		/* the value is padded to an even length; the PDF's own length when given */
 		Uint32 declared = 0;
-		if (ds.findAndGetUint32(DCM_EncapsulatedDocumentLength, declared).good() && declared > 0 && declared <= n)
+		if (ds.findAndGetUint32(DCM_EncapsulatedDocumentLength, declared).good() && declared > 0 &&
+		    declared <= n)
 			n = declared;
 		if (n > max_bytes)
 			return -E2BIG;

@@ -342,8 +342,8 @@ static char *explain(const struct ing_ctx *ctx, enum child_mode mode, const stru
 		return xstrdup("text recognition (OCR) is not available for the requested languages on this server");
 	case ST_IMAGE_TOO_LARGE:
 		*code = PROB_LIMIT;
-		return xasprintf("the image is %u x %u pixels, more than the %.0f million pixels text recognition (OCR) "
-		                 "reads; its text was not read: check it by eye, or send it smaller",
+		return xasprintf("the image is %u x %u pixels, more than the %.0f million pixels text recognition "
+		                 "(OCR) reads; its text was not read: check it by eye, or send it smaller",
 		                 res->f.width, res->f.height, OCR_MAX_IMAGE_PIXELS / 1e6);
 	default:
 		return xstrdup("the reader gave an answer that makes no sense; check the document by eye");

@@ -172,11 +172,12 @@ static void dicom_evidence(struct ing_file *f)
 {
 	const struct dcm_info *dcm = f->dcm;
 	_cleanup_free_ char *day = dicom_date(dcm);
-	char *ev = xasprintf("%s in the %s%sstudy%s%s (Study Instance UID %s), series %s%s%s (Series Instance UID %s): %s",
+	char *ev = xasprintf("%s in the %s%sstudy%s%s (Study Instance UID %s), "
+	                     "series%s%s%s (Series Instance UID %s): %s",
 	                     f->doc->dicom_kind == KIND_DICOM_SR ? "DICOM SR" : "DICOM encapsulated PDF",
 	                     dcm->study_description[0] ? dcm->study_description : "",
 	                     dcm->study_description[0] ? " " : "", day ? " of " : "", day ? day : "",
-	                     dcm->study_uid, dcm->series_description[0] ? "\"" : "", dcm->series_description,
+	                     dcm->study_uid, dcm->series_description[0] ? " \"" : "", dcm->series_description,
 	                     dcm->series_description[0] ? "\"" : "", dcm->series_uid,
 	                     f->evidence ? f->evidence : "");
 	file_set_kind(f, f->kind, ev);
@@ -207,13 +208,15 @@ void documents_read_dicom(struct walk *w, struct ing_file *f, const uint8_t *buf
 		d->extract_error = r == -E2BIG
 			? xasprintf("the PDF inside is more than the %llu MB read for text; check it by eye",
 			            (unsigned long long)(lim->max_doc_bytes >> 20))
-			: xasprintf("the document inside could not be taken out (%s); check it by eye", ing_strerror(r));
+			: xasprintf("the document inside could not be taken out (%s); check it by eye",
+			            ing_strerror(r));
 		f->doc = d;
 		document_read(w, f, pdf ? DOCEXT_PDF : DOCEXT_TEXT);
 		return;
 	}
 	if (dd.truncated)
-		log_info(ctx, "case %s: an SR's text was cut at %zu bytes (%u items)", w->scan->case_id, dd.len, dd.items);
+		log_info(ctx, "case %s: an SR's text was cut at %zu bytes (%u items)", w->scan->case_id, dd.len,
+		         dd.items);
 	fd = memfd_create("ingest-dicom-doc", MFD_CLOEXEC);
 	r = fd < 0 ? -errno : write_all(fd, dd.bytes, dd.len);
 	if (r < 0) {
@@ -221,8 +224,8 @@ void documents_read_dicom(struct walk *w, struct ing_file *f, const uint8_t *buf
 		d->pages = -1;
 		d->dicom_kind = f->kind;
 		d->extract_problem = PROB_UNREADABLE;
-		d->extract_error = xasprintf("the document inside could not be buffered for reading (%s); check it by eye",
-		                             ing_strerror(r));
+		d->extract_error = xasprintf("the document inside could not be buffered for reading (%s); "
+		                             "check it by eye", ing_strerror(r));
 		f->doc = d;
 		if (fd >= 0)
 			close(fd);
@@ -348,8 +351,8 @@ static void document_read(struct walk *w, struct ing_file *f, enum docext_type t
 		free(why);
 		free(ev);
 	} else if (k != KIND_UNKNOWN && d->ocr && d->text_layer) {
-		file_set_kind(f, k, xasprintf("PDF with a text layer, its pages without text read by OCR (confidence %.0f%%): %s",
-		                         d->ocr_confidence, ev));
+		file_set_kind(f, k, xasprintf("PDF with a text layer, its pages without text read by OCR "
+		                              "(confidence %.0f%%): %s", d->ocr_confidence, ev));
 		free(ev);
 	} else if (k != KIND_UNKNOWN && d->ocr) {
 		file_set_kind(f, k, xasprintf("OCR of a %s (confidence %.0f%%): %s", type == DOCEXT_IMAGE ? "photo" : "scan",

@@ -203,8 +203,8 @@ int main(int argc, char **argv)
 					if (doc.type == DCM_DOC_TEXT)
 						kv("text", (const char *)doc.bytes);
 					else
-						printf(", \"pdf_magic\": %s", doc.len >= 5 && !memcmp(doc.bytes, "%PDF-", 5)
-						       ? "true" : "false");
+						printf(", \"pdf_magic\": %s",
+						       doc.len >= 5 && !memcmp(doc.bytes, "%PDF-", 5) ? "true" : "false");
 				}
 				dcm_document_release(&doc);
 			}
