@@ -4,7 +4,7 @@
  *   text.c      units (table rows with their cells, sentences) and their sections
  *   context.c   items (the vocabulary's phrases in a unit) and ConText scopes
  *   values.c    value grammars: what a result word or a number says
- *   markers.c   statements
+ *   markers.c   statements (with sentences.c, rows.c, statements.c: statements.h)
  * Everything works on folded text (vocab.h, vtext_fold()); offsets are
  * folded offsets unless a name says otherwise.
  */

@@ -11,7 +11,9 @@
  *                 and their cells from the layout text
  *   context.c     ConText: negation and the other modifiers, with scope
  *   values.c      value grammars (IHC, %, Allred, TPS/CPS, Gleason...)
- *   markers.c     statements: a marker, its value, its row or sentence
+ *   markers.c     statements: a marker, its value, its row or sentence;
+ *                 sentences.c and rows.c give the values, statements.c
+ *                 settles the document's list
  *   labs.c        lab values, units, dates, cumulative tables
  *   dates.c       dates in local formats; the document's own date
  *   treatments.c  dated treatment events

@@ -1,0 +1,174 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * Statements from sentences (markers.c reads the items, this gives the values):
+ * markers next to each other form a group (a list: "ER and PR", "ALK, ROS1 or
+ * RET"), each value goes to the nearer group that reads it, before or after it
+ * by the gap's cost; a group in a negation's scope with no value of its own is
+ * negative; variants go to the marker right before them.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "internal.h"
+#include "findings/statements.h"
+
+/* Bind variants to the marker right before them (or right after). */
+static void bind_variants(struct reader *r, const struct funit *u, const int *row_marker)
+{
+	struct items *it = &r->it;
+	for (size_t k = 0; k < it->n; k++) {
+		struct item *x = &it->v[k];
+		if (x->kind != IT_VARIANT)
+			continue;
+		int m = -1;
+		if (row_marker) {
+			m = *row_marker;
+		} else {
+			for (size_t j = k; j-- > 0;) {
+				struct item *y = &it->v[j];
+				if (y->kind == IT_MARKER && !y->dead) {
+					if (gap_cost(u->t, it, y->b, x->a) <= 2)
+						m = y->marker;
+					break;
+				}
+			}
+			if (m < 0 && k + 1 < it->n && it->v[k + 1].kind == IT_MARKER && !it->v[k + 1].dead &&
+			    gap_cost(u->t, it, x->b, it->v[k + 1].a) <= 1)
+				m = it->v[k + 1].marker;
+		}
+		if (m < 0 || !marker_reads(r->v, m, G(VG_MUTATION) | G(VG_FUSION)))
+			continue;
+		struct pst *p = pst_get(r, m);
+		if (!p || (p->variant[0] && !(p->variant[0] == 'c' && x->variant[0] == 'p')))
+			continue;
+		snprintf(p->variant, sizeof(p->variant), "%s", x->variant);
+		p->mods |= x->mods;
+		if (!p->result && !x->named) {
+			/* a named variant is a detected one, unless negated ("no KRAS G12C") */
+			p->pol = x->negated ? POL_NEGATIVE : POL_POSITIVE;
+			p->any = true;
+			p->result = true;
+			p->as = AS_RESULT;
+		}
+	}
+}
+
+/* Does a value at [A, B) lie in parentheses opened after the marker before
+ * it (ending at PREV) and closed before the marker after it (at NEXT)? */
+static bool in_aside(const struct vtext *t, size_t prev, size_t a, size_t b, size_t next)
+{
+	int depth = 0;
+	for (size_t i = prev; i < a; i++)
+		depth += t->s[i] == '(' ? 1 : t->s[i] == ')' ? -1 : 0;
+	if (depth <= 0)
+		return false;
+	for (size_t i = b; i < next; i++)
+		if (t->s[i] == ')')
+			return true;
+	return false;
+}
+
+/* Sentences: groups of markers, each value to the nearer group that reads it. */
+ING_HIDDEN void read_sentence(struct reader *r, const struct funit *u)
+{
+	struct items *it = &r->it;
+	size_t gs[FINDINGS_MAX_ITEMS], ge[FINDINGS_MAX_ITEMS], ng = 0; /* groups: item index ranges [gs, ge] */
+	bool given[FINDINGS_MAX_ITEMS] = { 0 };
+	for (size_t k = 0; k < it->n; k++) {
+		if (it->v[k].kind != IT_MARKER || it->v[k].dead)
+			continue;
+		if (ng) {
+			size_t last = ge[ng - 1];
+			bool split = false;
+			for (size_t j = last + 1; j < k && !split; j++)
+				split = item_is_value(&it->v[j]) ||
+				        (it->v[j].kind == IT_WORD && !(it->v[j].cls & VW_BIT(VW_PSEUDO)) &&
+				         (it->v[j].cls & (VW_BIT(VW_TERMINATE) | VW_BIT(VW_NEG_PRE) |
+				                          VW_BIT(VW_NEG_POST))));
+			/* "RAS/BRAF: KRAS ...": a label's colon ends a list */
+			for (size_t i = it->v[last].b; i < it->v[k].a && !split; i++)
+				split = u->t->s[i] == ':';
+			if (!split && gap_cost(u->t, it, it->v[last].b, it->v[k].a) <= GROUP_GAP_MAX) {
+				ge[ng - 1] = k;
+				continue;
+			}
+		}
+		gs[ng] = ge[ng] = k;
+		ng++;
+	}
+	if (!ng)
+		return;
+	for (size_t k = 0; k < it->n; k++) {
+		struct item *x = &it->v[k];
+		if (!item_is_value(x))
+			continue;
+		size_t gp = SIZE_MAX, gn = SIZE_MAX;
+		for (size_t g = 0; g < ng; g++) {
+			if (ge[g] < k)
+				gp = g;
+			else if (gs[g] > k && gn == SIZE_MAX)
+				gn = g;
+		}
+		unsigned cp = UINT32_MAX, cn = UINT32_MAX;
+		bool ep = false, en = false;
+		if (gp != SIZE_MAX) {
+			for (size_t j = gs[gp]; j <= ge[gp] && !ep; j++)
+				ep = !it->v[j].dead && it->v[j].kind == IT_MARKER &&
+				     takes(r->v, it->v[j].marker, &x->val) >= 0;
+			cp = gap_cost(u->t, it, it->v[ge[gp]].b, x->a);
+		}
+		if (gn != SIZE_MAX && !x->val.weak) {
+			for (size_t j = gs[gn]; j <= ge[gn] && !en; j++)
+				en = !it->v[j].dead && it->v[j].kind == IT_MARKER &&
+				     takes(r->v, it->v[j].marker, &x->val) >= 0;
+			cn = gap_cost(u->t, it, x->b, it->v[gs[gn]].a);
+		}
+		if (x->val.weak && cp > 1)
+			ep = false;     /* a bare number only right after its marker */
+		if (en && gp != SIZE_MAX && in_aside(u->t, it->v[ge[gp]].b, x->a, x->b, it->v[gs[gn]].a))
+			en = false;     /* "CLDN18.2 (2+/3+, 85%), PD-L1": the aside is CLDN18.2's */
+		size_t g;
+		if (ep && (!en || cp <= cn) && cp <= VALUE_GAP_MAX)
+			g = gp;
+		else if (en && cn <= VALUE_GAP_MAX)
+			g = gn;
+		else
+			continue;
+		given[g] = true;
+		for (size_t j = gs[g]; j <= ge[g]; j++)
+			if (it->v[j].kind == IT_MARKER && !it->v[j].dead)
+				give(r, it->v[j].marker, x);
+	}
+	/* a group in a negation's scope without a value: "No ALK, ROS1 or RET" */
+	for (size_t g = 0; g < ng; g++) {
+		if (given[g] || !it->v[gs[g]].negated)
+			continue;
+		bool near = false;
+		for (size_t j = 0; j < it->n && !near; j++) {
+			const struct item *t = &it->v[j];
+			if (t->kind != IT_WORD || t->val.accept || (t->cls & VW_BIT(VW_PSEUDO)))
+				continue;
+			if ((t->cls & VW_BIT(VW_NEG_PRE)) && j < gs[g])
+				near = gap_cost(u->t, it, t->b, it->v[gs[g]].a) <= 2;
+			else if ((t->cls & VW_BIT(VW_NEG_POST)) && j > ge[g])
+				near = gap_cost(u->t, it, it->v[ge[g]].b, t->a) <= 2;
+		}
+		if (!near)
+			continue;
+		for (size_t j = gs[g]; j <= ge[g]; j++) {
+			const struct item *m = &it->v[j];
+			if (m->kind != IT_MARKER || m->dead ||
+			    !marker_reads(r->v, m->marker,
+			                  G(VG_POSNEG) | G(VG_MUTATION) | G(VG_FUSION) | G(VG_AMPLIFICATION)))
+				continue;
+			struct pst *p = pst_get(r, m->marker);
+			if (p && !p->result) {
+				p->any = p->result = true;
+				p->as = AS_RESULT;
+				p->pol = POL_NEGATIVE;
+				p->mods |= m->mods;
+			}
+		}
+	}
+	bind_variants(r, u, NULL);
+}
