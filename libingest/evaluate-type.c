@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * Which cancer type's rules apply: the --cancer-type option, else case.yaml's
- * cancer_type, else the one the records point to (ICD-10 codes and detect
- * keywords, weighted by the kind of document), else generic; and case.yaml's
+ * cancer_type, else the one the records point to (ICD-10 codes, detect
+ * keywords and the vocabulary's cancer-type words in every language, weighted
+ * by the kind of document; a negated mention or one about a relative does not
+ * count), else generic; and case.yaml's
  * mistakes as a problem on its file record.
  */
 #include <ctype.h>
@@ -10,6 +12,7 @@
 #include <strings.h>
 
 #include "evaluate-gaps.h"
+#include "findings/findings.h"
 
 /* ---- cancer type ---- */
 
@@ -59,10 +62,11 @@ static bool kw_sep(unsigned char c)
 /*
  * A detect keyword in TEXT, stricter than rule_text_matches(): a short
  * keyword in capitals ("ALL", "CUP", "NST") must appear in capitals (not the
- * word "all"), and a hit right after "non-" does not count ("small cell" in
- * "non-small cell").
+ * word "all"), a hit right after "non-" does not count ("small cell" in
+ * "non-small cell"), nor one negated or about a relative ("no evidence of
+ * lymphoma", "mother: breast cancer"; V's words, when there is a vocabulary).
  */
-static bool kw_hit(const char *text, size_t len, const char *kw)
+static bool kw_hit(const struct vocab *v, const char *text, size_t len, const char *kw)
 {
 	size_t kl = strlen(kw);
 	bool caps = kl > 0 && kl <= 5;
@@ -87,13 +91,18 @@ static bool kw_hit(const char *text, size_t len, const char *kw)
 			continue;
 		if (i >= 4 && kw_sep((unsigned char)text[i - 1]) && strncasecmp(text + i - 4, "non", 3) == 0)
 			continue;
+		if (v && !findings_mention_affirmed(v, text, len, i, kl))
+			continue;
 		return true;
 	}
 	return false;
 }
 
-static void score_text(struct type_score *sc, const char *text, size_t len, long weight, const char *where,
-                       bool icd_anywhere)
+/* VWORD: the first of the vocabulary's words for the type that TEXT names as
+ * the patient's ("Darmkrebs", "肺腺癌"), NULL when none: it counts once, when
+ * no detect keyword did. */
+static void score_text(const struct vocab *v, struct type_score *sc, const char *text, size_t len, long weight,
+                       const char *where, bool icd_anywhere, const char *vword)
 {
 	const struct rule_type *t = sc->t;
 	struct strbuf words;
@@ -108,11 +117,15 @@ static void score_text(struct type_score *sc, const char *text, size_t len, long
 		list_add(&words, &nw, "%s", code);
 	}
 	for (size_t k = 0; k < t->n_keywords; k++) {
-		if (!kw_hit(text, len, t->keywords[k]))
+		if (!kw_hit(v, text, len, t->keywords[k]))
 			continue;
 		/* A code-dependent type (C34: nsclc or sclc): words alone count half. */
 		s += t->icd10_needs_keyword && !icd_anywhere ? weight / 2 : weight;
 		list_add(&words, &nw, "\"%s\"", t->keywords[k]);
+	}
+	if (vword && nw == (icd ? 1u : 0u)) {
+		s += t->icd10_needs_keyword && !icd_anywhere ? weight / 2 : weight;
+		list_add(&words, &nw, "\"%s\"", vword);
 	}
 	if (t->icd10_needs_keyword && icd && nw == 1)
 		s -= 2 * weight;     /* the code alone does not decide */
@@ -133,11 +146,33 @@ static const struct rule_type *infer_type(struct ev *e, char **evidence)
 	const struct rule_type *best = NULL;
 	long top = 0, second = 0;
 	size_t ibest = 0;
+	const struct vocab *v = rs->vocab;
+	size_t nd = scan->inv.documents.n;
+	/* per document and type: the vocabulary's word for it, as written */
+	char **vword = xcalloc(nd * (nt ? nt : 1) + 1, sizeof(*vword));
+
+	for (size_t d = 0; d < nd && v; d++) {
+		const struct ing_file *f = scan->inv.documents.v[d];
+		if (!doc_readable(f))
+			continue;
+		struct doc_text dt = { .text = f->doc->text, .len = f->doc->text_len };
+		struct type_mention tm[32];
+		size_t n = findings_cancer_types(v, &dt, tm, ARRAY_SIZE(tm));
+		for (size_t q = 0; q < n; q++) {
+			const struct rule_type *t = ruleset_find_type(rs, vocab_cancer_type(v, (size_t)tm[q].type));
+			for (size_t i = 0; t && i < nt; i++)
+				if (ruleset_cancer_type(rs, i) == t && !vword[d * nt + i])
+					vword[d * nt + i] = xstrndup(f->doc->text + tm[q].offset, MIN(tm[q].len, (size_t)80));
+		}
+	}
 
 	for (size_t i = 0; i < nt; i++) {
 		sc[i].t = ruleset_cancer_type(rs, i);
 		strbuf_init(&sc[i].evid, 4096);
-		if (!sc[i].t->n_keywords && !sc[i].t->n_icd10)
+		bool named = false;
+		for (size_t d = 0; d < nd && !named; d++)
+			named = vword[d * nt + i] != NULL;
+		if (!sc[i].t->n_keywords && !sc[i].t->n_icd10 && !named)
 			continue;
 		bool icd_anywhere = false;
 		char code[16];
@@ -149,7 +184,8 @@ static const struct rule_type *infer_type(struct ev *e, char **evidence)
 			const struct ing_file *f = scan->inv.documents.v[d];
 			if (doc_readable(f)) {
 				_cleanup_free_ char *where = xasprintf("%s (%s)", f->path, kind_name(f->kind));
-				score_text(&sc[i], f->doc->text, f->doc->text_len, kind_weight(f->kind), where, icd_anywhere);
+				score_text(v, &sc[i], f->doc->text, f->doc->text_len, kind_weight(f->kind), where,
+				           icd_anywhere, vword[d * nt + i]);
 			}
 		}
 		for (size_t s = 0; s < scan->inv.studies.n; s++) {
@@ -158,7 +194,7 @@ static const struct rule_type *infer_type(struct ev *e, char **evidence)
 				_cleanup_free_ char *where = xasprintf("the description of the %s study of %s",
 				                                       st->modalities[0] ? st->modalities : "imaging",
 				                                       st->date_iso[0] ? st->date_iso : "unknown date");
-				score_text(&sc[i], st->description, strlen(st->description), 1, where, icd_anywhere);
+				score_text(v, &sc[i], st->description, strlen(st->description), 1, where, icd_anywhere, NULL);
 			}
 		}
 	}
@@ -191,6 +227,9 @@ static const struct rule_type *infer_type(struct ev *e, char **evidence)
 	}
 	for (size_t i = 0; i < nt; i++)
 		strbuf_free(&sc[i].evid);
+	for (size_t i = 0; i < nd * nt; i++)
+		free(vword[i]);
+	free(vword);
 	free(sc);
 	return best;
 }

@@ -187,8 +187,11 @@ ING_HIDDEN int findings_language(const struct vocab *v, const struct doc_text *d
 ING_HIDDEN enum ing_kind findings_kind(const struct vocab *v, const struct doc_text *d, const char *name,
                                        char **evidence);
 
-/* Cancer types the text names ("Mammakarzinom", "肺腺癌"), as rules' type
- * ids with the words that show them; at most MAX; returns the count. */
+/* Cancer types the text names as the patient's ("Mammakarzinom", "肺腺癌"),
+ * as rules' type ids with the words that show them, the first mention of
+ * each; a negated mention ("no evidence of lymphoma") or one about another
+ * person ("mother: breast cancer") does not count; at most MAX; returns
+ * the count. */
 struct type_mention {
 	int type;               /* vocab_cancer_type() id */
 	size_t offset;          /* in the text */
@@ -196,5 +199,10 @@ struct type_mention {
 };
 ING_HIDDEN size_t findings_cancer_types(const struct vocab *v, const struct doc_text *d, struct type_mention *out,
                                         size_t max);
+
+/* Is the phrase at [OFF, OFF+N) of TEXT about the patient: not negated,
+ * not about another person (the guards of findings_cancer_types())? For the
+ * rules' detect keywords. */
+ING_HIDDEN bool findings_mention_affirmed(const struct vocab *v, const char *text, size_t len, size_t off, size_t n);
 
 #endif

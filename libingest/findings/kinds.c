@@ -19,6 +19,7 @@
  */
 #include <string.h>
 
+#include "findings/engine.h"
 #include "findings/reading.h"
 #include "util/mem.h"
 #include "util/strbuf.h"
@@ -312,6 +313,117 @@ enum ing_kind findings_kind(const struct vocab *v, const struct doc_text *d, con
 	return r.kind;
 }
 
+/* Does a sentence end between folded A and B of T: '.', ';', '!', '?', '。',
+ * '；' or a line break of the source? */
+static bool sentence_break(const struct vtext *t, const char *src, size_t a, size_t b)
+{
+	for (size_t i = a; i < b; i++) {
+		unsigned char c = (unsigned char)t->s[i];
+		if (c == '.' || c == ';' || c == '!' || c == '?')
+			return true;
+		if (c == 0xe3 && i + 2 < b && (unsigned char)t->s[i + 1] == 0x80 && (unsigned char)t->s[i + 2] == 0x82)
+			return true;            /* 。 */
+		if (c == 0xef && i + 2 < b && (unsigned char)t->s[i + 1] == 0xbc && (unsigned char)t->s[i + 2] == 0x9b)
+			return true;            /* ； */
+	}
+	for (size_t o = t->orig[a]; o < t->orig[b]; o++)
+		if (src[o] == '\n')
+			return true;
+	return false;
+}
+
+/* Words (runs of word characters, each Han character one) in folded [A, B). */
+static unsigned words_between(const struct vtext *t, size_t a, size_t b)
+{
+	unsigned n = 0;
+	for (size_t i = a; i < b; i++)
+		if (((unsigned char)t->s[i] & 0xc0) != 0x80 && vtext_word_start(t, i))
+			n++;
+	return n;
+}
+
+#define MENTION_NEG_WORDS 5     /* "no evidence of [diffuse large B-cell] lymphoma" */
+#define MENTION_WINDOW 240      /* folded bytes looked at either side */
+
+/* Is the mention at folded [A, B) of T about the patient's own disease: not
+ * in a negation's scope ("no evidence of lymphoma", "kein Anhalt für ein
+ * Lymphom", "lymphoma was not detected") and not in a sentence about
+ * another person ("mother: breast cancer", "family history of")? ConText's
+ * words (vocabulary classes neg-pre, neg-post, pseudo, terminate, family). */
+static bool mention_affirmed(const struct vocab *v, const struct vtext *t, const char *src, size_t a, size_t b)
+{
+	size_t s = a > MENTION_WINDOW ? a - MENTION_WINDOW : 0;
+	for (size_t i = a; i > s; i--)
+		if (sentence_break(t, src, i - 1, i)) {
+			s = i;
+			break;
+		}
+	vocab_mask mask = VW_BIT(VW_NEG_PRE) | VW_BIT(VW_FAMILY) | VW_BIT(VW_PSEUDO) | VW_BIT(VW_TERMINATE);
+	struct vmatch m[8];
+	bool negated = false;
+	for (size_t i = s; i < a; i++) {
+		if (((unsigned char)t->s[i] & 0xc0) == 0x80 || !vtext_word_start(t, i))
+			continue;
+		size_t k = vocab_match_at(v, t, i, mask, m, ARRAY_SIZE(m));
+		if (!k || m[0].end > a)
+			continue;
+		vocab_mask cls = 0;
+		for (size_t q = 0; q < k; q++)
+			if (m[q].end == m[0].end)
+				cls |= VW_BIT(m[q].cls);
+		if (cls & VW_BIT(VW_FAMILY))
+			return false;
+		if (cls & VW_BIT(VW_PSEUDO))
+			negated = false;
+		else if (cls & VW_BIT(VW_TERMINATE))
+			negated = false;
+		else if (cls & VW_BIT(VW_NEG_PRE))
+			negated = words_between(t, m[0].end, a) <= MENTION_NEG_WORDS;
+		i = m[0].end - 1;
+	}
+	if (negated)
+		return false;
+	size_t e = b + MENTION_WINDOW < t->n ? b + MENTION_WINDOW : t->n;
+	for (size_t i = b; i < e; i++) {
+		if (i > b && sentence_break(t, src, i - 1, i))
+			break;
+		if (((unsigned char)t->s[i] & 0xc0) == 0x80 || !vtext_word_start(t, i))
+			continue;
+		size_t k = vocab_match_at(v, t, i, VW_BIT(VW_NEG_POST) | VW_BIT(VW_FAMILY) | VW_BIT(VW_PSEUDO), m,
+		                          ARRAY_SIZE(m));
+		if (!k)
+			continue;
+		if (m[0].cls == VW_PSEUDO)
+			return true;
+		if (m[0].cls == VW_FAMILY)
+			return false;   /* "breast cancer in her mother" */
+		if (words_between(t, b, i) <= 2)
+			return false;   /* "lymphoma was not detected" */
+		i = m[0].end - 1;
+	}
+	return true;
+}
+
+bool findings_mention_affirmed(const struct vocab *v, const char *text, size_t len, size_t off, size_t n)
+{
+	if (!v || !text || off > len || n > len - off)
+		return true;
+	/* the window around it, cut at UTF-8 boundaries */
+	size_t a = off > 2 * MENTION_WINDOW ? off - 2 * MENTION_WINDOW : 0;
+	while (a > 0 && ((unsigned char)text[a] & 0xc0) == 0x80)
+		a--;
+	size_t b = off + n + 2 * MENTION_WINDOW < len ? off + n + 2 * MENTION_WINDOW : len;
+	while (b < len && ((unsigned char)text[b] & 0xc0) == 0x80)
+		b++;
+	struct vtext t;
+	if (vtext_fold(text + a, b - a, &t) < 0)
+		return true;
+	size_t fa = fold_pos(&t, off - a), fb = fold_pos(&t, off + n - a);
+	bool ok = mention_affirmed(v, &t, text + a, fa, fb > fa ? fb : fa);
+	vtext_free(&t);
+	return ok;
+}
+
 size_t findings_cancer_types(const struct vocab *v, const struct doc_text *d, struct type_mention *out, size_t max)
 {
 	size_t n = 0;
@@ -325,6 +437,10 @@ size_t findings_cancer_types(const struct vocab *v, const struct doc_text *d, st
 		if (((unsigned char)t.s[i] & 0xc0) == 0x80 || !vtext_word_start(&t, i))
 			continue;
 		size_t k = vocab_match_at(v, &t, i, VW_BIT(VW_CANCER_TYPE), m, ARRAY_SIZE(m));
+		if (k && !mention_affirmed(v, &t, d->text, i, m[0].end)) {
+			i = m[0].end - 1;       /* negated or someone else's: not the patient's type */
+			continue;
+		}
 		for (size_t q = 0; q < k && n < max; q++) {
 			/* the first mention of each type */
 			bool seen = false;
