@@ -105,11 +105,15 @@ ING_HIDDEN void give(struct reader *r, int m, const struct item *x)
 			p->words_pol = f->g == VG_HIGHLOW;
 		p->pol = pol;
 	}
-	if (f->text[0] && !p->value[0]) {
+	size_t pl = strlen(p->value), fl = strlen(f->text);
+	if (pl && fl > pl + 1 && strcmp(f->text + fl - pl, p->value) == 0 && f->text[fl - pl - 1] == ' ') {
+		/* "menos de 1% ... (TPS <1%)": the same number with its score's name */
+		snprintf(p->value, sizeof(p->value), "%s", f->text);
+	} else if (f->text[0] && !p->value[0]) {
 		const struct vocab_marker *vm = vocab_marker(r->v, (size_t)target);
 		/* a bare number read by a ratio or CPS only is that ("HER2/CEP17 ratio 2.4") */
 		bool plain = !vm || (vm->values & (G(VG_SCORE) | G(VG_GRADE) | G(VG_IHC)));
-		if (f->weak && !plain && (vm->values & G(VG_RATIO)))
+		if (f->weak && !plain && (vm->values & G(VG_RATIO)) && (f->accept & G(VG_RATIO)))
 			snprintf(p->value, sizeof(p->value), "ratio %.30s", f->text);
 		else if (f->weak && !plain && (vm->values & G(VG_CPS)))
 			snprintf(p->value, sizeof(p->value), "CPS %.30s", f->text);
@@ -165,6 +169,23 @@ static bool is_cytogenetic(const struct vocab *v, int m)
 	return p && p > vm->name && p - vm->name <= 3 && strchr(p, ')');
 }
 
+/* Is marker Y alone in parentheses right after folded offset END: "17p (TP53)"? */
+static bool gloss(const struct funit *u, size_t end, const struct item *y)
+{
+	const char *s = u->t->s;
+	size_t i = end;
+	while (i < y->a && s[i] == ' ')
+		i++;
+	if (i >= y->a || s[i] != '(')
+		return false;
+	for (i++; i < y->a; i++)
+		if (s[i] != ' ')
+			return false;
+	for (i = y->b; i < u->b && s[i] == ' '; i++)
+		;
+	return i < u->b && s[i] == ')';
+}
+
 /* A range of numbers ("1-49%"): as a score, a category's band. */
 static bool is_band(const char *s)
 {
@@ -204,7 +225,15 @@ static bool drop_names(struct reader *r, const struct funit *u)
 			size_t end = x->b;
 			for (size_t j = k + 1; j < it->n; j++) {
 				struct item *y = &it->v[j];
-				if (y->kind != IT_MARKER || gap_cost(u->t, it, end, y->a) > 0 || is_cytogenetic(r->v, y->marker))
+				if (y->kind != IT_MARKER || is_cytogenetic(r->v, y->marker))
+					break;
+				if (j == k + 1 && gloss(u, end, y)) {
+					/* "No deletion of 17p (TP53)": the gene in parentheses
+					 * names the abnormality's locus; it was not tested */
+					y->dead = true;
+					break;
+				}
+				if (gap_cost(u->t, it, end, y->a) > 0)
 					break;
 				y->dead = true;
 				end = y->b;
@@ -583,11 +612,101 @@ static void drop_measured_expression(struct reader *r, const struct funit *u)
 	}
 }
 
+/* Does a phrase of concept C end at folded offset E of U, starting at a word
+ * start at or after LO? Its start, or SIZE_MAX. */
+static size_t concept_ends_at(struct reader *r, const struct funit *u, int c, size_t lo, size_t e)
+{
+	struct vmatch m[8];
+	for (size_t i = lo; i < e; i++) {
+		if (((unsigned char)u->t->s[i] & 0xc0) == 0x80 || !vtext_word_start(u->t, i))
+			continue;
+		size_t n = vocab_match_at(r->v, u->t, i, VW_BIT(VW_CONCEPT), m, ARRAY_SIZE(m));
+		for (size_t k = 0; k < n; k++)
+			if (m[k].id == (unsigned)c && m[k].end == e)
+				return i;
+	}
+	return SIZE_MAX;
+}
+
+/* Does a phrase of concept C start at folded offset I of U? Its end, or 0. */
+static size_t concept_at(struct reader *r, const struct funit *u, int c, size_t i)
+{
+	struct vmatch m[8];
+	if (i >= u->b || !vtext_word_start(u->t, i))
+		return 0;
+	size_t n = vocab_match_at(r->v, u->t, i, VW_BIT(VW_CONCEPT), m, ARRAY_SIZE(m));
+	for (size_t k = 0; k < n; k++)
+		if (m[k].id == (unsigned)c && m[k].end <= u->b)
+			return m[k].end;
+	return 0;
+}
+
+#define COMPARISON_LOOKBACK 40  /* folded bytes before a number searched for "less than" */
+#define QUANTITY_LOOKBACK 48    /* ... for the words naming the quantity ("copy number") */
+
+/* Words around a number that change what it is (concepts of the vocabulary):
+ * "less than" before it or after it ("menos de 1%", "%1'in altında", "1%以下")
+ * make it "<1%"; "copy number" words right before a bare number make it a
+ * copy number, not a ratio ("mean HER2 copy number 3.4 per cell"). */
+static void read_quantities(struct reader *r, const struct funit *u)
+{
+	int lt = vocab_concept_id(r->v, "less-than"), lta = vocab_concept_id(r->v, "less-than-after");
+	int cn = vocab_concept_id(r->v, "copy-number");
+	const char *s = u->t->s;
+	for (size_t k = 0; k < r->it.n; k++) {
+		struct item *x = &r->it.v[k];
+		if (x->kind != IT_VALUE || !x->val.text[0] || x->val.text[0] < '0' || x->val.text[0] > '9')
+			continue;
+		size_t lo = x->a > u->a + COMPARISON_LOOKBACK ? x->a - COMPARISON_LOOKBACK : u->a;
+		if (k > 0 && r->it.v[k - 1].b > lo && r->it.v[k - 1].b <= x->a)
+			lo = r->it.v[k - 1].b;  /* not across another item */
+		size_t e = x->a;
+		while (e > lo && (s[e - 1] == ' ' || s[e - 1] == '\''))
+			e--;
+		bool less = lt >= 0 && x->val.accept && concept_ends_at(r, u, lt, lo, e) != SIZE_MAX;
+		if (!less && lta >= 0 && (x->val.g == VG_PERCENT || x->val.accept)) {
+			size_t a = x->b;
+			while (a < u->b && s[a] == ' ')
+				a++;
+			less = concept_at(r, u, lta, a) != 0;
+		}
+		if (less) {
+			char t[sizeof(x->val.text)];
+			snprintf(t, sizeof(t), "<%.*s", (int)sizeof(t) - 2, x->val.text);
+			memcpy(x->val.text, t, sizeof(t));
+			if (!x->val.accept && x->val.g == VG_PERCENT) {
+				/* "%1'in altında": the inflected number comes back with its word */
+				x->val.accept = G(VG_PERCENT) | G(VG_TPS);
+				x->dead = false;
+			}
+			continue;
+		}
+		if (cn >= 0 && x->val.weak && x->val.g == VG_SCORE) {
+			size_t l2 = x->a > u->a + QUANTITY_LOOKBACK ? x->a - QUANTITY_LOOKBACK : u->a;
+			/* the nearest words naming a quantity before the number */
+			for (size_t i = x->a; i-- > l2;) {
+				if (s[i] == ',' || s[i] == ';')
+					break;
+				size_t end = concept_at(r, u, cn, i);
+				if (end && end <= x->a) {
+					char t[sizeof(x->val.text)];
+					snprintf(t, sizeof(t), "%.24s copies", x->val.text);
+					memcpy(x->val.text, t, sizeof(t));
+					x->val.g = VG_COPY_NUMBER;
+					x->val.accept = G(VG_COPY_NUMBER);
+					break;
+				}
+			}
+		}
+	}
+}
+
 static void read_unit(struct reader *r, const struct funit *u)
 {
 	if (u->flags & (UF_HEADER | UF_DEFINITION))
 		return;
 	items_scan(r->v, u, u->a, u->b, &r->it);
+	read_quantities(r, u);
 	if (!drop_names(r, u))
 		return;         /* a definition note */
 	drop_bare_mss(r);

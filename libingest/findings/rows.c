@@ -61,6 +61,19 @@ static bool sentence_end_between(const struct vtext *t, size_t a, size_t b)
 	return false;
 }
 
+/* Do markers A and B (B the next item) of one cell each have their own result,
+ * A's before it and B's after it, a comma between: "с мутацией NPM1, FLT3-ITD
+ * отрицательный" is two results, not a list sharing one? */
+static bool own_results(const struct reader *r, const struct funit *u, size_t a, size_t b)
+{
+	const struct items *it = &r->it;
+	size_t first = a;
+	while (first > 0 && it->v[first - 1].kind == IT_MARKER && it->v[first - 1].cell == it->v[a].cell)
+		first--;
+	return own_value_before(u, it, first) && own_value_after(u, it, b) &&
+	       comma_between(u->t, it->v[a].b, it->v[b].a);
+}
+
 /* Rows: the marker's cell, its result cells; never another row. */
 ING_HIDDEN void read_row(struct reader *r, const struct funit *u)
 {
@@ -76,12 +89,14 @@ ING_HIDDEN void read_row(struct reader *r, const struct funit *u)
 			continue;
 		/* the markers of one cell are one group ("ER/PR"); read by the first */
 		if (k > 0 && it->v[k - 1].kind == IT_MARKER && !it->v[k - 1].dead && it->v[k - 1].cell == x->cell &&
-		    !sentence_end_between(u->t, it->v[k - 1].b, x->a))
+		    !sentence_end_between(u->t, it->v[k - 1].b, x->a) && !own_results(r, u, k - 1, k))
 			continue;
 		size_t k1 = k;
 		while (k1 + 1 < it->n && it->v[k1 + 1].kind == IT_MARKER && it->v[k1 + 1].cell == x->cell &&
-		       !sentence_end_between(u->t, it->v[k1].b, it->v[k1 + 1].a))
+		       !sentence_end_between(u->t, it->v[k1].b, it->v[k1 + 1].a) && !own_results(r, u, k1, k1 + 1))
 			k1++;
+		bool split = k1 + 1 < it->n && it->v[k1 + 1].kind == IT_MARKER && it->v[k1 + 1].cell == x->cell &&
+		             own_results(r, u, k1, k1 + 1);
 		unsigned next_marker_cell = u->ncells;
 		for (size_t j = k1 + 1; j < it->n; j++)
 			if (it->v[j].kind == IT_MARKER && !it->v[j].dead && it->v[j].cell != x->cell &&
@@ -117,9 +132,11 @@ ING_HIDDEN void read_row(struct reader *r, const struct funit *u)
 		}
 		for (size_t j = 0; j < it->n; j++) {
 			struct item *y = &it->v[j];
-			if (!use[y->cell] || !item_is_value(y) || (y->cell == x->cell && y->a < x->b) ||
-			    (y->cell == x->cell && sentence_end_between(u->t, it->v[k1].b, y->a)))
-				continue;
+			bool before = split && j + 1 == k && own_value_before(u, it, k);  /* "мутацией NPM1, ..." */
+			if (!use[y->cell] || !item_is_value(y) || (y->cell == x->cell && y->a < x->b && !before) ||
+			    (y->cell == x->cell && sentence_end_between(u->t, it->v[k1].b, y->a)) ||
+			    (split && y->cell == x->cell && y->a > it->v[k1 + 1].a))
+				continue;       /* (after the next marker of a split list: its own) */
 			/* a percentage in the VAF column is the variant's allele frequency */
 			struct item z = *y;
 			if (u->cells[y->cell].role == ROLE_VAF && z.kind == IT_VALUE && z.val.g == VG_PERCENT) {

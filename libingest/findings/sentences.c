@@ -68,6 +68,49 @@ static bool in_aside(const struct vtext *t, size_t prev, size_t a, size_t b, siz
 	return false;
 }
 
+/* Does a clause end between a value ending at A and the marker after it at
+ * B: a ';', or a ')' closing an aside the value sits in ("(Ki-67 80 % der
+ * Tumorzellen), MYC")? The value is then the earlier clause's. (A comma
+ * does not end one: "SISH: not amplified, HER2/CEP17 ratio 1.3".) */
+static bool clause_ends(const struct vtext *t, size_t a, size_t b)
+{
+	int depth = 0;
+	for (size_t i = a; i < b; i++) {
+		char c = t->s[i];
+		if (c == '(')
+			depth++;
+		else if (c == ')' && --depth < 0)
+			return true;
+		else if (c == ';' && depth == 0)
+			return true;
+	}
+	return false;
+}
+
+/* Is marker item M right after a value of its own ("mutated NPM1")? */
+bool own_value_before(const struct funit *u, const struct items *it, size_t m)
+{
+	return m > 0 && item_is_value(&it->v[m - 1]) && gap_cost(u->t, it, it->v[m - 1].b, it->v[m].a) <= 1;
+}
+
+/* Is marker item M right before a value of its own, past its variant
+ * ("FLT3-ITD negative")? */
+bool own_value_after(const struct funit *u, const struct items *it, size_t m)
+{
+	size_t j = m + 1, end = it->v[m].b;
+	while (j < it->n && it->v[j].kind == IT_VARIANT && gap_cost(u->t, it, end, it->v[j].a) <= 1)
+		end = it->v[j++].b;
+	return j < it->n && item_is_value(&it->v[j]) && gap_cost(u->t, it, end, it->v[j].a) <= 1;
+}
+
+bool comma_between(const struct vtext *t, size_t a, size_t b)
+{
+	for (size_t i = a; i < b; i++)
+		if (t->s[i] == ',' || t->s[i] == ';')
+			return true;
+	return false;
+}
+
 /* Sentences: groups of markers, each value to the nearer group that reads it. */
 ING_HIDDEN void read_sentence(struct reader *r, const struct funit *u)
 {
@@ -88,6 +131,10 @@ ING_HIDDEN void read_sentence(struct reader *r, const struct funit *u)
 			/* "RAS/BRAF: KRAS ...": a label's colon ends a list */
 			for (size_t i = it->v[last].b; i < it->v[k].a && !split; i++)
 				split = u->t->s[i] == ':';
+			/* "с мутацией NPM1, FLT3-ITD отрицательный": items of a list
+			 * that each have their own result, one before, one after */
+			split = split || (own_value_before(u, it, gs[ng - 1]) && own_value_after(u, it, k) &&
+			                  comma_between(u->t, it->v[last].b, it->v[k].a));
 			if (!split && gap_cost(u->t, it, it->v[last].b, it->v[k].a) <= GROUP_GAP_MAX) {
 				ge[ng - 1] = k;
 				continue;
@@ -127,6 +174,8 @@ ING_HIDDEN void read_sentence(struct reader *r, const struct funit *u)
 			ep = false;     /* a bare number only right after its marker */
 		if (en && gp != SIZE_MAX && in_aside(u->t, it->v[ge[gp]].b, x->a, x->b, it->v[gs[gn]].a))
 			en = false;     /* "CLDN18.2 (2+/3+, 85%), PD-L1": the aside is CLDN18.2's */
+		if (en && clause_ends(u->t, x->b, it->v[gs[gn]].a))
+			en = false;     /* a value is read in its marker's own clause */
 		size_t g;
 		if (ep && (!en || cp <= cn) && cp <= VALUE_GAP_MAX)
 			g = gp;

@@ -246,6 +246,13 @@ static void compact(struct reader *r, bool *drop)
 	l->n = w;
 }
 
+/* Is VALUE a copy number ("3.4 copies")? */
+static bool is_copies(const char *value)
+{
+	size_t n = value ? strlen(value) : 0;
+	return n > 7 && strcmp(value + n - 7, " copies") == 0;
+}
+
 ING_HIDDEN void settle(struct reader *r)
 {
 	struct statement_list *l = r->out;
@@ -275,6 +282,13 @@ ING_HIDDEN void settle(struct reader *r)
 			       (l->v[i].polarity == POL_NONE || l->v[i].polarity == l->v[j].polarity) &&
 			       !l->v[j].superseded && !l->v[i].amendment;
 		}
+		/* "mean HER2 copy number 3.4 per cell" beside "HER2/CEP17 ratio 1.6":
+		 * the ratio is the ISH result, the copy number its support */
+		if (is_copies(l->v[i].value) && l->v[i].polarity == POL_NONE)
+			for (size_t j = 0; j < l->n && !drop; j++)
+				drop = j != i && l->v[j].marker == l->v[i].marker && l->v[j].value &&
+				       strncmp(l->v[j].value, "ratio ", 6) == 0 && !l->v[j].superseded &&
+				       l->v[j].amendment == l->v[i].amendment;
 		/* "Hohe PD-L1-Expression" beside "TPS 55%": words about the number */
 		if ((r->interp[i] & SF_WORDS) && !has_digit(l->v[i].value) && measured(r->v, l->v[i].marker))
 			for (size_t j = 0; j < l->n && !drop; j++)

@@ -68,6 +68,12 @@ ING_HIDDEN bool marker_reads(const struct vocab *v, int m, uint32_t grammars);
 ING_HIDDEN void src_copy(const struct funit *u, size_t a, size_t b, char *out, size_t outsz);
 
 /* sentences.c, rows.c */
+/* Is marker item M right after a value of its own ("mutated NPM1"), or right
+ * before one, past its variant ("FLT3-ITD negative")? */
+ING_HIDDEN bool own_value_before(const struct funit *u, const struct items *it, size_t m);
+ING_HIDDEN bool own_value_after(const struct funit *u, const struct items *it, size_t m);
+/* A ',' or ';' in folded [A, B)? */
+ING_HIDDEN bool comma_between(const struct vtext *t, size_t a, size_t b);
 ING_HIDDEN void read_sentence(struct reader *r, const struct funit *u);
 ING_HIDDEN void read_row(struct reader *r, const struct funit *u);
 

@@ -448,6 +448,28 @@ static void sentence_push(struct funits *out, const struct vtext *t, const char 
 	}
 }
 
+/* Is the '.' at I an abbreviation's, not a sentence's end: a short word of
+ * small letters before it ("ca.", "bzw.", "ggf.", "vs.") and a small letter
+ * or a digit after it ("ca. 30 %")? A sentence starts with a capital or a
+ * sign. */
+#define ABBREV_MAX 4
+static bool abbreviation_dot(const char *s, size_t a, size_t i, size_t b)
+{
+	if (s[i] != '.')
+		return false;
+	size_t w = i;
+	while (w > a && s[w - 1] >= 'a' && s[w - 1] <= 'z')
+		w--;
+	if (w == i || i - w > ABBREV_MAX || (w > a && (((unsigned char)s[w - 1] >= 0x80) ||
+	                                                (s[w - 1] >= 'A' && s[w - 1] <= 'Z') ||
+	                                                (s[w - 1] >= '0' && s[w - 1] <= '9'))))
+		return false;
+	size_t j = i + 1;
+	while (j < b && (s[j] == ' ' || s[j] == '\t'))
+		j++;
+	return j < b && ((s[j] >= 'a' && s[j] <= 'z') || (s[j] >= '0' && s[j] <= '9'));
+}
+
 /* Sentences of one paragraph [A, B) of S starting at line LINE. */
 static void sentences_of(struct funits *out, const struct vtext *t, const char *s, size_t a, size_t b,
                          unsigned line, unsigned flags)
@@ -460,7 +482,7 @@ static void sentences_of(struct funits *out, const struct vtext *t, const char *
 			continue;
 		}
 		size_t e = sentence_mark(s, i, b);
-		if (!e)
+		if (!e || abbreviation_dot(s, a, i, b))
 			continue;
 		sentence_push(out, t, s, start, e, start_line, flags);
 		start = e;

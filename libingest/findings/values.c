@@ -461,6 +461,7 @@ size_t value_parse(const struct vtext *t, size_t i, size_t end, struct fval *f)
 			q++;
 			while (q < end && (is_alpha(s[q]) || (unsigned char)s[q] >= 0x80))
 				q++;
+			snprintf(f->text, sizeof(f->text), "%s%%", buf);  /* for a comparison word after it */
 			f->g = VG_PERCENT;
 			f->accept = 0;
 			return q;
@@ -503,6 +504,8 @@ size_t value_parse(const struct vtext *t, size_t i, size_t end, struct fval *f)
 	q = parse_quant(s, end, i, buf, sizeof(buf), &pct, &range);
 	if (!q)
 		return 0;
+	if (!pct && q + 1 < end && (s[q] == '.' || s[q] == '/' || s[q] == '-') && is_digit(s[q + 1]))
+		return 0;       /* "12.03.2026", "03/2026": a date, not a value */
 	if (range && !pct) {
 		f->accept = 0;  /* a reference range: consumed, never a value */
 		return q;

@@ -234,8 +234,38 @@ static const struct tcase cases[] = {
 	/* ---- a span of intensities is no IHC score ---- */
 	{ "en", "Claudin 18.2 (43-14A): moderate-to-strong membranous staining 2+/3+ in 85% of tumour cells.", NULL,
 	  { W("CLDN18.2", "result", "none", "85%") } },
-	/* ---- a number inflected in a comparison ("below 1%") is no value ---- */
-	{ "tr", "PD-L1 (22C3) ekspresyonu: TPS %1'in altında (negatif).", NULL, { W("PD-L1", "result", "negative", NULL) } },
+	/* ---- a number inflected in a comparison ("below 1%") is read with its word: "<1%" ---- */
+	{ "tr", "PD-L1 (22C3) ekspresyonu: TPS %1'in altında (negatif).", NULL,
+	  { W("PD-L1", "result", "negative", "TPS <1%") } },
+	/* ---- less-than words of each language make the value "<N%" (concept less-than) ---- */
+	{ "pt", "PD-L1 (SP263): expressão em menos de 1% das células tumorais.", NULL, { W("PD-L1", "result", "none", "<1%") } },
+	{ "fr", "PD-L1 : marquage de moins de 5 % des cellules tumorales.", NULL, { W("PD-L1", "result", "none", "<5%") } },
+	{ "de", "PD-L1: Expression in weniger als 1 % der Tumorzellen.", NULL, { W("PD-L1", "result", "none", "<1%") } },
+	{ "it", "PD-L1: espressione in meno dell'1% delle cellule tumorali.", NULL, { W("PD-L1", "result", "none", "<1%") } },
+	{ "ru", "PD-L1: экспрессия менее 1% опухолевых клеток.", NULL, { W("PD-L1", "result", "none", "<1%") } },
+	{ "zh", "PD-L1（22C3）：肿瘤细胞阳性比例 1%以下。", NULL, { W("PD-L1", "result", "none", "<1%") } },
+	/* ---- the words naming the quantity: a copy number is no ratio (and beside a
+	 * ratio, the ratio is the result) ---- */
+	{ "en", "HER2 FISH: mean HER2 copy number 6.8 per cell.", NULL, { W("HER2 ISH", "result", "none", "6.8 copies") } },
+	{ "en", "HER2 FISH: mean HER2 copy number 6.8 per cell; HER2/CEP17 ratio 1.7.", NULL,
+	  { W("HER2 ISH", "result", "none", "ratio 1.7") } },
+	{ "pt", "PD-L1 (SP263): expressão em menos de 1% das células tumorais (TPS <1%).", NULL,
+	  { W("PD-L1", "result", "none", "TPS <1%") } },
+	/* ---- a value sits in its marker's own clause (and "ca." ends no sentence) ---- */
+	{ "de", "Immunhistochemie: CD3 negativ (Ki-67 80 % der Tumorzellen), MYC-Expression siehe Molekularpathologie.",
+	  NULL, { W("CD3", "result", "negative", NULL), W("Ki-67", "result", "none", "80%") } },
+	{ "de", "Proliferation hoch (Ki-67 ca. 90 % der Tumorzellen), MYC-Expression in ca. 20 % der Zellen.", NULL,
+	  { W("Ki-67", "result", "none", "90%"), W("MYC", "result", "none", "20%") } },
+	/* ---- a gene in parentheses glossing an abnormality's locus was not tested ---- */
+	{ "en", "No deletion of 17p (TP53) was detected.", NULL, { W("del(17p)", "result", "negative", NULL) } },
+	/* ---- a score's formula is a definition, in French too ---- */
+	{ "fr", "CPS : nombre de cellules PD-L1 positives (tumorales et immunes) rapporté au nombre de cellules tumorales.",
+	  NULL, { { NULL } } },
+	{ "es", "CPS: número de células PD-L1 positivas dividido por el número total de células tumorales viables.", NULL,
+	  { { NULL } } },
+	/* ---- list items with a result each: the word before one is its own ---- */
+	{ "ru", "Заключение: ОМЛ с мутацией NPM1, FLT3-ITD отрицательный.", NULL,
+	  { W("NPM1", "result", "positive", NULL), W("FLT3", "result", "negative", NULL) } },
 	/* ---- a two-column row holds prose: a sentence's end parts its markers ---- */
 	{ "de", "", "V. a. Melanom; zudem axillärer Lymphknoten\t15): Nachweis einer BRAF-V600E-Mutation. NRAS\n",
 	  { WV("BRAF", "result", "positive", NULL, "p.V600E", "row") } },
