@@ -274,7 +274,8 @@ static size_t parse_quant(const char *s, size_t end, size_t i, char *out, size_t
 		}
 	}
 	size_t q = skip_sp(s, end, j);
-	if (q < end && s[q] == '%') {
+	if (q < end && s[q] == '%' && !(q > j && q + 1 < end && is_digit(s[q + 1]))) {
+		/* (not "30-9 %45": a sign before the next number, Turkish) */
 		*pct = true;
 		j = q + 1;
 	}

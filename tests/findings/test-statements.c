@@ -263,6 +263,21 @@ static const struct tcase cases[] = {
 	  NULL, { { NULL } } },
 	{ "es", "CPS: número de células PD-L1 positivas dividido por el número total de células tumorales viables.", NULL,
 	  { { NULL } } },
+	/* ---- verbs of expression in each language: positive; with a percentage, the number ---- */
+	{ "fr", "Les grandes cellules expriment CD30 et CD15.", NULL,
+	  { W("CD30", "result", "positive", NULL), W("CD15", "result", "positive", NULL) } },
+	{ "ru", "Опухолевые клетки экспрессируют CD20 и SOX11; реакция с CD10 отрицательная.", NULL,
+	  { W("CD20", "result", "positive", NULL), W("SOX11", "result", "positive", NULL),
+	    W("CD10", "result", "negative", NULL) } },
+	{ "es", "Las células tumorales no expresan CD10.", NULL, { W("CD10", "result", "negative", NULL) } },
+	{ "pt", "O Ki-67 expressa em 40% das células.", NULL, { W("Ki-67", "result", "none", "40%") } },
+	/* ---- Turkish: a marker's local name, a pending word, "%45" after a clone "30-9" ---- */
+	{ "tr", "EGFR ve MET ekzon 14 atlama mutasyonu saptanmamıştır. NRAS analizi sonucu beklenmektedir.", NULL,
+	  { W("EGFR", "result", "negative", NULL), W("MET exon 14", "result", "negative", NULL),
+	    W("NRAS", "pending", "none", NULL) } },
+	{ "tr", "Belirteç                             Klon               Sonuç\n"
+	        "Ki-67                                         30-9                %45\n", NULL,
+	  { WV("Ki-67", "result", "none", "45%", NULL, "row") } },
 	/* ---- list items with a result each: the word before one is its own ---- */
 	{ "ru", "Заключение: ОМЛ с мутацией NPM1, FLT3-ITD отрицательный.", NULL,
 	  { W("NPM1", "result", "positive", NULL), W("FLT3", "result", "negative", NULL) } },
