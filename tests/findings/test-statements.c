@@ -278,6 +278,13 @@ static const struct tcase cases[] = {
 	{ "tr", "Belirteç                             Klon               Sonuç\n"
 	        "Ki-67                                         30-9                %45\n", NULL,
 	  { WV("Ki-67", "result", "none", "45%", NULL, "row") } },
+	/* ---- local names (karyotype, ISUP group) and German codeletion words ---- */
+	{ "de", "Molekulare Untersuchungen: Eine 1p/19q-Kodeletion liegt nicht vor.", NULL,
+	  { W("1p/19q", "result", "negative", NULL) } },
+	{ "pt", "Adenocarcinoma de próstata, escore de Gleason 4+4=8 (grupo ISUP 4).", NULL,
+	  { W("Gleason", "result", "none", "4+4=8"), W("ISUP grade", "result", "none", "4") } },
+	{ "es", "Cariotipo                                   Convencional                pendiente\n", NULL,
+	  { WV("karyotype", "pending", "none", NULL, NULL, "row") } },
 	/* ---- list items with a result each: the word before one is its own ---- */
 	{ "ru", "Заключение: ОМЛ с мутацией NPM1, FLT3-ITD отрицательный.", NULL,
 	  { W("NPM1", "result", "positive", NULL), W("FLT3", "result", "negative", NULL) } },
