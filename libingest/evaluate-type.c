@@ -162,7 +162,8 @@ static const struct rule_type *infer_type(struct ev *e, char **evidence)
 			const struct rule_type *t = ruleset_find_type(rs, vocab_cancer_type(v, (size_t)tm[q].type));
 			for (size_t i = 0; t && i < nt; i++)
 				if (ruleset_cancer_type(rs, i) == t && !vword[d * nt + i])
-					vword[d * nt + i] = xstrndup(f->doc->text + tm[q].offset, MIN(tm[q].len, (size_t)80));
+					vword[d * nt + i] = xstrndup(f->doc->text + tm[q].offset,
+					                             MIN(tm[q].len, (size_t)80));
 		}
 	}
 
@@ -194,7 +195,8 @@ static const struct rule_type *infer_type(struct ev *e, char **evidence)
 				_cleanup_free_ char *where = xasprintf("the description of the %s study of %s",
 				                                       st->modalities[0] ? st->modalities : "imaging",
 				                                       st->date_iso[0] ? st->date_iso : "unknown date");
-				score_text(v, &sc[i], st->description, strlen(st->description), 1, where, icd_anywhere, NULL);
+				score_text(v, &sc[i], st->description, strlen(st->description), 1, where, icd_anywhere,
+				           NULL);
 			}
 		}
 	}

@@ -132,7 +132,8 @@ ING_HIDDEN void read_row(struct reader *r, const struct funit *u)
 		}
 		for (size_t j = 0; j < it->n; j++) {
 			struct item *y = &it->v[j];
-			bool before = split && j + 1 == k && own_value_before(u, it, k);  /* "мутацией NPM1, ..." */
+			/* "с мутацией NPM1, ...": the value right before a split list's first marker */
+			bool before = split && j + 1 == k && own_value_before(u, it, k);
 			if (!use[y->cell] || !item_is_value(y) || (y->cell == x->cell && y->a < x->b && !before) ||
 			    (y->cell == x->cell && sentence_end_between(u->t, it->v[k1].b, y->a)) ||
 			    (split && y->cell == x->cell && y->a > it->v[k1 + 1].a))

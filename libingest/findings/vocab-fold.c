@@ -150,6 +150,8 @@ static int fold_cp(uint32_t cp, bool prev_ascii_letter, const char **ascii, uint
 	if (cp >= 0x2000 && cp <= 0x206f) {
 		if (cp <= 0x200a || cp == 0x2028 || cp == 0x2029 || cp == 0x202f || cp == 0x205f)
 			return F_SPACE;
+		if ((cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069))
+			return F_SPACE;                 /* embedding and isolate marks bound a run */
 		if ((cp >= 0x200b && cp <= 0x200f) || (cp >= 0x202a && cp <= 0x202e) || cp >= 0x2060)
 			return F_DROP;                  /* zero-width and direction marks */
 		if (cp >= 0x2010 && cp <= 0x2015) {
@@ -175,6 +177,17 @@ static int fold_cp(uint32_t cp, bool prev_ascii_letter, const char **ascii, uint
 		return F_CP;
 	}
 	return F_KEEP;
+}
+
+static bool rtl_or_indic(uint32_t cp)
+{
+	return (cp >= 0x0590 && cp <= 0x08ff) || (cp >= 0x0900 && cp <= 0x097f) || (cp >= 0xfb1d && cp <= 0xfdff) ||
+	       (cp >= 0xfe70 && cp <= 0xfeff);
+}
+
+bool vfold_script_break(uint32_t a, uint32_t b)
+{
+	return (a < 0x80 && rtl_or_indic(b)) || (b < 0x80 && rtl_or_indic(a));
 }
 
 bool vfold_is_anychar_cp(uint32_t cp)
@@ -326,5 +339,6 @@ bool vtext_word_start(const struct vtext *t, size_t i)
 		return true;
 	(void)vfold_cp_at(t->s, t->n, i, &cur);
 	prev = vfold_cp_before(t->s, i);
-	return !vfold_is_word_cp(prev) || vfold_is_anychar_cp(prev) || vfold_is_anychar_cp(cur);
+	return !vfold_is_word_cp(prev) || vfold_is_anychar_cp(prev) || vfold_is_anychar_cp(cur) ||
+	       vfold_script_break(prev, cur);
 }

@@ -168,7 +168,8 @@ static void found(struct walk *w, uint32_t node, size_t p)
 	if (v->nodes[node].end_word && p < t->n) {
 		uint32_t cp;
 		(void)vfold_cp_at(t->s, t->n, p, &cp);
-		if (vfold_is_word_cp(cp) && !vfold_is_anychar_cp(cp))
+		if (vfold_is_word_cp(cp) && !vfold_is_anychar_cp(cp) &&
+		    !vfold_script_break(vfold_cp_before(t->s, p), cp))
 			return;
 	}
 	for (uint32_t i = v->nodes[node].pay; i; i = v->pays[i].next) {
@@ -261,7 +262,8 @@ static bool text_has_entry(const struct vocab *v, const struct vtext *t, enum vo
 	for (size_t i = 0; i < t->n;) {
 		uint32_t cp;
 		size_t l = vfold_cp_at(t->s, t->n, i, &cp);
-		bool start = i == 0 || !vfold_is_word_cp(prev) || vfold_is_anychar_cp(prev) || vfold_is_anychar_cp(cp);
+		bool start = i == 0 || !vfold_is_word_cp(prev) || vfold_is_anychar_cp(prev) ||
+		             vfold_is_anychar_cp(cp) || vfold_script_break(prev, cp);
 		uint32_t first = v->root_index[(unsigned char)t->s[i]];
 
 		if (start && first && (v->nodes[first].sub & VW_BIT(cls))) {

@@ -77,6 +77,10 @@ struct vocab {
 
 /* Character classes of a folded code point. */
 ING_HIDDEN bool vfold_is_word_cp(uint32_t cp);
+/* Do A and B, two word characters side by side, belong to different words
+ * because one is ASCII and the other Arabic, Hebrew or Devanagari ("TTF-1إيجابي":
+ * a PDF's right-to-left run that lost its direction marks)? */
+ING_HIDDEN bool vfold_script_break(uint32_t a, uint32_t b);
 ING_HIDDEN bool vfold_is_anychar_cp(uint32_t cp);  /* Han, Kana, Thai: every character starts a word */
 static inline bool vfold_is_sep(unsigned char c)
 {

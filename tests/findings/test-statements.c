@@ -225,7 +225,8 @@ static const struct tcase cases[] = {
 	  { W("MLH1", "result", "negative", NULL), W("PMS2", "result", "negative", NULL),
 	    W("MSH2", "result", "positive", NULL), W("MSH6", "result", "negative", NULL) } },
 	/* ---- a score's name in parentheses after its number ---- */
-	{ "fr", "PD-L1 (clone 22C3) : 80 % des cellules tumorales (TPS), expression forte.\nConclusion : PD-L1 80 %.", NULL,
+	{ "fr", "PD-L1 (clone 22C3) : 80 % des cellules tumorales (TPS), "
+	        "expression forte.\nConclusion : PD-L1 80 %.", NULL,
 	  { W("PD-L1", "result", "none", "TPS 80%") } },
 	/* ---- an internal control's staining is no result; p53 in per cent is overexpression ---- */
 	{ "it", "", "MLH1\tES05\tassente (persa)\tcontrollo interno positivo\nMSH2\tG219-1129\tconservata\n",
@@ -238,15 +239,20 @@ static const struct tcase cases[] = {
 	{ "tr", "PD-L1 (22C3) ekspresyonu: TPS %1'in altında (negatif).", NULL,
 	  { W("PD-L1", "result", "negative", "TPS <1%") } },
 	/* ---- less-than words of each language make the value "<N%" (concept less-than) ---- */
-	{ "pt", "PD-L1 (SP263): expressão em menos de 1% das células tumorais.", NULL, { W("PD-L1", "result", "none", "<1%") } },
-	{ "fr", "PD-L1 : marquage de moins de 5 % des cellules tumorales.", NULL, { W("PD-L1", "result", "none", "<5%") } },
-	{ "de", "PD-L1: Expression in weniger als 1 % der Tumorzellen.", NULL, { W("PD-L1", "result", "none", "<1%") } },
-	{ "it", "PD-L1: espressione in meno dell'1% delle cellule tumorali.", NULL, { W("PD-L1", "result", "none", "<1%") } },
+	{ "pt", "PD-L1 (SP263): expressão em menos de 1% das células tumorais.", NULL,
+	  { W("PD-L1", "result", "none", "<1%") } },
+	{ "fr", "PD-L1 : marquage de moins de 5 % des cellules tumorales.", NULL,
+	  { W("PD-L1", "result", "none", "<5%") } },
+	{ "de", "PD-L1: Expression in weniger als 1 % der Tumorzellen.", NULL,
+	  { W("PD-L1", "result", "none", "<1%") } },
+	{ "it", "PD-L1: espressione in meno dell'1% delle cellule tumorali.", NULL,
+	  { W("PD-L1", "result", "none", "<1%") } },
 	{ "ru", "PD-L1: экспрессия менее 1% опухолевых клеток.", NULL, { W("PD-L1", "result", "none", "<1%") } },
 	{ "zh", "PD-L1（22C3）：肿瘤细胞阳性比例 1%以下。", NULL, { W("PD-L1", "result", "none", "<1%") } },
 	/* ---- the words naming the quantity: a copy number is no ratio (and beside a
 	 * ratio, the ratio is the result) ---- */
-	{ "en", "HER2 FISH: mean HER2 copy number 6.8 per cell.", NULL, { W("HER2 ISH", "result", "none", "6.8 copies") } },
+	{ "en", "HER2 FISH: mean HER2 copy number 6.8 per cell.", NULL,
+	  { W("HER2 ISH", "result", "none", "6.8 copies") } },
 	{ "en", "HER2 FISH: mean HER2 copy number 6.8 per cell; HER2/CEP17 ratio 1.7.", NULL,
 	  { W("HER2 ISH", "result", "none", "ratio 1.7") } },
 	{ "pt", "PD-L1 (SP263): expressão em menos de 1% das células tumorais (TPS <1%).", NULL,
@@ -261,7 +267,8 @@ static const struct tcase cases[] = {
 	/* ---- a score's formula is a definition, in French too ---- */
 	{ "fr", "CPS : nombre de cellules PD-L1 positives (tumorales et immunes) rapporté au nombre de cellules tumorales.",
 	  NULL, { { NULL } } },
-	{ "es", "CPS: número de células PD-L1 positivas dividido por el número total de células tumorales viables.", NULL,
+	{ "es", "CPS: número de células PD-L1 positivas dividido por el "
+	        "número total de células tumorales viables.", NULL,
 	  { { NULL } } },
 	/* ---- verbs of expression in each language: positive; with a percentage, the number ---- */
 	{ "fr", "Les grandes cellules expriment CD30 et CD15.", NULL,
@@ -285,6 +292,15 @@ static const struct tcase cases[] = {
 	  { W("Gleason", "result", "none", "4+4=8"), W("ISUP grade", "result", "none", "4") } },
 	{ "es", "Cariotipo                                   Convencional                pendiente\n", NULL,
 	  { WV("karyotype", "pending", "none", NULL, NULL, "row") } },
+	/* ---- a right-to-left run without its direction marks: the script change is a word's end ---- */
+	{ "ar", "الصبغات المناعية: TTF-1إيجابي، CK7 إيجابي.", NULL,
+	  { W("TTF-1", "result", "positive", NULL), W("CK7", "result", "positive", NULL) } },
+	{ "ar", "الصبغات المناعية\u202a: TTF-1\u202cإيجابي\u202a CK7 ،\u202cإيجابي.", NULL,
+	  { W("TTF-1", "result", "positive", NULL), W("CK7", "result", "positive", NULL) } },
+	/* ---- Italian: "non ha evidenziato", plural pathogenic words ---- */
+	{ "it", "Il test germinale non ha evidenziato varianti patogenetiche nei geni BRCA1 e BRCA2.", NULL,
+	  { WV("BRCA1", "result", "negative", NULL, NULL, "germline"),
+	    WV("BRCA2", "result", "negative", NULL, NULL, "germline") } },
 	/* ---- list items with a result each: the word before one is its own ---- */
 	{ "ru", "Заключение: ОМЛ с мутацией NPM1, FLT3-ITD отрицательный.", NULL,
 	  { W("NPM1", "result", "positive", NULL), W("FLT3", "result", "negative", NULL) } },
@@ -299,7 +315,8 @@ static const struct tcase cases[] = {
 	/* ---- a test's name never takes a result: the gene does ---- */
 	{ "pt", "O sequenciamento do tumor (FoundationOne CDx) identificou variante patogênica em BRCA2.", NULL,
 	  { WV("BRCA2", "result", "positive", NULL, NULL, "pathogenic") } },
-	{ "en", "FoundationOne CDx: pending.", NULL, { W("comprehensive genomic profiling", "pending", "none", NULL) } },
+	{ "en", "FoundationOne CDx: pending.", NULL,
+	  { W("comprehensive genomic profiling", "pending", "none", NULL) } },
 	/* ---- a value in a marker's parentheses is that marker's, not the next one's ---- */
 	{ "en", "Claudin18.2 (2+/3+, 85%), PD-L1 (22C3) CPS=5.", NULL,
 	  { W("CLDN18.2", "result", "none", "85%"), W("PD-L1", "result", "none", "CPS 5") } },
@@ -315,7 +332,8 @@ static const struct tcase cases[] = {
 	{ "en", "Dual-probe SISH: HER2/CEP17 ratio 2.6, mean HER2 copy number 5.8 signals per cell.\n"
 	        "HER2 gene is AMPLIFIED.", NULL, { W("HER2 ISH", "result", "positive", "ratio 2.6") } },
 	/* ---- a counterfactual ("had the tumour been ...") is hypothetical ---- */
-	{ "en", "I explained that, had the tumour been BRAF wild-type, we would have discussed immunotherapy alone.", NULL,
+	{ "en", "I explained that, had the tumour been BRAF wild-type, we "
+	        "would have discussed immunotherapy alone.", NULL,
 	  { WV("BRAF", "result", "negative", NULL, NULL, "hypothetical") } },
 	{ "en", "ADDENDUM\nThe HER2 immunohistochemistry was originally reported as score 1+.", NULL,
 	  { WV("HER2", "result", "negative", "1+", NULL, "superseded historical") } },
