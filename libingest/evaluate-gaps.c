@@ -112,20 +112,22 @@ void gap_free(void *p)
 	free(g->message);
 	free(g->evidence);
 	free(g->condition);
+	gap_unread_free(g);
 	free(g);
 }
 
-void add_gap(struct ev *e, const char *id, enum rule_severity sev, const char *cond, struct strbuf *msg,
-             struct strbuf *evid)
+struct ing_gap *add_gap(struct ev *e, const char *id, enum rule_severity sev, const char *cond, struct strbuf *msg,
+                        struct strbuf *evid)
 {
 	struct ing_gap *g = gap_new(id, sev, cond, msg, evid);
 	if (sev == RULE_SEV_INFO) {
 		ptrvec_push(&e->scan->notes, g);
-		return;
+		return g;
 	}
 	if (sev == RULE_SEV_REQUIRED)
 		e->scan->required_gaps++;
 	ptrvec_push(&e->scan->gaps, g);
+	return g;
 }
 
 bool doc_readable(const struct ing_file *f)

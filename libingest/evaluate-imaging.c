@@ -34,7 +34,7 @@ static const struct {
 	{ "WB", "WHOLEBODY" }, { "total body", "WHOLEBODY" },
 };
 
-static uint32_t text_regions(const char *s)
+uint32_t text_regions(const char *s)
 {
 	uint32_t m = 0;
 	if (!s || !*s)
@@ -46,7 +46,7 @@ static uint32_t text_regions(const char *s)
 	return m;
 }
 
-static uint32_t study_regions(const struct inv_study *st)
+uint32_t study_regions(const struct inv_study *st)
 {
 	uint32_t m = text_regions(st->body_part) | text_regions(st->description);
 	for (size_t j = 0; j < st->series.n; j++) {
@@ -246,8 +246,27 @@ static void check_after_treatment(struct ev *e, const struct rule *r, enum rule_
 	if (!r->after_last_treatment || e->setting == RULE_SETTING_EARLY)
 		return;
 	const struct doc_treatment *last = last_treatment(e, &tf, &n_events);
-	if (!last)
+	if (!last) {
+		/* no dated treatment in the readable documents: unread ones may hold one */
+		struct unread_sel sel = { 0 };
+		uint32_t kinds = 0;
+		for (int k = 0; k < _KIND_MAX; k++)
+			if (k != KIND_RADIOLOGY && k != KIND_LAB)
+				kinds |= 1u << k;
+		unread_select(e, kinds, UW_FINDINGS, 0, &sel);
+		if (sel.n) {
+			strbuf_init(&msg, EVAL_TEXT_MAX);
+			strbuf_init(&evid, EVAL_TEXT_MAX);
+			(void)strbuf_puts(&msg, "Whether the imaging is newer than the last treatment change could not be "
+			                  "checked: no dated treatment was found in the readable documents; ");
+			unread_words(&msg, &sel);
+			(void)strbuf_puts(&msg, " — check them by eye for the date of the last treatment change.");
+			(void)strbuf_puts(&evid, "no dated treatment event in the readable documents");
+			add_gap(e, r->id, RULE_SEV_INFO, NULL, &msg, &evid);
+		}
+		unread_sel_free(&sel);
 		return;
+	}
 	long lo = parse_day(last->date), hi = parse_day(last->latest);
 	if (hi < lo)
 		hi = lo;
@@ -414,5 +433,14 @@ void eval_imaging(struct ev *e, const struct rule *r, enum rule_severity sev, bo
 		}
 		list_end(&evid, n);
 	}
-	add_gap(e, r->id, sev, condition_of(r, cond), &msg, &evid);
+	/* images that could not be opened (a damaged DICOM file of a fitting
+	 * modality, a locked archive, a failed download) may be the study */
+	uint32_t mods = 0;
+	for (size_t o = 0; o < r->n_options; o++)
+		for (size_t k = 0; k < r->options[o].n_studies; k++)
+			mods |= r->options[o].studies[k].modalities ? r->options[o].studies[k].modalities : ~0u;
+	struct unread_sel sel = { 0 };
+	unread_select(e, 0, UW_IMAGES, mods == ~0u ? 0 : mods, &sel);
+	add_gap_unread(e, r->id, sev, condition_of(r, cond), &msg, &evid, &sel);
+	unread_sel_free(&sel);
 }

@@ -31,18 +31,14 @@ static void kinds_text(struct strbuf *b, uint32_t kinds)
 			(void)strbuf_printf(b, "%s%s", n++ ? ", " : "", kind_name((enum ing_kind)k));
 }
 
-/* " Not found in the readable documents; N documents could not be read ..." */
-static void unread_note(struct ev *e, struct strbuf *msg)
+/* Readable documents whose kind could not be told (a photo, a scan, a text
+ * of no known kind) and that state what the rule asks for, or, for a rule
+ * asking only for a document of some kinds, could be one: they are named
+ * with the unread ones, never passed over because of their kind. */
+static void undetermined_add(struct unread_sel *sel, const struct ing_file *f)
 {
-	size_t n = 0;
-	if (!e->unread.n)
-		return;
-	(void)strbuf_printf(msg, " Not found in the readable documents; %zu document%s could not be read automatically (",
-	                    e->unread.n, e->unread.n == 1 ? "" : "s");
-	for (size_t i = 0; i < e->unread.n; i++)
-		list_add(msg, &n, "%s", ((struct ing_file *)e->unread.v[i])->path);
-	list_end(msg, n);
-	(void)strbuf_printf(msg, ") — check %s by eye before asking.", e->unread.n == 1 ? "it" : "them");
+	if (f && kind_undetermined(f->kind))
+		unread_sel_add(sel, f, doc_ocr_uncertain(f) ? UR_OCR_UNCERTAIN : UR_KIND_UNKNOWN, false);
 }
 
 /* "8 documents (2 lab-report, 1 pathology-report, ...); 1 not read automatically" */
@@ -63,8 +59,8 @@ static void docs_seen(struct ev *e, struct strbuf *evid)
 		if (counts[k])
 			(void)strbuf_printf(evid, "%s%u %s", n++ ? ", " : "", counts[k], kind_name((enum ing_kind)k));
 	(void)strbuf_puts(evid, ")");
-	if (e->unread.n)
-		(void)strbuf_printf(evid, "; %zu not read automatically", e->unread.n);
+	if (e->n_unread)
+		(void)strbuf_printf(evid, "; %zu not (fully) read automatically", e->n_unread);
 }
 
 /* ---- rule evaluation ---- */
@@ -73,15 +69,25 @@ static void eval_document(struct ev *e, const struct rule *r, enum rule_severity
 {
 	const struct ptrvec *docs = &e->scan->inv.documents;
 	struct strbuf msg, evid;
+	struct unread_sel sel = { 0 };
 	size_t kind_hits = 0, n = 0;
 
 	strbuf_init(&evid, EVAL_TEXT_MAX);
 	for (size_t i = 0; i < docs->n; i++) {
 		const struct ing_file *f = docs->v[i];
-		if (r->kinds && !kind_allowed(r->kinds, f->kind))
+		if (r->kinds && !kind_allowed(r->kinds, f->kind)) {
+			if (!kind_undetermined(f->kind) || !doc_readable(f))
+				continue;
+			if (r->n_keywords == 0)
+				undetermined_add(&sel, f);     /* it could be the document asked for */
+			for (size_t k = 0; k < r->n_keywords; k++)
+				if (ruleset_text_matches(e->rs, f->doc->text, f->doc->text_len, r->keywords[k]))
+					undetermined_add(&sel, f);
 			continue;
+		}
 		if (r->n_keywords == 0) {
 			strbuf_free(&evid);
+			unread_sel_free(&sel);
 			return;           /* a document of the kind is there */
 		}
 		if (!doc_readable(f))
@@ -90,6 +96,7 @@ static void eval_document(struct ev *e, const struct rule *r, enum rule_severity
 		for (size_t k = 0; k < r->n_keywords; k++)
 			if (ruleset_text_matches(e->rs, f->doc->text, f->doc->text_len, r->keywords[k])) {
 				strbuf_free(&evid);
+				unread_sel_free(&sel);
 				return;
 			}
 	}
@@ -98,6 +105,7 @@ static void eval_document(struct ev *e, const struct rule *r, enum rule_severity
 		for (size_t i = 0; i < e->scan->files.n; i++)
 			if (dicom_is_report(e->scan->files.v[i])) {
 				strbuf_free(&evid);
+				unread_sel_free(&sel);
 				return;
 			}
 	}
@@ -120,8 +128,9 @@ static void eval_document(struct ev *e, const struct rule *r, enum rule_severity
 		(void)strbuf_puts(&evid, "; ");
 	}
 	docs_seen(e, &evid);
-	unread_note(e, &msg);
-	add_gap(e, r->id, sev, condition_of(r, cond), &msg, &evid);
+	unread_select(e, r->kinds, r->n_keywords ? UW_WORDS : UW_KIND, 0, &sel);
+	add_gap_unread(e, r->id, sev, condition_of(r, cond), &msg, &evid, &sel);
+	unread_sel_free(&sel);
 }
 
 /* The best state a term has in the allowed documents: FOUND > INSUFFICIENT > PENDING. */
@@ -130,6 +139,9 @@ struct term_state {
 	const struct ing_file *file;
 	const struct doc_marker *m;
 	const struct ing_file *elsewhere;   /* seen (found) in a document kind that does not count */
+	const struct ing_file *undetermined;/* found in a readable document whose kind could not be told */
+	const struct ing_file *uncertain;   /* found only by OCR below EVAL_OCR_SURE_CONFIDENCE, once */
+	const struct doc_marker *um;
 };
 
 static int state_rank(int s)
@@ -158,6 +170,24 @@ static bool marker_is(const struct rule_term *t, const struct doc_marker *m)
 	       (m->snippet && rule_term_matches(t, m->snippet, strlen(m->snippet)));
 }
 
+/* A statement read by uncertain OCR is unambiguous when the document states
+ * the same marker's result twice with one polarity and never the other. */
+static bool ocr_confirmed(const struct ing_file *f, const struct rule_term *t, const struct doc_marker *m)
+{
+	size_t same = 0;
+	for (size_t j = 0; j < f->doc->n_markers; j++) {
+		const struct doc_marker *o = &f->doc->markers[j];
+		if (o->state != MARKER_FOUND || !marker_is(t, o))
+			continue;
+		bool agree = m->polarity && o->polarity ? strcmp(m->polarity, o->polarity) == 0
+		           : m->result && o->result && strcasecmp(m->result, o->result) == 0;
+		if (!agree)
+			return false;
+		same++;
+	}
+	return same >= 2;
+}
+
 static struct term_state term_lookup(struct ev *e, const struct rule *r, const struct rule_term *t)
 {
 	struct term_state ts = { .state = -1 };
@@ -177,6 +207,15 @@ static struct term_state term_lookup(struct ev *e, const struct rule *r, const s
 			if (!kind_allowed(r->kinds, f->kind)) {
 				if (m->state == MARKER_FOUND && !ts.elsewhere)
 					ts.elsewhere = f;
+				if (m->state == MARKER_FOUND && kind_undetermined(f->kind) && !ts.undetermined)
+					ts.undetermined = f;
+				continue;
+			}
+			if (m->state == MARKER_FOUND && doc_ocr_uncertain(f) && !ocr_confirmed(f, t, m)) {
+				if (!ts.uncertain) {
+					ts.uncertain = f;
+					ts.um = m;
+				}
 				continue;
 			}
 			if (state_rank((int)m->state) > state_rank(ts.state)) {
@@ -220,6 +259,14 @@ static void eval_biomarker(struct ev *e, const struct rule *r, enum rule_severit
 			(void)strbuf_printf(&pre, "%s could not be tested ('%s') in %s; ask whether a new biopsy or a blood "
 			                    "(ctDNA) test is possible. ", r->terms[i]->name, res, ts[i].file->path);
 	}
+	for (size_t i = 0; i < r->n_terms; i++) {
+		if (ts[i].state == MARKER_FOUND || !ts[i].uncertain)
+			continue;
+		_cleanup_free_ char *sn = short_snippet(ts[i].um->snippet);
+		(void)strbuf_printf(&pre, "%s '%s' read by OCR, %.0f%%: check by eye (\"%s\" in %s); it does not count "
+		                    "until it is confirmed. ", r->terms[i]->name, ts[i].um->result ? ts[i].um->result : "?",
+		                    ts[i].uncertain->doc->ocr_confidence, sn, ts[i].uncertain->path);
+	}
 	strbuf_init(&msg, EVAL_TEXT_MAX);
 	if (cond && r->condition)
 		(void)strbuf_printf(&msg, "Only %s: ", r->condition);
@@ -243,7 +290,15 @@ static void eval_biomarker(struct ev *e, const struct rule *r, enum rule_severit
 		strbuf_free(&f);
 		strbuf_free(&m);
 	}
-	unread_note(e, &msg);
+	struct unread_sel sel = { 0 };
+	for (size_t i = 0; i < r->n_terms; i++) {
+		if (ts[i].state == MARKER_FOUND)
+			continue;
+		undetermined_add(&sel, ts[i].undetermined);
+		if (ts[i].uncertain)
+			unread_sel_add(&sel, ts[i].uncertain, UR_OCR_UNCERTAIN, true);
+	}
+	unread_select(e, r->kinds, UW_FINDINGS, 0, &sel);
 
 	strbuf_init(&evid, EVAL_TEXT_MAX);
 	(void)strbuf_puts(&evid, "looked for ");
@@ -265,7 +320,8 @@ static void eval_biomarker(struct ev *e, const struct rule *r, enum rule_severit
 	}
 	(void)strbuf_puts(&evid, "; ");
 	docs_seen(e, &evid);
-	add_gap(e, r->id, sev, condition_of(r, cond), &msg, &evid);
+	add_gap_unread(e, r->id, sev, condition_of(r, cond), &msg, &evid, &sel);
+	unread_sel_free(&sel);
 	free(ts);
 }
 
@@ -275,7 +331,23 @@ struct lab_seen {
 	size_t dates;                /* distinct dates (bounded count) */
 	long date_list[16];
 	const struct ing_file *file; /* where the latest (or any) value is */
+	const struct ing_file *undetermined; /* a value in a readable document whose kind could not be told */
+	const struct ing_file *uncertain;    /* a value read only by uncertain OCR (it does not count) */
 };
+
+/* A value read by uncertain OCR is unambiguous when the document gives the
+ * same value with the same date twice. */
+static bool lab_confirmed(const struct ing_file *f, const struct doc_lab *l)
+{
+	size_t same = 0;
+	for (size_t j = 0; j < f->doc->n_labs; j++) {
+		const struct doc_lab *o = &f->doc->labs[j];
+		same += strcmp(o->name, l->name) == 0 && o->value_text && l->value_text &&
+		        strcmp(o->value_text, l->value_text) == 0 &&
+		        (o->date && l->date ? strcmp(o->date, l->date) == 0 : !o->date && !l->date);
+	}
+	return same >= 2;
+}
 
 static long lab_day(const struct ing_file *f, const struct doc_lab *l)
 {
@@ -290,12 +362,25 @@ static struct lab_seen lab_lookup(struct ev *e, const struct rule *r, const stru
 
 	for (size_t i = 0; i < docs->n; i++) {
 		const struct ing_file *f = docs->v[i];
-		if (!f->doc || !kind_allowed(r->kinds, f->kind))
+		if (!f->doc)
+			continue;
+		bool allowed = kind_allowed(r->kinds, f->kind);
+		if (!allowed && !kind_undetermined(f->kind))
 			continue;
 		for (size_t j = 0; j < f->doc->n_labs; j++) {
 			const struct doc_lab *l = &f->doc->labs[j];
 			if (!term_is(t, l->name))
 				continue;
+			if (!allowed) {
+				if (!ls.undetermined)
+					ls.undetermined = f;
+				continue;
+			}
+			if (doc_ocr_uncertain(f) && !lab_confirmed(f, l)) {
+				if (!ls.uncertain)
+					ls.uncertain = f;
+				continue;
+			}
 			long d = lab_day(f, l);
 			ls.values++;
 			if (!ls.file)
@@ -379,8 +464,17 @@ static void eval_lab(struct ev *e, const struct rule *r, enum rule_severity sev,
 		}
 		if (!same_date_ok)
 			(void)strbuf_puts(&msg, " The values are not from the same day.");
-		if (nmiss)
-			unread_note(e, &msg);
+		struct unread_sel sel = { 0 };
+		for (size_t i = 0; i < r->n_terms; i++) {
+			if (ls[i].uncertain) {
+				(void)strbuf_printf(&msg, " %s read by OCR, %.0f%% in %s: check by eye; it does not count until "
+				                    "it is confirmed.", r->terms[i]->name, ls[i].uncertain->doc->ocr_confidence,
+				                    ls[i].uncertain->path);
+				unread_sel_add(&sel, ls[i].uncertain, UR_OCR_UNCERTAIN, true);
+			}
+			undetermined_add(&sel, ls[i].undetermined);
+		}
+		unread_select(e, r->kinds, UW_FINDINGS, 0, &sel);
 		strbuf_init(&evid, EVAL_TEXT_MAX);
 		(void)strbuf_puts(&evid, "looked for ");
 		for (size_t i = 0, n = 0; i < r->n_terms; i++)
@@ -396,7 +490,8 @@ static void eval_lab(struct ev *e, const struct rule *r, enum rule_severity sev,
 				                    ls[i].values == 1 ? "" : "s", ls[i].file->path);
 		(void)strbuf_puts(&evid, "; ");
 		docs_seen(e, &evid);
-		add_gap(e, r->id, sev, condition_of(r, cond), &msg, &evid);
+		add_gap_unread(e, r->id, sev, condition_of(r, cond), &msg, &evid, &sel);
+		unread_sel_free(&sel);
 	}
 	strbuf_free(&missing);
 	strbuf_free(&old);
@@ -445,7 +540,10 @@ static void eval_question(struct ev *e, const struct rule *r, enum rule_severity
 		(void)strbuf_printf(&evid, "%s; ", e->scan->case_yaml ? "case.yaml has no question" : "no case.yaml");
 	}
 	(void)strbuf_puts(&evid, "no clinical letter asking a question");
-	add_gap(e, r->id, sev, condition_of(r, cond), &msg, &evid);
+	struct unread_sel sel = { 0 };
+	unread_select(e, 1u << KIND_LETTER, UW_WORDS, 0, &sel);
+	add_gap_unread(e, r->id, sev, condition_of(r, cond), &msg, &evid, &sel);
+	unread_sel_free(&sel);
 }
 
 /* ---- conditions the biomarker results settle (when.markers) ---- */

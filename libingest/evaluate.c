@@ -134,9 +134,7 @@ void evaluate_scan(struct ing_scan *scan, const struct ruleset *rs, const struct
 	}
 	e.setting = (enum rule_setting)scan->setting;
 
-	for (size_t i = 0; i < scan->inv.documents.n; i++)
-		if (doc_unread(scan->inv.documents.v[i]))
-			ptrvec_push(&e.unread, scan->inv.documents.v[i]);
+	unread_collect(&e);
 
 	choose_type(&e, o);
 	case_yaml_report(scan);
@@ -159,7 +157,7 @@ void evaluate_scan(struct ing_scan *scan, const struct ruleset *rs, const struct
 		scan->status = "blocked";
 	else
 		scan->status = scan->required_gaps ? "incomplete" : "complete";
-	ptrvec_free(&e.unread, NULL);
+	free(e.unread);
 	log_info(scan->ctx, "case %s: %s (%s, %s), %zu gaps, %u required", scan->case_id, scan->status,
 	         scan->cancer_type, scan->cancer_type_source, scan->gaps.n, scan->required_gaps);
 }

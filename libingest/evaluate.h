@@ -12,12 +12,25 @@
 #include "rules.h"
 #include "case.h"
 
+/* A document (or a file that may hold documents or images) that could hold a
+ * gap's evidence and was not (fully) read: it is named in the gap, with why. */
+struct gap_unread {
+	char *path;                  /* as the patient gave it */
+	const char *reason;          /* "ocr-failed", "ocr-uncertain", "kind-unknown", "encrypted", "corrupt",
+	                              * "too-big", "timed-out", "refused", "skipped", "unsupported",
+	                              * "download-failed", "text-not-kept" */
+	char *detail;                /* plain words: why, and what to do ("read by OCR, 61%: check by eye") */
+};
+
 struct ing_gap {
 	char *rule_id;               /* "breast.her2", "generic.multiple-patients" */
 	enum rule_severity severity; /* REQUIRED, RECOMMENDED or WARNING (INFO only in notes) */
 	char *message;               /* the rule's message, made specific */
 	char *evidence;              /* what in the inventory supports the verdict; may be NULL */
 	char *condition;             /* the rule's free-text condition (the gap applies only then), or NULL */
+	struct gap_unread *unread;   /* documents that could hold the evidence and were not (fully) read */
+	size_t n_unread;
+	bool unread_could_answer;    /* the item may be in them: check them by eye before asking the hospital */
 };
 
 struct eval_opts {

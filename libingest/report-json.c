@@ -254,6 +254,18 @@ static json_object *gaps_json(const struct ptrvec *gaps)
 		json_object_object_add(o, "evidence", jstr_or_null(g->evidence));
 		if (g->condition)
 			json_object_object_add(o, "condition", json_object_new_string(g->condition));
+		if (g->n_unread) {
+			json_object *u = json_object_new_array();
+			for (size_t k = 0; k < g->n_unread; k++) {
+				json_object *x = json_object_new_object();
+				json_object_object_add(x, "path", json_object_new_string(g->unread[k].path));
+				json_object_object_add(x, "reason", json_object_new_string(g->unread[k].reason));
+				json_object_object_add(x, "detail", json_object_new_string(g->unread[k].detail));
+				json_object_array_add(u, x);
+			}
+			json_object_object_add(o, "unread", u);
+		}
+		json_object_object_add(o, "unread_could_answer", json_object_new_boolean(g->unread_could_answer));
 		json_object_array_add(a, o);
 	}
 	return a;

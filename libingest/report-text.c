@@ -44,6 +44,16 @@ static void problems_by_code(FILE *out, const struct ptrvec *problems, size_t sk
 		}
 }
 
+/* The documents a gap's item may be in that were not (fully) read: together, under the gap, each with why. */
+static void unread_text(const struct ing_gap *g, FILE *out)
+{
+	if (!g->n_unread)
+		return;
+	fprintf(out, "      Check by eye first — could not be read automatically:\n");
+	for (size_t k = 0; k < g->n_unread; k++)
+		fprintf(out, "        * %s: %s\n", g->unread[k].path, g->unread[k].detail);
+}
+
 static void gaps_text(const struct ing_scan *scan, FILE *out, enum rule_severity sev, bool conditional,
                       const char *title)
 {
@@ -56,6 +66,7 @@ static void gaps_text(const struct ing_scan *scan, FILE *out, enum rule_severity
 			fprintf(out, "\n%s:\n", title);
 		fprintf(out, "  - %s\n      [%s]%s%s\n", g->message, g->rule_id, g->evidence ? " " : "",
 		        g->evidence ? g->evidence : "");
+		unread_text(g, out);
 	}
 }
 

@@ -648,8 +648,9 @@ static void test_prostate(void)
 	expect_gaps("prostate recurrent", s, want, ARRAY_SIZE(want));
 	CHECK_STR(s->status, "incomplete");
 	struct ing_gap *g = find_gap(s, "baseline.pathology-report");
-	CHECK(g && strstr(g->message, "Not found in the readable documents; 1 document could not be read automatically "
-	                              "(scans/scan0001.pdf)"));
+	CHECK(g && strstr(g->message, "Not found in the readable documents; 1 could not be read: scans/scan0001.pdf "
+	                              "(image only, no text read) — check it by eye before asking the hospital."));
+	CHECK(g && g->unread_could_answer && g->n_unread == 1 && !strcmp(g->unread[0].reason, "ocr-failed"));
 	scan_done(s);
 }
 
@@ -769,7 +770,8 @@ static void test_blocked_and_degraded(void)
 	CHECK_STR(s->cancer_type_source, "option");
 	CHECK(find_gap(s, "generic.degraded-imaging") != NULL);
 	struct ing_gap *g = find_gap(s, "breast.er");
-	CHECK(g && strstr(g->message, "2 documents could not be read automatically (scans/page1.pdf, photos/IMG_0001.jpg)"));
+	CHECK(g && strstr(g->message, "2 could not be read: scans/page1.pdf (image only, no text read), photos/IMG_0001.jpg "
+	                              "(image only, no text read) — check them by eye"));
 	scan_done(s);
 }
 
