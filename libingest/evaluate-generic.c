@@ -3,7 +3,8 @@
  * The generic checks every case gets, whatever its cancer type (SPEC §5),
  * rule ids generic.*: several patients, incomplete series, damaged or
  * conflicting files, the disc index, case.yaml's mistakes, only degraded
- * images, reports and studies without each other, translation, urgent words.
+ * images, translation, urgent words (reports and studies without each other:
+ * evaluate-pairing.c).
  */
 #include <ctype.h>
 
@@ -280,87 +281,6 @@ void check_degraded(struct ev *e)
 	                  "DICOM download).");
 	simple_gap(e, "generic.degraded-imaging", RULE_SEV_WARNING, sb(&msg), &list);
 	strbuf_free(&msg);
-}
-
-/* Radiology reports and image studies should come in pairs. */
-void check_reports(struct ev *e)
-{
-	const struct inventory *inv = &e->scan->inv;
-	size_t n_img = 0, count = 0;
-	bool undated_report = false;
-
-	for (size_t i = 0; i < inv->studies.n; i++)
-		n_img += study_has_images(inv->studies.v[i]);
-	for (size_t i = 0; i < inv->documents.n; i++) {
-		const struct ing_file *f = inv->documents.v[i];
-		if (f->kind == KIND_RADIOLOGY && (!f->doc || parse_day(f->doc->doc_date) < 0))
-			undated_report = true;
-	}
-
-	/* A report without any images. */
-	for (size_t i = 0; i < inv->documents.n; i++) {
-		const struct ing_file *f = inv->documents.v[i];
-		long d = f->doc ? parse_day(f->doc->doc_date) : -1;
-		bool paired = false;
-		if (f->kind != KIND_RADIOLOGY)
-			continue;
-		if (d < 0) {
-			paired = n_img > 0;    /* undated: any study may be its study */
-		} else {
-			for (size_t j = 0; j < inv->studies.n && !paired; j++) {
-				const struct inv_study *st = inv->studies.v[j];
-				long sd = study_day(st);
-				paired = study_has_images(st) && (sd < 0 || (d >= sd - 3 && d <= sd + 30));
-			}
-		}
-		if (paired)
-			continue;
-		struct strbuf msg, evid;
-		strbuf_init(&msg, EVAL_TEXT_MAX);
-		strbuf_init(&evid, EVAL_TEXT_MAX);
-		(void)strbuf_printf(&msg, "The radiology report %s has no matching images in the drop%s. A report alone is "
-		                    "not imaging: ask the hospital for the scan itself as DICOM.", f->path,
-		                    d >= 0 ? " (no study dated near it)" : "");
-		(void)strbuf_printf(&evid, "report %s dated %s; %zu image studies", f->path,
-		                    f->doc && f->doc->doc_date ? f->doc->doc_date : "(no date)", n_img);
-		simple_gap(e, "generic.report-without-images", RULE_SEV_RECOMMENDED, sb(&msg), &evid);
-		strbuf_free(&msg);
-	}
-
-	/* Images without a report. */
-	for (size_t j = 0; j < inv->studies.n; j++) {
-		const struct inv_study *st = inv->studies.v[j];
-		long sd = study_day(st);
-		bool reported = false;
-		if (!study_has_images(st))
-			continue;
-		for (size_t k = 0; k < st->series.n && !reported; k++) {
-			const struct inv_series *se = st->series.v[k];
-			for (size_t m = 0; m < se->files.n && !reported; m++)
-				reported = dicom_is_report(se->files.v[m]);
-		}
-		if (undated_report)
-			reported = true;   /* cannot tell which study it reports: do not claim a gap */
-		for (size_t i = 0; i < inv->documents.n && !reported; i++) {
-			const struct ing_file *f = inv->documents.v[i];
-			long d = f->doc ? parse_day(f->doc->doc_date) : -1;
-			reported = f->kind == KIND_RADIOLOGY && (sd < 0 || (d >= sd - 3 && d <= sd + 30));
-		}
-		if (reported)
-			continue;
-		if (count++ >= EVAL_GAPS_PER_CHECK_MAX)
-			continue;
-		struct strbuf msg, evid;
-		strbuf_init(&msg, EVAL_TEXT_MAX);
-		strbuf_init(&evid, EVAL_TEXT_MAX);
-		(void)strbuf_puts(&msg, "No radiology report found for the study ");
-		study_text(&msg, st, -1);
-		(void)strbuf_puts(&msg, ". Ask the hospital for its written report.");
-		(void)strbuf_printf(&evid, "study %s; no report in the study (SR/PDF) and no radiology report dated "
-		                    "within 3 days before to 30 days after it", st->study_uid);
-		simple_gap(e, "generic.images-without-report", RULE_SEV_RECOMMENDED, sb(&msg), &evid);
-		strbuf_free(&msg);
-	}
 }
 
 void check_translation(struct ev *e)
