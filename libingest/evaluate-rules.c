@@ -78,8 +78,8 @@ static void eval_document(struct ev *e, const struct rule *r, enum rule_severity
 		if (r->kinds && !kind_allowed(r->kinds, f->kind)) {
 			if (!kind_undetermined(f->kind) || !doc_readable(f))
 				continue;
-			if (r->n_keywords == 0)
-				undetermined_add(&sel, f);     /* it could be the document asked for */
+			if (r->n_keywords == 0 && f->doc->ocr)
+				undetermined_add(&sel, f);     /* OCR may have missed the heading that tells */
 			for (size_t k = 0; k < r->n_keywords; k++)
 				if (ruleset_text_matches(e->rs, f->doc->text, f->doc->text_len, r->keywords[k]))
 					undetermined_add(&sel, f);

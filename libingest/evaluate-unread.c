@@ -160,6 +160,10 @@ void unread_select(const struct ev *e, uint32_t kinds, unsigned want, uint32_t m
 		if (u->dicom) {
 			if (!(want & UW_IMAGES))
 				continue;
+			/* a damaged instance whose header was read belongs to a study the
+			 * inventory describes: that study fits the rule or not */
+			if (f->dcm && f->dcm->study_uid && f->dcm->study_uid[0])
+				continue;
 			if (modalities && f->dcm && f->dcm->modality && f->dcm->modality[0] &&
 			    !(rule_modality_bit(f->dcm->modality) & modalities))
 				continue;
