@@ -177,6 +177,19 @@ static enum study_verdict study_fits(const struct ev *e, const struct inv_study 
 	return SV_OK;
 }
 
+/* The modalities any of a rule's studies may have (0: any). */
+static uint32_t imaging_modalities(const struct rule *r)
+{
+	uint32_t mods = 0;
+	for (size_t o = 0; o < r->n_options; o++)
+		for (size_t k = 0; k < r->options[o].n_studies; k++) {
+			if (!r->options[o].studies[k].modalities)
+				return 0;
+			mods |= r->options[o].studies[k].modalities;
+		}
+	return mods;
+}
+
 /* ---- the latest imaging after the last treatment change ---- */
 
 /* Documents whose treatment dates count: not radiology or lab reports (their
@@ -356,7 +369,11 @@ static void check_after_treatment(struct ev *e, const struct rule *r, enum rule_
 		}
 	}
 	(void)strbuf_puts(&msg, ".");
-	add_gap(e, r->id, sev, condition_of(r, cond), &msg, &evid);
+	/* a locked archive or a failed download may hold the newer imaging */
+	struct unread_sel sel = { 0 };
+	unread_select(e, 0, UW_IMAGES, imaging_modalities(r), &sel);
+	add_gap_unread(e, r->id, sev, condition_of(r, cond), &msg, &evid, &sel);
+	unread_sel_free(&sel);
 }
 
 void eval_imaging(struct ev *e, const struct rule *r, enum rule_severity sev, bool cond)
@@ -435,12 +452,8 @@ void eval_imaging(struct ev *e, const struct rule *r, enum rule_severity sev, bo
 	}
 	/* images that could not be opened (a damaged DICOM file of a fitting
 	 * modality, a locked archive, a failed download) may be the study */
-	uint32_t mods = 0;
-	for (size_t o = 0; o < r->n_options; o++)
-		for (size_t k = 0; k < r->options[o].n_studies; k++)
-			mods |= r->options[o].studies[k].modalities ? r->options[o].studies[k].modalities : ~0u;
 	struct unread_sel sel = { 0 };
-	unread_select(e, 0, UW_IMAGES, mods == ~0u ? 0 : mods, &sel);
+	unread_select(e, 0, UW_IMAGES, imaging_modalities(r), &sel);
 	add_gap_unread(e, r->id, sev, condition_of(r, cond), &msg, &evid, &sel);
 	unread_sel_free(&sel);
 }
