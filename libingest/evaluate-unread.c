@@ -115,7 +115,7 @@ void unread_collect(struct ev *e)
 			u.reason = d && d->ocr && d->ocr_confidence >= 1.0 && d->text_len ? UR_OCR_UNCERTAIN : UR_OCR_FAILED;
 		else if (doc_ocr_uncertain(f))
 			u.reason = UR_OCR_UNCERTAIN;
-		else if (d && !d->text && d->text_layer && d->treatments_read)
+		else if (d && !d->text && d->treatments_read)
 			u.reason = UR_TEXT_NOT_KEPT;   /* findings read; words no longer searchable */
 		else
 			continue;

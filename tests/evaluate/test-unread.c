@@ -339,6 +339,21 @@ static void test_damaged_instance(void)
 	scan_done(s);
 }
 
+/* A document whose statements were read but whose text was past the case's
+ * budget cannot be searched for words: named for a keyword rule only. */
+static void test_text_not_kept(void)
+{
+	struct ing_scan *s = breast("BUDGET");
+	struct ing_file *l = doc(s, "letters/long_letter.pdf", KIND_LETTER, NULL, "2025-05-20");
+	l->doc->text_layer = true;
+	l->doc->treatments_read = true;     /* read_findings() ran; the text was then let go */
+	run(s);
+	CHECK_STR(named(find_gap(s, "baseline.medication-list"), "letters/long_letter.pdf"), "text-not-kept");
+	CHECK(find_gap(s, "baseline.labs") && !named(find_gap(s, "baseline.labs"), "letters/long_letter.pdf"),
+	      "its lab values were read");
+	scan_done(s);
+}
+
 /* Reports paired with their studies by modality, region and date. */
 static void test_pairing(void)
 {
@@ -417,6 +432,7 @@ int main(int argc, char **argv)
 	test_kind_unknown();
 	test_question_imaging_treatment();
 	test_damaged_instance();
+	test_text_not_kept();
 	test_pairing();
 
 	ruleset_free(rs);
