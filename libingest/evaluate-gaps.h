@@ -22,7 +22,7 @@
 /* Why a document was not (fully) read (struct gap_unread.reason). */
 enum unread_reason {
 	UR_OCR_FAILED, UR_OCR_UNCERTAIN, UR_KIND_UNKNOWN, UR_ENCRYPTED, UR_CORRUPT, UR_TOO_BIG, UR_TIMED_OUT,
-	UR_REFUSED, UR_SKIPPED, UR_UNSUPPORTED, UR_DOWNLOAD, UR_TEXT_NOT_KEPT,
+	UR_REFUSED, UR_SKIPPED, UR_UNSUPPORTED, UR_DOWNLOAD, UR_TEXT_NOT_KEPT, UR_OCR_NO_VALUE,
 };
 
 /* A document, or a file that may hold documents or images, not (fully) read. */

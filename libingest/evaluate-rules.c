@@ -63,6 +63,30 @@ static void docs_seen(struct ev *e, struct strbuf *evid)
 		(void)strbuf_printf(evid, "; %zu not (fully) read automatically", e->n_unread);
 }
 
+static bool term_is(const struct rule_term *t, const char *name);
+static bool marker_is(const struct rule_term *t, const struct doc_marker *m);
+
+/* OCR'd documents (of an allowed kind, or of none told) whose text names
+ * term T but from which no statement (IS_LAB: no value) of T was read: the
+ * reader may have missed it in misread words or a broken table. */
+static void ocr_mentions(const struct rule *r, const struct rule_term *t, bool is_lab, const struct ptrvec *docs,
+                         struct unread_sel *sel)
+{
+	for (size_t i = 0; i < docs->n; i++) {
+		const struct ing_file *f = docs->v[i];
+		bool stated = false;
+		if (!f->doc || !f->doc->ocr || !doc_readable(f) || doc_ocr_uncertain(f) ||   /* named as uncertain */
+		    !(kind_allowed(r->kinds, f->kind) || kind_undetermined(f->kind)))
+			continue;
+		for (size_t j = 0; is_lab && j < f->doc->n_labs && !stated; j++)
+			stated = term_is(t, f->doc->labs[j].name);
+		for (size_t j = 0; !is_lab && j < f->doc->n_markers && !stated; j++)
+			stated = marker_is(t, &f->doc->markers[j]);
+		if (!stated && rule_term_matches(t, f->doc->text, f->doc->text_len))
+			unread_sel_add(sel, f, UR_OCR_NO_VALUE, !kind_undetermined(f->kind));
+	}
+}
+
 /* ---- rule evaluation ---- */
 
 static void eval_document(struct ev *e, const struct rule *r, enum rule_severity sev, bool cond)
@@ -297,6 +321,7 @@ static void eval_biomarker(struct ev *e, const struct rule *r, enum rule_severit
 		undetermined_add(&sel, ts[i].undetermined);
 		if (ts[i].uncertain)
 			unread_sel_add(&sel, ts[i].uncertain, UR_OCR_UNCERTAIN, true);
+		ocr_mentions(r, r->terms[i], false, &e->scan->inv.documents, &sel);
 	}
 	unread_select(e, r->kinds, UW_FINDINGS, 0, &sel);
 
@@ -473,6 +498,7 @@ static void eval_lab(struct ev *e, const struct rule *r, enum rule_severity sev,
 				unread_sel_add(&sel, ls[i].uncertain, UR_OCR_UNCERTAIN, true);
 			}
 			undetermined_add(&sel, ls[i].undetermined);
+			ocr_mentions(r, r->terms[i], true, &e->scan->inv.documents, &sel);
 		}
 		unread_select(e, r->kinds, UW_FINDINGS, 0, &sel);
 		strbuf_init(&evid, EVAL_TEXT_MAX);

@@ -59,6 +59,7 @@ static const char *const reason_codes[] = {
 	[UR_ENCRYPTED] = "encrypted", [UR_CORRUPT] = "corrupt", [UR_TOO_BIG] = "too-big",
 	[UR_TIMED_OUT] = "timed-out", [UR_REFUSED] = "refused", [UR_SKIPPED] = "skipped",
 	[UR_UNSUPPORTED] = "unsupported", [UR_DOWNLOAD] = "download-failed", [UR_TEXT_NOT_KEPT] = "text-not-kept",
+	[UR_OCR_NO_VALUE] = "ocr-no-value",
 };
 
 /* Short words for a message: "read by OCR, 61%: check by eye". */
@@ -88,6 +89,10 @@ static void reason_words(struct strbuf *b, const struct unread *u)
 	case UR_UNSUPPORTED: (void)strbuf_puts(b, "a format that is not read"); break;
 	case UR_DOWNLOAD: (void)strbuf_puts(b, "its download failed"); break;
 	case UR_TEXT_NOT_KEPT: (void)strbuf_puts(b, "its text was past the case's text budget, not searched for words"); break;
+	case UR_OCR_NO_VALUE:
+		(void)strbuf_printf(b, "its OCR text (%.0f%%) names what is asked for, but no result was read from it",
+		                    d ? d->ocr_confidence : 0.0);
+		break;
 	}
 }
 

@@ -288,6 +288,24 @@ static void test_kind_unknown(void)
 	scan_done(s);
 }
 
+/* The issue's PSA photo: OCR at 87% names PSA, but no value was read from it
+ * (a table OCR broke): named, not passed over. */
+static void test_ocr_names_it(void)
+{
+	struct ing_scan *s = scan_new("PSA87", "cancer_type: prostate\nsetting: recurrent\n"
+	                                       "question: \"Is PSMA-guided radiotherapy possible?\"\n");
+	ocr_doc(s, "photos/psa_table.jpg", KIND_PHOTO, "Date  PSA  ng/ml\n12 03 2025 | 4 l\n10 Ol 2025 | 3,Z", 87.0);
+	struct ing_file *l = doc(s, "reports/labs.pdf", KIND_LAB, "LABORATORY REPORT", "2025-05-25");
+	lab(l, "PSA", "4.1", "2025-05-25");
+	run(s);
+	struct ing_gap *g = find_gap(s, "prostate.psa");
+	CHECK(g && g->unread_could_answer);
+	CHECK_STR(named(g, "photos/psa_table.jpg"), "ocr-no-value");
+	CHECK_HAS(g ? g->message : NULL, "photos/psa_table.jpg (its OCR text (87%) names what is asked for, but no result "
+	                                 "was read from it)");
+	scan_done(s);
+}
+
 /* The question, the imaging and the treatment dates. */
 static void test_question_imaging_treatment(void)
 {
@@ -430,6 +448,7 @@ int main(int argc, char **argv)
 	test_reasons_and_kinds();
 	test_uncertain_ocr();
 	test_kind_unknown();
+	test_ocr_names_it();
 	test_question_imaging_treatment();
 	test_damaged_instance();
 	test_text_not_kept();
