@@ -95,6 +95,7 @@
 #define INVENTORY_MAX_GAPS_LISTED 200      /* slice gaps listed per series */
 #define EVAL_LIST_MAX 8                    /* names listed in one message before "and N more" */
 #define EVAL_GAPS_PER_CHECK_MAX 20         /* per-series / per-study generic gaps before one summary */
+#define EVAL_UNREAD_LISTED 20              /* unread documents carried by one gap (the rest counted: unread_total) */
 #define EVAL_TEXT_MAX (16u << 10)          /* bytes of one message or evidence */
 /* Entries of one list of the gap report (JSON, text, HTML; ingest scan, the
  * package and the mail): documents, files, excluded, problems, patients,

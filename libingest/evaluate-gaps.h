@@ -22,7 +22,7 @@
 /* Why a document was not (fully) read (struct gap_unread.reason). */
 enum unread_reason {
 	UR_OCR_FAILED, UR_OCR_UNCERTAIN, UR_KIND_UNKNOWN, UR_ENCRYPTED, UR_CORRUPT, UR_TOO_BIG, UR_TIMED_OUT,
-	UR_REFUSED, UR_SKIPPED, UR_UNSUPPORTED, UR_DOWNLOAD, UR_TEXT_NOT_KEPT, UR_OCR_NO_VALUE,
+	UR_REFUSED, UR_SKIPPED, UR_UNSUPPORTED, UR_DOWNLOAD, UR_TEXT_NOT_KEPT, UR_OCR_NO_VALUE, UR_NO_TEXT,
 };
 
 /* A document, or a file that may hold documents or images, not (fully) read. */
@@ -42,10 +42,12 @@ enum {
 	UW_IMAGES = 8,          /* DICOM images */
 };
 
-/* The unread documents that could hold one rule's evidence. */
+/* The unread documents that could hold one rule's evidence: the first
+ * EVAL_UNREAD_LISTED kept, all counted. */
 struct unread_sel {
 	struct unread *v;
 	size_t n;
+	size_t total;
 };
 
 struct ev {

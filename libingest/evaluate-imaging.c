@@ -267,13 +267,14 @@ static void check_after_treatment(struct ev *e, const struct rule *r, enum rule_
 			if (k != KIND_RADIOLOGY && k != KIND_LAB)
 				kinds |= 1u << k;
 		unread_select(e, kinds, UW_FINDINGS, 0, &sel);
-		if (sel.n) {
+		if (sel.total) {
 			strbuf_init(&msg, EVAL_TEXT_MAX);
 			strbuf_init(&evid, EVAL_TEXT_MAX);
 			(void)strbuf_puts(&msg, "Whether the imaging is newer than the last treatment change could not be "
 			                  "checked: no dated treatment was found in the readable documents; ");
 			unread_words(&msg, &sel);
-			(void)strbuf_puts(&msg, " — check them by eye for the date of the last treatment change.");
+			(void)strbuf_printf(&msg, " — check %s by eye for the date of the last treatment change.",
+			                    sel.total == 1 ? "it" : "them");
 			(void)strbuf_puts(&evid, "no dated treatment event in the readable documents");
 			add_gap(e, r->id, RULE_SEV_INFO, NULL, &msg, &evid);
 		}

@@ -235,7 +235,7 @@ static struct term_state term_lookup(struct ev *e, const struct rule *r, const s
 					ts.undetermined = f;
 				continue;
 			}
-			if (m->state == MARKER_FOUND && doc_ocr_uncertain(f) && !ocr_confirmed(f, t, m)) {
+			if (m->state == MARKER_FOUND && m->ocr && doc_ocr_uncertain(f) && !ocr_confirmed(f, t, m)) {
 				if (!ts.uncertain) {
 					ts.uncertain = f;
 					ts.um = m;

@@ -59,7 +59,7 @@ static const char *const reason_codes[] = {
 	[UR_ENCRYPTED] = "encrypted", [UR_CORRUPT] = "corrupt", [UR_TOO_BIG] = "too-big",
 	[UR_TIMED_OUT] = "timed-out", [UR_REFUSED] = "refused", [UR_SKIPPED] = "skipped",
 	[UR_UNSUPPORTED] = "unsupported", [UR_DOWNLOAD] = "download-failed", [UR_TEXT_NOT_KEPT] = "text-not-kept",
-	[UR_OCR_NO_VALUE] = "ocr-no-value",
+	[UR_OCR_NO_VALUE] = "ocr-no-value", [UR_NO_TEXT] = "no-text",
 };
 
 /* Short words for a message: "read by OCR, 61%: check by eye". */
@@ -89,6 +89,7 @@ static void reason_words(struct strbuf *b, const struct unread *u)
 	case UR_UNSUPPORTED: (void)strbuf_puts(b, "a format that is not read"); break;
 	case UR_DOWNLOAD: (void)strbuf_puts(b, "its download failed"); break;
 	case UR_TEXT_NOT_KEPT: (void)strbuf_puts(b, "its text was past the case's text budget, not searched for words"); break;
+	case UR_NO_TEXT: (void)strbuf_puts(b, "no text could be read from it"); break;
 	case UR_OCR_NO_VALUE:
 		(void)strbuf_printf(b, "its OCR text (%.0f%%) names what is asked for, but no result was read from it",
 		                    d ? d->ocr_confidence : 0.0);
@@ -96,35 +97,52 @@ static void reason_words(struct strbuf *b, const struct unread *u)
 	}
 }
 
-static void push(struct unread **v, size_t *n, const struct unread *u)
+/* The drop's list: each document or file once by construction (a drop may hold 100,000). */
+static void push(struct unread **v, size_t *n, size_t *cap, const struct unread *u)
 {
-	for (size_t i = 0; i < *n; i++)
-		if ((*v)[i].f == u->f)
-			return;
-	*v = xrealloc(*v, (*n + 1) * sizeof(**v));
+	if (*n == *cap)
+		*v = xrealloc(*v, (*cap = *cap ? 2 * *cap : 16) * sizeof(**v));
 	(*v)[(*n)++] = *u;
+}
+
+/* One rule's selection: the first EVAL_UNREAD_LISTED kept (each once), all counted. */
+static void sel_push(struct unread_sel *sel, const struct unread *u)
+{
+	for (size_t i = 0; i < sel->n; i++)
+		if (sel->v[i].f == u->f)
+			return;
+	sel->total++;
+	if (sel->n == EVAL_UNREAD_LISTED)
+		return;
+	if (!sel->v)
+		sel->v = xcalloc(EVAL_UNREAD_LISTED, sizeof(*sel->v));
+	sel->v[sel->n++] = *u;
 }
 
 /* Every document and file of the drop that was not (fully) read. */
 void unread_collect(struct ev *e)
 {
 	const struct inventory *inv = &e->scan->inv;
+	size_t cap = 0;
 
 	for (size_t i = 0; i < inv->documents.n; i++) {
 		const struct ing_file *f = inv->documents.v[i];
 		const struct doc_info *d = f->doc;
 		struct unread u = { .f = f, .kind_known = !kind_undetermined(f->kind) };
+		if (f->size == 0)
+			continue;       /* an empty file holds nothing to read */
 		if (d && d->extract_error)
 			u.reason = reason_of_extract(d);
 		else if (kind_undetermined(f->kind) && !doc_readable(f) && !(d && d->treatments_read))
-			u.reason = d && d->ocr && d->ocr_confidence >= 1.0 && d->text_len ? UR_OCR_UNCERTAIN : UR_OCR_FAILED;
+			u.reason = d && d->ocr && d->ocr_confidence >= 1.0 && d->text_len ? UR_OCR_UNCERTAIN
+			         : (!d || !d->ocr) && f->kind == KIND_UNKNOWN ? UR_NO_TEXT : UR_OCR_FAILED;
 		else if (doc_ocr_uncertain(f))
 			u.reason = UR_OCR_UNCERTAIN;
 		else if (d && !d->text && d->treatments_read)
 			u.reason = UR_TEXT_NOT_KEPT;   /* findings read; words no longer searchable */
 		else
 			continue;
-		push(&e->unread, &e->n_unread, &u);
+		push(&e->unread, &e->n_unread, &cap, &u);
 	}
 	for (size_t i = 0; i < inv->problems.n; i++) {
 		const struct ing_file *f = inv->problems.v[i];
@@ -137,21 +155,21 @@ void unread_collect(struct ev *e)
 			u.dicom = true;
 		else
 			u.files = true;     /* an archive, a link, a file of unknown kind */
-		push(&e->unread, &e->n_unread, &u);
+		push(&e->unread, &e->n_unread, &cap, &u);
 	}
 }
 
 void unread_sel_add(struct unread_sel *sel, const struct ing_file *f, enum unread_reason why, bool kind_known)
 {
 	struct unread u = { .f = f, .reason = why, .kind_known = kind_known };
-	push(&sel->v, &sel->n, &u);
+	sel_push(sel, &u);
 }
 
 void unread_sel_free(struct unread_sel *sel)
 {
 	free(sel->v);
 	sel->v = NULL;
-	sel->n = 0;
+	sel->n = sel->total = 0;
 }
 
 /* The unread ones that could hold the evidence of a rule asking for WANT
@@ -180,23 +198,23 @@ void unread_select(const struct ev *e, uint32_t kinds, unsigned want, uint32_t m
 			if (kinds && u->kind_known && !(kinds & (1u << f->kind)))
 				continue;
 		}
-		push(&sel->v, &sel->n, u);
+		sel_push(sel, u);
 	}
 }
 
 /* "N could not be read: A (why), B (why)" */
 void unread_words(struct strbuf *b, const struct unread_sel *sel)
 {
-	(void)strbuf_printf(b, "%zu could not be read: ", sel->n);
+	(void)strbuf_printf(b, "%zu could not be read: ", sel->total);
 	for (size_t i = 0; i < sel->n; i++) {
-		if (i == EVAL_LIST_MAX) {
-			(void)strbuf_printf(b, " and %zu more", sel->n - EVAL_LIST_MAX);
+		if (i == EVAL_LIST_MAX)
 			break;
-		}
 		(void)strbuf_printf(b, "%s%s (", i ? ", " : "", sel->v[i].f->path);
 		reason_words(b, &sel->v[i]);
 		(void)strbuf_puts(b, ")");
 	}
+	if (sel->total > MIN(sel->n, (size_t)EVAL_LIST_MAX))
+		(void)strbuf_printf(b, " and %zu more", sel->total - MIN(sel->n, (size_t)EVAL_LIST_MAX));
 }
 
 /* add_gap(), with SEL named: the message leads with where to look first
@@ -219,7 +237,7 @@ struct ing_gap *add_gap_unread(struct ev *e, const char *id, enum rule_severity 
 	(void)strbuf_puts(&m, "Not found in the readable documents; ");
 	unread_words(&m, sel);
 	(void)strbuf_printf(&m, " — check %s by eye before asking the hospital. If %s not hold it: %s",
-	                    sel->n == 1 ? "it" : "them", sel->n == 1 ? "it does" : "they do", sb(msg) + plen);
+	                    sel->total == 1 ? "it" : "them", sel->total == 1 ? "it does" : "they do", sb(msg) + plen);
 	strbuf_free(msg);
 	struct ing_gap *g = add_gap(e, id, sev, cond, &m, evid);
 	g->unread = xcalloc(sel->n, sizeof(*g->unread));
@@ -235,6 +253,7 @@ struct ing_gap *add_gap_unread(struct ev *e, const char *id, enum rule_severity 
 		strbuf_free(&w);
 	}
 	g->n_unread = sel->n;
+	g->unread_total = sel->total;
 	g->unread_could_answer = true;
 	return g;
 }

@@ -29,7 +29,8 @@ struct ing_gap {
 	char *evidence;              /* what in the inventory supports the verdict; may be NULL */
 	char *condition;             /* the rule's free-text condition (the gap applies only then), or NULL */
 	struct gap_unread *unread;   /* documents that could hold the evidence and were not (fully) read */
-	size_t n_unread;
+	size_t n_unread;             /* at most EVAL_UNREAD_LISTED */
+	size_t unread_total;         /* how many there are in all */
 	bool unread_could_answer;    /* the item may be in them: check them by eye before asking the hospital */
 };
 

@@ -81,6 +81,8 @@ static void gaps_html(const struct ing_scan *scan, FILE *f, enum rule_severity s
 				esc(f, g->unread[k].detail);
 				fputs("</li>", f);
 			}
+			if (g->unread_total > g->n_unread)
+				fprintf(f, "<li>and %zu more (see the inventory)</li>", g->unread_total - g->n_unread);
 			fputs("</ul></div>", f);
 		}
 		if (g->evidence) {

@@ -264,6 +264,8 @@ static json_object *gaps_json(const struct ptrvec *gaps)
 				json_object_array_add(u, x);
 			}
 			json_object_object_add(o, "unread", u);
+			if (g->unread_total > g->n_unread)
+				json_object_object_add(o, "unread_total", json_object_new_int64((int64_t)g->unread_total));
 		}
 		json_object_object_add(o, "unread_could_answer", json_object_new_boolean(g->unread_could_answer));
 		json_object_array_add(a, o);

@@ -52,6 +52,8 @@ static void unread_text(const struct ing_gap *g, FILE *out)
 	fprintf(out, "      Check by eye first — could not be read automatically:\n");
 	for (size_t k = 0; k < g->n_unread; k++)
 		fprintf(out, "        * %s: %s\n", g->unread[k].path, g->unread[k].detail);
+	if (g->unread_total > g->n_unread)
+		fprintf(out, "        * and %zu more (see the inventory)\n", g->unread_total - g->n_unread);
 }
 
 static void gaps_text(const struct ing_scan *scan, FILE *out, enum rule_severity sev, bool conditional,

@@ -56,6 +56,7 @@ static struct ing_file *doc(struct ing_scan *s, const char *path, enum ing_kind 
 	struct ing_file *f = xcalloc(1, sizeof(*f));
 	f->path = xstrdup(path);
 	f->kind = kind;
+	f->size = text ? strlen(text) + 1000 : 50000;     /* a file with bytes (an empty one holds nothing) */
 	f->evidence = xstrdup("test");
 	f->doc = xcalloc(1, sizeof(*f->doc));
 	f->doc->pages = 1;

@@ -49,6 +49,7 @@ static struct ing_file *doc(struct ing_scan *s, const char *path, enum ing_kind 
 	struct ing_file *f = xcalloc(1, sizeof(*f));
 	f->path = xstrdup(path);
 	f->kind = kind;
+	f->size = text ? strlen(text) + 1000 : 50000;     /* a file with bytes (an empty one holds nothing) */
 	f->evidence = xstrdup("test");
 	f->doc = xcalloc(1, sizeof(*f->doc));
 	f->doc->pages = 1;
@@ -316,6 +317,7 @@ static void test_question_imaging_treatment(void)
 	struct ing_file *zip = xcalloc(1, sizeof(*zip));
 	zip->path = xstrdup("cd_images.zip");
 	zip->kind = KIND_ARCHIVE;
+	zip->size = 123456;
 	zip->evidence = xstrdup("test");
 	file_set_problem(zip, PROB_ENCRYPTED, "the archive is password-protected");
 	ptrvec_push(&s->files, zip);
@@ -369,6 +371,25 @@ static void test_text_not_kept(void)
 	CHECK_STR(named(find_gap(s, "baseline.medication-list"), "letters/long_letter.pdf"), "text-not-kept");
 	CHECK(find_gap(s, "baseline.labs") && !named(find_gap(s, "baseline.labs"), "letters/long_letter.pdf"),
 	      "its lab values were read");
+	scan_done(s);
+}
+
+/* A drop of many unread documents: each gap carries the first 20, counts them all. */
+static void test_bounded(void)
+{
+	struct ing_scan *s = breast("MANY");
+	for (int i = 0; i < 30; i++) {
+		char path[64];
+		snprintf(path, sizeof(path), "scans/page%02d.pdf", i);
+		doc(s, path, KIND_SCANNED, NULL, NULL);
+	}
+	struct ing_file *empty = doc(s, "scans/empty.pdf", KIND_SCANNED, NULL, NULL);
+	empty->size = 0;
+	run(s);
+	struct ing_gap *g = find_gap(s, "breast.her2");
+	CHECK(g && g->n_unread == 20 && g->unread_total == 30, "an empty file is not counted");
+	CHECK_HAS(g ? g->message : NULL, "Not found in the readable documents; 30 could not be read: scans/page00.pdf");
+	CHECK_HAS(g ? g->message : NULL, "scans/page07.pdf (image only, no text read) and 22 more — check them by eye");
 	scan_done(s);
 }
 
@@ -452,6 +473,7 @@ int main(int argc, char **argv)
 	test_question_imaging_treatment();
 	test_damaged_instance();
 	test_text_not_kept();
+	test_bounded();
 	test_pairing();
 
 	ruleset_free(rs);
