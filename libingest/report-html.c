@@ -145,6 +145,14 @@ int ing_scan_write_html(const struct ing_scan *scan, const char *status, FILE *f
 	esc(f, st);
 	if (required)
 		fprintf(f, " — %u required item%s missing", required, required == 1 ? "" : "s");
+	size_t look = 0;
+	for (size_t i = 0; i < scan->gaps.n; i++) {
+		const struct ing_gap *g = scan->gaps.v[i];
+		look += g->severity == RULE_SEV_REQUIRED && g->unread_could_answer;
+	}
+	if (required && look)
+		fprintf(f, " (%zu of them may be in documents that could not be read automatically: check those by eye "
+		        "before asking the hospital)", look);
 	fputs("</p>\n<p><strong>Cancer type:</strong> ", f);
 	esc(f, scan->cancer_type ? scan->cancer_type : "generic");
 	fputs(" <span class=\"meta\">(", f);

@@ -90,6 +90,17 @@ static void changes_text(const struct ing_scan *scan, FILE *out)
 	json_object_put(ch);
 }
 
+/* Required gaps whose item may be in a document that was not read (unread_could_answer). */
+static size_t required_in_unread(const struct ing_scan *scan)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < scan->gaps.n; i++) {
+		const struct ing_gap *g = scan->gaps.v[i];
+		n += g->severity == RULE_SEV_REQUIRED && g->unread_could_answer;
+	}
+	return n;
+}
+
 static void verdict_text(const struct ing_scan *scan, FILE *out)
 {
 	const char *status = ing_scan_status(scan, NULL);
@@ -98,10 +109,15 @@ static void verdict_text(const struct ing_scan *scan, FILE *out)
 	if (strcmp(status, "blocked") == 0)
 		fprintf(out, "\nSTATUS: BLOCKED — nothing usable was found (no readable DICOM images and no readable "
 		        "document). Check what was sent.\n");
-	else if (strcmp(status, "incomplete") == 0)
+	else if (strcmp(status, "incomplete") == 0) {
 		fprintf(out, "\nSTATUS: INCOMPLETE — %u required item%s missing; the case stays pending until %s.\n",
 		        scan->required_gaps, scan->required_gaps == 1 ? " is" : "s are",
 		        scan->required_gaps == 1 ? "it arrives" : "they arrive");
+		size_t look = required_in_unread(scan);
+		if (look)
+			fprintf(out, "%zu of them may be in documents that could not be read automatically: check those by "
+			        "eye before asking the hospital.\n", look);
+	}
 	else
 		fprintf(out, "\nSTATUS: COMPLETE — nothing required is missing.\n");
 	fprintf(out, "Cancer type: %s (%s%s%s)\n", scan->cancer_type ? scan->cancer_type : "generic",

@@ -207,6 +207,10 @@ def main():
             item = item[:item.find("\n  - ")] if "\n  - " in item else item
             check("Check by eye first" in item and "* photos/IMG_lab_blurred.jpg: " in item and
                   "* scans/discharge_scan.pdf: damaged" in item, "gap-report.txt lists them under the gap: %r" % item[:600])
+            req_look = sum(1 for g in u1["gaps"] if g["severity"] == "required" and g.get("unread_could_answer"))
+            check(req_look >= 2 and ("%d of them may be in documents that could not be read automatically: check those "
+                                     "by eye before asking the hospital." % req_look) in txt,
+                  "gap-report.txt's status says how many required items to look for first (%d)" % req_look)
             html = open(os.path.join(bag, "gap-report.html"), encoding="utf-8").read()
             li = html[html.find("[baseline.lab-report]"):]
             li = li[:li.find("</li>\n")]
