@@ -135,7 +135,8 @@ int ing_scan_write_html(const struct ing_scan *scan, const char *status, FILE *f
 	      "table{border-collapse:collapse;margin:.5em 0 1.5em}td,th{border:1px solid #bbb;padding:.25em .5em;"
 	      "text-align:left;vertical-align:top}th{background:#eee}.status{color:#fff;padding:.5em 1em;"
 	      "display:inline-block;font-size:1.3em;margin:0}.meta{color:#555;font-size:.9em}"
-	      ".rule{color:#777;font-size:.8em}.unread{background:#fff6d5;padding:.2em .5em;margin:.3em 0}.more{font-weight:bold}details{color:#555;font-size:.85em}"
+	      ".rule{color:#777;font-size:.8em}.unread{background:#fff6d5;padding:.2em .5em;margin:.3em 0}"
+	      ".more{font-weight:bold}details{color:#555;font-size:.85em}"
 	      "section.required{border:3px solid #e65100;padding:0 1em;margin:1em 0}"
 	      "section.required h2{color:#e65100}li{margin:.3em 0}"
 	      "@media print{details{display:none}section.required{border-width:2px}}</style></head><body>\n", f);

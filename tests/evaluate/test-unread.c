@@ -261,7 +261,8 @@ static void test_uncertain_ocr(void)
 	scan_done(s);
 
 	/* a lab value read at 60%: shown, not counted, the document named */
-	s = scan_new("PSA60", "cancer_type: prostate\nsetting: recurrent\nquestion: \"Is PSMA-guided radiotherapy possible?\"\n");
+	s = scan_new("PSA60", "cancer_type: prostate\nsetting: recurrent\n"
+	                      "question: \"Is PSMA-guided radiotherapy possible?\"\n");
 	l = ocr_doc(s, "photos/psa.jpg", KIND_LAB, "PSA 4.1 12.03.2025 PSA 3.2 10.01.2025", 60.0);
 	lab(l, "PSA", "4.1", "2025-03-12");
 	lab(l, "PSA", "3.2", "2025-01-10");
@@ -398,7 +399,8 @@ static void test_pairing(void)
 {
 	/* the case: a PET report, and an MRI of the same patient */
 	struct ing_scan *s = breast("PAIR1");
-	doc(s, "reports/pet.pdf", KIND_RADIOLOGY, "NUCLEAR MEDICINE\nFDG PET-CT REPORT\nSkull base to mid-thigh.", "2025-05-21");
+	doc(s, "reports/pet.pdf", KIND_RADIOLOGY, "NUCLEAR MEDICINE\nFDG PET-CT REPORT\nSkull base to mid-thigh.",
+	    "2025-05-21");
 	study(s, "8.1", "2025-05-20", "MR", "BRAIN", "MR BRAIN");
 	run(s);
 	struct ing_gap *g = find_gap(s, "generic.report-without-images");
