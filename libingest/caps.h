@@ -36,6 +36,12 @@
 #define FETCH_MAX_URL_BYTES 4096              /* one URL, after normalisation */
 #define FETCH_MAX_NAME_BYTES 200              /* a file name from Content-Disposition or the URL (UTF-8) */
 #define FETCH_MAX_HEADER_BYTES 2048           /* header values we keep; longer ones are ignored */
+#define FETCH_HTML_HEAD_BYTES (256 * 1024)    /* a download's head read to tell a web page, its title, a form */
+#define FETCH_HTML_TITLE_BYTES 120            /* a web page's title as the report quotes it */
+#define FETCH_API_MAX_BYTES (1024 * 1024)     /* a service's JSON answer naming the download (fetch-share.c) */
+#define SHARE_MAX_STEPS 4                     /* requests one share link may take: short link, API, page, file */
+#define SHARE_DATA_MAX_BYTES (256 * 1024)     /* rules/links/services.yaml */
+#define SHARE_MAX_CAPTURES 8                  /* {names} in one link shape */
 
 /* ---- what is read from documents (per document) ---- */
 

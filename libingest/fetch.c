@@ -29,6 +29,7 @@
 
 #include "build-config.h"
 #include "fetch-private.h"
+#include "testhooks.h"
 
 /* ------------------------------------------------------------------------ */
 /* File names                                                                */
@@ -668,6 +669,26 @@ static enum verdict judge(struct xfer *x, const struct fetch_opts *o, CURLcode r
 	}
 }
 
+/* Test builds only (testhooks.h, INGEST_TEST_CONNECT_TO): real host names
+ * answered by a test's server on 127.0.0.1, as libcurl's connect-to mapping;
+ * NULL when unset and in every release build. */
+static struct curl_slist *fetch_connect_to(void)
+{
+	const char *spec = testhook_connect_to();
+	struct curl_slist *l = NULL, *t;
+	for (const char *p = spec; p && *p;) {
+		size_t n = strcspn(p, ",");
+		_cleanup_free_ char *e = xstrndup(p, n);
+		if (!(t = curl_slist_append(l, e))) {
+			curl_slist_free_all(l);
+			return NULL;
+		}
+		l = t;
+		p += n + (p[n] == ',');
+	}
+	return l;
+}
+
 #define SETOPT(h, opt, val) do { if (curl_easy_setopt(h, opt, val) != CURLE_OK) goto setopt_failed; } while (0)
 
 /* One attempt. Returns the curl code, or CURLE_FAILED_INIT if the handle
@@ -675,7 +696,7 @@ static enum verdict judge(struct xfer *x, const struct fetch_opts *o, CURLcode r
 static CURLcode attempt(struct xfer *x, const struct fetch_opts *o, const char *url, const char *protos,
                         uint64_t timeout_ms, char *errbuf)
 {
-	struct curl_slist *hdrs = NULL;
+	struct curl_slist *hdrs = NULL, *tmp, *connect_to = NULL;
 	_cleanup_free_ char *range = NULL, *ifrange = NULL, *ua = NULL;
 	uint64_t cap;
 	CURLcode rc;
@@ -735,18 +756,32 @@ static CURLcode attempt(struct xfer *x, const struct fetch_opts *o, const char *
 		SETOPT(x->h, CURLOPT_RANGE, range);
 		if (x->validator) {
 			ifrange = xasprintf("If-Range: %s", x->validator);
-			hdrs = curl_slist_append(NULL, ifrange);
-			if (!hdrs)
+			if (!(hdrs = curl_slist_append(hdrs, ifrange)))
 				goto setopt_failed;
-			SETOPT(x->h, CURLOPT_HTTPHEADER, hdrs);
 		}
 	}
+	if (o->post_json) {
+		/* A service's API (fetch-share.c): a small JSON request, its answer the body. */
+		SETOPT(x->h, CURLOPT_POSTFIELDS, o->post_json);
+		if (!(tmp = curl_slist_append(hdrs, "Content-Type: application/json")))
+			goto setopt_failed;
+		hdrs = tmp;
+		if (!(tmp = curl_slist_append(hdrs, "Accept: application/json")))
+			goto setopt_failed;
+		hdrs = tmp;
+	}
+	if (hdrs)
+		SETOPT(x->h, CURLOPT_HTTPHEADER, hdrs);
+	if ((connect_to = fetch_connect_to()))
+		SETOPT(x->h, CURLOPT_CONNECT_TO, connect_to);
 	rc = curl_easy_perform(x->h);
 	curl_slist_free_all(hdrs);
+	curl_slist_free_all(connect_to);
 	return rc;
 
 setopt_failed:
 	curl_slist_free_all(hdrs);
+	curl_slist_free_all(connect_to);
 	snprintf(errbuf, CURL_ERROR_SIZE, "libcurl could not be set up as required");
 	return CURLE_FAILED_INIT;
 }

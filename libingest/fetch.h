@@ -76,6 +76,8 @@ struct fetch_opts {
 	 * stops the fetch, res->over_budget is set. 0: no such budget. */
 	uint64_t deadline_ms;           /* on mono_ms()'s clock (util/clock.h) */
 	uint64_t budget_bytes;
+	/* A service's API (fetch-share.c): POST this JSON text instead of a GET. */
+	const char *post_json;
 };
 
 ING_HIDDEN void fetch_opts_default(struct fetch_opts *o);
@@ -116,5 +118,57 @@ ING_HIDDEN void fetch_result_clear(struct fetch_result *res);
 /* Exposed for tests: the safe file name for a Content-Disposition value and
  * an effective URL (either may be NULL). Never NULL, never empty. */
 ING_HIDDEN char *fetch_file_name(const char *content_disposition, const char *url);
+
+/* ---- web pages (fetch-html.c) ---- */
+
+/* True when a download is a web page: by CONTENT_TYPE (may be NULL), or by
+ * its first N bytes at B starting like an HTML document. */
+ING_HIDDEN bool fetch_is_html(const char *content_type, const uint8_t *b, size_t n);
+/* The page's <title> as plain UTF-8 text (entities decoded, white space
+ * folded, at most FETCH_HTML_TITLE_BYTES), or NULL. */
+ING_HIDDEN char *fetch_html_title(const uint8_t *b, size_t n);
+/* The address the form with id FORM_ID submits to (GET, its hidden fields as
+ * the query), made absolute against BASE_URL; NULL when there is none. */
+ING_HIDDEN char *fetch_html_form_url(const uint8_t *b, size_t n, const char *form_id, const char *base_url);
+
+/* ---- share links of cloud services (fetch-share.c, rules/links/services.yaml) ---- */
+
+struct share_table;
+
+/* Loads the data file PATH (at most SHARE_DATA_MAX_BYTES). 0, or a negative
+ * errno and *error: "FILE:LINE:COL: what is wrong" lines (malloc'd). */
+ING_HIDDEN int share_table_load(const char *path, struct share_table **out, char **error);
+ING_HIDDEN struct share_table *share_table_free(struct share_table *t);
+DEFINE_TRIVIAL_CLEANUP_FUNC(struct share_table *, share_table_free)
+
+enum share_action { SHARE_DIRECT, SHARE_FOLLOW, SHARE_API, SHARE_PROBLEM };
+
+/* What the table makes of one link (pure; share_plan_clear() frees). */
+struct share_plan {
+	const char *service;            /* its name, e.g. "Google Drive" */
+	const char *form;               /* the interstitial form's id, or NULL */
+	enum share_action action;
+	char *url;                      /* DIRECT: the download; API: where to POST */
+	char *json;                     /* API: the body */
+	const char *take;               /* API: dotted path of the answer's address */
+	const char *problem;            /* PROBLEM: why, what to ask for */
+};
+/* 0 and *P when a shape of T matches URL; -ENOENT when none does. */
+ING_HIDDEN int share_plan(const struct share_table *t, const char *url, struct share_plan *p);
+ING_HIDDEN void share_plan_clear(struct share_plan *p);
+/* The image-sharing portal URL belongs to, or NULL. */
+ING_HIDDEN const char *share_portal(const struct share_table *t, const char *url);
+
+/*
+ * fetch_url() for a link as a patient sends it: a share link of a service of
+ * T (may be NULL) is turned into its direct download (a short link followed,
+ * the service's API asked, an interstitial form submitted where the service's
+ * own page does so without a person); whatever the link, an answer that is a
+ * web page is a failure (-EMEDIUMTYPE) whose res->error names the page's
+ * title, or the portal. Returns as fetch_url() does; res->received counts
+ * every request's body.
+ */
+ING_HIDDEN int share_fetch(struct ing_ctx *ctx, const struct share_table *t, const struct fetch_opts *o,
+                           const char *url, int out_fd, struct fetch_result *res);
 
 #endif

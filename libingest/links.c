@@ -10,6 +10,7 @@
 #include <stdio.h>
 
 #include "case.h"
+#include "evaluate.h"
 #include "fetch.h"
 #include "identify.h"
 #include "links.h"
@@ -112,6 +113,23 @@ static const char *budget_words(const struct link_budget *b, char *buf, size_t n
 #define BUDGET_ADVICE "any links before it were downloaded and kept; ask for a smaller set of links or the files " \
 	"themselves, or raise the limit and drop the links again"
 
+/* The share link shapes of cloud services and the image-sharing portals
+ * (RULES/links/services.yaml). Without them every link is fetched as it is,
+ * and a web page is still refused: the table only turns share links into
+ * downloads. */
+static struct share_table *links_share_table(struct ing_ctx *ctx, const struct ing_scan_opts *opts)
+{
+	const char *dir = opts && opts->rules_dir ? opts->rules_dir : evaluate_default_rules_dir();
+	_cleanup_free_ char *path = xasprintf("%s/links/services.yaml", dir), *err = NULL;
+	struct share_table *t = NULL;
+	if (share_table_load(path, &t, &err) < 0) {
+		log_warn(ctx, "the share link shapes could not be loaded, links are fetched as they are: %s",
+		         err ? err : path);
+		return NULL;
+	}
+	return t;
+}
+
 /* Fetch every link found, each into an unnamed file of its own (in staging
  * in package mode, else in TMPDIR), then scan it like any other input. */
 void links_fetch(struct walk *w, const struct ing_scan_opts *opts)
@@ -127,7 +145,10 @@ void links_fetch(struct walk *w, const struct ing_scan_opts *opts)
 		.bytes_left = lim->max_download_bytes,
 	};
 	char words[256];
+	_cleanup_(share_table_freep) struct share_table *share = NULL;
 
+	if (w->links.n)
+		share = links_share_table(scan->ctx, opts);
 	fetch_opts_default(&fo);
 	fo.allow_http = opts && opts->allow_http;
 	fo.ca_file = opts ? opts->ca_file : NULL;
@@ -158,7 +179,7 @@ void links_fetch(struct walk *w, const struct ing_scan_opts *opts)
 		}
 		log_info(scan->ctx, "case %s: downloading link %zu of %zu", scan->case_id, i + 1, w->links.n);
 		fo.budget_bytes = b.bytes_left;
-		int r = fetch_url(scan->ctx, &fo, l->url, fd, &res);
+		int r = share_fetch(scan->ctx, share, &fo, l->url, fd, &res);
 		b.bytes_left -= MIN(res.received, b.bytes_left);
 		if (r < 0 && res.over_budget) {
 			if (r == -E2BIG)

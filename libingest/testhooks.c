@@ -150,3 +150,31 @@ void testhook_report_copy(const char *json)
 	}
 	close(fd);
 }
+
+/* Only entries that map to 127.0.0.1 are kept (checked once, kept for the
+ * process): a switch left set cannot send a download anywhere else. */
+const char *testhook_connect_to(void)
+{
+	static char kept[4096];
+	static int done;
+	const char *spec;
+	size_t k = 0;
+
+	if (done)
+		return kept[0] ? kept : NULL;
+	done = 1;
+	spec = getenv("INGEST_TEST_CONNECT_TO");
+	for (const char *p = spec; p && *p;) {
+		size_t n = strcspn(p, ",");
+		const char *c1 = memchr(p, ':', n), *c2 = c1 ? memchr(c1 + 1, ':', n - (size_t)(c1 + 1 - p)) : NULL;
+		if (c2 && n - (size_t)(c2 + 1 - p) > 10 && strncmp(c2 + 1, "127.0.0.1:", 10) == 0 && k + n + 2 < sizeof(kept)) {
+			if (k)
+				kept[k++] = ',';
+			memcpy(kept + k, p, n);
+			k += n;
+			kept[k] = 0;
+		}
+		p += n + (p[n] == ',');
+	}
+	return kept[0] ? kept : NULL;
+}

@@ -57,6 +57,12 @@ ING_HIDDEN const char *testhook_rules_dir(void);
  * worker may not reach DIR). */
 ING_HIDDEN void testhook_report_copy(const char *json);
 
+/* INGEST_TEST_CONNECT_TO=HOST:PORT:127.0.0.1:PORT[,...]: downloads of those
+ * real host names go to a test's server on 127.0.0.1 (libcurl's connect-to),
+ * so the code that runs is the production code; entries that would go
+ * anywhere but 127.0.0.1 are dropped. NULL when unset. */
+ING_HIDDEN const char *testhook_connect_to(void);
+
 #else
 
 static inline void testhook_crash_point(const char *step) { }
@@ -67,6 +73,7 @@ static inline void testhook_extractor_fault(const uint8_t *doc, size_t len) { }
 static inline bool testhook_docext_keep_stderr(void) { return false; }
 static inline const char *testhook_rules_dir(void) { return NULL; }
 static inline void testhook_report_copy(const char *json) { }
+static inline const char *testhook_connect_to(void) { return NULL; }
 
 #endif
 #endif

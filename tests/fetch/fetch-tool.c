@@ -7,6 +7,9 @@
  *   fetch-tool get [OPTIONS] URL OUT      fetch_url() into OUT; prints key=value lines
  *      --allow-http --ca FILE --max-bytes N --timeout S --stall S --retries N
  *      --redirects N --retry-ms N --connect-timeout S --max-file-bytes N (ctx limit)
+ *      --services FILE: share_fetch() with the share link table FILE
+ *   fetch-tool services FILE [URL...]     loads the share link table FILE (errors: exit 2); for each
+ *                                         URL prints what share_plan() makes of it
  *   fetch-tool drop [--allow-http] [--ca FILE] [--seconds S] [--bytes N] DIR
  *                                         scans folder DIR fetching its link files, with
  *                                         limits.max_download_seconds/_bytes set; prints the JSON report
@@ -180,6 +183,37 @@ static int run_unit(void)
 		free(n);
 	}
 
+	/* web pages */
+	{
+		static const char page[] = "\xef\xbb\xbf\n  <!DOCTYPE html><html><head><TITLE>\n Sign in &amp; view &#8211; "
+			"Dropbox </title></head><body><form id=\"other\" action=\"/x\"><input type=\"hidden\" name=\"a\" "
+			"value=\"1\"></form><form id=\"download-form\" action=\"https://drive.usercontent.google.com/download\" "
+			"method=\"get\"><input type=\"submit\" value=\"Download anyway\"/><input type=\"hidden\" name=\"id\" "
+			"value=\"1AbC\"><input type=\"hidden\" name=\"export\" value=\"download\"><input type=hidden "
+			"name=\"confirm\" value=\"t&amp;x y\"></form></body></html>";
+		char *t, *u;
+		CHECK(fetch_is_html(NULL, (const uint8_t *)page, sizeof(page) - 1));
+		CHECK(fetch_is_html("text/html; charset=utf-8", (const uint8_t *)"x", 1));
+		CHECK(fetch_is_html("Application/XHTML+XML", (const uint8_t *)"x", 1));
+		CHECK(!fetch_is_html("application/zip", (const uint8_t *)"PK\3\4", 4));
+		CHECK(!fetch_is_html(NULL, (const uint8_t *)"<html", 5));      /* no end of tag seen */
+		CHECK(!fetch_is_html("text/plain", (const uint8_t *)"Pathology report <html>", 23));
+		CHECK(fetch_is_html(NULL, (const uint8_t *)"<HTML>\n", 7));
+		t = fetch_html_title((const uint8_t *)page, sizeof(page) - 1);
+		CHECK_STR(t, "Sign in & view \xe2\x80\x93 Dropbox");
+		free(t);
+		CHECK(fetch_html_title((const uint8_t *)"<title>  </title>", 17) == NULL);
+		CHECK(fetch_html_title((const uint8_t *)"<title>cut", 10) == NULL);
+		u = fetch_html_form_url((const uint8_t *)page, sizeof(page) - 1, "download-form",
+		                        "https://drive.usercontent.google.com/download?id=1AbC&export=download");
+		CHECK_STR(u, "https://drive.usercontent.google.com/download?id=1AbC&export=download&confirm=t%26x%20y");
+		free(u);
+		u = fetch_html_form_url((const uint8_t *)page, sizeof(page) - 1, "other", "https://h.example/a/b");
+		CHECK_STR(u, "https://h.example/x?a=1");
+		free(u);
+		CHECK(fetch_html_form_url((const uint8_t *)page, sizeof(page) - 1, "nope", "https://h/") == NULL);
+	}
+
 	/* refused before any traffic */
 	{
 		struct fetch_opts o;
@@ -243,10 +277,13 @@ static int run_get(int argc, char **argv)
 		{ "retries", required_argument, NULL, 'r' },
 		{ "redirects", required_argument, NULL, 'R' },
 		{ "retry-ms", required_argument, NULL, 'b' },
+		{ "services", required_argument, NULL, 'S' },
 		{ 0 },
 	};
 	struct fetch_opts o;
 	struct fetch_result res;
+	struct share_table *share = NULL;
+	char *serr = NULL;
 	struct ing_ctx *ctx;
 	struct ing_limits lim;
 	char hex[65];
@@ -269,6 +306,14 @@ static int run_get(int argc, char **argv)
 		case 'r': o.max_retries = (unsigned)atoi(optarg); break;
 		case 'R': o.max_redirects = (unsigned)atoi(optarg); break;
 		case 'b': o.retry_base_ms = (unsigned)atoi(optarg); break;
+		case 'S':
+			if (share_table_load(optarg, &share, &serr) < 0) {
+				fprintf(stderr, "%s\n", serr);
+				free(serr);
+				ing_ctx_free(ctx);
+				return 1;
+			}
+			break;
 		default: ing_ctx_free(ctx); return 1;
 		}
 	}
@@ -284,7 +329,8 @@ static int run_get(int argc, char **argv)
 		ing_ctx_free(ctx);
 		return 1;
 	}
-	rc = fetch_url(ctx, &o, argv[optind], fd, &res);
+	rc = share ? share_fetch(ctx, share, &o, argv[optind], fd, &res) : fetch_url(ctx, &o, argv[optind], fd, &res);
+	share_table_free(share);
 	close(fd);
 	printf("rc=%d\nstatus=%ld\nattempts=%u\n", rc, res.http_status, res.attempts);
 	if (rc == 0) {
@@ -305,6 +351,31 @@ static int run_get(int argc, char **argv)
 	fetch_result_clear(&res);
 	ing_ctx_free(ctx);
 	return rc == -EFAULT ? 3 : 0;
+}
+
+static int run_services(int argc, char **argv)
+{
+	static const char *const actions[] = { "direct", "follow", "api", "problem" };
+	struct share_table *t = NULL;
+	char *err = NULL;
+	if (share_table_load(argv[1], &t, &err) < 0) {
+		printf("error: %s\n", err ? err : "?");
+		free(err);
+		return 2;
+	}
+	for (int i = 2; i < argc; i++) {
+		struct share_plan p;
+		const char *portal = share_portal(t, argv[i]);
+		if (share_plan(t, argv[i], &p) < 0) {
+			printf("%s\tnone\t%s\n", argv[i], portal ? portal : "");
+			continue;
+		}
+		printf("%s\t%s\t%s\t%s\t%s\n", argv[i], p.service, actions[p.action],
+		       p.problem ? p.problem : p.url ? p.url : "", p.json ? p.json : "");
+		share_plan_clear(&p);
+	}
+	share_table_free(t);
+	return 0;
 }
 
 static int run_drop(int argc, char **argv)
@@ -364,6 +435,8 @@ int main(int argc, char **argv)
 		r = run_parse(argv[2], argc >= 4 ? argv[3] : NULL);
 	else if (argc >= 2 && strcmp(argv[1], "get") == 0)
 		r = run_get(argc - 1, argv + 1);
+	else if (argc >= 3 && strcmp(argv[1], "services") == 0)
+		r = run_services(argc - 1, argv + 1);
 	else if (argc >= 2 && strcmp(argv[1], "drop") == 0)
 		r = run_drop(argc - 1, argv + 1);
 	else
