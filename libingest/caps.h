@@ -94,6 +94,8 @@
 #define CASE_YAML_MAX_NOTIFY   32          /* addresses in notify: */
 #define CASE_YAML_MAX_QUESTION 4096        /* bytes in question: */
 #define CASE_YAML_MAX_ADDRESS  254         /* RFC 5321 path limit */
+#define CASE_YAML_MAX_PASSWORDS 16         /* passwords: tried on each encrypted archive */
+#define CASE_YAML_MAX_PASSWORD 256         /* bytes in one password */
 
 /* ---- what the report lists ---- */
 

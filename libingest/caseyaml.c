@@ -165,6 +165,26 @@ static void cy_notify_one(struct cy_parser *p, struct case_yaml *cy, struct fy_n
 	cy->notify[cy->n_notify++] = steal_ptr(a);
 }
 
+/* One password: any text, kept as written; an error never quotes it. */
+static void cy_password_one(struct cy_parser *p, struct case_yaml *cy, struct fy_node *v, struct cy_pos kpos)
+{
+	size_t len;
+	const char *s = cy_scalar(p, "passwords", v, kpos, CASE_YAML_MAX_PASSWORD, &len);
+	if (!s)
+		return;
+	if (cy->n_passwords >= CASE_YAML_MAX_PASSWORDS) {
+		cy_err(p, cy_node_pos(v, kpos), "passwords lists more than %d; the rest are not tried",
+		       CASE_YAML_MAX_PASSWORDS);
+		return;
+	}
+	if (memchr(s, '\n', len)) {
+		cy_err(p, cy_node_pos(v, kpos), "a password holds a line break; it is not tried");
+		return;
+	}
+	cy->passwords = xrealloc(cy->passwords, (cy->n_passwords + 1) * sizeof(char *));
+	cy->passwords[cy->n_passwords++] = xstrndup(s, len);
+}
+
 static void cy_key(struct cy_parser *p, struct case_yaml *cy, const char *key, struct fy_node *v, struct cy_pos kpos)
 {
 	const char *s;
@@ -207,6 +227,15 @@ static void cy_key(struct cy_parser *p, struct case_yaml *cy, const char *key, s
 		} else {
 			cy_notify_one(p, cy, v, kpos);
 		}
+	} else if (strcmp(key, "passwords") == 0) {
+		if (v && fy_node_is_sequence(v)) {
+			void *it = NULL;
+			struct fy_node *item;
+			while ((item = fy_node_sequence_iterate(v, &it)))
+				cy_password_one(p, cy, item, cy_node_pos(item, kpos));
+		} else {
+			cy_password_one(p, cy, v, kpos);
+		}
 	} else if (strcmp(key, "patient_language") == 0) {
 		if (!(s = cy_scalar(p, key, v, kpos, 16, &len)))
 			return;
@@ -217,7 +246,8 @@ static void cy_key(struct cy_parser *p, struct case_yaml *cy, const char *key, s
 		}
 		cy->patient_language = xstrndup(s, len);
 	} else {
-		cy_err(p, kpos, "unknown key \"%s\" (expected cancer_type, setting, question, notify or patient_language)",
+		cy_err(p, kpos, "unknown key \"%s\" (expected cancer_type, setting, question, notify, patient_language or "
+		       "passwords)",
 		       key);
 	}
 }
@@ -303,7 +333,31 @@ int case_yaml_read_at(int dirfd, const char *name, struct case_yaml **out, struc
 		snprintf(why, sizeof(why), "cannot be read (%s)", strerror(-r));
 	if (r < 0)
 		return cy_ignored(out, errors, why);
-	return case_yaml_parse(buf, len, out, errors);
+	r = case_yaml_parse(buf, len, out, errors);
+	explicit_bzero(buf, len);       /* it may hold passwords */
+	return r;
+}
+
+void case_yaml_passwords_free(char **pw, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		explicit_bzero(pw[i], strlen(pw[i]));
+		free(pw[i]);
+	}
+	free(pw);
+}
+
+void case_yaml_passwords_at(int dirfd, const char *name, char ***out, size_t *n)
+{
+	struct case_yaml *cy = NULL;
+	*out = NULL;
+	*n = 0;
+	if (case_yaml_read_at(dirfd, name, &cy, NULL) < 0 || !cy)
+		return;
+	*out = steal_ptr(cy->passwords);
+	*n = cy->n_passwords;
+	cy->n_passwords = 0;
+	case_yaml_free(cy);
 }
 
 struct case_yaml *case_yaml_free(struct case_yaml *cy)
@@ -316,6 +370,7 @@ struct case_yaml *case_yaml_free(struct case_yaml *cy)
 		free(cy->notify[i]);
 	free(cy->notify);
 	free(cy->patient_language);
+	case_yaml_passwords_free(cy->passwords, cy->n_passwords);
 	free(cy);
 	return NULL;
 }

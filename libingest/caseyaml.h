@@ -21,6 +21,10 @@ struct case_yaml {
 	char **notify;              /* e-mail addresses that passed the shape check */
 	size_t n_notify;
 	char *patient_language;     /* ISO 639 code ("ar", "pt-BR"), or NULL */
+	/* passwords: tried on the case's encrypted archives (expand.c). Never
+	 * logged, reported or packaged; wiped (explicit_bzero) when freed. */
+	char **passwords;
+	size_t n_passwords;
 };
 
 /* Parses BUF/LEN. Always yields *out (possibly with nothing set) unless LEN is
@@ -37,6 +41,12 @@ ING_HIDDEN int case_yaml_read_at(int dirfd, const char *name, struct case_yaml *
 
 ING_HIDDEN struct case_yaml *case_yaml_free(struct case_yaml *cy);
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct case_yaml *, case_yaml_free)
+
+/* The passwords of NAME below DIRFD (case_yaml_read_at(), problems ignored:
+ * the scan reports them) into *OUT, *N (none: NULL, 0). Free them with
+ * case_yaml_passwords_free(), which wipes them. */
+ING_HIDDEN void case_yaml_passwords_at(int dirfd, const char *name, char ***out, size_t *n);
+ING_HIDDEN void case_yaml_passwords_free(char **pw, size_t n);
 
 /* case_yaml_address_ok(), case_yaml_notify_at(): libingest-internal.h. */
 

@@ -77,6 +77,10 @@ struct xarc {
 	enum stop_reason stop;
 	bool is_zip;
 	unsigned n_encrypted, n_unsafe;
+	int n_passwords;               /* case.yaml's passwords (expand.c): 0 not yet looked, -1 none */
+	struct ptrvec pw;              /* ... them, wiped when the archive closes */
+	size_t pw_next;                /* the next one libarchive gets */
+	unsigned n_decrypted;          /* encrypted entries a password opened */
 	struct ptrvec links;           /* names of link entries: nothing is read "through" them */
 };
 

@@ -3,7 +3,10 @@
  * Test driver: `ingest scan --json` with limits set from the command line, so
  * the expansion limits can be exercised with small inputs.
  *
- *   expand-scan [-l NAME=VALUE]... PATH
+ *   expand-scan [-v] [-c] [-l NAME=VALUE]... PATH
+ *
+ * -v logs to stderr; -c scans PATH as the daemon's case store (one folder
+ * per drop, each drop's case.yaml counting).
  *
  * NAME is one of max_file_bytes, max_total_bytes, max_entries, max_depth,
  * max_ratio, max_path_bytes, extract_cpu_seconds, max_ocr_documents,
@@ -56,12 +59,13 @@ int main(int argc, char **argv)
 	struct ing_scan *scan = NULL;
 	struct ing_limits lim;
 	char *json = NULL;
+	struct ing_scan_opts so = { 0 };
 	int c, r;
 
 	if (ing_ctx_new(&ctx) < 0)
 		return 2;
 	lim = *ing_ctx_get_limits(ctx);
-	while ((c = getopt(argc, argv, "l:v")) != -1) {
+	while ((c = getopt(argc, argv, "l:vc")) != -1) {
 		switch (c) {
 		case 'l':
 			if (set_limit(&lim, optarg) < 0) {
@@ -72,6 +76,9 @@ int main(int argc, char **argv)
 		case 'v':
 			ing_ctx_set_log(ctx, log_stderr, NULL, ING_LOG_DEBUG);
 			break;
+		case 'c':
+			so.case_store = true;
+			break;
 		default:
 			return 2;
 		}
@@ -81,7 +88,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	ing_ctx_set_limits(ctx, &lim);
-	r = ing_scan_path(ctx, argv[optind], NULL, &scan);
+	r = ing_scan_path(ctx, argv[optind], &so, &scan);
 	if (r < 0) {
 		fprintf(stderr, "expand-scan: %s: %s\n", argv[optind], ing_strerror(r));
 		ing_ctx_free(ctx);
