@@ -38,7 +38,7 @@
 #define FETCH_MAX_HEADER_BYTES 2048           /* header values we keep; longer ones are ignored */
 #define FETCH_HTML_HEAD_BYTES (256 * 1024)    /* a download's head read to tell a web page, its title, a form */
 #define FETCH_HTML_TITLE_BYTES 120            /* a web page's title as the report quotes it */
-#define FETCH_API_MAX_BYTES (1024 * 1024)     /* a service's JSON answer naming the download (fetch-share.c) */
+#define FETCH_API_MAX_BYTES (256 * 1024)      /* a service's JSON answer naming the download (<= FETCH_HTML_HEAD_BYTES) */
 #define SHARE_MAX_STEPS 4                     /* requests one share link may take: short link, API, page, file */
 #define SHARE_DATA_MAX_BYTES (256 * 1024)     /* rules/links/services.yaml */
 #define SHARE_MAX_CAPTURES 8                  /* {names} in one link shape */

@@ -657,6 +657,8 @@ struct chain {
 	uint64_t received;              /* over every request of the chain */
 };
 
+_Static_assert(FETCH_API_MAX_BYTES <= FETCH_HTML_HEAD_BYTES, "an API answer is read whole as a head");
+
 /* One request of the chain into the output file, from its start. */
 static int chain_get(struct chain *ch, const char *url, const char *json, struct fetch_result *res)
 {
@@ -673,6 +675,8 @@ static int chain_get(struct chain *ch, const char *url, const char *json, struct
 		o.budget_bytes -= ch->received;
 	}
 	o.post_json = json;
+	if (json)
+		o.max_bytes = MIN(o.max_bytes, (uint64_t)FETCH_API_MAX_BYTES);   /* read whole by chain_head() */
 	if (ftruncate(ch->fd, ch->base) < 0 || lseek(ch->fd, ch->base, SEEK_SET) < 0) {
 		r = -errno;
 		res->error = xasprintf("the downloaded file could not be saved: %s", strerror(-r));

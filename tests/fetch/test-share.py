@@ -367,6 +367,10 @@ def case_box():
     check(e.hits("app.box.com/s/q1w2e3r4") == 0, "the preview page was fetched")
     d = get(e, "https://app.box.com/s/expired0")
     expect_web_page(d, "Box | Simple Online Collaboration")
+    n = len(e.state.requests)
+    d = get(e, "https://app.box.com/folder/123456")
+    check(d["rc"] == EMEDIUMTYPE and "Box folder link" in d["error"], "folder: %r" % d.get("error"))
+    check(len(e.state.requests) == n, "a folder link was requested")
 
 
 def case_wetransfer():
