@@ -237,7 +237,9 @@ char *fetch_html_form_url(const uint8_t *b, size_t n, const char *form_id, const
 	    curl_url_set(u, CURLUPART_QUERY, q.len ? q.s : NULL, 0) == CURLUE_OK &&
 	    curl_url_set(u, CURLUPART_FRAGMENT, NULL, 0) == CURLUE_OK) {
 		char *s = NULL;
-		if (curl_url_get(u, CURLUPART_URL, &s, 0) == CURLUE_OK && s && strlen(s) <= FETCH_MAX_URL_BYTES)
+		/* https only: an interstitial's form goes on to the service's download */
+		if (curl_url_get(u, CURLUPART_URL, &s, 0) == CURLUE_OK && s && strlen(s) <= FETCH_MAX_URL_BYTES &&
+		    strncmp(s, "https://", 8) == 0)
 			out = xstrdup(s);
 		curl_free(s);
 	}

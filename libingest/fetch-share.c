@@ -729,8 +729,21 @@ static char *json_take(const uint8_t *b, size_t n, const char *path)
 		bool ok = l > 8 && l <= FETCH_MAX_URL_BYTES && strncmp(s, "https://", 8) == 0;
 		for (size_t i = 0; ok && i < l; i++)
 			ok = (unsigned char)s[i] > 0x20 && s[i] != 0x7f;
-		if (ok)
-			out = xstrdup(s);
+		if (ok) {
+			/* Characters an address may not hold as they are (iCloud's "${f}"
+			 * file name placeholder) are percent-encoded. */
+			struct strbuf enc;
+			strbuf_init(&enc, 3 * l + 1);
+			strbuf_puts(&enc, "");
+			for (size_t i = 0; i < l; i++) {
+				if (strchr("{}\"<>\\^`|", s[i]) || (unsigned char)s[i] >= 0x80)
+					(void)strbuf_printf(&enc, "%%%02X", (unsigned char)s[i]);
+				else
+					(void)strbuf_append(&enc, s + i, 1);
+			}
+			out = strbuf_steal(&enc);
+			strbuf_free(&enc);
+		}
 	}
 	json_object_put(root);
 	return out;

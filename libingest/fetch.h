@@ -127,8 +127,9 @@ ING_HIDDEN bool fetch_is_html(const char *content_type, const uint8_t *b, size_t
 /* The page's <title> as plain UTF-8 text (entities decoded, white space
  * folded, at most FETCH_HTML_TITLE_BYTES), or NULL. */
 ING_HIDDEN char *fetch_html_title(const uint8_t *b, size_t n);
-/* The address the form with id FORM_ID submits to (GET, its hidden fields as
- * the query), made absolute against BASE_URL; NULL when there is none. */
+/* The https address the form with id FORM_ID submits to (GET, its hidden
+ * fields as the query), made absolute against BASE_URL; NULL when there is
+ * none, or it is not https. */
 ING_HIDDEN char *fetch_html_form_url(const uint8_t *b, size_t n, const char *form_id, const char *base_url);
 
 /* ---- share links of cloud services (fetch-share.c, rules/links/services.yaml) ---- */

@@ -104,7 +104,7 @@ class Handler(tf.Handler):
             if guid != "0aBcD3fGh":
                 return self.send_body(json.dumps({"results": [{"serverErrorCode": "NOT_FOUND"}]}).encode(), 200,
                                       [("Content-Type", "application/json")])
-            url = "https://cvws.icloud-content.com/B/AbC/scan.zip?o=Ak1&v=1"
+            url = "https://cvws.icloud-content.com/B/AbC/${f}?o=Ak1&v=1"   # the name placeholder iCloud sends
             ans = {"results": [{"rootRecord": {"fields": {"fileContent": {"value": {"downloadURL": url}}}}}]}
             return self.send_body(json.dumps(ans).encode(), 200, [("Content-Type", "application/json")])
         self.send_body(b"?", 404)
@@ -175,7 +175,7 @@ class Handler(tf.Handler):
         if host == "download.wetransfer.com" and path == "/eu2/%s/files.zip" % TID and one("token") == "abc":
             return self.send_body(ZIP, headers=[cd("WeTransfer_%s.zip" % TID[:8])])
         # ---- iCloud Drive
-        if host == "cvws.icloud-content.com" and path == "/B/AbC/scan.zip":
+        if host == "cvws.icloud-content.com" and path == "/B/AbC/$%7Bf%7D":
             return self.send_body(ZIP, headers=[cd("scan.zip")])
         if host == "www.icloud.com":
             return self.html("iCloud Drive")

@@ -19,6 +19,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		n += cy->cancer_type ? strlen(cy->cancer_type) : 0;
 		n += cy->question ? strlen(cy->question) : 0;
 		n += cy->patient_language ? strlen(cy->patient_language) : 0;
+		for (size_t i = 0; i < cy->n_passwords; i++)
+			if (!cy->passwords[i][0] || strlen(cy->passwords[i]) > CASE_YAML_MAX_PASSWORD)
+				__builtin_trap();   /* non-empty, bounded */
 		for (size_t i = 0; i < cy->n_notify; i++)
 			if (!case_yaml_address_ok(cy->notify[i]))
 				__builtin_trap();   /* only checked addresses are kept */
