@@ -29,7 +29,7 @@ static bool is_rules_file(const char *name)
 
 /* Copies SRC's rules files into the folder DST_FD; each file synced. With
  * SUB, the vocabulary folder (docs/vocabulary.md) is copied too, into a
- * folder of the same name. */
+ * folder of the same name, and the share link shapes (links/), if there. */
 static int copy_rules(const char *src, int dst_fd, bool sub, struct strbuf *errs)
 {
 	int sfd = open(src, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -88,6 +88,23 @@ static int copy_rules(const char *src, int dst_fd, bool sub, struct strbuf *errs
 		if (r == 0 && fsync(vfd) < 0)
 			r = -errno;
 		close(vfd);
+	}
+	if (r == 0 && sub) {
+		/* The share link shapes (links/services.yaml, libingest/fetch-share.c),
+		 * when the folder has them: without them links are fetched as they are. */
+		_cleanup_free_ char *lsrc = xasprintf("%s/links", src);
+		struct stat st;
+		if (stat(lsrc, &st) == 0 && S_ISDIR(st.st_mode)) {
+			if (mkdirat(dst_fd, "links", 0750) < 0)
+				return -errno;
+			int lfd = openat(dst_fd, "links", O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+			if (lfd < 0)
+				return -errno;
+			r = copy_rules(lsrc, lfd, false, errs);
+			if (r == 0 && fsync(lfd) < 0)
+				r = -errno;
+			close(lfd);
+		}
 	}
 	return r;
 }

@@ -167,7 +167,8 @@ const char *testhook_connect_to(void)
 	for (const char *p = spec; p && *p;) {
 		size_t n = strcspn(p, ",");
 		const char *c1 = memchr(p, ':', n), *c2 = c1 ? memchr(c1 + 1, ':', n - (size_t)(c1 + 1 - p)) : NULL;
-		if (c2 && n - (size_t)(c2 + 1 - p) > 10 && strncmp(c2 + 1, "127.0.0.1:", 10) == 0 && k + n + 2 < sizeof(kept)) {
+		bool local = c2 && n - (size_t)(c2 + 1 - p) > 10 && strncmp(c2 + 1, "127.0.0.1:", 10) == 0;
+		if (local && k + n + 2 < sizeof(kept)) {
 			if (k)
 				kept[k++] = ',';
 			memcpy(kept + k, p, n);

@@ -55,6 +55,10 @@ def main():
         with open(os.path.join(d2, "case.yaml"), "w") as f:
             f.write('passwords: ["%s"]\n' % PASSWORD)
 
+        # The daemon's copy of the rules holds the share link shapes too (links/).
+        import glob
+        if not glob.glob(os.path.join(t.base, "rules.good.*", "links", "services.yaml")):
+            fail("the daemon's rules copy lacks links/services.yaml: %r" % glob.glob(os.path.join(t.base, "rules.good.*", "*")))
         dlib.place(t, d1, "CASE-PW")
         t.wait_done(1)
         p = t.package("CASE-PW")
