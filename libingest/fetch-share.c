@@ -799,7 +799,7 @@ int share_fetch(struct ing_ctx *ctx, const struct share_table *t, const struct f
 		if (planned && share_plan(t, cur, &p) == 0) {
 			service = p.service;
 			form = p.form ? p.form : form;
-			log_info(ctx, "a %s share link (step %u)", p.service, step + 1);
+			log_info(ctx, "a share link of %s (step %u)", p.service, step + 1);
 			if (p.action == SHARE_PROBLEM) {
 				fetch_result_clear(res);
 				res->error = xasprintf("%s", p.problem);
