@@ -54,6 +54,13 @@
 #define FINDINGS_MAX_TREATMENTS 64
 #define FINDINGS_SNIPPET_MAX 160        /* bytes, cut at a UTF-8 boundary */
 #define FINDINGS_MAX_TEXT (64u << 20)   /* longer texts are looked at only up to this many bytes */
+/* the patient a document names (findings/identity.c): its header only, values capped */
+#define IDENTITY_HEAD_LINES 40          /* lines of the document's start read for it */
+#define IDENTITY_HEAD_BYTES 8192        /* at most these bytes of them */
+#define IDENTITY_VALUE_MAX 128          /* bytes of one label's value */
+#define IDENTITY_NUMBER_MAX 32          /* bytes of a hospital number */
+#define IDENTITY_NAME_PARTS 3           /* "Surname:", "First name:"... joined */
+#define IDENTITY_NAME_TOKENS 8          /* words of a name compared */
 #define CLASSIFY_MAX_TERMS 512          /* kind terms indexed (classify.c) */
 
 /* An image is OCR'd only up to this many pixels (a 48-megapixel phone
@@ -113,6 +120,7 @@
  * provenance.tsv in the package still lists every packaged file. A drop of
  * 100,000 files gets a report of a few hundred KB, not 60 MB (SPEC §11). */
 #define REPORT_MAX_LISTED 1000u
+#define REPORT_TEXT_PATIENTS 20u        /* patients (and documents of one) listed in gap-report.txt */
 
 /* ---- the package ---- */
 

@@ -36,7 +36,10 @@ struct inv_study {
 
 struct inv_patient {
 	char key[17];                 /* opaque: salted hash, hex */
-	unsigned sources;
+	unsigned sources;             /* DICOM files and documents naming this person */
+	struct ptrvec studies;        /* struct inv_study*: the studies of this person's images */
+	struct ptrvec documents;      /* struct ing_file*: the documents whose header names this person */
+	struct ptrvec members;        /* private to inventory.c: the identities joined (struct inv_ident*) */
 };
 
 /* The cross-check of one DICOMDIR against the files beside it. */

@@ -152,6 +152,18 @@ static void read_findings(struct walk *w, struct doc_info *d)
 			d->doc_date = xstrdup(day);
 	}
 	doc_read_treatments(v, d, w->today);
+	/* the patient its header names (inventory.c keys it); not from uncertain
+	 * OCR: a misread name would be another patient */
+	if (!d->ocr || d->ocr_confidence >= OCR_MIN_CONFIDENCE) {
+		struct doc_identity id;
+		if (findings_identity(v, &dt, &id) == 0 && (id.name || id.number || id.birth[0])) {
+			d->identity = xmalloc(sizeof(*d->identity));
+			*d->identity = id;
+		} else {
+			free(id.name);
+			free(id.number);
+		}
+	}
 }
 
 static void document_read(struct walk *w, struct ing_file *f, enum docext_type type);

@@ -23,67 +23,56 @@ static void simple_gap(struct ev *e, const char *id, enum rule_severity sev, con
 	add_gap(e, id, sev, NULL, &msg, evid);
 }
 
-/* One identity per file for grouping (never printed): upper-case name words + birth date, else the id. */
-static char *identity_of(const struct dcm_info *d)
-{
-	struct strbuf b;
-	bool space = false;
-	strbuf_init(&b, 1024);
-	for (const char *p = d->patient_name; *p; p++) {
-		unsigned char c = (unsigned char)*p;
-		if (c == '^' || c == ' ' || c == ',' || c == '=') {
-			space = b.len > 0;
-			continue;
-		}
-		if (space)
-			(void)strbuf_append(&b, " ", 1);
-		space = false;
-		char u = (char)toupper(c);
-		(void)strbuf_append(&b, &u, 1);
-	}
-	if (b.len)
-		(void)strbuf_printf(&b, "|%s", d->patient_birth_date);
-	else if (d->patient_id[0])
-		(void)strbuf_printf(&b, "id:%s", d->patient_id);
-	return strbuf_steal(&b);
-}
-
+/* Records of more than one person (SPEC §5): the patients of the inventory,
+ * DICOM patients and the patients documents name in their headers, joined
+ * when they are one person (inventory.c, docs/design.md "Patients"). The
+ * evidence says which studies and documents belong to which opaque key,
+ * never a name. */
 void check_patients(struct ev *e)
 {
 	const struct inventory *inv = &e->scan->inv;
-	struct ptrvec ids = { 0 };
 	struct strbuf evid, msg;
+	size_t from_docs = 0, from_images = 0;
 
 	if (inv->patients.n <= 1)
 		return;
 	strbuf_init(&evid, EVAL_TEXT_MAX);
-	/* Which studies belong to which (unnamed) person. */
-	for (size_t i = 0; i < inv->studies.n; i++) {
-		const struct inv_study *st = inv->studies.v[i];
-		const struct inv_series *se = st->series.n ? st->series.v[0] : NULL;
-		const struct ing_file *f = se && se->files.n ? se->files.v[0] : NULL;
-		if (!f)
-			continue;
-		char *id = identity_of(f->dcm);
-		size_t who = ids.n;
-		for (size_t k = 0; k < ids.n; k++)
-			if (strcmp(ids.v[k], id) == 0)
-				who = k;
-		if (who == ids.n)
-			ptrvec_push(&ids, id);
-		else
-			free(id);
-		if (i < 2 * EVAL_LIST_MAX) {
-			(void)strbuf_printf(&evid, "%sperson %zu: study ", i ? "; " : "", who + 1);
-			study_text(&evid, st, -1);
-			(void)strbuf_printf(&evid, " (%s)", f->path);
+	for (size_t i = 0; i < inv->patients.n; i++) {
+		const struct inv_patient *p = inv->patients.v[i];
+		size_t n = 0;
+		from_images += p->studies.n > 0;
+		from_docs += p->studies.n == 0 && p->documents.n > 0;
+		if (i >= 2 * EVAL_LIST_MAX) {
+			(void)strbuf_printf(&evid, "; and %zu more patients", inv->patients.n - i);
+			break;
+		}
+		(void)strbuf_printf(&evid, "%spatient %s:", i ? "; " : "", p->key);
+		for (size_t k = 0; k < p->studies.n; k++) {
+			if (k >= EVAL_LIST_MAX) {
+				(void)strbuf_printf(&evid, " and %zu more studies", p->studies.n - k);
+				break;
+			}
+			(void)strbuf_puts(&evid, k ? ", study " : " study ");
+			study_text(&evid, p->studies.v[k], -1);
+			const struct inv_series *se = ((const struct inv_study *)p->studies.v[k])->series.n
+			                              ? ((const struct inv_study *)p->studies.v[k])->series.v[0] : NULL;
+			if (se && se->files.n)
+				(void)strbuf_printf(&evid, " (%s)", ((const struct ing_file *)se->files.v[0])->path);
+		}
+		if (p->documents.n) {
+			(void)strbuf_puts(&evid, p->studies.n ? "; its documents: " : " documents: ");
+			for (size_t k = 0; k < p->documents.n; k++)
+				list_add(&evid, &n, "%s", ((const struct ing_file *)p->documents.v[k])->path);
+			list_end(&evid, n);
 		}
 	}
-	ptrvec_free(&ids, free);
 	strbuf_init(&msg, EVAL_TEXT_MAX);
-	(void)strbuf_printf(&msg, "The images belong to %zu different patients (by name and birth date in the DICOM "
-	                    "headers). Remove every record that is not this patient's before the case is sent, "
-	                    "or confirm with the hospital that they are the same person.", inv->patients.n);
+	(void)strbuf_printf(&msg, "The records belong to %zu different patients (by name and birth date in the DICOM "
+	                    "headers and in the documents' patient details", inv->patients.n);
+	if (from_docs)
+		(void)strbuf_printf(&msg, "; %zu of them named only in documents", from_docs);
+	(void)strbuf_puts(&msg, "). Remove every record that is not this patient's before the case is sent, "
+	                  "or confirm with the hospital that they are the same person.");
 	simple_gap(e, "generic.multiple-patients", RULE_SEV_REQUIRED, sb(&msg), &evid);
 	strbuf_free(&msg);
 }

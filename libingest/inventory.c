@@ -2,7 +2,8 @@
 /*
  * The inventory: studies and series from the DICOM headers (with missing
  * instance numbers and slice-position gaps), duplicates by SOP Instance UID,
- * opaque patient keys, and the lists of documents, excluded files and problems.
+ * opaque patient keys (DICOM patients and the patients documents name,
+ * findings/identity.c), and the lists of documents, excluded files and problems.
  */
 #include <ctype.h>
 #include <math.h>
@@ -10,6 +11,8 @@
 #include <strings.h>
 
 #include "case.h"
+#include "rules.h"
+#include "findings/findings.h"
 
 
 static bool usable_dicom(const struct ing_file *f)
@@ -280,9 +283,172 @@ static void normalize_name(const char *in, struct strbuf *b)
 	}
 }
 
-static void build_patients(struct ing_scan *scan)
+/* One identity seen: a DICOM patient (name, birth date, ID) or the patient
+ * a document's header names. Compared by name tokens and birth date
+ * (docs/design.md, "Patients"); never printed. */
+struct inv_ident {
+	struct name_tokens nt;        /* n < 2: no name to compare */
+	char birth[11], birth_alt[11];
+	char *number;                 /* DICOM Patient ID or the document's hospital number */
+	char *name;                   /* as written */
+	char key[17];
+	bool dicom;
+	struct inv_patient *patient;  /* the person it was joined to, NULL if none */
+};
+
+static char *xstrdup_or_null(const char *s)
+{
+	return s ? xstrdup(s) : NULL;
+}
+
+static void ident_free(void *p)
+{
+	struct inv_ident *id = p;
+	name_tokens_free(&id->nt);
+	free(id->number);
+	free(id->name);
+	free(id);
+}
+
+static void patient_free(void *p)
+{
+	struct inv_patient *pt = p;
+	ptrvec_free(&pt->studies, NULL);
+	ptrvec_free(&pt->documents, NULL);
+	ptrvec_free(&pt->members, NULL);
+	free(pt);
+}
+
+/* The opaque key: SHA-256 over the salt and the identity's text, 16 hex digits. */
+static void patient_key(const struct ing_ctx *ctx, const char *m, size_t len, char hex[17])
+{
+	uint8_t h[32];
+	char full[65];
+	struct sha256_ctx *c = sha256_new();
+	sha256_update(c, ctx->salt, ctx->salt_len);
+	sha256_update(c, "\0ingestd-patient\0", 17);
+	sha256_update(c, m, len);
+	sha256_final(c, h);
+	sha256_free(c);
+	hex_encode(h, 8, full);
+	memcpy(hex, full, 17);
+}
+
+/* DICOM's DA "19610302" as "1961-03-02", else "". */
+static void dicom_date(const char *da, char iso[11])
+{
+	iso[0] = 0;
+	if (strlen(da) != 8 || strspn(da, "0123456789") != 8)
+		return;
+	snprintf(iso, 11, "%.4s-%.2s-%.2s", da, da + 4, da + 6);
+}
+
+static bool births_agree(const struct inv_ident *a, const struct inv_ident *b)
+{
+	if (!a->birth[0] || !b->birth[0])
+		return true;        /* a different birth date is another person only when both have one */
+	const char *x[2] = { a->birth, a->birth_alt }, *y[2] = { b->birth, b->birth_alt };
+	for (int i = 0; i < 2; i++)
+		for (int j = 0; j < 2; j++)
+			if (x[i][0] && y[j][0] && strcmp(x[i], y[j]) == 0)
+				return true;
+	return false;
+}
+
+/* May A and B be one person? Names in a common script: the same tokens
+ * (identity_names_match()) and no differing birth date. Names in no common
+ * script ("CHEN^WEI", "陈伟") cannot be told apart by name: only a differing
+ * birth date parts them (*BLIND set). Without a name on one side: the same
+ * number. */
+static bool same_person(const struct inv_ident *a, const struct inv_ident *b, bool *blind)
+{
+	*blind = false;
+	if (a->nt.n >= 2 && b->nt.n >= 2) {
+		if (identity_names_comparable(&a->nt, &b->nt))
+			return identity_names_match(&a->nt, &b->nt) && births_agree(a, b);
+		*blind = true;
+		return births_agree(a, b);
+	}
+	return a->number && b->number && strcmp(a->number, b->number) == 0 && births_agree(a, b);
+}
+
+enum join { JOIN_NO, JOIN_BLIND, JOIN_YES };
+
+/* Does ID join patient P? A named identity must be one person with every
+ * named member (no chain "Ravi Patel" ~ "Ravi K. Patel" ~ "Ravi S. Patel"
+ * makes two different people one), and is JOIN_YES when a name or number
+ * matched, JOIN_BLIND when only names in other scripts did not contradict
+ * it; an identity with only a number joins a patient one of whose members
+ * has that number. */
+static enum join joins(const struct inv_patient *p, const struct inv_ident *id, bool *comparable)
+{
+	bool named = id->nt.n >= 2, yes = false, blind_any = false;
+	for (size_t i = 0; i < p->members.n; i++) {
+		const struct inv_ident *m = p->members.v[i];
+		bool blind;
+		if (named && m->nt.n >= 2) {
+			bool same = same_person(m, id, &blind);
+			*comparable |= !blind;
+			if (!same)
+				return JOIN_NO;
+			yes |= !blind;
+			blind_any |= blind;
+		} else if (same_person(m, id, &blind)) {
+			if (!named)
+				return JOIN_YES;
+			yes = true;
+		}
+	}
+	return yes ? JOIN_YES : blind_any ? JOIN_BLIND : JOIN_NO;
+}
+
+/* ID to the first patient it is one person with. Else, when no patient's
+ * name is written in its script and only names in other scripts fit (no
+ * birth date against it), to the one such patient (several: to none, it
+ * cannot be told). Else, a patient of its own when MAY_START: a name that
+ * could be compared with others and matched none is another person. */
+static struct inv_patient *place(struct inventory *inv, struct inv_ident *id, bool may_start)
+{
+	struct inv_patient *blind = NULL;
+	size_t n_blind = 0;
+	bool comparable = false;
+	for (size_t j = 0; j < inv->patients.n; j++) {
+		struct inv_patient *p = inv->patients.v[j];
+		enum join r = strcmp(p->key, id->key) == 0 ? JOIN_YES : joins(p, id, &comparable);
+		if (r == JOIN_YES) {
+			ptrvec_push(&p->members, id);
+			return id->patient = p;
+		}
+		if (r == JOIN_BLIND && !n_blind++)
+			blind = p;
+	}
+	if (n_blind == 1 && !comparable) {
+		ptrvec_push(&blind->members, id);
+		return id->patient = blind;
+	}
+	if ((n_blind > 1 && !comparable) || !may_start)
+		return NULL;
+	struct inv_patient *p = xcalloc(1, sizeof(*p));
+	memcpy(p->key, id->key, 17);
+	ptrvec_push(&p->members, id);
+	ptrvec_push(&inv->patients, p);
+	return id->patient = p;
+}
+
+static const struct vocab *scan_vocab(const struct ing_scan *scan)
+{
+	return scan->rules ? scan->rules->vocab : NULL;
+}
+
+/* The people the records belong to: the DICOM patients (one key per name +
+ * birth date, or ID), then the patients the documents name, each joined to
+ * the first patient it is one person with, else a patient of its own (a
+ * document with only a number that matches no one names no one). */
+static void build_patients(struct ing_scan *scan, struct ptrvec *idents)
 {
 	struct inventory *inv = &scan->inv;
+	const struct vocab *v = scan_vocab(scan);
+
 	for (size_t i = 0; i < scan->files.n; i++) {
 		struct ing_file *f = scan->files.v[i];
 		if (!f->dcm || !kind_is_dicom(file_dicom_kind(f)) || f->kind == KIND_DICOM_DICOMDIR)
@@ -298,27 +464,91 @@ static void build_patients(struct ing_scan *scan)
 			strbuf_free(&m);
 			continue;   /* no identity at all: nothing to compare */
 		}
-		uint8_t h[32];
-		char hex[65];
-		struct sha256_ctx *c = sha256_new();
-		sha256_update(c, scan->ctx->salt, scan->ctx->salt_len);
-		sha256_update(c, "\0ingestd-patient\0", 17);
-		sha256_update(c, m.s, m.len);
-		sha256_final(c, h);
-		sha256_free(c);
+		char hex[17];
+		patient_key(scan->ctx, m.s, m.len, hex);
 		strbuf_free(&m);
-		hex_encode(h, 8, hex);
-
 		struct inv_patient *p = NULL;
-		for (size_t j = 0; j < inv->patients.n && !p; j++)
-			if (strcmp(((struct inv_patient *)inv->patients.v[j])->key, hex) == 0)
-				p = inv->patients.v[j];
+		for (size_t j = 0; j < idents->n && !p; j++)
+			if (strcmp(((struct inv_ident *)idents->v[j])->key, hex) == 0)
+				p = ((struct inv_ident *)idents->v[j])->patient;
 		if (!p) {
-			p = xcalloc(1, sizeof(*p));
-			memcpy(p->key, hex, 17);
-			ptrvec_push(&inv->patients, p);
+			struct inv_ident *id = xcalloc(1, sizeof(*id));
+			memcpy(id->key, hex, 17);
+			id->dicom = true;
+			(void)identity_name_tokens(v, f->dcm->patient_name, strlen(f->dcm->patient_name), &id->nt);
+			dicom_date(f->dcm->patient_birth_date, id->birth);
+			id->number = f->dcm->patient_id[0] ? xstrdup(f->dcm->patient_id) : NULL;
+			id->name = f->dcm->patient_name[0] ? xstrdup(f->dcm->patient_name) : NULL;
+			ptrvec_push(idents, id);
+			p = place(inv, id, true);
 		}
 		p->sources++;
+	}
+	for (size_t i = 0; i < scan->files.n; i++) {
+		struct ing_file *f = scan->files.v[i];
+		const struct doc_identity *di = f->doc ? f->doc->identity : NULL;
+		if (!di || kind_is_excluded(f->kind) || (!di->name && !di->number))
+			continue;
+		struct inv_ident *id = xcalloc(1, sizeof(*id));
+		(void)identity_name_tokens(v, di->name, di->name ? strlen(di->name) : 0, &id->nt);
+		memcpy(id->birth, di->birth, sizeof(id->birth));
+		memcpy(id->birth_alt, di->birth_alt, sizeof(id->birth_alt));
+		id->number = xstrdup_or_null(di->number);
+		id->name = xstrdup_or_null(di->name);
+		if (id->nt.n < 2 && !id->number) {
+			ident_free(id);     /* one word is too little to tell anyone apart */
+			continue;
+		}
+		/* the key as a DICOM header with this name and birth date would have it */
+		struct strbuf m;
+		strbuf_init(&m, 1024);
+		if (id->nt.n >= 2) {
+			normalize_name(di->name, &m);
+			strbuf_printf(&m, "|%.4s%.2s%.2s", di->birth, di->birth[0] ? di->birth + 5 : "",
+			              di->birth[0] ? di->birth + 8 : "");
+		} else {
+			strbuf_printf(&m, "id:%s", id->number);
+		}
+		patient_key(scan->ctx, m.s, m.len, id->key);
+		strbuf_free(&m);
+		ptrvec_push(idents, id);
+		struct inv_patient *p = place(inv, id, id->nt.n >= 2);
+		if (p) {
+			p->sources++;
+			ptrvec_push(&p->documents, f);
+		}
+	}
+}
+
+/* Each study to the patient its first image names. */
+static void patients_studies(struct ing_scan *scan, const struct ptrvec *idents)
+{
+	struct inventory *inv = &scan->inv;
+	for (size_t i = 0; i < inv->studies.n; i++) {
+		struct inv_study *st = inv->studies.v[i];
+		const struct inv_series *se = st->series.n ? st->series.v[0] : NULL;
+		const struct ing_file *f = se && se->files.n ? se->files.v[0] : NULL;
+		if (!f || !f->dcm)
+			continue;
+		struct strbuf m;
+		strbuf_init(&m, 1024);
+		normalize_name(f->dcm->patient_name, &m);
+		if (m.len)
+			strbuf_printf(&m, "|%s", f->dcm->patient_birth_date);
+		else if (f->dcm->patient_id[0])
+			strbuf_printf(&m, "id:%s", f->dcm->patient_id);
+		if (m.len) {
+			char hex[17];
+			patient_key(scan->ctx, m.s, m.len, hex);
+			for (size_t j = 0; j < idents->n; j++) {
+				const struct inv_ident *id = idents->v[j];
+				if (id->dicom && id->patient && strcmp(id->key, hex) == 0) {
+					ptrvec_push(&id->patient->studies, st);
+					break;
+				}
+			}
+		}
+		strbuf_free(&m);
 	}
 }
 
@@ -458,7 +688,14 @@ void inventory_build(struct ing_scan *scan)
 	find_duplicates(scan);
 	build_studies(scan);
 	check_dicomdirs(scan);
-	build_patients(scan);
+	{
+		struct ptrvec idents = { 0 };
+		build_patients(scan, &idents);
+		patients_studies(scan, &idents);
+		for (size_t i = 0; i < inv->patients.n; i++)
+			ptrvec_free(&((struct inv_patient *)inv->patients.v[i])->members, NULL);
+		ptrvec_free(&idents, ident_free);
+	}
 	for (size_t i = 0; i < scan->files.n; i++) {
 		struct ing_file *f = scan->files.v[i];
 		if (f->problem != PROB_NONE)
@@ -498,7 +735,7 @@ static void dicomdir_free(void *p)
 void inventory_free(struct inventory *inv)
 {
 	ptrvec_free(&inv->dicomdirs, dicomdir_free);
-	ptrvec_free(&inv->patients, free);
+	ptrvec_free(&inv->patients, patient_free);
 	ptrvec_free(&inv->studies, study_free);
 	ptrvec_free(&inv->documents, NULL);
 	ptrvec_free(&inv->excluded, NULL);

@@ -88,6 +88,15 @@ void file_set_problem(struct ing_file *f, enum ing_problem p, const char *fmt, .
 	f->problem_msg = s;
 }
 
+void doc_identity_free(struct doc_identity *id)
+{
+	if (!id)
+		return;
+	free(id->name);
+	free(id->number);
+	free(id);
+}
+
 void doc_info_free(struct doc_info *d)
 {
 	if (!d)
@@ -97,6 +106,7 @@ void doc_info_free(struct doc_info *d)
 	free(d->language);
 	free(d->script);
 	free(d->extract_error);
+	doc_identity_free(d->identity);
 	for (size_t i = 0; i < d->n_markers; i++) {
 		free(d->markers[i].name);
 		free(d->markers[i].result);

@@ -111,6 +111,16 @@ struct doc_treatment {
 	char *snippet;
 };
 
+/* The patient a document names in its header (findings_identity()). Never
+ * logged nor written to gap-report.json: only its salted key leaves. */
+struct doc_identity {
+	char *name;             /* the name as written (its label's value, parts joined), NULL if none */
+	char *number;           /* a hospital / record number, NULL if none */
+	char birth[11];         /* YYYY-MM-DD, "" if none */
+	char birth_alt[11];     /* the other reading of an ambiguous date ("03/04/1961"), else "" */
+};
+ING_HIDDEN void doc_identity_free(struct doc_identity *id);
+
 /* Text pulled out of a document by the confined extractor (docext.h). */
 struct doc_info {
 	bool text_layer;        /* the document carries machine-readable text */
@@ -147,6 +157,7 @@ struct doc_info {
 	 * stays an instance of its series (file_dicom_kind()). KIND_UNKNOWN (0)
 	 * for any other document. */
 	enum ing_kind dicom_kind;
+	struct doc_identity *identity; /* the patient its header names, NULL if none was read */
 };
 
 /* One record of a DICOMDIR: the file it points to ('/'-separated, relative to

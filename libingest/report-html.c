@@ -173,7 +173,7 @@ int ing_scan_write_html(const struct ing_scan *scan, const char *status, FILE *f
 	gaps_html(scan, f, RULE_SEV_WARNING, true, "conditional", "Warnings that apply only in some cases");
 	fputs("<p class=\"meta\">Generated ", f);
 	esc(f, scan->generated_at);
-	fprintf(f, "; %zu files, %llu bytes; %zu patient(s) seen in the images%s.</p>\n", scan->files.n,
+	fprintf(f, "; %zu files, %llu bytes; %zu patient(s) seen in the images and documents%s.</p>\n", scan->files.n,
 	        (unsigned long long)scan->total_bytes, inv->patients.n,
 	        inv->patients.n > 1 ? " — <strong>records of more than one patient</strong>" : "");
 

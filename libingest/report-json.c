@@ -399,6 +399,18 @@ int report_json_text(const struct ing_scan *scan, void (*extra)(json_object *roo
 		json_object *o = json_object_new_object();
 		json_object_object_add(o, "key", json_object_new_string(p->key));
 		json_object_object_add(o, "sources", json_object_new_int((int)p->sources));
+		/* which records are this person's: study UIDs and document paths, never a name */
+		json_object *sa = json_object_new_array(), *da = json_object_new_array();
+		for (size_t k = 0; k < p->studies.n && k < REPORT_MAX_LISTED; k++) {
+			const struct inv_study *st = p->studies.v[k];
+			json_object_array_add(sa, json_object_new_string(st->study_uid));
+		}
+		for (size_t k = 0; k < p->documents.n && k < REPORT_MAX_LISTED; k++) {
+			const struct ing_file *f = p->documents.v[k];
+			json_object_array_add(da, json_object_new_string(f->path));
+		}
+		json_object_object_add(o, "studies", sa);
+		json_object_object_add(o, "documents", da);
 		json_object_array_add(a, o);
 	}
 	json_object_object_add(invo, "patients", a);

@@ -156,8 +156,15 @@ int ing_scan_write_text(const struct ing_scan *scan, FILE *out)
 		if (counts[k])
 			fprintf(out, "  %-26s %u\n", kind_name((enum ing_kind)k), counts[k]);
 
-	fprintf(out, "\nPatients seen in the images: %zu%s\n", inv->patients.n,
+	fprintf(out, "\nPatients seen in the images and documents: %zu%s\n", inv->patients.n,
 	        inv->patients.n > 1 ? "  <-- records of more than one patient" : "");
+	for (size_t i = 0; i < inv->patients.n && i < REPORT_TEXT_PATIENTS; i++) {
+		const struct inv_patient *p = inv->patients.v[i];
+		fprintf(out, "  patient %s: %zu studies, %zu documents", p->key, p->studies.n, p->documents.n);
+		for (size_t k = 0; k < p->documents.n && k < REPORT_TEXT_PATIENTS; k++)
+			fprintf(out, "%s%s", k ? ", " : " (", ((const struct ing_file *)p->documents.v[k])->path);
+		fputs(p->documents.n ? ")\n" : "\n", out);
+	}
 
 	fprintf(out, "\nImaging: %zu studies, %u instances\n", inv->studies.n, inv->dicom_instances);
 	size_t series_left = REPORT_MAX_LISTED, n_studies = MIN(inv->studies.n, REPORT_MAX_LISTED);

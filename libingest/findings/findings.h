@@ -204,5 +204,39 @@ ING_HIDDEN size_t findings_cancer_types(const struct vocab *v, const struct doc_
  * not about another person (the guards of findings_cancer_types())? For the
  * rules' detect keywords. */
 ING_HIDDEN bool findings_mention_affirmed(const struct vocab *v, const char *text, size_t len, size_t off, size_t n);
+/* ---- the patient a document names (identity.c) ---- */
+
+/* The name, birth date and hospital number in the document's header (its
+ * first IDENTITY_HEAD_LINES lines), after the labels of the concepts
+ * patient-name, name-part, birth-date and record-number followed by ':' or a
+ * cell gap. *OUT is filled (its strings malloc'd; all empty when none); 0 or
+ * a negative errno. Never logged: the identity leaves the library only as a
+ * salted key. */
+ING_HIDDEN int findings_identity(const struct vocab *v, const struct doc_text *d, struct doc_identity *out);
+
+/* A name as a set of tokens for comparison: folded (case, accents), Cyrillic
+ * transliterated (ICAO 9303), split at spaces, ',', '^', '=', '.', '-', each
+ * Han character a token, a leading title (concept name-title) dropped, upper
+ * case; at most IDENTITY_NAME_TOKENS. */
+struct name_tokens {
+	char *v[IDENTITY_NAME_TOKENS];
+	bool initial[IDENTITY_NAME_TOKENS];     /* one Latin letter ("K." of "Ravi K. Patel") */
+	size_t n;
+	unsigned scripts;       /* NAME_LATIN... bits: the scripts its tokens are written in */
+	bool had_word;
+};
+enum { NAME_LATIN = 1u, NAME_HAN = 2u, NAME_ARABIC = 4u, NAME_DEVANAGARI = 8u, NAME_OTHER = 16u };
+ING_HIDDEN int identity_name_tokens(const struct vocab *v, const char *name, size_t len, struct name_tokens *out);
+ING_HIDDEN void name_tokens_free(struct name_tokens *nt);
+/* One person's name written two ways: every token of the shorter (at least
+ * two) is a token of the other, order free, an initial matching a token it
+ * starts, at least one a whole word. */
+ING_HIDDEN bool identity_names_match(const struct name_tokens *a, const struct name_tokens *b);
+/* Can the two names be compared at all: do they share a script ("CHEN^WEI"
+ * and "陈伟" do not: no Han-to-Latin transliteration here)? */
+static inline bool identity_names_comparable(const struct name_tokens *a, const struct name_tokens *b)
+{
+	return (a->scripts & b->scripts) != 0;
+}
 
 #endif
