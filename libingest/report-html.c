@@ -176,6 +176,20 @@ int ing_scan_write_html(const struct ing_scan *scan, const char *status, FILE *f
 	fprintf(f, "; %zu files, %llu bytes; %zu patient(s) seen in the images and documents%s.</p>\n", scan->files.n,
 	        (unsigned long long)scan->total_bytes, inv->patients.n,
 	        inv->patients.n > 1 ? " — <strong>records of more than one patient</strong>" : "");
+	/* which records are whose: keys, study counts, document paths (never a name) */
+	if (inv->patients.n > 1) {
+		fputs("<ul class=\"patients\">\n", f);
+		for (size_t i = 0; i < inv->patients.n && i < REPORT_TEXT_PATIENTS; i++) {
+			const struct inv_patient *p = inv->patients.v[i];
+			fprintf(f, "<li>patient %s: %zu studies, %zu documents", p->key, p->studies.n, p->documents.n);
+			for (size_t k = 0; k < p->documents.n && k < REPORT_TEXT_PATIENTS; k++) {
+				fputs(k ? ", " : " (", f);
+				esc(f, ((const struct ing_file *)p->documents.v[k])->path);
+			}
+			fputs(p->documents.n ? ")</li>\n" : "</li>\n", f);
+		}
+		fputs("</ul>\n", f);
+	}
 
 	fprintf(f, "<h2>Imaging: %zu studies, %u instances</h2>\n", inv->studies.n, inv->dicom_instances);
 	size_t series_left = REPORT_MAX_LISTED, n_studies = MIN(inv->studies.n, REPORT_MAX_LISTED);
