@@ -402,6 +402,8 @@ static enum join joins(const struct inv_patient *p, const struct inv_ident *id, 
 	return yes ? JOIN_YES : blind_any ? JOIN_BLIND : JOIN_NO;
 }
 
+static struct inv_patient *new_patient(struct inventory *inv, struct inv_ident *id);
+
 /* ID to the first patient it is one person with. Else, when no patient's
  * name is written in its script and only names in other scripts fit (no
  * birth date against it), to the one such patient (several: to none, it
@@ -428,6 +430,11 @@ static struct inv_patient *place(struct inventory *inv, struct inv_ident *id, bo
 	}
 	if ((n_blind > 1 && !comparable) || !may_start)
 		return NULL;
+	return new_patient(inv, id);
+}
+
+static struct inv_patient *new_patient(struct inventory *inv, struct inv_ident *id)
+{
 	struct inv_patient *p = xcalloc(1, sizeof(*p));
 	memcpy(p->key, id->key, 17);
 	ptrvec_push(&p->members, id);
@@ -481,6 +488,8 @@ static void build_patients(struct ing_scan *scan, struct ptrvec *idents)
 			id->name = f->dcm->patient_name[0] ? xstrdup(f->dcm->patient_name) : NULL;
 			ptrvec_push(idents, id);
 			p = place(inv, id, true);
+			if (!p)     /* a DICOM patient that cannot be told from several others is one of its own */
+				p = new_patient(inv, id);
 		}
 		p->sources++;
 	}

@@ -175,6 +175,15 @@ def main():
               "with and several in other scripts, is no one's: it cannot be told (%s)" % dk)
         for n in names:
             check(n not in raw4 and n not in log4, "no name from a document in JSON or log (drop 4): %r" % n)
+
+        # --- 5. a DICOM name in a script none of the others is written in, with no birth date: still a patient ---
+        d5 = os.path.join(tmp, "dicom-scripts")
+        write_ct(os.path.join(d5, "a", "IM1.dcm"), "SMITH^JOHN", "19500101", "A1", generate_uid(), generate_uid())
+        write_ct(os.path.join(d5, "b", "IM1.dcm"), "DOE^JANE", "19600101", "B1", generate_uid(), generate_uid())
+        write_ct(os.path.join(d5, "c", "IM1.dcm"), "王^芳", "", "C1", generate_uid(), generate_uid())
+        rep5, _, _ = scan(d5)
+        check(len(rep5["inventory"]["patients"]) == 3, "three DICOM patients, one written in Han only, are three "
+              "(got %s)" % rep5["inventory"]["patients"])
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     if failures:
