@@ -520,8 +520,21 @@ static void build_patients(struct ing_scan *scan, struct ptrvec *idents)
 		}
 		patient_key(scan->ctx, m.s, m.len, id->key);
 		strbuf_free(&m);
-		ptrvec_push(idents, id);
-		struct inv_patient *p = place(inv, id, id->nt.n >= 2);
+		/* the same name and birth date again (one person's many documents):
+		 * its patient, without comparing again (the work stays linear in the
+		 * documents, quadratic only in the distinct identities) */
+		struct inv_ident *seen = NULL;
+		for (size_t j = 0; j < idents->n && !seen; j++)
+			if (strcmp(((struct inv_ident *)idents->v[j])->key, id->key) == 0)
+				seen = idents->v[j];
+		struct inv_patient *p;
+		if (seen) {
+			p = seen->patient;
+			ident_free(id);
+		} else {
+			ptrvec_push(idents, id);
+			p = place(inv, id, id->nt.n >= 2);
+		}
 		if (p) {
 			p->sources++;
 			ptrvec_push(&p->documents, f);
