@@ -95,6 +95,8 @@ static size_t value_end(const struct vocab *v, const struct vtext *t, const char
 				break;
 		}
 	}
+	while (j > vs && j < t->n && ((unsigned char)t->s[j] & 0xc0) == 0x80)
+		j--;        /* cut at the cap: on a character's start */
 	while (j > vs && t->s[j - 1] == ' ')
 		j--;
 	return j;

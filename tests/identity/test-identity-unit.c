@@ -13,6 +13,7 @@
 #include "check.h"
 #include "internal.h"
 #include "findings/findings.h"
+#include "util/text.h"
 
 static const struct vocab *V;
 
@@ -100,6 +101,21 @@ static void reading(void)
 	strcat(big, "\n");
 	id = read_id(big);
 	CHECK(id.name && strlen(id.name) <= IDENTITY_VALUE_MAX, "capped: %zu", id.name ? strlen(id.name) : 0);
+	id_done(&id);
+	/* ... on a character's start: a long Cyrillic name stays valid UTF-8 */
+	char cyr[2048] = "ФИО: ";
+	for (int i = 0; i < 40; i++)
+		strcat(cyr, "Ивановская");
+	strcat(cyr, "\n");
+	id = read_id(cyr);
+	CHECK(id.name && strlen(id.name) <= IDENTITY_VALUE_MAX);
+	for (size_t i = 0, l; id.name && i < strlen(id.name); i += l) {
+		uint32_t cp;
+		l = utf8_decode((const uint8_t *)id.name + i, strlen(id.name) - i, &cp);
+		CHECK(l > 0, "valid UTF-8 at %zu of \"%s\"", i, id.name);
+		if (!l)
+			break;
+	}
 	id_done(&id);
 }
 
