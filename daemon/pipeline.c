@@ -378,7 +378,7 @@ static int build_and_publish(struct pl *p)
 	 * build so that it can go into the bag's report once libingest takes it
 	 * (see docs/daemon.md, "changes"); today it goes to the journal and the mail. */
 	int pr = journal_report_last_published(p->j, p->d.case_id, p->d.id, &prev);
-	changes = changes_compute(pr == 0 ? prev.json : NULL, json, p->d.dir);
+	changes = changes_compute(pr == 0 ? prev.json : NULL, json, p->d.name);
 	/* The report in the bag carries the case's history and what changed. */
 	struct drop_list drops = { 0 };
 	journal_foreach_drop(p->j, p->d.case_id, false, drop_list_add, &drops);
@@ -608,20 +608,29 @@ static int notify(struct pl *p)
 	              rep.status ? rep.status : "incomplete", rep.required_gaps, rep.required_gaps == 1 ? "" : "s",
 	              rep.package_path);
 	rules_reload_note(p, &tb, &hb);
-	strbuf_puts(&tb, "What changed:\n");
-	strbuf_puts(&hb, "<div><h2>What changed</h2><ul>");
-	json_object *ch = rep.changes ? json_tokener_parse(rep.changes) : NULL;
+	/* "What changed" once per mail: the report in the package renders the
+	 * changes the daemon gave it (ing_scan_set_history), so the mail adds its
+	 * own section only when the report has none (the list was left out of it). */
+	json_object *rch = NULL;
+	bool report_has_changes = root && json_object_object_get_ex(root, "changes", &rch) &&
+	                          json_object_is_type(rch, json_type_array) && json_object_array_length(rch) > 0;
+	json_object *ch = !report_has_changes && rep.changes ? json_tokener_parse(rep.changes) : NULL;
 	size_t nch = ch && json_object_is_type(ch, json_type_array) ? json_object_array_length(ch) : 0;
+	if (nch) {
+		strbuf_puts(&tb, "What changed since the last report:\n");
+		strbuf_puts(&hb, "<div><h2>What changed since the last report</h2><ul>");
+	}
 	for (size_t i = 0; i < nch; i++) {
 		json_object *c = json_object_array_get_idx(ch, i);
 		const char *what = json_str(c, "what", NULL), *detail = json_str(c, "detail", NULL);
 		strbuf_printf(&tb, "  - %s%s%s\n", what ? what : "", detail ? ": " : "", detail ? detail : "");
 		_cleanup_free_ char *ew = html_escape(what ? what : ""), *ed = html_escape(detail ? detail : "");
-		strbuf_printf(&hb, "<li><b>%s</b>%s%s</li>", ew, detail ? ": " : "", ed);
+		strbuf_printf(&hb, "<li>%s%s%s</li>", ew, detail ? ": " : "", ed);
 	}
-	if (!nch)
-		strbuf_puts(&tb, "  (nothing)\n");
-	strbuf_puts(&tb, "\n");
+	if (nch) {
+		strbuf_puts(&tb, "\n");
+		strbuf_puts(&hb, "</ul></div>\n");
+	}
 	if (!html_ok && path_exists(htmlp))
 		strbuf_puts(&tb, "(The HTML version of this report is too large to mail: open gap-report.html in the "
 		                 "package.)\n\n");
@@ -629,21 +638,22 @@ static int notify(struct pl *p)
 	if (text_cut)
 		strbuf_printf(&tb, "\n[The report is cut here: it is longer than a mail may be (%u MiB). The whole report is "
 		                   "gap-report.txt in the package.]\n", MAIL_MAX_BYTES >> 20);
-	strbuf_puts(&hb, "</ul></div>\n");
 	json_object_put(ch);
 	_cleanup_free_ char *html_full = NULL;
 	if (html) {
-		/* The changes go first in the page's body. */
+		/* The mail's own notes (rules reload, changes left out of the
+		 * report) go first in the page's body. */
+		const char *pre = hb.s ? hb.s : "";
 		char *body = strstr(html, "<body");
 		char *gt = body ? strchr(body, '>') : NULL;
 		struct strbuf f;
 		strbuf_init(&f, MAIL_MAX_BYTES);
 		if (gt) {
 			strbuf_append(&f, html, (size_t)(gt + 1 - html));
-			strbuf_puts(&f, hb.s);
+			strbuf_puts(&f, pre);
 			strbuf_puts(&f, gt + 1);
 		} else {
-			strbuf_puts(&f, hb.s);
+			strbuf_puts(&f, pre);
 			strbuf_puts(&f, html);
 		}
 		html_full = strbuf_steal(&f);

@@ -138,6 +138,7 @@
  * past this many, a death counts as a failed attempt again. */
 #define INGESTD_MAX_SKIPS 64
 #define CHANGES_MAX 500                    /* "what changed" entries of one report */
+#define CHANGE_TEXT_MAX 240                /* a gap's message in "what changed": its first sentence, cut here */
 #define CONFIG_MAX_BYTES (256u << 10)      /* the configuration file */
 #define CONFIG_MAX_LIST 64                 /* recipients, languages */
 #define MAIL_MAX_RCPT 64
