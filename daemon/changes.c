@@ -73,17 +73,27 @@ static bool has(json_object *a, const char *key, const char *val)
 static const char *in_drop(const char *path)
 {
 	const char *s = strchr(path, '/');
-	return s && s[1] ? s + 1 : path;
+	if (s && s[1])
+		return s + 1;
+	/* a drop that is one file: NNNNNN-NAME */
+	size_t d = strspn(path, "0123456789");
+	return d == 6 && path[d] == '-' && path[d + 1] ? path + d + 1 : path;
 }
 
 /* Is the document PATH of the new report new to the case? By content when
  * both reports list the files' hashes (a file sent again is not new), else
- * by its name in its drop. */
-static bool document_is_new(json_object *old_docs, json_object *old_files, json_object *new_files, const char *path)
+ * by its name in its drop (a file of that name was there before). */
+static bool document_is_new(json_object *old_docs, json_object *old_files, bool old_files_cut, json_object *new_files,
+                            const char *path)
 {
 	const char *sha = str(find(new_files, "path", path), "sha256");
-	if (sha && alen(old_files))
-		return !has(old_files, "sha256", sha);
+	if (sha && alen(old_files)) {
+		if (has(old_files, "sha256", sha))
+			return false;
+		if (!old_files_cut)
+			return true;
+		/* the old report lists only part of its files: the name decides */
+	}
 	for (size_t i = 0; i < alen(old_docs); i++) {
 		const char *p = str(json_object_array_get_idx(old_docs, i), "path");
 		if (p && strcmp(in_drop(p), in_drop(path)) == 0)
@@ -271,11 +281,12 @@ char *changes_compute(const char *old_json, const char *new_json, const char *ne
 	}
 	json_object *od = get(get(o, "inventory"), "documents"), *nd = get(get(n, "inventory"), "documents");
 	json_object *ofiles = get(get(o, "inventory"), "files"), *nfiles = get(get(n, "inventory"), "files");
-	bool docs_counted = received_count(out, o, od, n, nd, "inventory.documents", "documents");
+	bool docs_counted = received_count(out, o, od, n, nd, "inventory.documents", "documents"), ofiles_cut;
+	(void)list_total(o, ofiles, "inventory.files", &ofiles_cut);
 	for (size_t i = 0; i < alen(nd); i++) {
 		json_object *d = json_object_array_get_idx(nd, i);
 		const char *path = str(d, "path");
-		if (path && !docs_counted && document_is_new(od, ofiles, nfiles, path)) {
+		if (path && !docs_counted && document_is_new(od, ofiles, ofiles_cut, nfiles, path)) {
 			char kind[64];
 			kind_words(str(d, "kind"), kind, sizeof(kind));
 			snprintf(buf, sizeof(buf), "%s (%s)", in_drop(path), kind);
