@@ -240,15 +240,19 @@ static size_t gaps_diff(json_object *out, json_object *og, json_object *ng)
 			continue;
 		json_object *was = pair[i] >= 0 ? json_object_array_get_idx(og, (size_t)pair[i]) : NULL;
 		int before = was ? severity_rank(str(was, "severity")) : 0, now = severity_rank(str(g, "severity"));
-		const char *m = str(g, "message"), *wm = str(was, "message");
-		bool same_words = !was || (m && wm && strcmp(m, wm) == 0) || (!m && !wm);
+		/* Reworded: what the coordinator reads of it (its first sentence)
+		 * changed; a change further on (its details) leaves it unchanged. */
+		char wmsg[CHANGE_TEXT_MAX];
 		short_message(g, msg, sizeof(msg));
+		if (was)
+			short_message(was, wmsg, sizeof(wmsg));
+		bool same_words = !was || strcmp(msg, wmsg) == 0;
 		if (!was)
 			snprintf(buf, sizeof(buf), "%s (%s)", msg, severity_word(now));
 		else if (now != before)
 			snprintf(buf, sizeof(buf), "%s (now %s, was %s)", msg, severity_word(now), severity_word(before));
 		else
-			snprintf(buf, sizeof(buf), "%s", msg);
+			snprintf(buf, sizeof(buf), "%s (was: %s)", msg, wmsg);
 		if (!was)
 			add_keyed(out, "new", buf, "rule_id", id);
 		else if (now > before)
