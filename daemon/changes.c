@@ -35,8 +35,6 @@ static size_t alen(json_object *a)
 /* One entry; DETAIL NULL: none (the line is WHAT alone); KEY/VAL: a field for machines. */
 static void add_keyed(json_object *out, const char *what, const char *detail, const char *key, const char *val)
 {
-	if (json_object_array_length(out) >= CHANGES_MAX)
-		return;
 	json_object *c = json_object_new_object();
 	json_object_object_add(c, "what", json_object_new_string(what));
 	if (detail)
@@ -329,17 +327,24 @@ char *changes_compute(const char *old_json, const char *new_json, const char *ne
 		add(out, "Nothing changed", line);
 		goto done;
 	}
-	/* The drop first, then what it changed, then one line for the rest. */
-	if (new_drop) {
-		json_object *all = json_object_new_array();
+	/* The drop first, then what it changed (at most CHANGES_MAX lines in
+	 * all, the rest counted), then one line for what did not change. */
+	json_object *all = json_object_new_array();
+	size_t room = CHANGES_MAX - 3, nout = alen(out);
+	if (new_drop)
 		add(all, "drop received", new_drop);
-		for (size_t i = 0; i < alen(out) && json_object_array_length(all) < CHANGES_MAX; i++)
-			json_object_array_add(all, json_object_get(json_object_array_get_idx(out, i)));
-		json_object_put(out);
-		out = all;
+	for (size_t i = 0; i < nout && i < room; i++)
+		json_object_array_add(all, json_object_get(json_object_array_get_idx(out, i)));
+	if (nout > room) {
+		char more[96];
+		snprintf(more, sizeof(more), "\u2026 and %zu more change%s (see the report's lists)", nout - room,
+		         nout - room == 1 ? "" : "s");
+		add(all, more, NULL);
 	}
 	if (unchanged)
-		add(out, buf, NULL);
+		add(all, buf, NULL);
+	json_object_put(out);
+	out = all;
 done:
 	{
 		char *s = xstrdup(json_object_to_json_string_ext(out, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));

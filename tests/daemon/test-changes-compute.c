@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "ingestd.h"
+#include "util/strbuf.h"
 
 static int failed;
 
@@ -130,6 +131,29 @@ int main(void)
 	    strcmp(json_object_get_string(id), "rule.her2") != 0) {
 		printf("FAIL: the resolved gap's entry lacks its rule_id\n");
 		failed = 1;
+	}
+	json_object_put(a);
+
+	/* more changes than CHANGES_MAX: the rest counted, the unchanged line kept */
+	_cleanup_(strbuf_freep) struct strbuf ob = { 0 }, nb = { 0 };
+	strbuf_init(&ob, 0);
+	strbuf_init(&nb, 0);
+	strbuf_puts(&ob, "{\"status\":\"incomplete\",\"gaps\":[" GAP("rule.kept", "warning", "Kept.") "]}");
+	strbuf_puts(&nb, "{\"status\":\"incomplete\",\"gaps\":[" GAP("rule.kept", "warning", "Kept."));
+	for (int i = 0; i < CHANGES_MAX + 100; i++)
+		strbuf_printf(&nb, ",{\"rule_id\":\"rule.g%d\",\"severity\":\"warning\",\"message\":\"Gap %d.\"}", i, i);
+	strbuf_puts(&nb, "]}");
+	_cleanup_free_ char *big = changes_compute(ob.s, nb.s, "CASE-A");
+	a = json_tokener_parse(big);
+	n = a ? json_object_array_length(a) : 0;
+	char l1[256], l2[256], want[96];
+	snprintf(want, sizeof(want), "\u2026 and %d more changes (see the report's lists)", CHANGES_MAX + 100 - (CHANGES_MAX - 3));
+	if (n != CHANGES_MAX || strcmp(line_of(json_object_array_get_idx(a, n - 2), l1, sizeof(l1)), want) != 0 ||
+	    strcmp(line_of(json_object_array_get_idx(a, n - 1), l2, sizeof(l2)), "1 item unchanged") != 0) {
+		printf("FAIL many changes: %zu entries, ending %s / %s\n", n, n > 1 ? l1 : "", n ? l2 : "");
+		failed = 1;
+	} else {
+		printf("ok: many changes: %zu entries, ending \"%s\", \"%s\"\n", n, l1, l2);
 	}
 	json_object_put(a);
 	return failed;
