@@ -604,9 +604,13 @@ static int notify(struct pl *p)
 	_cleanup_(strbuf_freep) struct strbuf tb = { 0 }, hb = { 0 };
 	strbuf_init(&tb, MAIL_MAX_BYTES);
 	strbuf_init(&hb, MAIL_MAX_BYTES);
-	strbuf_printf(&tb, "Case %s: %s, %d required gap%s.\nPackage: %s\n\n", p->d.case_id,
+	/* The package by its name and state, not by its path on the server (#18). */
+	const char *pkg_name = rep.package_path ? strrchr(rep.package_path, '/') : NULL;
+	pkg_name = pkg_name && pkg_name[1] ? pkg_name + 1 : rep.package_path ? rep.package_path : p->d.case_id;
+	bool pkg_ready = rep.state && strcmp(rep.state, "ready") == 0;
+	strbuf_printf(&tb, "Case %s: %s, %d required gap%s.\nPackage: %s, %s\n\n", p->d.case_id,
 	              rep.status ? rep.status : "incomplete", rep.required_gaps, rep.required_gaps == 1 ? "" : "s",
-	              rep.package_path);
+	              pkg_name, pkg_ready ? "ready to send" : "pending in the outbox until nothing required is missing");
 	rules_reload_note(p, &tb, &hb);
 	/* "What changed" once per mail: the report in the package renders the
 	 * changes the daemon gave it (ing_scan_set_history), so the mail adds its

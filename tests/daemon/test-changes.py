@@ -138,6 +138,15 @@ def main():
         t.wait_done(3, timeout=300)
         text, html = wait_mails(smtp, 3, t)
         lines = check_once(text, html, "third drop")
+        # the mail's own lines (before the report, whose text is the package's)
+        own = text.split("\n\n", 1)[0]
+        if t.base in own or t.root in own:
+            fail("a server path in the mail's own lines:\n%s" % own)
+        if t.base in text:
+            i = text.index(t.base)
+            print("note: the report's text still has a server path: %r" % text[max(0, i - 120):i + 80])
+        if "Package: %s, pending" % CASE not in text:
+            fail("the mail does not name the package and its state:\n%s" % text[:600])
         gaps3 = gaps_of(t, 3)
         rules3 = {g["rule_id"] for g in gaps3}
         resolved = [g for g in gaps2 if g["rule_id"] not in rules3]
