@@ -147,7 +147,8 @@ int main(void)
 	a = json_tokener_parse(big);
 	n = a ? json_object_array_length(a) : 0;
 	char l1[256], l2[256], want[96];
-	snprintf(want, sizeof(want), "\u2026 and %d more changes (see the report's lists)", CHANGES_MAX + 100 - (CHANGES_MAX - 3));
+	snprintf(want, sizeof(want), "\u2026 and %d more changes (see the report's lists)",
+	         CHANGES_MAX + 100 - (CHANGES_MAX - 3));
 	if (n != CHANGES_MAX || strcmp(line_of(json_object_array_get_idx(a, n - 2), l1, sizeof(l1)), want) != 0 ||
 	    strcmp(line_of(json_object_array_get_idx(a, n - 1), l2, sizeof(l2)), "1 item unchanged") != 0) {
 		printf("FAIL many changes: %zu entries, ending %s / %s\n", n, n > 1 ? l1 : "", n ? l2 : "");
