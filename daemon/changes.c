@@ -160,14 +160,21 @@ static void short_message(json_object *gap, char *buf, size_t size)
 	snprintf(buf, size, "%.*s", (int)len, m);
 }
 
-/* Biomarker names found anywhere in the documents of a report. */
-static bool biomarker_found(json_object *report, const char *name)
+/* The biomarker NAME found in the documents of a report: the first entry,
+ * or the first with RESULT when RESULT is given. NULL if none. */
+static json_object *biomarker_found(json_object *report, const char *name, const char *result)
 {
 	json_object *docs = get(get(report, "inventory"), "documents");
-	for (size_t i = 0; i < alen(docs); i++)
-		if (has(get(json_object_array_get_idx(docs, i), "biomarkers"), "name", name))
-			return true;
-	return false;
+	for (size_t i = 0; i < alen(docs); i++) {
+		json_object *bms = get(json_object_array_get_idx(docs, i), "biomarkers");
+		for (size_t b = 0; b < alen(bms); b++) {
+			json_object *bm = json_object_array_get_idx(bms, b);
+			const char *nm = str(bm, "name"), *res = str(bm, "result");
+			if (nm && strcmp(nm, name) == 0 && (!result || (res && strcmp(res, result) == 0)))
+				return bm;
+		}
+	}
+	return NULL;
 }
 
 /* How many entries the list KEY of REPORT has: its "truncated" total when
@@ -298,10 +305,19 @@ char *changes_compute(const char *old_json, const char *new_json, const char *ne
 		for (size_t b = 0; b < alen(bms); b++) {
 			json_object *bm = json_object_array_get_idx(bms, b);
 			const char *name = str(bm, "name");
-			if (name && !biomarker_found(o, name) && !has(out, "biomarker", name)) {
-				const char *res = str(bm, "result");
+			const char *res = str(bm, "result");
+			if (!name || has(out, "biomarker", name))
+				continue;
+			json_object *before = biomarker_found(o, name, NULL);
+			const char *bres = str(before, "result");
+			if (!before) {
 				snprintf(buf, sizeof(buf), "%s%s%s", name, res ? ": " : "", res ? res : "");
 				add_keyed(out, "biomarker now found", buf, "biomarker", name);
+			} else if (res && bres && !biomarker_found(o, name, res)) {
+				/* a result the case did not have: a new test, or a
+				 * document that says otherwise */
+				snprintf(buf, sizeof(buf), "%s: %s (before: %s)", name, res, bres);
+				add_keyed(out, "new biomarker result", buf, "biomarker", name);
 			}
 		}
 	}

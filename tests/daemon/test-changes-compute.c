@@ -62,7 +62,8 @@ static void expect(const char *name, const char *changes, const char *const *wan
 
 static const char *old_report =
 	"{\"status\":\"incomplete\",\"inventory\":{"
-	"\"documents\":[" DOC("000001-CASE-A/path.pdf", "pathology-report") "],"
+	"\"documents\":[{\"path\":\"000001-CASE-A/path.pdf\",\"kind\":\"pathology-report\","
+	"\"biomarkers\":[{\"name\":\"ER\",\"result\":\"positive (90%)\"}]}],"
 	"\"files\":[" FILE_("000001-CASE-A/path.pdf", "aa") "],\"studies\":[]},"
 	"\"gaps\":[" GAP("rule.her2", "required", "No HER2 result found. Ask the pathology lab for it.") ","
 	GAP("rule.labs", "recommended", "Recent blood tests are missing. The latest are 40 days old.") ","
@@ -100,7 +101,8 @@ int main(void)
 		"{\"status\":\"blocked\",\"inventory\":{"
 		"\"documents\":[" DOC("000001-CASE-A/path.pdf", "pathology-report") ","
 		"{\"path\":\"000003-CASE-A.zip!/reports/her2.pdf\",\"kind\":\"pathology-report\","
-		"\"biomarkers\":[{\"name\":\"HER2\",\"result\":\"positive (3+)\"}]}],"
+		"\"biomarkers\":[{\"name\":\"HER2\",\"result\":\"positive (3+)\"},"
+		"{\"name\":\"ER\",\"result\":\"negative (0%)\"}]}],"
 		"\"files\":[" FILE_("000001-CASE-A/path.pdf", "aa") "," FILE_("000003-CASE-A.zip!/reports/her2.pdf", "bb")
 		"],\"studies\":[{\"study_uid\":\"1.2.3\",\"date\":\"2024-03-01\",\"description\":\"CT chest\"}]},"
 		"\"gaps\":[" GAP("rule.labs", "required", "Recent blood tests are missing. The latest are 41 days old.") ","
@@ -115,6 +117,7 @@ int main(void)
 		"status changed: from incomplete to blocked",
 		"document received: reports/her2.pdf (pathology report)",
 		"biomarker now found: HER2: positive (3+)",
+		"new biomarker result: ER: negative (0%) (before: positive (90%))",
 		"imaging study received: 2024-03-01, CT chest",
 		"resolved: No HER2 result found",
 		"resolved: Series 2 of the CT misses slice 3",
@@ -125,9 +128,12 @@ int main(void)
 		"2 items unchanged",
 		NULL });
 	/* the rule ids stay for machines */
-	json_object *a = json_tokener_parse(ch), *id = NULL;
-	size_t n = a ? json_object_array_length(a) : 0;
-	if (n < 6 || !json_object_object_get_ex(json_object_array_get_idx(a, 5), "rule_id", &id) ||
+	json_object *a = json_tokener_parse(ch), *id = NULL, *what = NULL;
+	size_t n = a ? json_object_array_length(a) : 0, r = 0;
+	while (r < n && !(json_object_object_get_ex(json_object_array_get_idx(a, r), "what", &what) &&
+	                  strcmp(json_object_get_string(what), "resolved") == 0))
+		r++;
+	if (r == n || !json_object_object_get_ex(json_object_array_get_idx(a, r), "rule_id", &id) ||
 	    strcmp(json_object_get_string(id), "rule.her2") != 0) {
 		printf("FAIL: the resolved gap's entry lacks its rule_id\n");
 		failed = 1;
