@@ -745,8 +745,12 @@ static int report_text(const struct ing_package *pkg, const struct ing_scan *sca
 		return -errno;
 	int r = ing_scan_write_text(scan, f);
 	fprintf(f, "\nStatus: %s\n", status);
-	fprintf(f, "\nPackage: %s (%s)\n  %zu files, %llu bytes; manifest SHA-256 %s\n", pkg->final_path,
-	        package_state_name(pkg->state), pkg->items.n, (unsigned long long)pkg->bytes, pkg->manifest_sha256);
+	/* The package by its name, never its path on the server (this text is
+	 * the body of the coordinator's mail); its size in MB. */
+	fprintf(f, "\nPackage: %s, %s\n  %zu file%s, %.1f MB; manifest SHA-256 %s\n", pkg->case_id,
+	        pkg->state == ING_PACKAGE_READY ? "ready to send"
+	                                        : "pending in the outbox until nothing required is missing",
+	        pkg->items.n, pkg->items.n == 1 ? "" : "s", (double)pkg->bytes / 1e6, pkg->manifest_sha256);
 	if (pkg->left_out.n)
 		fprintf(f, "\nNot packaged (besides excluded files and problems):\n");
 	size_t shown = 0, total = pkg->left_out.n + pkg->refused.n;

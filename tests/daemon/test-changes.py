@@ -144,7 +144,7 @@ def main():
             fail("a server path in the mail's own lines:\n%s" % own)
         if t.base in text:
             i = text.index(t.base)
-            print("note: the report's text still has a server path: %r" % text[max(0, i - 120):i + 80])
+            fail("the report's text in the mail has a server path: %r" % text[max(0, i - 120):i + 80])
         if "Package: %s, pending" % CASE not in text:
             fail("the mail does not name the package and its state:\n%s" % text[:600])
         gaps3 = gaps_of(t, 3)
