@@ -138,22 +138,38 @@ void check_series(struct ev *e)
 void check_files(struct ev *e)
 {
 	struct ing_scan *scan = e->scan;
-	struct strbuf bad, dup, ebad, edup;
-	size_t nbad = 0, ndup = 0, eb = 0, ed = 0;
+	struct strbuf bad, dup, ebad, edup, enc, eenc, dl, edl;
+	size_t nbad = 0, ndup = 0, eb = 0, ed = 0, nenc = 0, een = 0, ndl = 0, edn = 0;
 
 	strbuf_init(&bad, EVAL_TEXT_MAX);
 	strbuf_init(&dup, EVAL_TEXT_MAX);
 	strbuf_init(&ebad, EVAL_TEXT_MAX);
 	strbuf_init(&edup, EVAL_TEXT_MAX);
+	strbuf_init(&enc, EVAL_TEXT_MAX);
+	strbuf_init(&eenc, EVAL_TEXT_MAX);
+	strbuf_init(&dl, EVAL_TEXT_MAX);
+	strbuf_init(&edl, EVAL_TEXT_MAX);
 	for (size_t i = 0; i < scan->inv.problems.n; i++) {
 		const struct ing_file *f = scan->inv.problems.v[i];
 		if (f->kind == KIND_CASE_YAML)
 			continue;
 		switch (f->problem) {
+		/* What the patient sent but nothing could open is something to ask
+		 * for, as an action (issue #21, #18 item 4): the password, a link
+		 * that gives the files. Required: what it holds is unknown. */
+		case PROB_ENCRYPTED:
+			list_add(&enc, &nenc, "%s", f->path);
+			if (een++ < EVAL_LIST_MAX)
+				(void)strbuf_printf(&eenc, "%s%s: %s", een > 1 ? "; " : "", f->path, f->problem_msg ? f->problem_msg : "");
+			break;
+		case PROB_DOWNLOAD:
+			list_add(&dl, &ndl, "%s", f->path);
+			if (edn++ < EVAL_LIST_MAX)
+				(void)strbuf_printf(&edl, "%s%s: %s", edn > 1 ? "; " : "", f->path, f->problem_msg ? f->problem_msg : "");
+			break;
 		case PROB_TRUNCATED:
 		case PROB_CORRUPT:
 		case PROB_UNREADABLE:
-		case PROB_ENCRYPTED:
 			list_add(&bad, &nbad, "%s (%s)", f->path, problem_name(f->problem));
 			if (eb++ < EVAL_LIST_MAX)
 				(void)strbuf_printf(&ebad, "%s%s: %s", eb > 1 ? "; " : "", f->path, f->problem_msg ? f->problem_msg : "");
@@ -171,7 +187,7 @@ void check_files(struct ev *e)
 		struct strbuf msg;
 		list_end(&bad, nbad);
 		strbuf_init(&msg, EVAL_TEXT_MAX);
-		(void)strbuf_printf(&msg, "%zu file%s could not be used because %s damaged, cut short, locked or unreadable: "
+		(void)strbuf_printf(&msg, "%zu file%s could not be used because %s damaged, cut short or unreadable: "
 		                    "%s. Ask for new copies of these files.", nbad, nbad == 1 ? "" : "s",
 		                    nbad == 1 ? "it is" : "they are", sb(&bad));
 		simple_gap(e, "generic.corrupt-files", RULE_SEV_WARNING, sb(&msg), &ebad);
@@ -191,8 +207,35 @@ void check_files(struct ev *e)
 	} else {
 		strbuf_free(&edup);
 	}
+	if (nenc) {
+		struct strbuf msg;
+		list_end(&enc, nenc);
+		strbuf_init(&msg, EVAL_TEXT_MAX);
+		(void)strbuf_printf(&msg, "%zu file%s %s locked with a password that none given opens: %s. Ask the patient "
+		                    "or the hospital for the password and add it to case.yaml (passwords:), or for the "
+		                    "files without a password.", nenc, nenc == 1 ? "" : "s", nenc == 1 ? "is" : "are",
+		                    sb(&enc));
+		simple_gap(e, "generic.locked-files", RULE_SEV_REQUIRED, sb(&msg), &eenc);
+		strbuf_free(&msg);
+	} else {
+		strbuf_free(&eenc);
+	}
+	if (ndl) {
+		struct strbuf msg;
+		list_end(&dl, ndl);
+		strbuf_init(&msg, EVAL_TEXT_MAX);
+		(void)strbuf_printf(&msg, "%zu link%s the patient sent did not give the files: %s. Ask the patient for a "
+		                    "direct download link or the files themselves (each one's reason is below).", ndl,
+		                    ndl == 1 ? "" : "s", sb(&dl));
+		simple_gap(e, "generic.failed-downloads", RULE_SEV_REQUIRED, sb(&msg), &edl);
+		strbuf_free(&msg);
+	} else {
+		strbuf_free(&edl);
+	}
 	strbuf_free(&bad);
 	strbuf_free(&dup);
+	strbuf_free(&enc);
+	strbuf_free(&dl);
 }
 
 /* DICOMDIR references against the files on the disc (inventory.c's cross-check). */

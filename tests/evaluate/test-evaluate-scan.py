@@ -23,7 +23,8 @@ RULES = os.path.join(SRC, "rules")
 GENERIC_CHECKS = {"generic.multiple-patients", "generic.missing-instances", "generic.corrupt-files",
                   "generic.conflicting-duplicates", "generic.case-yaml", "generic.degraded-imaging",
                   "generic.report-without-images", "generic.images-without-report",
-                  "generic.translation", "generic.dicomdir"}
+                  "generic.translation", "generic.dicomdir", "generic.locked-files",
+                  "generic.failed-downloads"}
 failures = []
 
 

@@ -727,6 +727,15 @@ static void test_generic(void)
 	free(dup->path);
 	dup->path = xstrdup("copy/IM001");
 	dup->sha256[31] = 0x5a;   /* other bytes, same SOP Instance UID */
+	/* a zip no password opens and a share link that gave a sign-in page: things to ask for */
+	struct ing_file *zip = doc(s, "portal/records.zip", KIND_ARCHIVE, NULL, NULL);
+	doc_info_free(zip->doc);
+	zip->doc = NULL;
+	file_set_problem(zip, PROB_ENCRYPTED, "the archive is locked with a password");
+	struct ing_file *link = doc(s, "links.txt!/https://drive.google.com/file/d/X/view", KIND_LINK, NULL, NULL);
+	doc_info_free(link->doc);
+	link->doc = NULL;
+	file_set_problem(link, PROB_DOWNLOAD, "the link gave a web page (\"Sign in\"), not the files");
 	run(s, NULL, NULL);
 	static const struct want want[] = {
 		{ "baseline.treatment-summary", REQ }, { "baseline.medication-list", REQ },
@@ -744,6 +753,8 @@ static void test_generic(void)
 		{ "generic.missing-instances", WARN },       /* instance 3 of the CT chest */
 		{ "generic.corrupt-files", WARN },           /* DICOM/broken.dcm */
 		{ "generic.conflicting-duplicates", WARN },  /* copy/IM001 */
+		{ "generic.locked-files", REQ },             /* portal/records.zip: ask for the password */
+		{ "generic.failed-downloads", REQ },         /* the Drive link: ask for a direct link or the files */
 		/* present: generic.ldh, generic.staging-imaging and generic.mesothelioma-ct (CT chest, 22 days),
 		 * baseline labs and lab report, pathology report, question */
 	};
@@ -753,6 +764,11 @@ static void test_generic(void)
 	CHECK_STR(s->cancer_type_source, "generic");
 	struct ing_gap *g = find_gap(s, "generic.corrupt-files");
 	CHECK(g && strstr(g->message, "DICOM/broken.dcm"));
+	CHECK(g && !strstr(g->message, "records.zip"));
+	g = find_gap(s, "generic.locked-files");
+	CHECK(g && strstr(g->message, "portal/records.zip") && strstr(g->message, "passwords:"));
+	g = find_gap(s, "generic.failed-downloads");
+	CHECK(g && strstr(g->message, "drive.google.com") && strstr(g->evidence ? g->evidence : "", "Sign in"));
 	g = find_gap(s, "generic.missing-instances");
 	CHECK(g && strstr(g->message, "image number 3 is missing"));
 	g = find_gap(s, "generic.multiple-patients");
