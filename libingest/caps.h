@@ -127,6 +127,20 @@
 #define PACKAGE_MAX_DOC_NAME 120           /* bytes of a sanitised document name */
 #define BAG_MAX_DIR_DEPTH 64               /* folders below a bag's root (built, and checked by ingest verify) */
 
+/* ---- delivery to the reviewing centre (send.c, docs/delivery.md) ---- */
+
+#define SEND_BATCH_BYTES (64u << 20)       /* DICOM bytes per STOW-RS request, by default */
+#define SEND_BATCH_MAX_BYTES (1u << 30)    /* ... and at most (--batch-bytes) */
+#define SEND_BATCH_MAX_OBJECTS 1000u       /* objects per STOW-RS request */
+#define SEND_MAX_OBJECTS 1000000u          /* DICOM objects of one package */
+#define SEND_MAX_BYTES (UINT64_C(64) << 30) /* bytes one delivery sends, retries included, by default */
+#define SEND_MAX_SECONDS (6u * 3600)       /* wall time of one delivery, by default */
+#define SEND_MAX_RETRIES 4                 /* per request: 1, 2, 4, 8 s */
+#define SEND_RESPONSE_MAX_BYTES (16u << 20) /* one QIDO-RS or STOW-RS answer */
+#define SEND_QIDO_PAGE 1000u               /* instances asked per QIDO-RS request (limit/offset) */
+#define SEND_SECRET_MAX_BYTES 4096         /* a token or user:password file */
+#define SEND_HEADER_PREFIX (64u << 10)     /* first read of an object's header (more up to max_dicom_header_bytes) */
+
 /* ---- the daemon ---- */
 
 #define INGESTD_MAX_WATCHES 65536          /* inotify watches on the inbox tree */

@@ -120,6 +120,55 @@ ING_HIDDEN bool case_yaml_address_ok(const char *s);
  * broken case.yaml never stops a case, its problems are in the report. */
 ING_HIDDEN int case_yaml_notify_at(int dirfd, const char *name, char ***out, size_t *n);
 
+/* ---- delivery to the reviewing centre (send.c, send-http.c; docs/delivery.md) ----
+ *
+ * DICOMweb: QIDO-RS asks what the destination already holds, STOW-RS sends
+ * the rest in batches bounded in bytes, QIDO-RS again confirms every SOP
+ * Instance UID. Resumable by construction: a second run sends only what the
+ * destination does not hold yet. */
+
+struct send_opts {
+	const char *url;            /* DICOMweb base, e.g. https://pacs.example/dicom-web/ */
+	bool allow_http;            /* plain http allowed (tests, a closed network) */
+	const char *ca_file;        /* CA bundle for the destination's certificate; NULL: the system's */
+	const char *token_file;     /* bearer token, first line of the file; NULL: none */
+	const char *basic_file;     /* "user:password", first line of the file; NULL: none */
+	const char *receipt_path;   /* where the receipt goes; NULL: none written */
+	uint64_t batch_bytes;       /* DICOM bytes per STOW-RS request (one larger object goes alone) */
+	uint64_t max_bytes;         /* bytes sent by one delivery, retries included */
+	uint32_t max_seconds;       /* wall time of one delivery, waits and retries included */
+	unsigned max_retries;       /* per request, on 5xx, 408, 429 and connection failures */
+	uint32_t retry_base_ms;     /* first wait; doubled each retry */
+};
+
+struct send_result {
+	uint64_t objects;           /* DICOM objects in the package */
+	uint64_t already;           /* the destination held them before we sent anything */
+	uint64_t sent;              /* accepted by STOW-RS in this run */
+	uint64_t failed;            /* refused by the destination (per instance), or unreadable */
+	uint64_t confirmed;         /* found by the final QIDO-RS */
+	uint64_t bytes_sent;        /* request body bytes, retries included */
+	unsigned requests;          /* STOW-RS requests made (retries included) */
+	bool delivered;             /* confirmed == objects, nothing failed */
+	char *error;                /* why not delivered, in plain words; NULL when delivered */
+};
+
+ING_HIDDEN void send_opts_default(struct send_opts *o);
+ING_HIDDEN void send_result_clear(struct send_result *r);
+
+/*
+ * Deliver the DICOM objects of the BagIt package BAG (verified by the caller)
+ * to O->url. Returns 0 when the delivery ran to its end (res->delivered says
+ * whether every object is confirmed; res->error why not), or a negative errno
+ * when it could not start or was cut off: -EINVAL (bad destination, a URL
+ * with credentials in it), -EPROTONOSUPPORT (http not allowed, another
+ * scheme), -ENOENT/-EACCES (a credentials file), -ETIMEDOUT, -EFBIG (the
+ * budgets), -EIO (the destination kept failing), with res->error set.
+ * Credentials are never logged nor written to the receipt.
+ */
+ING_HIDDEN int send_package(struct ing_ctx *ctx, const char *bag, const struct send_opts *o,
+                            struct send_result *res);
+
 /* ---- for tests only ---- */
 
 /* Dated treatment events of a document's text into d->treatments, as the

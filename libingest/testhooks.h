@@ -25,7 +25,8 @@
 #if INGEST_TEST_HOOKS
 
 /* INGEST_TEST_CRASH_AT=STEP: SIGKILLs the process at STEP of a package's
- * build and publish (build, payload, bag, publish, exchanged, published). */
+ * build and publish (build, payload, bag, publish, exchanged, published),
+ * or of a delivery (send-batch: between two STOW-RS batches, send.c). */
 ING_HIDDEN void testhook_crash_point(const char *step);
 
 /* INGEST_TEST_PARSER_FAULT is set: read once per scan (guard_init()). */

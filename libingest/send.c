@@ -1,0 +1,582 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * Delivery of a package to the reviewing centre's PACS over DICOMweb
+ * (SPEC §10, docs/delivery.md): list the package's DICOM objects (their
+ * UIDs from the header reader), ask the destination what it holds
+ * (QIDO-RS), send the rest (STOW-RS, batches bounded in bytes, per-instance
+ * status), ask again: delivered when every SOP Instance UID is there. Then
+ * the receipt, beside the package, written atomically.
+ *
+ * No journal of its own: the destination's answer to QIDO-RS is the journal.
+ * A delivery killed between two batches, run again, finds what arrived and
+ * sends the rest (tests/send/test_send.py proves it with the crash point
+ * "send-batch").
+ */
+#include <dirent.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "dcm.h"
+#include "send-private.h"
+#include "testhooks.h"
+#include "util/clock.h"
+#include "util/json.h"
+
+DEFINE_TRIVIAL_CLEANUP_FUNC(struct json_tokener *, json_tokener_free)
+
+enum obj_state { OBJ_PENDING, OBJ_THERE, OBJ_SENT, OBJ_FAILED };
+
+struct obj {
+	char *path;                 /* relative to the bag */
+	char *study, *sop;
+	uint64_t size;
+	uint8_t state;
+	bool confirmed;
+	char *reason;               /* OBJ_FAILED: why */
+};
+
+struct delivery {
+	struct ing_ctx *ctx;
+	struct send_conn conn;
+	int bagfd;
+	struct obj *objs;
+	size_t n, cap;
+	struct send_result *res;
+};
+
+void send_opts_default(struct send_opts *o)
+{
+	*o = (struct send_opts){
+		.batch_bytes = SEND_BATCH_BYTES,
+		.max_bytes = SEND_MAX_BYTES,
+		.max_seconds = SEND_MAX_SECONDS,
+		.max_retries = SEND_MAX_RETRIES,
+		.retry_base_ms = 1000,
+	};
+}
+
+void send_result_clear(struct send_result *r)
+{
+	if (r) {
+		free(r->error);
+		*r = (struct send_result){ 0 };
+	}
+}
+
+static void delivery_free(struct delivery *d)
+{
+	for (size_t i = 0; i < d->n; i++) {
+		free(d->objs[i].path);
+		free(d->objs[i].study);
+		free(d->objs[i].sop);
+		free(d->objs[i].reason);
+	}
+	free(d->objs);
+	send_conn_done(&d->conn);
+	if (d->bagfd >= 0)
+		close(d->bagfd);
+}
+
+static void fail_why(struct send_result *res, const char *fmt, ...) ING_PRINTF(2, 3);
+static void fail_why(struct send_result *res, const char *fmt, ...)
+{
+	va_list ap;
+	char *s = NULL;
+	va_start(ap, fmt);
+	if (vasprintf(&s, fmt, ap) < 0)
+		s = NULL;
+	va_end(ap);
+	free(res->error);
+	res->error = s;
+}
+
+/* A UID as PS3.5 9.1 has it: digits and dots, at most 64: safe in a URL. */
+static bool uid_ok(const char *s)
+{
+	size_t n = strlen(s);
+	if (n == 0 || n > 64)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!(s[i] == '.' || (s[i] >= '0' && s[i] <= '9')))
+			return false;
+	return true;
+}
+
+/* ------------------------------------------------------------------------ */
+/* The package's objects                                                     */
+
+static struct obj *obj_add(struct delivery *d, const char *path, uint64_t size)
+{
+	if (d->n == d->cap) {
+		d->cap = d->cap ? d->cap * 2 : 256;
+		d->objs = xrealloc(d->objs, d->cap * sizeof *d->objs);
+	}
+	struct obj *o = &d->objs[d->n++];
+	*o = (struct obj){ .path = xstrdup(path), .size = size, .study = xstrdup(""), .sop = xstrdup("") };
+	return o;
+}
+
+static void obj_fail(struct obj *o, const char *why)
+{
+	o->state = OBJ_FAILED;
+	free(o->reason);
+	o->reason = xstrdup(why);
+}
+
+/* Reads the header of the object at PATH (open as FD) for its UIDs. */
+static void obj_read(struct delivery *d, struct obj *o, int fd)
+{
+	uint64_t max = MAX(ing_ctx_get_limits(d->ctx)->max_dicom_header_bytes, (uint64_t)SEND_HEADER_PREFIX);
+	size_t want = (size_t)MIN((uint64_t)SEND_HEADER_PREFIX, o->size);
+	struct dcm_info info = { 0 };
+	_cleanup_free_ uint8_t *buf = NULL;
+
+	for (;;) {
+		size_t got = 0;
+		buf = xrealloc(buf, want ? want : 1);
+		while (got < want) {
+			ssize_t k = pread(fd, buf + got, want - got, (off_t)got);
+			if (k < 0 && errno == EINTR)
+				continue;
+			if (k <= 0) {
+				obj_fail(o, "cannot be read");
+				return;
+			}
+			got += (size_t)k;
+		}
+		enum dcm_status st = dcm_read_header(buf, want, o->size, &info);
+		if (st == DCM_NEED_MORE && want < o->size && want < max) {
+			want = (size_t)MIN(MIN((uint64_t)want * 4, o->size), max);
+			continue;
+		}
+		if (st != DCM_OK && st != DCM_WARN)
+			obj_fail(o, "is not a readable DICOM object (the package is damaged: verify it)");
+		else if (!uid_ok(info.study_uid) || !uid_ok(info.sop_instance_uid))
+			obj_fail(o, "has no valid Study or SOP Instance UID");
+		else {
+			free(o->study);
+			free(o->sop);
+			o->study = xstrdup(info.study_uid);
+			o->sop = xstrdup(info.sop_instance_uid);
+		}
+		break;
+	}
+	dcm_info_release(&info);
+}
+
+/* Every regular file below DIRFD's entry NAME (PREFIX its bag path), depth-bounded, symlinks not followed. */
+static int walk(struct delivery *d, int dirfd, const char *name, const char *prefix, unsigned depth)
+{
+	_cleanup_close_ int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return errno == ENOENT && depth == 0 ? 0 : -errno;
+	if (depth > BAG_MAX_DIR_DEPTH)
+		return -ELOOP;
+	DIR *dir = opendir_dup(fd);
+	if (!dir)
+		return -errno;
+	struct dirent *e;
+	int r = 0;
+	while (r == 0 && (e = readdir(dir))) {
+		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+			continue;
+		_cleanup_free_ char *path = xasprintf("%s/%s", prefix, e->d_name);
+		struct stat st;
+		if (fstatat(fd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+			r = -errno;
+			break;
+		}
+		if (S_ISDIR(st.st_mode)) {
+			r = walk(d, fd, e->d_name, path, depth + 1);
+			continue;
+		}
+		if (!S_ISREG(st.st_mode) || (depth == 0 && strcmp(e->d_name, "DICOMDIR") == 0))
+			continue;
+		if (d->n >= SEND_MAX_OBJECTS) {
+			r = -E2BIG;
+			break;
+		}
+		struct obj *o = obj_add(d, path, (uint64_t)st.st_size);
+		_cleanup_close_ int ofd = openat(fd, e->d_name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY);
+		if (ofd < 0)
+			obj_fail(o, "cannot be opened");
+		else
+			obj_read(d, o, ofd);
+	}
+	closedir(dir);
+	return r;
+}
+
+static int obj_cmp(const void *a, const void *b)
+{
+	const struct obj *x = a, *y = b;
+	int c = strcmp(x->study, y->study);
+	return c ? c : strcmp(x->sop, y->sop);
+}
+
+/* ------------------------------------------------------------------------ */
+/* QIDO-RS                                                                   */
+
+static const char *json_uid(json_object *item, const char *tag)
+{
+	json_object *el, *val, *v0;
+	if (!json_object_is_type(item, json_type_object) || !json_object_object_get_ex(item, tag, &el) ||
+	    !json_object_object_get_ex(el, "Value", &val) || !json_object_is_type(val, json_type_array) ||
+	    json_object_array_length(val) < 1)
+		return NULL;
+	v0 = json_object_array_get_idx(val, 0);
+	return json_object_is_type(v0, json_type_string) ? json_object_get_string(v0) : NULL;
+}
+
+static json_object *parse_json(const struct strbuf *b)
+{
+	if (!b->s || b->len == 0)
+		return NULL;
+	_cleanup_(json_tokener_freep) struct json_tokener *t = json_tokener_new_ex(64);
+	if (!t)
+		return NULL;
+	json_object *o = json_tokener_parse_ex(t, b->s, (int)b->len);
+	if (json_tokener_get_error(t) != json_tokener_success) {
+		json_object_put(o);
+		return NULL;
+	}
+	return o;
+}
+
+/* Marks the objects of the study in [lo, hi) the destination holds: held (first ask) or confirmed. */
+static int qido_study(struct delivery *d, size_t lo, size_t hi, bool final)
+{
+	_cleanup_(strbuf_freep) struct strbuf resp;
+	strbuf_init(&resp, SEND_RESPONSE_MAX_BYTES);
+	for (unsigned offset = 0;; offset += SEND_QIDO_PAGE) {
+		_cleanup_free_ char *url = xasprintf("%sstudies/%s/instances?includefield=00080018&limit=%u&offset=%u",
+		                                     d->conn.base, d->objs[lo].study, SEND_QIDO_PAGE, offset);
+		long status = 0;
+		int r = send_http(&d->conn, url, NULL, &status, &resp, &d->res->error);
+		if (r < 0)
+			return r;
+		if (status == 204 || status == 404)
+			return 0;
+		if (status != 200) {
+			fail_why(d->res, "the destination refused the query of what it holds (QIDO-RS): HTTP %ld%s", status,
+			         status == 401 || status == 403 ? "; check the credentials file" : "");
+			return -EIO;
+		}
+		_cleanup_(json_object_putp) json_object *arr = parse_json(&resp);
+		if (!json_object_is_type(arr, json_type_array)) {
+			fail_why(d->res, "the destination's answer to QIDO-RS is not a DICOM JSON array");
+			return -EBADMSG;
+		}
+		size_t n = json_object_array_length(arr);
+		for (size_t i = 0; i < n; i++) {
+			const char *sop = json_uid(json_object_array_get_idx(arr, i), "00080018");
+			if (!sop)
+				continue;
+			struct obj key = { .study = d->objs[lo].study, .sop = (char *)sop };
+			struct obj *o = bsearch(&key, d->objs + lo, hi - lo, sizeof *d->objs, obj_cmp);
+			if (!o)
+				continue;
+			if (final)
+				o->confirmed = true;
+			else if (o->state == OBJ_PENDING)
+				o->state = OBJ_THERE;
+		}
+		if (n < SEND_QIDO_PAGE)
+			return 0;
+	}
+}
+
+static int qido_all(struct delivery *d, bool final)
+{
+	for (size_t lo = 0, hi; lo < d->n; lo = hi) {
+		for (hi = lo + 1; hi < d->n && strcmp(d->objs[hi].study, d->objs[lo].study) == 0; hi++)
+			;
+		if (!*d->objs[lo].study)
+			continue;          /* unreadable objects sort first, with no study */
+		int r = qido_study(d, lo, hi, final);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------------------ */
+/* STOW-RS                                                                   */
+
+static struct obj *find_sop(struct delivery *d, size_t *idx, size_t n, const char *sop)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(d->objs[idx[i]].sop, sop) == 0)
+			return &d->objs[idx[i]];
+	return NULL;
+}
+
+static const char *failure_text(long code)
+{
+	switch (code) {
+	case 0x0110: return "processing failure";
+	case 0x0112: return "no such object instance";
+	case 0x0122: return "SOP class not supported";
+	case 0x0124: return "not authorized";
+	case 0x0211: return "unrecognized operation";
+	case 0xA700: return "out of resources";
+	case 0xA900: return "data set does not match SOP class";
+	case 0xC000: return "cannot understand";
+	case 0xC122: return "referenced transfer syntax not supported";
+	default: return "refused";
+	}
+}
+
+static int stow_batch(struct delivery *d, size_t *idx, size_t n, unsigned batch_no)
+{
+	_cleanup_free_ struct send_part *parts = xcalloc(n, sizeof *parts);
+	_cleanup_(strbuf_freep) struct strbuf resp;
+	_cleanup_free_ char *url = xasprintf("%sstudies", d->conn.base);
+	struct send_body body;
+	uint64_t bytes = 0;
+	long status = 0;
+	unsigned ok = 0, refused = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		parts[i] = (struct send_part){ .path = d->objs[idx[i]].path, .size = d->objs[idx[i]].size };
+		bytes += parts[i].size;
+	}
+	strbuf_init(&resp, SEND_RESPONSE_MAX_BYTES);
+	send_body_init(&body, d->bagfd, parts, n);
+	int r = send_http(&d->conn, url, &body, &status, &resp, &d->res->error);
+	if (r < 0)
+		return r;
+	if (status != 200 && status != 202 && status != 409) {
+		fail_why(d->res, "the destination refused the upload (STOW-RS): HTTP %ld%s", status,
+		         status == 401 || status == 403 ? "; check the credentials file"
+		         : status == 413 ? "; give a smaller --batch-bytes" : "");
+		return -EIO;
+	}
+	_cleanup_(json_object_putp) json_object *ans = parse_json(&resp);
+	json_object *seq;
+	if (json_object_is_type(ans, json_type_object) && json_object_object_get_ex(ans, "00081199", &seq) &&
+	    json_object_object_get_ex(seq, "Value", &seq) && json_object_is_type(seq, json_type_array))
+		for (size_t i = 0; i < json_object_array_length(seq); i++) {
+			const char *sop = json_uid(json_object_array_get_idx(seq, i), "00081155");
+			struct obj *o = sop ? find_sop(d, idx, n, sop) : NULL;
+			if (o && o->state == OBJ_PENDING) {
+				o->state = OBJ_SENT;
+				ok++;
+			}
+		}
+	if (json_object_is_type(ans, json_type_object) && json_object_object_get_ex(ans, "00081198", &seq) &&
+	    json_object_object_get_ex(seq, "Value", &seq) && json_object_is_type(seq, json_type_array))
+		for (size_t i = 0; i < json_object_array_length(seq); i++) {
+			json_object *item = json_object_array_get_idx(seq, i), *el, *val;
+			const char *sop = json_uid(item, "00081155");
+			struct obj *o = sop ? find_sop(d, idx, n, sop) : NULL;
+			long code = -1;
+			if (json_object_object_get_ex(item, "00081197", &el) && json_object_object_get_ex(el, "Value", &val) &&
+			    json_object_is_type(val, json_type_array) && json_object_array_length(val) > 0)
+				code = (long)json_object_get_int64(json_object_array_get_idx(val, 0));
+			if (o && o->state == OBJ_PENDING) {
+				char why[160];
+				snprintf(why, sizeof why, "the destination refused it: %s (failure reason 0x%04lX)",
+				         failure_text(code), code < 0 ? 0L : code);
+				obj_fail(o, why);
+				refused++;
+			}
+		}
+	log_info(d->ctx, "send: batch %u: %zu objects, %" PRIu64 " bytes: %u accepted, %u refused, HTTP %ld",
+	         batch_no, n, bytes, ok, refused, status);
+	return 0;
+}
+
+static int stow_all(struct delivery *d, const struct send_opts *o)
+{
+	_cleanup_free_ size_t *idx = xcalloc(MIN(d->n, (size_t)SEND_BATCH_MAX_OBJECTS) + 1, sizeof *idx);
+	size_t n = 0;
+	uint64_t bytes = 0;
+	unsigned batch_no = 0;
+
+	for (size_t i = 0; i <= d->n; i++) {
+		bool last = i == d->n;
+		struct obj *ob = last ? NULL : &d->objs[i];
+		if (ob && ob->state != OBJ_PENDING)
+			continue;
+		if (n > 0 && (last || n == SEND_BATCH_MAX_OBJECTS || bytes + ob->size > o->batch_bytes)) {
+			if (batch_no > 0)
+				testhook_crash_point("send-batch");   /* between two batches */
+			int r = stow_batch(d, idx, n, ++batch_no);
+			if (r < 0)
+				return r;
+			n = 0;
+			bytes = 0;
+		}
+		if (ob) {
+			idx[n++] = i;
+			bytes += ob->size;
+		}
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------------------ */
+/* The receipt                                                               */
+
+static int manifest_sha256(int bagfd, char hex[65])
+{
+	_cleanup_close_ int fd = openat(bagfd, "manifest-sha256.txt", O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	_cleanup_(sha256_freep) struct sha256_ctx *c = sha256_new();
+	uint8_t buf[65536], out[32];
+	if (fd < 0)
+		return -errno;
+	for (;;) {
+		ssize_t k = read(fd, buf, sizeof buf);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0)
+			return -errno;
+		if (k == 0)
+			break;
+		sha256_update(c, buf, (size_t)k);
+	}
+	sha256_final(c, out);
+	hex_encode(out, 32, hex);
+	return 0;
+}
+
+static int write_receipt(struct delivery *d, const char *bag, const char *path)
+{
+	char hex[65] = "", when[32];
+	time_t now = time(NULL);
+	struct tm tm;
+	int r = manifest_sha256(d->bagfd, hex);
+	if (r < 0)
+		return r;
+	gmtime_r(&now, &tm);
+	strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
+
+	_cleanup_(json_object_putp) json_object *o = json_object_new_object();
+	json_object *uids = json_object_new_array(), *fails = json_object_new_array();
+	const struct send_result *res = d->res;
+	json_object_object_add(o, "destination", json_object_new_string(d->conn.base));
+	json_object_object_add(o, "protocol", json_object_new_string("dicomweb"));
+	json_object_object_add(o, "time", json_object_new_string(when));
+	json_object_object_add(o, "package", json_object_new_string(path_basename(bag)));
+	json_object_object_add(o, "manifest_sha256", json_object_new_string(hex));
+	json_object_object_add(o, "delivered", json_object_new_boolean(res->delivered));
+	json_object_object_add(o, "objects", json_object_new_int64((int64_t)res->objects));
+	json_object_object_add(o, "already_there", json_object_new_int64((int64_t)res->already));
+	json_object_object_add(o, "sent", json_object_new_int64((int64_t)res->sent));
+	json_object_object_add(o, "confirmed", json_object_new_int64((int64_t)res->confirmed));
+	json_object_object_add(o, "failed", json_object_new_int64((int64_t)res->failed));
+	json_object_object_add(o, "bytes_sent", json_object_new_int64((int64_t)res->bytes_sent));
+	if (res->error)
+		json_object_object_add(o, "error", json_object_new_string(res->error));
+	for (size_t i = 0; i < d->n; i++) {
+		const struct obj *ob = &d->objs[i];
+		if (ob->confirmed)
+			json_object_array_add(uids, json_object_new_string(ob->sop));
+		else {
+			json_object *f = json_object_new_object();
+			json_object_object_add(f, "file", json_object_new_string(ob->path));
+			json_object_object_add(f, "sop_instance_uid", json_object_new_string(ob->sop));
+			json_object_object_add(f, "reason", json_object_new_string(
+				ob->reason ? ob->reason : "not found at the destination after sending"));
+			json_object_array_add(fails, f);
+		}
+	}
+	json_object_object_add(o, "confirmed_uids", uids);
+	json_object_object_add(o, "not_delivered", fails);
+
+	const char *text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE);
+	_cleanup_free_ char *tmp = xasprintf("%s.tmp.%d", path, (int)getpid());
+	_cleanup_free_ char *dir = xstrdup(path);
+	char *slash = strrchr(dir, '/');
+	if (slash && slash != dir) {
+		*slash = 0;
+		if (mkdir(dir, 0750) < 0 && errno != EEXIST)
+			return -errno;
+	}
+	_cleanup_close_ int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0640);
+	if (fd < 0)
+		return -errno;
+	r = write_all(fd, text, strlen(text));
+	if (r == 0)
+		r = write_all(fd, "\n", 1);
+	if (r == 0 && fsync(fd) < 0)
+		r = -errno;
+	if (r == 0 && rename(tmp, path) < 0)
+		r = -errno;
+	if (r < 0)
+		(void)unlink(tmp);
+	else if (slash && slash != dir) {
+		_cleanup_close_ int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (dfd >= 0)
+			(void)fsync(dfd);
+	}
+	return r;
+}
+
+/* ------------------------------------------------------------------------ */
+
+int send_package(struct ing_ctx *ctx, const char *bag, const struct send_opts *o, struct send_result *res)
+{
+	struct delivery d = { .ctx = ctx, .bagfd = -1, .res = res };
+	int r;
+
+	*res = (struct send_result){ 0 };
+	r = send_conn_init(&d.conn, ctx, o, &res->error);
+	if (r < 0)
+		return r;
+	d.conn.deadline_ms = mono_ms() + (uint64_t)o->max_seconds * 1000;
+	d.conn.bytes_sent = &res->bytes_sent;
+	d.conn.requests = &res->requests;
+
+	d.bagfd = open(bag, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (d.bagfd < 0) {
+		r = -errno;
+		fail_why(res, "cannot open the package %s: %s", bag, ing_strerror(r));
+		goto out;
+	}
+	r = walk(&d, d.bagfd, "data/DICOM", "data/DICOM", 0);
+	if (r < 0) {
+		fail_why(res, "cannot list the package's DICOM objects: %s", ing_strerror(r));
+		goto out;
+	}
+	qsort(d.objs, d.n, sizeof *d.objs, obj_cmp);
+	res->objects = d.n;
+
+	r = qido_all(&d, false);
+	if (r < 0)
+		goto out;
+	for (size_t i = 0; i < d.n; i++)
+		res->already += d.objs[i].state == OBJ_THERE;
+	log_info(ctx, "send: %zu DICOM objects, %" PRIu64 " already at the destination", d.n, res->already);
+
+	r = stow_all(&d, o);
+	if (r < 0)
+		goto out;
+	r = qido_all(&d, true);
+	if (r < 0)
+		goto out;
+	for (size_t i = 0; i < d.n; i++) {
+		res->sent += d.objs[i].state == OBJ_SENT;
+		res->failed += d.objs[i].state == OBJ_FAILED;
+		res->confirmed += d.objs[i].confirmed;
+	}
+	res->delivered = res->confirmed == res->objects;
+	if (!res->delivered)
+		fail_why(res, "%" PRIu64 " of %" PRIu64 " objects are not at the destination (%" PRIu64
+		         " refused by it); the receipt lists each with its reason", res->objects - res->confirmed,
+		         res->objects, res->failed);
+	if (o->receipt_path) {
+		int w = write_receipt(&d, bag, o->receipt_path);
+		if (w < 0) {
+			fail_why(res, "cannot write the receipt %s: %s", o->receipt_path, ing_strerror(w));
+			r = w;
+		}
+	}
+out:
+	delivery_free(&d);
+	return r;
+}
