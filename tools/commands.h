@@ -19,6 +19,7 @@ int cmd_rules(int argc, char **argv);
 int cmd_package(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
 int cmd_status(int argc, char **argv);
+int cmd_send(int argc, char **argv);
 
 /* --today's value for `ingest CMD`: true when ARG is a day written
  * YYYY-MM-DD, one that exists, in 1900..2200 (the years the checker measures

@@ -21,6 +21,7 @@ static void usage(FILE *f)
 	        "  rules list|validate [DIR]   list or check the cancer-type rules\n"
 	        "  package PATH --out DIR      build and publish the case's BagIt package\n"
 	        "  verify PACKAGE              check a package against its manifests\n"
+	        "  send PACKAGE --to URL       deliver a package to a PACS (DICOMweb), confirmed\n"
 	        "  status [CASE]               cases and drops as ingestd's journal has them\n"
 	        "\n"
 	        "Run 'ingest COMMAND --help' for a command's options; 'ingest -V' prints the version.\n"
@@ -139,6 +140,8 @@ int main(int argc, char **argv)
 		return cmd_verify(argc - 1, argv + 1);
 	if (strcmp(cmd, "status") == 0)
 		return cmd_status(argc - 1, argv + 1);
+	if (strcmp(cmd, "send") == 0)
+		return cmd_send(argc - 1, argv + 1);
 	if (cmd[0] == '-')
 		fprintf(stderr, "ingest: unknown option %.*s; see 'ingest --help'\n", (int)strcspn(cmd, "="), cmd);
 	else

@@ -1,0 +1,221 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* ingest send: deliver a package's DICOM objects to the reviewing centre's PACS (DICOMweb), verified first. */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ingest.h"
+#include "libingest-internal.h"
+#include "commands.h"
+
+static void send_usage(FILE *f)
+{
+	fprintf(f,
+	        "Usage: ingest send PACKAGE --to URL [options]\n"
+	        "\n"
+	        "Deliver the DICOM objects of a package (a BagIt bag folder, as `ingest package`\n"
+	        "publishes it) to a PACS over DICOMweb: the package is verified first (as by\n"
+	        "`ingest verify`; a package that fails is not sent); QIDO-RS asks the destination\n"
+	        "what it already holds, STOW-RS sends the rest in batches, and QIDO-RS again\n"
+	        "confirms that it holds every SOP Instance UID. Run it again after a failure or a\n"
+	        "kill: it sends only what is not there yet. A receipt (JSON) is written to\n"
+	        "OUTBOX/receipts/CASE.json for a package at OUTBOX/ready/CASE (or --receipt FILE).\n"
+	        "\n"
+	        "  --to URL             the DICOMweb base, e.g. https://pacs.example.org/dicom-web/\n"
+	        "  --allow-http         allow a plain http:// destination (a closed network, tests)\n"
+	        "  --ca FILE            CA certificates (PEM) the destination's certificate is checked with\n"
+	        "  --token-file FILE    a bearer token, the file's first line\n"
+	        "  --basic-file FILE    user:password for HTTP basic authentication, the file's first line\n"
+	        "  --receipt FILE       write the receipt here\n"
+	        "  --no-receipt         write no receipt\n"
+	        "  --batch-bytes N      DICOM bytes per STOW-RS request (default 64 MiB, at most 1 GiB)\n"
+	        "  --max-seconds N      wall time of the whole delivery, retries included (default 6 h)\n"
+	        "  --max-bytes N        bytes sent by the whole delivery, retries included (default 64 GiB)\n"
+	        "  -q, --quiet          print nothing but errors\n"
+	        "\n"
+	        "Credentials come only from files and are never printed nor written to the receipt.\n"
+	        "\n"
+	        "Exit status: 0 every object is confirmed at the destination, 1 not delivered\n"
+	        "(the package fails verification, the destination refused objects, could not be\n"
+	        "reached or the budgets ran out; the message says which), 2 usage error, 3 PACKAGE\n"
+	        "cannot be read or is not a bag, 4 internal failure.\n");
+}
+
+static void log_stderr(void *ud, int level, const char *msg)
+{
+	bool quiet = *(bool *)ud;
+	if (quiet && level > ING_LOG_ERR)
+		return;
+	fprintf(stderr, "ingest send: %s%s\n", level <= ING_LOG_ERR ? "error: " : "", msg);
+}
+
+static void verify_finding(void *ud, enum ing_verify_finding what, const char *path, const char *detail)
+{
+	(void)ud;
+	(void)what;
+	(void)path;
+	(void)detail;
+}
+
+static bool parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out)
+{
+	char *end;
+	errno = 0;
+	unsigned long long v = strtoull(s, &end, 10);
+	if (errno || end == s || *end || s[0] == '-' || v < min || v > max)
+		return false;
+	*out = v;
+	return true;
+}
+
+/* OUTBOX/receipts/CASE.json for a package at OUTBOX/<folder>/CASE. */
+static char *default_receipt(const char *bag)
+{
+	_cleanup_free_ char *abs = realpath(bag, NULL);
+	if (!abs)
+		return NULL;
+	char *slash = strrchr(abs, '/');
+	if (!slash || slash == abs)
+		return NULL;
+	*slash = 0;
+	const char *name = slash + 1;
+	char *up = strrchr(abs, '/');
+	if (!up)
+		return NULL;
+	*up = 0;
+	return xasprintf("%s/receipts/%s.json", *abs ? abs : "", name);
+}
+
+int cmd_send(int argc, char **argv)
+{
+	enum { O_ALLOW_HTTP = 256, O_CA, O_TOKEN, O_BASIC, O_RECEIPT, O_NO_RECEIPT, O_BATCH, O_MAXSEC, O_MAXBYTES };
+	static const struct option opts[] = {
+		{ "to", required_argument, NULL, 't' },
+		{ "allow-http", no_argument, NULL, O_ALLOW_HTTP },
+		{ "ca", required_argument, NULL, O_CA },
+		{ "token-file", required_argument, NULL, O_TOKEN },
+		{ "basic-file", required_argument, NULL, O_BASIC },
+		{ "receipt", required_argument, NULL, O_RECEIPT },
+		{ "no-receipt", no_argument, NULL, O_NO_RECEIPT },
+		{ "batch-bytes", required_argument, NULL, O_BATCH },
+		{ "max-seconds", required_argument, NULL, O_MAXSEC },
+		{ "max-bytes", required_argument, NULL, O_MAXBYTES },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	struct send_opts o;
+	bool quiet = false, no_receipt = false;
+	const char *receipt = NULL;
+	uint64_t v;
+	int c;
+
+	send_opts_default(&o);
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":hqt:", opts, NULL)) != -1) {
+		switch (c) {
+		case 't': o.url = optarg; break;
+		case O_ALLOW_HTTP: o.allow_http = true; break;
+		case O_CA: o.ca_file = optarg; break;
+		case O_TOKEN: o.token_file = optarg; break;
+		case O_BASIC: o.basic_file = optarg; break;
+		case O_RECEIPT: receipt = optarg; break;
+		case O_NO_RECEIPT: no_receipt = true; break;
+		case O_BATCH:
+		case O_MAXSEC:
+		case O_MAXBYTES:
+			if (!parse_u64(optarg, 1, c == O_BATCH ? SEND_BATCH_MAX_BYTES : c == O_MAXSEC ? UINT32_MAX
+			               : UINT64_MAX, &v)) {
+				fprintf(stderr, "ingest send: --%s %s: give a whole number from 1 to %" PRIu64 "\n",
+				        c == O_BATCH ? "batch-bytes" : c == O_MAXSEC ? "max-seconds" : "max-bytes", optarg,
+				        c == O_BATCH ? (uint64_t)SEND_BATCH_MAX_BYTES : c == O_MAXSEC ? UINT32_MAX : UINT64_MAX);
+				return EXIT_USAGE;
+			}
+			if (c == O_BATCH)
+				o.batch_bytes = v;
+			else if (c == O_MAXSEC)
+				o.max_seconds = (uint32_t)v;
+			else
+				o.max_bytes = v;
+			break;
+		case 'q': quiet = true; break;
+		case 'h': send_usage(stdout); return EXIT_OK;
+		default: return tool_bad_option("send", c, argv);
+		}
+	}
+	if (optind + 1 != argc || !o.url) {
+		fprintf(stderr, "ingest send: give one PACKAGE folder and --to URL; see 'ingest send --help'\n");
+		return EXIT_USAGE;
+	}
+	if (receipt && no_receipt) {
+		fprintf(stderr, "ingest send: give --receipt FILE or --no-receipt, not both\n");
+		return EXIT_USAGE;
+	}
+	const char *bag = argv[optind];
+	_cleanup_(ing_ctx_freep) struct ing_ctx *ctx = NULL;
+	int r = ing_ctx_new(&ctx);
+	if (r < 0) {
+		fprintf(stderr, "ingest send: cannot start: %s\n", ing_strerror(r));
+		return EXIT_INTERNAL;
+	}
+	ing_ctx_set_log(ctx, log_stderr, &quiet, ING_LOG_INFO);
+
+	/* verified first: a package that fails is not sent */
+	struct ing_verify_result vr;
+	r = ing_bag_verify(ctx, bag, verify_finding, NULL, &vr);
+	if (r == -ENOTDIR) {
+		fprintf(stderr, "ingest send: %s is not a BagIt package (no bagit.txt).\n", bag);
+		return EXIT_INPUT;
+	}
+	if (r < 0 && r != -EBADMSG && r != -E2BIG) {
+		fprintf(stderr, "ingest send: cannot read %s: %s\n", bag, ing_strerror(r));
+		return EXIT_INPUT;
+	}
+	if (r < 0 || vr.missing || vr.altered || vr.extra || vr.invalid || vr.oxum_mismatch) {
+		fprintf(stderr, "ingest send: %s fails verification (%u missing, %u altered, %u extra, %u invalid%s); "
+		        "nothing was sent. Run 'ingest verify %s' for the list, and package the case again.\n", bag,
+		        r < 0 ? 0 : vr.missing, r < 0 ? 0 : vr.altered, r < 0 ? 0 : vr.extra, r < 0 ? 1 : vr.invalid,
+		        r == 0 && vr.oxum_mismatch ? ", Payload-Oxum wrong" : "", bag);
+		return EXIT_FINDINGS;
+	}
+
+	_cleanup_free_ char *def_receipt = NULL;
+	if (!no_receipt) {
+		if (!receipt) {
+			def_receipt = default_receipt(bag);
+			if (!def_receipt) {
+				fprintf(stderr, "ingest send: no folder above %s for the receipt; give --receipt FILE\n", bag);
+				return EXIT_USAGE;
+			}
+		}
+		o.receipt_path = receipt ? receipt : def_receipt;
+	}
+	struct send_result res;
+	r = send_package(ctx, bag, &o, &res);
+	if (r == -EINVAL || r == -EPROTONOSUPPORT) {
+		fprintf(stderr, "ingest send: %s\n", res.error ? res.error : ing_strerror(r));
+		send_result_clear(&res);
+		return EXIT_USAGE;
+	}
+	if (r < 0 || !res.delivered) {
+		fprintf(stderr, "ingest send: %s: not delivered: %s\n", path_basename(bag),
+		        res.error ? res.error : ing_strerror(r));
+		if (!quiet)
+			printf("NOT DELIVERED: %" PRIu64 " objects, %" PRIu64 " already there, %" PRIu64 " sent, %" PRIu64
+			       " refused, %" PRIu64 " confirmed\n", res.objects, res.already, res.sent, res.failed,
+			       res.confirmed);
+		send_result_clear(&res);
+		return EXIT_FINDINGS;
+	}
+	if (!quiet)
+		printf("DELIVERED: %" PRIu64 " of %" PRIu64 " objects confirmed (%" PRIu64 " already there, %" PRIu64
+		       " sent, %" PRIu64 " bytes in %u requests)%s%s\n", res.confirmed, res.objects, res.already, res.sent,
+		       res.bytes_sent, res.requests, o.receipt_path ? "; receipt " : "",
+		       o.receipt_path ? o.receipt_path : "");
+	send_result_clear(&res);
+	return fflush(stdout) == 0 ? EXIT_OK : EXIT_INTERNAL;
+}
