@@ -1,0 +1,240 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""#22: `ingest send` delivers a package's DICOM objects to a real PACS over
+DICOMweb: Debian's Orthanc with its DICOMweb plugin, started by this test in
+a private network namespace (tests/pacs/orthanc.py) and stopped by it. What
+Orthanc holds is read through its own REST API, never through our code.
+
+  deliver  the fixture package delivered: Orthanc's SOP Instance UIDs are the
+           package's (read with pydicom), the receipt says so; a second send
+           sends nothing; plain http is refused without --allow-http; a URL
+           with credentials in it is refused; a package that fails
+           verification is not sent
+  resume   a kill between two batches (INGEST_TEST_CRASH_AT=send-batch), then
+           a second send: every object there once, the first batch not sent
+           again
+  retry    a proxy in front of Orthanc answers 503 to the first STOW-RS
+           requests, then passes them on: the delivery retries and completes;
+           a destination that never recovers is a clear failure (exit 1)"""
+import http.client
+import http.server
+import json
+import os
+import subprocess
+import sys
+import threading
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, '..', 'pacs'))
+sys.path.insert(0, os.path.join(HERE, '..', 'package'))
+import orthanc  # noqa: E402
+
+orthanc.private_network()
+
+import pydicom  # noqa: E402
+from pkgtest import check, fixtures, ingest, workdir  # noqa: E402
+
+DICOMWEB = '/usr/share/orthanc/plugins/libOrthancDicomWeb.so'
+
+
+def start_orthanc():
+    return orthanc.Orthanc(plugins=[DICOMWEB], extra={'DicomWeb': {'Enable': True, 'Root': '/dicom-web/'}})
+
+
+def package(work, drop='CASE-DEMO-1'):
+    fx = fixtures(work)
+    out = os.path.join(work, 'outbox')
+    ingest('package', os.path.join(fx, 'drops', drop), '--out', out, '--no-fetch', check_rc=0)
+    for sub in ('ready', 'pending'):
+        bag = os.path.join(out, sub, drop)
+        if os.path.isdir(bag):
+            return out, bag
+    check(False, 'no package for %s under %s' % (drop, out))
+
+
+def package_sops(bag):
+    sops = []
+    for root, _, files in os.walk(os.path.join(bag, 'data', 'DICOM')):
+        for f in files:
+            if root == os.path.join(bag, 'data', 'DICOM') and f == 'DICOMDIR':
+                continue
+            sops.append(str(pydicom.dcmread(os.path.join(root, f), stop_before_pixels=True).SOPInstanceUID))
+    check(len(sops) > 10, 'the fixture package has only %d DICOM objects' % len(sops))
+    return sops
+
+
+def orthanc_sops(o):
+    """SOP Instance UID of every instance Orthanc holds, from its REST API (a list: duplicates show)."""
+    out = []
+    for i in o.get('/instances'):
+        out.append(o.get('/instances/%s/simplified-tags' % i)['SOPInstanceUID'])
+    return out
+
+
+def send(bag, url, *extra, env=None, check_rc=None):
+    return ingest('send', bag, '--to', url, *extra, env=env, check_rc=check_rc)
+
+
+def stow_requests(o):
+    """STOW-RS requests Orthanc's log shows (its access log is off: count through statistics instead)."""
+    return o.statistics()['CountInstances']
+
+
+def test_deliver(work):
+    out, bag = package(work)
+    want = package_sops(bag)
+    with start_orthanc() as o:
+        url = o.base + '/dicom-web/'
+        # plain http refused without --allow-http: nothing sent
+        p = send(bag, url)
+        check(p.returncode == 2 and b'--allow-http' in p.stderr,
+              'plain http was not refused: exit %d %s' % (p.returncode, p.stderr))
+        check(o.statistics()['CountInstances'] == 0, 'something was sent over plain http without --allow-http')
+        # credentials in the URL refused
+        p = send(bag, url.replace('http://', 'http://user:secret@'), '--allow-http')
+        check(p.returncode == 2 and b'secret' not in p.stderr + p.stdout,
+              'a URL with a password was not refused, or the password was printed: %d %s' % (p.returncode, p.stderr))
+        # the delivery, in several batches
+        p = send(bag, url, '--allow-http', '--batch-bytes', '200000', check_rc=0)
+        have = orthanc_sops(o)
+        check(sorted(have) == sorted(want), 'Orthanc holds %d instances, the package %d; only in Orthanc %r, only '
+              'in the package %r' % (len(have), len(want), sorted(set(have) - set(want))[:5],
+                                     sorted(set(want) - set(have))[:5]))
+        receipt = os.path.join(out, 'receipts', os.path.basename(bag) + '.json')
+        check(os.path.isfile(receipt), 'no receipt at %s' % receipt)
+        r = json.load(open(receipt))
+        check(r['delivered'] is True and r['objects'] == len(want) and r['confirmed'] == len(want)
+              and r['sent'] == len(want) and r['already_there'] == 0 and r['failed'] == 0,
+              'receipt counts wrong: %r' % {k: v for k, v in r.items() if k != 'confirmed_uids'})
+        check(sorted(r['confirmed_uids']) == sorted(want), 'the receipt does not list the confirmed UIDs')
+        check(r['destination'] == url, 'receipt destination %r' % r['destination'])
+        check(len(r['manifest_sha256']) == 64, 'receipt has no manifest hash')
+        check(oct(os.stat(receipt).st_mode & 0o777) in ('0o640', '0o600'), 'receipt mode is not 0640')
+        check(not [f for f in os.listdir(os.path.dirname(receipt)) if '.tmp.' in f], 'a temporary receipt is left')
+        # bag-info untouched, package still verifies
+        ingest('verify', bag, check_rc=0)
+        # a second send sends nothing and still confirms everything
+        p = send(bag, url, '--allow-http', check_rc=0)
+        r = json.load(open(receipt))
+        check(r['sent'] == 0 and r['already_there'] == len(want) and r['confirmed'] == len(want)
+              and r['bytes_sent'] == 0, 'the second send sent again: %r' % {k: v for k, v in r.items()
+                                                                       if k != 'confirmed_uids'})
+        check(sorted(orthanc_sops(o)) == sorted(want), 'the second send changed what Orthanc holds')
+        # an altered package is not sent (a fresh Orthanc would hold nothing from it)
+        victim = os.path.join(bag, 'data', 'DICOM')
+        for root, _, files in os.walk(victim):
+            files = [f for f in files if f != 'DICOMDIR']
+            if files:
+                with open(os.path.join(root, files[0]), 'r+b') as f:
+                    f.seek(200)
+                    f.write(b'X')
+                break
+        p = send(bag, url, '--allow-http', '--no-receipt')
+        check(p.returncode == 1 and b'fails verification' in p.stderr,
+              'an altered package was not refused: exit %d %s' % (p.returncode, p.stderr))
+    print('deliver: %d objects delivered and confirmed; second send sent nothing; http, credentials in URL and an '
+          'altered package refused' % len(want))
+
+
+def test_resume(work):
+    out, bag = package(work)
+    want = package_sops(bag)
+    with start_orthanc() as o:
+        url = o.base + '/dicom-web/'
+        p = send(bag, url, '--allow-http', '--batch-bytes', '200000', env={'INGEST_TEST_CRASH_AT': 'send-batch'})
+        check(p.returncode in (-9, 137), 'the crash point did not kill the send: exit %d %s' % (p.returncode,
+                                                                                              p.stderr))
+        first = orthanc_sops(o)
+        check(0 < len(first) < len(want), 'after the kill Orthanc holds %d of %d (wanted some, not all)'
+              % (len(first), len(want)))
+        receipt = os.path.join(out, 'receipts', os.path.basename(bag) + '.json')
+        check(not os.path.exists(receipt), 'a receipt was written by the killed send')
+        send(bag, url, '--allow-http', '--batch-bytes', '200000', check_rc=0)
+        have = orthanc_sops(o)
+        check(sorted(have) == sorted(want), 'after the resend Orthanc holds %d instances (%d distinct), the '
+              'package %d' % (len(have), len(set(have)), len(want)))
+        r = json.load(open(receipt))
+        check(r['already_there'] == len(first) and r['sent'] == len(want) - len(first),
+              'the resend did not skip what had arrived: %r' % {k: v for k, v in r.items() if k != 'confirmed_uids'})
+    print('resume: killed after %d of %d objects; the resend sent the other %d only' % (len(first), len(want),
+                                                                                      len(want) - len(first)))
+
+
+class FlakyProxy(http.server.BaseHTTPRequestHandler):
+    """Passes requests on to Orthanc, but answers 503 to the first FAIL POSTs."""
+    target = None
+    fail = 0
+    posts = 0
+    lock = threading.Lock()
+
+    def log_message(self, *a):
+        pass
+
+    def relay(self, method):
+        n = int(self.headers.get('Content-Length', 0))
+        body = self.rfile.read(n) if n else None
+        if method == 'POST':
+            with self.lock:
+                FlakyProxy.posts += 1
+                flaky = FlakyProxy.posts <= FlakyProxy.fail
+            if flaky:
+                self.send_response(503)
+                self.send_header('Content-Length', '0')
+                self.end_headers()
+                return
+        c = http.client.HTTPConnection('127.0.0.1', self.target, timeout=60)
+        hdrs = {k: v for k, v in self.headers.items() if k.lower() not in ('host', 'connection')}
+        c.request(method, self.path, body=body, headers=hdrs)
+        r = c.getresponse()
+        data = r.read()
+        self.send_response(r.status)
+        for k, v in r.getheaders():
+            if k.lower() not in ('transfer-encoding', 'connection', 'content-length'):
+                self.send_header(k, v)
+        self.send_header('Content-Length', str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+        c.close()
+
+    def do_GET(self):
+        self.relay('GET')
+
+    def do_POST(self):
+        self.relay('POST')
+
+
+def test_retry(work):
+    out, bag = package(work)
+    want = package_sops(bag)
+    with start_orthanc() as o:
+        FlakyProxy.target = o.http_port
+        srv = http.server.ThreadingHTTPServer(('127.0.0.1', 0), FlakyProxy)
+        threading.Thread(target=srv.serve_forever, daemon=True).start()
+        url = 'http://127.0.0.1:%d/dicom-web/' % srv.server_address[1]
+        try:
+            # never recovers: a clear failure after the retries, nothing stored
+            FlakyProxy.fail, FlakyProxy.posts = 1000, 0
+            p = send(bag, url, '--allow-http', '--no-receipt')
+            check(p.returncode == 1 and b'HTTP 503' in p.stderr, 'a destination that answers 503 for ever: '
+                  'exit %d %s' % (p.returncode, p.stderr))
+            check(FlakyProxy.posts == 5, 'wanted 1 + 4 retries, saw %d STOW-RS requests' % FlakyProxy.posts)
+            # recovers after two 503s: retried, delivered
+            FlakyProxy.fail, FlakyProxy.posts = 2, 0
+            p = send(bag, url, '--allow-http', check_rc=0)
+            check(b'HTTP 503; trying again' in p.stderr, 'the retry was not said: %s' % p.stderr)
+            check(sorted(orthanc_sops(o)) == sorted(want), 'after the retries Orthanc does not hold the package')
+        finally:
+            srv.shutdown()
+    print('retry: 503 for ever fails after 5 attempts; 503 twice then delivered (%d objects)' % len(want))
+
+
+def main():
+    which = sys.argv[1]
+    work = workdir()
+    try:
+        {'deliver': test_deliver, 'resume': test_resume, 'retry': test_retry}[which](work)
+    finally:
+        subprocess.run(['rm', '-rf', work])
+
+
+main()
