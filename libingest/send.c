@@ -481,7 +481,12 @@ static int write_receipt(struct delivery *d, const char *bag, const char *path)
 			json_object_object_add(f, "file", json_object_new_string(ob->path));
 			json_object_object_add(f, "sop_instance_uid", json_object_new_string(ob->sop));
 			json_object_object_add(f, "reason", json_object_new_string(
-				ob->reason ? ob->reason : "not found at the destination after sending"));
+				ob->reason ? ob->reason
+				: ob->state == OBJ_SENT ? "the destination answered that it stored it (STOW-RS) but does "
+				                          "not hold it (QIDO-RS): it may filter such objects out; ask its "
+				                          "administrator"
+				: ob->state == OBJ_THERE ? "the destination held it before sending but no longer does"
+				: "the destination neither stored nor refused it (not in its STOW-RS answer)"));
 			json_object_array_add(fails, f);
 		}
 	}

@@ -15,14 +15,27 @@ Orthanc holds is read through its own REST API, never through our code.
            again
   retry    a proxy in front of Orthanc answers 503 to the first STOW-RS
            requests, then passes them on: the delivery retries and completes;
-           a destination that never recovers is a clear failure (exit 1)"""
+           a destination that never recovers is a clear failure (exit 1)
+  refuse   Orthanc refuses one SOP class (PET, a Lua filter): each refused
+           object is reported with its reason, the rest confirmed, exit 1
+  tls      https with a test CA (openssl) and HTTP basic authentication:
+           delivered with --ca and --basic-file; refused without the CA or
+           with a wrong password; the password never printed. Debian's
+           Orthanc 1.10.1 resets every TLS connection after the handshake
+           here (SslEnabled; curl sees "connection reset by peer"), so TLS is
+           ended by a small Python proxy on 127.0.0.1 in front of it;
+           Orthanc checks the credentials itself"""
 import http.client
 import http.server
 import json
 import os
 import subprocess
 import sys
+import ssl
+import tempfile
 import threading
+import urllib.error
+import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, '..', 'pacs'))
@@ -228,11 +241,143 @@ def test_retry(work):
     print('retry: 503 for ever fails after 5 attempts; 503 twice then delivered (%d objects)' % len(want))
 
 
+PET = '1.2.840.10008.5.1.4.1.1.128'
+
+
+def package_sops_of_class(bag, sop_class):
+    out = []
+    for root, _, files in os.walk(os.path.join(bag, 'data', 'DICOM')):
+        for f in files:
+            if f == 'DICOMDIR':
+                continue
+            d = pydicom.dcmread(os.path.join(root, f), stop_before_pixels=True)
+            if str(d.SOPClassUID) == sop_class:
+                out.append(str(d.SOPInstanceUID))
+    return out
+
+
+def test_refuse(work):
+    out, bag = package(work)
+    want = package_sops(bag)
+    pet = package_sops_of_class(bag, PET)
+    check(len(pet) > 0, 'the fixture package has no PET objects')
+    lua = os.path.join(work, 'refuse-pet.lua')
+    with open(lua, 'w') as f:
+        f.write('function ReceivedInstanceFilter(dicom, origin, info)\n'
+                '  return dicom.SOPClassUID ~= "%s"\n'
+                'end\n' % PET)
+    with orthanc.Orthanc(plugins=[DICOMWEB], extra={'DicomWeb': {'Enable': True, 'Root': '/dicom-web/'},
+                                                    'LuaScripts': [lua]}) as o:
+        url = o.base + '/dicom-web/'
+        p = send(bag, url, '--allow-http')
+        check(p.returncode == 1 and b'not delivered' in p.stderr,
+              'a delivery with refused objects did not fail: exit %d %s' % (p.returncode, p.stderr))
+        have = orthanc_sops(o)
+        check(sorted(have) == sorted(set(want) - set(pet)), 'Orthanc holds %d, wanted all but the %d PET objects'
+              % (len(have), len(pet)))
+        r = json.load(open(os.path.join(out, 'receipts', os.path.basename(bag) + '.json')))
+        # Orthanc 1.10's DICOMweb lists a filtered-out instance as stored (ReferencedSOPSequence):
+        # only the confirming QIDO-RS finds it missing; a PACS that says FailedSOPSequence is counted "failed"
+        check(r['delivered'] is False and r['confirmed'] == len(want) - len(pet)
+              and r['failed'] + r['sent'] == len(want),
+              'receipt counts wrong: %r' % {k: v for k, v in r.items() if k != 'confirmed_uids'})
+        nd = r['not_delivered']
+        check(sorted(x['sop_instance_uid'] for x in nd) == sorted(pet), 'the receipt does not list the PET objects')
+        check(all(x['reason'] for x in nd), 'a refused object has no reason: %r' % nd[:2])
+        check(sorted(r['confirmed_uids']) == sorted(set(want) - set(pet)), 'the receipt confirms a refused object')
+    print('refuse: %d PET objects refused, each reported with its reason (%s); %d confirmed'
+          % (len(pet), nd[0]['reason'], len(want) - len(pet)))
+
+
+def openssl(tmp, *args):
+    subprocess.run(['openssl', *args], check=True, cwd=tmp, capture_output=True, timeout=60)
+
+
+def make_certs(tmp):
+    """A test CA and a server certificate for 127.0.0.1 (as tests/fetch); Orthanc's PEM holds key and cert."""
+    openssl(tmp, 'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca.key', '-out', 'ca.pem',
+            '-days', '2', '-subj', '/CN=ingest-test-ca', '-addext', 'basicConstraints=critical,CA:TRUE',
+            '-addext', 'keyUsage=critical,keyCertSign,cRLSign')
+    with open(os.path.join(tmp, 'ext.cnf'), 'w') as f:
+        f.write('subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\n'
+                'extendedKeyUsage=serverAuth\n')
+    openssl(tmp, 'req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'srv.key', '-out', 'srv.csr',
+            '-subj', '/CN=127.0.0.1')
+    openssl(tmp, 'x509', '-req', '-in', 'srv.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial',
+            '-out', 'srv.pem', '-days', '2', '-extfile', 'ext.cnf')
+    both = os.path.join(tmp, 'orthanc.pem')
+    with open(both, 'w') as f:
+        f.write(open(os.path.join(tmp, 'srv.key')).read() + open(os.path.join(tmp, 'srv.pem')).read())
+    return os.path.join(tmp, 'ca.pem'), both
+
+
+class AuthOrthanc(orthanc.Orthanc):
+    """Orthanc with HTTP basic authentication on; our own requests to it log in."""
+    auth = None
+
+    def request(self, method, path, body=None, ctype=None):
+        req = urllib.request.Request(self.base + path, data=body, method=method)
+        req.add_header('Authorization', self.auth)
+        if ctype:
+            req.add_header('Content-Type', ctype)
+        try:
+            with urllib.request.urlopen(req, timeout=60) as r:
+                return r.status, r.read()
+        except urllib.error.HTTPError as e:
+            return e.code, e.read()
+
+
+def test_tls(work):
+    import base64
+    out, bag = package(work)
+    want = package_sops(bag)
+    ca, pem = make_certs(work)
+    AuthOrthanc.auth = 'Basic ' + base64.b64encode(b'courier:s3cret-pw').decode()
+    cred = os.path.join(work, 'pacs.cred')
+    with open(cred, 'w') as f:
+        f.write('courier:s3cret-pw\n')
+    os.chmod(cred, 0o600)
+    wrong = os.path.join(work, 'wrong.cred')
+    with open(wrong, 'w') as f:
+        f.write('courier:wrong-pw\n')
+    extra = {'DicomWeb': {'Enable': True, 'Root': '/dicom-web/'},
+             'AuthenticationEnabled': True, 'RegisteredUsers': {'courier': 's3cret-pw'}}
+    with AuthOrthanc(plugins=[DICOMWEB], extra=extra) as o:
+        FlakyProxy.target, FlakyProxy.fail, FlakyProxy.posts = o.http_port, 0, 0
+        srv = http.server.ThreadingHTTPServer(('127.0.0.1', 0), FlakyProxy)
+        tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        tls.load_cert_chain(pem)
+        srv.socket = tls.wrap_socket(srv.socket, server_side=True)
+        threading.Thread(target=srv.serve_forever, daemon=True).start()
+        url = 'https://127.0.0.1:%d/dicom-web/' % srv.server_address[1]
+        try:
+            # the test CA not given: the certificate is not trusted, nothing sent
+            p = send(bag, url, '--basic-file', cred, '--no-receipt')
+            check(p.returncode == 1 and b'certificate' in p.stderr and o.statistics()['CountInstances'] == 0,
+                  'sent to an untrusted certificate: exit %d %s' % (p.returncode, p.stderr))
+            # wrong password: refused with advice, never printed
+            p = send(bag, url, '--ca', ca, '--basic-file', wrong, '--no-receipt')
+            check(p.returncode == 1 and b'credentials' in p.stderr and b'wrong-pw' not in p.stderr + p.stdout,
+                  'a wrong password: exit %d %s' % (p.returncode, p.stderr))
+            p = send(bag, url, '--ca', ca, '--basic-file', cred, check_rc=0)
+            check(b's3cret' not in p.stderr + p.stdout, 'the password was printed')
+            check(sorted(orthanc_sops(o)) == sorted(want), 'over https Orthanc does not hold the package')
+            receipt = os.path.join(out, 'receipts', os.path.basename(bag) + '.json')
+            text = open(receipt).read()
+            check('s3cret' not in text and json.loads(text)['destination'] == url,
+                  'the receipt is wrong or holds the password')
+        finally:
+            srv.shutdown()
+    print('tls: %d objects over https with basic auth and the test CA; untrusted CA and wrong password refused'
+          % len(want))
+
+
 def main():
     which = sys.argv[1]
     work = workdir()
     try:
-        {'deliver': test_deliver, 'resume': test_resume, 'retry': test_retry}[which](work)
+        {'deliver': test_deliver, 'resume': test_resume, 'retry': test_retry, 'refuse': test_refuse,
+         'tls': test_tls}[which](work)
     finally:
         subprocess.run(['rm', '-rf', work])
 
