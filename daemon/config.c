@@ -73,6 +73,14 @@ struct ingestd_config *config_free(struct ingestd_config *c)
 	free(c->smtp_password_file);
 	free(c->mail_from);
 	strv_free(c->mail_to, c->n_mail_to);
+	for (size_t i = 0; i < c->n_destinations; i++) {
+		free(c->destinations[i].name);
+		free(c->destinations[i].dicomweb);
+		free(c->destinations[i].ca_file);
+		free(c->destinations[i].token_file);
+		free(c->destinations[i].basic_file);
+	}
+	free(c->destinations);
 	free(c);
 	return NULL;
 }
@@ -419,6 +427,90 @@ static void cfg_mail(struct cfg_parser *p, struct fy_node *map, struct ingestd_c
 	}
 }
 
+/* destinations: NAME: {dicomweb, allow_http, ca_file, token_file | basic_file} */
+static void cfg_destinations(struct cfg_parser *p, struct fy_node *map, struct ingestd_config *c)
+{
+	struct fy_node_pair *pair;
+	void *it = NULL;
+
+	if (!fy_node_is_mapping(map)) {
+		cfg_err(p, map, "\"destinations\" is a mapping of names to destinations, e.g. "
+		        "\"centre-a: {dicomweb: https://pacs.example.org/dicom-web/}\"");
+		return;
+	}
+	while ((pair = fy_node_mapping_iterate(map, &it))) {
+		struct fy_node *k = fy_node_pair_key(pair), *d = fy_node_pair_value(pair);
+		const char *name = k && fy_node_is_scalar(k) ? fy_node_get_scalar0(k) : "";
+		bool name_ok = *name && strlen(name) <= 64 && !strstr(name, "://");
+		for (const char *q = name; name_ok && *q; q++)
+			name_ok = isalnum((unsigned char)*q) || *q == '-' || *q == '_' || *q == '.';
+		if (!name_ok) {
+			cfg_err(p, k, "a destination's name is letters, digits, '-', '_' or '.' (at most 64), not \"%s\"",
+			        name);
+			continue;
+		}
+		if (c->n_destinations >= CONFIG_MAX_LIST) {
+			cfg_err(p, k, "more than %d destinations", CONFIG_MAX_LIST);
+			return;
+		}
+		if (config_destination(c, name)) {
+			cfg_err(p, k, "destination \"%s\" is given twice", name);
+			continue;
+		}
+		if (!d || !fy_node_is_mapping(d)) {
+			cfg_err(p, d ? d : k, "destination \"%s\" is a mapping (dicomweb, allow_http, ca_file, token_file, "
+			        "basic_file)", name);
+			continue;
+		}
+		c->destinations = xrealloc(c->destinations, (c->n_destinations + 1) * sizeof(*c->destinations));
+		struct ingestd_destination *dst = &c->destinations[c->n_destinations++];
+		*dst = (struct ingestd_destination){ .name = xstrdup(name) };
+		struct fy_node_pair *dp;
+		void *dit = NULL;
+		while ((dp = fy_node_mapping_iterate(d, &dit))) {
+			struct fy_node *dk = fy_node_pair_key(dp), *v = fy_node_pair_value(dp);
+			const char *ks = dk && fy_node_is_scalar(dk) ? fy_node_get_scalar0(dk) : "";
+			if (!v)
+				cfg_err(p, dk, "\"%s\" has no value", ks);
+			else if (strcmp(ks, "dicomweb") == 0) {
+				char *s = cfg_string(p, ks, v);
+				if (s && strncmp(s, "https://", 8) != 0 && strncmp(s, "http://", 7) != 0) {
+					cfg_err(p, v, "\"dicomweb\" is the DICOMweb base URL, https://HOST/PATH/, not \"%s\"", s);
+					free(s);
+				} else if (s) {
+					free(dst->dicomweb);
+					dst->dicomweb = s;
+				}
+			} else if (strcmp(ks, "allow_http") == 0)
+				cfg_set_bool(p, ks, v, &dst->allow_http);
+			else if (strcmp(ks, "ca_file") == 0)
+				cfg_set_path(p, ks, v, &dst->ca_file);
+			else if (strcmp(ks, "token_file") == 0)
+				cfg_set_path(p, ks, v, &dst->token_file);
+			else if (strcmp(ks, "basic_file") == 0)
+				cfg_set_path(p, ks, v, &dst->basic_file);
+			else
+				cfg_err(p, dk, "unknown destination key \"%s\": expected dicomweb, allow_http, ca_file, "
+				        "token_file or basic_file (DIMSE destinations are not supported yet)", ks);
+		}
+		if (!dst->dicomweb)
+			cfg_err(p, d, "destination \"%s\" has no \"dicomweb\" URL", name);
+		else if (strncmp(dst->dicomweb, "http://", 7) == 0 && !dst->allow_http)
+			cfg_err(p, d, "destination \"%s\" uses plain http: use https, or set \"allow_http: true\" on a "
+			        "closed network", name);
+		if (dst->token_file && dst->basic_file)
+			cfg_err(p, d, "destination \"%s\" has both token_file and basic_file: give one", name);
+	}
+}
+
+const struct ingestd_destination *config_destination(const struct ingestd_config *c, const char *name)
+{
+	for (size_t i = 0; i < c->n_destinations; i++)
+		if (strcmp(c->destinations[i].name, name) == 0)
+			return &c->destinations[i];
+	return NULL;
+}
+
 static char *join(const char *dir, const char *name)
 {
 	return xasprintf("%s/%s", dir, name);
@@ -497,10 +589,12 @@ static int cfg_read(struct cfg_parser *p, const char *path, struct ingestd_confi
 			cfg_limits(p, v, &c->limits);
 		else if (strcmp(ks, "mail") == 0)
 			cfg_mail(p, v, c);
+		else if (strcmp(ks, "destinations") == 0)
+			cfg_destinations(p, v, c);
 		else
 			cfg_err(p, k, "unknown key \"%s\": expected base_dir, paths, settle_seconds, rescan_seconds, "
 			        "workers, retention_days, http_downloads, languages, parse_timeout_seconds, worker_memory, "
-			        "limits or mail", ks);
+			        "limits, mail or destinations", ks);
 	}
 	if (c->smtp_url && !c->mail_from)
 		cfg_err(p, root, "\"mail.smtp_url\" is set but \"mail.from\" is not: give the sender address");
@@ -629,4 +723,12 @@ void config_print(FILE *f, const struct ingestd_config *c)
 	for (size_t i = 0; i < c->n_mail_to; i++)
 		fprintf(f, "%s%s", i ? ", " : "", c->mail_to[i]);
 	fprintf(f, "]\nmail.retry_seconds: %u\n", c->mail_retry_seconds);
+	for (size_t i = 0; i < c->n_destinations; i++) {
+		const struct ingestd_destination *d = &c->destinations[i];
+		fprintf(f, "destinations.%s.dicomweb: %s\ndestinations.%s.allow_http: %s\n", d->name, d->dicomweb,
+		        d->name, d->allow_http ? "true" : "false");
+		fprintf(f, "destinations.%s.ca_file: %s\ndestinations.%s.token_file: %s\ndestinations.%s.basic_file: %s\n",
+		        d->name, d->ca_file ? d->ca_file : "(none)", d->name, d->token_file ? d->token_file : "(none)",
+		        d->name, d->basic_file ? d->basic_file : "(none)");
+	}
 }

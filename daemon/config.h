@@ -16,6 +16,16 @@
 #define INGESTD_DEFAULT_BASE   "/var/lib/ingestd"
 #define INGESTD_USER           "ingestd"   /* User= of systemd/ingestd.service.in */
 
+/* A reviewing centre's PACS, by name (destinations:, docs/config.md,
+ * docs/delivery.md). DICOMweb only so far. */
+struct ingestd_destination {
+	char *name;
+	char *dicomweb;                 /* base URL: https://host/dicom-web/ */
+	bool allow_http;                /* false: https only */
+	char *ca_file;                  /* NULL: the system's CAs */
+	char *token_file, *basic_file;  /* credentials, at most one; NULL: none */
+};
+
 struct ingestd_config {
 	char *file;                     /* where it was read from, or NULL for built-in defaults */
 	char *base_dir;
@@ -41,6 +51,9 @@ struct ingestd_config {
 	char **mail_to;
 	size_t n_mail_to;
 	unsigned mail_retry_seconds;    /* 60: first retry of queued mail; doubles up to an hour */
+	/* delivery */
+	struct ingestd_destination *destinations;
+	size_t n_destinations;
 };
 
 /* Fills C with the defaults of the keys (paths not resolved). */
@@ -62,6 +75,8 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(struct ingestd_config *, config_free)
 /* Prints every key of C with its value in force, one "key: value" a line
  * (ingestd --check-config --verbose). */
 ING_HIDDEN void config_print(FILE *f, const struct ingestd_config *c);
+/* The destination called NAME, or NULL. */
+ING_HIDDEN const struct ingestd_destination *config_destination(const struct ingestd_config *c, const char *name);
 /* Reads the SMTP password (first line of the password file); NULL if none. */
 ING_HIDDEN char *config_read_password(const struct ingestd_config *c);
 

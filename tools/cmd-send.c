@@ -11,11 +11,12 @@
 #include "ingest.h"
 #include "libingest-internal.h"
 #include "commands.h"
+#include "config.h"
 
 static void send_usage(FILE *f)
 {
 	fprintf(f,
-	        "Usage: ingest send PACKAGE --to URL [options]\n"
+	        "Usage: ingest send PACKAGE --to URL|NAME [--config FILE] [options]\n"
 	        "\n"
 	        "Deliver the DICOM objects of a package (a BagIt bag folder, as `ingest package`\n"
 	        "publishes it) to a PACS over DICOMweb: the package is verified first (as by\n"
@@ -26,6 +27,8 @@ static void send_usage(FILE *f)
 	        "OUTBOX/receipts/CASE.json for a package at OUTBOX/ready/CASE (or --receipt FILE).\n"
 	        "\n"
 	        "  --to URL             the DICOMweb base, e.g. https://pacs.example.org/dicom-web/\n"
+	        "  --to NAME            a destination of ingestd's configuration (destinations:)\n"
+	        "  --config FILE        that configuration (default: " INGESTD_DEFAULT_CONFIG ")\n"
 	        "  --allow-http         allow a plain http:// destination (a closed network, tests)\n"
 	        "  --ca FILE            CA certificates (PEM) the destination's certificate is checked with\n"
 	        "  --token-file FILE    a bearer token, the file's first line\n"
@@ -92,9 +95,10 @@ static char *default_receipt(const char *bag)
 
 int cmd_send(int argc, char **argv)
 {
-	enum { O_ALLOW_HTTP = 256, O_CA, O_TOKEN, O_BASIC, O_RECEIPT, O_NO_RECEIPT, O_BATCH, O_MAXSEC, O_MAXBYTES };
+	enum { O_CONFIG = 255, O_ALLOW_HTTP = 256, O_CA, O_TOKEN, O_BASIC, O_RECEIPT, O_NO_RECEIPT, O_BATCH, O_MAXSEC, O_MAXBYTES };
 	static const struct option opts[] = {
 		{ "to", required_argument, NULL, 't' },
+		{ "config", required_argument, NULL, O_CONFIG },
 		{ "allow-http", no_argument, NULL, O_ALLOW_HTTP },
 		{ "ca", required_argument, NULL, O_CA },
 		{ "token-file", required_argument, NULL, O_TOKEN },
@@ -110,7 +114,7 @@ int cmd_send(int argc, char **argv)
 	};
 	struct send_opts o;
 	bool quiet = false, no_receipt = false;
-	const char *receipt = NULL;
+	const char *receipt = NULL, *config = NULL;
 	uint64_t v;
 	int c;
 
@@ -119,6 +123,7 @@ int cmd_send(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, ":hqt:", opts, NULL)) != -1) {
 		switch (c) {
 		case 't': o.url = optarg; break;
+		case O_CONFIG: config = optarg; break;
 		case O_ALLOW_HTTP: o.allow_http = true; break;
 		case O_CA: o.ca_file = optarg; break;
 		case O_TOKEN: o.token_file = optarg; break;
@@ -156,6 +161,35 @@ int cmd_send(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	const char *bag = argv[optind];
+
+	/* a name: the destination as ingestd's configuration has it; the options given here win */
+	_cleanup_(config_freep) struct ingestd_config *cfg = NULL;
+	if (!strstr(o.url, "://")) {
+		_cleanup_(strbuf_freep) struct strbuf errs;
+		strbuf_init(&errs, 64 << 10);
+		int cr = config_load_or_defaults(config ? config : INGESTD_DEFAULT_CONFIG, config != NULL, &cfg, &errs);
+		if (cr < 0) {
+			fprintf(stderr, "ingest send: the configuration is invalid:\n%s", errs.s ? errs.s : "");
+			return cr == -EINVAL ? EXIT_USAGE : EXIT_INPUT;
+		}
+		const struct ingestd_destination *d = config_destination(cfg, o.url);
+		if (!d) {
+			fprintf(stderr, "ingest send: no destination \"%s\" in %s; give a URL (https://host/dicom-web/) or "
+			        "a name from its destinations:\n", o.url, cfg->file ? cfg->file : INGESTD_DEFAULT_CONFIG);
+			return EXIT_USAGE;
+		}
+		o.url = d->dicomweb;
+		o.allow_http = o.allow_http || d->allow_http;
+		if (!o.ca_file)
+			o.ca_file = d->ca_file;
+		if (!o.token_file && !o.basic_file) {
+			o.token_file = d->token_file;
+			o.basic_file = d->basic_file;
+		}
+	} else if (config) {
+		fprintf(stderr, "ingest send: --config is for --to NAME; --to %s is a URL\n", o.url);
+		return EXIT_USAGE;
+	}
 	_cleanup_(ing_ctx_freep) struct ing_ctx *ctx = NULL;
 	int r = ing_ctx_new(&ctx);
 	if (r < 0) {

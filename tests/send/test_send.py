@@ -24,7 +24,10 @@ Orthanc holds is read through its own REST API, never through our code.
            Orthanc 1.10.1 resets every TLS connection after the handshake
            here (SslEnabled; curl sees "connection reset by peer"), so TLS is
            ended by a small Python proxy on 127.0.0.1 in front of it;
-           Orthanc checks the credentials itself"""
+           Orthanc checks the credentials itself
+  named    --to NAME --config FILE: a destination of ingestd's configuration
+           (destinations:); an unknown name and an invalid destination are
+           usage errors that name the file, line and column"""
 import http.client
 import http.server
 import json
@@ -372,12 +375,36 @@ def test_tls(work):
           % len(want))
 
 
+def test_named(work):
+    out, bag = package(work)
+    want = package_sops(bag)
+    with start_orthanc() as o:
+        cfg = os.path.join(work, 'ingestd.yaml')
+        with open(cfg, 'w') as f:
+            f.write('destinations:\n  centre-a:\n    dicomweb: %s/dicom-web/\n    allow_http: true\n' % o.base)
+        p = send(bag, 'centre-b', '--config', cfg)
+        check(p.returncode == 2 and b'no destination "centre-b"' in p.stderr,
+              'an unknown destination: exit %d %s' % (p.returncode, p.stderr))
+        send(bag, 'centre-a', '--config', cfg, check_rc=0)
+        check(sorted(orthanc_sops(o)) == sorted(want), 'the named destination does not hold the package')
+        r = json.load(open(os.path.join(out, 'receipts', os.path.basename(bag) + '.json')))
+        check(r['destination'] == o.base + '/dicom-web/' and r['delivered'], 'receipt %r' % r['destination'])
+        bad = os.path.join(work, 'bad.yaml')
+        with open(bad, 'w') as f:
+            f.write('destinations:\n  centre-a:\n    dicomweb: %s/dicom-web/\n    colour: blue\n' % o.base)
+        p = send(bag, 'centre-a', '--config', bad)
+        check(p.returncode == 2 and b'bad.yaml:4:5: unknown' in p.stderr and b'bad.yaml:3:5: destination' in p.stderr and b'plain http' in p.stderr
+              and b'unknown destination key "colour"' in p.stderr,
+              'an invalid destination: exit %d %s' % (p.returncode, p.stderr))
+    print('named: delivered to centre-a from the configuration; unknown and invalid destinations refused')
+
+
 def main():
     which = sys.argv[1]
     work = workdir()
     try:
         {'deliver': test_deliver, 'resume': test_resume, 'retry': test_retry, 'refuse': test_refuse,
-         'tls': test_tls}[which](work)
+         'tls': test_tls, 'named': test_named}[which](work)
     finally:
         subprocess.run(['rm', '-rf', work])
 
