@@ -279,10 +279,16 @@ static int qido_study(struct delivery *d, size_t lo, size_t hi, bool final)
 			struct obj *o = bsearch(&key, d->objs + lo, hi - lo, sizeof *d->objs, obj_cmp);
 			if (!o)
 				continue;
-			if (final)
-				o->confirmed = true;
-			else if (o->state == OBJ_PENDING)
-				o->state = OBJ_THERE;
+			/* two files of a package may hold one SOP Instance UID (the same image in two
+			 * encodings): they sort together, and the destination holding it holds both */
+			while (o > d->objs + lo && obj_cmp(o - 1, &key) == 0)
+				o--;
+			for (; o < d->objs + hi && obj_cmp(o, &key) == 0; o++) {
+				if (final)
+					o->confirmed = true;
+				else if (o->state == OBJ_PENDING)
+					o->state = OBJ_THERE;
+			}
 		}
 		if (n < SEND_QIDO_PAGE)
 			return 0;
@@ -306,11 +312,12 @@ static int qido_all(struct delivery *d, bool final)
 /* ------------------------------------------------------------------------ */
 /* STOW-RS                                                                   */
 
-static struct obj *find_sop(struct delivery *d, size_t *idx, size_t n, const char *sop)
+/* The next object of the batch, from *I on, holding SOP and not yet answered for. */
+static struct obj *find_sop(struct delivery *d, size_t *idx, size_t n, const char *sop, size_t *i)
 {
-	for (size_t i = 0; i < n; i++)
-		if (strcmp(d->objs[idx[i]].sop, sop) == 0)
-			return &d->objs[idx[i]];
+	for (; *i < n; (*i)++)
+		if (d->objs[idx[*i]].state == OBJ_PENDING && strcmp(d->objs[idx[*i]].sop, sop) == 0)
+			return &d->objs[idx[(*i)++]];
 	return NULL;
 }
 
@@ -349,10 +356,33 @@ static int stow_batch(struct delivery *d, size_t *idx, size_t n, unsigned batch_
 	int r = send_http(&d->conn, url, &body, &status, &resp, &d->res->error);
 	if (r < 0)
 		return r;
+	/* A refusal of the whole request that one object may cause (some PACS, Orthanc among them, answer a
+	 * part they cannot parse with 400 for the lot): halve the batch until the object is alone, and count
+	 * it failed, so that a bad object costs that object only. */
+	if ((status == 400 || status == 413 || status == 415 || status == 422) && n > 1) {
+		log_info(d->ctx, "send: batch %u: HTTP %ld for %zu objects; sending them in halves to find which", batch_no,
+		         status, n);
+		r = stow_batch(d, idx, n / 2, batch_no);
+		return r < 0 ? r : stow_batch(d, idx + n / 2, n - n / 2, batch_no);
+	}
+	if ((status == 400 || status == 413 || status == 415 || status == 422) && n == 1) {
+		char why[320];
+		size_t k = 0;
+		char said[200];
+		/* what the destination said, printable ASCII only, bounded */
+		for (size_t i = 0; i < resp.len && k + 1 < sizeof said; i++)
+			if (resp.s[i] >= 0x20 && resp.s[i] < 0x7f && !(k && said[k - 1] == ' ' && resp.s[i] == ' '))
+				said[k++] = resp.s[i];
+		said[k] = 0;
+		snprintf(why, sizeof why, "the destination refused it: HTTP %ld%s%s", status, k ? ": " : "", said);
+		obj_fail(&d->objs[idx[0]], why);
+		log_warn(d->ctx, "send: %s: refused by the destination (HTTP %ld)", d->objs[idx[0]].path, status);
+		return 0;
+	}
 	if (status != 200 && status != 202 && status != 409) {
 		fail_why(d->res, "the destination refused the upload (STOW-RS): HTTP %ld%s", status,
 		         status == 401 || status == 403 ? "; check the credentials file"
-		         : status == 413 ? "; give a smaller --batch-bytes" : "");
+		         : "");
 		return -EIO;
 	}
 	_cleanup_(json_object_putp) json_object *ans = parse_json(&resp);
@@ -361,8 +391,8 @@ static int stow_batch(struct delivery *d, size_t *idx, size_t n, unsigned batch_
 	    json_object_object_get_ex(seq, "Value", &seq) && json_object_is_type(seq, json_type_array))
 		for (size_t i = 0; i < json_object_array_length(seq); i++) {
 			const char *sop = json_uid(json_object_array_get_idx(seq, i), "00081155");
-			struct obj *o = sop ? find_sop(d, idx, n, sop) : NULL;
-			if (o && o->state == OBJ_PENDING) {
+			struct obj *o;
+			for (size_t at = 0; sop && (o = find_sop(d, idx, n, sop, &at));) {
 				o->state = OBJ_SENT;
 				ok++;
 			}
@@ -372,7 +402,8 @@ static int stow_batch(struct delivery *d, size_t *idx, size_t n, unsigned batch_
 		for (size_t i = 0; i < json_object_array_length(seq); i++) {
 			json_object *item = json_object_array_get_idx(seq, i), *el, *val;
 			const char *sop = json_uid(item, "00081155");
-			struct obj *o = sop ? find_sop(d, idx, n, sop) : NULL;
+			size_t at = 0;
+			struct obj *o = sop ? find_sop(d, idx, n, sop, &at) : NULL;
 			long code = -1;
 			if (json_object_object_get_ex(item, "00081197", &el) && json_object_object_get_ex(el, "Value", &val) &&
 			    json_object_is_type(val, json_type_array) && json_object_array_length(val) > 0)

@@ -25,6 +25,9 @@ Orthanc holds is read through its own REST API, never through our code.
            here (SslEnabled; curl sees "connection reset by peer"), so TLS is
            ended by a small Python proxy on 127.0.0.1 in front of it;
            Orthanc checks the credentials itself
+  samples  a package of every pydicom sample *.dcm (odd encodings, big
+           endian, no file meta, multi-frame, compressed): every object of
+           its file-set delivered and confirmed
   named    --to NAME --config FILE: a destination of ingestd's configuration
            (destinations:); an unknown name and an invalid destination are
            usage errors that name the file, line and column"""
@@ -375,6 +378,31 @@ def test_tls(work):
           % len(want))
 
 
+def test_samples(work):
+    import glob
+    import shutil
+    drop = os.path.join(work, 'SAMPLES')
+    os.makedirs(drop)
+    for f in glob.glob('/usr/lib/python3/dist-packages/pydicom/data/test_files/*.dcm'):
+        shutil.copy(f, drop)
+    out = os.path.join(work, 'outbox')
+    ingest('package', drop, '--out', out, '--no-fetch', check_rc=0)
+    bag = [os.path.join(out, d, 'SAMPLES') for d in ('ready', 'pending') if os.path.isdir(os.path.join(out, d, 'SAMPLES'))][0]
+    want = package_sops(bag)
+    with start_orthanc() as o:
+        p = send(bag, o.base + '/dicom-web/', '--allow-http', '--batch-bytes', '4000000')
+        check(os.path.exists(os.path.join(out, 'receipts', 'SAMPLES.json')), 'no receipt: exit %d %s'
+              % (p.returncode, p.stderr.decode(errors='replace')[-3000:]))
+        r = json.load(open(os.path.join(out, 'receipts', 'SAMPLES.json')))
+        check(p.returncode == 0 and r['delivered'], 'the samples package was not delivered: exit %d %s\n%s'
+              % (p.returncode, p.stderr.decode(errors='replace')[-3000:], json.dumps(r.get('not_delivered'))[:3000]))
+        have = orthanc_sops(o)
+        check(sorted(set(have)) == sorted(set(want)), 'Orthanc holds %d distinct, the package %d'
+              % (len(set(have)), len(set(want))))
+    print('samples: %d objects of the pydicom samples delivered and confirmed (%d bytes sent)'
+          % (len(want), r['bytes_sent']))
+
+
 def test_named(work):
     out, bag = package(work)
     want = package_sops(bag)
@@ -404,7 +432,7 @@ def main():
     work = workdir()
     try:
         {'deliver': test_deliver, 'resume': test_resume, 'retry': test_retry, 'refuse': test_refuse,
-         'tls': test_tls, 'named': test_named}[which](work)
+         'tls': test_tls, 'named': test_named, 'samples': test_samples}[which](work)
     finally:
         subprocess.run(['rm', '-rf', work])
 
