@@ -558,6 +558,7 @@ static int write_receipt(struct delivery *d, const char *bag, const char *path)
 int send_package(struct ing_ctx *ctx, const char *bag, const struct send_opts *o, struct send_result *res)
 {
 	struct delivery d = { .ctx = ctx, .bagfd = -1, .res = res };
+	_cleanup_close_ int datafd = -1;
 	int r;
 
 	*res = (struct send_result){ 0 };
@@ -574,7 +575,9 @@ int send_package(struct ing_ctx *ctx, const char *bag, const struct send_opts *o
 		fail_why(res, "cannot open the package %s: %s", bag, ing_strerror(r));
 		goto out;
 	}
-	r = walk(&d, d.bagfd, "data/DICOM", "data/DICOM", 0);
+	/* one component at a time: O_NOFOLLOW guards only the last one */
+	datafd = openat(d.bagfd, "data", O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+	r = datafd < 0 ? -errno : walk(&d, datafd, "DICOM", "data/DICOM", 0);
 	if (r < 0) {
 		fail_why(res, "cannot list the package's DICOM objects: %s", ing_strerror(r));
 		goto out;
