@@ -20,7 +20,8 @@ Orthanc holds is read through its own REST API, never through our code.
            object is reported with its reason, the rest confirmed, exit 1
   tls      https with a test CA (openssl) and HTTP basic authentication:
            delivered with --ca and --basic-file; refused without the CA or
-           with a wrong password; the password never printed. Debian's
+           with a wrong password; the same with a bearer token (--token-file,
+           checked by the proxy); secrets never printed. Debian's
            Orthanc 1.10.1 resets every TLS connection after the handshake
            here (SslEnabled; curl sees "connection reset by peer"), so TLS is
            ended by a small Python proxy on 127.0.0.1 in front of it;
@@ -189,9 +190,17 @@ class FlakyProxy(http.server.BaseHTTPRequestHandler):
     def log_message(self, *a):
         pass
 
+    login = None    # when set, the Authorization header given to Orthanc
+    bearer = None   # when set, a request without "Authorization: Bearer <bearer>" gets 401
+
     def relay(self, method):
         n = int(self.headers.get('Content-Length', 0))
         body = self.rfile.read(n) if n else None
+        if self.bearer and self.headers.get('Authorization') != 'Bearer ' + self.bearer:
+            self.send_response(401)
+            self.send_header('Content-Length', '0')
+            self.end_headers()
+            return
         if method == 'POST':
             with self.lock:
                 FlakyProxy.posts += 1
@@ -203,6 +212,8 @@ class FlakyProxy(http.server.BaseHTTPRequestHandler):
                 return
         c = http.client.HTTPConnection('127.0.0.1', self.target, timeout=60)
         hdrs = {k: v for k, v in self.headers.items() if k.lower() not in ('host', 'connection')}
+        if self.login:
+            hdrs['Authorization'] = self.login
         c.request(method, self.path, body=body, headers=hdrs)
         r = c.getresponse()
         data = r.read()
@@ -374,7 +385,28 @@ def test_tls(work):
                   'the receipt is wrong or holds the password')
         finally:
             srv.shutdown()
-    print('tls: %d objects over https with basic auth and the test CA; untrusted CA and wrong password refused'
+    # a bearer token (the proxy checks it, then logs in to Orthanc for us): wrong token refused, right one delivers
+    tok = os.path.join(work, 'pacs.token')
+    with open(tok, 'w') as f:
+        f.write('tok-3e1f9a\n')
+    with AuthOrthanc(plugins=[DICOMWEB], extra=extra) as o:
+        FlakyProxy.target, FlakyProxy.bearer = o.http_port, 'tok-3e1f9a'
+        FlakyProxy.login = AuthOrthanc.auth
+        srv = http.server.ThreadingHTTPServer(('127.0.0.1', 0), FlakyProxy)
+        srv.socket = tls.wrap_socket(srv.socket, server_side=True)
+        threading.Thread(target=srv.serve_forever, daemon=True).start()
+        url = 'https://127.0.0.1:%d/dicom-web/' % srv.server_address[1]
+        try:
+            p = send(bag, url, '--ca', ca, '--token-file', cred, '--no-receipt')
+            check(p.returncode == 1 and b'credentials' in p.stderr and b's3cret' not in p.stderr + p.stdout,
+                  'a wrong token: exit %d %s' % (p.returncode, p.stderr))
+            p = send(bag, url, '--ca', ca, '--token-file', tok, '--no-receipt', check_rc=0)
+            check(b'tok-3e1f9a' not in p.stderr + p.stdout, 'the token was printed')
+            check(sorted(orthanc_sops(o)) == sorted(want), 'with a bearer token Orthanc does not hold the package')
+        finally:
+            srv.shutdown()
+            FlakyProxy.bearer = FlakyProxy.login = None
+    print('tls: %d objects over https with basic auth, then with a bearer token, and the test CA; untrusted CA, wrong password and wrong token refused'
           % len(want))
 
 
