@@ -445,8 +445,8 @@ static void cfg_destinations(struct cfg_parser *p, struct fy_node *map, struct i
 		for (const char *q = name; name_ok && *q; q++)
 			name_ok = isalnum((unsigned char)*q) || *q == '-' || *q == '_' || *q == '.';
 		if (!name_ok) {
-			cfg_err(p, k, "a destination's name is letters, digits, '-', '_' or '.' (at most 64), not \"%s\"",
-			        name);
+			cfg_err(p, k, "a destination's name is letters, digits, '-', '_' or '.' (at most 64), "
+			        "not \"%s\"", name);
 			continue;
 		}
 		if (c->n_destinations >= CONFIG_MAX_LIST) {
@@ -458,8 +458,8 @@ static void cfg_destinations(struct cfg_parser *p, struct fy_node *map, struct i
 			continue;
 		}
 		if (!d || !fy_node_is_mapping(d)) {
-			cfg_err(p, d ? d : k, "destination \"%s\" is a mapping (dicomweb, allow_http, ca_file, token_file, "
-			        "basic_file)", name);
+			cfg_err(p, d ? d : k, "destination \"%s\" is a mapping (dicomweb, allow_http, ca_file, "
+			        "token_file, basic_file)", name);
 			continue;
 		}
 		c->destinations = xrealloc(c->destinations, (c->n_destinations + 1) * sizeof(*c->destinations));
@@ -475,7 +475,8 @@ static void cfg_destinations(struct cfg_parser *p, struct fy_node *map, struct i
 			else if (strcmp(ks, "dicomweb") == 0) {
 				char *s = cfg_string(p, ks, v);
 				if (s && strncmp(s, "https://", 8) != 0 && strncmp(s, "http://", 7) != 0) {
-					cfg_err(p, v, "\"dicomweb\" is the DICOMweb base URL, https://HOST/PATH/, not \"%s\"", s);
+					cfg_err(p, v, "\"dicomweb\" is the DICOMweb base URL, https://HOST/PATH/, "
+					        "not \"%s\"", s);
 					free(s);
 				} else if (s) {
 					free(dst->dicomweb);
@@ -490,8 +491,9 @@ static void cfg_destinations(struct cfg_parser *p, struct fy_node *map, struct i
 			else if (strcmp(ks, "basic_file") == 0)
 				cfg_set_path(p, ks, v, &dst->basic_file);
 			else
-				cfg_err(p, dk, "unknown destination key \"%s\": expected dicomweb, allow_http, ca_file, "
-				        "token_file or basic_file (DIMSE destinations are not supported yet)", ks);
+				cfg_err(p, dk, "unknown destination key \"%s\": expected dicomweb, allow_http, "
+				        "ca_file, token_file or basic_file (DIMSE destinations are not supported yet)",
+				        ks);
 		}
 		if (!dst->dicomweb)
 			cfg_err(p, d, "destination \"%s\" has no \"dicomweb\" URL", name);
@@ -727,8 +729,8 @@ void config_print(FILE *f, const struct ingestd_config *c)
 		const struct ingestd_destination *d = &c->destinations[i];
 		fprintf(f, "destinations.%s.dicomweb: %s\ndestinations.%s.allow_http: %s\n", d->name, d->dicomweb,
 		        d->name, d->allow_http ? "true" : "false");
-		fprintf(f, "destinations.%s.ca_file: %s\ndestinations.%s.token_file: %s\ndestinations.%s.basic_file: %s\n",
-		        d->name, d->ca_file ? d->ca_file : "(none)", d->name, d->token_file ? d->token_file : "(none)",
-		        d->name, d->basic_file ? d->basic_file : "(none)");
+		fprintf(f, "destinations.%s.ca_file: %s\ndestinations.%s.token_file: %s\n"
+		        "destinations.%s.basic_file: %s\n", d->name, d->ca_file ? d->ca_file : "(none)", d->name,
+		        d->token_file ? d->token_file : "(none)", d->name, d->basic_file ? d->basic_file : "(none)");
 	}
 }

@@ -359,8 +359,8 @@ static int attempt(struct send_conn *c, const char *url, struct send_body *body,
 	if (c->auth_header)
 		hdrs = curl_slist_append(hdrs, c->auth_header);
 	if (body) {
-		snprintf(ctype, sizeof ctype, "Content-Type: multipart/related; type=\"application/dicom\"; boundary=%s",
-		         body->boundary);
+		snprintf(ctype, sizeof ctype,
+		         "Content-Type: multipart/related; type=\"application/dicom\"; boundary=%s", body->boundary);
 		hdrs = curl_slist_append(hdrs, ctype);
 		hdrs = curl_slist_append(hdrs, "Expect:");
 		body_rewind(body);
@@ -437,8 +437,10 @@ int send_http(struct send_conn *c, const char *url, struct send_body *body, long
 		bool transient = r < 0 ? curl_transient(rc) : (*status >= 500 || *status == 408 || *status == 429);
 		if (!transient) {
 			if (r < 0) {
-				set_err(err, "the destination cannot be reached: %s", errbuf[0] ? errbuf : curl_easy_strerror(rc));
-				return rc == CURLE_PEER_FAILED_VERIFICATION || rc == CURLE_SSL_CACERT_BADFILE ? -EPERM : -EIO;
+				set_err(err, "the destination cannot be reached: %s",
+				        errbuf[0] ? errbuf : curl_easy_strerror(rc));
+				return rc == CURLE_PEER_FAILED_VERIFICATION || rc == CURLE_SSL_CACERT_BADFILE ? -EPERM
+				                                                                               : -EIO;
 			}
 			return 0;
 		}

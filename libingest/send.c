@@ -261,7 +261,8 @@ static int qido_study(struct delivery *d, size_t lo, size_t hi, bool final)
 		if (status == 204 || status == 404)
 			return 0;
 		if (status != 200) {
-			fail_why(d->res, "the destination refused the query of what it holds (QIDO-RS): HTTP %ld%s", status,
+			fail_why(d->res, "the destination refused the query of what it holds (QIDO-RS): HTTP %ld%s",
+			         status,
 			         status == 401 || status == 403 ? "; check the credentials file" : "");
 			return -EIO;
 		}
@@ -360,8 +361,8 @@ static int stow_batch(struct delivery *d, size_t *idx, size_t n, unsigned batch_
 	 * part they cannot parse with 400 for the lot): halve the batch until the object is alone, and count
 	 * it failed, so that a bad object costs that object only. */
 	if ((status == 400 || status == 413 || status == 415 || status == 422) && n > 1) {
-		log_info(d->ctx, "send: batch %u: HTTP %ld for %zu objects; sending them in halves to find which", batch_no,
-		         status, n);
+		log_info(d->ctx, "send: batch %u: HTTP %ld for %zu objects; sending them in halves to find which",
+		         batch_no, status, n);
 		r = stow_batch(d, idx, n / 2, batch_no);
 		return r < 0 ? r : stow_batch(d, idx + n / 2, n - n / 2, batch_no);
 	}
@@ -405,8 +406,9 @@ static int stow_batch(struct delivery *d, size_t *idx, size_t n, unsigned batch_
 			size_t at = 0;
 			struct obj *o = sop ? find_sop(d, idx, n, sop, &at) : NULL;
 			long code = -1;
-			if (json_object_object_get_ex(item, "00081197", &el) && json_object_object_get_ex(el, "Value", &val) &&
-			    json_object_is_type(val, json_type_array) && json_object_array_length(val) > 0)
+			if (json_object_object_get_ex(item, "00081197", &el) &&
+			    json_object_object_get_ex(el, "Value", &val) && json_object_is_type(val, json_type_array) &&
+			    json_object_array_length(val) > 0)
 				code = (long)json_object_get_int64(json_object_array_get_idx(val, 0));
 			if (o && o->state == OBJ_PENDING) {
 				char why[160];
@@ -513,9 +515,9 @@ static int write_receipt(struct delivery *d, const char *bag, const char *path)
 			json_object_object_add(f, "sop_instance_uid", json_object_new_string(ob->sop));
 			json_object_object_add(f, "reason", json_object_new_string(
 				ob->reason ? ob->reason
-				: ob->state == OBJ_SENT ? "the destination answered that it stored it (STOW-RS) but does "
-				                          "not hold it (QIDO-RS): it may filter such objects out; ask its "
-				                          "administrator"
+				: ob->state == OBJ_SENT ? "the destination answered that it stored it (STOW-RS) but "
+				                          "does not hold it (QIDO-RS): it may filter such objects "
+				                          "out; ask its administrator"
 				: ob->state == OBJ_THERE ? "the destination held it before sending but no longer does"
 				: "the destination neither stored nor refused it (not in its STOW-RS answer)"));
 			json_object_array_add(fails, f);

@@ -95,7 +95,10 @@ static char *default_receipt(const char *bag)
 
 int cmd_send(int argc, char **argv)
 {
-	enum { O_CONFIG = 255, O_ALLOW_HTTP = 256, O_CA, O_TOKEN, O_BASIC, O_RECEIPT, O_NO_RECEIPT, O_BATCH, O_MAXSEC, O_MAXBYTES };
+	enum {
+		O_CONFIG = 256, O_ALLOW_HTTP, O_CA, O_TOKEN, O_BASIC, O_RECEIPT, O_NO_RECEIPT,
+		O_BATCH, O_MAXSEC, O_MAXBYTES,
+	};
 	static const struct option opts[] = {
 		{ "to", required_argument, NULL, 't' },
 		{ "config", required_argument, NULL, O_CONFIG },
@@ -133,13 +136,15 @@ int cmd_send(int argc, char **argv)
 		case O_BATCH:
 		case O_MAXSEC:
 		case O_MAXBYTES:
-			if (!parse_u64(optarg, 1, c == O_BATCH ? SEND_BATCH_MAX_BYTES : c == O_MAXSEC ? UINT32_MAX
-			               : UINT64_MAX, &v)) {
+		{
+			uint64_t max = c == O_BATCH ? SEND_BATCH_MAX_BYTES : c == O_MAXSEC ? UINT32_MAX : UINT64_MAX;
+			if (!parse_u64(optarg, 1, max, &v)) {
 				fprintf(stderr, "ingest send: --%s %s: give a whole number from 1 to %" PRIu64 "\n",
-				        c == O_BATCH ? "batch-bytes" : c == O_MAXSEC ? "max-seconds" : "max-bytes", optarg,
-				        c == O_BATCH ? (uint64_t)SEND_BATCH_MAX_BYTES : c == O_MAXSEC ? UINT32_MAX : UINT64_MAX);
+				        c == O_BATCH ? "batch-bytes" : c == O_MAXSEC ? "max-seconds" : "max-bytes",
+				        optarg, max);
 				return EXIT_USAGE;
 			}
+		}
 			if (c == O_BATCH)
 				o.batch_bytes = v;
 			else if (c == O_MAXSEC)
@@ -174,8 +179,9 @@ int cmd_send(int argc, char **argv)
 		}
 		const struct ingestd_destination *d = config_destination(cfg, o.url);
 		if (!d) {
-			fprintf(stderr, "ingest send: no destination \"%s\" in %s; give a URL (https://host/dicom-web/) or "
-			        "a name from its destinations:\n", o.url, cfg->file ? cfg->file : INGESTD_DEFAULT_CONFIG);
+			fprintf(stderr, "ingest send: no destination \"%s\" in %s; give a URL "
+			        "(https://host/dicom-web/) or a name from its destinations:\n", o.url,
+			        cfg->file ? cfg->file : INGESTD_DEFAULT_CONFIG);
 			return EXIT_USAGE;
 		}
 		o.url = d->dicomweb;
@@ -222,7 +228,8 @@ int cmd_send(int argc, char **argv)
 		if (!receipt) {
 			def_receipt = default_receipt(bag);
 			if (!def_receipt) {
-				fprintf(stderr, "ingest send: no folder above %s for the receipt; give --receipt FILE\n", bag);
+				fprintf(stderr, "ingest send: no folder above %s for the receipt; "
+				        "give --receipt FILE\n", bag);
 				return EXIT_USAGE;
 			}
 		}
@@ -239,16 +246,16 @@ int cmd_send(int argc, char **argv)
 		fprintf(stderr, "ingest send: %s: not delivered: %s\n", path_basename(bag),
 		        res.error ? res.error : ing_strerror(r));
 		if (!quiet)
-			printf("NOT DELIVERED: %" PRIu64 " objects, %" PRIu64 " already there, %" PRIu64 " sent, %" PRIu64
-			       " refused, %" PRIu64 " confirmed\n", res.objects, res.already, res.sent, res.failed,
-			       res.confirmed);
+			printf("NOT DELIVERED: %" PRIu64 " objects, %" PRIu64 " already there, %" PRIu64 " sent, "
+			       "%" PRIu64 " refused, %" PRIu64 " confirmed\n", res.objects, res.already, res.sent,
+			       res.failed, res.confirmed);
 		send_result_clear(&res);
 		return EXIT_FINDINGS;
 	}
 	if (!quiet)
 		printf("DELIVERED: %" PRIu64 " of %" PRIu64 " objects confirmed (%" PRIu64 " already there, %" PRIu64
-		       " sent, %" PRIu64 " bytes in %u requests)%s%s\n", res.confirmed, res.objects, res.already, res.sent,
-		       res.bytes_sent, res.requests, o.receipt_path ? "; receipt " : "",
+		       " sent, %" PRIu64 " bytes in %u requests)%s%s\n", res.confirmed, res.objects, res.already,
+		       res.sent, res.bytes_sent, res.requests, o.receipt_path ? "; receipt " : "",
 		       o.receipt_path ? o.receipt_path : "");
 	send_result_clear(&res);
 	return fflush(stdout) == 0 ? EXIT_OK : EXIT_INTERNAL;
