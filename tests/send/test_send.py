@@ -15,7 +15,8 @@ Orthanc holds is read through its own REST API, never through our code.
            again
   retry    a proxy in front of Orthanc answers 503 to the first STOW-RS
            requests, then passes them on: the delivery retries and completes;
-           a destination that never recovers is a clear failure (exit 1)
+           a destination that never recovers is a clear failure (exit 1);
+           connections cut without an answer (a PACS restarting) are retried
   refuse   Orthanc refuses one SOP class (PET, a Lua filter): each refused
            object is reported with its reason, the rest confirmed, exit 1
   tls      https with a test CA (openssl) and HTTP basic authentication:
@@ -114,6 +115,10 @@ def test_deliver(work):
         p = send(bag, url.replace('http://', 'http://user:secret@'), '--allow-http')
         check(p.returncode == 2 and b'secret' not in p.stderr + p.stdout,
               'a URL with a password was not refused, or the password was printed: %d %s' % (p.returncode, p.stderr))
+        # a byte budget smaller than the first batch: nothing sent, a clear failure
+        p = send(bag, url, '--allow-http', '--max-bytes', '1000', '--no-receipt')
+        check(p.returncode == 1 and b'byte budget' in p.stderr and o.statistics()['CountInstances'] == 0,
+              'the byte budget did not hold: exit %d %s' % (p.returncode, p.stderr))
         # the delivery, in several batches
         p = send(bag, url, '--allow-http', '--batch-bytes', '200000', check_rc=0)
         have = orthanc_sops(o)
@@ -185,6 +190,7 @@ class FlakyProxy(http.server.BaseHTTPRequestHandler):
     target = None
     fail = 0
     posts = 0
+    drop = False
     lock = threading.Lock()
 
     def log_message(self, *a):
@@ -205,6 +211,10 @@ class FlakyProxy(http.server.BaseHTTPRequestHandler):
             with self.lock:
                 FlakyProxy.posts += 1
                 flaky = FlakyProxy.posts <= FlakyProxy.fail
+            if flaky and FlakyProxy.drop:
+                self.close_connection = True     # no answer at all: a PACS restarting
+                self.connection.shutdown(2)
+                return
             if flaky:
                 self.send_response(503)
                 self.send_header('Content-Length', '0')
@@ -253,9 +263,18 @@ def test_retry(work):
             p = send(bag, url, '--allow-http', check_rc=0)
             check(b'HTTP 503; trying again' in p.stderr, 'the retry was not said: %s' % p.stderr)
             check(sorted(orthanc_sops(o)) == sorted(want), 'after the retries Orthanc does not hold the package')
+            # connections cut without an answer (a PACS restarting), twice: retried, delivered
+            for i in o.get('/instances'):
+                o.request('DELETE', '/instances/' + i)
+            check(o.statistics()['CountInstances'] == 0, 'Orthanc did not delete the instances')
+            FlakyProxy.fail, FlakyProxy.posts, FlakyProxy.drop = 2, 0, True
+            p = send(bag, url, '--allow-http', '--no-receipt', check_rc=0)
+            check(b'cannot be reached' in p.stderr and b'trying again' in p.stderr,
+                  'the cut connections were not said: %s' % p.stderr)
+            check(sorted(orthanc_sops(o)) == sorted(want), 'after cut connections Orthanc does not hold the package')
         finally:
             srv.shutdown()
-    print('retry: 503 for ever fails after 5 attempts; 503 twice then delivered (%d objects)' % len(want))
+    print('retry: 503 for ever fails after 5 attempts; 503 twice, then connections cut twice: retried and delivered (%d objects)' % len(want))
 
 
 PET = '1.2.840.10008.5.1.4.1.1.128'
