@@ -251,7 +251,7 @@ static int qido_study(struct delivery *d, size_t lo, size_t hi, bool final)
 {
 	_cleanup_(strbuf_freep) struct strbuf resp;
 	strbuf_init(&resp, SEND_RESPONSE_MAX_BYTES);
-	for (unsigned offset = 0;; offset += SEND_QIDO_PAGE) {
+	for (unsigned page = 0, offset = 0;; page++, offset += SEND_QIDO_PAGE) {
 		_cleanup_free_ char *url = xasprintf("%sstudies/%s/instances?includefield=00080018&limit=%u&offset=%u",
 		                                     d->conn.base, d->objs[lo].study, SEND_QIDO_PAGE, offset);
 		long status = 0;
@@ -291,8 +291,15 @@ static int qido_study(struct delivery *d, size_t lo, size_t hi, bool final)
 					o->state = OBJ_THERE;
 			}
 		}
-		if (n < SEND_QIDO_PAGE)
+		/* a short page is the last; a longer one means the server ignored the limit and gave all */
+		if (n != SEND_QIDO_PAGE)
 			return 0;
+		if (page + 1 >= SEND_QIDO_MAX_PAGES) {
+			log_warn(d->ctx, "send: the destination's answer to QIDO-RS goes on past %u instances of one "
+			         "study; what it holds beyond them is taken as absent",
+			         SEND_QIDO_PAGE * SEND_QIDO_MAX_PAGES);
+			return 0;
+		}
 	}
 }
 
