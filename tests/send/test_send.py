@@ -30,6 +30,8 @@ Orthanc holds is read through its own REST API, never through our code.
   samples  a package of every pydicom sample *.dcm (odd encodings, big
            endian, no file meta, multi-frame, compressed): every object of
            its file-set delivered and confirmed
+  paging   one study of 1,100 objects (more than a QIDO-RS page of 1,000):
+           delivered, and a second send finds every one (sends nothing)
   named    --to NAME --config FILE: a destination of ingestd's configuration
            (destinations:); an unknown name and an invalid destination are
            usage errors that name the file, line and column"""
@@ -454,6 +456,49 @@ def test_samples(work):
           % (len(want), r['bytes_sent']))
 
 
+def test_paging(work):
+    _, fixture_bag = package(work)
+    ct = None
+    for root, _, files in os.walk(os.path.join(fixture_bag, 'data', 'DICOM')):
+        for f in sorted(files):
+            d = pydicom.dcmread(os.path.join(root, f)) if f != 'DICOMDIR' else None
+            if d is not None and d.Modality == 'CT':
+                ct = d
+                break
+        if ct is not None:
+            break
+    check(ct is not None, 'no CT object in the fixture package')
+    drop = os.path.join(work, 'BIGSTUDY')
+    os.makedirs(drop)
+    n = 1100
+    for i in range(n):
+        ct.SOPInstanceUID = '1.2.826.0.1.3680043.10.1234.77.1.%d' % (i + 1)
+        ct.file_meta.MediaStorageSOPInstanceUID = ct.SOPInstanceUID
+        ct.InstanceNumber = i + 1
+        ct.ImagePositionPatient = [0, 0, i * 1.0]
+        ct.SliceLocation = i * 1.0
+        ct.save_as(os.path.join(drop, 'IM%05d.dcm' % i), write_like_original=True)
+    out = os.path.join(work, 'outbox2')
+    ingest('package', drop, '--out', out, '--no-fetch', check_rc=0)
+    bag = [os.path.join(out, d, 'BIGSTUDY') for d in ('ready', 'pending')
+           if os.path.isdir(os.path.join(out, d, 'BIGSTUDY'))][0]
+    want = package_sops(bag)
+    check(len(want) == n, 'the package holds %d of the %d objects' % (len(want), n))
+    with start_orthanc() as o:
+        url = o.base + '/dicom-web/'
+        send(bag, url, '--allow-http', check_rc=0)
+        check(o.statistics()['CountInstances'] == n, 'Orthanc holds %d of %d' % (o.statistics()['CountInstances'], n))
+        # Orthanc honours limit=: one page is not the whole study, so finding all of them took paging
+        st, body = o.request('GET', '/dicom-web/studies/%s/instances?includefield=00080018&limit=1000'
+                             % ct.StudyInstanceUID)
+        check(st == 200 and len(json.loads(body)) == 1000, 'Orthanc does not page QIDO-RS answers (HTTP %d)' % st)
+        send(bag, url, '--allow-http', check_rc=0)
+        r = json.load(open(os.path.join(out, 'receipts', 'BIGSTUDY.json')))
+        check(r['already_there'] == n and r['sent'] == 0 and r['confirmed'] == n,
+              'the second send did not find all %d: %r' % (n, {k: v for k, v in r.items() if k != 'confirmed_uids'}))
+    print('paging: %d objects of one study delivered; the second send found all of them over QIDO-RS pages' % n)
+
+
 def test_named(work):
     out, bag = package(work)
     want = package_sops(bag)
@@ -483,7 +528,8 @@ def main():
     work = workdir()
     try:
         {'deliver': test_deliver, 'resume': test_resume, 'retry': test_retry, 'refuse': test_refuse,
-         'tls': test_tls, 'named': test_named, 'samples': test_samples}[which](work)
+         'tls': test_tls, 'named': test_named, 'samples': test_samples,
+         'paging': test_paging}[which](work)
     finally:
         subprocess.run(['rm', '-rf', work])
 
