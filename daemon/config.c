@@ -81,6 +81,7 @@ struct ingestd_config *config_free(struct ingestd_config *c)
 		free(c->destinations[i].basic_file);
 	}
 	free(c->destinations);
+	free(c->delivery_default);
 	free(c);
 	return NULL;
 }
@@ -552,7 +553,7 @@ static int cfg_read(struct cfg_parser *p, const char *path, struct ingestd_confi
 	}
 	if (r < 0)
 		return r;
-	struct fy_node *root = doc ? fy_document_root(doc) : NULL;
+	struct fy_node *root = doc ? fy_document_root(doc) : NULL, *delivery_node = NULL;
 	if (root && !fy_node_is_mapping(root)) {
 		cfg_err(p, root, "expected keys such as \"settle_seconds: 10\"");
 		return 0;
@@ -593,11 +594,24 @@ static int cfg_read(struct cfg_parser *p, const char *path, struct ingestd_confi
 			cfg_mail(p, v, c);
 		else if (strcmp(ks, "destinations") == 0)
 			cfg_destinations(p, v, c);
+		else if (strcmp(ks, "delivery") == 0) {
+			struct fy_node *dv = fy_node_is_mapping(v) ? fy_node_mapping_lookup_by_string(v, "default", 7)
+			                                           : NULL;
+			if (!dv || fy_node_mapping_item_count(v) != 1)
+				cfg_err(p, v, "\"delivery\" is a mapping with one key, \"default: NAME\" (a destination)");
+			else {
+				cfg_set_string(p, "default", dv, &c->delivery_default);
+				delivery_node = dv;
+			}
+		}
 		else
 			cfg_err(p, k, "unknown key \"%s\": expected base_dir, paths, settle_seconds, rescan_seconds, "
 			        "workers, retention_days, http_downloads, languages, parse_timeout_seconds, worker_memory, "
-			        "limits, mail or destinations", ks);
+			        "limits, mail, destinations or delivery", ks);
 	}
+	if (c->delivery_default && !config_destination(c, c->delivery_default))
+		cfg_err(p, delivery_node, "\"delivery.default\" names \"%s\", which is not in \"destinations\"",
+		        c->delivery_default);
 	if (c->smtp_url && !c->mail_from)
 		cfg_err(p, root, "\"mail.smtp_url\" is set but \"mail.from\" is not: give the sender address");
 	if (c->smtp_user && !c->smtp_password_file)
@@ -733,4 +747,6 @@ void config_print(FILE *f, const struct ingestd_config *c)
 		        "destinations.%s.basic_file: %s\n", d->name, d->ca_file ? d->ca_file : "(none)", d->name,
 		        d->token_file ? d->token_file : "(none)", d->name, d->basic_file ? d->basic_file : "(none)");
 	}
+	if (c->delivery_default)   /* like destinations: listed when set (the example file has neither) */
+		fprintf(f, "delivery.default: %s\n", c->delivery_default);
 }

@@ -54,6 +54,7 @@ struct ingestd_config {
 	/* delivery */
 	struct ingestd_destination *destinations;
 	size_t n_destinations;
+	char *delivery_default;         /* delivery.default: a destination's name; NULL: none */
 };
 
 /* Fills C with the defaults of the keys (paths not resolved). */

@@ -16,7 +16,7 @@
 static void send_usage(FILE *f)
 {
 	fprintf(f,
-	        "Usage: ingest send PACKAGE --to URL|NAME [--config FILE] [options]\n"
+	        "Usage: ingest send PACKAGE [--to URL|NAME] [--config FILE] [options]\n"
 	        "\n"
 	        "Deliver the DICOM objects of a package (a BagIt bag folder, as `ingest package`\n"
 	        "publishes it) to a PACS over DICOMweb: the package is verified first (as by\n"
@@ -27,7 +27,8 @@ static void send_usage(FILE *f)
 	        "OUTBOX/receipts/CASE.json for a package at OUTBOX/ready/CASE (or --receipt FILE).\n"
 	        "\n"
 	        "  --to URL             the DICOMweb base, e.g. https://pacs.example.org/dicom-web/\n"
-	        "  --to NAME            a destination of ingestd's configuration (destinations:)\n"
+	        "  --to NAME            a destination of ingestd's configuration (destinations:);\n"
+	        "                       without --to, its delivery.default\n"
 	        "  --config FILE        that configuration (default: " INGESTD_DEFAULT_CONFIG ")\n"
 	        "  --allow-http         allow a plain http:// destination (a closed network, tests)\n"
 	        "  --ca FILE            CA certificates (PEM) the destination's certificate is checked with\n"
@@ -157,8 +158,8 @@ int cmd_send(int argc, char **argv)
 		default: return tool_bad_option("send", c, argv);
 		}
 	}
-	if (optind + 1 != argc || !o.url) {
-		fprintf(stderr, "ingest send: give one PACKAGE folder and --to URL; see 'ingest send --help'\n");
+	if (optind + 1 != argc) {
+		fprintf(stderr, "ingest send: give one PACKAGE folder; see 'ingest send --help'\n");
 		return EXIT_USAGE;
 	}
 	if (receipt && no_receipt) {
@@ -169,7 +170,7 @@ int cmd_send(int argc, char **argv)
 
 	/* a name: the destination as ingestd's configuration has it; the options given here win */
 	_cleanup_(config_freep) struct ingestd_config *cfg = NULL;
-	if (!strstr(o.url, "://")) {
+	if (!o.url || !strstr(o.url, "://")) {
 		_cleanup_(strbuf_freep) struct strbuf errs;
 		strbuf_init(&errs, 64 << 10);
 		int cr = config_load_or_defaults(config ? config : INGESTD_DEFAULT_CONFIG, config != NULL, &cfg, &errs);
@@ -177,6 +178,13 @@ int cmd_send(int argc, char **argv)
 			fprintf(stderr, "ingest send: the configuration is invalid:\n%s", errs.s ? errs.s : "");
 			return cr == -EINVAL ? EXIT_USAGE : EXIT_INPUT;
 		}
+		if (!o.url && !cfg->delivery_default) {
+			fprintf(stderr, "ingest send: give --to URL or --to NAME (%s sets no delivery.default)\n",
+			        cfg->file ? cfg->file : INGESTD_DEFAULT_CONFIG);
+			return EXIT_USAGE;
+		}
+		if (!o.url)
+			o.url = cfg->delivery_default;
 		const struct ingestd_destination *d = config_destination(cfg, o.url);
 		if (!d) {
 			fprintf(stderr, "ingest send: no destination \"%s\" in %s; give a URL "

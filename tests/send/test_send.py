@@ -33,7 +33,7 @@ Orthanc holds is read through its own REST API, never through our code.
   paging   one study of 1,100 objects (more than a QIDO-RS page of 1,000):
            delivered, and a second send finds every one (sends nothing)
   named    --to NAME --config FILE: a destination of ingestd's configuration
-           (destinations:); an unknown name and an invalid destination are
+           (destinations:), and its delivery.default without --to; an unknown name and an invalid destination are
            usage errors that name the file, line and column"""
 import http.client
 import http.server
@@ -95,7 +95,7 @@ def orthanc_sops(o):
 
 
 def send(bag, url, *extra, env=None, check_rc=None):
-    return ingest('send', bag, '--to', url, *extra, env=env, check_rc=check_rc)
+    return ingest('send', bag, *(['--to', url] if url else []), *extra, env=env, check_rc=check_rc)
 
 
 def stow_requests(o):
@@ -513,6 +513,18 @@ def test_named(work):
         check(sorted(orthanc_sops(o)) == sorted(want), 'the named destination does not hold the package')
         r = json.load(open(os.path.join(out, 'receipts', os.path.basename(bag) + '.json')))
         check(r['destination'] == o.base + '/dicom-web/' and r['delivered'], 'receipt %r' % r['destination'])
+        # delivery.default: no --to needed
+        with open(cfg, 'a') as f:
+            f.write('delivery:\n  default: centre-a\n')
+        p = send(bag, None, '--config', cfg, check_rc=0)
+        r = json.load(open(os.path.join(out, 'receipts', os.path.basename(bag) + '.json')))
+        check(r['delivered'] and r['already_there'] == len(want), 'delivery.default: %r' % r['destination'])
+        nodef = os.path.join(work, 'nodefault.yaml')
+        with open(nodef, 'w') as f:
+            f.write('delivery:\n  default: centre-z\n')
+        p = send(bag, None, '--config', nodef)
+        check(p.returncode == 2 and b'nodefault.yaml:2:' in p.stderr and b'"centre-z"' in p.stderr,
+              'a default naming no destination: exit %d %s' % (p.returncode, p.stderr))
         bad = os.path.join(work, 'bad.yaml')
         with open(bad, 'w') as f:
             f.write('destinations:\n  centre-a:\n    dicomweb: %s/dicom-web/\n    colour: blue\n' % o.base)
