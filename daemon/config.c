@@ -598,7 +598,8 @@ static int cfg_read(struct cfg_parser *p, const char *path, struct ingestd_confi
 			struct fy_node *dv = fy_node_is_mapping(v) ? fy_node_mapping_lookup_by_string(v, "default", 7)
 			                                           : NULL;
 			if (!dv || fy_node_mapping_item_count(v) != 1)
-				cfg_err(p, v, "\"delivery\" is a mapping with one key, \"default: NAME\" (a destination)");
+				cfg_err(p, v, "\"delivery\" is a mapping with one key, \"default: NAME\" "
+				        "(a destination)");
 			else {
 				cfg_set_string(p, "default", dv, &c->delivery_default);
 				delivery_node = dv;
