@@ -120,6 +120,8 @@ int send_conn_init(struct send_conn *c, struct ing_ctx *ctx, const struct send_o
 		goto out;
 	}
 	c->base = full[strlen(full) - 1] == '/' ? xstrdup(full) : xasprintf("%s/", full);
+	if (strcmp(scheme, "http") == 0 && (o->token_file || o->basic_file))
+		log_warn(ctx, "send: the credentials go over plain http, readable by anyone on the way (--allow-http)");
 	if (o->token_file && o->basic_file) {
 		set_err(err, "give either --token-file or --basic-file, not both");
 		r = -EINVAL;

@@ -4,6 +4,7 @@
 #include <getopt.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -243,6 +244,9 @@ int cmd_send(int argc, char **argv)
 		}
 		o.receipt_path = receipt ? receipt : def_receipt;
 	}
+	/* a destination that drops a TLS connection mid-upload must be an error, not SIGPIPE's kill: libcurl
+	 * runs with CURLOPT_NOSIGNAL, and OpenSSL writes with write() (the daemon ignores SIGPIPE too) */
+	signal(SIGPIPE, SIG_IGN);
 	struct send_result res;
 	r = send_package(ctx, bag, &o, &res);
 	if (r == -EINVAL || r == -EPROTONOSUPPORT) {

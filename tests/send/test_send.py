@@ -203,6 +203,13 @@ class FlakyProxy(http.server.BaseHTTPRequestHandler):
 
     def relay(self, method):
         n = int(self.headers.get('Content-Length', 0))
+        if method == 'POST' and FlakyProxy.drop and FlakyProxy.posts < FlakyProxy.fail:
+            with self.lock:
+                FlakyProxy.posts += 1
+            self.rfile.read(min(n, 4096))            # a PACS restarting: the upload cut in the middle
+            self.close_connection = True
+            self.connection.shutdown(2)
+            return
         body = self.rfile.read(n) if n else None
         if self.bearer and self.headers.get('Authorization') != 'Bearer ' + self.bearer:
             self.send_response(401)
@@ -213,10 +220,6 @@ class FlakyProxy(http.server.BaseHTTPRequestHandler):
             with self.lock:
                 FlakyProxy.posts += 1
                 flaky = FlakyProxy.posts <= FlakyProxy.fail
-            if flaky and FlakyProxy.drop:
-                self.close_connection = True     # no answer at all: a PACS restarting
-                self.connection.shutdown(2)
-                return
             if flaky:
                 self.send_response(503)
                 self.send_header('Content-Length', '0')
@@ -265,7 +268,7 @@ def test_retry(work):
             p = send(bag, url, '--allow-http', check_rc=0)
             check(b'HTTP 503; trying again' in p.stderr, 'the retry was not said: %s' % p.stderr)
             check(sorted(orthanc_sops(o)) == sorted(want), 'after the retries Orthanc does not hold the package')
-            # connections cut without an answer (a PACS restarting), twice: retried, delivered
+            # uploads cut in the middle without an answer (a PACS restarting), twice: retried, delivered
             for i in o.get('/instances'):
                 o.request('DELETE', '/instances/' + i)
             check(o.statistics()['CountInstances'] == 0, 'Orthanc did not delete the instances')
@@ -397,7 +400,12 @@ def test_tls(work):
             p = send(bag, url, '--ca', ca, '--basic-file', wrong, '--no-receipt')
             check(p.returncode == 1 and b'credentials' in p.stderr and b'wrong-pw' not in p.stderr + p.stdout,
                   'a wrong password: exit %d %s' % (p.returncode, p.stderr))
+            # the first upload cut in the middle over TLS: retried (not killed by SIGPIPE), delivered
+            FlakyProxy.fail, FlakyProxy.posts, FlakyProxy.drop = 1, 0, True
             p = send(bag, url, '--ca', ca, '--basic-file', cred, check_rc=0)
+            check(FlakyProxy.posts == 2 and b'trying again' in p.stderr, 'the cut upload was not retried: %s'
+                  % p.stderr)
+            FlakyProxy.fail, FlakyProxy.drop = 0, False
             check(b's3cret' not in p.stderr + p.stdout, 'the password was printed')
             check(sorted(orthanc_sops(o)) == sorted(want), 'over https Orthanc does not hold the package')
             receipt = os.path.join(out, 'receipts', os.path.basename(bag) + '.json')
