@@ -122,6 +122,19 @@
 #define REPORT_MAX_LISTED 1000u
 #define REPORT_TEXT_PATIENTS 20u        /* patients (and documents of one) listed in gap-report.txt */
 
+/* Pictures of the series in the HTML report (thumbs.c, dcm-thumb.cc): one
+ * middle slice per series, decoded in a confined child. A 4096 x 4096
+ * mammogram is 16.8 million samples; a compressed multi-frame object counts
+ * every frame (its decoder expands them all). */
+#define THUMB_MAX_SERIES 200u              /* series with a picture; the rest say so */
+#define THUMB_MAX_SIDE 128u                /* pixels of a picture's longer side */
+#define THUMB_MAX_PIXELS (UINT64_C(64) * 1000 * 1000) /* samples decoded for one picture */
+#define THUMB_MAX_FILE_BYTES (UINT64_C(512) << 20)    /* a larger image file gets no picture */
+#define THUMB_MEM_BYTES (UINT64_C(2) << 30)            /* address space of the child (not under ASan) */
+#define THUMB_CPU_SECONDS 10               /* CPU of one child (it goes on with the next picture) */
+#define THUMB_WALL_SECONDS 10              /* wall clock for one picture */
+#define THUMB_TOTAL_SECONDS 60             /* wall clock for all pictures of a report */
+
 /* ---- the package ---- */
 
 #define PACKAGE_MAX_DOC_NAME 120           /* bytes of a sanitised document name */

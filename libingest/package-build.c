@@ -19,6 +19,7 @@
 #include "build-config.h"
 #include "package.h"
 #include "testhooks.h"
+#include "thumbs.h"
 
 #define RM_MAX_DEPTH 64
 #define COPY_CHUNK (1u << 20)
@@ -783,12 +784,55 @@ static int report_text(const struct ing_package *pkg, const struct ing_scan *sca
 	return r;
 }
 
-static int report_html(const struct ing_scan *scan, const char *status, char **out, size_t *len)
+/* The payload's DICOM files by input, for the report's pictures (thumbs.c). */
+struct item_index {
+	const struct payload_item **v;   /* sorted by f */
+	size_t n;
+	int bagfd;
+};
+
+static int cmp_item_f(const void *a, const void *b)
 {
+	uintptr_t x = (uintptr_t)(*(const struct payload_item *const *)a)->f;
+	uintptr_t y = (uintptr_t)(*(const struct payload_item *const *)b)->f;
+	return (x > y) - (x < y);
+}
+
+static int open_item(void *ud, const struct ing_file *f)
+{
+	const struct item_index *ix = ud;
+	struct payload_item key = { .f = f };
+	const struct payload_item *k = &key, **hit = ix->n ? bsearch(&k, ix->v, ix->n, sizeof(*ix->v), cmp_item_f) : NULL;
+	if (!hit)
+		return -ENOENT;
+	int fd = openat(ix->bagfd, (*hit)->path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	return fd < 0 ? -errno : fd;
+}
+
+static int report_html(const struct ing_package *pkg, int bagfd, const struct ing_scan *scan, const char *status,
+                       char **out, size_t *len)
+{
+	struct item_index ix = { xcalloc(pkg->items.n + 1, sizeof(*ix.v)), 0, bagfd };
+	for (size_t i = 0; i < pkg->items.n; i++) {
+		const struct payload_item *it = pkg->items.v[i];
+		if (it->dicom && it->f)
+			ix.v[ix.n++] = it;
+	}
+	if (ix.n > 1)
+		qsort(ix.v, ix.n, sizeof(*ix.v), cmp_item_f);
+	struct thumbs th;
+	int r = thumbs_make(pkg->ctx, &scan->inv, open_item, &ix, &th);
+	free(ix.v);
+	if (r < 0)
+		return r;
 	FILE *f = open_memstream(out, len);
-	if (!f)
-		return -errno;
-	int r = ing_scan_write_html(scan, status, f);
+	if (!f) {
+		r = -errno;
+		thumbs_free(&th);
+		return r;
+	}
+	r = report_html_write(scan, status, &th, f);
+	thumbs_free(&th);
 	if (fclose(f) != 0 && r == 0)
 		r = -EIO;
 	return r;
@@ -968,7 +1012,7 @@ int ing_package_build(struct ing_package *pkg, const struct ing_scan *scan, cons
 	{
 		_cleanup_free_ char *html = NULL;
 		size_t n = 0;
-		if ((r = report_html(scan, status, &html, &n)) < 0 ||
+		if ((r = report_html(pkg, bagfd, scan, status, &html, &n)) < 0 ||
 		    (r = write_tag(bagfd, "gap-report.html", html, n, tags, &ntags)) < 0)
 			goto out;
 	}

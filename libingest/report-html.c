@@ -11,6 +11,7 @@
 #include "evaluate.h"
 #include "case.h"
 #include "findings/findings.h"
+#include "thumbs.h"
 
 static void esc(FILE *f, const char *s)
 {
@@ -119,7 +120,136 @@ static void changes_html(const struct ing_scan *scan, FILE *f)
 	json_object_put(ch);
 }
 
+/* ---- pictures and the timeline (thumbs.c makes the pictures) ---- */
+
+/* The CSS of the pictures and the timeline. */
+static void pictures_css(FILE *f)
+{
+	fputs("<style>td.pic{width:130px;padding:2px;text-align:center;vertical-align:middle}"
+	      "td.pic img{display:block;margin:auto;max-width:128px;max-height:128px;background:#000}"
+	      ".nopic{color:#777;font-size:.8em}.pic .how{color:#777;font-size:.75em}"
+	      "table{max-width:100%}td{overflow-wrap:break-word}td:first-child,td code{overflow-wrap:anywhere}"
+	      "ol.timeline{list-style:none;padding:0;margin:.5em 0 1.5em;border-left:3px solid #90a4ae}"
+	      "ol.timeline li{margin:.2em 0;padding-left:.8em;position:relative}"
+	      "ol.timeline li::before{content:'';position:absolute;left:-.45em;top:.45em;width:.6em;height:.6em;"
+	      "border-radius:50%;background:#90a4ae}ol.timeline li.study::before{background:#1565c0}"
+	      "ol.timeline li.doc::before{background:#6a1b9a}"
+	      ".tl-date{display:inline-block;min-width:6.5em;font-variant-numeric:tabular-nums;font-weight:bold}"
+	      ".tl-kind{color:#555;font-size:.85em}</style>\n", f);
+}
+
+/* The picture cell of a series: its thumbnail, or "no preview" and why. */
+static void thumb_cell(FILE *f, const struct thumbs *t, const struct inv_series *se)
+{
+	const struct thumb *th = thumbs_find(t, se);
+	fputs("<td class=\"pic\">", f);
+	if (th && th->data_uri) {
+		fprintf(f, "<img src=\"%s\" width=\"%u\" height=\"%u\" alt=\"middle image of the series\" title=\"",
+		        th->data_uri, th->width, th->height);
+		esc(f, th->window);
+		fputs("\">", f);
+		if (th->note) {
+			fputs("<div class=\"how\">", f);
+			esc(f, th->note);
+			fputs("</div>", f);
+		}
+	} else {
+		fputs("<span class=\"nopic\">no preview", f);
+		if (th && th->why) {
+			fputs(": ", f);
+			esc(f, th->why);
+		}
+		fputs("</span>", f);
+	}
+	fputs("</td>", f);
+}
+
+struct tl_entry {
+	const char *date;       /* YYYY-MM-DD */
+	const struct inv_study *study;
+	const struct ing_file *doc;
+};
+
+static int cmp_tl(const void *a, const void *b)
+{
+	const struct tl_entry *x = a, *y = b;
+	int c = strcmp(x->date, y->date);
+	if (c)
+		return c;
+	return (x->study ? 0 : 1) - (y->study ? 0 : 1);  /* studies first on a day; qsort order otherwise */
+}
+
+/* The studies and documents by date, oldest first; those without a date
+ * counted in one line. */
+static void timeline_html(const struct ing_scan *scan, FILE *f)
+{
+	const struct inventory *inv = &scan->inv;
+	size_t ns = MIN(inv->studies.n, (size_t)REPORT_MAX_LISTED), nd = MIN(inv->documents.n, (size_t)REPORT_MAX_LISTED);
+	struct tl_entry *e = xcalloc(ns + nd + 1, sizeof(*e));
+	size_t n = 0, undated_s = 0, undated_d = 0;
+	for (size_t i = 0; i < ns; i++) {
+		const struct inv_study *s = inv->studies.v[i];
+		if (s->date_iso[0])
+			e[n++] = (struct tl_entry){ s->date_iso, s, NULL };
+		else
+			undated_s++;
+	}
+	for (size_t i = 0; i < nd; i++) {
+		const struct ing_file *d = inv->documents.v[i];
+		if (d->doc && d->doc->doc_date && d->doc->doc_date[0])
+			e[n++] = (struct tl_entry){ d->doc->doc_date, NULL, d };
+		else
+			undated_d++;
+	}
+	if (n > 1)
+		qsort(e, n, sizeof(*e), cmp_tl);
+	if (n || undated_s || undated_d)
+		fputs("<section class=\"timeline\"><h2>Timeline</h2>\n", f);
+	if (n)
+		fputs("<ol class=\"timeline\">\n", f);
+	for (size_t i = 0; i < n; i++) {
+		fprintf(f, "<li class=\"%s\"><span class=\"tl-date\">", e[i].study ? "study" : "doc");
+		esc(f, e[i].date);
+		fputs("</span> ", f);
+		if (e[i].study) {
+			const struct inv_study *s = e[i].study;
+			fputs("<span class=\"tl-kind\">imaging</span> ", f);
+			esc(f, s->modalities);
+			fputs(" — ", f);
+			esc(f, s->description[0] ? s->description : "(no description)");
+			fprintf(f, " <span class=\"tl-kind\">(%zu series)</span>", s->series.n);
+		} else {
+			fputs("<span class=\"tl-kind\">document</span> ", f);
+			esc(f, kind_name(e[i].doc->kind));
+			fputs(" — <code>", f);
+			esc(f, e[i].doc->path);
+			fputs("</code>", f);
+		}
+		fputs("</li>\n", f);
+	}
+	if (n)
+		fputs("</ol>\n", f);
+	if (undated_s || undated_d) {
+		fputs("<p class=\"meta\">Not on the timeline (no date found): ", f);
+		if (undated_s)
+			fprintf(f, "%zu stud%s", undated_s, undated_s == 1 ? "y" : "ies");
+		if (undated_s && undated_d)
+			fputs(", ", f);
+		if (undated_d)
+			fprintf(f, "%zu document%s", undated_d, undated_d == 1 ? "" : "s");
+		fputs(".</p>\n", f);
+	}
+	if (n || undated_s || undated_d)
+		fputs("</section>\n", f);
+	free(e);
+}
+
 int ing_scan_write_html(const struct ing_scan *scan, const char *status, FILE *f)
+{
+	return report_html_write(scan, status, NULL, f);
+}
+
+int report_html_write(const struct ing_scan *scan, const char *status, const struct thumbs *thumbs, FILE *f)
 {
 	const struct inventory *inv = &scan->inv;
 	unsigned required = 0;
@@ -128,7 +258,7 @@ int ing_scan_write_html(const struct ing_scan *scan, const char *status, FILE *f
 	const char *colour = strcmp(st, "complete") == 0 ? "#1b5e20" : strcmp(st, "blocked") == 0 ? "#b71c1c" : "#e65100";
 
 	fputs("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
-	      "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'\">\n"
+	      "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'; img-src data:\">\n"
 	      "<title>Gap report — ", f);
 	esc(f, scan->case_id);
 	fputs("</title>\n<style>body{font-family:sans-serif;margin:2em;max-width:70em}"
@@ -139,7 +269,9 @@ int ing_scan_write_html(const struct ing_scan *scan, const char *status, FILE *f
 	      ".more{font-weight:bold}details{color:#555;font-size:.85em}"
 	      "section.required{border:3px solid #e65100;padding:0 1em;margin:1em 0}"
 	      "section.required h2{color:#e65100}li{margin:.3em 0}"
-	      "@media print{details{display:none}section.required{border-width:2px}}</style></head><body>\n", f);
+	      "@media print{details{display:none}section.required{border-width:2px}}</style>\n", f);
+	pictures_css(f);
+	fputs("</head><body>\n", f);
 	fputs("<h1>Gap report — case ", f);
 	esc(f, scan->case_id);
 	fprintf(f, "</h1>\n<p class=\"status\" style=\"background:%s\">Status: ", colour);
@@ -191,6 +323,7 @@ int ing_scan_write_html(const struct ing_scan *scan, const char *status, FILE *f
 		fputs("</ul>\n", f);
 	}
 
+	timeline_html(scan, f);
 	fprintf(f, "<h2>Imaging: %zu studies, %u instances</h2>\n", inv->studies.n, inv->dicom_instances);
 	size_t series_left = REPORT_MAX_LISTED, n_studies = MIN(inv->studies.n, REPORT_MAX_LISTED);
 	for (size_t i = 0; i < n_studies; i++) {
@@ -205,7 +338,10 @@ int ing_scan_write_html(const struct ing_scan *scan, const char *status, FILE *f
 			fputs(" — ", f);
 			esc(f, s->body_part);
 		}
-		fputs("</h3>\n<table><tr><th>Modality</th><th>Series</th><th>Instances</th><th>Missing instances</th>"
+		fputs("</h3>\n<table><tr>", f);
+		if (thumbs)
+			fputs("<th>Picture</th>", f);
+		fputs("<th>Modality</th><th>Series</th><th>Instances</th><th>Missing instances</th>"
 		      "<th>Slice gaps</th><th>Transfer syntax</th><th>Lossy</th></tr>\n", f);
 		size_t n_series = MIN(s->series.n, series_left);
 		series_left -= n_series;
@@ -213,6 +349,8 @@ int ing_scan_write_html(const struct ing_scan *scan, const char *status, FILE *f
 			const struct inv_series *se = s->series.v[j];
 			char n[32];
 			fputs("<tr>", f);
+			if (thumbs)
+				thumb_cell(f, thumbs, se);
 			td(f, se->modality);
 			td(f, se->description);
 			snprintf(n, sizeof(n), "%zu", se->files.n);
