@@ -109,8 +109,21 @@ int render(const void *buf, size_t len, unsigned max_side, uint64_t max_pixels, 
 	std::unique_ptr<DicomImage> img(new DicomImage(ds, xfer, CIF_MayDetachPixelData, mid, 1));
 	EI_Status st = img->getStatus();
 	if (st != EIS_Normal) {
-		say(why, cap, "DCMTK cannot render this image (%s)", DicomImage::getString(st));
-		return st == EIS_NotSupportedValue || st == EIS_MissingAttribute ? -ENODATA : -EBADMSG;
+		switch (st) {
+		case EIS_NotSupportedValue:
+			say(why, cap, "the image is stored in a form the viewer cannot show");
+			return -ENODATA;
+		case EIS_MemoryFailure:
+			say(why, cap, "out of memory rendering the image");
+			return -ENOMEM;
+		case EIS_MissingAttribute:
+			/* also what a pixel data its decoder gave up on looks like */
+			say(why, cap, "the pixel data could not be decoded (damaged, or a value the image needs is missing)");
+			return -EBADMSG;
+		default:
+			say(why, cap, "the pixel data is damaged and could not be decoded");
+			return -EBADMSG;
+		}
 	}
 	const char *win = "as stored (colour)";
 	if (img->isMonochrome()) {

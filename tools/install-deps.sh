@@ -18,6 +18,7 @@ PKGS="
   xorriso genisoimage zstd p7zip-full zip unzip fonts-dejavu-core
   fonts-wqy-microhei fonts-lohit-deva tesseract-ocr-deu tesseract-ocr-ita tesseract-ocr-por
   scdoc man-db groff-base
+  chromium
 "
 missing=""
 for p in $PKGS; do
