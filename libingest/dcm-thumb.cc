@@ -157,8 +157,9 @@ int render(const void *buf, size_t len, unsigned max_side, uint64_t max_pixels, 
 	std::unique_ptr<DicomImage> small;
 	DicomImage *use = img.get();
 	if (tw != w || th != h) {
-		/* interpolation 4: DCMTK's averaging scaler, for reductions */
-		small.reset(img->createScaledImage(tw, th, 4, 0));
+		/* interpolation 1: DCMTK's pbmplus scaler, which averages the
+		 * pixels each output pixel covers (3 and 4 are for magnifying) */
+		small.reset(img->createScaledImage(tw, th, 1, 0));
 		if (!small || small->getStatus() != EIS_Normal) {
 			say(why, cap, "DCMTK could not scale this image");
 			return -ENODATA;

@@ -784,6 +784,13 @@ static int report_text(const struct ing_package *pkg, const struct ing_scan *sca
 	return r;
 }
 
+static double seconds_now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
 /* The payload's DICOM files by input, for the report's pictures (thumbs.c). */
 struct item_index {
 	const struct payload_item **v;   /* sorted by f */
@@ -812,6 +819,7 @@ static int open_item(void *ud, const struct ing_file *f)
 static int report_html(const struct ing_package *pkg, int bagfd, const struct ing_scan *scan, const char *status,
                        char **out, size_t *len)
 {
+	double t0 = seconds_now();
 	struct item_index ix = { xcalloc(pkg->items.n + 1, sizeof(*ix.v)), 0, bagfd };
 	for (size_t i = 0; i < pkg->items.n; i++) {
 		const struct payload_item *it = pkg->items.v[i];
@@ -832,9 +840,11 @@ static int report_html(const struct ing_package *pkg, int bagfd, const struct in
 		return r;
 	}
 	r = report_html_write(scan, status, &th, f);
-	thumbs_free(&th);
 	if (fclose(f) != 0 && r == 0)
 		r = -EIO;
+	log_debug(pkg->ctx, "case %s: HTML report in %.3f s (pictures of %zu series %.3f s)", pkg->case_id,
+	          seconds_now() - t0, th.n, th.seconds);
+	thumbs_free(&th);
 	return r;
 }
 

@@ -125,10 +125,11 @@ static void changes_html(const struct ing_scan *scan, FILE *f)
 /* The CSS of the pictures and the timeline. */
 static void pictures_css(FILE *f)
 {
-	fputs("<style>td.pic{width:130px;padding:2px;text-align:center;vertical-align:middle}"
+	fputs("<style>table{max-width:100%}td{overflow-wrap:break-word}"
+	      "td:first-child{overflow-wrap:anywhere;min-width:12em}table.series{width:100%}"
+	      "td.pic{width:160px;min-width:160px;padding:2px;text-align:center;vertical-align:middle}"
 	      "td.pic img{display:block;margin:auto;max-width:128px;max-height:128px;background:#000}"
-	      ".nopic{color:#777;font-size:.8em}.pic .how{color:#777;font-size:.75em}"
-	      "table{max-width:100%}td{overflow-wrap:break-word}td:first-child,td code{overflow-wrap:anywhere}"
+	      ".nopic{color:#777;font-size:.8em}.pic .how{color:#777;font-size:.7em;white-space:nowrap}"
 	      "ol.timeline{list-style:none;padding:0;margin:.5em 0 1.5em;border-left:3px solid #90a4ae}"
 	      "ol.timeline li{margin:.2em 0;padding-left:.8em;position:relative}"
 	      "ol.timeline li::before{content:'';position:absolute;left:-.45em;top:.45em;width:.6em;height:.6em;"
@@ -338,7 +339,7 @@ int report_html_write(const struct ing_scan *scan, const char *status, const str
 			fputs(" — ", f);
 			esc(f, s->body_part);
 		}
-		fputs("</h3>\n<table><tr>", f);
+		fputs("</h3>\n<table class=\"series\"><tr>", f);
 		if (thumbs)
 			fputs("<th>Picture</th>", f);
 		fputs("<th>Modality</th><th>Series</th><th>Instances</th><th>Missing instances</th>"
