@@ -61,6 +61,7 @@
 #define IDENTITY_NUMBER_MAX 32          /* bytes of a hospital number */
 #define IDENTITY_NAME_PARTS 3           /* "Surname:", "First name:"... joined */
 #define IDENTITY_NAME_TOKENS 8          /* words of a name compared */
+#define DX_LINES_MAX 8                  /* diagnosis, specimen and stage lines kept (findings/diagnosis.h) */
 #define CLASSIFY_MAX_TERMS 512          /* kind terms indexed (classify.c) */
 
 /* An image is OCR'd only up to this many pixels (a 48-megapixel phone

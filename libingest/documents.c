@@ -14,6 +14,7 @@
 #include "documents.h"
 #include "rules.h"
 #include "findings/findings.h"
+#include "findings/diagnosis.h"
 #include "libingest-internal.h"
 
 #define OCR_MIN_CONFIDENCE 40.0    /* below this, OCR text is not trusted to decide a kind */
@@ -61,6 +62,21 @@ void doc_read_treatments(const struct vocab *v, struct doc_info *d, const char *
 			.snippet = xstrdup(tl.v[k].snippet),
 		};
 	treatment_list_free(&tl);
+}
+
+/* The diagnosis, specimen and stage lines the text states under their labels. */
+static void doc_read_diagnosis(const struct vocab *v, struct doc_info *d)
+{
+	struct dx_list dl = { 0 };
+	struct doc_text dt = doc_text_of(d);
+	if (findings_diagnosis(v, &dt, &dl) == 0 && dl.n) {
+		d->diagnoses = xcalloc(dl.n, sizeof(*d->diagnoses));
+		for (size_t k = 0; k < dl.n; k++)
+			d->diagnoses[d->n_diagnoses++] = (struct doc_diagnosis){
+				.field = dx_field_name(dl.v[k].field), .text = steal_ptr(dl.v[k].text), .side = dl.v[k].side,
+			};
+	}
+	dx_list_free(&dl);
 }
 
 /* A statement as the document keeps it: found (the patient's result), not
@@ -152,6 +168,9 @@ static void read_findings(struct walk *w, struct doc_info *d)
 			d->doc_date = xstrdup(day);
 	}
 	doc_read_treatments(v, d, w->today);
+	/* the diagnosis as stated: quoted words, not from uncertain OCR (a misread word is a wrong diagnosis) */
+	if (!d->ocr || d->ocr_confidence >= OCR_MIN_CONFIDENCE)
+		doc_read_diagnosis(v, d);
 	/* the patient its header names (inventory.c keys it); not from uncertain
 	 * OCR: a misread name would be another patient */
 	if (!d->ocr || d->ocr_confidence >= OCR_MIN_CONFIDENCE) {

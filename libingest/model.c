@@ -132,6 +132,9 @@ void doc_info_free(struct doc_info *d)
 		free(d->treatments[i].snippet);
 	}
 	free(d->treatments);
+	for (size_t i = 0; i < d->n_diagnoses; i++)
+		free(d->diagnoses[i].text);
+	free(d->diagnoses);
 	free(d->doc_date);
 	free(d);
 }

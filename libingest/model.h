@@ -111,6 +111,14 @@ struct doc_treatment {
 	char *snippet;
 };
 
+/* A diagnosis, specimen or stage line the document states under its label
+ * (findings_diagnosis(), findings/diagnosis.h), quoted as written. */
+struct doc_diagnosis {
+	const char *field;      /* "diagnosis", "specimen", "stage" (static) */
+	char *text;             /* the words after the label */
+	const char *side;       /* "left", "right", "bilateral" when the words name exactly one; NULL */
+};
+
 /* The patient a document names in its header (findings_identity()). Never
  * logged nor written to gap-report.json: only its salted key leaves. */
 struct doc_identity {
@@ -150,6 +158,8 @@ struct doc_info {
 	struct doc_treatment *treatments;
 	size_t n_treatments;
 	bool treatments_read;   /* findings_treatments() ran on the text (the scan's read_findings()) */
+	struct doc_diagnosis *diagnoses;
+	size_t n_diagnoses;
 	/* A document read out of a DICOM object (an Encapsulated PDF's PDF, a
 	 * text SR's content tree): the DICOM kind the object was identified as,
 	 * KIND_DICOM_ENC_PDF or KIND_DICOM_SR; the file's kind is then the
