@@ -122,6 +122,9 @@
  * 100,000 files gets a report of a few hundred KB, not 60 MB (SPEC §11). */
 #define REPORT_MAX_LISTED 1000u
 #define REPORT_TEXT_PATIENTS 20u        /* patients (and documents of one) listed in gap-report.txt */
+/* Rows of each table of the case summary (report-summary.c): it is a first
+ * page; the rest is said as "N more" and is in the inventory. */
+#define SUMMARY_MAX_ROWS 40u
 
 /* Pictures of the series in the HTML report (thumbs.c, dcm-thumb.cc): one
  * middle slice per series, decoded in a confined child. A 4096 x 4096

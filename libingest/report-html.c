@@ -12,6 +12,7 @@
 #include "case.h"
 #include "findings/findings.h"
 #include "thumbs.h"
+#include "report-summary.h"
 
 static void esc(FILE *f, const char *s)
 {
@@ -298,6 +299,7 @@ int report_html_write(const struct ing_scan *scan, const char *status, const str
 		esc(f, scan->case_yaml->question);
 	}
 	fputs("</p>\n", f);
+	summary_write_html(scan, f);
 	gaps_html(scan, f, RULE_SEV_REQUIRED, false, "required", "Required — ask for these before the case can go");
 	changes_html(scan, f);
 	gaps_html(scan, f, RULE_SEV_RECOMMENDED, false, "recommended", "Recommended — ask for these if possible");

@@ -7,6 +7,7 @@
 #include "evaluate.h"
 #include "case.h"
 #include "findings/findings.h"
+#include "report-summary.h"
 #include "testhooks.h"
 
 static json_object *jstr_or_null(const char *s)
@@ -392,6 +393,7 @@ int report_json_text(const struct ing_scan *scan, void (*extra)(json_object *roo
 	json_object *ch = scan->changes_json ? json_tokener_parse(scan->changes_json) : NULL;
 	json_object_object_add(root, "changes", ch ? ch : json_object_new_array());
 	verdict_json(root, scan);
+	json_object_object_add(root, "summary", summary_json(scan, root));
 
 	a = json_object_new_array();
 	for (size_t i = 0, n = listed(root, "inventory.patients", inv->patients.n); i < n; i++) {

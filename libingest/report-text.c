@@ -6,6 +6,7 @@
 
 #include "evaluate.h"
 #include "case.h"
+#include "report-summary.h"
 
 const char *report_count(char buf[static 32], size_t n)
 {
@@ -127,6 +128,7 @@ static void verdict_text(const struct ing_scan *scan, FILE *out)
 	        : "not given (items that depend on it are only recommended)");
 	if (cy && cy->question)
 		fprintf(out, "Question: %s\n", cy->question);
+	summary_write_text(scan, out);
 	changes_text(scan, out);
 	gaps_text(scan, out, RULE_SEV_REQUIRED, false, "Required — ask for these before the case can go");
 	gaps_text(scan, out, RULE_SEV_RECOMMENDED, false, "Recommended — ask for these if possible");

@@ -1,0 +1,285 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * The case summary (libingest/report-summary.c) over findings made by hand:
+ * every entry has its source, nothing is there that no finding states, a
+ * stated thing is there; the text, HTML and JSON forms; lists cut and said.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include <json-c/json.h>
+
+#include "case.h"
+#include "check.h"
+#include "evaluate.h"
+#include "report-summary.h"
+
+/* ---- the summary over a scan made by hand ---- */
+
+static struct ing_file *document(struct ing_scan *scan, const char *path, enum ing_kind kind, const char *date)
+{
+	struct ing_file *f = xcalloc(1, sizeof(*f));
+	f->path = xstrdup(path);
+	f->kind = kind;
+	f->doc = xcalloc(1, sizeof(*f->doc));
+	f->doc->pages = 1;
+	f->doc->doc_date = date ? xstrdup(date) : NULL;
+	ptrvec_push(&scan->files, f);
+	ptrvec_push(&scan->inv.documents, f);
+	return f;
+}
+
+static void marker(struct ing_file *f, const char *name, enum marker_state st, const char *result,
+                   const char *method)
+{
+	struct doc_info *d = f->doc;
+	d->markers = xrealloc(d->markers, (d->n_markers + 1) * sizeof(*d->markers));
+	d->markers[d->n_markers++] = (struct doc_marker){
+		.name = xstrdup(name), .state = st, .result = result ? xstrdup(result) : NULL,
+		.snippet = xasprintf("%s %s", name, result ? result : "pending"), .method = method ? xstrdup(method) : NULL,
+	};
+}
+
+static void treatment(struct ing_file *f, const char *date, const char *what)
+{
+	struct doc_info *d = f->doc;
+	d->treatments = xrealloc(d->treatments, (d->n_treatments + 1) * sizeof(*d->treatments));
+	d->treatments[d->n_treatments++] = (struct doc_treatment){
+		.date = xstrdup(date), .latest = xstrdup(date), .precision = xstrdup("day"), .what = xstrdup(what),
+		.snippet = xstrdup(what),
+	};
+	d->treatments_read = true;
+}
+
+static void diagnosis(struct ing_file *f, const char *field, const char *text, const char *side)
+{
+	struct doc_info *d = f->doc;
+	d->diagnoses = xrealloc(d->diagnoses, (d->n_diagnoses + 1) * sizeof(*d->diagnoses));
+	d->diagnoses[d->n_diagnoses++] = (struct doc_diagnosis){ .field = field, .text = xstrdup(text), .side = side };
+}
+
+static struct inv_study *study(struct ing_scan *scan, const char *uid, const char *date, const char *desc,
+                               const char *body, const char *modality, const char *path, enum ing_kind kind)
+{
+	struct inv_study *st = xcalloc(1, sizeof(*st));
+	struct inv_series *se = xcalloc(1, sizeof(*se));
+	struct ing_file *f = xcalloc(1, sizeof(*f));
+	f->path = xstrdup(path);
+	f->kind = kind;
+	f->dcm = xcalloc(1, sizeof(*f->dcm));
+	f->dcm->body_part = body;
+	f->dcm->modality = modality;
+	CHECK_INT(dcm_info_own(f->dcm), 0);
+	st->study_uid = uid;
+	st->description = desc;
+	st->body_part = body;
+	snprintf(st->date_iso, sizeof(st->date_iso), "%s", date);
+	snprintf(st->modalities, sizeof(st->modalities), "%s", modality);
+	se->series_uid = uid;
+	se->modality = modality;
+	se->description = "";
+	ptrvec_push(&se->files, f);
+	ptrvec_push(&st->series, se);
+	ptrvec_push(&scan->inv.studies, st);
+	ptrvec_push(&scan->files, f);
+	return st;
+}
+
+static void gap(struct ing_scan *scan, const char *id, enum rule_severity sev, const char *msg, const char *cond)
+{
+	struct ing_gap *g = xcalloc(1, sizeof(*g));
+	g->rule_id = xstrdup(id);
+	g->severity = sev;
+	g->message = xstrdup(msg);
+	g->condition = cond ? xstrdup(cond) : NULL;
+	ptrvec_push(&scan->gaps, g);
+}
+
+static char *written(const struct ing_scan *scan, bool html)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	if (html)
+		summary_write_html(scan, f);
+	else
+		summary_write_text(scan, f);
+	fclose(f);
+	return buf;
+}
+
+/* Every entry of every list of the JSON summary has a non-empty source. */
+static size_t entries_without_source(json_object *sum, size_t *entries)
+{
+	static const char *const lists[] = { "diagnosis", "biomarkers", "treatments", "imaging", "missing" };
+	size_t bad = 0;
+	for (size_t i = 0; i < ARRAY_SIZE(lists); i++) {
+		json_object *a = NULL;
+		if (!json_object_object_get_ex(sum, lists[i], &a) || !json_object_is_type(a, json_type_array)) {
+			bad++;
+			continue;
+		}
+		for (size_t k = 0; k < json_object_array_length(a); k++) {
+			json_object *src = NULL;
+			(*entries)++;
+			if (!json_object_object_get_ex(json_object_array_get_idx(a, k), "source", &src) ||
+			    !json_object_is_type(src, json_type_string) || !json_object_get_string_len(src))
+				bad++;
+		}
+	}
+	return bad;
+}
+
+static void test_summary(struct ing_ctx *ctx)
+{
+	struct ing_scan *scan = xcalloc(1, sizeof(*scan));
+	scan->ctx = ctx;
+	scan->case_id = xstrdup("T");
+	struct ing_file *path = document(scan, "reports/pathology.pdf", KIND_PATHOLOGY, "2024-02-09");
+	diagnosis(path, "diagnosis", "Invasive breast carcinoma of no special type, grade 2.", NULL);
+	diagnosis(path, "specimen", "Left breast, core needle biopsy", "left");
+	marker(path, "HER2", MARKER_FOUND, "negative (1+)", "IHC");
+	marker(path, "ER", MARKER_FOUND, "positive (90%)", NULL);
+	marker(path, "PD-L1", MARKER_PENDING, NULL, NULL);
+	marker(path, "PR", MARKER_CONTEXT, "positive", NULL);     /* a relative's, or superseded: not shown */
+	struct ing_file *mol = document(scan, "molecular.pdf", KIND_MOLECULAR, NULL);
+	marker(mol, "HER2", MARKER_FOUND, "positive (3+)", "IHC");  /* the opposite: a conflict, both shown */
+	diagnosis(mol, "diagnosis", "Invasive breast carcinoma of no special type, grade 2.", NULL);   /* once */
+	struct ing_file *letter = document(scan, "letter.txt", KIND_LETTER, "2024-03-20");
+	treatment(letter, "2024-03-17", "letrozole started");
+	treatment(letter, "2023-11-02", "Mastectomy");
+	treatment(path, "2024-03-17", "Letrozole started");        /* the same event: once */
+	study(scan, "1.2.3.2", "2024-03-09", "MR LIVER", "ABDOMEN", "MR", "cd/IM2", KIND_DICOM_IMAGE);
+	study(scan, "1.2.3.1", "2024-03-02", "CT CHEST ABDOMEN PELVIS WITH CONTRAST", "CHEST", "CT", "cd/IM1",
+	      KIND_DICOM_IMAGE);
+	study(scan, "1.2.3.9", "2024-03-02", "Dose report", "", "SR", "cd/SR1", KIND_DICOM_SR);    /* no image */
+	gap(scan, "breast.ki67", RULE_SEV_REQUIRED,
+	    "Ki-67 is missing (no value in e.g. the reports). Ask the pathologist for Ki-67.", NULL);
+	gap(scan, "breast.brca", RULE_SEV_RECOMMENDED, "BRCA status is missing.", NULL);
+	gap(scan, "breast.ihc2", RULE_SEV_REQUIRED, "HER2 ISH if IHC 2+.", "if HER2 is 2+");
+
+	struct case_summary s;
+	case_summary_build(scan, &s);
+	CHECK_INT(s.n_dx, 2);
+	CHECK_STR(s.dx[0].source, "reports/pathology.pdf");
+	CHECK_STR(s.dx[1].side, "left");
+	CHECK(!s.stage_stated);
+	/* grouped by marker: ER, HER2 x2, PD-L1; not the context one */
+	CHECK_INT(s.n_markers, 4);
+	CHECK_STR(s.markers[0].marker, "ER");
+	CHECK_STR(s.markers[0].date, "2024-02-09");
+	CHECK_STR(s.markers[1].marker, "HER2");
+	CHECK_STR(s.markers[1].method, "IHC");
+	CHECK(s.markers[1].conflict && s.markers[2].conflict);
+	CHECK_STR(s.markers[2].source, "molecular.pdf");
+	CHECK(s.markers[2].date == NULL);
+	CHECK_STR(s.markers[3].state, "pending");
+	CHECK_STR(s.markers[3].result, "pending");
+	CHECK(!s.markers[0].conflict);
+	/* by date, the same event once */
+	CHECK_INT(s.n_treatments, 2);
+	CHECK_STR(s.treatments[0].date, "2023-11-02");
+	CHECK_STR(s.treatments[1].source, "reports/pathology.pdf");     /* the first document stating it */
+	/* the studies with images, by date, in words */
+	CHECK_INT(s.n_studies, 2);
+	CHECK_STR(s.studies[0].date, "2024-03-02");
+	CHECK_STR(s.studies[0].modality, "CT");
+	CHECK_STR(s.studies[0].region, "chest, abdomen and pelvis");
+	CHECK_STR(s.studies[0].source, "cd/IM1");
+	CHECK_STR(s.studies[1].modality, "MRI");
+	CHECK_STR(s.studies[1].region, "abdomen");
+	/* required, unconditional gaps only */
+	CHECK_INT(s.n_missing, 1);
+	CHECK_STR(s.missing[0].source, "breast.ki67");
+	CHECK_STR(s.missing[0].message, "Ki-67 is missing (no value in e.g. the reports).");   /* one line */
+	case_summary_free(&s);
+
+	char *txt = written(scan, false), *html = written(scan, true);
+	CHECK_HAS(txt, "Case summary");
+	CHECK_HAS(txt, "Invasive breast carcinoma of no special type, grade 2.  [reports/pathology.pdf]");
+	CHECK_HAS(txt, "No stage is stated");
+	CHECK_HAS(txt, "CONFLICT");
+	CHECK_HAS(txt, "2023-11-02  Mastectomy  [letter.txt]");
+	CHECK_HAS(txt, "2024-03-02  CT of the chest, abdomen and pelvis");
+	CHECK_HAS(txt, "- Ki-67 is missing (no value in e.g. the reports).\n");
+	CHECK(!strstr(txt, "Ask the pathologist"), "one line each: the first sentence");
+	CHECK(!strstr(txt, "BRCA"), "a recommended item is not in the summary's missing list");
+	CHECK(!strstr(txt, "Dose report"), "a study without images is not imaging");
+	CHECK_HAS(html, "<h2 style=\"color:#1a237e\">Case summary</h2>");
+	CHECK_HAS(html, "<td>ER</td><td>positive (90%)</td>");
+	CHECK_HAS(html, "— reports/pathology.pdf</span>");
+	free(txt);
+	free(html);
+
+	json_object *root = json_object_new_object();
+	json_object *sum = summary_json(scan, root);
+	size_t entries = 0;
+	CHECK_INT(entries_without_source(sum, &entries), 0);
+	CHECK_INT(entries, 2 + 4 + 2 + 2 + 1);
+	/* the check can fail: an entry whose source is taken away is found */
+	json_object *a = NULL;
+	json_object_object_get_ex(sum, "biomarkers", &a);
+	json_object_object_del(json_object_array_get_idx(a, 0), "source");
+	entries = 0;
+	CHECK_INT(entries_without_source(sum, &entries), 1);
+	json_object_put(sum);
+	json_object_put(root);
+
+	/* a long list is cut at SUMMARY_MAX_ROWS and said */
+	for (int i = 0; i < 60; i++) {
+		char name[32];
+		snprintf(name, sizeof(name), "M%02d", i);
+		marker(mol, name, MARKER_FOUND, "positive", NULL);
+	}
+	case_summary_build(scan, &s);
+	CHECK_INT(s.n_markers, SUMMARY_MAX_ROWS);
+	CHECK_INT(s.total_markers, 64);
+	case_summary_free(&s);
+	root = json_object_new_object();
+	sum = summary_json(scan, root);
+	json_object *t = NULL, *e = NULL;
+	CHECK(json_object_object_get_ex(root, "truncated", &t) && json_object_object_get_ex(t, "summary.biomarkers", &e));
+	json_object_put(sum);
+	json_object_put(root);
+	txt = written(scan, false);
+	CHECK_HAS(txt, "... and 24 more biomarker results");
+	free(txt);
+
+	for (size_t i = 0; i < scan->gaps.n; i++) {
+		struct ing_gap *g = scan->gaps.v[i];
+		free(g->rule_id);
+		free(g->message);
+		free(g->condition);
+		free(g);
+	}
+	ptrvec_free(&scan->gaps, NULL);
+	for (size_t i = 0; i < scan->inv.studies.n; i++) {
+		struct inv_study *st = scan->inv.studies.v[i];
+		for (size_t j = 0; j < st->series.n; j++) {
+			struct inv_series *se = st->series.v[j];
+			ptrvec_free(&se->files, NULL);
+			free(se);
+		}
+		ptrvec_free(&st->series, NULL);
+		free(st);
+	}
+	ptrvec_free(&scan->inv.studies, NULL);
+	ptrvec_free(&scan->inv.documents, NULL);
+	for (size_t i = 0; i < scan->files.n; i++)
+		file_free(scan->files.v[i]);
+	ptrvec_free(&scan->files, NULL);
+	free(scan->case_id);
+	free(scan);
+}
+
+int main(void)
+{
+	struct ing_ctx *ctx;
+	/* a scan made by hand, never evaluated: not a gap report for scan-all-reports */
+	unsetenv("INGEST_TEST_REPORT_COPIES");
+	if (ing_ctx_new(&ctx) < 0)
+		return 2;
+	test_summary(ctx);
+	ing_ctx_free(ctx);
+	CHECK_DONE();
+}
