@@ -122,11 +122,31 @@ static int cmp_str(const char *a, const char *b)
 	return strcmp(a, b);
 }
 
+/* Treatments by date, then words (case aside), then the order the documents came: the
+ * same event stated twice sorts together, the first document's first. */
+struct treatment_slot {
+	struct summary_treatment t;
+	size_t seq;
+};
 static int cmp_treatment(const void *pa, const void *pb)
 {
-	const struct summary_treatment *a = pa, *b = pb;
-	int c = cmp_str(a->date, b->date);
-	return c ? c : strcmp(a->what, b->what);
+	const struct treatment_slot *a = pa, *b = pb;
+	int c = cmp_str(a->t.date, b->t.date);
+	c = c ? c : strcasecmp(a->t.what, b->t.what);
+	return c ? c : (a->seq > b->seq) - (a->seq < b->seq);
+}
+
+/* Diagnosis lines by field and words, then document order (to find the repeated ones). */
+struct dx_slot {
+	const struct summary_dx *x;
+	size_t seq;
+};
+static int cmp_dx(const void *pa, const void *pb)
+{
+	const struct dx_slot *a = pa, *b = pb;
+	int c = strcmp(a->x->field, b->x->field);
+	c = c ? c : strcmp(a->x->text, b->x->text);
+	return c ? c : (a->seq > b->seq) - (a->seq < b->seq);
 }
 
 static int cmp_study(const void *pa, const void *pb)
@@ -140,6 +160,7 @@ static int cmp_study(const void *pa, const void *pb)
 struct marker_slot {
 	struct summary_marker m;
 	size_t seq;
+	int polarity;           /* +1 positive, -1 negative, 0 none or not found */
 };
 static int cmp_marker(const void *pa, const void *pb)
 {
@@ -189,9 +210,10 @@ void case_summary_build(const struct ing_scan *scan, struct case_summary *out)
 	const struct inventory *inv = &scan->inv;
 	size_t cap_dx = 0, cap_m = 0, cap_t = 0;
 	struct marker_slot *ms = NULL;
+	struct treatment_slot *ts = NULL;
 
 	*out = (struct case_summary){ .patients = inv->patients.n };
-	/* documents: diagnosis lines, markers, treatments (each once, the first document that states it) */
+	/* documents: diagnosis lines, markers, treatments, in the documents' order */
 	for (size_t i = 0; i < inv->documents.n; i++) {
 		const struct ing_file *f = inv->documents.v[i];
 		const struct doc_info *d = f->doc;
@@ -199,11 +221,6 @@ void case_summary_build(const struct ing_scan *scan, struct case_summary *out)
 			continue;
 		for (size_t k = 0; k < d->n_diagnoses; k++) {
 			const struct doc_diagnosis *x = &d->diagnoses[k];
-			bool seen = false;
-			for (size_t q = 0; q < out->total_dx && !seen; q++)
-				seen = strcmp(out->dx[q].field, x->field) == 0 && strcmp(out->dx[q].text, x->text) == 0;
-			if (seen)
-				continue;
 			if (out->total_dx == cap_dx) {
 				cap_dx = cap_dx ? 2 * cap_dx : 8;
 				out->dx = xrealloc(out->dx, cap_dx * sizeof(*out->dx));
@@ -211,7 +228,6 @@ void case_summary_build(const struct ing_scan *scan, struct case_summary *out)
 			out->dx[out->total_dx++] = (struct summary_dx){
 				.field = x->field, .text = x->text, .side = x->side, .source = f->path,
 			};
-			out->stage_stated |= strcmp(x->field, "stage") == 0;
 		}
 		for (size_t k = 0; k < d->n_markers; k++) {
 			const struct doc_marker *m = &d->markers[k];
@@ -231,53 +247,80 @@ void case_summary_build(const struct ing_scan *scan, struct case_summary *out)
 					.snippet = m->snippet, .source = f->path, .ocr = m->ocr,
 				},
 				.seq = out->total_markers,
+				.polarity = m->state != MARKER_FOUND || !m->polarity ? 0
+				          : strcmp(m->polarity, "positive") == 0 ? 1 : strcmp(m->polarity, "negative") == 0 ? -1 : 0,
 			};
 			out->total_markers++;
 		}
 		for (size_t k = 0; k < d->n_treatments; k++) {
 			const struct doc_treatment *t = &d->treatments[k];
-			bool seen = false;
 			if (!t->date || !t->what)
-				continue;
-			for (size_t q = 0; q < out->total_treatments && !seen; q++)
-				seen = strcmp(out->treatments[q].date, t->date) == 0 &&
-				       strcasecmp(out->treatments[q].what, t->what) == 0;
-			if (seen)
 				continue;
 			if (out->total_treatments == cap_t) {
 				cap_t = cap_t ? 2 * cap_t : 8;
-				out->treatments = xrealloc(out->treatments, cap_t * sizeof(*out->treatments));
+				ts = xrealloc(ts, cap_t * sizeof(*ts));
 			}
-			out->treatments[out->total_treatments++] = (struct summary_treatment){
-				.date = t->date, .latest = t->latest, .precision = t->precision, .what = t->what,
-				.source = f->path,
+			ts[out->total_treatments] = (struct treatment_slot){
+				.t = { .date = t->date, .latest = t->latest, .precision = t->precision, .what = t->what,
+				       .source = f->path },
+				.seq = out->total_treatments,
 			};
+			out->total_treatments++;
 		}
 	}
-	/* two found results of one marker with opposite polarity: a conflict, both shown (the
-	 * result words are statement_result_text()'s: "positive (3+)", "negative", "not detected") */
-	for (size_t a = 0; a < out->total_markers; a++)
-		for (size_t b = 0; b < out->total_markers; b++) {
-			const struct summary_marker *x = &ms[a].m, *y = &ms[b].m;
-			if (a == b || strcmp(x->state, "found") || strcmp(y->state, "found") || !x->result || !y->result ||
-			    strcasecmp(x->marker, y->marker))
-				continue;
-			bool xp = strncmp(x->result, "positive", 8) == 0 || strncmp(x->result, "detected", 8) == 0;
-			bool xn = strncmp(x->result, "negative", 8) == 0 || strncmp(x->result, "not detected", 12) == 0;
-			bool yp = strncmp(y->result, "positive", 8) == 0 || strncmp(y->result, "detected", 8) == 0;
-			bool yn = strncmp(y->result, "negative", 8) == 0 || strncmp(y->result, "not detected", 12) == 0;
-			if ((xp && yn) || (xn && yp))
-				ms[a].m.conflict = true;
-		}
+
+	/* each diagnosis line once (the first document that states it), in the documents' order */
+	if (out->total_dx) {
+		struct dx_slot *ds = xcalloc(out->total_dx, sizeof(*ds));
+		bool *dup = xcalloc(out->total_dx, sizeof(*dup));
+		for (size_t i = 0; i < out->total_dx; i++)
+			ds[i] = (struct dx_slot){ .x = &out->dx[i], .seq = i };
+		qsort(ds, out->total_dx, sizeof(*ds), cmp_dx);
+		for (size_t i = 1; i < out->total_dx; i++)
+			dup[ds[i].seq] = strcmp(ds[i].x->field, ds[i - 1].x->field) == 0 &&
+			                 strcmp(ds[i].x->text, ds[i - 1].x->text) == 0;
+		size_t w = 0;
+		for (size_t i = 0; i < out->total_dx; i++)
+			if (!dup[i])
+				out->dx[w++] = out->dx[i];
+		out->total_dx = w;
+		free(ds);
+		free(dup);
+		for (size_t i = 0; i < out->total_dx; i++)
+			out->stage_stated |= strcmp(out->dx[i].field, "stage") == 0;
+	}
+
+	/* markers grouped by name; two found results of one marker with opposite
+	 * polarity are a conflict: both shown, both marked */
 	if (out->total_markers) {
 		qsort(ms, out->total_markers, sizeof(*ms), cmp_marker);
+		for (size_t a = 0, b; a < out->total_markers; a = b) {
+			bool pos = false, neg = false;
+			for (b = a; b < out->total_markers && strcasecmp(ms[b].m.marker, ms[a].m.marker) == 0; b++) {
+				pos |= ms[b].polarity > 0;
+				neg |= ms[b].polarity < 0;
+			}
+			for (size_t k = a; k < b && pos && neg; k++)
+				ms[k].m.conflict = ms[k].polarity != 0;
+		}
 		out->markers = xcalloc(out->total_markers, sizeof(*out->markers));
 		for (size_t i = 0; i < out->total_markers; i++)
 			out->markers[i] = ms[i].m;
 	}
 	free(ms);
-	if (out->total_treatments)
-		qsort(out->treatments, out->total_treatments, sizeof(*out->treatments), cmp_treatment);
+
+	/* treatments by date, the same event (date and words) once */
+	if (out->total_treatments) {
+		qsort(ts, out->total_treatments, sizeof(*ts), cmp_treatment);
+		out->treatments = xcalloc(out->total_treatments, sizeof(*out->treatments));
+		size_t w = 0;
+		for (size_t i = 0; i < out->total_treatments; i++)
+			if (!w || strcmp(ts[i].t.date, out->treatments[w - 1].date) != 0 ||
+			    strcasecmp(ts[i].t.what, out->treatments[w - 1].what) != 0)
+				out->treatments[w++] = ts[i].t;
+		out->total_treatments = w;
+	}
+	free(ts);
 
 	/* imaging: the studies with images, by date */
 	if (inv->studies.n)

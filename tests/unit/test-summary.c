@@ -6,6 +6,7 @@
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
 
 #include <json-c/json.h>
 
@@ -37,6 +38,9 @@ static void marker(struct ing_file *f, const char *name, enum marker_state st, c
 	d->markers[d->n_markers++] = (struct doc_marker){
 		.name = xstrdup(name), .state = st, .result = result ? xstrdup(result) : NULL,
 		.snippet = xasprintf("%s %s", name, result ? result : "pending"), .method = method ? xstrdup(method) : NULL,
+		/* as documents.c keeps a statement: the polarity of a result */
+		.polarity = st != MARKER_FOUND ? NULL : !strncmp(result, "positive", 8) ? "positive"
+		          : !strncmp(result, "negative", 8) ? "negative" : "none",
 	};
 }
 
@@ -244,6 +248,28 @@ static void test_summary(struct ing_ctx *ctx)
 	txt = written(scan, false);
 	CHECK_HAS(txt, "... and 24 more biomarker results");
 	free(txt);
+
+	/* many documents: built in n log n (a quadratic pass would not end within the test's timeout);
+	 * the same treatment and diagnosis line stated by each is kept once */
+	struct timespec t0, t1;
+	for (int i = 0; i < 20000; i++) {
+		char p[64];
+		snprintf(p, sizeof(p), "many/doc%05d.txt", i);
+		struct ing_file *f = document(scan, p, KIND_LETTER, NULL);
+		marker(f, i % 2 ? "ALK" : "ROS1", MARKER_FOUND, i % 2 ? "negative" : "positive", NULL);
+		treatment(f, i % 3 ? "2022-01-01" : "2021-05-05", i % 2 ? "Surgery" : "surgery");
+		diagnosis(f, "diagnosis", i % 2 ? "lung adenocarcinoma" : "Lung adenocarcinoma", NULL);
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	case_summary_build(scan, &s);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	printf("summary of %zu documents built in %.1f ms\n", scan->inv.documents.n,
+	       (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6);
+	CHECK_INT(s.total_treatments, 2 + 2);       /* 2023-11-02, 2024-03-17, and the two dates of the many */
+	CHECK_INT(s.total_dx, 2 + 2);
+	CHECK_INT(s.total_markers, 64 + 20000);
+	CHECK_INT(s.n_markers, SUMMARY_MAX_ROWS);
+	case_summary_free(&s);
 
 	for (size_t i = 0; i < scan->gaps.n; i++) {
 		struct ing_gap *g = scan->gaps.v[i];
