@@ -349,9 +349,20 @@ void case_summary_build(const struct ing_scan *scan, struct case_summary *out)
 		const struct ing_gap *g = scan->gaps.v[i];
 		if (g->severity != RULE_SEV_REQUIRED || g->condition || !has_source(g->rule_id))
 			continue;
-		out->missing[out->total_missing++] = (struct summary_missing){
-			.message = first_sentence(g->message), .source = g->rule_id,
-		};
+		/* a gap whose item may be in an unread document starts with those documents
+		 * (evaluate-unread.c): its line is the item, said to be perhaps there */
+		const char *item = g->unread_could_answer ? strstr(g->message, " hold it: ") : NULL;
+		const char *items = g->unread_could_answer ? strstr(g->message, " hold them: ") : NULL;
+		char *line;
+		if (item || items) {
+			_cleanup_free_ char *first = first_sentence(item ? item + 10 : items + 12);
+			size_t n = strlen(first);
+			line = xasprintf("%.*s (perhaps in a document that could not be read: check it by eye).",
+			                 (int)(n && first[n - 1] == '.' ? n - 1 : n), first);
+		} else {
+			line = first_sentence(g->message);
+		}
+		out->missing[out->total_missing++] = (struct summary_missing){ .message = line, .source = g->rule_id };
 	}
 
 	out->n_dx = MIN(out->total_dx, SUMMARY_MAX_ROWS);
