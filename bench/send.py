@@ -5,12 +5,14 @@ into a fresh local Orthanc (Debian's, with its DICOMweb plugin, in a private
 network namespace: tests/pacs/orthanc.py) three ways:
 
   ingest-send   `ingest send` (QIDO-RS, STOW-RS in 64 MiB batches, QIDO-RS), peak RSS by /usr/bin/time
+  ingest-dimse  `ingest send --to dicom://...` (C-FIND, C-STORE in 64 MiB associations, C-FIND), peak RSS
   storescu      DCMTK's storescu, one association, every file (C-STORE)
   rest-upload   Orthanc's own REST API, POST /instances, one request per file (one kept-alive connection)
 
 Not a test; prints wall seconds, MB/s and ingest's peak RSS. BENCH_SEND_TOOLS
 (comma list) picks the ways; BENCH_SEND_BATCHES=N,M adds `ingest send` runs
-with those --batch-bytes.
+with those --batch-bytes; BENCH_SEND_ROUNDS=N runs the ways N times,
+alternating (A B C A B C ...: a loaded machine drifts).
 
   bench/send.py PACKAGE [INGEST]      e.g. after bench/lib/gen.py dvd DVD --scale 0.25 and ingest package
 """
@@ -36,7 +38,8 @@ DW = '/usr/share/orthanc/plugins/libOrthancDicomWeb.so'
 
 
 def run(name, fn):
-    with orthanc.Orthanc(plugins=[DW], extra={'DicomWeb': {'Enable': True, 'Root': '/dicom-web/'}}) as o:
+    with orthanc.Orthanc(plugins=[DW], extra={'DicomWeb': {'Enable': True, 'Root': '/dicom-web/'}},
+                         scu_aets=('INGESTD',)) as o:
         t = time.monotonic()
         extra = fn(o)
         dt = time.monotonic() - t
@@ -48,6 +51,14 @@ def run(name, fn):
 def send(o, batch=None):
     p = subprocess.run(['/usr/bin/time', '-f', 'RSS %M', ingest, 'send', bag, '--to', o.base + '/dicom-web/',
                         '--allow-http', '--no-receipt', '-q'] + (['--batch-bytes', batch] if batch else []),
+                       capture_output=True, text=True)
+    rss = [l for l in p.stderr.splitlines() if l.startswith('RSS ')]
+    return '  exit %d, peak RSS %.1f MiB' % (p.returncode, int(rss[-1].split()[1]) / 1024 if rss else -1)
+
+
+def dimse(o):
+    p = subprocess.run(['/usr/bin/time', '-f', 'RSS %M', ingest, 'send', bag, '--to',
+                        'dicom://%s@127.0.0.1:%d' % (o.aet, o.dicom_port), '--no-receipt', '-q'],
                        capture_output=True, text=True)
     rss = [l for l in p.stderr.splitlines() if l.startswith('RSS ')]
     return '  exit %d, peak RSS %.1f MiB' % (p.returncode, int(rss[-1].split()[1]) / 1024 if rss else -1)
@@ -68,10 +79,11 @@ def rest(o):
 
 
 print('%d objects, %.1f MB' % (len(files), size / 1e6))
-tools = os.environ.get('BENCH_SEND_TOOLS', 'ingest-send,storescu,rest-upload').split(',')
-for name, fn in (('ingest-send', send), ('storescu', storescu), ('rest-upload', rest)):
-    if name in tools:
-        run(name, fn)
+tools = os.environ.get('BENCH_SEND_TOOLS', 'ingest-send,ingest-dimse,storescu,rest-upload').split(',')
+for _ in range(int(os.environ.get('BENCH_SEND_ROUNDS', '1'))):
+    for name, fn in (('ingest-send', send), ('ingest-dimse', dimse), ('storescu', storescu), ('rest-upload', rest)):
+        if name in tools:
+            run(name, fn)
 # BENCH_SEND_BATCHES=1048576,8388608: ingest send again with those --batch-bytes
 for b in filter(None, os.environ.get('BENCH_SEND_BATCHES', '').split(',')):
     run('send/%s' % b, lambda o, b=b: send(o, b))

@@ -79,6 +79,8 @@ struct ingestd_config *config_free(struct ingestd_config *c)
 		free(c->destinations[i].ca_file);
 		free(c->destinations[i].token_file);
 		free(c->destinations[i].basic_file);
+		free(c->destinations[i].dimse);
+		free(c->destinations[i].calling_aet);
 	}
 	free(c->destinations);
 	free(c->delivery_default);
@@ -428,7 +430,44 @@ static void cfg_mail(struct cfg_parser *p, struct fy_node *map, struct ingestd_c
 	}
 }
 
-/* destinations: NAME: {dicomweb, allow_http, ca_file, token_file | basic_file} */
+/* An AE title (PS3.5 6.2): 1 to 16 characters of printable ASCII but a backslash, no spaces around. */
+static bool aet_ok(const char *s)
+{
+	size_t n = strlen(s);
+	if (n == 0 || n > 16 || s[0] == ' ' || s[n - 1] == ' ')
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (s[i] < 0x20 || s[i] > 0x7e || s[i] == '\\')
+			return false;
+	return true;
+}
+
+static bool host_ok(const char *s)
+{
+	size_t n = strlen(s);
+	if (n == 0 || n > 253)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!isalnum((unsigned char)s[i]) && s[i] != '.' && s[i] != '-')
+			return false;
+	return true;
+}
+
+/* An AE title key: set *DST, or say what is wrong. */
+static void cfg_set_aet(struct cfg_parser *p, const char *key, struct fy_node *v, char **dst)
+{
+	char *s = cfg_string(p, key, v);
+	if (s && !aet_ok(s)) {
+		cfg_err(p, v, "\"%s\" is an AE title: 1 to 16 characters, no '\\', no spaces around, not \"%s\"", key, s);
+		free(s);
+	} else if (s) {
+		free(*dst);
+		*dst = s;
+	}
+}
+
+/* destinations: NAME: {dicomweb, allow_http, ca_file, token_file | basic_file}
+ *                  or {called_aet, host, port, calling_aet, tls, ca_file} (DIMSE) */
 static void cfg_destinations(struct cfg_parser *p, struct fy_node *map, struct ingestd_config *c)
 {
 	struct fy_node_pair *pair;
@@ -460,7 +499,8 @@ static void cfg_destinations(struct cfg_parser *p, struct fy_node *map, struct i
 		}
 		if (!d || !fy_node_is_mapping(d)) {
 			cfg_err(p, d ? d : k, "destination \"%s\" is a mapping (dicomweb, allow_http, ca_file, "
-			        "token_file, basic_file)", name);
+			        "token_file, basic_file; or for DIMSE called_aet, host, port, calling_aet, tls, ca_file)",
+			        name);
 			continue;
 		}
 		c->destinations = xrealloc(c->destinations, (c->n_destinations + 1) * sizeof(*c->destinations));
@@ -468,6 +508,9 @@ static void cfg_destinations(struct cfg_parser *p, struct fy_node *map, struct i
 		*dst = (struct ingestd_destination){ .name = xstrdup(name) };
 		struct fy_node_pair *dp;
 		void *dit = NULL;
+		_cleanup_free_ char *called = NULL, *host = NULL;
+		unsigned port = 0;
+		bool web_keys = false, dimse_keys = false;
 		while ((dp = fy_node_mapping_iterate(d, &dit))) {
 			struct fy_node *dk = fy_node_pair_key(dp), *v = fy_node_pair_value(dp);
 			const char *ks = dk && fy_node_is_scalar(dk) ? fy_node_get_scalar0(dk) : "";
@@ -483,20 +526,62 @@ static void cfg_destinations(struct cfg_parser *p, struct fy_node *map, struct i
 					free(dst->dicomweb);
 					dst->dicomweb = s;
 				}
-			} else if (strcmp(ks, "allow_http") == 0)
+			} else if (strcmp(ks, "allow_http") == 0) {
 				cfg_set_bool(p, ks, v, &dst->allow_http);
-			else if (strcmp(ks, "ca_file") == 0)
+				web_keys = true;
+			} else if (strcmp(ks, "ca_file") == 0)
 				cfg_set_path(p, ks, v, &dst->ca_file);
-			else if (strcmp(ks, "token_file") == 0)
+			else if (strcmp(ks, "token_file") == 0) {
 				cfg_set_path(p, ks, v, &dst->token_file);
-			else if (strcmp(ks, "basic_file") == 0)
+				web_keys = true;
+			} else if (strcmp(ks, "basic_file") == 0) {
 				cfg_set_path(p, ks, v, &dst->basic_file);
-			else
+				web_keys = true;
+			} else if (strcmp(ks, "called_aet") == 0) {
+				cfg_set_aet(p, ks, v, &called);
+				dimse_keys = true;
+			} else if (strcmp(ks, "calling_aet") == 0) {
+				cfg_set_aet(p, ks, v, &dst->calling_aet);
+				dimse_keys = true;
+			} else if (strcmp(ks, "host") == 0) {
+				char *s = cfg_string(p, ks, v);
+				if (s && !host_ok(s)) {
+					cfg_err(p, v, "\"host\" is a host name or an IPv4 address, not \"%s\"", s);
+					free(s);
+				} else if (s) {
+					free(host);
+					host = s;
+				}
+				dimse_keys = true;
+			} else if (strcmp(ks, "port") == 0) {
+				cfg_set_uint(p, ks, v, 1, 65535, &port);
+				dimse_keys = true;
+			} else if (strcmp(ks, "tls") == 0) {
+				cfg_set_bool(p, ks, v, &dst->tls);
+				dimse_keys = true;
+			} else
 				cfg_err(p, dk, "unknown destination key \"%s\": expected dicomweb, allow_http, "
-				        "ca_file, token_file or basic_file (DIMSE destinations are not supported yet)",
-				        ks);
+				        "ca_file, token_file or basic_file (DICOMweb), or called_aet, host, port, "
+				        "calling_aet, tls and ca_file (DIMSE)", ks);
 		}
-		if (!dst->dicomweb)
+		if (dst->dicomweb && dimse_keys) {
+			cfg_err(p, d, "destination \"%s\" mixes DICOMweb (dicomweb) and DIMSE keys (called_aet, host, "
+			        "port, calling_aet, tls): give one kind", name);
+		} else if (!dst->dicomweb && (dimse_keys || !web_keys)) {
+			if (!called || !host || !port)
+				cfg_err(p, d, "destination \"%s\" has no \"dicomweb\" URL, nor all of \"called_aet\", "
+				        "\"host\" and \"port\" (DIMSE)", name);
+			else
+				dst->dimse = xasprintf("dicom://%s@%s:%u", called, host, port);
+			if (web_keys)
+				cfg_err(p, d, "destination \"%s\" is DIMSE: allow_http, token_file and basic_file are "
+				        "for DICOMweb", name);
+			if (dst->tls && !dst->ca_file)
+				cfg_err(p, d, "destination \"%s\" has \"tls: true\" but no \"ca_file\" (the CA "
+				        "certificates, PEM, its certificate is checked with)", name);
+			if (!dst->tls && dst->ca_file)
+				cfg_err(p, d, "destination \"%s\" gives a \"ca_file\" without \"tls: true\"", name);
+		} else if (!dst->dicomweb)
 			cfg_err(p, d, "destination \"%s\" has no \"dicomweb\" URL", name);
 		else if (strncmp(dst->dicomweb, "http://", 7) == 0 && !dst->allow_http)
 			cfg_err(p, d, "destination \"%s\" uses plain http: use https, or set \"allow_http: true\" on a "
@@ -742,6 +827,13 @@ void config_print(FILE *f, const struct ingestd_config *c)
 	fprintf(f, "]\nmail.retry_seconds: %u\n", c->mail_retry_seconds);
 	for (size_t i = 0; i < c->n_destinations; i++) {
 		const struct ingestd_destination *d = &c->destinations[i];
+		if (d->dimse) {
+			fprintf(f, "destinations.%s.dimse: %s\ndestinations.%s.calling_aet: %s\ndestinations.%s.tls: %s\n"
+			        "destinations.%s.ca_file: %s\n", d->name, d->dimse, d->name,
+			        d->calling_aet ? d->calling_aet : "(default)", d->name, d->tls ? "true" : "false", d->name,
+			        d->ca_file ? d->ca_file : "(none)");
+			continue;
+		}
 		fprintf(f, "destinations.%s.dicomweb: %s\ndestinations.%s.allow_http: %s\n", d->name, d->dicomweb,
 		        d->name, d->allow_http ? "true" : "false");
 		fprintf(f, "destinations.%s.ca_file: %s\ndestinations.%s.token_file: %s\n"

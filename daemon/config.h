@@ -17,13 +17,17 @@
 #define INGESTD_USER           "ingestd"   /* User= of systemd/ingestd.service.in */
 
 /* A reviewing centre's PACS, by name (destinations:, docs/config.md,
- * docs/delivery.md). DICOMweb only so far. */
+ * docs/delivery.md): DICOMweb (dicomweb set) or DIMSE (dimse set). */
 struct ingestd_destination {
 	char *name;
-	char *dicomweb;                 /* base URL: https://host/dicom-web/ */
+	char *dicomweb;                 /* base URL: https://host/dicom-web/; NULL: a DIMSE destination */
 	bool allow_http;                /* false: https only */
-	char *ca_file;                  /* NULL: the system's CAs */
+	char *ca_file;                  /* NULL: the system's CAs (DIMSE: needed with tls) */
 	char *token_file, *basic_file;  /* credentials, at most one; NULL: none */
+	/* DIMSE: called_aet, host and port, as send_opts.url has them */
+	char *dimse;                    /* dicom://CALLED_AET@host:port; NULL: a DICOMweb destination */
+	char *calling_aet;              /* NULL: SEND_CALLING_AET */
+	bool tls;                       /* DICOM over TLS (with ca_file) */
 };
 
 struct ingestd_config {

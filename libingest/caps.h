@@ -158,6 +158,9 @@
 #define SEND_QIDO_MAX_PAGES 1000u          /* pages asked per study: a server that ignores offset ends here */
 #define SEND_SECRET_MAX_BYTES 4096         /* a token or user:password file */
 #define SEND_HEADER_PREFIX (64u << 10)     /* first read of an object's header (more up to max_dicom_header_bytes) */
+#define SEND_CALLING_AET "INGESTD"         /* DIMSE: our AE title unless configured */
+#define SEND_DIMSE_TIMEOUT 60u             /* DIMSE: seconds for connecting and for each answer */
+#define SEND_DIMSE_BATCH_OBJECTS 1000u     /* DIMSE: objects per association (as STOW-RS batches) */
 
 /* ---- the daemon ---- */
 

@@ -128,9 +128,13 @@ ING_HIDDEN int case_yaml_notify_at(int dirfd, const char *name, char ***out, siz
  * destination does not hold yet. */
 
 struct send_opts {
-	const char *url;            /* DICOMweb base, e.g. https://pacs.example/dicom-web/ */
+	const char *url;            /* DICOMweb base, e.g. https://pacs.example/dicom-web/,
+	                             * or DIMSE: dicom://CALLED_AET@host:port */
 	bool allow_http;            /* plain http allowed (tests, a closed network) */
-	const char *ca_file;        /* CA bundle for the destination's certificate; NULL: the system's */
+	const char *ca_file;        /* CA bundle for the destination's certificate; NULL: the system's
+	                             * (DIMSE over TLS: required) */
+	const char *calling_aet;    /* DIMSE: our AE title; NULL: SEND_CALLING_AET */
+	bool tls;                   /* DIMSE: over TLS (with ca_file) */
 	const char *token_file;     /* bearer token, first line of the file; NULL: none */
 	const char *basic_file;     /* "user:password", first line of the file; NULL: none */
 	const char *receipt_path;   /* where the receipt goes; NULL: none written */
@@ -168,6 +172,10 @@ ING_HIDDEN void send_result_clear(struct send_result *r);
  */
 ING_HIDDEN int send_package(struct ing_ctx *ctx, const char *bag, const struct send_opts *o,
                             struct send_result *res);
+
+/* Whether URL names a DIMSE destination (dicom://CALLED_AET@host:port): send_package() then speaks C-FIND and
+ * C-STORE (send-dimse.c) where it speaks QIDO-RS and STOW-RS to a DICOMweb one. */
+ING_HIDDEN bool send_url_is_dimse(const char *url);
 
 /* ---- for tests only ---- */
 

@@ -1,10 +1,24 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* What send.c (the delivery) and send-http.c (its libcurl requests) share. */
+/* What send.c (the delivery), send-http.c (its libcurl requests) and
+ * send-dimse.c (the delivery over DICOM C-STORE / C-FIND) share. */
 #ifndef INGEST_SEND_PRIVATE_H
 #define INGEST_SEND_PRIVATE_H
 
 #include "internal.h"
 #include "libingest-internal.h"
+
+enum obj_state { OBJ_PENDING, OBJ_THERE, OBJ_SENT, OBJ_FAILED };
+
+/* One DICOM object of the package (send.c lists them, sorted by study then SOP Instance UID). */
+struct obj {
+	char *path;                 /* relative to the bag */
+	char *study, *sop;
+	char *sop_class, *xfer;     /* SOP Class UID and transfer syntax ("" when unknown) */
+	uint64_t size;
+	uint8_t state;
+	bool confirmed;
+	char *reason;               /* OBJ_FAILED: why */
+};
 
 /* One delivery's connection settings and budgets (send-http.c). */
 struct send_conn {
@@ -55,5 +69,34 @@ ING_HIDDEN void send_body_init(struct send_body *b, int dirfd, const struct send
  * retries; -ECONNREFUSED ...) with *err set. */
 ING_HIDDEN int send_http(struct send_conn *c, const char *url, struct send_body *body, long *status,
                          struct strbuf *resp, char **err);
+
+/* ---- DIMSE (send-dimse.c) ---- */
+
+struct send_dimse {
+	struct ing_ctx *ctx;
+	const struct send_opts *o;
+	char *called, *calling, *host;
+	unsigned port;
+	char *display;              /* dicom://CALLED@host:port, for the receipt and the logs */
+	uint64_t deadline_ms;       /* as send_conn's */
+	uint64_t *bytes_sent;
+	unsigned *requests;         /* C-STORE requests made (retries included) */
+};
+
+/* Parse O->url and check the options (AE titles, TLS): 0, or -EINVAL /
+ * -ENOTSUP with *err set in plain words. */
+ING_HIDDEN int send_dimse_init(struct send_dimse *s, struct ing_ctx *ctx, const struct send_opts *o, char **err);
+ING_HIDDEN void send_dimse_done(struct send_dimse *s);
+
+/* C-FIND per study: marks OBJS[0..N) the destination holds as OBJ_THERE
+ * (FINAL false, pending ones only) or confirmed (FINAL true). 0, or a
+ * negative errno with *err set (the destination cannot be asked). */
+ING_HIDDEN int send_dimse_query(struct send_dimse *s, struct obj *objs, size_t n, bool final, char **err);
+
+/* C-STORE of the pending objects of OBJS (files under BAGFD), associations
+ * of at most O->batch_bytes each, retried with backoff on transient failures
+ * inside the budgets. Refused objects become OBJ_FAILED with their reason,
+ * stored ones OBJ_SENT. 0, or a negative errno with *err set. */
+ING_HIDDEN int send_dimse_store(struct send_dimse *s, int bagfd, struct obj *objs, size_t n, char **err);
 
 #endif

@@ -27,20 +27,11 @@
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct json_tokener *, json_tokener_free)
 
-enum obj_state { OBJ_PENDING, OBJ_THERE, OBJ_SENT, OBJ_FAILED };
-
-struct obj {
-	char *path;                 /* relative to the bag */
-	char *study, *sop;
-	uint64_t size;
-	uint8_t state;
-	bool confirmed;
-	char *reason;               /* OBJ_FAILED: why */
-};
-
 struct delivery {
 	struct ing_ctx *ctx;
 	struct send_conn conn;
+	struct send_dimse dimse;
+	bool is_dimse;              /* dicom://: C-FIND and C-STORE (send-dimse.c) instead of QIDO-RS and STOW-RS */
 	int bagfd;
 	struct obj *objs;
 	size_t n, cap;
@@ -72,10 +63,15 @@ static void delivery_free(struct delivery *d)
 		free(d->objs[i].path);
 		free(d->objs[i].study);
 		free(d->objs[i].sop);
+		free(d->objs[i].sop_class);
+		free(d->objs[i].xfer);
 		free(d->objs[i].reason);
 	}
 	free(d->objs);
-	send_conn_done(&d->conn);
+	if (d->is_dimse)
+		send_dimse_done(&d->dimse);
+	else
+		send_conn_done(&d->conn);
 	if (d->bagfd >= 0)
 		close(d->bagfd);
 }
@@ -115,7 +111,8 @@ static struct obj *obj_add(struct delivery *d, const char *path, uint64_t size)
 		d->objs = xrealloc(d->objs, d->cap * sizeof *d->objs);
 	}
 	struct obj *o = &d->objs[d->n++];
-	*o = (struct obj){ .path = xstrdup(path), .size = size, .study = xstrdup(""), .sop = xstrdup("") };
+	*o = (struct obj){ .path = xstrdup(path), .size = size, .study = xstrdup(""), .sop = xstrdup(""),
+	                     .sop_class = xstrdup(""), .xfer = xstrdup("") };
 	return o;
 }
 
@@ -161,6 +158,10 @@ static void obj_read(struct delivery *d, struct obj *o, int fd)
 			free(o->sop);
 			o->study = xstrdup(info.study_uid);
 			o->sop = xstrdup(info.sop_instance_uid);
+			free(o->sop_class);
+			free(o->xfer);
+			o->sop_class = xstrdup(info.sop_class_uid ? info.sop_class_uid : "");
+			o->xfer = xstrdup(info.transfer_syntax ? info.transfer_syntax : "");
 		}
 		break;
 	}
@@ -498,8 +499,8 @@ static int write_receipt(struct delivery *d, const char *bag, const char *path)
 	_cleanup_(json_object_putp) json_object *o = json_object_new_object();
 	json_object *uids = json_object_new_array(), *fails = json_object_new_array();
 	const struct send_result *res = d->res;
-	json_object_object_add(o, "destination", json_object_new_string(d->conn.base));
-	json_object_object_add(o, "protocol", json_object_new_string("dicomweb"));
+	json_object_object_add(o, "destination", json_object_new_string(d->is_dimse ? d->dimse.display : d->conn.base));
+	json_object_object_add(o, "protocol", json_object_new_string(d->is_dimse ? "dimse" : "dicomweb"));
 	json_object_object_add(o, "time", json_object_new_string(when));
 	json_object_object_add(o, "package", json_object_new_string(path_basename(bag)));
 	json_object_object_add(o, "manifest_sha256", json_object_new_string(hex));
@@ -522,6 +523,9 @@ static int write_receipt(struct delivery *d, const char *bag, const char *path)
 			json_object_object_add(f, "sop_instance_uid", json_object_new_string(ob->sop));
 			json_object_object_add(f, "reason", json_object_new_string(
 				ob->reason ? ob->reason
+				: ob->state == OBJ_SENT && d->is_dimse ? "the destination answered that it stored it "
+				                          "(C-STORE) but does not hold it (C-FIND): it may filter "
+				                          "such objects out; ask its administrator"
 				: ob->state == OBJ_SENT ? "the destination answered that it stored it (STOW-RS) but "
 				                          "does not hold it (QIDO-RS): it may filter such objects "
 				                          "out; ask its administrator"
@@ -571,12 +575,14 @@ int send_package(struct ing_ctx *ctx, const char *bag, const struct send_opts *o
 	int r;
 
 	*res = (struct send_result){ 0 };
-	r = send_conn_init(&d.conn, ctx, o, &res->error);
+	/* the one dispatch between the transports: DICOMweb (send-http.c) or DIMSE (send-dimse.c) */
+	d.is_dimse = o->url && send_url_is_dimse(o->url);
+	r = d.is_dimse ? send_dimse_init(&d.dimse, ctx, o, &res->error) : send_conn_init(&d.conn, ctx, o, &res->error);
 	if (r < 0)
 		return r;
-	d.conn.deadline_ms = mono_ms() + (uint64_t)o->max_seconds * 1000;
-	d.conn.bytes_sent = &res->bytes_sent;
-	d.conn.requests = &res->requests;
+	d.conn.deadline_ms = d.dimse.deadline_ms = mono_ms() + (uint64_t)o->max_seconds * 1000;
+	d.conn.bytes_sent = d.dimse.bytes_sent = &res->bytes_sent;
+	d.conn.requests = d.dimse.requests = &res->requests;
 
 	d.bagfd = open(bag, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (d.bagfd < 0) {
@@ -594,17 +600,17 @@ int send_package(struct ing_ctx *ctx, const char *bag, const struct send_opts *o
 	qsort(d.objs, d.n, sizeof *d.objs, obj_cmp);
 	res->objects = d.n;
 
-	r = qido_all(&d, false);
+	r = d.is_dimse ? send_dimse_query(&d.dimse, d.objs, d.n, false, &res->error) : qido_all(&d, false);
 	if (r < 0)
 		goto out;
 	for (size_t i = 0; i < d.n; i++)
 		res->already += d.objs[i].state == OBJ_THERE;
 	log_info(ctx, "send: %zu DICOM objects, %" PRIu64 " already at the destination", d.n, res->already);
 
-	r = stow_all(&d, o);
+	r = d.is_dimse ? send_dimse_store(&d.dimse, d.bagfd, d.objs, d.n, &res->error) : stow_all(&d, o);
 	if (r < 0)
 		goto out;
-	r = qido_all(&d, true);
+	r = d.is_dimse ? send_dimse_query(&d.dimse, d.objs, d.n, true, &res->error) : qido_all(&d, true);
 	if (r < 0)
 		goto out;
 	for (size_t i = 0; i < d.n; i++) {

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* ingest send: deliver a package's DICOM objects to the reviewing centre's PACS (DICOMweb), verified first. */
+/* ingest send: deliver a package's DICOM objects to the reviewing centre's PACS (DICOMweb or DIMSE), verified first. */
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
@@ -20,14 +20,19 @@ static void send_usage(FILE *f)
 	        "Usage: ingest send PACKAGE [--to URL|NAME] [--config FILE] [options]\n"
 	        "\n"
 	        "Deliver the DICOM objects of a package (a BagIt bag folder, as `ingest package`\n"
-	        "publishes it) to a PACS over DICOMweb: the package is verified first (as by\n"
-	        "`ingest verify`; a package that fails is not sent); QIDO-RS asks the destination\n"
-	        "what it already holds, STOW-RS sends the rest in batches, and QIDO-RS again\n"
-	        "confirms that it holds every SOP Instance UID. Run it again after a failure or a\n"
-	        "kill: it sends only what is not there yet. A receipt (JSON) is written to\n"
-	        "OUTBOX/receipts/CASE.json for a package at OUTBOX/ready/CASE (or --receipt FILE).\n"
+	        "publishes it) to a PACS over DICOMweb or DIMSE: the package is verified first (as\n"
+	        "by `ingest verify`; a package that fails is not sent); QIDO-RS (C-FIND) asks the\n"
+	        "destination what it already holds, STOW-RS (C-STORE) sends the rest in batches,\n"
+	        "and QIDO-RS (C-FIND) again confirms that it holds every SOP Instance UID. Run it\n"
+	        "again after a failure or a kill: it sends only what is not there yet. A receipt\n"
+	        "(JSON) is written to OUTBOX/receipts/CASE.json for a package at\n"
+	        "OUTBOX/ready/CASE (or --receipt FILE).\n"
 	        "\n"
 	        "  --to URL             the DICOMweb base, e.g. https://pacs.example.org/dicom-web/\n"
+	        "  --to dicom://CALLED_AET@HOST:PORT\n"
+	        "                       a DIMSE destination (C-FIND, C-STORE): its AE title, host, port\n"
+	        "  --calling-aet AET    DIMSE: our AE title (default " SEND_CALLING_AET ")\n"
+	        "  --tls                DIMSE: over TLS; the destination's certificate is checked with --ca\n"
 	        "  --to NAME            a destination of ingestd's configuration (destinations:);\n"
 	        "                       without --to, its delivery.default\n"
 	        "  --config FILE        that configuration (default: " INGESTD_DEFAULT_CONFIG ")\n"
@@ -37,7 +42,8 @@ static void send_usage(FILE *f)
 	        "  --basic-file FILE    user:password for HTTP basic authentication, the file's first line\n"
 	        "  --receipt FILE       write the receipt here\n"
 	        "  --no-receipt         write no receipt\n"
-	        "  --batch-bytes N      DICOM bytes per STOW-RS request (default 64 MiB, at most 1 GiB)\n"
+	        "  --batch-bytes N      DICOM bytes per STOW-RS request or DIMSE association\n"
+	        "                       (default 64 MiB, at most 1 GiB)\n"
 	        "  --max-seconds N      wall time of the whole delivery, retries included (default 6 h)\n"
 	        "  --max-bytes N        bytes sent by the whole delivery, retries included (default 64 GiB)\n"
 	        "  -q, --quiet          print nothing but errors\n"
@@ -99,7 +105,7 @@ int cmd_send(int argc, char **argv)
 {
 	enum {
 		O_CONFIG = 256, O_ALLOW_HTTP, O_CA, O_TOKEN, O_BASIC, O_RECEIPT, O_NO_RECEIPT,
-		O_BATCH, O_MAXSEC, O_MAXBYTES,
+		O_BATCH, O_MAXSEC, O_MAXBYTES, O_CALLING, O_TLS,
 	};
 	static const struct option opts[] = {
 		{ "to", required_argument, NULL, 't' },
@@ -113,6 +119,8 @@ int cmd_send(int argc, char **argv)
 		{ "batch-bytes", required_argument, NULL, O_BATCH },
 		{ "max-seconds", required_argument, NULL, O_MAXSEC },
 		{ "max-bytes", required_argument, NULL, O_MAXBYTES },
+		{ "calling-aet", required_argument, NULL, O_CALLING },
+		{ "tls", no_argument, NULL, O_TLS },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
@@ -134,6 +142,8 @@ int cmd_send(int argc, char **argv)
 		case O_TOKEN: o.token_file = optarg; break;
 		case O_BASIC: o.basic_file = optarg; break;
 		case O_RECEIPT: receipt = optarg; break;
+		case O_CALLING: o.calling_aet = optarg; break;
+		case O_TLS: o.tls = true; break;
 		case O_NO_RECEIPT: no_receipt = true; break;
 		case O_BATCH:
 		case O_MAXSEC:
@@ -193,16 +203,28 @@ int cmd_send(int argc, char **argv)
 			        cfg->file ? cfg->file : INGESTD_DEFAULT_CONFIG);
 			return EXIT_USAGE;
 		}
-		o.url = d->dicomweb;
-		o.allow_http = o.allow_http || d->allow_http;
+		if (d->dimse) {
+			o.url = d->dimse;
+			if (!o.calling_aet)
+				o.calling_aet = d->calling_aet;
+			o.tls = o.tls || d->tls;
+		} else {
+			o.url = d->dicomweb;
+			o.allow_http = o.allow_http || d->allow_http;
+			if (!o.token_file && !o.basic_file) {
+				o.token_file = d->token_file;
+				o.basic_file = d->basic_file;
+			}
+		}
 		if (!o.ca_file)
 			o.ca_file = d->ca_file;
-		if (!o.token_file && !o.basic_file) {
-			o.token_file = d->token_file;
-			o.basic_file = d->basic_file;
-		}
 	} else if (config) {
 		fprintf(stderr, "ingest send: --config is for --to NAME; --to %s is a URL\n", o.url);
+		return EXIT_USAGE;
+	}
+	if ((o.tls || o.calling_aet) && !send_url_is_dimse(o.url)) {
+		fprintf(stderr, "ingest send: --tls and --calling-aet are for a DIMSE destination (dicom://...); "
+		        "%s is DICOMweb\n", o.url);
 		return EXIT_USAGE;
 	}
 	_cleanup_(ing_ctx_freep) struct ing_ctx *ctx = NULL;
@@ -249,7 +271,7 @@ int cmd_send(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	struct send_result res;
 	r = send_package(ctx, bag, &o, &res);
-	if (r == -EINVAL || r == -EPROTONOSUPPORT) {
+	if (r == -EINVAL || r == -EPROTONOSUPPORT || r == -ENOTSUP) {
 		fprintf(stderr, "ingest send: %s\n", res.error ? res.error : ing_strerror(r));
 		send_result_clear(&res);
 		return EXIT_USAGE;

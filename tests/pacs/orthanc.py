@@ -45,9 +45,11 @@ def free_port():
 
 class Orthanc:
     """Orthanc with its storage in a temporary folder, HTTP on a free port
-    of 127.0.0.1 (inside the private namespace), DICOM on another."""
+    of 127.0.0.1 (inside the private namespace), DICOM on another (AE title
+    self.aet). SCU_AETS: calling AE titles Orthanc knows as modalities on
+    127.0.0.1 (it answers C-FIND only to those; C-STORE to anyone)."""
 
-    def __init__(self, plugins=(), extra=None):
+    def __init__(self, plugins=(), extra=None, scu_aets=()):
         if os.environ.get(_INSIDE) != '1':
             raise RuntimeError('Orthanc runs only inside private_network()')
         self.dir = tempfile.mkdtemp(prefix='ingest-orthanc.')
@@ -65,7 +67,7 @@ class Orthanc:
             'AuthenticationEnabled': False,
             'Plugins': list(plugins),
             'StableAge': 1,
-            'DicomModalities': {},
+            'DicomModalities': {a.lower(): {'AET': a, 'Host': '127.0.0.1', 'Port': 104} for a in scu_aets},
             'OrthancPeers': {},
         }
         cfg.update(extra or {})
@@ -73,8 +75,11 @@ class Orthanc:
         with open(self.config, 'w') as f:
             json.dump(cfg, f)
         self.log = open(os.path.join(self.dir, 'orthanc.log'), 'wb')
-        self.proc = subprocess.Popen([ORTHANC, self.config], stdout=self.log, stderr=self.log)
         self.base = 'http://127.0.0.1:%d' % self.http_port
+        self._start()
+
+    def _start(self):
+        self.proc = subprocess.Popen([ORTHANC, self.config], stdout=self.log, stderr=self.log)
         deadline = time.time() + 30
         while True:
             try:
@@ -118,6 +123,16 @@ class Orthanc:
             return status, json.loads(data)
         except ValueError:
             return status, {'raw': data.decode(errors='replace')[:300]}
+
+    def halt(self):
+        """Stop Orthanc, keeping its storage, ports and configuration (start() brings it back)."""
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(30)
+
+    def start(self):
+        """Start Orthanc again after halt(), on the same ports with the same storage."""
+        self._start()
 
     def statistics(self):
         return self.get('/statistics')

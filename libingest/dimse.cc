@@ -1,0 +1,465 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * dimse.h through DCMTK's dcmnet (and dcmtls for TLS): an association as a
+ * service user, C-STORE of files, C-FIND of a study's instances. Nothing of
+ * DCMTK crosses dimse.h: every exported function catches everything.
+ */
+#include "dimse.h"
+
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <new>
+#include <string>
+#include <vector>
+
+#include <dcmtk/config/osconfig.h>
+#include <dcmtk/dcmdata/dcdatset.h>
+#include <dcmtk/dcmdata/dcdeftag.h>
+#include <dcmtk/dcmdata/dcfilefo.h>
+#include <dcmtk/dcmdata/dcuid.h>
+#include <dcmtk/dcmdata/dcxfer.h>
+#include <dcmtk/dcmnet/assoc.h>
+#include <dcmtk/dcmnet/cond.h>
+#include <dcmtk/dcmnet/dcmtrans.h>
+#include <dcmtk/dcmnet/dimse.h>
+#include <dcmtk/dcmnet/dul.h>
+#ifdef WITH_OPENSSL
+#include <dcmtk/dcmtls/tlslayer.h>
+#endif
+
+#include "dcm.h"
+
+struct dimse_assoc {
+	T_ASC_Network *net = nullptr;
+	T_ASC_Association *assoc = nullptr;
+	std::vector<T_ASC_PresentationContextID> ids;   /* per proposed context */
+	std::vector<const char *> refused;              /* per proposed context: NULL accepted */
+	std::vector<std::string> xfer;                  /* per proposed context: its transfer syntax */
+	unsigned timeout_s = 60;
+	bool broken = false;
+};
+
+namespace {
+
+void set_err(char **err, const std::string &s)
+{
+	if (!err)
+		return;
+	free(*err);
+	*err = strdup(s.c_str());
+}
+
+/* What a failed dcmnet call means for the caller: a negative errno. */
+int classify(const OFCondition &c)
+{
+	if (c == DUL_READTIMEOUT || c == DIMSE_NODATAAVAILABLE)
+		return -ETIMEDOUT;
+	if (c.module() == OFM_dcmnet && c.code() == DULC_TCPINITERROR) {
+		const char *t = c.text();
+		if (strstr(t, "refused"))
+			return -ECONNREFUSED;
+		if (strstr(t, "timed out") || strstr(t, "Timeout"))
+			return -ETIMEDOUT;
+		return -EHOSTUNREACH;
+	}
+	if (c.module() == OFM_dcmnet && c.code() == DULC_TLSERROR)
+		return -EPROTO;
+	return -ECONNRESET;
+}
+
+std::string cond_text(const OFCondition &c)
+{
+	std::string s = c.text();
+	/* one line, printable */
+	for (char &ch : s)
+		if ((unsigned char)ch < 0x20 || (unsigned char)ch >= 0x7f)
+			ch = ' ';
+	return s;
+}
+
+const char *pc_reason(T_ASC_P_ResultReason r)
+{
+	switch (r) {
+	case ASC_P_ABSTRACTSYNTAXNOTSUPPORTED:
+		return "the destination does not accept this SOP class (presentation context refused: abstract syntax "
+		       "not supported)";
+	case ASC_P_TRANSFERSYNTAXESNOTSUPPORTED:
+		return "the destination does not accept this object's transfer syntax for its SOP class (presentation "
+		       "context refused: transfer syntax not supported; it is not recompressed)";
+	case ASC_P_USERREJECTION:
+		return "the destination refused this SOP class and transfer syntax (presentation context refused by "
+		       "the user)";
+	default:
+		return "the destination refused this SOP class and transfer syntax (presentation context refused, no "
+		       "reason given)";
+	}
+}
+
+std::string reject_text(const T_ASC_RejectParameters &rej)
+{
+	switch (rej.reason) {
+	case ASC_REASON_SU_CALLINGAETITLENOTRECOGNIZED:
+		return "it does not know our AE title (calling AE title not recognized): ask its administrator to add it, "
+		       "or set the calling AE title it expects";
+	case ASC_REASON_SU_CALLEDAETITLENOTRECOGNIZED:
+		return "the called AE title is not its own (called AE title not recognized): check the destination's AE "
+		       "title";
+	case ASC_REASON_SU_APPCONTEXTNAMENOTSUPPORTED:
+		return "application context name not supported";
+	case ASC_REASON_SP_ACSE_PROTOCOLVERSIONNOTSUPPORTED:
+		return "protocol version not supported";
+	case ASC_REASON_SP_PRES_TEMPORARYCONGESTION:
+		return "temporary congestion";
+	case ASC_REASON_SP_PRES_LOCALLIMITEXCEEDED:
+		return "local limit exceeded (too many associations)";
+	default:
+		return "no reason given";
+	}
+}
+
+const char *uncompressed[] = { UID_LittleEndianExplicitTransferSyntax, UID_LittleEndianImplicitTransferSyntax,
+	                             UID_BigEndianExplicitTransferSyntax };
+
+int open_assoc(const struct dimse_peer *p, const struct dimse_pc *pcs, size_t n, bool find, struct dimse_assoc **out,
+               char **err)
+{
+	dcm_quiet();
+	if (!p->host || !p->called_aet || !p->calling_aet || p->port == 0 || p->port > 65535 || n > DIMSE_MAX_PCS ||
+	    (n == 0 && !find)) {
+		set_err(err, "bad association parameters");
+		return -EINVAL;
+	}
+	int timeout = p->timeout_s ? (int)p->timeout_s : 60;
+	auto *a = new dimse_assoc();
+	a->timeout_s = (unsigned)timeout;
+	T_ASC_Parameters *params = nullptr;
+
+	dcmConnectionTimeout.set(timeout);
+	dcmSocketSendTimeout.set(timeout);
+	dcmSocketReceiveTimeout.set(timeout);
+	OFCondition c = ASC_initializeNetwork(NET_REQUESTOR, 0, timeout, &a->net);
+	if (c.bad()) {
+		set_err(err, "cannot set up DICOM networking: " + cond_text(c));
+		delete a;
+		return -ENOMEM;
+	}
+	if (p->tls_ca_file) {
+#ifdef WITH_OPENSSL
+		auto *tls = new DcmTLSTransportLayer(NET_REQUESTOR, nullptr, OFTrue);
+		if (tls->setTLSProfile(TSP_Profile_BCP195).bad() || tls->activateCipherSuites().bad()) {
+			delete tls;
+			set_err(err, "cannot set up TLS (the BCP 195 profile)");
+			dimse_close(a, true);
+			return -EPROTO;
+		}
+		if (tls->addTrustedCertificateFile(p->tls_ca_file, DCF_Filetype_PEM).bad()) {
+			delete tls;
+			set_err(err, std::string("cannot read the CA certificates (PEM) in ") + p->tls_ca_file);
+			dimse_close(a, true);
+			return -ENOENT;
+		}
+		tls->setCertificateVerification(DCV_requireCertificate);
+		c = ASC_setTransportLayer(a->net, tls, 1);
+		if (c.bad()) {
+			delete tls;
+			set_err(err, "cannot set up TLS: " + cond_text(c));
+			dimse_close(a, true);
+			return -EPROTO;
+		}
+#else
+		set_err(err, "this build of DCMTK has no TLS (dcmtls without OpenSSL): DICOM over TLS is not available");
+		dimse_close(a, true);
+		return -ENOTSUP;
+#endif
+	}
+	c = ASC_createAssociationParameters(&params, ASC_MAXIMUMPDUSIZE);
+	if (c.bad()) {
+		set_err(err, "cannot set up the association: " + cond_text(c));
+		dimse_close(a, true);
+		return -ENOMEM;
+	}
+	ASC_setAPTitles(params, p->calling_aet, p->called_aet, nullptr);
+	std::string peer = std::string(p->host) + ":" + std::to_string(p->port);
+	ASC_setPresentationAddresses(params, "localhost", peer.c_str());
+	if (p->tls_ca_file)
+		ASC_setTransportLayerType(params, OFTrue);
+
+	T_ASC_PresentationContextID id = 1;
+	for (size_t i = 0; i < n; i++, id += 2) {
+		const char *ts[1] = { pcs[i].transfer_syntax };
+		c = ASC_addPresentationContext(params, id, pcs[i].sop_class, ts, 1);
+		if (c.bad())
+			break;
+		a->ids.push_back(id);
+		a->xfer.emplace_back(pcs[i].transfer_syntax);
+	}
+	if (c.good() && find)
+		c = ASC_addPresentationContext(params, id, UID_FINDStudyRootQueryRetrieveInformationModel, uncompressed, 3);
+	if (c.bad()) {
+		set_err(err, "cannot propose the presentation contexts: " + cond_text(c));
+		ASC_destroyAssociationParameters(&params);
+		dimse_close(a, true);
+		return -EINVAL;
+	}
+
+	c = ASC_requestAssociation(a->net, params, &a->assoc);
+	if (c.bad()) {
+		int r;
+		std::string why;
+		if (c == DUL_ASSOCIATIONREJECTED) {
+			T_ASC_RejectParameters rej;
+			memset(&rej, 0, sizeof rej);
+			ASC_getRejectParameters(params, &rej);
+			bool transient = rej.result == ASC_RESULT_REJECTEDTRANSIENT;
+			r = transient ? -EAGAIN : -EACCES;
+			why = std::string("the destination rejected the association ") +
+			      (transient ? "for now (transient): " : "(permanent): ") + reject_text(rej);
+		} else {
+			r = classify(c);
+			why = "the destination cannot be reached: " + cond_text(c);
+		}
+		if (!a->assoc)
+			ASC_destroyAssociationParameters(&params);
+		dimse_close(a, true);
+		set_err(err, why);
+		return r;
+	}
+	for (size_t i = 0; i < a->ids.size(); i++) {
+		const char *why = "the destination did not answer for this presentation context";
+		for (int k = 0, m = ASC_countPresentationContexts(params); k < m; k++) {
+			T_ASC_PresentationContext pc;
+			if (ASC_getPresentationContext(params, k, &pc).bad() || pc.presentationContextID != a->ids[i])
+				continue;
+			why = pc.resultReason == ASC_P_ACCEPTANCE ? nullptr : pc_reason(pc.resultReason);
+			break;
+		}
+		a->refused.push_back(why);
+	}
+	*out = a;
+	return 0;
+}
+
+} // namespace
+
+extern "C" {
+
+bool dimse_tls_available(void)
+{
+#ifdef WITH_OPENSSL
+	return true;
+#else
+	return false;
+#endif
+}
+
+int dimse_open(const struct dimse_peer *p, const struct dimse_pc *pcs, size_t n, bool find, struct dimse_assoc **out,
+               char **err)
+{
+	*out = nullptr;
+	try {
+		return open_assoc(p, pcs, n, find, out, err);
+	} catch (const std::bad_alloc &) {
+		set_err(err, "out of memory");
+		return -ENOMEM;
+	} catch (...) {
+		set_err(err, "DICOM networking failed unexpectedly");
+		return -EPROTO;
+	}
+}
+
+const char *dimse_pc_refused(const struct dimse_assoc *a, size_t i)
+{
+	if (!a || i >= a->refused.size())
+		return "no such presentation context";
+	return a->refused[i];
+}
+
+const char *dimse_status_text(unsigned s)
+{
+	if (s == 0)
+		return "stored";
+	if ((s & 0xF000) == 0xB000)
+		return "stored with a warning (coercion of data elements, or elements discarded)";
+	if ((s & 0xFF00) == 0xA700)
+		return "refused: out of resources";
+	if ((s & 0xFF00) == 0xA900)
+		return "refused: data set does not match SOP class";
+	if ((s & 0xF000) == 0xC000)
+		return "refused: cannot understand";
+	switch (s) {
+	case 0x0110: return "refused: processing failure";
+	case 0x0111: return "refused: duplicate SOP instance";
+	case 0x0117: return "refused: invalid object instance";
+	case 0x0122: return "refused: SOP class not supported";
+	case 0x0124: return "refused: not authorized";
+	case 0x0210: return "refused: duplicate invocation";
+	case 0x0211: return "refused: unrecognized operation";
+	case 0x0212: return "refused: mistyped argument";
+	default: return "refused";
+	}
+}
+
+int dimse_store(struct dimse_assoc *a, size_t i, const char *path, const char *sop_instance_uid, unsigned *status,
+                char **err)
+{
+	*status = 0xFFFF;
+	try {
+		if (!a || a->broken || i >= a->ids.size() || a->refused[i]) {
+			set_err(err, "no accepted presentation context for this object");
+			return -EINVAL;
+		}
+		T_ASC_PresentationContext pc;
+		if (ASC_findAcceptedPresentationContext(a->assoc->params, a->ids[i], &pc).bad()) {
+			set_err(err, "no accepted presentation context for this object");
+			return -EINVAL;
+		}
+		DcmFileFormat ff;
+		/* large values (pixel data) stay in the file until they are sent */
+		OFCondition c = ff.loadFile(path, EXS_Unknown, EGL_noChange, DCM_MaxReadLength, ERM_autoDetect);
+		if (c.bad()) {
+			set_err(err, "cannot be read as DICOM: " + cond_text(c));
+			return -EBADMSG;
+		}
+		DcmDataset *ds = ff.getDataset();
+		DcmXfer have(ds->getOriginalXfer()), want(pc.acceptedTransferSyntax);
+		/* sent as it is: only between the uncompressed encodings may DCMTK re-encode (no pixel data changes) */
+		if (have.getXfer() != want.getXfer() && (have.isEncapsulated() || want.isEncapsulated())) {
+			set_err(err, std::string("is encoded in ") + have.getXferName() + ", not in " + want.getXferName() +
+			             " as its header says; it is not recompressed");
+			return -EBADMSG;
+		}
+		T_DIMSE_C_StoreRQ req;
+		T_DIMSE_C_StoreRSP rsp;
+		memset(&req, 0, sizeof req);
+		memset(&rsp, 0, sizeof rsp);
+		req.MessageID = a->assoc->nextMsgID++;
+		OFStandard::strlcpy(req.AffectedSOPClassUID, pc.abstractSyntax, sizeof req.AffectedSOPClassUID);
+		OFStandard::strlcpy(req.AffectedSOPInstanceUID, sop_instance_uid, sizeof req.AffectedSOPInstanceUID);
+		req.DataSetType = DIMSE_DATASET_PRESENT;
+		req.Priority = DIMSE_PRIORITY_MEDIUM;
+		DcmDataset *detail = nullptr;
+		c = DIMSE_storeUser(a->assoc, a->ids[i], &req, nullptr, ds, nullptr, nullptr, DIMSE_NONBLOCKING,
+		                    (int)a->timeout_s, &rsp, &detail, nullptr, 0);
+		delete detail;
+		if (c.bad()) {
+			a->broken = true;
+			set_err(err, "the association broke during C-STORE: " + cond_text(c));
+			return classify(c);
+		}
+		*status = rsp.DimseStatus;
+		return 0;
+	} catch (const std::bad_alloc &) {
+		set_err(err, "out of memory");
+		return -ENOMEM;
+	} catch (...) {
+		set_err(err, "C-STORE failed unexpectedly");
+		return -EPROTO;
+	}
+}
+
+namespace {
+struct find_ctx {
+	void (*cb)(void *, const char *);
+	void *ud;
+	size_t max, seen;
+	bool more;
+};
+
+void find_cb(void *data, T_DIMSE_C_FindRQ *, int, T_DIMSE_C_FindRSP *, DcmDataset *ids)
+{
+	auto *f = static_cast<find_ctx *>(data);
+	OFString sop;
+	if (!ids || ids->findAndGetOFString(DCM_SOPInstanceUID, sop).bad())
+		return;
+	if (f->seen >= f->max) {
+		f->more = true;
+		return;
+	}
+	f->seen++;
+	size_t e = sop.size();
+	while (e > 0 && (sop[e - 1] == ' ' || sop[e - 1] == '\0'))
+		e--;
+	std::string s(sop.c_str(), e);
+	f->cb(f->ud, s.c_str());
+}
+} // namespace
+
+int dimse_find_instances(struct dimse_assoc *a, const char *study_uid, size_t max,
+                         void (*cb)(void *ud, const char *sop_instance_uid), void *ud, bool *more, char **err)
+{
+	*more = false;
+	try {
+		if (!a || a->broken) {
+			set_err(err, "no association");
+			return -EINVAL;
+		}
+		T_ASC_PresentationContextID id =
+			ASC_findAcceptedPresentationContextID(a->assoc, UID_FINDStudyRootQueryRetrieveInformationModel);
+		if (id == 0) {
+			set_err(err, "the destination does not accept C-FIND (Study Root) from us: it cannot be asked what it "
+			             "holds; ask its administrator to allow queries from our AE title");
+			return -EPROTO;
+		}
+		DcmDataset q;
+		q.putAndInsertString(DCM_QueryRetrieveLevel, "IMAGE");
+		q.putAndInsertString(DCM_StudyInstanceUID, study_uid);
+		q.putAndInsertString(DCM_SeriesInstanceUID, "");
+		q.putAndInsertString(DCM_SOPInstanceUID, "");
+		T_DIMSE_C_FindRQ req;
+		T_DIMSE_C_FindRSP rsp;
+		memset(&req, 0, sizeof req);
+		memset(&rsp, 0, sizeof rsp);
+		req.MessageID = a->assoc->nextMsgID++;
+		OFStandard::strlcpy(req.AffectedSOPClassUID, UID_FINDStudyRootQueryRetrieveInformationModel,
+		                    sizeof req.AffectedSOPClassUID);
+		req.DataSetType = DIMSE_DATASET_PRESENT;
+		req.Priority = DIMSE_PRIORITY_MEDIUM;
+		find_ctx f{ cb, ud, max, 0, false };
+		int count = 0;
+		DcmDataset *detail = nullptr;
+		OFCondition c = DIMSE_findUser(a->assoc, id, &req, &q, count, find_cb, &f, DIMSE_NONBLOCKING,
+		                               (int)a->timeout_s, &rsp, &detail);
+		delete detail;
+		*more = f.more;
+		if (c.bad()) {
+			a->broken = true;
+			set_err(err, "the association broke during C-FIND: " + cond_text(c));
+			return classify(c);
+		}
+		if (rsp.DimseStatus != 0x0000) {
+			char buf[160];
+			snprintf(buf, sizeof buf, "the destination refused the query of what it holds (C-FIND): status "
+			         "0x%04X", (unsigned)rsp.DimseStatus);
+			set_err(err, buf);
+			return -EPROTO;
+		}
+		return 0;
+	} catch (const std::bad_alloc &) {
+		set_err(err, "out of memory");
+		return -ENOMEM;
+	} catch (...) {
+		set_err(err, "C-FIND failed unexpectedly");
+		return -EPROTO;
+	}
+}
+
+void dimse_close(struct dimse_assoc *a, bool abort)
+{
+	if (!a)
+		return;
+	try {
+		if (a->assoc) {
+			if (abort || a->broken || ASC_releaseAssociation(a->assoc).bad())
+				ASC_abortAssociation(a->assoc);
+			ASC_destroyAssociation(&a->assoc);
+		}
+		if (a->net)
+			ASC_dropNetwork(&a->net);
+	} catch (...) {
+	}
+	delete a;
+}
+
+} // extern "C"

@@ -1,0 +1,394 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""#22: `ingest send --to dicom://CALLED_AET@host:port` delivers a package's
+DICOM objects to a real PACS over DIMSE (C-FIND, C-STORE through DCMTK's
+dcmnet): Debian's Orthanc, its DICOM port in a private network namespace
+(tests/pacs/orthanc.py), our calling AE title registered with it (it answers
+C-FIND only to known modalities). What Orthanc holds is read through its own
+REST API, never through our code.
+
+  deliver  the fixture package: Orthanc's SOP Instance UIDs are the
+           package's (pydicom), each once; the receipt says protocol "dimse";
+           a second send sends nothing; a calling AE title Orthanc does not
+           know cannot query (a clear failure, nothing sent); bad dicom://
+           URLs and --tls without --ca are usage errors
+  samples  every pydicom sample *.dcm (odd encodings, big endian, no file
+           meta, multi-frame, compressed), each in its own transfer syntax
+  resume   a kill -9 between two associations (INGEST_TEST_CRASH_AT=
+           send-batch), then a second send: every object there once, the
+           first part not sent again
+  restart  Orthanc stopped in the middle of a send and started again: the
+           send retries (connection refused) and delivers everything once
+  refuse   Orthanc refuses PET objects (a Lua filter: C-STORE failure) and
+           one transfer syntax (AcceptedTransferSyntaxes: the presentation
+           context refused): each such object reported with its reason, the
+           rest confirmed, exit 1
+  named    a DIMSE destination of ingestd's configuration (called_aet, host,
+           port, calling_aet); invalid ones are usage errors
+  tls      DICOM over TLS (Orthanc's DicomTlsEnabled, a test CA): delivered
+           with the CA, refused without trusting it"""
+import glob
+import json
+import os
+import shutil
+import subprocess
+import sys
+import threading
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, '..', 'pacs'))
+sys.path.insert(0, os.path.join(HERE, '..', 'package'))
+import orthanc  # noqa: E402
+
+orthanc.private_network()
+
+import pydicom  # noqa: E402
+from pkgtest import INGEST, check, fixtures, ingest, workdir  # noqa: E402
+
+AET = 'INGESTD'
+PET = '1.2.840.10008.5.1.4.1.1.128'
+
+
+def start_orthanc(extra=None, scu_aets=(AET,)):
+    return orthanc.Orthanc(extra=extra, scu_aets=scu_aets)
+
+
+def url_of(o):
+    return 'dicom://%s@127.0.0.1:%d' % (o.aet, o.dicom_port)
+
+
+def package(work, drop='CASE-DEMO-1'):
+    fx = fixtures(work)
+    out = os.path.join(work, 'outbox')
+    ingest('package', os.path.join(fx, 'drops', drop), '--out', out, '--no-fetch', check_rc=0)
+    for sub in ('ready', 'pending'):
+        bag = os.path.join(out, sub, drop)
+        if os.path.isdir(bag):
+            return out, bag
+    check(False, 'no package for %s under %s' % (drop, out))
+
+
+def package_of(work, drop, name):
+    out = os.path.join(work, 'outbox-' + name)
+    ingest('package', drop, '--out', out, '--no-fetch', check_rc=0)
+    return out, [os.path.join(out, d, name) for d in ('ready', 'pending') if os.path.isdir(os.path.join(out, d, name))][0]
+
+
+def package_objects(bag):
+    """(SOP Instance UID, SOP Class UID, transfer syntax) of each DICOM object of the package."""
+    out = []
+    top = os.path.join(bag, 'data', 'DICOM')
+    for root, _, files in os.walk(top):
+        for f in files:
+            if root == top and f == 'DICOMDIR':
+                continue
+            d = pydicom.dcmread(os.path.join(root, f), stop_before_pixels=True, force=True)
+            ts = str(d.file_meta.TransferSyntaxUID) if 'TransferSyntaxUID' in getattr(d, 'file_meta', {}) else ''
+            out.append((str(d.SOPInstanceUID), str(d.SOPClassUID), ts))
+    return out
+
+
+def package_sops(bag):
+    sops = [x[0] for x in package_objects(bag)]
+    check(len(sops) > 10, 'the package has only %d DICOM objects' % len(sops))
+    return sops
+
+
+def orthanc_sops(o):
+    """SOP Instance UID of every instance Orthanc holds, from its REST API (a list: duplicates show)."""
+    return [o.get('/instances/%s/simplified-tags' % i)['SOPInstanceUID'] for i in o.get('/instances')]
+
+
+def send(bag, url, *extra, env=None, check_rc=None):
+    return ingest('send', bag, *(['--to', url] if url else []), *extra, env=env, check_rc=check_rc)
+
+
+def receipt_of(out, bag):
+    return json.load(open(os.path.join(out, 'receipts', os.path.basename(bag) + '.json')))
+
+
+def counts(r):
+    return {k: v for k, v in r.items() if k not in ('confirmed_uids', 'not_delivered')}
+
+
+def test_deliver(work):
+    out, bag = package(work)
+    want = package_sops(bag)
+    with start_orthanc() as o:
+        url = url_of(o)
+        # usage errors: nothing sent
+        for bad in ('dicom://127.0.0.1:%d' % o.dicom_port, 'dicom://%s@127.0.0.1' % o.aet,
+                    'dicom://%s@127.0.0.1:0' % o.aet, 'dicom://ABCDEFGHIJKLMNOPQ@127.0.0.1:%d' % o.dicom_port,
+                    'dicom://%s@host_name:%d' % (o.aet, o.dicom_port)):
+            p = send(bag, bad, '--no-receipt')
+            check(p.returncode == 2 and b'dicom://' in p.stderr, 'a bad URL %s: exit %d %s' % (bad, p.returncode, p.stderr))
+        p = send(bag, url, '--tls', '--no-receipt')
+        check(p.returncode == 2 and b'CA' in p.stderr, '--tls without --ca: exit %d %s' % (p.returncode, p.stderr))
+        p = send(bag, url, '--calling-aet', 'BAD\\AET', '--no-receipt')
+        check(p.returncode == 2 and b'AE title' in p.stderr, 'a bad calling AE: exit %d %s' % (p.returncode, p.stderr))
+        p = send(bag, o.base + '/dicom-web/', '--tls', '--allow-http', '--no-receipt')
+        check(p.returncode == 2 and b'DIMSE' in p.stderr, '--tls for DICOMweb: exit %d %s' % (p.returncode, p.stderr))
+        # a calling AE title Orthanc does not know: its C-FIND is refused, so nothing is sent
+        p = send(bag, url, '--calling-aet', 'STRANGER', '--no-receipt')
+        check(p.returncode == 1 and b'C-FIND' in p.stderr and o.statistics()['CountInstances'] == 0,
+              'an unknown calling AE: exit %d %s' % (p.returncode, p.stderr))
+        check(o.statistics()['CountInstances'] == 0, 'usage errors sent something')
+        # the delivery, in several associations
+        p = send(bag, url, '--batch-bytes', '200000', check_rc=0)
+        check(b'DELIVERED: %d of %d' % (len(want), len(want)) in p.stdout, 'stdout: %s' % p.stdout)
+        have = orthanc_sops(o)
+        check(sorted(have) == sorted(want), 'Orthanc holds %d instances, the package %d; only in Orthanc %r, only '
+              'in the package %r' % (len(have), len(want), sorted(set(have) - set(want))[:5],
+                                     sorted(set(want) - set(have))[:5]))
+        r = receipt_of(out, bag)
+        check(r['delivered'] is True and r['protocol'] == 'dimse' and r['destination'] == url
+              and r['objects'] == len(want) and r['confirmed'] == len(want) and r['sent'] == len(want)
+              and r['already_there'] == 0 and r['failed'] == 0 and r['bytes_sent'] > 0,
+              'receipt wrong: %r' % counts(r))
+        check(sorted(r['confirmed_uids']) == sorted(want), 'the receipt does not list the confirmed UIDs')
+        ingest('verify', bag, check_rc=0)
+        # a second send sends nothing
+        p = send(bag, url, check_rc=0)
+        r = receipt_of(out, bag)
+        check(r['sent'] == 0 and r['already_there'] == len(want) and r['confirmed'] == len(want)
+              and r['bytes_sent'] == 0, 'the second send sent again: %r' % counts(r))
+        check(sorted(orthanc_sops(o)) == sorted(want), 'the second send changed what Orthanc holds')
+    print('deliver: %d objects over C-STORE, confirmed by C-FIND; the second send sent nothing; bad URLs, an '
+          'unknown calling AE and --tls without a CA refused' % len(want))
+
+
+def test_samples(work):
+    drop = os.path.join(work, 'SAMPLES')
+    os.makedirs(drop)
+    for f in glob.glob('/usr/lib/python3/dist-packages/pydicom/data/test_files/*.dcm'):
+        shutil.copy(f, drop)
+    out, bag = package_of(work, drop, 'SAMPLES')
+    objs = package_objects(bag)
+    want = [x[0] for x in objs]
+    # Orthanc 1.10 takes only the storage SOP classes DCMTK knows unless told otherwise
+    with start_orthanc({'UnknownSopClassAccepted': True}) as o:
+        p = send(bag, url_of(o), '--batch-bytes', '4000000')
+        r = receipt_of(out, bag)
+        check(p.returncode == 0 and r['delivered'], 'the samples package was not delivered: exit %d %s\n%s'
+              % (p.returncode, p.stderr.decode(errors='replace')[-3000:], json.dumps(r.get('not_delivered'))[:3000]))
+        have = orthanc_sops(o)
+        check(sorted(set(have)) == sorted(set(want)), 'Orthanc holds %d distinct, the package %d'
+              % (len(set(have)), len(set(want))))
+        # each object in its own transfer syntax: what Orthanc received is what the package holds
+        for i in o.get('/instances'):
+            meta = o.get('/instances/%s/metadata?expand' % i)
+            sop = o.get('/instances/%s/simplified-tags' % i)['SOPInstanceUID']
+            tss = {x[2] for x in objs if x[0] == sop and x[2]}
+            check(not tss or meta.get('TransferSyntax') in tss, '%s arrived in %s, the package has it in %r'
+                  % (sop, meta.get('TransferSyntax'), tss))
+    print('samples: %d objects in %d transfer syntaxes delivered over C-STORE, each in its own syntax'
+          % (len(want), len({x[2] for x in objs})))
+
+
+def test_resume(work):
+    out, bag = package(work)
+    want = package_sops(bag)
+    with start_orthanc() as o:
+        url = url_of(o)
+        p = send(bag, url, '--batch-bytes', '200000', env={'INGEST_TEST_CRASH_AT': 'send-batch'})
+        check(p.returncode in (-9, 137), 'the crash point did not kill the send: exit %d %s' % (p.returncode, p.stderr))
+        first = orthanc_sops(o)
+        check(0 < len(first) < len(want), 'after the kill Orthanc holds %d of %d (wanted some, not all)'
+              % (len(first), len(want)))
+        check(not os.path.exists(os.path.join(out, 'receipts', os.path.basename(bag) + '.json')),
+              'a receipt was written by the killed send')
+        send(bag, url, '--batch-bytes', '200000', check_rc=0)
+        have = orthanc_sops(o)
+        check(sorted(have) == sorted(want), 'after the resend Orthanc holds %d instances (%d distinct), the package %d'
+              % (len(have), len(set(have)), len(want)))
+        r = receipt_of(out, bag)
+        check(r['already_there'] == len(first) and r['sent'] == len(want) - len(first),
+              'the resend did not skip what had arrived: %r' % counts(r))
+    print('resume: killed after %d of %d objects; the resend sent the other %d only' % (len(first), len(want),
+                                                                                      len(want) - len(first)))
+
+
+def big_study(work, n):
+    """A package of one study of N CT objects (copies of a fixture CT with new UIDs)."""
+    _, fixture_bag = package(work)
+    ct = None
+    for root, _, files in os.walk(os.path.join(fixture_bag, 'data', 'DICOM')):
+        for f in sorted(files):
+            d = pydicom.dcmread(os.path.join(root, f)) if f != 'DICOMDIR' else None
+            if d is not None and d.Modality == 'CT':
+                ct = d
+                break
+        if ct is not None:
+            break
+    check(ct is not None, 'no CT object in the fixture package')
+    drop = os.path.join(work, 'BIGSTUDY')
+    os.makedirs(drop)
+    for i in range(n):
+        ct.SOPInstanceUID = '1.2.826.0.1.3680043.10.1234.78.1.%d' % (i + 1)
+        ct.file_meta.MediaStorageSOPInstanceUID = ct.SOPInstanceUID
+        ct.InstanceNumber = i + 1
+        ct.save_as(os.path.join(drop, 'IM%05d.dcm' % i), write_like_original=True)
+    return package_of(work, drop, 'BIGSTUDY')
+
+
+def test_restart(work):
+    n = 600
+    out, bag = big_study(work, n)
+    want = package_sops(bag)
+    check(len(want) == n, 'the package holds %d of %d objects' % (len(want), n))
+    with start_orthanc() as o:
+        p = subprocess.Popen([INGEST, 'send', bag, '--to', url_of(o), '--batch-bytes', '100000'],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        deadline = time.time() + 120
+        while o.statistics()['CountInstances'] == 0 and p.poll() is None and time.time() < deadline:
+            time.sleep(0.05)
+        check(p.poll() is None, 'the send ended before Orthanc could be stopped: exit %s' % p.poll())
+        o.halt()
+        time.sleep(2)
+        o.start()
+        stdout, stderr = p.communicate(timeout=300)
+        check(p.returncode == 0, 'the send did not survive Orthanc stopping: exit %d %s'
+              % (p.returncode, stderr.decode(errors='replace')[-3000:]))
+        check(b'trying again' in stderr, 'no retry was said: %s' % stderr[-2000:])
+        have = orthanc_sops(o)
+        check(sorted(have) == sorted(want), 'after the restart Orthanc holds %d instances (%d distinct), the package %d'
+              % (len(have), len(set(have)), len(want)))
+        r = receipt_of(out, bag)
+        check(r['delivered'] and r['confirmed'] == n, 'receipt %r' % counts(r))
+    print('restart: Orthanc stopped for 2 s in the middle of a send of %d objects; retried (%s), every object '
+          'there once' % (n, [l for l in stderr.decode().splitlines() if 'trying again' in l][0][:150]))
+
+
+def test_refuse(work):
+    out, bag = package(work)
+    objs = package_objects(bag)
+    want = [x[0] for x in objs]
+    pet = [x[0] for x in objs if x[1] == PET]
+    check(len(pet) > 0, 'the fixture package has no PET objects')
+    # the transfer syntax of the non-PET objects that is rarest: Orthanc is told not to accept it
+    by_ts = {}
+    for x in objs:
+        if x[1] != PET:
+            by_ts.setdefault(x[2], []).append(x[0])
+    lua = os.path.join(work, 'refuse-pet.lua')
+    with open(lua, 'w') as f:
+        f.write('function ReceivedInstanceFilter(dicom, origin, info)\n'
+                '  return dicom.SOPClassUID ~= "%s"\n'
+                'end\n' % PET)
+    with start_orthanc({'LuaScripts': [lua]}) as o:
+        p = send(bag, url_of(o))
+        check(p.returncode == 1 and b'not delivered' in p.stderr,
+              'a delivery with refused objects did not fail: exit %d %s' % (p.returncode, p.stderr))
+        have = orthanc_sops(o)
+        check(sorted(have) == sorted(set(want) - set(pet)), 'Orthanc holds %d, wanted all but the %d PET objects'
+              % (len(have), len(pet)))
+        r = receipt_of(out, bag)
+        # Orthanc 1.10 answers C-STORE of a filtered-out instance with success (0x0000): only the confirming
+        # C-FIND finds it missing; a PACS that answers with a failure status has it counted "failed"
+        check(r['delivered'] is False and r['confirmed'] == len(want) - len(pet)
+              and r['failed'] + r['sent'] == len(want), 'receipt counts wrong: %r' % counts(r))
+        nd = r['not_delivered']
+        check(sorted(x['sop_instance_uid'] for x in nd) == sorted(pet), 'the receipt does not list the PET objects')
+        check(all('C-STORE' in x['reason'] and 'C-FIND' in x['reason'] for x in nd),
+              'a refused object has no reason: %r' % nd[:2])
+        pet_reason = nd[0]['reason']
+    # a transfer syntax refused at association time
+    ts = min(by_ts, key=lambda t: len(by_ts[t]))
+    others = sorted({x[2] for x in objs} - {ts})
+    refused = [x[0] for x in objs if x[2] == ts]
+    with start_orthanc({'AcceptedTransferSyntaxes': others}) as o:
+        p = send(bag, url_of(o))
+        check(p.returncode == 1, 'a refused transfer syntax: exit %d %s' % (p.returncode, p.stderr))
+        r = receipt_of(out, bag)
+        nd = r['not_delivered']
+        check(sorted(x['sop_instance_uid'] for x in nd) == sorted(refused) and r['failed'] == len(refused),
+              'the receipt does not list the %d objects in %s: %r' % (len(refused), ts, counts(r)))
+        check(all('transfer syntax' in x['reason'] and ts in x['reason'] for x in nd), 'reason: %r' % nd[:1])
+        check(sorted(orthanc_sops(o)) == sorted(set(want) - set(refused)), 'Orthanc holds the wrong objects')
+    print('refuse: %d PET objects filtered out by Orthanc (%s); %d objects in %s refused at association (%s)'
+          % (len(pet), pet_reason, len(refused), ts, nd[0]['reason']))
+
+
+def test_named(work):
+    out, bag = package(work)
+    want = package_sops(bag)
+    with start_orthanc(scu_aets=('COURIER',)) as o:
+        cfg = os.path.join(work, 'ingestd.yaml')
+        with open(cfg, 'w') as f:
+            f.write('destinations:\n  centre-b:\n    called_aet: %s\n    host: 127.0.0.1\n    port: %d\n'
+                    '    calling_aet: COURIER\ndelivery:\n  default: centre-b\n' % (o.aet, o.dicom_port))
+        send(bag, 'centre-b', '--config', cfg, check_rc=0)
+        check(sorted(orthanc_sops(o)) == sorted(want), 'the named DIMSE destination does not hold the package')
+        r = receipt_of(out, bag)
+        check(r['destination'] == url_of(o) and r['protocol'] == 'dimse' and r['delivered'], 'receipt %r' % counts(r))
+        send(bag, None, '--config', cfg, check_rc=0)
+        check(receipt_of(out, bag)['already_there'] == len(want), 'delivery.default did not find it all there')
+        for body, want_err in (
+                ('    called_aet: X\n    host: 127.0.0.1\n', b'nor all of'),
+                ('    called_aet: X\n    host: 127.0.0.1\n    port: 104\n    dicomweb: https://a/b/\n', b'mixes'),
+                ('    called_aet: X\n    host: 127.0.0.1\n    port: 104\n    tls: true\n', b'no "ca_file"'),
+                ('    called_aet: X\n    host: 127.0.0.1\n    port: 104\n    token_file: /x\n', b'for DICOMweb'),
+                ('    called_aet: ABCDEFGHIJKLMNOPQ\n    host: 127.0.0.1\n    port: 104\n', b'AE title'),
+                ('    called_aet: X\n    host: a/b\n    port: 104\n', b'host name'),
+                ('    called_aet: X\n    host: 127.0.0.1\n    port: 70000\n', b'between 1 and 65535')):
+            bad = os.path.join(work, 'bad.yaml')
+            with open(bad, 'w') as f:
+                f.write('destinations:\n  centre-b:\n' + body)
+            p = send(bag, 'centre-b', '--config', bad)
+            check(p.returncode == 2 and want_err in p.stderr and b'bad.yaml:' in p.stderr,
+                  'an invalid DIMSE destination (%r): exit %d %s' % (body, p.returncode, p.stderr))
+    print('named: delivered to a DIMSE destination of the configuration (calling AE COURIER), and as its '
+          'delivery.default; 7 invalid destinations refused')
+
+
+def openssl(tmp, *args):
+    subprocess.run(['openssl', *args], check=True, cwd=tmp, capture_output=True, timeout=60)
+
+
+def test_tls(work):
+    out, bag = package(work)
+    want = package_sops(bag)
+    openssl(work, 'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca.key', '-out', 'ca.pem',
+            '-days', '2', '-subj', '/CN=ingest-test-ca', '-addext', 'basicConstraints=critical,CA:TRUE',
+            '-addext', 'keyUsage=critical,keyCertSign,cRLSign')
+    with open(os.path.join(work, 'ext.cnf'), 'w') as f:
+        f.write('subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth,clientAuth\n')
+    openssl(work, 'req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'srv.key', '-out', 'srv.csr', '-subj',
+            '/CN=127.0.0.1')
+    openssl(work, 'x509', '-req', '-in', 'srv.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial',
+            '-out', 'srv.pem', '-days', '2', '-extfile', 'ext.cnf')
+    # another CA, which did not sign Orthanc's certificate
+    openssl(work, 'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'other.key', '-out', 'other.pem',
+            '-days', '2', '-subj', '/CN=other-ca')
+    ca = os.path.join(work, 'ca.pem')
+    extra = {'DicomTlsEnabled': True, 'DicomTlsCertificate': os.path.join(work, 'srv.pem'),
+             'DicomTlsPrivateKey': os.path.join(work, 'srv.key'), 'DicomTlsTrustedCertificates': ca,
+             'DicomTlsRemoteCertificateRequired': False}
+    with start_orthanc(extra) as o:
+        url = url_of(o)
+        p = send(bag, url, '--tls', '--ca', os.path.join(work, 'other.pem'), '--no-receipt')
+        check(p.returncode == 1 and o.statistics()['CountInstances'] == 0,
+              'sent over TLS to a certificate no given CA signed: exit %d %s' % (p.returncode, p.stderr))
+        p = send(bag, url, '--no-receipt')
+        check(p.returncode == 1 and o.statistics()['CountInstances'] == 0,
+              'plain DIMSE to a TLS port: exit %d %s' % (p.returncode, p.stderr))
+        send(bag, url, '--tls', '--ca', ca, check_rc=0)
+        check(sorted(orthanc_sops(o)) == sorted(want), 'over TLS Orthanc does not hold the package')
+        r = receipt_of(out, bag)
+        check(r['delivered'] and r['protocol'] == 'dimse', 'receipt %r' % counts(r))
+    print('tls: %d objects over DICOM TLS with the test CA; an untrusted certificate and plain DIMSE refused'
+          % len(want))
+
+
+def main():
+    which = sys.argv[1]
+    work = workdir()
+    try:
+        {'deliver': test_deliver, 'samples': test_samples, 'resume': test_resume, 'restart': test_restart,
+         'refuse': test_refuse, 'named': test_named, 'tls': test_tls}[which](work)
+    finally:
+        subprocess.run(['rm', '-rf', work])
+
+
+main()
