@@ -104,6 +104,7 @@
 #define CASE_YAML_MAX_ADDRESS  254         /* RFC 5321 path limit */
 #define CASE_YAML_MAX_PASSWORDS 16         /* passwords: tried on each encrypted archive */
 #define CASE_YAML_MAX_PASSWORD 256         /* bytes in one password */
+#define CASE_YAML_MAX_DESTINATION 64       /* deliver_to: a destination's name, as in the configuration */
 
 /* ---- what the report lists ---- */
 
@@ -172,6 +173,15 @@
 /* Inputs of one case left out because a worker died parsing them (docs/faults.md):
  * past this many, a death counts as a failed attempt again. */
 #define INGESTD_MAX_SKIPS 64
+/* Delivery to the reviewing centre by the daemon (daemon/deliver.c): at most
+ * this many at a time, beside the drop workers; a transient failure is
+ * retried after 15 s, doubling to an hour, and given up after 30 failed
+ * attempts (about a day). */
+#define DELIVERY_WORKERS 2
+#define DELIVERY_RETRY_FIRST_S 15
+#define DELIVERY_RETRY_MAX_S 3600
+#define DELIVERY_MAX_FAILURES 30u
+#define DELIVERY_GRACE_S 300               /* past SEND_MAX_SECONDS, a delivery worker is killed */
 #define CHANGES_MAX 500                    /* "what changed" entries of one report */
 #define CHANGE_TEXT_MAX 240                /* a gap's message in "what changed": its first sentence, cut here */
 #define CONFIG_MAX_BYTES (256u << 10)      /* the configuration file */

@@ -109,6 +109,17 @@ static bool cy_language_ok(const char *s, size_t len)
 	return true;
 }
 
+/* A destination's name as ingestd's configuration has them (daemon/config.c). */
+static bool case_yaml_destination_ok(const char *s, size_t len)
+{
+	if (len == 0 || len > CASE_YAML_MAX_DESTINATION)
+		return false;
+	for (size_t i = 0; i < len; i++)
+		if (!(isalnum((unsigned char)s[i]) || s[i] == '-' || s[i] == '_' || s[i] == '.'))
+			return false;
+	return true;
+}
+
 bool case_yaml_address_ok(const char *s)
 {
 	const char *at = strrchr(s, '@');
@@ -236,6 +247,22 @@ static void cy_key(struct cy_parser *p, struct case_yaml *cy, const char *key, s
 		} else {
 			cy_password_one(p, cy, v, kpos);
 		}
+	} else if (strcmp(key, "deliver_to") == 0) {
+		/* A bad value must not fall back to the default destination: the
+		 * daemon holds the delivery (deliver_to_bad) and says why. */
+		free(cy->deliver_to);
+		cy->deliver_to = NULL;
+		cy->deliver_to_bad = true;
+		if (!(s = cy_scalar(p, key, v, kpos, CASE_YAML_MAX_DESTINATION + 1, &len)))
+			return;
+		if (!case_yaml_destination_ok(s, len)) {
+			cy_err(p, cy_node_pos(v, kpos), "deliver_to \"%.*s\" is not a destination's name (letters, digits, "
+			       "'-', '_' or '.', at most %d, as in ingestd's destinations:)", (int)MIN(len, (size_t)64), s,
+			       CASE_YAML_MAX_DESTINATION);
+			return;
+		}
+		cy->deliver_to = xstrndup(s, len);
+		cy->deliver_to_bad = false;
 	} else if (strcmp(key, "patient_language") == 0) {
 		if (!(s = cy_scalar(p, key, v, kpos, 16, &len)))
 			return;
@@ -246,9 +273,8 @@ static void cy_key(struct cy_parser *p, struct case_yaml *cy, const char *key, s
 		}
 		cy->patient_language = xstrndup(s, len);
 	} else {
-		cy_err(p, kpos, "unknown key \"%s\" (expected cancer_type, setting, question, notify, patient_language or "
-		       "passwords)",
-		       key);
+		cy_err(p, kpos, "unknown key \"%s\" (expected cancer_type, setting, question, notify, patient_language, "
+		       "passwords or deliver_to)", key);
 	}
 }
 
@@ -265,14 +291,18 @@ int case_yaml_parse(const char *buf, size_t len, struct case_yaml **out, struct 
 		return -E2BIG;
 	cy = xcalloc(1, sizeof(*cy));
 	if (len == 0 || memchr(buf, 0, len)) {
-		if (len)
+		if (len) {
 			cy_err(&p, (struct cy_pos){ 1, 1 }, "not a text file (contains NUL bytes); it was ignored");
+			cy->ignored = true;
+		}
 		*out = steal_ptr(cy);
 		return p.n_errors;
 	}
 	r = yaml_parse_text(buf, len, &doc, &at.line, &at.col, &msg);
 	if (r == -ENOMEM)
 		return r;
+	if (r < 0)
+		cy->ignored = true;
 	if (r == -EILSEQ) {
 		cy_err(&p, at, "not UTF-8 text (save it as UTF-8); the file was ignored");
 	} else if (r < 0) {
@@ -283,6 +313,7 @@ int case_yaml_parse(const char *buf, size_t len, struct case_yaml **out, struct 
 	} else {
 		struct fy_node *root = fy_document_root(doc);
 		if (root && !fy_node_is_mapping(root)) {
+			cy->ignored = true;
 			cy_err(&p, cy_node_pos(root, (struct cy_pos){ 1, 1 }),
 			       "expected keys such as \"cancer_type: breast\", found %s",
 			       fy_node_is_sequence(root) ? "a list" : "a single value");
@@ -313,6 +344,7 @@ static int cy_ignored(struct case_yaml **out, struct strbuf *errors, const char 
 	if (errors)
 		(void)strbuf_printf(errors, "case.yaml:1:1: %s; it was ignored\n", why);
 	*out = xcalloc(1, sizeof(**out));
+	(*out)->ignored = true;
 	return 1;
 }
 
@@ -370,6 +402,7 @@ struct case_yaml *case_yaml_free(struct case_yaml *cy)
 		free(cy->notify[i]);
 	free(cy->notify);
 	free(cy->patient_language);
+	free(cy->deliver_to);
 	case_yaml_passwords_free(cy->passwords, cy->n_passwords);
 	free(cy);
 	return NULL;
@@ -387,4 +420,28 @@ int case_yaml_notify_at(int dirfd, const char *name, char ***out, size_t *n)
 	cy->n_notify = 0;
 	case_yaml_free(cy);
 	return 0;
+}
+
+int case_yaml_deliver_to_at(int dirfd, const char *name, char **out, char **why)
+{
+	_cleanup_(case_yaml_freep) struct case_yaml *cy = NULL;
+	*out = NULL;
+	*why = NULL;
+	int r = case_yaml_read_at(dirfd, name, &cy, NULL);
+	if (r == -ENOENT)
+		return 0;
+	if (r < 0 || !cy || cy->ignored) {
+		*why = xstrdup("its case.yaml cannot be read as a whole (see the report's case.yaml problem), so the "
+		               "destination it may name (deliver_to) is not known");
+		return -EINVAL;
+	}
+	if (cy->deliver_to_bad) {
+		*why = xstrdup("its case.yaml's deliver_to is not a destination's name (see the report's case.yaml "
+		               "problem)");
+		return -EINVAL;
+	}
+	if (!cy->deliver_to)
+		return 0;
+	*out = steal_ptr(cy->deliver_to);
+	return 1;
 }

@@ -25,6 +25,11 @@ struct case_yaml {
 	 * logged, reported or packaged; wiped (explicit_bzero) when freed. */
 	char **passwords;
 	size_t n_passwords;
+	/* deliver_to: the destination (a name of ingestd's destinations:) the
+	 * case's package is delivered to (SPEC §10, docs/daemon.md). */
+	char *deliver_to;           /* a well-formed name, or NULL */
+	bool deliver_to_bad;        /* the key is there but its value is not a name */
+	bool ignored;               /* the whole file could not be used (not YAML, not UTF-8, too large) */
 };
 
 /* Parses BUF/LEN. Always yields *out (possibly with nothing set) unless LEN is
@@ -48,6 +53,6 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(struct case_yaml *, case_yaml_free)
 ING_HIDDEN void case_yaml_passwords_at(int dirfd, const char *name, char ***out, size_t *n);
 ING_HIDDEN void case_yaml_passwords_free(char **pw, size_t n);
 
-/* case_yaml_address_ok(), case_yaml_notify_at(): libingest-internal.h. */
+/* case_yaml_address_ok(), case_yaml_notify_at(), case_yaml_deliver_to_at(): libingest-internal.h. */
 
 #endif

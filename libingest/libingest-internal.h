@@ -120,6 +120,14 @@ ING_HIDDEN bool case_yaml_address_ok(const char *s);
  * broken case.yaml never stops a case, its problems are in the report. */
 ING_HIDDEN int case_yaml_notify_at(int dirfd, const char *name, char ***out, size_t *n);
 
+/* The deliver_to: of the case.yaml NAME below the folder DIRFD (SPEC §10):
+ * 1 with *OUT (malloc'd) the destination's name it gives; 0 when there is no
+ * case.yaml or it names none; -EINVAL with *WHY (malloc'd, plain words) when
+ * it may name one but cannot be used: the key's value is not a name, or the
+ * file cannot be read as a whole. Fail closed: the caller then delivers
+ * nowhere (never to a default destination). */
+ING_HIDDEN int case_yaml_deliver_to_at(int dirfd, const char *name, char **out, char **why);
+
 /* ---- delivery to the reviewing centre (send.c, send-http.c; docs/delivery.md) ----
  *
  * DICOMweb: QIDO-RS asks what the destination already holds, STOW-RS sends

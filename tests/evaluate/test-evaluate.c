@@ -910,6 +910,29 @@ static void test_case_yaml(void)
 	case_yaml_free(cy);
 	strbuf_free(&err);
 
+	/* deliver_to (SPEC §10): a destination's name; a bad one is a problem and
+	 * marks the key as given but unusable (the daemon then holds the delivery) */
+	const char *dt = "deliver_to: centre-a\n";
+	strbuf_init(&err, 4096);
+	CHECK(case_yaml_parse(dt, strlen(dt), &cy, &err) == 0);
+	CHECK_STR(cy->deliver_to, "centre-a");
+	CHECK(!cy->deliver_to_bad && !cy->ignored);
+	case_yaml_free(cy);
+	strbuf_free(&err);
+	const char *dtbad = "deliver_to: https://pacs.example.org/\n";
+	strbuf_init(&err, 4096);
+	CHECK(case_yaml_parse(dtbad, strlen(dtbad), &cy, &err) == 1);
+	CHECK_HAS(err.s, "case.yaml:1:13: deliver_to \"https://pacs.example.org/\" is not a destination's name");
+	CHECK(cy->deliver_to == NULL && cy->deliver_to_bad);
+	case_yaml_free(cy);
+	strbuf_free(&err);
+	const char *notyaml = "deliver_to: [centre-a\n";
+	strbuf_init(&err, 4096);
+	CHECK(case_yaml_parse(notyaml, strlen(notyaml), &cy, &err) == 1);
+	CHECK(cy->ignored && cy->deliver_to == NULL);
+	case_yaml_free(cy);
+	strbuf_free(&err);
+
 	/* a bad setting: a problem with line and column, the rest still used */
 	const char *bad = "cancer_type: breast\nsetting: late\nnotify: alice@example.org\n";
 	strbuf_init(&err, 4096);
