@@ -32,6 +32,8 @@ struct worker {
 	int64_t seen_at_ms;
 	unsigned killed_after_s;   /* the watchdog killed it after this long without progress; 0: not */
 	unsigned rules_seq;        /* the copy of the rules it was given (rules-snapshot.h) */
+	int64_t delivery_id;       /* a delivery worker (deliver.c; drop_id is 0): its delivery */
+	bool preempted;            /* a delivery stopped for a new drop of its case (resumes after it) */
 };
 
 struct daemon {
@@ -89,6 +91,11 @@ pid_t spawn(struct daemon *d, int64_t drop_id, const char *case_id, bool prune);
 void schedule(struct daemon *d);
 void reap(struct daemon *d);
 void stop_workers(struct daemon *d, int sig);
+/* A maintenance worker (mail, pruning): neither a drop's nor a delivery's. */
+static inline bool worker_is_maintenance(const struct worker *w)
+{
+	return w->drop_id == 0 && w->delivery_id == 0;
+}
 
 /* At start (recover.c): what is in work/ that the journal does not know. */
 void recover_orphans(struct daemon *d);

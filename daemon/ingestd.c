@@ -516,7 +516,7 @@ int main(int argc, char **argv)
 		schedule(&d);
 		bool maint_running = false;
 		for (size_t i = 0; i < d.n_workers; i++)
-			maint_running |= d.workers[i].drop_id == 0;
+			maint_running |= worker_is_maintenance(&d.workers[i]);
 		if (!maint_running && now - d.last_mail_ms >= (int64_t)d.mail_backoff_s * 1000) {
 			bool prune = now - d.last_prune_ms >= 3600 * 1000 || d.last_prune_ms == 0;
 			if (spawn(&d, 0, NULL, prune) > 0) {

@@ -54,6 +54,11 @@ int drop_name_parse(const char *name, bool is_dir, char **case_id, char **reason
 int pipeline_run(const struct ingestd_config *cfg, const char *rules_dir, int64_t drop_id, struct ing_guard *guard);
 /* Parent-side recovery at start: resolves drops left at step claiming. */
 int pipeline_recover_claims(const struct ingestd_config *cfg, struct journal *j);
+/* The delivery DELIVERY_ID, one attempt, in a delivery worker (deliver.c):
+ * 0 when its outcome is journalled, < 0 when it could not be. */
+int delivery_run(const struct ingestd_config *cfg, int64_t delivery_id);
+/* When a delivery that failed transiently FAILURES times is tried again (unix time). */
+int64_t delivery_retry_at(unsigned failures);
 /* Maintenance (worker process): send queued mail, prune the archive. */
 int maintenance_run(const struct ingestd_config *cfg, bool prune);
 

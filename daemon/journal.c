@@ -49,7 +49,22 @@ static const char schema[] =
 	/* version 3: the daemon's own facts for `ingest status`, e.g. the rules in use (journal_note_set()) */
 	"CREATE TABLE IF NOT EXISTS notes ("
 	"  key TEXT PRIMARY KEY, at INTEGER NOT NULL, value TEXT);"
-	"PRAGMA user_version = 3;";
+	/* version 4: delivery of a published package to the reviewing centre, and each attempt (SPEC §10) */
+	"CREATE TABLE IF NOT EXISTS deliveries ("
+	"  id INTEGER PRIMARY KEY AUTOINCREMENT, case_id TEXT NOT NULL, drop_id INTEGER NOT NULL UNIQUE,"
+	"  destination TEXT NOT NULL, package_path TEXT NOT NULL, manifest_sha256 TEXT,"
+	"  state TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0, failures INTEGER NOT NULL DEFAULT 0,"
+	"  created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL, next_at INTEGER NOT NULL,"
+	"  started_at INTEGER, finished_at INTEGER,"
+	"  objects INTEGER NOT NULL DEFAULT 0, already INTEGER NOT NULL DEFAULT 0, sent INTEGER NOT NULL DEFAULT 0,"
+	"  confirmed INTEGER NOT NULL DEFAULT 0, failed INTEGER NOT NULL DEFAULT 0,"
+	"  bytes_sent INTEGER NOT NULL DEFAULT 0, error TEXT, rcpt TEXT, mail TEXT);"
+	"CREATE INDEX IF NOT EXISTS deliveries_case ON deliveries(case_id, id);"
+	"CREATE TABLE IF NOT EXISTS delivery_attempts ("
+	"  delivery_id INTEGER NOT NULL REFERENCES deliveries(id), attempt INTEGER NOT NULL,"
+	"  started_at INTEGER NOT NULL, ended_at INTEGER, outcome TEXT, detail TEXT,"
+	"  PRIMARY KEY (delivery_id, attempt));"
+	"PRAGMA user_version = 4;";
 
 static int sql_err(int rc)
 {
@@ -477,9 +492,37 @@ int journal_report_last_published(struct journal *j, const char *case_id, int64_
 	return report_query(st, out);
 }
 
-int journal_published(struct journal *j, int64_t drop_id)
+static const char *const delivery_state_names[DELIVERY__MAX] = {
+	[DELIVERY_PENDING] = "pending", [DELIVERY_SENDING] = "sending", [DELIVERY_DELIVERED] = "delivered",
+	[DELIVERY_FAILED] = "failed", [DELIVERY_HELD] = "held", [DELIVERY_SUPERSEDED] = "superseded",
+};
+
+const char *journal_delivery_state_name(enum journal_delivery_state s)
+{
+	return s < DELIVERY__MAX ? delivery_state_names[s] : "?";
+}
+
+static enum journal_delivery_state delivery_state_of(const char *s)
+{
+	for (int i = 0; s && i < DELIVERY__MAX; i++)
+		if (strcmp(s, delivery_state_names[i]) == 0)
+			return (enum journal_delivery_state)i;
+	return DELIVERY_HELD;   /* unknown: never sent */
+}
+
+static void bind_text_or_null(sqlite3_stmt *st, int i, const char *s)
+{
+	if (s)
+		sqlite3_bind_text(st, i, s, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(st, i);
+}
+
+int journal_published(struct journal *j, int64_t drop_id, const struct journal_delivery *dl)
 {
 	_cleanup_(txn_rollbackp) struct journal *tx = NULL;
+	_cleanup_(sqlite3_finalizep) sqlite3_stmt *st = NULL;
+	int64_t now = now_s();
 	int r = txn_begin(j, &tx);
 	if (r < 0)
 		return r;
@@ -487,6 +530,290 @@ int journal_published(struct journal *j, int64_t drop_id)
 	    (r = exec_int64(j, "UPDATE cases SET report_id = (SELECT id FROM reports WHERE drop_id = ?1) "
 	                       "WHERE id = (SELECT case_id FROM drops WHERE id = ?1)", drop_id)) < 0 ||
 	    (r = drop_step_locked(j, drop_id, STEP_PUBLISHED, NULL)) < 0)
+		return r;
+	/* The package published now replaces the one an earlier delivery was for. */
+	st = prep(j, "UPDATE deliveries SET state = 'superseded', updated_at = ?2, finished_at = ?2 "
+	             "WHERE case_id = (SELECT case_id FROM drops WHERE id = ?1) AND drop_id != ?1 "
+	             "AND state IN ('pending', 'sending', 'held')");
+	if (!st)
+		return -EIO;
+	sqlite3_bind_int64(st, 1, drop_id);
+	sqlite3_bind_int64(st, 2, now);
+	if ((r = step_done(&st)) < 0)
+		return r;
+	if (dl) {
+		st = prep(j, "INSERT INTO deliveries(case_id, drop_id, destination, package_path, manifest_sha256, state, "
+		             "created_at, updated_at, next_at, error, rcpt) "
+		             "SELECT case_id, id, ?2, ?3, ?4, ?5, ?6, ?6, ?6, ?7, ?8 FROM drops WHERE id = ?1 "
+		             "ON CONFLICT(drop_id) DO NOTHING");
+		if (!st)
+			return -EIO;
+		sqlite3_bind_int64(st, 1, drop_id);
+		sqlite3_bind_text(st, 2, dl->destination, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 3, dl->package_path, -1, SQLITE_STATIC);
+		bind_text_or_null(st, 4, dl->manifest_sha256);
+		sqlite3_bind_text(st, 5, journal_delivery_state_name(dl->state == DELIVERY_HELD ? DELIVERY_HELD
+		                                                                                : DELIVERY_PENDING),
+		                  -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 6, now);
+		bind_text_or_null(st, 7, dl->error);
+		bind_text_or_null(st, 8, dl->rcpt);
+		if ((r = step_done(&st)) < 0)
+			return r;
+	}
+	return txn_commit(&tx);
+}
+
+void journal_delivery_clear(struct journal_delivery *d)
+{
+	free(d->case_id);
+	free(d->destination);
+	free(d->package_path);
+	free(d->manifest_sha256);
+	free(d->error);
+	free(d->rcpt);
+	free(d->mail);
+	memset(d, 0, sizeof(*d));
+}
+
+#define DELIVERY_COLS "id, drop_id, case_id, destination, package_path, manifest_sha256, state, attempts, " \
+	"failures, created_at, updated_at, next_at, started_at, finished_at, objects, already, sent, confirmed, " \
+	"failed, bytes_sent, error, rcpt, mail"
+
+static void delivery_from_row(sqlite3_stmt *st, struct journal_delivery *d)
+{
+	*d = (struct journal_delivery){
+		.id = sqlite3_column_int64(st, 0),
+		.drop_id = sqlite3_column_int64(st, 1),
+		.case_id = col_str(st, 2),
+		.destination = col_str(st, 3),
+		.package_path = col_str(st, 4),
+		.manifest_sha256 = col_str(st, 5),
+		.state = delivery_state_of((const char *)sqlite3_column_text(st, 6)),
+		.attempts = (unsigned)sqlite3_column_int(st, 7),
+		.failures = (unsigned)sqlite3_column_int(st, 8),
+		.created_at = sqlite3_column_int64(st, 9),
+		.updated_at = sqlite3_column_int64(st, 10),
+		.next_at = sqlite3_column_int64(st, 11),
+		.started_at = sqlite3_column_int64(st, 12),
+		.finished_at = sqlite3_column_int64(st, 13),
+		.objects = (uint64_t)sqlite3_column_int64(st, 14),
+		.already = (uint64_t)sqlite3_column_int64(st, 15),
+		.sent = (uint64_t)sqlite3_column_int64(st, 16),
+		.confirmed = (uint64_t)sqlite3_column_int64(st, 17),
+		.failed = (uint64_t)sqlite3_column_int64(st, 18),
+		.bytes_sent = (uint64_t)sqlite3_column_int64(st, 19),
+		.error = col_str(st, 20),
+		.rcpt = col_str(st, 21),
+		.mail = col_str(st, 22),
+	};
+}
+
+/* One delivery by the query SQL with ?1 = V (an id) or ?1 = S (a case). */
+static int delivery_query(struct journal *j, const char *sql, int64_t v, const char *s, struct journal_delivery *out)
+{
+	_cleanup_(sqlite3_finalizep) sqlite3_stmt *st = prep(j, sql);
+	if (!st)
+		return -ENOENT;     /* a journal of a version before deliveries (read-only): none */
+	if (s)
+		sqlite3_bind_text(st, 1, s, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_int64(st, 1, v);
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		delivery_from_row(st, out);
+	return rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? -ENOENT : sql_err(rc);
+}
+
+int journal_delivery_get(struct journal *j, int64_t id, struct journal_delivery *out)
+{
+	return delivery_query(j, "SELECT " DELIVERY_COLS " FROM deliveries WHERE id = ?1", id, NULL, out);
+}
+
+int journal_delivery_of_drop(struct journal *j, int64_t drop_id, struct journal_delivery *out)
+{
+	return delivery_query(j, "SELECT " DELIVERY_COLS " FROM deliveries WHERE drop_id = ?1", drop_id, NULL, out);
+}
+
+int journal_delivery_last(struct journal *j, const char *case_id, struct journal_delivery *out)
+{
+	return delivery_query(j, "SELECT " DELIVERY_COLS " FROM deliveries WHERE case_id = ?1 ORDER BY id DESC LIMIT 1",
+	                      0, case_id, out);
+}
+
+int journal_foreach_delivery_waiting(struct journal *j, journal_delivery_fn fn, void *userdata)
+{
+	_cleanup_(sqlite3_finalizep) sqlite3_stmt *st =
+		prep(j, "SELECT " DELIVERY_COLS " FROM deliveries WHERE state IN ('pending', 'held') "
+		        "ORDER BY next_at, id");
+	if (!st)
+		return -EIO;
+	int rc, r = 0;
+	while (r == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct journal_delivery d;
+		delivery_from_row(st, &d);
+		r = fn(userdata, &d);
+		journal_delivery_clear(&d);
+	}
+	if (r == 0 && rc != SQLITE_DONE && rc != SQLITE_ROW)
+		r = sql_err(rc);
+	return r;
+}
+
+int journal_delivery_start(struct journal *j, int64_t id)
+{
+	_cleanup_(txn_rollbackp) struct journal *tx = NULL;
+	_cleanup_(sqlite3_finalizep) sqlite3_stmt *st = NULL;
+	int64_t now = now_s();
+	int r = txn_begin(j, &tx);
+	if (r < 0)
+		return r;
+	st = prep(j, "UPDATE deliveries SET state = 'sending', attempts = attempts + 1, started_at = ?2, "
+	             "updated_at = ?2 WHERE id = ?1 AND state = 'pending'");
+	if (!st)
+		return -EIO;
+	sqlite3_bind_int64(st, 1, id);
+	sqlite3_bind_int64(st, 2, now);
+	if ((r = step_done(&st)) < 0)
+		return r;
+	if (sqlite3_changes(j->db) != 1)
+		return -ESTALE;
+	st = prep(j, "INSERT OR REPLACE INTO delivery_attempts(delivery_id, attempt, started_at) "
+	             "SELECT id, attempts, ?2 FROM deliveries WHERE id = ?1");
+	if (!st)
+		return -EIO;
+	sqlite3_bind_int64(st, 1, id);
+	sqlite3_bind_int64(st, 2, now);
+	if ((r = step_done(&st)) < 0)
+		return r;
+	st = prep(j, "SELECT attempts FROM deliveries WHERE id = ?1");
+	if (!st)
+		return -EIO;
+	sqlite3_bind_int64(st, 1, id);
+	if (sqlite3_step(st) != SQLITE_ROW)
+		return -EIO;
+	int attempt = sqlite3_column_int(st, 0);
+	sqlite3_finalize(steal_ptr(st));
+	if ((r = txn_commit(&tx)) < 0)
+		return r;
+	return attempt;
+}
+
+/* The running attempt's row of delivery ID ends with OUTCOME and DETAIL. */
+static int attempt_end_locked(struct journal *j, int64_t id, const char *outcome, const char *detail, int64_t now)
+{
+	sqlite3_stmt *st = prep(j, "UPDATE delivery_attempts SET ended_at = ?2, outcome = ?3, detail = ?4 "
+	                           "WHERE delivery_id = ?1 AND ended_at IS NULL");
+	if (!st)
+		return -EIO;
+	sqlite3_bind_int64(st, 1, id);
+	sqlite3_bind_int64(st, 2, now);
+	sqlite3_bind_text(st, 3, outcome, -1, SQLITE_STATIC);
+	bind_text_or_null(st, 4, detail);
+	return step_done(&st);
+}
+
+int journal_delivery_end(struct journal *j, const struct journal_delivery *d, const char *outcome)
+{
+	_cleanup_(txn_rollbackp) struct journal *tx = NULL;
+	_cleanup_(sqlite3_finalizep) sqlite3_stmt *st = NULL;
+	int64_t now = now_s();
+	bool done = d->state == DELIVERY_DELIVERED || d->state == DELIVERY_FAILED;
+	int r = txn_begin(j, &tx);
+	if (r < 0)
+		return r;
+	st = prep(j, "UPDATE deliveries SET state = ?2, failures = ?3, next_at = ?4, updated_at = ?5, "
+	             "finished_at = CASE WHEN ?6 THEN ?5 ELSE finished_at END, objects = ?7, already = ?8, sent = ?9, "
+	             "confirmed = ?10, failed = ?11, bytes_sent = ?12, error = ?13 WHERE id = ?1 AND state = 'sending'");
+	if (!st)
+		return -EIO;
+	sqlite3_bind_int64(st, 1, d->id);
+	sqlite3_bind_text(st, 2, journal_delivery_state_name(d->state), -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 3, (int)d->failures);
+	sqlite3_bind_int64(st, 4, d->next_at);
+	sqlite3_bind_int64(st, 5, now);
+	sqlite3_bind_int(st, 6, done);
+	sqlite3_bind_int64(st, 7, (int64_t)d->objects);
+	sqlite3_bind_int64(st, 8, (int64_t)d->already);
+	sqlite3_bind_int64(st, 9, (int64_t)d->sent);
+	sqlite3_bind_int64(st, 10, (int64_t)d->confirmed);
+	sqlite3_bind_int64(st, 11, (int64_t)d->failed);
+	sqlite3_bind_int64(st, 12, (int64_t)d->bytes_sent);
+	bind_text_or_null(st, 13, d->error);
+	if ((r = step_done(&st)) < 0)
+		return r;
+	if (sqlite3_changes(j->db) != 1)
+		return -ESTALE;
+	if ((r = attempt_end_locked(j, d->id, outcome, d->error, now)) < 0)
+		return r;
+	return txn_commit(&tx);
+}
+
+int journal_delivery_interrupted(struct journal *j, int64_t id, const char *why, bool count, int64_t next_at,
+                                 const char *error)
+{
+	_cleanup_(txn_rollbackp) struct journal *tx = NULL;
+	_cleanup_(sqlite3_finalizep) sqlite3_stmt *st = NULL;
+	int64_t now = now_s();
+	int r = txn_begin(j, &tx);
+	if (r < 0)
+		return r;
+	st = prep(j, "UPDATE deliveries SET state = 'pending', failures = failures + ?2, next_at = ?3, "
+	             "updated_at = ?4, error = COALESCE(?5, error) WHERE id = ?1 AND state = 'sending'");
+	if (!st)
+		return -EIO;
+	sqlite3_bind_int64(st, 1, id);
+	sqlite3_bind_int(st, 2, count ? 1 : 0);
+	sqlite3_bind_int64(st, 3, next_at);
+	sqlite3_bind_int64(st, 4, now);
+	bind_text_or_null(st, 5, error);
+	if ((r = step_done(&st)) < 0)
+		return r;
+	if (sqlite3_changes(j->db) == 1 && (r = attempt_end_locked(j, id, "interrupted", why, now)) < 0)
+		return r;
+	return txn_commit(&tx);
+}
+
+int journal_delivery_hold(struct journal *j, int64_t id, bool hold, const char *error)
+{
+	_cleanup_(sqlite3_finalizep) sqlite3_stmt *st =
+		prep(j, hold ? "UPDATE deliveries SET state = 'held', error = ?2, updated_at = ?3 "
+		               "WHERE id = ?1 AND state = 'pending'"
+		             : "UPDATE deliveries SET state = 'pending', error = NULL, updated_at = ?3, next_at = ?3 "
+		               "WHERE id = ?1 AND state = 'held'");
+	if (!st)
+		return -EIO;
+	sqlite3_bind_int64(st, 1, id);
+	bind_text_or_null(st, 2, error);
+	sqlite3_bind_int64(st, 3, now_s());
+	return step_done(&st);
+}
+
+int journal_delivery_mailed(struct journal *j, int64_t id, const char *name)
+{
+	_cleanup_(sqlite3_finalizep) sqlite3_stmt *st =
+		prep(j, "UPDATE deliveries SET mail = ?2, updated_at = ?3 WHERE id = ?1");
+	if (!st)
+		return -EIO;
+	sqlite3_bind_int64(st, 1, id);
+	sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, now_s());
+	return step_done(&st);
+}
+
+int journal_deliveries_recover(struct journal *j)
+{
+	_cleanup_(txn_rollbackp) struct journal *tx = NULL;
+	int64_t now = now_s();
+	int r = txn_begin(j, &tx);
+	if (r < 0)
+		return r;
+	if ((r = exec_int64(j, "UPDATE delivery_attempts SET ended_at = ?1, outcome = 'interrupted', "
+	                       "detail = 'ingestd stopped or was killed during the attempt; resumed' "
+	                       "WHERE ended_at IS NULL AND delivery_id IN "
+	                       "(SELECT id FROM deliveries WHERE state = 'sending')", now)) < 0 ||
+	    (r = exec_int64(j, "UPDATE deliveries SET state = 'pending', next_at = ?1, updated_at = ?1 "
+	                       "WHERE state = 'sending'", now)) < 0)
 		return r;
 	return txn_commit(&tx);
 }

@@ -83,8 +83,68 @@ int journal_report_of_drop(struct journal *j, int64_t drop_id, struct journal_re
 /* The last report of CASE that was published, by a drop other than EXCEPT_DROP. -ENOENT if none. */
 int journal_report_last_published(struct journal *j, const char *case_id, int64_t except_drop,
                                   struct journal_report *out);
-/* Marks drop DROP_ID published and makes its report the case's current one. */
-int journal_published(struct journal *j, int64_t drop_id);
+/* Delivery of a case's package to the reviewing centre (SPEC §10,
+ * docs/daemon.md "Delivery"): one row per published ready package that has
+ * a destination, with its state, its counts and each attempt. */
+enum journal_delivery_state {
+	DELIVERY_PENDING = 0,   /* to be sent (again) from next_at on */
+	DELIVERY_SENDING,       /* an attempt is running (or was, when the daemon died: resumed) */
+	DELIVERY_DELIVERED,     /* every object confirmed at the destination: done */
+	DELIVERY_FAILED,        /* not delivered, not retried: error says why: done */
+	DELIVERY_HELD,          /* not sent: the destination is unknown (error says why) */
+	DELIVERY_SUPERSEDED,    /* a later package of the case replaced this one: done */
+	DELIVERY__MAX,
+};
+const char *journal_delivery_state_name(enum journal_delivery_state s);
+
+struct journal_delivery {
+	int64_t id, drop_id;
+	char *case_id;
+	char *destination;          /* a name of the configuration's destinations: */
+	char *package_path, *manifest_sha256;
+	enum journal_delivery_state state;
+	unsigned attempts;          /* attempts started */
+	unsigned failures;          /* attempts that failed transiently (backoff, giving up) */
+	int64_t created_at, updated_at, next_at, started_at, finished_at;
+	uint64_t objects, already, sent, confirmed, failed, bytes_sent;
+	char *error;                /* why not delivered (yet), in plain words; NULL */
+	char *rcpt;                 /* the outcome mail's recipients, one a line */
+	char *mail;                 /* the outcome mail's queue name once queued; NULL */
+};
+void journal_delivery_clear(struct journal_delivery *d);
+
+/* Marks drop DROP_ID published and makes its report the case's current one.
+ * In the same transaction: every delivery of the case not done yet is
+ * superseded, and DL (NULL: no delivery) is recorded for this drop, with its
+ * destination, package_path, manifest_sha256, rcpt, and state pending or held
+ * (then error says why). */
+int journal_published(struct journal *j, int64_t drop_id, const struct journal_delivery *dl);
+
+int journal_delivery_get(struct journal *j, int64_t id, struct journal_delivery *out);
+/* The delivery of DROP_ID's package. -ENOENT if none. */
+int journal_delivery_of_drop(struct journal *j, int64_t drop_id, struct journal_delivery *out);
+/* The case's latest delivery. -ENOENT if none. */
+int journal_delivery_last(struct journal *j, const char *case_id, struct journal_delivery *out);
+typedef int (*journal_delivery_fn)(void *userdata, const struct journal_delivery *d);
+/* Deliveries in state pending or held, oldest next_at first. */
+int journal_foreach_delivery_waiting(struct journal *j, journal_delivery_fn fn, void *userdata);
+/* An attempt begins: state sending, attempts + 1, an attempts row. Returns
+ * the attempt's number (>= 1) or -errno; -ESTALE if it is not pending. */
+int journal_delivery_start(struct journal *j, int64_t id);
+/* The attempt ends as D says (state, counts, failures, next_at, error);
+ * OUTCOME in words goes to the attempt's row. Only while it is sending. */
+int journal_delivery_end(struct journal *j, const struct journal_delivery *d, const char *outcome);
+/* A running attempt stopped from outside (the daemon stopped, a new drop of the
+ * case, a kill): back to pending at NEXT_AT, WHY on the attempt's row; COUNT:
+ * a failure counted for the backoff. No-op unless it is sending. */
+int journal_delivery_interrupted(struct journal *j, int64_t id, const char *why, bool count, int64_t next_at,
+                                 const char *error);
+/* Held -> pending (the destination is known now) or pending -> held (ERROR: why). */
+int journal_delivery_hold(struct journal *j, int64_t id, bool hold, const char *error);
+/* The outcome mail is queued under NAME. */
+int journal_delivery_mailed(struct journal *j, int64_t id, const char *name);
+/* At start: attempts a killed daemon left running are ended as interrupted. */
+int journal_deliveries_recover(struct journal *j);
 
 /* Isolation (docs/faults.md): inputs of a case that a drop worker died on
  * while parsing them (crash, hang, memory), left out of the case's later

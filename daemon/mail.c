@@ -355,7 +355,7 @@ static int send_message(const struct ingestd_config *cfg, int fd, char **err)
 char *mail_case_of(const char *name)
 {
 	const char *p = name;
-	if (*p == 'd')
+	if (*p == 'd' || *p == 'v')     /* a drop's report (dNNNNNN-CASE), a delivery's outcome (vNNNNNN-CASE) */
 		while (*++p >= '0' && *p <= '9')
 			;
 	p = p > name + 1 && *p == '-' ? p + 1 : name;

@@ -43,7 +43,8 @@ int mail_send_file(const struct ingestd_config *cfg, const char *path, char **er
  * with its name and why. Returns the number still queued, or a negative errno. */
 int mail_flush(const struct ingestd_config *cfg, const char *dir, unsigned *sent,
                void (*set_aside_cb)(const char *name, const char *why));
-/* The case id in a queued message's name (dNNNNNN-CASE.eml), for the log. */
+/* The case id in a queued message's name (dNNNNNN-CASE.eml: a report; vNNNNNN-CASE.eml: a
+ * delivery's outcome), for the log. */
 char *mail_case_of(const char *name);
 
 #endif

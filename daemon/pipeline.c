@@ -8,7 +8,10 @@
  *             and ONE ing_scan_path() ran over it
  *   packaged  the bag is built in outbox/.building/; its report and the
  *             SHA-256 of its tagmanifest (naming this very build) are journalled
- *   published the bag is in outbox/ready|pending/CASE
+ *   published the bag is in outbox/ready|pending/CASE; in the same journal
+ *             transaction, its delivery (a ready package with a destination:
+ *             case.yaml's deliver_to, else delivery.default) is queued, or
+ *             held when the destination is not known (deliver.c runs it)
  *   notified  the mail is queued (mail/dNNNNNN-CASE.eml, atomic) and tried
  *   archived  work/cases/CASE/ went back to archive/CASE/ in one rename
  *
@@ -277,6 +280,91 @@ static void scan_progress(void *ud, uint64_t files, uint64_t bytes)
 	journal_drop_progress(p->j, p->d.id, files, p->files_total, bytes, p->bytes_total);
 }
 
+static void add_rcpt(struct ptrvec *to, const char *a);
+static void case_notify(const char *store, struct ptrvec *to);
+
+/* deliver_to: of the drops' case.yaml files in the case store STORE, the newest
+ * drop's that says anything about it winning: 1 and *NAME, 0 (none), or
+ * -EINVAL and *WHY (fail closed: a destination that may be named but cannot
+ * be read is never replaced by the default). */
+static int case_deliver_to(const char *store, char **name, char **why)
+{
+	struct dirent **ents = NULL;
+	int k = scandir(store, &ents, NULL, alphasort), res = 0;
+	*name = *why = NULL;
+	for (int i = 0; i < k; i++) {
+		if (ents[i]->d_name[0] != '.') {
+			_cleanup_free_ char *dp = xasprintf("%s/%s", store, ents[i]->d_name);
+			_cleanup_close_ int dfd = open(dp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			char *n = NULL, *w = NULL;
+			int r = dfd >= 0 ? case_yaml_deliver_to_at(dfd, "case.yaml", &n, &w) : 0;
+			if (r != 0) {
+				free(*name);
+				free(*why);
+				*name = n;
+				*why = w;
+				res = r;
+			}
+		}
+		free(ents[i]);
+	}
+	free(ents);
+	return res;
+}
+
+/* The delivery of the package just published at PACKAGE_PATH (ready), into
+ * DL: false when it goes nowhere (no deliver_to, no delivery.default). A
+ * destination named but unknown holds it, with the reason (SPEC §10). */
+static bool delivery_plan(struct pl *p, const char *package_path, const char *manifest, struct journal_delivery *dl)
+{
+	_cleanup_free_ char *name = NULL, *why = NULL;
+	int r = case_deliver_to(path_exists(p->case_dir) ? p->case_dir : p->arch_dir, &name, &why);
+	*dl = (struct journal_delivery){ .package_path = xstrdup(package_path),
+	                                 .manifest_sha256 = manifest ? xstrdup(manifest) : NULL };
+	if (r < 0) {
+		dl->destination = xstrdup("");
+		dl->state = DELIVERY_HELD;
+		dl->error = xasprintf("not sent anywhere: %s. Drop a corrected case.yaml for the case", why);
+	} else if (r > 0) {
+		dl->destination = steal_ptr(name);
+		if (!config_destination(p->cfg, dl->destination)) {
+			dl->state = DELIVERY_HELD;
+			dl->error = xasprintf("not sent: case.yaml names deliver_to: %s, which is not a destination of the "
+			                      "configuration (%s, destinations:). Add it and reload ingestd, or drop a "
+			                      "corrected case.yaml", dl->destination,
+			                      p->cfg->file ? p->cfg->file : "no configuration file");
+		}
+	} else if (p->cfg->delivery_default) {
+		dl->destination = xstrdup(p->cfg->delivery_default);
+	} else {
+		journal_delivery_clear(dl);
+		return false;
+	}
+	_cleanup_(ptrvec_freep) struct ptrvec to = { 0 };
+	struct strbuf rc;
+	strbuf_init(&rc, 64u << 10);
+	for (size_t i = 0; i < p->cfg->n_mail_to; i++)
+		add_rcpt(&to, p->cfg->mail_to[i]);
+	case_notify(path_exists(p->case_dir) ? p->case_dir : p->arch_dir, &to);
+	for (size_t i = 0; i < to.n; i++)
+		strbuf_printf(&rc, "%s\n", (const char *)to.v[i]);
+	dl->rcpt = strbuf_steal(&rc);
+	return true;
+}
+
+/* Marks the drop published (journal_published()), with the package's
+ * delivery when it is ready and has a destination. */
+static int mark_published(struct pl *p, bool ready, const char *package_path, const char *manifest)
+{
+	_cleanup_(journal_delivery_clear) struct journal_delivery dl = { 0 };
+	bool deliver = ready && package_path && delivery_plan(p, package_path, manifest, &dl);
+	int r = journal_published(p->j, p->d.id, deliver ? &dl : NULL);
+	if (r == 0 && deliver && dl.state == DELIVERY_HELD)
+		log_msg(4, "case %s: delivery held: %s", p->d.case_id, dl.error);
+	else if (r == 0 && deliver)
+		log_msg(6, "case %s: delivery to %s queued", p->d.case_id, dl.destination);
+	return r;
+}
 
 static int build_and_publish(struct pl *p)
 {
@@ -431,7 +519,7 @@ static int build_and_publish(struct pl *p)
 		log_msg(3, "case %s: publishing failed: %s", p->d.case_id, ing_strerror(r));
 		return r;
 	}
-	if ((r = journal_published(p->j, p->d.id)) < 0)
+	if ((r = mark_published(p, po.state == ING_PACKAGE_READY, info.path, info.manifest_sha256)) < 0)
 		return r;
 	log_msg(5, "case %s: drop %lld: published in %s/ (%s, %u required gaps)", p->d.case_id, (long long)p->d.id,
 	        state, status, req);
@@ -454,7 +542,7 @@ static int maybe_published(struct pl *p)
 		const char *other = strcmp(rep.state, "ready") == 0 ? "pending" : "ready";
 		_cleanup_free_ char *o = xasprintf("%s/%s/%s", p->cfg->outbox, other, p->d.case_id);
 		rm_rf(o);
-		r = journal_published(p->j, p->d.id);
+		r = mark_published(p, strcmp(rep.state, "ready") == 0, rep.package_path, rep.manifest_sha256);
 		log_msg(5, "case %s: drop %lld: found published before the restart", p->d.case_id, (long long)p->d.id);
 	}
 	return r < 0 ? r : done;
@@ -611,6 +699,23 @@ static int notify(struct pl *p)
 	strbuf_printf(&tb, "Case %s: %s, %d required gap%s.\nPackage: %s, %s\n\n", p->d.case_id,
 	              rep.status ? rep.status : "incomplete", rep.required_gaps, rep.required_gaps == 1 ? "" : "s",
 	              pkg_name, pkg_ready ? "ready to send" : "pending in the outbox until nothing required is missing");
+	/* Delivery: this mail does not wait for it (hours, for a large case); a
+	 * short second mail says when the destination holds every object, or why
+	 * not (deliver.c). */
+	_cleanup_(journal_delivery_clear) struct journal_delivery dl = { 0 };
+	if (pkg_ready && journal_delivery_of_drop(p->j, p->d.id, &dl) == 0) {
+		if (dl.state == DELIVERY_HELD) {
+			strbuf_printf(&tb, "Delivery: held, %s.\n\n", dl.error ? dl.error : "the destination is not known");
+			_cleanup_free_ char *e = html_escape(dl.error ? dl.error : "the destination is not known");
+			strbuf_printf(&hb, "<p><b>Delivery: held</b>, %s.</p>", e);
+		} else {
+			strbuf_printf(&tb, "Delivery: to %s; a second mail says when every image is confirmed there, or why "
+			              "not.\n\n", dl.destination);
+			_cleanup_free_ char *e = html_escape(dl.destination);
+			strbuf_printf(&hb, "<p><b>Delivery</b>: to %s; a second mail says when every image is confirmed "
+			              "there, or why not.</p>", e);
+		}
+	}
 	rules_reload_note(p, &tb, &hb);
 	/* "What changed" once per mail: the report in the package renders the
 	 * changes the daemon gave it (ing_scan_set_history), so the mail adds its
@@ -885,6 +990,11 @@ static int recover_one(void *ud, const struct journal_drop *d)
 int pipeline_recover_claims(const struct ingestd_config *cfg, struct journal *j)
 {
 	void *ud[2] = { (void *)cfg, j };
+	/* Deliveries a killed daemon left at "sending" are pending again: their
+	 * next attempt asks the destination what arrived and sends the rest. */
+	int r = journal_deliveries_recover(j);
+	if (r < 0)
+		log_msg(3, "the deliveries interrupted by the last stop could not be resumed: %s", ing_strerror(r));
 	return journal_foreach_drop(j, NULL, true, recover_one, ud);
 }
 

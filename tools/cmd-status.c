@@ -16,8 +16,9 @@ static void status_usage(FILE *f)
 	        "Usage: ingest status [CASE] [--config FILE | --db STATE_DB]\n"
 	        "\n"
 	        "Show the cases ingestd knows, their state, the step each drop is at with its\n"
-	        "progress, and the last report (status, required gaps). Reads the journal\n"
-	        "read-only; safe while the daemon runs.\n"
+	        "progress, the last report (status, required gaps), and the delivery of the\n"
+	        "case's package (destination, objects sent / confirmed / failed, delivered or\n"
+	        "why not). Reads the journal read-only; safe while the daemon runs.\n"
 	        "\n"
 	        "  --config FILE   ingestd's configuration, to find the journal (default: %s;\n"
 	        "                  without it, the default journal " INGESTD_DEFAULT_BASE "/state.db)\n"
@@ -55,6 +56,52 @@ static int print_drop(void *ud, const struct journal_drop *d)
 	return 0;
 }
 
+/* The case's latest delivery (SPEC §10): where, how far, delivered or why not. */
+static void print_delivery(struct journal *j, const char *case_id)
+{
+	_cleanup_(journal_delivery_clear) struct journal_delivery d = { 0 };
+	if (journal_delivery_last(j, case_id, &d) < 0)
+		return;
+	char t[32], n[32];
+	const char *dest = d.destination && *d.destination ? d.destination : "(not known)";
+	printf("    delivery to %s: ", dest);
+	switch (d.state) {
+	case DELIVERY_PENDING:
+		if (d.attempts == 0) {
+			printf("waiting to be sent\n");
+		} else {
+			fmt_time(d.next_at, n, sizeof(n));
+			printf("attempt %u did not finish; next attempt at %s\n", d.attempts, n);
+		}
+		break;
+	case DELIVERY_SENDING:
+		fmt_time(d.started_at, t, sizeof(t));
+		printf("sending since %s (attempt %u)\n", t, d.attempts);
+		break;
+	case DELIVERY_DELIVERED:
+		fmt_time(d.finished_at, t, sizeof(t));
+		printf("delivered %s\n", t);
+		break;
+	case DELIVERY_FAILED:
+		fmt_time(d.finished_at, t, sizeof(t));
+		printf("NOT delivered (failed %s, after %u attempt%s)\n", t, d.attempts, d.attempts == 1 ? "" : "s");
+		break;
+	case DELIVERY_HELD:
+		printf("HELD, not sent\n");
+		break;
+	default:
+		printf("%s\n", journal_delivery_state_name(d.state));
+		break;
+	}
+	if (d.attempts && d.state != DELIVERY_HELD)
+		printf("           objects %llu: sent %llu, already there %llu, confirmed %llu, failed %llu; %llu bytes "
+		       "sent\n", (unsigned long long)d.objects, (unsigned long long)d.sent, (unsigned long long)d.already,
+		       (unsigned long long)d.confirmed, (unsigned long long)d.failed, (unsigned long long)d.bytes_sent);
+	if (d.error && d.state != DELIVERY_DELIVERED)
+		printf("           %s: %s\n", d.state == DELIVERY_PENDING || d.state == DELIVERY_SENDING ? "last error" : "why",
+		       d.error);
+}
+
 static int print_case(void *ud, const struct journal_case *c)
 {
 	struct st *s = ud;
@@ -67,6 +114,7 @@ static int print_case(void *ud, const struct journal_case *c)
 		printf("    last report: %s, %d required gap%s, package %s (%s)\n", c->status, c->required_gaps,
 		       c->required_gaps == 1 ? "" : "s", c->package_path ? c->package_path : "?",
 		       c->state ? c->state : "?");
+	print_delivery(s->j, c->id);
 	journal_foreach_drop(s->j, c->id, false, print_drop, NULL);
 	return 0;
 }
