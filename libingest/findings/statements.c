@@ -138,36 +138,6 @@ ING_HIDDEN bool has_digit(const char *s)
 	return false;
 }
 
-/* Is marker G a name for a group that marker M belongs to: "IDH" for IDH1
- * (the name and a number), "RAS" for KRAS (one letter and the name),
- * "BRCA1/2" for BRCA2? Only a group named in letters ("IDH", "RAS") or as
- * "X1/2": "CD3" is no group of CD30. */
-static bool is_group_of(const struct vocab *v, int g, int m)
-{
-	const struct vocab_marker *vg = vocab_marker(v, (size_t)g), *vm = vocab_marker(v, (size_t)m);
-	if (!vg || !vm || g == m)
-		return false;
-	const char *gn = vg->name, *mn = vm->name;
-	size_t gl = strlen(gn), ml = strlen(mn);
-	const char *slash = strchr(gn, '/');
-	if (slash && slash > gn && slash[1] >= '0' && slash[1] <= '9' && !slash[2] && slash[-1] >= '0' &&
-	    slash[-1] <= '9') {
-		/* "BRCA1/2": BRCA1, BRCA2 */
-		size_t stem = (size_t)(slash - 1 - gn);
-		return ml == stem + 1 && strncmp(gn, mn, stem) == 0 && (mn[stem] == slash[-1] || mn[stem] == slash[1]);
-	}
-	for (size_t i = 0; i < gl; i++)
-		if (!((gn[i] >= 'A' && gn[i] <= 'Z') || (gn[i] >= 'a' && gn[i] <= 'z')))
-			return false;
-	if (ml > gl && strncmp(mn, gn, gl) == 0) {
-		for (size_t i = gl; i < ml; i++)
-			if (mn[i] < '0' || mn[i] > '9')
-				return false;
-		return true;
-	}
-	return ml == gl + 1 && strcmp(mn + 1, gn) == 0 && mn[0] >= 'A' && mn[0] <= 'Z';
-}
-
 /* Interpretation words count only for a marker nothing else gave a result
  * for; an amendment's different result supersedes the earlier one. */
 /* Is S a plain result of its own sentence (no modifier, not superseded, no row)? */
@@ -267,12 +237,6 @@ ING_HIDDEN void settle(struct reader *r)
 			for (size_t j = 0; j < l->n && !drop; j++)
 				drop = j != i && !(r->interp[j] & SF_INTERP) && l->v[j].marker == l->v[i].marker &&
 				       (l->v[j].assertion == AS_RESULT || l->v[j].assertion == AS_EQUIVOCAL);
-		/* "IDH-mutant" beside "IDH1 R132H", "tumeur RAS mutée" beside "KRAS
-		 * p.G12D": the group's result says again what its member's says */
-		for (size_t j = 0; j < l->n && !drop; j++)
-			drop = is_group_of(r->v, l->v[i].marker, l->v[j].marker) &&
-			       l->v[j].assertion == l->v[i].assertion && l->v[j].polarity == l->v[i].polarity &&
-			       !l->v[j].superseded;
 		/* "PD-L1 80 %" in the conclusion beside "80 % (TPS)": the same score */
 		for (size_t j = 0; j < l->n && !drop && l->v[i].value; j++) {
 			const char *a = l->v[i].value, *b = l->v[j].value;

@@ -492,6 +492,34 @@ static void sentences_of(struct funits *out, const struct vtext *t, const char *
 	sentence_push(out, t, s, start, b, start_line, flags);
 }
 
+/* Does [A, B) leave a '(' open? */
+static bool open_bracket(const char *s, size_t a, size_t b)
+{
+	int depth = 0;
+	for (size_t i = a; i < b; i++)
+		depth += s[i] == '(' ? 1 : s[i] == ')' && depth > 0 ? -1 : 0;
+	return depth > 0;
+}
+
+/* Does [A, B) end with a stop word (a function word: "e", "and", "und")? */
+static bool ends_with_stopword(const struct vocab *v, const struct vtext *tt, const char *s, size_t a, size_t b)
+{
+	size_t w = b;
+	while (w > a && s[w - 1] != ' ' && s[w - 1] != '\t' && s[w - 1] != '(')
+		w--;
+	if (w == b)
+		return false;
+	size_t fa = fold_pos(tt, w), fb = fold_pos(tt, b);
+	if (fa >= fb || !vtext_word_start(tt, fa))
+		return false;
+	struct vmatch m[4];
+	size_t k = vocab_match_at(v, tt, fa, VW_BIT(VW_STOPWORD), m, ARRAY_SIZE(m));
+	for (size_t q = 0; q < k; q++)
+		if (m[q].end == fb)
+			return true;
+	return false;
+}
+
 void units_build(const struct vocab *v, const struct doc_text *d, const struct vtext *tt, const struct vtext *tl,
                  struct funits *out)
 {
@@ -550,6 +578,16 @@ void units_build(const struct vocab *v, const struct doc_text *d, const struct v
 			bool lower_next = nx < len && ((s[nx] >= 'a' && s[nx] <= 'z') || (unsigned char)s[nx] >= 0x80);
 			bool goes_on = b - a >= PROSE_LINE_MIN && !ends_sentence(s, a, b) && lower_next;
 			if (b > a && (s[b - 1] == ',' || s[b - 1] == '-'))
+				goes_on = true;
+			/* "MMR proteinleri (MLH1, PMS2, MSH2, MSH6):\nkorunmuş.": a
+			 * prose line's label whose value wrapped to the next line */
+			if (b - a >= PROSE_LINE_MIN && s[b - 1] == ':' && lower_next)
+				goes_on = true;
+			/* "... negativo para BRCA1 e\nBRCA2", "(grupo\nISUP 4)": a prose
+			 * line cut after a function word or inside brackets goes on
+			 * whatever the next line starts with */
+			if (!goes_on && b - a >= PROSE_LINE_MIN && nx < len && !ends_sentence(s, a, b) &&
+			    (open_bracket(s, a, b) || ends_with_stopword(v, tt, s, a, b)))
 				goes_on = true;
 			if (!goes_on) {
 				sentences_of(out, tt, s, pa, le, pline, pflags);

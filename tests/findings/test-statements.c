@@ -8,12 +8,20 @@
  *   test-statements                 the table below
  *   test-statements --dump [FILE]   print the statements of FILE (stdin), a
  *                                   layout after a line "----LAYOUT----"
+ *   test-statements --extract DOC   print DOC's text as the extractor reads it
+ *                                   (PDF, image or text), in --dump's form: the
+ *                                   corpus's error analysis reads each document
+ *                                   once, then --dump runs in milliseconds
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include "internal.h"
+#include "docext.h"
 #include "findings/findings.h"
 #include "findings/vocab.h"
 #include "check.h"
@@ -204,9 +212,20 @@ static const struct tcase cases[] = {
 	{ "fr", "La recherche de mutations EGFR par PCR est en cours.", NULL, { W("EGFR", "pending", "none", NULL) } },
 	{ "fr", "Proposition : FOLFIRINOX sans anti-EGFR (tumeur KRAS mutée).", NULL,
 	  { W("KRAS", "result", "positive", NULL) } },
-	/* ---- a group's result beside its member's says it again; a listed pair is its members ---- */
+	/* ---- a prose line's label whose value wrapped to the next line ---- */
+	{ "tr", "PD-L1 (22C3): CPS 1. MMR proteinleri (MLH1, PMS2, MSH2, MSH6):\nkorunmus.", NULL,
+	  { W("PD-L1", "result", "none", "CPS 1"), W("MLH1", "result", "negative", NULL),
+	    W("PMS2", "result", "negative", NULL), W("MSH2", "result", "negative", NULL),
+	    W("MSH6", "result", "negative", NULL) } },
+	{ "pt", "O sequenciamento do tumor foi repetido em 2026 e foi negativo para BRCA1 e\nBRCA2. "
+	  "Adenocarcinoma de próstata diagnosticado em 2023 com escore de Gleason 4+4=8 (grupo\nISUP 4).", NULL,
+	  { W("BRCA1", "result", "negative", NULL), W("BRCA2", "result", "negative", NULL),
+	    W("Gleason", "result", "none", "4+4=8"), W("ISUP grade", "result", "none", "4") } },
+	/* ---- a group's result beside its member's is a statement of its own (the
+	 * integrated diagnosis states IDH, the stain IDH1); a listed pair is its members ---- */
 	{ "en", "Oligodendroglioma, IDH-mutant. IDH1 R132H mutation detected.", NULL,
-	  { WV("IDH1", "result", "positive", NULL, "p.R132H", NULL) } },
+	  { W("IDH", "result", "positive", NULL),
+	    WV("IDH1", "result", "positive", NULL, "p.R132H", NULL) } },
 	/* ---- a marker named by its variant (a mutant-specific stain) is not that variant found ---- */
 	{ "de", "Immunhistochemie: H3 K27M IHC negativ. IDH1 R132H positiv.", NULL,
 	  { WV("H3 K27M", "result", "negative", NULL, "p.K27M", NULL),
@@ -391,11 +410,11 @@ static bool matches(const struct statement *s, const struct want *w)
 static void print_statement(FILE *f, const struct statement *s)
 {
 	_cleanup_free_ char *rt = statement_result_text(s);
-	fprintf(f, "  %s | %s | %s | value=%s | variant=%s | method=%s | %s%s%s%s mods=%u line=%u | %s | \"%s\"\n",
+	fprintf(f, "  %s | %s | %s | value=%s | variant=%s | method=%s | class=%s origin=%s%s%s mods=%u line=%u | %s | \"%s\"\n",
 	        s->name, assertion_name(s->assertion), polarity_name(s->polarity), s->value ? s->value : "-",
 	        s->variant ? s->variant : "-", s->method ? s->method : "-",
-	        variant_class_name(s->vclass) ? variant_class_name(s->vclass) : "",
-	        variant_origin_name(s->origin) ? variant_origin_name(s->origin) : "", s->amendment ? " amendment" : "",
+	        variant_class_name(s->vclass) ? variant_class_name(s->vclass) : "-",
+	        variant_origin_name(s->origin) ? variant_origin_name(s->origin) : "-", s->amendment ? " amendment" : "",
 	        s->superseded ? " superseded" : "", s->modifiers, s->line, rt, s->snippet);
 }
 
@@ -499,6 +518,37 @@ static int dump(const struct vocab *v, const char *path)
 	return 0;
 }
 
+static int extract(struct ing_ctx *ctx, const char *path)
+{
+	const char *dot = strrchr(path, '.');
+	enum docext_type type = DOCEXT_TEXT;
+	if (dot && strcmp(dot, ".pdf") == 0)
+		type = DOCEXT_PDF;
+	else if (dot && (strcmp(dot, ".jpg") == 0 || strcmp(dot, ".png") == 0 || strcmp(dot, ".tif") == 0))
+		type = DOCEXT_IMAGE;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		perror(path);
+		return 1;
+	}
+	struct doc_info *d = xcalloc(1, sizeof(*d));
+	int r = docext_run(ctx, fd, type, d);
+	close(fd);
+	if (r < 0 || d->extract_error) {
+		fprintf(stderr, "%s: %d %s\n", path, r, d->extract_error ? d->extract_error : "");
+		doc_info_free(d);
+		return 1;
+	}
+	if (d->text)
+		fwrite(d->text, 1, d->text_len, stdout);
+	if (d->layout) {
+		printf("\n----LAYOUT----\n");
+		fwrite(d->layout, 1, d->layout_len, stdout);
+	}
+	doc_info_free(d);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	const char *dir = getenv("INGEST_TEST_RULES_DIR");
@@ -522,6 +572,8 @@ int main(int argc, char **argv)
 	strbuf_free(&errors);
 	if (argc >= 2 && strcmp(argv[1], "--dump") == 0) {
 		rc = dump(v, argc >= 3 ? argv[2] : NULL);
+	} else if (argc == 3 && strcmp(argv[1], "--extract") == 0) {
+		rc = extract(ctx, argv[2]);
 	} else {
 		run_cases(v);
 		rc = check_status();
