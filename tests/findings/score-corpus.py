@@ -201,7 +201,10 @@ def score_doc(name, g, d, t, lines):
                 continue
             if es["superseded"] != gs["superseded"]:
                 continue
-            if about_patient != is_claim(es) and gs["assertion"] in RESULT_ASSERTIONS:
+            # about the patient or not: the modifiers (a superseded result is
+            # still the patient's, matched to a superseded gold statement above)
+            if about_patient != (is_claim(es) or (es["superseded"] and not any(
+                    m in OTHER_PERSON for m in es["modifiers"]))) and gs["assertion"] in RESULT_ASSERTIONS:
                 continue
             match = i
             break
