@@ -397,9 +397,11 @@ static void take_answer(const struct job *j, const struct answer *a, const uint8
 	t->height = a->height;
 	t->window = clean_words(a->window, sizeof a->window);
 	const struct dcm_info *d = j->f->dcm;
-	if (d && d->has_instance_number)
+	if (d && d->has_instance_number && j->images > 1)
 		t->note = xasprintf("instance %d, middle of %zu", d->instance_number, j->images);
-	else
+	else if (d && d->has_instance_number)
+		t->note = xasprintf("instance %d", d->instance_number);
+	else if (j->images > 1)
 		t->note = xasprintf("middle of %zu images", j->images);
 }
 
