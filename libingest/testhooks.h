@@ -40,8 +40,9 @@ ING_HIDDEN void testhook_parser_fault(bool on, enum ing_guard_phase phase, const
 ING_HIDDEN bool testhook_read_eio(bool on, const uint8_t *head, size_t n);
 
 /* INGEST_TEST_EXTRACTOR_FAULT=crash|hang|stall: the document extractor's
- * child, its sandbox in place, crashes, spins or sleeps for ever on a
- * document whose first bytes hold INGEST-FAULT-INJECT. */
+ * child (and the report's picture child, thumbs.c), its sandbox in place,
+ * crashes, spins or sleeps for ever on a document (an image file) whose
+ * first bytes hold INGEST-FAULT-INJECT. */
 ING_HIDDEN void testhook_extractor_fault(const uint8_t *doc, size_t len);
 /* INGEST_DOCEXT_DEBUG=1: the extractor's child keeps its stderr. */
 ING_HIDDEN bool testhook_docext_keep_stderr(void);

@@ -15,6 +15,11 @@
  *     fails, a new child goes on               8-bit pixels (at most
  *     with the next one                        THUMB_MAX_SIDE square)
  *
+ * Test hook (testhooks.h): INGEST_TEST_EXTRACTOR_FAULT makes the child, its
+ * sandbox in place, crash, spin or sleep on an image file that holds
+ * INGEST-FAULT-INJECT, so tests prove that a picture's failure costs that
+ * picture only.
+ *
  * The child sends raw pixels, not a PNG: the parent trusts only sizes it
  * checks and encodes the PNG from them, so a child taken over by a hostile
  * file can at worst draw a wrong picture of the size allowed.
@@ -36,6 +41,7 @@
 #include "internal.h"
 #include "thumbs.h"
 #include "dcm-thumb.h"
+#include "testhooks.h"
 
 #if defined(__SANITIZE_ADDRESS__)
 #define THUMB_ASAN 1
@@ -220,6 +226,7 @@ static _Noreturn void child_main(const struct job *jobs, size_t n, size_t start,
 			snprintf(a.why, sizeof a.why, "the file could not be read back from the package");
 			memset(&img, 0, sizeof img);
 		} else {
+			testhook_extractor_fault(buf, jobs[i].size);
 			a.status = dcm_thumb_render(buf, jobs[i].size, THUMB_MAX_SIDE, THUMB_MAX_PIXELS, &img, a.why,
 			                            sizeof a.why);
 			free(buf);

@@ -6,7 +6,8 @@ real JPEG, JPEG-LS and RLE series (made with DCMTK's encoders), JPEG and
 RLE series whose compressed data is garbage, and pixel data shorter
 than the image (DCMTK shows what there is). The package and its HTML report are made whatever the
 images hold: the good series get a PNG thumbnail, the bad ones "no preview"
-with the reason in words, each costing its own picture only."""
+with the reason in words, each costing its own picture only; a child that crashes or hangs on one
+(the test hook INGEST_TEST_EXTRACTOR_FAULT) costs that picture only."""
 import base64
 import os
 import re
@@ -110,16 +111,25 @@ def main():
         image(plain, no, desc, 1, 64, 64, px, window=(2048, 4096))
         subprocess.run([tool, plain, os.path.join(drop, 'c%d.dcm' % no)], check=True)
 
-    out = os.path.join(work, 'out')
-    p = pkgtest.ingest('package', drop, '--out', out, '--rules', os.path.join(pkgtest.SRC, 'rules'), '--no-fetch')
-    check(p.returncode in (0, 2, 3), 'ingest package failed: %d %s' % (p.returncode, p.stderr.decode()[-2000:]))
-    pages = [os.path.join(r, f) for r, _, fs in os.walk(out) for f in fs if f == 'gap-report.html']
-    check(len(pages) == 1, 'no HTML report: %s' % pages)
-    html = open(pages[0], encoding='utf-8').read()
+    # 0: a series first in the report whose image carries the test hook's
+    # marker (INGEST_TEST_EXTRACTOR_FAULT makes the child crash or sleep on it)
+    px = u16(range(64 * 64))
+    image(os.path.join(drop, 'fault.dcm'), 0, 'INGEST-FAULT-INJECT', 1, 64, 64, px)
 
-    rows = {}
-    for m in re.finditer(r'<tr><td class="pic">(.*?)</td><td>[^<]*</td><td>([^<]*)</td>', html):
-        rows[m.group(2)] = m.group(1)
+    def report(name, env=None):
+        out = os.path.join(work, name)
+        p = pkgtest.ingest('package', drop, '--out', out, '--rules', os.path.join(pkgtest.SRC, 'rules'),
+                           '--no-fetch', env=env)
+        check(p.returncode in (0, 2, 3), 'ingest package failed: %d %s' % (p.returncode, p.stderr.decode()[-2000:]))
+        pages = [os.path.join(r, f) for r, _, fs in os.walk(out) for f in fs if f == 'gap-report.html']
+        check(len(pages) == 1, 'no HTML report: %s' % pages)
+        html = open(pages[0], encoding='utf-8').read()
+        found = {}
+        for m in re.finditer(r'<tr><td class="pic">(.*?)</td><td>[^<]*</td><td>([^<]*)</td>', html):
+            found[m.group(2)] = m.group(1)
+        return found
+
+    rows = report('out')
     print(sorted(rows))
 
     def picture(desc):
@@ -156,6 +166,17 @@ def main():
     # DCMTK shows what there is of pixel data shorter than the image
     w, h, colour, _ = picture('short pixels')
     check((w, h) == (64, 64), 'short pixels: %dx%d' % (w, h))
+    picture('INGEST-FAULT-INJECT')
+    good = ('plain CT', 'large image', 'colour', 'jpeg ok', 'jpeg-ls ok', 'rle ok', 'short pixels')
+
+    # a child that crashes, or sleeps, on the first picture costs that picture
+    # only: the next child makes all the others
+    for fault, words in (('crash', ['crashed']), ('stall', ['took longer than'])):
+        rows = report('out-' + fault, env={'INGEST_TEST_EXTRACTOR_FAULT': fault})
+        no_preview('INGEST-FAULT-INJECT', words)
+        for desc in good:
+            picture(desc)
+        no_preview('huge declared', ['too large to preview'])
     pkgtest.shutil.rmtree(work, ignore_errors=True)
     print('ok')
 
