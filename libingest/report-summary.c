@@ -182,6 +182,20 @@ static const char *study_patient(const struct inventory *inv, const struct inv_s
 	return NULL;
 }
 
+/* The key of the patient whose document F is, when the case holds records of more than one. */
+static const char *document_patient(const struct inventory *inv, const struct ing_file *f)
+{
+	if (inv->patients.n < 2)
+		return NULL;
+	for (size_t i = 0; i < inv->patients.n; i++) {
+		const struct inv_patient *p = inv->patients.v[i];
+		for (size_t k = 0; k < p->documents.n; k++)
+			if (p->documents.v[k] == f)
+				return p->key;
+	}
+	return NULL;
+}
+
 static const char *study_source(const struct inv_study *st)
 {
 	for (size_t j = 0; j < st->series.n; j++) {
@@ -219,6 +233,7 @@ void case_summary_build(const struct ing_scan *scan, struct case_summary *out)
 		const struct doc_info *d = f->doc;
 		if (!d || !has_source(f->path))
 			continue;
+		const char *patient = document_patient(inv, f);
 		for (size_t k = 0; k < d->n_diagnoses; k++) {
 			const struct doc_diagnosis *x = &d->diagnoses[k];
 			if (out->total_dx == cap_dx) {
@@ -226,7 +241,7 @@ void case_summary_build(const struct ing_scan *scan, struct case_summary *out)
 				out->dx = xrealloc(out->dx, cap_dx * sizeof(*out->dx));
 			}
 			out->dx[out->total_dx++] = (struct summary_dx){
-				.field = x->field, .text = x->text, .side = x->side, .source = f->path,
+				.field = x->field, .text = x->text, .side = x->side, .source = f->path, .patient = patient,
 			};
 		}
 		for (size_t k = 0; k < d->n_markers; k++) {
@@ -244,7 +259,7 @@ void case_summary_build(const struct ing_scan *scan, struct case_summary *out)
 					        : m->state == MARKER_PENDING ? "pending"
 					        : m->state == MARKER_NOT_DONE ? "not done" : "insufficient (could not be tested)",
 					.state = marker_state_word(m->state), .method = m->method, .date = d->doc_date,
-					.snippet = m->snippet, .source = f->path, .ocr = m->ocr,
+					.snippet = m->snippet, .source = f->path, .patient = patient, .ocr = m->ocr,
 				},
 				.seq = out->total_markers,
 				.polarity = m->state != MARKER_FOUND || !m->polarity ? 0
@@ -262,7 +277,7 @@ void case_summary_build(const struct ing_scan *scan, struct case_summary *out)
 			}
 			ts[out->total_treatments] = (struct treatment_slot){
 				.t = { .date = t->date, .latest = t->latest, .precision = t->precision, .what = t->what,
-				       .source = f->path },
+				       .source = f->path, .patient = patient },
 				.seq = out->total_treatments,
 			};
 			out->total_treatments++;
@@ -403,6 +418,9 @@ static const char *precision_note(const char *p)
 
 /* ---- text ---- */
 
+/* "  (patient KEY)" when there is a key: three arguments for "%s%s%s" */
+#define PATIENT_TEXT(k) (k) ? "  (patient " : "", (k) ? (k) : "", (k) ? ")" : ""
+
 static void more_text(FILE *out, size_t total, size_t shown, const char *what)
 {
 	if (total > shown)
@@ -419,8 +437,9 @@ void summary_write_text(const struct ing_scan *scan, FILE *out)
 
 	fprintf(out, "\n  Diagnosis as stated:\n");
 	for (size_t i = 0; i < s.n_dx; i++)
-		fprintf(out, "    - %s%s%s%s: %s  [%s]\n", dx_label(&s.dx[i]), s.dx[i].side ? " — " : "",
-		        s.dx[i].side ? s.dx[i].side : "", s.dx[i].side ? " side" : "", s.dx[i].text, s.dx[i].source);
+		fprintf(out, "    - %s%s%s%s: %s  [%s]%s%s%s\n", dx_label(&s.dx[i]), s.dx[i].side ? " — " : "",
+		        s.dx[i].side ? s.dx[i].side : "", s.dx[i].side ? " side" : "", s.dx[i].text, s.dx[i].source,
+		        PATIENT_TEXT(s.dx[i].patient));
 	if (!s.n_dx)
 		fprintf(out, "    none stated under a diagnosis or specimen label in the documents read\n");
 	else if (!s.stage_stated)
@@ -432,8 +451,9 @@ void summary_write_text(const struct ing_scan *scan, FILE *out)
 		fprintf(out, "    %-12s %-28s %-10s %-10s %s\n", "marker", "result", "method", "date", "document");
 	for (size_t i = 0; i < s.n_markers; i++) {
 		const struct summary_marker *m = &s.markers[i];
-		fprintf(out, "    %-12s %-28s %-10s %-10s %s%s%s\n", m->marker, m->result ? m->result : "-",
-		        m->method ? m->method : "-", m->date ? m->date : "-", m->source, m->ocr ? " (read by OCR)" : "",
+		fprintf(out, "    %-12s %-28s %-10s %-10s %s%s%s%s%s%s\n", m->marker, m->result ? m->result : "-",
+		        m->method ? m->method : "-", m->date ? m->date : "-", m->source, PATIENT_TEXT(m->patient),
+		        m->ocr ? " (read by OCR)" : "",
 		        m->conflict ? "  <-- CONFLICT: another document states the opposite" : "");
 	}
 	if (!s.n_markers)
@@ -443,7 +463,8 @@ void summary_write_text(const struct ing_scan *scan, FILE *out)
 	fprintf(out, "\n  Treatment timeline:\n");
 	for (size_t i = 0; i < s.n_treatments; i++) {
 		const struct summary_treatment *t = &s.treatments[i];
-		fprintf(out, "    %s  %s%s  [%s]\n", t->date, t->what, precision_note(t->precision), t->source);
+		fprintf(out, "    %s  %s%s  [%s]%s%s%s\n", t->date, t->what, precision_note(t->precision), t->source,
+		        PATIENT_TEXT(t->patient));
 	}
 	if (!s.n_treatments)
 		fprintf(out, "    no dated treatment stated in the documents read\n");
@@ -455,7 +476,7 @@ void summary_write_text(const struct ing_scan *scan, FILE *out)
 		fprintf(out, "    %s  %s%s%s%s%s%s  [%s]%s%s%s\n", st->date ? st->date : "(no date)", st->modality,
 		        st->region[0] ? " of the " : "", st->region, st->description ? " — \"" : "",
 		        st->description ? st->description : "", st->description ? "\"" : "", st->source,
-		        st->patient ? "  (patient " : "", st->patient ? st->patient : "", st->patient ? ")" : "");
+		        PATIENT_TEXT(st->patient));
 	}
 	if (!s.n_studies)
 		fprintf(out, "    no DICOM images\n");
@@ -494,6 +515,15 @@ static void src_html(FILE *f, const char *source)
 	fputs("</span>", f);
 }
 
+static void patient_html(FILE *f, const char *key)
+{
+	if (!key)
+		return;
+	fputs(" <strong>(patient ", f);
+	esc(f, key);
+	fputs(")</strong>", f);
+}
+
 static void more_html(FILE *f, size_t total, size_t shown, const char *what)
 {
 	if (total > shown)
@@ -522,6 +552,7 @@ void summary_write_html(const struct ing_scan *scan, FILE *f)
 		}
 		fputs(": ", f);
 		esc(f, s.dx[i].text);
+		patient_html(f, s.dx[i].patient);
 		src_html(f, s.dx[i].source);
 		fputs("</li>\n", f);
 	}
@@ -545,6 +576,7 @@ void summary_write_html(const struct ing_scan *scan, FILE *f)
 			fputs(" <strong>(conflict: another document states the opposite)</strong>", f);
 		if (m->ocr)
 			fputs(" <em>(read by OCR)</em>", f);
+		patient_html(f, m->patient);
 		fputs("</td><td>", f);
 		esc(f, m->method ? m->method : "—");
 		fputs("</td><td>", f);
@@ -569,6 +601,7 @@ void summary_write_html(const struct ing_scan *scan, FILE *f)
 		fputs(" ", f);
 		esc(f, t->what);
 		esc(f, precision_note(t->precision));
+		patient_html(f, t->patient);
 		src_html(f, t->source);
 		fputs("</li>\n", f);
 	}
@@ -593,11 +626,7 @@ void summary_write_html(const struct ing_scan *scan, FILE *f)
 			esc(f, st->description);
 			fputs("”", f);
 		}
-		if (st->patient) {
-			fputs(" <strong>(patient ", f);
-			esc(f, st->patient);
-			fputs(")</strong>", f);
-		}
+		patient_html(f, st->patient);
 		src_html(f, st->source);
 		fputs("</li>\n", f);
 	}
@@ -651,6 +680,8 @@ json_object *summary_json(const struct ing_scan *scan, json_object *root)
 		if (s.dx[i].side)
 			json_object_object_add(x, "side", json_object_new_string(s.dx[i].side));
 		json_object_object_add(x, "source", json_object_new_string(s.dx[i].source));
+		if (s.dx[i].patient)
+			json_object_object_add(x, "patient", json_object_new_string(s.dx[i].patient));
 		json_object_array_add(a, x);
 	}
 	json_object_object_add(o, "diagnosis", a);
@@ -667,6 +698,8 @@ json_object *summary_json(const struct ing_scan *scan, json_object *root)
 		json_object_object_add(x, "method", jstr(m->method));
 		json_object_object_add(x, "date", jstr(m->date));
 		json_object_object_add(x, "source", json_object_new_string(m->source));
+		if (m->patient)
+			json_object_object_add(x, "patient", json_object_new_string(m->patient));
 		json_object_object_add(x, "snippet", jstr(m->snippet));
 		if (m->conflict)
 			json_object_object_add(x, "conflict", json_object_new_boolean(true));
@@ -686,6 +719,8 @@ json_object *summary_json(const struct ing_scan *scan, json_object *root)
 		json_object_object_add(x, "precision", jstr(t->precision));
 		json_object_object_add(x, "what", json_object_new_string(t->what));
 		json_object_object_add(x, "source", json_object_new_string(t->source));
+		if (t->patient)
+			json_object_object_add(x, "patient", json_object_new_string(t->patient));
 		json_object_array_add(a, x);
 	}
 	json_object_object_add(o, "treatments", a);

@@ -20,6 +20,7 @@ struct summary_dx {
 	const char *text;       /* the document's words after the label */
 	const char *side;       /* "left", "right", "bilateral" or NULL */
 	const char *source;     /* the document's path, as given */
+	const char *patient;    /* its patient's opaque key when the case holds more than one patient, else NULL */
 };
 struct summary_marker {
 	const char *marker;     /* canonical name */
@@ -29,12 +30,14 @@ struct summary_marker {
 	const char *date;       /* the document's date, NULL if it states none */
 	const char *snippet;    /* the words that show it */
 	const char *source;
+	const char *patient;    /* as summary_dx's */
 	bool conflict;          /* another document or row states the opposite for this marker */
 	bool ocr;
 };
 struct summary_treatment {
 	const char *date, *latest, *precision, *what;
 	const char *source;
+	const char *patient;    /* as summary_dx's */
 };
 struct summary_study {
 	const char *date;       /* YYYY-MM-DD, NULL if the study has none */

@@ -151,8 +151,17 @@ def check_case(case, doc, gold):
     got = [(x.get("date"), x["modality"], x.get("region"), x.get("description")) for x in s["imaging"]]
     if got != gold["imaging"]:
         fail(case, "summary.imaging is %r, the studies are %r" % (got, gold["imaging"]))
-    if gold["patients"] > 1 and not any(x.get("patient") for x in s["imaging"]):
-        fail(case, "two patients' studies, none marked with its patient")
+    if gold["patients"] > 1:
+        # the pathology report and the CT of chest, abdomen and pelvis are both DOE, JANE's
+        # (MRN4411873); the CT of the head another patient's
+        keys = {x.get("description"): x.get("patient") for x in s["imaging"]}
+        jane, other = keys.get("CT CHEST ABDOMEN PELVIS WITH CONTRAST"), keys.get("CT HEAD WITHOUT CONTRAST")
+        if not jane or not other or jane == other:
+            fail(case, "two patients' studies, not told apart by their patient: %r" % keys)
+        for e in s["diagnosis"] + s["biomarkers"]:
+            if e["source"] == PATH_PDF and e.get("patient") != jane:
+                fail(case, "%r of %s: patient %r, the report names the CT's patient %r" %
+                     (e.get("text") or e.get("marker"), PATH_PDF, e.get("patient"), jane))
     # still missing: the required items, one line each, as the gaps say
     # (a gap whose item may be in an unread document: its item's first sentence, said so)
     want = [(g["rule_id"], g["message"]) for g in doc["gaps"] if g["severity"] == "required" and "condition" not in g]

@@ -235,6 +235,32 @@ static void test_summary(struct ing_ctx *ctx)
 	json_object_put(sum);
 	json_object_put(root);
 
+	/* records of two patients: each entry names whose it is */
+	struct inv_patient pa = { .key = "aaaaaaaaaaaaaaaa" }, pb = { .key = "bbbbbbbbbbbbbbbb" };
+	ptrvec_push(&pa.documents, path);
+	ptrvec_push(&pa.documents, letter);
+	ptrvec_push(&pa.studies, scan->inv.studies.v[0]);
+	ptrvec_push(&pb.documents, mol);
+	ptrvec_push(&pb.studies, scan->inv.studies.v[1]);
+	ptrvec_push(&scan->inv.patients, &pa);
+	ptrvec_push(&scan->inv.patients, &pb);
+	case_summary_build(scan, &s);
+	CHECK_INT(s.patients, 2);
+	CHECK_STR(s.dx[0].patient, "aaaaaaaaaaaaaaaa");
+	CHECK_STR(s.markers[2].patient, "bbbbbbbbbbbbbbbb");     /* HER2 of molecular.pdf */
+	CHECK_STR(s.treatments[0].patient, "aaaaaaaaaaaaaaaa");
+	CHECK_STR(s.studies[0].patient, "bbbbbbbbbbbbbbbb");     /* the CT, by date first */
+	case_summary_free(&s);
+	txt = written(scan, false);
+	CHECK_HAS(txt, "Records of 2 patients are in this case");
+	CHECK_HAS(txt, " molecular.pdf  (patient bbbbbbbbbbbbbbbb)");
+	free(txt);
+	ptrvec_free(&scan->inv.patients, NULL);
+	ptrvec_free(&pa.documents, NULL);
+	ptrvec_free(&pa.studies, NULL);
+	ptrvec_free(&pb.documents, NULL);
+	ptrvec_free(&pb.studies, NULL);
+
 	/* a long list is cut at SUMMARY_MAX_ROWS and said */
 	for (int i = 0; i < 60; i++) {
 		char name[32];
