@@ -242,6 +242,7 @@ void case_summary_build(const struct ing_scan *scan, struct case_summary *out)
 			}
 			out->dx[out->total_dx++] = (struct summary_dx){
 				.field = x->field, .text = x->text, .side = x->side, .source = f->path, .patient = patient,
+				.ocr = d->ocr,
 			};
 		}
 		for (size_t k = 0; k < d->n_markers; k++) {
@@ -437,9 +438,9 @@ void summary_write_text(const struct ing_scan *scan, FILE *out)
 
 	fprintf(out, "\n  Diagnosis as stated:\n");
 	for (size_t i = 0; i < s.n_dx; i++)
-		fprintf(out, "    - %s%s%s%s: %s  [%s]%s%s%s\n", dx_label(&s.dx[i]), s.dx[i].side ? " — " : "",
+		fprintf(out, "    - %s%s%s%s: %s  [%s]%s%s%s%s\n", dx_label(&s.dx[i]), s.dx[i].side ? " — " : "",
 		        s.dx[i].side ? s.dx[i].side : "", s.dx[i].side ? " side" : "", s.dx[i].text, s.dx[i].source,
-		        PATIENT_TEXT(s.dx[i].patient));
+		        s.dx[i].ocr ? " (read by OCR)" : "", PATIENT_TEXT(s.dx[i].patient));
 	if (!s.n_dx)
 		fprintf(out, "    none stated under a diagnosis or specimen label in the documents read\n");
 	else if (!s.stage_stated)
@@ -552,6 +553,8 @@ void summary_write_html(const struct ing_scan *scan, FILE *f)
 		}
 		fputs(": ", f);
 		esc(f, s.dx[i].text);
+		if (s.dx[i].ocr)
+			fputs(" <em>(read by OCR)</em>", f);
 		patient_html(f, s.dx[i].patient);
 		src_html(f, s.dx[i].source);
 		fputs("</li>\n", f);
@@ -682,6 +685,8 @@ json_object *summary_json(const struct ing_scan *scan, json_object *root)
 		json_object_object_add(x, "source", json_object_new_string(s.dx[i].source));
 		if (s.dx[i].patient)
 			json_object_object_add(x, "patient", json_object_new_string(s.dx[i].patient));
+		if (s.dx[i].ocr)
+			json_object_object_add(x, "ocr", json_object_new_boolean(true));
 		json_object_array_add(a, x);
 	}
 	json_object_object_add(o, "diagnosis", a);

@@ -21,6 +21,7 @@ struct summary_dx {
 	const char *side;       /* "left", "right", "bilateral" or NULL */
 	const char *source;     /* the document's path, as given */
 	const char *patient;    /* its patient's opaque key when the case holds more than one patient, else NULL */
+	bool ocr;               /* the document was read by OCR */
 };
 struct summary_marker {
 	const char *marker;     /* canonical name */

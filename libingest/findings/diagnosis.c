@@ -49,6 +49,21 @@ static size_t value_end(const char *src, size_t len, size_t a)
 		b++;
 	while (b > a && b < len && ((unsigned char)src[b] & 0xc0) == 0x80)
 		b--;        /* cut on a character's start */
+	/* the first sentence: up to a '.' and a space after a number or a word of three bytes
+	 * or more ("biopsy. Received ...", "grade 2. The tumour ..."; not "li. Oberlappen") */
+	for (size_t k = a; k + 1 < b; k++) {
+		if (src[k] != '.' || src[k + 1] != ' ')
+			continue;
+		size_t w = k, digits = 0;
+		while (w > a && src[w - 1] != ' ' && src[w - 1] != '(' && src[w - 1] != ',') {
+			digits += src[w - 1] >= '0' && src[w - 1] <= '9';
+			w--;
+		}
+		if (k - w >= 3 || (k > w && digits == k - w)) {
+			b = k + 1;
+			break;
+		}
+	}
 	while (b > a && (src[b - 1] == ' ' || src[b - 1] == ':'))
 		b--;
 	return b;

@@ -6,7 +6,8 @@
  * "Stage:"), quoted as written, never interpreted. Labels are the
  * vocabulary's concepts diagnosis-label, specimen-label and staging.
  *
- * Precision first: a diagnosis line is kept only when it names a cancer
+ * A value is the rest of its line or cell, up to the end of its first
+ * sentence. Precision first: a diagnosis line is kept only when it names a cancer
  * type the way findings_cancer_types() counts one (not negated, not about
  * a relative); a stage line only when its value holds a digit or a Roman
  * stage (I..IV); a specimen line only when it is one (the site, and the

@@ -51,6 +51,12 @@ static const struct dx_want dx_cases[] = {
 	/* both sides named: no side */
 	{ "Specimen: left and right breast, excision\n", 1, { "specimen" }, { "left and right breast, excision" },
 	  { NULL } },
+	/* the first sentence only: the next label or sentence is not this line's */
+	{ "Materiale: emicolectomia destra. Diagnosi: adenocarcinoma mucinoso del colon ascendente.\n", 1,
+	  { "specimen" }, { "emicolectomia destra." }, { "right" } },
+	{ "Diagnosis: Invasive ductal carcinoma of the left breast, grade 2. The tumour measures 22 mm.\n", 1,
+	  { "diagnosis" }, { "Invasive ductal carcinoma of the left breast, grade 2." }, { "left" } },
+	{ "Material: Lungenbiopsie li. Oberlappen\n", 1, { "specimen" }, { "Lungenbiopsie li. Oberlappen" }, { NULL } },   /* "li." is no side word of the vocabulary */
 	/* a relative's cancer is not the patient's diagnosis */
 	{ "Diagnosis: mother had breast cancer\n", 0, { NULL }, { NULL }, { NULL } },
 };
