@@ -7,6 +7,10 @@
 #include "dimse.h"
 
 #include <cerrno>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <sys/socket.h>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -119,6 +123,25 @@ std::string reject_text(const T_ASC_RejectParameters &rej)
 	}
 }
 
+/* DCMTK keeps the socket of a connection protected; a pointer to the member, taken in a derived class, reads it. */
+struct socket_of : DcmTransportConnection {
+	static DcmNativeSocketType get(DcmTransportConnection *c)
+	{
+		DcmNativeSocketType (DcmTransportConnection::*pm)() = &socket_of::getSocket;
+		return (c->*pm)();
+	}
+};
+
+/* Set a TCP option of the association's socket (best effort: only speed depends on it). */
+void tcp_option(T_ASC_Association *assoc, int opt)
+{
+	DcmTransportConnection *conn = assoc ? DUL_getTransportConnection(assoc->DULassociation) : nullptr;
+	DcmNativeSocketType fd = conn ? socket_of::get(conn) : -1;
+	int one = 1;
+	if (fd >= 0)
+		(void)setsockopt(fd, IPPROTO_TCP, opt, &one, sizeof one);
+}
+
 const char *uncompressed[] = { UID_LittleEndianExplicitTransferSyntax, UID_LittleEndianImplicitTransferSyntax,
 	                             UID_BigEndianExplicitTransferSyntax };
 
@@ -226,6 +249,9 @@ int open_assoc(const struct dimse_peer *p, const struct dimse_pc *pcs, size_t n,
 		set_err(err, why);
 		return r;
 	}
+	/* Debian's DCMTK leaves Nagle's algorithm on (DISABLE_NAGLE_ALGORITHM is not defined): the last, short PDU
+	 * of each object would wait for the peer's delayed acknowledgement, 40 ms an object */
+	tcp_option(a->assoc, TCP_NODELAY);
 	for (size_t i = 0; i < a->ids.size(); i++) {
 		const char *why = "the destination did not answer for this presentation context";
 		for (int k = 0, m = ASC_countPresentationContexts(params); k < m; k++) {
@@ -301,6 +327,25 @@ const char *dimse_status_text(unsigned s)
 	}
 }
 
+namespace {
+/* Once the object is sent, wait for the first bytes of the answer and acknowledge them at once. A peer that writes
+ * its C-STORE response in pieces with Nagle's algorithm on (Orthanc 1.10 and DCMTK's own storescp do: Debian's
+ * DCMTK leaves it on) holds the rest of it until the first piece is acknowledged, and our delayed acknowledgement
+ * would cost 40 ms per object. TCP_QUICKACK with an acknowledgement pending sends it now. */
+void ack_first_bytes(T_ASC_Association *assoc, int timeout_s)
+{
+	DcmTransportConnection *conn = DUL_getTransportConnection(assoc->DULassociation);
+	DcmNativeSocketType fd = conn ? socket_of::get(conn) : -1;
+	if (fd < 0)
+		return;
+	struct pollfd p = { .fd = fd, .events = POLLIN, .revents = 0 };
+	while (poll(&p, 1, timeout_s * 1000) < 0 && errno == EINTR)
+		;
+	int one = 1;
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_QUICKACK, &one, sizeof one);
+}
+} // namespace
+
 int dimse_store(struct dimse_assoc *a, size_t i, const char *path, const char *sop_instance_uid, unsigned *status,
                 char **err)
 {
@@ -331,24 +376,37 @@ int dimse_store(struct dimse_assoc *a, size_t i, const char *path, const char *s
 			return -EBADMSG;
 		}
 		T_DIMSE_C_StoreRQ req;
-		T_DIMSE_C_StoreRSP rsp;
 		memset(&req, 0, sizeof req);
-		memset(&rsp, 0, sizeof rsp);
 		req.MessageID = a->assoc->nextMsgID++;
 		OFStandard::strlcpy(req.AffectedSOPClassUID, pc.abstractSyntax, sizeof req.AffectedSOPClassUID);
 		OFStandard::strlcpy(req.AffectedSOPInstanceUID, sop_instance_uid, sizeof req.AffectedSOPInstanceUID);
 		req.DataSetType = DIMSE_DATASET_PRESENT;
 		req.Priority = DIMSE_PRIORITY_MEDIUM;
-		DcmDataset *detail = nullptr;
-		c = DIMSE_storeUser(a->assoc, a->ids[i], &req, nullptr, ds, nullptr, nullptr, DIMSE_NONBLOCKING,
-		                    (int)a->timeout_s, &rsp, &detail, nullptr, 0);
-		delete detail;
+		/* DIMSE_storeUser() without its wait: the request and the data set, then the answer (ack_first_bytes) */
+		T_DIMSE_Message msg, ans;
+		memset(&msg, 0, sizeof msg);
+		memset(&ans, 0, sizeof ans);
+		msg.CommandField = DIMSE_C_STORE_RQ;
+		msg.msg.CStoreRQ = req;
+		c = DIMSE_sendMessageUsingMemoryData(a->assoc, a->ids[i], &msg, nullptr, ds, nullptr, nullptr);
+		if (c.good()) {
+			ack_first_bytes(a->assoc, (int)a->timeout_s);
+			T_ASC_PresentationContextID pid = a->ids[i];
+			DcmDataset *detail = nullptr;
+			c = DIMSE_receiveCommand(a->assoc, DIMSE_NONBLOCKING, (int)a->timeout_s, &pid, &ans, &detail);
+			delete detail;
+		}
 		if (c.bad()) {
 			a->broken = true;
 			set_err(err, "the association broke during C-STORE: " + cond_text(c));
 			return classify(c);
 		}
-		*status = rsp.DimseStatus;
+		if (ans.CommandField != DIMSE_C_STORE_RSP || ans.msg.CStoreRSP.MessageIDBeingRespondedTo != req.MessageID) {
+			a->broken = true;
+			set_err(err, "the destination answered C-STORE with another message: a protocol error");
+			return -EPROTO;
+		}
+		*status = ans.msg.CStoreRSP.DimseStatus;
 		return 0;
 	} catch (const std::bad_alloc &) {
 		set_err(err, "out of memory");

@@ -124,10 +124,14 @@ class Orthanc:
         except ValueError:
             return status, {'raw': data.decode(errors='replace')[:300]}
 
-    def halt(self):
-        """Stop Orthanc, keeping its storage, ports and configuration (start() brings it back)."""
+    def halt(self, kill=False):
+        """Stop Orthanc (KILL: at once, as a crash; else it waits for open associations), keeping its
+        storage, ports and configuration (start() brings it back)."""
         if self.proc.poll() is None:
-            self.proc.terminate()
+            if kill:
+                self.proc.kill()
+            else:
+                self.proc.terminate()
             self.proc.wait(30)
 
     def start(self):

@@ -17,8 +17,10 @@ REST API, never through our code.
   resume   a kill -9 between two associations (INGEST_TEST_CRASH_AT=
            send-batch), then a second send: every object there once, the
            first part not sent again
-  restart  Orthanc stopped in the middle of a send and started again: the
-           send retries (connection refused) and delivers everything once
+  restart  Orthanc killed in the middle of a send (the send held with
+           SIGSTOP meanwhile, so that it cannot finish first) and started
+           again 2 s later: the send retries (connection cut, then refused)
+           and delivers everything once
   refuse   Orthanc refuses PET objects (a Lua filter: C-STORE failure) and
            one transfer syntax (AcceptedTransferSyntaxes: the presentation
            context refused): each such object reported with its reason, the
@@ -31,6 +33,7 @@ import glob
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import threading
@@ -242,9 +245,15 @@ def test_restart(work):
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         deadline = time.time() + 120
         while o.statistics()['CountInstances'] == 0 and p.poll() is None and time.time() < deadline:
-            time.sleep(0.05)
-        check(p.poll() is None, 'the send ended before Orthanc could be stopped: exit %s' % p.poll())
-        o.halt()
+            time.sleep(0.02)
+        # the send held still while Orthanc stops (so that it cannot finish first), then let go: it meets the
+        # connection gone, and Orthanc refusing connections until it is back 2 s later
+        os.kill(p.pid, signal.SIGSTOP)
+        before = o.statistics()['CountInstances']
+        check(p.poll() is None and 0 < before < n, 'the send was not in the middle: exit %s, %d of %d there'
+              % (p.poll(), before, n))
+        o.halt(kill=True)    # a crash: a stopping Orthanc would wait for the association of the held send
+        os.kill(p.pid, signal.SIGCONT)
         time.sleep(2)
         o.start()
         stdout, stderr = p.communicate(timeout=300)
@@ -256,8 +265,8 @@ def test_restart(work):
               % (len(have), len(set(have)), len(want)))
         r = receipt_of(out, bag)
         check(r['delivered'] and r['confirmed'] == n, 'receipt %r' % counts(r))
-    print('restart: Orthanc stopped for 2 s in the middle of a send of %d objects; retried (%s), every object '
-          'there once' % (n, [l for l in stderr.decode().splitlines() if 'trying again' in l][0][:150]))
+    print('restart: Orthanc killed for 2 s in the middle of a send of %d objects (%d there); retried (%s), '
+          'every object there once' % (n, before, [l for l in stderr.decode().splitlines() if 'trying again' in l][0][:150]))
 
 
 def test_refuse(work):
