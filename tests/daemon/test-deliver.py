@@ -22,6 +22,10 @@ ready/ (the fixture cases have required gaps by design).
            after a restart the delivery resumes, sends nothing twice, every
            object is in Orthanc once, the case is delivered; the journal
            shows the interrupted attempt and the one that finished
+  preempt  a second drop of the case comes while the first package's STOW-RS
+           answer is in flight: the delivery is stopped (not counted as a
+           failure), the drop goes first, the old delivery is superseded, and
+           the new package's delivery sends only the new objects
   retry    the destination is down: the attempt fails (transient) and is
            journalled with its reason and a retry time; the daemon is
            stopped, the destination started, the daemon started again: the
@@ -81,9 +85,9 @@ def relaxed_rules(dst):
     return dst
 
 
-def make_drop(path, n=12, deliver_to=None):
+def make_drop(path, n=12, deliver_to=None, folder='CT'):
     """A clean drop: one CT series of N slices of one (made-up) patient, and case.yaml."""
-    os.makedirs(os.path.join(path, 'CT'))
+    os.makedirs(os.path.join(path, folder))
     study, series = generate_uid(), generate_uid()
     for i in range(n):
         meta = FileMetaDataset()
@@ -120,7 +124,7 @@ def make_drop(path, n=12, deliver_to=None):
         ds.PixelRepresentation = 0
         ds.PixelData = bytes((i + k) % 256 for k in range(64 * 64 * 2))
         ds.is_little_endian, ds.is_implicit_VR = True, False
-        ds.save_as(os.path.join(path, 'CT', 'IM%04d.dcm' % i), write_like_original=False)
+        ds.save_as(os.path.join(path, folder, 'IM%04d.dcm' % i), write_like_original=False)
     yaml = 'cancer_type: generic\n'
     if deliver_to:
         yaml += 'deliver_to: %s\n' % deliver_to
@@ -366,6 +370,62 @@ def test_crash(root, smtp, rules):
           'found them, sent nothing, and was confirmed; attempts %r' % (n_first, att))
 
 
+def test_preempt(root, smtp, rules):
+    with start_orthanc() as o:
+        HoldingProxy.target = o.http_port
+        srv = http.server.ThreadingHTTPServer(('127.0.0.1', 0), HoldingProxy)
+        srv.daemon_threads = True
+        threading.Thread(target=srv.serve_forever, daemon=True).start()
+        url = 'http://127.0.0.1:%d/dicom-web/' % srv.server_address[1]
+        t = tree(smtp, rules, {'centre-a': url}, default='centre-a')
+        try:
+            HoldingProxy.hold.set()
+            t.start()
+            src = os.path.join(root, 'src')
+            make_drop(src)
+            dlib.place(t, src, CASE)
+            if not HoldingProxy.forwarded.wait(240):
+                fail('no STOW-RS request came:\n' + t.tail())
+            first = delivery(t)
+            HoldingProxy.hold.clear()
+            src2 = os.path.join(root, 'src2')
+            make_drop(src2, n=4, folder='CT2')
+            z = os.path.join(root, 'second.zip')
+            dlib.zip_dir(src2, z)
+            dlib.place(t, z, CASE + '+second.zip')
+            t.wait_done(2, timeout=180)
+            deadline = time.time() + 180
+            while time.time() < deadline:
+                d = delivery(t)
+                if d[0] != first[0] and d[1] in ('delivered', 'failed'):
+                    break
+                time.sleep(0.3)
+            else:
+                fail('the second package was not delivered: %r\n%s' % (delivery(t), t.tail()))
+            HoldingProxy.release.set()
+            old = t.sql("SELECT state, failures FROM deliveries WHERE id = ?", first[0])[0]
+            att = t.sql("SELECT outcome, detail FROM delivery_attempts WHERE delivery_id = ?", first[0])
+            if old != ('superseded', 0) or [a[0] for a in att] != ['interrupted'] or 'new drop' not in att[0][1]:
+                fail('the first delivery was not stopped for the drop and superseded: %r %r' % (old, att))
+            bag = os.path.join(t.outbox, 'ready', CASE)
+            want = package_sops(bag)
+            have = orthanc_sops(o)
+            if len(want) != 16 or sorted(have) != sorted(want):
+                fail('Orthanc holds %d (%d distinct), the package %d' % (len(have), len(set(have)), len(want)))
+            if d[1] != 'delivered' or d[6] != 12 or d[5] != 4:
+                fail('the new delivery did not send only the new objects: %r' % (d,))
+            if 'its delivery is stopped' not in open(t.log, errors='replace').read():
+                fail('the log does not say the delivery was stopped for the drop')
+            if t.stop() != 0:
+                fail('ingestd did not stop cleanly')
+        finally:
+            HoldingProxy.release.set()
+            t.cleanup()
+            srv.shutdown()
+    print('preempt: a new drop stopped the delivery in flight (superseded, not a failure); the new package '
+          'delivered %d objects, %d of them there already' % (d[4], d[6]))
+
+
 def test_retry(root, smtp, rules):
     with start_orthanc() as o:
         url = o.base + '/dicom-web/'
@@ -459,7 +519,8 @@ def main():
     smtp = dlib.Smtp()
     try:
         rules = relaxed_rules(os.path.join(root, 'rules'))
-        {'deliver': test_deliver, 'crash': test_crash, 'retry': test_retry, 'unknown': test_unknown}[which](
+        {'deliver': test_deliver, 'crash': test_crash, 'preempt': test_preempt, 'retry': test_retry,
+         'unknown': test_unknown}[which](
             root, smtp, rules)
     finally:
         smtp.stop()
