@@ -61,16 +61,17 @@ static const char *count_str(uint64_t n, char buf[32])
 }
 
 /* Failures worth another attempt later: the destination did not answer, kept
- * failing (5xx, 429 after send_http()'s own retries; also a refusal such as
- * 401, which the operator may fix), or the time budget ran out (the next
- * attempt resumes where this one stopped). Anything else (the destination's
- * settings, a credentials file, the byte budget, the package) is a failure
- * no retry mends. */
+ * failing (DICOMweb: 5xx, 429 after send_package()'s own retries, also a
+ * refusal such as 401, which the operator may fix; DIMSE: an association
+ * rejected for a transient reason, or aborted), or the time budget ran out
+ * (the next attempt resumes where this one stopped). Anything else (the
+ * destination's settings, a credentials file, an association rejected for
+ * good, the byte budget, the package) is a failure no retry mends. */
 static bool transient(int r)
 {
 	switch (-r) {
 	case EIO: case ETIMEDOUT: case ECONNREFUSED: case ECONNRESET: case EAGAIN: case EBADMSG:
-	case ENETUNREACH: case EHOSTUNREACH:
+	case ENETUNREACH: case EHOSTUNREACH: case EPROTO:
 		return true;
 	default:
 		return false;
@@ -212,11 +213,18 @@ static void attempt(struct dv *v, struct ing_ctx *ctx)
 	}
 	struct send_opts o;
 	send_opts_default(&o);
-	o.url = dst->dicomweb;
-	o.allow_http = dst->allow_http;
+	/* as `ingest send --to NAME` takes a destination (tools/cmd-send.c) */
+	if (dst->dimse) {
+		o.url = dst->dimse;
+		o.calling_aet = dst->calling_aet;
+		o.tls = dst->tls;
+	} else {
+		o.url = dst->dicomweb;
+		o.allow_http = dst->allow_http;
+		o.token_file = dst->token_file;
+		o.basic_file = dst->basic_file;
+	}
 	o.ca_file = dst->ca_file;
-	o.token_file = dst->token_file;
-	o.basic_file = dst->basic_file;
 	_cleanup_free_ char *receipt = receipt_path(v);
 	o.receipt_path = receipt;
 	struct send_result res;

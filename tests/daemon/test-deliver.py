@@ -22,6 +22,8 @@ ready/ (the fixture cases have required gaps by design).
            after a restart the delivery resumes, sends nothing twice, every
            object is in Orthanc once, the case is delivered; the journal
            shows the interrupted attempt and the one that finished
+  dimse    the same as deliver over DICOM C-STORE (a DIMSE destination:
+           called_aet, host, port): delivered and confirmed
   preempt  a second drop of the case comes while the first package's STOW-RS
            answer is in flight: the delivery is stopped (not counted as a
            failure), the drop goes first, the old delivery is superseded, and
@@ -145,7 +147,10 @@ def package_sops(bag):
 def tree(smtp, rules, destinations, default=None):
     extra = 'paths:\n  rules: %s\ndestinations:\n' % rules
     for name, url in destinations.items():
-        extra += '  %s:\n    dicomweb: %s\n    allow_http: true\n' % (name, url)
+        if isinstance(url, dict):      # DIMSE: its keys as they are
+            extra += '  %s:\n' % name + ''.join('    %s: %s\n' % kv for kv in url.items())
+        else:
+            extra += '  %s:\n    dicomweb: %s\n    allow_http: true\n' % (name, url)
     if default:
         extra += 'delivery:\n  default: %s\n' % default
     return dlib.Tree(settle=1, workers=2, smtp_port=smtp.port, extra=extra)
@@ -323,6 +328,24 @@ def test_deliver(root, smtp, rules):
             t.cleanup()
     print('deliver: %d objects delivered to centre-a (not the default) and confirmed; status and mail say so; '
           'a second package of the case sent nothing again' % len(want))
+
+
+def test_dimse(root, smtp, rules):
+    with orthanc.Orthanc(scu_aets=('INGESTD',)) as o:
+        dst = {'called_aet': o.aet, 'host': '127.0.0.1', 'port': o.dicom_port, 'calling_aet': 'INGESTD'}
+        t = tree(smtp, rules, {'centre-a': dst}, default='centre-a')
+        try:
+            t.start()
+            src = os.path.join(root, 'src')
+            make_drop(src)
+            dlib.place(t, src, CASE)
+            t.wait_done(1, timeout=120)
+            d, want = check_delivered(t, o, smtp)
+            if t.stop() != 0:
+                fail('ingestd did not stop cleanly')
+        finally:
+            t.cleanup()
+    print('dimse: %d objects delivered over C-STORE to centre-a and confirmed; status and mail say so' % len(want))
 
 
 def test_crash(root, smtp, rules):
@@ -519,7 +542,7 @@ def main():
     smtp = dlib.Smtp()
     try:
         rules = relaxed_rules(os.path.join(root, 'rules'))
-        {'deliver': test_deliver, 'crash': test_crash, 'preempt': test_preempt, 'retry': test_retry,
+        {'deliver': test_deliver, 'dimse': test_dimse, 'crash': test_crash, 'preempt': test_preempt, 'retry': test_retry,
          'unknown': test_unknown}[which](
             root, smtp, rules)
     finally:
