@@ -89,6 +89,10 @@ static void print_delivery(struct journal *j, const char *case_id)
 	case DELIVERY_HELD:
 		printf("HELD, not sent\n");
 		break;
+	case DELIVERY_SUPERSEDED:
+		printf("stopped: a later package of the case replaced it (no delivery for that one: it is not ready, "
+		       "or goes nowhere)\n");
+		break;
 	default:
 		printf("%s\n", journal_delivery_state_name(d.state));
 		break;
