@@ -24,6 +24,9 @@ ready/ (the fixture cases have required gaps by design).
            shows the interrupted attempt and the one that finished
   dimse    the same as deliver over DICOM C-STORE (a DIMSE destination:
            called_aet, host, port): delivered and confirmed
+  refuse   Orthanc refuses one object (a Lua filter): the delivery ran to its
+           end but is not complete: failed at once (not retried), with the
+           reason in the journal, `ingest status` and the second mail
   preempt  a second drop of the case comes while the first package's STOW-RS
            answer is in flight: the delivery is stopped (not counted as a
            failure), the drop goes first, the old delivery is superseded, and
@@ -63,6 +66,7 @@ from dlib import fail  # noqa: E402
 
 DICOMWEB = '/usr/share/orthanc/plugins/libOrthancDicomWeb.so'
 CASE = 'CASE-DLV-1'
+DELIVERY_RETRY_FIRST_S = 15    # libingest/caps.h
 
 
 def start_orthanc():
@@ -348,6 +352,50 @@ def test_dimse(root, smtp, rules):
     print('dimse: %d objects delivered over C-STORE to centre-a and confirmed; status and mail say so' % len(want))
 
 
+def test_refuse(root, smtp, rules):
+    src = os.path.join(root, 'src')
+    make_drop(src)
+    victim = str(pydicom.dcmread(os.path.join(src, 'CT', 'IM0003.dcm'), stop_before_pixels=True).SOPInstanceUID)
+    lua = os.path.join(root, 'refuse-one.lua')
+    with open(lua, 'w') as f:
+        f.write('function ReceivedInstanceFilter(dicom, origin, info)\n'
+                '  return dicom.SOPInstanceUID ~= "%s"\n'
+                'end\n' % victim)
+    with orthanc.Orthanc(plugins=[DICOMWEB], extra={'DicomWeb': {'Enable': True, 'Root': '/dicom-web/'},
+                                                    'LuaScripts': [lua]}) as o:
+        t = tree(smtp, rules, {'centre-a': o.base + '/dicom-web/'}, default='centre-a')
+        try:
+            t.start()
+            dlib.place(t, src, CASE)
+            t.wait_done(1, timeout=120)
+            d = wait_delivery(t, ('delivered', 'failed'))
+            if d[1] != 'failed' or d[2] != 1 or d[3] != 0 or d[7] != 11 or d[4] != 12:
+                fail('a delivery with a refused object is not failed at once with 11 of 12 confirmed: %r' % (d,))
+            if not d[9] or '1 of 12 objects are not at the destination' not in d[9]:
+                fail('the journal does not say why: %r' % (d,))
+            st = status(t)
+            if 'delivery to centre-a: NOT delivered' not in st or 'confirmed 11, failed' not in st or \
+                    'why: 1 of 12' not in st:
+                fail('ingest status does not say why not:\n' + st)
+            m = wait_mail(smtp, '%s: not delivered to centre-a' % CASE)
+            text = body(m[0])
+            if 'not delivered to centre-a: 1 of 12 objects are not at the destination' not in text or \
+                    '11 of 12 images confirmed there' not in text or 'ingest send' not in text:
+                fail('the delivery mail does not say why not:\n' + text)
+            time.sleep(DELIVERY_RETRY_FIRST_S + 2)
+            if delivery(t)[2] != 1:
+                fail('a delivery that failed for good was retried: %r' % (delivery(t),))
+            if sorted(orthanc_sops(o)) != sorted(set(package_sops(os.path.join(t.outbox, 'ready', CASE))) -
+                                                 {victim}):
+                fail('Orthanc does not hold the other 11')
+            if t.stop() != 0:
+                fail('ingestd did not stop cleanly')
+        finally:
+            t.cleanup()
+    print('refuse: one object refused by the destination: failed at once, 11 of 12 confirmed, status and mail '
+          'say why, not retried')
+
+
 def test_crash(root, smtp, rules):
     with start_orthanc() as o:
         HoldingProxy.target = o.http_port
@@ -542,7 +590,7 @@ def main():
     smtp = dlib.Smtp()
     try:
         rules = relaxed_rules(os.path.join(root, 'rules'))
-        {'deliver': test_deliver, 'dimse': test_dimse, 'crash': test_crash, 'preempt': test_preempt, 'retry': test_retry,
+        {'deliver': test_deliver, 'dimse': test_dimse, 'refuse': test_refuse, 'crash': test_crash, 'preempt': test_preempt, 'retry': test_retry,
          'unknown': test_unknown}[which](
             root, smtp, rules)
     finally:
