@@ -355,11 +355,23 @@ static const struct item *item_covering(const struct items *it, size_t *hint, si
 	return NULL;
 }
 
+/* Does the '(' at I close before B with no '(' between: an aside? */
+static bool aside_closes(const struct vtext *t, size_t i, size_t b)
+{
+	for (size_t k = i + 1; k < b && k < t->n; k++)
+		if (t->s[k] == ')')
+			return true;
+		else if (t->s[k] == '(')
+			return false;
+	return false;
+}
+
 unsigned gap_cost(const struct vtext *t, const struct items *it, size_t a, size_t b)
 {
 	unsigned cost = 0;
 	size_t hint = 0;
 	bool in_word = false;
+	bool aside = false;     /* in a bracketed aside that closes before B: "KIT (exones 9, 11, 13, 17 y 18):" */
 	for (size_t i = a; i < b && i < t->n; i++) {
 		const struct item *x = item_covering(it, &hint, i);
 		if (x) {
@@ -380,10 +392,15 @@ unsigned gap_cost(const struct vtext *t, const struct items *it, size_t a, size_
 		if (c >= 0x80 && ((unsigned char)t->s[i] & 0xc0) == 0x80)
 			continue;
 		in_word = false;
-		if (c == ',' || c == ';')
+		if (c == ',' && aside)
+			;       /* the aside's own list: its words count, its commas do not */
+		else if (c == ',' || c == ';')
 			cost += 3;
-		else if (c == '(' || c == '[')
+		else if (c == '(' || c == '[') {
 			cost += 1;
+			aside = c == '(' && aside_closes(t, i, b);
+		} else if (c == ')')
+			aside = false;
 		else if (c == 0xe3 && i + 2 < t->n && (unsigned char)t->s[i + 1] == 0x80 &&
 		         (unsigned char)t->s[i + 2] == 0x81)
 			cost += 3;      /* 、 */

@@ -724,13 +724,19 @@ static size_t parse_exon(const char *s, size_t end, size_t i, char *out, size_t 
 	num[q] = 0;
 	if (!q || (j < end && is_digit(s[j])))
 		return 0;
+	size_t num_end = j;
 	while (j < end && (s[j] == ' ' || s[j] == '-'))
 		j++;
+	bool spaced = j > num_end && s[j - 1] == ' ';
 	for (size_t k = 0; k < ARRAY_SIZE(exon_kinds); k++) {
 		size_t n = strlen(exon_kinds[k].w);
 		if (j + n > end || memcmp(s + j, exon_kinds[k].w, n) != 0)
 			continue;
 		if ((unsigned char)exon_kinds[k].w[0] < 0x80 && j + n < end && is_alpha(s[j + n]))
+			continue;
+		/* a short form after a space is a word of the sentence when a word
+		 * follows: "exón 21 del gen EGFR" (Spanish "of the"), "exon 19 del" is one */
+		if (spaced && n <= 4 && j + n + 1 < end && s[j + n] == ' ' && is_alpha(s[j + n + 1]))
 			continue;
 		snprintf(out, outsz, "exon %s %s", num, exon_kinds[k].n);
 		return j + n;

@@ -221,6 +221,20 @@ static const struct tcase cases[] = {
 	  "Adenocarcinoma de próstata diagnosticado em 2023 com escore de Gleason 4+4=8 (grupo\nISUP 4).", NULL,
 	  { W("BRCA1", "result", "negative", NULL), W("BRCA2", "result", "negative", NULL),
 	    W("Gleason", "result", "none", "4+4=8"), W("ISUP grade", "result", "none", "4") } },
+	/* ---- an aside's own list (exons) does not part a marker from its result ---- */
+	{ "es", "KIT (exones 9, 11, 13, 17 y 18): no se detectan mutaciones.", NULL,
+	  { W("KIT", "result", "negative", NULL) } },
+	/* ---- "del" after an exon's number is Spanish "of the", no deletion ---- */
+	{ "es", "Se detecta la mutación en el exón 21 del gen EGFR.", NULL,
+	  { W("EGFR", "result", "positive", NULL) } },
+	{ "en", "EGFR ex19del positive.", NULL,
+	  { WV("EGFR", "result", "positive", NULL, "exon 19 deletion", NULL) } },
+	/* ---- German: "eine Expression von" is a staining; "keine" negates it ---- */
+	{ "de", "Immunhistochemisch zeigen die Tumorzellen eine Expression von TTF-1 und Napsin A; p40 negativ.", NULL,
+	  { W("TTF-1", "result", "positive", NULL), W("napsin A", "result", "positive", NULL),
+	    W("p40", "result", "negative", NULL) } },
+	{ "de", "Die Tumorzellen zeigen keine Expression von TTF-1.", NULL,
+	  { W("TTF-1", "result", "negative", NULL) } },
 	/* ---- a group's result beside its member's is a statement of its own (the
 	 * integrated diagnosis states IDH, the stain IDH1); a listed pair is its members ---- */
 	{ "en", "Oligodendroglioma, IDH-mutant. IDH1 R132H mutation detected.", NULL,
