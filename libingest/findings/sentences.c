@@ -124,7 +124,9 @@ ING_HIDDEN void read_sentence(struct reader *r, const struct funit *u)
 			size_t last = ge[ng - 1];
 			bool split = false;
 			for (size_t j = last + 1; j < k && !split; j++)
-				split = item_is_value(&it->v[j]) ||
+				split = (item_is_value(&it->v[j]) &&
+				         !(it->v[j].val.weak && in_aside(u->t, it->v[last].b, it->v[j].a, it->v[j].b,
+				                                         it->v[k].a))) ||
 				        (it->v[j].kind == IT_WORD && !(it->v[j].cls & VW_BIT(VW_PSEUDO)) &&
 				         (it->v[j].cls & (VW_BIT(VW_TERMINATE) | VW_BIT(VW_NEG_PRE) |
 				                          VW_BIT(VW_NEG_POST))));

@@ -224,6 +224,19 @@ static const struct tcase cases[] = {
 	/* ---- an aside's own list (exons) does not part a marker from its result ---- */
 	{ "es", "KIT (exones 9, 11, 13, 17 y 18): no se detectan mutaciones.", NULL,
 	  { W("KIT", "result", "negative", NULL) } },
+	{ "ru", "Мутации в генах KRAS (экзоны 2, 3, 4) и NRAS (экзоны 2, 3, 4) не обнаружены (дикий тип).", NULL,
+	  { W("KRAS", "result", "negative", NULL), W("NRAS", "result", "negative", NULL) } },
+	{ "en", "CLDN18.2 (2+/3+, 85%), PD-L1 (22C3) CPS 5.", NULL,
+	  { W("CLDN18.2", "result", "none", "85%"), W("PD-L1", "result", "none", "CPS 5") } },
+	/* ---- French: "retrouvait une t(11;14)"; "sera évaluée ... pas encore disponible" ---- */
+	{ "fr", "La cytogénétique (FISH sur plasmocytes triés) initiale retrouvait une t(11;14).", NULL,
+	  { W("t(11;14)", "result", "positive", NULL) } },
+	{ "fr", "La maladie résiduelle (MRD) par NGS sera évaluée avant l'autogreffe ; le résultat n'est pas encore "
+	  "disponible.", NULL, { W("MRD", "pending", "none", NULL) } },
+	/* ---- a rearrangement stated for a stain's gene is its FISH marker's (routes) ---- */
+	{ "en", "MYC (8q24) break-apart: no rearrangement detected. BCL6: not rearranged. BCL2 positive (80%).", NULL,
+	  { W("MYC rearrangement", "result", "negative", NULL), W("BCL6 rearrangement", "result", "negative", NULL),
+	    W("BCL2", "result", "positive", "80%") } },
 	/* ---- "del" after an exon's number is Spanish "of the", no deletion ---- */
 	{ "es", "Se detecta la mutación en el exón 21 del gen EGFR.", NULL,
 	  { W("EGFR", "result", "positive", NULL) } },
