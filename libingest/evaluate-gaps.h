@@ -114,4 +114,7 @@ ING_HIDDEN void check_translation(struct ev *e);
 ING_HIDDEN void check_urgent(struct ev *e);
 ING_HIDDEN void check_conflicts(struct ev *e);
 
+/* evaluate-merge.c: one fact, one item */
+ING_HIDDEN void merge_gaps(struct ev *e);
+
 #endif

@@ -108,6 +108,29 @@ static void study_wanted(struct strbuf *b, const struct rule_study *rs, int max_
 		(void)strbuf_printf(b, ", at most %d days old", max_age);
 }
 
+/* "CT/MR/PT", "imaging" (0: any) */
+static void mods_text(struct strbuf *b, uint32_t mods)
+{
+	static const char *const names[] = { "CT", "MR", "PT", "MG", "US", "NM", "CR", "DX", "SM", "PX", "XA" };
+	size_t n = 0;
+	for (size_t i = 0; i < ARRAY_SIZE(names); i++)
+		if (mods & rule_modality_bit(names[i]))
+			(void)strbuf_printf(b, "%s%s", n++ ? "/" : "", names[i]);
+	if (!n)
+		(void)strbuf_puts(b, "imaging");
+}
+
+/* A study with an image series of one of MODS (0: any). */
+static bool study_has_modalities(const struct inv_study *st, uint32_t mods)
+{
+	for (size_t j = 0; j < st->series.n; j++) {
+		const struct inv_series *se = st->series.v[j];
+		if (series_is_image(se) && (!mods || (rule_modality_bit(se->modality) & mods)))
+			return true;
+	}
+	return false;
+}
+
 enum study_verdict {
 	SV_NO = 0,       /* modality/region/contrast/keywords do not fit */
 	SV_OLD,          /* fits but older than the limit, or undated */
@@ -336,8 +359,20 @@ static void check_after_treatment(struct ev *e, const struct rule *r, enum rule_
 		return;
 	}
 	if (best >= hi) {
-		strbuf_free(&msg);
-		strbuf_free(&evid);
+		/* met: say which study the response is judged against (the baseline) */
+		(void)strbuf_puts(&msg, "Baseline after the last treatment change: the ");
+		study_kind_text(&msg, limit);
+		(void)strbuf_printf(&msg, " \"%s\" of %s, the latest done after ",
+		                    limit->description[0] ? limit->description : "no description", limit->date_iso);
+		treatment_text(&msg, last);
+		(void)strbuf_printf(&msg, " (in %s); later scans are compared with it.", tf->path);
+		for (size_t i = 0; i < e->scan->notes.n; i++)
+			if (strcmp(((const struct ing_gap *)e->scan->notes.v[i])->message, sb(&msg)) == 0) {
+				strbuf_free(&msg);      /* another rule named the same baseline */
+				strbuf_free(&evid);
+				return;
+			}
+		add_gap(e, r->id, RULE_SEV_INFO, NULL, &msg, &evid);
 		return;
 	}
 	if (best >= lo) {
@@ -434,23 +469,32 @@ void eval_imaging(struct ev *e, const struct rule *r, enum rule_severity sev, bo
 		(void)strbuf_puts(&msg, " No DICOM imaging was found in the drop.");
 	strbuf_free(&old);
 
+	/* the evidence: the studies of the modalities this rule asks for, not the whole inventory */
 	strbuf_init(&evid, EVAL_TEXT_MAX);
+	uint32_t mods = imaging_modalities(r);
+	struct strbuf mtext;
+	strbuf_init(&mtext, 256);
+	mods_text(&mtext, mods);
 	if (!studies->n) {
 		(void)strbuf_puts(&evid, "no DICOM studies");
 	} else {
 		size_t n = 0;
-		(void)strbuf_puts(&evid, "studies: ");
 		for (size_t i = 0; i < studies->n; i++) {
+			const struct inv_study *st = studies->v[i];
+			if (!study_has_modalities(st, mods))
+				continue;
 			if (n++ >= EVAL_LIST_MAX)
 				continue;
-			const struct inv_study *st = studies->v[i];
-			(void)strbuf_puts(&evid, n > 1 ? "; " : "");
+			(void)strbuf_printf(&evid, n > 1 ? "; " : "%s studies: ", sb(&mtext));
 			study_text(&evid, st, e->today);
 			if (st->body_part[0])
 				(void)strbuf_printf(&evid, " body part %s", st->body_part);
 		}
 		list_end(&evid, n);
+		if (!n)
+			(void)strbuf_printf(&evid, "no %s study among the %zu studies", sb(&mtext), studies->n);
 	}
+	strbuf_free(&mtext);
 	/* images that could not be opened (a damaged DICOM file of a fitting
 	 * modality, a locked archive, a failed download) may be the study */
 	struct unread_sel sel = { 0 };

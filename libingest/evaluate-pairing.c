@@ -185,7 +185,20 @@ void check_reports(struct ev *e)
 			report_without_images(e, &reports[i], n_img);
 	}
 
-	/* Images without a report, per study. */
+	/* Images without a report, per study; where the type's rules already say
+	 * that no radiology report at all was found, the studies are named in
+	 * that item instead (one fact, one item). */
+	struct ing_gap *whole = NULL;
+	struct strbuf unreported;
+	size_t n_unreported = 0;
+	strbuf_init(&unreported, EVAL_TEXT_MAX);
+	for (size_t i = 0; i < e->scan->gaps.n && e->rs && !whole; i++) {
+		struct ing_gap *g = e->scan->gaps.v[i];
+		const struct rule *r = ruleset_find_rule(e->rs, g->rule_id);
+		if (r && r->req == RULE_REQ_DOCUMENT && r->kinds == 1u << KIND_RADIOLOGY && !r->n_keywords &&
+		    !g->condition && (g->severity == RULE_SEV_REQUIRED || g->severity == RULE_SEV_RECOMMENDED))
+			whole = g;
+	}
 	for (size_t j = 0; j < inv->studies.n; j++) {
 		const struct inv_study *st = inv->studies.v[j];
 		bool reported = false;
@@ -203,6 +216,13 @@ void check_reports(struct ev *e)
 		}
 		if (reported)
 			continue;
+		if (whole) {
+			if (n_unreported++ < EVAL_LIST_MAX) {
+				(void)strbuf_puts(&unreported, n_unreported > 1 ? ", " : "");
+				study_text(&unreported, st, -1);
+			}
+			continue;
+		}
 		if (count++ >= EVAL_GAPS_PER_CHECK_MAX)
 			continue;
 		struct strbuf msg, evid;
@@ -220,5 +240,12 @@ void check_reports(struct ev *e)
 		add_gap_unread(e, "generic.images-without-report", RULE_SEV_RECOMMENDED, NULL, &msg, &evid, &sel);
 		unread_sel_free(&sel);
 	}
+	if (whole && n_unreported) {
+		list_end(&unreported, n_unreported);
+		char *m = xasprintf("%s Scans sent without their report: %s.", whole->message, sb(&unreported));
+		free(whole->message);
+		whole->message = m;
+	}
+	strbuf_free(&unreported);
 	free(reports);
 }

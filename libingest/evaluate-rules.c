@@ -555,14 +555,23 @@ static void eval_question(struct ev *e, const struct rule *r, enum rule_severity
 		     ruleset_text_matches(e->rs, f->doc->text, f->doc->text_len, "question")))
 			return;
 	}
-	start_message(&msg, r, cond);
 	strbuf_init(&evid, EVAL_TEXT_MAX);
-	if (q) {
+	if (q && words) {
+		/* a question was given, only too short: one item that says so, not "no question found" */
 		_cleanup_free_ char *sn = short_snippet(q);
-		(void)strbuf_printf(&msg, " The question in case.yaml has only %u word%s; write at least %u.", words,
-		                    words == 1 ? "" : "s", r->min_words);
+		strbuf_init(&msg, EVAL_TEXT_MAX);
+		if (cond && r->condition)
+			(void)strbuf_printf(&msg, "Only %s: ", r->condition);
+		(void)strbuf_printf(&msg, "The clinical question in case.yaml, \"%s\", has only %u word%s: write it out "
+		                    "for the specialists in at least %u words (what is planned, and what should they "
+		                    "decide?), in case.yaml or in a letter that asks it.", sn, words, words == 1 ? "" : "s",
+		                    r->min_words);
 		(void)strbuf_printf(&evid, "case.yaml question: \"%s\"; ", sn);
+	} else if (q) {
+		start_message(&msg, r, cond);
+		(void)strbuf_puts(&evid, "case.yaml question is empty; ");
 	} else {
+		start_message(&msg, r, cond);
 		(void)strbuf_printf(&evid, "%s; ", e->scan->case_yaml ? "case.yaml has no question" : "no case.yaml");
 	}
 	(void)strbuf_puts(&evid, "no clinical letter asking a question");
@@ -573,6 +582,19 @@ static void eval_question(struct ev *e, const struct rule *r, enum rule_severity
 }
 
 /* ---- conditions the biomarker results settle (when.markers) ---- */
+
+/* "IHC 1+" for a result that gives its IHC score in brackets ("negative (1+)",
+ * "equivocal (2+)", "negative (0)"), else NULL. */
+static char *ihc_score(const char *result)
+{
+	const char *o = result ? strrchr(result, '(') : NULL;
+	if (!o || o[1] < '0' || o[1] > '3')
+		return NULL;
+	bool plus = o[2] == '+';
+	if (o[2 + plus] != ')' || o[3 + plus] || (o[1] != '0' && !plus))
+		return NULL;
+	return xasprintf("IHC %c%s", o[1], plus ? "+" : "");
+}
 
 /* One marker test against the found results of the pathology and molecular
  * reports. Per marker: a result matching `holds` holds, one matching `fails`
@@ -602,6 +624,12 @@ static enum rule_cond_state marker_test_state(struct ev *e, const struct rule_ma
 				if (m->state != MARKER_FOUND || !m->snippet || !m->snippet[0] || !marker_is(mt->terms[k], m))
 					continue;
 				enum rule_cond_state v = rule_marker_result(mt, m->result);
+				if (v == RULE_COND_UNKNOWN) {
+					/* "negative (1+)": the score in brackets is the IHC score ("IHC 1+") */
+					_cleanup_free_ char *ihc = ihc_score(m->result);
+					if (ihc)
+						v = rule_marker_result(mt, ihc);
+				}
 				if (v == RULE_COND_UNKNOWN)
 					continue;
 				h |= v == RULE_COND_HOLDS;
@@ -651,15 +679,95 @@ static enum rule_cond_state condition_state(struct ev *e, const struct rule *r, 
 	return all ? RULE_COND_HOLDS : RULE_COND_UNKNOWN;
 }
 
+/* ---- rules for another cancer type (when.cancer) ---- */
+
+/* The cancer type case.yaml names when it is not a rules id (the generic
+ * rules are used), else NULL. */
+static const char *named_other_type(const struct ev *e)
+{
+	const struct case_yaml *cy = e->scan->case_yaml;
+	if (!cy || !cy->cancer_type || !*cy->cancer_type || !e->rs || ruleset_find_type(e->rs, cy->cancer_type))
+		return NULL;
+	return cy->cancer_type;
+}
+
+static bool names_cancer(const struct rule *r, const char *named)
+{
+	for (size_t i = 0; i < r->n_cancers; i++)
+		if (rule_text_matches(named, strlen(named), r->cancers[i]) ||
+		    rule_text_matches(r->cancers[i], strlen(r->cancers[i]), named))
+			return true;
+	return false;
+}
+
+/* The gaps of rules for other cancer types, while the type is not known: one
+ * folded item (each of them in its evidence), not one item per rule. */
+static void fold_other_types(struct ev *e, struct ptrvec *folded)
+{
+	struct strbuf msg, evid, types;
+	size_t nt = 0;
+	if (!folded->n)
+		return;
+	strbuf_init(&msg, EVAL_TEXT_MAX);
+	strbuf_init(&evid, EVAL_TEXT_MAX);
+	strbuf_init(&types, EVAL_TEXT_MAX);
+	const struct rule *prev = NULL;
+	for (size_t i = 0; i < folded->n; i++) {
+		const struct ing_gap *g = folded->v[i];
+		const struct rule *r = ruleset_find_rule(e->rs, g->rule_id);
+		if (!r)
+			continue;
+		/* one name per type: the rules of one type follow each other */
+		if ((!prev || strcmp(prev->cancers[0], r->cancers[0]) != 0) && r->condition) {
+			const char *c = r->condition;
+			if (strncmp(c, "for ", 4) == 0)
+				c += 4;
+			if (nt++)
+				(void)strbuf_puts(&types, "|");
+			(void)strbuf_puts(&types, c);
+		}
+		prev = r;
+		(void)strbuf_printf(&evid, "%s%s: %s", i ? "; " : "", g->rule_id, r->message);
+	}
+	/* "a, b, c or d" */
+	(void)strbuf_puts(&msg, "Only for ");
+	size_t k = 0;
+	for (const char *p = sb(&types); *p; k++) {
+		const char *bar = strchr(p, '|');
+		size_t n = bar ? (size_t)(bar - p) : strlen(p);
+		(void)strbuf_printf(&msg, "%s%.*s", !k ? "" : bar ? ", " : " or ", (int)n, p);
+		p += n + (bar ? 1 : 0);
+	}
+	(void)strbuf_printf(&msg, ": %zu more item%s of the checklist apply, listed in the evidence. Set cancer_type in "
+	                    "case.yaml when the type is known, so that only its items are asked for.", folded->n,
+	                    folded->n == 1 ? "" : "s");
+	add_gap(e, "generic.other-cancer-types", RULE_SEV_RECOMMENDED, "if the cancer is one of these types", &msg,
+	        &evid);
+	strbuf_free(&types);
+}
+
 void eval_rules(struct ev *e)
 {
 	const struct rule_type *t = e->type;
+	const char *named = named_other_type(e);
+	struct ptrvec folded = { 0 };
 	for (size_t i = 0; i < t->n_rules; i++) {
 		const struct rule *r = t->rules[i];
 		bool cond = false;
 		struct strbuf why;
 		strbuf_init(&why, EVAL_TEXT_MAX);
 		enum rule_cond_state cs = condition_state(e, r, &why);
+		if (r->n_cancers && named) {
+			/* case.yaml names the type: the condition is settled by it */
+			if (!names_cancer(r, named)) {
+				strbuf_free(&why);
+				continue;
+			}
+			cs = RULE_COND_HOLDS;
+			strbuf_free(&why);
+			strbuf_init(&why, EVAL_TEXT_MAX);
+			(void)strbuf_printf(&why, "case.yaml: cancer_type: %s", named);
+		}
 		enum rule_severity sev = rule_effective_severity_settled(t, r, e->setting, cs, &cond);
 		if (sev == RULE_SEV_NONE) {
 			enum rule_severity open = rule_effective_severity(t, r, e->setting, NULL);
@@ -684,6 +792,16 @@ void eval_rules(struct ev *e)
 		case RULE_REQ_LAB: eval_lab(e, r, sev, cond); break;
 		case RULE_REQ_QUESTION: eval_question(e, r, sev, cond); break;
 		}
+		/* for another cancer type, the type not known: folded into one item */
+		if (r->n_cancers && !named) {
+			for (size_t g = before; g < e->scan->gaps.n; g++) {
+				struct ing_gap *gap = e->scan->gaps.v[g];
+				if (gap->severity == RULE_SEV_REQUIRED)
+					e->scan->required_gaps--;
+				ptrvec_push(&folded, gap);
+			}
+			e->scan->gaps.n = before;
+		}
 		/* a gap whose condition the results settled says which results did */
 		if (cs == RULE_COND_HOLDS)
 			for (size_t g = before; g < e->scan->gaps.n; g++) {
@@ -695,4 +813,6 @@ void eval_rules(struct ev *e)
 			}
 		strbuf_free(&why);
 	}
+	fold_other_types(e, &folded);
+	ptrvec_free(&folded, gap_free);
 }

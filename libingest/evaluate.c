@@ -152,6 +152,7 @@ void evaluate_scan(struct ing_scan *scan, const struct ruleset *rs, const struct
 	check_translation(&e);
 	check_urgent(&e);
 	check_conflicts(&e);
+	merge_gaps(&e);
 
 	if (!usable(scan))
 		scan->status = "blocked";

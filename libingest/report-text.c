@@ -139,7 +139,8 @@ static void verdict_text(const struct ing_scan *scan, FILE *out)
 		const struct ing_gap *g = scan->notes.v[i];
 		if (!i)
 			fprintf(out, "\nNotes:\n");
-		fprintf(out, "  - %s [%s]\n", g->message, g->rule_id);
+		fprintf(out, "  - %s\n      [%s]%s%s\n", g->message, g->rule_id, g->evidence ? " " : "",
+		        g->evidence ? g->evidence : "");
 	}
 }
 

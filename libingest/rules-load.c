@@ -55,6 +55,8 @@ void rule_free(struct rule *r)
 	free(r->cond_markers);
 	free(r->message);
 	free(r->note);
+	strv_free(r->covers, r->n_covers);
+	strv_free(r->cancers, r->n_cancers);
 	strv_free(r->keywords, r->n_keywords);
 	free(r->terms);
 	for (size_t i = 0; i < r->n_options; i++) {

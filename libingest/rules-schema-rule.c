@@ -176,6 +176,8 @@ static int when_kv(struct loader *l, const struct kv *kv, void *userdata)
 		return get_str(l, kv, &rc->r->condition);
 	if (strcmp(kv->key, "marker") == 0)
 		return parse_marker_test(l, rc, kv);
+	if (strcmp(kv->key, "cancer") == 0)
+		return get_strv(l, kv, &rc->r->cancers, &rc->r->n_cancers);
 	if (strcmp(kv->key, "markers") == 0) {
 		void *it = NULL;
 		struct fy_node *item;
@@ -191,7 +193,7 @@ static int when_kv(struct loader *l, const struct kv *kv, void *userdata)
 		}
 		return ret;
 	}
-	return unknown_key(l, kv, "\"when\"", "setting, condition, marker, markers");
+	return unknown_key(l, kv, "\"when\"", "setting, condition, cancer, marker, markers");
 }
 
 static int by_setting_kv(struct loader *l, const struct kv *kv, void *userdata)
@@ -564,6 +566,11 @@ static int rule_kv(struct loader *l, const struct kv *kv, void *userdata)
 		return walk_map(l, kv, "\"severity_by_setting\"", by_setting_kv, rc);
 	if (strcmp(kv->key, "when") == 0) {
 		int k = walk_map(l, kv, "\"when\"", when_kv, rc);
+		if (k == 0 && r->n_cancers && !r->condition) {
+			err_at(l, kv->kpos, "\"when\" with \"cancer\" needs a \"condition\" (the clause the report shows "
+			       "while the cancer type is not known)");
+			return -EINVAL;
+		}
 		if (k == 0 && r->n_cond_markers && !r->condition) {
 			err_at(l, kv->kpos, "\"when\" with marker tests needs a \"condition\" (the clause the report shows "
 			       "while the results do not settle it)");
@@ -577,6 +584,11 @@ static int rule_kv(struct loader *l, const struct kv *kv, void *userdata)
 		return get_str(l, kv, &r->message);
 	if (strcmp(kv->key, "note") == 0)
 		return get_str(l, kv, &r->note);
+	if (strcmp(kv->key, "covers") == 0) {
+		r->covers_line = kv->kpos.line;
+		r->covers_col = kv->kpos.col;
+		return get_strv(l, kv, &r->covers, &r->n_covers);
+	}
 
 	enum rule_req req = 0;
 	kv_fn fn = NULL;
@@ -592,7 +604,7 @@ static int rule_kv(struct loader *l, const struct kv *kv, void *userdata)
 		req = RULE_REQ_IMAGING;
 	else
 		return unknown_key(l, kv, "a rule",
-		                   "id, severity, severity_by_setting, when, uncertain, message, note, "
+		                   "id, severity, severity_by_setting, when, uncertain, message, note, covers, "
 		                   "document, biomarker, imaging, lab, question");
 	if (rc->n_reqs++ > 0) {
 		err_at(l, kv->kpos, "a rule states exactly one of %s; \"%s\" is a second one", req_keys, kv->key);
@@ -702,6 +714,20 @@ int parse_rules(struct loader *l, struct rule_type *t, const struct kv *kv)
 		t->own = xrealloc(t->own, (t->n_own + 1) * sizeof(*t->own));
 		t->own[t->n_own++] = r;
 		l->rs->n_rules++;
+	}
+	/* covers: rules of this file, never the rule itself */
+	for (size_t i = 0; i < t->n_own; i++) {
+		const struct rule *r = t->own[i];
+		for (size_t j = 0; j < r->n_covers; j++) {
+			bool found = false;
+			for (size_t k = 0; k < t->n_own && !found; k++)
+				found = k != i && strcmp(t->own[k]->id, r->covers[j]) == 0;
+			if (!found) {
+				err_at(l, (struct pos){ r->covers_line, r->covers_col },
+				       "rule \"%s\" covers \"%s\", which is not another rule of this file", r->id, r->covers[j]);
+				ret = -EINVAL;
+			}
+		}
 	}
 	return ret;
 }

@@ -128,6 +128,11 @@ struct rule {
 	size_t n_options;
 	bool after_last_treatment;  /* IMAGING: the latest study must follow the last dated treatment change */
 	unsigned min_words;         /* QUESTION */
+	char **cancers;             /* when.cancer: the other cancer type the condition names (generic rules) */
+	size_t n_cancers;
+	char **covers;              /* ids of rules (of the same file) whose gap this rule's gap says too */
+	size_t n_covers;
+	int covers_line, covers_col;
 };
 
 struct rule_type {

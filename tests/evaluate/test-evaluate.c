@@ -19,6 +19,8 @@
 static struct ing_ctx *ctx;
 static struct ruleset *rs;
 
+#include "one-item.h"
+
 /* ---- building inventories ---- */
 
 static struct ing_scan *scan_new(const char *case_id)
@@ -203,6 +205,7 @@ static void run(struct ing_scan *s, const char *cancer_type, const char *setting
 	struct eval_opts o = { .cancer_type = cancer_type, .setting = setting, .today = TODAY };
 	inventory_build(s);
 	evaluate_scan(s, rs, &o);
+	check_one_item(s);
 }
 
 /* ---- fixtures ---- */
@@ -277,8 +280,8 @@ static struct ing_scan *breast_case(bool her2, enum marker_state her2_state, boo
 	{ "breast.esr1", REC },              /* req[M,R] + free-text condition ("progressing on endocrine therapy") */ \
 	{ "breast.menopausal-status", REC }, /* rec; "if hormone-receptor positive" holds (ER positive); no such lab */ \
 	{ "breast.mr-breast", REC },         /* rec + condition; no MR BREAST */ \
-	{ "breast.mr-brain", REC },          /* req + "if neurological symptoms" */ \
-	{ "breast.mr-brain-metastatic", REC }, /* rec[M] + condition */ \
+	{ "breast.mr-brain", REC },          /* req + "if neurological symptoms"; breast.mr-brain-metastatic \
+	                                      * (rec[M] + condition) asks for the same MRI: one item, both conditions */ \
 	{ "breast.slides", REC },            /* rec + condition; no block/slides words */ \
 	{ "solid.germline", REC }            /* rec + condition; germline BRCA is not a "germline panel" */
 /* With HER2 "negative (IHC 1+)" the HER2 conditions are settled: breast.her2-ish
@@ -298,6 +301,11 @@ static void test_breast(void)
 	expect_gaps("breast complete", s, complete, ARRAY_SIZE(complete));
 	CHECK_STR(s->status, "complete");
 	CHECK_STR(s->cancer_type, "breast");
+	/* two rules asking for the brain MRI: one item with both conditions (#18) */
+	struct ing_gap *mb = find_gap(s, "breast.mr-brain");
+	CHECK_STR(mb ? mb->condition : NULL, "if there are neurological symptoms, or if HER2-positive or triple-negative");
+	CHECK_HAS(mb ? mb->message : NULL, "Only if there are neurological symptoms, or if HER2-positive or "
+	          "triple-negative: No brain MRI found.");
 	CHECK_STR(s->cancer_type_source, "case.yaml");
 	CHECK(s->setting == RULE_SETTING_METASTATIC);
 	CHECK(s->required_gaps == 0);
@@ -388,6 +396,23 @@ static void test_breast_conditions(void)
 	CHECK(has_note(s, "breast.her2-ish", "Not needed: the rule applies only if HER2 IHC is 2+ (equivocal)"));
 	scan_done(s);
 
+	/* the score in brackets, as the findings give it ("negative (1+)", "positive (3+)"): settled too (#18) */
+	static const char *const bracketed[] = { "negative (1+)", "positive (3+)", "negative (0)" };
+	for (size_t k = 0; k < ARRAY_SIZE(bracketed); k++) {
+		breast_her2_result = bracketed[k];
+		s = breast_case(true, MARKER_FOUND, true);
+		run(s, NULL, NULL);
+		CHECK(find_gap(s, "breast.her2-ish") == NULL);
+		CHECK(has_note(s, "breast.her2-ish", "Not needed: the rule applies only if HER2 IHC is 2+ (equivocal)"));
+		scan_done(s);
+	}
+	breast_her2_result = "equivocal (2+)";
+	s = breast_case(true, MARKER_FOUND, true);
+	run(s, NULL, NULL);
+	g = find_gap(s, "breast.her2-ish");
+	CHECK(g && g->severity == RULE_SEV_REQUIRED && g->condition == NULL);   /* holds: asked for, not a question */
+	scan_done(s);
+
 	/* no HER2 result: as before, a question with its condition */
 	breast_her2_result = "negative (IHC 1+)";
 	s = breast_case(false, MARKER_FOUND, true);
@@ -459,6 +484,32 @@ static void test_after_treatment(void)
 	run(s, NULL, NULL);
 	expect_gaps("breast imaging after the treatment change", s, none, ARRAY_SIZE(none));
 	CHECK_STR(s->status, "complete");
+	/* the report says which study is the baseline (#18 item 7) */
+	CHECK(has_note(s, "breast.staging", "Baseline after the last treatment change: the CT/PT study \"PET-CT WHOLE "
+	               "BODY FDG\" of 2025-05-20, the latest done after Letrozole started, ribociclib 2025-05-12 (in "
+	               "letters/treatment_summary_2.pdf)"));
+	scan_done(s);
+
+	/* two PET-CTs around radiotherapy: the one after it is the baseline, the one before is not named */
+	s = breast_treated("2025-05-20", "TREATMENT SUMMARY\nPalliative radiotherapy to the spine, 20 Gy in 5 fractions, "
+	                   "completed on 2 April 2025.\n");
+	study(s, &(struct study_spec){ "1.2.9", "2025-03-18", "PT", "WHOLEBODY", "PET-CT BEFORE RT", "PET WB", NULL,
+	                               "Fluorodeoxyglucose", NULL, 5, 0, 0 });
+	run(s, NULL, NULL);
+	static const struct want rt[] = { BREAST_OPEN, { "generic.images-without-report", REC } };
+	expect_gaps("breast, PET-CT before and after radiotherapy", s, rt, ARRAY_SIZE(rt));
+	CHECK(has_note(s, "breast.staging", "the CT/PT study \"PET-CT WHOLE BODY FDG\" of 2025-05-20, the latest done "
+	               "after"));
+	CHECK(!has_note(s, "breast.staging", "PET-CT BEFORE RT"));
+	scan_done(s);
+
+	/* the only PET-CT before radiotherapy: a gap that names it, no baseline */
+	s = breast_treated("2025-04-25", "TREATMENT SUMMARY\nPalliative radiotherapy to the spine, 20 Gy in 5 fractions, "
+	                   "completed on 2 May 2025.\n");
+	run(s, NULL, NULL);
+	g = find_gap(s, "breast.staging");
+	CHECK_HAS(g ? g->message : NULL, "(2025-04-25) is older than the last treatment change");
+	CHECK(!has_note(s, "breast.staging", "Baseline"));
 	scan_done(s);
 
 	/* no dated treatment (the baseline treatment summary names letrozole without a date): no gap */
@@ -505,7 +556,7 @@ static void test_breast_setting_unknown(void)
 	static const struct want unknown[] = {
 		BREAST_OPEN,
 		{ "breast.germline-brca", REC },        /* req[M,R] -> rec with the setting unknown */
-		{ "breast.germline-brca-early", REC },  /* req[E,LA] + condition -> rec */
+		/* breast.germline-brca-early (req[E,LA] + condition) asks for the same test: in breast.germline-brca */
 		{ "breast.genomic-score", REC },        /* rec[E]; "if HR-positive/HER2-negative" holds; applies while
 		                                         * the setting is unknown */
 		{ "breast.mammography-us", REC },       /* req[E,LA] -> rec; no MG + US of the breasts */
@@ -545,13 +596,13 @@ static void test_nsclc(void)
 	run(s, NULL, NULL);
 	static const struct want want[] = {
 		{ "nsclc.driver-panel", REC },      /* req[M,R] "if non-squamous": conditional; ALK, ROS1, ... missing */
-		{ "nsclc.drivers-squamous", REC },  /* rec[M,R] + condition; ALK, ROS1 missing */
-		{ "nsclc.extra-markers", REC },     /* rec, uncertain; none of NRG1/MET amp/HER2/TMB */
+		/* nsclc.drivers-squamous (EGFR, ALK, ROS1; "if squamous and ...") is part of the driver panel: one item;
+		 * nsclc.extra-markers (any of NRG1/MET amp/HER2/TMB) is met by the HER2 that solid.her2 asks for */
 		{ "nsclc.lung-function", REC },     /* req + condition */
 		{ "nsclc.pet", REC },               /* req + condition; no PT */
-		{ "nsclc.brain", REC },             /* req + condition; no MR brain */
+		{ "nsclc.brain", REQ },             /* req[LA,M,R] (stage II-IV: settled by the setting); no MR brain */
 		{ "nsclc.tissue", REC },            /* req + condition; no block words */
-		{ "nsclc.review", REC },            /* rec + condition */
+		/* nsclc.review asks for the block or slides as nsclc.tissue does: one item, both conditions */
 		{ "solid.msi", REC },               /* rec[M,R] */
 		{ "solid.her2", REC },              /* rec[M,R] (nsclc does not exclude it) */
 		{ "solid.germline", REC },          /* rec + condition */
@@ -559,13 +610,16 @@ static void test_nsclc(void)
 		 * nsclc.tki-progression (EGFR), nsclc.calcium, the baseline */
 	};
 	expect_gaps("nsclc metastatic", s, want, ARRAY_SIZE(want));
-	CHECK_STR(s->status, "complete");
+	CHECK_STR(s->status, "incomplete");   /* the brain MRI of stage IV */
 	struct ing_gap *g = find_gap(s, "nsclc.driver-panel");
 	CHECK(g != NULL);
 	if (g) {
 		CHECK_HAS(g->message, "Not found: ALK, ROS1");
 		CHECK_HAS(g->message, "found: EGFR, KRAS");
-		CHECK_STR(g->condition, "if non-squamous");
+		CHECK_STR(g->condition, "if non-squamous, or if squamous and never/light smoker, young, small biopsy or "
+		          "mixed histology");
+		CHECK_HAS(g->message, "Only if non-squamous, or if squamous and never/light smoker");
+		CHECK_HAS(g->evidence, "also says nsclc.drivers-squamous");
 	}
 	CHECK(find_gap(s, "nsclc.pdl1-tps") == NULL);
 	/* optional (info) rules are notes, never gaps */
@@ -634,7 +688,7 @@ static void test_prostate(void)
 	run(s, NULL, NULL);
 	static const struct want want[] = {
 		{ "baseline.pathology-report", REQ },   /* no pathology report (the scan was not read) */
-		{ "prostate.gleason", REQ },            /* req: pathology report with Gleason/ISUP */
+		/* prostate.gleason (the Gleason grade in a pathology report) is said by the missing report */
 		{ "baseline.operative-note", REC },     /* req + "if operated": conditional */
 		{ "baseline.discharge-summary", REC },
 		{ "solid.ntrk", REC }, { "solid.braf-v600e", REC }, { "solid.ret", REC }, { "solid.her2", REC }, /* rec[M,R] */
@@ -642,7 +696,7 @@ static void test_prostate(void)
 		{ "prostate.msi-tmb", REC },
 		{ "prostate.testosterone", REC },       /* req + "if on ADT" */
 		{ "prostate.slides", REC },
-		{ "prostate.hrr-tissue", REC },         /* req + condition */
+		/* prostate.hrr-tissue asks for the block or slides as prostate.slides does: one item */
 		/* not applicable: prostate.hrr (metastatic only), mpmri/classifier (early only);
 		 * present: psa (two values), labs, staging + psma-before-lutetium (PSMA PET, 30 days) */
 	};
@@ -744,11 +798,11 @@ static void test_generic(void)
 		{ "baseline.discharge-summary", REC }, { "baseline.performance-status", REC },
 		{ "solid.msi", REC }, { "solid.tmb", REC }, { "solid.ntrk", REC }, { "solid.braf-v600e", REC },
 		{ "solid.ret", REC }, { "solid.her2", REC }, { "solid.germline", REC },
-		{ "generic.mr-primary", REC }, { "generic.slides", REC }, { "generic.net-ki67", REC },
-		{ "generic.net-sstr-pet", REC }, { "generic.net-markers", REC }, { "generic.germ-cell-markers", REC },
-		{ "generic.germ-cell-ct", REC },             /* CT chest only, not chest+abdomen+pelvis */
-		{ "generic.mesothelioma-markers", REC }, { "generic.anal-p16", REC }, { "generic.anal-mr-pelvis", REC },
-		{ "generic.images-without-report", REC }, { "generic.images-without-report", REC }, /* both CT studies */
+		{ "generic.mr-primary", REC }, { "generic.slides", REC },
+		/* the items for other cancer types (NET, germ cell, mesothelioma, anal: 8 rules) while the type is
+		 * not known: one folded item */
+		{ "generic.other-cancer-types", REC },
+		/* no radiology report at all: both CT studies are named in baseline.radiology-report */
 		{ "generic.translation", REC },              /* the German pathology report */
 		{ "generic.missing-instances", WARN },       /* instance 3 of the CT chest */
 		{ "generic.corrupt-files", WARN },           /* DICOM/broken.dcm */
@@ -773,6 +827,26 @@ static void test_generic(void)
 	CHECK(g && strstr(g->message, "image number 3 is missing"));
 	g = find_gap(s, "generic.multiple-patients");
 	CHECK(g && !strstr(g->evidence ? g->evidence : "", "ROE") && !strstr(g->message, "ROE")); /* no names */
+	g = find_gap(s, "generic.other-cancer-types");
+	CHECK_HAS(g ? g->message : NULL, "Only for a neuroendocrine tumour or carcinoma (NET/NEC), a testicular germ cell "
+	          "tumour, mesothelioma or anal squamous cell carcinoma: 8 more items of the checklist apply");
+	CHECK_HAS(g ? g->evidence : NULL, "generic.germ-cell-ct: No CT of chest, abdomen and pelvis found.");
+	g = find_gap(s, "baseline.radiology-report");
+	CHECK_HAS(g ? g->message : NULL, "Scans sent without their report: 2025-05-10 CT \"CT THORAX\", 2023-11-20 CT "
+	          "\"CT HEAD\".");
+	scan_done(s);
+
+	/* case.yaml names a type the rules do not have: its items apply, the other types' are not shown */
+	s = scan_new("GENMESO");
+	set_case_yaml(s, "cancer_type: mesothelioma\nsetting: metastatic\nquestion: \"What is the best next treatment?\"\n");
+	doc(s, "reports/path.pdf", KIND_PATHOLOGY, "Epithelioid mesothelioma of the pleura.", "2025-04-01");
+	run(s, NULL, NULL);
+	CHECK_STR(s->cancer_type, "generic");
+	CHECK(find_gap(s, "generic.other-cancer-types") == NULL);
+	CHECK(find_gap(s, "generic.anal-p16") == NULL && find_gap(s, "generic.net-ki67") == NULL);
+	g = find_gap(s, "generic.mesothelioma-markers");
+	CHECK(g && g->condition == NULL && g->severity == RULE_SEV_RECOMMENDED);
+	CHECK_HAS(g ? g->evidence : NULL, "case.yaml: cancer_type: mesothelioma");
 	scan_done(s);
 }
 

@@ -20,6 +20,8 @@
 static struct ing_ctx *ctx;
 static struct ruleset *rs;
 
+#include "one-item.h"
+
 static struct ing_scan *scan_new(const char *case_id, const char *yaml)
 {
 	struct ing_scan *s = xcalloc(1, sizeof(*s));
@@ -142,6 +144,7 @@ static void run(struct ing_scan *s)
 	struct eval_opts o = { .today = TODAY };
 	inventory_build(s);
 	evaluate_scan(s, rs, &o);
+	check_one_item(s);
 }
 
 static struct ing_gap *find_gap(struct ing_scan *s, const char *id)
@@ -445,9 +448,12 @@ static void test_pairing(void)
 	study(s, "8.6", "2025-05-20", "CT", "CHEST", "CT CHEST");
 	doc(s, "scans/report_scan.pdf", KIND_SCANNED, NULL, NULL);
 	run(s);
-	g = find_gap(s, "generic.images-without-report");
+	/* ... in the one item that says no radiology report was found, which names the study (#18) */
+	CHECK_INT(count_gaps(s, "generic.images-without-report"), 0);
+	g = find_gap(s, "baseline.radiology-report");
 	CHECK(g && g->unread_could_answer);
 	CHECK_STR(named(g, "scans/report_scan.pdf"), "ocr-failed");
+	CHECK_HAS(g ? g->message : NULL, "Scans sent without their report: 2025-05-20 CT \"CT CHEST\".");
 	scan_done(s);
 }
 
