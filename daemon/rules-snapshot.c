@@ -89,15 +89,18 @@ static int copy_rules(const char *src, int dst_fd, bool sub, struct strbuf *errs
 			r = -errno;
 		close(vfd);
 	}
-	if (r == 0 && sub) {
-		/* The share link shapes (links/services.yaml, libingest/fetch-share.c),
-		 * when the folder has them: without them links are fetched as they are. */
-		_cleanup_free_ char *lsrc = xasprintf("%s/links", src);
+	/* The share link shapes (links/services.yaml, libingest/fetch-share.c) and
+	 * the reports' words for DICOM codes (words/report.yaml, rules-words.c),
+	 * when the folder has them: without them links are fetched as they are and
+	 * codes are shown as they are. */
+	static const char *const subs[] = { "links", "words" };
+	for (size_t k = 0; r == 0 && sub && k < ARRAY_SIZE(subs); k++) {
+		_cleanup_free_ char *lsrc = xasprintf("%s/%s", src, subs[k]);
 		struct stat st;
 		if (stat(lsrc, &st) == 0 && S_ISDIR(st.st_mode)) {
-			if (mkdirat(dst_fd, "links", 0750) < 0)
+			if (mkdirat(dst_fd, subs[k], 0750) < 0)
 				return -errno;
-			int lfd = openat(dst_fd, "links", O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+			int lfd = openat(dst_fd, subs[k], O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
 			if (lfd < 0)
 				return -errno;
 			r = copy_rules(lsrc, lfd, false, errs);

@@ -206,11 +206,37 @@ long study_day(const struct inv_study *st)
 	return parse_day(st->date_iso[0] ? st->date_iso : st->date);
 }
 
+/* The modalities of a study's images, "CT/PT" (not its reports and pages:
+ * "CT,DOC,OT,SR" is a CT study); its listed modalities when none is an image's. */
+void study_image_modalities(struct strbuf *b, const struct inv_study *st)
+{
+	size_t before = b->len;
+	for (size_t j = 0; j < st->series.n; j++) {
+		const struct inv_series *se = st->series.v[j];
+		if (!series_is_image(se))
+			continue;
+		bool seen = false;
+		for (size_t k = 0; k < j && !seen; k++) {
+			const struct inv_series *o = st->series.v[k];
+			seen = series_is_image(o) && strcmp(o->modality, se->modality) == 0;
+		}
+		if (!seen)
+			(void)strbuf_printf(b, "%s%s", b->len > before ? "/" : "", se->modality);
+	}
+	if (b->len == before)
+		for (const char *p = st->modalities; *p; p++)
+			(void)strbuf_append(b, *p == ',' ? "/" : p, 1);
+}
+
 void study_text(struct strbuf *b, const struct inv_study *st, long today)
 {
 	long d = study_day(st);
-	(void)strbuf_printf(b, "%s %s \"%s\"", st->date_iso[0] ? st->date_iso : "(undated)",
-	                    st->modalities[0] ? st->modalities : "?", st->description[0] ? st->description : "no description");
+	size_t before;
+	(void)strbuf_printf(b, "%s ", st->date_iso[0] ? st->date_iso : "(undated)");
+	before = b->len;
+	study_image_modalities(b, st);
+	(void)strbuf_printf(b, "%s \"%s\"", b->len > before ? "" : "?",
+	                    st->description[0] ? st->description : "no description");
 	if (d >= 0 && today >= 0)
 		(void)strbuf_printf(b, " (%ld days old)", today - d);
 }

@@ -77,6 +77,7 @@ ING_HIDDEN bool study_has_images(const struct inv_study *st);
 ING_HIDDEN bool dicom_is_report(const struct ing_file *f);
 ING_HIDDEN long study_day(const struct inv_study *st);
 ING_HIDDEN void study_text(struct strbuf *b, const struct inv_study *st, long today);
+ING_HIDDEN void study_image_modalities(struct strbuf *b, const struct inv_study *st);
 ING_HIDDEN uint32_t text_regions(const char *s);                 /* evaluate-imaging.c */
 ING_HIDDEN uint32_t study_regions(const struct inv_study *st);    /* evaluate-imaging.c */
 

@@ -60,8 +60,9 @@ uint32_t study_regions(const struct inv_study *st)
 	return m;
 }
 
-/* Region names for a need mask, for messages ("CHESTABDPELVIS", or "CHEST, NECK"). */
-static void regions_text(struct strbuf *b, uint32_t need)
+/* The regions of a need mask in words, for messages ("chest, abdomen and
+ * pelvis", "neck and chest"; rules/words/report.yaml, the code without it). */
+static void regions_text(struct strbuf *b, const struct ruleset *rs, uint32_t need)
 {
 	static const char *const names[] = {
 		"CHESTABDPELVIS", "CHESTABDOMEN", "ABDOMENPELVIS", "HEADNECK", "SPINE", "CHEST", "ABDOMEN", "PELVIS",
@@ -73,13 +74,14 @@ static void regions_text(struct strbuf *b, uint32_t need)
 	for (size_t i = 0; i < ARRAY_SIZE(names) && left; i++) {
 		uint32_t m = rule_region_need_mask(names[i]);
 		if (m && (m & left) == m) {
-			(void)strbuf_printf(b, "%s%s", n++ ? " + " : "", names[i]);
+			const char *w = rule_word(rs, RULE_WORDS_BODY_PART, names[i]);
+			(void)strbuf_printf(b, "%s%s", n++ ? " and " : "", w ? w : names[i]);
 			left &= ~m;
 		}
 	}
 }
 
-static void study_wanted(struct strbuf *b, const struct rule_study *rs, int max_age)
+static void study_wanted(struct strbuf *b, const struct ruleset *rules, const struct rule_study *rs, int max_age)
 {
 	size_t n = 0;
 	if (!rs->modalities) {
@@ -92,7 +94,7 @@ static void study_wanted(struct strbuf *b, const struct rule_study *rs, int max_
 	}
 	if (rs->regions) {
 		(void)strbuf_puts(b, " of ");
-		regions_text(b, rs->regions);
+		regions_text(b, rules, rs->regions);
 	}
 	if (rs->contrast == 1)
 		(void)strbuf_puts(b, " with contrast");
@@ -252,9 +254,9 @@ static const struct doc_treatment *last_treatment(struct ev *e, const struct ing
 /* "CT/PT study", "study" */
 static void study_kind_text(struct strbuf *b, const struct inv_study *st)
 {
-	for (const char *p = st->modalities; *p; p++)
-		(void)strbuf_append(b, *p == ',' ? "/" : p, 1);
-	(void)strbuf_puts(b, st->modalities[0] ? " study" : "study");
+	size_t before = b->len;
+	study_image_modalities(b, st);
+	(void)strbuf_puts(b, b->len > before ? " study" : "study");
 }
 
 static void treatment_text(struct strbuf *b, const struct doc_treatment *t)
@@ -401,7 +403,7 @@ static void check_after_treatment(struct ev *e, const struct rule *r, enum rule_
 		for (size_t k = 0; k < opt->n_studies; k++) {
 			if (k)
 				(void)strbuf_puts(&msg, " and ");
-			study_wanted(&msg, &opt->studies[k], 0);
+			study_wanted(&msg, e->rs, &opt->studies[k], 0);
 		}
 	}
 	(void)strbuf_puts(&msg, ".");
@@ -442,7 +444,7 @@ void eval_imaging(struct ev *e, const struct rule *r, enum rule_severity sev, bo
 		for (size_t s = 0; s < opt->n_studies; s++) {
 			if (s)
 				(void)strbuf_puts(&msg, " and ");
-			study_wanted(&msg, &opt->studies[s], max_age);
+			study_wanted(&msg, e->rs, &opt->studies[s], max_age);
 		}
 	}
 	(void)strbuf_puts(&msg, ".");

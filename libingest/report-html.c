@@ -327,7 +327,8 @@ int report_html_write(const struct ing_scan *scan, const char *status, const str
 	}
 
 	timeline_html(scan, f);
-	fprintf(f, "<h2>Imaging: %zu studies, %u instances</h2>\n", inv->studies.n, inv->dicom_instances);
+	fprintf(f, "<h2>Imaging: %zu %s, %u DICOM file%s</h2>\n", inv->studies.n, inv->studies.n == 1 ? "study" : "studies",
+	        inv->dicom_instances, inv->dicom_instances == 1 ? "" : "s");
 	size_t series_left = REPORT_MAX_LISTED, n_studies = MIN(inv->studies.n, REPORT_MAX_LISTED);
 	for (size_t i = 0; i < n_studies; i++) {
 		const struct inv_study *s = inv->studies.v[i];
@@ -338,8 +339,9 @@ int report_html_write(const struct ing_scan *scan, const char *status, const str
 		fputs(" — ", f);
 		esc(f, s->description[0] ? s->description : "(no description)");
 		if (s->body_part[0]) {
+			const char *part = rule_word(scan->rules, RULE_WORDS_BODY_PART, s->body_part);
 			fputs(" — ", f);
-			esc(f, s->body_part);
+			esc(f, part ? part : s->body_part);
 		}
 		fputs("</h3>\n<table class=\"series\"><tr>", f);
 		if (thumbs)
@@ -354,7 +356,15 @@ int report_html_write(const struct ing_scan *scan, const char *status, const str
 			fputs("<tr>", f);
 			if (thumbs)
 				thumb_cell(f, thumbs, se);
-			td(f, se->modality);
+			const char *mw = rule_word(scan->rules, RULE_WORDS_MODALITY, se->modality);
+			fputs("<td>", f);
+			esc(f, se->modality);
+			if (mw) {
+				fputs(" <small>(", f);
+				esc(f, mw);
+				fputs(")</small>", f);
+			}
+			fputs("</td>", f);
 			td(f, se->description);
 			snprintf(n, sizeof(n), "%zu", se->files.n);
 			td(f, n);
@@ -372,8 +382,9 @@ int report_html_write(const struct ing_scan *scan, const char *status, const str
 			if (!se->n_gaps)
 				fputs("—", f);
 			fputs("</td>", f);
-			td(f, se->transfer_syntax);
-			td(f, se->lossy ? "yes" : "no");
+			const char *ts = rule_word(scan->rules, RULE_WORDS_TRANSFER_SYNTAX, se->transfer_syntax);
+			td(f, ts ? ts : se->transfer_syntax);
+			td(f, se->lossy ? "yes: detail was lost in compression" : "no");
 			fputs("</tr>\n", f);
 		}
 		fputs("</table>\n", f);

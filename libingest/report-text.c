@@ -144,13 +144,45 @@ static void verdict_text(const struct ing_scan *scan, FILE *out)
 	}
 }
 
+/* "1 study", "2 studies" */
+static const char *plural(size_t n, const char *one, const char *many)
+{
+	return n == 1 ? one : many;
+}
+
+/* The codes of the studies' modalities, explained once ("CT = CT (computed
+ * tomography); SR = report stored in the DICOM"), from rules/words/report.yaml. */
+static void modality_legend(const struct ing_scan *scan, FILE *out)
+{
+	char seen[32][12];
+	size_t n = 0;
+	bool any = false;
+	for (size_t i = 0; i < scan->inv.studies.n && i < REPORT_MAX_LISTED; i++) {
+		const struct inv_study *st = scan->inv.studies.v[i];
+		for (size_t j = 0; j < st->series.n; j++) {
+			const char *m = ((const struct inv_series *)st->series.v[j])->modality;
+			const char *w = m ? rule_word(scan->rules, RULE_WORDS_MODALITY, m) : NULL;
+			bool dup = false;
+			for (size_t k = 0; k < n && !dup; k++)
+				dup = strcmp(seen[k], m) == 0;
+			if (!w || dup || n >= ARRAY_SIZE(seen) || strlen(m) >= sizeof(seen[0]))
+				continue;
+			snprintf(seen[n++], sizeof(seen[0]), "%s", m);
+			fprintf(out, "%s%s = %s", any ? "; " : "  (", m, w);
+			any = true;
+		}
+	}
+	if (any)
+		fputs(")\n", out);
+}
+
 int ing_scan_write_text(const struct ing_scan *scan, FILE *out)
 {
 	const struct inventory *inv = &scan->inv;
 	unsigned counts[_KIND_MAX] = { 0 };
 
-	fprintf(out, "Case %s — %zu files, %llu bytes (scanned %s)\n", scan->case_id, scan->files.n,
-	        (unsigned long long)scan->total_bytes, scan->generated_at);
+	fprintf(out, "Case %s — %zu %s, %.1f MB (scanned %s)\n", scan->case_id, scan->files.n,
+	        plural(scan->files.n, "file", "files"), (double)scan->total_bytes / 1e6, scan->generated_at);
 	verdict_text(scan, out);
 	for (size_t i = 0; i < scan->files.n; i++)
 		counts[((struct ing_file *)scan->files.v[i])->kind]++;
@@ -163,25 +195,33 @@ int ing_scan_write_text(const struct ing_scan *scan, FILE *out)
 	        inv->patients.n > 1 ? "  <-- records of more than one patient" : "");
 	for (size_t i = 0; i < inv->patients.n && i < REPORT_TEXT_PATIENTS; i++) {
 		const struct inv_patient *p = inv->patients.v[i];
-		fprintf(out, "  patient %s: %zu studies, %zu documents", p->key, p->studies.n, p->documents.n);
+		fprintf(out, "  patient %s: %zu %s, %zu %s", p->key, p->studies.n, plural(p->studies.n, "study", "studies"),
+		        p->documents.n, plural(p->documents.n, "document", "documents"));
 		for (size_t k = 0; k < p->documents.n && k < REPORT_TEXT_PATIENTS; k++)
 			fprintf(out, "%s%s", k ? ", " : " (", ((const struct ing_file *)p->documents.v[k])->path);
 		fputs(p->documents.n ? ")\n" : "\n", out);
 	}
 
-	fprintf(out, "\nImaging: %zu studies, %u instances\n", inv->studies.n, inv->dicom_instances);
+	fprintf(out, "\nImaging: %zu %s, %u %s\n", inv->studies.n, plural(inv->studies.n, "study", "studies"),
+	        inv->dicom_instances, inv->dicom_instances == 1 ? "DICOM file" : "DICOM files");
+	modality_legend(scan, out);
 	size_t series_left = REPORT_MAX_LISTED, n_studies = MIN(inv->studies.n, REPORT_MAX_LISTED);
 	for (size_t i = 0; i < n_studies; i++) {
 		const struct inv_study *st = inv->studies.v[i];
+		const char *part = rule_word(scan->rules, RULE_WORDS_BODY_PART, st->body_part);
 		fprintf(out, "  %s  %-10s %s%s%s\n", st->date_iso[0] ? st->date_iso : "(no date)", st->modalities,
 		        st->description[0] ? st->description : "(no description)", st->body_part[0] ? " — " : "",
-		        st->body_part);
+		        part ? part : st->body_part);
 		size_t n_series = MIN(st->series.n, series_left);
 		series_left -= n_series;
 		for (size_t j = 0; j < n_series; j++) {
 			const struct inv_series *se = st->series.v[j];
-			fprintf(out, "      %-3s %4zu instances  %s%s\n", se->modality, se->files.n,
-			        se->description[0] ? se->description : "(no description)", se->lossy ? "  [lossy]" : "");
+			const char *ts = rule_word(scan->rules, RULE_WORDS_TRANSFER_SYNTAX, se->transfer_syntax);
+			fprintf(out, "      %-3s %4zu %s  %s", se->modality, se->files.n, plural(se->files.n, "file ", "files"),
+			        se->description[0] ? se->description : "(no description)");
+			if (se->lossy)
+				fprintf(out, "  [compressed with loss of detail%s%s%s]", ts ? " (" : "", ts ? ts : "", ts ? ")" : "");
+			fputc('\n', out);
 			if (se->n_missing) {
 				fprintf(out, "          missing instance numbers:");
 				for (size_t k = 0; k < se->n_missing && k < 20; k++)

@@ -101,6 +101,7 @@ struct ruleset *ruleset_free(struct ruleset *rs)
 	strv_free(rs->files, rs->n_files);
 	free(rs->dir);
 	vocab_free(rs->vocab);
+	rule_words_free(rs->words);
 	free(rs);
 	return NULL;
 }
@@ -292,6 +293,8 @@ static int load_dir(const char *dir, const char *leave_out, const char *instead,
 	if (vocab_load_dir(NULL, dir, &rs->vocab, errors) < 0)
 		l.n_errors++;
 	l.vocab = rs->vocab;
+	if (rule_words_load(dir, &rs->words, errors) < 0)
+		l.n_errors++;
 	files = xcalloc(n ? n : 1, sizeof(*files));
 	rs->files = xcalloc(n ? n : 1, sizeof(*rs->files));
 	for (size_t i = 0; i < n; i++) {

@@ -172,7 +172,16 @@ struct ruleset {
 	size_t n_rules;             /* distinct rules defined */
 	char *dir;                  /* the folder they were read from */
 	struct vocab *vocab;        /* DIR/vocabulary (docs/vocabulary.md): loaded with the rules, or they do not load */
+	struct rule_words *words;   /* DIR/words/report.yaml (rules-words.c), or NULL: codes are shown as they are */
 };
+
+/* The reports' words for DICOM codes (rules/words/report.yaml). */
+enum rule_words_section { RULE_WORDS_MODALITY, RULE_WORDS_BODY_PART, RULE_WORDS_TRANSFER_SYNTAX, _RULE_WORDS_MAX };
+struct rule_words;
+ING_HIDDEN int rule_words_load(const char *dir, struct rule_words **out, struct strbuf *errors);
+ING_HIDDEN void rule_words_free(struct rule_words *w);
+/* The words for CODE ("CT", "CHESTABDPELVIS", a transfer syntax UID), NULL when there are none (or no RS). */
+ING_HIDDEN const char *rule_word(const struct ruleset *rs, enum rule_words_section s, const char *code);
 
 /* Loading and checking: libingest-internal.h (the programs use them too). */
 

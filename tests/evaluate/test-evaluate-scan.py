@@ -24,7 +24,7 @@ GENERIC_CHECKS = {"generic.multiple-patients", "generic.missing-instances", "gen
                   "generic.conflicting-duplicates", "generic.case-yaml", "generic.degraded-imaging",
                   "generic.report-without-images", "generic.images-without-report",
                   "generic.translation", "generic.dicomdir", "generic.locked-files",
-                  "generic.failed-downloads"}
+                  "generic.failed-downloads", "generic.other-cancer-types"}
 failures = []
 
 

@@ -134,10 +134,10 @@ def self_test(req):
          "message": "No radiology report found for the study 2024-04-10 CT. Ask the hospital for its written report.",
          "evidence": "study 1.2.3"}
     check(same_meaning(a, b, req) is not None, "self-test: the two radiology items say one thing")
-    c = {"rule_id": "breast.mr-brain", "severity": "recommended", "message": "Only if x: No brain MRI found.",
-         "evidence": "studies: A"}
-    d = {"rule_id": "breast.staging", "severity": "required", "message": "Staging scans missing.",
-         "evidence": "studies: A"}
+    c = {"rule_id": "breast.slides", "severity": "recommended", "message": "Only if x: No mention of blocks found.",
+         "evidence": "looked for \"paraffin block\" in any document; 2 documents"}
+    d = {"rule_id": "breast.tissue", "severity": "required", "message": "The molecular tests are incomplete.",
+         "evidence": "looked for \"paraffin block\" in any document; 2 documents; also says x (\"y\")"}
     check(same_meaning(c, d, req) is not None, "self-test: the same evidence is found")
     e = {"rule_id": "breast.her2", "severity": "required", "message": "No HER2 result found.", "evidence": "x"}
     check(same_meaning(d, e, req) is None, "self-test: different items are different")

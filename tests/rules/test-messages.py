@@ -4,7 +4,9 @@
 sentence (issue 18): it starts with a capital letter and ends a sentence, has
 no doubled word ("Only only"), no rule id and no UID; a condition is a clause
 that follows the report's "Only ...: " (if, for, before, after, where, when),
-and that clause with the message has no doubled word either.
+and that clause with the message has no doubled word either. The reports'
+words for DICOM codes (rules/words/report.yaml) cover every modality and region
+a rule names.
 
 usage: test-messages.py RULES_DIR"""
 
@@ -81,6 +83,41 @@ def self_test():
     check(any("rule id" in p for p in wording("see breast.her2.", "x", ids)), "self-test: a rule id is found")
 
 
+def walk_studies(node):
+    """Every study a rule's imaging names (a dict with modalities or regions)."""
+    if isinstance(node, dict):
+        if "modalities" in node or "regions" in node:
+            yield node
+        for v in node.values():
+            yield from walk_studies(v)
+    elif isinstance(node, list):
+        for v in node:
+            yield from walk_studies(v)
+
+
+def check_words(rules_dir, rules):
+    """rules/words/report.yaml: the words the reports use for DICOM codes; every
+    modality and region a rule names has them, and they are plain words."""
+    path = os.path.join(rules_dir, "words", "report.yaml")
+    with open(path, encoding="utf-8") as f:
+        words = yaml.safe_load(f)
+    check(set(words) == {"modalities", "body_parts", "transfer_syntaxes"}, "%s: its three maps" % path)
+    for section, m in words.items():
+        for code, w in (m or {}).items():
+            check(isinstance(w, str) and w.strip() == w and w and not UID.search(w) and doubled_word(w) is None,
+                  "%s: %s %s: plain words, not %r" % (path, section, code, w))
+    for name, r in rules:
+        for st in walk_studies(r.get("imaging") or {}):
+            for m in st.get("modalities") or []:
+                check(m in words["modalities"], "%s %s: modality %s has no words in %s" % (name, r["id"], m, path))
+            for g in st.get("regions") or []:
+                check(g in words["body_parts"], "%s %s: region %s has no words in %s" % (name, r["id"], g, path))
+    # the transfer syntaxes DICOM defines for images (PS3.5 A.4) that a drop holds most
+    for uid in ("1.2.840.10008.1.2", "1.2.840.10008.1.2.1", "1.2.840.10008.1.2.4.50", "1.2.840.10008.1.2.4.70",
+                "1.2.840.10008.1.2.4.90", "1.2.840.10008.1.2.4.91", "1.2.840.10008.1.2.5"):
+        check(uid in words["transfer_syntaxes"], "%s: transfer syntax %s has words" % (path, uid))
+
+
 def main():
     if len(sys.argv) != 2:
         sys.stderr.write(__doc__)
@@ -108,6 +145,7 @@ def main():
         shown = "Only %s: %s" % (cond, msg)
         for p in wording(shown, where + " as shown with its condition", ids):
             check(False, p)
+    check_words(sys.argv[1], rules)
     if failures:
         sys.stderr.write("%d failure(s)\n" % len(failures))
         return 1
