@@ -147,9 +147,11 @@
 
 /* ---- delivery to the reviewing centre (send.c, docs/delivery.md) ---- */
 
-#define SEND_BATCH_BYTES (64u << 20)       /* DICOM bytes per STOW-RS request, by default */
+#define SEND_BATCH_BYTES (16u << 20)       /* DICOM bytes per STOW-RS request, by default (bench/send.py) */
 #define SEND_BATCH_MAX_BYTES (1u << 30)    /* ... and at most (--batch-bytes) */
 #define SEND_BATCH_MAX_OBJECTS 1000u       /* objects per STOW-RS request */
+#define SEND_STOW_CONNECTIONS 2            /* STOW-RS requests in flight at once, each on its own connection */
+#define SEND_UPLOAD_BUFFER_BYTES (512u << 10) /* libcurl's upload buffer per connection (its default: 64 KiB) */
 #define SEND_MAX_OBJECTS 1000000u          /* DICOM objects of one package */
 #define SEND_MAX_BYTES (UINT64_C(64) << 30) /* bytes one delivery sends, retries included, by default */
 #define SEND_MAX_SECONDS (6u * 3600)       /* wall time of one delivery, by default */

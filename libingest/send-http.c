@@ -159,8 +159,22 @@ out:
 	return r;
 }
 
+void send_conn_clone(struct send_conn *dst, const struct send_conn *src)
+{
+	*dst = *src;
+	dst->curl = NULL;
+	dst->clone = true;
+}
+
 void send_conn_done(struct send_conn *c)
 {
+	if (c->curl)
+		curl_easy_cleanup(c->curl);
+	c->curl = NULL;
+	if (c->clone) {
+		c->base = c->auth_header = c->userpwd = NULL;
+		return;
+	}
 	free(c->base);
 	if (c->auth_header) {
 		explicit_bzero(c->auth_header, strlen(c->auth_header));
@@ -277,6 +291,16 @@ static size_t on_read(char *buf, size_t size, size_t nitems, void *ud)
 	return (size_t)(p - buf);
 }
 
+/* libcurl rewinds the body when it sends it again on a new connection (a
+ * kept-alive one the server had closed). */
+static int on_seek(void *ud, curl_off_t offset, int origin)
+{
+	if (offset != 0 || origin != SEEK_SET)
+		return CURL_SEEKFUNC_CANTSEEK;
+	body_rewind(ud);
+	return CURL_SEEKFUNC_OK;
+}
+
 /* ------------------------------------------------------------------------ */
 /* Requests                                                                  */
 
@@ -332,8 +356,12 @@ static int attempt(struct send_conn *c, const char *url, struct send_body *body,
 	char ctype[160];
 	uint64_t now = mono_ms();
 	int r = 0;
-	CURL *h = curl_easy_init();
-	if (!h)
+	/* one handle per connection, reset for each request: libcurl keeps the
+	 * connection (and a TLS session) open from one request to the next */
+	CURL *h = c->curl;
+	if (h)
+		curl_easy_reset(h);
+	else if (!(h = c->curl = curl_easy_init()))
 		return -ENOMEM;
 	errbuf[0] = 0;
 	SETOPT(h, CURLOPT_ERRORBUFFER, errbuf);
@@ -369,7 +397,11 @@ static int attempt(struct send_conn *c, const char *url, struct send_body *body,
 		SETOPT(h, CURLOPT_POST, 1L);
 		SETOPT(h, CURLOPT_READFUNCTION, on_read);
 		SETOPT(h, CURLOPT_READDATA, body);
+		SETOPT(h, CURLOPT_SEEKFUNCTION, on_seek);
+		SETOPT(h, CURLOPT_SEEKDATA, body);
 		SETOPT(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)body->length);
+		/* larger reads and sends than libcurl's 64 KiB: an eighth of the system calls */
+		SETOPT(h, CURLOPT_UPLOAD_BUFFERSIZE, (long)SEND_UPLOAD_BUFFER_BYTES);
 	}
 	if (!hdrs)
 		goto setopt_failed;
@@ -377,9 +409,14 @@ static int attempt(struct send_conn *c, const char *url, struct send_body *body,
 	*rc = curl_easy_perform(h);
 	if (body) {
 		curl_off_t up = 0;
-		if (curl_easy_getinfo(h, CURLINFO_SIZE_UPLOAD_T, &up) == CURLE_OK && up > 0)
-			*c->bytes_sent += (uint64_t)up;
+		if (curl_easy_getinfo(h, CURLINFO_SIZE_UPLOAD_T, &up) != CURLE_OK || up < 0)
+			up = 0;
+		if (c->lock)
+			pthread_mutex_lock(c->lock);
+		*c->bytes_sent += (uint64_t)up;
 		(*c->requests)++;
+		if (c->lock)
+			pthread_mutex_unlock(c->lock);
 		body_rewind(body);
 	}
 	*too_big = a.too_big;
@@ -392,7 +429,6 @@ setopt_failed:
 	r = -ENOMEM;
 done:
 	curl_slist_free_all(hdrs);
-	curl_easy_cleanup(h);
 	return r;
 }
 
@@ -413,16 +449,35 @@ int send_http(struct send_conn *c, const char *url, struct send_body *body, long
 			        "when sent again", o->max_seconds);
 			return -ETIMEDOUT;
 		}
-		if (body && *c->bytes_sent + body->length > o->max_bytes) {
-			set_err(err, "the delivery would send more than its %" PRIu64 " byte budget; it resumes "
-			        "where it stopped when sent again", o->max_bytes);
-			return -EFBIG;
+		if (body) {
+			/* the bodies in flight on other connections count against the budget too */
+			uint64_t *held = c->bytes_reserved;
+			bool over;
+			if (c->lock)
+				pthread_mutex_lock(c->lock);
+			over = *c->bytes_sent + (held ? *held : 0) + body->length > o->max_bytes;
+			if (!over && held)
+				*held += body->length;
+			if (c->lock)
+				pthread_mutex_unlock(c->lock);
+			if (over) {
+				set_err(err, "the delivery would send more than its %" PRIu64 " byte budget; it "
+				        "resumes where it stopped when sent again", o->max_bytes);
+				return -EFBIG;
+			}
 		}
 		resp->len = 0;
 		if (resp->s)
 			resp->s[0] = 0;
 		*status = 0;
 		r = attempt(c, url, body, status, resp, &rc, errbuf, &too_big);
+		if (body && c->bytes_reserved) {
+			if (c->lock)
+				pthread_mutex_lock(c->lock);
+			*c->bytes_reserved -= body->length;
+			if (c->lock)
+				pthread_mutex_unlock(c->lock);
+		}
 		if (r == -ENOMEM) {
 			set_err(err, "out of memory");
 			return r;
@@ -456,10 +511,12 @@ int send_http(struct send_conn *c, const char *url, struct send_body *body, long
 			return -EIO;
 		}
 		if (r < 0)
-			log_warn(c->ctx, "send: the destination cannot be reached (%s); trying again in %" PRIu64 " ms",
+			send_log(c, ING_LOG_WARNING, "send: the destination cannot be reached (%s); trying again in %"
+			         PRIu64 " ms",
 			         errbuf[0] ? errbuf : curl_easy_strerror(rc), wait);
 		else
-			log_warn(c->ctx, "send: the destination answered HTTP %ld; trying again in %" PRIu64 " ms",
+			send_log(c, ING_LOG_WARNING, "send: the destination answered HTTP %ld; trying again in %"
+			         PRIu64 " ms",
 			         *status, wait);
 		if (mono_ms() + wait >= c->deadline_ms)
 			wait = c->deadline_ms > mono_ms() ? c->deadline_ms - mono_ms() : 0;

@@ -4,6 +4,8 @@
 #ifndef INGEST_SEND_PRIVATE_H
 #define INGEST_SEND_PRIVATE_H
 
+#include <pthread.h>
+
 #include "internal.h"
 #include "libingest-internal.h"
 
@@ -30,6 +32,14 @@ struct send_conn {
 	uint64_t deadline_ms;       /* mono_ms() when the delivery must end */
 	uint64_t *bytes_sent;       /* request body bytes so far (send_result.bytes_sent) */
 	unsigned *requests;
+	/* Connections in parallel (STOW-RS): each its own send_conn made by
+	 * send_conn_clone(), sharing the counters above, BYTES_RESERVED (the
+	 * bodies in flight, so that the byte budget holds for all of them) and
+	 * LOCK, which guards the counters and the log. NULL when alone. */
+	uint64_t *bytes_reserved;
+	pthread_mutex_t *lock;
+	void *curl;                 /* its libcurl handle, kept for connection reuse (CURL *) */
+	bool clone;                 /* base and credentials belong to another send_conn */
 };
 
 /* A request body streamed from files (STOW-RS): NPARTS files under the bag's
@@ -57,6 +67,15 @@ struct send_body {
  * files): 0, or a negative errno with *err set in plain words. */
 ING_HIDDEN int send_conn_init(struct send_conn *c, struct ing_ctx *ctx, const struct send_opts *o, char **err);
 ING_HIDDEN void send_conn_done(struct send_conn *c);
+/* A second connection to the same destination, sharing SRC's settings,
+ * counters and lock (SRC outlives it): for requests on another thread. */
+ING_HIDDEN void send_conn_clone(struct send_conn *dst, const struct send_conn *src);
+/* The log, under the lock when there is one. */
+#define send_log(c, level, ...) do {                                             \
+		if ((c)->lock) pthread_mutex_lock((c)->lock);                    \
+		ing_log((c)->ctx, level, __VA_ARGS__);                           \
+		if ((c)->lock) pthread_mutex_unlock((c)->lock);                  \
+	} while (0)
 
 /* Set BODY up for PARTS (its length computed). */
 ING_HIDDEN void send_body_init(struct send_body *b, int dirfd, const struct send_part *parts, size_t n);

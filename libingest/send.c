@@ -15,6 +15,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -346,11 +347,14 @@ static const char *failure_text(long code)
 	}
 }
 
-static int stow_batch(struct delivery *d, size_t *idx, size_t n, unsigned batch_no)
+/* One STOW-RS request for the objects IDX[0..N) over C (halved on a whole-batch refusal); *ERR says
+ * why it failed. Touches only those objects: two connections send two batches at once. */
+static int stow_batch(struct delivery *d, struct send_conn *c, char **err, size_t *idx, size_t n,
+                      unsigned batch_no)
 {
 	_cleanup_free_ struct send_part *parts = xcalloc(n, sizeof *parts);
 	_cleanup_(strbuf_freep) struct strbuf resp;
-	_cleanup_free_ char *url = xasprintf("%sstudies", d->conn.base);
+	_cleanup_free_ char *url = xasprintf("%sstudies", c->base);
 	struct send_body body;
 	uint64_t bytes = 0;
 	long status = 0;
@@ -362,17 +366,17 @@ static int stow_batch(struct delivery *d, size_t *idx, size_t n, unsigned batch_
 	}
 	strbuf_init(&resp, SEND_RESPONSE_MAX_BYTES);
 	send_body_init(&body, d->bagfd, parts, n);
-	int r = send_http(&d->conn, url, &body, &status, &resp, &d->res->error);
+	int r = send_http(c, url, &body, &status, &resp, err);
 	if (r < 0)
 		return r;
 	/* A refusal of the whole request that one object may cause (some PACS, Orthanc among them, answer a
 	 * part they cannot parse with 400 for the lot): halve the batch until the object is alone, and count
 	 * it failed, so that a bad object costs that object only. */
 	if ((status == 400 || status == 413 || status == 415 || status == 422) && n > 1) {
-		log_info(d->ctx, "send: batch %u: HTTP %ld for %zu objects; sending them in halves to find which",
-		         batch_no, status, n);
-		r = stow_batch(d, idx, n / 2, batch_no);
-		return r < 0 ? r : stow_batch(d, idx + n / 2, n - n / 2, batch_no);
+		send_log(c, ING_LOG_INFO, "send: batch %u: HTTP %ld for %zu objects; sending them in halves to "
+		         "find which", batch_no, status, n);
+		r = stow_batch(d, c, err, idx, n / 2, batch_no);
+		return r < 0 ? r : stow_batch(d, c, err, idx + n / 2, n - n / 2, batch_no);
 	}
 	if ((status == 400 || status == 413 || status == 415 || status == 422) && n == 1) {
 		char why[320];
@@ -385,13 +389,14 @@ static int stow_batch(struct delivery *d, size_t *idx, size_t n, unsigned batch_
 		said[k] = 0;
 		snprintf(why, sizeof why, "the destination refused it: HTTP %ld%s%s", status, k ? ": " : "", said);
 		obj_fail(&d->objs[idx[0]], why);
-		log_warn(d->ctx, "send: %s: refused by the destination (HTTP %ld)", d->objs[idx[0]].path, status);
+		send_log(c, ING_LOG_WARNING, "send: %s: refused by the destination (HTTP %ld)", d->objs[idx[0]].path,
+		         status);
 		return 0;
 	}
 	if (status != 200 && status != 202 && status != 409) {
-		fail_why(d->res, "the destination refused the upload (STOW-RS): HTTP %ld%s", status,
-		         status == 401 || status == 403 ? "; check the credentials file"
-		         : "");
+		free(*err);
+		*err = xasprintf("the destination refused the upload (STOW-RS): HTTP %ld%s", status,
+		                 status == 401 || status == 403 ? "; check the credentials file" : "");
 		return -EIO;
 	}
 	_cleanup_(json_object_putp) json_object *ans = parse_json(&resp);
@@ -426,38 +431,135 @@ static int stow_batch(struct delivery *d, size_t *idx, size_t n, unsigned batch_
 				refused++;
 			}
 		}
-	log_info(d->ctx, "send: batch %u: %zu objects, %" PRIu64 " bytes: %u accepted, %u refused, HTTP %ld",
-	         batch_no, n, bytes, ok, refused, status);
+	send_log(c, ING_LOG_INFO, "send: batch %u: %zu objects, %" PRIu64 " bytes: %u accepted, %u refused, "
+	         "HTTP %ld", batch_no, n, bytes, ok, refused, status);
 	return 0;
+}
+
+/* The batches, cut in order of the objects (a study's objects together), sent
+ * over SEND_STOW_CONNECTIONS connections at once: while the destination
+ * stores one batch, the next one is on its way (the first and last one
+ * alone wait). Each connection takes the next batch when its own is
+ * answered; after a failure no new batch starts, the ones in flight end. */
+struct stow_run {
+	struct delivery *d;
+	pthread_mutex_t lock;
+	size_t *idx;                /* the pending objects, batch after batch */
+	size_t *start;              /* batch k is idx[start[k] .. start[k + 1]) */
+	unsigned nbatches, next, answered, in_flight;
+	pthread_cond_t idle;        /* in_flight went to 0 (the crash point send-batch waits for it) */
+	uint64_t reserved;          /* body bytes in flight (the byte budget) */
+	int r;                      /* the first failure */
+	char *err;
+};
+
+struct stow_worker {
+	struct stow_run *run;
+	struct send_conn conn;
+	pthread_t th;
+	bool started;
+};
+
+static void *stow_worker_main(void *ud)
+{
+	struct stow_worker *w = ud;
+	struct stow_run *run = w->run;
+
+	for (;;) {
+		char *err = NULL;
+		unsigned k;
+		pthread_mutex_lock(&run->lock);
+		if (run->r < 0 || run->next >= run->nbatches) {
+			pthread_mutex_unlock(&run->lock);
+			break;
+		}
+		k = run->next++;
+		run->in_flight++;
+		pthread_mutex_unlock(&run->lock);
+
+		int r = stow_batch(run->d, &w->conn, &err, run->idx + run->start[k], run->start[k + 1] - run->start[k],
+		                   k + 1);
+		pthread_mutex_lock(&run->lock);
+		if (--run->in_flight == 0)
+			pthread_cond_broadcast(&run->idle);
+		/* the test's kill between two batches: one answered, none in flight, one to go */
+		if (r == 0 && ++run->answered < run->nbatches && testhook_crash_armed("send-batch")) {
+			while (run->in_flight > 0)
+				pthread_cond_wait(&run->idle, &run->lock);
+			testhook_crash_point("send-batch");
+		}
+		if (r < 0 && run->r == 0) {
+			run->r = r;
+			run->err = err;
+			err = NULL;
+		}
+		pthread_mutex_unlock(&run->lock);
+		free(err);
+		if (r < 0)
+			break;
+	}
+	return NULL;
 }
 
 static int stow_all(struct delivery *d, const struct send_opts *o)
 {
-	_cleanup_free_ size_t *idx = xcalloc(MIN(d->n, (size_t)SEND_BATCH_MAX_OBJECTS) + 1, sizeof *idx);
-	size_t n = 0;
+	struct stow_run run = { .d = d, .lock = PTHREAD_MUTEX_INITIALIZER, .idle = PTHREAD_COND_INITIALIZER };
+	struct stow_worker w[SEND_STOW_CONNECTIONS];
+	_cleanup_free_ size_t *idx = xcalloc(d->n + 1, sizeof *idx);
+	_cleanup_free_ size_t *start = xcalloc(d->n + 2, sizeof *start);
+	size_t n = 0, in_batch = 0;
 	uint64_t bytes = 0;
-	unsigned batch_no = 0;
 
-	for (size_t i = 0; i <= d->n; i++) {
-		bool last = i == d->n;
-		struct obj *ob = last ? NULL : &d->objs[i];
-		if (ob && ob->state != OBJ_PENDING)
+	for (size_t i = 0; i < d->n; i++) {
+		const struct obj *ob = &d->objs[i];
+		if (ob->state != OBJ_PENDING)
 			continue;
-		if (n > 0 && (last || n == SEND_BATCH_MAX_OBJECTS || bytes + ob->size > o->batch_bytes)) {
-			if (batch_no > 0)
-				testhook_crash_point("send-batch");   /* between two batches */
-			int r = stow_batch(d, idx, n, ++batch_no);
-			if (r < 0)
-				return r;
-			n = 0;
+		if (in_batch > 0 && (in_batch == SEND_BATCH_MAX_OBJECTS || bytes + ob->size > o->batch_bytes)) {
+			start[++run.nbatches] = n;
+			in_batch = 0;
 			bytes = 0;
 		}
-		if (ob) {
-			idx[n++] = i;
-			bytes += ob->size;
+		idx[n++] = i;
+		in_batch++;
+		bytes += ob->size;
+	}
+	if (in_batch > 0)
+		start[++run.nbatches] = n;
+	run.idx = idx;
+	run.start = start;
+
+	/* the first connection is this thread's, on the delivery's own send_conn */
+	unsigned nw = (unsigned)MIN((unsigned)SEND_STOW_CONNECTIONS, run.nbatches);
+	for (unsigned k = 0; k < nw; k++) {
+		w[k] = (struct stow_worker){ .run = &run };
+		if (k == 0) {
+			w[k].conn = d->conn;
+			d->conn.curl = NULL;       /* handed over, handed back below */
+		} else
+			send_conn_clone(&w[k].conn, &d->conn);
+		if (nw > 1) {
+			w[k].conn.lock = &run.lock;
+			w[k].conn.bytes_reserved = &run.reserved;
 		}
 	}
-	return 0;
+	for (unsigned k = 1; k < nw; k++)
+		w[k].started = pthread_create(&w[k].th, NULL, stow_worker_main, &w[k]) == 0;
+	if (nw > 0)
+		stow_worker_main(&w[0]);
+	for (unsigned k = 1; k < nw; k++) {
+		if (w[k].started)
+			pthread_join(w[k].th, NULL);
+		send_conn_done(&w[k].conn);
+	}
+	if (nw > 0)
+		d->conn.curl = w[0].conn.curl;
+	pthread_mutex_destroy(&run.lock);
+	pthread_cond_destroy(&run.idle);
+	if (run.r < 0) {
+		free(d->res->error);
+		d->res->error = run.err;
+	}
+	return run.r;
 }
 
 /* ------------------------------------------------------------------------ */

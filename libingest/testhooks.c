@@ -32,6 +32,12 @@ void testhook_crash_point(const char *step)
 	}
 }
 
+bool testhook_crash_armed(const char *step)
+{
+	const char *at = getenv("INGEST_TEST_CRASH_AT");
+	return at && strcmp(at, step) == 0;
+}
+
 bool testhook_parser_faults(void)
 {
 	return getenv("INGEST_TEST_PARSER_FAULT") != NULL;

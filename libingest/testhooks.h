@@ -28,6 +28,9 @@
  * build and publish (build, payload, bag, publish, exchanged, published),
  * or of a delivery (send-batch: between two STOW-RS batches, send.c). */
 ING_HIDDEN void testhook_crash_point(const char *step);
+/* True when INGEST_TEST_CRASH_AT is STEP: for a step that must first bring
+ * other threads to a stop (send-batch: no STOW-RS batch in flight). */
+ING_HIDDEN bool testhook_crash_armed(const char *step);
 
 /* INGEST_TEST_PARSER_FAULT is set: read once per scan (guard_init()). */
 ING_HIDDEN bool testhook_parser_faults(void);
@@ -68,6 +71,7 @@ ING_HIDDEN const char *testhook_connect_to(void);
 #else
 
 static inline void testhook_crash_point(const char *step) { }
+static inline bool testhook_crash_armed(const char *step) { return false; }
 static inline bool testhook_parser_faults(void) { return false; }
 static inline void testhook_parser_fault(bool on, enum ing_guard_phase phase, const uint8_t *head, size_t n) { }
 static inline bool testhook_read_eio(bool on, const uint8_t *head, size_t n) { return false; }

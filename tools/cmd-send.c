@@ -43,7 +43,7 @@ static void send_usage(FILE *f)
 	        "  --receipt FILE       write the receipt here\n"
 	        "  --no-receipt         write no receipt\n"
 	        "  --batch-bytes N      DICOM bytes per STOW-RS request or DIMSE association\n"
-	        "                       (default 64 MiB, at most 1 GiB)\n"
+	        "                       (default 16 MiB, at most 1 GiB)\n"
 	        "  --max-seconds N      wall time of the whole delivery, retries included (default 6 h)\n"
 	        "  --max-bytes N        bytes sent by the whole delivery, retries included (default 64 GiB)\n"
 	        "  -q, --quiet          print nothing but errors\n"
