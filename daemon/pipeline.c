@@ -283,8 +283,8 @@ static void scan_progress(void *ud, uint64_t files, uint64_t bytes)
 static void add_rcpt(struct ptrvec *to, const char *a);
 static void case_notify(const char *store, struct ptrvec *to);
 
-/* deliver_to: of the drops' case.yaml files in the case store STORE, the newest
- * drop's that says anything about it winning: 1 and *NAME, 0 (none), or
+/* deliver_to: of the folder drops' case.yaml files in the case store STORE, the
+ * newest drop's that says anything about it winning: 1 and *NAME, 0 (none), or
  * -EINVAL and *WHY (fail closed: a destination that may be named but cannot
  * be read is never replaced by the default). */
 static int case_deliver_to(const char *store, char **name, char **why)
@@ -312,13 +312,42 @@ static int case_deliver_to(const char *store, char **name, char **why)
 	return res;
 }
 
+/* Without the scan (publishing found done after a restart): the case.yaml
+ * files of the folder drops; a drop that is a file (an archive, a disc image)
+ * may hold a case.yaml too, which only a scan reads: then the destination is
+ * not known (fail closed). */
+static int case_deliver_to_unscanned(const char *store, char **name, char **why)
+{
+	struct dirent **ents = NULL;
+	int k = scandir(store, &ents, NULL, alphasort);
+	bool file_drop = false;
+	for (int i = 0; i < k; i++) {
+		struct stat st;
+		_cleanup_free_ char *dp = xasprintf("%s/%s", store, ents[i]->d_name);
+		if (ents[i]->d_name[0] != '.' && lstat(dp, &st) == 0 && !S_ISDIR(st.st_mode))
+			file_drop = true;
+		free(ents[i]);
+	}
+	free(ents);
+	if (!file_drop)
+		return case_deliver_to(store, name, why);
+	*name = NULL;
+	*why = xstrdup("ingestd restarted while publishing, and a drop of the case is an archive or disc image whose "
+	               "case.yaml (and the deliver_to it may hold) only a scan reads; send the package with ingest send "
+	               "--to NAME, or drop the case again");
+	return -EINVAL;
+}
+
 /* The delivery of the package just published at PACKAGE_PATH (ready), into
  * DL: false when it goes nowhere (no deliver_to, no delivery.default). A
- * destination named but unknown holds it, with the reason (SPEC §10). */
-static bool delivery_plan(struct pl *p, const char *package_path, const char *manifest, struct journal_delivery *dl)
+ * destination named but unknown holds it, with the reason (SPEC §10). SCAN:
+ * the case as scanned (its case.yaml files, archives' too), or NULL. */
+static bool delivery_plan(struct pl *p, const struct ing_scan *scan, const char *package_path, const char *manifest,
+                          struct journal_delivery *dl)
 {
 	_cleanup_free_ char *name = NULL, *why = NULL;
-	int r = case_deliver_to(path_exists(p->case_dir) ? p->case_dir : p->arch_dir, &name, &why);
+	const char *store = path_exists(p->case_dir) ? p->case_dir : p->arch_dir;
+	int r = scan ? ing_scan_deliver_to(scan, &name, &why) : case_deliver_to_unscanned(store, &name, &why);
 	*dl = (struct journal_delivery){ .package_path = xstrdup(package_path),
 	                                 .manifest_sha256 = manifest ? xstrdup(manifest) : NULL };
 	if (r < 0) {
@@ -354,10 +383,11 @@ static bool delivery_plan(struct pl *p, const char *package_path, const char *ma
 
 /* Marks the drop published (journal_published()), with the package's
  * delivery when it is ready and has a destination. */
-static int mark_published(struct pl *p, bool ready, const char *package_path, const char *manifest)
+static int mark_published(struct pl *p, const struct ing_scan *scan, bool ready, const char *package_path,
+                          const char *manifest)
 {
 	_cleanup_(journal_delivery_clear) struct journal_delivery dl = { 0 };
-	bool deliver = ready && package_path && delivery_plan(p, package_path, manifest, &dl);
+	bool deliver = ready && package_path && delivery_plan(p, scan, package_path, manifest, &dl);
 	int r = journal_published(p->j, p->d.id, deliver ? &dl : NULL);
 	if (r == 0 && deliver && dl.state == DELIVERY_HELD)
 		log_msg(4, "case %s: delivery held: %s", p->d.case_id, dl.error);
@@ -519,7 +549,7 @@ static int build_and_publish(struct pl *p)
 		log_msg(3, "case %s: publishing failed: %s", p->d.case_id, ing_strerror(r));
 		return r;
 	}
-	if ((r = mark_published(p, po.state == ING_PACKAGE_READY, info.path, info.manifest_sha256)) < 0)
+	if ((r = mark_published(p, scan, po.state == ING_PACKAGE_READY, info.path, info.manifest_sha256)) < 0)
 		return r;
 	log_msg(5, "case %s: drop %lld: published in %s/ (%s, %u required gaps)", p->d.case_id, (long long)p->d.id,
 	        state, status, req);
@@ -542,7 +572,7 @@ static int maybe_published(struct pl *p)
 		const char *other = strcmp(rep.state, "ready") == 0 ? "pending" : "ready";
 		_cleanup_free_ char *o = xasprintf("%s/%s/%s", p->cfg->outbox, other, p->d.case_id);
 		rm_rf(o);
-		r = mark_published(p, strcmp(rep.state, "ready") == 0, rep.package_path, rep.manifest_sha256);
+		r = mark_published(p, NULL, strcmp(rep.state, "ready") == 0, rep.package_path, rep.manifest_sha256);
 		log_msg(5, "case %s: drop %lld: found published before the restart", p->d.case_id, (long long)p->d.id);
 	}
 	return r < 0 ? r : done;

@@ -51,6 +51,14 @@ void evaluate_case_yaml(struct ing_scan *scan, const void *buf, size_t len)
 			free(old->patient_language);
 			old->patient_language = steal_ptr(cy->patient_language);
 		}
+		/* deliver_to (SPEC §10): a later case.yaml that names one, names a bad
+		 * one or cannot be read decides (ing_scan_deliver_to()) */
+		if (cy->deliver_to || cy->deliver_to_bad || cy->ignored) {
+			free(old->deliver_to);
+			old->deliver_to = steal_ptr(cy->deliver_to);
+			old->deliver_to_bad = cy->deliver_to_bad;
+			old->ignored = cy->ignored;
+		}
 		for (size_t i = 0; i < cy->n_notify; i++) {
 			old->notify = xrealloc(old->notify, (old->n_notify + 1) * sizeof(char *));
 			old->notify[old->n_notify++] = steal_ptr(cy->notify[i]);
@@ -67,6 +75,37 @@ void evaluate_case_yaml(struct ing_scan *scan, const void *buf, size_t len)
 		free(prev);
 	}
 	strbuf_free(&err);
+}
+
+int ing_scan_deliver_to(const struct ing_scan *scan, char **name, char **why)
+{
+	*name = *why = NULL;
+	/* a case.yaml the scan could not read at all (too large, unreadable) may name one */
+	for (size_t i = 0; i < scan->files.n; i++) {
+		const struct ing_file *f = scan->files.v[i];
+		if (f->kind == KIND_CASE_YAML && f->problem != PROB_NONE && f->problem != PROB_DUPLICATE) {
+			*why = xstrdup("a case.yaml of the case could not be read (see the report), so the destination it "
+			               "may name (deliver_to) is not known");
+			return -EINVAL;
+		}
+	}
+	const struct case_yaml *cy = scan->case_yaml;
+	if (!cy)
+		return 0;
+	if (cy->ignored) {
+		*why = xstrdup("its case.yaml cannot be read as a whole (see the report's case.yaml problem), so the "
+		               "destination it may name (deliver_to) is not known");
+		return -EINVAL;
+	}
+	if (cy->deliver_to_bad) {
+		*why = xstrdup("its case.yaml's deliver_to is not a destination's name (see the report's case.yaml "
+		               "problem)");
+		return -EINVAL;
+	}
+	if (!cy->deliver_to)
+		return 0;
+	*name = xstrdup(cy->deliver_to);
+	return 1;
 }
 
 /* A document the extractor could not read: a scan, a photo, an office file, a failed extraction. */

@@ -127,6 +127,11 @@ ING_HIDDEN int case_yaml_notify_at(int dirfd, const char *name, char ***out, siz
  * file cannot be read as a whole. Fail closed: the caller then delivers
  * nowhere (never to a default destination). */
 ING_HIDDEN int case_yaml_deliver_to_at(int dirfd, const char *name, char **out, char **why);
+/* The same for a scanned case (evaluate.c): its drops' case.yaml files as the
+ * scan read them (at a folder's root or an archive's), the newest that says
+ * anything about deliver_to deciding; a case.yaml the scan could not read is
+ * -EINVAL too. */
+ING_HIDDEN int ing_scan_deliver_to(const struct ing_scan *scan, char **name, char **why);
 
 /* ---- delivery to the reviewing centre (send.c, send-http.c; docs/delivery.md) ----
  *

@@ -35,7 +35,7 @@ ready/ (the fixture cases have required gaps by design).
            journalled with its reason and a retry time; the daemon is
            stopped, the destination started, the daemon started again: the
            delivery is retried and confirmed (attempt 2 or later)
-  unknown  case.yaml names deliver_to: centre-x, not a destination: the
+  unknown  case.yaml (in a zip drop) names deliver_to: centre-x, not a destination: the
            delivery is held (never sent to the default), the report mail and
            `ingest status` say why; once the configuration names centre-x and
            the daemon reloads (SIGHUP), it is delivered"""
@@ -555,7 +555,10 @@ def test_unknown(root, smtp, rules):
             t.start()
             src = os.path.join(root, 'src')
             make_drop(src, deliver_to='centre-x')
-            dlib.place(t, src, CASE)
+            # a zip: its case.yaml is read by the scan only (the folder drops' by the daemon too)
+            z = os.path.join(root, 'drop.zip')
+            dlib.zip_dir(src, z)
+            dlib.place(t, z, CASE + '.zip')
             t.wait_done(1, timeout=120)
             d = wait_delivery(t, ('held',), timeout=30)
             if 'centre-x' not in (d[9] or '') or 'not a destination' not in d[9]:
