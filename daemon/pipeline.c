@@ -375,6 +375,9 @@ static bool delivery_plan(struct pl *p, const struct ing_scan *scan, const char 
 	for (size_t i = 0; i < p->cfg->n_mail_to; i++)
 		add_rcpt(&to, p->cfg->mail_to[i]);
 	case_notify(path_exists(p->case_dir) ? p->case_dir : p->arch_dir, &to);
+	const char *const *addrs;
+	for (size_t i = 0, n = ing_scan_notify(scan, &addrs); i < n; i++)
+		add_rcpt(&to, addrs[i]);
 	for (size_t i = 0; i < to.n; i++)
 		strbuf_printf(&rc, "%s\n", (const char *)to.v[i]);
 	dl->rcpt = strbuf_steal(&rc);
@@ -697,6 +700,14 @@ static int notify(struct pl *p)
 	case_notify(path_exists(p->case_dir) ? p->case_dir : p->arch_dir, &to);
 
 	_cleanup_(json_object_putp) json_object *root = rep.json ? json_tokener_parse(rep.json) : NULL;
+	/* the report's notify: every drop's case.yaml as the scan read it, an archive's too */
+	json_object *nt = NULL;
+	if (root && json_object_object_get_ex(root, "notify", &nt) && json_object_is_type(nt, json_type_array))
+		for (size_t i = 0; i < json_object_array_length(nt); i++) {
+			const char *a = json_object_get_string(json_object_array_get_idx(nt, i));
+			if (a && case_yaml_address_ok(a))
+				add_rcpt(&to, a);
+		}
 	const char *cancer = json_str(root, "cancer_type", "id");
 	_cleanup_free_ char *subject = xasprintf("[ingestd] %s %s: %s \u2014 %d required gap%s", p->d.case_id,
 	                                         cancer ? cancer : "generic", rep.status ? rep.status : "incomplete",

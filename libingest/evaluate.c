@@ -77,6 +77,13 @@ void evaluate_case_yaml(struct ing_scan *scan, const void *buf, size_t len)
 	strbuf_free(&err);
 }
 
+size_t ing_scan_notify(const struct ing_scan *scan, const char *const **addrs)
+{
+	const struct case_yaml *cy = scan->case_yaml;
+	*addrs = cy ? (const char *const *)cy->notify : NULL;
+	return cy ? cy->n_notify : 0;
+}
+
 int ing_scan_deliver_to(const struct ing_scan *scan, char **name, char **why)
 {
 	*name = *why = NULL;

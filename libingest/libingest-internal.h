@@ -132,6 +132,10 @@ ING_HIDDEN int case_yaml_deliver_to_at(int dirfd, const char *name, char **out, 
  * anything about deliver_to deciding; a case.yaml the scan could not read is
  * -EINVAL too. */
 ING_HIDDEN int ing_scan_deliver_to(const struct ing_scan *scan, char **name, char **why);
+/* The case.yaml notify: addresses of a scanned case, as the scan read them (a
+ * folder's case.yaml or an archive's, every drop's): their number, the list
+ * in *ADDRS (the scan's own strings, shape-checked). */
+ING_HIDDEN size_t ing_scan_notify(const struct ing_scan *scan, const char *const **addrs);
 
 /* ---- delivery to the reviewing centre (send.c, send-http.c; docs/delivery.md) ----
  *
