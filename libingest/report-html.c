@@ -70,9 +70,12 @@ static void gaps_html(const struct ing_scan *scan, FILE *f, enum rule_severity s
 		}
 		fputs("<li>", f);
 		esc(f, g->message);
-		fputs(" <span class=\"rule\">[", f);
+		/* the rule id with the evidence, folded: the coordinator reads the message */
+		fputs("<details><summary>evidence</summary><span class=\"rule\">[", f);
 		esc(f, g->rule_id);
-		fputs("]</span>", f);
+		fputs("]</span> ", f);
+		esc(f, g->evidence ? g->evidence : "");
+		fputs("</details>", f);
 		if (g->n_unread) {
 			/* the documents it may be in, named with why, in the gap's own item */
 			fputs("<div class=\"unread\">Check by eye first — could not be read automatically:<ul>", f);
@@ -86,11 +89,6 @@ static void gaps_html(const struct ing_scan *scan, FILE *f, enum rule_severity s
 			if (g->unread_total > g->n_unread)
 				fprintf(f, "<li>and %zu more (see the inventory)</li>", g->unread_total - g->n_unread);
 			fputs("</ul></div>", f);
-		}
-		if (g->evidence) {
-			fputs("<details><summary>evidence</summary>", f);
-			esc(f, g->evidence);
-			fputs("</details>", f);
 		}
 		fputs("</li>\n", f);
 	}
