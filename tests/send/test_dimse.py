@@ -169,8 +169,7 @@ def test_samples(work):
     out, bag = package_of(work, drop, 'SAMPLES')
     objs = package_objects(bag)
     want = [x[0] for x in objs]
-    # Orthanc 1.10 takes only the storage SOP classes DCMTK knows unless told otherwise
-    with start_orthanc({'UnknownSopClassAccepted': True}) as o:
+    with start_orthanc() as o:
         p = send(bag, url_of(o), '--batch-bytes', '4000000')
         r = receipt_of(out, bag)
         check(p.returncode == 0 and r['delivered'], 'the samples package was not delivered: exit %d %s\n%s'
