@@ -60,6 +60,9 @@ int classify(const OFCondition &c)
 {
 	if (c == DUL_READTIMEOUT || c == DIMSE_NODATAAVAILABLE)
 		return -ETIMEDOUT;
+	/* a TLS handshake that fails (the certificate not trusted) is no passing trouble: not worth a retry */
+	if (strstr(c.text(), "TLS error") || (c.module() == OFM_dcmnet && c.code() == DULC_TLSERROR))
+		return -EPROTO;
 	if (c.module() == OFM_dcmnet && c.code() == DULC_TCPINITERROR) {
 		const char *t = c.text();
 		if (strstr(t, "refused"))
@@ -68,8 +71,6 @@ int classify(const OFCondition &c)
 			return -ETIMEDOUT;
 		return -EHOSTUNREACH;
 	}
-	if (c.module() == OFM_dcmnet && c.code() == DULC_TLSERROR)
-		return -EPROTO;
 	return -ECONNRESET;
 }
 
@@ -242,6 +243,9 @@ int open_assoc(const struct dimse_peer *p, const struct dimse_pc *pcs, size_t n,
 		} else {
 			r = classify(c);
 			why = "the destination cannot be reached: " + cond_text(c);
+			if (r == -EPROTO && p->tls_ca_file)
+				why += std::string("; check that the CA file ") + p->tls_ca_file +
+				       " holds the CA that signed the destination's certificate, and that it speaks TLS";
 		}
 		if (!a->assoc)
 			ASC_destroyAssociationParameters(&params);
