@@ -34,7 +34,10 @@ Orthanc holds is read through its own REST API, never through our code.
            delivered, and a second send finds every one (sends nothing)
   named    --to NAME --config FILE: a destination of ingestd's configuration
            (destinations:), and its delivery.default without --to; an unknown name and an invalid destination are
-           usage errors that name the file, line and column"""
+           usage errors that name the file, line and column
+  parallel a proxy that holds each STOW-RS request until a second one is in
+           flight: two batches are sent at once, never more, over two
+           kept-alive connections that carry every request"""
 import http.client
 import http.server
 import json
@@ -280,6 +283,55 @@ def test_retry(work):
         finally:
             srv.shutdown()
     print('retry: 503 for ever fails after 5 attempts; 503 twice, then connections cut twice: retried and delivered (%d objects)' % len(want))
+
+
+class PairProxy(FlakyProxy):
+    """FlakyProxy with keep-alive (HTTP/1.1) that notes the client connection of every request, and holds a
+    STOW-RS POST up to 10 s until a second one is in flight beside it: a client that sends one batch at a time
+    shows one in flight at most."""
+    protocol_version = 'HTTP/1.1'
+    cond = threading.Condition()
+    active = most = 0
+    conns = set()
+
+    def relay(self, method):
+        with self.cond:
+            PairProxy.conns.add(self.client_address)
+        if method != 'POST':
+            return FlakyProxy.relay(self, method)
+        with self.cond:
+            PairProxy.active += 1
+            PairProxy.most = max(PairProxy.most, PairProxy.active)
+            self.cond.notify_all()
+            self.cond.wait_for(lambda: PairProxy.active > 1, timeout=10)
+        try:
+            FlakyProxy.relay(self, method)
+        finally:
+            with self.cond:
+                PairProxy.active -= 1
+
+
+def test_parallel(work):
+    out, bag = package(work)
+    want = package_sops(bag)
+    with start_orthanc() as o:
+        PairProxy.target = o.http_port
+        srv = http.server.ThreadingHTTPServer(('127.0.0.1', 0), PairProxy)
+        threading.Thread(target=srv.serve_forever, daemon=True).start()
+        url = 'http://127.0.0.1:%d/dicom-web/' % srv.server_address[1]
+        try:
+            p = send(bag, url, '--allow-http', '--batch-bytes', '200000', check_rc=0)
+            r = json.load(open(os.path.join(out, 'receipts', os.path.basename(bag) + '.json')))
+            check(PairProxy.most == 2, 'wanted two STOW-RS requests in flight at once, at most; saw %d'
+                  % PairProxy.most)
+            check(len(PairProxy.conns) == 2, 'wanted every request on two kept-alive connections, saw %d '
+                  'connections' % len(PairProxy.conns))
+            check(sorted(orthanc_sops(o)) == sorted(want) and r['confirmed'] == len(want),
+                  'after the parallel send Orthanc does not hold the package: %s' % p.stderr)
+        finally:
+            srv.shutdown()
+    print('parallel: two STOW-RS batches in flight at once on two kept-alive connections; %d objects delivered'
+          % len(want))
 
 
 PET = '1.2.840.10008.5.1.4.1.1.128'
@@ -549,7 +601,7 @@ def main():
     try:
         {'deliver': test_deliver, 'resume': test_resume, 'retry': test_retry, 'refuse': test_refuse,
          'tls': test_tls, 'named': test_named, 'samples': test_samples,
-         'paging': test_paging}[which](work)
+         'paging': test_paging, 'parallel': test_parallel}[which](work)
     finally:
         subprocess.run(['rm', '-rf', work])
 
