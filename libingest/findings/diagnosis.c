@@ -172,10 +172,32 @@ static bool already(const struct dx_list *l, enum dx_field f, const char *text)
 	return false;
 }
 
+/* TEXT [0, LEN) with every run of white space made one space (rd_snippet()'s folding), malloc'd. */
+static char *fold_space(const char *text, size_t len)
+{
+	char *o = xmalloc(len + 1);
+	size_t k = 0;
+	bool sp = false;
+	for (size_t i = 0; i < len; i++) {
+		char c = text[i];
+		if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v') {
+			sp = k > 0;
+			continue;
+		}
+		if (sp)
+			o[k++] = ' ';
+		sp = false;
+		o[k++] = c ? c : ' ';
+	}
+	o[k] = 0;
+	return o;
+}
+
 int findings_diagnosis(const struct vocab *v, const struct doc_text *d, struct dx_list *out)
 {
 	int ids[_DX_MAX], side_ids[3];
 	struct vtext t;
+	char *reading = NULL;   /* the reading-order text, white space folded, when the layout is read */
 
 	*out = (struct dx_list){ 0 };
 	if (!v || !d)
@@ -237,6 +259,14 @@ int findings_diagnosis(const struct vocab *v, const struct doc_text *d, struct d
 		if (!keep)
 			continue;
 		char *text = rd_snippet(src, a, b);
+		/* read from the layout: the words must be in the reading-order text too (a layout
+		 * can interleave two cells that overlap on the page: "FF TPuEm boloucrkc") */
+		if (src != d->text && d->text && d->len && text[0]) {
+			if (!reading)
+				reading = fold_space(d->text, rd_len(d->len));
+			if (!strstr(reading, text))
+				text[0] = 0;
+		}
 		if (!text[0] || already(out, field, text)) {
 			free(text);
 			continue;
@@ -251,6 +281,7 @@ int findings_diagnosis(const struct vocab *v, const struct doc_text *d, struct d
 		i = fb > i ? fb - 1 : i;
 	}
 	vtext_free(&t);
+	free(reading);
 	return 0;
 }
 

@@ -81,6 +81,21 @@ static void test_diagnosis(void)
 		}
 		dx_list_free(&l);
 	}
+	/* from the layout only what the reading-order text says too: two overlapping cells
+	 * interleaved by the layout are no quote */
+	{
+		const char *text = "Specimen\nRight lower lobe EBUS-TBNA, FFPE block 2\nTumour content\n40%\n"
+		                   "Specimen type: core biopsy\n";
+		const char *layout = "Specimen: Right lower lobe EBUS-TBNA, FF TPuEm boloucrkc 2ontent\n"
+		                     "Specimen type: core biopsy\n";
+		struct doc_text dl = { .text = text, .len = strlen(text), .layout = layout, .layout_len = strlen(layout) };
+		struct dx_list x;
+		CHECK_INT(findings_diagnosis(voc, &dl, &x), 0);
+		CHECK_INT(x.n, 1);
+		if (x.n)
+			CHECK_STR(x.v[0].text, "core biopsy");
+		dx_list_free(&x);
+	}
 	/* bounded: a thousand labelled lines give DX_LINES_MAX */
 	struct strbuf b;
 	strbuf_init(&b, SIZE_MAX);
