@@ -83,32 +83,28 @@ static void study_modality(const struct inv_study *st, char *buf, size_t size)
 }
 
 /* The regions a study covers (study_regions(): its body part and
- * descriptions) in words, the widest first. */
-static void study_region(const struct inv_study *st, char *buf, size_t size)
+ * descriptions) in the rules' words (rules/words/report.yaml), the widest
+ * first; a region without words is not said. */
+static void study_region(const struct ruleset *rs, const struct inv_study *st, char *buf, size_t size)
 {
-	static const struct {
-		const char *name, *words;
-	} names[] = {
-		{ "WHOLEBODY", "whole body" }, { "CHESTABDPELVIS", "chest, abdomen and pelvis" },
-		{ "CHESTABDOMEN", "chest and abdomen" }, { "ABDOMENPELVIS", "abdomen and pelvis" },
-		{ "HEADNECK", "head and neck" }, { "SPINE", "spine" }, { "CHEST", "chest" }, { "ABDOMEN", "abdomen" },
-		{ "PELVIS", "pelvis" }, { "HEAD", "head" }, { "BRAIN", "brain" }, { "NECK", "neck" },
-		{ "BREAST", "breast" }, { "LIVER", "liver" }, { "PANCREAS", "pancreas" }, { "KIDNEY", "kidneys" },
-		{ "PROSTATE", "prostate" }, { "BLADDER", "bladder" }, { "CSPINE", "cervical spine" },
-		{ "TSPINE", "thoracic spine" }, { "LSPINE", "lumbar spine" }, { "EXTREMITY", "a limb" },
+	static const char *const names[] = {
+		"WHOLEBODY", "CHESTABDPELVIS", "CHESTABDOMEN", "ABDOMENPELVIS", "HEADNECK", "SPINE", "CHEST", "ABDOMEN",
+		"PELVIS", "HEAD", "BRAIN", "NECK", "BREAST", "LIVER", "PANCREAS", "KIDNEY", "PROSTATE", "BLADDER",
+		"CSPINE", "TSPINE", "LSPINE", "EXTREMITY",
 	};
 	uint32_t have = study_regions(st), covered = 0;
 	size_t o = 0;
 	buf[0] = 0;
 	for (size_t i = 0; i < ARRAY_SIZE(names); i++) {
-		uint32_t need = rule_region_need_mask(names[i].name);
-		if (!need || (need & have) != need || (need & ~covered) == 0)
+		uint32_t need = rule_region_need_mask(names[i]);
+		const char *words = rule_word(rs, RULE_WORDS_BODY_PART, names[i]);
+		if (!words || !need || (need & have) != need || (need & ~covered) == 0)
 			continue;
-		int n = snprintf(buf + o, size - o, "%s%s", o ? "; " : "", names[i].words);
+		int n = snprintf(buf + o, size - o, "%s%s", o ? "; " : "", words);
 		if (n < 0 || (size_t)n >= size - o)
 			break;
 		o += (size_t)n;
-		covered |= rule_region_study_mask(names[i].name);
+		covered |= rule_region_study_mask(names[i]);
 	}
 }
 
@@ -353,7 +349,7 @@ void case_summary_build(const struct ing_scan *scan, struct case_summary *out)
 			.study_uid = st->study_uid, .patient = study_patient(inv, st), .source = src,
 		};
 		study_modality(st, s->modality, sizeof(s->modality));
-		study_region(st, s->region, sizeof(s->region));
+		study_region(scan->rules, st, s->region, sizeof(s->region));
 	}
 	if (out->total_studies)
 		qsort(out->studies, out->total_studies, sizeof(*out->studies), cmp_study);

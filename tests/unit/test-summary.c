@@ -134,10 +134,11 @@ static size_t entries_without_source(json_object *sum, size_t *entries)
 	return bad;
 }
 
-static void test_summary(struct ing_ctx *ctx)
+static void test_summary(struct ing_ctx *ctx, struct ruleset *rs)
 {
 	struct ing_scan *scan = xcalloc(1, sizeof(*scan));
 	scan->ctx = ctx;
+	scan->rules = rs;
 	scan->case_id = xstrdup("T");
 	struct ing_file *path = document(scan, "reports/pathology.pdf", KIND_PATHOLOGY, "2024-02-09");
 	diagnosis(path, "diagnosis", "Invasive breast carcinoma of no special type, grade 2.", NULL);
@@ -234,6 +235,13 @@ static void test_summary(struct ing_ctx *ctx)
 	CHECK_INT(entries_without_source(sum, &entries), 1);
 	json_object_put(sum);
 	json_object_put(root);
+
+	/* without the rules' words a region is not said (never a code) */
+	scan->rules = NULL;
+	case_summary_build(scan, &s);
+	CHECK_STR(s.studies[0].region, "");
+	case_summary_free(&s);
+	scan->rules = rs;
 
 	/* records of two patients: each entry names whose it is */
 	struct inv_patient pa = { .key = "aaaaaaaaaaaaaaaa" }, pb = { .key = "bbbbbbbbbbbbbbbb" };
@@ -332,12 +340,23 @@ static void test_summary(struct ing_ctx *ctx)
 
 int main(void)
 {
+	const char *rules = getenv("INGEST_TEST_RULES_DIR");
+	struct ruleset rs = { 0 };
+	struct strbuf errors;
 	struct ing_ctx *ctx;
 	/* a scan made by hand, never evaluated: not a gap report for scan-all-reports */
 	unsetenv("INGEST_TEST_REPORT_COPIES");
-	if (ing_ctx_new(&ctx) < 0)
+	if (!rules || ing_ctx_new(&ctx) < 0)
 		return 2;
-	test_summary(ctx);
+	/* the rules' words for regions (rules/words/report.yaml) */
+	strbuf_init(&errors, 1u << 16);
+	if (rule_words_load(rules, &rs.words, &errors) < 0) {
+		fprintf(stderr, "rules/words does not load: %s\n", errors.s ? errors.s : "");
+		return 1;
+	}
+	strbuf_free(&errors);
+	test_summary(ctx, &rs);
+	rule_words_free(rs.words);
 	ing_ctx_free(ctx);
 	CHECK_DONE();
 }
