@@ -178,15 +178,18 @@ void items_scan(const struct vocab *v, const struct funit *u, size_t a, size_t b
 					add_word(out, u, i, end, cls);
 				/* a variant inside the phrase: "IDH1 R132H" */
 				for (size_t j = i + 1; !xe && j < mend; j++)
-					if (t->s[j - 1] == ' ' && variant_parse(t, j, b, true, var, sizeof(var)))
+					if ((t->s[j - 1] == ' ' || t->s[j - 1] == '-') &&
+					    variant_parse(t, j, b, true, var, sizeof(var)))
 						xe = variant_parse(t, j, b, true, var, sizeof(var));
 				if (xe) {
 					struct item *it = item_add(out, IT_VARIANT, i, xe, u);
 					if (it) {
 						memcpy(it->variant, var, sizeof(var));
 						/* a name that is itself a variant ("H3 K27M") names the
-						 * marker: it does not say the variant was found */
-						it->named = name_has_variant(vocab_marker(v, (size_t)marker)->name, var);
+						 * marker: it does not say the variant was found; nor
+						 * does a test's name for a kind ("FLT3-ITD: pending") */
+						it->named = name_has_variant(vocab_marker(v, (size_t)marker)->name, var) ||
+						            variant_is_named_kind(var);
 					}
 				}
 				if (ve > mend) {

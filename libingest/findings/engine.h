@@ -128,6 +128,8 @@ ING_HIDDEN size_t value_parse(const struct vtext *t, size_t i, size_t end, struc
 /* A variant at I ("p.G12C", "c.35G>T", "exon 19 deletion", "V600E" when
  * BARE): its end, or 0, with the normalised text in OUT. */
 ING_HIDDEN size_t variant_parse(const struct vtext *t, size_t i, size_t end, bool bare, char *out, size_t outsz);
+/* Is VAR a kind named by a short form ("ITD", "TKD"), not a position? */
+ING_HIDDEN bool variant_is_named_kind(const char *var);
 /* Is [A, B) a reference range ("0.0-4.0", "< 35", "(1-10)")? */
 ING_HIDDEN bool value_is_range(const struct vtext *t, size_t a, size_t b);
 /* Does marker M read values of F (its grammars, or a route)? The marker

@@ -744,12 +744,39 @@ static size_t parse_exon(const char *s, size_t end, size_t i, char *out, size_t 
 	return 0;
 }
 
+/* The kinds of an alteration named by a short form: FLT3's internal tandem
+ * duplication and tyrosine kinase domain mutation ("FLT3-ITD", "FLT3-TKD"). */
+static const char *const named_kinds[] = { "itd", "tkd" };
+
+static size_t parse_named(const char *s, size_t end, size_t i, char *out, size_t outsz)
+{
+	for (size_t k = 0; k < ARRAY_SIZE(named_kinds); k++) {
+		size_t n = strlen(named_kinds[k]);
+		if (i + n <= end && memcmp(s + i, named_kinds[k], n) == 0 && (i + n == end || !is_alnum(s[i + n]))) {
+			snprintf(out, outsz, "%c%c%c", s[i] - 32, s[i + 1] - 32, s[i + 2] - 32);
+			return i + n;
+		}
+	}
+	return 0;
+}
+
+bool variant_is_named_kind(const char *var)
+{
+	for (size_t k = 0; k < ARRAY_SIZE(named_kinds); k++)
+		if (strlen(var) == 3 && var[0] == named_kinds[k][0] - 32 && var[1] == named_kinds[k][1] - 32 &&
+		    var[2] == named_kinds[k][2] - 32)
+			return true;
+	return false;
+}
+
 size_t variant_parse(const struct vtext *t, size_t i, size_t end, bool bare, char *out, size_t outsz)
 {
 	const char *s = t->s;
 	if (i >= end || (i > 0 && (is_alnum(s[i - 1]) || s[i - 1] == '.')))
 		return 0;
-	size_t e = parse_cdna(s, end, i, out, outsz);
+	size_t e = bare ? parse_named(s, end, i, out, outsz) : 0;
+	if (!e)
+		e = parse_cdna(s, end, i, out, outsz);
 	if (!e)
 		e = parse_protein(s, end, i, bare, out, outsz);
 	if (!e)

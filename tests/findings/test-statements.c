@@ -237,6 +237,14 @@ static const struct tcase cases[] = {
 	{ "en", "MYC (8q24) break-apart: no rearrangement detected. BCL6: not rearranged. BCL2 positive (80%).", NULL,
 	  { W("MYC rearrangement", "result", "negative", NULL), W("BCL6 rearrangement", "result", "negative", NULL),
 	    W("BCL2", "result", "positive", "80%") } },
+	/* ---- FLT3-ITD / -TKD: the kind the test names is the variant; named, it is no result ---- */
+	{ "pt", "", "Alvo\tMétodo\tResultado\nFLT3-ITD\tPCR/eletroforese capilar\tnão detectado\n"
+	  "FLT3-TKD (D835)\tPCR-RFLP\tnão detectado\n",
+	  { WV("FLT3", "result", "negative", NULL, "ITD", NULL), WV("FLT3", "result", "negative", NULL, "TKD", NULL) } },
+	{ "en", "FLT3-ITD: pending.", NULL, { WV("FLT3", "pending", "none", NULL, "ITD", NULL) } },
+	/* ---- a bare exon 14 skipping is MET's ---- */
+	{ "de", "MET: kein Exon-14-Skipping nachgewiesen.", NULL,
+	  { WV("MET exon 14", "result", "negative", NULL, "exon 14 skipping", NULL) } },
 	/* ---- "del" after an exon's number is Spanish "of the", no deletion ---- */
 	{ "es", "Se detecta la mutación en el exón 21 del gen EGFR.", NULL,
 	  { W("EGFR", "result", "positive", NULL) } },
@@ -349,7 +357,7 @@ static const struct tcase cases[] = {
 	    WV("BRCA2", "result", "negative", NULL, NULL, "germline") } },
 	/* ---- list items with a result each: the word before one is its own ---- */
 	{ "ru", "Заключение: ОМЛ с мутацией NPM1, FLT3-ITD отрицательный.", NULL,
-	  { W("NPM1", "result", "positive", NULL), W("FLT3", "result", "negative", NULL) } },
+	  { W("NPM1", "result", "positive", NULL), WV("FLT3", "result", "negative", NULL, "ITD", NULL) } },
 	/* ---- a two-column row holds prose: a sentence's end parts its markers ---- */
 	{ "de", "", "V. a. Melanom; zudem axillärer Lymphknoten\t15): Nachweis einer BRAF-V600E-Mutation. NRAS\n",
 	  { WV("BRAF", "result", "positive", NULL, "p.V600E", "row") } },
