@@ -471,8 +471,30 @@ static bool abbreviation_dot(const char *s, size_t a, size_t i, size_t b)
 }
 
 /* Sentences of one paragraph [A, B) of S starting at line LINE. */
-static void sentences_of(struct funits *out, const struct vtext *t, const char *s, size_t a, size_t b,
-                         unsigned line, unsigned flags)
+/* Is the clause from A (to the next sentence mark before B) short, with no
+ * marker and no number: "; expresión negativa." after "TPS < 1 %"? It says
+ * more about the clause before. */
+#define TAIL_CLAUSE_MAX 48
+static bool marker_free_tail(const struct vocab *v, const struct vtext *t, const char *s, size_t a, size_t b)
+{
+	size_t e = a;
+	while (e < b && !sentence_mark(s, e, b) && s[e] != '\n')
+		e++;
+	if (e >= b || !sentence_mark(s, e, b) || e - a > TAIL_CLAUSE_MAX || s[e] == ';')
+		return false;
+	for (size_t i = a; i < e; i++)
+		if (s[i] >= '0' && s[i] <= '9')
+			return false;   /* a number of its own: "(low; the threshold for high is 10 mut/Mb)" */
+	size_t fa = fold_pos(t, a), fb = fold_pos(t, e);
+	struct vmatch m[4];
+	for (size_t i = fa; i < fb; i++)
+		if (vtext_word_start(t, i) && vocab_match_at(v, t, i, VW_BIT(VW_MARKER), m, ARRAY_SIZE(m)))
+			return false;
+	return true;
+}
+
+static void sentences_of(const struct vocab *v, struct funits *out, const struct vtext *t, const char *s, size_t a,
+                         size_t b, unsigned line, unsigned flags)
 {
 	size_t start = a;
 	unsigned start_line = line;
@@ -483,6 +505,8 @@ static void sentences_of(struct funits *out, const struct vtext *t, const char *
 		}
 		size_t e = sentence_mark(s, i, b);
 		if (!e || abbreviation_dot(s, a, i, b))
+			continue;
+		if (s[i] == ';' && marker_free_tail(v, t, s, e, b))
 			continue;
 		sentence_push(out, t, s, start, e, start_line, flags);
 		start = e;
@@ -518,6 +542,37 @@ static bool ends_with_stopword(const struct vocab *v, const struct vtext *tt, co
 		if (m[q].end == fb)
 			return true;
 	return false;
+}
+
+/* Does a marker's name wrap from the end of [A, B) to the line at NX:
+ * "... positiv. H3\nK27M negativ."? The last word and the next line's
+ * first word, joined by a space, start a marker phrase longer than the
+ * last word. */
+static bool marker_wraps(const struct vocab *v, const char *s, size_t a, size_t b, size_t nx, size_t len)
+{
+	size_t w = b;
+	while (w > a && s[w - 1] != ' ' && s[w - 1] != '\t' && s[w - 1] != '(')
+		w--;
+	size_t ne = nx;
+	while (ne < len && s[ne] != ' ' && s[ne] != '\n' && s[ne] != '\t' && ne - nx < 32)
+		ne++;
+	if (w == b || ne == nx || b - w > 32)
+		return false;
+	char buf[72];
+	int n = snprintf(buf, sizeof(buf), "%.*s %.*s", (int)(b - w), s + w, (int)(ne - nx), s + nx);
+	if (n <= 0 || (size_t)n >= sizeof(buf))
+		return false;
+	struct vtext t;
+	if (vtext_fold(buf, (size_t)n, &t) < 0)
+		return false;
+	bool wraps = false;
+	struct vmatch m[4];
+	size_t k = vocab_match_at(v, &t, 0, VW_BIT(VW_MARKER), m, ARRAY_SIZE(m));
+	size_t first = fold_pos(&t, b - w);
+	for (size_t q = 0; q < k && !wraps; q++)
+		wraps = m[q].end > first;
+	vtext_free(&t);
+	return wraps;
 }
 
 void units_build(const struct vocab *v, const struct doc_text *d, const struct vtext *tt, const struct vtext *tl,
@@ -557,7 +612,7 @@ void units_build(const struct vocab *v, const struct doc_text *d, const struct v
 			skip = h && bsearch(&h, seen.v, seen.n, sizeof(*seen.v), cmp_u64);
 		}
 		if (open && (skip || flags != pflags)) {
-			sentences_of(out, tt, s, pa, ls > 0 ? ls - 1 : ls, pline, pflags);
+			sentences_of(v, out, tt, s, pa, ls > 0 ? ls - 1 : ls, pline, pflags);
 			open = false;
 		}
 		if (!skip) {
@@ -587,10 +642,11 @@ void units_build(const struct vocab *v, const struct doc_text *d, const struct v
 			 * line cut after a function word or inside brackets goes on
 			 * whatever the next line starts with */
 			if (!goes_on && b - a >= PROSE_LINE_MIN && nx < len && !ends_sentence(s, a, b) &&
-			    (open_bracket(s, a, b) || ends_with_stopword(v, tt, s, a, b)))
+			    (open_bracket(s, a, b) || ends_with_stopword(v, tt, s, a, b) ||
+			     marker_wraps(v, s, a, b, nx, len)))
 				goes_on = true;
 			if (!goes_on) {
-				sentences_of(out, tt, s, pa, le, pline, pflags);
+				sentences_of(v, out, tt, s, pa, le, pline, pflags);
 				open = false;
 			}
 		}
@@ -599,7 +655,7 @@ void units_build(const struct vocab *v, const struct doc_text *d, const struct v
 		ls = le + 1;
 	}
 	if (open)
-		sentences_of(out, tt, s, pa, len, pline, pflags);
+		sentences_of(v, out, tt, s, pa, len, pline, pflags);
 	free(row_line);
 	free(seen.v);
 }

@@ -245,6 +245,15 @@ static const struct tcase cases[] = {
 	/* ---- a bare exon 14 skipping is MET's ---- */
 	{ "de", "MET: kein Exon-14-Skipping nachgewiesen.", NULL,
 	  { WV("MET exon 14", "result", "negative", NULL, "exon 14 skipping", NULL) } },
+	/* ---- a marker's name wrapped across two lines ---- */
+	{ "de", "Immunhistochemie: p53: in etwa 60 % der Tumorzellkerne positiv. H3\nK27M negativ.", NULL,
+	  { W("p53", "result", "positive", "60%"), WV("H3 K27M", "result", "negative", NULL, "p.K27M", NULL) } },
+	/* ---- a short tail after ';' with no marker and no number is its clause's ---- */
+	{ "es", "PD-L1 (SP263): TPS < 1 %; expresión negativa.", NULL,
+	  { W("PD-L1", "result", "negative", "TPS <1%") } },
+	{ "en", "ER positive; PR negative. TMB 4 mut/Mb (low; the panel's threshold for high is 10 mut/Mb).", NULL,
+	  { W("ER", "result", "positive", NULL), W("PR", "result", "negative", NULL),
+	    W("TMB", "result", "negative", "4 mut/Mb") } },
 	/* ---- "del" after an exon's number is Spanish "of the", no deletion ---- */
 	{ "es", "Se detecta la mutación en el exón 21 del gen EGFR.", NULL,
 	  { W("EGFR", "result", "positive", NULL) } },
