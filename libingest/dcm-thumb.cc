@@ -67,6 +67,28 @@ int render(const void *buf, size_t len, unsigned max_side, uint64_t max_pixels, 
            char *why, size_t cap)
 {
 	codecs_init();
+	/* Our structural walk first (dcm-walk.c, as for every header): DCMTK
+	 * allocates a value's declared length before it looks at what the
+	 * stream holds, so it sees only objects whose lengths are checked, and
+	 * only up to the end of a pixel data of defined length (what follows
+	 * is not needed for a picture). */
+	struct dcm_info info = {};
+	enum dcm_status hs = dcm_read_header(buf, len, len, &info);
+	bool usable = hs == DCM_OK || hs == DCM_WARN;
+	if (usable && info.has_pixel_data && info.pixel_data_length != UINT64_MAX &&
+	    info.pixel_data_offset + info.pixel_data_length <= len)
+		len = (size_t)(info.pixel_data_offset + info.pixel_data_length);
+	if (!usable)
+		say(why, cap, "the file is %s", hs == DCM_TRUNCATED ? "cut short" : hs == DCM_NOT_DICOM ? "not DICOM"
+		                                : "damaged");
+	bool pixels = info.has_pixel_data;
+	dcm_info_release(&info);
+	if (!usable)
+		return -EBADMSG;
+	if (!pixels) {
+		say(why, cap, "the object holds no image (no pixel data)");
+		return -ENODATA;
+	}
 	DcmFileFormat ff;
 	DcmInputBufferStream is;
 	is.setBuffer(buf, (offile_off_t)len);
