@@ -429,7 +429,7 @@ static void child_died(struct thumb *t, bool late, int wstatus, bool reaped)
 
 /* Runs children over jobs[0, n): each answers from `start` on until it is
  * done or dies; a death costs the job it was on. */
-static void run_jobs(struct ing_ctx *ctx, struct job *jobs, size_t n)
+static void run_jobs(struct ing_ctx *ctx, struct job *jobs, size_t n, double *cpu)
 {
 	size_t next = 0;
 	double stop_all = mono_now() + THUMB_TOTAL_SECONDS;
@@ -482,7 +482,11 @@ static void run_jobs(struct ing_ctx *ctx, struct job *jobs, size_t n)
 		if (next < n)
 			kill(pid, SIGKILL);
 		while (!reaped) {
-			pid_t w = waitpid(pid, &ws, 0);
+			struct rusage ru;
+			pid_t w = wait4(pid, &ws, 0, &ru);
+			if (w == pid)
+				*cpu += (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
+				        (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
 			if (w == pid)
 				reaped = true;
 			else if (w < 0 && errno != EINTR)
@@ -598,12 +602,13 @@ int thumbs_make(struct ing_ctx *ctx, const struct inventory *inv, thumbs_open_fn
 		}
 	}
 	if (nj)
-		run_jobs(ctx, jobs, nj);
+		run_jobs(ctx, jobs, nj, &out->child_cpu);
 	for (size_t i = 0; i < nj; i++)
 		close(jobs[i].fd);
 	free(jobs);
 	out->seconds = mono_now() - t0;
-	log_debug(ctx, "thumbs: %zu series, %zu decoded, %.3f s", out->n, nj, out->seconds);
+	log_debug(ctx, "thumbs: %zu series, %zu decoded, %.3f s (children's CPU %.3f s)", out->n, nj, out->seconds,
+	          out->child_cpu);
 	return 0;
 }
 

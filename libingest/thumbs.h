@@ -26,6 +26,7 @@ struct thumbs {
 	struct thumb *v;         /* in inventory order (studies, then series) */
 	size_t n;
 	double seconds;          /* wall time spent making them */
+	double child_cpu;        /* CPU time (user + system) of the children */
 };
 
 /* Where a file's bytes are: a descriptor open for reading (the caller's
