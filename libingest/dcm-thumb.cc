@@ -75,6 +75,10 @@ int render(const void *buf, size_t len, unsigned max_side, uint64_t max_pixels, 
 	struct dcm_info info = {};
 	enum dcm_status hs = dcm_read_header(buf, len, len, &info);
 	bool usable = hs == DCM_OK || hs == DCM_WARN;
+	/* A VR the walk does not know it reads with the 4-byte length of PS3.5
+	 * 7.1.2; DCMTK may read it otherwise, and then sees lengths the walk
+	 * never checked (fuzz-thumb: a 3.7 GB allocation). No picture then. */
+	bool unknown_vr = hs == DCM_WARN && info.message && strstr(info.message, "unknown VR");
 	if (usable && info.has_pixel_data && info.pixel_data_length != UINT64_MAX &&
 	    info.pixel_data_offset + info.pixel_data_length <= len)
 		len = (size_t)(info.pixel_data_offset + info.pixel_data_length);
@@ -85,6 +89,10 @@ int render(const void *buf, size_t len, unsigned max_side, uint64_t max_pixels, 
 	dcm_info_release(&info);
 	if (!usable)
 		return -EBADMSG;
+	if (unknown_vr) {
+		say(why, cap, "the file holds a value type the image reader does not know");
+		return -EBADMSG;
+	}
 	if (!pixels) {
 		say(why, cap, "the object holds no image (no pixel data)");
 		return -ENODATA;
