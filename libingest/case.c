@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* The case model's records (case.h): files added, the case's history. */
+#include <ctype.h>
+
 #include <json-c/json.h>
 
 #include "case.h"
@@ -36,4 +38,46 @@ int ing_scan_set_history(struct ing_scan *scan, const struct ing_drop_record *dr
 	free(scan->changes_json);
 	scan->changes_json = changes_json ? xstrdup(changes_json) : NULL;
 	return 0;
+}
+
+const char *report_path(const struct ing_scan *scan, const char *path)
+{
+	if (!scan || !path || !scan->n_drops || strspn(path, "0123456789") != 6 || path[6] != '-')
+		return path;
+	const char *name = path + 7;
+	/* the drop's name, then the end, a folder's '/' or an archive's "!/" */
+	for (size_t i = 0; i < scan->n_drops; i++) {
+		size_t n = strlen(scan->drops[i].name);
+		if (n && strncmp(scan->drops[i].name, name, n) == 0 &&
+		    (!name[n] || name[n] == '/' || (name[n] == '!' && name[n + 1] == '/')))
+			return name;
+	}
+	return path;
+}
+
+char *report_dropped_words(const struct ing_scan *scan, const char *s)
+{
+	if (!scan || !s || !scan->n_drops)
+		return NULL;
+	struct strbuf b;
+	bool changed = false;
+	const char *done = s;
+	for (const char *p = s; *p; p++) {
+		if ((p > s && (isalnum((unsigned char)p[-1]) || p[-1] == '-' || p[-1] == '_' || p[-1] == '.')) ||
+		    strspn(p, "0123456789") != 6 || p[6] != '-')
+			continue;
+		const char *name = report_path(scan, p);
+		if (name == p)
+			continue;
+		if (!changed)
+			strbuf_init(&b, strlen(s) + 1);
+		changed = true;
+		(void)strbuf_append(&b, done, (size_t)(p - done));
+		done = name;
+		p = name - 1;
+	}
+	if (!changed)
+		return NULL;
+	(void)strbuf_append(&b, done, strlen(done));
+	return strbuf_steal(&b);
 }

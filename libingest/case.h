@@ -107,6 +107,17 @@ struct ing_scan {
 /* A new file record of SCAN, at RELPATH (as the patient gave it) of SIZE
  * bytes, appended in walk order. */
 ING_HIDDEN struct ing_file *case_add_file(struct ing_scan *scan, const char *relpath, uint64_t size);
+/* PATH as the coordinator dropped it, for the text and HTML reports: in a
+ * case the daemon built (its drops' history set), a path's first component is
+ * the drop's folder NNNNNN-NAME; NAME is what was dropped, so the folder's
+ * "NNNNNN-" is left out ("000002-CASE-7/scans/a.pdf" -> "CASE-7/scans/a.pdf",
+ * "000003-cd.zip!/a.pdf" -> "cd.zip!/a.pdf").
+ * Any other path is returned as it is. The JSON keeps the paths as they are. */
+ING_HIDDEN const char *report_path(const struct ing_scan *scan, const char *path);
+/* The same for the paths inside a message or evidence S (the daemon's case
+ * folders written as they were dropped): a new string, or NULL when S has
+ * none (print S then). */
+ING_HIDDEN char *report_dropped_words(const struct ing_scan *scan, const char *s);
 
 /* The inventory from the files (inventory.c), and its release. */
 ING_HIDDEN void inventory_build(struct ing_scan *scan);

@@ -738,6 +738,13 @@ static int report_json(const struct ing_package *pkg, const struct ing_scan *sca
 	return report_json_text(scan, report_package, &x, out);
 }
 
+/* One line of what was not packaged, the drop named as it was dropped. */
+static void left_out_text(const struct ing_scan *scan, FILE *f, const struct left_out *l)
+{
+	_cleanup_free_ char *why = report_dropped_words(scan, l->reason);
+	fprintf(f, "  %s — %s\n", report_path(scan, l->f->path), why ? why : l->reason);
+}
+
 static int report_text(const struct ing_package *pkg, const struct ing_scan *scan, const char *status,
                        char **out, size_t *len)
 {
@@ -757,11 +764,11 @@ static int report_text(const struct ing_package *pkg, const struct ing_scan *sca
 	size_t shown = 0, total = pkg->left_out.n + pkg->refused.n;
 	for (size_t i = 0; i < pkg->left_out.n && shown < REPORT_MAX_LISTED; i++, shown++) {
 		const struct left_out *l = pkg->left_out.v[i];
-		fprintf(f, "  %s — %s\n", l->f->path, l->reason);
+		left_out_text(scan, f, l);
 	}
 	for (size_t i = 0; i < pkg->refused.n && shown < REPORT_MAX_LISTED; i++, shown++) {
 		const struct left_out *l = pkg->refused.v[i];
-		fprintf(f, "  %s — %s\n", l->f->path, l->reason);
+		left_out_text(scan, f, l);
 	}
 	if (shown < total) {
 		char a[32], b[32];
@@ -772,7 +779,7 @@ static int report_text(const struct ing_package *pkg, const struct ing_scan *sca
 		fprintf(f, "\nDICOMDIR: values the DICOM objects lack (PS3.3 F.5 Type 1 keys):\n");
 	for (size_t i = 0; i < pkg->dd_notes.n && i < REPORT_MAX_LISTED; i++) {
 		const struct left_out *l = pkg->dd_notes.v[i];
-		fprintf(f, "  %s — %s\n", l->f->path, l->reason);
+		left_out_text(scan, f, l);
 	}
 	if (pkg->dd_notes.n > REPORT_MAX_LISTED) {
 		char a[32], b[32];

@@ -69,19 +69,20 @@ static void gaps_html(const struct ing_scan *scan, FILE *f, enum rule_severity s
 			fputs("</h2><ol>\n", f);
 		}
 		fputs("<li>", f);
-		esc(f, g->message);
+		_cleanup_free_ char *msg = report_dropped_words(scan, g->message), *evid = report_dropped_words(scan, g->evidence);
+		esc(f, msg ? msg : g->message);
 		/* the rule id with the evidence, folded: the coordinator reads the message */
 		fputs("<details><summary>evidence</summary><span class=\"rule\">[", f);
 		esc(f, g->rule_id);
 		fputs("]</span> ", f);
-		esc(f, g->evidence ? g->evidence : "");
+		esc(f, evid ? evid : g->evidence ? g->evidence : "");
 		fputs("</details>", f);
 		if (g->n_unread) {
 			/* the documents it may be in, named with why, in the gap's own item */
 			fputs("<div class=\"unread\">Check by eye first — could not be read automatically:<ul>", f);
 			for (size_t k = 0; k < g->n_unread; k++) {
 				fputs("<li><code>", f);
-				esc(f, g->unread[k].path);
+				esc(f, report_path(scan, g->unread[k].path));
 				fputs("</code>: ", f);
 				esc(f, g->unread[k].detail);
 				fputs("</li>", f);
@@ -109,8 +110,10 @@ static void changes_html(const struct ing_scan *scan, FILE *f)
 		fputs("<li>", f);
 		esc(f, w ? json_object_get_string(w) : "");
 		if (d) {
+			const char *ds = json_object_get_string(d);
+			_cleanup_free_ char *dw = report_dropped_words(scan, ds);
 			fputs(": ", f);
-			esc(f, json_object_get_string(d));
+			esc(f, dw ? dw : ds);
 		}
 		fputs("</li>\n", f);
 	}
@@ -222,7 +225,7 @@ static void timeline_html(const struct ing_scan *scan, FILE *f)
 			fputs("<span class=\"tl-kind\">document</span> ", f);
 			esc(f, kind_name(e[i].doc->kind));
 			fputs(" — <code>", f);
-			esc(f, e[i].doc->path);
+			esc(f, report_path(scan, e[i].doc->path));
 			fputs("</code>", f);
 		}
 		fputs("</li>\n", f);
@@ -317,7 +320,7 @@ int report_html_write(const struct ing_scan *scan, const char *status, const str
 			fprintf(f, "<li>patient %s: %zu studies, %zu documents", p->key, p->studies.n, p->documents.n);
 			for (size_t k = 0; k < p->documents.n && k < REPORT_TEXT_PATIENTS; k++) {
 				fputs(k ? ", " : " (", f);
-				esc(f, ((const struct ing_file *)p->documents.v[k])->path);
+				esc(f, report_path(scan, ((const struct ing_file *)p->documents.v[k])->path));
 			}
 			fputs(p->documents.n ? ")</li>\n" : "</li>\n", f);
 		}
@@ -398,7 +401,7 @@ int report_html_write(const struct ing_scan *scan, const char *status, const str
 		const struct ing_file *d = inv->documents.v[i];
 		char pages[16] = "";
 		fputs("<tr>", f);
-		td(f, d->path);
+		td(f, report_path(scan, d->path));
 		td(f, kind_name(d->kind));
 		td(f, d->evidence);
 		fputs("<td>", f);
@@ -453,7 +456,7 @@ int report_html_write(const struct ing_scan *scan, const char *status, const str
 	for (size_t i = 0; i < n_prob; i++) {
 		const struct ing_file *p = inv->problems.v[i];
 		fputs("<tr>", f);
-		td(f, p->path);
+		td(f, report_path(scan, p->path));
 		td(f, problem_name(p->problem));
 		td(f, p->problem_msg);
 		fputs("</tr>\n", f);
@@ -486,7 +489,7 @@ int report_html_write(const struct ing_scan *scan, const char *status, const str
 	for (size_t i = 0; i < n_excl; i++) {
 		const struct ing_file *x = inv->excluded.v[i];
 		fputs("<tr>", f);
-		td(f, x->path);
+		td(f, report_path(scan, x->path));
 		td(f, kind_name(x->kind));
 		td(f, x->evidence);
 		fputs("</tr>\n", f);

@@ -435,7 +435,7 @@ void summary_write_text(const struct ing_scan *scan, FILE *out)
 	fprintf(out, "\n  Diagnosis as stated:\n");
 	for (size_t i = 0; i < s.n_dx; i++)
 		fprintf(out, "    - %s%s%s%s: %s  [%s]%s%s%s%s\n", dx_label(&s.dx[i]), s.dx[i].side ? " — " : "",
-		        s.dx[i].side ? s.dx[i].side : "", s.dx[i].side ? " side" : "", s.dx[i].text, s.dx[i].source,
+		        s.dx[i].side ? s.dx[i].side : "", s.dx[i].side ? " side" : "", s.dx[i].text, report_path(scan, s.dx[i].source),
 		        s.dx[i].ocr ? " (read by OCR)" : "", PATIENT_TEXT(s.dx[i].patient));
 	if (!s.n_dx)
 		fprintf(out, "    none stated under a diagnosis or specimen label in the documents read\n");
@@ -449,7 +449,7 @@ void summary_write_text(const struct ing_scan *scan, FILE *out)
 	for (size_t i = 0; i < s.n_markers; i++) {
 		const struct summary_marker *m = &s.markers[i];
 		fprintf(out, "    %-12s %-28s %-10s %-10s %s%s%s%s%s%s\n", m->marker, m->result ? m->result : "-",
-		        m->method ? m->method : "-", m->date ? m->date : "-", m->source, PATIENT_TEXT(m->patient),
+		        m->method ? m->method : "-", m->date ? m->date : "-", report_path(scan, m->source), PATIENT_TEXT(m->patient),
 		        m->ocr ? " (read by OCR)" : "",
 		        m->conflict ? "  <-- CONFLICT: another document states the opposite" : "");
 	}
@@ -460,7 +460,7 @@ void summary_write_text(const struct ing_scan *scan, FILE *out)
 	fprintf(out, "\n  Treatment timeline:\n");
 	for (size_t i = 0; i < s.n_treatments; i++) {
 		const struct summary_treatment *t = &s.treatments[i];
-		fprintf(out, "    %s  %s%s  [%s]%s%s%s\n", t->date, t->what, precision_note(t->precision), t->source,
+		fprintf(out, "    %s  %s%s  [%s]%s%s%s\n", t->date, t->what, precision_note(t->precision), report_path(scan, t->source),
 		        PATIENT_TEXT(t->patient));
 	}
 	if (!s.n_treatments)
@@ -472,7 +472,7 @@ void summary_write_text(const struct ing_scan *scan, FILE *out)
 		const struct summary_study *st = &s.studies[i];
 		fprintf(out, "    %s  %s%s%s%s%s%s  [%s]%s%s%s\n", st->date ? st->date : "(no date)", st->modality,
 		        st->region[0] ? " of the " : "", st->region, st->description ? " — \"" : "",
-		        st->description ? st->description : "", st->description ? "\"" : "", st->source,
+		        st->description ? st->description : "", st->description ? "\"" : "", report_path(scan, st->source),
 		        PATIENT_TEXT(st->patient));
 	}
 	if (!s.n_studies)
@@ -481,7 +481,10 @@ void summary_write_text(const struct ing_scan *scan, FILE *out)
 
 	fprintf(out, "\n  Still missing (required):\n");
 	for (size_t i = 0; i < s.n_missing; i++)
-		fprintf(out, "    - %s\n", s.missing[i].message);
+	{
+		_cleanup_free_ char *msg = report_dropped_words(scan, s.missing[i].message);
+		fprintf(out, "    - %s\n", msg ? msg : s.missing[i].message);
+	}
 	if (!s.n_missing)
 		fprintf(out, "    nothing required\n");
 	more_text(out, s.total_missing, s.n_missing, "required items");
@@ -552,7 +555,7 @@ void summary_write_html(const struct ing_scan *scan, FILE *f)
 		if (s.dx[i].ocr)
 			fputs(" <em>(read by OCR)</em>", f);
 		patient_html(f, s.dx[i].patient);
-		src_html(f, s.dx[i].source);
+		src_html(f, report_path(scan, s.dx[i].source));
 		fputs("</li>\n", f);
 	}
 	if (!s.n_dx)
@@ -583,7 +586,7 @@ void summary_write_html(const struct ing_scan *scan, FILE *f)
 		fputs("</td><td class=\"src\" title=\"", f);
 		esc(f, m->snippet);
 		fputs("\">", f);
-		esc(f, m->source);
+		esc(f, report_path(scan, m->source));
 		fputs("</td></tr>\n", f);
 	}
 	if (s.n_markers)
@@ -601,7 +604,7 @@ void summary_write_html(const struct ing_scan *scan, FILE *f)
 		esc(f, t->what);
 		esc(f, precision_note(t->precision));
 		patient_html(f, t->patient);
-		src_html(f, t->source);
+		src_html(f, report_path(scan, t->source));
 		fputs("</li>\n", f);
 	}
 	if (!s.n_treatments)
@@ -626,7 +629,7 @@ void summary_write_html(const struct ing_scan *scan, FILE *f)
 			fputs("”", f);
 		}
 		patient_html(f, st->patient);
-		src_html(f, st->source);
+		src_html(f, report_path(scan, st->source));
 		fputs("</li>\n", f);
 	}
 	if (!s.n_studies)
@@ -637,7 +640,8 @@ void summary_write_html(const struct ing_scan *scan, FILE *f)
 	fputs("<h3>Still missing (required)</h3>\n<ul>\n", f);
 	for (size_t i = 0; i < s.n_missing; i++) {
 		fputs("<li>", f);
-		esc(f, s.missing[i].message);
+		_cleanup_free_ char *msg = report_dropped_words(scan, s.missing[i].message);
+		esc(f, msg ? msg : s.missing[i].message);
 		fputs("</li>\n", f);
 	}
 	if (!s.n_missing)

@@ -46,13 +46,13 @@ static void problems_by_code(FILE *out, const struct ptrvec *problems, size_t sk
 }
 
 /* The documents a gap's item may be in that were not (fully) read: together, under the gap, each with why. */
-static void unread_text(const struct ing_gap *g, FILE *out)
+static void unread_text(const struct ing_scan *scan, const struct ing_gap *g, FILE *out)
 {
 	if (!g->n_unread)
 		return;
 	fprintf(out, "      Check by eye first — could not be read automatically:\n");
 	for (size_t k = 0; k < g->n_unread; k++)
-		fprintf(out, "        * %s: %s\n", g->unread[k].path, g->unread[k].detail);
+		fprintf(out, "        * %s: %s\n", report_path(scan, g->unread[k].path), g->unread[k].detail);
 	if (g->unread_total > g->n_unread)
 		fprintf(out, "        * and %zu more (see the inventory)\n", g->unread_total - g->n_unread);
 }
@@ -67,9 +67,10 @@ static void gaps_text(const struct ing_scan *scan, FILE *out, enum rule_severity
 			continue;
 		if (!n++)
 			fprintf(out, "\n%s:\n", title);
-		fprintf(out, "  - %s\n      [%s]%s%s\n", g->message, g->rule_id, g->evidence ? " " : "",
-		        g->evidence ? g->evidence : "");
-		unread_text(g, out);
+		_cleanup_free_ char *msg = report_dropped_words(scan, g->message), *evid = report_dropped_words(scan, g->evidence);
+		fprintf(out, "  - %s\n      [%s]%s%s\n", msg ? msg : g->message, g->rule_id, g->evidence ? " " : "",
+		        evid ? evid : g->evidence ? g->evidence : "");
+		unread_text(scan, g, out);
 	}
 }
 
@@ -85,8 +86,9 @@ static void changes_text(const struct ing_scan *scan, FILE *out)
 		json_object *c = json_object_array_get_idx(ch, i), *w = NULL, *d = NULL;
 		json_object_object_get_ex(c, "what", &w);
 		json_object_object_get_ex(c, "detail", &d);
-		fprintf(out, "  - %s%s%s\n", w ? json_object_get_string(w) : "", d ? ": " : "",
-		        d ? json_object_get_string(d) : "");
+		const char *ds = d ? json_object_get_string(d) : NULL;
+		_cleanup_free_ char *dw = report_dropped_words(scan, ds);
+		fprintf(out, "  - %s%s%s\n", w ? json_object_get_string(w) : "", ds ? ": " : "", dw ? dw : ds ? ds : "");
 	}
 	json_object_put(ch);
 }
@@ -139,8 +141,9 @@ static void verdict_text(const struct ing_scan *scan, FILE *out)
 		const struct ing_gap *g = scan->notes.v[i];
 		if (!i)
 			fprintf(out, "\nNotes:\n");
-		fprintf(out, "  - %s\n      [%s]%s%s\n", g->message, g->rule_id, g->evidence ? " " : "",
-		        g->evidence ? g->evidence : "");
+		_cleanup_free_ char *msg = report_dropped_words(scan, g->message), *evid = report_dropped_words(scan, g->evidence);
+		fprintf(out, "  - %s\n      [%s]%s%s\n", msg ? msg : g->message, g->rule_id, g->evidence ? " " : "",
+		        evid ? evid : g->evidence ? g->evidence : "");
 	}
 }
 
@@ -198,7 +201,7 @@ int ing_scan_write_text(const struct ing_scan *scan, FILE *out)
 		fprintf(out, "  patient %s: %zu %s, %zu %s", p->key, p->studies.n, plural(p->studies.n, "study", "studies"),
 		        p->documents.n, plural(p->documents.n, "document", "documents"));
 		for (size_t k = 0; k < p->documents.n && k < REPORT_TEXT_PATIENTS; k++)
-			fprintf(out, "%s%s", k ? ", " : " (", ((const struct ing_file *)p->documents.v[k])->path);
+			fprintf(out, "%s%s", k ? ", " : " (", report_path(scan, ((const struct ing_file *)p->documents.v[k])->path));
 		fputs(p->documents.n ? ")\n" : "\n", out);
 	}
 
@@ -240,12 +243,12 @@ int ing_scan_write_text(const struct ing_scan *scan, FILE *out)
 
 	for (size_t i = 0; i < inv->dicomdirs.n && i < REPORT_MAX_LISTED; i++) {
 		const struct inv_dicomdir *dd = inv->dicomdirs.v[i];
-		fprintf(out, "\nDICOMDIR %s: %zu references", dd->file->path, dd->refs);
+		fprintf(out, "\nDICOMDIR %s: %zu references", report_path(scan, dd->file->path), dd->refs);
 		if (dd->missing.n)
 			fprintf(out, ", %zu referenced files missing (e.g. %s)", dd->missing.n, (const char *)dd->missing.v[0]);
 		if (dd->unreferenced.n)
 			fprintf(out, ", %zu DICOM files not listed in it (e.g. %s)", dd->unreferenced.n,
-			        ((const struct ing_file *)dd->unreferenced.v[0])->path);
+			        report_path(scan, ((const struct ing_file *)dd->unreferenced.v[0])->path));
 		if (dd->case_resolved)
 			fprintf(out, ", %zu references matched only ignoring case or separators (%s), resolved",
 			        dd->case_resolved, dd->case_example);
@@ -261,7 +264,7 @@ int ing_scan_write_text(const struct ing_scan *scan, FILE *out)
 	size_t n_docs = MIN(inv->documents.n, REPORT_MAX_LISTED);
 	for (size_t i = 0; i < n_docs; i++) {
 		const struct ing_file *f = inv->documents.v[i];
-		fprintf(out, "  %-20s %s\n      %s\n", kind_name(f->kind), f->path, f->evidence ? f->evidence : "");
+		fprintf(out, "  %-20s %s\n      %s\n", kind_name(f->kind), report_path(scan, f->path), f->evidence ? f->evidence : "");
 		for (size_t k = 0; f->doc && k < f->doc->n_treatments; k++) {
 			const struct doc_treatment *t = &f->doc->treatments[k];
 			fprintf(out, "      treatment: %s %s%s\n", t->date, t->what,
@@ -275,14 +278,14 @@ int ing_scan_write_text(const struct ing_scan *scan, FILE *out)
 	size_t n_excl = MIN(inv->excluded.n, REPORT_MAX_LISTED);
 	for (size_t i = 0; i < n_excl; i++) {
 		const struct ing_file *f = inv->excluded.v[i];
-		fprintf(out, "  %s (%s)\n", f->path, kind_name(f->kind));
+		fprintf(out, "  %s (%s)\n", report_path(scan, f->path), kind_name(f->kind));
 	}
 	more_text(out, inv->excluded.n, n_excl, "files left out", NULL);
 	fprintf(out, "\nProblems: %zu\n", inv->problems.n);
 	size_t n_prob = MIN(inv->problems.n, REPORT_MAX_LISTED);
 	for (size_t i = 0; i < n_prob; i++) {
 		const struct ing_file *f = inv->problems.v[i];
-		fprintf(out, "  [%s] %s: %s\n", problem_name(f->problem), f->path, f->problem_msg ? f->problem_msg : "");
+		fprintf(out, "  [%s] %s: %s\n", problem_name(f->problem), report_path(scan, f->path), f->problem_msg ? f->problem_msg : "");
 	}
 	if (n_prob < inv->problems.n) {
 		more_text(out, inv->problems.n, n_prob, "problems", NULL);

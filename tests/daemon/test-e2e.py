@@ -7,6 +7,7 @@ changes, an invalid name quarantined, ingest status, SIGHUP, clean SIGTERM."""
 
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -135,8 +136,26 @@ def main():
         if "drop received" not in zwhats:
             fail("CASE-ZIP's gap-report.json lacks the changes: %r" % zrep.get("changes"))
         with open(os.path.join(t.package("CASE-ZIP"), "gap-report.txt"), encoding="utf-8") as f:
-            if "What changed since the last report:" not in f.read():
+            ztxt = f.read()
+            if "What changed since the last report:" not in ztxt:
                 fail("CASE-ZIP's gap-report.txt lacks the changes")
+        # the reports a person reads name the drops as they were dropped, never
+        # the case folder's NNNNNN-NAME (the JSON keeps the paths it scanned)
+        with open(os.path.join(t.package("CASE-ZIP"), "gap-report.html"), encoding="utf-8") as f:
+            zhtml = f.read()
+        zpaths = [d["path"] for d in zrep["inventory"]["documents"]] + [p["path"] for p in zrep.get("problems") or []]
+        if not any(re.match(r"\d{6}-", x) for x in zpaths):
+            fail("CASE-ZIP's gap-report.json paths are not the case folder's: %r" % zpaths)
+        for d in zrep["drops"]:
+            inner = re.compile(r"(?<![\w.-])\d{6}-" + re.escape(d["name"]))
+            for what, text in (("gap-report.txt", ztxt), ("gap-report.html", zhtml)):
+                m = inner.search(text)
+                if m:
+                    fail("CASE-ZIP's %s names the case folder %r, not the drop %r: ...%s..."
+                         % (what, m.group(0), d["name"], text[max(0, m.start() - 80):m.end() + 80]))
+            if not any(x.startswith(d["name"] + "/") or x == d["name"] for x in
+                       (re.sub(r"^\d{6}-", "", y) for y in zpaths)) and d["name"] not in ztxt:
+                fail("CASE-ZIP's gap-report.txt does not name the drop %r" % d["name"])
         print("ok: the package's report lists %d drops and the changes" % len(zrep["drops"]))
 
         # mail: one per report, real SMTP
