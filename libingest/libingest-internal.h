@@ -183,7 +183,8 @@ ING_HIDDEN void send_result_clear(struct send_result *r);
  * whether every object is confirmed; res->error why not), or a negative errno
  * when it could not start or was cut off: -EINVAL (bad destination, a URL
  * with credentials in it), -EPROTONOSUPPORT (http not allowed, another
- * scheme), -ENOENT/-EACCES (a credentials file), -ETIMEDOUT, -EFBIG (the
+ * scheme), -ENOENT/-EACCES (a credentials file; -EACCES also when the
+ * destination refuses them: HTTP 401/403, not worth retrying), -ETIMEDOUT, -EFBIG (the
  * budgets), -EIO (the destination kept failing), with res->error set.
  * Credentials are never logged nor written to the receipt.
  */

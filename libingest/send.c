@@ -266,7 +266,7 @@ static int qido_study(struct delivery *d, size_t lo, size_t hi, bool final)
 			fail_why(d->res, "the destination refused the query of what it holds (QIDO-RS): HTTP %ld%s",
 			         status,
 			         status == 401 || status == 403 ? "; check the credentials file" : "");
-			return -EIO;
+			return status == 401 || status == 403 ? -EACCES : -EIO;
 		}
 		_cleanup_(json_object_putp) json_object *arr = parse_json(&resp);
 		if (!json_object_is_type(arr, json_type_array)) {
@@ -397,7 +397,7 @@ static int stow_batch(struct delivery *d, struct send_conn *c, char **err, size_
 		free(*err);
 		*err = xasprintf("the destination refused the upload (STOW-RS): HTTP %ld%s", status,
 		                 status == 401 || status == 403 ? "; check the credentials file" : "");
-		return -EIO;
+		return status == 401 || status == 403 ? -EACCES : -EIO;
 	}
 	_cleanup_(json_object_putp) json_object *ans = parse_json(&resp);
 	json_object *seq;

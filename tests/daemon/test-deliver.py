@@ -35,10 +35,14 @@ ready/ (the fixture cases have required gaps by design).
            journalled with its reason and a retry time; the daemon is
            stopped, the destination started, the daemon started again: the
            delivery is retried and confirmed (attempt 2 or later)
+  auth     the destination refuses our credentials (HTTP 401 from a proxy in
+           front of Orthanc): failed at once, never retried, "check the
+           credentials file" in journal, status and mail, no password shown
   unknown  case.yaml (in a zip drop) names deliver_to: centre-x, not a destination: the
            delivery is held (never sent to the default), the report mail and
            `ingest status` say why; once the configuration names centre-x and
            the daemon reloads (SIGHUP), it is delivered"""
+import base64
 import http.client
 import http.server
 import os
@@ -396,6 +400,97 @@ def test_refuse(root, smtp, rules):
           'say why, not retried')
 
 
+class AuthProxy(http.server.BaseHTTPRequestHandler):
+    """Orthanc behind HTTP basic authentication: a request without
+    "Authorization: Basic <WANT>" gets 401, the rest are passed on."""
+    target = None
+    want = None
+    refused = 0
+
+    def log_message(self, *a):
+        pass
+
+    def _pass(self):
+        n = int(self.headers.get('Content-Length') or 0)
+        data = self.rfile.read(n) if n else None
+        if self.headers.get('Authorization') != 'Basic ' + AuthProxy.want:
+            AuthProxy.refused += 1
+            self.send_response(401)
+            self.send_header('WWW-Authenticate', 'Basic realm="pacs"')
+            self.send_header('Content-Length', '0')
+            self.send_header('Connection', 'close')
+            self.end_headers()
+            return
+        c = http.client.HTTPConnection('127.0.0.1', self.target, timeout=120)
+        hdrs = {k: v for k, v in self.headers.items() if k.lower() not in ('host', 'connection', 'authorization')}
+        c.request(self.command, self.path, body=data, headers=hdrs)
+        r = c.getresponse()
+        payload = r.read()
+        self.send_response(r.status)
+        for k, v in r.getheaders():
+            if k.lower() not in ('transfer-encoding', 'connection', 'content-length'):
+                self.send_header(k, v)
+        self.send_header('Content-Length', str(len(payload)))
+        self.send_header('Connection', 'close')
+        self.end_headers()
+        self.wfile.write(payload)
+
+    do_GET = do_POST = _pass
+
+
+def test_auth(root, smtp, rules):
+    """A destination that refuses our credentials (HTTP 401) is a clear
+    failure at once, never retried like a server that is down: retrying
+    cannot mend a wrong password, and the coordinator is told to check it."""
+    src = os.path.join(root, 'src')
+    make_drop(src)
+    cred = os.path.join(root, 'centre-a.basic')
+    with open(cred, 'w') as f:
+        f.write('alice:wrong-pw-4711\n')
+    os.chmod(cred, 0o640)
+    AuthProxy.want = base64.b64encode(b'alice:right').decode()
+    with start_orthanc() as o:
+        AuthProxy.target = o.http_port
+        srv = http.server.ThreadingHTTPServer(('127.0.0.1', 0), AuthProxy)
+        threading.Thread(target=srv.serve_forever, daemon=True).start()
+        url = 'http://127.0.0.1:%d/dicom-web/' % srv.server_address[1]
+        t = tree(smtp, rules, {'centre-a': {'dicomweb': url, 'allow_http': 'true', 'basic_file': cred}},
+                 default='centre-a')
+        try:
+            t.start()
+            dlib.place(t, src, CASE)
+            t.wait_done(1, timeout=120)
+            d = wait_delivery(t, ('delivered', 'failed'))
+            if d[1] != 'failed' or d[2] != 1 or d[3] != 0:
+                fail('a destination refusing the credentials is not a failure at once: %r' % (d,))
+            if not d[9] or 'HTTP 401' not in d[9] or 'check the credentials file' not in d[9]:
+                fail('the journal does not say the credentials were refused: %r' % (d,))
+            st = status(t)
+            if 'NOT delivered' not in st or 'check the credentials file' not in st:
+                fail('ingest status does not say why not:\n' + st)
+            m = wait_mail(smtp, '%s: not delivered to centre-a' % CASE)
+            text = body(m[0])
+            if 'check the credentials file' not in text:
+                fail('the delivery mail does not say to check the credentials:\n' + text)
+            refused = AuthProxy.refused
+            time.sleep(DELIVERY_RETRY_FIRST_S + 2)
+            if delivery(t)[2] != 1 or AuthProxy.refused != refused:
+                fail('a delivery refused for its credentials was retried: %r' % (delivery(t),))
+            if o.statistics()['CountInstances'] != 0:
+                fail('objects reached Orthanc past the refused credentials')
+            log = open(t.log, errors='replace').read()
+            for what, x in (('status', st), ('mail', text), ('log', log)):
+                if 'wrong-pw-4711' in x:
+                    fail('the password is in the %s' % what)
+            if t.stop() != 0:
+                fail('ingestd did not stop cleanly')
+        finally:
+            srv.shutdown()
+            t.cleanup()
+    print('auth: the destination refused the credentials (HTTP 401): failed at once with "check the credentials '
+          'file" in journal, status and mail; not retried; no password shown')
+
+
 def test_crash(root, smtp, rules):
     with start_orthanc() as o:
         HoldingProxy.target = o.http_port
@@ -594,7 +689,7 @@ def main():
     try:
         rules = relaxed_rules(os.path.join(root, 'rules'))
         {'deliver': test_deliver, 'dimse': test_dimse, 'refuse': test_refuse, 'crash': test_crash, 'preempt': test_preempt, 'retry': test_retry,
-         'unknown': test_unknown}[which](
+         'unknown': test_unknown, 'auth': test_auth}[which](
             root, smtp, rules)
     finally:
         smtp.stop()
