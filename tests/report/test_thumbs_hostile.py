@@ -125,7 +125,8 @@ def main():
         check(len(pages) == 1, 'no HTML report: %s' % pages)
         html = open(pages[0], encoding='utf-8').read()
         found = {}
-        for m in re.finditer(r'<tr><td class="pic">(.*?)</td><td>[^<]*</td><td>([^<]*)</td>', html):
+        # picture, modality (its code and, in <small>, its name), series description
+        for m in re.finditer(r'<tr><td class="pic">(.*?)</td><td>.*?</td><td>([^<]*)</td>', html):
             found[m.group(2)] = m.group(1)
         return found
 
