@@ -8,6 +8,7 @@
 #ifndef INGEST_CASE_H
 #define INGEST_CASE_H
 
+#include <stdio.h>
 #include <sys/types.h>
 
 #include "model.h"
@@ -118,6 +119,9 @@ ING_HIDDEN const char *report_path(const struct ing_scan *scan, const char *path
  * folders written as they were dropped): a new string, or NULL when S has
  * none (print S then). */
 ING_HIDDEN char *report_dropped_words(const struct ing_scan *scan, const char *s);
+/* S written for HTML text or an attribute: & < > " ' escaped, control
+ * characters but newline and tab as '?' (report-html.c; the summary's too). */
+ING_HIDDEN void report_html_esc(FILE *f, const char *s);
 
 /* The inventory from the files (inventory.c), and its release. */
 ING_HIDDEN void inventory_build(struct ing_scan *scan);

@@ -14,7 +14,7 @@
 #include "thumbs.h"
 #include "report-summary.h"
 
-static void esc(FILE *f, const char *s)
+void report_html_esc(FILE *f, const char *s)
 {
 	for (; s && *s; s++) {
 		switch (*s) {
@@ -30,6 +30,11 @@ static void esc(FILE *f, const char *s)
 				fputc(*s, f);
 		}
 	}
+}
+
+static inline void esc(FILE *f, const char *s)
+{
+	report_html_esc(f, s);
 }
 
 static void td(FILE *f, const char *s)

@@ -493,19 +493,9 @@ void summary_write_text(const struct ing_scan *scan, FILE *out)
 
 /* ---- HTML ---- */
 
-static void esc(FILE *f, const char *s)
+static inline void esc(FILE *f, const char *s)
 {
-	for (; s && *s; s++) {
-		switch (*s) {
-		case '&': fputs("&amp;", f); break;
-		case '<': fputs("&lt;", f); break;
-		case '>': fputs("&gt;", f); break;
-		case '"': fputs("&quot;", f); break;
-		case '\'': fputs("&#39;", f); break;
-		default:
-			fputc((unsigned char)*s < 0x20 && *s != '\n' && *s != '\t' ? '?' : *s, f);
-		}
-	}
+	report_html_esc(f, s);
 }
 
 static void src_html(FILE *f, const char *source)

@@ -24,19 +24,6 @@
 #include "testhooks.h"
 #include "util/clock.h"
 
-static void set_err(char **err, const char *fmt, ...) ING_PRINTF(2, 3);
-static void set_err(char **err, const char *fmt, ...)
-{
-	va_list ap;
-	char *s = NULL;
-	va_start(ap, fmt);
-	if (vasprintf(&s, fmt, ap) < 0)
-		s = NULL;
-	va_end(ap);
-	free(*err);
-	*err = s;
-}
-
 bool send_url_is_dimse(const char *url)
 {
 	return strncasecmp(url, "dicom://", 8) == 0;
@@ -60,54 +47,54 @@ int send_dimse_init(struct send_dimse *s, struct ing_ctx *ctx, const struct send
 	static const char form[] = "give a DIMSE destination as dicom://CALLED_AET@host:port";
 
 	if (!at || !aet_ok(u, (size_t)(at - u))) {
-		set_err(err, "%s: the called AE title (before '@') is 1 to 16 characters, no '\\'; %s", o->url, form);
+		send_set_err(err, "%s: the called AE title (before '@') is 1 to 16 characters, no '\\'; %s", o->url, form);
 		return -EINVAL;
 	}
 	colon = strrchr(at + 1, ':');
 	end = colon ? colon + 1 + strspn(colon + 1, "0123456789") : NULL;
 	if (!colon || colon == at + 1 || end == colon + 1 || !(*end == 0 || (end[0] == '/' && end[1] == 0))) {
-		set_err(err, "%s: %s", o->url, form);
+		send_set_err(err, "%s: %s", o->url, form);
 		return -EINVAL;
 	}
 	for (const char *p = at + 1; p < colon; p++)
 		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || *p == '.' ||
 		      *p == '-') || p - at > 253) {
-			set_err(err, "%s: the host is a name or an IPv4 address (letters, digits, '.', '-'); %s", o->url,
+			send_set_err(err, "%s: the host is a name or an IPv4 address (letters, digits, '.', '-'); %s", o->url,
 			        form);
 			return -EINVAL;
 		}
 	unsigned long port = strtoul(colon + 1, NULL, 10);
 	if (port == 0 || port > 65535 || end - colon > 6) {
-		set_err(err, "%s: the port is a number from 1 to 65535", o->url);
+		send_set_err(err, "%s: the port is a number from 1 to 65535", o->url);
 		return -EINVAL;
 	}
 	const char *calling = o->calling_aet ? o->calling_aet : SEND_CALLING_AET;
 	if (!aet_ok(calling, strlen(calling))) {
-		set_err(err, "the calling AE title \"%s\" is not an AE title: 1 to 16 characters, no '\\', no spaces "
+		send_set_err(err, "the calling AE title \"%s\" is not an AE title: 1 to 16 characters, no '\\', no spaces "
 		        "around", calling);
 		return -EINVAL;
 	}
 	if (o->token_file || o->basic_file) {
-		set_err(err, "a DIMSE destination takes no token or password file (those are for DICOMweb)");
+		send_set_err(err, "a DIMSE destination takes no token or password file (those are for DICOMweb)");
 		return -EINVAL;
 	}
 	if (o->tls && !dimse_tls_available()) {
-		set_err(err, "DICOM over TLS is not available: this build of DCMTK has no TLS support");
+		send_set_err(err, "DICOM over TLS is not available: this build of DCMTK has no TLS support");
 		return -ENOTSUP;
 	}
 	if (o->tls && !o->ca_file) {
-		set_err(err, "DICOM over TLS needs the CA certificates the destination's certificate is checked with "
+		send_set_err(err, "DICOM over TLS needs the CA certificates the destination's certificate is checked with "
 		        "(--ca FILE, or ca_file in the configuration)");
 		return -EINVAL;
 	}
 	if (!o->tls && o->ca_file) {
-		set_err(err, "a CA file is given for a DIMSE destination without TLS: turn TLS on (--tls, or tls: true) "
+		send_set_err(err, "a CA file is given for a DIMSE destination without TLS: turn TLS on (--tls, or tls: true) "
 		        "or leave the CA file out");
 		return -EINVAL;
 	}
 	if (o->tls && access(o->ca_file, R_OK) < 0) {
 		int r = -errno;
-		set_err(err, "cannot read the CA file %s: %s", o->ca_file, ing_strerror(r));
+		send_set_err(err, "cannot read the CA file %s: %s", o->ca_file, ing_strerror(r));
 		return r;
 	}
 	s->called = xstrndup(u, (size_t)(at - u));
@@ -153,7 +140,7 @@ static int over_time(const struct send_dimse *s, char **err)
 {
 	if (mono_ms() < s->deadline_ms)
 		return 0;
-	set_err(err, "the delivery took longer than its %u s budget; it resumes where it stopped when sent again",
+	send_set_err(err, "the delivery took longer than its %u s budget; it resumes where it stopped when sent again",
 	        s->o->max_seconds);
 	return -ETIMEDOUT;
 }
@@ -165,7 +152,7 @@ static int backoff(struct send_dimse *s, int r, unsigned *try, uint64_t *wait, c
 		return r == -EACCES ? -EIO : r;
 	if (*try >= s->o->max_retries) {
 		_cleanup_free_ char *why = *err ? xstrdup(*err) : xstrdup(ing_strerror(r));
-		set_err(err, "%s (after %u attempts; it is tried again when sent again)", why, *try + 1);
+		send_set_err(err, "%s (after %u attempts; it is tried again when sent again)", why, *try + 1);
 		return -EIO;
 	}
 	log_warn(s->ctx, "send: %s; trying again in %" PRIu64 " ms", *err ? *err : ing_strerror(r), *wait);
@@ -306,7 +293,7 @@ static int store_attempt(struct send_dimse *s, int bagfd, struct obj *objs, stru
 		if (objs[b->idx[i]].state == OBJ_PENDING)
 			left += objs[b->idx[i]].size;
 	if (*s->bytes_sent + left > s->o->max_bytes) {
-		set_err(err, "the delivery would send more than its %" PRIu64 " byte budget; it resumes where it "
+		send_set_err(err, "the delivery would send more than its %" PRIu64 " byte budget; it resumes where it "
 		        "stopped when sent again", s->o->max_bytes);
 		return -EFBIG;
 	}
@@ -339,7 +326,7 @@ static int store_attempt(struct send_dimse *s, int bagfd, struct obj *objs, stru
 		_cleanup_close_ int fd = openat(bagfd, o->path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY);
 		struct stat st;
 		if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || (uint64_t)st.st_size != o->size) {
-			set_err(err, "a file of the package changed or vanished while it was being sent; verify the "
+			send_set_err(err, "a file of the package changed or vanished while it was being sent; verify the "
 			        "package again (ingest verify)");
 			r = -EIO;
 			break;
@@ -356,7 +343,7 @@ static int store_attempt(struct send_dimse *s, int bagfd, struct obj *objs, stru
 			continue;
 		}
 		if (r < 0) {
-			set_err(err, "%s", why ? why : ing_strerror(r));
+			send_set_err(err, "%s", why ? why : ing_strerror(r));
 			break;
 		}
 		*s->bytes_sent += o->size;

@@ -36,8 +36,7 @@ static void curl_init_once(void)
 	curl_init_rc = curl_global_init(CURL_GLOBAL_DEFAULT);
 }
 
-static void set_err(char **err, const char *fmt, ...) ING_PRINTF(2, 3);
-static void set_err(char **err, const char *fmt, ...)
+void send_set_err(char **err, const char *fmt, ...)
 {
 	va_list ap;
 	char *s = NULL;
@@ -76,46 +75,46 @@ int send_conn_init(struct send_conn *c, struct ing_ctx *ctx, const struct send_o
 	*c = (struct send_conn){ .ctx = ctx, .o = o };
 	pthread_once(&curl_once, curl_init_once);
 	if (curl_init_rc != CURLE_OK) {
-		set_err(err, "libcurl could not start");
+		send_set_err(err, "libcurl could not start");
 		return -ENOMEM;
 	}
 	if (!o->url || !*o->url || strlen(o->url) > FETCH_MAX_URL_BYTES) {
-		set_err(err, "no destination, or a destination URL too long");
+		send_set_err(err, "no destination, or a destination URL too long");
 		return -EINVAL;
 	}
 	u = curl_url();
 	if (!u || curl_url_set(u, CURLUPART_URL, o->url, 0) != CURLUE_OK ||
 	    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK) {
-		set_err(err, "the destination %s is not a URL; write it as https://host/dicom-web/", o->url);
+		send_set_err(err, "the destination %s is not a URL; write it as https://host/dicom-web/", o->url);
 		r = -EINVAL;
 		goto out;
 	}
 	if (curl_url_get(u, CURLUPART_USER, &user, 0) == CURLUE_OK ||
 	    curl_url_get(u, CURLUPART_PASSWORD, &pass, 0) == CURLUE_OK) {
-		set_err(err, "the destination URL holds a user name or password; put them in a file and give "
+		send_set_err(err, "the destination URL holds a user name or password; put them in a file and give "
 		        "--basic-file FILE (or --token-file FILE) instead");
 		r = -EINVAL;
 		goto out;
 	}
 	if (curl_url_get(u, CURLUPART_QUERY, &query, 0) == CURLUE_OK ||
 	    curl_url_get(u, CURLUPART_FRAGMENT, &frag, 0) == CURLUE_OK) {
-		set_err(err, "the destination URL has a query or fragment; give the DICOMweb base only "
+		send_set_err(err, "the destination URL has a query or fragment; give the DICOMweb base only "
 		        "(e.g. https://host/dicom-web/)");
 		r = -EINVAL;
 		goto out;
 	}
 	if (strcmp(scheme, "https") != 0 && !(strcmp(scheme, "http") == 0 && o->allow_http)) {
 		if (strcmp(scheme, "http") == 0)
-			set_err(err, "the destination uses plain http, which would send the images unencrypted; "
+			send_set_err(err, "the destination uses plain http, which would send the images unencrypted; "
 			        "use https, or give --allow-http on a closed network");
 		else
-			set_err(err, "the destination's scheme %s is not supported; use https://host/dicom-web/",
+			send_set_err(err, "the destination's scheme %s is not supported; use https://host/dicom-web/",
 			        scheme);
 		r = -EPROTONOSUPPORT;
 		goto out;
 	}
 	if (curl_url_get(u, CURLUPART_URL, &full, 0) != CURLUE_OK) {
-		set_err(err, "the destination %s is not a URL", o->url);
+		send_set_err(err, "the destination %s is not a URL", o->url);
 		r = -EINVAL;
 		goto out;
 	}
@@ -123,7 +122,7 @@ int send_conn_init(struct send_conn *c, struct ing_ctx *ctx, const struct send_o
 	if (strcmp(scheme, "http") == 0 && (o->token_file || o->basic_file))
 		log_warn(ctx, "send: the credentials go over plain http, readable by anyone on the way (--allow-http)");
 	if (o->token_file && o->basic_file) {
-		set_err(err, "give either --token-file or --basic-file, not both");
+		send_set_err(err, "give either --token-file or --basic-file, not both");
 		r = -EINVAL;
 		goto out;
 	}
@@ -131,7 +130,7 @@ int send_conn_init(struct send_conn *c, struct ing_ctx *ctx, const struct send_o
 		_cleanup_free_ char *tok = NULL;
 		r = read_secret(o->token_file, &tok);
 		if (r < 0) {
-			set_err(err, "cannot read the token file %s: %s", o->token_file, ing_strerror(r));
+			send_set_err(err, "cannot read the token file %s: %s", o->token_file, ing_strerror(r));
 			goto out;
 		}
 		c->auth_header = xasprintf("Authorization: Bearer %s", tok);
@@ -140,7 +139,7 @@ int send_conn_init(struct send_conn *c, struct ing_ctx *ctx, const struct send_o
 	if (o->basic_file) {
 		r = read_secret(o->basic_file, &c->userpwd);
 		if (r < 0 || !strchr(c->userpwd, ':')) {
-			set_err(err, "cannot read the credentials file %s: %s", o->basic_file,
+			send_set_err(err, "cannot read the credentials file %s: %s", o->basic_file,
 			        r < 0 ? ing_strerror(r) : "its first line must be user:password");
 			r = r < 0 ? r : -EINVAL;
 			goto out;
@@ -445,7 +444,7 @@ int send_http(struct send_conn *c, const char *url, struct send_body *body, long
 		int r;
 
 		if (mono_ms() >= c->deadline_ms) {
-			set_err(err, "the delivery took longer than its %u s budget; it resumes where it stopped "
+			send_set_err(err, "the delivery took longer than its %u s budget; it resumes where it stopped "
 			        "when sent again", o->max_seconds);
 			return -ETIMEDOUT;
 		}
@@ -461,7 +460,7 @@ int send_http(struct send_conn *c, const char *url, struct send_body *body, long
 			if (c->lock)
 				pthread_mutex_unlock(c->lock);
 			if (over) {
-				set_err(err, "the delivery would send more than its %" PRIu64 " byte budget; it "
+				send_set_err(err, "the delivery would send more than its %" PRIu64 " byte budget; it "
 				        "resumes where it stopped when sent again", o->max_bytes);
 				return -EFBIG;
 			}
@@ -479,22 +478,22 @@ int send_http(struct send_conn *c, const char *url, struct send_body *body, long
 				pthread_mutex_unlock(c->lock);
 		}
 		if (r == -ENOMEM) {
-			set_err(err, "out of memory");
+			send_set_err(err, "out of memory");
 			return r;
 		}
 		if (body && body->changed) {
-			set_err(err, "a file of the package changed or vanished while it was being sent; verify the "
+			send_set_err(err, "a file of the package changed or vanished while it was being sent; verify the "
 			        "package again (ingest verify)");
 			return -EIO;
 		}
 		if (too_big) {
-			set_err(err, "the destination's answer is larger than %u bytes", SEND_RESPONSE_MAX_BYTES);
+			send_set_err(err, "the destination's answer is larger than %u bytes", SEND_RESPONSE_MAX_BYTES);
 			return -EFBIG;
 		}
 		bool transient = r < 0 ? curl_transient(rc) : (*status >= 500 || *status == 408 || *status == 429);
 		if (!transient) {
 			if (r < 0) {
-				set_err(err, "the destination cannot be reached: %s",
+				send_set_err(err, "the destination cannot be reached: %s",
 				        errbuf[0] ? errbuf : curl_easy_strerror(rc));
 				return rc == CURLE_PEER_FAILED_VERIFICATION || rc == CURLE_SSL_CACERT_BADFILE ? -EPERM
 				                                                                               : -EIO;
@@ -503,10 +502,10 @@ int send_http(struct send_conn *c, const char *url, struct send_body *body, long
 		}
 		if (try >= o->max_retries) {
 			if (r < 0)
-				set_err(err, "the destination could not be reached after %u attempts: %s", try + 1,
+				send_set_err(err, "the destination could not be reached after %u attempts: %s", try + 1,
 				        errbuf[0] ? errbuf : curl_easy_strerror(rc));
 			else
-				set_err(err, "the destination answered HTTP %ld after %u attempts; it is tried again "
+				send_set_err(err, "the destination answered HTTP %ld after %u attempts; it is tried again "
 				        "when sent again", *status, try + 1);
 			return -EIO;
 		}

@@ -63,6 +63,9 @@ struct send_body {
 	bool changed;               /* a file's size is not what it was: the body is cut */
 };
 
+/* *ERR (freed first) = the message FMT makes, in plain words. */
+ING_HIDDEN void send_set_err(char **err, const char *fmt, ...) ING_PRINTF(2, 3);
+
 /* Prepare CONN for O (checks the URL and the scheme, reads the credentials
  * files): 0, or a negative errno with *err set in plain words. */
 ING_HIDDEN int send_conn_init(struct send_conn *c, struct ing_ctx *ctx, const struct send_opts *o, char **err);
