@@ -32,7 +32,7 @@ void check_patients(struct ev *e)
 {
 	const struct inventory *inv = &e->scan->inv;
 	struct strbuf evid, msg;
-	size_t from_docs = 0, from_images = 0;
+	size_t from_docs = 0;
 
 	if (inv->patients.n <= 1)
 		return;
@@ -40,7 +40,6 @@ void check_patients(struct ev *e)
 	for (size_t i = 0; i < inv->patients.n; i++) {
 		const struct inv_patient *p = inv->patients.v[i];
 		size_t n = 0;
-		from_images += p->studies.n > 0;
 		from_docs += p->studies.n == 0 && p->documents.n > 0;
 		if (i >= 2 * EVAL_LIST_MAX) {
 			(void)strbuf_printf(&evid, "; and %zu more patients", inv->patients.n - i);
