@@ -14,6 +14,7 @@
 #include <time.h>
 
 /* Our header first: glib's MIN/MAX then replace internal.h's identical ones. */
+#include "child.h"
 #include "docext-private.h"
 #include "testhooks.h"
 
@@ -145,23 +146,6 @@ void textbuf_addc(struct textbuf *t, char c)
 	textbuf_add(t, &c, 1);
 }
 
-/* Writes the whole buffer; the parent may be gone, then we just stop. */
-static void child_write_all(int fd, const void *p, size_t n)
-{
-	const char *c = p;
-
-	while (n > 0) {
-		ssize_t w = write(fd, c, n);
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			_exit(3);
-		}
-		c += w;
-		n -= (size_t)w;
-	}
-}
-
 static _Noreturn void child_finish(const struct child_args *a, int status, int pages, int pages_read,
                                    bool text_layer, bool ocr, int confidence, struct child_out *out)
 {
@@ -218,15 +202,6 @@ static size_t count_nonspace(const char *s)
 	return n;
 }
 
-static int seccomp_add(scmp_filter_ctx f, uint32_t action, const char *name)
-{
-	int nr = seccomp_syscall_resolve_name(name);
-
-	if (nr == __NR_SCMP_ERROR)
-		return 0; /* not on this architecture */
-	return seccomp_rule_add(f, action, nr, 0);
-}
-
 /* After this, the child can compute, use memory it maps, and talk over the
  * descriptors it already holds. Opening files fails softly with EACCES so
  * libraries that look for optional data degrade instead of dying. */
@@ -263,11 +238,11 @@ static int child_load_seccomp(void)
 	if (!f)
 		return -ENOMEM;
 	for (size_t i = 0; i < ARRAY_SIZE(allow) && r >= 0; i++)
-		r = seccomp_add(f, SCMP_ACT_ALLOW, allow[i]);
+		r = child_seccomp_add(f, SCMP_ACT_ALLOW, allow[i]);
 	for (size_t i = 0; i < ARRAY_SIZE(deny_eacces) && r >= 0; i++)
-		r = seccomp_add(f, SCMP_ACT_ERRNO(EACCES), deny_eacces[i]);
+		r = child_seccomp_add(f, SCMP_ACT_ERRNO(EACCES), deny_eacces[i]);
 	for (size_t i = 0; i < ARRAY_SIZE(deny_enosys) && r >= 0; i++)
-		r = seccomp_add(f, SCMP_ACT_ERRNO(ENOSYS), deny_enosys[i]);
+		r = child_seccomp_add(f, SCMP_ACT_ERRNO(ENOSYS), deny_enosys[i]);
 	/* Threads (tesseract uses OpenMP), never new processes. */
 	if (r >= 0)
 		r = seccomp_rule_add(f, SCMP_ACT_ALLOW, SCMP_SYS(clone), 1,

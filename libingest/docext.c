@@ -60,6 +60,7 @@
 #include <time.h>
 
 #include "docext-private.h"
+#include "util/clock.h"
 #include "testhooks.h"
 
 /* ------------------------------------------------------------------------ */
@@ -74,14 +75,6 @@ struct child_result {
 	int wstatus;
 	double seconds;
 };
-
-static double mono_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 /* Waits for pid; SIGKILL once the deadline passes. Never leaves a zombie: if
  * a caller's SIGCHLD handler or SIG_IGN reaps the child first, waitpid says
@@ -106,7 +99,7 @@ static void reap_child(pid_t pid, double deadline, struct child_result *res)
 			continue;
 		if (r < 0)
 			break; /* ECHILD: reaped by someone else */
-		double left = deadline - mono_now();
+		double left = deadline - mono_s();
 		if (left <= 0) {
 			kill(pid, SIGKILL);
 			killed = true;
@@ -130,7 +123,7 @@ static void read_frame(int rfd, double deadline, uint64_t max_text, struct child
 	bool in_text = false;
 
 	for (;;) {
-		double left = deadline - mono_now();
+		double left = deadline - mono_s();
 		struct pollfd p = { .fd = rfd, .events = POLLIN };
 		ssize_t n;
 		int r;
@@ -208,7 +201,7 @@ static int child_start(struct ing_ctx *ctx, const struct docext_opts *o, int fd,
 	a.out_fd = p[1];
 
 	run->mode = mode;
-	run->start = mono_now();
+	run->start = mono_s();
 	run->limit = ing_limits_document_seconds(&ctx->limits);
 	if (o && o->around_fork)
 		o->around_fork(o->around_fork_ud, true);
@@ -237,15 +230,15 @@ static void child_wait(struct ing_ctx *ctx, struct child_run *run, struct child_
 	 * after the child sent it (a walk of thousands of files in between), and
 	 * RLIMIT_CPU bounds what the child can have done meanwhile; this clock is
 	 * for a child that sleeps or waits. */
-	double deadline = mono_now() + run->limit;
+	double deadline = mono_s() + run->limit;
 	read_frame(run->rfd, deadline, ctx->limits.max_text_bytes, res);
 	close(run->rfd);
 	run->rfd = -1;
 	if (res->timed_out)
 		kill(run->pid, SIGKILL);
 	/* After the frame the child only exits; give it a moment, then kill. */
-	reap_child(run->pid, res->timed_out ? 0 : MIN(deadline, mono_now() + 2.0), res);
-	res->seconds = mono_now() - run->start;
+	reap_child(run->pid, res->timed_out ? 0 : MIN(deadline, mono_s() + 2.0), res);
+	res->seconds = mono_s() - run->start;
 	if (res->timed_out) {
 		res->have_frame = false;
 	} else if (res->reaped && !(WIFEXITED(res->wstatus) && WEXITSTATUS(res->wstatus) == 0)) {

@@ -39,9 +39,11 @@
 #include <seccomp.h>
 
 #include "internal.h"
+#include "child.h"
 #include "thumbs.h"
 #include "dcm-thumb.h"
 #include "testhooks.h"
+#include "util/clock.h"
 
 #if defined(__SANITIZE_ADDRESS__)
 #define THUMB_ASAN 1
@@ -73,23 +75,8 @@ struct job {
 	size_t images;           /* of the series */
 };
 
-static double mono_now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* ------------------------------------------------------------------------ */
 /* The child.                                                               */
-
-static int sc_add(scmp_filter_ctx f, uint32_t action, const char *name)
-{
-	int nr = seccomp_syscall_resolve_name(name);
-	if (nr == __NR_SCMP_ERROR)
-		return 0;
-	return seccomp_rule_add(f, action, nr, 0);
-}
 
 /* Compute, use memory, read and write the descriptors it holds; nothing else. */
 static int child_seccomp(void)
@@ -114,11 +101,11 @@ static int child_seccomp(void)
 	scmp_filter_ctx f = seccomp_init(SCMP_ACT_KILL_PROCESS);
 	int r = f ? 0 : -ENOMEM;
 	for (size_t i = 0; i < ARRAY_SIZE(allow) && r >= 0; i++)
-		r = sc_add(f, SCMP_ACT_ALLOW, allow[i]);
+		r = child_seccomp_add(f, SCMP_ACT_ALLOW, allow[i]);
 	for (size_t i = 0; i < ARRAY_SIZE(deny_eacces) && r >= 0; i++)
-		r = sc_add(f, SCMP_ACT_ERRNO(EACCES), deny_eacces[i]);
+		r = child_seccomp_add(f, SCMP_ACT_ERRNO(EACCES), deny_eacces[i]);
 	if (r >= 0)
-		r = sc_add(f, SCMP_ACT_ERRNO(ENOSYS), "clone3");
+		r = child_seccomp_add(f, SCMP_ACT_ERRNO(ENOSYS), "clone3");
 	if (r >= 0)
 		r = seccomp_rule_add(f, SCMP_ACT_ALLOW, SCMP_SYS(tgkill), 1, SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)self));
 	if (r >= 0)
@@ -158,20 +145,6 @@ static void child_close_others(const struct job *jobs, size_t n, int out)
 			from = keep[i] + 1;
 	}
 	free(keep);
-}
-
-static void child_write_all(int fd, const void *p, size_t n)
-{
-	const char *c = p;
-	while (n) {
-		ssize_t w = write(fd, c, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			_exit(3);
-		c += w;
-		n -= (size_t)w;
-	}
 }
 
 static uint8_t *child_read(int fd, uint64_t size)
@@ -254,7 +227,7 @@ static int read_full(int fd, void *p, size_t n, double deadline, bool *late)
 {
 	char *c = p;
 	while (n) {
-		double left = deadline - mono_now();
+		double left = deadline - mono_s();
 		if (left <= 0) {
 			*late = true;
 			return 0;
@@ -432,11 +405,11 @@ static void child_died(struct thumb *t, bool late, int wstatus, bool reaped)
 static void run_jobs(struct ing_ctx *ctx, struct job *jobs, size_t n, double *cpu)
 {
 	size_t next = 0;
-	double stop_all = mono_now() + THUMB_TOTAL_SECONDS;
+	double stop_all = mono_s() + THUMB_TOTAL_SECONDS;
 	uint8_t *px = xmalloc((size_t)THUMB_MAX_SIDE * THUMB_MAX_SIDE * 3);
 	while (next < n) {
 		int p[2];
-		if (mono_now() >= stop_all)
+		if (mono_s() >= stop_all)
 			break;
 		if (pipe2(p, O_CLOEXEC) < 0) {
 			set_why(jobs[next++].t, "no picture: %s", strerror(errno));
@@ -459,7 +432,7 @@ static void run_jobs(struct ing_ctx *ctx, struct job *jobs, size_t n, double *cp
 		bool late = false, bad = false;
 		while (next < n) {
 			struct answer a;
-			double deadline = MIN(mono_now() + THUMB_WALL_SECONDS, stop_all);
+			double deadline = MIN(mono_s() + THUMB_WALL_SECONDS, stop_all);
 			int r = read_full(p[0], &a, sizeof a, deadline, &late);
 			if (r <= 0)
 				break;
@@ -556,7 +529,7 @@ static const struct ing_file *middle_slice(const struct inv_series *se, size_t *
 int thumbs_make(struct ing_ctx *ctx, const struct inventory *inv, thumbs_open_fn open_file, void *ud,
                 struct thumbs *out)
 {
-	double t0 = mono_now();
+	double t0 = mono_s();
 	memset(out, 0, sizeof *out);
 	size_t total = 0;
 	for (size_t i = 0; i < inv->studies.n; i++)
@@ -606,7 +579,7 @@ int thumbs_make(struct ing_ctx *ctx, const struct inventory *inv, thumbs_open_fn
 	for (size_t i = 0; i < nj; i++)
 		close(jobs[i].fd);
 	free(jobs);
-	out->seconds = mono_now() - t0;
+	out->seconds = mono_s() - t0;
 	log_debug(ctx, "thumbs: %zu series, %zu decoded, %.3f s (children's CPU %.3f s)", out->n, nj, out->seconds,
 	          out->child_cpu);
 	return 0;
