@@ -77,10 +77,14 @@ struct xarc {
 	enum stop_reason stop;
 	bool is_zip;
 	unsigned n_encrypted, n_unsafe;
-	int n_passwords;               /* case.yaml's passwords (expand.c): 0 not yet looked, -1 none */
+	bool seekable;                 /* read by the seekable reader (run_seekable()): a reader per password can be made */
+	int n_passwords;               /* case.yaml's passwords (expand-pw.c): 0 not yet looked, -1 none */
 	struct ptrvec pw;              /* ... them, wiped when the archive closes */
-	size_t pw_next;                /* the next one libarchive gets */
+	size_t pw_next;                /* the next one the scan's reader gets (a streamed archive) */
+	size_t pw_last;                /* the one that opened the last encrypted entry: tried first */
+	struct pw_reader *readers;     /* one per password, or NULL */
 	unsigned n_decrypted;          /* encrypted entries a password opened */
+	unsigned n_unsupported;        /* encrypted entries libarchive cannot decrypt (7z, RAR) */
 	struct ptrvec links;           /* names of link entries: nothing is read "through" them */
 };
 
@@ -134,6 +138,10 @@ ING_HIDDEN la_ssize_t sin_read(struct archive *a, void *ud, const void **out);
 ING_HIDDEN la_int64_t sin_seek(struct archive *a, void *ud, la_int64_t off, int whence);
 ING_HIDDEN la_int64_t sin_skip(struct archive *a, void *ud, la_int64_t req);
 
+ING_HIDDEN bool xarc_over_limits(struct xarc *x, uint64_t out_bytes);
+ING_HIDDEN la_int64_t xarc_pos_seek(uint64_t *pos, uint64_t size, la_int64_t off, int whence);
+ING_HIDDEN la_int64_t xarc_pos_skip(uint64_t *pos, uint64_t size, la_int64_t req);
+
 /* expand-read.c: entry bytes into scan_entry() */
 ING_HIDDEN ssize_t ent_account(struct ent *e, size_t k);
 ING_HIDDEN int ent_next_block(struct ent *e);
@@ -144,11 +152,20 @@ ING_HIDDEN void walk_entry(struct walk *w, const char *relpath, uint64_t size, s
                            const struct ident_where *where);
 ING_HIDDEN ssize_t fd_read(void *ud, void *buf, size_t n);
 
+/* expand-pw.c: encrypted entries, decrypted with the case's passwords into a
+ * memfd and checked before the scan sees them */
+ING_HIDDEN int xarc_load_passwords(struct xarc *x);
+ING_HIDDEN const char *xarc_pw_callback(struct archive *a, void *ud);
+ING_HIDDEN void xarc_scan_encrypted(struct xarc *x, struct archive_entry *e, const char *clean, const char *rel,
+                                    uint64_t size);
+ING_HIDDEN void xarc_passwords_close(struct xarc *x);
+
 /* expand.c: records, shared with the UDF walk */
 ING_HIDDEN void record_refused(struct xarc *x, const char *name, uint64_t size, enum ing_problem p, const char *why);
 ING_HIDDEN bool entries_exhausted(struct xarc *x, const char *name);
 ING_HIDDEN void record_stop(struct xarc *x);
 ING_HIDDEN const char *arc_base(const struct ing_file *arc);
+ING_HIDDEN struct archive *xarc_new_seekable(void);
 
 /* expand-zip.c */
 ING_HIDDEN struct zpar *zpar_start(struct walk *w, const uint8_t *map, int fd, uint64_t len, size_t budget,

@@ -19,7 +19,7 @@ static uint64_t xarc_pulled(const struct xarc *x)
 
 /* The expansion ratio and the drop's budgets (bytes expanded at all levels,
  * time: walk.h), checked each time bytes come out. */
-static bool xarc_over_limits(struct xarc *x, uint64_t out_bytes)
+bool xarc_over_limits(struct xarc *x, uint64_t out_bytes)
 {
 	const struct ing_limits *lim = x->lim;
 	uint64_t pulled = MAX(xarc_pulled(x), (uint64_t)1);
@@ -145,7 +145,7 @@ la_ssize_t sin_read(struct archive *a, void *ud, const void **out)
 
 /* Seek and skip over SIZE bytes of random-access input at *POS (libarchive's
  * callbacks for the drop's fd, a spool, or a map: sin_* and mem_* below). */
-static la_int64_t pos_seek(uint64_t *pos, uint64_t size, la_int64_t off, int whence)
+la_int64_t xarc_pos_seek(uint64_t *pos, uint64_t size, la_int64_t off, int whence)
 {
 	int64_t base = whence == SEEK_SET ? 0 : whence == SEEK_CUR ? (int64_t)*pos : (int64_t)size;
 	int64_t p = base + off;
@@ -156,7 +156,7 @@ static la_int64_t pos_seek(uint64_t *pos, uint64_t size, la_int64_t off, int whe
 	return p;
 }
 
-static la_int64_t pos_skip(uint64_t *pos, uint64_t size, la_int64_t req)
+la_int64_t xarc_pos_skip(uint64_t *pos, uint64_t size, la_int64_t req)
 {
 	uint64_t k = MIN((uint64_t)MAX(req, 0), size - *pos);
 	*pos += k;
@@ -166,13 +166,13 @@ static la_int64_t pos_skip(uint64_t *pos, uint64_t size, la_int64_t req)
 la_int64_t sin_seek(struct archive *a, void *ud, la_int64_t off, int whence)
 {
 	struct xarc *x = ud;
-	return pos_seek(&x->spos, x->ssize, off, whence);
+	return xarc_pos_seek(&x->spos, x->ssize, off, whence);
 }
 
 la_int64_t sin_skip(struct archive *a, void *ud, la_int64_t req)
 {
 	struct xarc *x = ud;
-	return pos_skip(&x->spos, x->ssize, req);
+	return xarc_pos_skip(&x->spos, x->ssize, req);
 }
 
 /* ---- entry bytes into scan_entry() ---- */

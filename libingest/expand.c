@@ -245,8 +245,6 @@ static void scan_unsized(struct xarc *x, const char *rel, struct ent *en)
 }
 
 
-static int load_passwords(struct xarc *x);
-
 static void scan_one(struct xarc *x, struct archive_entry *e)
 {
 	struct walk *w = x->w;
@@ -319,7 +317,7 @@ static void scan_one(struct xarc *x, struct archive_entry *e)
 		record_refused(x, clean, size, PROB_LIMIT, m);
 		return;
 	}
-	if (archive_entry_is_encrypted(e) && load_passwords(x) <= 0) {
+	if (archive_entry_is_encrypted(e) && xarc_load_passwords(x) <= 0) {
 		_cleanup_free_ char *m = xasprintf("archive entry \"%s\" is encrypted; ask for the password (case.yaml, "
 		                                   "passwords) or a copy without one", clean);
 		x->n_encrypted++;
@@ -332,6 +330,16 @@ static void scan_one(struct xarc *x, struct archive_entry *e)
 	 * strikes sooner for a bomb of one level, is then reported first). */
 	if (w->expanded_bytes + size > lim->max_total_bytes) {
 		x->stop = STOP_TOTAL;
+		return;
+	}
+
+	/* decrypted into a memfd and checked before the scan sees it (expand-pw.c) */
+	if (archive_entry_is_encrypted(e)) {
+		size_t at = w->scan->files.n;
+		xarc_scan_encrypted(x, e, clean, rel, size);
+		struct ing_file *f = at < w->scan->files.n ? w->scan->files.v[at] : NULL;
+		if (raw && f && !f->raw_path)
+			f->raw_path = steal_ptr(raw);
 		return;
 	}
 
@@ -390,20 +398,12 @@ static void scan_one(struct xarc *x, struct archive_entry *e)
 	if (raw && !f->raw_path)
 		f->raw_path = steal_ptr(raw);
 	if (en.failed) {
+		/* (encrypted entries do not come here: xarc_scan_encrypted()) */
 		const char *m = archive_error_string(x->a);
-		enum ing_problem p = classify_error(x->a, true);
-		if (p == PROB_ENCRYPTED)
-			x->n_encrypted++;
+		enum ing_problem p = classify_error(x->a, false);
 		_cleanup_free_ char *ms = utf8_sanitize(m ? m : "damaged", strlen(m ? m : "damaged"));
-		if (p == PROB_ENCRYPTED && x->n_passwords > 0)
-			record_force_problem(f, p, xasprintf("the archive entry is encrypted and none of the %d password%s "
-			                     "in case.yaml opens it (%s); ask the patient for the right password or a copy "
-			                     "without one", x->n_passwords, x->n_passwords == 1 ? "" : "s", ms));
-		else
-			record_force_problem(f, p, xasprintf("the archive entry could not be read to its end (%s)%s", ms,
-			                     p == PROB_ENCRYPTED ? "; ask for a copy without a password" : "; ask for a new copy"));
-	} else if (archive_entry_is_encrypted(e)) {
-		x->n_decrypted++;
+		record_force_problem(f, p, xasprintf("the archive entry could not be read to its end (%s)%s", ms,
+		                     p == PROB_ENCRYPTED ? "; ask for a copy without a password" : "; ask for a new copy"));
 	} else if (longer) {
 		record_force_problem(f, PROB_CORRUPT, xasprintf("the archive says this entry is %llu byte%s but it holds "
 		                     "more: the archive is damaged or crafted; only the bytes it declares were kept. "
@@ -498,7 +498,7 @@ static struct archive *archive_new_stream(void)
 	return a;
 }
 
-static struct archive *archive_new_seekable(void)
+struct archive *xarc_new_seekable(void)
 {
 	struct archive *a = archive_read_new();
 	archive_read_support_filter_all(a);
@@ -509,79 +509,6 @@ static struct archive *archive_new_seekable(void)
 	archive_read_support_format_iso9660(a);
 	archive_read_support_format_tar(a);
 	return a;
-}
-
-/* The passwords of the case (SPEC §3, case.yaml's passwords): a case.yaml
- * already read (the scan's), the drop root's and, in the daemon's case store,
- * every drop's, so that a case.yaml dropped later opens an archive kept from
- * an earlier drop when the case is scanned again. Looked up when the first
- * encrypted entry of an archive comes (load_passwords()); libarchive asks for
- * them one by one through pw_callback() and tries each on every encrypted
- * entry (it wipes its copies when the archive is freed); ours are wiped in
- * xarc_close(). n_passwords: how many (-1: none). */
-static void keep_password(struct xarc *x, const char *pw)
-{
-	for (size_t i = 0; i < x->pw.n; i++)
-		if (strcmp(x->pw.v[i], pw) == 0)
-			return;
-	if (x->pw.n < CASE_YAML_MAX_PASSWORDS * 4)
-		ptrvec_push(&x->pw, xstrdup(pw));
-}
-
-static void keep_from(struct xarc *x, int dirfd)
-{
-	char **pw = NULL;
-	size_t n = 0;
-	case_yaml_passwords_at(dirfd, "case.yaml", &pw, &n);
-	for (size_t i = 0; i < n; i++)
-		keep_password(x, pw[i]);
-	case_yaml_passwords_free(pw, n);
-}
-
-static int load_passwords(struct xarc *x)
-{
-	const char *root = x->w->scan->root;
-	const struct case_yaml *cy = x->w->scan->case_yaml;
-	_cleanup_close_ int dfd = -1;
-
-	if (x->n_passwords)
-		return x->n_passwords;
-	for (size_t i = 0; cy && i < cy->n_passwords; i++)
-		keep_password(x, cy->passwords[i]);
-	if (root && (dfd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0) {
-		keep_from(x, dfd);
-		if (x->where && x->where->case_store) {
-			_cleanup_(closedirp) DIR *d = opendir_dup(dfd);
-			struct dirent *de;
-			while (d && (de = readdir(d))) {
-				_cleanup_close_ int sub = -1;
-				if (de->d_name[0] == '.')
-					continue;
-				sub = openat(dfd, de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-				if (sub >= 0)
-					keep_from(x, sub);
-			}
-		}
-	}
-	x->n_passwords = x->pw.n ? (int)x->pw.n : -1;
-	return x->n_passwords;
-}
-
-static const char *pw_callback(struct archive *a, void *ud)
-{
-	struct xarc *x = ud;
-	if (load_passwords(x) <= 0 || x->pw_next >= x->pw.n)
-		return NULL;
-	return x->pw.v[x->pw_next++];
-}
-
-static void passwords_wipe(struct xarc *x)
-{
-	for (size_t i = 0; i < x->pw.n; i++)
-		explicit_bzero(x->pw.v[i], strlen(x->pw.v[i]));
-	ptrvec_free(&x->pw, free);
-	x->pw_next = 0;
-	x->n_passwords = 0;
 }
 
 /* Entries out of an opened archive until the end, damage or a limit. */
@@ -620,6 +547,10 @@ static void run_entries(struct xarc *x)
 		file_set_problem(x->arc, PROB_ENCRYPTED, "\"%s\" holds %u encrypted entries that could not be read; ask "
 		                 "for the password (case.yaml, passwords) or a copy without one", arc_base(x->arc),
 		                 x->n_encrypted);
+	if (x->n_unsupported)
+		file_set_problem(x->arc, PROB_ENCRYPTED, "\"%s\" holds %u entries encrypted in a way ingestd cannot open, "
+		                 "even with a password; ask for a copy without a password, or a zip", arc_base(x->arc),
+		                 x->n_unsupported);
 	if (x->n_decrypted)
 		log_info(x->w->scan->ctx, "case %s: %u encrypted entr%s opened with a password of case.yaml",
 		         x->w->scan->case_id, x->n_decrypted, x->n_decrypted == 1 ? "y" : "ies");
@@ -670,7 +601,7 @@ static void xarc_close(struct xarc *x)
 {
 	archive_read_free(x->a);
 	x->a = NULL;
-	passwords_wipe(x);
+	xarc_passwords_close(x);
 	sink_slab_put(x->w->sink, x->cur);
 	x->cur = NULL;
 }
@@ -682,8 +613,9 @@ static void run_seekable(struct xarc *x, int fd, uint64_t size)
 	x->sfd = fd;
 	x->spos = 0;
 	x->ssize = size;
-	x->a = archive_new_seekable();
-	archive_read_set_passphrase_callback(x->a, x, pw_callback);
+	x->seekable = true;
+	x->a = xarc_new_seekable();
+	archive_read_set_passphrase_callback(x->a, x, xarc_pw_callback);
 	archive_read_set_read_callback(x->a, sin_read);
 	archive_read_set_seek_callback(x->a, sin_seek);
 	archive_read_set_skip_callback(x->a, sin_skip);
@@ -693,6 +625,7 @@ static void run_seekable(struct xarc *x, int fd, uint64_t size)
 	else
 		run_entries(x);
 	xarc_close(x);
+	x->seekable = false;
 }
 
 static bool is_7z(const uint8_t *head, size_t n)
@@ -862,7 +795,7 @@ int expand_archive(struct walk *w, struct ing_file *archive, const uint8_t *head
 		x.tee = memfd_create("ingest-zip-start", MFD_CLOEXEC);
 
 	x.a = archive_new_stream();
-	archive_read_set_passphrase_callback(x.a, &x, pw_callback);
+	archive_read_set_passphrase_callback(x.a, &x, xarc_pw_callback);
 	if (x.sfd >= 0 && !x.map) {
 		/* a file that could not be mapped: read where libarchive asks, skipping what it skips */
 		x.spos = 0;

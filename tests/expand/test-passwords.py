@@ -13,11 +13,15 @@ store: one folder per drop, expand-scan -c): an encrypted zip of a first drop
 opens once a second drop brings a case.yaml with its password.
 """
 
+import hashlib
 import json
 import os
+import struct
 import subprocess
 import sys
 import tempfile
+import zipfile
+import zlib
 
 BIN = os.environ.get("INGEST_BIN")
 failures = []
@@ -73,6 +77,98 @@ def secrets_in(blob):
     return [p for p in (PW_ZIPCRYPTO, PW_AES, PW_UNUSED, PW_OTHER) if p.encode() in blob]
 
 
+def zipcrypto_passes(pw, header, check_byte):
+    """Whether PW passes traditional PKWARE encryption's one-byte check on an
+    entry whose 12-byte encryption HEADER is given (APPNOTE 6.1.6)."""
+    k0, k1, k2 = 0x12345678, 0x23456789, 0x34567890
+
+    def upd(k0, k1, k2, c):
+        k0 = zlib.crc32(bytes([c]), k0 ^ 0xFFFFFFFF) ^ 0xFFFFFFFF
+        k1 = ((k1 + (k0 & 0xFF)) * 134775813 + 1) & 0xFFFFFFFF
+        k2 = zlib.crc32(bytes([k1 >> 24]), k2 ^ 0xFFFFFFFF) ^ 0xFFFFFFFF
+        return k0, k1, k2
+
+    for c in pw:
+        k0, k1, k2 = upd(k0, k1, k2, c)
+    plain = 0
+    for c in header:
+        t = (k2 | 2) & 0xFFFF
+        plain = c ^ (((t * (t ^ 1)) >> 8) & 0xFF)
+        k0, k1, k2 = upd(k0, k1, k2, plain)
+    return plain == check_byte
+
+
+def wrong_but_passing(path):
+    """A password that is not the zip's, yet passes the check byte of its
+    first entry (about one in 256 does): libarchive then decrypts garbage."""
+    z = zipfile.ZipFile(path)
+    zi = z.infolist()[0]
+    with open(path, "rb") as f:
+        f.seek(zi.header_offset)
+        h = f.read(30)
+        n, m = struct.unpack("<HH", h[26:30])
+        f.seek(zi.header_offset + 30 + n + m)
+        header = f.read(12)
+    t = zi.date_time
+    dos_time = (t[3] << 11) | (t[4] << 5) | (t[5] // 2)
+    check_byte = (dos_time >> 8) & 0xFF if zi.flag_bits & 8 else (zi.CRC >> 24) & 0xFF
+    for i in range(200000):
+        pw = "wrong-%d" % i
+        if zipcrypto_passes(pw.encode(), header, check_byte):
+            return pw, zi.compress_type
+    raise RuntimeError("no passing password found")
+
+
+def lookalike_passwords(tmp):
+    """A wrong password that passes the check is "not this one", the next is
+    tried; alone, it opens nothing and its garbage is never a case file. Both
+    stored and deflated entries; two entries with different passwords."""
+    src = os.path.join(tmp, "src-look")
+    os.makedirs(src)
+    big = REPORT * 400           # deflated (a stored 31-byte file is kept stored)
+    with open(os.path.join(src, "report.txt"), "wb") as f:
+        f.write(REPORT)
+    with open(os.path.join(src, "labs.txt"), "wb") as f:
+        f.write(big)
+    for name, member, content in (("Stored.zip", "report.txt", REPORT), ("Deflated.zip", "labs.txt", big)):
+        drop = os.path.join(tmp, "look-" + name)
+        os.makedirs(drop)
+        arc = os.path.join(drop, name)
+        check(run("zip", "-q", "-P", PW_OTHER, arc, member, cwd=src).returncode == 0, "zip -P " + name)
+        wrong, method = wrong_but_passing(arc)
+        check(method == (0 if name == "Stored.zip" else 8), "%s: compression %d" % (name, method))
+        sha = hashlib.sha256(content).hexdigest()
+        # The look-alike first, then the right one: the right one opens it.
+        with open(os.path.join(drop, "case.yaml"), "w") as f:
+            f.write('passwords: ["%s", "%s"]\n' % (wrong, PW_OTHER))
+        d, files, probs, r = scan(drop)
+        f = files.get(name + "!/" + member, {})
+        check(f.get("sha256") == sha and not probs, "%s, look-alike then right: %r %r" % (name, f, probs))
+        # The look-alike alone: encrypted, said plainly; no bytes of garbage kept as a document.
+        with open(os.path.join(drop, "case.yaml"), "w") as f:
+            f.write('passwords: ["%s"]\n' % wrong)
+        d, files, probs, r = scan(drop)
+        p = probs.get(name, {})
+        check(p.get("code") == "encrypted" and "none of the 1 password in case.yaml opens" in p.get("message", ""),
+              "%s, look-alike alone: %r" % (name, p))
+        f = files.get(name + "!/" + member, {})
+        check(probs.get(name + "!/" + member, {}).get("code") == "encrypted" and f.get("kind") == "unknown"
+              and not f.get("sha256"), "%s, look-alike alone, the entry: %r" % (name, f))
+        check(wrong.encode() not in r.stdout + r.stderr, "%s: a password in the scan's output" % name)
+    # Two entries, two passwords (a portal that adds files later): each opened by its own.
+    drop = os.path.join(tmp, "look-two")
+    os.makedirs(drop)
+    arc = os.path.join(drop, "Two.zip")
+    check(run("zip", "-q", "-P", PW_OTHER, arc, "report.txt", cwd=src).returncode == 0, "zip -P two/1")
+    check(run("zip", "-q", "-P", PW_ZIPCRYPTO, arc, "labs.txt", cwd=src).returncode == 0, "zip -P two/2")
+    with open(os.path.join(drop, "case.yaml"), "w") as f:
+        f.write('passwords: ["%s", "%s", "%s"]\n' % (PW_UNUSED, PW_ZIPCRYPTO, PW_OTHER))
+    d, files, probs, r = scan(drop)
+    check(files.get("Two.zip!/report.txt", {}).get("sha256") == hashlib.sha256(REPORT).hexdigest()
+          and files.get("Two.zip!/labs.txt", {}).get("sha256") == hashlib.sha256(big).hexdigest() and not probs,
+          "two passwords: %r" % probs)
+
+
 def main():
     if not BIN:
         sys.stderr.write("INGEST_BIN missing (run through meson test)\n")
@@ -85,7 +181,7 @@ def main():
         # The right passwords open ZipCrypto and AES entries (their bytes: checked in the package below).
         for arc in ("Biopsy.zip", "Aes.zip"):
             f = files.get(arc + "!/report.txt", {})
-            check(f.get("bytes") == len(REPORT), "%s: entry not read: %r" % (arc, f))
+            check(f.get("sha256") == hashlib.sha256(REPORT).hexdigest(), "%s: entry not read: %r" % (arc, f))
             check(arc not in probs and arc + "!/report.txt" not in probs, "%s: problem %r" % (arc, probs.get(arc)))
         # A zip none of the passwords opens: said plainly, with how many were tried, none quoted.
         p = probs.get("Other.zip", {})
@@ -150,6 +246,7 @@ def main():
               "store, after: %r %r" % (f, probs.get("000001-scans/Biopsy.zip!/report.txt")))
         check(b"opened with a password" in r.stderr, "the opening is not logged")
         check(not secrets_in(r.stdout + r.stderr), "a password in the case store scan's output or log")
+        lookalike_passwords(tmp)
     if failures:
         sys.stderr.write("%d check(s) failed\n" % len(failures))
         sys.exit(1)
