@@ -323,30 +323,26 @@ void xarc_scan_encrypted(struct xarc *x, struct archive_entry *e, const char *cl
 		x->n_unsupported++;
 		m = xasprintf("archive entry \"%s\" is encrypted in a way ingestd cannot open, even with a password; ask "
 		              "for a copy without a password, or a zip", clean);
-		record_refused(x, clean, size, PROB_ENCRYPTED, m);
-		return;
+		break;
 	case TRY_IO:
-		x->n_encrypted++;
 		m = xasprintf("archive entry \"%s\" is encrypted and could not be read to try the passwords of case.yaml; "
 		              "ask for a copy without a password", clean);
-		record_refused(x, clean, size, PROB_ENCRYPTED, m);
-		return;
+		break;
 	case TRY_UNSURE:
-		x->n_encrypted++;
 		m = xasprintf("archive entry \"%s\" is encrypted: a password of case.yaml passed the archive's quick check "
 		              "but did not decrypt it cleanly, and this archive (inside another) can be read only once, so "
 		              "the other passwords were not tried. Ask for the archive on its own, or a copy without a "
 		              "password", clean);
-		record_refused(x, clean, size, PROB_ENCRYPTED, m);
-		return;
+		break;
 	case TRY_WRONG:
-		x->n_encrypted++;
 		m = xasprintf("archive entry \"%s\" is encrypted and none of the %d password%s in case.yaml opens it; ask "
 		              "the patient for the right password or a copy without one", clean, x->n_passwords,
 		              x->n_passwords == 1 ? "" : "s");
-		record_refused(x, clean, size, PROB_ENCRYPTED, m);
-		return;
+		break;
 	}
+	if (t != TRY_UNSUPPORTED)
+		x->n_encrypted++;
+	record_refused(x, clean, size, PROB_ENCRYPTED, m);
 }
 
 void xarc_passwords_close(struct xarc *x)
