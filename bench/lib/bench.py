@@ -30,9 +30,10 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 SRC = os.path.abspath(os.path.join(HERE, "..", ".."))
 PY = "/usr/bin/python3"
 
-TOOLS = ["ingest", "bsdtar", "bsdtar+sha256", "dcmdump", "cp-r"]
+TOOLS = ["ingest", "ingest-base", "bsdtar", "bsdtar+sha256", "dcmdump", "cp-r"]
 LABEL = {
     "ingest": "ingest package",
+    "ingest-base": "ingest package (base)",
     "bsdtar": "bsdtar -xf",
     "bsdtar+sha256": "bsdtar -xf + sha256",
     "dcmdump": "dcmdump every file",
@@ -108,11 +109,12 @@ class Drop:
         return self.disk_dir if place == "disk" else self.shm_dir
 
 
-def command(tool, drop, place, out, ref, ingest, rules):
+def command(tool, drop, place, out, ref, args):
     iso = drop.iso[place]
-    if tool == "ingest":
-        return [ingest, "package", iso, "--out", os.path.join(out, "outbox"),
-                "--rules", rules, "--no-fetch"]
+    if tool in ("ingest", "ingest-base"):
+        base = tool == "ingest-base"
+        return [args.ingest_base if base else args.ingest, "package", iso, "--out", os.path.join(out, "outbox"),
+                "--rules", args.rules_base if base else args.rules, "--no-fetch"]
     sh = {
         "bsdtar": 'bsdtar -xf "$1" -C "$2" && sync -f "$2"',
         "bsdtar+sha256": 'bsdtar -xf "$1" -C "$2" && find "$2" -type f -print0 | '
@@ -127,7 +129,7 @@ def command(tool, drop, place, out, ref, ingest, rules):
 def check(tool, drop, out, status):
     if status != 0:
         raise SystemExit("%s failed (exit %d) on %s" % (tool, status, drop.name))
-    if tool == "ingest":
+    if tool in ("ingest", "ingest-base"):
         pub = [os.path.join(out, "outbox", s, drop.kind) for s in ("pending", "ready")]
         if not any(os.path.isfile(os.path.join(p, "manifest-sha256.txt")) for p in pub):
             raise SystemExit("ingest published no package for %s" % drop.name)
@@ -162,7 +164,7 @@ def measure(drop, place, args, results, last_disk_rm):
         line = []
         for tool in order:
             out = tempfile.mkdtemp(prefix="%s-%d-" % (tool, r), dir=runs)
-            secs, rss, cpu, status = run_timed(command(tool, drop, place, out, ref, args.ingest, args.rules),
+            secs, rss, cpu, status = run_timed(command(tool, drop, place, out, ref, args),
                                           os.path.join(runs, "rss"))
             check(tool, drop, out, status)
             results.setdefault((drop.kind, drop.scale, place, tool), []).append((r, secs, rss, cpu))
@@ -254,11 +256,13 @@ def main():
     ap = argparse.ArgumentParser(prog="bench/run.sh")
     ap.add_argument("--ingest", required=True)
     ap.add_argument("--rules", default=os.path.join(SRC, "rules"))
+    ap.add_argument("--ingest-base", help="a second ingest binary (the A/B baseline), timed as tool ingest-base")
+    ap.add_argument("--rules-base", help="the baseline's rules folder (default: --rules)")
     ap.add_argument("--sizes", default="0.25,0.5,1,2")
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--out", choices=["tmpfs", "disk", "both"], default="both")
     ap.add_argument("--drops", default="dvd,small")
-    ap.add_argument("--tools", default=",".join(TOOLS))
+    ap.add_argument("--tools", default=",".join(t for t in TOOLS if t != "ingest-base"))
     ap.add_argument("--disk-dir", default=os.environ.get("BENCH_DISK_DIR", "/var/tmp"))
     ap.add_argument("--shm-dir", default=os.environ.get("BENCH_SHM_DIR", "/dev/shm"))
     ap.add_argument("--keep", action="store_true")
@@ -274,6 +278,12 @@ def main():
     for k in kinds:
         if k not in ("dvd", "small", "zip"):
             ap.error("unknown drop %r" % k)
+    if args.ingest_base:
+        if "ingest-base" not in args.tools:
+            args.tools.append("ingest-base")
+        args.rules_base = args.rules_base or args.rules
+    elif "ingest-base" in args.tools:
+        ap.error("tool ingest-base needs --ingest-base PATH")
     for t in args.tools:
         if t not in TOOLS:
             ap.error("unknown tool %r" % t)
