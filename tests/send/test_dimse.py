@@ -28,7 +28,15 @@ REST API, never through our code.
   named    a DIMSE destination of ingestd's configuration (called_aet, host,
            port, calling_aet); invalid ones are usage errors
   tls      DICOM over TLS (Orthanc's DicomTlsEnabled, a test CA): delivered
-           with the CA, refused without trusting it"""
+           with the CA, refused without trusting it
+  reject   association rejects (Orthanc never sends one): a gate on
+           127.0.0.1 in front of Orthanc's DICOM port answers the first two
+           associations with A-ASSOCIATE-RJ "rejected-transient" (temporary
+           congestion, PS3.8 9.3.4), then passes the bytes through: the send
+           says it tries again and delivers every object once; a gate that
+           rejects permanently (calling AE title not recognized) makes the
+           send fail at once with that reason, on the first association,
+           never retried"""
 import glob
 import json
 import os
@@ -393,12 +401,121 @@ def test_tls(work):
           % (len(want), untrusted))
 
 
+class RejectGate:
+    """A TCP gate on 127.0.0.1: the first REJECTS connections get an
+    A-ASSOCIATE-RJ PDU (PS3.8 9.3.4: type 03H, length 4, reserved, result,
+    source, reason) after their A-ASSOCIATE-RQ; later ones are passed through
+    to Orthanc's DICOM port, byte for byte."""
+
+    def __init__(self, target_port, rejects, result, source, reason):
+        import socket
+        self.target_port, self.rejects = target_port, rejects
+        self.rj = bytes([0x03, 0x00]) + (4).to_bytes(4, 'big') + bytes([0x00, result, source, reason])
+        self.connections = 0
+        self.sock = socket.socket()
+        self.sock.bind(('127.0.0.1', 0))
+        self.sock.listen(8)
+        self.port = self.sock.getsockname()[1]
+        threading.Thread(target=self.serve, daemon=True).start()
+
+    @staticmethod
+    def read_pdu(c):
+        head = b''
+        while len(head) < 6:
+            k = c.recv(6 - len(head))
+            if not k:
+                return None
+            head += k
+        left = int.from_bytes(head[2:6], 'big')
+        while left > 0:
+            k = c.recv(min(left, 65536))
+            if not k:
+                return None
+            left -= len(k)
+        return head[0]
+
+    def serve(self):
+        import socket
+        while True:
+            try:
+                c, _ = self.sock.accept()
+            except OSError:
+                return
+            self.connections += 1
+            if self.connections <= self.rejects:
+                if self.read_pdu(c) == 0x01:          # A-ASSOCIATE-RQ
+                    c.sendall(self.rj)
+                c.close()
+                continue
+            u = socket.create_connection(('127.0.0.1', self.target_port))
+            for a, b in ((c, u), (u, c)):
+                threading.Thread(target=self.pipe, args=(a, b), daemon=True).start()
+
+    @staticmethod
+    def pipe(a, b):
+        import socket
+        try:
+            while True:
+                k = a.recv(65536)
+                if not k:
+                    break
+                b.sendall(k)
+        except OSError:
+            pass
+        for s in (a, b):
+            try:
+                s.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+    def close(self):
+        self.sock.close()
+
+
+def test_reject(work):
+    out, bag = package(work)
+    want = package_sops(bag)
+    with start_orthanc() as o:
+        # transient: result 2 (rejected-transient), source 3 (service-provider, presentation), reason 1 (congestion)
+        gate = RejectGate(o.dicom_port, rejects=2, result=2, source=3, reason=1)
+        url = 'dicom://%s@127.0.0.1:%d' % (o.aet, gate.port)
+        t0 = time.time()
+        r = send(bag, url)
+        took = time.time() - t0
+        err = r.stderr.decode(errors='replace')
+        check(r.returncode == 0, 'transient rejects: exit %d %s' % (r.returncode, err[-3000:]))
+        check('trying again' in err and 'transient' in err and 'temporary congestion' in err,
+              'the transient reject and the retry are not said: %s' % err[-2000:])
+        check(gate.connections >= 3, 'only %d associations: no retry after the rejects' % gate.connections)
+        have = orthanc_sops(o)
+        check(sorted(have) == sorted(want), 'after the rejects Orthanc holds %d instances (%d distinct), the package %d'
+              % (len(have), len(set(have)), len(want)))
+        rc = receipt_of(out, bag)
+        check(rc['delivered'] and rc['confirmed'] == len(want), 'receipt %r' % counts(rc))
+        gate.close()
+        print('reject: 2 associations rejected-transient (temporary congestion), retried: %d objects delivered '
+              'once over %d associations in %.1f s' % (len(want), gate.connections, took))
+        retried = [l for l in err.splitlines() if 'trying again' in l]
+        # permanent: result 1 (rejected-permanent), source 1 (service-user), reason 3 (calling AE not recognized)
+        gate = RejectGate(o.dicom_port, rejects=1000, result=1, source=1, reason=3)
+        r = send(bag, 'dicom://%s@127.0.0.1:%d' % (o.aet, gate.port))
+        err = r.stderr.decode(errors='replace')
+        check(r.returncode != 0 and 'permanent' in err and 'calling AE title not recognized' in err,
+              'a permanent reject: exit %d %s' % (r.returncode, err[-2000:]))
+        check(gate.connections == 1 and 'trying again' not in err,
+              'a permanent reject was retried: %d associations' % gate.connections)
+        gate.close()
+        print('reject: a permanent reject (calling AE title not recognized) fails at once, 1 association: %s'
+              % [l for l in err.splitlines() if 'permanent' in l][0][:200])
+        print('reject: %s' % (retried[0][:200] if retried else '-'))
+
+
 def main():
     which = sys.argv[1]
     work = workdir()
     try:
         {'deliver': test_deliver, 'samples': test_samples, 'resume': test_resume, 'restart': test_restart,
-         'refuse': test_refuse, 'named': test_named, 'tls': test_tls}[which](work)
+         'refuse': test_refuse, 'named': test_named, 'tls': test_tls, 'reject': test_reject}[which](work)
     finally:
         subprocess.run(['rm', '-rf', work])
 
