@@ -43,6 +43,11 @@ void config_defaults(struct ingestd_config *c)
 	c->mail_retry_seconds = 60;
 	c->parse_timeout_seconds = 120;
 	c->worker_mem_bytes = UINT64_C(4) << 30;
+	c->delivery_max_seconds = SEND_MAX_SECONDS;
+	c->delivery_max_bytes = SEND_MAX_BYTES;
+	c->delivery_max_attempts = DELIVERY_MAX_FAILURES;
+	c->delivery_retry_first_seconds = DELIVERY_RETRY_FIRST_S;
+	c->delivery_retry_max_seconds = DELIVERY_RETRY_MAX_S;
 	ing_limits_default(&c->limits);
 }
 
@@ -466,6 +471,46 @@ static void cfg_set_aet(struct cfg_parser *p, const char *key, struct fy_node *v
 	}
 }
 
+/* delivery: {default: NAME, max_seconds, max_bytes, max_attempts,
+ * retry_first_seconds, retry_max_seconds} (docs/config.md) */
+static void cfg_delivery(struct cfg_parser *p, struct fy_node *map, struct ingestd_config *c,
+                         struct fy_node **default_node)
+{
+	struct fy_node_pair *pair;
+	void *it = NULL;
+	if (!fy_node_is_mapping(map)) {
+		cfg_err(p, map, "\"delivery\" is a mapping, e.g. \"default: centre-a\" (a destination) and the budgets "
+		        "of a delivery (max_seconds, max_bytes, max_attempts, retry_first_seconds, retry_max_seconds)");
+		return;
+	}
+	while ((pair = fy_node_mapping_iterate(map, &it))) {
+		struct fy_node *k = fy_node_pair_key(pair), *v = fy_node_pair_value(pair);
+		const char *ks = k && fy_node_is_scalar(k) ? fy_node_get_scalar0(k) : "";
+		if (!v)
+			cfg_err(p, k, "\"delivery.%s\" has no value", ks);
+		else if (strcmp(ks, "default") == 0) {
+			cfg_set_string(p, "default", v, &c->delivery_default);
+			*default_node = v;
+		} else if (strcmp(ks, "max_seconds") == 0)
+			cfg_set_uint(p, "delivery.max_seconds", v, 60, 7 * 86400, &c->delivery_max_seconds);
+		else if (strcmp(ks, "max_bytes") == 0)
+			(void)cfg_u64(p, "delivery.max_bytes", v, UINT64_C(1) << 20, UINT64_MAX, &c->delivery_max_bytes);
+		else if (strcmp(ks, "max_attempts") == 0)
+			cfg_set_uint(p, "delivery.max_attempts", v, 1, 1000, &c->delivery_max_attempts);
+		else if (strcmp(ks, "retry_first_seconds") == 0)
+			cfg_set_uint(p, "delivery.retry_first_seconds", v, 1, 86400, &c->delivery_retry_first_seconds);
+		else if (strcmp(ks, "retry_max_seconds") == 0)
+			cfg_set_uint(p, "delivery.retry_max_seconds", v, 1, 7 * 86400, &c->delivery_retry_max_seconds);
+		else
+			cfg_err(p, k, "unknown key \"delivery.%s\": expected default, max_seconds, max_bytes, max_attempts, "
+			        "retry_first_seconds or retry_max_seconds", ks);
+	}
+	if (c->delivery_retry_max_seconds < c->delivery_retry_first_seconds)
+		cfg_err(p, map, "\"delivery.retry_max_seconds\" (%u) is less than \"delivery.retry_first_seconds\" (%u): the "
+		        "wait between attempts doubles from the first up to the most", c->delivery_retry_max_seconds,
+		        c->delivery_retry_first_seconds);
+}
+
 /* destinations: NAME: {dicomweb, allow_http, ca_file, token_file | basic_file}
  *                  or {called_aet, host, port, calling_aet, tls, ca_file} (DIMSE) */
 static void cfg_destinations(struct cfg_parser *p, struct fy_node *map, struct ingestd_config *c)
@@ -679,17 +724,8 @@ static int cfg_read(struct cfg_parser *p, const char *path, struct ingestd_confi
 			cfg_mail(p, v, c);
 		else if (strcmp(ks, "destinations") == 0)
 			cfg_destinations(p, v, c);
-		else if (strcmp(ks, "delivery") == 0) {
-			struct fy_node *dv = fy_node_is_mapping(v) ? fy_node_mapping_lookup_by_string(v, "default", 7)
-			                                           : NULL;
-			if (!dv || fy_node_mapping_item_count(v) != 1)
-				cfg_err(p, v, "\"delivery\" is a mapping with one key, \"default: NAME\" "
-				        "(a destination)");
-			else {
-				cfg_set_string(p, "default", dv, &c->delivery_default);
-				delivery_node = dv;
-			}
-		}
+		else if (strcmp(ks, "delivery") == 0)
+			cfg_delivery(p, v, c, &delivery_node);
 		else
 			cfg_err(p, k, "unknown key \"%s\": expected base_dir, paths, settle_seconds, rescan_seconds, "
 			        "workers, retention_days, http_downloads, languages, parse_timeout_seconds, worker_memory, "
@@ -842,4 +878,8 @@ void config_print(FILE *f, const struct ingestd_config *c)
 	}
 	if (c->delivery_default)   /* like destinations: listed when set (the example file has neither) */
 		fprintf(f, "delivery.default: %s\n", c->delivery_default);
+	fprintf(f, "delivery.max_seconds: %u\ndelivery.max_bytes: %" PRIu64 "\ndelivery.max_attempts: %u\n"
+	        "delivery.retry_first_seconds: %u\ndelivery.retry_max_seconds: %u\n", c->delivery_max_seconds,
+	        c->delivery_max_bytes, c->delivery_max_attempts, c->delivery_retry_first_seconds,
+	        c->delivery_retry_max_seconds);
 }

@@ -59,6 +59,11 @@ struct ingestd_config {
 	struct ingestd_destination *destinations;
 	size_t n_destinations;
 	char *delivery_default;         /* delivery.default: a destination's name; NULL: none */
+	unsigned delivery_max_seconds;  /* delivery.max_seconds: one attempt's wall time (SEND_MAX_SECONDS) */
+	uint64_t delivery_max_bytes;    /* delivery.max_bytes: bytes one attempt sends (SEND_MAX_BYTES) */
+	unsigned delivery_max_attempts; /* delivery.max_attempts: failed attempts before giving up (DELIVERY_MAX_FAILURES) */
+	unsigned delivery_retry_first_seconds; /* delivery.retry_first_seconds: the first wait (DELIVERY_RETRY_FIRST_S) */
+	unsigned delivery_retry_max_seconds;   /* delivery.retry_max_seconds: doubling up to (DELIVERY_RETRY_MAX_S) */
 };
 
 /* Fills C with the defaults of the keys (paths not resolved). */

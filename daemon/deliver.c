@@ -78,17 +78,18 @@ static bool transient(int r)
 	}
 }
 
-static int64_t retry_wait_s(unsigned failures)
+/* delivery.retry_first_seconds, doubling up to delivery.retry_max_seconds */
+static int64_t retry_wait_s(const struct ingestd_config *cfg, unsigned failures)
 {
-	int64_t w = DELIVERY_RETRY_FIRST_S;
-	for (unsigned i = 1; i < failures && w < DELIVERY_RETRY_MAX_S; i++)
+	int64_t w = cfg->delivery_retry_first_seconds, most = cfg->delivery_retry_max_seconds;
+	for (unsigned i = 1; i < failures && w < most; i++)
 		w *= 2;
-	return MIN(w, (int64_t)DELIVERY_RETRY_MAX_S);
+	return MIN(w, most);
 }
 
-int64_t delivery_retry_at(unsigned failures)
+int64_t delivery_retry_at(const struct ingestd_config *cfg, unsigned failures)
 {
-	return (int64_t)time(NULL) + retry_wait_s(failures);
+	return (int64_t)time(NULL) + retry_wait_s(cfg, failures);
 }
 
 /* OUTBOX/receipts/CASE.json, as `ingest send` writes it for OUTBOX/ready/CASE. */
@@ -213,6 +214,8 @@ static void attempt(struct dv *v, struct ing_ctx *ctx)
 	}
 	struct send_opts o;
 	send_opts_default(&o);
+	o.max_seconds = v->cfg->delivery_max_seconds;
+	o.max_bytes = v->cfg->delivery_max_bytes;
 	/* as `ingest send --to NAME` takes a destination (tools/cmd-send.c) */
 	if (dst->dimse) {
 		o.url = dst->dimse;
@@ -240,10 +243,10 @@ static void attempt(struct dv *v, struct ing_ctx *ctx)
 		d->state = DELIVERY_DELIVERED;
 	} else if (r == 0) {
 		d->state = DELIVERY_FAILED;        /* refused or missing objects: the receipt lists each */
-	} else if (transient(r) && d->failures + 1 < DELIVERY_MAX_FAILURES) {
+	} else if (transient(r) && d->failures + 1 < v->cfg->delivery_max_attempts) {
 		d->failures++;
 		d->state = DELIVERY_PENDING;
-		d->next_at = delivery_retry_at(d->failures);
+		d->next_at = delivery_retry_at(v->cfg, d->failures);
 	} else {
 		if (transient(r))
 			d->failures++;
@@ -280,7 +283,7 @@ int delivery_run(const struct ingestd_config *cfg, int64_t delivery_id)
 	_cleanup_(ing_ctx_freep) struct ing_ctx *ctx = NULL;
 	if ((r = ing_ctx_new(&ctx)) < 0) {
 		(void)journal_delivery_interrupted(v.j, delivery_id, "could not start", true,
-		                                   delivery_retry_at(v.d.failures + 1), NULL);
+		                                   delivery_retry_at(cfg, v.d.failures + 1), NULL);
 		return r;
 	}
 	ing_ctx_set_log(ctx, lib_log, &v, ING_LOG_INFO);

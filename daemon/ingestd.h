@@ -58,7 +58,7 @@ int pipeline_recover_claims(const struct ingestd_config *cfg, struct journal *j)
  * 0 when its outcome is journalled, < 0 when it could not be. */
 int delivery_run(const struct ingestd_config *cfg, int64_t delivery_id);
 /* When a delivery that failed transiently FAILURES times is tried again (unix time). */
-int64_t delivery_retry_at(unsigned failures);
+int64_t delivery_retry_at(const struct ingestd_config *cfg, unsigned failures);
 /* Maintenance (worker process): send queued mail, prune the archive. */
 int maintenance_run(const struct ingestd_config *cfg, bool prune);
 

@@ -127,10 +127,10 @@ void watchdog_check(struct daemon *d)
 		/* A delivery ends itself within its time budget (send.c); past it
 		 * and a grace (a resolver that ignores its timeout), it is stopped. */
 		if (w->delivery_id && !w->killed_after_s &&
-		    now - w->seen_at_ms > ((int64_t)SEND_MAX_SECONDS + DELIVERY_GRACE_S) * 1000) {
-			w->killed_after_s = SEND_MAX_SECONDS + DELIVERY_GRACE_S;
+		    now - w->seen_at_ms > ((int64_t)d->cfg->delivery_max_seconds + DELIVERY_GRACE_S) * 1000) {
+			w->killed_after_s = d->cfg->delivery_max_seconds + DELIVERY_GRACE_S;
 			log_msg(3, "case %s: the delivery ran past its time budget (%u s): stopped", w->case_id,
-			        SEND_MAX_SECONDS);
+			        d->cfg->delivery_max_seconds);
 			kill(w->pid, SIGKILL);
 			continue;
 		}
@@ -382,14 +382,14 @@ static void reap_delivery(struct daemon *d, struct worker *w, int status)
 	char why[160];
 	if (w->killed_after_s)
 		snprintf(why, sizeof(why), "the delivery ran past its time budget (%u s) and was stopped; it resumes "
-		         "where it stopped", SEND_MAX_SECONDS);
+		         "where it stopped", d->cfg->delivery_max_seconds);
 	else if (WIFSIGNALED(status))
 		snprintf(why, sizeof(why), "the delivery worker died of signal %d (%s); retried", WTERMSIG(status),
 		         strsignal(WTERMSIG(status)));
 	else
 		snprintf(why, sizeof(why), "the delivery worker failed (exit status %d); retried", WEXITSTATUS(status));
 	log_msg(3, "case %s: %s", w->case_id, why);
-	(void)journal_delivery_interrupted(d->j, w->delivery_id, why, true, delivery_retry_at(failures), why);
+	(void)journal_delivery_interrupted(d->j, w->delivery_id, why, true, delivery_retry_at(d->cfg, failures), why);
 }
 
 void reap(struct daemon *d)

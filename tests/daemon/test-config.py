@@ -138,6 +138,26 @@ def main():
         write(pw, "secret\n")
         expect_ok(check(cfg), "the same with the password file there")
 
+        # 4b. delivery: the default destination and the budgets of a delivery, each bounded.
+        cfg = write(os.path.join(root, "dl.yaml"), "base_dir: %s\ndelivery:\n  max_seconds: 10\n" % base)
+        expect_problem(check(cfg), ["%s:3:16:" % cfg, "delivery.max_seconds"], "delivery.max_seconds: 10 refused")
+        cfg = write(os.path.join(root, "dl2.yaml"), "base_dir: %s\ndelivery:\n  retry_first_seconds: 600\n"
+                    "  retry_max_seconds: 60\n" % base)
+        expect_problem(check(cfg), ["retry_max_seconds", "less than", "retry_first_seconds"],
+                       "delivery.retry_max_seconds below retry_first_seconds refused")
+        cfg = write(os.path.join(root, "dl3.yaml"), "base_dir: %s\ndelivery:\n  max_retries: 3\n" % base)
+        expect_problem(check(cfg), ["%s:3:3:" % cfg, "unknown key \"delivery.max_retries\"", "max_attempts"],
+                       "an unknown delivery key refused, the known ones named")
+        cfg = write(os.path.join(root, "dl4.yaml"), "base_dir: %s\ndelivery:\n  max_seconds: 3600\n  max_bytes: 8G\n"
+                    "  max_attempts: 5\n  retry_first_seconds: 30\n  retry_max_seconds: 600\n" % base)
+        r = check(cfg, "-v")
+        expect_ok(r, "delivery budgets accepted")
+        for line in ("delivery.max_seconds: 3600", "delivery.max_bytes: 8589934592", "delivery.max_attempts: 5",
+                     "delivery.retry_first_seconds: 30", "delivery.retry_max_seconds: 600"):
+            if line not in r.stdout:
+                fail("--check-config does not show %r:\n%s" % (line, r.stdout))
+        ok("--check-config shows the delivery budgets as read")
+
         # 5. A rules folder that is not there.
         cfg = write(os.path.join(root, "rules.yaml"), "base_dir: %s\npaths:\n  rules: %s/no-rules\n" % (base, root))
         expect_problem(check(cfg), ["%s/no-rules" % root, "paths.rules"], "a missing rules folder is a problem")

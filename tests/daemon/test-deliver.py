@@ -152,15 +152,16 @@ def package_sops(bag):
     return out
 
 
-def tree(smtp, rules, destinations, default=None):
+def tree(smtp, rules, destinations, default=None, delivery_keys=None):
     extra = 'paths:\n  rules: %s\ndestinations:\n' % rules
     for name, url in destinations.items():
         if isinstance(url, dict):      # DIMSE: its keys as they are
             extra += '  %s:\n' % name + ''.join('    %s: %s\n' % kv for kv in url.items())
         else:
             extra += '  %s:\n    dicomweb: %s\n    allow_http: true\n' % (name, url)
-    if default:
-        extra += 'delivery:\n  default: %s\n' % default
+    if default or delivery_keys:
+        extra += 'delivery:\n' + ('  default: %s\n' % default if default else '')
+        extra += ''.join('  %s: %s\n' % kv for kv in (delivery_keys or {}).items())
     return dlib.Tree(settle=1, workers=2, smtp_port=smtp.port, extra=extra)
 
 
@@ -642,6 +643,51 @@ def test_retry(root, smtp, rules):
           'delivered in attempt %d' % d[2])
 
 
+def test_giveup(root, smtp, rules):
+    """The configuration's retry keys: delivery.max_attempts 3, the first wait
+    1 s doubling up to 2 s. The destination is down throughout: 3 attempts
+    about 1 s and 2 s apart, then failed with how many, said in status and
+    in the coordinator's mail (the defaults, 30 attempts from 15 s up to an
+    hour, would keep it pending for days)."""
+    with start_orthanc() as o:
+        url = o.base + '/dicom-web/'
+        o.proc.terminate()
+        o.proc.wait()
+        t = tree(smtp, rules, {'centre-a': url}, default='centre-a',
+                 delivery_keys={'max_attempts': 3, 'retry_first_seconds': 1, 'retry_max_seconds': 2})
+        try:
+            t.start()
+            src = os.path.join(root, 'src')
+            make_drop(src)
+            t0 = time.time()
+            dlib.place(t, src, CASE)
+            d = wait_delivery(t, ('failed', 'delivered'), timeout=180)
+            took = time.time() - t0
+            if d[1] != 'failed' or d[3] != 3 or 'gave up after 3 failed attempts' not in (d[9] or ''):
+                fail('wanted failed after 3 attempts, got %r\n%s' % (d, t.tail()))
+            if 'could not be reached' not in (d[9] or ''):
+                fail('the reason is not kept: %r' % (d[9],))
+            att = t.sql("SELECT started_at, ended_at FROM delivery_attempts WHERE delivery_id = ? ORDER BY started_at",
+                        d[0])
+            if len(att) != 3:
+                fail('%d attempts journalled, wanted 3: %r' % (len(att), att))
+            gaps = [att[i + 1][0] - att[i][1] for i in range(len(att) - 1)]
+            if not (0 <= gaps[0] <= 3 and 1 <= gaps[1] <= 4):
+                fail('the waits between attempts are %r s, wanted about 1 and 2' % gaps)
+            st = status(t)
+            if 'gave up after 3 failed attempts' not in st:
+                fail('ingest status does not say it gave up:\n' + st)
+            m = wait_mail(smtp, 'centre-a')[-1]
+            if 'gave up after 3 failed attempts' not in body(m):
+                fail('the mail does not say it gave up:\n' + body(m))
+            if t.stop() != 0:
+                fail('ingestd did not stop cleanly')
+        finally:
+            t.cleanup()
+    print('giveup: destination down, delivery.max_attempts 3 with waits of %r s: failed in %.0f s, said in the '
+          'journal, status and mail' % (gaps, took))
+
+
 def test_unknown(root, smtp, rules):
     with start_orthanc() as o:
         url = o.base + '/dicom-web/'
@@ -689,7 +735,7 @@ def main():
     try:
         rules = relaxed_rules(os.path.join(root, 'rules'))
         {'deliver': test_deliver, 'dimse': test_dimse, 'refuse': test_refuse, 'crash': test_crash, 'preempt': test_preempt, 'retry': test_retry,
-         'unknown': test_unknown, 'auth': test_auth}[which](
+         'unknown': test_unknown, 'auth': test_auth, 'giveup': test_giveup}[which](
             root, smtp, rules)
     finally:
         smtp.stop()
