@@ -35,50 +35,69 @@ static const char *marker_state_word(enum marker_state st)
 	return "unknown";
 }
 
-/* Modality codes (DICOM PS3.3 C.7.3.1.1.1) as a reader says them; a code not
- * here is shown as written. */
-static const struct {
-	const char *code, *words;
-} modality_words[] = {
-	{ "CT", "CT" }, { "MR", "MRI" }, { "PT", "PET" }, { "NM", "nuclear medicine scan" },
-	{ "US", "ultrasound" }, { "MG", "mammography" }, { "CR", "X-ray" }, { "DX", "X-ray" },
-	{ "XA", "angiography" }, { "RF", "fluoroscopy" }, { "SM", "slide image" }, { "PX", "panoramic X-ray" },
-};
-
-static void study_modality(const struct inv_study *st, char *buf, size_t size)
+/* Items of a comma-separated list: is ITEM one of them? */
+static bool listed(const char *list, const char *item)
 {
-	bool ct = false, pt = false, mr = false;
-	size_t o = 0;
+	size_t n = strlen(item);
+	for (const char *p = list; *p; ) {
+		size_t len = strcspn(p, ",");
+		if (len == n + (p != list) && strncmp(p + (p != list), item, n) == 0)
+			return true;
+		p += len + (p[len] ? 1 : 0);
+	}
+	return false;
+}
+
+static void add_name(char *buf, size_t size, size_t *o, const char *w)
+{
+	if (listed(buf, w))
+		return;         /* CR and DX are both "X-ray" */
+	int n = snprintf(buf + *o, size - *o, "%s%s", *o ? ", " : "", w);
+	if (n >= 0 && (size_t)n < size - *o)
+		*o += (size_t)n;
+}
+
+/* A study named by its image modalities as a reader says them (DICOM PS3.3
+ * C.7.3.1.1.1 codes, their names from rules/words/report.yaml
+ * modality_names): a name for two codes ("PT+CT": "PET-CT") is said when the
+ * study holds both, and says them; a code without a name is shown as written. */
+static void study_modality(const struct ruleset *rs, const struct inv_study *st, char *buf, size_t size)
+{
+	const char *codes[16];  /* the study's image modalities, in series order, each once */
+	bool said[16] = { false };
+	size_t nc = 0, o = 0;
 	buf[0] = 0;
 	for (size_t j = 0; j < st->series.n; j++) {
 		const struct inv_series *se = st->series.v[j];
+		size_t k = 0;
 		if (!series_is_image(se))
 			continue;
-		ct |= strcmp(se->modality, "CT") == 0;
-		pt |= strcmp(se->modality, "PT") == 0;
-		mr |= strcmp(se->modality, "MR") == 0;
+		while (k < nc && strcasecmp(codes[k], se->modality) != 0)
+			k++;
+		if (k == nc && nc < ARRAY_SIZE(codes))
+			codes[nc++] = se->modality;
 	}
-	for (size_t j = 0; j < st->series.n; j++) {
-		const struct inv_series *se = st->series.v[j];
-		if (!series_is_image(se))
+	/* the names of two codes, in the data's order, when the study holds both */
+	for (size_t i = 0; i < rule_words_count(rs, RULE_WORDS_MODALITY_NAME); i++) {
+		const char *code = rule_words_code(rs, RULE_WORDS_MODALITY_NAME, i), *plus = strchr(code, '+');
+		size_t a = nc, b = nc;
+		if (!plus)
 			continue;
-		const char *w = se->modality;
-		if (pt && (ct || mr) && (strcmp(w, "CT") == 0 || strcmp(w, "MR") == 0))
-			continue;       /* the CT or MR of a PET study: said with it */
-		if (strcmp(w, "PT") == 0 && ct)
-			w = "PET-CT";
-		else if (strcmp(w, "PT") == 0 && mr)
-			w = "PET-MRI";
-		else
-			for (size_t k = 0; k < ARRAY_SIZE(modality_words); k++)
-				if (strcmp(w, modality_words[k].code) == 0)
-					w = modality_words[k].words;
-		if (strstr(buf, w))
+		for (size_t k = 0; k < nc; k++) {
+			if (strlen(codes[k]) == (size_t)(plus - code) && strncasecmp(codes[k], code, (size_t)(plus - code)) == 0)
+				a = k;
+			if (strcasecmp(codes[k], plus + 1) == 0)
+				b = k;
+		}
+		if (a == nc || b == nc)
 			continue;
-		int n = snprintf(buf + o, size - o, "%s%s", o ? ", " : "", w);
-		if (n < 0 || (size_t)n >= size - o)
-			break;
-		o += (size_t)n;
+		add_name(buf, size, &o, rule_word(rs, RULE_WORDS_MODALITY_NAME, code));
+		said[a] = said[b] = true;
+	}
+	for (size_t k = 0; k < nc; k++) {
+		const char *w = said[k] ? NULL : rule_word(rs, RULE_WORDS_MODALITY_NAME, codes[k]);
+		if (!said[k])
+			add_name(buf, size, &o, w ? w : codes[k]);
 	}
 }
 
@@ -348,7 +367,7 @@ void case_summary_build(const struct ing_scan *scan, struct case_summary *out)
 			.description = st->description && st->description[0] ? st->description : NULL,
 			.study_uid = st->study_uid, .patient = study_patient(inv, st), .source = src,
 		};
-		study_modality(st, s->modality, sizeof(s->modality));
+		study_modality(scan->rules, st, s->modality, sizeof(s->modality));
 		study_region(scan->rules, st, s->region, sizeof(s->region));
 	}
 	if (out->total_studies)

@@ -69,6 +69,11 @@ static const struct {
 	{ "PX", RULE_MOD_PX }, { "XA", RULE_MOD_XA },
 };
 
+const char *rule_modality_code(size_t i)
+{
+	return i < ARRAY_SIZE(modalities) ? modalities[i].name : NULL;
+}
+
 uint32_t rule_modality_bit(const char *name)
 {
 	for (size_t i = 0; i < ARRAY_SIZE(modalities); i++)

@@ -1,15 +1,20 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
- * The words the reports use for DICOM codes (issue 18, "plain words"):
- * DIR/words/report.yaml, three maps of code -> words (modalities, body_parts,
- * transfer_syntaxes), read with the rules. The file is optional (a code with
- * no words is shown as it is); a file that is there must be right, or the
- * rules do not load (FILE:LINE:COL errors like every rules file).
+ * The words the reports use for DICOM codes and file kinds (issue 18, "plain
+ * words"): DIR/words/report.yaml, maps of code -> words (modalities,
+ * body_parts, transfer_syntaxes, modality_names, kinds), read with the rules.
+ * The file is optional (a code with no words is shown as it is); a file that
+ * is there must be right, or the rules do not load (FILE:LINE:COL errors like
+ * every rules file): each name in modality_names is of modalities that have
+ * their words ("PT+CT": both), every image modality a rule may ask for has a
+ * name (the case summary names studies by it), and every kind of file has its
+ * words (the timeline and the documents table say them), each a kind there is.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <strings.h>
 
+#include "model.h"
 #include "rules-loader.h"
 #include "util/fileio.h"
 #include "util/yaml.h"
@@ -18,12 +23,19 @@
 #define WORDS_MAX_BYTES (256u * 1024)
 #define WORDS_MAX (4096u)
 
-static const char *const sections[_RULE_WORDS_MAX] = { "modalities", "body_parts", "transfer_syntaxes" };
+static const char *const sections[_RULE_WORDS_MAX] = {
+	"modalities", "body_parts", "transfer_syntaxes", "modality_names", "kinds",
+};
+#define SECTIONS_SAID "modalities, body_parts, transfer_syntaxes, modality_names or kinds"
 
 struct rule_words {
 	char **code[_RULE_WORDS_MAX];
 	char **word[_RULE_WORDS_MAX];
+	int *line[_RULE_WORDS_MAX];     /* where each entry's code is, for the checks after reading */
+	int *col[_RULE_WORDS_MAX];
 	size_t n[_RULE_WORDS_MAX];
+	int sec_line[_RULE_WORDS_MAX];  /* where each section's key is (0: not there) */
+	int sec_col[_RULE_WORDS_MAX];
 };
 
 void rule_words_free(struct rule_words *w)
@@ -33,6 +45,8 @@ void rule_words_free(struct rule_words *w)
 	for (int s = 0; s < _RULE_WORDS_MAX; s++) {
 		strv_free(w->code[s], w->n[s]);
 		strv_free(w->word[s], w->n[s]);
+		free(w->line[s]);
+		free(w->col[s]);
 	}
 	free(w);
 }
@@ -42,6 +56,70 @@ static void werr(struct strbuf *errors, const char *path, struct fy_node *n, con
 	int line = 1, col = 1;
 	(void)yaml_node_pos(n, &line, &col);
 	(void)strbuf_printf(errors, "%s:%d:%d: %s\n", path, line, col, what);
+}
+
+static const char *find_word(const struct rule_words *w, enum rule_words_section s, const char *code, size_t len)
+{
+	for (size_t i = 0; i < w->n[s]; i++)
+		if (strlen(w->code[s][i]) == len && strncasecmp(w->code[s][i], code, len) == 0)
+			return w->word[s][i];
+	return NULL;
+}
+
+/* The checks across entries and sections, after the whole file is read; the
+ * number of errors. */
+static int words_coherent(const struct rule_words *w, const char *path, struct strbuf *errors)
+{
+	int bad = 0;
+	/* a study's name is of modalities with their words: "PT+CT" needs PT and CT */
+	for (size_t i = 0; i < w->n[RULE_WORDS_MODALITY_NAME]; i++) {
+		const char *c = w->code[RULE_WORDS_MODALITY_NAME][i];
+		for (const char *p = c;; ) {
+			size_t len = strcspn(p, "+");
+			if (!len || !find_word(w, RULE_WORDS_MODALITY, p, len)) {
+				(void)strbuf_printf(errors, "%s:%d:%d: modality_names: \"%s\": %s%.*s%s\n", path,
+				                    w->line[RULE_WORDS_MODALITY_NAME][i], w->col[RULE_WORDS_MODALITY_NAME][i], c,
+				                    len ? "" : "an empty code", (int)len, p,
+				                    len ? " is not in modalities (give its words there first)" : "");
+				bad++;
+				break;
+			}
+			if (!p[len])
+				break;
+			p += len + 1;
+		}
+	}
+	int sl = w->sec_line[RULE_WORDS_MODALITY_NAME], sc = w->sec_col[RULE_WORDS_MODALITY_NAME];
+	for (size_t i = 0; rule_modality_code(i); i++) {
+		const char *m = rule_modality_code(i);
+		if (!find_word(w, RULE_WORDS_MODALITY_NAME, m, strlen(m))) {
+			(void)strbuf_printf(errors, "%s:%d:%d: modality_names: %s has no name (every image modality needs "
+			                    "one: the case summary names studies by it)\n", path, sl ? sl : 1, sl ? sc : 1, m);
+			bad++;
+		}
+	}
+	/* the kinds: each one there is, each with its words */
+	for (size_t i = 0; i < w->n[RULE_WORDS_KIND]; i++) {
+		int k = 0;
+		while (k < _KIND_MAX && strcmp(kind_name((enum ing_kind)k), w->code[RULE_WORDS_KIND][i]) != 0)
+			k++;
+		if (k == _KIND_MAX) {
+			(void)strbuf_printf(errors, "%s:%d:%d: kinds: \"%s\" is not a kind of file (the kinds are the "
+			                    "\"kind\" values of gap-report.json: pathology-report, dicom-image, ...)\n", path,
+			                    w->line[RULE_WORDS_KIND][i], w->col[RULE_WORDS_KIND][i], w->code[RULE_WORDS_KIND][i]);
+			bad++;
+		}
+	}
+	sl = w->sec_line[RULE_WORDS_KIND], sc = w->sec_col[RULE_WORDS_KIND];
+	for (int k = 0; k < _KIND_MAX; k++) {
+		const char *name = kind_name((enum ing_kind)k);
+		if (!find_word(w, RULE_WORDS_KIND, name, strlen(name))) {
+			(void)strbuf_printf(errors, "%s:%d:%d: kinds: %s has no words (every kind needs them: the "
+			                    "reports say them)\n", path, sl ? sl : 1, sl ? sc : 1, name);
+			bad++;
+		}
+	}
+	return bad;
 }
 
 int rule_words_load(const char *dir, struct rule_words **out, struct strbuf *errors)
@@ -69,7 +147,7 @@ int rule_words_load(const char *dir, struct rule_words **out, struct strbuf *err
 	}
 	struct fy_node *root = fy_document_root(doc);
 	if (!root || !fy_node_is_mapping(root)) {
-		werr(errors, path, root, "expected a map with modalities, body_parts and transfer_syntaxes");
+		werr(errors, path, root, "expected a map with " SECTIONS_SAID);
 		return -EINVAL;
 	}
 	struct rule_words *w = xcalloc(1, sizeof(*w));
@@ -82,7 +160,7 @@ int rule_words_load(const char *dir, struct rule_words **out, struct strbuf *err
 		while (s < _RULE_WORDS_MAX && (!key || strcmp(key, sections[s]) != 0))
 			s++;
 		if (s == _RULE_WORDS_MAX) {
-			werr(errors, path, k, "unknown key (expected modalities, body_parts or transfer_syntaxes)");
+			werr(errors, path, k, "unknown key (expected " SECTIONS_SAID ")");
 			bad++;
 			continue;
 		}
@@ -91,6 +169,7 @@ int rule_words_load(const char *dir, struct rule_words **out, struct strbuf *err
 			bad++;
 			continue;
 		}
+		(void)yaml_node_pos(k, &w->sec_line[s], &w->sec_col[s]);
 		void *it2 = NULL;
 		struct fy_node_pair *q;
 		while ((q = fy_node_mapping_iterate(v, &it2))) {
@@ -109,10 +188,16 @@ int rule_words_load(const char *dir, struct rule_words **out, struct strbuf *err
 			}
 			w->code[s] = xrealloc(w->code[s], (w->n[s] + 1) * sizeof(char *));
 			w->word[s] = xrealloc(w->word[s], (w->n[s] + 1) * sizeof(char *));
+			w->line[s] = xrealloc(w->line[s], (w->n[s] + 1) * sizeof(int));
+			w->col[s] = xrealloc(w->col[s], (w->n[s] + 1) * sizeof(int));
+			w->line[s][w->n[s]] = w->col[s][w->n[s]] = 1;
+			(void)yaml_node_pos(ck, &w->line[s][w->n[s]], &w->col[s][w->n[s]]);
 			w->code[s][w->n[s]] = xstrdup(code);
 			w->word[s][w->n[s]++] = xstrdup(word);
 		}
 	}
+	if (!bad)
+		bad = words_coherent(w, path, errors);
 	if (bad) {
 		rule_words_free(w);
 		return -EINVAL;
@@ -130,4 +215,15 @@ const char *rule_word(const struct ruleset *rs, enum rule_words_section s, const
 		if (strcasecmp(w->code[s][i], code) == 0)
 			return w->word[s][i];
 	return NULL;
+}
+
+size_t rule_words_count(const struct ruleset *rs, enum rule_words_section s)
+{
+	const struct rule_words *w = rs ? rs->words : NULL;
+	return w && s >= 0 && s < _RULE_WORDS_MAX ? w->n[s] : 0;
+}
+
+const char *rule_words_code(const struct ruleset *rs, enum rule_words_section s, size_t i)
+{
+	return i < rule_words_count(rs, s) ? rs->words->code[s][i] : NULL;
 }

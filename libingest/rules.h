@@ -175,13 +175,23 @@ struct ruleset {
 	struct rule_words *words;   /* DIR/words/report.yaml (rules-words.c), or NULL: codes are shown as they are */
 };
 
-/* The reports' words for DICOM codes (rules/words/report.yaml). */
-enum rule_words_section { RULE_WORDS_MODALITY, RULE_WORDS_BODY_PART, RULE_WORDS_TRANSFER_SYNTAX, _RULE_WORDS_MAX };
+/* The reports' words for DICOM codes and file kinds (rules/words/report.yaml):
+ * a modality's words ("computed tomography") and its name in a list of studies
+ * ("CT", "MRI"; two codes joined by '+' name a study of both: "PT+CT" is
+ * "PET-CT"), body parts, transfer syntaxes, and the kinds of files
+ * ("pathology-report": "pathology report"). */
+enum rule_words_section {
+	RULE_WORDS_MODALITY, RULE_WORDS_BODY_PART, RULE_WORDS_TRANSFER_SYNTAX, RULE_WORDS_MODALITY_NAME, RULE_WORDS_KIND,
+	_RULE_WORDS_MAX
+};
 struct rule_words;
 ING_HIDDEN int rule_words_load(const char *dir, struct rule_words **out, struct strbuf *errors);
 ING_HIDDEN void rule_words_free(struct rule_words *w);
 /* The words for CODE ("CT", "CHESTABDPELVIS", a transfer syntax UID), NULL when there are none (or no RS). */
 ING_HIDDEN const char *rule_word(const struct ruleset *rs, enum rule_words_section s, const char *code);
+/* A section's entries in the file's order: how many (0 without words), the I-th's code. */
+ING_HIDDEN size_t rule_words_count(const struct ruleset *rs, enum rule_words_section s);
+ING_HIDDEN const char *rule_words_code(const struct ruleset *rs, enum rule_words_section s, size_t i);
 
 /* Loading and checking: libingest-internal.h (the programs use them too). */
 
@@ -207,6 +217,8 @@ ING_HIDDEN const char *rule_req_name(enum rule_req r);
 ING_HIDDEN uint32_t rule_region_need_mask(const char *name);
 ING_HIDDEN uint32_t rule_region_study_mask(const char *name);
 ING_HIDDEN uint32_t rule_modality_bit(const char *name);
+/* The I-th image modality a rule may name ("CT", "MR", ...), NULL past the last. */
+ING_HIDDEN const char *rule_modality_code(size_t i);
 
 /* Does a rule's term or keyword match inside TEXT? Ignores case, spaces, '-',
  * '/', "::" (CHECKLISTS §0.2), and wants a word boundary on both sides. */

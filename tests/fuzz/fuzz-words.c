@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* The reports' words for DICOM codes (rules/words/report.yaml,
  * libingest/rules-words.c) on arbitrary bytes: written as DIR/words/report.yaml
- * of a scratch folder and loaded; every word looked up after a load. */
+ * of a scratch folder and loaded; every word looked up after a load (the
+ * modality names and kinds too, each entry by its code). */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,7 +47,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char path[128];
 	struct rule_words *w = NULL;
 	struct strbuf errors;
-	static const char *const codes[] = { "CT", "CHESTABDPELVIS", "1.2.840.10008.1.2.4.50", "", "x" };
+	static const char *const codes[] = { "CT", "CHESTABDPELVIS", "1.2.840.10008.1.2.4.50", "", "x", "PT+CT",
+	                                     "pathology-report" };
 
 	if (!dir[0])
 		LLVMFuzzerInitialize(NULL, NULL);
@@ -63,6 +65,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		for (int s = 0; s < _RULE_WORDS_MAX; s++)
 			for (size_t i = 0; i < sizeof(codes) / sizeof(codes[0]); i++)
 				(void)rule_word(&rs, (enum rule_words_section)s, codes[i]);
+		for (int s = 0; s < _RULE_WORDS_MAX; s++)
+			for (size_t i = 0; i < rule_words_count(&rs, (enum rule_words_section)s); i++)
+				(void)rule_word(&rs, (enum rule_words_section)s, rule_words_code(&rs, (enum rule_words_section)s, i));
 	}
 	rule_words_free(w);
 	strbuf_free(&errors);

@@ -101,7 +101,8 @@ def check_words(rules_dir, rules):
     path = os.path.join(rules_dir, "words", "report.yaml")
     with open(path, encoding="utf-8") as f:
         words = yaml.safe_load(f)
-    check(set(words) == {"modalities", "body_parts", "transfer_syntaxes"}, "%s: its three maps" % path)
+    check(set(words) == {"modalities", "body_parts", "transfer_syntaxes", "modality_names", "kinds"},
+          "%s: its five maps" % path)
     for section, m in words.items():
         for code, w in (m or {}).items():
             check(isinstance(w, str) and w.strip() == w and w and not UID.search(w) and doubled_word(w) is None,
@@ -110,6 +111,7 @@ def check_words(rules_dir, rules):
         for st in walk_studies(r.get("imaging") or {}):
             for m in st.get("modalities") or []:
                 check(m in words["modalities"], "%s %s: modality %s has no words in %s" % (name, r["id"], m, path))
+                check(m in words["modality_names"], "%s %s: modality %s has no name in %s" % (name, r["id"], m, path))
             for g in st.get("regions") or []:
                 check(g in words["body_parts"], "%s %s: region %s has no words in %s" % (name, r["id"], g, path))
     # the transfer syntaxes DICOM defines for images (PS3.5 A.4) that a drop holds most

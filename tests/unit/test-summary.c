@@ -6,7 +6,10 @@
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <json-c/json.h>
 
@@ -14,6 +17,7 @@
 #include "check.h"
 #include "evaluate.h"
 #include "report-summary.h"
+#include "util/fileio.h"
 
 /* ---- the summary over a scan made by hand ---- */
 
@@ -89,6 +93,24 @@ static struct inv_study *study(struct ing_scan *scan, const char *uid, const cha
 	return st;
 }
 
+/* One more series of MODALITY in study ST, of one image. */
+static void series(struct ing_scan *scan, struct inv_study *st, const char *modality, const char *path)
+{
+	struct inv_series *se = xcalloc(1, sizeof(*se));
+	struct ing_file *f = xcalloc(1, sizeof(*f));
+	f->path = xstrdup(path);
+	f->kind = KIND_DICOM_IMAGE;
+	f->dcm = xcalloc(1, sizeof(*f->dcm));
+	f->dcm->modality = modality;
+	CHECK_INT(dcm_info_own(f->dcm), 0);
+	se->series_uid = path;
+	se->modality = modality;
+	se->description = "";
+	ptrvec_push(&se->files, f);
+	ptrvec_push(&st->series, se);
+	ptrvec_push(&scan->files, f);
+}
+
 static void gap(struct ing_scan *scan, const char *id, enum rule_severity sev, const char *msg, const char *cond)
 {
 	struct ing_gap *g = xcalloc(1, sizeof(*g));
@@ -132,6 +154,35 @@ static size_t entries_without_source(json_object *sum, size_t *entries)
 		}
 	}
 	return bad;
+}
+
+static void scan_free(struct ing_scan *scan)
+{
+	for (size_t i = 0; i < scan->gaps.n; i++) {
+		struct ing_gap *g = scan->gaps.v[i];
+		free(g->rule_id);
+		free(g->message);
+		free(g->condition);
+		free(g);
+	}
+	ptrvec_free(&scan->gaps, NULL);
+	for (size_t i = 0; i < scan->inv.studies.n; i++) {
+		struct inv_study *st = scan->inv.studies.v[i];
+		for (size_t j = 0; j < st->series.n; j++) {
+			struct inv_series *se = st->series.v[j];
+			ptrvec_free(&se->files, NULL);
+			free(se);
+		}
+		ptrvec_free(&st->series, NULL);
+		free(st);
+	}
+	ptrvec_free(&scan->inv.studies, NULL);
+	ptrvec_free(&scan->inv.documents, NULL);
+	for (size_t i = 0; i < scan->files.n; i++)
+		file_free(scan->files.v[i]);
+	ptrvec_free(&scan->files, NULL);
+	free(scan->case_id);
+	free(scan);
 }
 
 static void test_summary(struct ing_ctx *ctx, struct ruleset *rs)
@@ -311,31 +362,76 @@ static void test_summary(struct ing_ctx *ctx, struct ruleset *rs)
 	CHECK_INT(s.n_markers, SUMMARY_MAX_ROWS);
 	case_summary_free(&s);
 
-	for (size_t i = 0; i < scan->gaps.n; i++) {
-		struct ing_gap *g = scan->gaps.v[i];
-		free(g->rule_id);
-		free(g->message);
-		free(g->condition);
-		free(g);
-	}
-	ptrvec_free(&scan->gaps, NULL);
-	for (size_t i = 0; i < scan->inv.studies.n; i++) {
-		struct inv_study *st = scan->inv.studies.v[i];
-		for (size_t j = 0; j < st->series.n; j++) {
-			struct inv_series *se = st->series.v[j];
-			ptrvec_free(&se->files, NULL);
-			free(se);
-		}
-		ptrvec_free(&st->series, NULL);
-		free(st);
-	}
-	ptrvec_free(&scan->inv.studies, NULL);
-	ptrvec_free(&scan->inv.documents, NULL);
-	for (size_t i = 0; i < scan->files.n; i++)
-		file_free(scan->files.v[i]);
-	ptrvec_free(&scan->files, NULL);
-	free(scan->case_id);
-	free(scan);
+	scan_free(scan);
+}
+
+/* The names of the summary's studies come from rules/words/report.yaml
+ * (modality_names): the shipped words name a PET study's CT with it, two
+ * codes with one name once; a name added to the data, or changed there, is
+ * what the summary says, with no change of C. */
+static void test_modality_names(struct ing_ctx *ctx, const char *rules)
+{
+	struct ruleset rs = { 0 };
+	struct strbuf errors;
+	struct case_summary s;
+	struct ing_scan *scan = xcalloc(1, sizeof(*scan));
+	scan->ctx = ctx;
+	scan->rules = &rs;
+	scan->case_id = xstrdup("T");
+	struct inv_study *pet = study(scan, "1.2.4.1", "2024-01-01", "PET", "", "PT", "cd/PT1", KIND_DICOM_IMAGE);
+	series(scan, pet, "CT", "cd/CT1");
+	series(scan, pet, "SR", "cd/SR1");      /* no image modality: not said */
+	struct inv_study *xr = study(scan, "1.2.4.2", "2024-01-02", "XR", "", "CR", "cd/CR1", KIND_DICOM_IMAGE);
+	series(scan, xr, "DX", "cd/DX1");
+	struct inv_study *breast = study(scan, "1.2.4.3", "2024-01-03", "BREAST", "", "MG", "cd/MG1", KIND_DICOM_IMAGE);
+	series(scan, breast, "US", "cd/US1");
+	study(scan, "1.2.4.4", "2024-01-04", "PANO", "", "PX", "cd/PX1", KIND_DICOM_IMAGE);
+
+	strbuf_init(&errors, 1u << 16);
+	CHECK_INT(rule_words_load(rules, &rs.words, &errors), 0);
+	case_summary_build(scan, &s);
+	CHECK_INT(s.n_studies, 4);
+	CHECK_STR(s.studies[0].modality, "PET-CT");
+	CHECK_STR(s.studies[1].modality, "X-ray");              /* CR and DX: one name, once */
+	CHECK_STR(s.studies[2].modality, "mammography, ultrasound");
+	CHECK_STR(s.studies[3].modality, "panoramic X-ray");
+	case_summary_free(&s);
+	rule_words_free(rs.words);
+	rs.words = NULL;
+
+	/* the shipped words with a name for two codes added and one name changed */
+	char dir[] = "/tmp/test-summary-words.XXXXXX", path[128], *shipped = NULL, *text = NULL;
+	size_t len = 0;
+	CHECK(mkdtemp(dir) != NULL, "scratch folder");
+	snprintf(path, sizeof(path), "%s/words/report.yaml", rules);
+	CHECK_INT(read_file_at(AT_FDCWD, path, 1u << 20, 0, &shipped, &len), 0);
+	const char *names = strstr(shipped, "\nmodality_names:\n"), *px = strstr(shipped, "\n  PX: panoramic X-ray\n");
+	CHECK(names && px && px > names, "the shipped modality_names, with PX");
+	text = xasprintf("%.*s  MG+US: mammogram with breast ultrasound\n%.*s\n  PX: dental X-ray\n%s",
+	                 (int)(names - shipped) + 17, shipped, (int)(px - names - 17), names + 17,
+	                 px + strlen("\n  PX: panoramic X-ray\n"));
+	snprintf(path, sizeof(path), "%s/words", dir);
+	CHECK_INT(mkdir(path, 0700), 0);
+	snprintf(path, sizeof(path), "%s/words/report.yaml", dir);
+	FILE *f = fopen(path, "w");
+	CHECK(f && fputs(text, f) >= 0 && fclose(f) == 0, "words written");
+	CHECK_INT(rule_words_load(dir, &rs.words, &errors), 0);
+	if (errors.len)
+		fprintf(stderr, "%s", errors.s);
+	case_summary_build(scan, &s);
+	CHECK_STR(s.studies[0].modality, "PET-CT");
+	CHECK_STR(s.studies[2].modality, "mammogram with breast ultrasound");
+	CHECK_STR(s.studies[3].modality, "dental X-ray");
+	case_summary_free(&s);
+	rule_words_free(rs.words);
+	(void)unlink(path);
+	snprintf(path, sizeof(path), "%s/words", dir);
+	(void)rmdir(path);
+	(void)rmdir(dir);
+	free(shipped);
+	free(text);
+	strbuf_free(&errors);
+	scan_free(scan);
 }
 
 int main(void)
@@ -356,6 +452,7 @@ int main(void)
 	}
 	strbuf_free(&errors);
 	test_summary(ctx, &rs);
+	test_modality_names(ctx, rules);
 	rule_words_free(rs.words);
 	ing_ctx_free(ctx);
 	CHECK_DONE();
