@@ -153,30 +153,21 @@ static const char *plural(size_t n, const char *one, const char *many)
 	return n == 1 ? one : many;
 }
 
-/* The codes of the studies' modalities, explained once ("CT = CT (computed
- * tomography); SR = report stored in the DICOM"), from rules/words/report.yaml. */
-static void modality_legend(const struct ing_scan *scan, FILE *out)
+/* A study's modality codes ("CT,SR"), each with its words, from
+ * rules/words/report.yaml: "CT (computed tomography), SR (report stored in
+ * the DICOM ...)"; the series lines below it give the codes alone. */
+static void modalities_text(const struct ruleset *rs, const char *codes, FILE *out)
 {
-	char seen[32][12];
-	size_t n = 0;
-	bool any = false;
-	for (size_t i = 0; i < scan->inv.studies.n && i < REPORT_MAX_LISTED; i++) {
-		const struct inv_study *st = scan->inv.studies.v[i];
-		for (size_t j = 0; j < st->series.n; j++) {
-			const char *m = ((const struct inv_series *)st->series.v[j])->modality;
-			const char *w = m ? rule_word(scan->rules, RULE_WORDS_MODALITY, m) : NULL;
-			bool dup = false;
-			for (size_t k = 0; k < n && !dup; k++)
-				dup = strcmp(seen[k], m) == 0;
-			if (!w || dup || n >= ARRAY_SIZE(seen) || strlen(m) >= sizeof(seen[0]))
-				continue;
-			snprintf(seen[n++], sizeof(seen[0]), "%s", m);
-			fprintf(out, "%s%s = %s", any ? "; " : "  (", m, w);
-			any = true;
-		}
+	for (const char *p = codes; *p; ) {
+		size_t len = strcspn(p, ",");
+		char code[sizeof(((struct inv_study *)0)->modalities)];
+		size_t cl = MIN(len, sizeof(code) - 1);
+		memcpy(code, p, cl);
+		code[cl] = 0;
+		const char *w = rule_word(rs, RULE_WORDS_MODALITY, code);
+		fprintf(out, "%s%s%s%s%s", p != codes ? ", " : "", code, w ? " (" : "", w ? w : "", w ? ")" : "");
+		p += len + (p[len] ? 1 : 0);
 	}
-	if (any)
-		fputs(")\n", out);
 }
 
 int ing_scan_write_text(const struct ing_scan *scan, FILE *out)
@@ -207,14 +198,14 @@ int ing_scan_write_text(const struct ing_scan *scan, FILE *out)
 
 	fprintf(out, "\nImaging: %zu %s, %u %s\n", inv->studies.n, plural(inv->studies.n, "study", "studies"),
 	        inv->dicom_instances, inv->dicom_instances == 1 ? "DICOM file" : "DICOM files");
-	modality_legend(scan, out);
 	size_t series_left = REPORT_MAX_LISTED, n_studies = MIN(inv->studies.n, REPORT_MAX_LISTED);
 	for (size_t i = 0; i < n_studies; i++) {
 		const struct inv_study *st = inv->studies.v[i];
 		const char *part = rule_word(scan->rules, RULE_WORDS_BODY_PART, st->body_part);
-		fprintf(out, "  %s  %-10s %s%s%s\n", st->date_iso[0] ? st->date_iso : "(no date)", st->modalities,
-		        st->description[0] ? st->description : "(no description)", st->body_part[0] ? " — " : "",
-		        part ? part : st->body_part);
+		fprintf(out, "  %s  ", st->date_iso[0] ? st->date_iso : "(no date)");
+		modalities_text(scan->rules, st->modalities, out);
+		fprintf(out, " — %s%s%s\n", st->description[0] ? st->description : "(no description)",
+		        st->body_part[0] ? " — " : "", part ? part : st->body_part);
 		size_t n_series = MIN(st->series.n, series_left);
 		series_left -= n_series;
 		for (size_t j = 0; j < n_series; j++) {

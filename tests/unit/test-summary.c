@@ -381,11 +381,15 @@ static void test_modality_names(struct ing_ctx *ctx, const char *rules)
 	struct inv_study *pet = study(scan, "1.2.4.1", "2024-01-01", "PET", "", "PT", "cd/PT1", KIND_DICOM_IMAGE);
 	series(scan, pet, "CT", "cd/CT1");
 	series(scan, pet, "SR", "cd/SR1");      /* no image modality: not said */
+	snprintf(pet->modalities, sizeof(pet->modalities), "PT,CT,SR");
 	struct inv_study *xr = study(scan, "1.2.4.2", "2024-01-02", "XR", "", "CR", "cd/CR1", KIND_DICOM_IMAGE);
 	series(scan, xr, "DX", "cd/DX1");
 	struct inv_study *breast = study(scan, "1.2.4.3", "2024-01-03", "BREAST", "", "MG", "cd/MG1", KIND_DICOM_IMAGE);
 	series(scan, breast, "US", "cd/US1");
 	study(scan, "1.2.4.4", "2024-01-04", "PANO", "", "PX", "cd/PX1", KIND_DICOM_IMAGE);
+	struct inv_study *zz = study(scan, "1.2.4.5", "2024-01-05", "ZETA", "", "ZZ", "cd/ZZ1", KIND_DICOM_IMAGE);
+	series(scan, zz, "SR", "cd/SR2");
+	snprintf(zz->modalities, sizeof(zz->modalities), "ZZ,SR");
 
 	strbuf_init(&errors, 1u << 16);
 	CHECK_INT(rule_words_load(rules, &rs.words, &errors), 0);
@@ -396,6 +400,23 @@ static void test_modality_names(struct ing_ctx *ctx, const char *rules)
 	CHECK_STR(s.studies[2].modality, "mammography, ultrasound");
 	CHECK_STR(s.studies[3].modality, "panoramic X-ray");
 	case_summary_free(&s);
+	/* the inventory's study lines: each code with its words, a code without words as it is */
+	char *txt = NULL, *html = NULL;
+	size_t tlen = 0, hlen = 0;
+	FILE *tf = open_memstream(&txt, &tlen), *hf = open_memstream(&html, &hlen);
+	CHECK_INT(ing_scan_write_text(scan, tf), 0);
+	CHECK_INT(ing_scan_write_html(scan, "test", hf), 0);
+	fclose(tf);
+	fclose(hf);
+	CHECK_HAS(txt, "  2024-01-01  PT (positron emission tomography (PET)), CT (computed tomography), SR (report "
+	          "stored in the DICOM (structured report)) — PET\n");
+	CHECK_HAS(txt, "  2024-01-05  ZZ, SR (report stored in the DICOM (structured report)) — ZETA\n");
+	CHECK_HAS(html, "<h3>2024-01-01 PT <small>(positron emission tomography (PET))</small>, CT <small>(computed "
+	          "tomography)</small>, SR <small>(report stored in the DICOM (structured report))</small> — PET</h3>");
+	CHECK_HAS(html, "<span class=\"tl-kind\">imaging</span> ZZ, SR <small>(report stored in the DICOM (structured "
+	          "report))</small> — ZETA");
+	free(txt);
+	free(html);
 	rule_words_free(rs.words);
 	rs.words = NULL;
 
@@ -407,9 +428,15 @@ static void test_modality_names(struct ing_ctx *ctx, const char *rules)
 	CHECK_INT(read_file_at(AT_FDCWD, path, 1u << 20, 0, &shipped, &len), 0);
 	const char *names = strstr(shipped, "\nmodality_names:\n"), *px = strstr(shipped, "\n  PX: panoramic X-ray\n");
 	CHECK(names && px && px > names, "the shipped modality_names, with PX");
-	text = xasprintf("%.*s  MG+US: mammogram with breast ultrasound\n%.*s\n  PX: dental X-ray\n%s",
-	                 (int)(names - shipped) + 17, shipped, (int)(px - names - 17), names + 17,
-	                 px + strlen("\n  PX: panoramic X-ray\n"));
+	/* a modality the shipped words do not know, a name for two codes, a name changed */
+	const char *mods = strstr(shipped, "\nmodalities:\n");
+	CHECK(mods && mods < names, "the shipped modalities");
+	size_t tl = 0;
+	FILE *tw = open_memstream(&text, &tl);
+	fprintf(tw, "%.*s  ZZ: zeta imaging\n", (int)(mods - shipped) + 13, shipped);
+	fprintf(tw, "%.*s  MG+US: mammogram with breast ultrasound\n", (int)(names - mods) + 17 - 13, mods + 13);
+	fprintf(tw, "%.*s\n  PX: dental X-ray\n%s", (int)(px - names - 17), names + 17, px + strlen("\n  PX: panoramic X-ray\n"));
+	fclose(tw);
 	snprintf(path, sizeof(path), "%s/words", dir);
 	CHECK_INT(mkdir(path, 0700), 0);
 	snprintf(path, sizeof(path), "%s/words/report.yaml", dir);
@@ -423,6 +450,11 @@ static void test_modality_names(struct ing_ctx *ctx, const char *rules)
 	CHECK_STR(s.studies[2].modality, "mammogram with breast ultrasound");
 	CHECK_STR(s.studies[3].modality, "dental X-ray");
 	case_summary_free(&s);
+	tf = open_memstream(&txt, &tlen);
+	CHECK_INT(ing_scan_write_text(scan, tf), 0);
+	fclose(tf);
+	CHECK_HAS(txt, "  2024-01-05  ZZ (zeta imaging), SR (report stored in the DICOM (structured report)) — ZETA\n");
+	free(txt);
 	rule_words_free(rs.words);
 	(void)unlink(path);
 	snprintf(path, sizeof(path), "%s/words", dir);
