@@ -251,7 +251,7 @@ static void timeline_html(const struct ing_scan *scan, FILE *f)
 			fprintf(f, " <span class=\"tl-kind\">(%zu series)</span>", s->series.n);
 		} else {
 			fputs("<span class=\"tl-kind\">document</span> ", f);
-			esc(f, kind_name(e[i].doc->kind));
+			esc(f, rule_kind_words(scan->rules, e[i].doc->kind));
 			fputs(" — <code>", f);
 			esc(f, report_path(scan, e[i].doc->path));
 			fputs("</code>", f);
@@ -430,7 +430,7 @@ int report_html_write(const struct ing_scan *scan, const char *status, const str
 		char pages[16] = "";
 		fputs("<tr>", f);
 		td(f, report_path(scan, d->path));
-		td(f, kind_name(d->kind));
+		td(f, rule_kind_words(scan->rules, d->kind));
 		td(f, d->evidence);
 		fputs("<td>", f);
 		size_t nb = 0;
@@ -518,7 +518,7 @@ int report_html_write(const struct ing_scan *scan, const char *status, const str
 		const struct ing_file *x = inv->excluded.v[i];
 		fputs("<tr>", f);
 		td(f, report_path(scan, x->path));
-		td(f, kind_name(x->kind));
+		td(f, rule_kind_words(scan->rules, x->kind));
 		td(f, x->evidence);
 		fputs("</tr>\n", f);
 	}

@@ -183,7 +183,7 @@ int ing_scan_write_text(const struct ing_scan *scan, FILE *out)
 	fprintf(out, "\nFiles by kind:\n");
 	for (int k = 0; k < _KIND_MAX; k++)
 		if (counts[k])
-			fprintf(out, "  %-26s %u\n", kind_name((enum ing_kind)k), counts[k]);
+			fprintf(out, "  %-36s %u\n", rule_kind_words(scan->rules, k), counts[k]);
 
 	fprintf(out, "\nPatients seen in the images and documents: %zu%s\n", inv->patients.n,
 	        inv->patients.n > 1 ? "  <-- records of more than one patient" : "");
@@ -255,7 +255,7 @@ int ing_scan_write_text(const struct ing_scan *scan, FILE *out)
 	size_t n_docs = MIN(inv->documents.n, REPORT_MAX_LISTED);
 	for (size_t i = 0; i < n_docs; i++) {
 		const struct ing_file *f = inv->documents.v[i];
-		fprintf(out, "  %-20s %s\n      %s\n", kind_name(f->kind), report_path(scan, f->path), f->evidence ? f->evidence : "");
+		fprintf(out, "  %-20s %s\n      %s\n", rule_kind_words(scan->rules, f->kind), report_path(scan, f->path), f->evidence ? f->evidence : "");
 		for (size_t k = 0; f->doc && k < f->doc->n_treatments; k++) {
 			const struct doc_treatment *t = &f->doc->treatments[k];
 			fprintf(out, "      treatment: %s %s%s\n", t->date, t->what,
@@ -269,7 +269,7 @@ int ing_scan_write_text(const struct ing_scan *scan, FILE *out)
 	size_t n_excl = MIN(inv->excluded.n, REPORT_MAX_LISTED);
 	for (size_t i = 0; i < n_excl; i++) {
 		const struct ing_file *f = inv->excluded.v[i];
-		fprintf(out, "  %s (%s)\n", report_path(scan, f->path), kind_name(f->kind));
+		fprintf(out, "  %s (%s)\n", report_path(scan, f->path), rule_kind_words(scan->rules, f->kind));
 	}
 	more_text(out, inv->excluded.n, n_excl, "files left out", NULL);
 	fprintf(out, "\nProblems: %zu\n", inv->problems.n);

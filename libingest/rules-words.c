@@ -227,3 +227,9 @@ const char *rule_words_code(const struct ruleset *rs, enum rule_words_section s,
 {
 	return i < rule_words_count(rs, s) ? rs->words->code[s][i] : NULL;
 }
+
+const char *rule_kind_words(const struct ruleset *rs, int kind)
+{
+	const char *name = kind_name((enum ing_kind)kind), *w = rule_word(rs, RULE_WORDS_KIND, name);
+	return w ? w : name;
+}

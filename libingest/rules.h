@@ -189,6 +189,8 @@ ING_HIDDEN int rule_words_load(const char *dir, struct rule_words **out, struct 
 ING_HIDDEN void rule_words_free(struct rule_words *w);
 /* The words for CODE ("CT", "CHESTABDPELVIS", a transfer syntax UID), NULL when there are none (or no RS). */
 ING_HIDDEN const char *rule_word(const struct ruleset *rs, enum rule_words_section s, const char *code);
+/* A kind of file (enum ing_kind) in words ("pathology report"), else its name ("pathology-report"). */
+ING_HIDDEN const char *rule_kind_words(const struct ruleset *rs, int kind);
 /* A section's entries in the file's order: how many (0 without words), the I-th's code. */
 ING_HIDDEN size_t rule_words_count(const struct ruleset *rs, enum rule_words_section s);
 ING_HIDDEN const char *rule_words_code(const struct ruleset *rs, enum rule_words_section s, size_t i);

@@ -390,6 +390,7 @@ static void test_modality_names(struct ing_ctx *ctx, const char *rules)
 	struct inv_study *zz = study(scan, "1.2.4.5", "2024-01-05", "ZETA", "", "ZZ", "cd/ZZ1", KIND_DICOM_IMAGE);
 	series(scan, zz, "SR", "cd/SR2");
 	snprintf(zz->modalities, sizeof(zz->modalities), "ZZ,SR");
+	document(scan, "reports/path.pdf", KIND_PATHOLOGY, "2024-01-06");
 
 	strbuf_init(&errors, 1u << 16);
 	CHECK_INT(rule_words_load(rules, &rs.words, &errors), 0);
@@ -415,6 +416,14 @@ static void test_modality_names(struct ing_ctx *ctx, const char *rules)
 	          "tomography)</small>, SR <small>(report stored in the DICOM (structured report))</small> — PET</h3>");
 	CHECK_HAS(html, "<span class=\"tl-kind\">imaging</span> ZZ, SR <small>(report stored in the DICOM (structured "
 	          "report))</small> — ZETA");
+	/* the kinds of files in words: the timeline, the documents table, the text's files by kind and documents */
+	CHECK_HAS(html, "<span class=\"tl-kind\">document</span> pathology report — <code>reports/path.pdf</code>");
+	CHECK_HAS(html, "<tr><td>reports/path.pdf</td><td>pathology report</td>");
+	CHECK_HAS(txt, "\n  pathology report                     1\n");
+	CHECK_HAS(txt, "\n  DICOM image                          10\n");
+	CHECK_HAS(txt, "\n  pathology report     reports/path.pdf\n");
+	CHECK(!strstr(html, "pathology-report") && !strstr(txt, "pathology-report") && !strstr(txt, "dicom-image"),
+	      "no kind named by its code");
 	free(txt);
 	free(html);
 	rule_words_free(rs.words);
@@ -435,7 +444,12 @@ static void test_modality_names(struct ing_ctx *ctx, const char *rules)
 	FILE *tw = open_memstream(&text, &tl);
 	fprintf(tw, "%.*s  ZZ: zeta imaging\n", (int)(mods - shipped) + 13, shipped);
 	fprintf(tw, "%.*s  MG+US: mammogram with breast ultrasound\n", (int)(names - mods) + 17 - 13, mods + 13);
-	fprintf(tw, "%.*s\n  PX: dental X-ray\n%s", (int)(px - names - 17), names + 17, px + strlen("\n  PX: panoramic X-ray\n"));
+	const char *pk = strstr(shipped, "\n  pathology-report: pathology report\n");
+	CHECK(pk && pk > px, "the shipped kinds, with pathology-report");
+	fprintf(tw, "%.*s\n  PX: dental X-ray\n", (int)(px - names - 17), names + 17);
+	fprintf(tw, "%.*s\n  pathology-report: report on the tissue\n%s", (int)(pk - px - strlen("\n  PX: panoramic X-ray\n")),
+	        px + strlen("\n  PX: panoramic X-ray\n"),
+	        pk + strlen("\n  pathology-report: pathology report\n"));
 	fclose(tw);
 	snprintf(path, sizeof(path), "%s/words", dir);
 	CHECK_INT(mkdir(path, 0700), 0);
@@ -454,6 +468,7 @@ static void test_modality_names(struct ing_ctx *ctx, const char *rules)
 	CHECK_INT(ing_scan_write_text(scan, tf), 0);
 	fclose(tf);
 	CHECK_HAS(txt, "  2024-01-05  ZZ (zeta imaging), SR (report stored in the DICOM (structured report)) — ZETA\n");
+	CHECK_HAS(txt, "\n  report on the tissue                 1\n");
 	free(txt);
 	rule_words_free(rs.words);
 	(void)unlink(path);
