@@ -654,13 +654,14 @@ static enum rule_cond_state marker_test_state(struct ev *e, const struct rule_ma
 	return st;
 }
 
-/* All tests hold: the condition holds; one fails: it fails; else unknown. */
-static enum rule_cond_state condition_state(struct ev *e, const struct rule *r, struct strbuf *why)
+/* The tests of one alternative (ALT) of a rule's condition: all hold, it
+ * holds; one fails, it fails; else unknown. */
+static enum rule_cond_state alternative_state(struct ev *e, const struct rule *r, unsigned alt, struct strbuf *why)
 {
 	bool all = true;
-	if (!r->condition || !r->n_cond_markers)
-		return RULE_COND_UNKNOWN;
 	for (size_t i = 0; i < r->n_cond_markers; i++) {
+		if (r->cond_markers[i].alt != alt)
+			continue;
 		struct strbuf one;
 		strbuf_init(&one, EVAL_TEXT_MAX);
 		enum rule_cond_state st = marker_test_state(e, &r->cond_markers[i], &one);
@@ -677,6 +678,135 @@ static enum rule_cond_state condition_state(struct ev *e, const struct rule *r, 
 		strbuf_free(&one);
 	}
 	return all ? RULE_COND_HOLDS : RULE_COND_UNKNOWN;
+}
+
+/* The condition (when.markers: one alternative; when.any_of: one of them
+ * must hold, all failing make it fail): holds, fails or unknown; WHY gets the
+ * results that decided it. */
+static enum rule_cond_state condition_state(struct ev *e, const struct rule *r, struct strbuf *why)
+{
+	unsigned n_alts = r->n_cond_alts ? r->n_cond_alts : 1;
+	bool unknown = false;
+	if (!r->condition || !r->n_cond_markers)
+		return RULE_COND_UNKNOWN;
+	for (unsigned a = 0; a < n_alts; a++) {
+		struct strbuf one;
+		strbuf_init(&one, EVAL_TEXT_MAX);
+		enum rule_cond_state st = alternative_state(e, r, a, &one);
+		if (st == RULE_COND_HOLDS) {
+			strbuf_free(why);
+			strbuf_init(why, EVAL_TEXT_MAX);
+			(void)strbuf_puts(why, sb(&one));
+			strbuf_free(&one);
+			return RULE_COND_HOLDS;
+		}
+		if (st == RULE_COND_FAILS)
+			(void)strbuf_printf(why, "%s%s", why->len ? "; " : "", sb(&one));
+		unknown |= st == RULE_COND_UNKNOWN;
+		strbuf_free(&one);
+	}
+	return unknown ? RULE_COND_UNKNOWN : RULE_COND_FAILS;
+}
+
+/* "A", "A or B", "A, B or C" */
+static void names_or(struct strbuf *out, const char *const *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		(void)strbuf_printf(out, "%s%s", !i ? "" : i + 1 == n ? " or " : ", ", v[i]);
+}
+
+/* Why a condition the marker tests could settle is not settled: the markers
+ * of the alternatives still open that have no found result ("no HER2 result
+ * found"), and those whose results do not decide it. Empty when there are no
+ * marker tests. */
+static void condition_unknown_why(struct ev *e, const struct rule *r, struct strbuf *out)
+{
+	const struct ptrvec *docs = &e->scan->inv.documents;
+	const uint32_t kinds = 1u << KIND_PATHOLOGY | 1u << KIND_MOLECULAR;
+	unsigned n_alts = r->n_cond_alts ? r->n_cond_alts : 1;
+	const struct rule_term *seen[32];
+	const char *missing[32], *open[32];
+	size_t n_seen = 0, nm = 0, no = 0;
+
+	for (unsigned a = 0; a < n_alts; a++) {
+		struct strbuf scratch;
+		strbuf_init(&scratch, EVAL_TEXT_MAX);
+		enum rule_cond_state st = alternative_state(e, r, a, &scratch);
+		strbuf_free(&scratch);
+		if (st != RULE_COND_UNKNOWN)
+			continue;       /* a failed alternative says nothing more */
+		for (size_t i = 0; i < r->n_cond_markers; i++) {
+			const struct rule_marker_test *mt = &r->cond_markers[i];
+			if (mt->alt != a)
+				continue;
+			strbuf_init(&scratch, EVAL_TEXT_MAX);
+			st = marker_test_state(e, mt, &scratch);
+			strbuf_free(&scratch);
+			if (st != RULE_COND_UNKNOWN)
+				continue;
+			for (size_t k = 0; k < mt->n_terms; k++) {
+				const struct rule_term *t = mt->terms[k];
+				bool dup = false, found = false;
+				for (size_t j = 0; j < n_seen && !dup; j++)
+					dup = seen[j] == t;
+				if (dup || n_seen >= ARRAY_SIZE(seen))
+					continue;
+				seen[n_seen++] = t;
+				for (size_t d = 0; d < docs->n && !found; d++) {
+					const struct ing_file *file = docs->v[d];
+					if (!file->doc || !kind_allowed(kinds, file->kind))
+						continue;
+					for (size_t j = 0; j < file->doc->n_markers && !found; j++)
+						found = file->doc->markers[j].state == MARKER_FOUND && marker_is(t, &file->doc->markers[j]);
+				}
+				if (found)
+					open[no++] = t->name;
+				else
+					missing[nm++] = t->name;
+			}
+		}
+	}
+	if (nm) {
+		(void)strbuf_puts(out, "no ");
+		names_or(out, missing, nm);
+		(void)strbuf_puts(out, " result found");
+	}
+	if (no) {
+		(void)strbuf_puts(out, nm ? "; the " : "the ");
+		names_or(out, open, no);
+		(void)strbuf_puts(out, no == 1 ? " result does not settle it" : " results do not settle it");
+	}
+}
+
+/* A conditional gap of rule R whose condition the results could settle but
+ * did not: its condition (and the message's "Only CONDITION: ") says what is
+ * not yet known ("if HER2-positive or triple-negative (not yet known, no HER2
+ * result found)"), never required, never dropped. No ": " in it: a message's
+ * first sentence starts after the condition's. */
+static void say_condition_unknown(struct ev *e, const struct rule *r, size_t first_gap)
+{
+	struct strbuf why;
+	if (!r->condition || !r->n_cond_markers)
+		return;
+	strbuf_init(&why, EVAL_TEXT_MAX);
+	condition_unknown_why(e, r, &why);
+	for (size_t g = first_gap; why.len && g < e->scan->gaps.n; g++) {
+		struct ing_gap *gap = e->scan->gaps.v[g];
+		if (!gap->condition || strcmp(gap->condition, r->condition) != 0)
+			continue;
+		_cleanup_free_ char *only = xasprintf("Only %s: ", r->condition);
+		char *cond = xasprintf("%s (not yet known, %s)", r->condition, sb(&why));
+		const char *at = strstr(gap->message, only);
+		if (at) {
+			char *msg = xasprintf("%.*sOnly %s: %s", (int)(at - gap->message), gap->message, cond,
+			                      at + strlen(only));
+			free(gap->message);
+			gap->message = msg;
+		}
+		free(gap->condition);
+		gap->condition = cond;
+	}
+	strbuf_free(&why);
 }
 
 /* ---- rules for another cancer type (when.cancer) ---- */
@@ -802,6 +932,8 @@ void eval_rules(struct ev *e)
 			}
 			e->scan->gaps.n = before;
 		}
+		if (cs == RULE_COND_UNKNOWN)
+			say_condition_unknown(e, r, before);
 		/* a gap whose condition the results settled says which results did */
 		if (cs == RULE_COND_HOLDS)
 			for (size_t g = before; g < e->scan->gaps.n; g++) {

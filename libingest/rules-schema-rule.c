@@ -45,6 +45,8 @@ struct rule_ctx {
 	unsigned n_reqs;
 	bool has_severity;
 	bool has_terms;             /* name, all_of or any_of was given */
+	bool has_markers;           /* when.marker or when.markers was given */
+	unsigned alt;               /* the when.any_of alternative being read */
 };
 
 static int settings_from(struct loader *l, const struct kv *kv, unsigned *mask)
@@ -161,39 +163,93 @@ static int parse_marker_test(struct loader *l, struct rule_ctx *rc, const struct
 		marker_test_free(&mt);
 		return r;
 	}
+	mt.alt = rc->alt;
 	rc->r->cond_markers = xrealloc(rc->r->cond_markers, (rc->r->n_cond_markers + 1) * sizeof(mt));
 	rc->r->cond_markers[rc->r->n_cond_markers++] = mt;
 	return 0;
 }
 
+/* when.markers: a list of marker tests, each appended to the rule. */
+static int marker_list(struct loader *l, struct rule_ctx *rc, const struct kv *kv)
+{
+	void *it = NULL;
+	struct fy_node *item;
+	int ret = 0;
+	if (!kv->value || !fy_node_is_sequence(kv->value) || fy_node_sequence_item_count(kv->value) < 1) {
+		err_node(l, kv->value, kv->kpos, "\"markers\" must be a list of marker tests");
+		return -EINVAL;
+	}
+	while ((item = fy_node_sequence_iterate(kv->value, &it))) {
+		struct kv ikv = item_kv(kv, item);
+		if (parse_marker_test(l, rc, &ikv) < 0)
+			ret = -EINVAL;
+	}
+	return ret;
+}
+
+/* One alternative of when.any_of: {markers: [tests]}, all of which must hold. */
+static int alt_kv(struct loader *l, const struct kv *kv, void *userdata)
+{
+	if (strcmp(kv->key, "markers") == 0)
+		return marker_list(l, userdata, kv);
+	return unknown_key(l, kv, "an alternative of \"any_of\"", "markers");
+}
+
+/* when.any_of: [{markers: [...]}, {markers: [...]}]: the condition holds
+ * when one alternative holds, fails when every one fails ("if HER2-positive
+ * or triple-negative"). */
+static int alternatives(struct loader *l, struct rule_ctx *rc, const struct kv *kv)
+{
+	void *it = NULL;
+	struct fy_node *item;
+	int ret = 0;
+	if (!kv->value || !fy_node_is_sequence(kv->value) || fy_node_sequence_item_count(kv->value) < 2) {
+		err_node(l, kv->value, kv->kpos, "\"any_of\" must be a list of at least two alternatives, each "
+		         "{markers: [marker tests]}");
+		return -EINVAL;
+	}
+	if (fy_node_sequence_item_count(kv->value) > RULES_MAX_LIST) {
+		err_node(l, kv->value, kv->kpos, "more than %u alternatives", RULES_MAX_LIST);
+		return -EINVAL;
+	}
+	while ((item = fy_node_sequence_iterate(kv->value, &it))) {
+		struct kv ikv = item_kv(kv, item);
+		size_t before = rc->r->n_cond_markers;
+		if (walk_map(l, &ikv, "an alternative of \"any_of\"", alt_kv, rc) < 0) {
+			ret = -EINVAL;
+		} else if (rc->r->n_cond_markers == before) {
+			err_node(l, item, ikv.kpos, "an alternative of \"any_of\" needs \"markers\" (a list of marker tests)");
+			ret = -EINVAL;
+		}
+		rc->alt++;
+	}
+	rc->r->n_cond_alts = rc->alt;
+	return ret;
+}
+
 static int when_kv(struct loader *l, const struct kv *kv, void *userdata)
 {
 	struct rule_ctx *rc = userdata;
+	bool any_of = strcmp(kv->key, "any_of") == 0;
 
 	if (strcmp(kv->key, "setting") == 0)
 		return settings_from(l, kv, &rc->r->settings);
 	if (strcmp(kv->key, "condition") == 0)
 		return get_str(l, kv, &rc->r->condition);
-	if (strcmp(kv->key, "marker") == 0)
-		return parse_marker_test(l, rc, kv);
 	if (strcmp(kv->key, "cancer") == 0)
 		return get_strv(l, kv, &rc->r->cancers, &rc->r->n_cancers);
-	if (strcmp(kv->key, "markers") == 0) {
-		void *it = NULL;
-		struct fy_node *item;
-		int ret = 0;
-		if (!kv->value || !fy_node_is_sequence(kv->value) || fy_node_sequence_item_count(kv->value) < 1) {
-			err_node(l, kv->value, kv->kpos, "\"markers\" must be a list of marker tests");
+	if (any_of || strcmp(kv->key, "marker") == 0 || strcmp(kv->key, "markers") == 0) {
+		if (rc->r->n_cond_alts || (any_of && rc->has_markers)) {
+			err_at(l, kv->kpos, "give the marker tests once: \"marker\"/\"markers\" (all must hold) or "
+			       "\"any_of\" (one alternative must hold)");
 			return -EINVAL;
 		}
-		while ((item = fy_node_sequence_iterate(kv->value, &it))) {
-			struct kv ikv = item_kv(kv, item);
-			if (parse_marker_test(l, rc, &ikv) < 0)
-				ret = -EINVAL;
-		}
-		return ret;
+		if (any_of)
+			return alternatives(l, rc, kv);
+		rc->has_markers = true;
+		return strcmp(kv->key, "marker") == 0 ? parse_marker_test(l, rc, kv) : marker_list(l, rc, kv);
 	}
-	return unknown_key(l, kv, "\"when\"", "setting, condition, cancer, marker, markers");
+	return unknown_key(l, kv, "\"when\"", "setting, condition, cancer, marker, markers, any_of");
 }
 
 static int by_setting_kv(struct loader *l, const struct kv *kv, void *userdata)

@@ -89,6 +89,7 @@ struct rule_marker_test {
 	size_t n_holds;
 	char **fails;                       /* result words that make it false */
 	size_t n_fails;
+	unsigned alt;                       /* which alternative of when.any_of it belongs to (0 for when.markers) */
 };
 
 /* What the findings say about a rule's condition. */
@@ -108,8 +109,10 @@ struct rule {
 	enum rule_severity by_setting[_RULE_SETTING_MAX]; /* RULE_SEV_NONE: not set */
 	unsigned settings;          /* bit (1u << setting) per setting it applies to; 0 = all */
 	char *condition;            /* the condition as the report shows it, or NULL */
-	struct rule_marker_test *cond_markers; /* when.markers: all must hold (may settle the condition) */
+	struct rule_marker_test *cond_markers; /* when.markers: all must hold (may settle the condition); with
+	                                        * when.any_of, the tests of every alternative (their .alt) */
 	size_t n_cond_markers;
+	unsigned n_cond_alts;       /* when.any_of: alternatives, one of which must hold (all of its tests); 0 without */
 	bool uncertain;             /* CHECKLISTS "(?)": never enforced as required */
 	char *message;              /* what the coordinator reads */
 	char *note;                 /* for rule authors, never shown in reports; may be NULL */

@@ -227,6 +227,8 @@ static void baseline_docs(struct ing_scan *s, bool with_question_letter)
 
 /* What breast_case() puts in: the HER2 result and the PET-CT date. */
 static const char *breast_her2_result = "negative (IHC 1+)";
+static const char *breast_hr_result;    /* ER and PR: "positive" when NULL */
+static bool breast_pr = true;           /* a PR result at all */
 static const char *breast_pet_date = "2025-05-20";
 
 /* Breast, metastatic: everything required is there. */
@@ -237,8 +239,18 @@ static struct ing_scan *breast_case(bool her2, enum marker_state her2_state, boo
 	struct ing_file *p = doc(s, "reports/Pathology_Report.pdf", KIND_PATHOLOGY,
 	                         "Invasive ductal carcinoma of the breast, metastasis to the liver. Nottingham grade 2.",
 	                         "2025-04-01");
-	found(p, "ER");
-	found(p, "PR");
+	if (breast_hr_result) {
+		char snip[128];
+		snprintf(snip, sizeof(snip), "ER: %s", breast_hr_result);
+		marker(p, "ER", MARKER_FOUND, breast_hr_result, snip);
+		snprintf(snip, sizeof(snip), "PR: %s", breast_hr_result);
+		if (breast_pr)
+			marker(p, "PR", MARKER_FOUND, breast_hr_result, snip);
+	} else {
+		found(p, "ER");
+		if (breast_pr)
+			found(p, "PR");
+	}
 	if (her2 && her2_state == MARKER_FOUND) {
 		char snip[128];
 		snprintf(snip, sizeof(snip), "HER2: %s", breast_her2_result);
@@ -292,6 +304,16 @@ static struct ing_scan *breast_case(bool her2, enum marker_state her2_state, boo
 	{ "breast.her2-ish", REC },          /* required, but "if HER2 IHC is 2+": conditional -> recommended */ \
 	{ "breast.her2-low", REC }           /* req[M,R] + condition; no "HER2 low status" marker */
 
+static bool has_note(struct ing_scan *s, const char *id, const char *words)
+{
+	for (size_t i = 0; i < s->notes.n; i++) {
+		const struct ing_gap *n = s->notes.v[i];
+		if (strcmp(n->rule_id, id) == 0 && (!words || strstr(n->message, words)))
+			return true;
+	}
+	return false;
+}
+
 static void test_breast(void)
 {
 	/* complete: ER, PR, HER2 found; gBRCA found; PET-CT 12 days old (limit 42 for M) */
@@ -301,11 +323,15 @@ static void test_breast(void)
 	expect_gaps("breast complete", s, complete, ARRAY_SIZE(complete));
 	CHECK_STR(s->status, "complete");
 	CHECK_STR(s->cancer_type, "breast");
-	/* two rules asking for the brain MRI: one item with both conditions (#18) */
+	/* ER positive and HER2 negative settle "if HER2-positive or triple-negative" (when.any_of): the brain
+	 * MRI is asked for only if there are neurological symptoms, and a note says why the other is not (#18) */
 	struct ing_gap *mb = find_gap(s, "breast.mr-brain");
-	CHECK_STR(mb ? mb->condition : NULL, "if there are neurological symptoms, or if HER2-positive or triple-negative");
-	CHECK_HAS(mb ? mb->message : NULL, "Only if there are neurological symptoms, or if HER2-positive or "
-	          "triple-negative: No brain MRI found.");
+	CHECK_STR(mb ? mb->condition : NULL, "if there are neurological symptoms");
+	CHECK_HAS(mb ? mb->message : NULL, "Only if there are neurological symptoms: No brain MRI found.");
+	CHECK(find_gap(s, "breast.mr-brain-metastatic") == NULL);
+	CHECK(has_note(s, "breast.mr-brain-metastatic", "Not needed: the rule applies only if HER2-positive or "
+	               "triple-negative, and the results say otherwise (HER2 \"negative (IHC 1+)\" in "
+	               "reports/Pathology_Report.pdf; ER \"positive\" in reports/Pathology_Report.pdf)."));
 	CHECK_STR(s->cancer_type_source, "case.yaml");
 	CHECK(s->setting == RULE_SETTING_METASTATIC);
 	CHECK(s->required_gaps == 0);
@@ -344,16 +370,6 @@ static void test_breast(void)
 	scan_done(s);
 }
 
-static bool has_note(struct ing_scan *s, const char *id, const char *words)
-{
-	for (size_t i = 0; i < s->notes.n; i++) {
-		const struct ing_gap *n = s->notes.v[i];
-		if (strcmp(n->rule_id, id) == 0 && (!words || strstr(n->message, words)))
-			return true;
-	}
-	return false;
-}
-
 /* when.markers: the HER2 result settles "if HER2 IHC is 2+ (equivocal)". */
 static void test_breast_conditions(void)
 {
@@ -389,7 +405,12 @@ static void test_breast_conditions(void)
 	breast_her2_result = "positive (IHC 3+)";
 	s = breast_case(true, MARKER_FOUND, true);
 	run(s, NULL, NULL);
-	static const struct want three_plus[] = { BREAST_OPEN };
+	/* HER2-positive settles "if HER2-positive or triple-negative": the brain MRI is asked for as a
+	 * recommended item (breast.mr-brain-metastatic), the neurological question folded into it */
+	static const struct want three_plus[] = {
+		{ "breast.esr1", REC }, { "breast.menopausal-status", REC }, { "breast.mr-breast", REC },
+		{ "breast.mr-brain-metastatic", REC }, { "breast.slides", REC }, { "solid.germline", REC },
+	};
 	expect_gaps("breast HER2 3+", s, three_plus, ARRAY_SIZE(three_plus));
 	CHECK_STR(s->status, "complete");
 	CHECK(find_gap(s, "breast.her2-ish") == NULL);
@@ -419,9 +440,56 @@ static void test_breast_conditions(void)
 	run(s, NULL, NULL);
 	g = find_gap(s, "breast.her2-ish");
 	CHECK(g && g->severity == REC);
-	CHECK(g && g->condition && strcmp(g->condition, "if HER2 IHC is 2+ (equivocal)") == 0);
-	CHECK(g && strncmp(g->message, "Only if HER2 IHC is 2+", 22) == 0);
+	/* the results could settle it and do not: the item says what is not yet known (#18) */
+	CHECK_STR(g ? g->condition : NULL, "if HER2 IHC is 2+ (equivocal) (not yet known, no HER2 result found)");
+	CHECK_HAS(g ? g->message : NULL, "Only if HER2 IHC is 2+ (equivocal) (not yet known, no HER2 result found): HER2");
+	CHECK(g && strncmp(g->message, "Only ", 5) == 0);
+	/* "if HER2-positive or triple-negative" (when.any_of): ER positive rules out triple-negative, HER2
+	 * is not found: not yet known, said so; never required, never dropped (with the neurological one,
+	 * which asks for the same MRI, one item with both conditions) */
+	g = find_gap(s, "breast.mr-brain");
+	CHECK(g && g->severity == REC);
+	CHECK_STR(g ? g->condition : NULL, "if there are neurological symptoms, or if HER2-positive or triple-negative "
+	          "(not yet known, no HER2 result found)");
+	CHECK_HAS(g ? g->message : NULL, "Only if there are neurological symptoms, or if HER2-positive or "
+	          "triple-negative (not yet known, no HER2 result found): No brain MRI found.");
+	CHECK(!has_note(s, "breast.mr-brain-metastatic", NULL));
 	scan_done(s);
+
+	/* HER2 positive: the first alternative holds; the brain MRI is asked for at the rule's own
+	 * severity (recommended), not as a question, and the neurological question folds into it */
+	breast_her2_result = "positive (IHC 3+)";
+	s = breast_case(true, MARKER_FOUND, true);
+	run(s, NULL, NULL);
+	g = find_gap(s, "breast.mr-brain-metastatic");
+	CHECK(g && g->severity == REC && g->condition == NULL && strncmp(g->message, "Only ", 5) != 0);
+	CHECK_HAS(g ? g->evidence : NULL, "condition \"if HER2-positive or triple-negative\" holds: HER2 \"positive "
+	          "(IHC 3+)\" in reports/Pathology_Report.pdf");
+	CHECK(find_gap(s, "breast.mr-brain") == NULL);
+	scan_done(s);
+
+	/* triple-negative: the second alternative holds (ER, PR, HER2 all negative) */
+	breast_her2_result = "negative (IHC 0)";
+	breast_hr_result = "negative";
+	s = breast_case(true, MARKER_FOUND, true);
+	run(s, NULL, NULL);
+	g = find_gap(s, "breast.mr-brain-metastatic");
+	CHECK(g && g->severity == REC && g->condition == NULL);
+	CHECK_HAS(g ? g->evidence : NULL, "ER \"negative\" in reports/Pathology_Report.pdf; PR \"negative\" in "
+	          "reports/Pathology_Report.pdf; HER2 \"negative (IHC 0)\" in reports/Pathology_Report.pdf");
+	scan_done(s);
+
+	/* ER negative, PR and HER2 not found: neither alternative is settled; every marker still open is named */
+	breast_hr_result = "negative";
+	breast_pr = false;
+	s = breast_case(false, MARKER_FOUND, true);
+	run(s, NULL, NULL);
+	g = find_gap(s, "breast.mr-brain");
+	CHECK_HAS(g ? g->condition : NULL, "if HER2-positive or triple-negative (not yet known, no HER2 or PR result found)");
+	scan_done(s);
+	breast_hr_result = NULL;
+	breast_pr = true;
+	breast_her2_result = "negative (IHC 1+)";
 
 	/* discordant reports (2+ in one, 3+ in another): not settled, still a question */
 	breast_her2_result = "equivocal (IHC 2+)";
@@ -432,6 +500,8 @@ static void test_breast_conditions(void)
 	run(s, NULL, NULL);
 	g = find_gap(s, "breast.her2-ish");
 	CHECK(g && g->severity == REC && g->condition != NULL);
+	CHECK_STR(g ? g->condition : NULL, "if HER2 IHC is 2+ (equivocal) (not yet known, the HER2 result does not "
+	          "settle it)");
 	scan_done(s);
 	breast_her2_result = "negative (IHC 1+)";
 }

@@ -63,6 +63,17 @@ static void check_shipped(const char *dir)
 	}
 	const struct rule *tn = ruleset_find_rule(rs, "breast.pdl1-cps");
 	CHECK(tn && tn->n_cond_markers == 3, "triple-negative: three marker tests");
+	CHECK(tn && tn->n_cond_alts == 0, "triple-negative: all of them, no alternatives");
+	/* when.any_of: "if HER2-positive or triple-negative", one test or three */
+	const struct rule *mbm = ruleset_find_rule(rs, "breast.mr-brain-metastatic");
+	CHECK(mbm && mbm->n_cond_alts == 2 && mbm->n_cond_markers == 4, "HER2-positive or triple-negative: two alternatives");
+	if (mbm && mbm->n_cond_markers == 4) {
+		CHECK(mbm->cond_markers[0].alt == 0 && mbm->cond_markers[1].alt == 1 && mbm->cond_markers[3].alt == 1,
+		      "the tests of each alternative");
+		CHECK(rule_marker_result(&mbm->cond_markers[0], "positive (IHC 3+)") == RULE_COND_HOLDS, "HER2 3+ holds");
+		CHECK(rule_marker_result(&mbm->cond_markers[0], "IHC 1+") == RULE_COND_FAILS, "HER2 1+ fails");
+		CHECK(rule_marker_result(&mbm->cond_markers[0], "IHC 2+") == RULE_COND_UNKNOWN, "HER2 2+ does not say");
+	}
 	const struct rule *crc_her2 = ruleset_find_rule(rs, "colorectal.her2");
 	CHECK(crc_her2 && crc_her2->n_cond_markers == 3, "RAS and BRAF wild-type: three marker tests");
 	if (crc_her2 && crc_her2->n_cond_markers == 3) {
