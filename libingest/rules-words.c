@@ -73,7 +73,14 @@ static int words_coherent(const struct rule_words *w, const char *path, struct s
 	int bad = 0;
 	/* a study's name is of modalities with their words: "PT+CT" needs PT and CT */
 	for (size_t i = 0; i < w->n[RULE_WORDS_MODALITY_NAME]; i++) {
-		const char *c = w->code[RULE_WORDS_MODALITY_NAME][i];
+		const char *c = w->code[RULE_WORDS_MODALITY_NAME][i], *plus = strchr(c, '+');
+		if (plus && strchr(plus + 1, '+')) {
+			(void)strbuf_printf(errors, "%s:%d:%d: modality_names: \"%s\": a name is of one code or two "
+			                    "(\"PT+CT\")\n", path, w->line[RULE_WORDS_MODALITY_NAME][i],
+			                    w->col[RULE_WORDS_MODALITY_NAME][i], c);
+			bad++;
+			continue;
+		}
 		for (const char *p = c;; ) {
 			size_t len = strcspn(p, "+");
 			if (!len || !find_word(w, RULE_WORDS_MODALITY, p, len)) {

@@ -70,6 +70,9 @@ def main():
             ("a name of a code without words", head + names.replace("  PT+CT: PET-CT\n", "  PT+ZZ: PET-ZZ\n") + kinds,
              "words/report.yaml:%d:3: modality_names: \"PT+ZZ\": ZZ is not in modalities" %
              line_of(shipped, "  PT+CT: PET-CT\n")),
+            ("a name of three codes", head + names.replace("  PT+MR: PET-MRI\n", "  PT+MR+CT: PET-MRI-CT\n") + kinds,
+             "words/report.yaml:%d:3: modality_names: \"PT+MR+CT\": a name is of one code or two" %
+             line_of(shipped, "  PT+MR: PET-MRI\n")),
             ("a kind missing", head + names + kinds.replace("  pathology-report: pathology report\n", ""),
              "kinds: pathology-report has no words"),
             ("a kind that is no kind", head + names + kinds.replace("  photo: photo\n", "  photos: photo\n"),
