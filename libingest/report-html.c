@@ -166,7 +166,7 @@ static void pictures_css(FILE *f)
 	      "border-radius:50%;background:#90a4ae}ol.timeline li.study::before{background:#1565c0}"
 	      "ol.timeline li.doc::before{background:#6a1b9a}"
 	      ".tl-date{display:inline-block;min-width:6.5em;font-variant-numeric:tabular-nums;font-weight:bold}"
-	      ".tl-kind{color:#555;font-size:.85em}</style>\n", f);
+	      ".tl-kind{color:#555;font-size:.85em}h3 small{font-weight:normal;color:#555}</style>\n", f);
 }
 
 /* The picture cell of a series: its thumbnail, or "no preview" and why. */
