@@ -58,6 +58,36 @@ struct inv_dicomdir {
 	bool ihe_pdi_folder;          /* an IHE_PDI folder beside it */
 };
 
+/* The DICOM file-set as a PACS files it (inventory.c, pacs_view(); SPEC §5,
+ * docs/package.md "What a PACS stores"): by Patient ID as its bytes read
+ * (PS3.4 C.6.1: the patient level is the Patient ID), then Study, Series and
+ * SOP Instance UID under it. Its counts, and each cause that makes them
+ * differ from the inventory's, with the files concerned (payload objects:
+ * usable DICOM files, conflicting duplicates included, one copy of each
+ * identical duplicate). Counts only: no ID is kept here. */
+struct inv_pacs {
+	unsigned patients, studies, series, instances;
+	/* objects without a Patient ID: a PACS files them all under one patient */
+	struct ptrvec no_id;          /* struct ing_file* */
+	unsigned no_id_people;        /* people of the inventory among them */
+	unsigned no_id_unnamed;       /* objects among them that name no one (no name, no ID) */
+	/* objects whose Patient ID keeps a pad byte (space or NUL) as its bytes
+	 * read, beside objects with the same ID without it: apart in a PACS that
+	 * compares IDs byte for byte (Orthanc) */
+	struct ptrvec padded;         /* struct ing_file* */
+	unsigned padded_ids;          /* such IDs */
+	unsigned padded_beside;       /* objects with those IDs written without the pad */
+	/* one Patient ID on the objects of several people of the inventory */
+	unsigned shared_ids, shared_people;
+	struct ptrvec shared;         /* struct ing_file*: one object of each person of such an ID */
+	/* one person of the inventory under several Patient IDs */
+	unsigned split_people, split_ids;
+	struct ptrvec split;          /* struct ing_file*: one object of each ID of such a person */
+	/* one Study Instance UID under several Patient IDs (empty included) */
+	unsigned split_studies, split_study_ids;
+	struct ptrvec split_study;    /* struct ing_file*: one object of each ID of such a study */
+};
+
 struct inventory {
 	struct ptrvec patients;       /* struct inv_patient* */
 	struct ptrvec studies;        /* struct inv_study* */
@@ -66,6 +96,7 @@ struct inventory {
 	struct ptrvec problems;       /* struct ing_file* */
 	struct ptrvec dicomdirs;      /* struct inv_dicomdir* */
 	unsigned dicom_instances;
+	struct inv_pacs pacs;
 };
 
 struct ing_scan {

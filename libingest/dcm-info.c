@@ -19,7 +19,8 @@
 	X(status) X(part10) X(big_endian) X(lossy) X(has_series_number) X(series_number) \
 	X(has_instance_number) X(instance_number) X(has_position) X(has_orientation) \
 	X(slice_thickness) X(number_of_frames) X(has_pixel_data) X(pixel_data_offset) \
-	X(pixel_data_length) X(header_bytes) X(xfer_mismatch)
+	X(pixel_data_length) X(header_bytes) X(xfer_mismatch) \
+	X(patient_id_padded)
 
 static const char empty_str[] = "";
 

@@ -26,6 +26,7 @@ struct fat_info {
 	char transfer_syntax[DCM_UID_MAX];
 	bool lossy;
 	bool xfer_mismatch;
+	bool patient_id_padded;
 	char sop_class_uid[DCM_UID_MAX];
 	char sop_instance_uid[DCM_UID_MAX];
 	char study_uid[DCM_UID_MAX];

@@ -134,6 +134,29 @@ bool get_text(DcmItem &it, const DcmTagKey &k, std::string *out)
 	return true;
 }
 
+/* Has the value of K spaces or NULs around it, as a reader that takes the
+ * value as DCMTK gives it (or an element with VR UN as its raw bytes) sees
+ * it? DCMTK drops the trailing spaces of a string VR, never those of UN. */
+bool text_padded(DcmItem &it, const DcmTagKey &k)
+{
+	DcmElement *el = nullptr;
+	if (it.findAndGetElement(k, el).bad() || !el)
+		return false;
+	std::string s;
+	if (el->ident() == EVR_UN) {
+		Uint8 *raw = nullptr;
+		if (el->getUint8Array(raw).bad() || !raw)
+			return false;
+		s.assign((const char *)raw, el->getLength());
+	} else {
+		OFString v;
+		if (el->getOFStringArray(v).bad())
+			return false;
+		s.assign(v.c_str(), v.length());
+	}
+	return trim(s).size() != s.size();
+}
+
 void get_str(DcmItem &it, const DcmTagKey &k, char *dst, size_t cap)
 {
 	std::string s;
@@ -230,6 +253,7 @@ void fill_fields(DcmDataset &ds, const struct dcm_analysis &a, fat_info *out,
 	get_str(ds, DCM_SeriesInstanceUID, out->series_uid, sizeof out->series_uid);
 	get_str(ds, DCM_PatientName, out->patient_name, sizeof out->patient_name);
 	get_str(ds, DCM_PatientID, out->patient_id, sizeof out->patient_id);
+	out->patient_id_padded = text_padded(ds, DCM_PatientID);
 	get_str(ds, DCM_PatientBirthDate, out->patient_birth_date, sizeof out->patient_birth_date);
 	get_str(ds, DCM_PatientSex, out->patient_sex, sizeof out->patient_sex);
 	get_str(ds, DCM_Modality, out->modality, sizeof out->modality);

@@ -53,6 +53,11 @@ struct dcm_info {
 	bool has_orientation;
 	bool has_pixel_data;
 	bool xfer_mismatch;                  /* the data set is not in the encoding its transfer syntax declares */
+	/* The Patient ID as its bytes read (DCMTK's string, or the raw bytes of
+	 * an element stored with VR UN) has spaces or NULs around it that
+	 * patient_id, trimmed, has not: a reader that compares IDs byte for byte
+	 * (Orthanc) takes it for another ID than the same one without them. */
+	bool patient_id_padded;
 	const char *message;                 /* why: warnings, truncation, corruption */
 	const char *transfer_syntax;
 	const char *sop_class_uid;

@@ -105,6 +105,7 @@ ING_HIDDEN void eval_imaging(struct ev *e, const struct rule *r, enum rule_sever
 
 /* evaluate-generic.c: the generic checks (SPEC §5), rule ids generic.* */
 ING_HIDDEN void check_patients(struct ev *e);
+ING_HIDDEN void check_pacs(struct ev *e);
 ING_HIDDEN void check_series(struct ev *e);
 ING_HIDDEN void check_files(struct ev *e);
 ING_HIDDEN void check_dicomdir(struct ev *e);

@@ -76,6 +76,116 @@ void check_patients(struct ev *e)
 	strbuf_free(&msg);
 }
 
+/* The files of V as a list: "a, b, c and 4 more". */
+static void files_list(struct strbuf *b, const struct ptrvec *v)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < v->n; i++)
+		list_add(b, &n, "%s", ((const struct ing_file *)v->v[i])->path);
+	list_end(b, n);
+}
+
+static const char *plural(size_t n, const char *one, const char *many)
+{
+	return n == 1 ? one : many;
+}
+
+/* One PACS gap: MSG (taken), the evidence FILES and what the PACS and the
+ * report count. */
+static void pacs_gap(struct ev *e, const char *id, struct strbuf *msg, const struct ptrvec *files)
+{
+	const struct inventory *inv = &e->scan->inv;
+	const struct inv_pacs *pc = &inv->pacs;
+	size_t series = 0, people = 0;
+	struct strbuf evid;
+	for (size_t i = 0; i < inv->studies.n; i++)
+		series += ((const struct inv_study *)inv->studies.v[i])->series.n;
+	for (size_t i = 0; i < inv->patients.n; i++)
+		people += ((const struct inv_patient *)inv->patients.v[i])->studies.n > 0;
+	strbuf_init(&evid, EVAL_TEXT_MAX);
+	files_list(&evid, files);
+	(void)strbuf_printf(&evid, "; filed by Patient ID, a PACS holds %u patient%s, %u stud%s, %u series, %u "
+	                    "instance%s; the report counts %zu %s with images, %zu stud%s, %zu series, %u instance%s",
+	                    pc->patients, plural(pc->patients, "", "s"), pc->studies, plural(pc->studies, "y", "ies"),
+	                    pc->series, pc->instances, plural(pc->instances, "", "s"), people,
+	                    plural(people, "person", "people"), inv->studies.n, plural(inv->studies.n, "y", "ies"),
+	                    series, inv->dicom_instances, plural(inv->dicom_instances, "", "s"));
+	simple_gap(e, id, RULE_SEV_WARNING, sb(msg), &evid);
+	strbuf_free(msg);
+}
+
+/* The file-set as a PACS files it, by Patient ID (inventory.c, pacs_view()):
+ * one gap per reason a PACS would file objects together or apart otherwise
+ * than the report counts them (SPEC §5, "one inventory truth"). Counts and
+ * file names only, never a Patient ID or name. */
+void check_pacs(struct ev *e)
+{
+	const struct inv_pacs *pc = &e->scan->inv.pacs;
+	struct strbuf msg;
+	size_t n;
+
+	if ((n = pc->no_id.n)) {
+		strbuf_init(&msg, EVAL_TEXT_MAX);
+		(void)strbuf_printf(&msg, "%zu DICOM object%s %s no Patient ID", n, plural(n, "", "s"),
+		                    plural(n, "has", "have"));
+		if (pc->no_id_people > 1)
+			(void)strbuf_printf(&msg, " (the report tells %u people apart among them)", pc->no_id_people);
+		else if (pc->no_id_unnamed == n)
+			(void)strbuf_printf(&msg, " and no patient name");
+		(void)strbuf_printf(&msg, ". A PACS files every object without a Patient ID under one patient, "
+		                    "together with those of other patients without one%s. Ask the hospital for the "
+		                    "Patient IDs, or ask the reviewing centre to assign them before importing the images.",
+		                    pc->no_id_people > 1 ? ": here it would show one patient where the report counts "
+		                                           "several people" : "");
+		pacs_gap(e, "generic.pacs-no-patient-id", &msg, &pc->no_id);
+	}
+	if ((n = pc->padded.n)) {
+		strbuf_init(&msg, EVAL_TEXT_MAX);
+		(void)strbuf_printf(&msg, "%zu DICOM object%s carr%s %s Patient ID with a space or NUL byte around "
+		                    "it kept in its bytes as readers see them (an element written with VR UN keeps its "
+		                    "padding), while %u other object%s carr%s "
+		                    "the same ID without it. A PACS that compares Patient IDs byte for byte (Orthanc does) "
+		                    "files them as %s patient%s, with their studies, apart from the objects without it. Ask the reviewing "
+		                    "centre to correct the Patient ID when importing, or ask the hospital for a copy "
+		                    "written with the proper value representation.",
+		                    n, plural(n, "", "s"), plural(n, "ies", "y"), plural(n, "its", "their"),
+		                    pc->padded_beside, plural(pc->padded_beside, "", "s"),
+		                    plural(pc->padded_beside, "ies", "y"), plural(pc->padded_ids, "another", "other"),
+		                    plural(pc->padded_ids, "", "s"));
+		pacs_gap(e, "generic.pacs-padded-patient-id", &msg, &pc->padded);
+	}
+	if (pc->shared_ids) {
+		strbuf_init(&msg, EVAL_TEXT_MAX);
+		(void)strbuf_printf(&msg, "%u Patient ID%s %s carried by the DICOM objects of %u people the report "
+		                    "tells apart (by name and birth date): a PACS files each such ID as one patient, "
+		                    "mixing their records. Confirm with the hospital whose records these are before "
+		                    "the images are imported.", pc->shared_ids, plural(pc->shared_ids, "", "s"),
+		                    plural(pc->shared_ids, "is", "are"), pc->shared_people);
+		pacs_gap(e, "generic.pacs-shared-patient-id", &msg, &pc->shared);
+	}
+	if (pc->split_people) {
+		strbuf_init(&msg, EVAL_TEXT_MAX);
+		(void)strbuf_printf(&msg, "The DICOM objects of %u %s carry %u different Patient IDs: a PACS files "
+		                    "each ID as a patient of its own, so one person's images appear under several "
+		                    "patients. Ask the reviewing centre to link them when importing, or ask the "
+		                    "hospital which ID is current.", pc->split_people,
+		                    plural(pc->split_people, "person", "people"), pc->split_ids);
+		pacs_gap(e, "generic.pacs-several-patient-ids", &msg, &pc->split);
+	}
+	if (pc->split_studies) {
+		bool empty = false;
+		for (size_t i = 0; i < pc->split_study.n; i++)
+			empty |= !((const struct ing_file *)pc->split_study.v[i])->dcm->patient_id[0];
+		strbuf_init(&msg, EVAL_TEXT_MAX);
+		(void)strbuf_printf(&msg, "%u stud%s %s objects with different Patient IDs (%u IDs%s): a PACS files "
+		                    "the study's objects under each ID apart (Orthanc holds it as one study per ID). "
+		                    "Ask the hospital which patient the study belongs to.", pc->split_studies,
+		                    plural(pc->split_studies, "y", "ies"), plural(pc->split_studies, "has", "have"),
+		                    pc->split_study_ids, empty ? ", no ID included" : "");
+		pacs_gap(e, "generic.pacs-study-several-patient-ids", &msg, &pc->split_study);
+	}
+}
+
 void check_series(struct ev *e)
 {
 	const struct inventory *inv = &e->scan->inv;

@@ -189,6 +189,7 @@ void evaluate_scan(struct ing_scan *scan, const struct ruleset *rs, const struct
 	if (e.type)
 		eval_rules(&e);
 	check_patients(&e);
+	check_pacs(&e);
 	check_series(&e);
 	check_files(&e);
 	check_dicomdir(&e);

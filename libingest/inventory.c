@@ -447,6 +447,24 @@ static const struct vocab *scan_vocab(const struct ing_scan *scan)
 	return scan->rules ? scan->rules->vocab : NULL;
 }
 
+/* The identity key of a DICOM object's patient: its normalised name and
+ * birth date, else its Patient ID; false when it has neither. */
+static bool dicom_patient_key(const struct ing_scan *scan, const struct dcm_info *d, char hex[17])
+{
+	struct strbuf m;
+	strbuf_init(&m, 1024);
+	normalize_name(d->patient_name, &m);
+	if (m.len)
+		strbuf_printf(&m, "|%s", d->patient_birth_date);
+	else if (d->patient_id[0])
+		strbuf_printf(&m, "id:%s", d->patient_id);
+	bool any = m.len > 0;
+	if (any)
+		patient_key(scan->ctx, m.s, m.len, hex);
+	strbuf_free(&m);
+	return any;
+}
+
 /* The people the records belong to: the DICOM patients (one key per name +
  * birth date, or ID), then the patients the documents name, each joined to
  * the first patient it is one person with, else a patient of its own (a
@@ -460,20 +478,9 @@ static void build_patients(struct ing_scan *scan, struct ptrvec *idents)
 		struct ing_file *f = scan->files.v[i];
 		if (!f->dcm || !kind_is_dicom(file_dicom_kind(f)) || f->kind == KIND_DICOM_DICOMDIR)
 			continue;
-		struct strbuf m;
-		strbuf_init(&m, 1024);
-		normalize_name(f->dcm->patient_name, &m);
-		if (m.len)
-			strbuf_printf(&m, "|%s", f->dcm->patient_birth_date);
-		else if (f->dcm->patient_id[0])
-			strbuf_printf(&m, "id:%s", f->dcm->patient_id);
-		if (!m.len) {
-			strbuf_free(&m);
-			continue;   /* no identity at all: nothing to compare */
-		}
 		char hex[17];
-		patient_key(scan->ctx, m.s, m.len, hex);
-		strbuf_free(&m);
+		if (!dicom_patient_key(scan, f->dcm, hex))
+			continue;   /* no identity at all: nothing to compare */
 		struct inv_patient *p = NULL;
 		for (size_t j = 0; j < idents->n && !p; j++)
 			if (strcmp(((struct inv_ident *)idents->v[j])->key, hex) == 0)
@@ -552,16 +559,8 @@ static void patients_studies(struct ing_scan *scan, const struct ptrvec *idents)
 		const struct ing_file *f = se && se->files.n ? se->files.v[0] : NULL;
 		if (!f || !f->dcm)
 			continue;
-		struct strbuf m;
-		strbuf_init(&m, 1024);
-		normalize_name(f->dcm->patient_name, &m);
-		if (m.len)
-			strbuf_printf(&m, "|%s", f->dcm->patient_birth_date);
-		else if (f->dcm->patient_id[0])
-			strbuf_printf(&m, "id:%s", f->dcm->patient_id);
-		if (m.len) {
-			char hex[17];
-			patient_key(scan->ctx, m.s, m.len, hex);
+		char hex[17];
+		if (dicom_patient_key(scan, f->dcm, hex)) {
 			for (size_t j = 0; j < idents->n; j++) {
 				const struct inv_ident *id = idents->v[j];
 				if (id->dicom && id->patient && strcmp(id->key, hex) == 0) {
@@ -570,8 +569,182 @@ static void patients_studies(struct ing_scan *scan, const struct ptrvec *idents)
 				}
 			}
 		}
-		strbuf_free(&m);
 	}
+}
+
+/* ---- the file-set as a PACS files it (struct inv_pacs) ---- */
+
+struct pobj {
+	const struct ing_file *f;
+	const char *id;                     /* Patient ID, trimmed ("" when none) */
+	bool pad;                           /* as its bytes read, with a pad byte */
+	const struct inv_patient *person;   /* of the inventory; NULL: names no one */
+};
+
+/* The PACS's own order: patient (ID as its bytes read), study, series, instance. */
+static int cmp_pacs(const void *a, const void *b)
+{
+	const struct pobj *x = a, *y = b;
+	int c = strcmp(x->id, y->id);
+	if (c || (c = (int)x->pad - (int)y->pad))
+		return c;
+	if ((c = strcmp(x->f->dcm->study_uid, y->f->dcm->study_uid)))
+		return c;
+	if ((c = strcmp(x->f->dcm->series_uid, y->f->dcm->series_uid)))
+		return c;
+	if ((c = strcmp(x->f->dcm->sop_instance_uid, y->f->dcm->sop_instance_uid)))
+		return c;
+	return strcmp(x->f->path, y->f->path);
+}
+
+static int cmp_ptr(const void *a, const void *b)
+{
+	uintptr_t x = (uintptr_t)*(void *const *)a, y = (uintptr_t)*(void *const *)b;
+	return (x > y) - (x < y);
+}
+
+/* By person (those naming no one last), then ID, then path. */
+static int cmp_person_id(const void *a, const void *b)
+{
+	const struct pobj *x = a, *y = b;
+	if (x->person != y->person) {
+		if (!x->person || !y->person)
+			return x->person ? -1 : 1;
+		return (uintptr_t)x->person < (uintptr_t)y->person ? -1 : 1;
+	}
+	int c = strcmp(x->id, y->id);
+	return c ? c : strcmp(x->f->path, y->f->path);
+}
+
+static int cmp_study_id(const void *a, const void *b)
+{
+	const struct pobj *x = a, *y = b;
+	int c = strcmp(x->f->dcm->study_uid, y->f->dcm->study_uid);
+	if (c || (c = strcmp(x->id, y->id)))
+		return c;
+	return strcmp(x->f->path, y->f->path);
+}
+
+/* The distinct people among the N of V (NULL: no one): V sorted in place. */
+static size_t distinct_people(const struct inv_patient **v, size_t n)
+{
+	size_t k = 0;
+	if (n > 1)
+		qsort(v, n, sizeof(*v), cmp_ptr);
+	for (size_t i = 0; i < n; i++)
+		k += v[i] && (i == 0 || v[i] != v[i - 1]);
+	return k;
+}
+
+/* How a PACS files the payload's DICOM objects: by Patient ID as its bytes
+ * read (PS3.4 C.6.1.1.2: the patient level's unique key), then study, series
+ * and instance under it (Orthanc: each level a hash of the levels above).
+ * Counts that, and each reason it parts from the inventory: objects without
+ * an ID (one patient in a PACS, whoever they are), an ID kept with its pad
+ * byte beside the same ID without, an ID several people carry, a person
+ * under several IDs, a study under several IDs. */
+static void pacs_view(struct ing_scan *scan, const struct ptrvec *idents)
+{
+	struct inv_pacs *pc = &scan->inv.pacs;
+	size_t n = 0;
+	struct pobj *v = xmalloc((scan->files.n + 1) * sizeof(*v));
+	const struct inv_patient **people = xmalloc((scan->files.n + 1) * sizeof(*people));
+
+	for (size_t i = 0; i < scan->files.n; i++) {
+		const struct ing_file *f = scan->files.v[i];
+		if (!usable_dicom(f))
+			continue;
+		const struct inv_patient *person = NULL;
+		char hex[17];
+		if (dicom_patient_key(scan, f->dcm, hex))
+			for (size_t j = 0; j < idents->n && !person; j++)
+				if (strcmp(((const struct inv_ident *)idents->v[j])->key, hex) == 0)
+					person = ((const struct inv_ident *)idents->v[j])->patient;
+		v[n++] = (struct pobj){ f, f->dcm->patient_id, f->dcm->patient_id_padded, person };
+	}
+	/* the counts, and the objects without an ID or with a padded one */
+	if (n > 1)
+		qsort(v, n, sizeof(*v), cmp_pacs);
+	for (size_t i = 0; i < n; i++) {
+		const struct dcm_info *d = v[i].f->dcm, *p = i ? v[i - 1].f->dcm : NULL;
+		bool np = !p || strcmp(v[i].id, v[i - 1].id) != 0 || v[i].pad != v[i - 1].pad;
+		bool ns = np || strcmp(d->study_uid, p->study_uid) != 0;
+		bool nse = ns || strcmp(d->series_uid, p->series_uid) != 0;
+		bool ni = nse || strcmp(d->sop_instance_uid, p->sop_instance_uid) != 0;
+		pc->patients += np;
+		pc->studies += ns;
+		pc->series += nse;
+		pc->instances += ni;
+	}
+	for (size_t i = 0, j; i < n; i = j) {
+		size_t pads = 0, k = 0;
+		for (j = i; j < n && strcmp(v[j].id, v[i].id) == 0; j++) {
+			pads += v[j].pad;
+			people[k++] = v[j].person;
+		}
+		if (!v[i].id[0]) {
+			for (size_t x = i; x < j; x++) {
+				ptrvec_push(&pc->no_id, (void *)v[x].f);
+				pc->no_id_unnamed += !v[x].person;
+			}
+			pc->no_id_people = (unsigned)distinct_people(people, k);
+			continue;
+		}
+		if (pads && pads < j - i) {
+			pc->padded_ids++;
+			pc->padded_beside += (unsigned)(j - i - pads);
+			for (size_t x = i; x < j; x++)
+				if (v[x].pad)
+					ptrvec_push(&pc->padded, (void *)v[x].f);
+		}
+		size_t np = distinct_people(people, k);
+		if (np > 1) {
+			pc->shared_ids++;
+			pc->shared_people += (unsigned)np;
+			const struct inv_patient *last = NULL;
+			for (size_t x = 0; x < k; x++)
+				if (people[x] && people[x] != last) {
+					last = people[x];
+					for (size_t y = i; y < j; y++)
+						if (v[y].person == last) {
+							ptrvec_push(&pc->shared, (void *)v[y].f);
+							break;
+						}
+				}
+		}
+	}
+	/* a person under several IDs */
+	if (n > 1)
+		qsort(v, n, sizeof(*v), cmp_person_id);
+	for (size_t i = 0, j; i < n && v[i].person; i = j) {
+		size_t ids = 0;
+		for (j = i; j < n && v[j].person == v[i].person; j++)
+			ids += v[j].id[0] && (j == i || strcmp(v[j].id, v[j - 1].id) != 0);
+		if (ids < 2)
+			continue;
+		pc->split_people++;
+		pc->split_ids += (unsigned)ids;
+		for (size_t x = i; x < j; x++)
+			if (v[x].id[0] && (x == i || strcmp(v[x].id, v[x - 1].id) != 0))
+				ptrvec_push(&pc->split, (void *)v[x].f);
+	}
+	/* a study under several IDs */
+	if (n > 1)
+		qsort(v, n, sizeof(*v), cmp_study_id);
+	for (size_t i = 0, j; i < n; i = j) {
+		size_t ids = 1;
+		for (j = i + 1; j < n && strcmp(v[j].f->dcm->study_uid, v[i].f->dcm->study_uid) == 0; j++)
+			ids += strcmp(v[j].id, v[j - 1].id) != 0;
+		if (ids < 2)
+			continue;
+		pc->split_studies++;
+		pc->split_study_ids += (unsigned)ids;
+		for (size_t x = i; x < j; x++)
+			if (x == i || strcmp(v[x].id, v[x - 1].id) != 0)
+				ptrvec_push(&pc->split_study, (void *)v[x].f);
+	}
+	free(people);
+	free(v);
 }
 
 /* Comparable form of a path for references written on real discs: upper
@@ -714,6 +887,7 @@ void inventory_build(struct ing_scan *scan)
 		struct ptrvec idents = { 0 };
 		build_patients(scan, &idents);
 		patients_studies(scan, &idents);
+		pacs_view(scan, &idents);
 		for (size_t i = 0; i < inv->patients.n; i++)
 			ptrvec_free(&((struct inv_patient *)inv->patients.v[i])->members, NULL);
 		ptrvec_free(&idents, ident_free);
@@ -762,4 +936,9 @@ void inventory_free(struct inventory *inv)
 	ptrvec_free(&inv->documents, NULL);
 	ptrvec_free(&inv->excluded, NULL);
 	ptrvec_free(&inv->problems, NULL);
+	ptrvec_free(&inv->pacs.no_id, NULL);
+	ptrvec_free(&inv->pacs.padded, NULL);
+	ptrvec_free(&inv->pacs.shared, NULL);
+	ptrvec_free(&inv->pacs.split, NULL);
+	ptrvec_free(&inv->pacs.split_study, NULL);
 }

@@ -416,6 +416,16 @@ int report_json_text(const struct ing_scan *scan, void (*extra)(json_object *roo
 		json_object_array_add(a, o);
 	}
 	json_object_object_add(invo, "patients", a);
+	{
+		/* the file-set as a PACS files it, by Patient ID; each reason it
+		 * differs from the counts above is a generic.pacs-* gap */
+		json_object *pc = json_object_new_object();
+		json_object_object_add(pc, "patients", json_object_new_int64(inv->pacs.patients));
+		json_object_object_add(pc, "studies", json_object_new_int64(inv->pacs.studies));
+		json_object_object_add(pc, "series", json_object_new_int64(inv->pacs.series));
+		json_object_object_add(pc, "instances", json_object_new_int64(inv->pacs.instances));
+		json_object_object_add(invo, "pacs", pc);
+	}
 	a = json_object_new_array();
 	size_t series_left = REPORT_MAX_LISTED;
 	for (size_t i = 0, n = listed(root, "inventory.studies", inv->studies.n); i < n; i++)

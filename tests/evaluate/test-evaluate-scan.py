@@ -24,7 +24,11 @@ GENERIC_CHECKS = {"generic.multiple-patients", "generic.missing-instances", "gen
                   "generic.conflicting-duplicates", "generic.case-yaml", "generic.degraded-imaging",
                   "generic.report-without-images", "generic.images-without-report",
                   "generic.translation", "generic.dicomdir", "generic.locked-files",
-                  "generic.failed-downloads", "generic.other-cancer-types"}
+                  "generic.failed-downloads", "generic.other-cancer-types",
+                  # the file-set as a PACS files it, by Patient ID (libingest/evaluate-generic.c, check_pacs)
+                  "generic.pacs-no-patient-id", "generic.pacs-padded-patient-id",
+                  "generic.pacs-shared-patient-id", "generic.pacs-several-patient-ids",
+                  "generic.pacs-study-several-patient-ids"}
 failures = []
 
 

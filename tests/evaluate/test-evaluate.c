@@ -137,6 +137,7 @@ static void study(struct ing_scan *s, const struct study_spec *sp)
 		d->contrast_agent = sp->contrast;
 		d->radiopharmaceutical = sp->tracer;
 		d->patient_name = sp->patient ? sp->patient : "DOE^JANE";
+		d->patient_id = sp->patient ? sp->patient : "DOE^JANE";   /* one ID per person, as a PACS files them */
 		d->patient_birth_date = "19690412";
 		CHECK(dcm_info_own(d) == 0);   /* copies them all; the NULL ones read "" */
 		free(series);
