@@ -103,6 +103,18 @@ int main(void)
 	CHECK_STR(st->date_iso, "2026-01-02");
 	CHECK_STR(st->modalities, "CT");
 
+	/* As a PACS files them: no Patient ID anywhere, so one patient; the
+	 * conflicting duplicate is the same instance there too. */
+	const struct inv_pacs *pc = &scan->inv.pacs;
+	CHECK_INT(pc->patients, 1);
+	CHECK_INT(pc->studies, 1);
+	CHECK_INT(pc->series, 3);
+	CHECK_INT(pc->instances, 20);
+	CHECK_INT(pc->no_id.n, 21);               /* the identical copy is not in the file-set */
+	CHECK_INT(pc->no_id_people, 2);
+	CHECK_INT(pc->no_id_unnamed, 0);
+	CHECK_INT(pc->padded.n + pc->shared.n + pc->split.n + pc->split_study.n, 0);
+
 	/* the JSON carries the same numbers */
 	char *json = NULL;
 	CHECK_INT(ing_scan_to_json(scan, &json), 0);
@@ -112,6 +124,44 @@ int main(void)
 	CHECK(json && strstr(json, "\"missing_instances\":[7,8]"));
 	free(json);
 
+	ing_scan_free(scan);
+
+	/* Patient IDs: one kept with its pad (as an element stored as UN reads),
+	 * one carried by two people, one person under two IDs, so one study under
+	 * two IDs. */
+	scan = xcalloc(1, sizeof(*scan));
+	scan->ctx = ctx;
+	scan->case_id = xstrdup("T2");
+	struct ing_file *x[5];
+	x[0] = add(scan, xstrdup("P/1"), "1.2.3.21", 1, 0, "Doe^Jane", 1);
+	x[1] = add(scan, xstrdup("P/2"), "1.2.3.21", 2, 5, "Doe^Jane", 2);
+	x[2] = add(scan, xstrdup("P/pad"), "1.2.3.21", 3, 10, "Doe^Jane", 3);
+	x[3] = add(scan, xstrdup("P/roe"), "1.2.3.22", 1, 0, "Roe^Richard", 4);
+	x[4] = add(scan, xstrdup("P/x2"), "1.2.3.23", 1, 0, "DOE^JANE", 5);
+	for (int i = 0; i < 5; i++)
+		x[i]->dcm->patient_id = i == 4 ? "X2" : "X1";   /* not in the pool: the pool alone is freed */
+	x[2]->dcm->patient_id_padded = true;
+	inventory_build(scan);
+	pc = &scan->inv.pacs;
+	CHECK_INT(scan->inv.patients.n, 2);
+	CHECK_INT(pc->patients, 3);                /* X1, X1 with its pad, X2 */
+	CHECK_INT(pc->studies, 3);                 /* the study under each */
+	CHECK_INT(pc->series, 4);
+	CHECK_INT(pc->instances, 5);
+	CHECK_INT(pc->no_id.n, 0);
+	CHECK_INT(pc->padded.n, 1);
+	CHECK(pc->padded.n == 1 && pc->padded.v[0] == x[2]);
+	CHECK_INT(pc->padded_ids, 1);
+	CHECK_INT(pc->padded_beside, 3);           /* P/1, P/2, P/roe */
+	CHECK_INT(pc->shared_ids, 1);
+	CHECK_INT(pc->shared_people, 2);
+	CHECK_INT(pc->shared.n, 2);
+	CHECK_INT(pc->split_people, 1);
+	CHECK_INT(pc->split_ids, 2);
+	CHECK_INT(pc->split.n, 2);
+	CHECK_INT(pc->split_studies, 1);
+	CHECK_INT(pc->split_study_ids, 2);
+	CHECK_INT(pc->split_study.n, 2);
 	ing_scan_free(scan);
 	ing_ctx_free(ctx);
 	CHECK_DONE();
