@@ -88,6 +88,22 @@ struct inv_pacs {
 	struct ptrvec split_study;    /* struct ing_file*: one object of each ID of such a study */
 };
 
+/* The DICOMDIR a package of these objects has (dcm-dicomdir.cc groups them
+ * so): a PATIENT record per Patient's Name, ID and Birth Date as written, a
+ * STUDY record per study under it, a SERIES per series, a record per object
+ * (conflicting duplicates each). Its counts, and why they differ from the
+ * inventory's (inventory.c, pacs_view()). */
+struct inv_fileset {
+	unsigned patients, studies, series, instances;
+	unsigned unnamed_records;     /* PATIENT records of objects that name no one */
+	unsigned split_people;        /* people written in several ways (name, ID, birth date)... */
+	unsigned split_records;       /* ...and their PATIENT records */
+	struct ptrvec split;          /* struct ing_file*: one object of each way of such a person */
+	unsigned split_studies;       /* studies under several PATIENT records... */
+	unsigned split_study_records; /* ...and their STUDY records */
+	struct ptrvec split_study;    /* struct ing_file*: one object of each record of such a study */
+};
+
 struct inventory {
 	struct ptrvec patients;       /* struct inv_patient* */
 	struct ptrvec studies;        /* struct inv_study* */
@@ -97,6 +113,7 @@ struct inventory {
 	struct ptrvec dicomdirs;      /* struct inv_dicomdir* */
 	unsigned dicom_instances;
 	struct inv_pacs pacs;
+	struct inv_fileset fileset;
 };
 
 struct ing_scan {

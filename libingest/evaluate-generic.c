@@ -110,6 +110,9 @@ static void pacs_gap(struct ev *e, const char *id, struct strbuf *msg, const str
 	                    pc->series, pc->instances, plural(pc->instances, "", "s"), people,
 	                    plural(people, "person", "people"), inv->studies.n, plural(inv->studies.n, "y", "ies"),
 	                    series, inv->dicom_instances, plural(inv->dicom_instances, "", "s"));
+	(void)strbuf_printf(&evid, "; the package's DICOMDIR has %u PATIENT, %u STUDY, %u SERIES and %u instance "
+	                    "records", inv->fileset.patients, inv->fileset.studies, inv->fileset.series,
+	                    inv->fileset.instances);
 	simple_gap(e, id, RULE_SEV_WARNING, sb(msg), &evid);
 	strbuf_free(msg);
 }
@@ -121,6 +124,7 @@ static void pacs_gap(struct ev *e, const char *id, struct strbuf *msg, const str
 void check_pacs(struct ev *e)
 {
 	const struct inv_pacs *pc = &e->scan->inv.pacs;
+	const struct inv_fileset *fs = &e->scan->inv.fileset;
 	struct strbuf msg;
 	size_t n;
 
@@ -133,10 +137,15 @@ void check_pacs(struct ev *e)
 		else if (pc->no_id_unnamed == n)
 			(void)strbuf_printf(&msg, " and no patient name");
 		(void)strbuf_printf(&msg, ". A PACS files every object without a Patient ID under one patient, "
-		                    "together with those of other patients without one%s. Ask the hospital for the "
-		                    "Patient IDs, or ask the reviewing centre to assign them before importing the images.",
+		                    "together with those of other patients without one%s.",
 		                    pc->no_id_people > 1 ? ": here it would show one patient where the report counts "
 		                                           "several people" : "");
+		if (fs->unnamed_records)
+			(void)strbuf_printf(&msg, " %u of them name no one (no name either): the package's DICOMDIR has "
+			                    "%u PATIENT record%s for them, which the report counts as no one.",
+			                    pc->no_id_unnamed, fs->unnamed_records, plural(fs->unnamed_records, "", "s"));
+		(void)strbuf_puts(&msg, " Ask the hospital for the Patient IDs, or ask the reviewing centre to assign "
+		                  "them before importing the images.");
 		pacs_gap(e, "generic.pacs-no-patient-id", &msg, &pc->no_id);
 	}
 	if ((n = pc->padded.n)) {
@@ -183,6 +192,26 @@ void check_pacs(struct ev *e)
 		                    plural(pc->split_studies, "y", "ies"), plural(pc->split_studies, "has", "have"),
 		                    pc->split_study_ids, empty ? ", no ID included" : "");
 		pacs_gap(e, "generic.pacs-study-several-patient-ids", &msg, &pc->split_study);
+	}
+	if (fs->split_people) {
+		strbuf_init(&msg, EVAL_TEXT_MAX);
+		(void)strbuf_printf(&msg, "The DICOM objects of %u %s the report counts as one person each (by name "
+		                    "and birth date) write the patient's name, ID or birth date in %u different ways: "
+		                    "the package's DICOMDIR has a PATIENT record for each way, so a DICOMDIR reader "
+		                    "lists more patients than the report. Check that they are one person; nothing "
+		                    "needs to be asked for if they are.", fs->split_people,
+		                    plural(fs->split_people, "person", "people"), fs->split_records);
+		pacs_gap(e, "generic.fileset-person-several-records", &msg, &fs->split);
+	}
+	if (fs->split_studies) {
+		strbuf_init(&msg, EVAL_TEXT_MAX);
+		(void)strbuf_printf(&msg, "%u stud%s %s objects whose patient's name, ID or birth date are written "
+		                    "differently: the package's DICOMDIR lists such a study under each PATIENT record "
+		                    "(%u STUDY records), so a DICOMDIR reader shows it apart. Check with the hospital "
+		                    "that the study is one patient's.", fs->split_studies,
+		                    plural(fs->split_studies, "y", "ies"), plural(fs->split_studies, "has", "have"),
+		                    fs->split_study_records);
+		pacs_gap(e, "generic.fileset-study-several-records", &msg, &fs->split_study);
 	}
 }
 

@@ -616,6 +616,93 @@ static int cmp_person_id(const void *a, const void *b)
 	return c ? c : strcmp(x->f->path, y->f->path);
 }
 
+/* The PATIENT record of a DICOMDIR: name, ID and birth date as written. */
+static int cmp_record(const struct pobj *x, const struct pobj *y)
+{
+	const struct dcm_info *a = x->f->dcm, *b = y->f->dcm;
+	int c = strcmp(a->patient_name, b->patient_name);
+	if (c || (c = strcmp(a->patient_id, b->patient_id)))
+		return c;
+	return strcmp(a->patient_birth_date, b->patient_birth_date);
+}
+
+static int cmp_fileset(const void *a, const void *b)
+{
+	const struct pobj *x = a, *y = b;
+	int c = cmp_record(x, y);
+	if (c || (c = strcmp(x->f->dcm->study_uid, y->f->dcm->study_uid)))
+		return c;
+	if ((c = strcmp(x->f->dcm->series_uid, y->f->dcm->series_uid)))
+		return c;
+	return strcmp(x->f->path, y->f->path);
+}
+
+static int cmp_person_record(const void *a, const void *b)
+{
+	const struct pobj *x = a, *y = b;
+	if (x->person != y->person) {
+		if (!x->person || !y->person)
+			return x->person ? -1 : 1;
+		return (uintptr_t)x->person < (uintptr_t)y->person ? -1 : 1;
+	}
+	int c = cmp_record(x, y);
+	return c ? c : strcmp(x->f->path, y->f->path);
+}
+
+static int cmp_study_record(const void *a, const void *b)
+{
+	const struct pobj *x = a, *y = b;
+	int c = strcmp(x->f->dcm->study_uid, y->f->dcm->study_uid);
+	if (c || (c = cmp_record(x, y)))
+		return c;
+	return strcmp(x->f->path, y->f->path);
+}
+
+/* The DICOMDIR's view of V (struct inv_fileset): V is sorted again. */
+static void fileset_view(struct inv_fileset *fs, struct pobj *v, size_t n)
+{
+	if (n > 1)
+		qsort(v, n, sizeof(*v), cmp_fileset);
+	for (size_t i = 0; i < n; i++) {
+		const struct dcm_info *d = v[i].f->dcm, *p = i ? v[i - 1].f->dcm : NULL;
+		bool np = !p || cmp_record(&v[i], &v[i - 1]) != 0;
+		bool ns = np || strcmp(d->study_uid, p->study_uid) != 0;
+		fs->patients += np;
+		fs->studies += ns;
+		fs->series += ns || strcmp(d->series_uid, p->series_uid) != 0;
+		fs->instances++;
+		fs->unnamed_records += np && !v[i].person;
+	}
+	if (n > 1)
+		qsort(v, n, sizeof(*v), cmp_person_record);
+	for (size_t i = 0, j; i < n && v[i].person; i = j) {
+		size_t recs = 1;
+		for (j = i + 1; j < n && v[j].person == v[i].person; j++)
+			recs += cmp_record(&v[j], &v[j - 1]) != 0;
+		if (recs < 2)
+			continue;
+		fs->split_people++;
+		fs->split_records += (unsigned)recs;
+		for (size_t x = i; x < j; x++)
+			if (x == i || cmp_record(&v[x], &v[x - 1]) != 0)
+				ptrvec_push(&fs->split, (void *)v[x].f);
+	}
+	if (n > 1)
+		qsort(v, n, sizeof(*v), cmp_study_record);
+	for (size_t i = 0, j; i < n; i = j) {
+		size_t recs = 1;
+		for (j = i + 1; j < n && strcmp(v[j].f->dcm->study_uid, v[i].f->dcm->study_uid) == 0; j++)
+			recs += cmp_record(&v[j], &v[j - 1]) != 0;
+		if (recs < 2)
+			continue;
+		fs->split_studies++;
+		fs->split_study_records += (unsigned)recs;
+		for (size_t x = i; x < j; x++)
+			if (x == i || cmp_record(&v[x], &v[x - 1]) != 0)
+				ptrvec_push(&fs->split_study, (void *)v[x].f);
+	}
+}
+
 static int cmp_study_id(const void *a, const void *b)
 {
 	const struct pobj *x = a, *y = b;
@@ -743,6 +830,7 @@ static void pacs_view(struct ing_scan *scan, const struct ptrvec *idents)
 			if (x == i || strcmp(v[x].id, v[x - 1].id) != 0)
 				ptrvec_push(&pc->split_study, (void *)v[x].f);
 	}
+	fileset_view(&scan->inv.fileset, v, n);
 	free(people);
 	free(v);
 }
@@ -941,4 +1029,6 @@ void inventory_free(struct inventory *inv)
 	ptrvec_free(&inv->pacs.shared, NULL);
 	ptrvec_free(&inv->pacs.split, NULL);
 	ptrvec_free(&inv->pacs.split_study, NULL);
+	ptrvec_free(&inv->fileset.split, NULL);
+	ptrvec_free(&inv->fileset.split_study, NULL);
 }

@@ -425,6 +425,13 @@ int report_json_text(const struct ing_scan *scan, void (*extra)(json_object *roo
 		json_object_object_add(pc, "series", json_object_new_int64(inv->pacs.series));
 		json_object_object_add(pc, "instances", json_object_new_int64(inv->pacs.instances));
 		json_object_object_add(invo, "pacs", pc);
+		/* the records of the package's DICOMDIR; each reason they differ: a gap */
+		json_object *fs = json_object_new_object();
+		json_object_object_add(fs, "patients", json_object_new_int64(inv->fileset.patients));
+		json_object_object_add(fs, "studies", json_object_new_int64(inv->fileset.studies));
+		json_object_object_add(fs, "series", json_object_new_int64(inv->fileset.series));
+		json_object_object_add(fs, "instances", json_object_new_int64(inv->fileset.instances));
+		json_object_object_add(invo, "fileset", fs);
 	}
 	a = json_object_new_array();
 	size_t series_left = REPORT_MAX_LISTED;

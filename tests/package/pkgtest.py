@@ -141,3 +141,46 @@ def rewrite_tagmanifest(bag):
 def copy_bag(bag, dst):
     shutil.copytree(bag, dst, symlinks=True)
     return dst
+
+
+# which gaps explain which count of the package's DICOMDIR differing from the report's
+FILESET_EXPLAINS = {
+    'patients': {'generic.pacs-no-patient-id', 'generic.fileset-person-several-records'},
+    'studies': {'generic.fileset-study-several-records'},
+    'series': {'generic.fileset-study-several-records'},
+    'instances': {'generic.conflicting-duplicates'},
+}
+
+
+def report_counts(rep):
+    """The report's own counts: people with images, studies, series, instances."""
+    inv = rep['inventory']
+    return {'patients': sum(1 for p in inv['patients'] if p['studies']), 'studies': len(inv['studies']),
+            'series': sum(len(s['series']) for s in inv['studies']),
+            'instances': sum(se['instances'] for s in inv['studies'] for se in s['series'])}
+
+
+def check_fileset(name, bag, rep):
+    """The records of data/DICOMDIR are the report's inventory.fileset, and
+    each count that differs from the report's own has a gap that says why."""
+    import pydicom
+    recs = pydicom.dcmread(os.path.join(bag, 'data', 'DICOMDIR')).DirectoryRecordSequence
+    got = {'patients': 0, 'studies': 0, 'series': 0, 'instances': 0}
+    for r in recs:
+        t = str(r.DirectoryRecordType).strip()
+        got[{'PATIENT': 'patients', 'STUDY': 'studies', 'SERIES': 'series'}.get(t, 'instances')] += 1
+    fs = rep['inventory']['fileset']
+    left = len(rep['package'].get('not_in_dicomdir', []))
+    want = dict((k, fs[k]) for k in got)
+    want['instances'] -= left
+    check(got == want, '%s: the DICOMDIR has %r records, the report says %r (%d left out)' % (name, got, fs, left))
+    ours = report_counts(rep)
+    gaps = {g['rule_id'] for g in rep['gaps']}
+    for k in ours:
+        if fs[k] != ours[k]:
+            why = sorted(gaps & FILESET_EXPLAINS[k])
+            check(why, '%s: the DICOMDIR has %d %s records, the report counts %d, and no gap says why'
+                  % (name, fs[k], k, ours[k]))
+            print('  %s: DICOMDIR %s: %d, report %d; the report says why: %s' % (name, k, fs[k], ours[k],
+                                                                                ', '.join(why)))
+    return got

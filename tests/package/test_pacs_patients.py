@@ -32,7 +32,7 @@ orthanc.private_network()
 import jsonschema  # noqa: E402
 from pydicom.dataset import Dataset, FileMetaDataset  # noqa: E402
 from pydicom.uid import ExplicitVRLittleEndian, SecondaryCaptureImageStorage  # noqa: E402
-from pkgtest import SRC, check, ingest, workdir  # noqa: E402
+from pkgtest import SRC, check, check_fileset, ingest, workdir  # noqa: E402
 
 ROOT = '1.2.826.0.1.3680043.10.543.19'   # UIDs of this test only
 NAMES = ['ALPHA^ANNA', 'BETA^BERT', 'GAMMA^GINA', 'DELTA^DORA', 'EPSILON^EVA', 'ZETA^ZOE', 'ETA^EMIL',
@@ -97,7 +97,7 @@ def package(drop, out):
 
 
 def pacs_gaps(rep):
-    return {g['rule_id']: g for g in rep['gaps'] if g['rule_id'].startswith('generic.pacs-')}
+    return {g['rule_id']: g for g in rep['gaps'] if g['rule_id'].startswith(('generic.pacs-', 'generic.fileset-'))}
 
 
 def upload_all(bag):
@@ -137,7 +137,13 @@ try:
     want = {'patients': 8, 'studies': 11, 'series': 11, 'instances': 12}
     check(inv['pacs'] == want, 'inventory.pacs %r, wanted %r' % (inv['pacs'], want))
     g = pacs_gaps(rep)
-    check(sorted(g) == ['generic.pacs-no-patient-id', 'generic.pacs-padded-patient-id',
+    # the DICOMDIR: a PATIENT record per name, ID and birth date as written (ETA and IOTA have two each,
+    # and IOTA's study a STUDY record under each)
+    fsw = {'patients': 10, 'studies': 10, 'series': 10, 'instances': 12}
+    check(inv['fileset'] == fsw, 'inventory.fileset %r, wanted %r' % (inv['fileset'], fsw))
+    check(check_fileset('CASE-PACS', bag, rep) == fsw, 'the DICOMDIR has the records inventory.fileset says')
+    check(sorted(g) == ['generic.fileset-person-several-records', 'generic.fileset-study-several-records',
+                        'generic.pacs-no-patient-id', 'generic.pacs-padded-patient-id',
                         'generic.pacs-several-patient-ids', 'generic.pacs-shared-patient-id',
                         'generic.pacs-study-several-patient-ids'], 'one gap per reason: %r' % sorted(g))
 
@@ -151,7 +157,8 @@ try:
         for f in files:
             check(f in x['evidence'], '%s names %s: %s' % (rid, f, x['evidence']))
         check('a PACS holds 8 patients, 11 studies, 11 series, 12 instances' in x['evidence'] and
-              'the report counts 8 people with images, 9 studies, 9 series, 12 instances' in x['evidence'],
+              'the report counts 8 people with images, 9 studies, 9 series, 12 instances' in x['evidence'] and
+              'DICOMDIR has 10 PATIENT, 10 STUDY, 10 SERIES and 12 instance records' in x['evidence'],
               '%s gives both counts: %s' % (rid, x['evidence']))
         text = x['message'] + x['evidence']
         for w in NAMES + IDS:
@@ -169,6 +176,10 @@ try:
          ['two/e1.dcm', 'two/e2.dcm'])
     says('generic.pacs-study-several-patient-ids', ['1 study has objects with different Patient IDs (2 IDs, '
                                                     'no ID included)'], ['study/with.dcm', 'study/without.dcm'])
+    says('generic.fileset-person-several-records', ['The DICOM objects of 2 people', 'in 4 different ways'],
+         ['two/e1.dcm', 'two/e2.dcm', 'study/with.dcm', 'study/without.dcm'])
+    says('generic.fileset-study-several-records', ['1 study has objects', '(2 STUDY records)'],
+         ['study/with.dcm', 'study/without.dcm'])
     # Orthanc holds what the report says a PACS holds
     held = upload_all(bag)
     check(held == want, 'Orthanc holds %r, the report says %r' % (held, want))
@@ -185,6 +196,7 @@ try:
     check(rep1['inventory']['pacs'] == w1, 'CASE-ONE inventory.pacs %r' % rep1['inventory']['pacs'])
     held1 = upload_all(bag1)
     check(held1 == w1, 'CASE-ONE: Orthanc holds %r' % held1)
+    check(check_fileset('CASE-ONE', bag1, rep1) == w1, 'CASE-ONE: the DICOMDIR has one record a level')
     print('ok CASE-ONE: Orthanc %r, no PACS gap' % held1)
 finally:
     shutil.rmtree(work, ignore_errors=True)

@@ -10,6 +10,10 @@ from many vendors):
     the record names (SOP Instance UID);
   - DCMTK's dcmmkdir over a copy of the package's DICOM files references the
     same (file, SOP Instance UID) set as our DICOMDIR;
+  - its PATIENT, STUDY, SERIES and instance records are the report's
+    inventory.fileset, and where they differ from the report's counts a gap
+    says why (objects that name no one, a person written several ways, a
+    study under several PATIENT records, conflicting duplicates);
   - the same content twice gives the same DICOMDIR bytes (no UID made at
     build time);
   - pydicom's dicomdirtests tree as an ISO 9660 image: the same checks, and
@@ -27,7 +31,7 @@ import sys
 import pydicom
 from pydicom.fileset import FileSet
 
-from pkgtest import check, fixtures, ingest, parse_manifest, workdir
+from pkgtest import check, check_fileset, fixtures, ingest, parse_manifest, workdir
 
 SAMPLES = '/usr/lib/python3/dist-packages/pydicom/data/test_files'
 
@@ -106,6 +110,9 @@ def check_bag(bag, name, strict):
             check(f in said or uid in said, '%s: dcmmkdir left out %s silently' % (name, f))
             why = [l for l in said.splitlines() if (f in l or uid in l) and l.startswith('E:')]
             print('%s: dcmmkdir leaves out %s: %s' % (name, f, why[:1] or ['(listed as not added)']))
+    # 4. the DICOMDIR's records are the report's inventory.fileset; each difference from the report's
+    #    counts is a gap (docs/package.md, "One inventory truth")
+    check_fileset(name, bag, rep)
     print('ok %s: %d instances; dciodvfy %d errors (each a key the object lacks), %d warnings; %d notes'
           % (name, len(refs), len(errors), len(warnings), len(notes)))
     return open(dd, 'rb').read()

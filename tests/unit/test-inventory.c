@@ -114,6 +114,19 @@ int main(void)
 	CHECK_INT(pc->no_id_people, 2);
 	CHECK_INT(pc->no_id_unnamed, 0);
 	CHECK_INT(pc->padded.n + pc->shared.n + pc->split.n + pc->split_study.n, 0);
+	/* The package's DICOMDIR: a PATIENT record per name as written ("Doe^Jane",
+	 * "DOE^JANE^^"; the identical copy "DOE JANE" is not in the file-set), the
+	 * study under each, a record per file (the conflicting duplicate too). */
+	const struct inv_fileset *fs = &scan->inv.fileset;
+	CHECK_INT(fs->patients, 3);
+	CHECK_INT(fs->studies, 3);
+	CHECK_INT(fs->series, 4);
+	CHECK_INT(fs->instances, 21);
+	CHECK_INT(fs->unnamed_records, 0);
+	CHECK_INT(fs->split_people, 1);
+	CHECK_INT(fs->split_records, 2);
+	CHECK_INT(fs->split_studies, 1);
+	CHECK_INT(fs->split_study_records, 3);
 
 	/* the JSON carries the same numbers */
 	char *json = NULL;
@@ -162,6 +175,17 @@ int main(void)
 	CHECK_INT(pc->split_studies, 1);
 	CHECK_INT(pc->split_study_ids, 2);
 	CHECK_INT(pc->split_study.n, 2);
+	fs = &scan->inv.fileset;
+	CHECK_INT(fs->patients, 3);                /* Doe^Jane X1 (padded or not: trimmed), Roe X1, DOE^JANE X2 */
+	CHECK_INT(fs->studies, 3);
+	CHECK_INT(fs->series, 3);
+	CHECK_INT(fs->instances, 5);
+	CHECK_INT(fs->split_people, 1);
+	CHECK_INT(fs->split_records, 2);
+	CHECK_INT(fs->split.n, 2);
+	CHECK_INT(fs->split_studies, 1);
+	CHECK_INT(fs->split_study_records, 3);
+	CHECK_INT(fs->split_study.n, 3);
 	ing_scan_free(scan);
 	ing_ctx_free(ctx);
 	CHECK_DONE();
