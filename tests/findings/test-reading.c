@@ -569,6 +569,14 @@ static const struct { enum ing_kind kind; const char *text; const char *evidence
 	                  "NPM1 (exon 12)\tPCR\tMUTADO\n", "(heading)" },
 	{ KIND_MOLECULAR, "Laboratorio de Onco-Hematología\nBCR-ABL1 (p190)\tRT-PCR\tPOSITIVO\n"
 	                  "Reordenamiento KMT2A\tFISH\tnegativo\nCariotipo\tpendiente\n", "RT-PCR" },
+	/* Arabic: a letterhead's department names the kind as English's "Department of Pathology" does;
+	 * a report of a biopsy in the construct state (no article); without a heading, the pathologist's
+	 * words (biopsies, carcinoma, pathologist) as in English */
+	{ KIND_PATHOLOGY, "مستشفى الملك فهد التخصصي\nقسم علم الأمراض\nالعينة: عقدة لمفاوية إبطية.\n",
+	  "قسم علم الأمراض\" (heading)" },
+	{ KIND_PATHOLOGY, "تقرير خزعة الكبد\nالتشخيص: ورم كبدي.\n", "تقرير خزعة\" (heading)" },
+	{ KIND_PATHOLOGY, "خزعات الثدي بالإبرة\nسرطانة قنوية غازية في 3 من 4 خزعات.\nأخصائي علم الأمراض: د. سامي\n",
+	  "أخصائي علم الأمراض" },
 	/* a laboratory's cumulative table in Russian */
 	{ KIND_LAB, "Клинико-диагностическая лаборатория\nДинамика лабораторных показателей\n"
 	            "Гемоглобин\t96\t104\tг/л\n", "(heading)" },
