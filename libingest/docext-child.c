@@ -46,9 +46,8 @@
  * page declared 200 inches wide cannot ask for gigabytes. */
 #define OCR_RENDER_DPI 200.0
 #define OCR_MAX_PAGE_PIXELS (40.0 * 1000 * 1000)
-/* Below this mean confidence, other orientations are tried when OSD gave no
- * confident answer. */
-#define OCR_ROTATE_BELOW 60
+/* Below OCR_ROTATE_BELOW (docext-private.h) mean confidence, other
+ * orientations are tried when OSD gave no confident answer. */
 /* OSD (orientation and script detection) runs on a copy of the page scaled
  * down to at most this many pixels on its longer side: it needs a few
  * dozen characters of readable size, not the full scan, and its cost grows
@@ -59,6 +58,12 @@
  * about 1). */
 #define OSD_MIN_ORIENT_CONF 2.0f
 #define OSD_MIN_SCRIPT_CONF 1.0f
+/* Latin from OSD below this confidence is not taken on its word: a short
+ * page of Han or Arabic with Latin marker names ("免疫组化：HER2 (1+),
+ * MLH1 (+)...") gets Latin, Japanese or no script at about 0.3-1.2, and
+ * its English reading is poor; the parent then reads the first page in the
+ * other scripts' languages and keeps the best reading (docext.c). */
+#define OSD_SURE_LATIN_CONF 2.0f
 
 /* Tesseract's language lists by OSD's script (docext-private.h). Latin: English
  * alone (each extra language costs recognition time: see docext.c). */
@@ -76,6 +81,10 @@ struct child_out {
 	struct textbuf text;
 	struct textbuf layout;   /* .s NULL: no layout (plain text, or no memory) */
 	int want_script;
+	bool script_unsure;      /* see struct frame */
+	bool stop;               /* the page just read is the last (probe, script_unsure) */
+	bool partial;
+	uint8_t scripts_ok;      /* see struct frame */
 	int rotated;
 	int image_pages;         /* PDF: pages with an image and no text of their own */
 	uint32_t width, height;  /* an image too large to OCR */
@@ -177,6 +186,9 @@ static _Noreturn void child_finish(const struct child_args *a, int status, int p
 		.image_pages = out ? (uint8_t)MIN(out->image_pages, 255) : 0,
 		.width = out ? out->width : 0,
 		.height = out ? out->height : 0,
+		.script_unsure = out ? out->script_unsure : 0,
+		.partial = out ? out->partial : 0,
+		.scripts_ok = out ? out->scripts_ok : 0,
 	};
 
 	child_write_all(a->out_fd, &f, sizeof(f));
@@ -542,7 +554,7 @@ static void ocr_init(const struct child_args *a, struct ocr *o)
  * when OSD is unavailable or failed; else *quads is the clockwise quarter
  * turns that make the page upright (-1 when unsure) and *script an index of
  * ocr_scripts (-1 when unsure or not in the table). */
-static bool ocr_osd(struct ocr *o, PIX *pix, int ppi, int *quads, int *script)
+static bool ocr_osd(struct ocr *o, PIX *pix, int ppi, int *quads, int *script, float *script_conf)
 {
 	int w = pixGetWidth(pix), h = pixGetHeight(pix), deg = 0;
 	float f = 1.0f, oconf = 0, sconf = 0;
@@ -552,6 +564,7 @@ static bool ocr_osd(struct ocr *o, PIX *pix, int ppi, int *quads, int *script)
 
 	*quads = -1;
 	*script = -1;
+	*script_conf = 0;
 	if (!o->osd || ocr_out_of_time(o))
 		return false;
 	if (MAX(w, h) > OSD_MAX_SIDE)
@@ -573,6 +586,7 @@ static bool ocr_osd(struct ocr *o, PIX *pix, int ppi, int *quads, int *script)
 		for (size_t i = 0; sname && sconf >= OSD_MIN_SCRIPT_CONF && i < n_ocr_scripts; i++)
 			if (!strcmp(sname, ocr_scripts[i].script))
 				*script = (int)i;
+		*script_conf = sconf;
 	}
 	TessBaseAPIClear(o->osd);
 	pixDestroy(&small);
@@ -690,26 +704,38 @@ static void ocr_once(struct ocr *o, PIX *pix, int ppi, size_t want_layout, struc
  * a clean upright page in the loaded languages costs what it always did.
  * A poor reading asks OSD: it turns the page upright and read again; and,
  * in automatic language mode, a first such page in a script whose languages
- * are not loaded ends the child with want_script set instead. Without OSD's
+ * are not loaded ends the child with want_script set instead (and this
+ * reading's confidence, for the parent to compare). A first such page
+ * whose script OSD cannot tell, or calls Latin without conviction, is read
+ * here to the end and is the child's last (script_unsure): the parent
+ * compares it with readings in the other scripts' languages. Without OSD's
  * word on the orientation the other three are tried. */
 static void ocr_page(const struct child_args *a, struct ocr *o, PIX *pix, int ppi, struct child_out *out)
 {
 	struct textbuf *l = out->layout.s ? &out->layout : NULL;
 	size_t room = l ? l->max - l->len : 0;
 	int quads = -1, script = -1;
+	float sconf = 0;
 	struct ocr_read best;
 
 	ocr_once(o, pix, ppi, room, &best);
-	if (best.conf < OCR_ROTATE_BELOW && !ocr_out_of_time(o) && ocr_osd(o, pix, ppi, &quads, &script) &&
-	    script >= 0 && !o->script_decided) {
-		o->script_decided = true;
-		if (o->langs_auto && (size_t)script < ARRAY_SIZE(o->script_ok) && o->script_ok[script] &&
-		    strcmp(ocr_scripts[script].langs, o->langs) != 0) {
+	if (best.conf < OCR_ROTATE_BELOW && !ocr_out_of_time(o) && ocr_osd(o, pix, ppi, &quads, &script, &sconf) &&
+	    !o->script_decided) {
+		bool known = script >= 0 && (size_t)script < ARRAY_SIZE(o->script_ok);
+		bool loaded = known && strcmp(ocr_scripts[script].langs, o->langs) == 0;
+		if (known && o->script_ok[script] && !loaded && o->langs_auto) {
+			int conf = best.conf;
+			o->script_decided = true;
 			ocr_read_free(&best);
 			out->want_script = script;
 			out->rotated = MAX(quads, 0) * 90;
-			child_finish(a, ST_OK, -1, 0, false, true, -1, out);
+			child_finish(a, ST_OK, -1, 0, false, true, conf, out);
 		}
+		if (o->langs_auto && (!known || (loaded && sconf < OSD_SURE_LATIN_CONF))) {
+			out->script_unsure = true;
+			out->stop = true;
+		}
+		o->script_decided = known || out->script_unsure;
 	}
 	for (int q = 1; q < 4 && best.conf < OCR_ROTATE_BELOW && !ocr_out_of_time(o); q++) {
 		PIX *rot;
@@ -742,6 +768,8 @@ static void ocr_page(const struct child_args *a, struct ocr *o, PIX *pix, int pp
 		o->conf_n++;
 	}
 	ocr_read_free(&best);
+	if (a->probe)
+		out->stop = true;
 }
 
 static int ocr_confidence(const struct ocr *o)
@@ -1074,6 +1102,15 @@ static _Noreturn void child_pdf(const struct child_args *a, struct ocr *o, const
 				ocr_page(a, o, pix, ppi, out);
 				pixDestroy(&pix);
 			}
+			if (out->stop) {
+				/* a probe, or a page whose script the parent is to find */
+				g_free(pt);
+				g_free(alt);
+				g_object_unref(page);
+				read++;
+				out->partial = i + 1 < want;
+				break;
+			}
 		} else if (pt && alt) {
 			pdf_page_union(page, pt, alt, &bx, t, l);
 		} else if (pt) {
@@ -1130,8 +1167,12 @@ _Noreturn void child_main(struct child_args *a)
 	out.layout.max = out.text.max;
 	out.layout.s = a->mode == MODE_TEXT ? NULL : malloc(out.layout.max + 1);
 
-	if (a->mode == MODE_PDF_OCR || a->mode == MODE_IMAGE)
+	if (a->mode == MODE_PDF_OCR || a->mode == MODE_IMAGE) {
 		ocr_init(a, &ocr);
+		for (size_t i = 0; i < MIN(n_ocr_scripts, (size_t)8); i++)
+			if (ocr.script_ok[i])
+				out.scripts_ok |= (uint8_t)(1u << i);
+	}
 	if (a->mode == MODE_PDF_TEXT || a->mode == MODE_PDF_OCR) {
 		pdf_preinit();
 	}

@@ -48,7 +48,17 @@ struct frame {
 	                          * languages were not loaded: read again with them; -1 no */
 	int32_t rotated;         /* OCR: degrees the first page was turned (OSD), 0..270 */
 	uint32_t width, height;  /* ST_IMAGE_TOO_LARGE: the image's size in pixels */
+	uint8_t script_unsure;   /* OCR: the first page read poorly and OSD named no script
+	                          * (or Latin, unsure): read it in the other scripts' languages */
+	uint8_t partial;         /* OCR: stopped after the first page read by OCR (a probe, or
+	                          * want_script / script_unsure) with pages left unread */
+	uint8_t scripts_ok;      /* OCR: bit i: ocr_scripts[i]'s traineddata are installed */
 };
+
+/* A page OCR reads with a mean confidence below this is a poor reading: it
+ * is turned (OSD) and, in automatic language mode, its script questioned;
+ * at or above it, a reading is good. */
+#define OCR_ROTATE_BELOW 60
 
 /* OCR languages by the script tesseract's orientation and script detection
  * (OSD) finds, used when the caller names no language. These name
@@ -69,6 +79,8 @@ struct child_args {
 	struct ing_limits limits;
 	const char *ocr_langs;
 	bool ocr_langs_auto;     /* the caller named none: OSD may ask for others (want_script) */
+	bool probe;              /* OCR: stop after the first page read by OCR (its confidence
+	                          * tells whether these languages read the document) */
 	bool keep_stderr;
 	pid_t parent;
 };

@@ -4,7 +4,7 @@
     gen.py KIND PATH
 
 KIND: text-pdf, image-pdf, lab-jpeg, lab-jpeg-rot90, lab-jpeg-rot180, ru-jpeg,
-zh-jpeg, table-pdf, ar-table-pdf, utf8, utf16le, utf16be, utf16-nobom, cp1252, garbage,
+zh-jpeg, zh-mixed-jpeg, zh-mixed2-jpeg, table-pdf, ar-table-pdf, utf8, utf16le, utf16be, utf16-nobom, cp1252, garbage,
 encrypted-pdf, fault-pdf, big, png-bomb, png-huge, mixed-pdf, long-text.
 PDFs come from fixtures/pdfgen.py (table-pdf from layoutpdf.py); the lab
 sheets are drawn with Pillow and a DejaVu (Chinese: WenQuanYi) font, tilted
@@ -61,6 +61,22 @@ ZH_LINES = [
     ("病理诊断：浸润性导管癌，组织学分级二级", False),
     ("免疫组化结果：雌激素受体阳性，孕激素受体阴性", False),
     ("人表皮生长因子受体二阴性，增殖指数百分之二十", False),
+]
+
+# Short Chinese reports of marker names: Latin names read well in any script's
+# languages and OSD is no judge of such a page (the first: Cyrillic at about 3,
+# the second: Japanese, no script of ours); the best reading must win.
+ZH_MIXED_LINES = [
+    ("病理诊断报告", True),
+    ("(胃窦) 腺癌。", False),
+    ("免疫组化：HER2(2+)，MLH1(+)，PMS2(+)，MSH2(+)，MSH6(+)，", False),
+    ("PD-L1 (22C3) CPS=10，Ki-67 (60%)。", False),
+    ("原位杂交：EBER(-)。", False),
+]
+ZH_MIXED2_LINES = [
+    ("肿瘤医院 病理科", True),
+    ("免疫组化：ER(-)，PR(-)，HER2(3+)，Ki-67(40%)，", False),
+    ("CK7(+)，CK20(-)，TTF-1(-)，GATA3(+)，AR(+)。", False),
 ]
 
 TEXT = "Pathology report\nHämoglobin 12,1 g/dL – ER positive (90 %)\n€ 5 ≥ 3\n病理报告\n"
@@ -240,6 +256,10 @@ def main():
         write(path, lab_sheet_jpeg(lines=RU_LINES)[0])
     elif kind == "zh-jpeg":
         write(path, lab_sheet_jpeg(lines=ZH_LINES, font=FONT_CJK, font_bold=FONT_CJK)[0])
+    elif kind == "zh-mixed-jpeg":
+        write(path, lab_sheet_jpeg(lines=ZH_MIXED_LINES, font=FONT_CJK, font_bold=FONT_CJK)[0])
+    elif kind == "zh-mixed2-jpeg":
+        write(path, lab_sheet_jpeg(lines=ZH_MIXED2_LINES, font=FONT_CJK, font_bold=FONT_CJK)[0])
     elif kind == "table-pdf":
         import layoutpdf
         write(path, layoutpdf.pdf_runs([layoutpdf.table_page(), layoutpdf.two_column_page()]))

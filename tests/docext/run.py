@@ -23,7 +23,7 @@ INPUTS = {
     "layout-pdf": ["table-pdf"],
     "layout-rtl": ["ar-table-pdf"],
     "layout-ocr": ["lab-jpeg", "lab-jpeg-rot180"],
-    "ocr-scripts": ["ru-jpeg", "zh-jpeg"],
+    "ocr-scripts": ["ru-jpeg", "zh-jpeg", "zh-mixed-jpeg", "zh-mixed2-jpeg"],
     "text-encodings": ["utf8", "utf16le", "utf16be", "utf16-nobom", "cp1252"],
     "truncate": ["long-text"],
     "garbage": ["garbage"],
