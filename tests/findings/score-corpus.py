@@ -20,6 +20,9 @@ every false claim, and exits 1 when
     in any language or layout, or
   - a document's kind is wrong.
 
+--max-languages-wrong N fails when more than N documents get the wrong
+language (not checked unless given).
+
 --max-false-found and --max-kinds-wrong are ratchets for an engine that is
 not there yet (the meson test names the counts it reached): the figures may
 only go down.
@@ -310,6 +313,8 @@ def main():
     ap.add_argument("--max-false-found", type=int, default=0,
                     help="a ratchet while the engine is not there yet: fail above this many (default 0)")
     ap.add_argument("--max-kinds-wrong", type=int, default=0)
+    ap.add_argument("--max-languages-wrong", type=int, default=-1,
+                    help="fail above this many documents with the wrong language (default: not checked)")
     ap.add_argument("--json", help="a report already made (skip the scan)")
     ap.add_argument("--report", help="write the full listing here too")
     a = ap.parse_args()
@@ -362,6 +367,8 @@ def main():
             fails.append("%s recall %.1f%% < %.1f%%" % (grp, 100 * tl.r(), 100 * a.floor_group))
     if t["kind"]["all"].fn > a.max_kinds_wrong:
         fails.append("%d kinds wrong (at most %d allowed)" % (t["kind"]["all"].fn, a.max_kinds_wrong))
+    if a.max_languages_wrong >= 0 and t["language"]["all"].fn > a.max_languages_wrong:
+        fails.append("%d languages wrong (at most %d allowed)" % (t["language"]["all"].fn, a.max_languages_wrong))
     if t["lab"]["all"].p() < a.lab_precision:
         fails.append("lab precision %.1f%% < %.1f%%" % (100 * t["lab"]["all"].p(), 100 * a.lab_precision))
     summary = ("corpus: %d documents, statements P %.1f%% R %.1f%%, values R %.1f%%, labs P %.1f%% R %.1f%%, "
