@@ -190,6 +190,9 @@ static char *first_sentence(const char *m)
 	size_t n = 0;
 	while (m[n] && !(m[n] == '.' && (m[n + 1] == ' ' || !m[n + 1])) && n < 200)
 		n++;
+	/* cut at 200 bytes: not inside a character ("— check them" gave a lone 0xE2, invalid JSON) */
+	while (n > 0 && ((unsigned char)m[n] & 0xc0) == 0x80)
+		n--;
 	return xstrndup(m, n);
 }
 
