@@ -8,13 +8,16 @@
 
 #include "internal.h"
 #include "libingest-internal.h"
+#include "util/json.h"
 
 enum obj_state { OBJ_PENDING, OBJ_THERE, OBJ_SENT, OBJ_FAILED };
 
-/* One DICOM object of the package (send.c lists them, sorted by study then SOP Instance UID). */
+/* One DICOM object of the package (send.c lists them, sorted by study then SOP Instance UID; for
+ * DICOMweb by study, series, then SOP Instance UID). */
 struct obj {
 	char *path;                 /* relative to the bag */
 	char *study, *sop;
+	char *series;               /* "" when not a valid UID */
 	char *sop_class, *xfer;     /* SOP Class UID and transfer syntax ("" when unknown) */
 	uint64_t size;
 	uint8_t state;
@@ -32,7 +35,7 @@ struct send_conn {
 	uint64_t deadline_ms;       /* mono_ms() when the delivery must end */
 	uint64_t *bytes_sent;       /* request body bytes so far (send_result.bytes_sent) */
 	unsigned *requests;
-	/* Connections in parallel (STOW-RS): each its own send_conn made by
+	/* Connections in parallel (STOW-RS and QIDO-RS): each its own send_conn made by
 	 * send_conn_clone(), sharing the counters above, BYTES_RESERVED (the
 	 * bodies in flight, so that the byte budget holds for all of them) and
 	 * LOCK, which guards the counters and the log. NULL when alone. */
@@ -91,6 +94,13 @@ ING_HIDDEN void send_body_init(struct send_body *b, int dirfd, const struct send
  * retries; -ECONNREFUSED ...) with *err set. */
 ING_HIDDEN int send_http(struct send_conn *c, const char *url, struct send_body *body, long *status,
                          struct strbuf *resp, char **err);
+
+/* Calls FN for each item of the JSON array TEXT[0..LEN) (a QIDO-RS answer), one item in memory at a
+ * time: a page of 1,000 instances is 20-30 MB as one json-c tree, one instance some 20 KB. An item longer
+ * than SEND_QIDO_ITEM_MAX_BYTES, or TEXT not a JSON array, is -EBADMSG (the items before it were given to
+ * FN); else 0 and the number of items in *COUNT. */
+ING_HIDDEN int send_json_each(const char *text, size_t len, void (*fn)(json_object *item, void *ud), void *ud,
+                              size_t *count);
 
 /* ---- DIMSE (send-dimse.c) ---- */
 

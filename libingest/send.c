@@ -3,9 +3,11 @@
  * Delivery of a package to the reviewing centre's PACS over DICOMweb
  * (SPEC §10, docs/delivery.md): list the package's DICOM objects (their
  * UIDs from the header reader), ask the destination what it holds
- * (QIDO-RS), send the rest (STOW-RS, batches bounded in bytes, per-instance
- * status), ask again: delivered when every SOP Instance UID is there. Then
- * the receipt, beside the package, written atomically.
+ * (QIDO-RS, per series), send the rest (STOW-RS, batches bounded in bytes,
+ * per-instance status), ask again per series as soon as its batches are
+ * answered: delivered when every SOP Instance UID is there. The requests go
+ * over two kept-alive connections at once (run_all()). Then the receipt,
+ * beside the package, written atomically.
  *
  * No journal of its own: the destination's answer to QIDO-RS is the journal.
  * A delivery killed between two batches, run again, finds what arrived and
@@ -30,7 +32,10 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(struct json_tokener *, json_tokener_free)
 
 struct delivery {
 	struct ing_ctx *ctx;
-	struct send_conn conn;
+	/* DICOMweb: conns[0] made by send_conn_init(), the others its clones (run_all()), each a kept-alive
+	 * connection used from the first query to the last */
+	struct send_conn conns[SEND_STOW_CONNECTIONS];
+	unsigned nconns;
 	struct send_dimse dimse;
 	bool is_dimse;              /* dicom://: C-FIND and C-STORE (send-dimse.c) instead of QIDO-RS and STOW-RS */
 	int bagfd;
@@ -63,6 +68,7 @@ static void delivery_free(struct delivery *d)
 	for (size_t i = 0; i < d->n; i++) {
 		free(d->objs[i].path);
 		free(d->objs[i].study);
+		free(d->objs[i].series);
 		free(d->objs[i].sop);
 		free(d->objs[i].sop_class);
 		free(d->objs[i].xfer);
@@ -72,7 +78,8 @@ static void delivery_free(struct delivery *d)
 	if (d->is_dimse)
 		send_dimse_done(&d->dimse);
 	else
-		send_conn_done(&d->conn);
+		for (unsigned k = d->nconns; k-- > 0;)
+			send_conn_done(&d->conns[k]);
 	if (d->bagfd >= 0)
 		close(d->bagfd);
 }
@@ -112,8 +119,8 @@ static struct obj *obj_add(struct delivery *d, const char *path, uint64_t size)
 		d->objs = xrealloc(d->objs, d->cap * sizeof *d->objs);
 	}
 	struct obj *o = &d->objs[d->n++];
-	*o = (struct obj){ .path = xstrdup(path), .size = size, .study = xstrdup(""), .sop = xstrdup(""),
-	                     .sop_class = xstrdup(""), .xfer = xstrdup("") };
+	*o = (struct obj){ .path = xstrdup(path), .size = size, .study = xstrdup(""), .series = xstrdup(""),
+	                     .sop = xstrdup(""), .sop_class = xstrdup(""), .xfer = xstrdup("") };
 	return o;
 }
 
@@ -159,6 +166,9 @@ static void obj_read(struct delivery *d, struct obj *o, int fd)
 			free(o->sop);
 			o->study = xstrdup(info.study_uid);
 			o->sop = xstrdup(info.sop_instance_uid);
+			/* without a valid one the object is asked for with its study (qido_group()) */
+			free(o->series);
+			o->series = xstrdup(info.series_uid && uid_ok(info.series_uid) ? info.series_uid : "");
 			free(o->sop_class);
 			free(o->xfer);
 			o->sop_class = xstrdup(info.sop_class_uid ? info.sop_class_uid : "");
@@ -212,10 +222,21 @@ static int walk(struct delivery *d, int dirfd, const char *name, const char *pre
 	return r;
 }
 
-static int obj_cmp(const void *a, const void *b)
+/* DIMSE: by study, then SOP Instance UID (send_dimse_query() asks per study) */
+static int obj_cmp_study(const void *a, const void *b)
 {
 	const struct obj *x = a, *y = b;
 	int c = strcmp(x->study, y->study);
+	return c ? c : strcmp(x->sop, y->sop);
+}
+
+/* DICOMweb: by study, series, then SOP Instance UID (qido_group() asks per series) */
+static int obj_cmp_series(const void *a, const void *b)
+{
+	const struct obj *x = a, *y = b;
+	int c = strcmp(x->study, y->study);
+	if (c == 0)
+		c = strcmp(x->series, y->series);
 	return c ? c : strcmp(x->sop, y->sop);
 }
 
@@ -248,75 +269,154 @@ static json_object *parse_json(const struct strbuf *b)
 	return o;
 }
 
-/* Marks the objects of the study in [lo, hi) the destination holds: held (first ask) or confirmed. */
-static int qido_study(struct delivery *d, size_t lo, size_t hi, bool final)
+/* A series of the package: its objects d->objs[lo, hi) (sorted by study,
+ * series, SOP Instance UID), asked for in one QIDO-RS query (paged):
+ * /studies/S/series/R/instances, or /studies/S/instances for the objects of
+ * a study without a valid Series Instance UID. A series is the unit because
+ * the confirming queries of two series run at once, and one series can be
+ * confirmed while later batches are still on their way: its last batch
+ * answered is all it waits for (BATCHES_LEFT). */
+struct group {
+	size_t lo, hi;
+	unsigned batches_left;
+};
+
+static int sop_cmp(const void *a, const void *b)
 {
+	return strcmp(((const struct obj *)a)->sop, ((const struct obj *)b)->sop);
+}
+
+static const char *json_ws(const char *p, const char *end)
+{
+	while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
+		p++;
+	return p;
+}
+
+int send_json_each(const char *text, size_t len, void (*fn)(json_object *item, void *ud), void *ud, size_t *count)
+{
+	const char *p = text, *end = text + len;
+	*count = 0;
+	p = json_ws(p, end);
+	if (p == end || *p != '[')
+		return -EBADMSG;
+	p = json_ws(p + 1, end);
+	if (p < end && *p == ']')
+		return json_ws(p + 1, end) == end ? 0 : -EBADMSG;
+	_cleanup_(json_tokener_freep) struct json_tokener *t = json_tokener_new_ex(64);
+	if (!t)
+		return -ENOMEM;
+	for (;;) {
+		/* fed in pieces, so that an item that goes on past the bound is cut there, not parsed whole */
+		size_t fed = 0;
+		json_object *item = NULL;
+		json_tokener_reset(t);
+		for (;;) {
+			size_t piece = MIN((size_t)(end - p) - fed, (size_t)16384);
+			if (piece == 0 || fed >= SEND_QIDO_ITEM_MAX_BYTES)
+				return -EBADMSG;
+			item = json_tokener_parse_ex(t, p + fed, (int)piece);
+			enum json_tokener_error e = json_tokener_get_error(t);
+			if (e == json_tokener_success) {
+				fed += json_tokener_get_parse_end(t);
+				break;
+			}
+			json_object_put(item);
+			if (e != json_tokener_continue)
+				return -EBADMSG;
+			fed += piece;
+		}
+		p += fed;
+		fn(item, ud);
+		json_object_put(item);
+		(*count)++;
+		p = json_ws(p, end);
+		if (p < end && *p == ',') {
+			p = json_ws(p + 1, end);
+			continue;
+		}
+		if (p < end && *p == ']')
+			return json_ws(p + 1, end) == end ? 0 : -EBADMSG;
+		return -EBADMSG;
+	}
+}
+
+struct qido_match {
+	struct delivery *d;
+	const struct group *g;
+	bool final;
+};
+
+/* One instance of a QIDO-RS answer: the objects of the group holding its SOP Instance UID. */
+static void qido_item(json_object *item, void *ud)
+{
+	const struct qido_match *m = ud;
+	const char *sop = json_uid(item, "00080018");
+	if (!sop)
+		return;
+	struct obj key = { .sop = (char *)sop }, *objs = m->d->objs;
+	struct obj *o = bsearch(&key, objs + m->g->lo, m->g->hi - m->g->lo, sizeof *objs, sop_cmp);
+	if (!o)
+		return;
+	/* two files of a package may hold one SOP Instance UID (the same image in two
+	 * encodings): they sort together, and the destination holding it holds both */
+	while (o > objs + m->g->lo && sop_cmp(o - 1, &key) == 0)
+		o--;
+	for (; o < objs + m->g->hi && sop_cmp(o, &key) == 0; o++) {
+		if (m->final)
+			o->confirmed = true;
+		else if (o->state == OBJ_PENDING)
+			o->state = OBJ_THERE;
+	}
+}
+
+/* Marks the objects of G the destination holds (asked over C): held (first ask) or confirmed (FINAL).
+ * Touches only G's objects: two connections ask for two series at once. */
+static int qido_group(struct delivery *d, struct send_conn *c, char **err, const struct group *g, bool final)
+{
+	const struct obj *first = &d->objs[g->lo];
 	_cleanup_(strbuf_freep) struct strbuf resp;
 	strbuf_init(&resp, SEND_RESPONSE_MAX_BYTES);
 	for (unsigned page = 0, offset = 0;; page++, offset += SEND_QIDO_PAGE) {
-		_cleanup_free_ char *url = xasprintf("%sstudies/%s/instances?includefield=00080018&limit=%u&offset=%u",
-		                                     d->conn.base, d->objs[lo].study, SEND_QIDO_PAGE, offset);
+		_cleanup_free_ char *url =
+			*first->series
+			? xasprintf("%sstudies/%s/series/%s/instances?includefield=00080018&limit=%u&offset=%u", c->base,
+			            first->study, first->series, SEND_QIDO_PAGE, offset)
+			: xasprintf("%sstudies/%s/instances?includefield=00080018&limit=%u&offset=%u", c->base,
+			            first->study, SEND_QIDO_PAGE, offset);
 		long status = 0;
-		int r = send_http(&d->conn, url, NULL, &status, &resp, &d->res->error);
+		int r = send_http(c, url, NULL, &status, &resp, err);
 		if (r < 0)
 			return r;
 		if (status == 204 || status == 404)
 			return 0;
 		if (status != 200) {
-			fail_why(d->res, "the destination refused the query of what it holds (QIDO-RS): HTTP %ld%s",
-			         status,
-			         status == 401 || status == 403 ? "; check the credentials file" : "");
+			send_set_err(err, "the destination refused the query of what it holds (QIDO-RS): HTTP %ld%s",
+			             status, status == 401 || status == 403 ? "; check the credentials file" : "");
 			return status == 401 || status == 403 ? -EACCES : -EIO;
 		}
-		_cleanup_(json_object_putp) json_object *arr = parse_json(&resp);
-		if (!json_object_is_type(arr, json_type_array)) {
-			fail_why(d->res, "the destination's answer to QIDO-RS is not a DICOM JSON array");
-			return -EBADMSG;
+		struct qido_match m = { .d = d, .g = g, .final = final };
+		size_t n = 0;
+		r = send_json_each(resp.s ? resp.s : "", resp.len, qido_item, &m, &n);
+		if (r == -ENOMEM) {
+			send_set_err(err, "out of memory");
+			return r;
 		}
-		size_t n = json_object_array_length(arr);
-		for (size_t i = 0; i < n; i++) {
-			const char *sop = json_uid(json_object_array_get_idx(arr, i), "00080018");
-			if (!sop)
-				continue;
-			struct obj key = { .study = d->objs[lo].study, .sop = (char *)sop };
-			struct obj *o = bsearch(&key, d->objs + lo, hi - lo, sizeof *d->objs, obj_cmp);
-			if (!o)
-				continue;
-			/* two files of a package may hold one SOP Instance UID (the same image in two
-			 * encodings): they sort together, and the destination holding it holds both */
-			while (o > d->objs + lo && obj_cmp(o - 1, &key) == 0)
-				o--;
-			for (; o < d->objs + hi && obj_cmp(o, &key) == 0; o++) {
-				if (final)
-					o->confirmed = true;
-				else if (o->state == OBJ_PENDING)
-					o->state = OBJ_THERE;
-			}
+		if (r < 0) {
+			send_set_err(err, "the destination's answer to QIDO-RS is not a DICOM JSON array (or holds an "
+			             "instance longer than %u bytes)", SEND_QIDO_ITEM_MAX_BYTES);
+			return -EBADMSG;
 		}
 		/* a short page is the last; a longer one means the server ignored the limit and gave all */
 		if (n != SEND_QIDO_PAGE)
 			return 0;
 		if (page + 1 >= SEND_QIDO_MAX_PAGES) {
-			log_warn(d->ctx, "send: the destination's answer to QIDO-RS goes on past %u instances of one "
-			         "study; what it holds beyond them is taken as absent",
-			         SEND_QIDO_PAGE * SEND_QIDO_MAX_PAGES);
+			send_log(c, ING_LOG_WARNING, "send: the destination's answer to QIDO-RS goes on past %u instances "
+			         "of one %s; what it holds beyond them is taken as absent",
+			         SEND_QIDO_PAGE * SEND_QIDO_MAX_PAGES, *first->series ? "series" : "study");
 			return 0;
 		}
 	}
-}
-
-static int qido_all(struct delivery *d, bool final)
-{
-	for (size_t lo = 0, hi; lo < d->n; lo = hi) {
-		for (hi = lo + 1; hi < d->n && strcmp(d->objs[hi].study, d->objs[lo].study) == 0; hi++)
-			;
-		if (!*d->objs[lo].study)
-			continue;          /* unreadable objects sort first, with no study */
-		int r = qido_study(d, lo, hi, final);
-		if (r < 0)
-			return r;
-	}
-	return 0;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -436,81 +536,144 @@ static int stow_batch(struct delivery *d, struct send_conn *c, char **err, size_
 	return 0;
 }
 
-/* The batches, cut in order of the objects (a study's objects together), sent
- * over SEND_STOW_CONNECTIONS connections at once: while the destination
- * stores one batch, the next one is on its way (the first and last one
- * alone wait). Each connection takes the next batch when its own is
- * answered; after a failure no new batch starts, the ones in flight end. */
-struct stow_run {
+/* The requests of one step of the delivery, over SEND_STOW_CONNECTIONS
+ * connections at once, each taking the next task when its own is answered:
+ *  - the QIDO-RS query of a series that is ready, first: before sending,
+ *    every series is; when confirming, a series is once every batch holding
+ *    one of its objects is answered, so that the first series are confirmed
+ *    while the last batches are on their way and only the last series'
+ *    confirmation is left after the last batch;
+ *  - else the next STOW-RS batch, cut in order of the objects (a series'
+ *    objects together): while the destination stores one batch, the next
+ *    one is on its way (the first and last one alone wait);
+ *  - else, batches in flight, wait for one to be answered.
+ * After a failure no new task starts; the ones in flight end. */
+struct run {
 	struct delivery *d;
 	pthread_mutex_t lock;
+	pthread_cond_t cond;        /* a batch was answered (the crash point and the waiting queries wait for it) */
 	size_t *idx;                /* the pending objects, batch after batch */
 	size_t *start;              /* batch k is idx[start[k] .. start[k + 1]) */
 	unsigned nbatches, next, answered, in_flight;
-	pthread_cond_t idle;        /* in_flight went to 0 (the crash point send-batch waits for it) */
 	uint64_t reserved;          /* body bytes in flight (the byte budget) */
+	struct group *groups;
+	size_t *gid;                /* the group of each object; SIZE_MAX: none (unreadable) */
+	size_t *ready;              /* groups ready to be asked for, in the order they became so */
+	size_t nready, next_ready;
+	bool final;                 /* the queries confirm (after sending) */
 	int r;                      /* the first failure */
 	char *err;
 };
 
-struct stow_worker {
-	struct stow_run *run;
-	struct send_conn conn;
+struct worker {
+	struct run *run;
+	struct send_conn *conn;
 	pthread_t th;
 	bool started;
 };
 
-static void *stow_worker_main(void *ud)
+/* Batch K is answered: the groups of its objects have one batch less to wait for. */
+static void batch_answered(struct run *run, unsigned k)
 {
-	struct stow_worker *w = ud;
-	struct stow_run *run = w->run;
+	size_t last = SIZE_MAX;
+	for (size_t i = run->start[k]; i < run->start[k + 1]; i++) {
+		size_t g = run->gid[run->idx[i]];
+		if (g == last || g == SIZE_MAX)
+			continue;
+		last = g;
+		if (run->groups[g].batches_left > 0 && --run->groups[g].batches_left == 0)
+			run->ready[run->nready++] = g;
+	}
+}
 
-	for (;;) {
+static void *worker_main(void *ud)
+{
+	struct worker *w = ud;
+	struct run *run = w->run;
+
+	pthread_mutex_lock(&run->lock);
+	while (run->r == 0) {
 		char *err = NULL;
-		unsigned k;
-		pthread_mutex_lock(&run->lock);
-		if (run->r < 0 || run->next >= run->nbatches) {
+		int r;
+		/* a ready query first: the last series' confirmation is all that is left after the last batch */
+		if (run->next_ready < run->nready) {
+			size_t g = run->ready[run->next_ready++];
 			pthread_mutex_unlock(&run->lock);
+			r = qido_group(run->d, w->conn, &err, &run->groups[g], run->final);
+			pthread_mutex_lock(&run->lock);
+		} else if (run->next < run->nbatches) {
+			unsigned k = run->next++;
+			run->in_flight++;
+			pthread_mutex_unlock(&run->lock);
+			r = stow_batch(run->d, w->conn, &err, run->idx + run->start[k], run->start[k + 1] - run->start[k],
+			               k + 1);
+			pthread_mutex_lock(&run->lock);
+			run->in_flight--;
+			if (r == 0)
+				batch_answered(run, k);
+			pthread_cond_broadcast(&run->cond);
+			/* the test's kill between two batches: one answered, none in flight, one to go */
+			if (r == 0 && ++run->answered < run->nbatches && testhook_crash_armed("send-batch")) {
+				while (run->in_flight > 0)
+					pthread_cond_wait(&run->cond, &run->lock);
+				testhook_crash_point("send-batch");
+			}
+		} else if (run->in_flight > 0) {
+			pthread_cond_wait(&run->cond, &run->lock);
+			continue;
+		} else
 			break;
-		}
-		k = run->next++;
-		run->in_flight++;
-		pthread_mutex_unlock(&run->lock);
-
-		int r = stow_batch(run->d, &w->conn, &err, run->idx + run->start[k], run->start[k + 1] - run->start[k],
-		                   k + 1);
-		pthread_mutex_lock(&run->lock);
-		if (--run->in_flight == 0)
-			pthread_cond_broadcast(&run->idle);
-		/* the test's kill between two batches: one answered, none in flight, one to go */
-		if (r == 0 && ++run->answered < run->nbatches && testhook_crash_armed("send-batch")) {
-			while (run->in_flight > 0)
-				pthread_cond_wait(&run->idle, &run->lock);
-			testhook_crash_point("send-batch");
-		}
 		if (r < 0 && run->r == 0) {
 			run->r = r;
 			run->err = err;
 			err = NULL;
+			pthread_cond_broadcast(&run->cond);
 		}
-		pthread_mutex_unlock(&run->lock);
 		free(err);
-		if (r < 0)
-			break;
 	}
+	pthread_mutex_unlock(&run->lock);
 	return NULL;
 }
 
-static int stow_all(struct delivery *d, const struct send_opts *o)
+/* The groups of the delivery into GROUPS (when not NULL): one per series of readable objects (d->objs
+ * sorted by study, series, SOP); the group of each object into GID. Returns how many. */
+static size_t make_groups(struct delivery *d, struct group *groups, size_t *gid)
 {
-	struct stow_run run = { .d = d, .lock = PTHREAD_MUTEX_INITIALIZER, .idle = PTHREAD_COND_INITIALIZER };
-	struct stow_worker w[SEND_STOW_CONNECTIONS];
+	size_t ng = 0;
+	for (size_t lo = 0, hi; lo < d->n; lo = hi) {
+		for (hi = lo + 1; hi < d->n && strcmp(d->objs[hi].study, d->objs[lo].study) == 0 &&
+		                  strcmp(d->objs[hi].series, d->objs[lo].series) == 0; hi++)
+			;
+		if (!*d->objs[lo].study) {  /* unreadable objects sort first, with no study */
+			for (size_t i = lo; i < hi && gid; i++)
+				gid[i] = SIZE_MAX;
+			continue;
+		}
+		for (size_t i = lo; i < hi && gid; i++)
+			gid[i] = ng;
+		if (groups)
+			groups[ng] = (struct group){ .lo = lo, .hi = hi };
+		ng++;
+	}
+	return ng;
+}
+
+/* FINAL false: ask what the destination holds. FINAL true: send the pending objects (STOW-RS), then
+ * confirm every series (QIDO-RS). */
+static int run_all(struct delivery *d, const struct send_opts *o, bool final)
+{
+	struct run run = { .d = d, .lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER,
+	                   .final = final };
+	struct worker w[SEND_STOW_CONNECTIONS];
 	_cleanup_free_ size_t *idx = xcalloc(d->n + 1, sizeof *idx);
 	_cleanup_free_ size_t *start = xcalloc(d->n + 2, sizeof *start);
-	size_t n = 0, in_batch = 0;
+	_cleanup_free_ size_t *gid = xcalloc(d->n + 1, sizeof *gid);
+	size_t ngroups = make_groups(d, NULL, NULL), n = 0, in_batch = 0;
+	_cleanup_free_ size_t *ready = xcalloc(ngroups + 1, sizeof *ready);
+	_cleanup_free_ struct group *groups = xcalloc(ngroups + 1, sizeof *groups);
 	uint64_t bytes = 0;
 
-	for (size_t i = 0; i < d->n; i++) {
+	for (size_t i = 0; final && i < d->n; i++) {
 		const struct obj *ob = &d->objs[i];
 		if (ob->state != OBJ_PENDING)
 			continue;
@@ -525,36 +688,49 @@ static int stow_all(struct delivery *d, const struct send_opts *o)
 	}
 	if (in_batch > 0)
 		start[++run.nbatches] = n;
+	make_groups(d, groups, gid);
 	run.idx = idx;
 	run.start = start;
+	run.groups = groups;
+	run.gid = gid;
+	run.ready = ready;
+	/* each batch once for each group it holds objects of; the groups none holds are ready at once */
+	for (unsigned k = 0; k < run.nbatches; k++) {
+		size_t last = SIZE_MAX;
+		for (size_t i = start[k]; i < start[k + 1]; i++)
+			if (gid[idx[i]] != last && gid[idx[i]] != SIZE_MAX)
+				groups[last = gid[idx[i]]].batches_left++;
+	}
+	for (size_t g = 0; g < ngroups; g++)
+		if (groups[g].batches_left == 0)
+			ready[run.nready++] = g;
 
-	/* the first connection is this thread's, on the delivery's own send_conn */
-	unsigned nw = (unsigned)MIN((unsigned)SEND_STOW_CONNECTIONS, run.nbatches);
+	/* the first connection is this thread's; the others stay open from one step to the next */
+	unsigned nw = (unsigned)MIN((size_t)SEND_STOW_CONNECTIONS, (size_t)run.nbatches + ngroups);
 	for (unsigned k = 0; k < nw; k++) {
-		w[k] = (struct stow_worker){ .run = &run };
-		if (k == 0) {
-			w[k].conn = d->conn;
-			d->conn.curl = NULL;       /* handed over, handed back below */
-		} else
-			send_conn_clone(&w[k].conn, &d->conn);
+		if (k >= d->nconns) {
+			send_conn_clone(&d->conns[k], &d->conns[0]);
+			d->nconns = k + 1;
+		}
+		w[k] = (struct worker){ .run = &run, .conn = &d->conns[k] };
 		if (nw > 1) {
-			w[k].conn.lock = &run.lock;
-			w[k].conn.bytes_reserved = &run.reserved;
+			w[k].conn->lock = &run.lock;
+			w[k].conn->bytes_reserved = &run.reserved;
 		}
 	}
 	for (unsigned k = 1; k < nw; k++)
-		w[k].started = pthread_create(&w[k].th, NULL, stow_worker_main, &w[k]) == 0;
+		w[k].started = pthread_create(&w[k].th, NULL, worker_main, &w[k]) == 0;
 	if (nw > 0)
-		stow_worker_main(&w[0]);
-	for (unsigned k = 1; k < nw; k++) {
+		worker_main(&w[0]);
+	for (unsigned k = 1; k < nw; k++)
 		if (w[k].started)
 			pthread_join(w[k].th, NULL);
-		send_conn_done(&w[k].conn);
+	for (unsigned k = 0; k < nw; k++) {
+		w[k].conn->lock = NULL;
+		w[k].conn->bytes_reserved = NULL;
 	}
-	if (nw > 0)
-		d->conn.curl = w[0].conn.curl;
 	pthread_mutex_destroy(&run.lock);
-	pthread_cond_destroy(&run.idle);
+	pthread_cond_destroy(&run.cond);
 	if (run.r < 0) {
 		free(d->res->error);
 		d->res->error = run.err;
@@ -601,7 +777,7 @@ static int write_receipt(struct delivery *d, const char *bag, const char *path)
 	_cleanup_(json_object_putp) json_object *o = json_object_new_object();
 	json_object *uids = json_object_new_array(), *fails = json_object_new_array();
 	const struct send_result *res = d->res;
-	json_object_object_add(o, "destination", json_object_new_string(d->is_dimse ? d->dimse.display : d->conn.base));
+	json_object_object_add(o, "destination", json_object_new_string(d->is_dimse ? d->dimse.display : d->conns[0].base));
 	json_object_object_add(o, "protocol", json_object_new_string(d->is_dimse ? "dimse" : "dicomweb"));
 	json_object_object_add(o, "time", json_object_new_string(when));
 	json_object_object_add(o, "package", json_object_new_string(path_basename(bag)));
@@ -679,12 +855,13 @@ int send_package(struct ing_ctx *ctx, const char *bag, const struct send_opts *o
 	*res = (struct send_result){ 0 };
 	/* the one dispatch between the transports: DICOMweb (send-http.c) or DIMSE (send-dimse.c) */
 	d.is_dimse = o->url && send_url_is_dimse(o->url);
-	r = d.is_dimse ? send_dimse_init(&d.dimse, ctx, o, &res->error) : send_conn_init(&d.conn, ctx, o, &res->error);
+	r = d.is_dimse ? send_dimse_init(&d.dimse, ctx, o, &res->error) : send_conn_init(&d.conns[0], ctx, o, &res->error);
 	if (r < 0)
 		return r;
-	d.conn.deadline_ms = d.dimse.deadline_ms = mono_ms() + (uint64_t)o->max_seconds * 1000;
-	d.conn.bytes_sent = d.dimse.bytes_sent = &res->bytes_sent;
-	d.conn.requests = d.dimse.requests = &res->requests;
+	d.nconns = !d.is_dimse;
+	d.conns[0].deadline_ms = d.dimse.deadline_ms = mono_ms() + (uint64_t)o->max_seconds * 1000;
+	d.conns[0].bytes_sent = d.dimse.bytes_sent = &res->bytes_sent;
+	d.conns[0].requests = d.dimse.requests = &res->requests;
 
 	d.bagfd = open(bag, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (d.bagfd < 0) {
@@ -699,20 +876,23 @@ int send_package(struct ing_ctx *ctx, const char *bag, const struct send_opts *o
 		fail_why(res, "cannot list the package's DICOM objects: %s", ing_strerror(r));
 		goto out;
 	}
-	qsort(d.objs, d.n, sizeof *d.objs, obj_cmp);
+	qsort(d.objs, d.n, sizeof *d.objs, d.is_dimse ? obj_cmp_study : obj_cmp_series);
 	res->objects = d.n;
 
-	r = d.is_dimse ? send_dimse_query(&d.dimse, d.objs, d.n, false, &res->error) : qido_all(&d, false);
+	r = d.is_dimse ? send_dimse_query(&d.dimse, d.objs, d.n, false, &res->error) : run_all(&d, o, false);
 	if (r < 0)
 		goto out;
 	for (size_t i = 0; i < d.n; i++)
 		res->already += d.objs[i].state == OBJ_THERE;
 	log_info(ctx, "send: %zu DICOM objects, %" PRIu64 " already at the destination", d.n, res->already);
 
-	r = d.is_dimse ? send_dimse_store(&d.dimse, d.bagfd, d.objs, d.n, &res->error) : stow_all(&d, o);
+	/* DICOMweb: the STOW-RS batches and the confirming QIDO-RS queries in one run, the queries of the
+	 * first series overlapping the last batches (run_all()) */
+	r = d.is_dimse ? send_dimse_store(&d.dimse, d.bagfd, d.objs, d.n, &res->error) : run_all(&d, o, true);
 	if (r < 0)
 		goto out;
-	r = d.is_dimse ? send_dimse_query(&d.dimse, d.objs, d.n, true, &res->error) : qido_all(&d, true);
+	if (d.is_dimse)
+		r = send_dimse_query(&d.dimse, d.objs, d.n, true, &res->error);
 	if (r < 0)
 		goto out;
 	for (size_t i = 0; i < d.n; i++) {

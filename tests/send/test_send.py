@@ -40,6 +40,7 @@ Orthanc holds is read through its own REST API, never through our code.
            kept-alive connections that carry every request"""
 import http.client
 import http.server
+import io
 import json
 import os
 import subprocess
@@ -47,6 +48,7 @@ import sys
 import ssl
 import tempfile
 import threading
+import time
 import urllib.error
 import urllib.request
 
@@ -213,7 +215,7 @@ class FlakyProxy(http.server.BaseHTTPRequestHandler):
             self.close_connection = True
             self.connection.shutdown(2)
             return
-        body = self.rfile.read(n) if n else None
+        body = self.body = self.rfile.read(n) if n else None
         if self.bearer and self.headers.get('Authorization') != 'Bearer ' + self.bearer:
             self.send_response(401)
             self.send_header('Content-Length', '0')
@@ -235,6 +237,7 @@ class FlakyProxy(http.server.BaseHTTPRequestHandler):
         c.request(method, self.path, body=body, headers=hdrs)
         r = c.getresponse()
         data = r.read()
+        self.answered = time.monotonic()     # before the client can have the answer
         self.send_response(r.status)
         for k, v in r.getheaders():
             if k.lower() not in ('transfer-encoding', 'connection', 'content-length'):
@@ -285,20 +288,38 @@ def test_retry(work):
     print('retry: 503 for ever fails after 5 attempts; 503 twice, then connections cut twice: retried and delivered (%d objects)' % len(want))
 
 
+def stow_series(ctype, body):
+    """The Series Instance UIDs of the objects in a STOW-RS body (multipart/related)."""
+    boundary = ctype.split('boundary=', 1)[1].split(';')[0].strip('"').encode()
+    out = set()
+    for part in body.split(b'--' + boundary)[1:]:
+        if part.startswith(b'--'):
+            break
+        data = part.split(b'\r\n\r\n', 1)[1][:-2]
+        out.add(str(pydicom.dcmread(io.BytesIO(data), stop_before_pixels=True, force=True).SeriesInstanceUID))
+    return out
+
+
 class PairProxy(FlakyProxy):
     """FlakyProxy with keep-alive (HTTP/1.1) that notes the client connection of every request, and holds a
     STOW-RS POST up to 10 s until a second one is in flight beside it: a client that sends one batch at a time
-    shows one in flight at most."""
+    shows one in flight at most. Every request is logged: (method, path, start, the time Orthanc's answer came
+    back (before the client has it), the series of a POST's objects)."""
     protocol_version = 'HTTP/1.1'
     cond = threading.Condition()
     active = most = 0
     conns = set()
+    log = []
 
     def relay(self, method):
+        t0 = time.monotonic()
         with self.cond:
             PairProxy.conns.add(self.client_address)
         if method != 'POST':
-            return FlakyProxy.relay(self, method)
+            FlakyProxy.relay(self, method)
+            with self.cond:
+                PairProxy.log.append((method, self.path, t0, self.answered, set()))
+            return
         with self.cond:
             PairProxy.active += 1
             PairProxy.most = max(PairProxy.most, PairProxy.active)
@@ -309,6 +330,9 @@ class PairProxy(FlakyProxy):
         finally:
             with self.cond:
                 PairProxy.active -= 1
+        series = stow_series(self.headers.get('Content-Type', ''), self.body)
+        with self.cond:
+            PairProxy.log.append((method, self.path, t0, self.answered, series))
 
 
 def test_parallel(work):
@@ -330,8 +354,28 @@ def test_parallel(work):
                   'after the parallel send Orthanc does not hold the package: %s' % p.stderr)
         finally:
             srv.shutdown()
-    print('parallel: two STOW-RS batches in flight at once on two kept-alive connections; %d objects delivered'
-          % len(want))
+    # the confirming queries (those after the first STOW-RS began): one per series of the package, each asked
+    # only once every batch holding an object of that series was answered
+    log = sorted(PairProxy.log, key=lambda x: x[2])
+    posts = [x for x in log if x[0] == 'POST']
+    check(len(posts) >= 3, 'wanted at least three batches, saw %d' % len(posts))
+    confirms = [x for x in log if x[0] == 'GET' and x[2] > posts[0][2]]
+    asked = {}
+    for _, path, t0, _, _ in confirms:
+        parts = path.split('?')[0].split('/')
+        check(len(parts) == 7 and parts[2] == 'studies' and parts[4] == 'series' and parts[6] == 'instances',
+              'a confirming query that does not name one series: %s' % path)
+        asked[parts[5]] = t0
+    series = {str(pydicom.dcmread(os.path.join(root, f), stop_before_pixels=True).SeriesInstanceUID)
+              for root, _, files in os.walk(os.path.join(bag, 'data', 'DICOM')) for f in files if f != 'DICOMDIR'}
+    check(set(asked) == series, 'confirmed %d series, the package has %d' % (len(asked), len(series)))
+    for uid, t0 in asked.items():
+        late = [x for x in posts if uid in x[4] and x[3] > t0]
+        check(not late, 'series %s was confirmed before its last batch was answered' % uid)
+    overlap = sum(1 for x in confirms if x[2] < posts[-1][3])
+    print('parallel: two STOW-RS batches in flight at once on two kept-alive connections; %d objects delivered; '
+          '%d series confirmed after their batches (%d of the queries while a batch was in flight)'
+          % (len(want), len(series), overlap))
 
 
 PET = '1.2.840.10008.5.1.4.1.1.128'
