@@ -37,7 +37,9 @@ Orthanc holds is read through its own REST API, never through our code.
            usage errors that name the file, line and column
   parallel a proxy that holds each STOW-RS request until a second one is in
            flight: two batches are sent at once, never more, over two
-           kept-alive connections that carry every request"""
+           kept-alive connections that carry every request; every series
+           of the package is confirmed by a QIDO-RS query naming it, none
+           before every batch holding one of its objects was answered"""
 import http.client
 import http.server
 import io
