@@ -24,7 +24,8 @@ Orthanc (median).
 
 Environment: BENCH_SEND_ROUNDS (3), BENCH_SEND_PLACES (tmpfs,disk),
 BENCH_SEND_TOOLS (ingest-send,ingest-dimse,storescu,rest-upload), BENCH_SEND_BASE,
-BENCH_SEND_BATCHES=N,M (adds `ingest send --batch-bytes N` runs, named send/N).
+BENCH_SEND_BATCHES=N,M (adds `ingest send --batch-bytes N` runs, named send/N),
+BENCH_SEND_ALT=NAME=PATH,... (adds `ingest send` runs of other binaries, named send:NAME).
 """
 import glob
 import http.client
@@ -155,6 +156,9 @@ def main():
     fns = {w: WAYS[w] for w in ways}
     for b in filter(None, os.environ.get('BENCH_SEND_BATCHES', '').split(',')):
         fns['send/%s' % b] = lambda o, b=b: send(o, None, b)
+    for a in filter(None, os.environ.get('BENCH_SEND_ALT', '').split(',')):
+        name, path = a.split('=', 1)
+        fns['send:%s' % name] = lambda o, path=path: send(o, path)
     names = list(fns)
     rounds = int(os.environ.get('BENCH_SEND_ROUNDS', '3'))
     places = os.environ.get('BENCH_SEND_PLACES', 'tmpfs,disk').split(',')
