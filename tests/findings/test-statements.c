@@ -408,6 +408,15 @@ static const struct tcase cases[] = {
 	    W("HER2 ISH", "result", "positive", NULL) } },
 	{ "en", "HER2/CEP17 ratio 2.6.\n\n\n\n\n\nMethods.\n\n\nHER2 gene is AMPLIFIED.", NULL,
 	  { W("HER2 ISH", "result", "none", "ratio 2.6"), W("HER2 ISH", "result", "positive", NULL) } },
+	/* ---- the amplification test named in a language's words is the ISH marker's: not done, pending, negative ---- */
+	{ "ru", "Амплификация HER2: исследование не проводилось.", NULL, { W("HER2 ISH", "not-done", "none", NULL) } },
+	{ "ru", "Амплификация HER2 не выявлена.", NULL, { W("HER2 ISH", "result", "negative", NULL) } },
+	{ "de", "HER2-Amplifikation: nicht durchgeführt.", NULL, { W("HER2 ISH", "not-done", "none", NULL) } },
+	{ "es", "Amplificación de HER2: no realizada.", NULL, { W("HER2 ISH", "not-done", "none", NULL) } },
+	{ "fr", "Amplification de HER2 : non réalisée.", NULL, { W("HER2 ISH", "not-done", "none", NULL) } },
+	{ "pt", "Amplificação do gene HER2: não realizada.", NULL, { W("HER2 ISH", "not-done", "none", NULL) } },
+	{ "zh", "HER2（2+），HER2基因扩增检测待回报。", NULL,
+	  { W("HER2", "equivocal", "none", "2+"), W("HER2 ISH", "pending", "none", NULL) } },
 };
 
 static bool has_flag(const char *flags, const char *f)
