@@ -641,6 +641,20 @@ static size_t concept_at(struct reader *r, const struct funit *u, int c, size_t 
 	return 0;
 }
 
+/* A terminate word that starts a list's conjunction (concept `list-and`:
+ * Russian "а" of "а также", "and also") ends no scope and parts no list. */
+static void keep_list_conjunctions(struct reader *r, const struct funit *u)
+{
+	int c = vocab_concept_id(r->v, "list-and");
+	if (c < 0)
+		return;
+	for (size_t k = 0; k < r->it.n; k++) {
+		struct item *x = &r->it.v[k];
+		if (x->kind == IT_WORD && (x->cls & VW_BIT(VW_TERMINATE)) && concept_at(r, u, c, x->a) > x->b)
+			x->cls &= ~VW_BIT(VW_TERMINATE);
+	}
+}
+
 #define COMPARISON_LOOKBACK 40  /* folded bytes before a number searched for "less than" */
 #define QUANTITY_LOOKBACK 48    /* ... for the words naming the quantity ("copy number") */
 
@@ -711,6 +725,7 @@ static void read_unit(struct reader *r, const struct funit *u)
 		return;         /* a definition note */
 	drop_bare_mss(r);
 	drop_measured_expression(r, u);
+	keep_list_conjunctions(r, u);
 	context_apply(u->t, &r->it);
 	r->npst = 0;
 	if (u->kind == UNIT_ROW)

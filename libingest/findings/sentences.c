@@ -2,9 +2,10 @@
 /*
  * Statements from sentences (markers.c reads the items, this gives the values):
  * markers next to each other form a group (a list: "ER and PR", "ALK, ROS1 or
- * RET"), each value goes to the nearer group that reads it, before or after it
- * by the gap's cost; a group in a negation's scope with no value of its own is
- * negative; variants go to the marker right before them.
+ * RET", "CD15, ainsi que PAX5": concept `list-and`), each value goes to the
+ * nearer group that reads it, before or after it by the gap's cost; a group in
+ * a negation's scope with no value of its own is negative; variants go to the
+ * marker right before them.
  */
 #include <stdio.h>
 #include <string.h>
@@ -111,12 +112,45 @@ bool comma_between(const struct vtext *t, size_t a, size_t b)
 	return false;
 }
 
+/* Is the gap [A, B) between two markers one of the language's list
+ * conjunctions longer than "and" (concept LIST_AND), after a comma or none:
+ * "CD30 et CD15, ainsi que PAX5", "CK7 as well as CK20", ", а также"? The
+ * markers are then one list, as with "and". */
+static bool list_joins(struct reader *r, const struct funit *u, int list_and, size_t a, size_t b)
+{
+	const char *s = u->t->s;
+	size_t i = a;
+	if (list_and < 0)
+		return false;
+	while (i < b && s[i] == ' ')
+		i++;
+	if (i < b && s[i] == ',')
+		i++;
+	while (i < b && s[i] == ' ')
+		i++;
+	if (i >= b || !vtext_word_start(u->t, i))
+		return false;
+	struct vmatch m[8];
+	size_t n = vocab_match_at(r->v, u->t, i, VW_BIT(VW_CONCEPT), m, ARRAY_SIZE(m));
+	for (size_t k = 0; k < n; k++) {
+		if (m[k].id != (unsigned)list_and || m[k].end > b)
+			continue;
+		size_t e = m[k].end;
+		while (e < b && s[e] == ' ')
+			e++;
+		if (e == b)
+			return true;
+	}
+	return false;
+}
+
 /* Sentences: groups of markers, each value to the nearer group that reads it. */
 ING_HIDDEN void read_sentence(struct reader *r, const struct funit *u)
 {
 	struct items *it = &r->it;
 	size_t gs[FINDINGS_MAX_ITEMS], ge[FINDINGS_MAX_ITEMS], ng = 0; /* groups: item index ranges [gs, ge] */
 	bool given[FINDINGS_MAX_ITEMS] = { 0 };
+	int list_and = vocab_concept_id(r->v, "list-and");
 	for (size_t k = 0; k < it->n; k++) {
 		if (it->v[k].kind != IT_MARKER || it->v[k].dead)
 			continue;
@@ -137,7 +171,8 @@ ING_HIDDEN void read_sentence(struct reader *r, const struct funit *u)
 			 * that each have their own result, one before, one after */
 			split = split || (own_value_before(u, it, gs[ng - 1]) && own_value_after(u, it, k) &&
 			                  comma_between(u->t, it->v[last].b, it->v[k].a));
-			if (!split && gap_cost(u->t, it, it->v[last].b, it->v[k].a) <= GROUP_GAP_MAX) {
+			if (!split && (gap_cost(u->t, it, it->v[last].b, it->v[k].a) <= GROUP_GAP_MAX ||
+			               list_joins(r, u, list_and, it->v[last].b, it->v[k].a))) {
 				ge[ng - 1] = k;
 				continue;
 			}
