@@ -108,6 +108,34 @@ static bool marker_written(const struct funit *u, size_t a, size_t b)
 	return !lower;
 }
 
+/* Is the marker phrase ending at E in a letter (any script) followed by a
+ * number that makes another name, when the marker reads no number (a stain
+ * read positive / negative only)? "CK 13", "cytokératine 19", "CK 34βE12",
+ * "细胞角蛋白19" name other cytokeratins, not "CK" (the pan-cytokeratin
+ * stain) with a value; a number with its unit, sign or decimals ("ER 90%",
+ * "2+", "1.5") is no name. */
+static bool numbered_other(const struct vocab *v, int m, const struct vtext *t, size_t e, size_t b)
+{
+	if (vocab_marker(v, (size_t)m)->values != 1u << VG_POSNEG || e == 0 || e >= b)
+		return false;
+	char last = t->s[e - 1];
+	if ((last >= '0' && last <= '9') || !fold_is_wordch(t, e - 1))
+		return false;
+	size_t i = e;
+	if (t->s[i] == ' ' || t->s[i] == '-')
+		i++;
+	size_t d = i;
+	while (i < b && t->s[i] >= '0' && t->s[i] <= '9')
+		i++;
+	if (i == d)
+		return false;
+	if (i < b && (t->s[i] == '%' || t->s[i] == '+'))
+		return false;
+	if (i + 1 < b && (t->s[i] == '.' || t->s[i] == ',') && t->s[i + 1] >= '0' && t->s[i + 1] <= '9')
+		return false;
+	return true;
+}
+
 static size_t next_char(const struct vtext *t, size_t i)
 {
 	i++;
@@ -168,7 +196,8 @@ void items_scan(const struct vocab *v, const struct funit *u, size_t a, size_t b
 				char var[40];
 				size_t ve = value_parse(t, i, b, &f);
 				size_t xe = variant_parse(t, i, b, true, var, sizeof(var));
-				bool keep = !ve || ve <= mend || value_marker_for(v, marker, &f) >= 0;
+				bool keep = (!ve || ve <= mend || value_marker_for(v, marker, &f) >= 0) &&
+				            !numbered_other(v, marker, t, mend, b);
 				if (keep) {
 					struct item *it = item_add(out, IT_MARKER, i, mend, u);
 					if (it)
