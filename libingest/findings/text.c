@@ -60,10 +60,11 @@ bool fold_is_wordch(const struct vtext *t, size_t i)
 	size_t l = utf8_decode((const uint8_t *)t->s + s, t->n - s, &cp);
 	if (!l)
 		return false;
-	/* punctuation blocks: general punctuation, CJK symbols, full-width forms' punctuation */
+	/* punctuation blocks: general punctuation, CJK symbols, full-width forms' punctuation;
+	 * Arabic comma, semicolon, question mark and full stop; Devanagari danda and double danda */
 	if ((cp >= 0x2000 && cp <= 0x2bff) || (cp >= 0x3000 && cp <= 0x303f) || (cp >= 0xff00 && cp <= 0xff0f) ||
 	    (cp >= 0xff1a && cp <= 0xff20) || cp == 0xa0 || cp == 0xb7 || cp == 0xd7 || cp == 0x60c || cp == 0x61b ||
-	    cp == 0x61f || cp == 0x6d4 || (cp >= 0xa1 && cp <= 0xbf))
+	    cp == 0x61f || cp == 0x6d4 || cp == 0x964 || cp == 0x965 || (cp >= 0xa1 && cp <= 0xbf))
 		return false;
 	return true;
 }

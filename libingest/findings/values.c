@@ -542,8 +542,8 @@ size_t value_parse(const struct vtext *t, size_t i, size_t end, struct fval *f)
 		f->accept = 0;  /* "< 35" without a unit: a cut-off, not a value */
 		return q;
 	}
-	if (q < end && (is_alpha(s[q]) || s[q] == '/' || (unsigned char)s[q] >= 0x80))
-		return 0;       /* a number with a unit is a lab's or a size, not a marker's */
+	if (q < end && (is_alpha(s[q]) || s[q] == '/' || ((unsigned char)s[q] >= 0x80 && fold_is_wordch(t, q))))
+		return 0;       /* a number with a unit is a lab's or a size, not a marker's (a "।" or "。" after it is no unit) */
 	/* a bare number: "0" for IHC, a score ("Recurrence Score 18"), read only right after its marker */
 	snprintf(f->text, sizeof(f->text), "%s", buf);
 	f->g = VG_SCORE;

@@ -408,6 +408,16 @@ static const struct tcase cases[] = {
 	    W("HER2 ISH", "result", "positive", NULL) } },
 	{ "en", "HER2/CEP17 ratio 2.6.\n\n\n\n\n\nMethods.\n\n\nHER2 gene is AMPLIFIED.", NULL,
 	  { W("HER2 ISH", "result", "none", "ratio 2.6"), W("HER2 ISH", "result", "positive", NULL) } },
+	/* ---- Gleason and the grade group in every language; a danda or 。 after a number is no unit ---- */
+	{ "ar", "مجموع غليسون 4+5=9، مجموعة الدرجة 5.", NULL,
+	  { W("Gleason", "result", "none", "4+5=9"), W("ISUP grade", "result", "none", "5") } },
+	{ "hi", "ग्लीसन स्कोर 4+3=7, ग्रेड ग्रुप 3।", NULL,
+	  { W("Gleason", "result", "none", "4+3=7"), W("ISUP grade", "result", "none", "3") } },
+	{ "tr", "Gleason skoru 4+3=7, derece grubu 3.", NULL,
+	  { W("Gleason", "result", "none", "4+3=7"), W("ISUP grade", "result", "none", "3") } },
+	{ "zh", "格里森评分4+3=7分，ISUP分级分组3。", NULL,
+	  { W("Gleason", "result", "none", "4+3=7"), W("ISUP grade", "result", "none", "3") } },
+	{ "zh", "肿瘤大小3厘米。", NULL, { { NULL } } },
 	/* ---- "CK" / "cytokeratin" with no number is the pan-cytokeratin stain (AE1/AE3), in every language ---- */
 	{ "zh", "免疫组化：CK（+），P40（+），P16（-）；原位杂交：EBER（+）。", NULL,
 	  { W("AE1/AE3", "result", "positive", NULL), W("p40", "result", "positive", NULL),
