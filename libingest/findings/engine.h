@@ -24,6 +24,7 @@
 enum col_role {
 	ROLE_NONE = 0, ROLE_MARKER, ROLE_RESULT, ROLE_METHOD, ROLE_REFERENCE, ROLE_UNIT, ROLE_DATE,
 	ROLE_FLAG, ROLE_CLASSIFICATION, ROLE_VAF,
+	ROLE_INTERP,                    /* an interpretation column ("Interpretación"): not counted to find a header */
 };
 
 enum unit_flag {
@@ -84,6 +85,8 @@ struct fval {
 	bool generic;                   /* a positive/negative word: read by most grammars */
 	bool weak;                      /* a bare number ("0", "18"): only right after its marker */
 	bool vaf;                       /* a VAF ("VAF 23%") */
+	bool intensity;                 /* an IHC grade named an intensity ("intensity 2+"): a stain
+	                                 * measured in per cent does not take it as its score */
 	enum variant_class vc;
 	char text[40];                  /* normalised value, "" when none */
 };

@@ -66,6 +66,8 @@ ING_HIDDEN void give(struct reader *r, int m, const struct item *x)
 	const struct fval *f = &x->val;
 	enum polarity pol = f->pol;
 	const struct vocab_marker *tm = vocab_marker(r->v, (size_t)target);
+	if (f->intensity && tm && (tm->values & G(VG_PERCENT)))
+		return; /* "negativa (20% das células com intensidade 2+)": the 2+ qualifies the 20% */
 	if (f->generic && f->as == AS_RESULT && tm && !tm->panel && (tm->values & G(VG_EXPRESSION)) &&
 	    !(tm->values & G(VG_PERCENT)))
 		/* a staining word or sign for a protein read as retained / lost:
@@ -641,6 +643,32 @@ static size_t concept_at(struct reader *r, const struct funit *u, int c, size_t 
 	return 0;
 }
 
+#define INTENSITY_LOOKBACK 40   /* folded bytes before an IHC grade searched for "intensity" */
+
+/* An IHC grade next to an intensity word ("intensidade 2+", "2+ intensity",
+ * concept `intensity`) is an intensity: give() keeps it from a stain
+ * measured in per cent, whose result is its percentage and its words. */
+static void mark_intensities(struct reader *r, const struct funit *u)
+{
+	int c = vocab_concept_id(r->v, "intensity");
+	if (c < 0)
+		return;
+	const char *s = u->t->s;
+	for (size_t k = 0; k < r->it.n; k++) {
+		struct item *x = &r->it.v[k];
+		if (x->kind != IT_VALUE || x->dead || x->val.g != VG_IHC)
+			continue;
+		size_t a = x->a;
+		while (a > u->a && (s[a - 1] == ' ' || s[a - 1] == ':'))
+			a--;
+		size_t lo = a > u->a + INTENSITY_LOOKBACK ? a - INTENSITY_LOOKBACK : u->a;
+		size_t e = x->b;
+		while (e < u->b && s[e] == ' ')
+			e++;
+		x->val.intensity = (a > u->a && concept_ends_at(r, u, c, lo, a) != SIZE_MAX) || concept_at(r, u, c, e) > 0;
+	}
+}
+
 /* A terminate word that starts a list's conjunction (concept `list-and`:
  * Russian "а" of "а также", "and also") ends no scope and parts no list. */
 static void keep_list_conjunctions(struct reader *r, const struct funit *u)
@@ -726,6 +754,7 @@ static void read_unit(struct reader *r, const struct funit *u)
 	drop_bare_mss(r);
 	drop_measured_expression(r, u);
 	keep_list_conjunctions(r, u);
+	mark_intensities(r, u);
 	context_apply(u->t, &r->it);
 	r->npst = 0;
 	if (u->kind == UNIT_ROW)

@@ -169,7 +169,8 @@ ING_HIDDEN void read_row(struct reader *r, const struct funit *u)
 				for (size_t j = 0; j < it->n && !p->value[0]; j++) {
 					const struct item *y = &it->v[j];
 					unsigned c = y->cell;
-					if (use[c] || c == x->cell || u->cells[c].role != ROLE_NONE || !item_is_value(y) ||
+					if (use[c] || c == x->cell || (u->cells[c].role != ROLE_NONE && u->cells[c].role != ROLE_INTERP) ||
+					    !item_is_value(y) ||
 					    !y->val.text[0] || y->val.as != AS_RESULT || y->negated || y->val.vaf ||
 					    cell_skippable(r, u, c) || takes(r->v, it->v[q].marker, &y->val) != p->marker)
 						continue;
@@ -178,6 +179,33 @@ ING_HIDDEN void read_row(struct reader *r, const struct funit *u)
 					z.val.vc = VC_NONE;
 					give(r, it->v[q].marker, &z);
 				}
+			}
+		/* a result cell with a number only ("80 % tinción 2+/3+ | positivo (>= 75 %)"):
+		 * a positive / negative word in the row's interpretation column is its polarity */
+		if (u->has_header)
+			for (size_t q = k; q <= k1; q++) {
+				if (it->v[q].dead)
+					continue;
+				struct pst *p = NULL;
+				for (size_t j = 0; j < r->npst; j++)
+					if (r->pst[j].marker == it->v[q].marker)
+						p = &r->pst[j];
+				if (!p || !p->result || p->as != AS_RESULT || p->pol != POL_NONE || !p->value[0] || p->conflict ||
+				    p->vc)
+					continue;
+				enum polarity pol = POL_NONE;
+				bool two = false;
+				for (size_t j = 0; j < it->n; j++) {
+					const struct item *y = &it->v[j];
+					if (u->cells[y->cell].role != ROLE_INTERP || !item_is_value(y) || !y->val.generic ||
+					    y->val.as != AS_RESULT || y->val.pol == POL_NONE)
+						continue;
+					enum polarity yp = y->negated && y->val.pol == POL_POSITIVE ? POL_NEGATIVE : y->val.pol;
+					two |= pol != POL_NONE && pol != yp;
+					pol = yp;
+				}
+				if (pol != POL_NONE && !two)
+					p->pol = pol;
 			}
 		int m0 = x->marker;
 		/* variants of the row go to its marker */

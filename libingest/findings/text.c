@@ -229,7 +229,7 @@ static unsigned split_cells(const char *s, size_t ls, size_t le, bool tabs_only,
 static enum col_role header_role(const struct vocab *v, const struct vtext *t, size_t a, size_t b)
 {
 	struct vmatch m[8];
-	size_t n = vocab_match_at(v, t, a, COL_MASK, m, ARRAY_SIZE(m));
+	size_t n = vocab_match_at(v, t, a, COL_MASK | VW_BIT(VW_INTERPRETATION), m, ARRAY_SIZE(m));
 	for (size_t k = 0; k < n; k++) {
 		size_t e = m[k].end;
 		while (e < b && (t->s[e] == ' ' || t->s[e] == ':' || t->s[e] == '.' || t->s[e] == '*'))
@@ -257,6 +257,7 @@ static enum col_role header_role(const struct vocab *v, const struct vtext *t, s
 		case VW_COL_FLAG: return ROLE_FLAG;
 		case VW_COL_CLASSIFICATION: return ROLE_CLASSIFICATION;
 		case VW_COL_VAF: return ROLE_VAF;
+		case VW_INTERPRETATION: return ROLE_INTERP;
 		default: break;
 		}
 	}
@@ -360,7 +361,7 @@ static void rows_build(const struct vocab *v, const char *s, size_t len, const s
 			u.cells[k].a = fold_pos(t, ca[k]);
 			u.cells[k].b = fold_pos(t, cb[k]);
 			r[k] = header_role(v, t, u.cells[k].a, u.cells[k].b);
-			named += r[k] != ROLE_NONE;
+			named += r[k] != ROLE_NONE && r[k] != ROLE_INTERP;
 		}
 		if (named >= 2 && named * 2 >= n) {
 			memcpy(roles, r, n * sizeof(*r));

@@ -408,6 +408,23 @@ static const struct tcase cases[] = {
 	    W("HER2 ISH", "result", "positive", NULL) } },
 	{ "en", "HER2/CEP17 ratio 2.6.\n\n\n\n\n\nMethods.\n\n\nHER2 gene is AMPLIFIED.", NULL,
 	  { W("HER2 ISH", "result", "none", "ratio 2.6"), W("HER2 ISH", "result", "positive", NULL) } },
+	/* ---- an IHC grade named an intensity qualifies a percentage: never the score of a stain measured in per cent ---- */
+	{ "pt", "Claudina 18.2 (43-14A): negativa (20% das células com intensidade 2+).", NULL,
+	  { W("CLDN18.2", "result", "negative", "20%") } },
+	{ "en", "Claudin 18.2 (43-14A): negative (20% of cells with 2+ intensity).", NULL,
+	  { W("CLDN18.2", "result", "negative", "20%") } },
+	{ "ru", "Клаудин 18.2: отрицательный (20% клеток с интенсивностью 2+).", NULL,
+	  { W("CLDN18.2", "result", "negative", "20%") } },
+	{ "es", "Claudina-18.2: positiva, 80% de las células tumorales con intensidad 2+/3+.", NULL,
+	  { W("CLDN18.2", "result", "positive", "80%") } },
+	/* ... HER2's score is its intensity: still equivocal */
+	{ "fr", "HER2 : score 2+, intensité 2+ dans 40 % des cellules.", NULL, { W("HER2", "equivocal", "none", "2+") } },
+	/* ---- a row's number without a polarity takes the positive / negative word of its interpretation column ---- */
+	{ "es", "", "Determinación\tClon / técnica\tResultado\tInterpretación\n"
+	            "Claudina 18.2\t43-14A\t80 % tinción 2+/3+\tpositivo (>= 75 %)\n",
+	  { WV("CLDN18.2", "result", "positive", "80%", NULL, "row") } },
+	{ "en", "", "Marker\tClone\tResult\tInterpretation\nCLDN18.2\t43-14A\t20%\tnegative\nHER2\t4B5\t2+\tequivocal\n",
+	  { WV("CLDN18.2", "result", "negative", "20%", NULL, "row"), WV("HER2", "equivocal", "none", "2+", NULL, "row") } },
 	/* ---- Gleason and the grade group in every language; a danda or 。 after a number is no unit ---- */
 	{ "ar", "مجموع غليسون 4+5=9، مجموعة الدرجة 5.", NULL,
 	  { W("Gleason", "result", "none", "4+5=9"), W("ISUP grade", "result", "none", "5") } },
