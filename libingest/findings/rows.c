@@ -74,6 +74,38 @@ static bool own_results(const struct reader *r, const struct funit *u, size_t a,
 	       comma_between(u->t, it->v[a].b, it->v[b].a);
 }
 
+/* An interpretation cell that names another marker with a result of its own,
+ * in the cell ("MLH1 / PMS2 / MSH2 / MSH6 | IHQ | expresión conservada |
+ * sistema MMR competente"): that marker's result, as a sentence of the cell
+ * says it. Never a marker of the row's marker column. */
+static void read_interp_cells(struct reader *r, const struct funit *u)
+{
+	struct items *it = &r->it;
+	for (size_t k = 0; k < it->n; k++) {
+		const struct item *x = &it->v[k];
+		if (x->kind != IT_MARKER || x->dead || u->cells[x->cell].role != ROLE_INTERP)
+			continue;
+		bool rows_own = false;
+		for (size_t j = 0; j < it->n && !rows_own; j++)
+			rows_own = it->v[j].kind == IT_MARKER && u->cells[it->v[j].cell].role == ROLE_MARKER &&
+			           it->v[j].marker == x->marker;
+		if (rows_own)
+			continue;
+		size_t vj = SIZE_MAX;
+		unsigned nval = 0;
+		for (size_t j = 0; j < it->n; j++) {
+			const struct item *y = &it->v[j];
+			if (y->cell != x->cell || !item_is_value(y) || takes(r->v, x->marker, &y->val) < 0)
+				continue;
+			nval++;
+			if (j > k && gap_cost(u->t, it, x->b, y->a) <= 2 && vj == SIZE_MAX)
+				vj = j;
+		}
+		if (vj != SIZE_MAX && nval == 1)
+			give(r, x->marker, &it->v[vj]);
+	}
+}
+
 /* Rows: the marker's cell, its result cells; never another row. */
 ING_HIDDEN void read_row(struct reader *r, const struct funit *u)
 {
@@ -235,4 +267,6 @@ ING_HIDDEN void read_row(struct reader *r, const struct funit *u)
 					src_copy(u, u->cells[c].a, u->cells[c].b, p->method, sizeof(p->method));
 			}
 	}
+	if (u->has_header && has_marker_col)
+		read_interp_cells(r, u);
 }

@@ -425,6 +425,17 @@ static const struct tcase cases[] = {
 	  { WV("CLDN18.2", "result", "positive", "80%", NULL, "row") } },
 	{ "en", "", "Marker\tClone\tResult\tInterpretation\nCLDN18.2\t43-14A\t20%\tnegative\nHER2\t4B5\t2+\tequivocal\n",
 	  { WV("CLDN18.2", "result", "negative", "20%", NULL, "row"), WV("HER2", "equivocal", "none", "2+", NULL, "row") } },
+	/* ---- an interpretation cell naming another marker with its own result states it; never the row marker's again ---- */
+	{ "es", "", "Determinación\tClon / técnica\tResultado\tInterpretación\n"
+	            "MLH1 / PMS2 / MSH2 / MSH6\tIHQ\texpresión conservada\tsistema MMR competente\n",
+	  { WV("MLH1", "result", "negative", NULL, NULL, "row"), WV("PMS2", "result", "negative", NULL, NULL, "row"),
+	    WV("MSH2", "result", "negative", NULL, NULL, "row"), WV("MSH6", "result", "negative", NULL, NULL, "row"),
+	    WV("MMR", "result", "negative", NULL, NULL, "row") } },
+	{ "en", "", "Marker\tMethod\tResult\tInterpretation\nMLH1 / PMS2 / MSH2 / MSH6\tIHC\tretained\tMMR proficient\n"
+	            "HER2\t4B5\t2+\tHER2 equivocal, ISH to follow\n",
+	  { WV("MLH1", "result", "negative", NULL, NULL, "row"), WV("PMS2", "result", "negative", NULL, NULL, "row"),
+	    WV("MSH2", "result", "negative", NULL, NULL, "row"), WV("MSH6", "result", "negative", NULL, NULL, "row"),
+	    WV("MMR", "result", "negative", NULL, NULL, "row"), WV("HER2", "equivocal", "none", "2+", NULL, "row") } },
 	/* ---- Gleason and the grade group in every language; a danda or 。 after a number is no unit ---- */
 	{ "ar", "مجموع غليسون 4+5=9، مجموعة الدرجة 5.", NULL,
 	  { W("Gleason", "result", "none", "4+5=9"), W("ISUP grade", "result", "none", "5") } },
