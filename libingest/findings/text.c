@@ -546,6 +546,32 @@ static bool ends_with_stopword(const struct vocab *v, const struct vtext *tt, co
 	return false;
 }
 
+/* Does [A, B) end in a marker's name that starts its sentence ("...
+ * BRAF-V600E-Mutation. NRAS" then "wurde nicht untersucht.": a narrow
+ * column's line cut after the subject)? */
+static bool ends_with_subject(const struct vocab *v, const struct vtext *tt, const char *s, size_t a, size_t b)
+{
+	size_t w = b;
+	while (w > a && s[w - 1] != ' ' && s[w - 1] != '\t')
+		w--;
+	if (w == b)
+		return false;
+	size_t p = w;
+	while (p > a && (s[p - 1] == ' ' || s[p - 1] == '\t'))
+		p--;
+	if (p > a && !ends_sentence(s, a, p))
+		return false;
+	size_t fa = fold_pos(tt, w), fb = fold_pos(tt, b);
+	if (fa >= fb || !vtext_word_start(tt, fa))
+		return false;
+	struct vmatch m[4];
+	size_t k = vocab_match_at(v, tt, fa, VW_BIT(VW_MARKER), m, ARRAY_SIZE(m));
+	for (size_t q = 0; q < k; q++)
+		if (m[q].end == fb)
+			return true;
+	return false;
+}
+
 /* Does a marker's name wrap from the end of [A, B) to the line at NX:
  * "... positiv. H3\nK27M negativ."? The last word and the next line's
  * first word, joined by a space, start a marker phrase longer than the
@@ -639,6 +665,9 @@ void units_build(const struct vocab *v, const struct doc_text *d, const struct v
 			/* "MMR proteinleri (MLH1, PMS2, MSH2, MSH6):\nkorunmuş.": a
 			 * prose line's label whose value wrapped to the next line */
 			if (b - a >= PROSE_LINE_MIN && s[b - 1] == ':' && lower_next)
+				goes_on = true;
+			/* a line of any length cut after its sentence's subject, a marker */
+			if (!goes_on && lower_next && ends_with_subject(v, tt, s, a, b))
 				goes_on = true;
 			/* "... negativo para BRCA1 e\nBRCA2", "(grupo\nISUP 4)": a prose
 			 * line cut after a function word or inside brackets goes on

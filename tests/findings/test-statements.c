@@ -436,6 +436,16 @@ static const struct tcase cases[] = {
 	  { WV("MLH1", "result", "negative", NULL, NULL, "row"), WV("PMS2", "result", "negative", NULL, NULL, "row"),
 	    WV("MSH2", "result", "negative", NULL, NULL, "row"), WV("MSH6", "result", "negative", NULL, NULL, "row"),
 	    WV("MMR", "result", "negative", NULL, NULL, "row"), WV("HER2", "equivocal", "none", "2+", NULL, "row") } },
+	/* ---- a narrow column's line cut after its sentence's subject goes on ("... Mutation. NRAS" / "wurde ...") ---- */
+	{ "de", "BRAF mutiert. NRAS\nwurde nicht untersucht.", NULL,
+	  { W("BRAF", "result", "positive", NULL), W("NRAS", "not-done", "none", NULL) } },
+	{ "es", "Mutación BRAF V600E detectada. NRAS\nno fue evaluado.", NULL,
+	  { WV("BRAF", "result", "positive", NULL, "p.V600E", NULL), W("NRAS", "not-done", "none", NULL) } },
+	/* ---- "not performed" in the passive voice of every language is not done; "not evaluable" stays insufficient ---- */
+	{ "fr", "Statut KRAS : non évalué.", NULL, { W("KRAS", "not-done", "none", NULL) } },
+	{ "it", "Il gene NRAS non è stato eseguito.", NULL, { W("NRAS", "not-done", "none", NULL) } },
+	{ "pt", "O estudo de NRAS não foi realizado.", NULL, { W("NRAS", "not-done", "none", NULL) } },
+	{ "es", "KRAS no evaluable.", NULL, { W("KRAS", "insufficient", "none", NULL) } },
 	/* ---- Gleason and the grade group in every language; a danda or 。 after a number is no unit ---- */
 	{ "ar", "مجموع غليسون 4+5=9، مجموعة الدرجة 5.", NULL,
 	  { W("Gleason", "result", "none", "4+5=9"), W("ISUP grade", "result", "none", "5") } },
