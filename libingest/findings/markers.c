@@ -745,6 +745,11 @@ static void read_quantities(struct reader *r, const struct funit *u)
 
 static void read_unit(struct reader *r, const struct funit *u)
 {
+	const struct funit *prev = r->last_unit;
+	r->prev_mut_marker = prev && prev + 1 == u && prev->kind == UNIT_SENTENCE && u->kind == UNIT_SENTENCE &&
+	                     prev->flags == u->flags ? r->last_mut_marker : -1;
+	r->last_unit = u;
+	r->last_mut_marker = -1;
 	if (u->flags & (UF_HEADER | UF_DEFINITION))
 		return;
 	items_scan(r->v, u, u->a, u->b, &r->it);
@@ -807,6 +812,7 @@ int findings_statements(const struct vocab *v, const struct doc_text *d, struct 
 	r->out = &l;
 	r->units = &units;
 	r->msi_context = -1;
+	r->last_mut_marker = r->prev_mut_marker = -1;
 	for (size_t k = 0; k < units.n && l.n < FINDINGS_MAX_STATEMENTS; k++)
 		read_unit(r, &units.v[k]);
 	settle(r);

@@ -144,6 +144,67 @@ static bool list_joins(struct reader *r, const struct funit *u, int list_and, si
 	return false;
 }
 
+/* A sentence with one variant and no marker, right after a sentence whose one
+ * marker is read with variants: the variant is that marker's ("... la mutación
+ * p.L858R ... del gen EGFR. No se detecta la mutación de resistencia p.T790M."),
+ * with the sentence's own result words. */
+static void carry_variant(struct reader *r, const struct funit *u)
+{
+	struct items *it = &r->it;
+	int m = r->prev_mut_marker;
+	if (m < 0)
+		return;
+	const struct item *x = NULL;
+	for (size_t k = 0; k < it->n; k++) {
+		if (it->v[k].kind != IT_VARIANT || it->v[k].dead)
+			continue;
+		if (x || it->v[k].named)
+			return;
+		x = &it->v[k];
+	}
+	if (!x)
+		return;
+	/* only with a result word of its own: a variant named alone ("p.T790M
+	 * testing at progression") says nothing of the marker */
+	const struct item *w = NULL;
+	for (size_t k = 0; k < it->n; k++) {
+		const struct item *y = &it->v[k];
+		if (!item_is_value(y) || y->kind != IT_WORD || y->val.as != AS_RESULT || y->val.pol == POL_NONE ||
+		    !(y->val.accept & G(VG_MUTATION)) || takes(r->v, m, &y->val) != m)
+			continue;
+		if (w)
+			return;         /* two result words: whose is which is not said */
+		w = y;
+	}
+	if (!w || gap_cost(u->t, it, MIN(w->b, x->b), MAX(w->a, x->a)) > VALUE_GAP_MAX)
+		return;
+	struct pst *p = pst_get(r, m);
+	if (!p)
+		return;
+	give(r, m, w);
+	if (!p->result || p->conflict)
+		return;
+	snprintf(p->variant, sizeof(p->variant), "%s", x->variant);
+	p->mods |= x->mods;
+}
+
+/* The one marker of the sentence, when it is read with variants: a next
+ * sentence's lone variant may be its. */
+static void note_mut_marker(struct reader *r)
+{
+	int m = -1;
+	for (size_t k = 0; k < r->it.n; k++) {
+		const struct item *x = &r->it.v[k];
+		if (x->kind != IT_MARKER || x->dead || x->marker == m)
+			continue;
+		if (m >= 0)
+			return;
+		m = x->marker;
+	}
+	if (m >= 0 && marker_reads(r->v, m, G(VG_MUTATION)))
+		r->last_mut_marker = m;
+}
+
 /* Sentences: groups of markers, each value to the nearer group that reads it. */
 ING_HIDDEN void read_sentence(struct reader *r, const struct funit *u)
 {
@@ -180,8 +241,11 @@ ING_HIDDEN void read_sentence(struct reader *r, const struct funit *u)
 		gs[ng] = ge[ng] = k;
 		ng++;
 	}
-	if (!ng)
+	if (!ng) {
+		carry_variant(r, u);
 		return;
+	}
+	note_mut_marker(r);
 	for (size_t k = 0; k < it->n; k++) {
 		struct item *x = &it->v[k];
 		if (!item_is_value(x))

@@ -54,6 +54,9 @@ struct reader {
 	size_t npst;
 	const struct funits *units;
 	int msi_context;        /* -1 not yet known; 0 / 1: the document speaks of microsatellites or MMR */
+	const struct funit *last_unit;  /* the unit read last */
+	int last_mut_marker;    /* its one marker read with variants, or -1 */
+	int prev_mut_marker;    /* last_mut_marker of the sentence right before this one (same section), or -1 */
 };
 
 /* markers.c */

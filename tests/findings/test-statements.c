@@ -446,6 +446,14 @@ static const struct tcase cases[] = {
 	{ "it", "Il gene NRAS non è stato eseguito.", NULL, { W("NRAS", "not-done", "none", NULL) } },
 	{ "pt", "O estudo de NRAS não foi realizado.", NULL, { W("NRAS", "not-done", "none", NULL) } },
 	{ "es", "KRAS no evaluable.", NULL, { W("KRAS", "insufficient", "none", NULL) } },
+	/* ---- a lone variant with its own result word, right after a sentence about one gene, is that gene's ---- */
+	{ "es", "Se detecta la mutación p.L858R del gen EGFR. No se detecta la mutación de resistencia p.T790M.", NULL,
+	  { W("EGFR", "result", "positive", NULL), WV("EGFR", "result", "negative", NULL, "p.T790M", NULL) } },
+	{ "en", "EGFR exon 19 deletion detected. The resistance mutation p.T790M was not detected.", NULL,
+	  { WV("EGFR", "result", "positive", NULL, "exon 19 deletion", NULL),
+	    WV("EGFR", "result", "negative", NULL, "p.T790M", NULL) } },
+	/* ... never without a result word of its own */
+	{ "en", "EGFR mutated. Note: p.T790M testing at progression.", NULL, { W("EGFR", "result", "positive", NULL) } },
 	/* ---- Gleason and the grade group in every language; a danda or 。 after a number is no unit ---- */
 	{ "ar", "مجموع غليسون 4+5=9، مجموعة الدرجة 5.", NULL,
 	  { W("Gleason", "result", "none", "4+5=9"), W("ISUP grade", "result", "none", "5") } },
