@@ -323,6 +323,19 @@ static bool is_rule_line(const char *s, size_t a, size_t b)
 	return n >= 3;
 }
 
+/* Does a cell after the first start with a comma (',', '，', '、')? A
+ * table's cell never does: it is a line of prose that gaps cut into cells. */
+static bool prose_cut_in_cells(const char *s, const size_t *ca, unsigned n)
+{
+	for (unsigned k = 1; k < n; k++) {
+		const unsigned char *c = (const unsigned char *)s + ca[k];
+		if (c[0] == ',' || (c[0] == 0xef && c[1] == 0xbc && c[2] == 0x8c) ||
+		    (c[0] == 0xe3 && c[1] == 0x80 && c[2] == 0x81))
+			return true;
+	}
+	return false;
+}
+
 /* Rows of the text S (folded T), and in ROW_LINE (when not NULL) which of
  * its lines were rows (for the sentences: they skip them). */
 static void rows_build(const struct vocab *v, const char *s, size_t len, const struct vtext *t, bool layout,
@@ -345,6 +358,8 @@ static void rows_build(const struct vocab *v, const char *s, size_t len, const s
 			continue;
 		}
 		unsigned n = is_blank(s, ls, le) ? 0 : split_cells(s, ls, le, layout, ca, cb);
+		if (n >= 2 && prose_cut_in_cells(s, ca, n))
+			n = 0;  /* "MLH1 (+ )\t，MSH6 (+ )": OCR's gaps in a line of prose, no table */
 		if (n < 2) {
 			header_cells = 0;       /* a blank line or a line that is not a row ends a table */
 			ls = next;

@@ -436,17 +436,23 @@ size_t value_parse(const struct vtext *t, size_t i, size_t end, struct fval *f)
 		return 0;
 	}
 
-	/* signs: "(+)", "(++)", "(+++)", "(-)" */
-	if (s[i] == '(' && i + 2 < end && (s[i + 1] == '+' || s[i + 1] == '-')) {
-		size_t j = i + 1;
-		while (j < end && s[j] == s[i + 1] && j - i <= 3)
+	/* signs: "(+)", "(++)", "(+++)", "(-)", and as OCR spaces them, "( + )", "(+ )" */
+	if (s[i] == '(' && i + 2 < end && (s[i + 1] == '+' || s[i + 1] == '-' || s[i + 1] == ' ')) {
+		size_t o = i + 1;
+		if (s[o] == ' ')
+			o++;
+		if (o >= end || (s[o] != '+' && s[o] != '-'))
+			return 0;
+		size_t j = o;
+		while (j < end && s[j] == s[o] && j - o < 3)
 			j++;
-		if (j < end && (s[j] == ')' || s[j] == ',') && (s[i + 1] == '+' || j == i + 2)) {
+		size_t q = j < end && s[j] == ' ' ? j + 1 : j;
+		if (q < end && (s[q] == ')' || s[q] == ',') && (s[o] == '+' || j == o + 1)) {
 			f->g = VG_POSNEG;
 			f->generic = true;
 			f->accept = G(VG_POSNEG);
-			f->pol = s[i + 1] == '+' ? POL_POSITIVE : POL_NEGATIVE;
-			return j + 1;
+			f->pol = s[o] == '+' ? POL_POSITIVE : POL_NEGATIVE;
+			return q + 1;
 		}
 		return 0;
 	}

@@ -454,6 +454,19 @@ static const struct tcase cases[] = {
 	    WV("EGFR", "result", "negative", NULL, "p.T790M", NULL) } },
 	/* ... never without a result word of its own */
 	{ "en", "EGFR mutated. Note: p.T790M testing at progression.", NULL, { W("EGFR", "result", "positive", NULL) } },
+	/* ---- a layout line whose later cells start with a comma is prose cut by OCR's gaps, not a table row ---- */
+	{ "zh", "免疫组化: HER2 (1+ ) ，CK7 (+ ) ，Claudin18.2 (2+/3+，\n约85% ) ，PD-L1 (22C3 ) CPS=5,\n",
+	  "免疫组化 : HER2 (1+ )\t，CK7 (+ )\t，Claudin18.2 (2+/3+，\n约 85% )\t，PD-L1 (22C3 ) CPS=5,\n",
+	  { W("HER2", "result", "negative", "1+"), W("CK7", "result", "positive", NULL),
+	    W("CLDN18.2", "result", "none", "85%"), W("PD-L1", "result", "none", "CPS 5") } },
+	/* ... and a sign in brackets as OCR spaces it */
+	{ "en", "CK5/6 ( + ), p63 (+++), TTF-1 (-), napsin A (++ ).", NULL,
+	  { W("CK5/6", "result", "positive", NULL), W("p63", "result", "positive", NULL),
+	    W("TTF-1", "result", "negative", NULL), W("napsin A", "result", "positive", NULL) } },
+	{ "en", "Immunohistochemistry: ER (+), PR (+), HER2 (1+).",
+	  "Immunohistochemistry: ER (+)\t, PR (+)\t, HER2 (1+).\n",
+	  { W("ER", "result", "positive", NULL), W("PR", "result", "positive", NULL),
+	    W("HER2", "result", "negative", "1+") } },
 	/* ---- Gleason and the grade group in every language; a danda or 。 after a number is no unit ---- */
 	{ "ar", "مجموع غليسون 4+5=9، مجموعة الدرجة 5.", NULL,
 	  { W("Gleason", "result", "none", "4+5=9"), W("ISUP grade", "result", "none", "5") } },
