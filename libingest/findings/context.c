@@ -37,7 +37,7 @@
 #define ITEM_MASK (RESULT_MASK | VW_BIT(VW_GERMLINE) | VW_BIT(VW_SOMATIC) | VW_BIT(VW_NEG_PRE) |               \
                    VW_BIT(VW_NEG_POST) | VW_BIT(VW_PSEUDO) | VW_BIT(VW_TERMINATE) | VW_BIT(VW_POSSIBLE) |       \
                    VW_BIT(VW_HISTORICAL) | VW_BIT(VW_HYPOTHETICAL) | VW_BIT(VW_FAMILY) |                         \
-                   VW_BIT(VW_DEFINITION) | VW_BIT(VW_REFERENCE) | VW_BIT(VW_DERIVED) | VW_BIT(VW_PRODUCT) |     \
+                   VW_BIT(VW_DEFINITION) | VW_BIT(VW_CRITERION) | VW_BIT(VW_REFERENCE) | VW_BIT(VW_DERIVED) | VW_BIT(VW_PRODUCT) |     \
                    VW_BIT(VW_METHOD) | VW_BIT(VW_MARKER))
 
 static const enum vocab_class result_order[] = {

@@ -203,7 +203,8 @@ static bool drop_names(struct reader *r, const struct funit *u)
 {
 	struct items *it = &r->it;
 	for (size_t k = 0; k < it->n; k++)
-		if (it->v[k].kind == IT_WORD && (it->v[k].cls & VW_BIT(VW_DEFINITION)))
+		if (it->v[k].kind == IT_WORD && ((it->v[k].cls & VW_BIT(VW_DEFINITION)) ||
+		                                 ((it->v[k].cls & VW_BIT(VW_CRITERION)) && u->kind != UNIT_ROW)))
 			return false;
 	for (size_t k = 0; k < it->n; k++) {
 		struct item *x = &it->v[k];

@@ -29,7 +29,7 @@ static const char *const class_names[_VW_MAX] = {
 	[VW_VUS] = "vus", [VW_LIKELY_BENIGN] = "likely-benign", [VW_BENIGN] = "benign", [VW_GERMLINE] = "germline",
 	[VW_SOMATIC] = "somatic", [VW_NEG_PRE] = "neg-pre", [VW_NEG_POST] = "neg-post", [VW_PSEUDO] = "pseudo",
 	[VW_TERMINATE] = "terminate", [VW_POSSIBLE] = "possible", [VW_HISTORICAL] = "historical",
-	[VW_HYPOTHETICAL] = "hypothetical", [VW_FAMILY] = "family", [VW_DEFINITION] = "definition",
+	[VW_HYPOTHETICAL] = "hypothetical", [VW_FAMILY] = "family", [VW_DEFINITION] = "definition", [VW_CRITERION] = "criterion",
 	[VW_REFERENCE] = "reference", [VW_DERIVED] = "derived", [VW_PRODUCT] = "product", [VW_AMENDMENT] = "amendment",
 	[VW_INTERPRETATION] = "interpretation", [VW_COL_MARKER] = "col-marker", [VW_COL_RESULT] = "col-result",
 	[VW_COL_METHOD] = "col-method", [VW_COL_REFERENCE] = "col-reference", [VW_COL_UNIT] = "col-unit",

@@ -56,6 +56,8 @@ enum vocab_class {
 	VW_FAMILY,
 	/* words that make a number or a name a non-result */
 	VW_DEFINITION,      /* "is defined as", "definiert als": a definition note follows */
+	VW_CRITERION,       /* "positive if", "positif si": a sentence stating a cut-off, not a result (a row's
+	                       reference cell "Positive if >= 1%" leaves the row's result alone) */
 	VW_REFERENCE,       /* "reference range", "Referenzbereich", "normal": a range follows */
 	VW_DERIVED,         /* "PSA density", "velocity", "doubling time": a derived quantity */
 	VW_PRODUCT,         /* "mutation test", "assay", "kit": a test's name, not its result */

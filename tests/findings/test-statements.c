@@ -67,6 +67,19 @@ static const struct tcase cases[] = {
 	/* ---- non-results ---- */
 	{ "en", "Note: HER2-low is defined as IHC 1+ or IHC 2+ without ISH amplification.", NULL, { { NULL } } },
 	{ "en", "Method: NRAS-BRAF Mutation Test (therascreen).", NULL, { { NULL } } },
+	/* a criterion, "positive if >= N %": the cut-off, never a result (in every language) */
+	{ "en", "Interpretation: Claudin 18.2 is positive if >= 75% of tumour cells show 2+/3+ membranous staining.", NULL,
+	  { { NULL } } },
+	{ "fr", "Claudine 18.2 positive si >= 75 % des cellules tumorales 2+/3+.", NULL, { { NULL } } },
+	{ "de", "Claudin 18.2 positiv, wenn >= 75 % der Tumorzellen 2+/3+ gefärbt sind.", NULL, { { NULL } } },
+	{ "es", "Claudina 18.2 positiva si >= 75 % de las células tumorales 2+/3+.", NULL, { { NULL } } },
+	{ "it", "Claudina 18.2 positiva se >= 75% delle cellule tumorali 2+/3+.", NULL, { { NULL } } },
+	{ "pt", "Claudina 18.2 positiva se >= 75% das células tumorais 2+/3+.", NULL, { { NULL } } },
+	{ "ru", "Клаудин 18.2 положительный, если >= 75% опухолевых клеток 2+/3+.", NULL, { { NULL } } },
+	{ "en", "PD-L1 is considered positive if TPS >= 1%.", NULL, { { NULL } } },
+	/* ... and the result beside it still is one */
+	{ "fr", "Claudine 18.2 positive si >= 75 % des cellules tumorales 2+/3+.\nRésultat : PD-L1 (22C3) TPS 30 %.", NULL,
+	  { W("PD-L1", "result", "none", "TPS 30%") } },
 	/* ---- results given to the right marker ---- */
 	{ "en", "Immunohistochemistry shows loss of MLH1 and PMS2 expression; the tumour is MSI-H.", NULL,
 	  { W("MLH1", "result", "positive", NULL), W("PMS2", "result", "positive", NULL),
