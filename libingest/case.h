@@ -170,6 +170,12 @@ ING_HIDDEN char *report_dropped_words(const struct ing_scan *scan, const char *s
 /* S written for HTML text or an attribute: & < > " ' escaped, control
  * characters but newline and tab as '?' (report-html.c; the summary's too). */
 ING_HIDDEN void report_html_esc(FILE *f, const char *s);
+/* A study's modality codes ("CT,SR"), each with its words from
+ * rules/words/report.yaml: HTML "CT <small>(computed tomography)</small>, SR
+ * <small>(...)</small>" as the series rows, text "CT (computed tomography),
+ * SR (...)"; a code without words as it is (report-html.c). */
+struct ruleset;
+ING_HIDDEN void report_modalities(FILE *f, const struct ruleset *rs, const char *codes, bool html);
 
 /* The inventory from the files (inventory.c), and its release. */
 ING_HIDDEN void inventory_build(struct ing_scan *scan);

@@ -37,10 +37,7 @@ static inline void esc(FILE *f, const char *s)
 	report_html_esc(f, s);
 }
 
-/* A study's modality codes ("CT,SR"), each with its words in <small>, as the
- * series rows have them: "CT <small>(computed tomography)</small>, SR
- * <small>(...)</small>"; a code without words as it is. */
-static void modalities_html(FILE *f, const struct ruleset *rs, const char *codes)
+void report_modalities(FILE *f, const struct ruleset *rs, const char *codes, bool html)
 {
 	for (const char *p = codes; *p; ) {
 		size_t len = strcspn(p, ",");
@@ -50,11 +47,15 @@ static void modalities_html(FILE *f, const struct ruleset *rs, const char *codes
 		code[cl] = 0;
 		const char *w = rule_word(rs, RULE_WORDS_MODALITY, code);
 		fputs(p != codes ? ", " : "", f);
-		esc(f, code);
-		if (w) {
-			fputs(" <small>(", f);
-			esc(f, w);
-			fputs(")</small>", f);
+		if (html) {
+			esc(f, code);
+			if (w) {
+				fputs(" <small>(", f);
+				esc(f, w);
+				fputs(")</small>", f);
+			}
+		} else {
+			fprintf(f, "%s%s%s%s", code, w ? " (" : "", w ? w : "", w ? ")" : "");
 		}
 		p += len + (p[len] ? 1 : 0);
 	}
@@ -245,7 +246,7 @@ static void timeline_html(const struct ing_scan *scan, FILE *f)
 		if (e[i].study) {
 			const struct inv_study *s = e[i].study;
 			fputs("<span class=\"tl-kind\">imaging</span> ", f);
-			modalities_html(f, scan->rules, s->modalities);
+			report_modalities(f, scan->rules, s->modalities, true);
 			fputs(" — ", f);
 			esc(f, s->description[0] ? s->description : "(no description)");
 			fprintf(f, " <span class=\"tl-kind\">(%zu series)</span>", s->series.n);
@@ -364,7 +365,7 @@ int report_html_write(const struct ing_scan *scan, const char *status, const str
 		fputs("<h3>", f);
 		esc(f, s->date_iso[0] ? s->date_iso : "(no date)");
 		fputs(" ", f);
-		modalities_html(f, scan->rules, s->modalities);
+		report_modalities(f, scan->rules, s->modalities, true);
 		fputs(" — ", f);
 		esc(f, s->description[0] ? s->description : "(no description)");
 		if (s->body_part[0]) {

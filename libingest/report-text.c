@@ -153,23 +153,6 @@ static const char *plural(size_t n, const char *one, const char *many)
 	return n == 1 ? one : many;
 }
 
-/* A study's modality codes ("CT,SR"), each with its words, from
- * rules/words/report.yaml: "CT (computed tomography), SR (report stored in
- * the DICOM ...)"; the series lines below it give the codes alone. */
-static void modalities_text(const struct ruleset *rs, const char *codes, FILE *out)
-{
-	for (const char *p = codes; *p; ) {
-		size_t len = strcspn(p, ",");
-		char code[sizeof(((struct inv_study *)0)->modalities)];
-		size_t cl = MIN(len, sizeof(code) - 1);
-		memcpy(code, p, cl);
-		code[cl] = 0;
-		const char *w = rule_word(rs, RULE_WORDS_MODALITY, code);
-		fprintf(out, "%s%s%s%s%s", p != codes ? ", " : "", code, w ? " (" : "", w ? w : "", w ? ")" : "");
-		p += len + (p[len] ? 1 : 0);
-	}
-}
-
 int ing_scan_write_text(const struct ing_scan *scan, FILE *out)
 {
 	const struct inventory *inv = &scan->inv;
@@ -203,7 +186,7 @@ int ing_scan_write_text(const struct ing_scan *scan, FILE *out)
 		const struct inv_study *st = inv->studies.v[i];
 		const char *part = rule_word(scan->rules, RULE_WORDS_BODY_PART, st->body_part);
 		fprintf(out, "  %s  ", st->date_iso[0] ? st->date_iso : "(no date)");
-		modalities_text(scan->rules, st->modalities, out);
+		report_modalities(out, scan->rules, st->modalities, false);
 		fprintf(out, " — %s%s%s\n", st->description[0] ? st->description : "(no description)",
 		        st->body_part[0] ? " — " : "", part ? part : st->body_part);
 		size_t n_series = MIN(st->series.n, series_left);

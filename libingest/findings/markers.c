@@ -30,11 +30,19 @@
 
 /* ---- reading one unit ---- */
 
-ING_HIDDEN struct pst *pst_get(struct reader *r, int marker)
+struct pst *pst_find(struct reader *r, int marker)
 {
 	for (size_t k = 0; k < r->npst; k++)
 		if (r->pst[k].marker == marker)
 			return &r->pst[k];
+	return NULL;
+}
+
+ING_HIDDEN struct pst *pst_get(struct reader *r, int marker)
+{
+	struct pst *found = pst_find(r, marker);
+	if (found)
+		return found;
 	if (r->npst >= ARRAY_SIZE(r->pst))
 		return NULL;
 	struct pst *p = &r->pst[r->npst++];
@@ -770,10 +778,7 @@ static void read_unit(struct reader *r, const struct funit *u)
 	for (size_t k = 0; k < r->it.n; k++) {
 		const struct item *x = &r->it.v[k];
 		if (x->kind == IT_MARKER && !x->dead && marker_reads(r->v, x->marker, G(VG_FUSION))) {
-			struct pst *p = NULL;
-			for (size_t j = 0; j < r->npst; j++)
-				if (r->pst[j].marker == x->marker)
-					p = &r->pst[j];
+			struct pst *p = pst_find(r, x->marker);
 			if (p && p->any && !p->variant[0])
 				fusion_partner(u, &r->it, x, p->variant, sizeof(p->variant));
 		}

@@ -192,10 +192,7 @@ ING_HIDDEN void read_row(struct reader *r, const struct funit *u)
 			for (size_t q = k; q <= k1; q++) {
 				if (it->v[q].dead)
 					continue;
-				struct pst *p = NULL;
-				for (size_t j = 0; j < r->npst; j++)
-					if (r->pst[j].marker == it->v[q].marker)
-						p = &r->pst[j];
+				struct pst *p = pst_find(r, it->v[q].marker);
 				if (!p || !p->result || p->pol == POL_NONE || p->value[0] || p->conflict)
 					continue;
 				for (size_t j = 0; j < it->n && !p->value[0]; j++) {
@@ -218,10 +215,7 @@ ING_HIDDEN void read_row(struct reader *r, const struct funit *u)
 			for (size_t q = k; q <= k1; q++) {
 				if (it->v[q].dead)
 					continue;
-				struct pst *p = NULL;
-				for (size_t j = 0; j < r->npst; j++)
-					if (r->pst[j].marker == it->v[q].marker)
-						p = &r->pst[j];
+				struct pst *p = pst_find(r, it->v[q].marker);
 				if (!p || !p->result || p->as != AS_RESULT || p->pol != POL_NONE || !p->value[0] || p->conflict ||
 				    p->vc)
 					continue;

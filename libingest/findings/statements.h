@@ -60,6 +60,8 @@ struct reader {
 };
 
 /* markers.c */
+/* The statement being built for MARKER in this unit, or NULL (pst_find); pst_get() makes it when there is none (NULL when full). */
+ING_HIDDEN struct pst *pst_find(struct reader *r, int marker);
 ING_HIDDEN struct pst *pst_get(struct reader *r, int marker);
 /* Does marker M take value F? The marker that gets it (M or its route), or -1. */
 ING_HIDDEN int takes(const struct vocab *v, int m, const struct fval *f);
