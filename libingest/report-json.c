@@ -313,6 +313,17 @@ static json_object *file_json(const struct ing_file *f)
 
 #define JSON_FLAGS (JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED | JSON_C_TO_STRING_NOSLASHESCAPE)
 
+/* {"patients": P, "studies": S, "series": R, "instances": I} */
+static json_object *counts_json(unsigned patients, unsigned studies, unsigned series, unsigned instances)
+{
+	json_object *o = json_object_new_object();
+	json_object_object_add(o, "patients", json_object_new_int64(patients));
+	json_object_object_add(o, "studies", json_object_new_int64(studies));
+	json_object_object_add(o, "series", json_object_new_int64(series));
+	json_object_object_add(o, "instances", json_object_new_int64(instances));
+	return o;
+}
+
 /* The text of root, with the array of files (inventory.files) written in
  * where MARK (a JSON string) stands, one file object at a time, indented as
  * json-c would have. */
@@ -416,23 +427,13 @@ int report_json_text(const struct ing_scan *scan, void (*extra)(json_object *roo
 		json_object_array_add(a, o);
 	}
 	json_object_object_add(invo, "patients", a);
-	{
-		/* the file-set as a PACS files it, by Patient ID; each reason it
-		 * differs from the counts above is a generic.pacs-* gap */
-		json_object *pc = json_object_new_object();
-		json_object_object_add(pc, "patients", json_object_new_int64(inv->pacs.patients));
-		json_object_object_add(pc, "studies", json_object_new_int64(inv->pacs.studies));
-		json_object_object_add(pc, "series", json_object_new_int64(inv->pacs.series));
-		json_object_object_add(pc, "instances", json_object_new_int64(inv->pacs.instances));
-		json_object_object_add(invo, "pacs", pc);
-		/* the records of the package's DICOMDIR; each reason they differ: a gap */
-		json_object *fs = json_object_new_object();
-		json_object_object_add(fs, "patients", json_object_new_int64(inv->fileset.patients));
-		json_object_object_add(fs, "studies", json_object_new_int64(inv->fileset.studies));
-		json_object_object_add(fs, "series", json_object_new_int64(inv->fileset.series));
-		json_object_object_add(fs, "instances", json_object_new_int64(inv->fileset.instances));
-		json_object_object_add(invo, "fileset", fs);
-	}
+	/* the file-set as a PACS files it, by Patient ID, and the records of the
+	 * package's DICOMDIR; each reason either differs from the counts above
+	 * is a generic.pacs-* or generic.fileset-* gap */
+	json_object_object_add(invo, "pacs", counts_json(inv->pacs.patients, inv->pacs.studies, inv->pacs.series,
+	                                                 inv->pacs.instances));
+	json_object_object_add(invo, "fileset", counts_json(inv->fileset.patients, inv->fileset.studies,
+	                                                    inv->fileset.series, inv->fileset.instances));
 	a = json_object_new_array();
 	size_t series_left = REPORT_MAX_LISTED;
 	for (size_t i = 0, n = listed(root, "inventory.studies", inv->studies.n); i < n; i++)
