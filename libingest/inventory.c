@@ -637,6 +637,36 @@ static int cmp_fileset(const void *a, const void *b)
 	return strcmp(x->f->path, y->f->path);
 }
 
+static bool same_person_obj(const struct pobj *x, const struct pobj *y)
+{
+	return x->person == y->person;
+}
+
+static bool same_study_obj(const struct pobj *x, const struct pobj *y)
+{
+	return strcmp(x->f->dcm->study_uid, y->f->dcm->study_uid) == 0;
+}
+
+/* The runs of V (sorted by SAME's group, then cmp_record()) whose group is
+ * written as more than one DICOMDIR record: counted in *GROUPS and *RECORDS,
+ * one object of each record in OUT. */
+static void split_runs(const struct pobj *v, size_t n, bool (*same)(const struct pobj *, const struct pobj *),
+                       unsigned *groups, unsigned *records, struct ptrvec *out)
+{
+	for (size_t i = 0, j; i < n; i = j) {
+		size_t recs = 1;
+		for (j = i + 1; j < n && same(&v[j], &v[i]); j++)
+			recs += cmp_record(&v[j], &v[j - 1]) != 0;
+		if (recs < 2)
+			continue;
+		(*groups)++;
+		*records += (unsigned)recs;
+		for (size_t x = i; x < j; x++)
+			if (x == i || cmp_record(&v[x], &v[x - 1]) != 0)
+				ptrvec_push(out, (void *)v[x].f);
+	}
+}
+
 static int cmp_person_record(const void *a, const void *b)
 {
 	const struct pobj *x = a, *y = b;
@@ -675,32 +705,13 @@ static void fileset_view(struct inv_fileset *fs, struct pobj *v, size_t n)
 	}
 	if (n > 1)
 		qsort(v, n, sizeof(*v), cmp_person_record);
-	for (size_t i = 0, j; i < n && v[i].person; i = j) {
-		size_t recs = 1;
-		for (j = i + 1; j < n && v[j].person == v[i].person; j++)
-			recs += cmp_record(&v[j], &v[j - 1]) != 0;
-		if (recs < 2)
-			continue;
-		fs->split_people++;
-		fs->split_records += (unsigned)recs;
-		for (size_t x = i; x < j; x++)
-			if (x == i || cmp_record(&v[x], &v[x - 1]) != 0)
-				ptrvec_push(&fs->split, (void *)v[x].f);
-	}
+	size_t named = 0;              /* objects of a person: sorted first */
+	while (named < n && v[named].person)
+		named++;
+	split_runs(v, named, same_person_obj, &fs->split_people, &fs->split_records, &fs->split);
 	if (n > 1)
 		qsort(v, n, sizeof(*v), cmp_study_record);
-	for (size_t i = 0, j; i < n; i = j) {
-		size_t recs = 1;
-		for (j = i + 1; j < n && strcmp(v[j].f->dcm->study_uid, v[i].f->dcm->study_uid) == 0; j++)
-			recs += cmp_record(&v[j], &v[j - 1]) != 0;
-		if (recs < 2)
-			continue;
-		fs->split_studies++;
-		fs->split_study_records += (unsigned)recs;
-		for (size_t x = i; x < j; x++)
-			if (x == i || cmp_record(&v[x], &v[x - 1]) != 0)
-				ptrvec_push(&fs->split_study, (void *)v[x].f);
-	}
+	split_runs(v, n, same_study_obj, &fs->split_studies, &fs->split_study_records, &fs->split_study);
 }
 
 static int cmp_study_id(const void *a, const void *b)
