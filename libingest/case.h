@@ -138,6 +138,7 @@ struct ing_scan {
 	 * the documents are read with the vocabulary); NULL with rules_error set
 	 * when they do not load (the case is held). */
 	struct ruleset *rules;
+	bool rules_borrowed;          /* ing_scan_opts.rules: the caller's, not freed here */
 	char *rules_error;
 
 	/* The rules' verdict (evaluate.c): filled after inventory_build(). */

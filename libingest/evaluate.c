@@ -220,14 +220,22 @@ const char *evaluate_default_rules_dir(void)
 }
 
 /* The rules (with their vocabulary, which the documents are read with) are
- * loaded once, before the walk; a folder that does not load is said here
- * and the case is held when it is evaluated. */
+ * loaded once, before the walk, unless the caller has (ing_scan_opts.rules:
+ * `ingest scan` and `ingest package` check them before anything is written,
+ * and so load them first); a folder that does not load is said here and the
+ * case is held when it is evaluated. */
 void evaluate_load_rules(struct ing_scan *scan, const struct ing_scan_opts *opts)
 {
 	const char *dir = opts && opts->rules_dir ? opts->rules_dir : evaluate_default_rules_dir();
 	struct strbuf errors;
 	int r;
 
+	if (opts && opts->rules) {
+		/* the scan never changes them: the pointer is not const only because it may own them */
+		scan->rules = (struct ruleset *)opts->rules;
+		scan->rules_borrowed = true;
+		return;
+	}
 	strbuf_init(&errors, RULES_MAX_ERRORS_BYTES);
 	r = rules_load_dir(scan->ctx, dir, &scan->rules, &errors);
 	if (r == -ENOENT) {
@@ -268,7 +276,8 @@ void evaluation_free(struct ing_scan *scan)
 	free(scan->cancer_type_evidence);
 	free(scan->case_yaml_errors);
 	case_yaml_free(scan->case_yaml);
-	ruleset_free(scan->rules);
+	if (!scan->rules_borrowed)
+		ruleset_free(scan->rules);
 	free(scan->rules_error);
 	scan->rules = NULL;
 	scan->rules_error = NULL;

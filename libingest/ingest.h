@@ -124,12 +124,17 @@ struct ing_scan_skip {
 
 /* ---- scanning: inventory of one drop ---- */
 
+struct ruleset;     /* loaded rules (libingest-internal.h: rules_load_dir()) */
+
 struct ing_scan_opts {
 	const char *case_id;        /* NULL: derived from the path's base name */
 	const char *cancer_type;    /* NULL: from case.yaml, else inferred, else generic */
 	const char *staging_dir;    /* package mode: the bytes of every kept file are written here
 	                             * as they are read (hashed on the way); NULL: nothing written */
 	const char *rules_dir;      /* rules folder; NULL: the installed one */
+	const struct ruleset *rules;    /* rules_dir's rules, already loaded by the caller (the tools check
+	                                 * them before anything is written): read, not freed, by the scan;
+	                                 * kept until ing_scan_free(). NULL: the scan loads them */
 	const char *setting;        /* early | locally-advanced | metastatic | recurrent; NULL: from case.yaml */
 	const char *today;          /* YYYY-MM-DD that ages are measured to; NULL: the report time (ingest --today) */
 	bool fetch_links;           /* download the links of *.url, *.webloc, links.txt (package, daemon) */

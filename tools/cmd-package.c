@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "ingest.h"
+#include "libingest-internal.h"
 #include "commands.h"
 
 static void package_usage(FILE *f)
@@ -126,9 +127,12 @@ int cmd_package(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	const char *path = argv[optind];
-	int checked = tool_rules_check("package", so.rules_dir);   /* nothing is written when they do not load */
+	/* nothing is written when they do not load; loaded once, here, the scan reads them (freed after it) */
+	_cleanup_(ruleset_freep) struct ruleset *rules = NULL;
+	int checked = tool_rules_load("package", so.rules_dir, &rules);
 	if (checked != EXIT_OK)
 		return checked;
+	so.rules = rules;
 	char *derived = case_id ? NULL : case_from_path(path);
 	const char *cid = case_id ? case_id : derived;
 

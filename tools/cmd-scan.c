@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "ingest.h"
+#include "libingest-internal.h"
 #include "commands.h"
 
 static void scan_usage(FILE *f)
@@ -79,9 +80,11 @@ int cmd_scan(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 
-	int rc = tool_rules_check("scan", so.rules_dir);
+	_cleanup_(ruleset_freep) struct ruleset *rules = NULL;   /* freed after the scan */
+	int rc = tool_rules_load("scan", so.rules_dir, &rules);
 	if (rc != EXIT_OK)
 		return rc;
+	so.rules = rules;
 
 	struct ing_ctx *ctx = NULL;
 	struct ing_scan *scan = NULL;

@@ -26,11 +26,15 @@ int cmd_send(int argc, char **argv);
  * ages in); else false, having said so on stderr (ingest.c). */
 bool tool_today_ok(const char *cmd, const char *arg);
 
-/* The rules folder DIR (NULL: the installed one) checked before `ingest CMD`
- * uses it: EXIT_OK, or EXIT_FINDINGS (they do not validate) / EXIT_INPUT
- * (there is no such folder) having printed why. Rules that do not load
- * never let a case pass (SPEC §11): the command refuses instead (ingest.c). */
-int tool_rules_check(const char *cmd, const char *dir);
+/* The rules folder DIR (NULL: the installed one) loaded before `ingest CMD`
+ * uses it, into *OUT (for ing_scan_opts.rules: loaded once, the scan reads
+ * them; the caller frees them after the scan): EXIT_OK, or EXIT_FINDINGS
+ * (they do not validate) / EXIT_INPUT (there is no such folder) having
+ * printed why, *OUT NULL. Rules that do not load never let a case pass
+ * (SPEC §11): the command refuses instead, before anything is written
+ * (ingest.c). */
+struct ruleset;
+int tool_rules_load(const char *cmd, const char *dir, struct ruleset **out);
 
 /* A usage error of getopt_long() in `ingest CMD` (it returned '?' or ':';
  * the optstring starts with ':' and opterr is 0): says it in one line,

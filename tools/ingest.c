@@ -60,17 +60,21 @@ static void log_stderr(void *ud, int level, const char *msg)
 	        msg);
 }
 
-int tool_rules_check(const char *cmd, const char *dir)
+int tool_rules_load(const char *cmd, const char *dir, struct ruleset **out)
 {
 	struct ruleset *rs = NULL;
 	struct strbuf errors;
 	int r;
 
+	*out = NULL;
 	if (!dir)
 		dir = evaluate_default_rules_dir();
 	strbuf_init(&errors, RULES_MAX_ERRORS_BYTES);
 	r = rules_load_dir(NULL, dir, &rs, &errors);
-	ruleset_free(rs);
+	if (r == 0)
+		*out = rs;
+	else
+		ruleset_free(rs);
 	if (r == -EINVAL) {
 		fprintf(stderr, "ingest %s: the rules in %s do not validate, so no case can be checked against them; "
 		        "fix them (ingest rules validate %s) or give another folder with --rules DIR:\n%s", cmd, dir, dir,
