@@ -43,6 +43,68 @@ static uint32_t new_node(struct vocab *v, uint8_t byte)
 	return (uint32_t)v->n_nodes++;
 }
 
+static vocab_mask node_sub(const struct vocab *v, uint32_t node)
+{
+	return v->masks[v->nodes[node].sub];
+}
+
+static size_t mask_slot(const struct vocab *v, vocab_mask m)
+{
+	/* splitmix64's finaliser: a set of one or two classes is a bit or two anywhere in 128 */
+	uint64_t x = (uint64_t)m ^ ((uint64_t)(m >> 64) * 0x9E3779B97F4A7C15ull);
+	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
+	x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
+	x ^= x >> 31;
+	size_t cap = 2 * v->cap_masks, i = (size_t)x & (cap - 1);
+	while (v->mask_index[i] && v->masks[v->mask_index[i] - 1] != m)
+		i = (i + 1) & (cap - 1);
+	return i;
+}
+
+/* The index of class set M in v->masks, added if new; -E2BIG past VOCAB_MAX_MASKS. */
+static int mask_id(struct vocab *v, vocab_mask m)
+{
+	if (v->n_masks == 0 || v->n_masks == v->cap_masks) {
+		size_t cap = v->cap_masks ? 2 * v->cap_masks : 256;
+		v->masks = xrealloc(v->masks, cap * sizeof(*v->masks));
+		free(v->mask_index);
+		v->mask_index = xcalloc(2 * cap, sizeof(*v->mask_index));
+		v->cap_masks = cap;
+		if (v->n_masks == 0)
+			v->masks[v->n_masks++] = 0;
+		for (size_t k = 0; k < v->n_masks; k++)
+			v->mask_index[mask_slot(v, v->masks[k])] = (uint16_t)(k + 1);
+	}
+	size_t i = mask_slot(v, m);
+	if (v->mask_index[i])
+		return v->mask_index[i] - 1;
+	if (v->n_masks >= VOCAB_MAX_MASKS)
+		return -E2BIG;
+	v->masks[v->n_masks] = m;
+	v->mask_index[i] = (uint16_t)(v->n_masks + 1);
+	return (int)v->n_masks++;
+}
+
+/* CLS is below NODE. */
+static int node_add_class(struct vocab *v, uint32_t node, enum vocab_class cls)
+{
+	vocab_mask m = node_sub(v, node) | VW_BIT(cls);
+	if (m == node_sub(v, node))
+		return 0;
+	/* a new node's first class: most of the calls, one look-up per class */
+	if (v->nodes[node].sub == 0 && v->mask_one[cls]) {
+		v->nodes[node].sub = v->mask_one[cls];
+		return 0;
+	}
+	int id = mask_id(v, m);
+	if (id > 0 && v->nodes[node].sub == 0)
+		v->mask_one[cls] = (uint16_t)id;
+	if (id < 0)
+		return id;
+	v->nodes[node].sub = (uint16_t)id;
+	return 0;
+}
+
 static uint32_t child_of(const struct vocab *v, uint32_t node, uint8_t byte)
 {
 	if (node == 0)
@@ -85,6 +147,18 @@ static size_t phrase_key(const char *phrase, char **out, bool *end_word)
 	return n;
 }
 
+size_t vtrie_key(const char *phrase, char **out)
+{
+	bool end_word;
+	*out = NULL;
+	size_t n = phrase_key(phrase, out, &end_word);
+	if (n == 0) {
+		free(*out);
+		*out = NULL;
+	}
+	return n;
+}
+
 int vtrie_add(struct vocab *v, const char *phrase, enum vocab_class cls, uint16_t id, uint8_t lang, uint32_t where,
               const struct vpay **other)
 {
@@ -95,8 +169,10 @@ int vtrie_add(struct vocab *v, const char *phrase, enum vocab_class cls, uint16_
 
 	if (n == 0)
 		return -EINVAL;
-	if (v->n_nodes == 0)
+	if (v->n_nodes == 0) {
 		(void)new_node(v, 0);   /* the root */
+		(void)mask_id(v, 0);    /* masks[0]: no class */
+	}
 	for (size_t i = 0; i < n; i++) {
 		uint8_t b = (uint8_t)key[i];
 		uint32_t c = child_of(v, node, b);
@@ -135,12 +211,12 @@ int vtrie_add(struct vocab *v, const char *phrase, enum vocab_class cls, uint16_
 	v->nodes[node].end_word = end_word;
 	/* the classes below each node of the path */
 	node = 0;
-	v->nodes[0].sub |= VW_BIT(cls);
-	for (size_t i = 0; i < n; i++) {
+	int r = node_add_class(v, 0, cls);
+	for (size_t i = 0; r == 0 && i < n; i++) {
 		node = child_of(v, node, (uint8_t)key[i]);
-		v->nodes[node].sub |= VW_BIT(cls);
+		r = node_add_class(v, node, cls);
 	}
-	return 0;
+	return r;
 }
 
 /* ---- matching ---- */
@@ -200,7 +276,7 @@ static void walk_from(struct walk *w, uint32_t node, size_t p, uint8_t last)
 		found(w, node, p);
 	for (uint32_t c = v->nodes[node].child; c; c = v->nodes[c].sibling) {
 		uint8_t b = v->nodes[c].byte;
-		if (!(v->nodes[c].sub & w->mask))
+		if (!(node_sub(v, c) & w->mask))
 			continue;
 		if (b == VSEP) {
 			size_t q = skip_seps(t, p);
@@ -242,7 +318,7 @@ size_t vocab_match_at(const struct vocab *v, const struct vtext *t, size_t i, vo
 	if (!v || !t || i >= t->n || !v->n_nodes)
 		return 0;
 	first = v->root_index[(unsigned char)t->s[i]];
-	if (!first || !(v->nodes[first].sub & w.mask))
+	if (!first || !(node_sub(v, first) & w.mask))
 		return 0;
 	walk_from(&w, first, i + 1, (uint8_t)t->s[i]);
 	if (w.n > 1)
@@ -266,7 +342,7 @@ static bool text_has_entry(const struct vocab *v, const struct vtext *t, enum vo
 		             vfold_is_anychar_cp(cp) || vfold_script_break(prev, cp);
 		uint32_t first = v->root_index[(unsigned char)t->s[i]];
 
-		if (start && first && (v->nodes[first].sub & VW_BIT(cls))) {
+		if (start && first && (node_sub(v, first) & VW_BIT(cls))) {
 			struct vmatch m[MATCH_CANDIDATES];
 			size_t n = vocab_match_at(v, t, i, VW_BIT(cls), m, MATCH_CANDIDATES);
 			for (size_t k = 0; k < n; k++)
@@ -472,9 +548,8 @@ static size_t resolve(const struct vocab *v, const char *phrase, enum vocab_clas
 		bool ew;
 		if (phrase_key(phrase, &key, &ew)) {
 			for (size_t j = 0; j < v->n_markers && n < max; j++) {
-				for (char **c = v->markers[j].clones; c && *c && n < max; c++) {
-					_cleanup_free_ char *ck = NULL;
-					if (phrase_key(*c, &ck, &ew) && strcmp(ck, key) == 0) {
+				for (char **c = v->markers[j].clone_keys; c && *c && n < max; c++) {
+					if (strcmp(*c, key) == 0) {
 						ids[n++] = (int)j;
 						break;
 					}

@@ -22,15 +22,18 @@ struct vpay {
 	uint32_t where;         /* index into vocab->wheres: the file:line:col it came from */
 };
 
-/* A trie node: the key byte that leads to it, its children as a list. */
+/* A trie node: the key byte that leads to it, its children as a list. 16
+ * bytes: the classes below it are an index into vocab->masks (a few hundred
+ * different sets for ~10^5 nodes), not a 16-byte mask of its own. */
 struct vnode {
 	uint32_t child;         /* first child, 0: none (node 0 is the root) */
 	uint32_t sibling;       /* next sibling, 0: none */
 	uint32_t pay;           /* first payload, 0: none */
-	vocab_mask sub;         /* VW_BIT()s of every payload in this subtree */
+	uint16_t sub;           /* vocab->masks[sub]: VW_BIT()s of every payload in this subtree */
 	uint8_t byte;           /* the edge byte into this node (VSEP for a separator run) */
 	bool end_word;          /* the key's last character is a word character outside Han/Kana/Thai */
 };
+#define VOCAB_MAX_MASKS 65535   /* different class sets below nodes (struct vnode.sub) */
 
 struct vwhere {
 	const char *file;       /* owned by vocab->files */
@@ -41,6 +44,7 @@ struct vmarker_priv {
 	struct vocab_marker pub;
 	char *name;
 	char **clones;
+	char **clone_keys;      /* the clones' trie keys (vtrie_key()), in the same order; NULL: none */
 };
 
 struct vlab_priv {
@@ -55,6 +59,10 @@ struct vocab {
 	struct vpay *pays;
 	size_t n_pays, cap_pays;
 	uint32_t root_index[256];   /* root's child for a first byte, 0: none */
+	vocab_mask *masks;          /* the class sets of struct vnode.sub, each once; masks[0] is none */
+	size_t n_masks, cap_masks;
+	uint16_t *mask_index;       /* open addressing over masks (index + 1, 0: free), 2 * cap_masks slots */
+	uint16_t mask_one[_VW_MAX];   /* the index of the set of one class, 0: not yet made */
 
 	struct vmarker_priv *markers;
 	size_t n_markers;
@@ -94,7 +102,11 @@ ING_HIDDEN uint32_t vfold_cp_before(const char *s, size_t i);
 /* vocab-match.c: the trie. Adds PHRASE (raw, as written) for (CLS, ID, LANG);
  * 0, or -EEXIST with *OTHER the payload already holding the same folded
  * phrase in CLS with another id (same language or either language-neutral),
- * or -EINVAL for a phrase with nothing but separators. */
+ * -EINVAL for a phrase with nothing but separators, or -E2BIG past
+ * VOCAB_MAX_MASKS class sets. */
+/* PHRASE's trie key (folded, separator runs one VSEP) into *OUT (malloc'd);
+ * its length, 0 (*OUT NULL) for a phrase of separators only. */
+ING_HIDDEN size_t vtrie_key(const char *phrase, char **out);
 ING_HIDDEN int vtrie_add(struct vocab *v, const char *phrase, enum vocab_class cls, uint16_t id, uint8_t lang,
                          uint32_t where, const struct vpay **other);
 /* Every payload of a phrase matching at folded offset I, as vocab_match_at() but unbounded. */

@@ -73,6 +73,10 @@ struct vocab *vocab_free(struct vocab *v)
 			for (char **c = v->markers[i].clones; *c; c++)
 				free(*c);
 		free(v->markers[i].clones);
+		if (v->markers[i].clone_keys)
+			for (char **c = v->markers[i].clone_keys; *c; c++)
+				free(*c);
+		free(v->markers[i].clone_keys);
 	}
 	free(v->markers);
 	for (size_t i = 0; i < v->n_labs; i++) {
@@ -91,6 +95,8 @@ struct vocab *vocab_free(struct vocab *v)
 	free(v->wheres);
 	free(v->nodes);
 	free(v->pays);
+	free(v->masks);
+	free(v->mask_index);
 	free(v);
 	return NULL;
 }
@@ -216,6 +222,11 @@ static int add_phrase(struct vload *vl, const struct kv *kv, enum vocab_class cl
 	r = vtrie_add(vl->v, s, cls, (uint16_t)id, vl->lang, add_where(vl->v, vl->l.file, p), &other);
 	if (r == -EINVAL) {
 		err_at(&vl->l, p, "phrase \"%s\" has no letters or digits (only separators: space - / : _ .)", s);
+		return r;
+	}
+	if (r == -E2BIG) {
+		err_at(&vl->l, p, "phrase \"%s\": the vocabulary's phrases make more than %u different sets of classes "
+		       "(struct vnode.sub)", s, VOCAB_MAX_MASKS);
 		return r;
 	}
 	if (r == -EEXIST) {
@@ -421,6 +432,16 @@ static int load_markers(struct vload *vl, const struct kv *kv)
 			mc->m->name = xstrdup("");
 		mc->m->pub.name = mc->m->name;
 		mc->m->pub.clones = (const char *const *)mc->m->clones;
+		/* a term naming a clone names its marker (vocab_resolve_term()): their keys made once */
+		size_t nc = 0;
+		while (mc->m->clones && mc->m->clones[nc])
+			nc++;
+		if (nc) {
+			mc->m->clone_keys = xcalloc(nc + 1, sizeof(char *));
+			for (size_t c = 0, k = 0; c < nc; c++)
+				if (vtrie_key(mc->m->clones[c], &mc->m->clone_keys[k]))
+					k++;
+		}
 		v->n_markers++;
 	}
 	for (size_t i = 0; i < v->n_markers; i++) {
