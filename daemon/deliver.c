@@ -6,8 +6,9 @@
  * sender's system call filter (confine.c) and runs delivery_run() here:
  *
  *   journal: pending -> sending (attempt N begins, its own row)
- *   verify the package (as `ingest verify`): one that fails is not sent
- *   send_package(): QIDO-RS what the destination holds, STOW-RS the rest,
+ *   send_package(): verify the package (as `ingest verify`, while it lists
+ *     the objects and asks the destination what it holds; one that fails
+ *     is not sent), QIDO-RS what the destination holds, STOW-RS the rest,
  *     QIDO-RS again; the receipt OUTBOX/receipts/CASE.json (the bag itself
  *     is never changed)
  *   journal: delivered | failed | pending again at next_at (a transient
@@ -170,11 +171,6 @@ static void outcome_mail(struct dv *v)
 	}
 }
 
-static void verify_finding(void *ud, enum ing_verify_finding what, const char *path, const char *detail)
-{
-	(void)ud, (void)what, (void)path, (void)detail;
-}
-
 static void set_error(struct journal_delivery *d, char *msg)
 {
 	free(d->error);
@@ -192,28 +188,9 @@ static void attempt(struct dv *v, struct ing_ctx *ctx)
 		                       "ingestd", d->destination));
 		return;
 	}
-	struct ing_verify_result vr;
-	int r = ing_bag_verify(ctx, d->package_path, verify_finding, NULL, &vr);
-	if (r == -ENOENT || r == -ENOTDIR) {
-		d->state = DELIVERY_FAILED;
-		set_error(d, xasprintf("the package is no longer in the outbox (%s); nothing was sent", d->package_path));
-		return;
-	}
-	if (r < 0 && r != -EBADMSG && r != -E2BIG) {
-		d->state = DELIVERY_FAILED;
-		set_error(d, xasprintf("the package cannot be read (%s); nothing was sent", ing_strerror(r)));
-		return;
-	}
-	if (r < 0 || vr.missing || vr.altered || vr.extra || vr.invalid || vr.oxum_mismatch) {
-		d->state = DELIVERY_FAILED;
-		set_error(d, xasprintf("the package fails verification (%u missing, %u altered, %u extra, %u invalid%s); "
-		                       "nothing was sent: run ingest verify %s", r < 0 ? 0 : vr.missing,
-		                       r < 0 ? 0 : vr.altered, r < 0 ? 0 : vr.extra, r < 0 ? 1 : vr.invalid,
-		                       r == 0 && vr.oxum_mismatch ? ", Payload-Oxum wrong" : "", d->package_path));
-		return;
-	}
 	struct send_opts o;
 	send_opts_default(&o);
+	o.verify = true;    /* as `ingest verify`, beside the first steps, which send nothing: one that fails is not sent */
 	o.max_seconds = v->cfg->delivery_max_seconds;
 	o.max_bytes = v->cfg->delivery_max_bytes;
 	/* as `ingest send --to NAME` takes a destination (tools/cmd-send.c) */
@@ -231,7 +208,25 @@ static void attempt(struct dv *v, struct ing_ctx *ctx)
 	_cleanup_free_ char *receipt = receipt_path(v);
 	o.receipt_path = receipt;
 	struct send_result res;
-	r = send_package(ctx, d->package_path, &o, &res);
+	int r = send_package(ctx, d->package_path, &o, &res);
+	if (res.verify_failed) {
+		int vr_r = res.verify_r;
+		struct ing_verify_result vr = res.verify;
+		send_result_clear(&res);
+		d->state = DELIVERY_FAILED;
+		if (vr_r == -ENOENT || vr_r == -ENOTDIR)
+			set_error(d, xasprintf("the package is no longer in the outbox (%s); nothing was sent",
+			                       d->package_path));
+		else if (vr_r < 0 && vr_r != -EBADMSG && vr_r != -E2BIG)
+			set_error(d, xasprintf("the package cannot be read (%s); nothing was sent", ing_strerror(vr_r)));
+		else
+			set_error(d, xasprintf("the package fails verification (%u missing, %u altered, %u extra, %u "
+			                       "invalid%s); nothing was sent: run ingest verify %s", vr_r < 0 ? 0 : vr.missing,
+			                       vr_r < 0 ? 0 : vr.altered, vr_r < 0 ? 0 : vr.extra, vr_r < 0 ? 1 : vr.invalid,
+			                       vr_r == 0 && vr.oxum_mismatch ? ", Payload-Oxum wrong" : "",
+			                       d->package_path));
+		return;
+	}
 	d->objects = res.objects;
 	d->already = res.already;
 	d->sent = res.sent;

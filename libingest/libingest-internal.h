@@ -160,6 +160,9 @@ struct send_opts {
 	uint32_t max_seconds;       /* wall time of one delivery, waits and retries included */
 	unsigned max_retries;       /* per request, on 5xx, 408, 429 and connection failures */
 	uint32_t retry_base_ms;     /* first wait; doubled each retry */
+	bool verify;                /* check the package first, as ing_bag_verify(): nothing is sent unless it
+	                             * passes (send_result.verify_failed). It runs while the objects are
+	                             * listed and the destination is asked what it holds, which send nothing */
 };
 
 struct send_result {
@@ -172,6 +175,11 @@ struct send_result {
 	unsigned requests;          /* STOW-RS requests made (retries included) */
 	bool delivered;             /* confirmed == objects, nothing failed */
 	char *error;                /* why not delivered, in plain words; NULL when delivered */
+	/* send_opts.verify: the package failed it, nothing was sent (send_package() returns -EBADMSG):
+	 * ing_bag_verify()'s return (-ENOTDIR: not a bag; -EBADMSG, -E2BIG: a bad manifest) and counts */
+	bool verify_failed;
+	int verify_r;
+	struct ing_verify_result verify;
 };
 
 ING_HIDDEN void send_opts_default(struct send_opts *o);

@@ -739,6 +739,59 @@ static int run_all(struct delivery *d, const struct send_opts *o, bool final)
 }
 
 /* ------------------------------------------------------------------------ */
+/* Verification, beside the first steps                                      */
+
+/* ing_bag_verify() of the package, in a thread of its own while the objects
+ * are listed and the destination is asked what it holds (the data of a
+ * ready package is in the page cache or on disk either way: ~0.3 s of a
+ * 340 MB package is not spent in turn). Nothing is sent before it has
+ * passed: verify_wait() comes first. */
+struct verifying {
+	struct ing_ctx *ctx;
+	const char *bag;
+	pthread_t th;
+	bool running;
+	int r;
+	struct ing_verify_result vr;
+};
+
+static void *verify_main(void *ud)
+{
+	struct verifying *v = ud;
+	v->r = ing_bag_verify(v->ctx, v->bag, NULL, NULL, &v->vr);
+	return NULL;
+}
+
+static void verify_start(struct verifying *v)
+{
+	if (pthread_create(&v->th, NULL, verify_main, v) == 0)
+		v->running = true;
+	else
+		verify_main(v);     /* no thread to be had: now, before anything */
+}
+
+/* Waits for it; false (RES says why) when the package fails it. */
+static bool verify_wait(struct verifying *v, struct send_result *res)
+{
+	if (v->running) {
+		pthread_join(v->th, NULL);
+		v->running = false;
+	}
+	if (v->r == 0 && !v->vr.missing && !v->vr.altered && !v->vr.extra && !v->vr.invalid && !v->vr.oxum_mismatch)
+		return true;
+	res->verify_failed = true;
+	res->verify_r = v->r;
+	res->verify = v->vr;
+	free(res->error);
+	res->error = xasprintf("the package fails verification (%u missing, %u altered, %u extra, %u invalid%s%s); "
+	                       "nothing was sent", v->r < 0 ? 0 : v->vr.missing, v->r < 0 ? 0 : v->vr.altered,
+	                       v->r < 0 ? 0 : v->vr.extra, v->r < 0 ? 1 : v->vr.invalid,
+	                       v->r == 0 && v->vr.oxum_mismatch ? ", Payload-Oxum wrong" : "",
+	                       v->r == -ENOTDIR ? ", not a BagIt package" : "");
+	return false;
+}
+
+/* ------------------------------------------------------------------------ */
 /* The receipt                                                               */
 
 static int manifest_sha256(int bagfd, char hex[65])
@@ -849,6 +902,7 @@ static int write_receipt(struct delivery *d, const char *bag, const char *path)
 int send_package(struct ing_ctx *ctx, const char *bag, const struct send_opts *o, struct send_result *res)
 {
 	struct delivery d = { .ctx = ctx, .bagfd = -1, .res = res };
+	struct verifying ver = { .ctx = ctx, .bag = bag };
 	_cleanup_close_ int datafd = -1;
 	int r;
 
@@ -857,7 +911,9 @@ int send_package(struct ing_ctx *ctx, const char *bag, const struct send_opts *o
 	d.is_dimse = o->url && send_url_is_dimse(o->url);
 	r = d.is_dimse ? send_dimse_init(&d.dimse, ctx, o, &res->error) : send_conn_init(&d.conns[0], ctx, o, &res->error);
 	if (r < 0)
-		return r;
+		return r;   /* a destination given wrong: said before anything is read */
+	if (o->verify)
+		verify_start(&ver);
 	d.nconns = !d.is_dimse;
 	d.conns[0].deadline_ms = d.dimse.deadline_ms = mono_ms() + (uint64_t)o->max_seconds * 1000;
 	d.conns[0].bytes_sent = d.dimse.bytes_sent = &res->bytes_sent;
@@ -882,6 +938,10 @@ int send_package(struct ing_ctx *ctx, const char *bag, const struct send_opts *o
 	r = d.is_dimse ? send_dimse_query(&d.dimse, d.objs, d.n, false, &res->error) : run_all(&d, o, false);
 	if (r < 0)
 		goto out;
+	if (o->verify && !verify_wait(&ver, res)) {
+		r = -EBADMSG;
+		goto out;
+	}
 	for (size_t i = 0; i < d.n; i++)
 		res->already += d.objs[i].state == OBJ_THERE;
 	log_info(ctx, "send: %zu DICOM objects, %" PRIu64 " already at the destination", d.n, res->already);
@@ -913,6 +973,9 @@ int send_package(struct ing_ctx *ctx, const char *bag, const struct send_opts *o
 		}
 	}
 out:
+	/* a step that failed before it: the package's own failure is the one to tell */
+	if (o->verify && !res->verify_failed && !verify_wait(&ver, res))
+		r = -EBADMSG;
 	delivery_free(&d);
 	return r;
 }

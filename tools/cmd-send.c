@@ -64,14 +64,6 @@ static void log_stderr(void *ud, int level, const char *msg)
 	fprintf(stderr, "ingest send: %s%s\n", level <= ING_LOG_ERR ? "error: " : "", msg);
 }
 
-static void verify_finding(void *ud, enum ing_verify_finding what, const char *path, const char *detail)
-{
-	(void)ud;
-	(void)what;
-	(void)path;
-	(void)detail;
-}
-
 static bool parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out)
 {
 	char *end;
@@ -235,25 +227,9 @@ int cmd_send(int argc, char **argv)
 	}
 	ing_ctx_set_log(ctx, log_stderr, &quiet, ING_LOG_INFO);
 
-	/* verified first: a package that fails is not sent */
-	struct ing_verify_result vr;
-	r = ing_bag_verify(ctx, bag, verify_finding, NULL, &vr);
-	if (r == -ENOTDIR) {
-		fprintf(stderr, "ingest send: %s is not a BagIt package (no bagit.txt).\n", bag);
-		return EXIT_INPUT;
-	}
-	if (r < 0 && r != -EBADMSG && r != -E2BIG) {
-		fprintf(stderr, "ingest send: cannot read %s: %s\n", bag, ing_strerror(r));
-		return EXIT_INPUT;
-	}
-	if (r < 0 || vr.missing || vr.altered || vr.extra || vr.invalid || vr.oxum_mismatch) {
-		fprintf(stderr, "ingest send: %s fails verification (%u missing, %u altered, %u extra, %u invalid%s); "
-		        "nothing was sent. Run 'ingest verify %s' for the list, and package the case again.\n", bag,
-		        r < 0 ? 0 : vr.missing, r < 0 ? 0 : vr.altered, r < 0 ? 0 : vr.extra, r < 0 ? 1 : vr.invalid,
-		        r == 0 && vr.oxum_mismatch ? ", Payload-Oxum wrong" : "", bag);
-		return EXIT_FINDINGS;
-	}
-
+	/* verified first (by send_package(), beside its first steps, which send nothing): a package that fails
+	 * is not sent */
+	o.verify = true;
 	_cleanup_free_ char *def_receipt = NULL;
 	if (!no_receipt) {
 		if (!receipt) {
@@ -271,6 +247,24 @@ int cmd_send(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	struct send_result res;
 	r = send_package(ctx, bag, &o, &res);
+	if (res.verify_failed) {
+		const struct ing_verify_result vrs = res.verify, *vr = &vrs;
+		int vr_r = res.verify_r;
+		send_result_clear(&res);
+		if (vr_r == -ENOTDIR) {
+			fprintf(stderr, "ingest send: %s is not a BagIt package (no bagit.txt).\n", bag);
+			return EXIT_INPUT;
+		}
+		if (vr_r < 0 && vr_r != -EBADMSG && vr_r != -E2BIG) {
+			fprintf(stderr, "ingest send: cannot read %s: %s\n", bag, ing_strerror(vr_r));
+			return EXIT_INPUT;
+		}
+		fprintf(stderr, "ingest send: %s fails verification (%u missing, %u altered, %u extra, %u invalid%s); "
+		        "nothing was sent. Run 'ingest verify %s' for the list, and package the case again.\n", bag,
+		        vr_r < 0 ? 0 : vr->missing, vr_r < 0 ? 0 : vr->altered, vr_r < 0 ? 0 : vr->extra,
+		        vr_r < 0 ? 1 : vr->invalid, vr_r == 0 && vr->oxum_mismatch ? ", Payload-Oxum wrong" : "", bag);
+		return EXIT_FINDINGS;
+	}
 	if (r == -EINVAL || r == -EPROTONOSUPPORT || r == -ENOTSUP) {
 		fprintf(stderr, "ingest send: %s\n", res.error ? res.error : ing_strerror(r));
 		send_result_clear(&res);

@@ -166,8 +166,16 @@ def test_deliver(work):
         p = send(bag, url, '--allow-http', '--no-receipt')
         check(p.returncode == 1 and b'fails verification' in p.stderr,
               'an altered package was not refused: exit %d %s' % (p.returncode, p.stderr))
+    # the verification runs while the objects are listed and a destination asked what it holds: to an
+    # empty one, an altered package sends nothing at all
+    with start_orthanc() as o2:
+        p = send(bag, o2.base + '/dicom-web/', '--allow-http', '--no-receipt')
+        check(p.returncode == 1 and b'fails verification' in p.stderr and b'nothing was sent' in p.stderr,
+              'an altered package was not refused by an empty destination: exit %d %s' % (p.returncode, p.stderr))
+        held = orthanc_sops(o2)
+        check(held == [], 'an altered package put %d objects into an empty destination' % len(held))
     print('deliver: %d objects delivered and confirmed; second send sent nothing; http, credentials in URL and an '
-          'altered package refused' % len(want))
+          'altered package refused (an empty destination given none of it)' % len(want))
 
 
 def test_resume(work):
