@@ -62,6 +62,7 @@ struct daemon {
 	/* The rules the workers use: the daemon's copy of the last rules it
 	 * validated (rules-snapshot.h), its number, and when it was taken. */
 	char *rules_snapshot;
+	struct ruleset *rules;           /* the copy, loaded: forked workers read it, none loads it again */
 	unsigned rules_seq;
 	int64_t rules_good_at;
 	unsigned rules_gc_seq;           /* rules_seq and n_workers when unused copies were last removed */

@@ -147,8 +147,9 @@ static int rules_take(struct daemon *d, const struct ingestd_config *c)
 	const char *src = c->rules_dir ? c->rules_dir : evaluate_default_rules_dir();
 	struct strbuf errs;
 	char *snap = NULL;
+	struct ruleset *rules = NULL;
 	strbuf_init(&errs, RULES_MAX_ERRORS_BYTES);
-	int r = rules_snapshot_take(c->base_dir, src, d->rules_seq + 1, &snap, &errs);
+	int r = rules_snapshot_take(c->base_dir, src, d->rules_seq + 1, &snap, &rules, &errs);
 	if (r < 0) {
 		log_msg(3, "the rules in %s could not be taken into use:\n%s", src, errs.s ? errs.s : strerror(-r));
 		if (d->j) {
@@ -162,6 +163,8 @@ static int rules_take(struct daemon *d, const struct ingestd_config *c)
 	strbuf_free(&errs);
 	free(d->rules_snapshot);
 	d->rules_snapshot = snap;
+	ruleset_free(d->rules);     /* workers at work have their own (forked) copy */
+	d->rules = rules;
 	d->rules_seq++;
 	d->rules_good_at = time(NULL);
 	return 0;
@@ -544,6 +547,7 @@ int main(int argc, char **argv)
 	free(d.workers);
 	config_free(d.cfg);
 	free(d.rules_snapshot);
+	ruleset_free(d.rules);
 	curl_global_cleanup();
 	return d.journal_lost ? EXIT_JOURNAL_LOST : 0;
 }

@@ -51,7 +51,8 @@ int drop_name_parse(const char *name, bool is_dir, char **case_id, char **reason
 /* The pipeline of one drop, run in a worker process (pipeline.c), its case
  * evaluated with the rules in RULES_DIR (the daemon's validated copy).
  * Returns 0 when the drop reached a final step, < 0 to be retried later. */
-int pipeline_run(const struct ingestd_config *cfg, const char *rules_dir, int64_t drop_id, struct ing_guard *guard);
+int pipeline_run(const struct ingestd_config *cfg, const char *rules_dir, const struct ruleset *rules, int64_t drop_id,
+                 struct ing_guard *guard);
 /* Parent-side recovery at start: resolves drops left at step claiming. */
 int pipeline_recover_claims(const struct ingestd_config *cfg, struct journal *j);
 /* The delivery DELIVERY_ID, one attempt, in a delivery worker (deliver.c):

@@ -38,6 +38,7 @@
 struct pl {
 	const struct ingestd_config *cfg;
 	const char *rules_dir;        /* the daemon's copy of the rules it validated (SPEC §11) */
+	const struct ruleset *rules;  /* that copy as the daemon loaded it (NULL: the scan loads rules_dir) */
 	struct journal *j;
 	struct journal_drop d;
 	char *case_dir, *arch_dir, *claimed, *merged;
@@ -463,6 +464,7 @@ static int build_and_publish(struct pl *p)
 		.case_id = p->d.case_id,
 		.staging_dir = ing_package_staging_dir(pkg),
 		.rules_dir = p->rules_dir,     /* never paths.rules itself: it may have changed since */
+		.rules = p->rules,             /* loaded by the daemon when it validated that copy */
 		.fetch_links = true,
 		.allow_http = cfg->http_downloads,
 		.case_store = true,
@@ -952,9 +954,10 @@ static void pl_clear(struct pl *p)
 	journal_close(p->j);
 }
 
-int pipeline_run(const struct ingestd_config *cfg, const char *rules_dir, int64_t drop_id, struct ing_guard *guard)
+int pipeline_run(const struct ingestd_config *cfg, const char *rules_dir, const struct ruleset *rules, int64_t drop_id,
+                 struct ing_guard *guard)
 {
-	_cleanup_(pl_clear) struct pl p = { .cfg = cfg, .rules_dir = rules_dir, .guard = guard };
+	_cleanup_(pl_clear) struct pl p = { .cfg = cfg, .rules_dir = rules_dir, .rules = rules, .guard = guard };
 	int r = journal_open(cfg->state_db, false, &p.j);
 	if (r < 0) {
 		log_msg(3, "cannot open the journal %s: %s", cfg->state_db, ing_strerror(r));

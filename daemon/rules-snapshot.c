@@ -124,10 +124,12 @@ static unsigned snapshot_seq(const char *name)
 	return !errno && end != s && !*end && v > 0 && v < UINT32_MAX ? (unsigned)v : 0;
 }
 
-int rules_snapshot_take(const char *base_dir, const char *src, unsigned seq, char **out, struct strbuf *errs)
+int rules_snapshot_take(const char *base_dir, const char *src, unsigned seq, char **out, struct ruleset **rules,
+                        struct strbuf *errs)
 {
 	_cleanup_free_ char *tmp = xasprintf("%s/" SNAPSHOT_TMP "%ld", base_dir, (long)getpid());
 	_cleanup_free_ char *dst = xasprintf("%s/" SNAPSHOT_PREFIX "%06u", base_dir, seq);
+	_cleanup_(ruleset_freep) struct ruleset *rs = NULL;
 	int r;
 
 	(void)rm_rf(tmp);
@@ -150,9 +152,7 @@ int rules_snapshot_take(const char *base_dir, const char *src, unsigned seq, cha
 		goto fail;
 	/* What the workers will use is what is validated: the copy itself (the
 	 * folder may have changed since the caller checked it). */
-	struct ruleset *rs = NULL;
 	r = rules_load_dir(NULL, tmp, &rs, errs);
-	ruleset_free(rs);
 	if (r < 0)
 		goto fail;
 	if (rename(tmp, dst) < 0) {
@@ -161,6 +161,7 @@ int rules_snapshot_take(const char *base_dir, const char *src, unsigned seq, cha
 	}
 	(void)fsync_dir_of(dst);
 	*out = steal_ptr(dst);
+	*rules = steal_ptr(rs);
 	return 0;
 fail:
 	if (r != -EINVAL)

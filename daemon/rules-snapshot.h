@@ -11,10 +11,12 @@
 #include "libingest-internal.h"
 
 /* Copies the *.yaml files of SRC into BASE_DIR/rules.good.SEQ (6 digits) and
- * validates the copy: 0 and *OUT (its path), or -EINVAL (they do not
- * validate; the errors, FILE:LINE:COL, appended to ERRS) or another -errno
- * (said in ERRS); nothing is left behind then. */
-int rules_snapshot_take(const char *base_dir, const char *src, unsigned seq, char **out, struct strbuf *errs);
+ * validates the copy: 0, *OUT (its path) and *RULES (the copy loaded: the
+ * workers, forked, read them as they are and load nothing), or -EINVAL (they
+ * do not validate; the errors, FILE:LINE:COL, appended to ERRS) or another
+ * -errno (said in ERRS); nothing is left behind then. */
+int rules_snapshot_take(const char *base_dir, const char *src, unsigned seq, char **out, struct ruleset **rules,
+                        struct strbuf *errs);
 
 /* Removes BASE_DIR/rules.good.N for every N not in KEEP, and temporary
  * copies left by an earlier process. */

@@ -253,7 +253,7 @@ static pid_t spawn_any(struct daemon *d, int64_t drop_id, int64_t delivery_id, c
 		else if (delivery_id)
 			delivery_confine(d->cfg, delivery_id);
 		/* The parent's journal connection must not be used here: a new one. */
-		int r = drop_id       ? pipeline_run(d->cfg, d->rules_snapshot, drop_id, guard)
+		int r = drop_id       ? pipeline_run(d->cfg, d->rules_snapshot, d->rules, drop_id, guard)
 		        : delivery_id ? delivery_run(d->cfg, delivery_id)
 		                      : maintenance_run(d->cfg, prune);
 		_exit(r < 0 ? 1 : r);
