@@ -542,23 +542,27 @@ static bool open_bracket(const char *s, size_t a, size_t b)
 	return depth > 0;
 }
 
+/* Is the word [W, B) of the text, whole, a phrase of class CLS? */
+static bool word_is(const struct vocab *v, const struct vtext *tt, size_t w, size_t b, enum vocab_class cls)
+{
+	size_t fa = fold_pos(tt, w), fb = fold_pos(tt, b);
+	if (fa >= fb || !vtext_word_start(tt, fa))
+		return false;
+	struct vmatch m[4];
+	size_t k = vocab_match_at(v, tt, fa, VW_BIT(cls), m, ARRAY_SIZE(m));
+	for (size_t q = 0; q < k; q++)
+		if (m[q].end == fb)
+			return true;
+	return false;
+}
+
 /* Does [A, B) end with a stop word (a function word: "e", "and", "und")? */
 static bool ends_with_stopword(const struct vocab *v, const struct vtext *tt, const char *s, size_t a, size_t b)
 {
 	size_t w = b;
 	while (w > a && s[w - 1] != ' ' && s[w - 1] != '\t' && s[w - 1] != '(')
 		w--;
-	if (w == b)
-		return false;
-	size_t fa = fold_pos(tt, w), fb = fold_pos(tt, b);
-	if (fa >= fb || !vtext_word_start(tt, fa))
-		return false;
-	struct vmatch m[4];
-	size_t k = vocab_match_at(v, tt, fa, VW_BIT(VW_STOPWORD), m, ARRAY_SIZE(m));
-	for (size_t q = 0; q < k; q++)
-		if (m[q].end == fb)
-			return true;
-	return false;
+	return w < b && word_is(v, tt, w, b, VW_STOPWORD);
 }
 
 /* Does [A, B) end in a marker's name that starts its sentence ("...
@@ -576,15 +580,7 @@ static bool ends_with_subject(const struct vocab *v, const struct vtext *tt, con
 		p--;
 	if (p > a && !ends_sentence(s, a, p))
 		return false;
-	size_t fa = fold_pos(tt, w), fb = fold_pos(tt, b);
-	if (fa >= fb || !vtext_word_start(tt, fa))
-		return false;
-	struct vmatch m[4];
-	size_t k = vocab_match_at(v, tt, fa, VW_BIT(VW_MARKER), m, ARRAY_SIZE(m));
-	for (size_t q = 0; q < k; q++)
-		if (m[q].end == fb)
-			return true;
-	return false;
+	return word_is(v, tt, w, b, VW_MARKER);
 }
 
 /* Does a marker's name wrap from the end of [A, B) to the line at NX:
