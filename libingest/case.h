@@ -137,8 +137,8 @@ struct ing_scan {
 	/* The rules and their vocabulary (evaluate_load_rules(), before the walk:
 	 * the documents are read with the vocabulary); NULL with rules_error set
 	 * when they do not load (the case is held). */
-	struct ruleset *rules;
-	bool rules_borrowed;          /* ing_scan_opts.rules: the caller's, not freed here */
+	const struct ruleset *rules;
+	struct ruleset *rules_owned;  /* rules when the scan loaded them (not ing_scan_opts.rules): freed with it */
 	char *rules_error;
 
 	/* The rules' verdict (evaluate.c): filled after inventory_build(). */

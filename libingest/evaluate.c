@@ -231,13 +231,12 @@ void evaluate_load_rules(struct ing_scan *scan, const struct ing_scan_opts *opts
 	int r;
 
 	if (opts && opts->rules) {
-		/* the scan never changes them: the pointer is not const only because it may own them */
-		scan->rules = (struct ruleset *)opts->rules;
-		scan->rules_borrowed = true;
+		scan->rules = opts->rules;
 		return;
 	}
 	strbuf_init(&errors, RULES_MAX_ERRORS_BYTES);
-	r = rules_load_dir(scan->ctx, dir, &scan->rules, &errors);
+	r = rules_load_dir(scan->ctx, dir, &scan->rules_owned, &errors);
+	scan->rules = scan->rules_owned;
 	if (r == -ENOENT) {
 		scan->rules_error = xasprintf("there is no rules folder %s. Give the rules folder (ingest --rules DIR, or "
 		                              "paths.rules in ingestd's configuration) or install the rules.", dir);
@@ -276,8 +275,8 @@ void evaluation_free(struct ing_scan *scan)
 	free(scan->cancer_type_evidence);
 	free(scan->case_yaml_errors);
 	case_yaml_free(scan->case_yaml);
-	if (!scan->rules_borrowed)
-		ruleset_free(scan->rules);
+	ruleset_free(scan->rules_owned);
+	scan->rules_owned = NULL;
 	free(scan->rules_error);
 	scan->rules = NULL;
 	scan->rules_error = NULL;
