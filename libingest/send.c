@@ -932,7 +932,8 @@ int send_package(struct ing_ctx *ctx, const char *bag, const struct send_opts *o
 		fail_why(res, "cannot list the package's DICOM objects: %s", ing_strerror(r));
 		goto out;
 	}
-	qsort(d.objs, d.n, sizeof *d.objs, d.is_dimse ? obj_cmp_study : obj_cmp_series);
+	if (d.n > 1)    /* none: d.objs is NULL, which qsort() may not be given */
+		qsort(d.objs, d.n, sizeof *d.objs, d.is_dimse ? obj_cmp_study : obj_cmp_series);
 	res->objects = d.n;
 
 	r = d.is_dimse ? send_dimse_query(&d.dimse, d.objs, d.n, false, &res->error) : run_all(&d, o, false);
