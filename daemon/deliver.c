@@ -210,21 +210,12 @@ static void attempt(struct dv *v, struct ing_ctx *ctx)
 	struct send_result res;
 	int r = send_package(ctx, d->package_path, &o, &res);
 	if (res.verify_failed) {
-		int vr_r = res.verify_r;
-		struct ing_verify_result vr = res.verify;
-		send_result_clear(&res);
 		d->state = DELIVERY_FAILED;
-		if (vr_r == -ENOENT || vr_r == -ENOTDIR)
-			set_error(d, xasprintf("the package is no longer in the outbox (%s); nothing was sent",
-			                       d->package_path));
-		else if (vr_r < 0 && vr_r != -EBADMSG && vr_r != -E2BIG)
-			set_error(d, xasprintf("the package cannot be read (%s); nothing was sent", ing_strerror(vr_r)));
-		else
-			set_error(d, xasprintf("the package fails verification (%u missing, %u altered, %u extra, %u "
-			                       "invalid%s); nothing was sent: run ingest verify %s", vr_r < 0 ? 0 : vr.missing,
-			                       vr_r < 0 ? 0 : vr.altered, vr_r < 0 ? 0 : vr.extra, vr_r < 0 ? 1 : vr.invalid,
-			                       vr_r == 0 && vr.oxum_mismatch ? ", Payload-Oxum wrong" : "",
-			                       d->package_path));
+		/* gone from where the daemon published it: said so; otherwise send_package()'s words */
+		set_error(d, res.verify_r == -ENOENT || res.verify_r == -ENOTDIR
+		             ? xasprintf("the package is no longer in the outbox (%s); nothing was sent", d->package_path)
+		             : steal_ptr(res.error));
+		send_result_clear(&res);
 		return;
 	}
 	d->objects = res.objects;

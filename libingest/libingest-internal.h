@@ -175,11 +175,11 @@ struct send_result {
 	unsigned requests;          /* STOW-RS requests made (retries included) */
 	bool delivered;             /* confirmed == objects, nothing failed */
 	char *error;                /* why not delivered, in plain words; NULL when delivered */
-	/* send_opts.verify: the package failed it, nothing was sent (send_package() returns -EBADMSG):
-	 * ing_bag_verify()'s return (-ENOTDIR: not a bag; -EBADMSG, -E2BIG: a bad manifest) and counts */
+	/* send_opts.verify: the package failed it, nothing was sent (send_package() returns -EBADMSG,
+	 * error says it in words, with the counts): ing_bag_verify()'s return (0: it ran and found files
+	 * missing, altered...; -ENOTDIR: not a bag; -EBADMSG, -E2BIG: a bad manifest; another: unreadable) */
 	bool verify_failed;
 	int verify_r;
-	struct ing_verify_result verify;
 };
 
 ING_HIDDEN void send_opts_default(struct send_opts *o);

@@ -781,13 +781,17 @@ static bool verify_wait(struct verifying *v, struct send_result *res)
 		return true;
 	res->verify_failed = true;
 	res->verify_r = v->r;
-	res->verify = v->vr;
 	free(res->error);
-	res->error = xasprintf("the package fails verification (%u missing, %u altered, %u extra, %u invalid%s%s); "
-	                       "nothing was sent", v->r < 0 ? 0 : v->vr.missing, v->r < 0 ? 0 : v->vr.altered,
-	                       v->r < 0 ? 0 : v->vr.extra, v->r < 0 ? 1 : v->vr.invalid,
-	                       v->r == 0 && v->vr.oxum_mismatch ? ", Payload-Oxum wrong" : "",
-	                       v->r == -ENOTDIR ? ", not a BagIt package" : "");
+	if (v->r == -ENOTDIR)
+		res->error = xasprintf("%s is not a BagIt package (no bagit.txt); nothing was sent", v->bag);
+	else if (v->r < 0 && v->r != -EBADMSG && v->r != -E2BIG)
+		res->error = xasprintf("the package %s cannot be read (%s); nothing was sent", v->bag, ing_strerror(v->r));
+	else
+		res->error = xasprintf("the package fails verification (%u missing, %u altered, %u extra, %u invalid%s); "
+		                       "nothing was sent. Run 'ingest verify %s' for the list, and package the case again",
+		                       v->r < 0 ? 0 : v->vr.missing, v->r < 0 ? 0 : v->vr.altered,
+		                       v->r < 0 ? 0 : v->vr.extra, v->r < 0 ? 1 : v->vr.invalid,
+		                       v->r == 0 && v->vr.oxum_mismatch ? ", Payload-Oxum wrong" : "", v->bag);
 	return false;
 }
 

@@ -248,22 +248,11 @@ int cmd_send(int argc, char **argv)
 	struct send_result res;
 	r = send_package(ctx, bag, &o, &res);
 	if (res.verify_failed) {
-		const struct ing_verify_result vrs = res.verify, *vr = &vrs;
+		/* a package that is no bag or cannot be read is the input's fault; one that fails, a finding */
 		int vr_r = res.verify_r;
+		fprintf(stderr, "ingest send: %s.\n", res.error);
 		send_result_clear(&res);
-		if (vr_r == -ENOTDIR) {
-			fprintf(stderr, "ingest send: %s is not a BagIt package (no bagit.txt).\n", bag);
-			return EXIT_INPUT;
-		}
-		if (vr_r < 0 && vr_r != -EBADMSG && vr_r != -E2BIG) {
-			fprintf(stderr, "ingest send: cannot read %s: %s\n", bag, ing_strerror(vr_r));
-			return EXIT_INPUT;
-		}
-		fprintf(stderr, "ingest send: %s fails verification (%u missing, %u altered, %u extra, %u invalid%s); "
-		        "nothing was sent. Run 'ingest verify %s' for the list, and package the case again.\n", bag,
-		        vr_r < 0 ? 0 : vr->missing, vr_r < 0 ? 0 : vr->altered, vr_r < 0 ? 0 : vr->extra,
-		        vr_r < 0 ? 1 : vr->invalid, vr_r == 0 && vr->oxum_mismatch ? ", Payload-Oxum wrong" : "", bag);
-		return EXIT_FINDINGS;
+		return vr_r == 0 || vr_r == -EBADMSG || vr_r == -E2BIG ? EXIT_FINDINGS : EXIT_INPUT;
 	}
 	if (r == -EINVAL || r == -EPROTONOSUPPORT || r == -ENOTSUP) {
 		fprintf(stderr, "ingest send: %s\n", res.error ? res.error : ing_strerror(r));
