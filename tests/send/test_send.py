@@ -174,6 +174,12 @@ def test_deliver(work):
               'an altered package was not refused by an empty destination: exit %d %s' % (p.returncode, p.stderr))
         held = orthanc_sops(o2)
         check(held == [], 'an altered package put %d objects into an empty destination' % len(held))
+        # a folder that is no bag (data/DICOM empty, no bagit.txt): the input's fault, exit 3, said once
+        nobag = os.path.join(work, 'nobag')
+        os.makedirs(os.path.join(nobag, 'data', 'DICOM'), exist_ok=True)
+        p = send(nobag, o2.base + '/dicom-web/', '--allow-http', '--no-receipt')
+        check(p.returncode == 3 and b'is not a BagIt package' in p.stderr and b'nothing was sent' in p.stderr,
+              'a folder that is no bag: exit %d %s' % (p.returncode, p.stderr))
     print('deliver: %d objects delivered and confirmed; second send sent nothing; http, credentials in URL and an '
           'altered package refused (an empty destination given none of it)' % len(want))
 
