@@ -96,6 +96,13 @@
 #define VOCAB_MAX_PHRASES_PER_FILE  32768      /* phrases of one file, all classes */
 #define VOCAB_MAX_PHRASES_PER_CLASS 4096       /* phrases of one class in one file */
 #define VOCAB_MAX_PHRASE_BYTES      200        /* one phrase, as written (bounds the matcher's depth) */
+/* The compiled cache of the vocabulary (findings/vocab-cache.c): a file
+ * larger than this, or counts past these, is not read (the YAML is). */
+#define VOCAB_CACHE_MAX_BYTES       (64u << 20)
+#define VOCAB_CACHE_MAX_NODES       (1u << 24) /* trie nodes, payloads, places */
+#define VOCAB_CACHE_MAX_STRING      4096       /* bytes of a name, clone, unit or key */
+#define VOCAB_CACHE_MAX_LIST        RULES_MAX_LIST /* clones or units of one entry */
+#define VOCAB_CACHE_MAX_FILES       16         /* caches kept in the folder (a program build and vocabulary each) */
 
 /* case.yaml is a handful of lines; anything larger is refused unread. */
 #define CASE_YAML_MAX_BYTES    (64u << 10)

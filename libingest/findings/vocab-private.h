@@ -81,6 +81,7 @@ struct vocab {
 	size_t n_files;
 	char **strings;             /* names of langs, codes: freed with the vocabulary */
 	size_t n_strings;
+	bool from_cache;            /* read from the compiled cache (vocab-cache.c), not the YAML */
 };
 
 /* Character classes of a folded code point. */

@@ -14,6 +14,7 @@
 #include "rules-loader.h"
 #include "model.h"
 #include "util/yaml.h"
+#include "findings/vocab-cache.h"
 #include "findings/vocab-private.h"
 
 static const char *const class_names[_VW_MAX] = {
@@ -797,8 +798,14 @@ static int lang_check_missing(struct lang_ctx *lc, struct pos root)
 
 /* ---- files ---- */
 
+/* A vocabulary file, read before anything is loaded (its bytes make the
+ * compiled cache's key), then parsed if the cache does not answer. */
 struct vfile {
+	char *name;                 /* in the folder: "en.yaml" */
+	char *path;                 /* moved to vocab->files when loaded */
 	char *buf;
+	size_t len;
+	int r;                      /* of reading it */
 	struct fy_document *doc;
 };
 
@@ -806,17 +813,25 @@ static void vfile_free(struct vfile *f)
 {
 	if (f->doc)
 		fy_document_destroy(f->doc);
+	free(f->name);
+	free(f->path);
 	free(f->buf);
 	*f = (struct vfile){ 0 };
 }
 
-/* Reads and parses PATH; its errors are placed in it. NULL root: an error was given. */
-static struct fy_node *read_yaml(struct loader *l, const char *path, struct vfile *f)
+static void vfile_read(struct vfile *f, const char *vdir, const char *name)
+{
+	f->name = xstrdup(name);
+	f->path = xasprintf("%s/%s", vdir, name);
+	f->r = read_file_at(AT_FDCWD, f->path, VOCAB_MAX_FILE_BYTES, O_NOCTTY | O_NONBLOCK, &f->buf, &f->len);
+}
+
+/* Parses F (read by vfile_read()); its errors are placed in it. NULL root: an error was given. */
+static struct fy_node *read_yaml(struct loader *l, struct vfile *f)
 {
 	_cleanup_free_ char *msg = NULL;
 	struct pos at = { 1, 1 };
-	size_t len;
-	int r = read_file_at(AT_FDCWD, path, VOCAB_MAX_FILE_BYTES, O_NOCTTY | O_NONBLOCK, &f->buf, &len);
+	int r = f->r;
 
 	if (r == -EFBIG)
 		err_at(l, at, "larger than %u bytes", VOCAB_MAX_FILE_BYTES);
@@ -826,11 +841,11 @@ static struct fy_node *read_yaml(struct loader *l, const char *path, struct vfil
 		err_at(l, at, "cannot read: %s", strerror(-r));
 	if (r < 0)
 		return NULL;
-	if (memchr(f->buf, 0, len)) {
+	if (memchr(f->buf, 0, f->len)) {
 		err_at(l, at, "not a text file (contains NUL bytes)");
 		return NULL;
 	}
-	r = yaml_parse_text(f->buf, len, &f->doc, &at.line, &at.col, &msg);
+	r = yaml_parse_text(f->buf, f->len, &f->doc, &at.line, &at.col, &msg);
 	if (r == -EILSEQ)
 		err_at(l, at, "not UTF-8 text (save the file as UTF-8)");
 	else if (r < 0)
@@ -849,16 +864,21 @@ static bool is_lang_code(const char *s)
 	return strlen(s) == 2 && s[0] >= 'a' && s[0] <= 'z' && s[1] >= 'a' && s[1] <= 'z';
 }
 
-static void load_lang(struct vload *vl, const char *vdir, const char *code)
+/* F's path becomes the vocabulary's (its errors and places name it). */
+static const char *take_path(struct vocab *v, struct vfile *f)
+{
+	v->files = xrealloc(v->files, (v->n_files + 1) * sizeof(*v->files));
+	v->files[v->n_files++] = f->path;
+	f->path = NULL;
+	return v->files[v->n_files - 1];
+}
+
+static void load_lang(struct vload *vl, struct vfile *f, const char *code)
 {
 	struct vocab *v = vl->v;
-	struct vfile f = { 0 };
-	char *path = xasprintf("%s/%s.yaml", vdir, code);
 	struct fy_node *root;
 
-	v->files = xrealloc(v->files, (v->n_files + 1) * sizeof(*v->files));
-	v->files[v->n_files++] = path;
-	vl->l.file = path;
+	vl->l.file = take_path(v, f);
 	vl->lang = (uint8_t)v->n_langs;
 	vl->is_en = strcmp(code, "en") == 0;
 	vl->n_phrases = 0;
@@ -868,41 +888,61 @@ static void load_lang(struct vload *vl, const char *vdir, const char *code)
 	v->langs[v->n_langs] = (struct vocab_lang){ v->strings[v->n_strings - 1], "", "" };
 	struct lang_ctx lc = { .vl = vl, .lang = &v->langs[v->n_langs], .expect = code };
 	v->n_langs++;
-	root = read_yaml(&vl->l, path, &f);
+	root = read_yaml(&vl->l, f);
 	if (root) {
 		struct kv kv = { "the top level", root, { 1, 1 } };
 		struct pos rp = node_pos(root, (struct pos){ 1, 1 });
 		(void)walk_map(&vl->l, &kv, "the top level", lang_kv, &lc);
 		(void)lang_check_missing(&lc, rp);
 	}
-	vfile_free(&f);
+	vfile_free(f);
 }
 
-static void load_entries(struct vload *vl, const char *vdir, const char *name, kv_fn fn)
+static void load_entries(struct vload *vl, struct vfile *f, kv_fn fn)
 {
-	struct vocab *v = vl->v;
-	struct vfile f = { 0 };
-	char *path = xasprintf("%s/%s", vdir, name);
 	struct fy_node *root;
 
-	v->files = xrealloc(v->files, (v->n_files + 1) * sizeof(*v->files));
-	v->files[v->n_files++] = path;
-	vl->l.file = path;
+	vl->l.file = take_path(vl->v, f);
 	vl->lang = VOCAB_LANG_ANY;
 	vl->n_phrases = 0;
 	memset(vl->per_class, 0, sizeof(vl->per_class));
-	root = read_yaml(&vl->l, path, &f);
+	root = read_yaml(&vl->l, f);
 	if (root) {
 		struct kv kv = { "the top level", root, { 1, 1 } };
 		(void)walk_map(&vl->l, &kv, "the top level", fn, vl);
 	}
-	vfile_free(&f);
+	vfile_free(f);
+}
+
+/* The compiled cache of the files F (all read): the vocabulary it holds, or
+ * NULL (then *KEY and *CACHE_DIR say where a new one goes; *CACHE_DIR NULL: none). */
+static struct vocab *from_cache(struct vfile *f, size_t n, const char *vdir, uint8_t key[32], char **cache_dir)
+{
+	struct vocab_source src[VOCAB_MAX_LANGS + 2];
+	struct vocab *v = NULL;
+
+	*cache_dir = NULL;
+	for (size_t i = 0; i < n; i++) {
+		if (f[i].r < 0)
+			return NULL;        /* the load says what is wrong */
+		src[i] = (struct vocab_source){ f[i].name, f[i].buf, f[i].len };
+	}
+	if (vocab_cache_key(src, n, key) < 0)
+		return NULL;
+	*cache_dir = vocab_cache_dir();
+	if (*cache_dir && vocab_cache_read(*cache_dir, key, vdir, &v) == 0)
+		return v;
+	return NULL;
 }
 
 int vocab_load_dir(struct ing_ctx *ctx, const char *dir, struct vocab **out, struct strbuf *errors)
 {
 	_cleanup_free_ char *vdir = xasprintf("%s/" VOCAB_DIR_NAME, dir);
+	_cleanup_free_ char *cache_dir = NULL;
 	struct vload vl = { .l = { .errors = errors } };
+	struct vfile files[VOCAB_MAX_LANGS + 2] = { 0 };
+	size_t n_files = 0;
+	uint8_t key[32];
 	struct vocab *v;
 	char **names = NULL;
 	size_t n = 0;
@@ -919,13 +959,40 @@ int vocab_load_dir(struct ing_ctx *ctx, const char *dir, struct vocab **out, str
 		       r == -ENOENT ? "no vocabulary folder" : strerror(-r));
 		return r == -ENOENT ? -ENOENT : r;
 	}
+	/* the files in the order they load: markers, labs, en (it names the concepts), the other languages */
+	vfile_read(&files[n_files++], vdir, "markers.yaml");
+	vfile_read(&files[n_files++], vdir, "labs.yaml");
+	vfile_read(&files[n_files++], vdir, "en.yaml");
+	bool cacheable = true;
+	for (size_t i = 0; i < n; i++) {
+		if (strcmp(names[i], "markers") == 0 || strcmp(names[i], "labs") == 0 || strcmp(names[i], "en") == 0)
+			continue;
+		/* a folder with a file the loader refuses is not looked up (the key is made of the files it
+		 * loads), and never written: its load fails */
+		if (!is_lang_code(names[i]) || n_files == VOCAB_MAX_LANGS + 2) {
+			cacheable = false;
+			continue;
+		}
+		_cleanup_free_ char *name = xasprintf("%s.yaml", names[i]);
+		vfile_read(&files[n_files++], vdir, name);
+	}
+	v = cacheable ? from_cache(files, n_files, vdir, key, &cache_dir) : NULL;
+	if (v) {
+		for (size_t i = 0; i < n_files; i++)
+			vfile_free(&files[i]);
+		strv_free(names, n);
+		*out = v;
+		return 0;
+	}
+
 	v = xcalloc(1, sizeof(*v));
 	vl.v = v;
 	v->langs = xcalloc(VOCAB_MAX_LANGS, sizeof(*v->langs));
 
-	load_entries(&vl, vdir, "markers.yaml", top_markers_kv);
-	load_entries(&vl, vdir, "labs.yaml", top_labs_kv);
-	load_lang(&vl, vdir, "en");     /* first: it names the concepts */
+	load_entries(&vl, &files[0], top_markers_kv);
+	load_entries(&vl, &files[1], top_labs_kv);
+	load_lang(&vl, &files[2], "en");
+	size_t next = 3;
 	for (size_t i = 0; i < n; i++) {
 		if (strcmp(names[i], "markers") == 0 || strcmp(names[i], "labs") == 0 || strcmp(names[i], "en") == 0)
 			continue;
@@ -941,13 +1008,18 @@ int vocab_load_dir(struct ing_ctx *ctx, const char *dir, struct vocab **out, str
 			err_at(&vl.l, (struct pos){ 1, 1 }, "more than %u languages", VOCAB_MAX_LANGS);
 			break;
 		}
-		load_lang(&vl, vdir, names[i]);
+		load_lang(&vl, &files[next++], names[i]);
 	}
+	for (size_t i = 0; i < n_files; i++)
+		vfile_free(&files[i]);
 	strv_free(names, n);
 	if (vl.l.n_errors) {
 		vocab_free(v);
 		return -EINVAL;
 	}
+	/* for the next process; one that cannot be written costs the time only */
+	if (cache_dir)
+		(void)vocab_cache_write(cache_dir, key, v);
 	*out = v;
 	return 0;
 }

@@ -89,6 +89,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	char p[128];
 	struct strbuf errors;
 
+	/* every input is a new vocabulary: none is worth a compiled cache (fuzz-vocab-cache has its own target) */
+	setenv("INGEST_CACHE_DIR", "", 1);
 	snprintf(dir, sizeof(dir), "%.40s/fuzz-vocab.XXXXXX", tmp && strlen(tmp) < 40 ? tmp : "/tmp");
 	if (!mkdtemp(dir))
 		abort();

@@ -3,7 +3,9 @@
  * The vocabulary (libingest/findings/vocab.h): folding, matching with its
  * separator rules, CJK and Arabic text, longest-first, resolving rules'
  * terms, every loader error with its FILE:LINE:COL, and a synonym added to
- * the data matched with no C change. The vocabulary is written by this test
+ * the data matched with no C change, and its compiled cache (read back the
+ * same, refused when damaged or stale, never in the way of an error). The
+ * vocabulary is written by this test
  * into a temporary folder, never the shipped rules.
  */
 #include <stdio.h>
@@ -15,6 +17,8 @@
 #include "check.h"
 #include "internal.h"
 #include "findings/vocab.h"
+#include "findings/vocab-cache.h"
+#include "findings/vocab-private.h"
 
 static char root[64];
 
@@ -456,6 +460,179 @@ static void test_synonym_added(void)
 	write_base();
 }
 
+/* ---- the compiled cache (vocab-cache.c) ---- */
+
+static uint8_t *read_all(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	uint8_t *buf = NULL;
+	*len = 0;
+	if (!f)
+		return NULL;
+	fseek(f, 0, SEEK_END);
+	long n = ftell(f);
+	rewind(f);
+	buf = malloc((size_t)n + 1);
+	if (buf && fread(buf, 1, (size_t)n, f) == (size_t)n)
+		*len = (size_t)n;
+	fclose(f);
+	return buf;
+}
+
+/* The one cache file in DIR (its path into OUT), and how many there are. */
+static int cache_files(const char *dir, char *out, size_t outlen)
+{
+	char cmd[256];
+	int n = 0;
+	snprintf(cmd, sizeof(cmd), "ls '%s' 2>/dev/null", dir);
+	FILE *p = popen(cmd, "r");
+	char line[128];
+	while (p && fgets(line, sizeof(line), p)) {
+		line[strcspn(line, "\n")] = 0;
+		if (strncmp(line, "vocab-", 6) == 0 && strstr(line, ".bin")) {
+			snprintf(out, outlen, "%s/%s", dir, line);
+			n++;
+		}
+	}
+	if (p)
+		pclose(p);
+	return n;
+}
+
+static bool same_encoding(const struct vocab *a, const struct vocab *b)
+{
+	uint8_t key[32] = { 0 }, *x = NULL, *y = NULL;
+	size_t nx = 0, ny = 0;
+	bool same = vocab_cache_encode(a, key, &x, &nx) == 0 && vocab_cache_encode(b, key, &y, &ny) == 0 && nx == ny &&
+	            memcmp(x, y, nx) == 0;
+	free(x);
+	free(y);
+	return same;
+}
+
+static void test_cache(void)
+{
+	struct strbuf e = { 0 };
+	struct vocab *yaml, *cached, *v;
+	char dir[128], file[512], again[512];
+	uint8_t *buf, *buf2;
+	size_t len, len2;
+	int rc;
+
+	snprintf(dir, sizeof(dir), "%s/cache/ingest", root);       /* two levels: both made */
+	setenv("INGEST_CACHE_DIR", dir, 1);
+	yaml = load(&e, &rc);
+	CHECK(rc == 0 && yaml && !yaml->from_cache, "first load: from the YAML: %s", e.s ? e.s : "");
+	CHECK_INT(cache_files(dir, file, sizeof(file)), 1);
+	cached = load(&e, &rc);
+	CHECK(rc == 0 && cached && cached->from_cache, "second load: from the cache");
+	if (!yaml || !cached)
+		goto out;
+	CHECK(same_encoding(yaml, cached), "the cache holds what the YAML built, all of it");
+	CHECK_INT(vocab_n_markers(cached), vocab_n_markers(yaml));
+	CHECK_STR(cached->files[2], yaml->files[2]);
+	test_match(cached);                 /* the same assertions, on the vocabulary read back */
+	test_resolve(cached);
+
+	/* every byte of the file changed, one at a time: refused with the key (the digest, the key, the
+	 * header); without the key (the fuzzer's way) refused or read back to the same bytes */
+	buf = read_all(file, &len);
+	CHECK(buf && len > 88);
+	uint8_t key[32];
+	memcpy(key, buf + 16, 32);
+	size_t refused = 0, tried = 0;
+	for (size_t i = 0; buf && i < len; i += (i < 256 ? 1 : 97)) {
+		uint8_t *x = malloc(len);
+		memcpy(x, buf, len);
+		x[i] ^= 0x5a;
+		CHECK(vocab_cache_decode(x, len, key, "/v", &v) < 0 && !v, "byte %zu changed: refused", i);
+		tried++;
+		if (vocab_cache_decode(x, len, NULL, "/v", &v) < 0) {
+			refused++;
+		} else {
+			uint8_t *y = NULL;
+			size_t ny = 0;
+			CHECK(vocab_cache_encode(v, key, &y, &ny) == 0 && ny == len && memcmp(y + 88, x + 88, len - 88) == 0,
+			      "byte %zu: what is read back encodes to the same bytes", i);
+			free(y);
+			vocab_free(v);
+		}
+		free(x);
+	}
+	printf("cache: %zu single-byte changes, %zu refused without the key (the rest read back the same)\n", tried,
+	       refused);
+	for (size_t cut = 0; buf && cut < len; cut += (cut < 128 ? 1 : 1009)) {
+		CHECK(vocab_cache_decode(buf, cut, NULL, "/v", &v) < 0 && !v, "cut at %zu: refused", cut);
+	}
+	free(buf);
+
+	/* damaged on disk: the YAML is read, and the cache written again, the same bytes */
+	buf = read_all(file, &len);
+	{
+		FILE *f = fopen(file, "r+b");
+		CHECK(f != NULL);
+		if (f) {
+			fseek(f, (long)len / 2, SEEK_SET);
+			fputc(buf[len / 2] ^ 1, f);
+			fclose(f);
+		}
+	}
+	v = load(&e, &rc);
+	CHECK(rc == 0 && v && !v->from_cache, "a damaged cache is not used");
+	vocab_free(v);
+	buf2 = read_all(file, &len2);
+	CHECK(buf && buf2 && len == len2 && memcmp(buf, buf2, len) == 0, "rewritten as it was");
+	free(buf);
+	free(buf2);
+
+	/* fail closed: with a cache of the good files, a broken file is still an error */
+	char *bad = lang_yaml("de", "Latn", "  positive: [positiv\n", de_rest);
+	write_file("vocabulary/de.yaml", bad);
+	free(bad);
+	v = load(&e, &rc);
+	CHECK(rc < 0 && !v, "a broken de.yaml is an error though a cache of the old one is there");
+	CHECK_HAS(e.s, "de.yaml");
+	/* a file the loader does not know: the same */
+	write_file("vocabulary/notes.yaml", "just: notes\n");
+	write_base();
+	v = load(&e, &rc);
+	CHECK(rc < 0 && !v, "an unknown file in the vocabulary folder is an error, cache or not");
+	CHECK_HAS(e.s, "unknown vocabulary file");
+	{
+		char p[160];
+		snprintf(p, sizeof(p), "%s/vocabulary/notes.yaml", root);
+		unlink(p);
+	}
+
+	/* changed: a new key, the new word read */
+	char *more = lang_yaml("de", "Latn", "  positive: [positiv, reaktiv]\n  negative: [negativ]\n", de_rest);
+	write_file("vocabulary/de.yaml", more);
+	free(more);
+	v = load(&e, &rc);
+	CHECK(rc == 0 && v && !v->from_cache, "a changed file is read from the YAML");
+	CHECK(v && vocab_text_has_entry(v, "reaktiv", 7, VW_POSITIVE, 0), "its new word is matched");
+	vocab_free(v);
+	CHECK_INT(cache_files(dir, again, sizeof(again)), 2);
+	v = load(&e, &rc);
+	CHECK(rc == 0 && v && v->from_cache && vocab_text_has_entry(v, "reaktiv", 7, VW_POSITIVE, 0),
+	      "then from its own cache");
+	vocab_free(v);
+	write_base();
+	v = load(&e, &rc);
+	CHECK(rc == 0 && v && v->from_cache && same_encoding(v, yaml), "back as it was: the first cache again");
+	vocab_free(v);
+
+	/* INGEST_CACHE_DIR set and empty: none read or written */
+	setenv("INGEST_CACHE_DIR", "", 1);
+	v = load(&e, &rc);
+	CHECK(rc == 0 && v && !v->from_cache);
+	vocab_free(v);
+out:
+	vocab_free(yaml);
+	vocab_free(cached);
+	strbuf_free(&e);
+}
+
 int main(void)
 {
 	struct strbuf e = { 0 };
@@ -500,6 +677,7 @@ int main(void)
 	strbuf_free(&e);
 	test_errors();
 	test_synonym_added();
+	test_cache();
 
 	char cmd[128];
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
