@@ -23,7 +23,9 @@
 #include <fcntl.h>
 #include <link.h>
 #include <stdlib.h>
+#include <stddef.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -43,6 +45,17 @@
 #define VC_NONE UINT32_MAX          /* a list that is absent (NULL), not empty */
 #define VC_PREFIX "vocab-"
 #define VC_SUFFIX ".bin"
+#define VC_ALIGN 16             /* the trie's arrays start at multiples of this (vocab_mask's alignment) */
+
+/* The nodes, payloads and class sets are kept as they lie in memory, and
+ * read back in place: these layouts are the file's. A cache written by
+ * another layout has another key (the build id). */
+_Static_assert(sizeof(struct vnode) == 16 && offsetof(struct vnode, sub) == 12 &&
+               offsetof(struct vnode, byte) == 14 && offsetof(struct vnode, end_word) == 15,
+               "struct vnode is the cache's node record");
+_Static_assert(sizeof(struct vpay) == 12 && offsetof(struct vpay, next) == 4 && offsetof(struct vpay, where) == 8,
+               "struct vpay is the cache's payload record");
+_Static_assert(sizeof(vocab_mask) == 16 && _Alignof(vocab_mask) <= VC_ALIGN, "a class set is 16 bytes");
 
 /* ---- the key ---- */
 
@@ -139,6 +152,12 @@ static void w_bytes(struct wbuf *w, const void *p, size_t n)
 	w->n += n;
 }
 
+static void w_pad(struct wbuf *w)
+{
+	static const uint8_t zero[VC_ALIGN];
+	w_bytes(w, zero, (VC_ALIGN - w->n % VC_ALIGN) % VC_ALIGN);
+}
+
 static void w_u8(struct wbuf *w, uint8_t x) { w_bytes(w, &x, 1); }
 static void w_u16(struct wbuf *w, uint16_t x) { w_bytes(w, &x, 2); }
 static void w_u32(struct wbuf *w, uint32_t x) { w_bytes(w, &x, 4); }
@@ -194,29 +213,15 @@ int vocab_cache_encode(const struct vocab *v, const uint8_t key[32], uint8_t **o
 		w_str(&w, path_basename(v->files[i]));
 	for (int b = 0; b < 256; b++)
 		w_u32(&w, v->root_index[b]);
-	for (size_t i = 0; i < v->n_nodes; i++) {
-		const struct vnode *nd = &v->nodes[i];
-		w_u32(&w, nd->child);
-		w_u32(&w, nd->sibling);
-		w_u32(&w, nd->pay);
-		w_u16(&w, nd->sub);
-		w_u8(&w, nd->byte);
-		w_u8(&w, nd->end_word);
-	}
-	for (size_t i = 0; i < v->n_pays; i++) {
-		static const struct vpay none;
-		const struct vpay *p = i ? &v->pays[i] : &none;     /* index 0 is "none", never written by the loader */
-		w_u8(&w, p->cls);
-		w_u8(&w, p->lang);
-		w_u16(&w, p->id);
-		w_u32(&w, p->next);
-		w_u32(&w, p->where);
-	}
-	for (size_t i = 0; i < v->n_masks; i++) {
-		uint64_t lo = (uint64_t)v->masks[i], hi = (uint64_t)(v->masks[i] >> 64);
-		w_bytes(&w, &lo, 8);
-		w_bytes(&w, &hi, 8);
-	}
+	/* the arrays as they lie in memory, each at a multiple of VC_ALIGN */
+	static const struct vpay none;      /* payload 0 is "none": the loader never writes it */
+	w_pad(&w);
+	w_bytes(&w, v->nodes, v->n_nodes * sizeof(*v->nodes));
+	w_pad(&w);
+	w_bytes(&w, &none, sizeof none);
+	w_bytes(&w, v->pays + 1, (v->n_pays - 1) * sizeof(*v->pays));
+	w_pad(&w);
+	w_bytes(&w, v->masks, v->n_masks * sizeof(*v->masks));
 	for (size_t i = 0; i < v->n_wheres; i++) {
 		size_t f = 0;
 		while (f < v->n_files && v->files[f] != v->wheres[i].file)
@@ -397,15 +402,46 @@ static bool file_name_ok(const char *s)
 	return l == 7 && s[0] >= 'a' && s[0] <= 'z' && s[1] >= 'a' && s[1] <= 'z' && strcmp(s + 2, ".yaml") == 0;
 }
 
-int vocab_cache_decode(const uint8_t *buf, size_t len, const uint8_t key[32], const char *vdir, struct vocab **out)
+/* The bytes of N records of SIZE at the next multiple of VC_ALIGN, used in place; NULL (and R bad) past the end. */
+static const uint8_t *r_array(struct rbuf *r, size_t n, size_t size)
 {
+	size_t pad = (VC_ALIGN - r->at % VC_ALIGN) % VC_ALIGN;
+	if (r->bad || pad > r->n - r->at || n > (r->n - r->at - pad) / size) {
+		r->bad = true;
+		return NULL;
+	}
+	for (size_t i = 0; i < pad; i++)
+		if (r->p[r->at + i])
+			r->bad = true;      /* padding is zero: one vocabulary, one file */
+	r->at += pad;
+	const uint8_t *a = r->p + r->at;
+	r->at += n * size;
+	return r->bad ? NULL : a;
+}
+
+void *vocab_cache_alloc(size_t len)
+{
+	void *p = mmap(NULL, len ? len : 1, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+	return p == MAP_FAILED ? NULL : p;
+}
+
+void vocab_cache_release(void *blob, size_t len)
+{
+	if (blob)
+		(void)munmap(blob, len ? len : 1);
+}
+
+int vocab_cache_decode(void *blob, size_t len, const uint8_t key[32], const char *vdir, struct vocab **out)
+{
+	const uint8_t *buf = blob;
 	struct rbuf r = { .p = buf, .n = len, .at = VC_HEADER_BYTES };
 	uint32_t version, endian, counts[10];
 	uint64_t body;
 	struct vocab *v;
 
 	*out = NULL;
-	if (len < VC_HEADER_BYTES || len > VOCAB_CACHE_MAX_BYTES || memcmp(buf, VC_MAGIC, 8) != 0)
+	if (len < VC_HEADER_BYTES || len > VOCAB_CACHE_MAX_BYTES || memcmp(buf, VC_MAGIC, 8) != 0 ||
+	    (uintptr_t)buf % VC_ALIGN)
 		return -EBADMSG;
 	memcpy(&version, buf + 8, 4);
 	memcpy(&endian, buf + 12, 4);
@@ -449,39 +485,26 @@ int vocab_cache_decode(const uint8_t *buf, size_t len, const uint8_t key[32], co
 	}
 	for (int b = 0; b < 256; b++)
 		v->root_index[b] = r_u32(&r);
-	v->n_nodes = v->cap_nodes = counts[0];
-	v->nodes = xcalloc(v->n_nodes, sizeof(*v->nodes));
-	for (size_t i = 0; i < v->n_nodes && !r.bad; i++) {
-		struct vnode *nd = &v->nodes[i];
-		nd->child = r_u32(&r);
-		nd->sibling = r_u32(&r);
-		nd->pay = r_u32(&r);
-		nd->sub = r_u16(&r);
-		nd->byte = r_u8(&r);
-		uint8_t ew = r_u8(&r);
-		if (ew > 1)
+	/* the trie's arrays where they lie; a node's end_word is a bool: 0 or 1, looked at as a byte first */
+	const uint8_t *nodes = r_array(&r, counts[0], sizeof(struct vnode));
+	for (size_t i = 0; nodes && i < counts[0]; i++)
+		if (nodes[i * sizeof(struct vnode) + offsetof(struct vnode, end_word)] > 1)
 			r.bad = true;
-		nd->end_word = ew;
-	}
-	v->n_pays = v->cap_pays = counts[1];
-	v->pays = xcalloc(v->n_pays, sizeof(*v->pays));
-	for (size_t i = 0; i < v->n_pays && !r.bad; i++) {
-		struct vpay *p = &v->pays[i];
-		p->cls = r_u8(&r);
-		p->lang = r_u8(&r);
-		p->id = r_u16(&r);
-		p->next = r_u32(&r);
-		p->where = r_u32(&r);
-	}
-	v->n_masks = counts[2];
-	v->masks = xcalloc(v->n_masks, sizeof(*v->masks));
-	for (size_t i = 0; i < v->n_masks && !r.bad; i++) {
-		uint64_t lo, hi;
-		r_bytes(&r, &lo, 8);
-		r_bytes(&r, &hi, 8);
-		v->masks[i] = (vocab_mask)hi << 64 | lo;
-		if (v->masks[i] >> _VW_MAX)
-			r.bad = true;
+	const uint8_t *pays = r_array(&r, counts[1], sizeof(struct vpay));
+	const uint8_t *masks = r_array(&r, counts[2], sizeof(vocab_mask));
+	if (!r.bad) {
+		/* the vocabulary owns BLOB from here (vocab_free() releases it) only once it is returned */
+		v->nodes = (struct vnode *)(uintptr_t)nodes;
+		v->pays = (struct vpay *)(uintptr_t)pays;
+		v->masks = (vocab_mask *)(uintptr_t)masks;
+		v->n_nodes = v->cap_nodes = counts[0];
+		v->n_pays = v->cap_pays = counts[1];
+		v->n_masks = counts[2];
+		v->blob = blob;
+		v->blob_len = len;
+		for (size_t i = 0; i < v->n_masks; i++)
+			if (v->masks[i] >> _VW_MAX)
+				r.bad = true;
 	}
 	v->n_wheres = v->cap_wheres = counts[3];
 	v->wheres = xcalloc(v->n_wheres + 1, sizeof(*v->wheres));
@@ -542,6 +565,10 @@ int vocab_cache_decode(const uint8_t *buf, size_t len, const uint8_t key[32], co
 		if ((v->concepts[i] = r_str(&r)))
 			v->n_concepts++;
 	if (r.bad || r.at != len || !trie_ok(v)) {
+		v->blob = NULL;         /* still the caller's */
+		v->nodes = NULL;
+		v->pays = NULL;
+		v->masks = NULL;
 		vocab_free(v);
 		return -EBADMSG;
 	}
@@ -580,14 +607,38 @@ static char *cache_path(const char *dir, const uint8_t key[32])
 int vocab_cache_read(const char *dir, const uint8_t key[32], const char *vdir, struct vocab **out)
 {
 	_cleanup_free_ char *path = cache_path(dir, key);
-	_cleanup_free_ char *buf = NULL;
-	size_t len;
-	int r = read_file_at(AT_FDCWD, path, VOCAB_CACHE_MAX_BYTES, O_NOFOLLOW | O_NONBLOCK | O_NOCTTY, &buf, &len);
+	struct stat st;
+	int fd, r;
 
 	*out = NULL;
-	if (r < 0)
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > VOCAB_CACHE_MAX_BYTES) {
+		r = fstat(fd, &st) < 0 ? -errno : -EBADMSG;
+		close(fd);
 		return r;
-	return vocab_cache_decode((const uint8_t *)buf, len, key, vdir, out);
+	}
+	/* read whole into memory of our own (a file mapped in place could be cut short under us) */
+	size_t len = (size_t)st.st_size, got = 0;
+	void *blob = vocab_cache_alloc(len);
+	if (!blob) {
+		close(fd);
+		return -ENOMEM;
+	}
+	while (got < len) {
+		ssize_t n = read(fd, (uint8_t *)blob + got, len - got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+	}
+	close(fd);
+	r = got == len ? vocab_cache_decode(blob, len, key, vdir, out) : -EBADMSG;
+	if (r < 0)
+		vocab_cache_release(blob, len);
+	return r;
 }
 
 /* DIR and its parent (the ~/.cache of ~/.cache/ingest), private to the user. */

@@ -39,12 +39,18 @@ ING_HIDDEN int vocab_cache_read(const char *dir, const uint8_t key[32], const ch
  * older caches past VOCAB_CACHE_MAX_FILES removed. 0 or -errno. */
 ING_HIDDEN int vocab_cache_write(const char *dir, const uint8_t key[32], const struct vocab *v);
 
-/* The bytes of the cache (malloc'd) and back. Decoding checks every count,
- * index, flag and string (and, when KEY is given, the key and the body's
- * SHA-256; fuzz-vocab-cache passes none): 0, or -EBADMSG / -ESTALE and
- * nothing made. */
+/* The bytes of the cache (malloc'd) and back. Decoding reads BLOB in place
+ * (the trie's nodes, payloads and class sets are used where they lie, not
+ * copied): BLOB must come from vocab_cache_alloc(), and on success belongs
+ * to the vocabulary (vocab_free() releases it); on failure it stays the
+ * caller's. It checks every count, index, flag and string (and, when KEY is
+ * given, the key and the body's SHA-256; fuzz-vocab-cache passes none): 0,
+ * or -EBADMSG / -ESTALE and nothing made. */
 ING_HIDDEN int vocab_cache_encode(const struct vocab *v, const uint8_t key[32], uint8_t **out, size_t *len);
-ING_HIDDEN int vocab_cache_decode(const uint8_t *buf, size_t len, const uint8_t key[32], const char *vdir,
-                                  struct vocab **out);
+ING_HIDDEN int vocab_cache_decode(void *blob, size_t len, const uint8_t key[32], const char *vdir, struct vocab **out);
+/* LEN bytes for a cache to be read into, page-aligned and mapped at once
+ * (not a page fault each on first touch); NULL when there are none. */
+ING_HIDDEN void *vocab_cache_alloc(size_t len);
+ING_HIDDEN void vocab_cache_release(void *blob, size_t len);
 
 #endif

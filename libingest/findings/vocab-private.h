@@ -82,6 +82,8 @@ struct vocab {
 	char **strings;             /* names of langs, codes: freed with the vocabulary */
 	size_t n_strings;
 	bool from_cache;            /* read from the compiled cache (vocab-cache.c), not the YAML */
+	void *blob;                 /* that cache's bytes (vocab_cache_alloc()): nodes, pays and masks point into it */
+	size_t blob_len;
 };
 
 /* Character classes of a folded code point. */

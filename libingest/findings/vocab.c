@@ -94,9 +94,13 @@ struct vocab *vocab_free(struct vocab *v)
 	strv_free(v->files, v->n_files);
 	strv_free(v->strings, v->n_strings);
 	free(v->wheres);
-	free(v->nodes);
-	free(v->pays);
-	free(v->masks);
+	if (v->blob) {
+		vocab_cache_release(v->blob, v->blob_len);     /* nodes, payloads and class sets lie in it */
+	} else {
+		free(v->nodes);
+		free(v->pays);
+		free(v->masks);
+	}
 	free(v->mask_index);
 	free(v);
 	return NULL;

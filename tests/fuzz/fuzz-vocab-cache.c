@@ -3,6 +3,7 @@
  * The compiled cache of the vocabulary (findings/vocab-cache.c) on arbitrary
  * bytes: vocab_cache_decode() without a key (so the body's SHA-256, which a
  * fuzzer cannot forge, does not stop the input before the checks behind it)
+ * (copied into memory of its own, which the vocabulary then reads in place)
  * must refuse it or give a vocabulary the matcher walks without a fault;
  * one it gives must encode back to the same body (nothing read is dropped
  * or altered: a cache is taken whole or not at all). The seeds were written
@@ -113,9 +114,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size_t len = 0;
 	struct vmatch m[8];
 
-	if (vocab_cache_decode(data, size, NULL, "/nowhere/vocabulary", &v) < 0) {
+	void *blob = vocab_cache_alloc(size);      /* decoding reads it in place and keeps it */
+	if (!blob)
+		abort();
+	memcpy(blob, data, size);
+	if (vocab_cache_decode(blob, size, NULL, "/nowhere/vocabulary", &v) < 0) {
 		if (v)
 			abort();
+		vocab_cache_release(blob, size);
 		return 0;
 	}
 	for (size_t k = 0; k < sizeof(texts) / sizeof(texts[0]); k++) {
