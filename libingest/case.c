@@ -32,7 +32,9 @@ int ing_scan_set_history(struct ing_scan *scan, const struct ing_drop_record *dr
 	free(scan->drops);
 	scan->drops = n ? xcalloc(n, sizeof(*scan->drops)) : NULL;
 	for (size_t i = 0; i < n; i++)
-		scan->drops[i] = (struct ing_drop_record){ xstrdup(drops[i].name ? drops[i].name : "?"),
+		/* a drop's name is an inbox file name: any bytes; the reports are UTF-8 */
+		scan->drops[i] = (struct ing_drop_record){ drops[i].name ? utf8_sanitize(drops[i].name, strlen(drops[i].name))
+		                                                         : xstrdup("?"),
 		                                           xstrdup(drops[i].received_at ? drops[i].received_at : "") };
 	scan->n_drops = n;
 	free(scan->changes_json);

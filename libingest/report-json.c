@@ -396,7 +396,8 @@ int report_json_text(const struct ing_scan *scan, void (*extra)(json_object *roo
 		/* a one-shot scan: the one drop scanned, received now */
 		json_object *d = json_object_new_object();
 		const char *base = scan->root ? path_basename(scan->root) : "";
-		json_object_object_add(d, "name", json_object_new_string(base[0] ? base : scan->case_id));
+		_cleanup_free_ char *name = utf8_sanitize(base[0] ? base : scan->case_id, strlen(base[0] ? base : scan->case_id));
+		json_object_object_add(d, "name", json_object_new_string(name));
 		json_object_object_add(d, "received_at", json_object_new_string(scan->generated_at));
 		json_object_array_add(a, d);
 	}
@@ -506,6 +507,17 @@ int report_json_text(const struct ing_scan *scan, void (*extra)(json_object *roo
 
 	int r = splice_files(scan, n_files, root, mark, out);
 	json_object_put(root);
+	/* JSON is UTF-8: every string from a drop is made valid where it is taken (paths, names, libmagic's
+	 * words...); one that was not would make the whole report unreadable to a strict parser, so the
+	 * text is checked whole, and an invalid byte becomes U+FFFD (JSON's own syntax is ASCII) */
+	if (r == 0) {
+		size_t n = strlen(*out);
+		if (utf8_valid_prefix(*out, n) != n) {
+			char *valid = utf8_sanitize(*out, n);
+			free(*out);
+			*out = valid;
+		}
+	}
 	if (r == 0)
 		testhook_report_copy(*out);
 	return r;

@@ -36,6 +36,22 @@ static char *case_id_from_path(const char *path)
 	char *dot = strchr(base, '.');
 	if (dot && dot != base)
 		*dot = 0;     /* CASE.iso, CASE.tar.gz -> CASE */
+	/* a case id is [A-Za-z0-9._-]{1,64} (the report's schema, the package's folder): a folder named
+	 * "Case 12" or "Müller CD" is reported as "Case_12", "M_ller_CD", each run of other bytes one '_' */
+	size_t k = 0;
+	for (size_t i = 0; base[i] && k < 64; i++) {
+		unsigned char c = (unsigned char)base[i];
+		if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_' ||
+		    c == '-')
+			base[k++] = (char)c;
+		else if (k == 0 || base[k - 1] != '_')
+			base[k++] = '_';
+	}
+	base[k] = 0;
+	if (k == 0 || strcmp(base, ".") == 0 || strcmp(base, "..") == 0) {
+		free(base);
+		base = xstrdup("case");
+	}
 	return base;
 }
 
