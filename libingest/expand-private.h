@@ -134,6 +134,13 @@ struct zpar {
 /* expand-read.c: libarchive's input callbacks */
 ING_HIDDEN uint8_t *xarc_buf(struct xarc *x);
 ING_HIDDEN la_ssize_t xin_read(struct archive *a, void *ud, const void **out);
+/* The next block of the random-access source (x's map, or its file sfd from
+ * sbase) at *POS, which it moves on: 0 at the end; with a map, all the rest
+ * at once; else at most XIN_CHUNK bytes pread() into the buffer BLOCK(UD)
+ * gives (asked for only then). sin_read() (the drop's reader) and each
+ * password's reader (expand-pw.c) read through it. */
+ING_HIDDEN la_ssize_t xarc_src_next(struct archive *a, const struct xarc *x, uint64_t *pos,
+                                    uint8_t *(*block)(void *), void *ud, const void **out);
 ING_HIDDEN la_ssize_t sin_read(struct archive *a, void *ud, const void **out);
 ING_HIDDEN la_int64_t sin_seek(struct archive *a, void *ud, la_int64_t off, int whence);
 ING_HIDDEN la_int64_t sin_skip(struct archive *a, void *ud, la_int64_t req);

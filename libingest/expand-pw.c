@@ -109,33 +109,18 @@ struct pw_reader {
 	uint8_t *buf;          /* pread() buffer (an archive in a file) */
 };
 
+static uint8_t *pwr_block(void *ud)
+{
+	struct pw_reader *r = ud;
+	if (!r->buf)
+		r->buf = xmalloc(XIN_CHUNK);
+	return r->buf;
+}
+
 static la_ssize_t pwr_read(struct archive *a, void *ud, const void **out)
 {
 	struct pw_reader *r = ud;
-	struct xarc *x = r->x;
-	ssize_t k;
-
-	if (r->pos >= x->ssize)
-		return 0;
-	if (x->map) {
-		*out = x->map + r->pos;
-		k = (ssize_t)(x->ssize - r->pos);
-		r->pos = x->ssize;
-		return k;
-	}
-	if (!r->buf)
-		r->buf = xmalloc(XIN_CHUNK);
-	size_t want = (size_t)MIN((uint64_t)XIN_CHUNK, x->ssize - r->pos);
-	do
-		k = pread(x->sfd, r->buf, want, (off_t)(x->sbase + r->pos));
-	while (k < 0 && errno == EINTR);
-	if (k < 0) {
-		archive_set_error(a, errno, "reading the archive failed");
-		return ARCHIVE_FATAL;
-	}
-	r->pos += (uint64_t)k;
-	*out = r->buf;
-	return k;
+	return xarc_src_next(a, r->x, &r->pos, pwr_block, r, out);
 }
 
 static la_int64_t pwr_seek(struct archive *a, void *ud, la_int64_t off, int whence)

@@ -105,42 +105,56 @@ la_ssize_t xin_read(struct archive *a, void *ud, const void **out)
 	return r;
 }
 
+la_ssize_t xarc_src_next(struct archive *a, const struct xarc *x, uint64_t *pos, uint8_t *(*block)(void *), void *ud,
+                         const void **out)
+{
+	if (*pos >= x->ssize)
+		return 0;
+	if (x->map) {
+		*out = x->map + *pos;
+		la_ssize_t k = (la_ssize_t)(x->ssize - *pos);
+		*pos = x->ssize;
+		return k;
+	}
+	uint8_t *p = block(ud);
+	/* XIN_CHUNK whatever the buffer: where the ratio limit strikes must not
+	 * depend on which it was (how fast the other thread gave slabs back) */
+	size_t want = (size_t)MIN((uint64_t)XIN_CHUNK, x->ssize - *pos);
+	ssize_t r;
+	do
+		r = pread(x->sfd, p, want, (off_t)(x->sbase + *pos));
+	while (r < 0 && errno == EINTR);
+	if (r < 0) {
+		archive_set_error(a, errno, "reading the archive failed");
+		return ARCHIVE_FATAL;
+	}
+	*pos += (uint64_t)r;
+	*out = p;
+	return r;
+}
+
+/* The drop's reader's buffer for the next block: a slab of the sink (handed on
+ * with the entries' bytes in it), or our own when every slab is held. */
+static uint8_t *sin_block(void *ud)
+{
+	struct xarc *x = ud;
+	uint8_t *p = NULL;
+	/* libarchive is done with its last block: the slab stays only for the
+	 * entries' bytes in it that were handed on */
+	sink_slab_put(x->w->sink, x->cur);
+	x->cur = sink_slab_get(x->w->sink, &p);
+	if (!x->cur)
+		p = xarc_buf(x);     /* every slab is held: read into our own buffer (copied on) */
+	return p;
+}
+
 la_ssize_t sin_read(struct archive *a, void *ud, const void **out)
 {
 	struct xarc *x = ud;
 
 	if (x->stop != STOP_NONE)
 		return ARCHIVE_FATAL;
-	if (x->spos >= x->ssize)
-		return 0;
-	if (x->map) {
-		*out = x->map + x->spos;
-		la_ssize_t k = (la_ssize_t)(x->ssize - x->spos);
-		x->spos = x->ssize;
-		return k;
-	}
-	/* libarchive is done with its last block: the slab stays only for the
-	 * entries' bytes in it that were handed on */
-	sink_slab_put(x->w->sink, x->cur);
-	uint8_t *p = NULL;
-	size_t cap = XIN_CHUNK;
-	x->cur = sink_slab_get(x->w->sink, &p);
-	if (!x->cur)
-		p = xarc_buf(x);     /* every slab is held: read into our own buffer (copied on) */
-	/* XIN_CHUNK either way: where the ratio limit strikes must not depend on
-	 * which it was (how fast the other thread gave slabs back) */
-	size_t want = (size_t)MIN((uint64_t)cap, x->ssize - x->spos);
-	ssize_t r;
-	do
-		r = pread(x->sfd, p, want, (off_t)(x->sbase + x->spos));
-	while (r < 0 && errno == EINTR);
-	if (r < 0) {
-		archive_set_error(a, errno, "reading the archive failed");
-		return ARCHIVE_FATAL;
-	}
-	x->spos += (uint64_t)r;
-	*out = p;
-	return r;
+	return xarc_src_next(a, x, &x->spos, sin_block, x, out);
 }
 
 /* Seek and skip over SIZE bytes of random-access input at *POS (libarchive's
