@@ -128,34 +128,23 @@ int vocab_cache_key(const struct vocab_source *src, size_t n, uint8_t key[32])
 
 /* ---- writing ---- */
 
+/* The cache as it is written: the project's bounded buffer, and the first failure (past
+ * VOCAB_CACHE_MAX_BYTES, a string too long, a place in no file), after which nothing is added. */
 struct wbuf {
-	uint8_t *p;
-	size_t n, cap;
+	struct strbuf b;
 	bool bad;
 };
 
 static void w_bytes(struct wbuf *w, const void *p, size_t n)
 {
-	if (w->bad || n == 0)
-		return;
-	if (n > VOCAB_CACHE_MAX_BYTES - w->n) {
+	if (!w->bad && n && strbuf_append(&w->b, p, n) < 0)
 		w->bad = true;
-		return;
-	}
-	if (w->n + n > w->cap) {
-		w->cap = w->cap ? w->cap : 1 << 20;
-		while (w->cap < w->n + n)
-			w->cap *= 2;
-		w->p = xrealloc(w->p, w->cap);
-	}
-	memcpy(w->p + w->n, p, n);
-	w->n += n;
 }
 
 static void w_pad(struct wbuf *w)
 {
 	static const uint8_t zero[VC_ALIGN];
-	w_bytes(w, zero, (VC_ALIGN - w->n % VC_ALIGN) % VC_ALIGN);
+	w_bytes(w, zero, (VC_ALIGN - w->b.len % VC_ALIGN) % VC_ALIGN);
 }
 
 static void w_u8(struct wbuf *w, uint8_t x) { w_bytes(w, &x, 1); }
@@ -198,6 +187,7 @@ int vocab_cache_encode(const struct vocab *v, const uint8_t key[32], uint8_t **o
 	if (v->n_nodes == 0 || v->n_pays == 0 || v->n_masks == 0 || v->n_nodes > VOCAB_CACHE_MAX_NODES ||
 	    v->n_pays > VOCAB_CACHE_MAX_NODES || v->n_wheres > VOCAB_CACHE_MAX_NODES)
 		return -EINVAL;
+	strbuf_init(&w.b, VOCAB_CACHE_MAX_BYTES);
 	w_bytes(&w, header, sizeof header);      /* filled in at the end */
 	w_u32(&w, (uint32_t)v->n_nodes);
 	w_u32(&w, (uint32_t)v->n_pays);
@@ -257,21 +247,22 @@ int vocab_cache_encode(const struct vocab *v, const uint8_t key[32], uint8_t **o
 	for (size_t i = 0; i < v->n_concepts; i++)
 		w_str(&w, v->concepts[i]);
 	if (w.bad) {
-		free(w.p);
+		strbuf_free(&w.b);
 		return -E2BIG;
 	}
-	uint64_t body = w.n - VC_HEADER_BYTES;
+	uint64_t body = w.b.len - VC_HEADER_BYTES;
+	uint8_t *p = (uint8_t *)w.b.s;
 	_cleanup_(sha256_freep) struct sha256_ctx *h = sha256_new();
-	sha256_update(h, w.p + VC_HEADER_BYTES, body);
+	sha256_update(h, p + VC_HEADER_BYTES, body);
 	sha256_final(h, digest);
-	memcpy(w.p, VC_MAGIC, 8);
-	memcpy(w.p + 8, &version, 4);
-	memcpy(w.p + 12, &endian, 4);
-	memcpy(w.p + 16, key, 32);
-	memcpy(w.p + 48, digest, 32);
-	memcpy(w.p + 80, &body, 8);
-	*out = w.p;
-	*len = w.n;
+	memcpy(p, VC_MAGIC, 8);
+	memcpy(p + 8, &version, 4);
+	memcpy(p + 12, &endian, 4);
+	memcpy(p + 16, key, 32);
+	memcpy(p + 48, digest, 32);
+	memcpy(p + 80, &body, 8);
+	*len = w.b.len;
+	*out = (uint8_t *)strbuf_steal(&w.b);
 	return 0;
 }
 
@@ -614,8 +605,8 @@ int vocab_cache_read(const char *dir, const uint8_t key[32], const char *vdir, s
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY);
 	if (fd < 0)
 		return -errno;
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > VOCAB_CACHE_MAX_BYTES) {
-		r = fstat(fd, &st) < 0 ? -errno : -EBADMSG;
+	r = fstat(fd, &st) < 0 ? -errno : !S_ISREG(st.st_mode) || st.st_size > VOCAB_CACHE_MAX_BYTES ? -EBADMSG : 0;
+	if (r < 0) {
 		close(fd);
 		return r;
 	}
