@@ -53,6 +53,13 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(struct ing_package *, ing_package_free)
 
 struct ruleset;
 
+/* The case id a drop at PATH is named by: its base name up to the first dot
+ * (CASE.iso, CASE.tar.gz, CASE/ -> CASE). MAKE_VALID: each run of bytes a
+ * case id may not hold ([A-Za-z0-9._-]{1,64}) made one '_', "case" when
+ * nothing is left (ingest scan, which only reports); else as it is (ingest
+ * package refuses one that is not valid). Malloc'd. */
+ING_HIDDEN char *case_id_from_path(const char *path, bool make_valid);
+
 /* The vocabulary's folder inside a rules folder (docs/vocabulary.md): loaded
  * with the rules, copied with them. */
 #define VOCAB_DIR_NAME "vocabulary"

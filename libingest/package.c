@@ -13,15 +13,21 @@
  * This file: the case's lock and the leftovers of earlier builds (begin), the
  * publish, the info and the cleanup. The bag is built in package-build.c.
  */
-#include <ctype.h>
 #include <dirent.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 
+#include "libingest-internal.h"
 #include "package.h"
 #include "testhooks.h"
+
+static bool case_id_char(unsigned char c)
+{
+	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_' ||
+	       c == '-';
+}
 
 bool package_case_id_valid(const char *s)
 {
@@ -29,9 +35,37 @@ bool package_case_id_valid(const char *s)
 	if (n < 1 || n > 64 || strcmp(s, ".") == 0 || strcmp(s, "..") == 0)
 		return false;
 	for (size_t i = 0; i < n; i++)
-		if (!isalnum((unsigned char)s[i]) && s[i] != '.' && s[i] != '_' && s[i] != '-')
+		if (!case_id_char((unsigned char)s[i]))
 			return false;
 	return true;
+}
+
+char *case_id_from_path(const char *path, bool make_valid)
+{
+	_cleanup_free_ char *p = xstrdup(path);
+	size_t n = strlen(p);
+	while (n > 1 && p[n - 1] == '/')
+		p[--n] = 0;
+	char *base = xstrdup(path_basename(p));
+	char *dot = strchr(base, '.');
+	if (dot && dot != base)
+		*dot = 0;     /* CASE.iso, CASE.tar.gz -> CASE */
+	if (!make_valid)
+		return base;
+	/* "Case 12" or "Müller CD" becomes "Case_12", "M_ller_CD": each run of other bytes one '_' */
+	size_t k = 0;
+	for (size_t i = 0; base[i] && k < 64; i++) {
+		if (case_id_char((unsigned char)base[i]))
+			base[k++] = base[i];
+		else if (k == 0 || base[k - 1] != '_')
+			base[k++] = '_';
+	}
+	base[k] = 0;
+	if (!package_case_id_valid(base)) {   /* nothing left, or "." / ".." */
+		free(base);
+		base = xstrdup("case");
+	}
+	return base;
 }
 
 int package_mkdir_at(int dfd, const char *name)

@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "libingest-internal.h"
 #include "case.h"
 #include "documents.h"
 #include "evaluate.h"
@@ -24,35 +25,6 @@
 static void sink_pause_cb(void *ud, bool on)
 {
 	sink_pause(ud, on);
-}
-
-static char *case_id_from_path(const char *path)
-{
-	_cleanup_free_ char *p = xstrdup(path);
-	size_t n = strlen(p);
-	while (n > 1 && p[n - 1] == '/')
-		p[--n] = 0;
-	char *base = xstrdup(path_basename(p));
-	char *dot = strchr(base, '.');
-	if (dot && dot != base)
-		*dot = 0;     /* CASE.iso, CASE.tar.gz -> CASE */
-	/* a case id is [A-Za-z0-9._-]{1,64} (the report's schema, the package's folder): a folder named
-	 * "Case 12" or "Müller CD" is reported as "Case_12", "M_ller_CD", each run of other bytes one '_' */
-	size_t k = 0;
-	for (size_t i = 0; base[i] && k < 64; i++) {
-		unsigned char c = (unsigned char)base[i];
-		if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_' ||
-		    c == '-')
-			base[k++] = (char)c;
-		else if (k == 0 || base[k - 1] != '_')
-			base[k++] = '_';
-	}
-	base[k] = 0;
-	if (k == 0 || strcmp(base, ".") == 0 || strcmp(base, "..") == 0) {
-		free(base);
-		base = xstrdup("case");
-	}
-	return base;
 }
 
 int ing_scan_path(struct ing_ctx *ctx, const char *path, const struct ing_scan_opts *opts, struct ing_scan **out)
@@ -102,7 +74,7 @@ int ing_scan_path(struct ing_ctx *ctx, const char *path, const struct ing_scan_o
 		}
 	}
 	scan->root = xstrdup(path);
-	scan->case_id = opts && opts->case_id ? xstrdup(opts->case_id) : case_id_from_path(path);
+	scan->case_id = opts && opts->case_id ? xstrdup(opts->case_id) : case_id_from_path(path, true);
 	w.scan = scan;
 	w.entry = scan_entry;
 	w.chunk = xmalloc(WALK_CHUNK_BYTES);

@@ -42,23 +42,6 @@ static void package_usage(FILE *f)
 }
 
 /* PATH's base name without its extension (CASE.iso -> CASE), as the scan names it. */
-static char *case_from_path(const char *path)
-{
-	char *p = strdup(path);
-	if (!p)
-		return NULL;
-	size_t n = strlen(p);
-	while (n > 1 && p[n - 1] == '/')
-		p[--n] = 0;
-	char *b = strrchr(p, '/');
-	b = b ? b + 1 : p;
-	char *dot = strchr(b, '.');
-	if (dot && dot != b)
-		*dot = 0;
-	memmove(p, b, strlen(b) + 1);
-	return p;
-}
-
 int cmd_package(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -133,17 +116,13 @@ int cmd_package(int argc, char **argv)
 	if (checked != EXIT_OK)
 		return checked;
 	so.rules = rules;
-	char *derived = case_id ? NULL : case_from_path(path);
+	char *derived = case_id ? NULL : case_id_from_path(path, false);
 	const char *cid = case_id ? case_id : derived;
 
 	struct ing_ctx *ctx = NULL;
 	struct ing_scan *scan = NULL;
 	struct ing_package *pkg = NULL;
 	int rc = EXIT_INTERNAL;
-	if (!cid) {
-		fprintf(stderr, "ingest package: cannot start: %s\n", ing_strerror(-ENOMEM));
-		return EXIT_INTERNAL;
-	}
 	int r = tool_ctx_new("package", verbose ? ING_LOG_DEBUG : ING_LOG_WARNING, &ctx);
 	if (r != EXIT_OK) {
 		free(derived);

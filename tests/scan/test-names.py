@@ -5,7 +5,8 @@ name is any bytes but '/' and NUL; a CD burnt in Latin-1 or Shift-JIS has
 such names): `ingest scan --json` still prints UTF-8 JSON that validates
 against docs/gap-report.schema.json, each invalid byte shown as U+FFFD,
 the valid characters kept, and a case id made of the folder's name that is
-one ([A-Za-z0-9._-]). Before the fix the drop's own name went into the
+one ([A-Za-z0-9._-]); `ingest package` refuses that name and asks for
+--case-id. Before the fix the drop's own name went into the
 report as it was, and a strict JSON parser refused the whole report; a
 folder named "Case 12" gave a case id the schema refuses."""
 
@@ -52,7 +53,12 @@ def main():
         paths = sorted(x["path"] for x in doc["inventory"]["files"])
         if paths != ["Befund \ufffdrztlich.txt", "ok.txt"]:
             scanlib.fail("the files' names: %r" % paths)
-        print("ok: drop name %r, files %r; exit %d" % (name, paths, r.returncode))
+        # ingest package names a folder after the case: it refuses the name and asks for --case-id
+        p = subprocess.run([scanlib.BIN, "package", drop, "--out", os.path.join(tmp, "outbox"), "--no-fetch"],
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=scanlib.SCAN_TIMEOUT)
+        if p.returncode != 2 or b"give one with --case-id" not in p.stderr:
+            scanlib.fail("ingest package of the same folder: exit %d, %r" % (p.returncode, p.stderr[-400:]))
+        print("ok: drop name %r, files %r; exit %d; package refused the name" % (name, paths, r.returncode))
     finally:
         shutil.rmtree(tmp.encode() if isinstance(tmp, str) else tmp, ignore_errors=True)
 
