@@ -385,12 +385,13 @@ static bool trie_ok(const struct vocab *v)
 	return true;
 }
 
+/* A name the loader loads: markers.yaml, labs.yaml or a language's XX.yaml. */
 static bool file_name_ok(const char *s)
 {
 	size_t l = strlen(s);
 	if (strcmp(s, "markers.yaml") == 0 || strcmp(s, "labs.yaml") == 0)
 		return true;
-	return l == 7 && s[0] >= 'a' && s[0] <= 'z' && s[1] >= 'a' && s[1] <= 'z' && strcmp(s + 2, ".yaml") == 0;
+	return l > 5 && strcmp(s + l - 5, ".yaml") == 0 && vocab_is_lang_code(s, l - 5);
 }
 
 /* The bytes of N records of SIZE at the next multiple of VC_ALIGN, used in place; NULL (and R bad) past the end. */

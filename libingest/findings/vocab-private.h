@@ -86,6 +86,9 @@ struct vocab {
 	size_t blob_len;
 };
 
+/* vocab.c: is S (N bytes) a language file's code, its ISO 639-1 code (two lower-case letters)? */
+ING_HIDDEN bool vocab_is_lang_code(const char *s, size_t n);
+
 /* Character classes of a folded code point. */
 ING_HIDDEN bool vfold_is_word_cp(uint32_t cp);
 /* Do A and B, two word characters side by side, belong to different words

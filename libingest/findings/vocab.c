@@ -805,6 +805,8 @@ static int lang_check_missing(struct lang_ctx *lc, struct pos root)
 /* A vocabulary file, read before anything is loaded (its bytes make the
  * compiled cache's key), then parsed if the cache does not answer. */
 struct vfile {
+	enum { VF_LOAD, VF_UNKNOWN, VF_TOO_MANY } what;  /* read and loaded; or the error its name is */
+	char *code;                 /* "en": the language, or the name without ".yaml" */
 	char *name;                 /* in the folder: "en.yaml" */
 	char *path;                 /* moved to vocab->files when loaded */
 	char *buf;
@@ -817,17 +819,22 @@ static void vfile_free(struct vfile *f)
 {
 	if (f->doc)
 		fy_document_destroy(f->doc);
+	free(f->code);
 	free(f->name);
 	free(f->path);
 	free(f->buf);
 	*f = (struct vfile){ 0 };
 }
 
-static void vfile_read(struct vfile *f, const char *vdir, const char *name)
+/* F is the file CODE.yaml of VDIR, read when it is to be loaded (WHAT is VF_LOAD). */
+static void vfile_read(struct vfile *f, const char *vdir, const char *code, int what)
 {
-	f->name = xstrdup(name);
-	f->path = xasprintf("%s/%s", vdir, name);
-	f->r = read_file_at(AT_FDCWD, f->path, VOCAB_MAX_FILE_BYTES, O_NOCTTY | O_NONBLOCK, &f->buf, &f->len);
+	f->what = what;
+	f->code = xstrdup(code);
+	f->name = xasprintf("%s.yaml", code);
+	f->path = xasprintf("%s/%s", vdir, f->name);
+	if (what == VF_LOAD)
+		f->r = read_file_at(AT_FDCWD, f->path, VOCAB_MAX_FILE_BYTES, O_NOCTTY | O_NONBLOCK, &f->buf, &f->len);
 }
 
 /* Parses F (read by vfile_read()); its errors are placed in it. NULL root: an error was given. */
@@ -863,9 +870,9 @@ static struct fy_node *read_yaml(struct loader *l, struct vfile *f)
 	return fy_document_root(f->doc);
 }
 
-static bool is_lang_code(const char *s)
+bool vocab_is_lang_code(const char *s, size_t n)
 {
-	return strlen(s) == 2 && s[0] >= 'a' && s[0] <= 'z' && s[1] >= 'a' && s[1] <= 'z';
+	return n == 2 && s[0] >= 'a' && s[0] <= 'z' && s[1] >= 'a' && s[1] <= 'z';
 }
 
 /* F's path becomes the vocabulary's (its errors and places name it). */
@@ -877,9 +884,10 @@ static const char *take_path(struct vocab *v, struct vfile *f)
 	return v->files[v->n_files - 1];
 }
 
-static void load_lang(struct vload *vl, struct vfile *f, const char *code)
+static void load_lang(struct vload *vl, struct vfile *f)
 {
 	struct vocab *v = vl->v;
+	const char *code = f->code;
 	struct fy_node *root;
 
 	vl->l.file = take_path(v, f);
@@ -944,8 +952,8 @@ int vocab_load_dir(struct ing_ctx *ctx, const char *dir, struct vocab **out, str
 	_cleanup_free_ char *vdir = xasprintf("%s/" VOCAB_DIR_NAME, dir);
 	_cleanup_free_ char *cache_dir = NULL;
 	struct vload vl = { .l = { .errors = errors } };
-	struct vfile files[VOCAB_MAX_LANGS + 2] = { 0 };
-	size_t n_files = 0;
+	struct vfile *files;
+	size_t n_files = 0, n_load = 0;
 	uint8_t key[32];
 	struct vocab *v;
 	char **names = NULL;
@@ -963,67 +971,56 @@ int vocab_load_dir(struct ing_ctx *ctx, const char *dir, struct vocab **out, str
 		       r == -ENOENT ? "no vocabulary folder" : strerror(-r));
 		return r == -ENOENT ? -ENOENT : r;
 	}
-	/* the files in the order they load: markers, labs, en (it names the concepts), the other languages */
-	vfile_read(&files[n_files++], vdir, "markers.yaml");
-	vfile_read(&files[n_files++], vdir, "labs.yaml");
-	vfile_read(&files[n_files++], vdir, "en.yaml");
-	bool cacheable = true;
+	/* the files in the order they load: markers, labs, en (it names the concepts), the other languages;
+	 * each name the loader refuses where it stands, so that its error comes in that order */
+	files = xcalloc(n + 3, sizeof(*files));
+	vfile_read(&files[n_files++], vdir, "markers", VF_LOAD);
+	vfile_read(&files[n_files++], vdir, "labs", VF_LOAD);
+	vfile_read(&files[n_files++], vdir, "en", VF_LOAD);
+	n_load = n_files;
 	for (size_t i = 0; i < n; i++) {
 		if (strcmp(names[i], "markers") == 0 || strcmp(names[i], "labs") == 0 || strcmp(names[i], "en") == 0)
 			continue;
-		/* a folder with a file the loader refuses is not looked up (the key is made of the files it
-		 * loads), and never written: its load fails */
-		if (!is_lang_code(names[i]) || n_files == VOCAB_MAX_LANGS + 2) {
-			cacheable = false;
-			continue;
-		}
-		_cleanup_free_ char *name = xasprintf("%s.yaml", names[i]);
-		vfile_read(&files[n_files++], vdir, name);
-	}
-	v = cacheable ? from_cache(files, n_files, vdir, key, &cache_dir) : NULL;
-	if (v) {
-		for (size_t i = 0; i < n_files; i++)
-			vfile_free(&files[i]);
-		strv_free(names, n);
-		*out = v;
-		return 0;
-	}
-
-	v = xcalloc(1, sizeof(*v));
-	vl.v = v;
-	v->langs = xcalloc(VOCAB_MAX_LANGS, sizeof(*v->langs));
-
-	load_entries(&vl, &files[0], top_markers_kv);
-	load_entries(&vl, &files[1], top_labs_kv);
-	load_lang(&vl, &files[2], "en");
-	size_t next = 3;
-	for (size_t i = 0; i < n; i++) {
-		if (strcmp(names[i], "markers") == 0 || strcmp(names[i], "labs") == 0 || strcmp(names[i], "en") == 0)
-			continue;
-		if (!is_lang_code(names[i])) {
-			_cleanup_free_ char *p = xasprintf("%s/%s.yaml", vdir, names[i]);
-			vl.l.file = p;
-			err_at(&vl.l, (struct pos){ 1, 1 }, "unknown vocabulary file (expected markers.yaml, labs.yaml or a "
-			       "language's XX.yaml, its ISO 639-1 code)");
-			continue;
-		}
-		if (v->n_langs >= VOCAB_MAX_LANGS) {
-			vl.l.file = vdir;
-			err_at(&vl.l, (struct pos){ 1, 1 }, "more than %u languages", VOCAB_MAX_LANGS);
+		int what = !vocab_is_lang_code(names[i], strlen(names[i])) ? VF_UNKNOWN
+		           : n_load - 2 >= VOCAB_MAX_LANGS               ? VF_TOO_MANY : VF_LOAD;
+		vfile_read(&files[n_files++], vdir, names[i], what);
+		if (what == VF_LOAD)
+			n_load++;
+		if (what == VF_TOO_MANY)
 			break;
+	}
+	strv_free(names, n);
+	/* a folder with a file the loader refuses is not looked up (the key is made of the files it loads),
+	 * and never written: its load fails */
+	v = n_load == n_files ? from_cache(files, n_files, vdir, key, &cache_dir) : NULL;
+	if (!v) {
+		v = xcalloc(1, sizeof(*v));
+		vl.v = v;
+		v->langs = xcalloc(VOCAB_MAX_LANGS, sizeof(*v->langs));
+		load_entries(&vl, &files[0], top_markers_kv);
+		load_entries(&vl, &files[1], top_labs_kv);
+		for (size_t i = 2; i < n_files; i++) {
+			if (files[i].what == VF_LOAD) {
+				load_lang(&vl, &files[i]);
+			} else if (files[i].what == VF_UNKNOWN) {
+				vl.l.file = files[i].path;
+				err_at(&vl.l, (struct pos){ 1, 1 }, "unknown vocabulary file (expected markers.yaml, labs.yaml or "
+				       "a language's XX.yaml, its ISO 639-1 code)");
+			} else {
+				vl.l.file = vdir;
+				err_at(&vl.l, (struct pos){ 1, 1 }, "more than %u languages", VOCAB_MAX_LANGS);
+			}
 		}
-		load_lang(&vl, &files[next++], names[i]);
+		if (vl.l.n_errors)
+			v = vocab_free(v);
+		else if (cache_dir)     /* for the next process; one that cannot be written costs the time only */
+			(void)vocab_cache_write(cache_dir, key, v);
 	}
 	for (size_t i = 0; i < n_files; i++)
 		vfile_free(&files[i]);
-	strv_free(names, n);
-	if (vl.l.n_errors) {
-		vocab_free(v);
+	free(files);
+	if (!v)
 		return -EINVAL;
-	}
-	/* for the next process; one that cannot be written costs the time only */
-	if (cache_dir)
-		(void)vocab_cache_write(cache_dir, key, v);
 	*out = v;
 	return 0;
 }
