@@ -635,6 +635,29 @@ static void test_cache(void)
 	CHECK(rc == 0 && v && v->from_cache && same_encoding(v, yaml), "back as it was: the first cache again");
 	vocab_free(v);
 
+	/* one language past VOCAB_MAX_LANGS (en, de, zh, ar and 61 more): an error, and no cache looked up
+	 * or written for the folder */
+	char code[3] = "fa", rel[160];    /* fa..hi: none of en, de, zh, ar */
+	for (int k = 0; k < VOCAB_MAX_LANGS - 3; k++, code[1] = code[1] == 'z' ? (code[0]++, 'a') : code[1] + 1) {
+		char *y = lang_yaml(code, "Latn", "", "");
+		snprintf(rel, sizeof(rel), "vocabulary/%s.yaml", code);
+		write_file(rel, y);
+		free(y);
+	}
+	int before = cache_files(dir, again, sizeof(again));
+	v = load(&e, &rc);
+	CHECK(rc < 0 && !v, "%u languages and one more: an error", VOCAB_MAX_LANGS);
+	CHECK_HAS(e.s, "more than 64 languages");
+	CHECK_INT(cache_files(dir, again, sizeof(again)), before);
+	code[0] = 'f', code[1] = 'a';
+	for (int k = 0; k < VOCAB_MAX_LANGS - 3; k++, code[1] = code[1] == 'z' ? (code[0]++, 'a') : code[1] + 1) {
+		snprintf(rel, sizeof(rel), "%s/vocabulary/%s.yaml", root, code);
+		unlink(rel);
+	}
+	v = load(&e, &rc);
+	CHECK(rc == 0 && v && v->from_cache, "without them: the first cache again");
+	vocab_free(v);
+
 	/* INGEST_CACHE_DIR set and empty: none read or written */
 	setenv("INGEST_CACHE_DIR", "", 1);
 	v = load(&e, &rc);
