@@ -7,8 +7,8 @@
  * must refuse it or give a vocabulary the matcher walks without a fault;
  * one it gives must encode back to the same body (nothing read is dropped
  * or altered: a cache is taken whole or not at all). The seeds were written
- * by this target: FUZZ_VOCAB_CACHE_SEED=FILE makes it write the cache of its
- * own small vocabulary (loaded from YAML at start) to FILE.
+ * by this target: FUZZ_VOCAB_CACHE_SEED=FILE makes it write the cache of
+ * fuzz-vocab's small vocabulary (fuzz-vocab-dir.h, loaded from YAML) to FILE.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -17,8 +17,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "internal.h"
-#include "findings/vocab.h"
+#include "fuzz-vocab-dir.h"
 #include "findings/vocab-cache.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -32,52 +31,16 @@ static const char *const texts[] = {
 	"not detected, MSI-H, wild type, no microscopy, m3en",
 };
 
-static void put(const char *dir, const char *name, const char *text)
-{
-	char p[160];
-	snprintf(p, sizeof(p), "%s/%s", dir, name);
-	FILE *f = fopen(p, "w");
-	if (!f || fputs(text, f) < 0)
-		abort();
-	fclose(f);
-}
-
-/* The seed: a small vocabulary's cache, as vocab_load_dir() writes it. */
+/* The seed: the cache of fuzz-vocab's small vocabulary, as vocab_load_dir() writes it. */
 static void write_seed(const char *out)
 {
-	const char *tmp = getenv("TMPDIR");
-	char dir[96], p[128], cmd[160];
-	struct strbuf b, errors;
+	char dir[64];
+	struct strbuf errors;
 	struct vocab *v = NULL;
 	uint8_t key[32] = { 0 }, *buf;
 	size_t len;
 
-	snprintf(dir, sizeof(dir), "%.40s/fuzz-vocab-cache.XXXXXX", tmp && strlen(tmp) < 40 ? tmp : "/tmp");
-	if (!mkdtemp(dir))
-		abort();
-	snprintf(p, sizeof(p), "%s/vocabulary", dir);
-	if (mkdir(p, 0700) < 0)
-		abort();
-	put(dir, "vocabulary/markers.yaml",
-	    "markers:\n"
-	    "  - {name: ER, synonyms: [estrogen receptor, ER-alpha], values: [posneg, percent]}\n"
-	    "  - {name: HER2, synonyms: [HER2/neu], values: [ihc], clones: [4B5], routes: {amplification: HER2 ISH}}\n"
-	    "  - {name: HER2 ISH, values: [amplification]}\n"
-	    "  - {name: PD-L1, values: [tps, cps], clones: [22C3, SP263]}\n");
-	put(dir, "vocabulary/labs.yaml", "labs:\n  - {name: CEA, synonyms: [carcinoembryonic antigen], units: [ng/mL]}\n");
-	strbuf_init(&b, 1 << 20);
-	strbuf_puts(&b, "language: en\nname: English\nscript: Latn\nstopwords: [the, and]\nmonths:\n");
-	for (int m = 0; m < 12; m++)
-		strbuf_printf(&b, "  - [m%den]\n", m + 1);
-	strbuf_puts(&b, "words:\n  positive: [positive]\n  negative: [negative]\n  not-detected: [not detected]\n"
-	                "  neg-pre: ['no']\n  method: [IHC]\n");
-	for (int c = 0; c < VW_MARKER; c++)
-		if (c != VW_POSITIVE && c != VW_NEGATIVE && c != VW_NOT_DETECTED && c != VW_NEG_PRE && c != VW_METHOD)
-			strbuf_printf(&b, "  %s: []\n", vocab_class_name((enum vocab_class)c));
-	strbuf_puts(&b, "kinds:\n  pathology-report: {headings: [pathology report], words: [microscopy]}\n"
-	                "cancer-types:\n  breast: [breast cancer]\nconcepts:\n  left: [left]\n");
-	put(dir, "vocabulary/en.yaml", b.s);
-	strbuf_free(&b);
+	vocab_dir_make(dir, "fuzz-vc-seed");
 	setenv("INGEST_CACHE_DIR", "", 1);
 	strbuf_init(&errors, 1 << 20);
 	if (vocab_load_dir(NULL, dir, &v, &errors) < 0) {
@@ -93,9 +56,7 @@ static void write_seed(const char *out)
 	fclose(f);
 	free(buf);
 	vocab_free(v);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	if (system(cmd) != 0)
-		abort();
+	vocab_dir_remove(dir);
 }
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
