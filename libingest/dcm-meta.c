@@ -46,6 +46,33 @@ static size_t put_short(uint8_t *p, uint16_t elem, const char vr[2], const void 
 	return 8 + len;
 }
 
+void dcm_uid_from_bytes(const uint8_t bytes[16], char out[64])
+{
+	/* the 16 bytes as a decimal number: repeated division by 10 */
+	uint8_t v[16];
+	char dig[48];
+	size_t nd = 0;
+	memcpy(v, bytes, 16);
+	v[0] &= 0x7f;                /* < 2^127: 39 digits at most, "2.25." + them fits 64 */
+	bool zero;
+	do {
+		unsigned rem = 0;
+		zero = true;
+		for (size_t k = 0; k < 16; k++) {
+			unsigned cur = rem * 256 + v[k];
+			v[k] = (uint8_t)(cur / 10);
+			rem = cur % 10;
+			if (v[k])
+				zero = false;
+		}
+		dig[nd++] = (char)('0' + rem);
+	} while (!zero);
+	size_t o = (size_t)snprintf(out, 64, "2.25.");
+	while (nd > 0)
+		out[o++] = dig[--nd];
+	out[o] = 0;
+}
+
 int dcm_file_meta(const struct dcm_info *d, uint8_t *buf, size_t cap, size_t *len)
 {
 	if (!d || !buf || !len || cap < DCM_FILE_META_MAX)

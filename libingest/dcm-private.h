@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * What the files of the DICOM module share (dcm-walk.c, dcm-info.c and the
- * DCMTK wrapper in C++: dcm-read.cc, dcm-dicomdir.cc); nothing outside the
- * module includes it. dcm.h stays the module's C header. Every function here
- * but the last (C++ only) is C and never throws.
+ * DCMTK wrapper in C++: dcm-read.cc, dcm-dicomdir.cc; dimse.cc, DCMTK's
+ * network module, for its DCMTK set-up); nothing else includes it. dcm.h
+ * stays the module's C header. Every function here but the C++ ones at the
+ * end is C and never throws.
  */
 #ifndef INGEST_DCM_PRIVATE_H
 #define INGEST_DCM_PRIVATE_H
@@ -160,6 +161,11 @@ ING_HIDDEN int dcm_analyse(const uint8_t *p, size_t len, uint64_t total, struct 
 /* dcm-read.cc, for the module's C++ files: silence DCMTK's logger, once;
  * every entry point calls it before DCMTK is first used. May throw. */
 ING_HIDDEN void dcmtk_init(void);
+/* dcm-read.cc: dcmtk_init() and DCMTK's decoders of compressed transfer
+ * syntaxes (JPEG baseline, extended and lossless, JPEG-LS, RLE; none for
+ * JPEG 2000), registered once per process: for the thumbnails (dcm-thumb.cc)
+ * and the delivery's decoding (dimse.cc). May throw. */
+ING_HIDDEN void dcmtk_codecs_init(void);
 
 #include <string>
 class DcmItem;

@@ -34,10 +34,13 @@
 #include <dcmtk/dcmdata/dcdict.h>
 #include <dcmtk/dcmdata/dcistrmb.h>
 #include <dcmtk/dcmdata/dcitem.h>
+#include <dcmtk/dcmdata/dcrledrg.h>
 #include <dcmtk/dcmdata/dcsequen.h>
 #include <dcmtk/dcmdata/dctag.h>
 #include <dcmtk/dcmdata/dcuid.h>
 #include <dcmtk/dcmdata/dcxfer.h>
+#include <dcmtk/dcmjpeg/djdecode.h>
+#include <dcmtk/dcmjpls/djdecode.h>
 #include <dcmtk/oflog/oflog.h>
 #include <dcmtk/ofstd/ofstd.h>
 
@@ -449,6 +452,17 @@ void dcmtk_init(void)
 	std::call_once(once, [] {
 		OFLog::configure(OFLogger::OFF_LOG_LEVEL);
 		OFLog::getLogger("dcmtk").setLogLevel(OFLogger::OFF_LOG_LEVEL);
+	});
+}
+
+void dcmtk_codecs_init(void)
+{
+	static std::once_flag once;
+	std::call_once(once, [] {
+		dcmtk_init();
+		DJDecoderRegistration::registerCodecs();     /* JPEG baseline, extended, lossless */
+		DJLSDecoderRegistration::registerCodecs();   /* JPEG-LS */
+		DcmRLEDecoderRegistration::registerCodecs(); /* RLE */
 	});
 }
 

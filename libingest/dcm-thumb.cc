@@ -25,12 +25,9 @@
 #include <dcmtk/dcmdata/dcfilefo.h>
 #include <dcmtk/dcmdata/dcistrmb.h>
 #include <dcmtk/dcmdata/dcpixel.h>
-#include <dcmtk/dcmdata/dcrledrg.h>
 #include <dcmtk/dcmdata/dcxfer.h>
 #include <dcmtk/dcmimage/diregist.h>   /* colour images (DicomImage's plug-in for RGB, YBR, palette) */
 #include <dcmtk/dcmimgle/dcmimage.h>
-#include <dcmtk/dcmjpeg/djdecode.h>
-#include <dcmtk/dcmjpls/djdecode.h>
 
 namespace {
 
@@ -45,18 +42,6 @@ void say(char *why, size_t cap, const char *fmt, ...)
 	va_end(ap);
 }
 
-/* The decoders of compressed transfer syntaxes, once per process. */
-void codecs_init()
-{
-	static std::once_flag once;
-	std::call_once(once, [] {
-		dcmtk_init();
-		DJDecoderRegistration::registerCodecs();     /* JPEG baseline, extended, lossless */
-		DJLSDecoderRegistration::registerCodecs();   /* JPEG-LS */
-		DcmRLEDecoderRegistration::registerCodecs(); /* RLE */
-	});
-}
-
 uint64_t get_u16(DcmItem &ds, const DcmTagKey &k, uint64_t dflt)
 {
 	Uint16 v = 0;
@@ -66,7 +51,7 @@ uint64_t get_u16(DcmItem &ds, const DcmTagKey &k, uint64_t dflt)
 int render(const void *buf, size_t len, unsigned max_side, uint64_t max_pixels, struct dcm_thumb_img *out,
            char *why, size_t cap)
 {
-	codecs_init();
+	dcmtk_codecs_init();
 	/* Our structural walk first (dcm-walk.c, as for every header): DCMTK
 	 * allocates a value's declared length before it looks at what the
 	 * stream holds, so it sees only objects whose lengths are checked, and
@@ -248,7 +233,7 @@ extern "C" int dcm_thumb_render(const void *buf, size_t len, unsigned max_side, 
 extern "C" void dcm_thumb_prepare(void)
 {
 	try {
-		codecs_init();
+		dcmtk_codecs_init();
 		dcmDataDict.rdlock();
 		dcmDataDict.rdunlock();
 	} catch (...) {

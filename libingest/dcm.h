@@ -125,6 +125,10 @@ static inline void dcm_info_free(struct dcm_info *d)
  * Returns 0, or -ENOMEM (d unchanged). */
 int dcm_info_own(struct dcm_info *d);
 
+/* A UID of 128 bits of BYTES (the first bit cleared), PS3.5 B.2: "2.25." and
+ * the number in decimal, at most 44 characters, into OUT. */
+void dcm_uid_from_bytes(const uint8_t bytes[16], char out[64]);
+
 /* Silence DCMTK's own logger (it writes to stderr by default). Idempotent.
  * Never needed: every function here does it itself, once, before DCMTK is
  * first used. */

@@ -464,29 +464,7 @@ static void fileset_uid(const struct ing_package *pkg, char out[64])
 	}
 	sha256_final(c, d);
 	sha256_free(c);
-	/* the first 16 bytes as a decimal number: repeated division by 10 */
-	uint8_t v[16];
-	char dig[48];
-	size_t nd = 0;
-	memcpy(v, d, 16);
-	v[0] &= 0x7f;                /* < 2^127: 39 digits at most, "2.25." + them fits 64 */
-	bool zero;
-	do {
-		unsigned rem = 0;
-		zero = true;
-		for (size_t k = 0; k < 16; k++) {
-			unsigned cur = rem * 256 + v[k];
-			v[k] = (uint8_t)(cur / 10);
-			rem = cur % 10;
-			if (v[k])
-				zero = false;
-		}
-		dig[nd++] = (char)('0' + rem);
-	} while (!zero);
-	size_t o = (size_t)snprintf(out, 64, "2.25.");
-	while (nd > 0)
-		out[o++] = dig[--nd];
-	out[o] = 0;
+	dcm_uid_from_bytes(d, out);
 }
 
 /* data/DICOMDIR from the headers read during the scan (no payload file is
