@@ -512,7 +512,7 @@ static void cfg_delivery(struct cfg_parser *p, struct fy_node *map, struct inges
 }
 
 /* destinations: NAME: {dicomweb, allow_http, ca_file, token_file | basic_file}
- *                  or {called_aet, host, port, calling_aet, tls, ca_file} (DIMSE) */
+ *                  or {called_aet, host, port, calling_aet, tls, ca_file, allow_transcode, commit_port} (DIMSE) */
 static void cfg_destinations(struct cfg_parser *p, struct fy_node *map, struct ingestd_config *c)
 {
 	struct fy_node_pair *pair;
@@ -544,7 +544,8 @@ static void cfg_destinations(struct cfg_parser *p, struct fy_node *map, struct i
 		}
 		if (!d || !fy_node_is_mapping(d)) {
 			cfg_err(p, d ? d : k, "destination \"%s\" is a mapping (dicomweb, allow_http, ca_file, "
-			        "token_file, basic_file; or for DIMSE called_aet, host, port, calling_aet, tls, ca_file)",
+			        "token_file, basic_file; or for DIMSE called_aet, host, port, calling_aet, tls, ca_file, "
+			        "allow_transcode, commit_port)",
 			        name);
 			continue;
 		}
@@ -604,14 +605,20 @@ static void cfg_destinations(struct cfg_parser *p, struct fy_node *map, struct i
 			} else if (strcmp(ks, "tls") == 0) {
 				cfg_set_bool(p, ks, v, &dst->tls);
 				dimse_keys = true;
+			} else if (strcmp(ks, "allow_transcode") == 0) {
+				cfg_set_bool(p, ks, v, &dst->allow_transcode);
+				dimse_keys = true;
+			} else if (strcmp(ks, "commit_port") == 0) {
+				cfg_set_uint(p, ks, v, 1, 65535, &dst->commit_port);
+				dimse_keys = true;
 			} else
 				cfg_err(p, dk, "unknown destination key \"%s\": expected dicomweb, allow_http, "
 				        "ca_file, token_file or basic_file (DICOMweb), or called_aet, host, port, "
-				        "calling_aet, tls and ca_file (DIMSE)", ks);
+				        "calling_aet, tls, ca_file, allow_transcode and commit_port (DIMSE)", ks);
 		}
 		if (dst->dicomweb && dimse_keys) {
 			cfg_err(p, d, "destination \"%s\" mixes DICOMweb (dicomweb) and DIMSE keys (called_aet, host, "
-			        "port, calling_aet, tls): give one kind", name);
+			        "port, calling_aet, tls, allow_transcode, commit_port): give one kind", name);
 		} else if (!dst->dicomweb && (dimse_keys || !web_keys)) {
 			if (!called || !host || !port)
 				cfg_err(p, d, "destination \"%s\" has no \"dicomweb\" URL, nor all of \"called_aet\", "
@@ -865,9 +872,11 @@ void config_print(FILE *f, const struct ingestd_config *c)
 		const struct ingestd_destination *d = &c->destinations[i];
 		if (d->dimse) {
 			fprintf(f, "destinations.%s.dimse: %s\ndestinations.%s.calling_aet: %s\ndestinations.%s.tls: %s\n"
-			        "destinations.%s.ca_file: %s\n", d->name, d->dimse, d->name,
-			        d->calling_aet ? d->calling_aet : "(default)", d->name, d->tls ? "true" : "false", d->name,
-			        d->ca_file ? d->ca_file : "(none)");
+			        "destinations.%s.ca_file: %s\ndestinations.%s.allow_transcode: %s\n"
+			        "destinations.%s.commit_port: %u\n", d->name, d->dimse,
+			        d->name, d->calling_aet ? d->calling_aet : "(default)", d->name, d->tls ? "true" : "false",
+			        d->name, d->ca_file ? d->ca_file : "(none)", d->name, d->allow_transcode ? "true" : "false",
+			        d->name, d->commit_port);
 			continue;
 		}
 		fprintf(f, "destinations.%s.dicomweb: %s\ndestinations.%s.allow_http: %s\n", d->name, d->dicomweb,

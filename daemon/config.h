@@ -28,6 +28,8 @@ struct ingestd_destination {
 	char *dimse;                    /* dicom://CALLED_AET@host:port; NULL: a DICOMweb destination */
 	char *calling_aet;              /* NULL: SEND_CALLING_AET */
 	bool tls;                       /* DICOM over TLS (with ca_file) */
+	bool allow_transcode;           /* DIMSE: objects in a syntax it refuses sent decoded (--allow-transcode) */
+	unsigned commit_port;           /* DIMSE: storage commitment, its answer taken on this port; 0 none */
 };
 
 struct ingestd_config {

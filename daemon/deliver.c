@@ -198,6 +198,8 @@ static void attempt(struct dv *v, struct ing_ctx *ctx)
 		o.url = dst->dimse;
 		o.calling_aet = dst->calling_aet;
 		o.tls = dst->tls;
+		o.allow_transcode = dst->allow_transcode;
+		o.commit_port = dst->commit_port;
 	} else {
 		o.url = dst->dicomweb;
 		o.allow_http = dst->allow_http;

@@ -172,6 +172,9 @@
 #define SEND_CALLING_AET "INGESTD"         /* DIMSE: our AE title unless configured */
 #define SEND_DIMSE_TIMEOUT 60u             /* DIMSE: seconds for connecting and for each answer */
 #define SEND_DIMSE_BATCH_OBJECTS 1000u     /* DIMSE: objects per association (as STOW-RS batches) */
+#define SEND_COMMIT_WAIT_S 300u           /* DIMSE: seconds for the storage commitment answer (N-EVENT-REPORT) */
+#define SEND_COMMIT_REPORT_MAX_BYTES (64u << 20) /* ... and its size */
+#define SEND_DECODE_MAX_BYTES (512u << 20) /* DIMSE, --allow-transcode: pixel bytes of one object decoded in memory */
 
 /* ---- the daemon ---- */
 

@@ -5,6 +5,7 @@
  * DCMTK crosses dimse.h: every exported function catches everything.
  */
 #include "dimse.h"
+#include "dcm-private.h"   /* first: its MIN/MAX before <sys/param.h>'s, which DCMTK's dcmnet includes */
 
 #include <cerrno>
 #include <netinet/in.h>
@@ -14,14 +15,17 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <ctime>
 #include <new>
 #include <string>
 #include <vector>
 
 #include <dcmtk/config/osconfig.h>
+#include <dcmtk/dcmdata/dccodec.h>
 #include <dcmtk/dcmdata/dcdatset.h>
 #include <dcmtk/dcmdata/dcdeftag.h>
 #include <dcmtk/dcmdata/dcfilefo.h>
+#include <dcmtk/dcmdata/dcsequen.h>
 #include <dcmtk/dcmdata/dcuid.h>
 #include <dcmtk/dcmdata/dcxfer.h>
 #include <dcmtk/dcmnet/assoc.h>
@@ -33,14 +37,13 @@
 #include <dcmtk/dcmtls/tlslayer.h>
 #endif
 
-#include "dcm.h"
 
 struct dimse_assoc {
 	T_ASC_Network *net = nullptr;
 	T_ASC_Association *assoc = nullptr;
 	std::vector<T_ASC_PresentationContextID> ids;   /* per proposed context */
 	std::vector<const char *> refused;              /* per proposed context: NULL accepted */
-	std::vector<std::string> xfer;                  /* per proposed context: its transfer syntax */
+	std::vector<std::string> accepted;              /* per proposed context: the syntax accepted ("" refused) */
 	unsigned timeout_s = 60;
 	bool broken = false;
 };
@@ -146,12 +149,12 @@ void tcp_option(T_ASC_Association *assoc, int opt)
 const char *uncompressed[] = { UID_LittleEndianExplicitTransferSyntax, UID_LittleEndianImplicitTransferSyntax,
 	                             UID_BigEndianExplicitTransferSyntax };
 
-int open_assoc(const struct dimse_peer *p, const struct dimse_pc *pcs, size_t n, bool find, struct dimse_assoc **out,
+int open_assoc(const struct dimse_peer *p, const struct dimse_pc *pcs, size_t n, unsigned what, struct dimse_assoc **out,
                char **err)
 {
 	dcm_quiet();
 	if (!p->host || !p->called_aet || !p->calling_aet || p->port == 0 || p->port > 65535 || n > DIMSE_MAX_PCS ||
-	    (n == 0 && !find)) {
+	    (n == 0 && !what)) {
 		set_err(err, "bad association parameters");
 		return -EINVAL;
 	}
@@ -213,14 +216,19 @@ int open_assoc(const struct dimse_peer *p, const struct dimse_pc *pcs, size_t n,
 	T_ASC_PresentationContextID id = 1;
 	for (size_t i = 0; i < n; i++, id += 2) {
 		const char *ts[1] = { pcs[i].transfer_syntax };
-		c = ASC_addPresentationContext(params, id, pcs[i].sop_class, ts, 1);
+		/* NULL: the uncompressed little-endian syntaxes, for objects sent decoded */
+		c = pcs[i].transfer_syntax ? ASC_addPresentationContext(params, id, pcs[i].sop_class, ts, 1)
+		                           : ASC_addPresentationContext(params, id, pcs[i].sop_class, uncompressed, 2);
 		if (c.bad())
 			break;
 		a->ids.push_back(id);
-		a->xfer.emplace_back(pcs[i].transfer_syntax);
 	}
-	if (c.good() && find)
+	if (c.good() && (what & DIMSE_FIND)) {
 		c = ASC_addPresentationContext(params, id, UID_FINDStudyRootQueryRetrieveInformationModel, uncompressed, 3);
+		id += 2;
+	}
+	if (c.good() && (what & DIMSE_COMMIT))
+		c = ASC_addPresentationContext(params, id, UID_StorageCommitmentPushModelSOPClass, uncompressed, 3);
 	if (c.bad()) {
 		set_err(err, "cannot propose the presentation contexts: " + cond_text(c));
 		ASC_destroyAssociationParameters(&params);
@@ -258,14 +266,18 @@ int open_assoc(const struct dimse_peer *p, const struct dimse_pc *pcs, size_t n,
 	tcp_option(a->assoc, TCP_NODELAY);
 	for (size_t i = 0; i < a->ids.size(); i++) {
 		const char *why = "the destination did not answer for this presentation context";
+		std::string accepted;
 		for (int k = 0, m = ASC_countPresentationContexts(params); k < m; k++) {
 			T_ASC_PresentationContext pc;
 			if (ASC_getPresentationContext(params, k, &pc).bad() || pc.presentationContextID != a->ids[i])
 				continue;
 			why = pc.resultReason == ASC_P_ACCEPTANCE ? nullptr : pc_reason(pc.resultReason);
+			if (!why)
+				accepted = pc.acceptedTransferSyntax;
 			break;
 		}
 		a->refused.push_back(why);
+		a->accepted.push_back(why ? std::string() : accepted);
 	}
 	*out = a;
 	return 0;
@@ -284,12 +296,12 @@ bool dimse_tls_available(void)
 #endif
 }
 
-int dimse_open(const struct dimse_peer *p, const struct dimse_pc *pcs, size_t n, bool find, struct dimse_assoc **out,
+int dimse_open(const struct dimse_peer *p, const struct dimse_pc *pcs, size_t n, unsigned what, struct dimse_assoc **out,
                char **err)
 {
 	*out = nullptr;
 	try {
-		return open_assoc(p, pcs, n, find, out, err);
+		return open_assoc(p, pcs, n, what, out, err);
 	} catch (const std::bad_alloc &) {
 		set_err(err, "out of memory");
 		return -ENOMEM;
@@ -304,6 +316,13 @@ const char *dimse_pc_refused(const struct dimse_assoc *a, size_t i)
 	if (!a || i >= a->refused.size())
 		return "no such presentation context";
 	return a->refused[i];
+}
+
+const char *dimse_pc_syntax(const struct dimse_assoc *a, size_t i)
+{
+	if (!a || i >= a->accepted.size() || a->refused[i])
+		return nullptr;
+	return a->accepted[i].c_str();
 }
 
 const char *dimse_status_text(unsigned s)
@@ -321,6 +340,10 @@ const char *dimse_status_text(unsigned s)
 	switch (s) {
 	case 0x0110: return "refused: processing failure";
 	case 0x0111: return "refused: duplicate SOP instance";
+	case 0x0112: return "no such object instance";
+	case 0x0119: return "class-instance conflict";
+	case 0x0131: return "duplicate transaction UID";
+	case 0x0213: return "resource limitation";
 	case 0x0117: return "refused: invalid object instance";
 	case 0x0122: return "refused: SOP class not supported";
 	case 0x0124: return "refused: not authorized";
@@ -350,8 +373,68 @@ void ack_first_bytes(T_ASC_Association *assoc, int timeout_s)
 }
 } // namespace
 
-int dimse_store(struct dimse_assoc *a, size_t i, const char *path, const char *sop_instance_uid, unsigned *status,
-                char **err)
+namespace {
+/* The bytes of the pixel data of DS once decoded, from its header (Rows, Columns, Samples per Pixel, Bits
+ * Allocated, Number of Frames); 0 when they are missing or absurd. */
+uint64_t decoded_bytes(DcmDataset *ds)
+{
+	Uint16 rows = 0, cols = 0, spp = 1, bits = 0;
+	Sint32 frames = 1;
+	if (ds->findAndGetUint16(DCM_Rows, rows).bad() || ds->findAndGetUint16(DCM_Columns, cols).bad() ||
+	    ds->findAndGetUint16(DCM_BitsAllocated, bits).bad())
+		return 0;
+	(void)ds->findAndGetUint16(DCM_SamplesPerPixel, spp);
+	if (ds->findAndGetSint32(DCM_NumberOfFrames, frames).bad() || frames < 1)
+		frames = 1;
+	if (rows == 0 || cols == 0 || spp == 0 || bits == 0)
+		return 0;
+	return (uint64_t)rows * cols * spp * ((bits + 7u) / 8u) * (uint64_t)frames;
+}
+
+/* The data set of DS decoded (or, when not compressed, only re-encoded) for WANT, an uncompressed syntax: 0,
+ * or -EBADMSG with *err saying why (no decoder, too large, a broken code stream). */
+int decode_for(DcmDataset *ds, const DcmXfer &have, const DcmXfer &want, uint64_t max_decoded, char **err)
+{
+	if (want.isEncapsulated()) {
+		set_err(err, "is not sent decoded: the destination accepted a compressed syntax for it");
+		return -EBADMSG;
+	}
+	if (!have.isEncapsulated())
+		return 0;   /* big endian, deflated, implicit: DCMTK writes the same values in WANT */
+	uint64_t need = decoded_bytes(ds);
+	if (need == 0 || need > max_decoded) {
+		char buf[200];
+		if (need == 0)
+			snprintf(buf, sizeof buf, "cannot be decoded here: its image size (rows, columns, bits) is missing");
+		else
+			snprintf(buf, sizeof buf, "cannot be decoded here: its pixels would take %llu MB, more than the %llu MB "
+			         "allowed", (unsigned long long)(need >> 20), (unsigned long long)(max_decoded >> 20));
+		set_err(err, buf);
+		return -EBADMSG;
+	}
+	dcmtk_codecs_init();
+	if (!DcmCodecList::canChangeCoding(have.getXfer(), want.getXfer())) {
+		set_err(err, std::string("cannot be decoded here: DCMTK has no decoder for ") + have.getXferName());
+		return -EBADMSG;
+	}
+	OFCondition c = ds->chooseRepresentation(want.getXfer(), nullptr);
+	if (c.bad() || !ds->canWriteXfer(want.getXfer())) {
+		set_err(err, std::string("cannot be decoded here from ") + have.getXferName() +
+		             (c.bad() ? ": " + cond_text(c) : std::string(": DCMTK has no decoder for it")));
+		return -EBADMSG;
+	}
+	/* PS3.3 C.7.6.1.1.5: once lossy compressed, always said so, decompressed or not (DCMTK's JPEG and JPEG-LS
+	 * decoders set it too; this does not depend on a decoder doing so) */
+	if (have.isLossy() && ds->putAndInsertString(DCM_LossyImageCompression, "01").bad()) {
+		set_err(err, "cannot be marked as lossy compressed once decoded");
+		return -EBADMSG;
+	}
+	return 0;
+}
+} // namespace
+
+int dimse_store(struct dimse_assoc *a, size_t i, const char *path, const char *sop_instance_uid, bool decode,
+                uint64_t max_decoded, unsigned *status, char **err)
 {
 	*status = 0xFFFF;
 	try {
@@ -373,8 +456,13 @@ int dimse_store(struct dimse_assoc *a, size_t i, const char *path, const char *s
 		}
 		DcmDataset *ds = ff.getDataset();
 		DcmXfer have(ds->getOriginalXfer()), want(pc.acceptedTransferSyntax);
+		if (decode) {
+			int r = decode_for(ds, have, want, max_decoded, err);
+			if (r < 0)
+				return r;
+		}
 		/* sent as it is: only between the uncompressed encodings may DCMTK re-encode (no pixel data changes) */
-		if (have.getXfer() != want.getXfer() && (have.isEncapsulated() || want.isEncapsulated())) {
+		else if (have.getXfer() != want.getXfer() && (have.isEncapsulated() || want.isEncapsulated())) {
 			set_err(err, std::string("is encoded in ") + have.getXferName() + ", not in " + want.getXferName() +
 			             " as its header says; it is not recompressed");
 			return -EBADMSG;
@@ -522,6 +610,370 @@ void dimse_close(struct dimse_assoc *a, bool abort)
 	} catch (...) {
 	}
 	delete a;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Storage commitment, Push Model (PS3.4 Annex J)                            */
+
+int dimse_commit_request(struct dimse_assoc *a, const char *transaction_uid, const struct dimse_ref *refs, size_t n,
+                         char **err)
+{
+	try {
+		if (!a || a->broken) {
+			set_err(err, "no association");
+			return -EINVAL;
+		}
+		T_ASC_PresentationContextID id =
+			ASC_findAcceptedPresentationContextID(a->assoc, UID_StorageCommitmentPushModelSOPClass);
+		if (id == 0) {
+			set_err(err, "the destination does not offer storage commitment (Push Model) to us");
+			return -ENOTSUP;
+		}
+		DcmDataset ds;
+		OFCondition c = ds.putAndInsertString(DCM_TransactionUID, transaction_uid);
+		auto *seq = new DcmSequenceOfItems(DCM_ReferencedSOPSequence);
+		if (c.good())
+			c = ds.insert(seq);
+		else
+			delete seq;
+		for (size_t i = 0; i < n && c.good(); i++) {
+			auto *item = new DcmItem();
+			if ((c = seq->append(item)).bad()) {
+				delete item;
+				break;
+			}
+			c = item->putAndInsertString(DCM_ReferencedSOPClassUID, refs[i].sop_class);
+			if (c.good())
+				c = item->putAndInsertString(DCM_ReferencedSOPInstanceUID, refs[i].sop_instance);
+		}
+		if (c.bad()) {
+			set_err(err, "cannot build the storage commitment request: " + cond_text(c));
+			return -ENOMEM;
+		}
+		T_DIMSE_Message msg, rsp;
+		memset(&msg, 0, sizeof msg);
+		memset(&rsp, 0, sizeof rsp);
+		msg.CommandField = DIMSE_N_ACTION_RQ;
+		T_DIMSE_N_ActionRQ &rq = msg.msg.NActionRQ;
+		rq.MessageID = a->assoc->nextMsgID++;
+		OFStandard::strlcpy(rq.RequestedSOPClassUID, UID_StorageCommitmentPushModelSOPClass,
+		                    sizeof rq.RequestedSOPClassUID);
+		OFStandard::strlcpy(rq.RequestedSOPInstanceUID, UID_StorageCommitmentPushModelSOPInstance,
+		                    sizeof rq.RequestedSOPInstanceUID);
+		rq.ActionTypeID = 1;   /* request storage commitment */
+		rq.DataSetType = DIMSE_DATASET_PRESENT;
+		c = DIMSE_sendMessageUsingMemoryData(a->assoc, id, &msg, nullptr, &ds, nullptr, nullptr);
+		T_ASC_PresentationContextID pid = id;
+		DcmDataset *detail = nullptr;
+		if (c.good())
+			c = DIMSE_receiveCommand(a->assoc, DIMSE_NONBLOCKING, (int)a->timeout_s, &pid, &rsp, &detail);
+		delete detail;
+		if (c.good() && rsp.CommandField == DIMSE_N_ACTION_RSP &&
+		    rsp.msg.NActionRSP.DataSetType != DIMSE_DATASET_NULL) {
+			DcmDataset *extra = nullptr;   /* a reply that carries a data set: read, not used */
+			c = DIMSE_receiveDataSetInMemory(a->assoc, DIMSE_NONBLOCKING, (int)a->timeout_s, &pid, &extra,
+			                                 nullptr, nullptr);
+			delete extra;
+		}
+		if (c == DUL_PEERABORTEDASSOCIATION) {
+			/* an A-ABORT as the answer (Orthanc's, to an AE title it does not allow storage commitment): a
+			 * refusal, not a passing trouble */
+			a->broken = true;
+			set_err(err, "the destination aborted the association when asked for storage commitment (N-ACTION): "
+			             "it does not allow it to our AE title; ask its administrator, or do not ask for it "
+			             "(no commit port)");
+			return -EPROTO;
+		}
+		if (c.bad()) {
+			a->broken = true;
+			set_err(err, "the association broke during the storage commitment request (N-ACTION): " + cond_text(c));
+			return classify(c);
+		}
+		if (rsp.CommandField != DIMSE_N_ACTION_RSP || rsp.msg.NActionRSP.MessageIDBeingRespondedTo != rq.MessageID) {
+			a->broken = true;
+			set_err(err, "the destination answered the storage commitment request with another message: a protocol "
+			             "error");
+			return -EPROTO;
+		}
+		if (rsp.msg.NActionRSP.DimseStatus != 0x0000) {
+			char buf[160];
+			snprintf(buf, sizeof buf, "the destination refused the storage commitment request (N-ACTION status "
+			         "0x%04X)", (unsigned)rsp.msg.NActionRSP.DimseStatus);
+			set_err(err, buf);
+			return -EPROTO;
+		}
+		return 0;
+	} catch (const std::bad_alloc &) {
+		set_err(err, "out of memory");
+		return -ENOMEM;
+	} catch (...) {
+		set_err(err, "the storage commitment request failed unexpectedly");
+		return -EPROTO;
+	}
+}
+
+} // extern "C"
+
+struct dimse_listener {
+	T_ASC_Network *net = nullptr;
+	std::string ours, peer;
+	unsigned port = 0;
+};
+
+namespace {
+
+std::string trimmed(const char *s)
+{
+	std::string t(s ? s : "");
+	while (!t.empty() && t.back() == ' ')
+		t.pop_back();
+	size_t b = t.find_first_not_of(' ');
+	return b == std::string::npos ? std::string() : t.substr(b);
+}
+
+int seconds_left(uint64_t deadline_ms)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	uint64_t now = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+	return now >= deadline_ms ? 0 : (int)((deadline_ms - now + 999) / 1000);
+}
+
+/* A report longer than its bound: the progress callback cuts the connection, so that the read fails. */
+struct report_cap {
+	T_ASC_Association *assoc;
+	size_t max;
+	bool cut;
+};
+
+void report_progress(void *ud, unsigned long bytes)
+{
+	auto *cap = static_cast<report_cap *>(ud);
+	if (bytes <= cap->max || cap->cut)
+		return;
+	cap->cut = true;
+	DcmTransportConnection *conn = DUL_getTransportConnection(cap->assoc->DULassociation);
+	DcmNativeSocketType fd = conn ? socket_of::get(conn) : -1;
+	if (fd >= 0)
+		(void)shutdown(fd, SHUT_RDWR);
+}
+
+struct report_sink {
+	const char *tuid;
+	void (*cb)(void *, const char *, bool, unsigned);
+	void *ud;
+};
+
+/* The UIDs of one N-EVENT-REPORT's data set: true when it is the report of our transaction. */
+bool read_report(DcmDataset *ds, const report_sink &sink)
+{
+	OFString tuid;
+	if (!ds || ds->findAndGetOFString(DCM_TransactionUID, tuid).bad() || trimmed(tuid.c_str()) != sink.tuid)
+		return false;
+	for (int pass = 0; pass < 2; pass++) {
+		DcmSequenceOfItems *seq = nullptr;
+		if (ds->findAndGetSequence(pass == 0 ? DCM_ReferencedSOPSequence : DCM_FailedSOPSequence, seq).bad() || !seq)
+			continue;
+		for (unsigned long k = 0; k < seq->card(); k++) {
+			DcmItem *it = seq->getItem(k);
+			OFString uid;
+			Uint16 reason = 0;
+			if (!it || it->findAndGetOFString(DCM_ReferencedSOPInstanceUID, uid).bad())
+				continue;
+			if (pass == 1)
+				(void)it->findAndGetUint16(DCM_FailureReason, reason);
+			sink.cb(sink.ud, trimmed(uid.c_str()).c_str(), pass == 0, reason);
+		}
+	}
+	return true;
+}
+
+/* Accept ASSOC's Storage Commitment Push Model contexts (in the uncompressed syntaxes, in the role the peer
+ * proposed: it performs N-EVENT-REPORT), refuse the others. False when none was accepted. */
+bool accept_commit_contexts(T_ASC_Association *assoc)
+{
+	bool any = false;
+	for (int i = 0, m = ASC_countPresentationContexts(assoc->params); i < m; i++) {
+		T_ASC_PresentationContext pc;
+		if (ASC_getPresentationContext(assoc->params, i, &pc).bad())
+			continue;
+		if (strcmp(pc.abstractSyntax, UID_StorageCommitmentPushModelSOPClass) != 0) {
+			ASC_refusePresentationContext(assoc->params, pc.presentationContextID, ASC_P_ABSTRACTSYNTAXNOTSUPPORTED);
+			continue;
+		}
+		const char *ts = nullptr;
+		for (int pref = 0; pref < 3 && !ts; pref++)
+			for (int k = 0; k < pc.transferSyntaxCount && !ts; k++)
+				if (strcmp(pc.proposedTransferSyntaxes[k], uncompressed[pref]) == 0)
+					ts = uncompressed[pref];
+		if (!ts) {
+			ASC_refusePresentationContext(assoc->params, pc.presentationContextID,
+			                              ASC_P_TRANSFERSYNTAXESNOTSUPPORTED);
+			continue;
+		}
+		T_ASC_SC_ROLE role = pc.proposedRole == ASC_SC_ROLE_SCP || pc.proposedRole == ASC_SC_ROLE_SCUSCP
+		                     ? pc.proposedRole : ASC_SC_ROLE_DEFAULT;
+		if (ASC_acceptPresentationContext(assoc->params, pc.presentationContextID, ts, role).good())
+			any = true;
+	}
+	return any;
+}
+
+void reject(T_ASC_Association *assoc, T_ASC_RejectParametersReason why)
+{
+	T_ASC_RejectParameters rej = { ASC_RESULT_REJECTEDPERMANENT, ASC_SOURCE_SERVICEUSER, why };
+	(void)ASC_rejectAssociation(assoc, &rej);
+}
+
+/* Serve one association of the peer: its N-EVENT-REPORTs answered; true when ours came. */
+bool serve_reports(T_ASC_Association *assoc, const report_sink &sink, uint64_t deadline_ms, size_t max_bytes)
+{
+	bool got = false;
+	for (;;) {
+		int left = seconds_left(deadline_ms);
+		if (left <= 0)
+			break;
+		T_DIMSE_Message msg;
+		T_ASC_PresentationContextID pid = 0;
+		memset(&msg, 0, sizeof msg);
+		OFCondition c = DIMSE_receiveCommand(assoc, DIMSE_NONBLOCKING, left, &pid, &msg, nullptr);
+		if (c == DUL_PEERREQUESTEDRELEASE) {
+			(void)ASC_acknowledgeRelease(assoc);
+			return got;
+		}
+		if (c.bad() || msg.CommandField != DIMSE_N_EVENT_REPORT_RQ)
+			break;   /* broken, or not what this listener is for: aborted below */
+		const T_DIMSE_N_EventReportRQ &rq = msg.msg.NEventReportRQ;
+		DcmDataset *ds = nullptr;
+		if (rq.DataSetType != DIMSE_DATASET_NULL) {
+			report_cap cap = { assoc, max_bytes, false };
+			c = DIMSE_receiveDataSetInMemory(assoc, DIMSE_NONBLOCKING, left, &pid, &ds, report_progress, &cap);
+			if (c.bad() || cap.cut) {
+				delete ds;
+				break;
+			}
+		}
+		bool ours = strcmp(rq.AffectedSOPClassUID, UID_StorageCommitmentPushModelSOPClass) == 0 &&
+		            (rq.EventTypeID == 1 || rq.EventTypeID == 2) && read_report(ds, sink);
+		delete ds;
+		got = got || ours;
+		T_DIMSE_Message rsp;
+		memset(&rsp, 0, sizeof rsp);
+		rsp.CommandField = DIMSE_N_EVENT_REPORT_RSP;
+		T_DIMSE_N_EventReportRSP &r = rsp.msg.NEventReportRSP;
+		r.MessageIDBeingRespondedTo = rq.MessageID;
+		OFStandard::strlcpy(r.AffectedSOPClassUID, rq.AffectedSOPClassUID, sizeof r.AffectedSOPClassUID);
+		OFStandard::strlcpy(r.AffectedSOPInstanceUID, rq.AffectedSOPInstanceUID, sizeof r.AffectedSOPInstanceUID);
+		r.EventTypeID = rq.EventTypeID;
+		r.DataSetType = DIMSE_DATASET_NULL;
+		/* another transaction's report (an earlier, killed delivery's) is taken too: it is no error of the peer's */
+		r.DimseStatus = STATUS_Success;
+		r.opts = O_NEVENTREPORT_AFFECTEDSOPCLASSUID | O_NEVENTREPORT_AFFECTEDSOPINSTANCEUID |
+		         O_NEVENTREPORT_EVENTTYPEID;
+		if (DIMSE_sendMessageUsingMemoryData(assoc, pid, &rsp, nullptr, nullptr, nullptr, nullptr).bad())
+			break;
+	}
+	(void)ASC_abortAssociation(assoc);
+	return got;
+}
+
+} // namespace
+
+extern "C" {
+
+int dimse_listen(unsigned port, const char *our_aet, const char *peer_aet, unsigned timeout_s,
+                 struct dimse_listener **out, char **err)
+{
+	*out = nullptr;
+	try {
+		dcm_quiet();
+		if (port == 0 || port > 65535 || !our_aet || !peer_aet) {
+			set_err(err, "bad listening parameters");
+			return -EINVAL;
+		}
+		auto *l = new dimse_listener();
+		l->ours = our_aet;
+		l->peer = peer_aet;
+		l->port = port;
+		OFCondition c = ASC_initializeNetwork(NET_ACCEPTOR, (int)port, (int)(timeout_s ? timeout_s : 60), &l->net);
+		if (c.bad()) {
+			std::string t = cond_text(c);
+			delete l;
+			set_err(err, "cannot listen on port " + std::to_string(port) + " for the destination's storage commitment "
+			             "answer: " + t);
+			return t.find("in use") != std::string::npos ? -EADDRINUSE
+			       : t.find("ermission") != std::string::npos ? -EACCES : -EIO;
+		}
+		*out = l;
+		return 0;
+	} catch (const std::bad_alloc &) {
+		set_err(err, "out of memory");
+		return -ENOMEM;
+	} catch (...) {
+		set_err(err, "cannot listen for the storage commitment answer");
+		return -EIO;
+	}
+}
+
+void dimse_listen_close(struct dimse_listener *l)
+{
+	if (!l)
+		return;
+	try {
+		if (l->net)
+			ASC_dropNetwork(&l->net);
+	} catch (...) {
+	}
+	delete l;
+}
+
+int dimse_commit_wait(struct dimse_listener *l, const char *transaction_uid, uint64_t deadline_ms, size_t max_bytes,
+                      void (*cb)(void *ud, const char *sop_instance_uid, bool committed, unsigned failure), void *ud,
+                      char **err)
+{
+	try {
+		if (!l || !l->net) {
+			set_err(err, "not listening");
+			return -EINVAL;
+		}
+		report_sink sink = { transaction_uid, cb, ud };
+		for (;;) {
+			int left = seconds_left(deadline_ms);
+			if (left <= 0)
+				break;
+			T_ASC_Association *assoc = nullptr;
+			OFCondition c = ASC_receiveAssociation(l->net, &assoc, ASC_DEFAULTMAXPDU, nullptr, nullptr, OFFalse,
+			                                       DUL_NOBLOCK, left);
+			if (c.bad()) {
+				if (assoc) {
+					(void)ASC_dropAssociation(assoc);
+					(void)ASC_destroyAssociation(&assoc);
+				}
+				continue;   /* no association in time (the loop ends), or a broken one */
+			}
+			bool got = false;
+			if (trimmed(assoc->params->DULparams.callingAPTitle) != l->peer)
+				reject(assoc, ASC_REASON_SU_CALLINGAETITLENOTRECOGNIZED);
+			else if (trimmed(assoc->params->DULparams.calledAPTitle) != l->ours)
+				reject(assoc, ASC_REASON_SU_CALLEDAETITLENOTRECOGNIZED);
+			else if (!accept_commit_contexts(assoc))
+				reject(assoc, ASC_REASON_SU_NOREASON);
+			else if (ASC_acknowledgeAssociation(assoc).good())
+				got = serve_reports(assoc, sink, deadline_ms, max_bytes);
+			(void)ASC_dropSCPAssociation(assoc);
+			(void)ASC_destroyAssociation(&assoc);
+			if (got)
+				return 0;
+		}
+		set_err(err, "no storage commitment answer came in time");
+		return -ETIMEDOUT;
+	} catch (const std::bad_alloc &) {
+		set_err(err, "out of memory");
+		return -ENOMEM;
+	} catch (...) {
+		set_err(err, "waiting for the storage commitment answer failed unexpectedly");
+		return -EPROTO;
+	}
 }
 
 } // extern "C"

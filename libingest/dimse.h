@@ -41,7 +41,10 @@ struct dimse_peer {
 	unsigned timeout_s;          /* connecting, the association and each answer */
 };
 
-/* One presentation context to propose: a SOP class in one transfer syntax. */
+/* One presentation context to propose: a SOP class in one transfer syntax,
+ * or (TRANSFER_SYNTAX NULL) in the uncompressed ones, Explicit then Implicit
+ * VR Little Endian, of which the peer takes one: the context of objects sent
+ * decoded (dimse_store()'s DECODE) when the peer refuses their own syntax. */
 struct dimse_pc {
 	const char *sop_class;
 	const char *transfer_syntax;
@@ -52,29 +55,50 @@ struct dimse_assoc;
 /* Whether this build of DCMTK can speak TLS. */
 bool dimse_tls_available(void);
 
+/* What an association is for, besides the storage contexts of dimse_open(). */
+enum {
+	DIMSE_FIND = 1 << 0,         /* Study Root Query/Retrieve - FIND */
+	DIMSE_COMMIT = 1 << 1,       /* Storage Commitment Push Model (its N-ACTION) */
+};
+
 /*
- * Open an association to P proposing PCS (at most DIMSE_MAX_PCS), and, when
- * FIND, Study Root Query/Retrieve - FIND in the uncompressed syntaxes. 0 with
- * *out set, or an error above. An association is opened even when the peer
- * accepts none of PCS (dimse_pc_refused() says why for each).
+ * Open an association to P proposing PCS (at most DIMSE_MAX_PCS), and the
+ * services of WHAT (DIMSE_FIND, DIMSE_COMMIT) in the uncompressed syntaxes.
+ * 0 with *out set, or an error above. An association is opened even when the
+ * peer accepts none of PCS (dimse_pc_refused() says why for each).
  */
-int dimse_open(const struct dimse_peer *p, const struct dimse_pc *pcs, size_t n, bool find,
+int dimse_open(const struct dimse_peer *p, const struct dimse_pc *pcs, size_t n, unsigned what,
                struct dimse_assoc **out, char **err);
 
 /* NULL when PCS[I] of dimse_open() was accepted, else why not in words (static). */
 const char *dimse_pc_refused(const struct dimse_assoc *a, size_t i);
 
+/* The transfer syntax (UID) the peer accepted PCS[I] in; NULL when refused. Valid until dimse_close(). */
+const char *dimse_pc_syntax(const struct dimse_assoc *a, size_t i);
+
 /*
  * C-STORE of the DICOM file at PATH, whose SOP class and transfer syntax
  * are PCS[I] of dimse_open() (accepted), sent in that transfer syntax as it
- * is (no conversion; pixel data streamed from the file, not held). 0 with
- * *status the peer's answer (0x0000 stored, 0xB000-0xBFFF stored with a
- * warning, anything else refused: dimse_status_text()), or an error above:
- * -EBADMSG for this file, a network error when the association broke (it is
- * then closed: open another).
+ * is (no conversion; pixel data streamed from the file, not held).
+ *
+ * DECODE (the operator allowed it; PCS[I] is the object's SOP class in the
+ * uncompressed syntaxes, NULL above): the object is sent in the syntax the
+ * peer accepted there instead, its compressed pixel data decoded in memory
+ * by DCMTK's decoders (at most MAX_DECODED bytes of pixels; no decoder for
+ * JPEG 2000), its other encodings (big endian, deflated) written again. Its
+ * SOP Instance UID is kept (the pixels are those the compressed ones stand
+ * for); one decoded from a lossy syntax gets Lossy Image Compression
+ * (0028,2110) "01", as PS3.3 C.7.6.1.1.5 requires. Nothing is ever
+ * compressed.
+ *
+ * 0 with *status the peer's answer (0x0000 stored, 0xB000-0xBFFF stored
+ * with a warning, anything else refused: dimse_status_text()), or an error
+ * above: -EBADMSG for this file (unreadable, or cannot be decoded here:
+ * *err says why), a network error when the association broke (it is then
+ * closed: open another).
  */
-int dimse_store(struct dimse_assoc *a, size_t i, const char *path, const char *sop_instance_uid,
-                unsigned *status, char **err);
+int dimse_store(struct dimse_assoc *a, size_t i, const char *path, const char *sop_instance_uid, bool decode,
+                uint64_t max_decoded, unsigned *status, char **err);
 
 /* The meaning of a C-STORE status in words (static). */
 const char *dimse_status_text(unsigned status);
@@ -90,6 +114,45 @@ int dimse_find_instances(struct dimse_assoc *a, const char *study_uid, size_t ma
 
 /* Release the association (abort it when ABORT or when the release fails) and free A. NULL is a no-op. */
 void dimse_close(struct dimse_assoc *a, bool abort);
+
+/*
+ * Storage commitment, Push Model (PS3.4 Annex J). The peer answers a request
+ * later, on an association of its own to us (as Orthanc and most PACS do):
+ * so first listen (dimse_listen()), then ask (dimse_commit_request()), then
+ * take the answer (dimse_commit_wait()).
+ */
+struct dimse_ref {
+	const char *sop_class;
+	const char *sop_instance;
+};
+struct dimse_listener;
+
+/* Listen on PORT (every address) for the peer's association: only one whose
+ * calling AE title is PEER_AET and called AE title OUR_AET, proposing the
+ * Storage Commitment Push Model, is accepted. 0 with *out set, -EADDRINUSE
+ * (another delivery listens there), or another error above. */
+int dimse_listen(unsigned port, const char *our_aet, const char *peer_aet, unsigned timeout_s,
+                 struct dimse_listener **out, char **err);
+void dimse_listen_close(struct dimse_listener *l);
+
+/* N-ACTION-RQ over A (opened with DIMSE_COMMIT): commit to storing the N
+ * objects of REFS, under TRANSACTION_UID. 0 when the peer took the request;
+ * -ENOTSUP when it does not offer storage commitment (the context refused);
+ * -EPROTO when it refused the request (its status in *err); or a network
+ * error above. */
+int dimse_commit_request(struct dimse_assoc *a, const char *transaction_uid, const struct dimse_ref *refs, size_t n,
+                         char **err);
+
+/* The peer's answer on L for TRANSACTION_UID, waited for until DEADLINE_MS
+ * (mono_ms()): CB once per SOP Instance UID it names, COMMITTED true (its
+ * Referenced SOP Sequence) or false with FAILURE its Failure Reason (Failed
+ * SOP Sequence; 0 when none given). Associations and reports that are not
+ * the peer's, or of another transaction, are refused or ignored; a report
+ * longer than MAX_BYTES is cut off. 0 once the report came, -ETIMEDOUT when
+ * none came in time, or an error above. */
+int dimse_commit_wait(struct dimse_listener *l, const char *transaction_uid, uint64_t deadline_ms, size_t max_bytes,
+                      void (*cb)(void *ud, const char *sop_instance_uid, bool committed, unsigned failure), void *ud,
+                      char **err);
 
 #ifdef __cplusplus
 }

@@ -159,6 +159,10 @@ struct send_opts {
 	                             * (DIMSE over TLS: required) */
 	const char *calling_aet;    /* DIMSE: our AE title; NULL: SEND_CALLING_AET */
 	bool tls;                   /* DIMSE: over TLS (with ca_file) */
+	unsigned commit_port;       /* DIMSE: ask for storage commitment and take the answer on this port
+	                             * (0: not asked; C-FIND alone confirms) */
+	bool allow_transcode;       /* DIMSE: an object whose transfer syntax the destination refuses is sent
+	                             * decoded (uncompressed) when it takes its SOP class so; never compressed */
 	const char *token_file;     /* bearer token, first line of the file; NULL: none */
 	const char *basic_file;     /* "user:password", first line of the file; NULL: none */
 	const char *receipt_path;   /* where the receipt goes; NULL: none written */
@@ -178,6 +182,11 @@ struct send_result {
 	uint64_t sent;              /* accepted by STOW-RS in this run */
 	uint64_t failed;            /* refused by the destination (per instance), or unreadable */
 	uint64_t confirmed;         /* found by the final QIDO-RS */
+	uint64_t transcoded;        /* DIMSE: sent decoded (allow_transcode), in this run */
+	/* DIMSE with commit_port: storage commitment of the objects C-FIND found */
+	enum { COMMIT_NOT_ASKED, COMMIT_NOT_OFFERED, COMMIT_ANSWERED, COMMIT_FAILED } commitment;
+	uint64_t committed;         /* objects the destination committed to storing */
+	char transaction_uid[64];   /* the request's ("" none sent) */
 	uint64_t bytes_sent;        /* request body bytes, retries included */
 	unsigned requests;          /* STOW-RS requests made (retries included) */
 	bool delivered;             /* confirmed == objects, nothing failed */

@@ -16,9 +16,11 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <strings.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
 
+#include "dcm.h"
 #include "dimse.h"
 #include "send-private.h"
 #include "testhooks.h"
@@ -217,7 +219,7 @@ int send_dimse_query(struct send_dimse *s, struct obj *objs, size_t n, bool fina
 				goto out;
 			if (!a) {
 				struct dimse_peer p = peer(s);
-				r = dimse_open(&p, NULL, 0, true, &a, err);
+				r = dimse_open(&p, NULL, 0, DIMSE_FIND, &a, err);
 			}
 			if (r == 0) {
 				struct found f = { .objs = objs, .lo = lo, .hi = hi, .final = final };
@@ -246,20 +248,26 @@ out:
 /* ------------------------------------------------------------------------ */
 /* C-STORE                                                                   */
 
-/* One association's worth: objects IDX[0..N), their presentation contexts PCS[0..NPC), PC[i] each object's. */
+/* One association's worth: objects IDX[0..N), their presentation contexts PCS[0..NPC), PC[i] each object's
+ * own (its SOP class in its transfer syntax) and, when the operator allows transcoding, ALT[i] its SOP class
+ * in the uncompressed syntaxes (SIZE_MAX: none), which it is sent in, decoded, if the destination refuses
+ * its own. */
 struct batch {
 	size_t *idx;
 	size_t n;
 	struct dimse_pc *pcs;
 	size_t npc;
-	size_t *pc;
+	size_t *pc, *alt;
 	uint64_t bytes;
 };
 
-static size_t pc_of(struct batch *b, const struct obj *o)
+/* The context of SOP_CLASS in XFER (NULL: the uncompressed ones) proposed already, or SIZE_MAX. */
+static size_t pc_find(const struct batch *b, const char *sop_class, const char *xfer)
 {
 	for (size_t k = 0; k < b->npc; k++)
-		if (strcmp(b->pcs[k].sop_class, o->sop_class) == 0 && strcmp(b->pcs[k].transfer_syntax, o->xfer) == 0)
+		if (strcmp(b->pcs[k].sop_class, sop_class) == 0 &&
+		    (xfer ? b->pcs[k].transfer_syntax && strcmp(b->pcs[k].transfer_syntax, xfer) == 0
+		          : !b->pcs[k].transfer_syntax))
 			return k;
 	return SIZE_MAX;
 }
@@ -297,7 +305,7 @@ static int store_attempt(struct send_dimse *s, int bagfd, struct obj *objs, stru
 		        "stopped when sent again", s->o->max_bytes);
 		return -EFBIG;
 	}
-	int r = dimse_open(&p, b->pcs, b->npc, false, &a, err);
+	int r = dimse_open(&p, b->pcs, b->npc, 0, &a, err);
 	if (r < 0)
 		return r;
 	for (size_t i = 0; i < b->n && r == 0; i++) {
@@ -306,7 +314,13 @@ static int store_attempt(struct send_dimse *s, int bagfd, struct obj *objs, stru
 		if (o->state != OBJ_PENDING)
 			continue;
 		const char *no = dimse_pc_refused(a, b->pc[i]);
-		if (no) {
+		size_t use = b->pc[i];
+		bool decode = false;
+		if (no && b->alt[i] != SIZE_MAX && !dimse_pc_refused(a, b->alt[i])) {
+			/* its own syntax refused, its class taken uncompressed: sent decoded, as the operator allowed */
+			use = b->alt[i];
+			decode = true;
+		} else if (no) {
 			/* a PACS may say "abstract syntax not supported" for a transfer syntax it does not take:
 			 * when it took the class in another syntax on this association, say what it is */
 			bool class_taken = false;
@@ -316,7 +330,10 @@ static int store_attempt(struct send_dimse *s, int bagfd, struct obj *objs, stru
 			if (class_taken)
 				no = "the destination takes this SOP class in other transfer syntaxes, but not in this "
 				     "object's (presentation context refused; it is not recompressed)";
-			obj_refused(o, "%s (SOP class %s, transfer syntax %s)", no, o->sop_class, o->xfer);
+			obj_refused(o, "%s (SOP class %s, transfer syntax %s)%s", no, o->sop_class, o->xfer,
+			            s->o->allow_transcode ? ""
+			            : "; if the destination takes this SOP class uncompressed, allow sending it decoded: "
+			              "--allow-transcode, or allow_transcode: true on the destination");
 			log_warn(s->ctx, "send: %s: not sent: %s", o->path, no);
 			refused++;
 			continue;
@@ -335,9 +352,14 @@ static int store_attempt(struct send_dimse *s, int bagfd, struct obj *objs, stru
 		snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
 		_cleanup_free_ char *why = NULL;
 		(*s->requests)++;
-		r = dimse_store(a, b->pc[i], path, o->sop, &status, &why);
+		r = dimse_store(a, use, path, o->sop, decode, SEND_DECODE_MAX_BYTES, &status, &why);
 		if (r == -EBADMSG || r == -EINVAL) {
-			obj_refused(o, "not sent: it %s", why ? why : "cannot be read");
+			if (decode)
+				obj_refused(o, "not sent: the destination does not accept its transfer syntax %s, and it %s",
+				            o->xfer, why ? why : "cannot be read");
+			else
+				obj_refused(o, "not sent: it %s", why ? why : "cannot be read");
+			log_warn(s->ctx, "send: %s: %s", o->path, o->reason);
 			refused++;
 			r = 0;
 			continue;
@@ -351,6 +373,13 @@ static int store_attempt(struct send_dimse *s, int bagfd, struct obj *objs, stru
 			o->state = OBJ_SENT;
 			ok++;
 			*progress = true;
+			if (decode) {
+				const char *to = dimse_pc_syntax(a, use);
+				free(o->sent_as);
+				o->sent_as = xstrdup(to ? to : "");
+				log_info(s->ctx, "send: %s: sent decoded, in %s: the destination does not accept its %s",
+				         o->path, o->sent_as, o->xfer);
+			}
 		} else {
 			obj_refused(o, "the destination refused it: %s (C-STORE status 0x%04X)", dimse_status_text(status),
 			            status);
@@ -394,8 +423,10 @@ int send_dimse_store(struct send_dimse *s, int bagfd, struct obj *objs, size_t n
 	size_t cap = MIN(n, (size_t)SEND_DIMSE_BATCH_OBJECTS) + 1;
 	_cleanup_free_ size_t *idx = xcalloc(cap, sizeof *idx);
 	_cleanup_free_ size_t *pc = xcalloc(cap, sizeof *pc);
+	_cleanup_free_ size_t *alt = xcalloc(cap, sizeof *alt);
 	_cleanup_free_ struct dimse_pc *pcs = xcalloc(DIMSE_MAX_PCS, sizeof *pcs);
-	struct batch b = { .idx = idx, .pc = pc, .pcs = pcs };
+	struct batch b = { .idx = idx, .pc = pc, .alt = alt, .pcs = pcs };
+	bool transcode = s->o->allow_transcode;
 	unsigned batch_no = 0;
 
 	for (size_t i = 0; i <= n; i++) {
@@ -407,9 +438,11 @@ int send_dimse_store(struct send_dimse *s, int bagfd, struct obj *objs, size_t n
 			obj_refused(o, "has no SOP Class UID or transfer syntax: it cannot be sent by C-STORE");
 			continue;
 		}
-		size_t k = o ? pc_of(&b, o) : SIZE_MAX;
+		size_t k = o ? pc_find(&b, o->sop_class, o->xfer) : SIZE_MAX;
+		size_t ka = o && transcode ? pc_find(&b, o->sop_class, NULL) : SIZE_MAX;
+		size_t more = o ? (k == SIZE_MAX) + (transcode && ka == SIZE_MAX) : 0;
 		bool full = o && (b.n == SEND_DIMSE_BATCH_OBJECTS || b.bytes + o->size > s->o->batch_bytes ||
-		                  (k == SIZE_MAX && b.npc == DIMSE_MAX_PCS));
+		                  b.npc + more > DIMSE_MAX_PCS);
 		if (b.n > 0 && (last || full)) {
 			if (batch_no > 0)
 				testhook_crash_point("send-batch");   /* between two associations */
@@ -418,17 +451,143 @@ int send_dimse_store(struct send_dimse *s, int bagfd, struct obj *objs, size_t n
 				return r;
 			b.n = b.npc = 0;
 			b.bytes = 0;
-			k = SIZE_MAX;
+			k = ka = SIZE_MAX;
 		}
 		if (o) {
 			if (k == SIZE_MAX) {
 				k = b.npc++;
 				b.pcs[k] = (struct dimse_pc){ .sop_class = o->sop_class, .transfer_syntax = o->xfer };
 			}
+			if (transcode && ka == SIZE_MAX) {
+				ka = b.npc++;
+				b.pcs[ka] = (struct dimse_pc){ .sop_class = o->sop_class, .transfer_syntax = NULL };
+			}
 			b.idx[b.n] = i;
+			b.alt[b.n] = ka;
 			b.pc[b.n++] = k;
 			b.bytes += o->size;
 		}
 	}
 	return 0;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Storage commitment                                                        */
+
+struct committing {
+	struct obj *objs;
+	size_t *by_sop;             /* the objects asked for, sorted by SOP Instance UID */
+	size_t n;
+	uint64_t named;
+};
+
+static int by_sop_cmp(const void *a, const void *b, void *objs)
+{
+	const struct obj *o = objs;
+	return strcmp(o[*(const size_t *)a].sop, o[*(const size_t *)b].sop);
+}
+
+static void on_commit(void *ud, const char *sop, bool committed, unsigned failure)
+{
+	struct committing *c = ud;
+	size_t lo = 0, hi = c->n;
+	while (lo < hi) {   /* the first object of that UID */
+		size_t mid = lo + (hi - lo) / 2;
+		if (strcmp(c->objs[c->by_sop[mid]].sop, sop) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (; lo < c->n && strcmp(c->objs[c->by_sop[lo]].sop, sop) == 0; lo++) {
+		struct obj *o = &c->objs[c->by_sop[lo]];
+		if (committed) {
+			o->committed = true;
+			c->named++;
+		} else {
+			o->committed = false;
+			free(o->reason);
+			o->reason = xasprintf("the destination holds it (C-FIND) but did not commit to storing it (storage "
+			                      "commitment failure reason 0x%04X: %s)", failure,
+			                      failure ? dimse_status_text(failure) : "none given");
+		}
+	}
+}
+
+int send_dimse_commit(struct send_dimse *s, struct obj *objs, size_t n, struct send_result *res, char **err)
+{
+	_cleanup_free_ size_t *by_sop = xcalloc(n + 1, sizeof *by_sop);
+	size_t k = 0;
+	for (size_t i = 0; i < n; i++)
+		if (objs[i].confirmed && *objs[i].sop_class)
+			by_sop[k++] = i;
+	if (k == 0)
+		return 0;
+	qsort_r(by_sop, k, sizeof *by_sop, by_sop_cmp, objs);
+	_cleanup_free_ struct dimse_ref *refs = xcalloc(k, sizeof *refs);
+	size_t nrefs = 0;
+	for (size_t i = 0; i < k; i++)
+		if (i == 0 || strcmp(objs[by_sop[i]].sop, objs[by_sop[i - 1]].sop) != 0)
+			refs[nrefs++] = (struct dimse_ref){ objs[by_sop[i]].sop_class, objs[by_sop[i]].sop };
+
+	testhook_pause_point("send-commit");
+	uint8_t rnd[16];
+	if (getrandom(rnd, sizeof rnd, 0) != (ssize_t)sizeof rnd) {
+		send_set_err(err, "no random bytes for the storage commitment's transaction UID");
+		return -EIO;
+	}
+	dcm_uid_from_bytes(rnd, res->transaction_uid);
+
+	/* listening first: the answer may come before the request's own answer does */
+	struct dimse_listener *l = NULL;
+	struct dimse_peer p = peer(s);
+	int r = dimse_listen(s->o->commit_port, s->calling, s->called, p.timeout_s, &l, err);
+	if (r < 0) {
+		res->commitment = COMMIT_FAILED;
+		/* another delivery waits for its answer there (the daemon runs two at once): a later attempt */
+		return r == -EADDRINUSE ? -EAGAIN : r;
+	}
+	struct dimse_assoc *a = NULL;
+	uint64_t wait = MAX(s->o->retry_base_ms, 1u);
+	unsigned try = 0;
+	for (;;) {
+		if ((r = over_time(s, err)) < 0)
+			break;
+		p = peer(s);
+		r = dimse_open(&p, NULL, 0, DIMSE_COMMIT, &a, err);
+		if (r == 0) {
+			r = dimse_commit_request(a, res->transaction_uid, refs, nrefs, err);
+			dimse_close(a, r < 0 && r != -ENOTSUP && r != -EPROTO);
+			a = NULL;
+			if (r == 0 || r == -ENOTSUP || r == -EPROTO)
+				break;
+		}
+		if ((r = backoff(s, r, &try, &wait, err)) < 0)
+			break;
+	}
+	if (r == -ENOTSUP) {
+		/* "where the peer offers it": C-FIND's confirmation stands alone */
+		log_warn(s->ctx, "send: %s does not offer storage commitment; C-FIND confirmed what it holds", s->display);
+		res->commitment = COMMIT_NOT_OFFERED;
+		res->transaction_uid[0] = 0;
+		dimse_listen_close(l);
+		return 0;
+	}
+	if (r == 0) {
+		uint64_t t0 = mono_ms(), deadline = MIN(s->deadline_ms, t0 + (uint64_t)SEND_COMMIT_WAIT_S * 1000);
+		struct committing c = { .objs = objs, .by_sop = by_sop, .n = k };
+		log_info(s->ctx, "send: storage commitment of %zu objects asked (transaction %s); waiting for the answer on "
+		         "port %u", nrefs, res->transaction_uid, s->o->commit_port);
+		r = dimse_commit_wait(l, res->transaction_uid, deadline, SEND_COMMIT_REPORT_MAX_BYTES, on_commit, &c, err);
+		if (r == -ETIMEDOUT)
+			send_set_err(err, "the destination took the storage commitment request (transaction %s) but sent no "
+			             "answer within %u s; it answers on an association of its own to our AE title %s at port "
+			             "%u of this host: check that it knows us there (its modality entry) and that the port is "
+			             "reachable", res->transaction_uid, (unsigned)((deadline - t0 + 999) / 1000), s->calling,
+			             s->o->commit_port);
+		if (r == 0)
+			log_info(s->ctx, "send: storage commitment answered: %" PRIu64 " of %zu objects committed", c.named, k);
+	}
+	dimse_listen_close(l);
+	res->commitment = r == 0 ? COMMIT_ANSWERED : COMMIT_FAILED;
+	return r;
 }

@@ -73,6 +73,11 @@ int send_conn_init(struct send_conn *c, struct ing_ctx *ctx, const struct send_o
 	int r = 0;
 
 	*c = (struct send_conn){ .ctx = ctx, .o = o };
+	if (o->allow_transcode || o->commit_port) {
+		send_set_err(err, "transcoding and storage commitment are for a DIMSE destination (dicom://...): STOW-RS "
+		             "sends each object as it is, and QIDO-RS confirms it");
+		return -EINVAL;
+	}
 	pthread_once(&curl_once, curl_init_once);
 	if (curl_init_rc != CURLE_OK) {
 		send_set_err(err, "libcurl could not start");

@@ -23,6 +23,9 @@ struct obj {
 	uint8_t state;
 	bool confirmed;
 	char *reason;               /* OBJ_FAILED: why */
+	bool committed;             /* DIMSE: named committed in the storage commitment answer */
+	char *sent_as;              /* DIMSE: the transfer syntax it was sent in, decoded, when the destination
+	                             * refused its own (send_opts.allow_transcode); NULL: sent as it is */
 };
 
 /* One delivery's connection settings and budgets (send-http.c). */
@@ -130,5 +133,16 @@ ING_HIDDEN int send_dimse_query(struct send_dimse *s, struct obj *objs, size_t n
  * inside the budgets. Refused objects become OBJ_FAILED with their reason,
  * stored ones OBJ_SENT. 0, or a negative errno with *err set. */
 ING_HIDDEN int send_dimse_store(struct send_dimse *s, int bagfd, struct obj *objs, size_t n, char **err);
+
+/* Storage commitment (O->commit_port) of the objects of OBJS that C-FIND
+ * confirmed: listen on the port, ask (N-ACTION), take the answer
+ * (N-EVENT-REPORT on the destination's own association) within
+ * SEND_COMMIT_WAIT_S. Each object the answer names committed gets
+ * `committed`; one it names failed gets its reason. RES->commitment,
+ * committed and transaction_uid say what happened; a destination that does
+ * not offer storage commitment is COMMIT_NOT_OFFERED (not an error). 0, or
+ * a negative errno with *err set (no answer in time: -ETIMEDOUT). */
+ING_HIDDEN int send_dimse_commit(struct send_dimse *s, struct obj *objs, size_t n, struct send_result *res,
+                                 char **err);
 
 #endif

@@ -73,6 +73,7 @@ static void delivery_free(struct delivery *d)
 		free(d->objs[i].sop_class);
 		free(d->objs[i].xfer);
 		free(d->objs[i].reason);
+		free(d->objs[i].sent_as);
 	}
 	free(d->objs);
 	if (d->is_dimse)
@@ -832,7 +833,7 @@ static int write_receipt(struct delivery *d, const char *bag, const char *path)
 	strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
 
 	_cleanup_(json_object_putp) json_object *o = json_object_new_object();
-	json_object *uids = json_object_new_array(), *fails = json_object_new_array();
+	json_object *uids = json_object_new_array(), *fails = json_object_new_array(), *decoded = json_object_new_array();
 	const struct send_result *res = d->res;
 	json_object_object_add(o, "destination", json_object_new_string(d->is_dimse ? d->dimse.display : d->conns[0].base));
 	json_object_object_add(o, "protocol", json_object_new_string(d->is_dimse ? "dimse" : "dicomweb"));
@@ -850,6 +851,14 @@ static int write_receipt(struct delivery *d, const char *bag, const char *path)
 		json_object_object_add(o, "error", json_object_new_string(res->error));
 	for (size_t i = 0; i < d->n; i++) {
 		const struct obj *ob = &d->objs[i];
+		if (ob->sent_as) {
+			json_object *t = json_object_new_object();
+			json_object_object_add(t, "file", json_object_new_string(ob->path));
+			json_object_object_add(t, "sop_instance_uid", json_object_new_string(ob->sop));
+			json_object_object_add(t, "transfer_syntax", json_object_new_string(ob->xfer));
+			json_object_object_add(t, "sent_as", json_object_new_string(ob->sent_as));
+			json_object_array_add(decoded, t);
+		}
 		if (ob->confirmed)
 			json_object_array_add(uids, json_object_new_string(ob->sop));
 		else {
@@ -869,7 +878,21 @@ static int write_receipt(struct delivery *d, const char *bag, const char *path)
 			json_object_array_add(fails, f);
 		}
 	}
+	if (d->is_dimse && res->commitment != COMMIT_NOT_ASKED) {
+		/* storage commitment (PS3.4 J): asked on commit_port; "committed" objects are in confirmed_uids */
+		json_object *c = json_object_new_object();
+		static const char *const what[] = { "not asked", "not offered by the destination", "answered",
+		                                    "failed" };
+		json_object_object_add(c, "result", json_object_new_string(what[res->commitment]));
+		json_object_object_add(c, "transaction_uid", res->transaction_uid[0]
+		                       ? json_object_new_string(res->transaction_uid) : NULL);
+		json_object_object_add(c, "committed", json_object_new_int64((int64_t)res->committed));
+		json_object_object_add(o, "storage_commitment", c);
+	} else
+		json_object_object_add(o, "storage_commitment", NULL);
 	json_object_object_add(o, "confirmed_uids", uids);
+	/* what this run sent decoded because the destination refused its own syntax (allow_transcode) */
+	json_object_object_add(o, "sent_decoded", decoded);
 	json_object_object_add(o, "not_delivered", fails);
 
 	const char *text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE);
@@ -908,6 +931,7 @@ int send_package(struct ing_ctx *ctx, const char *bag, const struct send_opts *o
 	struct delivery d = { .ctx = ctx, .bagfd = -1, .res = res };
 	struct verifying ver = { .ctx = ctx, .bag = bag };
 	_cleanup_close_ int datafd = -1;
+	_cleanup_free_ char *commit_err = NULL;
 	int r;
 
 	*res = (struct send_result){ 0 };
@@ -960,13 +984,26 @@ int send_package(struct ing_ctx *ctx, const char *bag, const struct send_opts *o
 		r = send_dimse_query(&d.dimse, d.objs, d.n, true, &res->error);
 	if (r < 0)
 		goto out;
+	/* storage commitment of what C-FIND found, when asked: then delivered means committed too */
+	int cr = d.is_dimse && o->commit_port ? send_dimse_commit(&d.dimse, d.objs, d.n, res, &commit_err) : 0;
+	for (size_t i = 0; i < d.n && res->commitment == COMMIT_ANSWERED; i++) {
+		struct obj *ob = &d.objs[i];
+		if (ob->confirmed && !ob->committed && !ob->reason)
+			ob->reason = xasprintf("the destination holds it (C-FIND) but its storage commitment answer "
+			                       "(transaction %s) does not name it", res->transaction_uid);
+		ob->confirmed = ob->confirmed && ob->committed;
+		res->committed += ob->committed;
+	}
 	for (size_t i = 0; i < d.n; i++) {
 		res->sent += d.objs[i].state == OBJ_SENT;
 		res->failed += d.objs[i].state == OBJ_FAILED;
 		res->confirmed += d.objs[i].confirmed;
+		res->transcoded += d.objs[i].sent_as != NULL;
 	}
-	res->delivered = res->confirmed == res->objects;
-	if (!res->delivered)
+	res->delivered = res->confirmed == res->objects && cr == 0;
+	if (cr < 0)
+		fail_why(res, "storage commitment: %s", commit_err ? commit_err : ing_strerror(cr));
+	else if (!res->delivered)
 		fail_why(res, "%" PRIu64 " of %" PRIu64 " objects are not at the destination (%" PRIu64
 		         " refused by it); the receipt lists each with its reason", res->objects - res->confirmed,
 		         res->objects, res->failed);
@@ -977,6 +1014,8 @@ int send_package(struct ing_ctx *ctx, const char *bag, const struct send_opts *o
 			r = w;
 		}
 	}
+	if (r == 0 && cr < 0)
+		r = cr;     /* the daemon tries again later when it is worth it (no answer in time, port in use) */
 out:
 	/* a step that failed before it: the package's own failure is the one to tell */
 	if (o->verify && !res->verify_failed && !verify_wait(&ver, res))

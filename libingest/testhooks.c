@@ -32,6 +32,13 @@ void testhook_crash_point(const char *step)
 	}
 }
 
+void testhook_pause_point(const char *step)
+{
+	const char *at = getenv("INGEST_TEST_PAUSE_AT");
+	if (at && strcmp(at, step) == 0)
+		(void)raise(SIGSTOP);   /* the test changes the world, then sends SIGCONT */
+}
+
 bool testhook_crash_armed(const char *step)
 {
 	const char *at = getenv("INGEST_TEST_CRASH_AT");

@@ -28,6 +28,10 @@
  * build and publish (build, payload, bag, publish, exchanged, published),
  * or of a delivery (send-batch: between two STOW-RS batches, send.c). */
 ING_HIDDEN void testhook_crash_point(const char *step);
+/* INGEST_TEST_PAUSE_AT=STEP: the process stops itself (SIGSTOP) at STEP
+ * until the test, having changed what it must, sends SIGCONT (send-commit:
+ * C-FIND has confirmed, storage commitment not asked yet). */
+ING_HIDDEN void testhook_pause_point(const char *step);
 /* True when INGEST_TEST_CRASH_AT is STEP: for a step that must first bring
  * other threads to a stop (send-batch: no STOW-RS batch in flight). */
 ING_HIDDEN bool testhook_crash_armed(const char *step);
@@ -72,6 +76,7 @@ ING_HIDDEN const char *testhook_connect_to(void);
 
 static inline void testhook_crash_point(const char *step) { }
 static inline bool testhook_crash_armed(const char *step) { return false; }
+static inline void testhook_pause_point(const char *step) { }
 static inline bool testhook_parser_faults(void) { return false; }
 static inline void testhook_parser_fault(bool on, enum ing_guard_phase phase, const uint8_t *head, size_t n) { }
 static inline bool testhook_read_eio(bool on, const uint8_t *head, size_t n) { return false; }

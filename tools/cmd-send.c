@@ -33,6 +33,12 @@ static void send_usage(FILE *f)
 	        "                       a DIMSE destination (C-FIND, C-STORE): its AE title, host, port\n"
 	        "  --calling-aet AET    DIMSE: our AE title (default " SEND_CALLING_AET ")\n"
 	        "  --tls                DIMSE: over TLS; the destination's certificate is checked with --ca\n"
+	        "  --commit-port N      DIMSE: ask for storage commitment of what C-FIND found, and take\n"
+	        "                       the destination's answer on port N of this host (it must know\n"
+	        "                       our AE title there); delivered only when it committed to all\n"
+	        "  --allow-transcode    DIMSE: an object in a transfer syntax the destination refuses is\n"
+	        "                       sent decoded (uncompressed) if it takes its SOP class so; never\n"
+	        "                       compressed; listed in the receipt (sent_decoded)\n"
 	        "  --to NAME            a destination of ingestd's configuration (destinations:);\n"
 	        "                       without --to, its delivery.default\n"
 	        "  --config FILE        that configuration (default: " INGESTD_DEFAULT_CONFIG ")\n"
@@ -97,7 +103,7 @@ int cmd_send(int argc, char **argv)
 {
 	enum {
 		O_CONFIG = 256, O_ALLOW_HTTP, O_CA, O_TOKEN, O_BASIC, O_RECEIPT, O_NO_RECEIPT,
-		O_BATCH, O_MAXSEC, O_MAXBYTES, O_CALLING, O_TLS,
+		O_BATCH, O_MAXSEC, O_MAXBYTES, O_CALLING, O_TLS, O_TRANSCODE, O_COMMIT,
 	};
 	static const struct option opts[] = {
 		{ "to", required_argument, NULL, 't' },
@@ -113,6 +119,8 @@ int cmd_send(int argc, char **argv)
 		{ "max-bytes", required_argument, NULL, O_MAXBYTES },
 		{ "calling-aet", required_argument, NULL, O_CALLING },
 		{ "tls", no_argument, NULL, O_TLS },
+		{ "allow-transcode", no_argument, NULL, O_TRANSCODE },
+		{ "commit-port", required_argument, NULL, O_COMMIT },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
@@ -136,20 +144,25 @@ int cmd_send(int argc, char **argv)
 		case O_RECEIPT: receipt = optarg; break;
 		case O_CALLING: o.calling_aet = optarg; break;
 		case O_TLS: o.tls = true; break;
+		case O_TRANSCODE: o.allow_transcode = true; break;
 		case O_NO_RECEIPT: no_receipt = true; break;
 		case O_BATCH:
 		case O_MAXSEC:
 		case O_MAXBYTES:
+		case O_COMMIT:
 		{
-			uint64_t max = c == O_BATCH ? SEND_BATCH_MAX_BYTES : c == O_MAXSEC ? UINT32_MAX : UINT64_MAX;
+			uint64_t max = c == O_BATCH ? SEND_BATCH_MAX_BYTES : c == O_MAXSEC ? UINT32_MAX
+			               : c == O_COMMIT ? 65535 : UINT64_MAX;
 			if (!parse_u64(optarg, 1, max, &v)) {
 				fprintf(stderr, "ingest send: --%s %s: give a whole number from 1 to %" PRIu64 "\n",
-				        c == O_BATCH ? "batch-bytes" : c == O_MAXSEC ? "max-seconds" : "max-bytes",
-				        optarg, max);
+				        c == O_BATCH ? "batch-bytes" : c == O_MAXSEC ? "max-seconds"
+				        : c == O_COMMIT ? "commit-port" : "max-bytes", optarg, max);
 				return EXIT_USAGE;
 			}
 		}
-			if (c == O_BATCH)
+			if (c == O_COMMIT)
+				o.commit_port = (unsigned)v;
+			else if (c == O_BATCH)
 				o.batch_bytes = v;
 			else if (c == O_MAXSEC)
 				o.max_seconds = (uint32_t)v;
@@ -200,6 +213,9 @@ int cmd_send(int argc, char **argv)
 			if (!o.calling_aet)
 				o.calling_aet = d->calling_aet;
 			o.tls = o.tls || d->tls;
+			o.allow_transcode = o.allow_transcode || d->allow_transcode;
+			if (!o.commit_port)
+				o.commit_port = d->commit_port;
 		} else {
 			o.url = d->dicomweb;
 			o.allow_http = o.allow_http || d->allow_http;
@@ -214,9 +230,9 @@ int cmd_send(int argc, char **argv)
 		fprintf(stderr, "ingest send: --config is for --to NAME; --to %s is a URL\n", o.url);
 		return EXIT_USAGE;
 	}
-	if ((o.tls || o.calling_aet) && !send_url_is_dimse(o.url)) {
-		fprintf(stderr, "ingest send: --tls and --calling-aet are for a DIMSE destination (dicom://...); "
-		        "%s is DICOMweb\n", o.url);
+	if ((o.tls || o.calling_aet || o.allow_transcode || o.commit_port) && !send_url_is_dimse(o.url)) {
+		fprintf(stderr, "ingest send: --tls, --calling-aet, --allow-transcode and --commit-port are for a DIMSE "
+		        "destination (dicom://...); %s is DICOMweb\n", o.url);
 		return EXIT_USAGE;
 	}
 	_cleanup_(ing_ctx_freep) struct ing_ctx *ctx = NULL;
@@ -269,10 +285,17 @@ int cmd_send(int argc, char **argv)
 		send_result_clear(&res);
 		return EXIT_FINDINGS;
 	}
+	char decoded[96] = "";
+	if (res.transcoded > 0)
+		snprintf(decoded, sizeof decoded, "; %" PRIu64 " sent decoded", res.transcoded);
+	if (res.commitment == COMMIT_ANSWERED)
+		snprintf(decoded + strlen(decoded), sizeof decoded - strlen(decoded), "; storage commitment: all committed");
+	else if (res.commitment == COMMIT_NOT_OFFERED)
+		snprintf(decoded + strlen(decoded), sizeof decoded - strlen(decoded), "; storage commitment not offered");
 	if (!quiet)
 		printf("DELIVERED: %" PRIu64 " of %" PRIu64 " objects confirmed (%" PRIu64 " already there, %" PRIu64
-		       " sent, %" PRIu64 " bytes in %u requests)%s%s\n", res.confirmed, res.objects, res.already,
-		       res.sent, res.bytes_sent, res.requests, o.receipt_path ? "; receipt " : "",
+		       " sent, %" PRIu64 " bytes in %u requests%s)%s%s\n", res.confirmed, res.objects, res.already,
+		       res.sent, res.bytes_sent, res.requests, decoded, o.receipt_path ? "; receipt " : "",
 		       o.receipt_path ? o.receipt_path : "");
 	send_result_clear(&res);
 	return fflush(stdout) == 0 ? EXIT_OK : EXIT_INTERNAL;

@@ -13,7 +13,7 @@ PKGS="
   tesseract-ocr-ara tesseract-ocr-rus tesseract-ocr-fra tesseract-ocr-spa
   tesseract-ocr-tur tesseract-ocr-hin tesseract-ocr-osd
   libudfread-dev libseccomp-dev
-  python3 python3-pydicom python3-jsonschema python3-aiosmtpd python3-pil dicom3tools
+  python3 python3-pydicom python3-numpy python3-jsonschema python3-aiosmtpd python3-pil dicom3tools
   orthanc orthanc-dicomweb iproute2 util-linux
   xorriso genisoimage zstd p7zip-full zip unzip fonts-dejavu-core
   fonts-wqy-microhei fonts-lohit-deva tesseract-ocr-deu tesseract-ocr-ita tesseract-ocr-por

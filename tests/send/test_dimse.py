@@ -27,6 +27,28 @@ REST API, never through our code.
            rest confirmed, exit 1
   named    a DIMSE destination of ingestd's configuration (called_aet, host,
            port, calling_aet); invalid ones are usage errors
+  transcode  Orthanc takes only the uncompressed little-endian syntaxes
+           (AcceptedTransferSyntaxes) and is sent the pydicom samples: without
+           --allow-transcode every object in another syntax is refused, its
+           reason saying how to allow decoding; with it each is sent decoded
+           (JPEG baseline, extended, lossless, RLE, deflated, big endian),
+           listed in the receipt's sent_decoded, stored by Orthanc
+           uncompressed under its own SOP Instance UID, its pixels (read with
+           pydicom from Orthanc's copy) those of the package's object (RLE,
+           deflated, big endian: equal; lossy JPEG: Lossy Image Compression
+           "01"); JPEG 2000 (no DCMTK decoder) refused with that reason; a
+           third send sends nothing; --allow-transcode with a DICOMweb
+           destination, and allow_transcode on one, are usage errors
+  commit   storage commitment (--commit-port): Orthanc, knowing our AE title
+           at that port, answers on an association of its own; every object
+           committed, delivered, the receipt says so; an instance deleted
+           from Orthanc after C-FIND and before the request (the send paused
+           there, INGEST_TEST_PAUSE_AT=send-commit) is not delivered, with
+           Orthanc's failure reason; an Orthanc that does not know where we
+           listen never answers: not delivered, the message says what to
+           check; one that does not allow us storage commitment (it aborts
+           the association when asked) is a refusal, said at once, not
+           delivered; --commit-port with DICOMweb is a usage error
   tls      DICOM over TLS (Orthanc's DicomTlsEnabled, a test CA): delivered
            with the CA, refused without trusting it
   reject   association rejects (Orthanc never sends one): a gate on
@@ -510,12 +532,232 @@ def test_reject(work):
         print('reject: %s' % (retried[0][:200] if retried else '-'))
 
 
+PLAIN = ('1.2.840.10008.1.2', '1.2.840.10008.1.2.1')
+J2K = ('1.2.840.10008.1.2.4.90', '1.2.840.10008.1.2.4.91')
+LOSSY_JPEG = ('1.2.840.10008.1.2.4.50', '1.2.840.10008.1.2.4.51')
+# pydicom samples, each given a SOP Instance UID of its own (the samples share theirs between encodings); the
+# value: the sample whose pixels it must arrive with (its uncompressed twin), '=' its own as pydicom decodes
+# them, '' not compared (pydicom cannot decode it here: JPEG lossless, JPEG 2000, lossy JPEG)
+TRANSCODE_SAMPLES = {
+    'CT_small.dcm': '=', 'MR_small_implicit.dcm': '=',                       # sent as they are
+    'SC_rgb_dcmtk_+eb+cr.dcm': '', 'SC_jpeg_no_color_transform.dcm': '',      # JPEG baseline (lossy)
+    'JPEG-lossy.dcm': '', 'JPGExtended.dcm': '',                              # JPEG extended (lossy)
+    'SC_rgb_jpeg_gdcm.dcm': '',                                                # JPEG lossless
+    'MR_small_jpeg_ls_lossless.dcm': 'MR_small.dcm',                          # JPEG-LS lossless
+    'MR_small_RLE.dcm': 'MR_small.dcm', 'SC_rgb_rle_2frame.dcm': '=', 'SC_rgb_rle_16bit.dcm': '=',  # RLE
+    'image_dfl.dcm': '=',                                                      # deflated
+    'MR_small_bigendian.dcm': 'MR_small.dcm',                                 # big endian
+    'JPEG2000.dcm': '', 'MR_small_jp2klossless.dcm': '',                      # JPEG 2000: no decoder
+}
+
+
+def transcode_drop(work):
+    """The samples above under new SOP Instance UIDs (pixel data untouched; the lossy JPEG ones without Lossy Image
+    Compression): {uid: (sample, twin)}."""
+    src = '/usr/lib/python3/dist-packages/pydicom/data/test_files'
+    drop = os.path.join(work, 'SAMPLES')
+    os.makedirs(drop)
+    made = {}
+    for name, twin in TRANSCODE_SAMPLES.items():
+        d = pydicom.dcmread(os.path.join(src, name))
+        uid = pydicom.uid.generate_uid(entropy_srcs=['ingestd transcode test', name])
+        d.SOPInstanceUID = uid
+        d.file_meta.MediaStorageSOPInstanceUID = uid
+        if str(d.file_meta.TransferSyntaxUID) in LOSSY_JPEG:
+            # as some encoders write them: the delivery must say what decoding cannot undo (PS3.3 C.7.6.1.1.5)
+            for k in ('LossyImageCompression', 'LossyImageCompressionRatio', 'LossyImageCompressionMethod'):
+                if k in d:
+                    delattr(d, k)
+        d.save_as(os.path.join(drop, name), write_like_original=True)
+        made[uid] = (os.path.join(src, name), os.path.join(src, twin) if twin not in ('', '=') else twin)
+    return drop, made
+
+
+def test_transcode(work):
+    import numpy
+    drop, made = transcode_drop(work)
+    out, bag = package_of(work, drop, 'SAMPLES')
+    objs = package_objects(bag)
+    want = {x[0] for x in objs}
+    check(want == set(made) and len(objs) == len(made), 'the package holds %d objects, %d distinct, of the %d samples'
+          % (len(objs), len(want), len(made)))
+    ts_of = {x[0]: x[2] for x in objs}
+    plain = {u for u, t in ts_of.items() if t in PLAIN}
+    j2k = {u for u, t in ts_of.items() if t in J2K}
+    others = {t for u, t in ts_of.items() if u not in plain | j2k}
+    check(len(plain) == 2 and len(j2k) == 2 and {'1.2.840.10008.1.2.4.50', '1.2.840.10008.1.2.4.51',
+                                                 '1.2.840.10008.1.2.4.70', '1.2.840.10008.1.2.4.80',
+                                                 '1.2.840.10008.1.2.5', '1.2.840.10008.1.2.1.99',
+                                                 '1.2.840.10008.1.2.2'} == others,
+          'the samples are not in the syntaxes this test needs: %r' % sorted(ts_of.values()))
+    with start_orthanc({'AcceptedTransferSyntaxes': list(PLAIN)}) as o:
+        url = url_of(o)
+        p = send(bag, url)
+        r = receipt_of(out, bag)
+        nd = r['not_delivered']
+        check(p.returncode == 1 and r['sent_decoded'] == [] and {x['sop_instance_uid'] for x in nd} == want - plain,
+              'without --allow-transcode: exit %d %r' % (p.returncode, counts(r)))
+        check(all('--allow-transcode' in x['reason'] for x in nd), 'a refusal does not say how to allow decoding: %r'
+              % [x['reason'] for x in nd if '--allow-transcode' not in x['reason']][:1])
+        check(set(orthanc_sops(o)) == plain, 'without --allow-transcode Orthanc holds other than the %d plain objects'
+              % len(plain))
+        first_nd = nd[0]['reason']
+
+        p = send(bag, url, '--allow-transcode')
+        r = receipt_of(out, bag)
+        err = p.stderr.decode(errors='replace')
+        nd = r['not_delivered']
+        check(p.returncode == 1 and {x['sop_instance_uid'] for x in nd} == j2k,
+              'with --allow-transcode: exit %d, not delivered %r\n%s' % (p.returncode, nd, err[-2000:]))
+        check(all('no decoder for JPEG 2000' in x['reason'] for x in nd), 'JPEG 2000 reason: %r' % nd[:1])
+        dec = r['sent_decoded']
+        check({x['sop_instance_uid'] for x in dec} == want - plain - j2k and all(x['sent_as'] in PLAIN for x in dec)
+              and all(x['transfer_syntax'] == ts_of[x['sop_instance_uid']] for x in dec),
+              'sent_decoded is wrong: %r' % dec)
+        check(r['sent'] == len(dec) and r['confirmed'] == len(want) - len(j2k), 'receipt counts %r' % counts(r))
+        check('sent decoded' in err, 'the log does not say what was sent decoded')
+        ids = {o.get('/instances/%s/simplified-tags' % i)['SOPInstanceUID']: i for i in o.get('/instances')}
+        check(set(ids) == want - j2k and len(ids) == len(o.get('/instances')),
+              'Orthanc holds %d instances, wanted %d' % (len(ids), len(want - j2k)))
+        equal = lossy = 0
+        for x in dec:
+            uid = x['sop_instance_uid']
+            meta = o.get('/instances/%s/metadata?expand' % ids[uid])
+            check(meta.get('TransferSyntax') in PLAIN, '%s stored in %s' % (x['file'], meta.get('TransferSyntax')))
+            st, raw = o.request('GET', '/instances/%s/file' % ids[uid])
+            check(st == 200, 'Orthanc did not give back %s: HTTP %d' % (x['file'], st))
+            path = os.path.join(work, 'got.dcm')
+            with open(path, 'wb') as f:
+                f.write(raw)
+            got = pydicom.dcmread(path)
+            sample, twin = made[uid]
+            src = pydicom.dcmread(sample)
+            check(str(got.SOPInstanceUID) == uid, '%s: SOP Instance UID changed' % x['file'])
+            nbytes = int(src.Rows) * int(src.Columns) * int(src.get('SamplesPerPixel', 1)) * \
+                int(src.BitsAllocated) // 8 * int(src.get('NumberOfFrames', 1) or 1)
+            check(len(got.PixelData) in (nbytes, nbytes + 1), '%s: %d bytes of pixels stored, %d wanted'
+                  % (sample, len(got.PixelData), nbytes))
+            if twin:
+                ref = src if twin == '=' else pydicom.dcmread(twin)
+                check(numpy.array_equal(got.pixel_array, ref.pixel_array), '%s (%s): the pixels differ from %s'
+                      % (sample, x['transfer_syntax'], 'its own' if twin == '=' else twin))
+                equal += 1
+            if x['transfer_syntax'] in LOSSY_JPEG:
+                check(got.get('LossyImageCompression') == '01', '%s: decoded from lossy JPEG but Lossy Image '
+                      'Compression is %r' % (sample, got.get('LossyImageCompression')))
+                lossy += 1
+        check(equal == 6 and lossy == 4, '%d pixel arrays compared (6 wanted), %d lossy objects (4)' % (equal, lossy))
+
+        p = send(bag, url, '--allow-transcode')
+        r = receipt_of(out, bag)
+        check(p.returncode == 1 and r['sent'] == 0 and r['sent_decoded'] == [] and r['bytes_sent'] == 0,
+              'a third send sent again: %r' % counts(r))
+        check(len(o.get('/instances')) == len(ids), 'a third send stored more')
+    p = send(bag, 'http://127.0.0.1:9/dicom-web/', '--allow-http', '--allow-transcode')
+    check(p.returncode == 2 and b'DIMSE' in p.stderr, '--allow-transcode with DICOMweb: exit %d %s'
+          % (p.returncode, p.stderr))
+    cfg = os.path.join(work, 'ingestd.yaml')
+    with open(cfg, 'w') as f:
+        f.write('destinations:\n  web:\n    dicomweb: https://pacs.example.org/dicom-web/\n    allow_transcode: true\n')
+    p = send(bag, 'web', '--config', cfg)
+    check(p.returncode == 2 and b'mixes DICOMweb' in p.stderr, 'allow_transcode on a DICOMweb destination: exit %d %s'
+          % (p.returncode, p.stderr))
+    print('transcode: without --allow-transcode: %s' % first_nd[:300])
+    print('transcode: with it %d objects sent decoded (%s), %d pixel arrays equal to the uncompressed ones, %d lossy '
+          'ones marked "01"; %d JPEG 2000 objects refused (no decoder)'
+          % (len(dec), ', '.join(sorted(others)), equal, lossy, len(j2k)))
+
+
+def commit_orthanc(port, **modality):
+    m = {'AET': AET, 'Host': '127.0.0.1', 'Port': port}
+    m.update(modality)
+    return start_orthanc({'DicomModalities': {AET.lower(): m}}, scu_aets=())
+
+
+def test_commit(work):
+    out, bag = package(work)
+    objs = package_objects(bag)
+    want = {x[0] for x in objs}
+    port = orthanc.free_port()
+    with commit_orthanc(port) as o:
+        p = send(bag, url_of(o), '--commit-port', str(port))
+        r = receipt_of(out, bag)
+        err = p.stderr.decode(errors='replace')
+        sc = r['storage_commitment']
+        check(p.returncode == 0 and r['delivered'] and sc['result'] == 'answered' and sc['committed'] == len(objs)
+              and sc['transaction_uid'].startswith('2.25.'), 'storage commitment: exit %d %r\n%s'
+              % (p.returncode, counts(r), err[-2000:]))
+        check(b'storage commitment: all committed' in p.stdout, 'the summary does not say it: %s' % p.stdout)
+        check(set(orthanc_sops(o)) == want, 'Orthanc does not hold the package')
+        first = sc['transaction_uid']
+
+        # an instance gone between C-FIND and the request: Orthanc answers it failed
+        gone = sorted(want)[0]
+        proc = subprocess.Popen([INGEST, 'send', bag, '--to', url_of(o), '--commit-port', str(port)],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                env=dict(os.environ, INGEST_TEST_PAUSE_AT='send-commit'))
+        for _ in range(600):
+            with open('/proc/%d/stat' % proc.pid) as f:
+                if f.read().rsplit(')', 1)[1].split()[0] == 'T':
+                    break
+            time.sleep(0.05)
+        else:
+            proc.kill()
+            check(False, 'the send did not pause before storage commitment')
+        ids = [i for i in o.get('/instances') if o.get('/instances/%s/simplified-tags' % i)['SOPInstanceUID'] == gone]
+        for i in ids:
+            o.request('DELETE', '/instances/%s' % i)
+        os.kill(proc.pid, signal.SIGCONT)
+        so, se = proc.communicate(timeout=300)
+        r = receipt_of(out, bag)
+        nd = r['not_delivered']
+        check(proc.returncode == 1 and r['storage_commitment']['result'] == 'answered'
+              and r['storage_commitment']['transaction_uid'] != first
+              and {x['sop_instance_uid'] for x in nd} == {gone} and gone not in r['confirmed_uids'],
+              'an instance deleted before the request: exit %d %r %r\n%s'
+              % (proc.returncode, counts(r), nd, se.decode(errors='replace')[-2000:]))
+        check(all('did not commit' in x['reason'] and 'failure reason 0x' in x['reason'] for x in nd),
+              'the reason is not the commitment failure: %r' % nd)
+        gone_reason = nd[0]['reason']
+
+    # an Orthanc that answers where nobody listens: no answer, not delivered, what to check said
+    with commit_orthanc(orthanc.free_port()) as o:
+        t0 = time.time()
+        p = send(bag, url_of(o), '--commit-port', str(port), '--max-seconds', '20')
+        took = time.time() - t0
+        r = receipt_of(out, bag)
+        err = p.stderr.decode(errors='replace')
+        check(p.returncode == 1 and not r['delivered'] and r['storage_commitment']['result'] == 'failed'
+              and 'no answer' in err and str(port) in err and 'modality entry' in err and took < 60,
+              'no storage commitment answer: exit %d in %.0f s %r\n%s' % (p.returncode, took, counts(r), err[-1500:]))
+        check(set(orthanc_sops(o)) == want, 'the objects did not arrive')
+        no_answer = [l for l in err.splitlines() if 'no answer' in l][0]
+
+    # an Orthanc that does not allow us storage commitment accepts its presentation context, then aborts the
+    # association when asked: a refusal, said at once (not retried), and not delivered (it was asked for)
+    with commit_orthanc(port, AllowStorageCommitment=False) as o:
+        p = send(bag, url_of(o), '--commit-port', str(port))
+        r = receipt_of(out, bag)
+        err = p.stderr.decode(errors='replace')
+        check(p.returncode == 1 and not r['delivered'] and r['storage_commitment']['result'] == 'failed'
+              and 'does not allow it to our AE title' in err and 'trying again' not in err,
+              'storage commitment not allowed: exit %d %r\n%s' % (p.returncode, counts(r), err[-1500:]))
+        check(set(orthanc_sops(o)) == want, 'the objects did not arrive')
+        refused = [l for l in err.splitlines() if 'does not allow' in l][0]
+    p = send(bag, 'http://127.0.0.1:9/dicom-web/', '--allow-http', '--commit-port', str(port))
+    check(p.returncode == 2 and b'DIMSE' in p.stderr, '--commit-port with DICOMweb: exit %d %s'
+          % (p.returncode, p.stderr))
+    print('commit: %d objects committed (transaction %s); an instance deleted before the request: %s; %s; '
+          '%s' % (len(objs), first, gone_reason[:200], no_answer[:300], refused[:300]))
+
+
 def main():
     which = sys.argv[1]
     work = workdir()
     try:
         {'deliver': test_deliver, 'samples': test_samples, 'resume': test_resume, 'restart': test_restart,
-         'refuse': test_refuse, 'named': test_named, 'tls': test_tls, 'reject': test_reject}[which](work)
+         'refuse': test_refuse, 'named': test_named, 'tls': test_tls, 'reject': test_reject,
+         'transcode': test_transcode, 'commit': test_commit}[which](work)
     finally:
         subprocess.run(['rm', '-rf', work])
 
