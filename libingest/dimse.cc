@@ -58,6 +58,20 @@ void set_err(char **err, const std::string &s)
 	*err = strdup(s.c_str());
 }
 
+/* F() with nothing thrown across dimse.h: out of memory is -ENOMEM, anything else WHY in *err and CODE. */
+template <typename F> int guarded(char **err, const char *why, int code, F &&f)
+{
+	try {
+		return f();
+	} catch (const std::bad_alloc &) {
+		set_err(err, "out of memory");
+		return -ENOMEM;
+	} catch (...) {
+		set_err(err, why);
+		return code;
+	}
+}
+
 /* What a failed dcmnet call means for the caller: a negative errno. */
 int classify(const OFCondition &c)
 {
@@ -300,15 +314,9 @@ int dimse_open(const struct dimse_peer *p, const struct dimse_pc *pcs, size_t n,
                char **err)
 {
 	*out = nullptr;
-	try {
+	return guarded(err, "DICOM networking failed unexpectedly", -EPROTO, [&]() -> int {
 		return open_assoc(p, pcs, n, what, out, err);
-	} catch (const std::bad_alloc &) {
-		set_err(err, "out of memory");
-		return -ENOMEM;
-	} catch (...) {
-		set_err(err, "DICOM networking failed unexpectedly");
-		return -EPROTO;
-	}
+	});
 }
 
 const char *dimse_pc_refused(const struct dimse_assoc *a, size_t i)
@@ -437,7 +445,7 @@ int dimse_store(struct dimse_assoc *a, size_t i, const char *path, const char *s
                 uint64_t max_decoded, unsigned *status, char **err)
 {
 	*status = 0xFFFF;
-	try {
+	return guarded(err, "C-STORE failed unexpectedly", -EPROTO, [&]() -> int {
 		if (!a || a->broken || i >= a->ids.size() || a->refused[i]) {
 			set_err(err, "no accepted presentation context for this object");
 			return -EINVAL;
@@ -500,13 +508,7 @@ int dimse_store(struct dimse_assoc *a, size_t i, const char *path, const char *s
 		}
 		*status = ans.msg.CStoreRSP.DimseStatus;
 		return 0;
-	} catch (const std::bad_alloc &) {
-		set_err(err, "out of memory");
-		return -ENOMEM;
-	} catch (...) {
-		set_err(err, "C-STORE failed unexpectedly");
-		return -EPROTO;
-	}
+	});
 }
 
 namespace {
@@ -540,7 +542,7 @@ int dimse_find_instances(struct dimse_assoc *a, const char *study_uid, size_t ma
                          void (*cb)(void *ud, const char *sop_instance_uid), void *ud, bool *more, char **err)
 {
 	*more = false;
-	try {
+	return guarded(err, "C-FIND failed unexpectedly", -EPROTO, [&]() -> int {
 		if (!a || a->broken) {
 			set_err(err, "no association");
 			return -EINVAL;
@@ -586,13 +588,7 @@ int dimse_find_instances(struct dimse_assoc *a, const char *study_uid, size_t ma
 			return -EPROTO;
 		}
 		return 0;
-	} catch (const std::bad_alloc &) {
-		set_err(err, "out of memory");
-		return -ENOMEM;
-	} catch (...) {
-		set_err(err, "C-FIND failed unexpectedly");
-		return -EPROTO;
-	}
+	});
 }
 
 void dimse_close(struct dimse_assoc *a, bool abort)
@@ -618,7 +614,7 @@ void dimse_close(struct dimse_assoc *a, bool abort)
 int dimse_commit_request(struct dimse_assoc *a, const char *transaction_uid, const struct dimse_ref *refs, size_t n,
                          char **err)
 {
-	try {
+	return guarded(err, "the storage commitment request failed unexpectedly", -EPROTO, [&]() -> int {
 		if (!a || a->broken) {
 			set_err(err, "no association");
 			return -EINVAL;
@@ -703,13 +699,7 @@ int dimse_commit_request(struct dimse_assoc *a, const char *transaction_uid, con
 			return -EPROTO;
 		}
 		return 0;
-	} catch (const std::bad_alloc &) {
-		set_err(err, "out of memory");
-		return -ENOMEM;
-	} catch (...) {
-		set_err(err, "the storage commitment request failed unexpectedly");
-		return -EPROTO;
-	}
+	});
 }
 
 } // extern "C"
@@ -885,7 +875,7 @@ int dimse_listen(unsigned port, const char *our_aet, const char *peer_aet, unsig
                  struct dimse_listener **out, char **err)
 {
 	*out = nullptr;
-	try {
+	return guarded(err, "cannot listen for the storage commitment answer", -EIO, [&]() -> int {
 		dcm_quiet();
 		if (port == 0 || port > 65535 || !our_aet || !peer_aet) {
 			set_err(err, "bad listening parameters");
@@ -906,13 +896,7 @@ int dimse_listen(unsigned port, const char *our_aet, const char *peer_aet, unsig
 		}
 		*out = l;
 		return 0;
-	} catch (const std::bad_alloc &) {
-		set_err(err, "out of memory");
-		return -ENOMEM;
-	} catch (...) {
-		set_err(err, "cannot listen for the storage commitment answer");
-		return -EIO;
-	}
+	});
 }
 
 void dimse_listen_close(struct dimse_listener *l)
@@ -931,7 +915,7 @@ int dimse_commit_wait(struct dimse_listener *l, const char *transaction_uid, uin
                       void (*cb)(void *ud, const char *sop_instance_uid, bool committed, unsigned failure), void *ud,
                       char **err)
 {
-	try {
+	return guarded(err, "waiting for the storage commitment answer failed unexpectedly", -EPROTO, [&]() -> int {
 		if (!l || !l->net) {
 			set_err(err, "not listening");
 			return -EINVAL;
@@ -967,13 +951,7 @@ int dimse_commit_wait(struct dimse_listener *l, const char *transaction_uid, uin
 		}
 		set_err(err, "no storage commitment answer came in time");
 		return -ETIMEDOUT;
-	} catch (const std::bad_alloc &) {
-		set_err(err, "out of memory");
-		return -ENOMEM;
-	} catch (...) {
-		set_err(err, "waiting for the storage commitment answer failed unexpectedly");
-		return -EPROTO;
-	}
+	});
 }
 
 } // extern "C"
