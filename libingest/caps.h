@@ -165,6 +165,7 @@
 #define SEND_MAX_RETRIES 4                 /* per request: 1, 2, 4, 8 s */
 #define SEND_RESPONSE_MAX_BYTES (16u << 20) /* one QIDO-RS or STOW-RS answer */
 #define SEND_QIDO_PAGE 1000u               /* instances asked per QIDO-RS request (limit/offset) */
+#define SEND_QIDO_UIDS 48u                 /* SOP Instance UIDs asked for in one confirming query (a URL of ~3.2 KB) */
 #define SEND_QIDO_ITEM_MAX_BYTES (256u << 10) /* one instance of a QIDO-RS answer (Orthanc's: about 2 KB) */
 #define SEND_QIDO_MAX_PAGES 1000u          /* pages asked per study: a server that ignores offset ends here */
 #define SEND_SECRET_MAX_BYTES 4096         /* a token or user:password file */

@@ -271,15 +271,21 @@ static json_object *parse_json(const struct strbuf *b)
 }
 
 /* A series of the package: its objects d->objs[lo, hi) (sorted by study,
- * series, SOP Instance UID), asked for in one QIDO-RS query (paged):
+ * series, SOP Instance UID), asked for by QIDO-RS at
  * /studies/S/series/R/instances, or /studies/S/instances for the objects of
- * a study without a valid Series Instance UID. A series is the unit because
- * the confirming queries of two series run at once, and one series can be
- * confirmed while later batches are still on their way: its last batch
- * answered is all it waits for (BATCHES_LEFT). */
+ * a study without a valid Series Instance UID. */
 struct group {
 	size_t lo, hi;
-	unsigned batches_left;
+};
+
+/* One QIDO-RS query: the whole group G (IX NULL: paged), or only its objects d->objs[IX[0..N)] by their SOP
+ * Instance UIDs (at most SEND_QIDO_UIDS, one page). When confirming, each answered batch's objects are asked
+ * for by UID, series by series, while the next batches go: after the last batch only its own objects are left
+ * to confirm, not the whole of the last series. */
+struct query {
+	size_t g;
+	const size_t *ix;
+	size_t n;
 };
 
 static int sop_cmp(const void *a, const void *b)
@@ -348,6 +354,21 @@ struct qido_match {
 	bool final;
 };
 
+/* The UID list of a query, in PS3.18's form (comma-separated): "&SOPInstanceUID=A,B,..." */
+static char *uid_list(const struct delivery *d, const size_t *ix, size_t n)
+{
+	struct strbuf b;
+	strbuf_init(&b, (size_t)SEND_QIDO_UIDS * 72 + 32);
+	int r = strbuf_puts(&b, "&SOPInstanceUID=");
+	for (size_t i = 0; i < n && r == 0; i++)
+		r = (i ? strbuf_puts(&b, ",") : 0) || strbuf_puts(&b, d->objs[ix[i]].sop);
+	if (r != 0 || !b.s) {
+		strbuf_free(&b);
+		return xstrdup("");
+	}
+	return strbuf_steal(&b);
+}
+
 /* One instance of a QIDO-RS answer: the objects of the group holding its SOP Instance UID. */
 static void qido_item(json_object *item, void *ud)
 {
@@ -371,20 +392,22 @@ static void qido_item(json_object *item, void *ud)
 	}
 }
 
-/* Marks the objects of G the destination holds (asked over C): held (first ask) or confirmed (FINAL).
- * Touches only G's objects: two connections ask for two series at once. */
-static int qido_group(struct delivery *d, struct send_conn *c, char **err, const struct group *g, bool final)
+/* Marks the objects of G the destination holds (asked over C): held (first ask) or confirmed (FINAL); with
+ * IX, only asked for those (N of them, by UID). Touches only G's objects: two connections ask at once. */
+static int qido_group(struct delivery *d, struct send_conn *c, char **err, const struct group *g, const size_t *ix,
+                      size_t n_ix, bool final)
 {
 	const struct obj *first = &d->objs[g->lo];
 	_cleanup_(strbuf_freep) struct strbuf resp;
+	_cleanup_free_ char *uids = ix ? uid_list(d, ix, n_ix) : xstrdup("");
 	strbuf_init(&resp, SEND_RESPONSE_MAX_BYTES);
 	for (unsigned page = 0, offset = 0;; page++, offset += SEND_QIDO_PAGE) {
 		_cleanup_free_ char *url =
 			*first->series
-			? xasprintf("%sstudies/%s/series/%s/instances?includefield=00080018&limit=%u&offset=%u", c->base,
-			            first->study, first->series, SEND_QIDO_PAGE, offset)
-			: xasprintf("%sstudies/%s/instances?includefield=00080018&limit=%u&offset=%u", c->base,
-			            first->study, SEND_QIDO_PAGE, offset);
+			? xasprintf("%sstudies/%s/series/%s/instances?includefield=00080018&limit=%u&offset=%u%s", c->base,
+			            first->study, first->series, SEND_QIDO_PAGE, offset, uids)
+			: xasprintf("%sstudies/%s/instances?includefield=00080018&limit=%u&offset=%u%s", c->base,
+			            first->study, SEND_QIDO_PAGE, offset, uids);
 		long status = 0;
 		int r = send_http(c, url, NULL, &status, &resp, err);
 		if (r < 0)
@@ -539,11 +562,12 @@ static int stow_batch(struct delivery *d, struct send_conn *c, char **err, size_
 
 /* The requests of one step of the delivery, over SEND_STOW_CONNECTIONS
  * connections at once, each taking the next task when its own is answered:
- *  - the QIDO-RS query of a series that is ready, first: before sending,
- *    every series is; when confirming, a series is once every batch holding
- *    one of its objects is answered, so that the first series are confirmed
- *    while the last batches are on their way and only the last series'
- *    confirmation is left after the last batch;
+ *  - a QIDO-RS query that is ready, first (struct query): before sending,
+ *    every series' is; when confirming, the queries of a batch's objects by
+ *    UID are, once it is answered, so that they are confirmed while the next
+ *    batches are on their way and only the last batch's own are left after
+ *    it (and the series none of whose objects was sent are asked whole at
+ *    once);
  *  - else the next STOW-RS batch, cut in order of the objects (a series'
  *    objects together): while the destination stores one batch, the next
  *    one is on its way (the first and last one alone wait);
@@ -559,7 +583,9 @@ struct run {
 	uint64_t reserved;          /* body bytes in flight (the byte budget) */
 	struct group *groups;
 	size_t *gid;                /* the group of each object; SIZE_MAX: none (unreadable) */
-	size_t *ready;              /* groups ready to be asked for, in the order they became so */
+	struct query *queries;
+	size_t *bq;                 /* confirming: batch k's queries are queries[bq[k] .. bq[k + 1]) */
+	size_t *ready;              /* queries ready to be made, in the order they became so */
 	size_t nready, next_ready;
 	bool final;                 /* the queries confirm (after sending) */
 	int r;                      /* the first failure */
@@ -573,18 +599,11 @@ struct worker {
 	bool started;
 };
 
-/* Batch K is answered: the groups of its objects have one batch less to wait for. */
+/* Batch K is answered: the queries confirming its objects can be made. */
 static void batch_answered(struct run *run, unsigned k)
 {
-	size_t last = SIZE_MAX;
-	for (size_t i = run->start[k]; i < run->start[k + 1]; i++) {
-		size_t g = run->gid[run->idx[i]];
-		if (g == last || g == SIZE_MAX)
-			continue;
-		last = g;
-		if (run->groups[g].batches_left > 0 && --run->groups[g].batches_left == 0)
-			run->ready[run->nready++] = g;
-	}
+	for (size_t q = run->bq[k]; q < run->bq[k + 1]; q++)
+		run->ready[run->nready++] = q;
 }
 
 static void *worker_main(void *ud)
@@ -596,11 +615,11 @@ static void *worker_main(void *ud)
 	while (run->r == 0) {
 		char *err = NULL;
 		int r;
-		/* a ready query first: the last series' confirmation is all that is left after the last batch */
+		/* a ready query first: the last batch's confirmation is all that is left after it */
 		if (run->next_ready < run->nready) {
-			size_t g = run->ready[run->next_ready++];
+			const struct query *q = &run->queries[run->ready[run->next_ready++]];
 			pthread_mutex_unlock(&run->lock);
-			r = qido_group(run->d, w->conn, &err, &run->groups[g], run->final);
+			r = qido_group(run->d, w->conn, &err, &run->groups[q->g], q->ix, q->n, run->final);
 			pthread_mutex_lock(&run->lock);
 		} else if (run->next < run->nbatches) {
 			unsigned k = run->next++;
@@ -670,7 +689,11 @@ static int run_all(struct delivery *d, const struct send_opts *o, bool final)
 	_cleanup_free_ size_t *start = xcalloc(d->n + 2, sizeof *start);
 	_cleanup_free_ size_t *gid = xcalloc(d->n + 1, sizeof *gid);
 	size_t ngroups = make_groups(d, NULL, NULL), n = 0, in_batch = 0;
-	_cleanup_free_ size_t *ready = xcalloc(ngroups + 1, sizeof *ready);
+	/* at most one query per object and one per group */
+	_cleanup_free_ size_t *ready = xcalloc(d->n + ngroups + 1, sizeof *ready);
+	_cleanup_free_ struct query *queries = xcalloc(d->n + ngroups + 1, sizeof *queries);
+	_cleanup_free_ size_t *bq = xcalloc(d->n + 2, sizeof *bq);
+	_cleanup_free_ size_t *held = xcalloc(d->n + 1, sizeof *held);
 	_cleanup_free_ struct group *groups = xcalloc(ngroups + 1, sizeof *groups);
 	uint64_t bytes = 0;
 
@@ -695,19 +718,44 @@ static int run_all(struct delivery *d, const struct send_opts *o, bool final)
 	run.groups = groups;
 	run.gid = gid;
 	run.ready = ready;
-	/* each batch once for each group it holds objects of; the groups none holds are ready at once */
+	run.queries = queries;
+	run.bq = bq;
+	size_t nq = 0, nheld = 0;
+	/* confirming: each batch's objects by UID, series by series, ready when it is answered */
 	for (unsigned k = 0; k < run.nbatches; k++) {
-		size_t last = SIZE_MAX;
-		for (size_t i = start[k]; i < start[k + 1]; i++)
-			if (gid[idx[i]] != last && gid[idx[i]] != SIZE_MAX)
-				groups[last = gid[idx[i]]].batches_left++;
+		bq[k] = nq;
+		for (size_t i = start[k], j; i < start[k + 1]; i = j) {
+			for (j = i + 1; j < start[k + 1] && gid[idx[j]] == gid[idx[i]] && j - i < SEND_QIDO_UIDS; j++)
+				;
+			if (gid[idx[i]] != SIZE_MAX)
+				queries[nq++] = (struct query){ .g = gid[idx[i]], .ix = idx + i, .n = j - i };
+		}
 	}
-	for (size_t g = 0; g < ngroups; g++)
-		if (groups[g].batches_left == 0)
-			ready[run.nready++] = g;
+	bq[run.nbatches] = nq;
+	/* ready at once: every series before sending; when confirming, a series none of whose objects is sent
+	 * whole, and the objects the destination held already, of the series that has some sent too, by UID */
+	for (size_t g = 0; g < ngroups; g++) {
+		bool sent = false;
+		for (size_t i = groups[g].lo; final && i < groups[g].hi && !sent; i++)
+			sent = d->objs[i].state == OBJ_PENDING;
+		if (!sent) {
+			ready[run.nready++] = nq;
+			queries[nq++] = (struct query){ .g = g };
+			continue;
+		}
+		for (size_t i = groups[g].lo, from = nheld; i <= groups[g].hi; i++) {
+			if (i < groups[g].hi && d->objs[i].state == OBJ_THERE)
+				held[nheld++] = i;
+			if (nheld > from && (i == groups[g].hi || nheld - from == SEND_QIDO_UIDS)) {
+				ready[run.nready++] = nq;
+				queries[nq++] = (struct query){ .g = g, .ix = held + from, .n = nheld - from };
+				from = nheld;
+			}
+		}
+	}
 
 	/* the first connection is this thread's; the others stay open from one step to the next */
-	unsigned nw = (unsigned)MIN((size_t)SEND_STOW_CONNECTIONS, (size_t)run.nbatches + ngroups);
+	unsigned nw = (unsigned)MIN((size_t)SEND_STOW_CONNECTIONS, (size_t)run.nbatches + nq);
 	for (unsigned k = 0; k < nw; k++) {
 		if (k >= d->nconns) {
 			send_conn_clone(&d->conns[k], &d->conns[0]);
@@ -732,10 +780,20 @@ static int run_all(struct delivery *d, const struct send_opts *o, bool final)
 	}
 	pthread_mutex_destroy(&run.lock);
 	pthread_cond_destroy(&run.cond);
+	/* a series with an object sent or held but not found by UID is asked whole: a destination that does not
+	 * take lists of UIDs (PS3.18 6.7.1.1.1) is confirmed as before, and one that lost an object says so twice */
+	for (size_t g = 0; final && run.r == 0 && g < ngroups; g++) {
+		bool missing = false;
+		for (size_t i = groups[g].lo; i < groups[g].hi && !missing; i++)
+			missing = (d->objs[i].state == OBJ_SENT || d->objs[i].state == OBJ_THERE) && !d->objs[i].confirmed;
+		if (missing)
+			run.r = qido_group(d, &d->conns[0], &run.err, &groups[g], NULL, 0, true);
+	}
 	if (run.r < 0) {
 		free(d->res->error);
 		d->res->error = run.err;
-	}
+	} else
+		free(run.err);
 	return run.r;
 }
 
