@@ -25,6 +25,7 @@
 #include <dcmtk/dcmdata/dcdatset.h>
 #include <dcmtk/dcmdata/dcdeftag.h>
 #include <dcmtk/dcmdata/dcfilefo.h>
+#include <dcmtk/dcmdata/dcostrma.h>
 #include <dcmtk/dcmdata/dcsequen.h>
 #include <dcmtk/dcmdata/dcuid.h>
 #include <dcmtk/dcmdata/dcxfer.h>
@@ -729,24 +730,37 @@ int seconds_left(uint64_t deadline_ms)
 	return now >= deadline_ms ? 0 : (int)((deadline_ms - now + 999) / 1000);
 }
 
-/* A report longer than its bound: the progress callback cuts the connection, so that the read fails. */
-struct report_cap {
-	T_ASC_Association *assoc;
-	size_t max;
-	bool cut;
+/* The bytes of a data set as they come from the network, at most MAX of them: DIMSE_receiveDataSetInFile()
+ * writes them here unparsed, and they are parsed as every header is (dcm_dataset_read(): our structural walk,
+ * then DCMTK on the bytes it verified), never by DCMTK straight from the peer. */
+class capped_bytes : public DcmConsumer {
+public:
+	explicit capped_bytes(size_t max) : max_(max) {}
+	OFBool good() const override { return !over_; }
+	OFCondition status() const override { return over_ ? EC_StreamNotifyClient : EC_Normal; }
+	OFBool isFlushed() const override { return OFTrue; }
+	offile_off_t avail() const override { return over_ ? 0 : (offile_off_t)(max_ - bytes.size() + 1); }
+	offile_off_t write(const void *p, offile_off_t n) override
+	{
+		if (over_ || n < 0 || (size_t)n > max_ - bytes.size()) {
+			over_ = true;
+			return 0;
+		}
+		bytes.append(static_cast<const char *>(p), (size_t)n);
+		return n;
+	}
+	void flush() override {}
+	bool over() const { return over_; }
+	std::string bytes;
+private:
+	size_t max_;
+	bool over_ = false;
 };
 
-void report_progress(void *ud, unsigned long bytes)
-{
-	auto *cap = static_cast<report_cap *>(ud);
-	if (bytes <= cap->max || cap->cut)
-		return;
-	cap->cut = true;
-	DcmTransportConnection *conn = DUL_getTransportConnection(cap->assoc->DULassociation);
-	DcmNativeSocketType fd = conn ? socket_of::get(conn) : -1;
-	if (fd >= 0)
-		(void)shutdown(fd, SHUT_RDWR);
-}
+class capped_stream : public DcmOutputStream {
+public:
+	explicit capped_stream(capped_bytes *c) : DcmOutputStream(c) {}
+};
 
 struct report_sink {
 	const char *tuid;
@@ -834,18 +848,16 @@ bool serve_reports(T_ASC_Association *assoc, const report_sink &sink, uint64_t d
 		if (c.bad() || msg.CommandField != DIMSE_N_EVENT_REPORT_RQ)
 			break;   /* broken, or not what this listener is for: aborted below */
 		const T_DIMSE_N_EventReportRQ &rq = msg.msg.NEventReportRQ;
-		DcmDataset *ds = nullptr;
+		capped_bytes bytes(max_bytes);
 		if (rq.DataSetType != DIMSE_DATASET_NULL) {
-			report_cap cap = { assoc, max_bytes, false };
-			c = DIMSE_receiveDataSetInMemory(assoc, DIMSE_NONBLOCKING, left, &pid, &ds, report_progress, &cap);
-			if (c.bad() || cap.cut) {
-				delete ds;
+			capped_stream out(&bytes);
+			c = DIMSE_receiveDataSetInFile(assoc, DIMSE_NONBLOCKING, left, &pid, &out, nullptr, nullptr);
+			if (c.bad() || bytes.over())
 				break;
-			}
 		}
 		bool ours = strcmp(rq.AffectedSOPClassUID, UID_StorageCommitmentPushModelSOPClass) == 0 &&
-		            (rq.EventTypeID == 1 || rq.EventTypeID == 2) && read_report(ds, sink);
-		delete ds;
+		            (rq.EventTypeID == 1 || rq.EventTypeID == 2) &&
+		            dimse_report_parse(bytes.bytes.data(), bytes.bytes.size(), sink.tuid, sink.cb, sink.ud) == 1;
 		got = got || ours;
 		T_DIMSE_Message rsp;
 		memset(&rsp, 0, sizeof rsp);
@@ -870,6 +882,23 @@ bool serve_reports(T_ASC_Association *assoc, const report_sink &sink, uint64_t d
 } // namespace
 
 extern "C" {
+
+int dimse_report_parse(const void *buf, size_t len, const char *transaction_uid,
+                       void (*cb)(void *ud, const char *sop_instance_uid, bool committed, unsigned failure), void *ud)
+{
+	try {
+		if (!buf || len == 0 || !transaction_uid)
+			return 0;
+		DcmDataset ds;
+		enum dcm_status st = dcm_dataset_read(buf, len, len, ds);
+		if (st != DCM_OK && st != DCM_WARN)
+			return 0;
+		report_sink sink = { transaction_uid, cb, ud };
+		return read_report(&ds, sink) ? 1 : 0;
+	} catch (...) {
+		return -ENOMEM;
+	}
+}
 
 int dimse_listen(unsigned port, const char *our_aet, const char *peer_aet, unsigned timeout_s,
                  struct dimse_listener **out, char **err)

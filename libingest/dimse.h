@@ -150,6 +150,15 @@ int dimse_commit_request(struct dimse_assoc *a, const char *transaction_uid, con
  * the peer's, or of another transaction, are refused or ignored; a report
  * longer than MAX_BYTES is cut off. 0 once the report came, -ETIMEDOUT when
  * none came in time, or an error above. */
+/* The data set of an N-EVENT-REPORT (BUF, LEN bytes as they came: our
+ * structural walk first, then DCMTK on what it verified): 1 when it is the
+ * report of TRANSACTION_UID, CB called once per SOP Instance UID it names
+ * (as dimse_commit_wait()'s); 0 when it is not (unreadable, or another
+ * transaction's); -ENOMEM. dimse_commit_wait() uses it; fuzz-commit-report
+ * tests it. */
+int dimse_report_parse(const void *buf, size_t len, const char *transaction_uid,
+                       void (*cb)(void *ud, const char *sop_instance_uid, bool committed, unsigned failure), void *ud);
+
 int dimse_commit_wait(struct dimse_listener *l, const char *transaction_uid, uint64_t deadline_ms, size_t max_bytes,
                       void (*cb)(void *ud, const char *sop_instance_uid, bool committed, unsigned failure), void *ud,
                       char **err);
