@@ -5,6 +5,7 @@
  * DCMTK crosses dimse.h: every exported function catches everything.
  */
 #include "dimse.h"
+#include "util/clock.h"
 #include "dcm-private.h"   /* first: its MIN/MAX before <sys/param.h>'s, which DCMTK's dcmnet includes */
 
 #include <cerrno>
@@ -15,7 +16,6 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <ctime>
 #include <new>
 #include <string>
 #include <vector>
@@ -57,6 +57,16 @@ void set_err(char **err, const std::string &s)
 		return;
 	free(*err);
 	*err = strdup(s.c_str());
+}
+
+/* A value of DCMTK's (an AE title, a UID) without the spaces (and, through c_str(), the NUL) that pad it. */
+std::string trimmed(const char *s)
+{
+	std::string t(s ? s : "");
+	while (!t.empty() && t.back() == ' ')
+		t.pop_back();
+	size_t b = t.find_first_not_of(' ');
+	return b == std::string::npos ? std::string() : t.substr(b);
 }
 
 /* F() with nothing thrown across dimse.h: out of memory is -ENOMEM, anything else WHY in *err and CODE. */
@@ -531,11 +541,7 @@ void find_cb(void *data, T_DIMSE_C_FindRQ *, int, T_DIMSE_C_FindRSP *, DcmDatase
 		return;
 	}
 	f->seen++;
-	size_t e = sop.size();
-	while (e > 0 && (sop[e - 1] == ' ' || sop[e - 1] == '\0'))
-		e--;
-	std::string s(sop.c_str(), e);
-	f->cb(f->ud, s.c_str());
+	f->cb(f->ud, trimmed(sop.c_str()).c_str());
 }
 } // namespace
 
@@ -708,25 +714,13 @@ int dimse_commit_request(struct dimse_assoc *a, const char *transaction_uid, con
 struct dimse_listener {
 	T_ASC_Network *net = nullptr;
 	std::string ours, peer;
-	unsigned port = 0;
 };
 
 namespace {
 
-std::string trimmed(const char *s)
-{
-	std::string t(s ? s : "");
-	while (!t.empty() && t.back() == ' ')
-		t.pop_back();
-	size_t b = t.find_first_not_of(' ');
-	return b == std::string::npos ? std::string() : t.substr(b);
-}
-
 int seconds_left(uint64_t deadline_ms)
 {
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	uint64_t now = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+	uint64_t now = mono_ms();
 	return now >= deadline_ms ? 0 : (int)((deadline_ms - now + 999) / 1000);
 }
 
@@ -913,7 +907,6 @@ int dimse_listen(unsigned port, const char *our_aet, const char *peer_aet, unsig
 		auto *l = new dimse_listener();
 		l->ours = our_aet;
 		l->peer = peer_aet;
-		l->port = port;
 		OFCondition c = ASC_initializeNetwork(NET_ACCEPTOR, (int)port, (int)(timeout_s ? timeout_s : 60), &l->net);
 		if (c.bad()) {
 			std::string t = cond_text(c);

@@ -360,8 +360,14 @@ static char *uid_list(const struct delivery *d, const size_t *ix, size_t n)
 	struct strbuf b;
 	strbuf_init(&b, (size_t)SEND_QIDO_UIDS * 72 + 32);
 	int r = strbuf_puts(&b, "&SOPInstanceUID=");
-	for (size_t i = 0; i < n && r == 0; i++)
-		r = (i ? strbuf_puts(&b, ",") : 0) || strbuf_puts(&b, d->objs[ix[i]].sop);
+	for (size_t i = 0; i < n && r == 0; i++) {
+		if (i > 0)
+			r = strbuf_puts(&b, ",");
+		if (r == 0)
+			r = strbuf_puts(&b, d->objs[ix[i]].sop);
+	}
+	/* SEND_QIDO_UIDS valid UIDs (64 characters at most) fit in the bound: it cannot fail; if it did, the
+	 * query would ask for the whole series, which confirms the same objects */
 	if (r != 0 || !b.s) {
 		strbuf_free(&b);
 		return xstrdup("");

@@ -285,17 +285,17 @@ int cmd_send(int argc, char **argv)
 		send_result_clear(&res);
 		return EXIT_FINDINGS;
 	}
-	char decoded[96] = "";
+	char extra[96] = "";   /* decoding and storage commitment, when they happened */
 	if (res.transcoded > 0)
-		snprintf(decoded, sizeof decoded, "; %" PRIu64 " sent decoded", res.transcoded);
+		snprintf(extra, sizeof extra, "; %" PRIu64 " sent decoded", res.transcoded);
 	if (res.commitment == COMMIT_ANSWERED)
-		snprintf(decoded + strlen(decoded), sizeof decoded - strlen(decoded), "; storage commitment: all committed");
+		snprintf(extra + strlen(extra), sizeof extra - strlen(extra), "; storage commitment: all committed");
 	else if (res.commitment == COMMIT_NOT_OFFERED)
-		snprintf(decoded + strlen(decoded), sizeof decoded - strlen(decoded), "; storage commitment not offered");
+		snprintf(extra + strlen(extra), sizeof extra - strlen(extra), "; storage commitment not offered");
 	if (!quiet)
 		printf("DELIVERED: %" PRIu64 " of %" PRIu64 " objects confirmed (%" PRIu64 " already there, %" PRIu64
 		       " sent, %" PRIu64 " bytes in %u requests%s)%s%s\n", res.confirmed, res.objects, res.already,
-		       res.sent, res.bytes_sent, res.requests, decoded, o.receipt_path ? "; receipt " : "",
+		       res.sent, res.bytes_sent, res.requests, extra, o.receipt_path ? "; receipt " : "",
 		       o.receipt_path ? o.receipt_path : "");
 	send_result_clear(&res);
 	return fflush(stdout) == 0 ? EXIT_OK : EXIT_INTERNAL;
